@@ -1,0 +1,2527 @@
+/* ncsn.h - v0.1.0 - MIT or public domain - Noise Conditional Score Networks in one C header.
+
+   Song & Ermon (2019): a score network s(x, sigma) trained by denoising score matching at a
+   ladder of noise levels, sampled by annealed Langevin dynamics. Bit-for-bit reproducible: the
+   same seed gives the same bits on every build (scalar or SIMD, gcc or clang, -O0 or -O3).
+
+   USAGE
+     In exactly one C or C++ file:
+         #define NCSN_IMPLEMENTATION
+         #include "ncsn.h"
+     Everywhere else just #include "ncsn.h". Link with -lm (for sqrtf/fmaf only).
+
+         ncsn_model *m; ncsn_rng rng; float sig[10];
+         ncsn_config cfg = ncsn_config_concat(2, 128, 3);      seed 000's ScoreNet
+         ncsn_schedule(sig, 10, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
+         ncsn_rng_seed(&rng, 42, 54);
+         if (ncsn_model_create(&m, &cfg) != NCSN_OK) puts(ncsn_last_error());
+         ncsn_model_init(m, &rng);
+         ...   ncsn_dsm_loss_backward(), ncsn_adam_step(), ncsn_sample_annealed()
+         ncsn_model_free(m);
+
+   COMPILE-TIME OPTIONS (define before the #include that has NCSN_IMPLEMENTATION,
+   unless marked "global": those must be the same wherever the header is included)
+     NCSN_STATIC        global: all functions static (private copy per translation unit).
+     NCSN_NO_SIMD       use the scalar kernels only (the reference; same bits as SIMD).
+     NCSN_NO_STDIO      leave out the file functions (safetensors save/load).
+     NCSN_MALLOC(n), NCSN_FREE(p)   allocator; define both or neither.
+     NCSN_ASSERT(x)     internal assertions (default: assert.h).
+   -ffast-math is refused with #error: it breaks the IEEE arithmetic the bits depend on.
+
+   CONTENTS (sections in the order data flows)
+     1. status and errors        2. PCG32 random numbers     3. deterministic math
+     4. noise schedules          5. score network (MLP)      6. DSM loss
+     7. Adam                     8. Langevin samplers         9. data and exact scores
+     10. safetensors files
+
+   DETERMINISM (see README): every output element is one fixed sequence of IEEE operations;
+   SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
+   fused multiply-add and no other product is ever fused; exp/log/sin/cos are computed here,
+   never by libm; noise for element i is at a fixed position of the PCG32 stream.
+
+   REVISION HISTORY
+     0.1.0  first release: PCG32, math, schedules, MLP score nets, DSM, Adam, ALD, safetensors.
+*/
+#ifndef NCSN_H
+#define NCSN_H
+
+#define NCSN_VERSION_MAJOR 0
+#define NCSN_VERSION_MINOR 1
+#define NCSN_VERSION_PATCH 0
+#define NCSN_VERSION_STRING "0.1.0"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef NCSN_STATIC
+#define NCSNDEF static
+#else
+#define NCSNDEF extern
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- 1. status and errors ------------------------------------------------------------------ */
+typedef enum ncsn_status {
+    NCSN_OK = 0,
+    NCSN_ERR_ARG,          /* a parameter is invalid; the message names it and its value */
+    NCSN_ERR_NOMEM,        /* an allocation failed; nothing leaked */
+    NCSN_ERR_IO,           /* a file could not be opened, read or written */
+    NCSN_ERR_FORMAT,       /* a file is malformed, truncated or does not match the model */
+    NCSN_ERR_NONFINITE,    /* a loss, gradient or weight became NaN or infinite */
+    NCSN_ERR_CALLBACK      /* a user callback asked to stop */
+} ncsn_status;
+
+NCSNDEF const char *ncsn_status_string(ncsn_status s);
+/* The message of the last failure in this thread, e.g. "ncsn_schedule: sigma_min = -1 must be > 0". */
+NCSNDEF const char *ncsn_last_error(void);
+
+/* ---- 2. PCG32 (O'Neill's pcg32: XSH-RR 64/32, same seeding and outputs as pcg-c-basic) ---- */
+typedef struct ncsn_rng { uint64_t state, inc; } ncsn_rng;
+
+NCSNDEF void     ncsn_rng_seed(ncsn_rng *rng, uint64_t initstate, uint64_t initseq);
+NCSNDEF uint32_t ncsn_rng_u32(ncsn_rng *rng);
+NCSNDEF uint32_t ncsn_rng_bounded(ncsn_rng *rng, uint32_t bound); /* [0, bound), unbiased; bound > 0 */
+NCSNDEF void     ncsn_rng_advance(ncsn_rng *rng, uint64_t delta);  /* skip delta outputs in O(log delta) */
+/* Uniform in [0, 1): the top 24 bits of one output times 2^-24 (every float a multiple of 2^-24). */
+NCSNDEF float    ncsn_rng_uniform(ncsn_rng *rng);
+/* Standard normals by Box-Muller: outputs 2j and 2j+1 give normals 2j (r cos) and 2j+1 (r sin),
+   with u1 = 1 - (top 24 bits)*2^-24 in (0, 1], u2 = (top 24 bits)*2^-24, r = sqrt(-2 log u1).
+   n normals always consume 2*ceil(n/2) outputs. |z| <= 5.7686 (u1 >= 2^-24). */
+NCSNDEF void     ncsn_rng_normals(ncsn_rng *rng, float *out, size_t n);
+NCSNDEF float    ncsn_rng_normal(ncsn_rng *rng);  /* one normal; consumes 2 outputs */
+
+/* ---- 3. deterministic math (no libm transcendental; bounds measured in tests/, see README) -- */
+NCSNDEF float  ncsn_expf(float x);
+NCSNDEF float  ncsn_logf(float x);
+NCSNDEF float  ncsn_log1pf(float x);
+NCSNDEF float  ncsn_sinf(float x);     /* accurate for |x| <= 2^17, deterministic everywhere */
+NCSNDEF float  ncsn_cosf(float x);
+NCSNDEF float  ncsn_sigmoidf(float x);
+NCSNDEF float  ncsn_siluf(float x);     /* x * sigmoid(x) */
+NCSNDEF float  ncsn_softplusf(float x); /* log(1 + e^x), no overflow */
+NCSNDEF double ncsn_exp(double x);     /* double versions, used for the schedules */
+NCSNDEF double ncsn_log(double x);
+NCSNDEF double ncsn_sinpi(double x);   /* sin(pi x), exact argument reduction */
+NCSNDEF double ncsn_cospi(double x);
+
+/* ---- 4. noise schedules: sigma[0] = sigma_max > ... > sigma[L-1] = sigma_min ------------------
+   GEOMETRIC: sigma_i = sigma_max (sigma_min/sigma_max)^(i/(L-1)), computed in double as
+              sigma_max * exp((i/(L-1)) * log(sigma_min/sigma_max)) and rounded once to float;
+              the two ends are exactly sigma_max and sigma_min.
+   LINEAR:    sigma_i = sigma_max + (i/(L-1)) (sigma_min - sigma_max).
+   COSINE:    sigma_i = sigma_min + (sigma_max - sigma_min) (1 + cos(pi i/(L-1)))/2.            */
+typedef enum ncsn_schedule_kind {
+    NCSN_SCHEDULE_GEOMETRIC = 0, NCSN_SCHEDULE_LINEAR = 1, NCSN_SCHEDULE_COSINE = 2
+} ncsn_schedule_kind;
+NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float sigma_min,
+                                  ncsn_schedule_kind kind);
+
+/* ---- 5. score network s(x, sigma): an MLP --------------------------------------------------
+   CONCAT (seed 000's ScoreNet):  net([x, sigma]),  net = Linear-act-...-Linear.
+   EMBED  (seed 001's NCSNScoreNetwork): e = Linear-SiLU-Linear(sinusoid(sigma)),  net([x, e]).
+   Optional output scaling s = net(...)/sigma. Weights are stored [in][out] (each input row
+   contiguous over outputs); safetensors files use PyTorch's [out][in]. First-layer order of
+   accumulation, fixed for every build: bias, then the conditioning rows, then the data rows. */
+#define NCSN_MAX_HIDDEN 16
+#define NCSN_MAX_TENSORS (2 * NCSN_MAX_HIDDEN + 8)
+
+typedef enum ncsn_cond { NCSN_COND_CONCAT = 0, NCSN_COND_EMBED = 1 } ncsn_cond;
+typedef enum ncsn_act  { NCSN_ACT_SILU = 0, NCSN_ACT_SOFTPLUS = 1 } ncsn_act;
+
+typedef struct ncsn_config {
+    int dim;                        /* data dimension D (>= 1) */
+    int n_hidden;                   /* hidden layers (>= 1) */
+    int hidden[NCSN_MAX_HIDDEN];    /* their widths */
+    ncsn_cond cond;
+    int embed_dim;                  /* EMBED: sinusoidal embedding size (even, >= 4) */
+    ncsn_act act;
+    int scale_by_sigma;             /* 1: s = net/sigma */
+    int zero_init_output;           /* 1: last layer weights and bias start at 0 (seed 001) */
+} ncsn_config;
+
+NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth);              /* seed 000 */
+NCSNDEF ncsn_config ncsn_config_embed(int dim, int embed_dim, int width, int depth); /* seed 001 */
+
+typedef struct ncsn_tensor {
+    char name[32];       /* PyTorch state_dict name, e.g. "net.0.weight" */
+    int rows, cols;      /* PyTorch shape: [rows, cols] for weights (out, in), [rows] (cols = 0) for biases */
+    size_t offset;       /* into params / grads / Adam moments */
+} ncsn_tensor;
+
+typedef struct ncsn_layer {  /* a Linear layer: y = b + x W, W stored [in][out] */
+    int in, out;
+    size_t w, b;         /* offsets of W and b */
+} ncsn_layer;
+
+typedef struct ncsn_model {
+    ncsn_config cfg;
+    size_t n_params;
+    float *params;       /* all parameters, one buffer */
+    float *grads;        /* same layout; backward accumulates here */
+    int n_tensors;
+    ncsn_tensor tensors[NCSN_MAX_TENSORS];
+    int n_layers;        /* main net: n_hidden + 1 */
+    ncsn_layer layers[NCSN_MAX_HIDDEN + 1];
+    ncsn_layer emb[2];   /* EMBED only */
+    /* workspace of the last forward pass, reused by backward (private) */
+    int cap;             /* batch capacity */
+    size_t ws_size;
+    float *ws;
+    int last_batch;
+    void *priv;
+} ncsn_model;
+
+NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *cfg);
+NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg);
+NCSNDEF void        ncsn_model_free(ncsn_model *m);
+/* PyTorch nn.Linear's default: W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), one uniform per value,
+   tensors in state_dict order, each row-major in PyTorch's [out][in] order. */
+NCSNDEF ncsn_status ncsn_model_init(ncsn_model *m, ncsn_rng *rng);
+NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch); /* allocate the workspace once */
+/* out[B][D] = s(x[B][D], sigma[B]). Keeps what backward needs. */
+NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x,
+                                       const float *sigma, int B);
+/* Given dL/dout of the last forward, ACCUMULATES dL/dparams into m->grads; dx (may be NULL)
+   receives dL/dx. */
+NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *dout);
+NCSNDEF void        ncsn_model_zero_grad(ncsn_model *m);
+NCSNDEF const ncsn_tensor *ncsn_model_tensor(const ncsn_model *m, const char *name);
+/* Score function signature shared by networks and exact scores: out[n][dim] at one sigma. */
+typedef ncsn_status (*ncsn_score_fn)(void *user, float *out, const float *x, float sigma, int n);
+NCSNDEF ncsn_status ncsn_model_score(void *model, float *out, const float *x, float sigma, int n);
+
+/* ---- 6. denoising score matching ------------------------------------------------------------
+   For each sample: level ~ U{0..L-1} (ncsn_rng_bounded), then eps ~ N(0, I) (all levels first,
+   then all B*D normals in order), x~ = x + sigma eps, target = -eps/sigma, and
+   loss = mean over B*D of lambda(sigma) (s(x~, sigma) - target)^2 (the seeds' torch .mean()). */
+typedef enum ncsn_weighting {
+    NCSN_WEIGHT_ONE = 0, NCSN_WEIGHT_SIGMA2 = 1, NCSN_WEIGHT_INV_SIGMA2 = 2
+} ncsn_weighting;
+NCSNDEF float ncsn_weight(ncsn_weighting w, float sigma);
+/* lambda(sigma) * sum_d (pred_d - (-eps_d/sigma))^2 for one sample. */
+NCSNDEF float ncsn_dsm_sample_loss(const float *pred, const float *eps, float sigma, int D,
+                                   ncsn_weighting w);
+/* x~ = x + sigma eps and target = -eps/sigma for one sample (either output may be NULL). */
+NCSNDEF void  ncsn_dsm_perturb(float *xt, float *target, const float *x, const float *eps,
+                               float sigma, int D);
+typedef struct ncsn_dsm_batch {   /* what one loss evaluation drew; caller-owned buffers */
+    int *level;       /* [B] */
+    float *sigma;     /* [B] */
+    float *eps;       /* [B*D] */
+    float *xt;        /* [B*D] */
+    float *pred;      /* [B*D] */
+    float *dpred;     /* [B*D] */
+} ncsn_dsm_batch;
+NCSNDEF ncsn_status ncsn_dsm_batch_alloc(ncsn_dsm_batch *b, int B, int D);
+NCSNDEF void        ncsn_dsm_batch_free(ncsn_dsm_batch *b);
+/* Draw levels and noise from rng, forward, loss; if backward, accumulate gradients. If
+   levels_given (non-NULL) they are used instead of drawn; if eps_given, the noise too. */
+NCSNDEF ncsn_status ncsn_dsm_loss(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, int B,
+                                  const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng,
+                                  const int *levels_given, const float *eps_given,
+                                  int backward, float *loss);
+
+/* ---- 7. Adam with PyTorch's semantics (torch.optim.Adam / AdamW) -------------------------- */
+typedef struct ncsn_adam {
+    float lr, beta1, beta2, eps, weight_decay;  /* weight_decay > 0: AdamW (decoupled) */
+    long step;
+    size_t n;
+    float *m, *v;     /* moments, same layout as the parameters */
+} ncsn_adam;
+NCSNDEF ncsn_status ncsn_adam_create(ncsn_adam *opt, size_t n, float lr); /* betas .9,.999, eps 1e-8 */
+NCSNDEF void        ncsn_adam_free(ncsn_adam *opt);
+NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads);
+
+/* ---- 8. Langevin samplers -------------------------------------------------------------------
+   SONG:  x <- x + a s + sqrt(2a) z,  a_i = eps sigma_i^2 / sigma_L^2      (seed 000)
+   HALF:  x <- x + (a/2) s + sqrt(a) z, a_i = eps (sigma_i / sigma_L)^2   (seeds 001, 002)
+   Each step: score of all n chains, then n*dim normals from rng in order, then the update
+   x = fma(c_noise, z, fma(c_score, s, x)).                                                     */
+typedef enum ncsn_langevin_form { NCSN_LANGEVIN_SONG = 0, NCSN_LANGEVIN_HALF = 1 } ncsn_langevin_form;
+typedef enum ncsn_init {
+    NCSN_INIT_NORMAL = 0,        /* N(0, I) */
+    NCSN_INIT_NORMAL_SIGMA1 = 1, /* N(0, sigma_1^2 I) */
+    NCSN_INIT_UNIFORM = 2,       /* U[init_lo, init_hi]^dim */
+    NCSN_INIT_GIVEN = 3          /* x already holds the start */
+} ncsn_init;
+typedef ncsn_status (*ncsn_step_callback)(void *user, int level, int step, float sigma,
+                                          const float *x, int n, int dim);
+typedef struct ncsn_sampler_opts {
+    ncsn_langevin_form form;
+    float eps;                   /* step constant epsilon */
+    int steps_per_level;         /* T */
+    ncsn_init init;
+    float init_lo, init_hi;
+    int denoise_final;           /* 1: x <- x + sigma_L^2 s(x, sigma_L) at the end */
+    ncsn_step_callback callback; /* after every step (may be NULL); non-OK stops */
+    void *callback_user;
+} ncsn_sampler_opts;
+NCSNDEF ncsn_sampler_opts ncsn_sampler_defaults(void);
+/* The two coefficients of one update: x <- x + c_score s + c_noise z. */
+NCSNDEF ncsn_status ncsn_langevin_coeffs(ncsn_langevin_form form, float eps, float sigma_i,
+                                         float sigma_L, float *c_score, float *c_noise);
+NCSNDEF void ncsn_langevin_update(float *x, const float *score, const float *z, size_t n,
+                                  float c_score, float c_noise);
+NCSNDEF ncsn_status ncsn_sample_annealed(ncsn_score_fn score, void *user, int dim,
+                                         const float *sigmas, int L,
+                                         const ncsn_sampler_opts *opts, ncsn_rng *rng,
+                                         float *x, int n);
+/* Plain Langevin: one level, constant step a (form decides a vs a/2), score evaluated at
+   score_sigma (e.g. 0 for an exact data score). */
+NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int dim,
+                                         float score_sigma, float step, int n_steps,
+                                         const ncsn_sampler_opts *opts, ncsn_rng *rng,
+                                         float *x, int n);
+/* Seed 002 sec. 5.3: out[i] = mean over the n points of ||sigma_i s(x_j + sigma_i z, sigma_i)||. */
+NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int dim,
+                                           const float *sigmas, int L, const float *data, int n,
+                                           ncsn_rng *rng, float *out);
+
+/* ---- 9. data and exact scores ------------------------------------------------------------- */
+typedef struct ncsn_gmm {     /* sum_k w_k N(mu_k, diag(var_k)); var may be 0 (point masses) */
+    int K, dim;
+    const float *weights;     /* [K], sum 1 */
+    const float *means;       /* [K*dim] */
+    const float *vars;        /* [K*dim] */
+} ncsn_gmm;
+/* Exact score of q_sigma = gmm convolved with N(0, sigma^2 I): component covariance var + sigma^2. */
+NCSNDEF ncsn_status ncsn_gmm_score(const ncsn_gmm *g, float *out, const float *x, float sigma, int n);
+NCSNDEF float       ncsn_gmm_logpdf(const ncsn_gmm *g, const float *x, float sigma);
+NCSNDEF ncsn_status ncsn_gmm_sample(const ncsn_gmm *g, ncsn_rng *rng, float *out, int *comp, int n);
+/* ncsn_score_fn adaptor: user is a const ncsn_gmm*. */
+NCSNDEF ncsn_status ncsn_gmm_score_fn(void *gmm, float *out, const float *x, float sigma, int n);
+/* Seed 000: centers (-3,0), (3,0) with probability 1/2 each, std 0.5. */
+NCSNDEF void ncsn_data_two_gaussians(ncsn_rng *rng, float *out, int n);
+/* Seed 001: t = 1.5 pi (1 + 2u), (t cos t, t sin t) + 0.1 N(0, I), then standardised per column. */
+NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n);
+/* Song & Ermon's toy: weight 1/5 at (-5,-5), 4/5 at (5,5), std 1. */
+NCSNDEF const ncsn_gmm *ncsn_gmm_toy(void);
+NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void);
+
+/* ---- 10. safetensors ---------------------------------------------------------------------- */
+#ifndef NCSN_NO_STDIO
+/* Tensor names and shapes of the PyTorch modules' state_dict; the config goes in __metadata__. */
+NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path);
+/* Builds the model from the file: the config from __metadata__ when present, else inferred
+   from the tensor names and shapes (a file written by torch). */
+NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path);
+#endif
+NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len);
+/* Which kernels this build runs ("scalar", "avx512", ...). */
+NCSNDEF const char *ncsn_simd_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NCSN_H */
+
+/* ============================================================================================ */
+/*                                       IMPLEMENTATION                                         */
+/* ============================================================================================ */
+#ifdef NCSN_IMPLEMENTATION
+#ifndef NCSN_IMPLEMENTATION_DONE
+#define NCSN_IMPLEMENTATION_DONE
+
+#ifdef __FAST_MATH__
+#error "ncsn.h: -ffast-math (or -Ofast) breaks IEEE arithmetic and bit-reproducibility; build without it"
+#endif
+
+#include <float.h>
+#include <math.h>     /* sqrtf, fmaf, fma: correctly rounded IEEE operations, not transcendentals */
+#include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include <limits.h>
+
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
+#error "ncsn.h: needs FLT_EVAL_METHOD == 0 (no x87 excess precision); on 32-bit x86 use -msse2 -mfpmath=sse"
+#endif
+
+#if defined(NCSN_MALLOC) != defined(NCSN_FREE)
+#error "ncsn.h: define both NCSN_MALLOC and NCSN_FREE, or neither"
+#endif
+#ifndef NCSN_MALLOC
+#define NCSN_MALLOC(n) malloc(n)
+#define NCSN_FREE(p) free(p)
+#endif
+#ifndef NCSN_ASSERT
+#include <assert.h>
+#define NCSN_ASSERT(x) assert(x)
+#endif
+
+/* gcc contracts a*b+c into an FMA across statements (even intrinsics); this keeps every product
+   that the code does not fuse explicitly unfused. clang ignores pragmas under -ffp-contract=fast,
+   so the code itself never lets a product feed an addition: every such pair is an explicit fmaf,
+   and values that leave a function as a product pass through NCSN__OPAQUE. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+/* ---- SIMD selection --------------------------------------------------------------------------- */
+#if !defined(NCSN_NO_SIMD)
+#if defined(__AVX512F__)
+#define NCSN__AVX512 1
+#include <immintrin.h>
+#elif defined(__AVX2__) && defined(__FMA__)
+#define NCSN__AVX2 1
+#include <immintrin.h>
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#define NCSN__NEON 1
+#include <arm_neon.h>
+#elif defined(__SSE2__)
+#define NCSN__SSE2 1
+#include <emmintrin.h>
+#endif
+#endif
+
+#if defined(__GNUC__)
+#define NCSN__TLS __thread
+#elif defined(_MSC_VER)
+#define NCSN__TLS __declspec(thread)
+#else
+#define NCSN__TLS
+#endif
+
+/* An optimisation barrier on a value: the compiler must materialise it, so a product computed
+   before it is never contracted into an addition after it (clang under -ffp-contract=fast fuses
+   across inlined calls and ignores pragmas). It costs no instruction. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__)
+#define NCSN__OPAQUE(v) __asm__("" : "+x"(v))
+#elif defined(__GNUC__) && defined(__aarch64__)
+#define NCSN__OPAQUE(v) __asm__("" : "+w"(v))
+#else
+#define NCSN__OPAQUE(v) ((void)0)
+#endif
+
+/* ---- 1. status and errors --------------------------------------------------------------------- */
+static NCSN__TLS char ncsn__errbuf[256];
+
+static ncsn_status ncsn__fail(ncsn_status s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ncsn__errbuf, sizeof ncsn__errbuf, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+NCSNDEF const char *ncsn_status_string(ncsn_status s)
+{
+    switch (s) {
+    case NCSN_OK: return "ok";
+    case NCSN_ERR_ARG: return "invalid argument";
+    case NCSN_ERR_NOMEM: return "out of memory";
+    case NCSN_ERR_IO: return "i/o error";
+    case NCSN_ERR_FORMAT: return "malformed or mismatched file";
+    case NCSN_ERR_NONFINITE: return "non-finite value";
+    case NCSN_ERR_CALLBACK: return "stopped by callback";
+    }
+    return "unknown status";
+}
+
+NCSNDEF const char *ncsn_last_error(void) { return ncsn__errbuf; }
+
+static void *ncsn__alloc(size_t n)
+{
+    return n ? NCSN_MALLOC(n) : NULL;
+}
+#define NCSN__ALLOC_N(T, count) ((size_t)(count) > (size_t)-1 / sizeof(T) ? NULL : (T *)ncsn__alloc((size_t)(count) * sizeof(T)))
+
+static uint32_t ncsn__f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static float ncsn__u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static uint64_t ncsn__d2u(double f) { uint64_t u; memcpy(&u, &f, 8); return u; }
+static double ncsn__u2d(uint64_t u) { double f; memcpy(&f, &u, 8); return f; }
+static int ncsn__isfinite(float f) { return (ncsn__f2u(f) & 0x7f800000u) != 0x7f800000u; }
+
+/* ---- 2. PCG32 ------------------------------------------------------------------------------------ */
+#define NCSN__PCG_MULT 6364136223846793005ULL
+
+NCSNDEF uint32_t ncsn_rng_u32(ncsn_rng *rng)
+{
+    uint64_t old = rng->state;
+    uint32_t xorshifted, rot;
+    rng->state = old * NCSN__PCG_MULT + rng->inc;
+    xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
+    rot = (uint32_t)(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
+}
+
+NCSNDEF void ncsn_rng_seed(ncsn_rng *rng, uint64_t initstate, uint64_t initseq)
+{
+    rng->state = 0u;
+    rng->inc = (initseq << 1u) | 1u;
+    ncsn_rng_u32(rng);
+    rng->state += initstate;
+    ncsn_rng_u32(rng);
+}
+
+NCSNDEF uint32_t ncsn_rng_bounded(ncsn_rng *rng, uint32_t bound)
+{
+    uint32_t threshold, r;
+    if (bound == 0) return 0;
+    threshold = (uint32_t)(-bound) % bound;  /* 2^32 mod bound: reject below it, as the reference */
+    for (;;) {
+        r = ncsn_rng_u32(rng);
+        if (r >= threshold) return r % bound;
+    }
+}
+
+NCSNDEF void ncsn_rng_advance(ncsn_rng *rng, uint64_t delta)
+{
+    /* Brown's algorithm: compose the LCG with itself, O(log delta) (as pcg32_advance_r). */
+    uint64_t cur_mult = NCSN__PCG_MULT, cur_plus = rng->inc, acc_mult = 1u, acc_plus = 0u;
+    while (delta > 0) {
+        if (delta & 1u) {
+            acc_mult *= cur_mult;
+            acc_plus = acc_plus * cur_mult + cur_plus;
+        }
+        cur_plus = (cur_mult + 1u) * cur_plus;
+        cur_mult *= cur_mult;
+        delta >>= 1u;
+    }
+    rng->state = acc_mult * rng->state + acc_plus;
+}
+
+NCSNDEF float ncsn_rng_uniform(ncsn_rng *rng)
+{
+    return (float)(ncsn_rng_u32(rng) >> 8) * 5.9604644775390625e-08f;
+}
+
+static void ncsn__sincos_turns(float u, float *s, float *c);
+
+static void ncsn__box_muller(uint32_t a, uint32_t b, float *z0, float *z1)
+{
+    float u1 = 1.0f - (float)(a >> 8) * 5.9604644775390625e-08f;   /* (0, 1]: exact */
+    float u2 = (float)(b >> 8) * 5.9604644775390625e-08f;          /* [0, 1) */
+    float r = sqrtf(-2.0f * ncsn_logf(u1));
+    float sn, cs;
+    ncsn__sincos_turns(u2, &sn, &cs);
+    cs = r * cs;
+    sn = r * sn;
+    NCSN__OPAQUE(cs);
+    NCSN__OPAQUE(sn);
+    *z0 = cs;
+    *z1 = sn;
+}
+
+NCSNDEF void ncsn_rng_normals(ncsn_rng *rng, float *out, size_t n)
+{
+    size_t i;
+    float z0, z1;
+    for (i = 0; i + 1 < n; i += 2) {
+        uint32_t a = ncsn_rng_u32(rng), b = ncsn_rng_u32(rng);
+        ncsn__box_muller(a, b, &out[i], &out[i + 1]);
+    }
+    if (i < n) {
+        uint32_t a = ncsn_rng_u32(rng), b = ncsn_rng_u32(rng);
+        ncsn__box_muller(a, b, &z0, &z1);
+        out[i] = z0;
+    }
+}
+
+NCSNDEF float ncsn_rng_normal(ncsn_rng *rng)
+{
+    float z;
+    ncsn_rng_normals(rng, &z, 1);
+    return z;
+}
+
+/* ---- 3. deterministic math --------------------------------------------------------------------
+   Exact range reductions (with FMA) and short polynomials in Horner form with fmaf; every
+   operation is written out, so scalar and SIMD code can follow the same sequence. */
+#define NCSN__MAGIC_ROUND 12582912.0f  /* 1.5 * 2^23: adding it rounds to an integer */
+
+NCSNDEF float ncsn_expf(float x)
+{
+    float k, r, p;
+    int n, n1;
+    if (x != x) return x;
+    if (x > 88.7228394f) return HUGE_VALF;      /* e^x > FLT_MAX */
+    if (x < -103.972084f) return 0.0f;          /* e^x below half the smallest subnormal */
+    k = fmaf(x, 1.44269502162933349609375f, NCSN__MAGIC_ROUND) - NCSN__MAGIC_ROUND;
+    r = fmaf(-k, 0.693145751953125f, x);           /* ln2 high part (16 bits) */
+    r = fmaf(-k, 1.428606765330187e-06f, r);       /* ln2 low part */
+    p = 1.98412698e-4f;                            /* 1/5040: Taylor to degree 7, |r| <= 0.347 */
+    p = fmaf(p, r, 1.38888889e-3f);
+    p = fmaf(p, r, 8.33333377e-3f);
+    p = fmaf(p, r, 4.16666679e-2f);
+    p = fmaf(p, r, 0.166666672f);
+    p = fmaf(p, r, 0.5f);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
+    n = (int)k;
+    n1 = n / 2;  /* two scalings so 2^n never leaves the normal range; only the last rounds */
+    p = p * ncsn__u2f((uint32_t)(n1 + 127) << 23);
+    p = p * ncsn__u2f((uint32_t)(n - n1 + 127) << 23);
+    NCSN__OPAQUE(p);
+    return p;
+}
+
+NCSNDEF float ncsn_logf(float x)
+{
+    /* fdlibm's e_logf scheme: x = 2^k m, m in [sqrt(2)/2, sqrt(2)), f = m - 1 exact,
+       s = f/(2+f), log(1+f) = f - (hfsq - s (hfsq + R(s^2))), hfsq = f^2/2 (always fused here). */
+    uint32_t ix = ncsn__f2u(x);
+    int k = 0;
+    float f, s, z, w, R, hf, dk;
+    if (x != x) return x;
+    if (x < 0.0f) return NAN;
+    if (x == 0.0f) return -HUGE_VALF;
+    if (ix >= 0x7f800000u) return x;
+    if (ix < 0x00800000u) { k -= 25; x *= 33554432.0f; ix = ncsn__f2u(x); }  /* subnormal */
+    k += (int)(ix >> 23) - 127;
+    ix &= 0x007fffffu;
+    if (ix > 0x3504f3u) { ix |= 0x3f000000u; k += 1; } /* mantissa > sqrt(2): use m/2 */
+    else ix |= 0x3f800000u;
+    f = ncsn__u2f(ix) - 1.0f;
+    dk = (float)k;
+    s = f / (2.0f + f);
+    z = s * s;
+    w = z * z;
+    R = fmaf(z, fmaf(w, 0.28498786688f, 0.66666662693f), w * fmaf(w, 0.24279078841f, 0.40000972152f));
+    hf = 0.5f * f;
+    R = fmaf(s, fmaf(hf, f, R), dk * 9.0580006145e-06f);
+    R = fmaf(dk, 0.693138122558594f, -(fmaf(hf, f, -R) - f));
+    NCSN__OPAQUE(R);
+    return R;
+}
+
+NCSNDEF float ncsn_log1pf(float x)
+{
+    /* log(u) * x/(u-1) with u = 1+x corrects the rounding of u (Goldberg). */
+    float u = 1.0f + x;
+    if (x != x) return x;
+    if (u == 1.0f) return x;
+    if (u == HUGE_VALF) return ncsn_logf(u);
+    u = ncsn_logf(u) * (x / (u - 1.0f));
+    NCSN__OPAQUE(u);
+    return u;
+}
+
+/* sin and cos on |r| <= pi/4: Taylor polynomials (degree 9 and 10) */
+static float ncsn__sin_poly(float r)
+{
+    float z = r * r, p;
+    p = 2.75573192e-6f;
+    p = fmaf(p, z, -1.98412698e-4f);
+    p = fmaf(p, z, 8.33333333e-3f);
+    p = fmaf(p, z, -0.166666667f);
+    p = fmaf(r * z, p, r);
+    NCSN__OPAQUE(p);
+    return p;
+}
+static float ncsn__cos_poly(float r)
+{
+    float z = r * r, p;
+    p = -2.75573192e-7f;
+    p = fmaf(p, z, 2.48015873e-5f);
+    p = fmaf(p, z, -1.38888889e-3f);
+    p = fmaf(p, z, 4.16666667e-2f);
+    p = fmaf(p, z, -0.5f);
+    p = fmaf(z, p, 1.0f);
+    NCSN__OPAQUE(p);
+    return p;
+}
+
+/* r = x - k pi/2 with k = round(x 2/pi); quadrant k mod 4. pi/2 in three parts, each step fused. */
+static float ncsn__reduce_pio2(float x, int *q)
+{
+    float k = fmaf(x, 0.636619772f, NCSN__MAGIC_ROUND) - NCSN__MAGIC_ROUND, r;
+    r = fmaf(-k, 1.57079625129699707031f, x);
+    r = fmaf(-k, 7.54978941586159635335e-08f, r);
+    r = fmaf(-k, 5.39030252995776476554e-15f, r);
+    *q = (int)((int64_t)k & 3);
+    return r;
+}
+
+NCSNDEF float ncsn_sinf(float x)
+{
+    int q;
+    float r;
+    if (!ncsn__isfinite(x)) return x - x;
+    r = ncsn__reduce_pio2(x, &q);
+    switch (q) {
+    case 0: return ncsn__sin_poly(r);
+    case 1: return ncsn__cos_poly(r);
+    case 2: return -ncsn__sin_poly(r);
+    default: return -ncsn__cos_poly(r);
+    }
+}
+
+NCSNDEF float ncsn_cosf(float x)
+{
+    int q;
+    float r;
+    if (!ncsn__isfinite(x)) return x - x;
+    r = ncsn__reduce_pio2(x, &q);
+    switch (q) {
+    case 0: return ncsn__cos_poly(r);
+    case 1: return -ncsn__sin_poly(r);
+    case 2: return -ncsn__cos_poly(r);
+    default: return ncsn__sin_poly(r);
+    }
+}
+
+/* sin and cos of 2 pi u for u in [0, 1): exact reduction in turns (u has 24 bits). */
+static void ncsn__sincos_turns(float u, float *s, float *c)
+{
+    float q = fmaf(u, 4.0f, NCSN__MAGIC_ROUND) - NCSN__MAGIC_ROUND;   /* nearest quarter turn */
+    float r = fmaf(q, -0.25f, u) * 6.28318548f;                     /* |r| <= pi/4 */
+    float sr = ncsn__sin_poly(r), cr = ncsn__cos_poly(r);
+    switch ((int)q & 3) {
+    case 0: *s = sr; *c = cr; break;
+    case 1: *s = cr; *c = -sr; break;
+    case 2: *s = -sr; *c = -cr; break;
+    default: *s = -cr; *c = sr; break;
+    }
+}
+
+NCSNDEF float ncsn_sigmoidf(float x)
+{
+    return 1.0f / (1.0f + ncsn_expf(-x));
+}
+
+NCSNDEF float ncsn_siluf(float x)
+{
+    x = x * ncsn_sigmoidf(x);
+    NCSN__OPAQUE(x);
+    return x;
+}
+
+NCSNDEF float ncsn_softplusf(float x)
+{
+    /* max(x,0) + log1p(exp(-|x|)) */
+    float ax = x < 0.0f ? -x : x;
+    float m = x > 0.0f ? x : 0.0f;
+    if (x != x) return x;
+    return m + ncsn_log1pf(ncsn_expf(-ax));
+}
+
+/* Double precision, for the schedules: same ideas, longer polynomials. */
+NCSNDEF double ncsn_exp(double x)
+{
+    double k, r, p;
+    int n, n1, i;
+    static const double inv_fact[14] = {
+        1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
+        1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0 };
+    if (x != x) return x;
+    if (x > 709.782712893384) return HUGE_VAL;
+    if (x < -745.2) return 0.0;
+    k = fma(x, 1.4426950408889634, 6755399441055744.0) - 6755399441055744.0;
+    r = fma(-k, 6.93147180369123816490e-01, x);  /* ln2 hi (32 bits) */
+    r = fma(-k, 1.90821492927058770002e-10, r);  /* ln2 lo */
+    p = inv_fact[13];
+    for (i = 12; i >= 0; i--) p = fma(p, r, inv_fact[i]);
+    n = (int)k;
+    n1 = n / 2;
+    p = p * ncsn__u2d((uint64_t)(n1 + 1023) << 52);
+    p = p * ncsn__u2d((uint64_t)(n - n1 + 1023) << 52);
+    NCSN__OPAQUE(p);
+    return p;
+}
+
+NCSNDEF double ncsn_log(double x)
+{
+    /* x = 2^k m, m in [sqrt(2)/2, sqrt(2)), log m = f - (hfsq - s (hfsq + R)), s = f/(2+f) */
+    uint64_t ix = ncsn__d2u(x);
+    int k = 0, i;
+    double f, s, z, p, hf;
+    if (x != x) return x;
+    if (x < 0.0) return NAN;
+    if (x == 0.0) return -HUGE_VAL;
+    if (ix >= 0x7ff0000000000000ULL) return x;
+    if (ix < 0x0010000000000000ULL) { k -= 54; x *= 18014398509481984.0; ix = ncsn__d2u(x); }
+    k += (int)(ix >> 52) - 1023;
+    ix &= 0x000fffffffffffffULL;
+    if (ix > 0x6a09e667f3bcdULL) { ix |= 0x3fe0000000000000ULL; k += 1; }
+    else ix |= 0x3ff0000000000000ULL;
+    f = ncsn__u2d(ix) - 1.0;
+    s = f / (2.0 + f);
+    z = s * s;
+    p = 2.0 / 25.0;   /* R(z) = sum_{j>=1} 2 z^j/(2j+1), to j = 12 */
+    for (i = 11; i >= 1; i--) p = fma(p, z, 2.0 / (2 * i + 1));
+    p = p * z;        /* used only as an addend */
+    hf = 0.5 * f;
+    p = fma(s, fma(hf, f, p), (double)k * 1.90821492927058770002e-10);
+    p = fma((double)k, 6.93147180369123816490e-01, -(fma(hf, f, -p) - f));
+    NCSN__OPAQUE(p);
+    return p;
+}
+
+/* sin(pi x) and cos(pi x) on |x| <= 1/4: Taylor in double to degree 21 and 22 */
+static double ncsn__sinpi_kernel(double x)
+{
+    double r = x * 3.141592653589793, z = r * r, p = 0.0;
+    int j;
+    for (j = 10; j >= 1; j--) {  /* sin r = r + r z sum_j (-1)^j z^(j-1)/(2j+1)! */
+        double c = 1.0;
+        int i;
+        for (i = 2; i <= 2 * j + 1; i++) c /= (double)i;
+        p = fma(p, z, (j & 1) ? -c : c);
+    }
+    p = fma(r * z, p, r);
+    NCSN__OPAQUE(p);
+    return p;
+}
+static double ncsn__cospi_kernel(double x)
+{
+    double r = x * 3.141592653589793, z = r * r, p = 0.0;
+    int j;
+    for (j = 11; j >= 1; j--) {
+        double c = 1.0;
+        int i;
+        for (i = 2; i <= 2 * j; i++) c /= (double)i;
+        p = fma(p, z, (j & 1) ? -c : c);
+    }
+    p = fma(p, z, 1.0);
+    NCSN__OPAQUE(p);
+    return p;
+}
+
+NCSNDEF double ncsn_sinpi(double x)
+{
+    double q, r;
+    if (x != x || x - x != 0.0) return x - x;
+    q = fma(x, 2.0, 6755399441055744.0) - 6755399441055744.0;  /* nearest multiple of 1/2, times 2 */
+    r = fma(q, -0.5, x);                                         /* exact, |r| <= 1/4 */
+    switch ((int)((int64_t)q & 3)) {
+    case 0: return ncsn__sinpi_kernel(r);
+    case 1: return ncsn__cospi_kernel(r);
+    case 2: return -ncsn__sinpi_kernel(r);
+    default: return -ncsn__cospi_kernel(r);
+    }
+}
+
+NCSNDEF double ncsn_cospi(double x)
+{
+    double q, r;
+    if (x != x || x - x != 0.0) return x - x;
+    q = fma(x, 2.0, 6755399441055744.0) - 6755399441055744.0;
+    r = fma(q, -0.5, x);
+    switch ((int)((int64_t)q & 3)) {
+    case 0: return ncsn__cospi_kernel(r);
+    case 1: return -ncsn__sinpi_kernel(r);
+    case 2: return -ncsn__cospi_kernel(r);
+    default: return ncsn__sinpi_kernel(r);
+    }
+}
+
+/* ---- 4. noise schedules ------------------------------------------------------------------------ */
+NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float sigma_min,
+                                  ncsn_schedule_kind kind)
+{
+    int i;
+    double lr;
+    if (!sigmas) return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: sigmas = NULL");
+    if (L < 2) return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: L = %d must be >= 2", L);
+    if (!(sigma_min > 0.0f) || !ncsn__isfinite(sigma_min))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: sigma_min = %g must be finite and > 0", (double)sigma_min);
+    if (!(sigma_max > sigma_min) || !ncsn__isfinite(sigma_max))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: sigma_max = %g must be finite and > sigma_min = %g",
+                          (double)sigma_max, (double)sigma_min);
+    if (kind != NCSN_SCHEDULE_GEOMETRIC && kind != NCSN_SCHEDULE_LINEAR && kind != NCSN_SCHEDULE_COSINE)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: kind = %d is not a schedule", (int)kind);
+    lr = ncsn_log((double)sigma_min / (double)sigma_max);
+    for (i = 0; i < L; i++) {
+        double t = (double)i / (double)(L - 1), s;
+        if (kind == NCSN_SCHEDULE_GEOMETRIC) s = (double)sigma_max * ncsn_exp(t * lr);
+        else if (kind == NCSN_SCHEDULE_LINEAR) s = fma(t, (double)sigma_min - (double)sigma_max, (double)sigma_max);
+        else s = fma(((double)sigma_max - (double)sigma_min) * 0.5, 1.0 + ncsn_cospi(t), (double)sigma_min);
+        sigmas[i] = (float)s;
+    }
+    sigmas[0] = sigma_max;
+    sigmas[L - 1] = sigma_min;
+    for (i = 1; i < L; i++)
+        if (!(sigmas[i] < sigmas[i - 1]))
+            return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: L = %d too large for [%g, %g]: levels %d and %d coincide in float",
+                              L, (double)sigma_min, (double)sigma_max, i - 1, i);
+    return NCSN_OK;
+}
+
+/* ---- vector vocabulary ---------------------------------------------------------------------------
+   Kernels are written once against these; each lane runs the scalar sequence of one output. SSE2
+   has no fused multiply-add, so the SSE2 build keeps the scalar kernels (fmaf), with the same bits. */
+#if defined(NCSN__AVX512)
+typedef __m512 ncsn__v;
+#define NCSN__VL 16
+#define ncsn__vload(p) _mm512_loadu_ps(p)
+#define ncsn__vstore(p, v) _mm512_storeu_ps(p, v)
+#define ncsn__vset1(x) _mm512_set1_ps(x)
+#define ncsn__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define ncsn__vadd(a, b) _mm512_add_ps(a, b)
+#elif defined(NCSN__AVX2)
+typedef __m256 ncsn__v;
+#define NCSN__VL 8
+#define ncsn__vload(p) _mm256_loadu_ps(p)
+#define ncsn__vstore(p, v) _mm256_storeu_ps(p, v)
+#define ncsn__vset1(x) _mm256_set1_ps(x)
+#define ncsn__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define ncsn__vadd(a, b) _mm256_add_ps(a, b)
+#elif defined(NCSN__NEON)
+typedef float32x4_t ncsn__v;
+#define NCSN__VL 4
+#define ncsn__vload(p) vld1q_f32(p)
+#define ncsn__vstore(p, v) vst1q_f32(p, v)
+#define ncsn__vset1(x) vdupq_n_f32(x)
+#define ncsn__vfma(a, b, c) vfmaq_f32(c, a, b)
+#define ncsn__vadd(a, b) vaddq_f32(a, b)
+#else
+#define NCSN__VL 0
+#endif
+
+NCSNDEF const char *ncsn_simd_name(void)
+{
+#if defined(NCSN__AVX512)
+    return "avx512";
+#elif defined(NCSN__AVX2)
+    return "avx2+fma";
+#elif defined(NCSN__NEON)
+    return "neon";
+#elif defined(NCSN__SSE2)
+    return "sse2 (scalar fma kernels)";
+#else
+    return "scalar";
+#endif
+}
+
+/* Y[b][o] = fma(X[b][k], W[k][o], Y[b][o]) for k = 0..K-1 in order (Y holds the start). */
+static void ncsn__gemm_acc_ref(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
+                               int B, int K, int N)
+{
+    int b, k, o;
+    for (b = 0; b < B; b++)
+        for (o = 0; o < N; o++) {
+            float acc = Y[(size_t)b * ldy + o];
+            for (k = 0; k < K; k++) acc = fmaf(X[(size_t)b * ldx + k], W[(size_t)k * ldw + o], acc);
+            Y[(size_t)b * ldy + o] = acc;
+        }
+}
+
+static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
+                           int B, int K, int N)
+{
+#if NCSN__VL
+    int b = 0, k, o;
+    for (; b + 4 <= B; b += 4) {
+        float *y0 = Y + (size_t)b * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
+        const float *x0 = X + (size_t)b * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+        for (o = 0; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) {
+            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL);
+            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL);
+            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL);
+            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL);
+            for (k = 0; k < K; k++) {
+                const float *w = W + (size_t)k * ldw + o;
+                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), s;
+                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1);
+                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1);
+                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1);
+                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1);
+            }
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1);
+            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1);
+            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1);
+            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1);
+        }
+        for (; o + NCSN__VL <= N; o += NCSN__VL) {
+            ncsn__v a0 = ncsn__vload(y0 + o), b0 = ncsn__vload(y1 + o);
+            ncsn__v c0 = ncsn__vload(y2 + o), d0 = ncsn__vload(y3 + o);
+            for (k = 0; k < K; k++) {
+                ncsn__v w0 = ncsn__vload(W + (size_t)k * ldw + o);
+                a0 = ncsn__vfma(ncsn__vset1(x0[k]), w0, a0);
+                b0 = ncsn__vfma(ncsn__vset1(x1[k]), w0, b0);
+                c0 = ncsn__vfma(ncsn__vset1(x2[k]), w0, c0);
+                d0 = ncsn__vfma(ncsn__vset1(x3[k]), w0, d0);
+            }
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y1 + o, b0);
+            ncsn__vstore(y2 + o, c0); ncsn__vstore(y3 + o, d0);
+        }
+        if (o < N) ncsn__gemm_acc_ref(y0 + o, ldy, x0, ldx, W + o, ldw, 4, K, N - o);
+    }
+    for (; b < B; b++) {
+        float *y0 = Y + (size_t)b * ldy;
+        const float *x0 = X + (size_t)b * ldx;
+        for (o = 0; o + NCSN__VL <= N; o += NCSN__VL) {
+            ncsn__v a0 = ncsn__vload(y0 + o);
+            for (k = 0; k < K; k++) a0 = ncsn__vfma(ncsn__vset1(x0[k]), ncsn__vload(W + (size_t)k * ldw + o), a0);
+            ncsn__vstore(y0 + o, a0);
+        }
+        if (o < N) ncsn__gemm_acc_ref(y0 + o, ldy, x0, ldx, W + o, ldw, 1, K, N - o);
+    }
+#else
+    ncsn__gemm_acc_ref(Y, ldy, X, ldx, W, ldw, B, K, N);
+#endif
+}
+
+/* dW[k][o] = fma(X[b][k], dY[b][o], dW[k][o]) for b = 0..B-1 in order (accumulates). */
+static void ncsn__gemm_tn_acc_ref(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
+                                  int B, int K, int N)
+{
+    int b, k, o;
+    for (k = 0; k < K; k++)
+        for (o = 0; o < N; o++) {
+            float acc = dW[(size_t)k * ldw + o];
+            for (b = 0; b < B; b++) acc = fmaf(X[(size_t)b * ldx + k], dY[(size_t)b * ldy + o], acc);
+            dW[(size_t)k * ldw + o] = acc;
+        }
+}
+
+static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
+                              int B, int K, int N)
+{
+#if NCSN__VL
+    int b, k = 0, o;
+    for (; k + 4 <= K; k += 4) {
+        float *w0 = dW + (size_t)k * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        for (o = 0; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) {
+            ncsn__v a0 = ncsn__vload(w0 + o), a1 = ncsn__vload(w0 + o + NCSN__VL);
+            ncsn__v b0 = ncsn__vload(w1 + o), b1 = ncsn__vload(w1 + o + NCSN__VL);
+            ncsn__v c0 = ncsn__vload(w2 + o), c1 = ncsn__vload(w2 + o + NCSN__VL);
+            ncsn__v d0 = ncsn__vload(w3 + o), d1 = ncsn__vload(w3 + o + NCSN__VL);
+            for (b = 0; b < B; b++) {
+                const float *x = X + (size_t)b * ldx + k, *g = dY + (size_t)b * ldy + o;
+                ncsn__v g0 = ncsn__vload(g), g1 = ncsn__vload(g + NCSN__VL), s;
+                s = ncsn__vset1(x[0]); a0 = ncsn__vfma(s, g0, a0); a1 = ncsn__vfma(s, g1, a1);
+                s = ncsn__vset1(x[1]); b0 = ncsn__vfma(s, g0, b0); b1 = ncsn__vfma(s, g1, b1);
+                s = ncsn__vset1(x[2]); c0 = ncsn__vfma(s, g0, c0); c1 = ncsn__vfma(s, g1, c1);
+                s = ncsn__vset1(x[3]); d0 = ncsn__vfma(s, g0, d0); d1 = ncsn__vfma(s, g1, d1);
+            }
+            ncsn__vstore(w0 + o, a0); ncsn__vstore(w0 + o + NCSN__VL, a1);
+            ncsn__vstore(w1 + o, b0); ncsn__vstore(w1 + o + NCSN__VL, b1);
+            ncsn__vstore(w2 + o, c0); ncsn__vstore(w2 + o + NCSN__VL, c1);
+            ncsn__vstore(w3 + o, d0); ncsn__vstore(w3 + o + NCSN__VL, d1);
+        }
+        for (; o + NCSN__VL <= N; o += NCSN__VL) {
+            ncsn__v a0 = ncsn__vload(w0 + o), b0 = ncsn__vload(w1 + o);
+            ncsn__v c0 = ncsn__vload(w2 + o), d0 = ncsn__vload(w3 + o);
+            for (b = 0; b < B; b++) {
+                const float *x = X + (size_t)b * ldx + k;
+                ncsn__v g0 = ncsn__vload(dY + (size_t)b * ldy + o);
+                a0 = ncsn__vfma(ncsn__vset1(x[0]), g0, a0);
+                b0 = ncsn__vfma(ncsn__vset1(x[1]), g0, b0);
+                c0 = ncsn__vfma(ncsn__vset1(x[2]), g0, c0);
+                d0 = ncsn__vfma(ncsn__vset1(x[3]), g0, d0);
+            }
+            ncsn__vstore(w0 + o, a0); ncsn__vstore(w1 + o, b0);
+            ncsn__vstore(w2 + o, c0); ncsn__vstore(w3 + o, d0);
+        }
+        if (o < N) ncsn__gemm_tn_acc_ref(w0 + o, ldw, X + k, ldx, dY + o, ldy, B, 4, N - o);
+    }
+    for (; k < K; k++) {
+        float *w0 = dW + (size_t)k * ldw;
+        for (o = 0; o + NCSN__VL <= N; o += NCSN__VL) {
+            ncsn__v a0 = ncsn__vload(w0 + o);
+            for (b = 0; b < B; b++)
+                a0 = ncsn__vfma(ncsn__vset1(X[(size_t)b * ldx + k]), ncsn__vload(dY + (size_t)b * ldy + o), a0);
+            ncsn__vstore(w0 + o, a0);
+        }
+        if (o < N) ncsn__gemm_tn_acc_ref(w0 + o, ldw, X + k, ldx, dY + o, ldy, B, 1, N - o);
+    }
+#else
+    ncsn__gemm_tn_acc_ref(dW, ldw, X, ldx, dY, ldy, B, K, N);
+#endif
+}
+
+/* db[o] += dY[b][o] for b in order. */
+static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N)
+{
+    int b, o = 0;
+#if NCSN__VL
+    for (; o + NCSN__VL <= N; o += NCSN__VL) {
+        ncsn__v a = ncsn__vload(db + o);
+        for (b = 0; b < B; b++) a = ncsn__vadd(a, ncsn__vload(dY + (size_t)b * ldy + o));
+        ncsn__vstore(db + o, a);
+    }
+#endif
+    for (; o < N; o++) {
+        float a = db[o];
+        for (b = 0; b < B; b++) a += dY[(size_t)b * ldy + o];
+        db[o] = a;
+    }
+}
+
+static void ncsn__transpose(float *dst, const float *src, int rows, int cols)
+{
+    int r, c;
+    for (r = 0; r < rows; r++)
+        for (c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+}
+
+/* ---- 5. score network ---------------------------------------------------------------------------- */
+NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth)
+{
+    ncsn_config c;
+    int i;
+    memset(&c, 0, sizeof c);
+    c.dim = dim;
+    c.n_hidden = depth;
+    for (i = 0; i < depth && i < NCSN_MAX_HIDDEN; i++) c.hidden[i] = width;
+    c.cond = NCSN_COND_CONCAT;
+    c.act = NCSN_ACT_SILU;
+    return c;
+}
+
+NCSNDEF ncsn_config ncsn_config_embed(int dim, int embed_dim, int width, int depth)
+{
+    ncsn_config c = ncsn_config_concat(dim, width, depth);
+    c.cond = NCSN_COND_EMBED;
+    c.embed_dim = embed_dim;
+    c.zero_init_output = 1;
+    return c;
+}
+
+#define NCSN__MAX_DIM (1 << 20)
+
+NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *c)
+{
+    int i;
+    if (!c) return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: cfg = NULL");
+    if (c->dim < 1 || c->dim > NCSN__MAX_DIM)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: dim = %d must be in [1, %d]", c->dim, NCSN__MAX_DIM);
+    if (c->n_hidden < 1 || c->n_hidden > NCSN_MAX_HIDDEN)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: n_hidden = %d must be in [1, %d]", c->n_hidden, NCSN_MAX_HIDDEN);
+    for (i = 0; i < c->n_hidden; i++)
+        if (c->hidden[i] < 1 || c->hidden[i] > NCSN__MAX_DIM)
+            return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: hidden[%d] = %d must be in [1, %d]", i, c->hidden[i], NCSN__MAX_DIM);
+    if (c->cond != NCSN_COND_CONCAT && c->cond != NCSN_COND_EMBED)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: cond = %d is not a conditioning", (int)c->cond);
+    if (c->cond == NCSN_COND_EMBED && (c->embed_dim < 4 || c->embed_dim % 2 || c->embed_dim > 65536))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: embed_dim = %d must be even and in [4, 65536]", c->embed_dim);
+    if (c->act != NCSN_ACT_SILU && c->act != NCSN_ACT_SOFTPLUS)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: act = %d is not an activation", (int)c->act);
+    if ((c->scale_by_sigma != 0 && c->scale_by_sigma != 1) || (c->zero_init_output != 0 && c->zero_init_output != 1))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: scale_by_sigma = %d and zero_init_output = %d must be 0 or 1",
+                          c->scale_by_sigma, c->zero_init_output);
+    return NCSN_OK;
+}
+
+/* private part of a model: frequencies of the sinusoidal embedding and workspace views */
+typedef struct ncsn__priv {
+    float *freq;               /* [E/2] */
+    int *slot_of;              /* [cap] distinct-sigma slot of each sample */
+    int n_slots;
+    float *x, *sig, *in;       /* copies of the inputs; in = [x, cond] per sample */
+    float *z[NCSN_MAX_HIDDEN], *a[NCSN_MAX_HIDDEN];
+    float *y;                  /* net output before /sigma */
+    float *sfill;              /* sigma column for ncsn_model_score */
+    float *slot_sig, *e0, *e1z, *e1a, *e2, *prefix, *gslot, *de2, *de1;
+    float *d0, *d1, *wt;       /* backward scratch */
+} ncsn__priv;
+
+static int ncsn__cond_width(const ncsn_config *c) { return c->cond == NCSN_COND_EMBED ? c->embed_dim : 1; }
+
+static void ncsn__add_tensor(ncsn_model *m, const char *name, int rows, int cols, size_t *off)
+{
+    ncsn_tensor *t = &m->tensors[m->n_tensors++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->rows = rows;
+    t->cols = cols;
+    t->offset = *off;
+    *off += (size_t)rows * (size_t)(cols ? cols : 1);
+}
+
+static void ncsn__add_linear(ncsn_model *m, ncsn_layer *L, const char *prefix, int in, int out, size_t *off)
+{
+    char nm[32];
+    L->in = in;
+    L->out = out;
+    L->w = *off;
+    snprintf(nm, sizeof nm, "%s.weight", prefix);
+    ncsn__add_tensor(m, nm, out, in, off);
+    L->b = *off;
+    snprintf(nm, sizeof nm, "%s.bias", prefix);
+    ncsn__add_tensor(m, nm, out, 0, off);
+}
+
+NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
+{
+    ncsn_model *m;
+    ncsn__priv *p;
+    size_t off = 0;
+    int l, in, E;
+    ncsn_status st;
+    if (!out) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_create: out = NULL");
+    *out = NULL;
+    if ((st = ncsn_config_check(cfg)) != NCSN_OK) return st;
+    m = (ncsn_model *)ncsn__alloc(sizeof *m);
+    p = (ncsn__priv *)ncsn__alloc(sizeof *p);
+    if (!m || !p) {
+        NCSN_FREE(m); NCSN_FREE(p);
+        return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_create: out of memory");
+    }
+    memset(m, 0, sizeof *m);
+    memset(p, 0, sizeof *p);
+    m->cfg = *cfg;
+    m->priv = p;
+    E = cfg->embed_dim;
+    if (cfg->cond == NCSN_COND_EMBED) {
+        ncsn__add_linear(m, &m->emb[0], "sigma_embed.1", E, E, &off);
+        ncsn__add_linear(m, &m->emb[1], "sigma_embed.3", E, E, &off);
+    }
+    in = cfg->dim + ncsn__cond_width(cfg);
+    m->n_layers = cfg->n_hidden + 1;
+    for (l = 0; l < m->n_layers; l++) {
+        char nm[32];
+        int o = l < cfg->n_hidden ? cfg->hidden[l] : cfg->dim;
+        snprintf(nm, sizeof nm, "net.%d", 2 * l);
+        ncsn__add_linear(m, &m->layers[l], nm, in, o, &off);
+        in = o;
+    }
+    m->n_params = off;
+    m->params = NCSN__ALLOC_N(float, off);
+    m->grads = NCSN__ALLOC_N(float, off);
+    if (cfg->cond == NCSN_COND_EMBED) p->freq = NCSN__ALLOC_N(float, E / 2);
+    if (!m->params || !m->grads || (cfg->cond == NCSN_COND_EMBED && !p->freq)) {
+        ncsn_model_free(m);
+        return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_create: out of memory for %lu parameters", (unsigned long)off);
+    }
+    memset(m->params, 0, off * sizeof(float));
+    memset(m->grads, 0, off * sizeof(float));
+    if (cfg->cond == NCSN_COND_EMBED) {
+        /* seed 001: freq_j = exp(-j * log(10000)/(half-1)), the product taken in float as torch does */
+        int j, half = E / 2;
+        float c = (float)(-ncsn_log(10000.0) / (double)(half - 1));
+        for (j = 0; j < half; j++) p->freq[j] = ncsn_expf((float)j * c);
+    }
+    *out = m;
+    return NCSN_OK;
+}
+
+NCSNDEF void ncsn_model_free(ncsn_model *m)
+{
+    ncsn__priv *p;
+    if (!m) return;
+    p = (ncsn__priv *)m->priv;
+    if (p) {
+        NCSN_FREE(p->freq);
+        NCSN_FREE(p->slot_of);
+        NCSN_FREE(p);
+    }
+    NCSN_FREE(m->ws);
+    NCSN_FREE(m->params);
+    NCSN_FREE(m->grads);
+    NCSN_FREE(m);
+}
+
+NCSNDEF const ncsn_tensor *ncsn_model_tensor(const ncsn_model *m, const char *name)
+{
+    int i;
+    for (i = 0; m && name && i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0) return &m->tensors[i];
+    return NULL;
+}
+
+NCSNDEF void ncsn_model_zero_grad(ncsn_model *m)
+{
+    if (m && m->grads) memset(m->grads, 0, m->n_params * sizeof(float));
+}
+
+static void ncsn__init_linear(ncsn_model *m, const ncsn_layer *L, ncsn_rng *rng, int zero)
+{
+    /* torch draws W as [out][in] row-major; we store [in][out]. bound = 1/sqrt(fan_in). */
+    float bound = 1.0f / sqrtf((float)L->in), two_bound = 2.0f * bound;
+    float *W = m->params + L->w, *b = m->params + L->b;
+    int i, o;
+    for (o = 0; o < L->out; o++)
+        for (i = 0; i < L->in; i++) {
+            float u = ncsn_rng_uniform(rng);
+            W[(size_t)i * L->out + o] = zero ? 0.0f : fmaf(u, two_bound, -bound);
+        }
+    for (o = 0; o < L->out; o++) {
+        float u = ncsn_rng_uniform(rng);
+        b[o] = zero ? 0.0f : fmaf(u, two_bound, -bound);
+    }
+}
+
+NCSNDEF ncsn_status ncsn_model_init(ncsn_model *m, ncsn_rng *rng)
+{
+    int l;
+    if (!m || !rng) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_init: %s = NULL", m ? "rng" : "model");
+    if (m->cfg.cond == NCSN_COND_EMBED) {
+        ncsn__init_linear(m, &m->emb[0], rng, 0);
+        ncsn__init_linear(m, &m->emb[1], rng, 0);
+    }
+    for (l = 0; l < m->n_layers; l++)
+        ncsn__init_linear(m, &m->layers[l], rng, l == m->n_layers - 1 && m->cfg.zero_init_output);
+    return NCSN_OK;
+}
+
+static size_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
+{
+    ncsn__priv *p = (ncsn__priv *)m->priv;
+    const ncsn_config *c = &m->cfg;
+    size_t off = 0, B = (size_t)cap, maxw = (size_t)c->dim + (size_t)ncsn__cond_width(c), maxwt = 0;
+    size_t E = (size_t)c->embed_dim, H0 = (size_t)c->hidden[0];
+    int l;
+#define NCSN__TAKE(ptr, count) do { if (base) (ptr) = base + off; off += (count); off = (off + 15u) & ~(size_t)15u; } while (0)
+    for (l = 0; l < m->n_layers; l++) {
+        size_t w = (size_t)m->layers[l].in * (size_t)m->layers[l].out;
+        if ((size_t)m->layers[l].out > maxw) maxw = (size_t)m->layers[l].out;
+        if (w > maxwt) maxwt = w;
+    }
+    if (c->cond == NCSN_COND_EMBED && E * E > maxwt) maxwt = E * E;
+    if (E > maxw) maxw = E;
+    NCSN__TAKE(p->x, B * (size_t)c->dim);
+    NCSN__TAKE(p->sig, B);
+    NCSN__TAKE(p->in, B * ((size_t)c->dim + (size_t)ncsn__cond_width(c)));
+    for (l = 0; l < c->n_hidden; l++) {
+        NCSN__TAKE(p->z[l], B * (size_t)c->hidden[l]);
+        NCSN__TAKE(p->a[l], B * (size_t)c->hidden[l]);
+    }
+    NCSN__TAKE(p->y, B * (size_t)c->dim);
+    NCSN__TAKE(p->sfill, B);
+    NCSN__TAKE(p->slot_sig, B);
+    NCSN__TAKE(p->prefix, B * H0);
+    NCSN__TAKE(p->gslot, B * H0);
+    if (c->cond == NCSN_COND_EMBED) {
+        NCSN__TAKE(p->e0, B * E);
+        NCSN__TAKE(p->e1z, B * E);
+        NCSN__TAKE(p->e1a, B * E);
+        NCSN__TAKE(p->e2, B * E);
+        NCSN__TAKE(p->de2, B * E);
+        NCSN__TAKE(p->de1, B * E);
+    }
+    NCSN__TAKE(p->d0, B * maxw);
+    NCSN__TAKE(p->d1, B * maxw);
+    NCSN__TAKE(p->wt, maxwt);
+#undef NCSN__TAKE
+    return off;
+}
+
+NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
+{
+    ncsn__priv *p;
+    size_t need;
+    float *ws;
+    int *slots;
+    if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_reserve: model = NULL");
+    if (batch < 1 || batch > (1 << 26)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_reserve: batch = %d must be in [1, 2^26]", batch);
+    if (batch <= m->cap) return NCSN_OK;
+    p = (ncsn__priv *)m->priv;
+    need = ncsn__ws_layout(m, batch, NULL);
+    ws = NCSN__ALLOC_N(float, need);
+    slots = NCSN__ALLOC_N(int, batch);
+    if (!ws || !slots) {
+        NCSN_FREE(ws); NCSN_FREE(slots);
+        if (m->ws) ncsn__ws_layout(m, m->cap, m->ws);  /* keep the old views valid */
+        return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_reserve: out of memory for batch = %d", batch);
+    }
+    NCSN_FREE(m->ws);
+    NCSN_FREE(p->slot_of);
+    m->ws = ws;
+    p->slot_of = slots;
+    m->ws_size = need;
+    m->cap = batch;
+    m->last_batch = 0;
+    ncsn__ws_layout(m, batch, ws);
+    return NCSN_OK;
+}
+
+static void ncsn__act_fwd(float *a, const float *z, size_t n, ncsn_act act)
+{
+    size_t i;
+    if (act == NCSN_ACT_SILU) for (i = 0; i < n; i++) a[i] = ncsn_siluf(z[i]);
+    else for (i = 0; i < n; i++) a[i] = ncsn_softplusf(z[i]);
+}
+
+/* dz = da * act'(z): silu' = s + z s (1 - s) = fma(z s, 1 - s, s); softplus' = s */
+static void ncsn__act_bwd(float *dz, const float *da, const float *z, size_t n, ncsn_act act)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float s = ncsn_sigmoidf(z[i]);
+        float d = act == NCSN_ACT_SILU ? fmaf(z[i] * s, 1.0f - s, s) : s;
+        dz[i] = da[i] * d;
+    }
+}
+
+static void ncsn__fill_rows(float *Y, const float *row, int B, int N)
+{
+    int b;
+    for (b = 0; b < B; b++) memcpy(Y + (size_t)b * N, row, (size_t)N * sizeof(float));
+}
+
+NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x, const float *sigma, int B)
+{
+    ncsn__priv *p;
+    const ncsn_config *c;
+    int D, C, H0, b, l, s;
+    ncsn_status st;
+    if (!m || !out || !x || !sigma)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: %s = NULL", !m ? "model" : !out ? "out" : !x ? "x" : "sigma");
+    if (B < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: B = %d must be >= 1", B);
+    if ((st = ncsn_model_reserve(m, B)) != NCSN_OK) return st;
+    p = (ncsn__priv *)m->priv;
+    c = &m->cfg;
+    D = c->dim;
+    C = ncsn__cond_width(c);
+    H0 = c->hidden[0];
+    for (b = 0; b < B; b++)
+        if (c->scale_by_sigma && !(sigma[b] > 0.0f))
+            return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: sigma[%d] = %g must be > 0 with scale_by_sigma", b, (double)sigma[b]);
+    memcpy(p->x, x, (size_t)B * D * sizeof(float));
+    memcpy(p->sig, sigma, (size_t)B * sizeof(float));
+    /* distinct sigma values, in order of first appearance: the conditioning is computed once each */
+    p->n_slots = 0;
+    for (b = 0; b < B; b++) {
+        uint32_t bits = ncsn__f2u(sigma[b]);
+        s = p->n_slots - 1;
+        if (s < 0 || ncsn__f2u(p->slot_sig[s]) != bits)
+            for (s = 0; s < p->n_slots && ncsn__f2u(p->slot_sig[s]) != bits; s++) {}
+        if (s == p->n_slots) p->slot_sig[p->n_slots++] = sigma[b];
+        p->slot_of[b] = s;
+    }
+    {
+        const ncsn_layer *L0 = &m->layers[0];
+        const float *W0 = m->params + L0->w, *b0 = m->params + L0->b;
+        int S = p->n_slots;
+        ncsn__fill_rows(p->prefix, b0, S, H0);
+        if (c->cond == NCSN_COND_EMBED) {
+            int E = c->embed_dim, half = E / 2, j;
+            const ncsn_layer *e1 = &m->emb[0], *e2 = &m->emb[1];
+            for (s = 0; s < S; s++)
+                for (j = 0; j < half; j++) {
+                    float arg = p->slot_sig[s] * p->freq[j];
+                    p->e0[(size_t)s * E + j] = ncsn_sinf(arg);
+                    p->e0[(size_t)s * E + half + j] = ncsn_cosf(arg);
+                }
+            ncsn__fill_rows(p->e1z, m->params + e1->b, S, E);
+            ncsn__gemm_acc(p->e1z, E, p->e0, E, m->params + e1->w, E, S, E, E);
+            ncsn__act_fwd(p->e1a, p->e1z, (size_t)S * E, NCSN_ACT_SILU);
+            ncsn__fill_rows(p->e2, m->params + e2->b, S, E);
+            ncsn__gemm_acc(p->e2, E, p->e1a, E, m->params + e2->w, E, S, E, E);
+            ncsn__gemm_acc(p->prefix, H0, p->e2, E, W0 + (size_t)D * H0, H0, S, E, H0);
+        } else {
+            ncsn__gemm_acc(p->prefix, H0, p->slot_sig, 1, W0 + (size_t)D * H0, H0, S, 1, H0);
+        }
+        /* first layer: prefix (bias + conditioning rows), then the data rows */
+        for (b = 0; b < B; b++) {
+            memcpy(p->z[0] + (size_t)b * H0, p->prefix + (size_t)p->slot_of[b] * H0, (size_t)H0 * sizeof(float));
+            memcpy(p->in + (size_t)b * (D + C), x + (size_t)b * D, (size_t)D * sizeof(float));
+            if (c->cond == NCSN_COND_EMBED)
+                memcpy(p->in + (size_t)b * (D + C) + D, p->e2 + (size_t)p->slot_of[b] * C, (size_t)C * sizeof(float));
+            else
+                p->in[(size_t)b * (D + C) + D] = sigma[b];
+        }
+        ncsn__gemm_acc(p->z[0], H0, p->x, D, W0, H0, B, D, H0);
+        ncsn__act_fwd(p->a[0], p->z[0], (size_t)B * H0, c->act);
+    }
+    for (l = 1; l < m->n_layers; l++) {
+        const ncsn_layer *L = &m->layers[l];
+        float *z = l < c->n_hidden ? p->z[l] : p->y;
+        ncsn__fill_rows(z, m->params + L->b, B, L->out);
+        ncsn__gemm_acc(z, L->out, p->a[l - 1], L->in, m->params + L->w, L->out, B, L->in, L->out);
+        if (l < c->n_hidden) ncsn__act_fwd(p->a[l], z, (size_t)B * L->out, c->act);
+    }
+    for (b = 0; b < B; b++) {
+        int d;
+        for (d = 0; d < D; d++) {
+            float v = p->y[(size_t)b * D + d];
+            out[(size_t)b * D + d] = c->scale_by_sigma ? v / p->sig[b] : v;
+        }
+    }
+    m->last_batch = B;
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *dout)
+{
+    ncsn__priv *p;
+    const ncsn_config *c;
+    int D, C, H0, B, b, l, d;
+    float *dcur, *dnext;
+    if (!m || !dout) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_backward: %s = NULL", !m ? "model" : "dout");
+    if (m->last_batch < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_backward: no forward pass to differentiate");
+    p = (ncsn__priv *)m->priv;
+    c = &m->cfg;
+    B = m->last_batch;
+    D = c->dim;
+    C = ncsn__cond_width(c);
+    H0 = c->hidden[0];
+    dcur = p->d0;
+    dnext = p->d1;
+    for (b = 0; b < B; b++)
+        for (d = 0; d < D; d++) {
+            float g = dout[(size_t)b * D + d];
+            dcur[(size_t)b * D + d] = c->scale_by_sigma ? g / p->sig[b] : g;
+        }
+    /* dcur = dL/dz of layer l; walk back to layer 1 */
+    for (l = m->n_layers - 1; l >= 1; l--) {
+        const ncsn_layer *L = &m->layers[l];
+        float *tmp;
+        ncsn__gemm_tn_acc(m->grads + L->w, L->out, p->a[l - 1], L->in, dcur, L->out, B, L->in, L->out);
+        ncsn__colsum_acc(m->grads + L->b, dcur, L->out, B, L->out);
+        ncsn__transpose(p->wt, m->params + L->w, L->in, L->out);
+        memset(dnext, 0, (size_t)B * L->in * sizeof(float));
+        ncsn__gemm_acc(dnext, L->in, dcur, L->out, p->wt, L->in, B, L->out, L->in);
+        ncsn__act_bwd(dnext, dnext, p->z[l - 1], (size_t)B * L->in, c->act);
+        tmp = dcur; dcur = dnext; dnext = tmp;
+    }
+    {
+        const ncsn_layer *L0 = &m->layers[0];
+        int S = p->n_slots;
+        ncsn__gemm_tn_acc(m->grads + L0->w, H0, p->in, D + C, dcur, H0, B, D + C, H0);
+        ncsn__colsum_acc(m->grads + L0->b, dcur, H0, B, H0);
+        ncsn__transpose(p->wt, m->params + L0->w, D + C, H0);   /* wt is [H0][D+C] */
+        if (dx) {
+            memset(dx, 0, (size_t)B * D * sizeof(float));
+            ncsn__gemm_acc(dx, D, dcur, H0, p->wt, D + C, B, H0, D);
+        }
+        if (c->cond == NCSN_COND_EMBED) {
+            int E = c->embed_dim;
+            const ncsn_layer *e1 = &m->emb[0], *e2 = &m->emb[1];
+            /* per slot: gslot = sum of its samples' dz (in sample order), de2 = gslot W0_cond^T */
+            memset(p->gslot, 0, (size_t)S * H0 * sizeof(float));
+            for (b = 0; b < B; b++) {
+                float *g = p->gslot + (size_t)p->slot_of[b] * H0;
+                const float *dz = dcur + (size_t)b * H0;
+                int o;
+                for (o = 0; o < H0; o++) g[o] += dz[o];
+            }
+            memset(p->de2, 0, (size_t)S * E * sizeof(float));
+            ncsn__gemm_acc(p->de2, E, p->gslot, H0, p->wt + D, D + C, S, H0, E);
+            ncsn__gemm_tn_acc(m->grads + e2->w, E, p->e1a, E, p->de2, E, S, E, E);
+            ncsn__colsum_acc(m->grads + e2->b, p->de2, E, S, E);
+            ncsn__transpose(p->wt, m->params + e2->w, E, E);
+            memset(p->de1, 0, (size_t)S * E * sizeof(float));
+            ncsn__gemm_acc(p->de1, E, p->de2, E, p->wt, E, S, E, E);
+            ncsn__act_bwd(p->de1, p->de1, p->e1z, (size_t)S * E, NCSN_ACT_SILU);
+            ncsn__gemm_tn_acc(m->grads + e1->w, E, p->e0, E, p->de1, E, S, E, E);
+            ncsn__colsum_acc(m->grads + e1->b, p->de1, E, S, E);
+        }
+    }
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_model_score(void *model, float *out, const float *x, float sigma, int n)
+{
+    ncsn_model *m = (ncsn_model *)model;
+    ncsn__priv *p;
+    ncsn_status st;
+    int b;
+    if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_score: model = NULL");
+    if ((st = ncsn_model_reserve(m, n)) != NCSN_OK) return st;
+    p = (ncsn__priv *)m->priv;
+    for (b = 0; b < n; b++) p->sfill[b] = sigma;
+    return ncsn_model_forward(m, out, x, p->sfill, n);
+}
+
+/* ---- 6. denoising score matching ----------------------------------------------------------------- */
+NCSNDEF float ncsn_weight(ncsn_weighting w, float sigma)
+{
+    switch (w) {
+    case NCSN_WEIGHT_SIGMA2: return sigma * sigma;
+    case NCSN_WEIGHT_INV_SIGMA2: return 1.0f / (sigma * sigma);
+    default: return 1.0f;
+    }
+}
+
+NCSNDEF void ncsn_dsm_perturb(float *xt, float *target, const float *x, const float *eps, float sigma, int D)
+{
+    int d;
+    for (d = 0; d < D; d++) {
+        if (xt) xt[d] = fmaf(sigma, eps[d], x[d]);
+        if (target) target[d] = -eps[d] / sigma;
+    }
+}
+
+NCSNDEF float ncsn_dsm_sample_loss(const float *pred, const float *eps, float sigma, int D, ncsn_weighting w)
+{
+    float acc = 0.0f;
+    int d;
+    for (d = 0; d < D; d++) {
+        float diff = pred[d] - (-eps[d] / sigma);
+        acc = fmaf(diff, diff, acc);
+    }
+    return ncsn_weight(w, sigma) * acc;
+}
+
+NCSNDEF ncsn_status ncsn_dsm_batch_alloc(ncsn_dsm_batch *bt, int B, int D)
+{
+    size_t n;
+    if (!bt) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_batch_alloc: batch = NULL");
+    memset(bt, 0, sizeof *bt);
+    if (B < 1 || D < 1 || (size_t)B > ((size_t)1 << 40) / (size_t)D)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_batch_alloc: B = %d, D = %d must be >= 1", B, D);
+    n = (size_t)B * (size_t)D;
+    bt->level = NCSN__ALLOC_N(int, B);
+    bt->sigma = NCSN__ALLOC_N(float, B);
+    bt->eps = NCSN__ALLOC_N(float, n);
+    bt->xt = NCSN__ALLOC_N(float, n);
+    bt->pred = NCSN__ALLOC_N(float, n);
+    bt->dpred = NCSN__ALLOC_N(float, n);
+    if (!bt->level || !bt->sigma || !bt->eps || !bt->xt || !bt->pred || !bt->dpred) {
+        ncsn_dsm_batch_free(bt);
+        return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_dsm_batch_alloc: out of memory for B = %d, D = %d", B, D);
+    }
+    return NCSN_OK;
+}
+
+NCSNDEF void ncsn_dsm_batch_free(ncsn_dsm_batch *bt)
+{
+    if (!bt) return;
+    NCSN_FREE(bt->level); NCSN_FREE(bt->sigma); NCSN_FREE(bt->eps);
+    NCSN_FREE(bt->xt); NCSN_FREE(bt->pred); NCSN_FREE(bt->dpred);
+    memset(bt, 0, sizeof *bt);
+}
+
+NCSNDEF ncsn_status ncsn_dsm_loss(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, int B,
+                                  const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng,
+                                  const int *levels_given, const float *eps_given,
+                                  int backward, float *loss)
+{
+    int D, b, d;
+    size_t n;
+    double acc = 0.0;
+    float inv_n, lossf;
+    ncsn_status st;
+    if (!m || !bt || !x || !sigmas || !loss)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: %s = NULL", !m ? "model" : !bt ? "batch" : !x ? "x" : !sigmas ? "sigmas" : "loss");
+    if (B < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: B = %d must be >= 1", B);
+    if (L < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: L = %d must be >= 1", L);
+    if ((!levels_given || !eps_given) && !rng) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: rng = NULL");
+    if (w != NCSN_WEIGHT_ONE && w != NCSN_WEIGHT_SIGMA2 && w != NCSN_WEIGHT_INV_SIGMA2)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: weighting = %d is not a weighting", (int)w);
+    D = m->cfg.dim;
+    n = (size_t)B * (size_t)D;
+    for (b = 0; b < B; b++) {
+        int lv = levels_given ? levels_given[b] : (int)ncsn_rng_bounded(rng, (uint32_t)L);
+        if (lv < 0 || lv >= L) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: level[%d] = %d not in [0, %d)", b, lv, L);
+        if (!(sigmas[lv] > 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: sigmas[%d] = %g must be > 0", lv, (double)sigmas[lv]);
+        bt->level[b] = lv;
+        bt->sigma[b] = sigmas[lv];
+    }
+    if (eps_given) memcpy(bt->eps, eps_given, n * sizeof(float));
+    else ncsn_rng_normals(rng, bt->eps, n);
+    for (b = 0; b < B; b++)
+        ncsn_dsm_perturb(bt->xt + (size_t)b * D, NULL, x + (size_t)b * D, bt->eps + (size_t)b * D, bt->sigma[b], D);
+    if ((st = ncsn_model_forward(m, bt->pred, bt->xt, bt->sigma, B)) != NCSN_OK) return st;
+    /* loss = mean(lambda (pred - target)^2) summed in index order in double; d loss/d pred */
+    inv_n = (float)(1.0 / (double)n);
+    for (b = 0; b < B; b++) {
+        float sg = bt->sigma[b], lam = ncsn_weight(w, sg), g2 = 2.0f * lam * inv_n;
+        for (d = 0; d < D; d++) {
+            size_t i = (size_t)b * D + d;
+            float diff = bt->pred[i] - (-bt->eps[i] / sg);
+            float term = lam * (diff * diff);
+            NCSN__OPAQUE(term);
+            acc += (double)term;
+            bt->dpred[i] = g2 * diff;
+        }
+    }
+    lossf = (float)(acc / (double)n);
+    *loss = lossf;
+    if (!ncsn__isfinite(lossf))
+        return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_dsm_loss: loss = %g is not finite", (double)lossf);
+    if (backward && (st = ncsn_model_backward(m, NULL, bt->dpred)) != NCSN_OK) return st;
+    return NCSN_OK;
+}
+
+/* ---- 7. Adam ----------------------------------------------------------------------------------- */
+static double ncsn__opaque_d(double v) { NCSN__OPAQUE(v); return v; }
+
+static double ncsn__powi(double b, long e)
+{
+    double r = 1.0;
+    while (e > 0) {
+        if (e & 1) r = ncsn__opaque_d(r * b);
+        b = ncsn__opaque_d(b * b);
+        e >>= 1;
+    }
+    return r;
+}
+
+NCSNDEF ncsn_status ncsn_adam_create(ncsn_adam *opt, size_t n, float lr)
+{
+    if (!opt) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_create: opt = NULL");
+    memset(opt, 0, sizeof *opt);
+    if (n == 0) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_create: n = 0 parameters");
+    if (!(lr > 0.0f) || !ncsn__isfinite(lr)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_create: lr = %g must be finite and > 0", (double)lr);
+    opt->lr = lr;
+    opt->beta1 = 0.9f;
+    opt->beta2 = 0.999f;
+    opt->eps = 1e-8f;
+    opt->n = n;
+    opt->m = NCSN__ALLOC_N(float, n);
+    opt->v = NCSN__ALLOC_N(float, n);
+    if (!opt->m || !opt->v) {
+        ncsn_adam_free(opt);
+        return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_adam_create: out of memory for n = %lu", (unsigned long)n);
+    }
+    memset(opt->m, 0, n * sizeof(float));
+    memset(opt->v, 0, n * sizeof(float));
+    return NCSN_OK;
+}
+
+NCSNDEF void ncsn_adam_free(ncsn_adam *opt)
+{
+    if (!opt) return;
+    NCSN_FREE(opt->m);
+    NCSN_FREE(opt->v);
+    opt->m = opt->v = NULL;
+}
+
+NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads)
+{
+    size_t i;
+    double bc1, bc2;
+    float step_size, bc2_sqrt, omb1, omb2, decay;
+    if (!opt || !params || !grads || !opt->m)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: %s = NULL", !opt ? "opt" : !params ? "params" : !grads ? "grads" : "opt->m");
+    if (!(opt->lr > 0.0f) || !ncsn__isfinite(opt->lr))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: lr = %g must be finite and > 0", (double)opt->lr);
+    if (!(opt->beta1 >= 0.0f && opt->beta1 < 1.0f)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: beta1 = %g must be in [0, 1)", (double)opt->beta1);
+    if (!(opt->beta2 >= 0.0f && opt->beta2 < 1.0f)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: beta2 = %g must be in [0, 1)", (double)opt->beta2);
+    if (!(opt->eps > 0.0f) || !ncsn__isfinite(opt->eps)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: eps = %g must be finite and > 0", (double)opt->eps);
+    if (!(opt->weight_decay >= 0.0f) || !ncsn__isfinite(opt->weight_decay))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: weight_decay = %g must be finite and >= 0", (double)opt->weight_decay);
+    opt->step++;
+    /* torch: bias_correction = 1 - beta^step in double; step_size = lr/bc1; denom = sqrt(v)/sqrt(bc2) + eps */
+    bc1 = 1.0 - ncsn__powi((double)opt->beta1, opt->step);
+    bc2 = 1.0 - ncsn__powi((double)opt->beta2, opt->step);
+    step_size = (float)((double)opt->lr / bc1);
+    bc2_sqrt = (float)sqrt(bc2);
+    omb1 = 1.0f - opt->beta1;
+    omb2 = 1.0f - opt->beta2;
+    decay = fmaf(-opt->lr, opt->weight_decay, 1.0f);
+    for (i = 0; i < opt->n; i++) {
+        float g = grads[i], m = opt->m[i], v = opt->v[i], p = params[i], denom;
+        if (opt->weight_decay > 0.0f) p = p * decay;
+        m = fmaf(omb1, g - m, m);              /* m.lerp_(g, 1 - beta1) */
+        v = fmaf(omb2 * g, g, v * opt->beta2); /* v.mul_(beta2).addcmul_(g, g, 1 - beta2) */
+        denom = sqrtf(v) / bc2_sqrt + opt->eps;
+        params[i] = fmaf(-step_size, m / denom, p);
+        opt->m[i] = m;
+        opt->v[i] = v;
+    }
+    return NCSN_OK;
+}
+
+/* ---- 8. Langevin samplers ----------------------------------------------------------------------- */
+NCSNDEF ncsn_sampler_opts ncsn_sampler_defaults(void)
+{
+    ncsn_sampler_opts o;
+    memset(&o, 0, sizeof o);
+    o.form = NCSN_LANGEVIN_HALF;
+    o.eps = 1e-5f;
+    o.steps_per_level = 100;
+    o.init = NCSN_INIT_NORMAL_SIGMA1;
+    o.init_lo = -1.0f;
+    o.init_hi = 1.0f;
+    return o;
+}
+
+NCSNDEF ncsn_status ncsn_langevin_coeffs(ncsn_langevin_form form, float eps, float sigma_i, float sigma_L,
+                                         float *c_score, float *c_noise)
+{
+    float r, alpha;
+    if (!c_score || !c_noise) return ncsn__fail(NCSN_ERR_ARG, "ncsn_langevin_coeffs: output = NULL");
+    if (!(eps > 0.0f) || !ncsn__isfinite(eps)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_langevin_coeffs: eps = %g must be finite and > 0", (double)eps);
+    if (!(sigma_i > 0.0f) || !(sigma_L > 0.0f) || !ncsn__isfinite(sigma_i) || !ncsn__isfinite(sigma_L))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_langevin_coeffs: sigma_i = %g, sigma_L = %g must be finite and > 0", (double)sigma_i, (double)sigma_L);
+    if (form != NCSN_LANGEVIN_SONG && form != NCSN_LANGEVIN_HALF)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_langevin_coeffs: form = %d is not a Langevin form", (int)form);
+    r = sigma_i / sigma_L;
+    alpha = eps * (r * r);
+    if (form == NCSN_LANGEVIN_SONG) { *c_score = alpha; *c_noise = sqrtf(2.0f * alpha); }
+    else { *c_score = 0.5f * alpha; *c_noise = sqrtf(alpha); }
+    return NCSN_OK;
+}
+
+NCSNDEF void ncsn_langevin_update(float *x, const float *score, const float *z, size_t n, float c_score, float c_noise)
+{
+    size_t i = 0;
+#if NCSN__VL
+    ncsn__v a = ncsn__vset1(c_score), b = ncsn__vset1(c_noise);
+    for (; i + NCSN__VL <= n; i += NCSN__VL)
+        ncsn__vstore(x + i, ncsn__vfma(b, ncsn__vload(z + i), ncsn__vfma(a, ncsn__vload(score + i), ncsn__vload(x + i))));
+#endif
+    for (; i < n; i++) x[i] = fmaf(c_noise, z[i], fmaf(c_score, score[i], x[i]));
+}
+
+static int ncsn__all_finite(const float *x, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) if (!ncsn__isfinite(x[i])) return 0;
+    return 1;
+}
+
+static ncsn_status ncsn__sampler_check(const char *fn, ncsn_score_fn score, int dim, const ncsn_sampler_opts *o,
+                                       ncsn_rng *rng, float *x, int n)
+{
+    if (!score || !o || !rng || !x)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !score ? "score" : !o ? "opts" : !rng ? "rng" : "x");
+    if (dim < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: dim = %d must be >= 1", fn, dim);
+    if (n < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: n = %d must be >= 1", fn, n);
+    if (o->steps_per_level < 0) return ncsn__fail(NCSN_ERR_ARG, "%s: steps_per_level = %d must be >= 0", fn, o->steps_per_level);
+    if ((int)o->init < (int)NCSN_INIT_NORMAL || (int)o->init > (int)NCSN_INIT_GIVEN)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: init = %d is not an init", fn, (int)o->init);
+    if (o->init == NCSN_INIT_UNIFORM && !(o->init_lo < o->init_hi))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: init_lo = %g must be < init_hi = %g", fn, (double)o->init_lo, (double)o->init_hi);
+    if ((size_t)n > ((size_t)1 << 40) / (size_t)dim) return ncsn__fail(NCSN_ERR_ARG, "%s: n = %d too large", fn, n);
+    return NCSN_OK;
+}
+
+static void ncsn__sampler_init(const ncsn_sampler_opts *o, float sigma1, ncsn_rng *rng, float *x, size_t N)
+{
+    size_t i;
+    if (o->init == NCSN_INIT_GIVEN) return;
+    if (o->init == NCSN_INIT_UNIFORM) {
+        float w = o->init_hi - o->init_lo;
+        for (i = 0; i < N; i++) x[i] = fmaf(w, ncsn_rng_uniform(rng), o->init_lo);
+        return;
+    }
+    ncsn_rng_normals(rng, x, N);
+    if (o->init == NCSN_INIT_NORMAL_SIGMA1)
+        for (i = 0; i < N; i++) x[i] = x[i] * sigma1;
+}
+
+static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                      const float *score_sigma, const float *cs, const float *cn,
+                                      const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, const char *fn)
+{
+    size_t N = (size_t)n * (size_t)dim;
+    float *s = NCSN__ALLOC_N(float, N), *z = NCSN__ALLOC_N(float, N);
+    ncsn_status st = NCSN_OK;
+    int i, t;
+    if (!s || !z) {
+        NCSN_FREE(s); NCSN_FREE(z);
+        return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %d chains", fn, n);
+    }
+    ncsn__sampler_init(o, sigmas[0], rng, x, N);
+    for (i = 0; i < L && st == NCSN_OK; i++) {
+        for (t = 0; t < o->steps_per_level; t++) {
+            if ((st = score(user, s, x, score_sigma[i], n)) != NCSN_OK) break;
+            ncsn_rng_normals(rng, z, N);
+            ncsn_langevin_update(x, s, z, N, cs[i], cn[i]);
+            if (o->callback && o->callback(o->callback_user, i, t, sigmas[i], x, n, dim) != NCSN_OK) {
+                st = ncsn__fail(NCSN_ERR_CALLBACK, "%s: callback stopped at level %d step %d", fn, i, t);
+                break;
+            }
+        }
+        if (st == NCSN_OK && !ncsn__all_finite(x, N))
+            st = ncsn__fail(NCSN_ERR_NONFINITE, "%s: samples not finite after level %d (sigma = %g): step size too large?",
+                            fn, i, (double)sigmas[i]);
+    }
+    if (st == NCSN_OK && o->denoise_final) {
+        float sl = score_sigma[L - 1], v = sl * sl;
+        size_t k;
+        if ((st = score(user, s, x, sl, n)) == NCSN_OK)
+            for (k = 0; k < N; k++) x[k] = fmaf(v, s[k], x[k]);
+    }
+    NCSN_FREE(s);
+    NCSN_FREE(z);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_sample_annealed(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                         const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n)
+{
+    static const char *fn = "ncsn_sample_annealed";
+    float *cs, *cn;
+    ncsn_status st;
+    int i;
+    if ((st = ncsn__sampler_check(fn, score, dim, o, rng, x, n)) != NCSN_OK) return st;
+    if (!sigmas || L < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: L = %d: need sigmas with L >= 1 levels", fn, L);
+    for (i = 0; i < L; i++)
+        if (!(sigmas[i] > 0.0f) || !ncsn__isfinite(sigmas[i]))
+            return ncsn__fail(NCSN_ERR_ARG, "%s: sigmas[%d] = %g must be finite and > 0", fn, i, (double)sigmas[i]);
+    cs = NCSN__ALLOC_N(float, L);
+    cn = NCSN__ALLOC_N(float, L);
+    if (!cs || !cn) {
+        NCSN_FREE(cs); NCSN_FREE(cn);
+        return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
+    }
+    for (i = 0; i < L && st == NCSN_OK; i++) st = ncsn_langevin_coeffs(o->form, o->eps, sigmas[i], sigmas[L - 1], &cs[i], &cn[i]);
+    if (st == NCSN_OK) st = ncsn__langevin_run(score, user, dim, sigmas, L, sigmas, cs, cn, o, rng, x, n, fn);
+    NCSN_FREE(cs);
+    NCSN_FREE(cn);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int dim, float score_sigma, float step,
+                                         int n_steps, const ncsn_sampler_opts *opts, ncsn_rng *rng, float *x, int n)
+{
+    static const char *fn = "ncsn_sample_langevin";
+    ncsn_sampler_opts o;
+    float cs, cn, sig1 = 1.0f;
+    ncsn_status st;
+    if (!opts) return ncsn__fail(NCSN_ERR_ARG, "%s: opts = NULL", fn);
+    o = *opts;
+    o.steps_per_level = n_steps;
+    o.denoise_final = 0;
+    if ((st = ncsn__sampler_check(fn, score, dim, &o, rng, x, n)) != NCSN_OK) return st;
+    if (!(step > 0.0f) || !ncsn__isfinite(step)) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %g must be finite and > 0", fn, (double)step);
+    if (!(score_sigma >= 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: score_sigma = %g must be >= 0", fn, (double)score_sigma);
+    if ((st = ncsn_langevin_coeffs(o.form, step, 1.0f, 1.0f, &cs, &cn)) != NCSN_OK) return st;
+    return ncsn__langevin_run(score, user, dim, &sig1, 1, &score_sigma, &cs, &cn, &o, rng, x, n, fn);
+}
+
+NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                           const float *data, int n, ncsn_rng *rng, float *out)
+{
+    size_t N, k;
+    float *xt, *s;
+    ncsn_status st = NCSN_OK;
+    int i, j, d;
+    if (!score || !sigmas || !data || !rng || !out || L < 1 || n < 1 || dim < 1)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_sigma_score_norms: L = %d, n = %d, dim = %d must be >= 1 and pointers non-NULL", L, n, dim);
+    N = (size_t)n * (size_t)dim;
+    xt = NCSN__ALLOC_N(float, N);
+    s = NCSN__ALLOC_N(float, N);
+    if (!xt || !s) {
+        NCSN_FREE(xt); NCSN_FREE(s);
+        return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_sigma_score_norms: out of memory");
+    }
+    for (i = 0; i < L && st == NCSN_OK; i++) {
+        double acc = 0.0;
+        ncsn_rng_normals(rng, xt, N);
+        for (k = 0; k < N; k++) xt[k] = fmaf(sigmas[i], xt[k], data[k]);
+        if ((st = score(user, s, xt, sigmas[i], n)) != NCSN_OK) break;
+        for (j = 0; j < n; j++) {
+            float q = 0.0f;
+            for (d = 0; d < dim; d++) {
+                float v = sigmas[i] * s[(size_t)j * dim + d];
+                q = fmaf(v, v, q);
+            }
+            acc += (double)sqrtf(q);
+        }
+        out[i] = (float)(acc / (double)n);
+    }
+    NCSN_FREE(xt);
+    NCSN_FREE(s);
+    return st;
+}
+
+/* ---- 9. data and exact scores ------------------------------------------------------------------- */
+static ncsn_status ncsn__gmm_check(const ncsn_gmm *g, const char *fn)
+{
+    int k, d;
+    if (!g || !g->weights || !g->means || !g->vars) return ncsn__fail(NCSN_ERR_ARG, "%s: gmm or one of its arrays = NULL", fn);
+    if (g->K < 1 || g->dim < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: K = %d, dim = %d must be >= 1", fn, g->K, g->dim);
+    for (k = 0; k < g->K; k++) {
+        if (!(g->weights[k] > 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: weights[%d] = %g must be > 0", fn, k, (double)g->weights[k]);
+        for (d = 0; d < g->dim; d++)
+            if (!(g->vars[(size_t)k * g->dim + d] >= 0.0f))
+                return ncsn__fail(NCSN_ERR_ARG, "%s: vars[%d][%d] = %g must be >= 0", fn, k, d, (double)g->vars[(size_t)k * g->dim + d]);
+    }
+    return NCSN_OK;
+}
+
+/* log w_k + log N(x; mu_k, var_k + sigma^2) for every k; returns their max */
+static float ncsn__gmm_logits(const ncsn_gmm *g, const float *x, float s2, float *lg)
+{
+    int k, d, D = g->dim;
+    float mx = -HUGE_VALF;
+    for (k = 0; k < g->K; k++) {
+        float quad = 0.0f, logdet = 0.0f;
+        for (d = 0; d < D; d++) {
+            float var = g->vars[(size_t)k * D + d] + s2;
+            float diff = x[d] - g->means[(size_t)k * D + d];
+            quad = fmaf(diff, diff / var, quad);
+            logdet += ncsn_logf(6.28318548f * var);
+        }
+        lg[k] = fmaf(-0.5f, quad + logdet, ncsn_logf(g->weights[k]));
+        if (lg[k] > mx) mx = lg[k];
+    }
+    return mx;
+}
+
+NCSNDEF ncsn_status ncsn_gmm_score(const ncsn_gmm *g, float *out, const float *x, float sigma, int n)
+{
+    float *lg, s2;
+    int i, k, d, D;
+    ncsn_status st;
+    if ((st = ncsn__gmm_check(g, "ncsn_gmm_score")) != NCSN_OK) return st;
+    if (!out || !x || n < 0) return ncsn__fail(NCSN_ERR_ARG, "ncsn_gmm_score: out/x = NULL or n = %d < 0", n);
+    if (!(sigma >= 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_gmm_score: sigma = %g must be >= 0", (double)sigma);
+    D = g->dim;
+    s2 = sigma * sigma;
+    lg = NCSN__ALLOC_N(float, g->K);
+    if (!lg) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_gmm_score: out of memory");
+    for (i = 0; i < n; i++) {
+        const float *xi = x + (size_t)i * D;
+        float *oi = out + (size_t)i * D, mx = ncsn__gmm_logits(g, xi, s2, lg), tot = 0.0f;
+        for (d = 0; d < D; d++) oi[d] = 0.0f;
+        for (k = 0; k < g->K; k++) {
+            float r = ncsn_expf(lg[k] - mx);
+            tot += r;
+            for (d = 0; d < D; d++) {
+                float var = g->vars[(size_t)k * D + d] + s2;
+                oi[d] = fmaf(r, (g->means[(size_t)k * D + d] - xi[d]) / var, oi[d]);
+            }
+        }
+        for (d = 0; d < D; d++) oi[d] = oi[d] / tot;
+    }
+    NCSN_FREE(lg);
+    return NCSN_OK;
+}
+
+NCSNDEF float ncsn_gmm_logpdf(const ncsn_gmm *g, const float *x, float sigma)
+{
+    float lg[64], mx, tot = 0.0f;
+    int k;
+    if (ncsn__gmm_check(g, "ncsn_gmm_logpdf") != NCSN_OK || !x || g->K > 64) return NAN;
+    mx = ncsn__gmm_logits(g, x, sigma * sigma, lg);
+    for (k = 0; k < g->K; k++) tot += ncsn_expf(lg[k] - mx);
+    return mx + ncsn_logf(tot);
+}
+
+NCSNDEF ncsn_status ncsn_gmm_score_fn(void *gmm, float *out, const float *x, float sigma, int n)
+{
+    return ncsn_gmm_score((const ncsn_gmm *)gmm, out, x, sigma, n);
+}
+
+NCSNDEF ncsn_status ncsn_gmm_sample(const ncsn_gmm *g, ncsn_rng *rng, float *out, int *comp, int n)
+{
+    int i, k, d, D;
+    ncsn_status st;
+    if ((st = ncsn__gmm_check(g, "ncsn_gmm_sample")) != NCSN_OK) return st;
+    if (!rng || !out || n < 0) return ncsn__fail(NCSN_ERR_ARG, "ncsn_gmm_sample: rng/out = NULL or n = %d < 0", n);
+    D = g->dim;
+    /* all components first (one uniform each), then all n*D normals in order */
+    for (i = 0; i < n; i++) {
+        float u = ncsn_rng_uniform(rng), c = 0.0f;
+        for (k = 0; k < g->K - 1; k++) {
+            c += g->weights[k];
+            if (u < c) break;
+        }
+        if (comp) comp[i] = k;
+        out[(size_t)i * D] = (float)k;  /* parked here until the noise is drawn */
+    }
+    {
+        float z[2] = { 0.0f, 0.0f };
+        size_t j = 0;
+        for (i = 0; i < n; i++) {
+            int kk = (int)out[(size_t)i * D];
+            for (d = 0; d < D; d++, j++) {
+                if ((j & 1u) == 0) ncsn_rng_normals(rng, z, 2);
+                out[j] = fmaf(sqrtf(g->vars[(size_t)kk * D + d]), z[j & 1u], g->means[(size_t)kk * D + d]);
+            }
+        }
+    }
+    return NCSN_OK;
+}
+
+NCSNDEF void ncsn_data_two_gaussians(ncsn_rng *rng, float *out, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) out[2 * i] = ncsn_rng_uniform(rng) > 0.5f ? 3.0f : -3.0f;
+    for (i = 0; i < n; i++) {
+        float z[2];
+        ncsn_rng_normals(rng, z, 2);
+        out[2 * i] = fmaf(0.5f, z[0], out[2 * i]);
+        out[2 * i + 1] = 0.5f * z[1];
+    }
+}
+
+NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n)
+{
+    int i, c;
+    /* all n uniforms, then n normals for the first column, then n for the second (numpy's order) */
+    for (i = 0; i < n; i++) out[2 * i + 1] = (float)(4.71238898038468985769 * (1.0 + 2.0 * (double)ncsn_rng_uniform(rng)));
+    for (i = 0; i < n; i++) {
+        float t = out[2 * i + 1];
+        out[2 * i] = fmaf(0.1f, ncsn_rng_normal(rng), t * ncsn_cosf(t));
+    }
+    for (i = 0; i < n; i++) {
+        float t = out[2 * i + 1];
+        out[2 * i + 1] = fmaf(0.1f, ncsn_rng_normal(rng), t * ncsn_sinf(t));
+    }
+    for (c = 0; c < 2; c++) {   /* standardise: (v - mean)/std, population std as numpy's */
+        double mean = 0.0, var = 0.0, sd;
+        for (i = 0; i < n; i++) mean += (double)out[2 * i + c];
+        mean /= (double)n;
+        for (i = 0; i < n; i++) { double dv = (double)out[2 * i + c] - mean; var = fma(dv, dv, var); }
+        sd = sqrt(var / (double)n);
+        for (i = 0; i < n; i++) out[2 * i + c] = (float)(((double)out[2 * i + c] - mean) / sd);
+    }
+}
+
+static const float ncsn__toy_w[2] = { 0.2f, 0.8f };
+static const float ncsn__toy_mu[4] = { -5.0f, -5.0f, 5.0f, 5.0f };
+static const float ncsn__unit_var[4] = { 1.0f, 1.0f, 1.0f, 1.0f };
+static const ncsn_gmm ncsn__toy = { 2, 2, ncsn__toy_w, ncsn__toy_mu, ncsn__unit_var };
+static const float ncsn__two_w[2] = { 0.5f, 0.5f };
+static const float ncsn__two_mu[4] = { -3.0f, 0.0f, 3.0f, 0.0f };
+static const float ncsn__two_var[4] = { 0.25f, 0.25f, 0.25f, 0.25f };
+static const ncsn_gmm ncsn__two = { 2, 2, ncsn__two_w, ncsn__two_mu, ncsn__two_var };
+NCSNDEF const ncsn_gmm *ncsn_gmm_toy(void) { return &ncsn__toy; }
+NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void) { return &ncsn__two; }
+
+/* ---- 10. safetensors ------------------------------------------------------------------------------
+   8-byte little-endian header length N, N bytes of JSON, then the raw little-endian data. The
+   parser accepts only what it needs, bounds every read, and never allocates more than the file. */
+#define NCSN__ST_MAX_HEADER (16u << 20)
+
+typedef struct ncsn__json { const char *p, *end; int depth; } ncsn__json;
+
+static void ncsn__js_ws(ncsn__json *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+}
+
+static int ncsn__js_eat(ncsn__json *j, char c)
+{
+    ncsn__js_ws(j);
+    if (j->p < j->end && *j->p == c) { j->p++; return 1; }
+    return 0;
+}
+
+/* a JSON string into buf (escapes decoded, \u to '?' outside ASCII); 0 on error or overflow */
+static int ncsn__js_str(ncsn__json *j, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (!ncsn__js_eat(j, '"')) return 0;
+    while (j->p < j->end && *j->p != '"') {
+        char c = *j->p++;
+        if ((unsigned char)c < 0x20) return 0;
+        if (c == '\\') {
+            if (j->p >= j->end) return 0;
+            c = *j->p++;
+            switch (c) {
+            case '"': case '\\': case '/': break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'u': {
+                unsigned v = 0;
+                int i;
+                if (j->end - j->p < 4) return 0;
+                for (i = 0; i < 4; i++) {
+                    char h = *j->p++;
+                    v <<= 4;
+                    if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
+                    else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
+                    else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
+                    else return 0;
+                }
+                c = v < 0x80 && v != 0 ? (char)v : '?';
+                break;
+            }
+            default: return 0;
+            }
+        }
+        if (n + 1 >= cap) return 0;
+        buf[n++] = c;
+    }
+    if (j->p >= j->end) return 0;
+    j->p++;
+    buf[n] = 0;
+    return 1;
+}
+
+static int ncsn__js_uint(ncsn__json *j, uint64_t *out)
+{
+    uint64_t v = 0;
+    int digits = 0;
+    ncsn__js_ws(j);
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+        if (v > (UINT64_MAX - 9) / 10) return 0;
+        v = v * 10 + (uint64_t)(*j->p++ - '0');
+        digits++;
+    }
+    *out = v;
+    return digits > 0;
+}
+
+/* skip any JSON value (bounded depth) */
+static int ncsn__js_skip(ncsn__json *j)
+{
+    char tmp[256];
+    ncsn__js_ws(j);
+    if (j->p >= j->end) return 0;
+    if (*j->p == '"') {
+        const char *s = j->p + 1;
+        for (; s < j->end && *s != '"'; s++) if (*s == '\\') s++;
+        if (s >= j->end) return 0;
+        j->p = s + 1;
+        return 1;
+    }
+    if (*j->p == '{' || *j->p == '[') {
+        char close = *j->p == '{' ? '}' : ']';
+        int obj = *j->p == '{';
+        if (++j->depth > 32) return 0;
+        j->p++;
+        if (ncsn__js_eat(j, close)) { j->depth--; return 1; }
+        for (;;) {
+            if (obj) {
+                ncsn__js_ws(j);
+                if (j->p < j->end && *j->p == '"') { if (!ncsn__js_skip(j)) return 0; } else return 0;
+                if (!ncsn__js_eat(j, ':')) return 0;
+            }
+            if (!ncsn__js_skip(j)) return 0;
+            if (ncsn__js_eat(j, ',')) continue;
+            if (ncsn__js_eat(j, close)) { j->depth--; return 1; }
+            return 0;
+        }
+    }
+    (void)tmp;
+    while (j->p < j->end && (strchr("+-.eE", *j->p) || (*j->p >= '0' && *j->p <= '9') || (*j->p >= 'a' && *j->p <= 'z'))) j->p++;
+    return 1;
+}
+
+typedef struct ncsn__st_entry {
+    char name[64];
+    int ndim;
+    uint64_t shape[2];
+    uint64_t begin, end;
+} ncsn__st_entry;
+
+#define NCSN__ST_MAX_ENTRIES 256
+#define NCSN__ST_MAX_META 32
+
+typedef struct ncsn__st_file {
+    int n;
+    ncsn__st_entry e[NCSN__ST_MAX_ENTRIES];
+    int n_meta;
+    char meta_k[NCSN__ST_MAX_META][32], meta_v[NCSN__ST_MAX_META][128];
+    const unsigned char *data;
+    uint64_t data_len;
+} ncsn__st_file;
+
+static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, size_t len)
+{
+    uint64_t hlen = 0;
+    ncsn__json j;
+    int i;
+    memset(f, 0, sizeof *f);
+    if (!buf || len < 8) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: file of %lu bytes is too short for a header", (unsigned long)len);
+    for (i = 7; i >= 0; i--) hlen = (hlen << 8) | buf[i];
+    if (hlen < 2 || hlen > NCSN__ST_MAX_HEADER || hlen > len - 8)
+        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: header length %llu does not fit the file (%lu bytes) or the limit %u",
+                          (unsigned long long)hlen, (unsigned long)len, NCSN__ST_MAX_HEADER);
+    f->data = buf + 8 + hlen;
+    f->data_len = (uint64_t)len - 8 - hlen;
+    j.p = (const char *)buf + 8;
+    j.end = j.p + hlen;
+    j.depth = 0;
+    if (!ncsn__js_eat(&j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: header is not a JSON object");
+    if (ncsn__js_eat(&j, '}')) goto done;
+    for (;;) {
+        char key[64];
+        if (!ncsn__js_str(&j, key, sizeof key) || !ncsn__js_eat(&j, ':'))
+            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: bad key in header near byte %ld", (long)(j.p - (const char *)buf));
+        if (strcmp(key, "__metadata__") == 0) {
+            if (!ncsn__js_eat(&j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ is not an object");
+            if (!ncsn__js_eat(&j, '}'))
+                for (;;) {
+                    char k[32], v[128];
+                    if (!ncsn__js_str(&j, k, sizeof k) || !ncsn__js_eat(&j, ':') || !ncsn__js_str(&j, v, sizeof v))
+                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ must map short strings to short strings");
+                    if (f->n_meta < NCSN__ST_MAX_META) {
+                        strcpy(f->meta_k[f->n_meta], k);
+                        strcpy(f->meta_v[f->n_meta], v);
+                        f->n_meta++;
+                    }
+                    if (ncsn__js_eat(&j, ',')) continue;
+                    if (ncsn__js_eat(&j, '}')) break;
+                    return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: unterminated __metadata__");
+                }
+        } else {
+            ncsn__st_entry *e;
+            int have_dtype = 0, have_shape = 0, have_off = 0;
+            if (f->n >= NCSN__ST_MAX_ENTRIES) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: more than %d tensors", NCSN__ST_MAX_ENTRIES);
+            e = &f->e[f->n++];
+            strcpy(e->name, key);
+            if (!ncsn__js_eat(&j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' is not an object", key);
+            if (!ncsn__js_eat(&j, '}'))
+                for (;;) {
+                    char k[32];
+                    if (!ncsn__js_str(&j, k, sizeof k) || !ncsn__js_eat(&j, ':'))
+                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad field", key);
+                    if (strcmp(k, "dtype") == 0) {
+                        char dt[16];
+                        if (!ncsn__js_str(&j, dt, sizeof dt)) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad dtype", key);
+                        if (strcmp(dt, "F32") != 0) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' has dtype %s; only F32 is supported", key, dt);
+                        have_dtype = 1;
+                    } else if (strcmp(k, "shape") == 0) {
+                        if (!ncsn__js_eat(&j, '[')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': shape is not a list", key);
+                        e->ndim = 0;
+                        if (!ncsn__js_eat(&j, ']'))
+                            for (;;) {
+                                uint64_t v;
+                                if (e->ndim >= 2 || !ncsn__js_uint(&j, &v) || v > (1u << 30))
+                                    return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': shape must be 1 or 2 sizes <= 2^30", key);
+                                e->shape[e->ndim++] = v;
+                                if (ncsn__js_eat(&j, ',')) continue;
+                                if (ncsn__js_eat(&j, ']')) break;
+                                return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad shape", key);
+                            }
+                        have_shape = 1;
+                    } else if (strcmp(k, "data_offsets") == 0) {
+                        if (!ncsn__js_eat(&j, '[') || !ncsn__js_uint(&j, &e->begin) || !ncsn__js_eat(&j, ',') ||
+                            !ncsn__js_uint(&j, &e->end) || !ncsn__js_eat(&j, ']'))
+                            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': data_offsets must be [begin, end]", key);
+                        have_off = 1;
+                    } else if (!ncsn__js_skip(&j)) {
+                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad value of '%s'", key, k);
+                    }
+                    if (ncsn__js_eat(&j, ',')) continue;
+                    if (ncsn__js_eat(&j, '}')) break;
+                    return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': unterminated object", key);
+                }
+            if (!have_dtype || !have_shape || !have_off)
+                return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' lacks dtype, shape or data_offsets", key);
+            {
+                uint64_t count = 1;
+                int d;
+                for (d = 0; d < e->ndim; d++) count *= e->shape[d];  /* <= 2^60: no overflow */
+                if (e->begin > e->end || e->end > f->data_len || e->end - e->begin != count * 4u)
+                    return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': data_offsets [%llu, %llu] do not hold %llu floats within %llu data bytes",
+                                      key, (unsigned long long)e->begin, (unsigned long long)e->end,
+                                      (unsigned long long)count, (unsigned long long)f->data_len);
+            }
+        }
+        if (ncsn__js_eat(&j, ',')) continue;
+        if (ncsn__js_eat(&j, '}')) break;
+        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: header object is not terminated");
+    }
+done:
+    ncsn__js_ws(&j);
+    if (j.p != j.end) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: trailing bytes after the header object");
+    return NCSN_OK;
+}
+
+static const char *ncsn__st_meta(const ncsn__st_file *f, const char *k)
+{
+    int i;
+    for (i = 0; i < f->n_meta; i++) if (strcmp(f->meta_k[i], k) == 0) return f->meta_v[i];
+    return NULL;
+}
+
+static const ncsn__st_entry *ncsn__st_find(const ncsn__st_file *f, const char *name)
+{
+    int i;
+    for (i = 0; i < f->n; i++) if (strcmp(f->e[i].name, name) == 0) return &f->e[i];
+    return NULL;
+}
+
+static int ncsn__parse_int(const char *s, int *out)
+{
+    long v = 0;
+    if (!s || !*s) return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > 100000000L) return 0;
+        v = v * 10 + (*s - '0');
+    }
+    *out = (int)v;
+    return 1;
+}
+
+static float ncsn__le_f32(const unsigned char *p)
+{
+    return ncsn__u2f((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
+}
+
+NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len)
+{
+    ncsn__st_file *f;
+    ncsn_config cfg;
+    ncsn_model *m = NULL;
+    ncsn_status st;
+    const char *v;
+    int l, t;
+    if (!out) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_load: out = NULL");
+    *out = NULL;
+    f = (ncsn__st_file *)ncsn__alloc(sizeof *f);
+    if (!f) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_load: out of memory");
+    if ((st = ncsn__st_parse(f, buf, len)) != NCSN_OK) goto fail;
+    /* the configuration: from the tensor shapes (as torch writes them), refined by our metadata */
+    memset(&cfg, 0, sizeof cfg);
+    {
+        const ncsn__st_entry *e = ncsn__st_find(f, "sigma_embed.1.weight");
+        cfg.cond = e ? NCSN_COND_EMBED : NCSN_COND_CONCAT;
+        cfg.embed_dim = e && e->ndim == 2 ? (int)e->shape[0] : 0;
+        for (l = 0; l <= NCSN_MAX_HIDDEN; l++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "net.%d.weight", 2 * l);
+            e = ncsn__st_find(f, nm);
+            if (!e) break;
+            if (e->ndim != 2) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: %s is not 2-D", nm); goto fail; }
+            if (l < NCSN_MAX_HIDDEN) cfg.hidden[l] = (int)e->shape[0];
+            cfg.dim = (int)e->shape[0];
+        }
+        if (l < 2) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: no net.0.weight and net.2.weight: not a score network"); goto fail; }
+        cfg.n_hidden = l - 1;
+        if (cfg.n_hidden < NCSN_MAX_HIDDEN) cfg.hidden[cfg.n_hidden] = 0;
+    }
+    cfg.act = NCSN_ACT_SILU;
+    if ((v = ncsn__st_meta(f, "act")) != NULL) {
+        if (strcmp(v, "silu") == 0) cfg.act = NCSN_ACT_SILU;
+        else if (strcmp(v, "softplus") == 0) cfg.act = NCSN_ACT_SOFTPLUS;
+        else { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata act = '%s' is unknown", v); goto fail; }
+    }
+    if ((v = ncsn__st_meta(f, "scale_by_sigma")) != NULL && (!ncsn__parse_int(v, &cfg.scale_by_sigma) || cfg.scale_by_sigma > 1)) {
+        st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata scale_by_sigma = '%s' must be 0 or 1", v);
+        goto fail;
+    }
+    if ((st = ncsn_config_check(&cfg)) != NCSN_OK) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: %s", ncsn_last_error()); goto fail; }
+    if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK) goto fail;
+    if (f->n != m->n_tensors) {
+        st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: file has %d tensors, the model %d", f->n, m->n_tensors);
+        goto fail;
+    }
+    for (t = 0; t < m->n_tensors; t++) {
+        const ncsn_tensor *T = &m->tensors[t];
+        const ncsn__st_entry *e = ncsn__st_find(f, T->name);
+        int r, c, cols = T->cols ? T->cols : 1;
+        if (!e) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: tensor %s is missing", T->name); goto fail; }
+        if ((T->cols && (e->ndim != 2 || e->shape[0] != (uint64_t)T->rows || e->shape[1] != (uint64_t)T->cols)) ||
+            (!T->cols && (e->ndim != 1 || e->shape[0] != (uint64_t)T->rows))) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: tensor %s has the wrong shape (expected [%d%s%d])",
+                            T->name, T->rows, T->cols ? ", " : "", T->cols ? T->cols : 0);
+            goto fail;
+        }
+        for (r = 0; r < T->rows; r++)
+            for (c = 0; c < cols; c++) {
+                float val = ncsn__le_f32(f->data + e->begin + 4u * ((size_t)r * cols + c));
+                if (!ncsn__isfinite(val)) {
+                    st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: tensor %s element [%d, %d] is not finite", T->name, r, c);
+                    goto fail;
+                }
+                /* torch [out][in] -> ours [in][out] */
+                if (T->cols) m->params[T->offset + (size_t)c * T->rows + r] = val;
+                else m->params[T->offset + r] = val;
+            }
+    }
+    NCSN_FREE(f);
+    *out = m;
+    return NCSN_OK;
+fail:
+    ncsn_model_free(m);
+    NCSN_FREE(f);
+    return st;
+}
+
+#ifndef NCSN_NO_STDIO
+static int ncsn__put_le32(FILE *fp, uint32_t u)
+{
+    unsigned char b[4];
+    b[0] = (unsigned char)u; b[1] = (unsigned char)(u >> 8); b[2] = (unsigned char)(u >> 16); b[3] = (unsigned char)(u >> 24);
+    return fwrite(b, 1, 4, fp) == 4;
+}
+
+NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path)
+{
+    char *hdr;
+    size_t cap = 512 + (size_t)m->n_tensors * 160, n = 0, data_off = 0;
+    FILE *fp;
+    int t, ok = 1, i;
+    unsigned char lenb[8];
+    if (!m || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_save: %s = NULL", !m ? "model" : "path");
+    hdr = (char *)ncsn__alloc(cap);
+    if (!hdr) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_save: out of memory");
+#define NCSN__HDR(...) do { int w_ = snprintf(hdr + n, cap - n, __VA_ARGS__); if (w_ < 0 || (size_t)w_ >= cap - n) ok = 0; else n += (size_t)w_; } while (0)
+    NCSN__HDR("{\"__metadata__\":{\"format\":\"pt\",\"library\":\"ncsn.h %s\",\"cond\":\"%s\",\"act\":\"%s\",\"scale_by_sigma\":\"%d\"}",
+              NCSN_VERSION_STRING, m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat",
+              m->cfg.act == NCSN_ACT_SOFTPLUS ? "softplus" : "silu", m->cfg.scale_by_sigma);
+    for (t = 0; t < m->n_tensors && ok; t++) {
+        const ncsn_tensor *T = &m->tensors[t];
+        size_t count = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1);
+        if (T->cols) NCSN__HDR(",\"%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[%lu,%lu]}", T->name, T->rows, T->cols,
+                               (unsigned long)data_off, (unsigned long)(data_off + 4 * count));
+        else NCSN__HDR(",\"%s\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%lu,%lu]}", T->name, T->rows,
+                       (unsigned long)data_off, (unsigned long)(data_off + 4 * count));
+        data_off += 4 * count;
+    }
+    NCSN__HDR("}");
+    while (ok && n % 8) NCSN__HDR(" ");   /* the data starts 8-byte aligned */
+#undef NCSN__HDR
+    if (!ok) { NCSN_FREE(hdr); return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_save: header too long"); }
+    fp = fopen(path, "wb");
+    if (!fp) { NCSN_FREE(hdr); return ncsn__fail(NCSN_ERR_IO, "ncsn_model_save: cannot open '%s' for writing", path); }
+    for (i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)n >> (8 * i));
+    ok = fwrite(lenb, 1, 8, fp) == 8 && fwrite(hdr, 1, n, fp) == n;
+    for (t = 0; t < m->n_tensors && ok; t++) {
+        const ncsn_tensor *T = &m->tensors[t];
+        int r, c;
+        if (T->cols) {
+            for (r = 0; r < T->rows && ok; r++)
+                for (c = 0; c < T->cols && ok; c++) ok = ncsn__put_le32(fp, ncsn__f2u(m->params[T->offset + (size_t)c * T->rows + r]));
+        } else {
+            for (r = 0; r < T->rows && ok; r++) ok = ncsn__put_le32(fp, ncsn__f2u(m->params[T->offset + r]));
+        }
+    }
+    if (fclose(fp) != 0) ok = 0;
+    NCSN_FREE(hdr);
+    if (!ok) return ncsn__fail(NCSN_ERR_IO, "ncsn_model_save: write to '%s' failed", path);
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path)
+{
+    FILE *fp;
+    long sz;
+    unsigned char *buf;
+    ncsn_status st;
+    if (!out || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_load: %s = NULL", !out ? "out" : "path");
+    *out = NULL;
+    fp = fopen(path, "rb");
+    if (!fp) return ncsn__fail(NCSN_ERR_IO, "ncsn_model_load: cannot open '%s'", path);
+    if (fseek(fp, 0, SEEK_END) != 0 || (sz = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        fclose(fp);
+        return ncsn__fail(NCSN_ERR_IO, "ncsn_model_load: cannot size '%s'", path);
+    }
+    if ((unsigned long)sz > (1ul << 31)) {
+        fclose(fp);
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: '%s' is %ld bytes, over the 2 GiB limit", path, sz);
+    }
+    buf = (unsigned char *)ncsn__alloc((size_t)sz + 1);
+    if (!buf) { fclose(fp); return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_load: out of memory for '%s'", path); }
+    if (fread(buf, 1, (size_t)sz, fp) != (size_t)sz) {
+        fclose(fp);
+        NCSN_FREE(buf);
+        return ncsn__fail(NCSN_ERR_IO, "ncsn_model_load: read of '%s' failed", path);
+    }
+    fclose(fp);
+    st = ncsn_model_load_mem(out, buf, (size_t)sz);
+    NCSN_FREE(buf);
+    return st;
+}
+#endif /* NCSN_NO_STDIO */
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+#endif /* NCSN_IMPLEMENTATION_DONE */
+#endif /* NCSN_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+This software is available under 2 licenses -- choose whichever you prefer.
+------------------------------------------------------------------------------
+ALTERNATIVE A - MIT License
+Copyright (c) 2026 the ncsn.h authors
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+ALTERNATIVE B - Public Domain (www.unlicense.org)
+This is free and unencumbered software released into the public domain.
+Anyone is free to copy, modify, publish, use, compile, sell, or distribute this
+software, either in source code form or as a compiled binary, for any purpose,
+commercial or non-commercial, and by any means.
+------------------------------------------------------------------------------
+*/
