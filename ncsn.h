@@ -361,6 +361,10 @@ NCSNDEF const char *ncsn_simd_name(void);
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
 #endif
+#if defined(NCSN_STATIC) && defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"  /* a static copy need not use every function */
+#endif
 
 /* ---- SIMD selection --------------------------------------------------------------------------- */
 #if !defined(NCSN_NO_SIMD)
@@ -2489,6 +2493,9 @@ NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path)
 }
 #endif /* NCSN_NO_STDIO */
 
+#if defined(NCSN_STATIC) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
 #endif

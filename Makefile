@@ -1,0 +1,47 @@
+# ncsn.h - build, test and reproduce. `make test` is the test command; `make plots` the main job.
+CC      ?= cc
+CXX     ?= c++
+OPT     ?= -O2
+ARCH    ?= -march=native
+DEFS    ?=
+BUILD   ?= build/default
+WARN     = -Wall -Wextra -pedantic
+CFLAGS   = -std=c99 $(WARN) $(OPT) $(ARCH) $(DEFS)
+CXXFLAGS = -std=c++11 -Wall -Wextra $(OPT) $(ARCH) $(DEFS)
+LDLIBS   = -lm -lpthread
+
+TEST_SRC  = $(wildcard tests/*.c)
+TEST_OBJ  = $(TEST_SRC:tests/%.c=$(BUILD)/%.o) $(BUILD)/test_cpp.o
+EXAMPLES  = $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
+
+.PHONY: all test golden test-matrix examples plots check-torch bench clean
+all: $(BUILD)/run_tests $(EXAMPLES)
+
+$(BUILD)/%.o: tests/%.c ncsn.h tests/test.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/test_cpp.o: tests/test_cpp.cpp ncsn.h tests/test.h
+	@mkdir -p $(BUILD)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+$(BUILD)/run_tests: $(TEST_OBJ)
+	$(CXX) $(TEST_OBJ) -o $@ $(LDLIBS)
+
+$(BUILD)/%: examples/%.c ncsn.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+examples: $(EXAMPLES)
+
+# The test command: every check, the golden files compared bit for bit, "N passed, N failed" last.
+test: $(BUILD)/run_tests
+	./$(BUILD)/run_tests
+
+# Regenerate golden/ on purpose (never run by `make test`); commit with a message saying why.
+golden: $(BUILD)/run_tests
+	./$(BUILD)/run_tests --write-golden
+
+# The suite under gcc/clang x -O0/-O3 x scalar/SSE2/AVX2/AVX-512 (what the CPU has), all against golden/.
+test-matrix:
+	sh tests/matrix.sh
+
+clean:
+	rm -rf build plots/out

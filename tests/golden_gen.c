@@ -1,0 +1,191 @@
+/* golden_gen.c - what the golden files hold. Changing anything here changes golden/ on purpose. */
+#include "test.h"
+#include <stdlib.h>
+
+typedef struct gsink gsink;
+void g_u32(gsink *s, const char *series, int i, uint32_t v);
+void g_f32(gsink *s, const char *series, int i, float v);
+void g_f64(gsink *s, const char *series, int i, double v);
+void g_f32s(gsink *s, const char *series, const float *v, int n);
+
+void gen_rng(gsink *s)
+{
+    static const uint64_t seeds[][2] = { { 42u, 54u }, { 0u, 0u }, { 0xffffffffffffffffull, 1u }, { 20190712u, 7u } };
+    char nm[64];
+    size_t k;
+    int i;
+    for (k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+        ncsn_rng r;
+        float z[64];
+        ncsn_rng_seed(&r, seeds[k][0], seeds[k][1]);
+        snprintf(nm, sizeof nm, "u32.s%llu.q%llu", (unsigned long long)seeds[k][0], (unsigned long long)seeds[k][1]);
+        for (i = 0; i < 32; i++) g_u32(s, nm, i, ncsn_rng_u32(&r));
+        snprintf(nm, sizeof nm, "bounded6.s%llu", (unsigned long long)seeds[k][0]);
+        for (i = 0; i < 16; i++) g_u32(s, nm, i, ncsn_rng_bounded(&r, 6));
+        snprintf(nm, sizeof nm, "bounded_big.s%llu", (unsigned long long)seeds[k][0]);
+        for (i = 0; i < 8; i++) g_u32(s, nm, i, ncsn_rng_bounded(&r, 3000000019u));
+        snprintf(nm, sizeof nm, "uniform.s%llu", (unsigned long long)seeds[k][0]);
+        for (i = 0; i < 32; i++) g_f32(s, nm, i, ncsn_rng_uniform(&r));
+        snprintf(nm, sizeof nm, "normal.s%llu", (unsigned long long)seeds[k][0]);
+        ncsn_rng_normals(&r, z, 63);   /* odd count: the last pair's sine is dropped */
+        g_f32s(s, nm, z, 63);
+        ncsn_rng_advance(&r, 1000003u);
+        snprintf(nm, sizeof nm, "advanced.s%llu", (unsigned long long)seeds[k][0]);
+        for (i = 0; i < 4; i++) g_u32(s, nm, i, ncsn_rng_u32(&r));
+    }
+}
+
+void gen_math(gsink *s)
+{
+    int i;
+    for (i = 0; i <= 400; i++) {
+        float x = -104.0f + 193.0f * (float)i / 400.0f;
+        g_f32(s, "expf", i, ncsn_expf(x));
+    }
+    for (i = 0; i <= 400; i++) {
+        float x = ldexpf(1.0f + (float)(i % 23) / 23.0f, -149 + (i * 277) / 400);
+        g_f32(s, "logf", i, ncsn_logf(x));
+    }
+    for (i = 0; i <= 200; i++) {
+        float x = -1.0f + 2.0f * (float)i / 200.0f;
+        g_f32(s, "log1pf", i, ncsn_log1pf(x * 0.999f));
+    }
+    for (i = 0; i <= 400; i++) {
+        float x = -60.0f + 120.0f * (float)i / 400.0f;
+        g_f32(s, "sinf", i, ncsn_sinf(x));
+        g_f32(s, "cosf", i, ncsn_cosf(x));
+    }
+    for (i = 0; i <= 200; i++) {
+        float x = -30.0f + 60.0f * (float)i / 200.0f;
+        g_f32(s, "sigmoidf", i, ncsn_sigmoidf(x));
+        g_f32(s, "siluf", i, ncsn_siluf(x));
+        g_f32(s, "softplusf", i, ncsn_softplusf(x));
+    }
+    for (i = 0; i <= 100; i++) {
+        double x = -700.0 + 1400.0 * (double)i / 100.0;
+        g_f64(s, "exp", i, ncsn_exp(x));
+        g_f64(s, "log", i, ncsn_log(ldexp(1.0 + (double)i / 101.0, -1000 + 20 * i)));
+        g_f64(s, "cospi", i, ncsn_cospi((double)i / 100.0));
+    }
+}
+
+void gen_schedule(gsink *s)
+{
+    static const struct { int L; float hi, lo; } cases[] = { { 10, 10.0f, 0.01f }, { 10, 5.0f, 0.01f }, { 10, 20.0f, 1.0f },
+                                                             { 10, 50.0f, 0.01f }, { 232, 50.0f, 0.01f }, { 2, 1.0f, 0.5f } };
+    static const char *kinds[] = { "geometric", "linear", "cosine" };
+    float sig[256];
+    char nm[64];
+    size_t c;
+    int k;
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (k = 0; k < 3; k++) {
+            if (ncsn_schedule(sig, cases[c].L, cases[c].hi, cases[c].lo, (ncsn_schedule_kind)k) != NCSN_OK) continue;
+            snprintf(nm, sizeof nm, "%s.L%d.%g.%g", kinds[k], cases[c].L, (double)cases[c].hi, (double)cases[c].lo);
+            g_f32s(s, nm, sig, cases[c].L);
+        }
+}
+
+/* a small model of each conditioning, at init, on fixed inputs: outputs and input gradients */
+static void model_case(gsink *s, const char *tag, ncsn_config cfg)
+{
+    ncsn_model *m = NULL;
+    ncsn_rng r;
+    float x[7 * 4], sig[7], out[7 * 4], dx[7 * 4];
+    int n = 7 * cfg.dim;
+    char nm[64];
+    int i;
+    ncsn_rng_seed(&r, 2019, 1);
+    if (ncsn_model_create(&m, &cfg) != NCSN_OK) return;
+    ncsn_model_init(m, &r);
+    if (cfg.zero_init_output) {   /* give the zero output layer values so the output is not trivially 0 */
+        const ncsn_layer *L = &m->layers[m->n_layers - 1];
+        for (i = 0; i < L->in * L->out; i++) m->params[L->w + i] = 0.01f * ncsn_rng_normal(&r);
+    }
+    ncsn_rng_normals(&r, x, (size_t)n);
+    for (i = 0; i < 7; i++) sig[i] = i < 3 ? 0.5f : (float)(i + 1);   /* repeated sigmas share the conditioning */
+    ncsn_model_forward(m, out, x, sig, 7);
+    snprintf(nm, sizeof nm, "%s.out", tag);
+    g_f32s(s, nm, out, n);
+    ncsn_model_zero_grad(m);
+    ncsn_model_backward(m, dx, out);   /* d(0.5 |out|^2) */
+    snprintf(nm, sizeof nm, "%s.dx", tag);
+    g_f32s(s, nm, dx, n);
+    snprintf(nm, sizeof nm, "%s.grad", tag);
+    for (i = 0; i < (int)m->n_params; i += 7) g_f32(s, nm, i, m->grads[i]);
+    ncsn_model_free(m);
+}
+
+void gen_model(gsink *s)
+{
+    ncsn_config a = ncsn_config_concat(2, 37, 3), b = ncsn_config_embed(2, 16, 33, 2), c = ncsn_config_concat(3, 20, 2);
+    c.act = NCSN_ACT_SOFTPLUS;
+    c.scale_by_sigma = 1;
+    model_case(s, "concat", a);
+    model_case(s, "embed", b);
+    model_case(s, "softplus_scaled", c);
+}
+
+/* 50 Adam steps of DSM on seed 000's data with a small ScoreNet: losses and final weights */
+void gen_train(gsink *s)
+{
+    ncsn_config cfg = ncsn_config_concat(2, 32, 3);
+    ncsn_model *m = NULL;
+    ncsn_adam opt;
+    ncsn_dsm_batch bt;
+    ncsn_rng r;
+    float data[64 * 2], sig[10], loss;
+    int step, i;
+    ncsn_rng_seed(&r, 7, 0);
+    ncsn_schedule(sig, 10, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
+    ncsn_data_two_gaussians(&r, data, 64);
+    ncsn_model_create(&m, &cfg);
+    ncsn_model_init(m, &r);
+    ncsn_adam_create(&opt, m->n_params, 1e-3f);
+    ncsn_dsm_batch_alloc(&bt, 64, 2);
+    for (step = 0; step < 50; step++) {
+        ncsn_model_zero_grad(m);
+        ncsn_dsm_loss(m, &bt, data, 64, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+        ncsn_adam_step(&opt, m->params, m->grads);
+        g_f32(s, "loss", step, loss);
+    }
+    for (i = 0; i < (int)m->n_params; i += 3) g_f32(s, "weight", i, m->params[i]);
+    ncsn_dsm_batch_free(&bt);
+    ncsn_adam_free(&opt);
+    ncsn_model_free(m);
+}
+
+/* annealed Langevin with the exact score, and with a small network: final samples */
+void gen_sample(gsink *s)
+{
+    ncsn_sampler_opts o = ncsn_sampler_defaults();
+    ncsn_config cfg = ncsn_config_embed(2, 8, 16, 2);
+    ncsn_model *m = NULL;
+    ncsn_rng r;
+    float sig[5], x[16 * 2];
+    ncsn_schedule(sig, 5, 20.0f, 1.0f, NCSN_SCHEDULE_GEOMETRIC);
+    ncsn_rng_seed(&r, 11, 3);
+    o.eps = 0.1f;
+    o.steps_per_level = 20;
+    o.init = NCSN_INIT_UNIFORM;
+    o.init_lo = -8.0f;
+    o.init_hi = 8.0f;
+    ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 5, &o, &r, x, 16);
+    g_f32s(s, "ald_exact", x, 32);
+    ncsn_sample_langevin(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, 0.0f, 0.1f, 50, &o, &r, x, 16);
+    g_f32s(s, "plain_exact", x, 32);
+    ncsn_model_create(&m, &cfg);
+    cfg.zero_init_output = 0;
+    m->cfg.zero_init_output = 0;
+    ncsn_model_init(m, &r);
+    o = ncsn_sampler_defaults();
+    o.form = NCSN_LANGEVIN_SONG;
+    o.eps = 5e-7f;
+    o.steps_per_level = 10;
+    o.init = NCSN_INIT_NORMAL;
+    o.denoise_final = 1;
+    ncsn_schedule(sig, 5, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
+    ncsn_sample_annealed(ncsn_model_score, m, 2, sig, 5, &o, &r, x, 16);
+    g_f32s(s, "ald_net", x, 32);
+    ncsn_model_free(m);
+}

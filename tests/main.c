@@ -1,0 +1,63 @@
+/* main.c - runs every test group; prints "N passed, N failed" last; exit status 1 on failure. */
+#include "test.h"
+#include <stdarg.h>
+#include <stdlib.h>
+
+int t_pass, t_fail, t_quick;
+const char *t_golden_dir = "golden";
+
+void t_report(int ok, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    if (ok) { t_pass++; return; }
+    t_fail++;
+    printf("FAIL %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+uint32_t t_f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+float t_u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+int t_close(double got, double want, double tol)
+{
+    double scale = fabs(want) > 1.0 ? fabs(want) : 1.0;
+    return fabs(got - want) <= tol * scale;
+}
+
+#define GROUPS(X) X(rng) X(math) X(schedule) X(worked) X(kernels) X(model) X(dsm) X(sampler) \
+                  X(safetensors) X(quality) X(cpp) X(golden)
+/* weak, so the suite links while a group is being written; a missing group counts as a failure */
+#define DECL(name) void test_##name(void) __attribute__((weak));
+GROUPS(DECL)
+#define ENTRY(name) { #name, test_##name },
+static const struct { const char *name; void (*fn)(void); } groups[] = { GROUPS(ENTRY) };
+
+int golden_write_all(void);
+
+int main(int argc, char **argv)
+{
+    size_t i;
+    int write_golden = 0;
+    const char *only = NULL, *q = getenv("NCSN_TEST_QUICK");
+    int a;
+    t_quick = q && *q && *q != '0';
+    for (a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--golden-dir") == 0 && a + 1 < argc) t_golden_dir = argv[++a];
+        else if (strcmp(argv[a], "--write-golden") == 0) write_golden = 1;
+        else only = argv[a];
+    }
+    if (write_golden) return golden_write_all();
+    printf("ncsn.h %s tests, kernels: %s%s\n", NCSN_VERSION_STRING, ncsn_simd_name(), t_quick ? " (quick)" : "");
+    for (i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        int p0 = t_pass, f0 = t_fail;
+        if (only && strcmp(only, groups[i].name) != 0) continue;
+        if (!groups[i].fn) { CHECK(0, "test group %s is not built", groups[i].name); continue; }
+        groups[i].fn();
+        printf("  %-12s %4d passed, %d failed\n", groups[i].name, t_pass - p0, t_fail - f0);
+        fflush(stdout);
+    }
+    printf("%d passed, %d failed\n", t_pass, t_fail);
+    return t_fail ? 1 : 0;
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# matrix.sh - rebuild the suite in every cell and compare every cell with the same golden files.
+# Cells: {gcc, clang} x {-O0, -O3 -march=native -ffp-contract=fast} x {scalar, SSE2, AVX2+FMA, AVX-512}
+# (the SIMD paths this CPU can run). -O0 cells run quick mode (golden files and unit checks,
+# not the slow statistical ones).
+set -u
+cd "$(dirname "$0")/.."
+fails=0; cells=0; total_pass=0; total_fail=0
+cpu=$(cat /proc/cpuinfo 2>/dev/null)
+paths="scalar sse2"
+echo "$cpu" | grep -qw avx2 && echo "$cpu" | grep -qw fma && paths="$paths avx2"
+echo "$cpu" | grep -qw avx512f && paths="$paths avx512"
+for cc in gcc clang; do
+  command -v $cc >/dev/null 2>&1 || { echo "matrix: $cc not installed"; fails=$((fails+1)); continue; }
+  cxx=g++; [ $cc = clang ] && cxx=clang++
+  for opt in O0 O3; do
+    for path in $paths; do
+      case $path in
+        scalar) arch="-march=x86-64"; defs="-DNCSN_NO_SIMD";;
+        sse2)   arch="-march=x86-64 -mno-avx -mno-fma"; defs="";;
+        avx2)   arch="-march=haswell"; defs="";;
+        avx512) arch="-march=x86-64-v4"; defs="";;
+      esac
+      if [ $opt = O0 ]; then o="-O0"; quick=1; else o="-O3 -ffp-contract=fast"; quick=0
+        [ $path = avx512 ] && arch="-march=native"; fi
+      b="build/matrix/$cc-$opt-$path"
+      cells=$((cells+1))
+      if ! make -s BUILD="$b" CC=$cc CXX=$cxx OPT="$o" ARCH="$arch" DEFS="$defs" "$b/run_tests" >"$b.log" 2>&1; then
+        mkdir -p "$(dirname "$b")"; echo "cell $cc $opt $path: BUILD FAILED"; tail -20 "$b.log"; fails=$((fails+1)); continue
+      fi
+      out=$(NCSN_TEST_QUICK=$quick "./$b/run_tests" 2>&1); rc=$?
+      last=$(echo "$out" | tail -1)
+      echo "cell $cc -$opt $path ($(echo "$out" | head -1 | sed 's/.*kernels: //')): $last"
+      p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'); f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+      total_pass=$((total_pass+${p:-0})); total_fail=$((total_fail+${f:-1}))
+      [ $rc -ne 0 ] && { echo "$out" | grep FAIL | head -10; fails=$((fails+1)); }
+    done
+  done
+done
+echo "matrix: $cells cells, $fails failed"
+echo "$total_pass passed, $total_fail failed"
+[ $fails -eq 0 ]

@@ -1,0 +1,30 @@
+/* test.h - the one tiny test framework of ncsn.h's suite.
+   CHECK counts a pass or prints the failure; every test file adds named test functions to
+   the list in main.c. The runner ends with "N passed, N failed" and exits non-zero on failure. */
+#ifndef NCSN_TEST_H
+#define NCSN_TEST_H
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+#include "../ncsn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+extern int t_pass, t_fail;
+extern int t_quick;              /* NCSN_TEST_QUICK=1: skip slow statistical/quality checks (matrix cells) */
+extern const char *t_golden_dir; /* where golden/ is */
+void t_report(int ok, const char *file, int line, const char *fmt, ...);
+uint32_t t_f2u(float f);
+float t_u2f(uint32_t u);
+/* |got - want| <= tol * max(1, |want|) */
+int t_close(double got, double want, double tol);
+#ifdef __cplusplus
+}
+#endif
+
+#define CHECK(cond, ...) t_report((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
+#define CHECK_CLOSE(got, want, tol, what) \
+    t_report(t_close((got), (want), (tol)), __FILE__, __LINE__, "%s: got %.9g, want %.9g (tol %g)", (what), (double)(got), (double)(want), (double)(tol))
+#endif
