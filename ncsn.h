@@ -239,7 +239,8 @@ NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *g
    SONG:  x <- x + a s + sqrt(2a) z,  a_i = eps sigma_i^2 / sigma_L^2      (seed 000)
    HALF:  x <- x + (a/2) s + sqrt(a) z, a_i = eps (sigma_i / sigma_L)^2   (seeds 001, 002)
    Each step: score of all n chains, then n*dim normals from rng in order, then the update
-   x = fma(c_noise, z, fma(c_score, s, x)).                                                     */
+   x = fma(c_noise, z, fma(c_score, s, x)). Chains are independent: if some diverge, the sampler
+   still runs to the end and returns NCSN_ERR_NONFINITE saying how many; the others are valid. */
 typedef enum ncsn_langevin_form { NCSN_LANGEVIN_SONG = 0, NCSN_LANGEVIN_HALF = 1 } ncsn_langevin_form;
 typedef enum ncsn_init {
     NCSN_INIT_NORMAL = 0,        /* N(0, I) */
@@ -300,6 +301,9 @@ NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n);
 /* Song & Ermon's toy: weight 1/5 at (-5,-5), 4/5 at (5,5), std 1. */
 NCSNDEF const ncsn_gmm *ncsn_gmm_toy(void);
 NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void);
+/* Energy distance between two point sets (Szekely): 2 E|a-b| - E|a-a'| - E|b-b'| (V-statistics,
+   double accumulation in index order). 0 for identical distributions, up to O(1/n) bias. */
+NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int nb, int dim);
 
 /* ---- 10. safetensors ---------------------------------------------------------------------- */
 #ifndef NCSN_NO_STDIO
@@ -1793,7 +1797,7 @@ static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, 
     size_t N = (size_t)n * (size_t)dim;
     float *s = NCSN__ALLOC_N(float, N), *z = NCSN__ALLOC_N(float, N);
     ncsn_status st = NCSN_OK;
-    int i, t;
+    int i, t, first_bad_level = -1;
     if (!s || !z) {
         NCSN_FREE(s); NCSN_FREE(z);
         return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %d chains", fn, n);
@@ -1809,15 +1813,22 @@ static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, 
                 break;
             }
         }
-        if (st == NCSN_OK && !ncsn__all_finite(x, N))
-            st = ncsn__fail(NCSN_ERR_NONFINITE, "%s: samples not finite after level %d (sigma = %g): step size too large?",
-                            fn, i, (double)sigmas[i]);
+        if (first_bad_level < 0 && !ncsn__all_finite(x, N)) first_bad_level = i;
     }
     if (st == NCSN_OK && o->denoise_final) {
         float sl = score_sigma[L - 1], v = sl * sl;
         size_t k;
         if ((st = score(user, s, x, sl, n)) == NCSN_OK)
             for (k = 0; k < N; k++) x[k] = fmaf(v, s[k], x[k]);
+    }
+    if (st == NCSN_OK && first_bad_level >= 0) {
+        /* chains are independent: the finite ones are valid samples, the others are reported */
+        int j, d, bad = 0;
+        for (j = 0; j < n; j++)
+            for (d = 0; d < dim; d++)
+                if (!ncsn__isfinite(x[(size_t)j * dim + d])) { bad++; break; }
+        st = ncsn__fail(NCSN_ERR_NONFINITE, "%s: %d of %d chains diverged (first at level %d, sigma = %g); step size too large for the score?",
+                        fn, bad, n, first_bad_level, (double)sigmas[first_bad_level]);
     }
     NCSN_FREE(s);
     NCSN_FREE(z);
@@ -2046,6 +2057,31 @@ NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n)
         sd = sqrt(var / (double)n);
         for (i = 0; i < n; i++) out[2 * i + c] = (float)(((double)out[2 * i + c] - mean) / sd);
     }
+}
+
+static double ncsn__mean_dist(const float *a, int na, const float *b, int nb, int dim)
+{
+    double tot = 0.0;
+    int i, j, d;
+    for (i = 0; i < na; i++) {
+        double row = 0.0;
+        for (j = 0; j < nb; j++) {
+            double q = 0.0;
+            for (d = 0; d < dim; d++) {
+                double v = (double)a[(size_t)i * dim + d] - (double)b[(size_t)j * dim + d];
+                q = fma(v, v, q);
+            }
+            row += sqrt(q);
+        }
+        tot += row;
+    }
+    return tot / ((double)na * (double)nb);
+}
+
+NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int nb, int dim)
+{
+    if (!a || !b || na < 1 || nb < 1 || dim < 1) return NAN;
+    return 2.0 * ncsn__mean_dist(a, na, b, nb, dim) - ncsn__mean_dist(a, na, a, na, dim) - ncsn__mean_dist(b, nb, b, nb, dim);
 }
 
 static const float ncsn__toy_w[2] = { 0.2f, 0.8f };
