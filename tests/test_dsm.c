@@ -1,0 +1,173 @@
+/* test_dsm.c - the DSM loss and Adam against independent double-precision computations. */
+#include "test.h"
+#include <stdlib.h>
+
+/* the loss, its gradient and the noise stream, checked against a direct computation */
+static void dsm_loss_checks(void)
+{
+    enum { B = 37, D = 3, L = 7 };
+    ncsn_config cfg = ncsn_config_concat(D, 16, 2);
+    ncsn_model *m = NULL;
+    ncsn_dsm_batch bt;
+    ncsn_rng r, copy;
+    float sig[L], x[B * D], loss, pred[B * D], eps[B * D];
+    int b, d, w, lv[B], counts[L] = { 0 }, i;
+    ncsn_rng_seed(&r, 99, 1);
+    ncsn_schedule(sig, L, 5.0f, 0.05f, NCSN_SCHEDULE_GEOMETRIC);
+    ncsn_model_create(&m, &cfg);
+    ncsn_model_init(m, &r);
+    ncsn_rng_normals(&r, x, B * D);
+    ncsn_dsm_batch_alloc(&bt, B, D);
+    for (w = 0; w < 3; w++) {
+        double want = 0.0;
+        copy = r;
+        CHECK(ncsn_dsm_loss(m, &bt, x, B, sig, L, (ncsn_weighting)w, &r, NULL, NULL, 0, &loss) == NCSN_OK, "loss");
+        /* the draws: B levels by bounded(L), then B*D normals, in that order */
+        for (b = 0; b < B; b++) lv[b] = (int)ncsn_rng_bounded(&copy, L);
+        ncsn_rng_normals(&copy, eps, B * D);
+        CHECK(memcmp(lv, bt.level, sizeof lv) == 0, "levels drawn in the documented order");
+        CHECK(memcmp(eps, bt.eps, sizeof eps) == 0, "noise drawn in the documented order");
+        CHECK(memcmp(&copy, &r, sizeof r) == 0, "rng position after one loss");
+        for (b = 0; b < B; b++) {
+            float s1 = bt.sigma[b];
+            for (d = 0; d < D; d++) {
+                float xt = x[b * D + d] + s1 * eps[b * D + d];
+                CHECK(fabsf(bt.xt[b * D + d] - xt) <= 1e-6f * (1.0f + fabsf(xt)), "x~ = x + sigma eps");
+            }
+        }
+        ncsn_model_forward(m, pred, bt.xt, bt.sigma, B);
+        CHECK(memcmp(pred, bt.pred, sizeof pred) == 0, "prediction is the model's forward");
+        for (b = 0; b < B; b++)
+            for (d = 0; d < D; d++) {
+                double s1 = bt.sigma[b], diff = (double)pred[b * D + d] + (double)eps[b * D + d] / s1;
+                double lam = w == 0 ? 1.0 : w == 1 ? s1 * s1 : 1.0 / (s1 * s1);
+                want += lam * diff * diff;
+                CHECK(t_close(bt.dpred[b * D + d], 2.0 * lam * diff / (B * D), 1e-5), "dL/dpred[%d]", b * D + d);
+            }
+        want /= B * D;
+        CHECK_CLOSE(loss, want, 1e-6, "DSM loss equals mean lambda (pred + eps/sigma)^2");
+    }
+    /* levels are uniform over 0..L-1 (chi-square, 6 degrees of freedom, p = 0.001 bound 22.46) */
+    for (i = 0; i < 3000; i++) counts[ncsn_rng_bounded(&r, L)]++;
+    {
+        double chi = 0.0, e = 3000.0 / L;
+        for (i = 0; i < L; i++) chi += (counts[i] - e) * (counts[i] - e) / e;
+        CHECK(chi < 22.46, "level draws not uniform: chi^2 = %g", chi);
+    }
+    /* given levels and noise reproduce the same loss without an rng */
+    {
+        float l2;
+        memcpy(lv, bt.level, sizeof lv);
+        memcpy(eps, bt.eps, sizeof eps);
+        CHECK(ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_INV_SIGMA2, NULL, lv, eps, 0, &l2) == NCSN_OK, "given noise");
+        CHECK(t_f2u(l2) == t_f2u(loss), "given levels/noise reproduce the loss bit for bit");
+        lv[3] = L;
+        CHECK(ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_ONE, NULL, lv, eps, 0, &l2) == NCSN_ERR_ARG &&
+              strstr(ncsn_last_error(), "level[3]") != NULL, "an out-of-range level is rejected: %s", ncsn_last_error());
+    }
+    /* backward=1 accumulates exactly the model's backward of dpred */
+    {
+        float *g1 = (float *)malloc(m->n_params * sizeof(float));
+        ncsn_model_zero_grad(m);
+        ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_SIGMA2, NULL, bt.level, bt.eps, 1, &loss);
+        memcpy(g1, m->grads, m->n_params * sizeof(float));
+        ncsn_model_zero_grad(m);
+        ncsn_model_forward(m, pred, bt.xt, bt.sigma, B);
+        ncsn_model_backward(m, NULL, bt.dpred);
+        CHECK(memcmp(g1, m->grads, m->n_params * sizeof(float)) == 0, "loss backward = model backward of dL/dpred");
+        free(g1);
+    }
+    /* a NaN weight is reported, not propagated silently */
+    m->params[5] = NAN;
+    CHECK(ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss) == NCSN_ERR_NONFINITE &&
+          strstr(ncsn_last_error(), "loss"), "non-finite loss detected: %s", ncsn_last_error());
+    ncsn_dsm_batch_free(&bt);
+    ncsn_model_free(m);
+}
+
+/* torch.optim.Adam / AdamW, written out in double from PyTorch's documented algorithm */
+static void adam_checks(void)
+{
+    enum { N = 257, STEPS = 25 };
+    ncsn_adam opt;
+    float p[N], g[N];
+    double pd[N], md[N] = { 0 }, vd[N] = { 0 };
+    ncsn_rng r;
+    int i, t, wd;
+    for (wd = 0; wd < 2; wd++) {
+        double maxrel = 0.0;
+        ncsn_rng_seed(&r, 5, (uint64_t)wd);
+        CHECK(ncsn_adam_create(&opt, N, 3e-3f) == NCSN_OK, "adam create");
+        if (wd) opt.weight_decay = 0.01f;
+        ncsn_rng_normals(&r, p, N);
+        for (i = 0; i < N; i++) { pd[i] = p[i]; md[i] = vd[i] = 0.0; }
+        for (t = 1; t <= STEPS; t++) {
+            double b1 = opt.beta1, b2 = opt.beta2, bc1 = 1.0 - pow(b1, t), bc2 = 1.0 - pow(b2, t);
+            ncsn_rng_normals(&r, g, N);
+            for (i = 0; i < N; i++) g[i] *= (i % 7 == 0) ? 1e-4f : 1.0f;
+            CHECK(ncsn_adam_step(&opt, p, g) == NCSN_OK, "adam step");
+            for (i = 0; i < N; i++) {
+                if (wd) pd[i] *= 1.0 - (double)opt.lr * opt.weight_decay;
+                md[i] = b1 * md[i] + (1 - b1) * g[i];
+                vd[i] = b2 * vd[i] + (1 - b2) * (double)g[i] * g[i];
+                pd[i] -= (double)opt.lr * (md[i] / bc1) / (sqrt(vd[i] / bc2) + (double)opt.eps);
+            }
+        }
+        for (i = 0; i < N; i++) {
+            double rel = fabs(p[i] - pd[i]) / (fabs(pd[i]) + 1e-3);
+            if (rel > maxrel) maxrel = rel;
+        }
+        CHECK(maxrel < 2e-5, "Adam%s after %d steps: max relative difference from the double reference %g", wd ? "W" : "", STEPS, maxrel);
+        CHECK(opt.step == STEPS, "step counter %ld", opt.step);
+        ncsn_adam_free(&opt);
+    }
+    CHECK(ncsn_adam_create(&opt, N, -1.0f) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "lr") && strstr(ncsn_last_error(), "-1"),
+          "negative lr rejected naming it: %s", ncsn_last_error());
+    CHECK(ncsn_adam_create(&opt, N, 1e-3f) == NCSN_OK, "create");
+    opt.beta2 = 1.0f;
+    CHECK(ncsn_adam_step(&opt, p, g) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "beta2"), "beta2 = 1 rejected: %s", ncsn_last_error());
+    opt.beta2 = 0.999f;
+    opt.eps = 0.0f;
+    CHECK(ncsn_adam_step(&opt, p, g) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "eps"), "eps = 0 rejected: %s", ncsn_last_error());
+    ncsn_adam_free(&opt);
+}
+
+/* training lowers the loss: 300 steps on seed 000's data, loss on fixed noise before and after */
+static void training_lowers_loss(void)
+{
+    ncsn_config cfg = ncsn_config_embed(2, 16, 32, 2);
+    ncsn_model *m = NULL;
+    ncsn_adam opt;
+    ncsn_dsm_batch bt;
+    ncsn_rng r;
+    float sig[10], data[256 * 2], before, after, l;
+    int lv[256], s;
+    float eps[512];
+    ncsn_rng_seed(&r, 1234, 0);
+    ncsn_schedule(sig, 10, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
+    ncsn_data_two_gaussians(&r, data, 256);
+    ncsn_model_create(&m, &cfg);
+    ncsn_model_init(m, &r);
+    ncsn_adam_create(&opt, m->n_params, 2e-3f);
+    ncsn_dsm_batch_alloc(&bt, 256, 2);
+    for (s = 0; s < 256; s++) lv[s] = s % 10;
+    ncsn_rng_normals(&r, eps, 512);
+    ncsn_dsm_loss(m, &bt, data, 256, sig, 10, NCSN_WEIGHT_SIGMA2, NULL, lv, eps, 0, &before);
+    for (s = 0; s < (t_quick ? 60 : 300); s++) {
+        ncsn_model_zero_grad(m);
+        ncsn_dsm_loss(m, &bt, data, 256, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &l);
+        ncsn_adam_step(&opt, m->params, m->grads);
+    }
+    ncsn_dsm_loss(m, &bt, data, 256, sig, 10, NCSN_WEIGHT_SIGMA2, NULL, lv, eps, 0, &after);
+    CHECK(after < 0.8f * before, "training did not lower the loss: %g -> %g", (double)before, (double)after);
+    ncsn_dsm_batch_free(&bt);
+    ncsn_adam_free(&opt);
+    ncsn_model_free(m);
+}
+
+void test_dsm(void)
+{
+    dsm_loss_checks();
+    adam_checks();
+    training_lowers_loss();
+}

@@ -1,0 +1,153 @@
+/* test_sampler.c - Langevin samplers against exact properties of Gaussian targets. */
+#include "test.h"
+#include <stdlib.h>
+
+/* plain Langevin on N(m, s^2) is an AR(1) chain: x' = x + c (m - x)/s^2 + k z. Its stationary
+   law is N(m, k^2 / (1 - (1 - c/s^2)^2)); both update forms are checked against that. */
+static void stationary_gaussian(void)
+{
+    static const float mu[2] = { 1.5f, -2.0f }, var[2] = { 0.49f, 0.49f }, w[1] = { 1.0f };
+    ncsn_gmm g = { 1, 2, w, mu, var };
+    enum { N = 20000 };
+    float *x = (float *)malloc(sizeof(float) * 2 * N), step = 0.05f;
+    int f, i;
+    ncsn_rng r;
+    ncsn_rng_seed(&r, 77, 0);
+    for (f = 0; f < 2; f++) {
+        ncsn_sampler_opts o = ncsn_sampler_defaults();
+        float c, k;
+        double rho, want_var, mean = 0, m2 = 0;
+        o.form = (ncsn_langevin_form)f;
+        o.init = NCSN_INIT_NORMAL;
+        CHECK(ncsn_sample_langevin(ncsn_gmm_score_fn, &g, 2, 0.0f, step, t_quick ? 100 : 300, &o, &r, x, N) == NCSN_OK, "langevin");
+        ncsn_langevin_coeffs(o.form, step, 1.0f, 1.0f, &c, &k);
+        rho = 1.0 - c / 0.49;
+        want_var = (double)k * k / (1.0 - rho * rho);
+        for (i = 0; i < N; i++) { mean += x[2 * i]; m2 += (x[2 * i] - 1.5) * (x[2 * i] - 1.5); }
+        mean /= N;
+        m2 /= N;
+        CHECK(fabs(mean - 1.5) < 5.0 * sqrt(want_var / N), "form %d: stationary mean %g, want 1.5", f, mean);
+        CHECK(fabs(m2 / want_var - 1.0) < 5.0 * sqrt(2.0 / N), "form %d: stationary variance %g, want %g", f, m2, want_var);
+    }
+    free(x);
+}
+
+/* the final denoising step x + sigma_L^2 s(x, sigma_L) is Tweedie's formula: for data at one
+   point it returns that point exactly (up to rounding) */
+static void denoise_final(void)
+{
+    static const float mu[2] = { 0.25f, -4.0f }, v0[2] = { 0.0f, 0.0f }, w[1] = { 1.0f };
+    ncsn_gmm g = { 1, 2, w, mu, v0 };
+    ncsn_sampler_opts o = ncsn_sampler_defaults();
+    float sig[4], x[64 * 2];
+    int i, bad = 0;
+    ncsn_rng r;
+    ncsn_rng_seed(&r, 3, 9);
+    ncsn_schedule(sig, 4, 2.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
+    o.eps = 1e-3f;
+    o.steps_per_level = 20;
+    o.denoise_final = 1;
+    CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, &g, 2, sig, 4, &o, &r, x, 64) == NCSN_OK, "sample");
+    for (i = 0; i < 64; i++) bad += fabsf(x[2 * i] - 0.25f) > 1e-5f || fabsf(x[2 * i + 1] + 4.0f) > 1e-5f;
+    CHECK(bad == 0, "denoising step: %d of 64 samples not at the point mass", bad);
+}
+
+static int calls;
+static ncsn_status stop_at_7(void *u, int level, int step, float sigma, const float *x, int n, int dim)
+{
+    (void)u; (void)level; (void)step; (void)sigma; (void)x; (void)n; (void)dim;
+    return ++calls == 7 ? NCSN_ERR_CALLBACK : NCSN_OK;
+}
+
+static void api_checks(void)
+{
+    ncsn_sampler_opts o = ncsn_sampler_defaults();
+    float sig[3] = { 4.0f, 2.0f, 1.0f }, x[20 * 2], y[20 * 2];
+    ncsn_rng r, r2;
+    int i, inbox = 1;
+    /* reproducible: same seed, same bits; uniform start inside the box */
+    o.init = NCSN_INIT_UNIFORM;
+    o.init_lo = -3.0f;
+    o.init_hi = 2.0f;
+    o.steps_per_level = 0;
+    ncsn_rng_seed(&r, 1, 2);
+    ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, &o, &r, x, 20);
+    for (i = 0; i < 40; i++) inbox &= x[i] >= -3.0f && x[i] < 2.0f;
+    CHECK(inbox, "uniform start inside [init_lo, init_hi)");
+    o.steps_per_level = 10;
+    ncsn_rng_seed(&r, 1, 2);
+    ncsn_rng_seed(&r2, 1, 2);
+    ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, &o, &r, x, 20);
+    ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, &o, &r2, y, 20);
+    CHECK(memcmp(x, y, sizeof x) == 0, "same seed, same samples");
+    /* a callback can stop the sampler */
+    calls = 0;
+    o.callback = stop_at_7;
+    CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, &o, &r, x, 20) == NCSN_ERR_CALLBACK && calls == 7,
+          "callback stop after %d calls: %s", calls, ncsn_last_error());
+    o.callback = NULL;
+    /* a step far too large: chains diverge; the sampler says how many */
+    o.eps = 1e4f;
+    CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, &o, &r, x, 20) == NCSN_ERR_NONFINITE &&
+          strstr(ncsn_last_error(), "of 20 chains diverged"), "divergence reported: %s", ncsn_last_error());
+    /* arguments */
+    o = ncsn_sampler_defaults();
+    sig[1] = -1.0f;
+    CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, &o, &r, x, 20) == NCSN_ERR_ARG &&
+          strstr(ncsn_last_error(), "sigmas[1]") && strstr(ncsn_last_error(), "-1"), "bad sigma: %s", ncsn_last_error());
+    sig[1] = 2.0f;
+    CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, &o, &r, x, 0) == NCSN_ERR_ARG &&
+          strstr(ncsn_last_error(), "n = 0"), "n = 0: %s", ncsn_last_error());
+    o.eps = -1.0f;
+    CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, &o, &r, x, 20) == NCSN_ERR_ARG &&
+          strstr(ncsn_last_error(), "eps"), "eps < 0: %s", ncsn_last_error());
+    o = ncsn_sampler_defaults();
+    CHECK(ncsn_sample_langevin(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, 0.0f, 0.0f, 5, &o, &r, x, 20) == NCSN_ERR_ARG &&
+          strstr(ncsn_last_error(), "step"), "step 0: %s", ncsn_last_error());
+    o.init = NCSN_INIT_UNIFORM;
+    o.init_lo = 1.0f;
+    o.init_hi = 1.0f;
+    CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, &o, &r, x, 20) == NCSN_ERR_ARG &&
+          strstr(ncsn_last_error(), "init_lo"), "empty box: %s", ncsn_last_error());
+}
+
+/* the exact mixture score against central differences of the exact log density */
+static void gmm_score_checks(void)
+{
+    static const float w[3] = { 0.2f, 0.5f, 0.3f }, mu[6] = { -1, 2, 3, 0.5f, 0, -3 }, var[6] = { 0.3f, 1.0f, 2.0f, 0.1f, 0.0f, 0.0f };
+    ncsn_gmm g = { 3, 2, w, mu, var };
+    ncsn_rng r;
+    int i, d, bad = 0;
+    ncsn_rng_seed(&r, 4, 4);
+    for (i = 0; i < 200; i++) {
+        float x[2], s[2], sigma = 0.3f + 2.0f * ncsn_rng_uniform(&r);
+        ncsn_rng_normals(&r, x, 2);
+        x[0] *= 3.0f; x[1] *= 3.0f;
+        ncsn_gmm_score(&g, s, x, sigma, 1);
+        for (d = 0; d < 2; d++) {
+            float xp[2] = { x[0], x[1] }, xm[2] = { x[0], x[1] }, h = 1e-2f;
+            double num;
+            xp[d] += h; xm[d] -= h;
+            num = ((double)ncsn_gmm_logpdf(&g, xp, sigma) - ncsn_gmm_logpdf(&g, xm, sigma)) / (xp[d] - xm[d]);
+            if (!t_close(s[d], num, 2e-3)) bad++;
+        }
+    }
+    CHECK(bad == 0, "exact mixture score differs from d/dx log q_sigma in %d of 400 cases", bad);
+    {   /* sampling the mixture: component frequencies */
+        int comp[30000], cnt[3] = { 0, 0, 0 };
+        float *x = (float *)malloc(sizeof(float) * 60000);
+        ncsn_gmm_sample(&g, &r, x, comp, 30000);
+        for (i = 0; i < 30000; i++) cnt[comp[i]]++;
+        for (i = 0; i < 3; i++)
+            CHECK(fabs(cnt[i] / 30000.0 - w[i]) < 5 * sqrt(w[i] * (1 - w[i]) / 30000), "component %d frequency %g", i, cnt[i] / 30000.0);
+        free(x);
+    }
+}
+
+void test_sampler(void)
+{
+    stationary_gaussian();
+    denoise_final();
+    api_checks();
+    gmm_score_checks();
+}
