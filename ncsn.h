@@ -2176,7 +2176,6 @@ static int ncsn__js_uint(ncsn__json *j, uint64_t *out)
 /* skip any JSON value (bounded depth) */
 static int ncsn__js_skip(ncsn__json *j)
 {
-    char tmp[256];
     ncsn__js_ws(j);
     if (j->p >= j->end) return 0;
     if (*j->p == '"') {
@@ -2204,8 +2203,31 @@ static int ncsn__js_skip(ncsn__json *j)
             return 0;
         }
     }
-    (void)tmp;
-    while (j->p < j->end && (strchr("+-.eE", *j->p) || (*j->p >= '0' && *j->p <= '9') || (*j->p >= 'a' && *j->p <= 'z'))) j->p++;
+    {   /* true, false, null or a number (at least one digit) */
+        static const char *const lit[3] = { "true", "false", "null" };
+        const char *s = j->p;
+        int i;
+        for (i = 0; i < 3; i++) {
+            size_t n = strlen(lit[i]);
+            if ((size_t)(j->end - s) >= n && memcmp(s, lit[i], n) == 0) { j->p = s + n; return 1; }
+        }
+        if (*s == '-') s++;
+        if (s >= j->end || *s < '0' || *s > '9') return 0;
+        while (s < j->end && ((*s >= '0' && *s <= '9') || *s == '.' || *s == 'e' || *s == 'E' || *s == '+' || *s == '-')) s++;
+        j->p = s;
+        return 1;
+    }
+}
+
+/* a string into buf, or (too long for buf) skipped with buf = "": for values nobody reads */
+static int ncsn__js_str_or_skip(ncsn__json *j, char *buf, size_t cap)
+{
+    ncsn__json save = *j;
+    if (ncsn__js_str(j, buf, cap)) return 1;
+    *j = save;
+    ncsn__js_ws(j);
+    if (j->p >= j->end || *j->p != '"' || !ncsn__js_skip(j)) return 0;
+    buf[0] = 0;
     return 1;
 }
 
@@ -2255,9 +2277,10 @@ static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, si
             if (!ncsn__js_eat(&j, '}'))
                 for (;;) {
                     char k[32], v[128];
-                    if (!ncsn__js_str(&j, k, sizeof k) || !ncsn__js_eat(&j, ':') || !ncsn__js_str(&j, v, sizeof v))
-                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ must map short strings to short strings");
-                    if (f->n_meta < NCSN__ST_MAX_META) {
+                    if (!ncsn__js_str_or_skip(&j, k, sizeof k) || !ncsn__js_eat(&j, ':') || !ncsn__js_str_or_skip(&j, v, sizeof v))
+                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ must map strings to strings");
+                    if ((strcmp(k, "act") == 0 || strcmp(k, "scale_by_sigma") == 0 || strcmp(k, "cond") == 0) &&
+                        f->n_meta < NCSN__ST_MAX_META) {
                         strcpy(f->meta_k[f->n_meta], k);
                         strcpy(f->meta_v[f->n_meta], v);
                         f->n_meta++;
@@ -2405,6 +2428,20 @@ NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *b
         goto fail;
     }
     if ((st = ncsn_config_check(&cfg)) != NCSN_OK) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: %s", ncsn_last_error()); goto fail; }
+    {   /* the data must hold every parameter of that config: never allocate more than the file */
+        uint64_t need = 0, in = (uint64_t)cfg.dim + (cfg.cond == NCSN_COND_EMBED ? (uint64_t)cfg.embed_dim : 1u);
+        if (cfg.cond == NCSN_COND_EMBED) need += 2u * ((uint64_t)cfg.embed_dim + 1u) * (uint64_t)cfg.embed_dim;
+        for (l = 0; l <= cfg.n_hidden; l++) {
+            uint64_t o = l < cfg.n_hidden ? (uint64_t)cfg.hidden[l] : (uint64_t)cfg.dim;
+            need += (in + 1u) * o;
+            in = o;
+        }
+        if (need > f->data_len / 4u) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: the tensor shapes imply %llu parameters, the file holds %llu data bytes",
+                            (unsigned long long)need, (unsigned long long)f->data_len);
+            goto fail;
+        }
+    }
     if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK) goto fail;
     if (f->n != m->n_tensors) {
         st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: file has %d tensors, the model %d", f->n, m->n_tensors);
@@ -2453,11 +2490,12 @@ static int ncsn__put_le32(FILE *fp, uint32_t u)
 NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path)
 {
     char *hdr;
-    size_t cap = 512 + (size_t)m->n_tensors * 160, n = 0, data_off = 0;
+    size_t cap, n = 0, data_off = 0;
     FILE *fp;
     int t, ok = 1, i;
     unsigned char lenb[8];
     if (!m || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_save: %s = NULL", !m ? "model" : "path");
+    cap = 512 + (size_t)m->n_tensors * 160;
     hdr = (char *)ncsn__alloc(cap);
     if (!hdr) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_save: out of memory");
 #define NCSN__HDR(...) do { int w_ = snprintf(hdr + n, cap - n, __VA_ARGS__); if (w_ < 0 || (size_t)w_ >= cap - n) ok = 0; else n += (size_t)w_; } while (0)

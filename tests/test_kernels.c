@@ -1,0 +1,268 @@
+/* test_kernels.c - the fast kernels (SIMD where the build has it) against plain references,
+   bit for bit. The kernels are static, so this file compiles a private copy of the
+   implementation (NCSN_STATIC) and calls them directly.
+
+   Independent references: each kernel is also compared with a plain loop written here (one
+   fmaf per term, in the documented order), so a wrong *_ref would not go unnoticed either.
+   Shapes: every B, K, N tail of the 4-row blocking and of the 1x/2x vector blocks (widths 4, 8,
+   16, 32, 64), leading dimensions larger than the row, zero sizes; inputs of mixed magnitudes
+   (2^-30 .. 2^30, zeros, subnormals, both signs) so that any change of operation order or any
+   extra rounding changes bits. Padding around every matrix must stay untouched. */
+#define NCSN_STATIC
+#define NCSN_IMPLEMENTATION
+#include "../ncsn.h"
+#include "test.h"
+#include <stdlib.h>
+
+/* xorshift64*: the test's own generator, independent of the library's PCG32 */
+static uint64_t tk_state = 0x9e3779b97f4a7c15ULL;
+static uint32_t tk_u32(void)
+{
+    tk_state ^= tk_state >> 12;
+    tk_state ^= tk_state << 25;
+    tk_state ^= tk_state >> 27;
+    return (uint32_t)((tk_state * 2685821657736338717ULL) >> 32);
+}
+
+/* a float of mixed magnitude: mostly |v| in [2^-8, 2^8], some tiny, some huge, some 0 / subnormal */
+static float tk_val(void)
+{
+    uint32_t r = tk_u32(), sign = (r & 1u) << 31, kind = (r >> 1) & 31u;
+    uint32_t mant = tk_u32() & 0x7fffffu;
+    int e;
+    if (kind == 0) return 0.0f;
+    if (kind == 1) return t_u2f(sign | (mant | 1u));                 /* subnormal */
+    if (kind < 6) e = (int)(tk_u32() % 61u) - 30;                     /* 2^-30 .. 2^30 */
+    else e = (int)(tk_u32() % 17u) - 8;                               /* 2^-8 .. 2^8 */
+    return t_u2f(sign | ((uint32_t)(e + 127) << 23) | mant);
+}
+
+static void tk_fill(float *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) p[i] = tk_val();
+}
+
+static int tk_first_diff(const float *a, const float *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (t_f2u(a[i]) != t_f2u(b[i])) return (int)i;
+    return -1;
+}
+
+/* plain references written here */
+static void plain_gemm(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+{
+    int b, k, o;
+    for (b = 0; b < B; b++)
+        for (o = 0; o < N; o++)
+            for (k = 0; k < K; k++)
+                Y[(size_t)b * ldy + o] = fmaf(X[(size_t)b * ldx + k], W[(size_t)k * ldw + o], Y[(size_t)b * ldy + o]);
+}
+static void plain_gemm_tn(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
+{
+    int b, k, o;
+    for (k = 0; k < K; k++)
+        for (o = 0; o < N; o++)
+            for (b = 0; b < B; b++)
+                dW[(size_t)k * ldw + o] = fmaf(X[(size_t)b * ldx + k], dY[(size_t)b * ldy + o], dW[(size_t)k * ldw + o]);
+}
+static void plain_colsum(float *db, const float *dY, int ldy, int B, int N)
+{
+    int b, o;
+    for (o = 0; o < N; o++)
+        for (b = 0; b < B; b++) db[o] = db[o] + dY[(size_t)b * ldy + o];
+}
+
+typedef struct tk_stats { int calls, fails_fast, fails_ref, fails_pad; char first[160]; } tk_stats;
+
+static void tk_note(tk_stats *s, int *counter, const char *what, int B, int K, int N, int ld, int idx)
+{
+    if (!s->fails_fast && !s->fails_ref && !s->fails_pad)
+        snprintf(s->first, sizeof s->first, "%s at B=%d K=%d N=%d pad=%d, element %d", what, B, K, N, ld, idx);
+    (*counter)++;
+}
+
+#define TK_GUARD 8  /* floats of canary before and after every buffer */
+
+/* Y (B x N, ld ldy) += X (B x K, ld ldx) W (K x N, ld ldw) */
+static void tk_one_gemm(tk_stats *s, int B, int K, int N, int pad)
+{
+    int ldy = N + pad, ldx = K + (pad % 5), ldw = N + (pad % 3) * 7;
+    size_t ny = (size_t)B * ldy + 2 * TK_GUARD, nx = (size_t)B * ldx + 1, nw = (size_t)K * ldw + 1;
+    float *y0 = (float *)malloc(ny * sizeof(float)), *y1 = (float *)malloc(ny * sizeof(float));
+    float *y2 = (float *)malloc(ny * sizeof(float)), *y3 = (float *)malloc(ny * sizeof(float));
+    float *x = (float *)malloc(nx * sizeof(float)), *w = (float *)malloc(nw * sizeof(float));
+    int d;
+    if (!y0 || !y1 || !y2 || !y3 || !x || !w) { CHECK(0, "out of memory"); goto out; }
+    tk_fill(y0, ny); tk_fill(x, nx); tk_fill(w, nw);
+    memcpy(y1, y0, ny * sizeof(float)); memcpy(y2, y0, ny * sizeof(float)); memcpy(y3, y0, ny * sizeof(float));
+    ncsn__gemm_acc(y1 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N);
+    ncsn__gemm_acc_ref(y2 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N);
+    plain_gemm(y3 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N);
+    s->calls++;
+    if ((d = tk_first_diff(y1, y3, ny)) >= 0) tk_note(s, &s->fails_fast, "gemm_acc != plain", B, K, N, pad, d);
+    if ((d = tk_first_diff(y2, y3, ny)) >= 0) tk_note(s, &s->fails_ref, "gemm_acc_ref != plain", B, K, N, pad, d);
+    { /* padding and canaries: only Y[b][0..N) may change */
+        int b, o, bad = -1;
+        for (d = 0; d < TK_GUARD && bad < 0; d++)
+            if (t_f2u(y1[d]) != t_f2u(y0[d]) || t_f2u(y1[ny - 1 - d]) != t_f2u(y0[ny - 1 - d])) bad = d;
+        for (b = 0; b < B && bad < 0; b++)
+            for (o = N; o < ldy; o++)
+                if (t_f2u(y1[TK_GUARD + (size_t)b * ldy + o]) != t_f2u(y0[TK_GUARD + (size_t)b * ldy + o])) { bad = b * ldy + o; break; }
+        if (bad >= 0) tk_note(s, &s->fails_pad, "gemm_acc wrote outside Y", B, K, N, pad, bad);
+    }
+out:
+    free(y0); free(y1); free(y2); free(y3); free(x); free(w);
+}
+
+/* dW (K x N, ld ldw) += X^T (B x K, ld ldx) dY (B x N, ld ldy) */
+static void tk_one_gemm_tn(tk_stats *s, int B, int K, int N, int pad)
+{
+    int ldw = N + pad, ldx = K + (pad % 5), ldy = N + (pad % 3) * 7;
+    size_t nw = (size_t)K * ldw + 2 * TK_GUARD, nx = (size_t)B * ldx + 1, ny = (size_t)B * ldy + 1;
+    float *w0 = (float *)malloc(nw * sizeof(float)), *w1 = (float *)malloc(nw * sizeof(float));
+    float *w2 = (float *)malloc(nw * sizeof(float)), *w3 = (float *)malloc(nw * sizeof(float));
+    float *x = (float *)malloc(nx * sizeof(float)), *g = (float *)malloc(ny * sizeof(float));
+    int d;
+    if (!w0 || !w1 || !w2 || !w3 || !x || !g) { CHECK(0, "out of memory"); goto out; }
+    tk_fill(w0, nw); tk_fill(x, nx); tk_fill(g, ny);
+    memcpy(w1, w0, nw * sizeof(float)); memcpy(w2, w0, nw * sizeof(float)); memcpy(w3, w0, nw * sizeof(float));
+    ncsn__gemm_tn_acc(w1 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N);
+    ncsn__gemm_tn_acc_ref(w2 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N);
+    plain_gemm_tn(w3 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N);
+    s->calls++;
+    if ((d = tk_first_diff(w1, w3, nw)) >= 0) tk_note(s, &s->fails_fast, "gemm_tn_acc != plain", B, K, N, pad, d);
+    if ((d = tk_first_diff(w2, w3, nw)) >= 0) tk_note(s, &s->fails_ref, "gemm_tn_acc_ref != plain", B, K, N, pad, d);
+    {
+        int k, o, bad = -1;
+        for (d = 0; d < TK_GUARD && bad < 0; d++)
+            if (t_f2u(w1[d]) != t_f2u(w0[d]) || t_f2u(w1[nw - 1 - d]) != t_f2u(w0[nw - 1 - d])) bad = d;
+        for (k = 0; k < K && bad < 0; k++)
+            for (o = N; o < ldw; o++)
+                if (t_f2u(w1[TK_GUARD + (size_t)k * ldw + o]) != t_f2u(w0[TK_GUARD + (size_t)k * ldw + o])) { bad = k * ldw + o; break; }
+        if (bad >= 0) tk_note(s, &s->fails_pad, "gemm_tn_acc wrote outside dW", B, K, N, pad, bad);
+    }
+out:
+    free(w0); free(w1); free(w2); free(w3); free(x); free(g);
+}
+
+static void tk_one_colsum(tk_stats *s, int B, int N, int pad)
+{
+    int ldy = N + pad;
+    size_t nb = (size_t)N + 2 * TK_GUARD, ny = (size_t)B * ldy + 1;
+    float *b0 = (float *)malloc(nb * sizeof(float)), *b1 = (float *)malloc(nb * sizeof(float));
+    float *b2 = (float *)malloc(nb * sizeof(float)), *g = (float *)malloc(ny * sizeof(float));
+    int d;
+    if (!b0 || !b1 || !b2 || !g) { CHECK(0, "out of memory"); goto out; }
+    tk_fill(b0, nb); tk_fill(g, ny);
+    memcpy(b1, b0, nb * sizeof(float)); memcpy(b2, b0, nb * sizeof(float));
+    ncsn__colsum_acc(b1 + TK_GUARD, g, ldy, B, N);
+    plain_colsum(b2 + TK_GUARD, g, ldy, B, N);
+    s->calls++;
+    if ((d = tk_first_diff(b1, b2, nb)) >= 0) tk_note(s, &s->fails_fast, "colsum_acc != plain", B, 0, N, pad, d);
+out:
+    free(b0); free(b1); free(b2); free(g);
+}
+
+static void tk_one_langevin(tk_stats *s, size_t n, int misalign)
+{
+    size_t tot = n + 2 * TK_GUARD + 3;
+    float *x0 = (float *)malloc(tot * sizeof(float)), *x1 = (float *)malloc(tot * sizeof(float));
+    float *x2 = (float *)malloc(tot * sizeof(float)), *sc = (float *)malloc(tot * sizeof(float));
+    float *z = (float *)malloc(tot * sizeof(float));
+    float cs = tk_val(), cn = tk_val();
+    size_t i;
+    int d;
+    if (!x0 || !x1 || !x2 || !sc || !z) { CHECK(0, "out of memory"); goto out; }
+    tk_fill(x0, tot); tk_fill(sc, tot); tk_fill(z, tot);
+    memcpy(x1, x0, tot * sizeof(float)); memcpy(x2, x0, tot * sizeof(float));
+    /* x, score and z misaligned differently */
+    ncsn_langevin_update(x1 + TK_GUARD + misalign, sc + (misalign + 1) % 3, z + (misalign + 2) % 3, n, cs, cn);
+    for (i = 0; i < n; i++) {
+        float *xi = &x2[TK_GUARD + misalign + i];
+        *xi = fmaf(cn, z[(misalign + 2) % 3 + i], fmaf(cs, sc[(misalign + 1) % 3 + i], *xi));
+    }
+    s->calls++;
+    if ((d = tk_first_diff(x1, x2, tot)) >= 0) tk_note(s, &s->fails_fast, "langevin_update != plain fmaf loop", (int)n, misalign, 0, 0, d);
+out:
+    free(x0); free(x1); free(x2); free(sc); free(z);
+}
+
+static void tk_report(const char *name, const tk_stats *s)
+{
+    CHECK(s->calls > 0, "%s: no calls", name);
+    CHECK(s->fails_fast == 0, "%s: %d of %d shapes differ from the plain loop; first: %s", name, s->fails_fast, s->calls, s->first);
+    CHECK(s->fails_ref == 0, "%s: reference differs from the plain loop in %d of %d shapes; first: %s", name, s->fails_ref, s->calls, s->first);
+    CHECK(s->fails_pad == 0, "%s: wrote outside its matrix in %d of %d shapes; first: %s", name, s->fails_pad, s->calls, s->first);
+}
+
+/* the sizes that hit every tail: 1..9 (and all below the vector widths in the full run), around
+   the multiples of 4, 8, 16, 32 and 64 */
+static const int tk_edges[] = { 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 23, 24, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 70 };
+#define TK_NEDGE ((int)(sizeof tk_edges / sizeof tk_edges[0]))
+
+void test_kernels(void)
+{
+    tk_stats sg, st, sc, sl;
+    int B, K, N, i, pad, nmax = t_quick ? 40 : 70;
+    memset(&sg, 0, sizeof sg); memset(&st, 0, sizeof st); memset(&sc, 0, sizeof sc); memset(&sl, 0, sizeof sl);
+    tk_state = 0x9e3779b97f4a7c15ULL;
+
+    /* every N in 1..nmax against every row-tail B (and K) of the edge list; pads vary */
+    for (N = 1; N <= nmax; N++)
+        for (i = 0; i < TK_NEDGE; i++) {
+            int e = tk_edges[i];
+            if (e > nmax) continue;
+            B = e;
+            K = tk_edges[(i * 7 + N) % TK_NEDGE];
+            if (B * K * N > (t_quick ? 3000 : 12000)) K = 1 + K % 9;   /* bound the cost; K's tails are covered below */
+            pad = (N + i) % 4 == 0 ? 0 : (int)(tk_u32() % 19u);
+            tk_one_gemm(&sg, B, K, N, pad);
+            tk_one_gemm_tn(&st, K, B, N, pad);     /* tn: the blocked dimension is K (rows of dW) */
+            tk_one_gemm_tn(&st, B, e, N, pad % 3);
+            tk_one_colsum(&sc, B, N, pad);
+        }
+    /* every K in 1..nmax for the gemm reduction, and random triples */
+    for (K = 1; K <= nmax; K++) {
+        tk_one_gemm(&sg, 1 + (int)(tk_u32() % 9u), K, 1 + (int)(tk_u32() % (unsigned)nmax), (int)(tk_u32() % 5u));
+        tk_one_gemm_tn(&st, K, 1 + (int)(tk_u32() % 9u), 1 + (int)(tk_u32() % (unsigned)nmax), (int)(tk_u32() % 5u));
+    }
+    for (i = 0; i < (t_quick ? 40 : 150); i++) {
+        B = 1 + (int)(tk_u32() % (unsigned)nmax);
+        K = 1 + (int)(tk_u32() % (unsigned)nmax);
+        N = 1 + (int)(tk_u32() % (unsigned)nmax);
+        pad = (int)(tk_u32() % 33u);
+        tk_one_gemm(&sg, B, K, N, pad);
+        tk_one_gemm_tn(&st, B, K, N, pad);
+        tk_one_colsum(&sc, B, N, pad);
+    }
+    /* shapes of the model's own calls: a submatrix (ld > N) and a one-column conditioning */
+    tk_one_gemm(&sg, 13, 1, 37, 0);
+    tk_one_gemm(&sg, 6, 64, 64, 3);
+    tk_one_gemm_tn(&st, 64, 3, 128, 0);
+    /* zero sizes leave everything unchanged (the plain loops do nothing) */
+    tk_one_gemm(&sg, 5, 0, 17, 2);
+    tk_one_gemm_tn(&st, 0, 6, 17, 2);
+    tk_one_colsum(&sc, 0, 33, 1);
+    for (N = 0; N <= 200; N++) tk_one_langevin(&sl, (size_t)N, N % 3);
+    tk_one_langevin(&sl, 4099, 1);
+
+    tk_report("gemm_acc", &sg);
+    tk_report("gemm_tn_acc", &st);
+    tk_report("colsum_acc", &sc);
+    tk_report("langevin_update", &sl);
+
+    /* the comparison can fail: one changed operation order changes bits on these inputs */
+    {
+        float y0[8], y1[8], x[3] = { 1.0f, 1e-8f, -1.0f }, w[3] = { 1.0f, 1.0f, 1.0f };
+        memset(y0, 0, sizeof y0); memset(y1, 0, sizeof y1);
+        ncsn__gemm_acc(y0, 1, x, 3, w, 1, 1, 3, 1);          /* ((0 + 1) + 1e-8) - 1 = 0 in float */
+        y1[0] = fmaf(x[1], w[1], fmaf(x[2], w[2], fmaf(x[0], w[0], 0.0f)));  /* k = 0, 2, 1: 1e-8 */
+        CHECK(t_f2u(y0[0]) != t_f2u(y1[0]), "order-sensitivity probe: both orders gave %g", (double)y0[0]);
+        CHECK(y0[0] == 0.0f, "gemm_acc order: got %g, want 0 (bias, then k = 0, 1, 2 in order)", (double)y0[0]);
+    }
+    printf("  kernels: %s, %d gemm / %d gemm_tn / %d colsum / %d langevin shapes\n", ncsn_simd_name(),
+           sg.calls, st.calls, sc.calls, sl.calls);
+}
