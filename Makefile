@@ -14,7 +14,7 @@ TEST_SRC  = $(wildcard tests/*.c)
 TEST_OBJ  = $(TEST_SRC:tests/%.c=$(BUILD)/%.o) $(BUILD)/test_cpp.o
 EXAMPLES  = $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
 
-.PHONY: all test golden test-matrix examples plots check-torch bench clean
+.PHONY: all test golden test-matrix examples plots check-torch bench clean deps-test deps-matrix deps-torch deps-plots deps-cross
 all: $(BUILD)/run_tests $(EXAMPLES)
 
 $(BUILD)/%.o: tests/%.c ncsn.h tests/test.h
@@ -32,7 +32,9 @@ $(BUILD)/%: examples/%.c ncsn.h
 examples: $(EXAMPLES)
 
 # The test command: every check, the golden files compared bit for bit, "N passed, N failed" last.
-test: $(BUILD)/run_tests
+test: deps-test
+	@$(MAKE) --no-print-directory $(BUILD)/run_tests $(EXAMPLES)
+	./$(BUILD)/minimal > /dev/null
 	./$(BUILD)/run_tests
 
 # Regenerate golden/ on purpose (never run by `make test`); commit with a message saying why.
@@ -41,7 +43,11 @@ golden: $(BUILD)/run_tests
 
 # The suite under gcc/clang x -O0/-O3 x scalar/SSE2/AVX2/AVX-512 (what the CPU has), all against golden/.
 test-matrix:
+	@sh tests/deps.sh matrix
 	sh tests/matrix.sh
+
+deps-%:
+	@sh tests/deps.sh $*
 
 clean:
 	rm -rf build plots/out

@@ -980,8 +980,8 @@ static void ncsn__gemm_tn_acc_ref(float *dW, int ldw, const float *X, int ldx, c
         }
 }
 
-static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
-                              int B, int K, int N)
+static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
+                                int B, int K, int N)
 {
 #if NCSN__VL
     int b, k = 0, o;
@@ -1034,6 +1034,17 @@ static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const
 #else
     ncsn__gemm_tn_acc_ref(dW, ldw, X, ldx, dY, ldy, B, K, N);
 #endif
+}
+
+/* Samples in chunks that stay in cache; each dW element still sees b = 0..B-1 in order. */
+#define NCSN__TN_CHUNK 256
+static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
+                              int B, int K, int N)
+{
+    int b0;
+    for (b0 = 0; b0 < B; b0 += NCSN__TN_CHUNK)
+        ncsn__gemm_tn_block(dW, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy, ldy,
+                            B - b0 < NCSN__TN_CHUNK ? B - b0 : NCSN__TN_CHUNK, K, N);
 }
 
 /* db[o] += dY[b][o] for b in order. */
@@ -1115,7 +1126,7 @@ typedef struct ncsn__priv {
     int *slot_of;              /* [cap] distinct-sigma slot of each sample */
     int n_slots;
     float *x, *sig, *in;       /* copies of the inputs; in = [x, cond] per sample */
-    float *z[NCSN_MAX_HIDDEN], *a[NCSN_MAX_HIDDEN];
+    float *z[NCSN_MAX_HIDDEN], *a[NCSN_MAX_HIDDEN], *sg[NCSN_MAX_HIDDEN], *e1s;
     float *y;                  /* net output before /sigma */
     float *sfill;              /* sigma column for ncsn_model_score */
     float *slot_sig, *e0, *e1z, *e1a, *e2, *prefix, *gslot, *de2, *de1;
@@ -1281,6 +1292,7 @@ static size_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
     for (l = 0; l < c->n_hidden; l++) {
         NCSN__TAKE(p->z[l], B * (size_t)c->hidden[l]);
         NCSN__TAKE(p->a[l], B * (size_t)c->hidden[l]);
+        NCSN__TAKE(p->sg[l], B * (size_t)c->hidden[l]);
     }
     NCSN__TAKE(p->y, B * (size_t)c->dim);
     NCSN__TAKE(p->sfill, B);
@@ -1291,6 +1303,7 @@ static size_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
         NCSN__TAKE(p->e0, B * E);
         NCSN__TAKE(p->e1z, B * E);
         NCSN__TAKE(p->e1a, B * E);
+        NCSN__TAKE(p->e1s, B * E);
         NCSN__TAKE(p->e2, B * E);
         NCSN__TAKE(p->de2, B * E);
         NCSN__TAKE(p->de1, B * E);
@@ -1331,20 +1344,163 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
     return NCSN_OK;
 }
 
-static void ncsn__act_fwd(float *a, const float *z, size_t n, ncsn_act act)
+/* exp on a vector: the operations of ncsn_expf, lane by lane, in the same order */
+#if defined(NCSN__AVX512) && defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  /* g++ 12: _mm512_undefined_epi32 inside its own intrinsics */
+#define NCSN__POP_MAYBE_UNINIT 1
+#endif
+#if defined(NCSN__AVX512)
+static __m512 ncsn__vexpf(__m512 x)
 {
-    size_t i;
-    if (act == NCSN_ACT_SILU) for (i = 0; i < n; i++) a[i] = ncsn_siluf(z[i]);
-    else for (i = 0; i < n; i++) a[i] = ncsn_softplusf(z[i]);
+    const __m512 magic = _mm512_set1_ps(NCSN__MAGIC_ROUND);
+    __mmask16 big = _mm512_cmp_ps_mask(x, _mm512_set1_ps(88.7228394f), _CMP_GT_OQ);
+    __mmask16 small = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-103.972084f), _CMP_LT_OQ);
+    __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+    __m512 k = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269502162933349609375f), magic), magic), r, p;
+    __m512i n, n1, n2;
+    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f), r);
+    p = _mm512_set1_ps(1.98412698e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.38888889e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.33333377e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.16666679e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.166666672f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    n = _mm512_maskz_cvtps_epi32((__mmask16)0xffff, k);   /* maskz: no "uninitialized" false positive in g++ 12 */
+    n1 = _mm512_srai_epi32(_mm512_add_epi32(n, _mm512_and_si512(_mm512_srai_epi32(n, 31), _mm512_set1_epi32(1))), 1); /* n/2, truncated as C */
+    n2 = _mm512_sub_epi32(n, n1);
+    p = _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, _mm512_set1_epi32(127)), 23)));
+    p = _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, _mm512_set1_epi32(127)), 23)));
+    p = _mm512_mask_blend_ps(small, p, _mm512_setzero_ps());
+    p = _mm512_mask_blend_ps(big, p, _mm512_set1_ps(HUGE_VALF));
+    return _mm512_mask_blend_ps(nan, p, x);
+}
+#define ncsn__vexp(x) ncsn__vexpf(x)
+#define ncsn__vneg(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)))
+#define ncsn__vmul(a, b) _mm512_mul_ps(a, b)
+#define ncsn__vdiv(a, b) _mm512_div_ps(a, b)
+#define ncsn__vsub(a, b) _mm512_sub_ps(a, b)
+#elif defined(NCSN__AVX2)
+static __m256 ncsn__vexpf(__m256 x)
+{
+    const __m256 magic = _mm256_set1_ps(NCSN__MAGIC_ROUND);
+    __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(88.7228394f), _CMP_GT_OQ);
+    __m256 small = _mm256_cmp_ps(x, _mm256_set1_ps(-103.972084f), _CMP_LT_OQ);
+    __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+    __m256 k = _mm256_sub_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269502162933349609375f), magic), magic), r, p;
+    __m256i n, n1, n2;
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), x);
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.428606765330187e-06f), r);
+    p = _mm256_set1_ps(1.98412698e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.38888889e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.33333377e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.16666679e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.166666672f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    n = _mm256_cvtps_epi32(k);
+    n1 = _mm256_srai_epi32(_mm256_add_epi32(n, _mm256_and_si256(_mm256_srai_epi32(n, 31), _mm256_set1_epi32(1))), 1);
+    n2 = _mm256_sub_epi32(n, n1);
+    p = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, _mm256_set1_epi32(127)), 23)));
+    p = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, _mm256_set1_epi32(127)), 23)));
+    p = _mm256_blendv_ps(p, _mm256_setzero_ps(), small);
+    p = _mm256_blendv_ps(p, _mm256_set1_ps(HUGE_VALF), big);
+    return _mm256_blendv_ps(p, x, nan);
+}
+#define ncsn__vexp(x) ncsn__vexpf(x)
+#define ncsn__vneg(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
+#define ncsn__vmul(a, b) _mm256_mul_ps(a, b)
+#define ncsn__vdiv(a, b) _mm256_div_ps(a, b)
+#define ncsn__vsub(a, b) _mm256_sub_ps(a, b)
+#elif defined(NCSN__NEON)
+static float32x4_t ncsn__vexpf(float32x4_t x)
+{
+    const float32x4_t magic = vdupq_n_f32(NCSN__MAGIC_ROUND);
+    uint32x4_t big = vcgtq_f32(x, vdupq_n_f32(88.7228394f));
+    uint32x4_t small = vcltq_f32(x, vdupq_n_f32(-103.972084f));
+    uint32x4_t num = vceqq_f32(x, x);
+    float32x4_t k = vsubq_f32(vfmaq_f32(magic, x, vdupq_n_f32(1.44269502162933349609375f)), magic), r, p;
+    int32x4_t n, n1, n2;
+    r = vfmsq_f32(x, k, vdupq_n_f32(0.693145751953125f));
+    r = vfmsq_f32(r, k, vdupq_n_f32(1.428606765330187e-06f));
+    p = vdupq_n_f32(1.98412698e-4f);
+    p = vfmaq_f32(vdupq_n_f32(1.38888889e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(8.33333377e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(4.16666679e-2f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(0.166666672f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(0.5f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    n = vcvtq_s32_f32(k);   /* k is integral: truncation is exact */
+    n1 = vshrq_n_s32(vaddq_s32(n, vandq_s32(vshrq_n_s32(n, 31), vdupq_n_s32(1))), 1);
+    n2 = vsubq_s32(n, n1);
+    p = vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n1, vdupq_n_s32(127)), 23)));
+    p = vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n2, vdupq_n_s32(127)), 23)));
+    p = vbslq_f32(small, vdupq_n_f32(0.0f), p);
+    p = vbslq_f32(big, vdupq_n_f32(HUGE_VALF), p);
+    return vbslq_f32(num, p, x);
+}
+#define ncsn__vexp(x) ncsn__vexpf(x)
+#define ncsn__vneg(x) vnegq_f32(x)
+#define ncsn__vmul(a, b) vmulq_f32(a, b)
+#define ncsn__vdiv(a, b) vdivq_f32(a, b)
+#define ncsn__vsub(a, b) vsubq_f32(a, b)
+#endif
+
+/* a = act(z); for SiLU also sg = sigmoid(z), kept for the backward pass */
+static void ncsn__act_fwd(float *a, float *sg, const float *z, size_t n, ncsn_act act)
+{
+    size_t i = 0;
+    if (act != NCSN_ACT_SILU) {
+        for (i = 0; i < n; i++) a[i] = ncsn_softplusf(z[i]);
+        return;
+    }
+#if NCSN__VL
+    {
+        const ncsn__v one = ncsn__vset1(1.0f);
+        for (; i + NCSN__VL <= n; i += NCSN__VL) {
+            ncsn__v zz = ncsn__vload(z + i);
+            ncsn__v s = ncsn__vdiv(one, ncsn__vadd(one, ncsn__vexp(ncsn__vneg(zz))));
+            ncsn__vstore(sg + i, s);
+            ncsn__vstore(a + i, ncsn__vmul(zz, s));
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        float s = ncsn_sigmoidf(z[i]);
+        sg[i] = s;
+        a[i] = z[i] * s;
+    }
 }
 
-/* dz = da * act'(z): silu' = s + z s (1 - s) = fma(z s, 1 - s, s); softplus' = s */
-static void ncsn__act_bwd(float *dz, const float *da, const float *z, size_t n, ncsn_act act)
+#ifdef NCSN__POP_MAYBE_UNINIT
+#pragma GCC diagnostic pop
+#endif
+
+/* dz = da * act'(z): silu' = s + z s (1 - s) = fma(z s, 1 - s, s) with the stored s; softplus' = sigmoid */
+static void ncsn__act_bwd(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act)
 {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float s = ncsn_sigmoidf(z[i]);
-        float d = act == NCSN_ACT_SILU ? fmaf(z[i] * s, 1.0f - s, s) : s;
+    size_t i = 0;
+    if (act != NCSN_ACT_SILU) {
+        for (i = 0; i < n; i++) dz[i] = da[i] * ncsn_sigmoidf(z[i]);
+        return;
+    }
+#if NCSN__VL
+    {
+        const ncsn__v one = ncsn__vset1(1.0f);
+        for (; i + NCSN__VL <= n; i += NCSN__VL) {
+            ncsn__v s = ncsn__vload(sg + i);
+            ncsn__v d = ncsn__vfma(ncsn__vmul(ncsn__vload(z + i), s), ncsn__vsub(one, s), s);
+            ncsn__vstore(dz + i, ncsn__vmul(ncsn__vload(da + i), d));
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        float s = sg[i], d = fmaf(z[i] * s, 1.0f - s, s);
         dz[i] = da[i] * d;
     }
 }
@@ -1401,7 +1557,7 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
                 }
             ncsn__fill_rows(p->e1z, m->params + e1->b, S, E);
             ncsn__gemm_acc(p->e1z, E, p->e0, E, m->params + e1->w, E, S, E, E);
-            ncsn__act_fwd(p->e1a, p->e1z, (size_t)S * E, NCSN_ACT_SILU);
+            ncsn__act_fwd(p->e1a, p->e1s, p->e1z, (size_t)S * E, NCSN_ACT_SILU);
             ncsn__fill_rows(p->e2, m->params + e2->b, S, E);
             ncsn__gemm_acc(p->e2, E, p->e1a, E, m->params + e2->w, E, S, E, E);
             ncsn__gemm_acc(p->prefix, H0, p->e2, E, W0 + (size_t)D * H0, H0, S, E, H0);
@@ -1418,14 +1574,14 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
                 p->in[(size_t)b * (D + C) + D] = sigma[b];
         }
         ncsn__gemm_acc(p->z[0], H0, p->x, D, W0, H0, B, D, H0);
-        ncsn__act_fwd(p->a[0], p->z[0], (size_t)B * H0, c->act);
+        ncsn__act_fwd(p->a[0], p->sg[0], p->z[0], (size_t)B * H0, c->act);
     }
     for (l = 1; l < m->n_layers; l++) {
         const ncsn_layer *L = &m->layers[l];
         float *z = l < c->n_hidden ? p->z[l] : p->y;
         ncsn__fill_rows(z, m->params + L->b, B, L->out);
         ncsn__gemm_acc(z, L->out, p->a[l - 1], L->in, m->params + L->w, L->out, B, L->in, L->out);
-        if (l < c->n_hidden) ncsn__act_fwd(p->a[l], z, (size_t)B * L->out, c->act);
+        if (l < c->n_hidden) ncsn__act_fwd(p->a[l], p->sg[l], z, (size_t)B * L->out, c->act);
     }
     for (b = 0; b < B; b++) {
         int d;
@@ -1468,7 +1624,7 @@ NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *d
         ncsn__transpose(p->wt, m->params + L->w, L->in, L->out);
         memset(dnext, 0, (size_t)B * L->in * sizeof(float));
         ncsn__gemm_acc(dnext, L->in, dcur, L->out, p->wt, L->in, B, L->out, L->in);
-        ncsn__act_bwd(dnext, dnext, p->z[l - 1], (size_t)B * L->in, c->act);
+        ncsn__act_bwd(dnext, dnext, p->z[l - 1], p->sg[l - 1], (size_t)B * L->in, c->act);
         tmp = dcur; dcur = dnext; dnext = tmp;
     }
     {
@@ -1499,7 +1655,7 @@ NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *d
             ncsn__transpose(p->wt, m->params + e2->w, E, E);
             memset(p->de1, 0, (size_t)S * E * sizeof(float));
             ncsn__gemm_acc(p->de1, E, p->de2, E, p->wt, E, S, E, E);
-            ncsn__act_bwd(p->de1, p->de1, p->e1z, (size_t)S * E, NCSN_ACT_SILU);
+            ncsn__act_bwd(p->de1, p->de1, p->e1z, p->e1s, (size_t)S * E, NCSN_ACT_SILU);
             ncsn__gemm_tn_acc(m->grads + e1->w, E, p->e0, E, p->de1, E, S, E, E);
             ncsn__colsum_acc(m->grads + e1->b, p->de1, E, S, E);
         }

@@ -22,7 +22,7 @@ static double now(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
 int main(int argc, char **argv)
 {
-    int steps = argc > 1 ? atoi(argv[1]) : 10000, step, i, l, k;
+    int steps = argc > 1 ? atoi(argv[1]) : 10000, step, i, l, k, n_ok = 0;
     const char *prefix = argc > 2 ? argv[2] : NULL;
     ncsn_config cfg = ncsn_config_embed(2, 64, 128, 3);
     ncsn_model *m = NULL;
@@ -91,17 +91,20 @@ int main(int argc, char **argv)
     t0 = now();
     st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, L, &o, &rng, x, N_SAMPLES);
     t_sample = now() - t0;
-    if (st != NCSN_OK) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return 1; }
+    if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return 1; }
+    for (i = 0; i < N_SAMPLES; i++)   /* keep the finite chains (the others diverged: reported below) */
+        if (isfinite(x[2 * i]) && isfinite(x[2 * i + 1])) { x[2 * n_ok] = x[2 * i]; x[2 * n_ok + 1] = x[2 * i + 1]; n_ok++; }
     for (k = 0; k < 5; k++) ncsn_data_swiss_roll(&rng, ref[k], N_SAMPLES);
     for (k = 0; k < 2; k++) {
-        ed += ncsn_energy_distance(x, N_SAMPLES, ref[k], N_SAMPLES, 2) / 2;
+        ed += ncsn_energy_distance(x, n_ok, ref[k], N_SAMPLES, 2) / 2;
         floor_ed += ncsn_energy_distance(ref[2 + k], N_SAMPLES, ref[3 + k], N_SAMPLES, 2) / 2;
     }
-    printf("  %d samples (annealed Langevin, eps 1e-4, 100 steps x %d levels, start N(0, 25 I)):\n", N_SAMPLES, L);
+    printf("  %d samples (annealed Langevin, eps 1e-4, 100 steps x %d levels, start N(0, 25 I)): %d chains diverged%s\n",
+           N_SAMPLES, L, N_SAMPLES - n_ok, n_ok < N_SAMPLES ? " (statistics over the rest)" : "");
     printf("  energy distance samples vs fresh Swiss-roll data %.5f; data vs data (floor) %.5f\n", ed, floor_ed);
     {   /* how far samples are from the data: mean distance to the nearest training point */
         double dsum = 0, dd = 0;
-        for (i = 0; i < N_SAMPLES; i++) {
+        for (i = 0; i < n_ok; i++) {
             float best = 1e30f, best2 = 1e30f;
             int j;
             for (j = 0; j < N_DATA; j++) {
@@ -113,7 +116,7 @@ int main(int argc, char **argv)
             dsum += sqrt(best);
             dd += sqrt(best2);
         }
-        printf("  mean distance to the nearest training point: samples %.4f, fresh data %.4f\n", dsum / N_SAMPLES, dd / N_SAMPLES);
+        printf("  mean distance to the nearest training point: samples %.4f, fresh data %.4f\n", dsum / n_ok, dd / n_ok);
     }
     printf("  time: training %.2f s (%.2f ms/step), sampling %.2f s\n", t_train, 1e3 * t_train / (steps ? steps : 1), t_sample);
     if (prefix) {
@@ -121,7 +124,7 @@ int main(int argc, char **argv)
         FILE *fp;
         snprintf(path, sizeof path, "%s_samples.csv", prefix);
         if (!(fp = fopen(path, "w"))) { perror(path); return 1; }
-        for (i = 0; i < N_SAMPLES; i++) fprintf(fp, "%.6g,%.6g\n", x[2 * i], x[2 * i + 1]);
+        for (i = 0; i < n_ok; i++) fprintf(fp, "%.6g,%.6g\n", x[2 * i], x[2 * i + 1]);
         fclose(fp);
         snprintf(path, sizeof path, "%s_data.csv", prefix);
         if (!(fp = fopen(path, "w"))) { perror(path); return 1; }
