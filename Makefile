@@ -51,3 +51,5 @@ deps-%:
 
 clean:
 	rm -rf build plots/out
+
+include mk/torch.mk

@@ -919,7 +919,29 @@ static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const flo
     for (; b + 4 <= B; b += 4) {
         float *y0 = Y + (size_t)b * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
         const float *x0 = X + (size_t)b * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
-        for (o = 0; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) {
+        o = 0;
+#if defined(NCSN__AVX512) || defined(NCSN__NEON)
+        /* 4 rows x 4 vectors: 16 accumulators hide the FMA latency (32 vector registers) */
+        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) {
+            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL), a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL);
+            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL), b2 = ncsn__vload(y1 + o + 2 * NCSN__VL), b3 = ncsn__vload(y1 + o + 3 * NCSN__VL);
+            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL), c2 = ncsn__vload(y2 + o + 2 * NCSN__VL), c3 = ncsn__vload(y2 + o + 3 * NCSN__VL);
+            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL), d2 = ncsn__vload(y3 + o + 2 * NCSN__VL), d3 = ncsn__vload(y3 + o + 3 * NCSN__VL);
+            for (k = 0; k < K; k++) {
+                const float *w = W + (size_t)k * ldw + o;
+                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), w2 = ncsn__vload(w + 2 * NCSN__VL), w3 = ncsn__vload(w + 3 * NCSN__VL), s;
+                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1); a2 = ncsn__vfma(s, w2, a2); a3 = ncsn__vfma(s, w3, a3);
+                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1); b2 = ncsn__vfma(s, w2, b2); b3 = ncsn__vfma(s, w3, b3);
+                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1); c2 = ncsn__vfma(s, w2, c2); c3 = ncsn__vfma(s, w3, c3);
+                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1); d2 = ncsn__vfma(s, w2, d2); d3 = ncsn__vfma(s, w3, d3);
+            }
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3);
+            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1); ncsn__vstore(y1 + o + 2 * NCSN__VL, b2); ncsn__vstore(y1 + o + 3 * NCSN__VL, b3);
+            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1); ncsn__vstore(y2 + o + 2 * NCSN__VL, c2); ncsn__vstore(y2 + o + 3 * NCSN__VL, c3);
+            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1); ncsn__vstore(y3 + o + 2 * NCSN__VL, d2); ncsn__vstore(y3 + o + 3 * NCSN__VL, d3);
+        }
+#endif
+        for (; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) {
             ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL);
             ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL);
             ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL);
