@@ -20,7 +20,7 @@ all: $(BUILD)/run_tests $(EXAMPLES)
 $(BUILD)/%.o: tests/%.c ncsn.h tests/test.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
-$(BUILD)/test_cpp.o: tests/test_cpp.cpp ncsn.h tests/test.h
+$(BUILD)/test_cpp.o: tests/test_cpp.cpp tests/test_cpp_side.c ncsn.h tests/test.h
 	@mkdir -p $(BUILD)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 $(BUILD)/run_tests: $(TEST_OBJ)

@@ -639,12 +639,16 @@ static float ncsn__cos_poly(float r)
 /* r = x - k pi/2 with k = round(x 2/pi); quadrant k mod 4. pi/2 in three parts, each step fused. */
 static float ncsn__reduce_pio2(float x, int *q)
 {
-    float k = fmaf(x, 0.636619772f, NCSN__MAGIC_ROUND) - NCSN__MAGIC_ROUND, r;
-    r = fmaf(-k, 1.57079625129699707031f, x);
-    r = fmaf(-k, 7.54978941586159635335e-08f, r);
-    r = fmaf(-k, 5.39030252995776476554e-15f, r);
-    *q = (int)((int64_t)k & 3);
-    return r;
+    int quad = 0;
+    for (;;) {
+        float k = fmaf(x, 0.636619772f, NCSN__MAGIC_ROUND) - NCSN__MAGIC_ROUND, r;
+        r = fmaf(-k, 1.57079625129699707031f, x);
+        r = fmaf(-k, 7.54978941586159635335e-08f, r);
+        r = fmaf(-k, 5.39030252995776476554e-15f, r);
+        if (k < 33554432.0f && k > -33554432.0f) quad += (int)((int64_t)k & 3); /* floats >= 2^25 are multiples of 4 */
+        if (r <= 1.0f && r >= -1.0f) { *q = quad & 3; return r; }
+        x = r;  /* only for |x| > ~6.6e6, beyond the accurate range: reduce again so |result| <= 1 */
+    }
 }
 
 NCSNDEF float ncsn_sinf(float x)
@@ -691,12 +695,14 @@ static void ncsn__sincos_turns(float u, float *s, float *c)
 
 NCSNDEF float ncsn_sigmoidf(float x)
 {
+    if (x <= -88.7228394f) return ncsn_expf(x);  /* e^-x overflows; sigmoid(x) = e^x (1 - e^x), e^x < 2^-127 */
     return 1.0f / (1.0f + ncsn_expf(-x));
 }
 
 NCSNDEF float ncsn_siluf(float x)
 {
-    x = x * ncsn_sigmoidf(x);
+    if (x < -87.0f) x = (float)((double)x * ncsn_exp((double)x)); /* sigmoid(x) < 2^-125 would lose bits: x e^x */
+    else x = x * ncsn_sigmoidf(x);
     NCSN__OPAQUE(x);
     return x;
 }
@@ -796,6 +802,7 @@ NCSNDEF double ncsn_sinpi(double x)
 {
     double q, r;
     if (x != x || x - x != 0.0) return x - x;
+    if (!(fabs(x) < 1125899906842624.0)) x = fmod(x, 2.0);  /* exact; the rounding below needs |2x| < 2^51 */
     q = fma(x, 2.0, 6755399441055744.0) - 6755399441055744.0;  /* nearest multiple of 1/2, times 2 */
     r = fma(q, -0.5, x);                                         /* exact, |r| <= 1/4 */
     switch ((int)((int64_t)q & 3)) {
@@ -810,6 +817,7 @@ NCSNDEF double ncsn_cospi(double x)
 {
     double q, r;
     if (x != x || x - x != 0.0) return x - x;
+    if (!(fabs(x) < 1125899906842624.0)) x = fmod(x, 2.0);  /* exact; the rounding below needs |2x| < 2^51 */
     q = fma(x, 2.0, 6755399441055744.0) - 6755399441055744.0;
     r = fma(q, -0.5, x);
     switch ((int)((int64_t)q & 3)) {
@@ -989,16 +997,25 @@ static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const flo
 #endif
 }
 
-/* dW[k][o] = fma(X[b][k], dY[b][o], dW[k][o]) for b = 0..B-1 in order (accumulates). */
+/* Sums over the batch go in fixed blocks of NCSN__SUM_BLOCK samples: each block is summed from
+   zero in sample order, then added to the total in block order. The grouping depends on nothing
+   but the batch size, is more accurate than one running float sum, and lets threads own blocks. */
+#define NCSN__SUM_BLOCK 64
+
+/* dW[k][o] += sum over blocks of (sum_b X[b][k] dY[b][o], fused, from 0, b in order) (accumulates). */
 static void ncsn__gemm_tn_acc_ref(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
                                   int B, int K, int N)
 {
-    int b, k, o;
+    int b, b0, k, o;
     for (k = 0; k < K; k++)
         for (o = 0; o < N; o++) {
-            float acc = dW[(size_t)k * ldw + o];
-            for (b = 0; b < B; b++) acc = fmaf(X[(size_t)b * ldx + k], dY[(size_t)b * ldy + o], acc);
-            dW[(size_t)k * ldw + o] = acc;
+            float tot = dW[(size_t)k * ldw + o];
+            for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
+                float acc = 0.0f;
+                for (b = b0; b < B && b < b0 + NCSN__SUM_BLOCK; b++) acc = fmaf(X[(size_t)b * ldx + k], dY[(size_t)b * ldy + o], acc);
+                tot = tot + acc;
+            }
+            dW[(size_t)k * ldw + o] = tot;
         }
 }
 
@@ -1010,10 +1027,10 @@ static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, con
     for (; k + 4 <= K; k += 4) {
         float *w0 = dW + (size_t)k * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
         for (o = 0; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) {
-            ncsn__v a0 = ncsn__vload(w0 + o), a1 = ncsn__vload(w0 + o + NCSN__VL);
-            ncsn__v b0 = ncsn__vload(w1 + o), b1 = ncsn__vload(w1 + o + NCSN__VL);
-            ncsn__v c0 = ncsn__vload(w2 + o), c1 = ncsn__vload(w2 + o + NCSN__VL);
-            ncsn__v d0 = ncsn__vload(w3 + o), d1 = ncsn__vload(w3 + o + NCSN__VL);
+            ncsn__v a0 = ncsn__vset1(0.0f), a1 = ncsn__vset1(0.0f);
+            ncsn__v b0 = ncsn__vset1(0.0f), b1 = ncsn__vset1(0.0f);
+            ncsn__v c0 = ncsn__vset1(0.0f), c1 = ncsn__vset1(0.0f);
+            ncsn__v d0 = ncsn__vset1(0.0f), d1 = ncsn__vset1(0.0f);
             for (b = 0; b < B; b++) {
                 const float *x = X + (size_t)b * ldx + k, *g = dY + (size_t)b * ldy + o;
                 ncsn__v g0 = ncsn__vload(g), g1 = ncsn__vload(g + NCSN__VL), s;
@@ -1022,14 +1039,14 @@ static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, con
                 s = ncsn__vset1(x[2]); c0 = ncsn__vfma(s, g0, c0); c1 = ncsn__vfma(s, g1, c1);
                 s = ncsn__vset1(x[3]); d0 = ncsn__vfma(s, g0, d0); d1 = ncsn__vfma(s, g1, d1);
             }
-            ncsn__vstore(w0 + o, a0); ncsn__vstore(w0 + o + NCSN__VL, a1);
-            ncsn__vstore(w1 + o, b0); ncsn__vstore(w1 + o + NCSN__VL, b1);
-            ncsn__vstore(w2 + o, c0); ncsn__vstore(w2 + o + NCSN__VL, c1);
-            ncsn__vstore(w3 + o, d0); ncsn__vstore(w3 + o + NCSN__VL, d1);
+            ncsn__vstore(w0 + o, ncsn__vadd(ncsn__vload(w0 + o), a0)); ncsn__vstore(w0 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w0 + o + NCSN__VL), a1));
+            ncsn__vstore(w1 + o, ncsn__vadd(ncsn__vload(w1 + o), b0)); ncsn__vstore(w1 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w1 + o + NCSN__VL), b1));
+            ncsn__vstore(w2 + o, ncsn__vadd(ncsn__vload(w2 + o), c0)); ncsn__vstore(w2 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w2 + o + NCSN__VL), c1));
+            ncsn__vstore(w3 + o, ncsn__vadd(ncsn__vload(w3 + o), d0)); ncsn__vstore(w3 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w3 + o + NCSN__VL), d1));
         }
         for (; o + NCSN__VL <= N; o += NCSN__VL) {
-            ncsn__v a0 = ncsn__vload(w0 + o), b0 = ncsn__vload(w1 + o);
-            ncsn__v c0 = ncsn__vload(w2 + o), d0 = ncsn__vload(w3 + o);
+            ncsn__v a0 = ncsn__vset1(0.0f), b0 = ncsn__vset1(0.0f);
+            ncsn__v c0 = ncsn__vset1(0.0f), d0 = ncsn__vset1(0.0f);
             for (b = 0; b < B; b++) {
                 const float *x = X + (size_t)b * ldx + k;
                 ncsn__v g0 = ncsn__vload(dY + (size_t)b * ldy + o);
@@ -1038,18 +1055,18 @@ static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, con
                 c0 = ncsn__vfma(ncsn__vset1(x[2]), g0, c0);
                 d0 = ncsn__vfma(ncsn__vset1(x[3]), g0, d0);
             }
-            ncsn__vstore(w0 + o, a0); ncsn__vstore(w1 + o, b0);
-            ncsn__vstore(w2 + o, c0); ncsn__vstore(w3 + o, d0);
+            ncsn__vstore(w0 + o, ncsn__vadd(ncsn__vload(w0 + o), a0)); ncsn__vstore(w1 + o, ncsn__vadd(ncsn__vload(w1 + o), b0));
+            ncsn__vstore(w2 + o, ncsn__vadd(ncsn__vload(w2 + o), c0)); ncsn__vstore(w3 + o, ncsn__vadd(ncsn__vload(w3 + o), d0));
         }
         if (o < N) ncsn__gemm_tn_acc_ref(w0 + o, ldw, X + k, ldx, dY + o, ldy, B, 4, N - o);
     }
     for (; k < K; k++) {
         float *w0 = dW + (size_t)k * ldw;
         for (o = 0; o + NCSN__VL <= N; o += NCSN__VL) {
-            ncsn__v a0 = ncsn__vload(w0 + o);
+            ncsn__v a0 = ncsn__vset1(0.0f);
             for (b = 0; b < B; b++)
                 a0 = ncsn__vfma(ncsn__vset1(X[(size_t)b * ldx + k]), ncsn__vload(dY + (size_t)b * ldy + o), a0);
-            ncsn__vstore(w0 + o, a0);
+            ncsn__vstore(w0 + o, ncsn__vadd(ncsn__vload(w0 + o), a0));
         }
         if (o < N) ncsn__gemm_tn_acc_ref(w0 + o, ldw, X + k, ldx, dY + o, ldy, B, 1, N - o);
     }
@@ -1058,32 +1075,39 @@ static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, con
 #endif
 }
 
-/* Samples in chunks that stay in cache; each dW element still sees b = 0..B-1 in order. */
-#define NCSN__TN_CHUNK 256
+/* one block of at most NCSN__SUM_BLOCK samples per call (the block's rows stay in L1) */
 static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
                               int B, int K, int N)
 {
     int b0;
-    for (b0 = 0; b0 < B; b0 += NCSN__TN_CHUNK)
+    for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK)
         ncsn__gemm_tn_block(dW, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy, ldy,
-                            B - b0 < NCSN__TN_CHUNK ? B - b0 : NCSN__TN_CHUNK, K, N);
+                            B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N);
 }
 
-/* db[o] += dY[b][o] for b in order. */
+/* db[o] += sum over blocks of (sum_b dY[b][o] from 0, b in order), blocks in order. */
 static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N)
 {
-    int b, o = 0;
+    int b, b0, o = 0;
 #if NCSN__VL
     for (; o + NCSN__VL <= N; o += NCSN__VL) {
-        ncsn__v a = ncsn__vload(db + o);
-        for (b = 0; b < B; b++) a = ncsn__vadd(a, ncsn__vload(dY + (size_t)b * ldy + o));
-        ncsn__vstore(db + o, a);
+        ncsn__v tot = ncsn__vload(db + o);
+        for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
+            ncsn__v a = ncsn__vset1(0.0f);
+            for (b = b0; b < B && b < b0 + NCSN__SUM_BLOCK; b++) a = ncsn__vadd(a, ncsn__vload(dY + (size_t)b * ldy + o));
+            tot = ncsn__vadd(tot, a);
+        }
+        ncsn__vstore(db + o, tot);
     }
 #endif
     for (; o < N; o++) {
-        float a = db[o];
-        for (b = 0; b < B; b++) a += dY[(size_t)b * ldy + o];
-        db[o] = a;
+        float tot = db[o];
+        for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
+            float a = 0.0f;
+            for (b = b0; b < B && b < b0 + NCSN__SUM_BLOCK; b++) a += dY[(size_t)b * ldy + o];
+            tot += a;
+        }
+        db[o] = tot;
     }
 }
 
@@ -1370,6 +1394,7 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
 #if defined(NCSN__AVX512) && defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  /* g++ 12: _mm512_undefined_epi32 inside its own intrinsics */
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #define NCSN__POP_MAYBE_UNINIT 1
 #endif
 #if defined(NCSN__AVX512)
@@ -1401,6 +1426,12 @@ static __m512 ncsn__vexpf(__m512 x)
     return _mm512_mask_blend_ps(nan, p, x);
 }
 #define ncsn__vexp(x) ncsn__vexpf(x)
+/* lanes with x <= c take a (computed only if some lane needs it), the others keep b */
+static __m512 ncsn__vsel_le(__m512 x, float c, __m512 b)
+{
+    __mmask16 m = _mm512_cmp_ps_mask(x, _mm512_set1_ps(c), _CMP_LE_OQ);
+    return m ? _mm512_mask_blend_ps(m, b, ncsn__vexpf(x)) : b;
+}
 #define ncsn__vneg(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)))
 #define ncsn__vmul(a, b) _mm512_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm512_div_ps(a, b)
@@ -1434,6 +1465,11 @@ static __m256 ncsn__vexpf(__m256 x)
     return _mm256_blendv_ps(p, x, nan);
 }
 #define ncsn__vexp(x) ncsn__vexpf(x)
+static __m256 ncsn__vsel_le(__m256 x, float c, __m256 b)
+{
+    __m256 m = _mm256_cmp_ps(x, _mm256_set1_ps(c), _CMP_LE_OQ);
+    return _mm256_movemask_ps(m) ? _mm256_blendv_ps(b, ncsn__vexpf(x), m) : b;
+}
 #define ncsn__vneg(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
 #define ncsn__vmul(a, b) _mm256_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm256_div_ps(a, b)
@@ -1467,6 +1503,11 @@ static float32x4_t ncsn__vexpf(float32x4_t x)
     return vbslq_f32(num, p, x);
 }
 #define ncsn__vexp(x) ncsn__vexpf(x)
+static float32x4_t ncsn__vsel_le(float32x4_t x, float c, float32x4_t b)
+{
+    uint32x4_t m = vcleq_f32(x, vdupq_n_f32(c));
+    return vmaxvq_u32(m) ? vbslq_f32(m, ncsn__vexpf(x), b) : b;
+}
 #define ncsn__vneg(x) vnegq_f32(x)
 #define ncsn__vmul(a, b) vmulq_f32(a, b)
 #define ncsn__vdiv(a, b) vdivq_f32(a, b)
@@ -1487,6 +1528,7 @@ static void ncsn__act_fwd(float *a, float *sg, const float *z, size_t n, ncsn_ac
         for (; i + NCSN__VL <= n; i += NCSN__VL) {
             ncsn__v zz = ncsn__vload(z + i);
             ncsn__v s = ncsn__vdiv(one, ncsn__vadd(one, ncsn__vexp(ncsn__vneg(zz))));
+            s = ncsn__vsel_le(zz, -88.7228394f, s);   /* as ncsn_sigmoidf: e^x where e^-x overflows */
             ncsn__vstore(sg + i, s);
             ncsn__vstore(a + i, ncsn__vmul(zz, s));
         }

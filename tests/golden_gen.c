@@ -61,6 +61,20 @@ void gen_math(gsink *s)
         g_f32(s, "siluf", i, ncsn_siluf(x));
         g_f32(s, "softplusf", i, ncsn_softplusf(x));
     }
+    {   /* the edges: sigmoid/silu where e^-x overflows, sin/cos far beyond the accurate range */
+        static const float edge[] = { -88.7228394f, -88.8f, -95.0f, -103.0f, -104.0f, -87.5f, -150.0f };
+        static const float big[] = { 6588468.0f, 1e9f, 1e12f, 3e38f, -4.42746e11f, 131072.5f };
+        for (i = 0; i < (int)(sizeof edge / sizeof edge[0]); i++) {
+            g_f32(s, "sigmoidf.edge", i, ncsn_sigmoidf(edge[i]));
+            g_f32(s, "siluf.edge", i, ncsn_siluf(edge[i]));
+        }
+        for (i = 0; i < (int)(sizeof big / sizeof big[0]); i++) {
+            g_f32(s, "sinf.big", i, ncsn_sinf(big[i]));
+            g_f32(s, "cosf.big", i, ncsn_cosf(big[i]));
+        }
+        g_f64(s, "sinpi.big", 0, ncsn_sinpi(2251799813685248.5));
+        g_f64(s, "cospi.big", 0, ncsn_cospi(2251799813685249.5));
+    }
     for (i = 0; i <= 100; i++) {
         double x = -700.0 + 1400.0 * (double)i / 100.0;
         g_f64(s, "exp", i, ncsn_exp(x));
@@ -153,6 +167,27 @@ void gen_train(gsink *s)
     ncsn_dsm_batch_free(&bt);
     ncsn_adam_free(&opt);
     ncsn_model_free(m);
+    {   /* batch 300 = four blocks of the batch sums, embedding network (SiLU kernels, per-level caching) */
+        ncsn_config c2 = ncsn_config_embed(2, 16, 48, 2);
+        float big[300 * 2];
+        c2.zero_init_output = 0;
+        ncsn_data_swiss_roll(&r, big, 300);
+        ncsn_model_create(&m, &c2);
+        ncsn_model_init(m, &r);
+        ncsn_adam_create(&opt, m->n_params, 2e-3f);
+        ncsn_dsm_batch_alloc(&bt, 300, 2);
+        for (step = 0; step < 8; step++) {
+            ncsn_model_zero_grad(m);
+            ncsn_dsm_loss(m, &bt, big, 300, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+            g_f32(s, "b300.loss", step, loss);
+            for (i = 0; i < (int)m->n_params; i += 97) g_f32(s, "b300.grad", step * 10000 + i, m->grads[i]);
+            ncsn_adam_step(&opt, m->params, m->grads);
+        }
+        for (i = 0; i < (int)m->n_params; i += 11) g_f32(s, "b300.weight", i, m->params[i]);
+        ncsn_dsm_batch_free(&bt);
+        ncsn_adam_free(&opt);
+        ncsn_model_free(m);
+    }
 }
 
 /* annealed Langevin with the exact score, and with a small network: final samples */

@@ -60,19 +60,27 @@ static void plain_gemm(float *Y, int ldy, const float *X, int ldx, const float *
             for (k = 0; k < K; k++)
                 Y[(size_t)b * ldy + o] = fmaf(X[(size_t)b * ldx + k], W[(size_t)k * ldw + o], Y[(size_t)b * ldy + o]);
 }
+/* batch sums in blocks of 64 samples, each from zero, blocks added in order (ncsn.h's contract) */
 static void plain_gemm_tn(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
 {
-    int b, k, o;
+    int b, b0, k, o;
     for (k = 0; k < K; k++)
         for (o = 0; o < N; o++)
-            for (b = 0; b < B; b++)
-                dW[(size_t)k * ldw + o] = fmaf(X[(size_t)b * ldx + k], dY[(size_t)b * ldy + o], dW[(size_t)k * ldw + o]);
+            for (b0 = 0; b0 < B; b0 += 64) {
+                float part = 0.0f;
+                for (b = b0; b < B && b < b0 + 64; b++) part = fmaf(X[(size_t)b * ldx + k], dY[(size_t)b * ldy + o], part);
+                dW[(size_t)k * ldw + o] = dW[(size_t)k * ldw + o] + part;
+            }
 }
 static void plain_colsum(float *db, const float *dY, int ldy, int B, int N)
 {
-    int b, o;
+    int b, b0, o;
     for (o = 0; o < N; o++)
-        for (b = 0; b < B; b++) db[o] = db[o] + dY[(size_t)b * ldy + o];
+        for (b0 = 0; b0 < B; b0 += 64) {
+            float part = 0.0f;
+            for (b = b0; b < B && b < b0 + 64; b++) part = part + dY[(size_t)b * ldy + o];
+            db[o] = db[o] + part;
+        }
 }
 
 typedef struct tk_stats { int calls, fails_fast, fails_ref, fails_pad; char first[160]; } tk_stats;
@@ -242,6 +250,8 @@ void test_kernels(void)
     tk_one_gemm(&sg, 13, 1, 37, 0);
     tk_one_gemm(&sg, 6, 64, 64, 3);
     tk_one_gemm_tn(&st, 64, 3, 128, 0);
+    tk_one_gemm_tn(&st, 300, 9, 70, 1);   /* several 64-sample blocks and a partial one */
+    tk_one_colsum(&sc, 300, 70, 2);
     /* zero sizes leave everything unchanged (the plain loops do nothing) */
     tk_one_gemm(&sg, 5, 0, 17, 2);
     tk_one_gemm_tn(&st, 0, 6, 17, 2);
