@@ -44,6 +44,7 @@ golden: $(BUILD)/run_tests
 # The suite under gcc/clang x -O0/-O3 x scalar/SSE2/AVX2/AVX-512 (what the CPU has), all against golden/.
 test-matrix:
 	@sh tests/deps.sh matrix
+	@sh tests/deps.sh cross
 	sh tests/matrix.sh
 
 deps-%:

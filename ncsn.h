@@ -24,6 +24,7 @@
      NCSN_STATIC        global: all functions static (private copy per translation unit).
      NCSN_NO_SIMD       use the scalar kernels only (the reference; same bits as SIMD).
      NCSN_NO_STDIO      leave out the file functions (safetensors save/load).
+     NCSN_NO_THREADS    leave out the thread pool (then no -lpthread is needed).
      NCSN_MALLOC(n), NCSN_FREE(p)   allocator; define both or neither.
      NCSN_ASSERT(x)     internal assertions (default: assert.h).
    -ffast-math is refused with #error: it breaks the IEEE arithmetic the bits depend on.
@@ -189,6 +190,10 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
 NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *dout);
 NCSNDEF void        ncsn_model_zero_grad(ncsn_model *m);
 NCSNDEF const ncsn_tensor *ncsn_model_tensor(const ncsn_model *m, const char *name);
+/* Run this model's forward/backward on n_threads threads (1 = the caller only; needs pthreads, so
+   not under NCSN_NO_THREADS). Each thread owns whole outputs, so results are the same bits for any
+   n_threads. Small batches stay on the caller. */
+NCSNDEF ncsn_status ncsn_model_set_threads(ncsn_model *m, int n_threads);
 /* Score function signature shared by networks and exact scores: out[n][dim] at one sigma. */
 typedef ncsn_status (*ncsn_score_fn)(void *user, float *out, const float *x, float sigma, int n);
 NCSNDEF ncsn_status ncsn_model_score(void *model, float *out, const float *x, float sigma, int n);
@@ -385,6 +390,10 @@ NCSNDEF const char *ncsn_simd_name(void);
 #define NCSN__SSE2 1
 #include <emmintrin.h>
 #endif
+#endif
+
+#ifndef NCSN_NO_THREADS
+#include <pthread.h>
 #endif
 
 #if defined(__GNUC__)
@@ -1118,6 +1127,193 @@ static void ncsn__transpose(float *dst, const float *src, int rows, int cols)
         for (c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
 }
 
+/* ---- thread pool: threads own outputs ----------------------------------------------------------------
+   A job is fn(arg, t, nt) run by threads t = 0..nt-1 (0 is the caller). Every parallel kernel
+   below hands each thread whole rows or columns of its output, computed by the same sequence as
+   the serial kernel, so the bits never depend on the thread count. */
+typedef void (*ncsn__job_fn)(void *arg, int t, int nt);
+typedef struct ncsn__pool {
+    int n;
+#ifndef NCSN_NO_THREADS
+    pthread_t *th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_go, cv_done;
+    ncsn__job_fn fn;
+    void *arg;
+    unsigned gen;
+    int pending, quit;
+#endif
+} ncsn__pool;
+
+#ifndef NCSN_NO_THREADS
+typedef struct ncsn__worker { ncsn__pool *pool; int t; } ncsn__worker;
+
+static void *ncsn__worker_main(void *wp)
+{
+    ncsn__worker w = *(ncsn__worker *)wp;
+    ncsn__pool *p = w.pool;
+    unsigned seen = 0;
+    NCSN_FREE(wp);
+    for (;;) {
+        ncsn__job_fn fn;
+        void *arg;
+        pthread_mutex_lock(&p->mu);
+        while (p->gen == seen && !p->quit) pthread_cond_wait(&p->cv_go, &p->mu);
+        if (p->quit) { pthread_mutex_unlock(&p->mu); break; }
+        seen = p->gen;
+        fn = p->fn;
+        arg = p->arg;
+        pthread_mutex_unlock(&p->mu);
+        fn(arg, w.t, p->n);
+        pthread_mutex_lock(&p->mu);
+        if (--p->pending == 0) pthread_cond_signal(&p->cv_done);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+#endif
+
+static void ncsn__pool_free(ncsn__pool *p)
+{
+    if (!p) return;
+#ifndef NCSN_NO_THREADS
+    if (p->n > 1) {
+        int i;
+        pthread_mutex_lock(&p->mu);
+        p->quit = 1;
+        pthread_cond_broadcast(&p->cv_go);
+        pthread_mutex_unlock(&p->mu);
+        for (i = 0; i < p->n - 1; i++) pthread_join(p->th[i], NULL);
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv_go);
+        pthread_cond_destroy(&p->cv_done);
+    }
+    NCSN_FREE(p->th);
+#endif
+    NCSN_FREE(p);
+}
+
+static ncsn_status ncsn__pool_create(ncsn__pool **out, int n)
+{
+    ncsn__pool *p = (ncsn__pool *)ncsn__alloc(sizeof *p);
+    *out = NULL;
+    if (!p) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_set_threads: out of memory");
+    memset(p, 0, sizeof *p);
+    p->n = 1;
+#ifndef NCSN_NO_THREADS
+    if (n > 1) {
+        int i;
+        p->th = NCSN__ALLOC_N(pthread_t, n - 1);
+        if (!p->th) { NCSN_FREE(p); return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_set_threads: out of memory"); }
+        pthread_mutex_init(&p->mu, NULL);
+        pthread_cond_init(&p->cv_go, NULL);
+        pthread_cond_init(&p->cv_done, NULL);
+        p->n = n;
+        for (i = 0; i < n - 1; i++) {
+            ncsn__worker *w = (ncsn__worker *)ncsn__alloc(sizeof *w);
+            if (w) { w->pool = p; w->t = i + 1; }
+            if (!w || pthread_create(&p->th[i], NULL, ncsn__worker_main, w) != 0) {
+                NCSN_FREE(w);
+                p->n = i + 1;   /* the threads started so far are joined by free */
+                ncsn__pool_free(p);
+                return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_set_threads: cannot start thread %d of %d", i + 1, n);
+            }
+        }
+    }
+#else
+    (void)n;
+#endif
+    *out = p;
+    return NCSN_OK;
+}
+
+/* run fn on every thread of the pool (or inline if there is none / the work is small) */
+static void ncsn__pool_run(ncsn__pool *p, ncsn__job_fn fn, void *arg, double work)
+{
+#ifndef NCSN_NO_THREADS
+    if (p && p->n > 1 && work >= 32768.0) {
+        pthread_mutex_lock(&p->mu);
+        p->fn = fn;
+        p->arg = arg;
+        p->pending = p->n - 1;
+        p->gen++;
+        pthread_cond_broadcast(&p->cv_go);
+        pthread_mutex_unlock(&p->mu);
+        fn(arg, 0, p->n);
+        pthread_mutex_lock(&p->mu);
+        while (p->pending > 0) pthread_cond_wait(&p->cv_done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+        return;
+    }
+#endif
+    (void)p; (void)work;
+    fn(arg, 0, 1);
+}
+
+/* [lo, hi) of n items for thread t of nt, in multiples of align */
+static void ncsn__split(int n, int align, int t, int nt, int *lo, int *hi)
+{
+    int units = (n + align - 1) / align, per = units / nt, extra = units % nt;
+    int u0 = t * per + (t < extra ? t : extra), u1 = u0 + per + (t < extra ? 1 : 0);
+    *lo = u0 * align < n ? u0 * align : n;
+    *hi = u1 * align < n ? u1 * align : n;
+}
+
+typedef struct ncsn__gemm_args {
+    float *Y; int ldy; const float *X; int ldx; const float *W; int ldw; int B, K, N;
+} ncsn__gemm_args;
+
+static void ncsn__gemm_job(void *ap, int t, int nt)
+{
+    ncsn__gemm_args *a = (ncsn__gemm_args *)ap;
+    int lo, hi;
+    ncsn__split(a->B, 4, t, nt, &lo, &hi);   /* rows of the batch */
+    if (hi > lo) ncsn__gemm_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + (size_t)lo * a->ldx, a->ldx, a->W, a->ldw, hi - lo, a->K, a->N);
+}
+
+static void ncsn__pgemm_acc(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+{
+    ncsn__gemm_args a;
+    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N;
+    ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
+}
+
+static void ncsn__gemm_tn_job(void *ap, int t, int nt)
+{
+    ncsn__gemm_args *a = (ncsn__gemm_args *)ap;   /* Y = dW [K][N], X = X [B][K], W = dY [B][N] */
+    int lo, hi;
+    if (a->K >= 8 * nt) {   /* rows of dW */
+        ncsn__split(a->K, 4, t, nt, &lo, &hi);
+        if (hi > lo) ncsn__gemm_tn_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + lo, a->ldx, a->W, a->ldw, a->B, hi - lo, a->N);
+    } else {                /* columns of dW */
+        ncsn__split(a->N, 32, t, nt, &lo, &hi);
+        if (hi > lo) ncsn__gemm_tn_acc(a->Y + lo, a->ldy, a->X, a->ldx, a->W + lo, a->ldw, a->B, a->K, hi - lo);
+    }
+}
+
+static void ncsn__pgemm_tn_acc(ncsn__pool *p, float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
+{
+    ncsn__gemm_args a;
+    a.Y = dW; a.ldy = ldw; a.X = X; a.ldx = ldx; a.W = dY; a.ldw = ldy; a.B = B; a.K = K; a.N = N;
+    ncsn__pool_run(p, ncsn__gemm_tn_job, &a, (double)B * K * N);
+}
+
+static void ncsn__colsum_job(void *ap, int t, int nt)
+{
+    ncsn__gemm_args *a = (ncsn__gemm_args *)ap;
+    int lo, hi;
+    ncsn__split(a->N, 32, t, nt, &lo, &hi);
+    if (hi > lo) ncsn__colsum_acc(a->Y + lo, a->X + lo, a->ldx, a->B, hi - lo);
+}
+
+static void ncsn__pcolsum_acc(ncsn__pool *p, float *db, const float *dY, int ldy, int B, int N)
+{
+    ncsn__gemm_args a;
+    memset(&a, 0, sizeof a);
+    a.Y = db; a.X = dY; a.ldx = ldy; a.B = B; a.N = N;
+    ncsn__pool_run(p, ncsn__colsum_job, &a, (double)B * N);
+}
+
 /* ---- 5. score network ---------------------------------------------------------------------------- */
 NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth)
 {
@@ -1177,6 +1373,7 @@ typedef struct ncsn__priv {
     float *sfill;              /* sigma column for ncsn_model_score */
     float *slot_sig, *e0, *e1z, *e1a, *e2, *prefix, *gslot, *de2, *de1;
     float *d0, *d1, *wt;       /* backward scratch */
+    ncsn__pool *pool;          /* NULL: one thread */
 } ncsn__priv;
 
 static int ncsn__cond_width(const ncsn_config *c) { return c->cond == NCSN_COND_EMBED ? c->embed_dim : 1; }
@@ -1264,6 +1461,7 @@ NCSNDEF void ncsn_model_free(ncsn_model *m)
     if (!m) return;
     p = (ncsn__priv *)m->priv;
     if (p) {
+        ncsn__pool_free(p->pool);
         NCSN_FREE(p->freq);
         NCSN_FREE(p->slot_of);
         NCSN_FREE(p);
@@ -1280,6 +1478,24 @@ NCSNDEF const ncsn_tensor *ncsn_model_tensor(const ncsn_model *m, const char *na
     for (i = 0; m && name && i < m->n_tensors; i++)
         if (strcmp(m->tensors[i].name, name) == 0) return &m->tensors[i];
     return NULL;
+}
+
+NCSNDEF ncsn_status ncsn_model_set_threads(ncsn_model *m, int n_threads)
+{
+    ncsn__priv *p;
+    ncsn__pool *pool = NULL;
+    ncsn_status st;
+    if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_set_threads: model = NULL");
+    if (n_threads < 1 || n_threads > 256)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_set_threads: n_threads = %d must be in [1, 256]", n_threads);
+#ifdef NCSN_NO_THREADS
+    if (n_threads > 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_set_threads: n_threads = %d, but built with NCSN_NO_THREADS", n_threads);
+#endif
+    p = (ncsn__priv *)m->priv;
+    if (n_threads > 1 && (st = ncsn__pool_create(&pool, n_threads)) != NCSN_OK) return st;
+    ncsn__pool_free(p->pool);
+    p->pool = pool;
+    return NCSN_OK;
 }
 
 NCSNDEF void ncsn_model_zero_grad(ncsn_model *m)
@@ -1569,6 +1785,25 @@ static void ncsn__act_bwd(float *dz, const float *da, const float *z, const floa
     }
 }
 
+typedef struct ncsn__act_args { float *a, *sg; const float *z, *da; size_t n; ncsn_act act; int bwd; } ncsn__act_args;
+
+static void ncsn__act_job(void *ap, int t, int nt)
+{
+    ncsn__act_args *a = (ncsn__act_args *)ap;
+    int lo, hi;   /* elementwise: any split gives the same bits; 64-aligned keeps the vector loops whole */
+    ncsn__split((int)a->n, 64, t, nt, &lo, &hi);
+    if (hi <= lo) return;
+    if (a->bwd) ncsn__act_bwd(a->a + lo, a->da + lo, a->z + lo, a->sg ? a->sg + lo : NULL, (size_t)(hi - lo), a->act);
+    else ncsn__act_fwd(a->a + lo, a->sg + lo, a->z + lo, (size_t)(hi - lo), a->act);
+}
+
+static void ncsn__pact(ncsn__pool *p, int bwd, float *a, float *sg, const float *z, const float *da, size_t n, ncsn_act act)
+{
+    ncsn__act_args x;
+    x.a = a; x.sg = sg; x.z = z; x.da = da; x.n = n; x.act = act; x.bwd = bwd;
+    ncsn__pool_run(p, ncsn__act_job, &x, n > (size_t)1 << 30 ? 1e9 : (double)n * 16.0);
+}
+
 static void ncsn__fill_rows(float *Y, const float *row, int B, int N)
 {
     int b;
@@ -1637,15 +1872,15 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
             else
                 p->in[(size_t)b * (D + C) + D] = sigma[b];
         }
-        ncsn__gemm_acc(p->z[0], H0, p->x, D, W0, H0, B, D, H0);
-        ncsn__act_fwd(p->a[0], p->sg[0], p->z[0], (size_t)B * H0, c->act);
+        ncsn__pgemm_acc(p->pool, p->z[0], H0, p->x, D, W0, H0, B, D, H0);
+        ncsn__pact(p->pool, 0, p->a[0], p->sg[0], p->z[0], NULL, (size_t)B * H0, c->act);
     }
     for (l = 1; l < m->n_layers; l++) {
         const ncsn_layer *L = &m->layers[l];
         float *z = l < c->n_hidden ? p->z[l] : p->y;
         ncsn__fill_rows(z, m->params + L->b, B, L->out);
-        ncsn__gemm_acc(z, L->out, p->a[l - 1], L->in, m->params + L->w, L->out, B, L->in, L->out);
-        if (l < c->n_hidden) ncsn__act_fwd(p->a[l], p->sg[l], z, (size_t)B * L->out, c->act);
+        ncsn__pgemm_acc(p->pool, z, L->out, p->a[l - 1], L->in, m->params + L->w, L->out, B, L->in, L->out);
+        if (l < c->n_hidden) ncsn__pact(p->pool, 0, p->a[l], p->sg[l], z, NULL, (size_t)B * L->out, c->act);
     }
     for (b = 0; b < B; b++) {
         int d;
@@ -1683,23 +1918,23 @@ NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *d
     for (l = m->n_layers - 1; l >= 1; l--) {
         const ncsn_layer *L = &m->layers[l];
         float *tmp;
-        ncsn__gemm_tn_acc(m->grads + L->w, L->out, p->a[l - 1], L->in, dcur, L->out, B, L->in, L->out);
-        ncsn__colsum_acc(m->grads + L->b, dcur, L->out, B, L->out);
+        ncsn__pgemm_tn_acc(p->pool, m->grads + L->w, L->out, p->a[l - 1], L->in, dcur, L->out, B, L->in, L->out);
+        ncsn__pcolsum_acc(p->pool, m->grads + L->b, dcur, L->out, B, L->out);
         ncsn__transpose(p->wt, m->params + L->w, L->in, L->out);
         memset(dnext, 0, (size_t)B * L->in * sizeof(float));
-        ncsn__gemm_acc(dnext, L->in, dcur, L->out, p->wt, L->in, B, L->out, L->in);
-        ncsn__act_bwd(dnext, dnext, p->z[l - 1], p->sg[l - 1], (size_t)B * L->in, c->act);
+        ncsn__pgemm_acc(p->pool, dnext, L->in, dcur, L->out, p->wt, L->in, B, L->out, L->in);
+        ncsn__pact(p->pool, 1, dnext, p->sg[l - 1], p->z[l - 1], dnext, (size_t)B * L->in, c->act);
         tmp = dcur; dcur = dnext; dnext = tmp;
     }
     {
         const ncsn_layer *L0 = &m->layers[0];
         int S = p->n_slots;
-        ncsn__gemm_tn_acc(m->grads + L0->w, H0, p->in, D + C, dcur, H0, B, D + C, H0);
-        ncsn__colsum_acc(m->grads + L0->b, dcur, H0, B, H0);
+        ncsn__pgemm_tn_acc(p->pool, m->grads + L0->w, H0, p->in, D + C, dcur, H0, B, D + C, H0);
+        ncsn__pcolsum_acc(p->pool, m->grads + L0->b, dcur, H0, B, H0);
         ncsn__transpose(p->wt, m->params + L0->w, D + C, H0);   /* wt is [H0][D+C] */
         if (dx) {
             memset(dx, 0, (size_t)B * D * sizeof(float));
-            ncsn__gemm_acc(dx, D, dcur, H0, p->wt, D + C, B, H0, D);
+            ncsn__pgemm_acc(p->pool, dx, D, dcur, H0, p->wt, D + C, B, H0, D);
         }
         if (c->cond == NCSN_COND_EMBED) {
             int E = c->embed_dim;

@@ -6,6 +6,7 @@
    100 steps per level, from N(0, sigma_1^2 I). The "exact" score is that of the 5000 training points
    smoothed by N(0, sigma^2 I) (a mixture of point masses), the optimum DSM approaches.
    usage: seed001_swiss_roll [steps] [out_prefix]   (writes <prefix>_samples.csv, <prefix>_data.csv) */
+#define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include <stdio.h>
@@ -18,7 +19,12 @@
 #define N_SAMPLES 1000
 #define L 10
 
-static double now(void) { return (double)clock() / CLOCKS_PER_SEC; }
+static double now(void)   /* wall clock: the model may run on several threads */
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 int main(int argc, char **argv)
 {
@@ -40,13 +46,14 @@ int main(int argc, char **argv)
     ncsn_rng_seed(&rng, 2019, 1);
     ncsn_data_swiss_roll(&rng, data, N_DATA);
     if (ncsn_schedule(sig, L, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK || ncsn_model_create(&m, &cfg) != NCSN_OK ||
-        ncsn_model_init(m, &rng) != NCSN_OK || ncsn_adam_create(&opt, m->n_params, 1e-3f) != NCSN_OK ||
+        ncsn_model_init(m, &rng) != NCSN_OK ||
+        ncsn_model_set_threads(m, getenv("NCSN_THREADS") ? atoi(getenv("NCSN_THREADS")) : 2) != NCSN_OK || ncsn_adam_create(&opt, m->n_params, 1e-3f) != NCSN_OK ||
         ncsn_dsm_batch_alloc(&bt, BATCH, 2) != NCSN_OK) {
         fprintf(stderr, "setup failed: %s\n", ncsn_last_error());
         return 1;
     }
-    printf("seed 001: Swiss roll, NCSNScoreNetwork (embedding 64, hidden 128x3, %lu parameters), kernels %s\n",
-           (unsigned long)m->n_params, ncsn_simd_name());
+    printf("seed 001: Swiss roll, NCSNScoreNetwork (embedding 64, hidden 128x3, %lu parameters), kernels %s, %s threads (same bits for any count)\n",
+           (unsigned long)m->n_params, ncsn_simd_name(), getenv("NCSN_THREADS") ? getenv("NCSN_THREADS") : "2");
     for (i = 0; i < N_DATA; i++) perm[i] = i;
     t0 = now();
     for (step = 0; step < steps; step++) {

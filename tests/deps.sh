@@ -13,7 +13,8 @@ case "${1:-test}" in
           have_hdr pcg_random.hpp || pkgs="$pkgs libpcg-cpp-dev";;
   torch)  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || pkgs="$pkgs python3-torch libopenblas0-pthread";;
   plots)  command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox";;
-  cross)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu"
+  cross)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-aarch64-linux-gnu"
+          command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || pkgs="$pkgs g++-aarch64-linux-gnu libc6-dev-arm64-cross"
           command -v qemu-aarch64 >/dev/null 2>&1 || pkgs="$pkgs qemu-user";;
 esac
 [ -z "$pkgs" ] && exit 0

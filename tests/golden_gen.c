@@ -112,6 +112,7 @@ static void model_case(gsink *s, const char *tag, ncsn_config cfg)
     ncsn_rng_seed(&r, 2019, 1);
     if (ncsn_model_create(&m, &cfg) != NCSN_OK) return;
     ncsn_model_init(m, &r);
+    ncsn_model_set_threads(m, t_threads);
     if (cfg.zero_init_output) {   /* give the zero output layer values so the output is not trivially 0 */
         const ncsn_layer *L = &m->layers[m->n_layers - 1];
         for (i = 0; i < L->in * L->out; i++) m->params[L->w + i] = 0.01f * ncsn_rng_normal(&r);
@@ -155,6 +156,7 @@ void gen_train(gsink *s)
     ncsn_data_two_gaussians(&r, data, 64);
     ncsn_model_create(&m, &cfg);
     ncsn_model_init(m, &r);
+    ncsn_model_set_threads(m, t_threads);
     ncsn_adam_create(&opt, m->n_params, 1e-3f);
     ncsn_dsm_batch_alloc(&bt, 64, 2);
     for (step = 0; step < 50; step++) {
@@ -174,6 +176,7 @@ void gen_train(gsink *s)
         ncsn_data_swiss_roll(&r, big, 300);
         ncsn_model_create(&m, &c2);
         ncsn_model_init(m, &r);
+    ncsn_model_set_threads(m, t_threads);
         ncsn_adam_create(&opt, m->n_params, 2e-3f);
         ncsn_dsm_batch_alloc(&bt, 300, 2);
         for (step = 0; step < 8; step++) {
@@ -213,6 +216,7 @@ void gen_sample(gsink *s)
     cfg.zero_init_output = 0;
     m->cfg.zero_init_output = 0;
     ncsn_model_init(m, &r);
+    ncsn_model_set_threads(m, t_threads);
     o = ncsn_sampler_defaults();
     o.form = NCSN_LANGEVIN_SONG;
     o.eps = 5e-7f;

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-int t_pass, t_fail, t_quick;
+int t_pass, t_fail, t_quick, t_threads = 1;
 const char *t_golden_dir = "golden";
 
 void t_report(int ok, const char *file, int line, const char *fmt, ...)
@@ -43,13 +43,16 @@ int main(int argc, char **argv)
     const char *only = NULL, *q = getenv("NCSN_TEST_QUICK");
     int a;
     t_quick = q && *q && *q != '0';
+    if (getenv("NCSN_TEST_THREADS")) t_threads = atoi(getenv("NCSN_TEST_THREADS"));
+    if (t_threads < 1) t_threads = 1;
     for (a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--golden-dir") == 0 && a + 1 < argc) t_golden_dir = argv[++a];
         else if (strcmp(argv[a], "--write-golden") == 0) write_golden = 1;
         else only = argv[a];
     }
     if (write_golden) return golden_write_all();
-    printf("ncsn.h %s tests, kernels: %s%s\n", NCSN_VERSION_STRING, ncsn_simd_name(), t_quick ? " (quick)" : "");
+    printf("ncsn.h %s tests, kernels: %s, %d thread%s%s\n", NCSN_VERSION_STRING, ncsn_simd_name(), t_threads,
+           t_threads > 1 ? "s" : "", t_quick ? " (quick)" : "");
     for (i = 0; i < sizeof groups / sizeof groups[0]; i++) {
         int p0 = t_pass, f0 = t_fail;
         if (only && strcmp(only, groups[i].name) != 0) continue;

@@ -15,6 +15,7 @@ extern "C" {
 extern int t_pass, t_fail;
 extern int t_quick;              /* NCSN_TEST_QUICK=1: skip slow statistical/quality checks (matrix cells) */
 extern const char *t_golden_dir; /* where golden/ is */
+extern int t_threads;            /* NCSN_TEST_THREADS: threads for the models of golden runs (matrix cells) */
 void t_report(int ok, const char *file, int line, const char *fmt, ...);
 uint32_t t_f2u(float f);
 float t_u2f(uint32_t u);

@@ -166,8 +166,67 @@ static void training_lowers_loss(void)
     ncsn_model_free(m);
 }
 
+/* 1, 2, 3 and 8 threads: the same bits after training (threads own outputs) */
+static void threads_same_bits(void)
+{
+    ncsn_config cfgs[2];
+    int c, t, k;
+    cfgs[0] = ncsn_config_concat(2, 100, 3);
+    cfgs[1] = ncsn_config_embed(3, 16, 70, 2);
+    cfgs[1].zero_init_output = 0;
+    for (c = 0; c < 2; c++) {
+        float *first = NULL, data[700 * 3], sig[6], loss, out[700 * 3], *out1 = NULL;
+        static const int counts[4] = { 1, 2, 3, 8 };
+        int D = cfgs[c].dim;
+        ncsn_schedule(sig, 6, 4.0f, 0.05f, NCSN_SCHEDULE_GEOMETRIC);
+        for (k = 0; k < 4; k++) {
+            ncsn_model *m = NULL;
+            ncsn_adam opt;
+            ncsn_dsm_batch bt;
+            ncsn_rng r;
+            int i;
+            ncsn_rng_seed(&r, 31, 4);
+            for (i = 0; i < 700 * D; i++) data[i] = ncsn_rng_normal(&r);
+            ncsn_model_create(&m, &cfgs[c]);
+            ncsn_model_init(m, &r);
+            CHECK(ncsn_model_set_threads(m, counts[k]) == NCSN_OK, "set_threads(%d): %s", counts[k], ncsn_last_error());
+            ncsn_adam_create(&opt, m->n_params, 1e-3f);
+            ncsn_dsm_batch_alloc(&bt, 700, D);
+            for (t = 0; t < 3; t++) {
+                ncsn_model_zero_grad(m);
+                ncsn_dsm_loss(m, &bt, data, 700, sig, 6, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+                ncsn_adam_step(&opt, m->params, m->grads);
+            }
+            ncsn_model_score(m, out, data, 0.3f, 700);
+            if (!first) {
+                first = (float *)malloc(m->n_params * sizeof(float));
+                out1 = (float *)malloc(sizeof out);
+                memcpy(first, m->params, m->n_params * sizeof(float));
+                memcpy(out1, out, sizeof out);
+            } else {
+                CHECK(memcmp(first, m->params, m->n_params * sizeof(float)) == 0, "%s: weights with %d threads differ from 1 thread",
+                      c ? "embed" : "concat", counts[k]);
+                CHECK(memcmp(out1, out, (size_t)700 * D * sizeof(float)) == 0, "%s: scores with %d threads differ", c ? "embed" : "concat", counts[k]);
+            }
+            ncsn_dsm_batch_free(&bt);
+            ncsn_adam_free(&opt);
+            ncsn_model_free(m);
+        }
+        free(first);
+        free(out1);
+    }
+    {
+        ncsn_model *m = NULL;
+        ncsn_config cf = ncsn_config_concat(2, 8, 1);
+        ncsn_model_create(&m, &cf);
+        CHECK(ncsn_model_set_threads(m, 0) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "n_threads = 0"), "0 threads rejected: %s", ncsn_last_error());
+        ncsn_model_free(m);
+    }
+}
+
 void test_dsm(void)
 {
+    threads_same_bits();
     dsm_loss_checks();
     adam_checks();
     training_lowers_loss();
