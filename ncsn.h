@@ -2405,7 +2405,7 @@ static float ncsn__gmm_logits(const ncsn_gmm *g, const float *x, float s2, float
 
 NCSNDEF ncsn_status ncsn_gmm_score(const ncsn_gmm *g, float *out, const float *x, float sigma, int n)
 {
-    float *lg, s2;
+    float *lg, s2, lg_stack[64];
     int i, k, d, D;
     ncsn_status st;
     if ((st = ncsn__gmm_check(g, "ncsn_gmm_score")) != NCSN_OK) return st;
@@ -2413,8 +2413,9 @@ NCSNDEF ncsn_status ncsn_gmm_score(const ncsn_gmm *g, float *out, const float *x
     if (!(sigma >= 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_gmm_score: sigma = %g must be >= 0", (double)sigma);
     D = g->dim;
     s2 = sigma * sigma;
-    lg = NCSN__ALLOC_N(float, g->K);
-    if (!lg) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_gmm_score: out of memory");
+    /* up to 64 components on the stack: no allocation inside a sampling loop */
+    lg = g->K <= 64 ? lg_stack : NCSN__ALLOC_N(float, g->K);
+    if (!lg) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_gmm_score: out of memory for K = %d components", g->K);
     for (i = 0; i < n; i++) {
         const float *xi = x + (size_t)i * D;
         float *oi = out + (size_t)i * D, mx = ncsn__gmm_logits(g, xi, s2, lg), tot = 0.0f;
@@ -2429,7 +2430,7 @@ NCSNDEF ncsn_status ncsn_gmm_score(const ncsn_gmm *g, float *out, const float *x
         }
         for (d = 0; d < D; d++) oi[d] = oi[d] / tot;
     }
-    NCSN_FREE(lg);
+    if (lg != lg_stack) NCSN_FREE(lg);
     return NCSN_OK;
 }
 
