@@ -870,8 +870,7 @@ NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float s
 }
 
 /* ---- vector vocabulary ---------------------------------------------------------------------------
-   Kernels are written once against these; each lane runs the scalar sequence of one output. SSE2
-   has no fused multiply-add, so the SSE2 build keeps the scalar kernels (fmaf), with the same bits. */
+   Kernels are written once against these; each lane runs the scalar sequence of one output. */
 #if defined(NCSN__AVX512)
 typedef __m512 ncsn__v;
 #define NCSN__VL 16
@@ -888,6 +887,35 @@ typedef __m256 ncsn__v;
 #define ncsn__vset1(x) _mm256_set1_ps(x)
 #define ncsn__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define ncsn__vadd(a, b) _mm256_add_ps(a, b)
+#elif defined(NCSN__SSE2)
+/* SSE2 has no fused multiply-add: emulate a correctly rounded one. a*b is exact in double; the
+   double sum is rounded to odd (TwoSum gives its exact error); rounding that to float once more is
+   then the correctly rounded a*b + c (53 >= 24 + 2 bits), as fmaf. */
+static __m128d ncsn__fma_pd_odd(__m128d a, __m128d b, __m128d c)
+{
+    __m128d p = _mm_mul_pd(a, b), s = _mm_add_pd(p, c), bb = _mm_sub_pd(s, p), zero = _mm_setzero_pd();
+    __m128d err = _mm_add_pd(_mm_sub_pd(p, _mm_sub_pd(s, bb)), _mm_sub_pd(c, bb));
+    __m128d fin = _mm_cmplt_pd(_mm_andnot_pd(_mm_set1_pd(-0.0), s), _mm_set1_pd(HUGE_VAL));
+    __m128d inexact = _mm_and_pd(_mm_cmpneq_pd(err, zero), fin);
+    __m128d toward0 = _mm_and_pd(_mm_xor_pd(_mm_cmplt_pd(err, zero), _mm_cmplt_pd(s, zero)), inexact);
+    const __m128i one = _mm_set_epi32(0, 1, 0, 1);
+    __m128i bits = _mm_sub_epi64(_mm_castpd_si128(s), _mm_and_si128(_mm_castpd_si128(toward0), one)); /* truncate */
+    bits = _mm_or_si128(bits, _mm_and_si128(_mm_castpd_si128(inexact), one));                            /* odd if inexact */
+    return _mm_castsi128_pd(bits);
+}
+static __m128 ncsn__sse2_fma(__m128 a, __m128 b, __m128 c)
+{
+    __m128d lo = ncsn__fma_pd_odd(_mm_cvtps_pd(a), _mm_cvtps_pd(b), _mm_cvtps_pd(c));
+    __m128d hi = ncsn__fma_pd_odd(_mm_cvtps_pd(_mm_movehl_ps(a, a)), _mm_cvtps_pd(_mm_movehl_ps(b, b)), _mm_cvtps_pd(_mm_movehl_ps(c, c)));
+    return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+}
+typedef __m128 ncsn__v;
+#define NCSN__VL 4
+#define ncsn__vload(p) _mm_loadu_ps(p)
+#define ncsn__vstore(p, v) _mm_storeu_ps(p, v)
+#define ncsn__vset1(x) _mm_set1_ps(x)
+#define ncsn__vfma(a, b, c) ncsn__sse2_fma(a, b, c)
+#define ncsn__vadd(a, b) _mm_add_ps(a, b)
 #elif defined(NCSN__NEON)
 typedef float32x4_t ncsn__v;
 #define NCSN__VL 4
@@ -909,7 +937,7 @@ NCSNDEF const char *ncsn_simd_name(void)
 #elif defined(NCSN__NEON)
     return "neon";
 #elif defined(NCSN__SSE2)
-    return "sse2 (scalar fma kernels)";
+    return "sse2 (emulated fma)";
 #else
     return "scalar";
 #endif
@@ -1690,6 +1718,46 @@ static __m256 ncsn__vsel_le(__m256 x, float c, __m256 b)
 #define ncsn__vmul(a, b) _mm256_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm256_div_ps(a, b)
 #define ncsn__vsub(a, b) _mm256_sub_ps(a, b)
+#elif defined(NCSN__SSE2)
+static __m128 ncsn__vblend(__m128 m, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(m, b), _mm_andnot_ps(m, a)); } /* m ? b : a */
+static __m128 ncsn__vexpf(__m128 x)
+{
+    const __m128 magic = _mm_set1_ps(NCSN__MAGIC_ROUND);
+    __m128 big = _mm_cmpgt_ps(x, _mm_set1_ps(88.7228394f));
+    __m128 small = _mm_cmplt_ps(x, _mm_set1_ps(-103.972084f));
+    __m128 nan = _mm_cmpunord_ps(x, x);
+    __m128 k = _mm_sub_ps(ncsn__sse2_fma(x, _mm_set1_ps(1.44269502162933349609375f), magic), magic), r, p;
+    __m128 nk = _mm_xor_ps(k, _mm_set1_ps(-0.0f));
+    __m128i n, n1, n2;
+    r = ncsn__sse2_fma(nk, _mm_set1_ps(0.693145751953125f), x);
+    r = ncsn__sse2_fma(nk, _mm_set1_ps(1.428606765330187e-06f), r);
+    p = _mm_set1_ps(1.98412698e-4f);
+    p = ncsn__sse2_fma(p, r, _mm_set1_ps(1.38888889e-3f));
+    p = ncsn__sse2_fma(p, r, _mm_set1_ps(8.33333377e-3f));
+    p = ncsn__sse2_fma(p, r, _mm_set1_ps(4.16666679e-2f));
+    p = ncsn__sse2_fma(p, r, _mm_set1_ps(0.166666672f));
+    p = ncsn__sse2_fma(p, r, _mm_set1_ps(0.5f));
+    p = ncsn__sse2_fma(p, r, _mm_set1_ps(1.0f));
+    p = ncsn__sse2_fma(p, r, _mm_set1_ps(1.0f));
+    n = _mm_cvtps_epi32(k);
+    n1 = _mm_srai_epi32(_mm_add_epi32(n, _mm_and_si128(_mm_srai_epi32(n, 31), _mm_set1_epi32(1))), 1);
+    n2 = _mm_sub_epi32(n, n1);
+    p = _mm_mul_ps(p, _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(n1, _mm_set1_epi32(127)), 23)));
+    p = _mm_mul_ps(p, _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(n2, _mm_set1_epi32(127)), 23)));
+    p = ncsn__vblend(small, p, _mm_setzero_ps());
+    p = ncsn__vblend(big, p, _mm_set1_ps(HUGE_VALF));
+    return ncsn__vblend(nan, p, x);
+}
+#define ncsn__vexp(x) ncsn__vexpf(x)
+static __m128 ncsn__vsel_le(__m128 x, float c, __m128 b)
+{
+    __m128 m = _mm_cmple_ps(x, _mm_set1_ps(c));
+    return _mm_movemask_ps(m) ? ncsn__vblend(m, b, ncsn__vexpf(x)) : b;
+}
+#define ncsn__vneg(x) _mm_xor_ps(x, _mm_set1_ps(-0.0f))
+#define ncsn__vmul(a, b) _mm_mul_ps(a, b)
+#define ncsn__vdiv(a, b) _mm_div_ps(a, b)
+#define ncsn__vsub(a, b) _mm_sub_ps(a, b)
 #elif defined(NCSN__NEON)
 static float32x4_t ncsn__vexpf(float32x4_t x)
 {

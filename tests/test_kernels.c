@@ -211,8 +211,51 @@ static void tk_report(const char *name, const tk_stats *s)
 static const int tk_edges[] = { 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 23, 24, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 70 };
 #define TK_NEDGE ((int)(sizeof tk_edges / sizeof tk_edges[0]))
 
+#if defined(NCSN__SSE2)
+/* the emulated FMA of the SSE2 path against fmaf: random operands, and c chosen so that a*b + c
+   lands next to a halfway point between floats, where rounding twice (double, then float) fails */
+static void sse2_fma_exact(void)
+{
+    ncsn_rng r;
+    long i, bad = 0, naive_bad = 0;
+    ncsn_rng_seed(&r, 12, 34);
+    for (i = 0; i < 2000000; i++) {
+        float a[4], b[4], c[4], out[4];
+        int l;
+        for (l = 0; l < 4; l++) {
+            a[l] = t_u2f((ncsn_rng_u32(&r) & 0x807fffffu) | ((100u + ncsn_rng_bounded(&r, 56)) << 23));
+            b[l] = t_u2f((ncsn_rng_u32(&r) & 0x807fffffu) | ((100u + ncsn_rng_bounded(&r, 56)) << 23));
+            if (i % 4 == 3) {   /* a*b an exact float midpoint (two odd 13-bit mantissas), c tiny: the double sum
+                                   rounds onto the midpoint, then ties-to-even goes the wrong way */
+                int ea = (int)ncsn_rng_bounded(&r, 41) - 20, eb = (int)ncsn_rng_bounded(&r, 41) - 20;
+                a[l] = ldexpf((float)(4097 + 2 * (int)ncsn_rng_bounded(&r, 2047)), ea);
+                b[l] = ldexpf((float)(4097 + 2 * (int)ncsn_rng_bounded(&r, 2047)), eb);
+                c[l] = ldexpf((ncsn_rng_u32(&r) & 1) ? 1.0f : -1.0f, ea + eb - 40 - (int)ncsn_rng_bounded(&r, 20));
+            } else if (i & 1) {   /* c = -(a*b rounded) + a sliver: the exact sum sits near a half-ulp */
+                double prod = (double)a[l] * b[l];
+                c[l] = (float)-prod;
+                c[l] = t_u2f(t_f2u(c[l]) + (ncsn_rng_u32(&r) % 3) - 1);
+            } else {
+                c[l] = t_u2f(ncsn_rng_u32(&r) & 0xbfffffffu);
+            }
+        }
+        _mm_storeu_ps(out, ncsn__sse2_fma(_mm_loadu_ps(a), _mm_loadu_ps(b), _mm_loadu_ps(c)));
+        for (l = 0; l < 4; l++) {
+            float want = fmaf(a[l], b[l], c[l]), naive = (float)((double)a[l] * b[l] + c[l]);
+            if (t_f2u(out[l]) != t_f2u(want) && !(out[l] != out[l] && want != want)) bad++;
+            if (t_f2u(naive) != t_f2u(want)) naive_bad++;
+        }
+    }
+    printf("  sse2 emulated fma: 8e6 cases, %ld differ from fmaf (the naive double sum differs in %ld)\n", bad, naive_bad);
+    CHECK(bad == 0, "emulated fma differs from fmaf in %ld cases", bad);
+}
+#endif
+
 void test_kernels(void)
 {
+#if defined(NCSN__SSE2)
+    sse2_fma_exact();
+#endif
     tk_stats sg, st, sc, sl;
     int B, K, N, i, pad, nmax = t_quick ? 40 : 70;
     memset(&sg, 0, sizeof sg); memset(&st, 0, sizeof st); memset(&sc, 0, sizeof sc); memset(&sl, 0, sizeof sl);
