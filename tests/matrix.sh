@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 fails=0; cells=0; total_pass=0; total_fail=0
+mkdir -p build/matrix
 cpu=$(cat /proc/cpuinfo 2>/dev/null)
 paths="scalar sse2"
 echo "$cpu" | grep -qw avx2 && echo "$cpu" | grep -qw fma && paths="$paths avx2"
