@@ -1634,7 +1634,8 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
     return NCSN_OK;
 }
 
-/* exp on a vector: the operations of ncsn_expf, lane by lane, in the same order */
+/* exp on a vector: the operations of ncsn_expf, lane by lane, in the same order. The vocabulary
+   grows by what it needs: integer lanes (vi), comparisons giving a lane mask (vm), and a select. */
 #if defined(NCSN__AVX512) && defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  /* g++ 12: _mm512_undefined_epi32 inside its own intrinsics */
@@ -1642,160 +1643,125 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
 #define NCSN__POP_MAYBE_UNINIT 1
 #endif
 #if defined(NCSN__AVX512)
-static __m512 ncsn__vexpf(__m512 x)
-{
-    const __m512 magic = _mm512_set1_ps(NCSN__MAGIC_ROUND);
-    __mmask16 big = _mm512_cmp_ps_mask(x, _mm512_set1_ps(88.7228394f), _CMP_GT_OQ);
-    __mmask16 small = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-103.972084f), _CMP_LT_OQ);
-    __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-    __m512 k = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269502162933349609375f), magic), magic), r, p;
-    __m512i n, n1, n2;
-    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);
-    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f), r);
-    p = _mm512_set1_ps(1.98412698e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.38888889e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.33333377e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.16666679e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.166666672f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    n = _mm512_maskz_cvtps_epi32((__mmask16)0xffff, k);   /* maskz: no "uninitialized" false positive in g++ 12 */
-    n1 = _mm512_srai_epi32(_mm512_add_epi32(n, _mm512_and_si512(_mm512_srai_epi32(n, 31), _mm512_set1_epi32(1))), 1); /* n/2, truncated as C */
-    n2 = _mm512_sub_epi32(n, n1);
-    p = _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, _mm512_set1_epi32(127)), 23)));
-    p = _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, _mm512_set1_epi32(127)), 23)));
-    p = _mm512_mask_blend_ps(small, p, _mm512_setzero_ps());
-    p = _mm512_mask_blend_ps(big, p, _mm512_set1_ps(HUGE_VALF));
-    return _mm512_mask_blend_ps(nan, p, x);
-}
-#define ncsn__vexp(x) ncsn__vexpf(x)
-/* lanes with x <= c take a (computed only if some lane needs it), the others keep b */
-static __m512 ncsn__vsel_le(__m512 x, float c, __m512 b)
-{
-    __mmask16 m = _mm512_cmp_ps_mask(x, _mm512_set1_ps(c), _CMP_LE_OQ);
-    return m ? _mm512_mask_blend_ps(m, b, ncsn__vexpf(x)) : b;
-}
-#define ncsn__vneg(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)))
+typedef __m512i ncsn__vi;
+typedef __mmask16 ncsn__vm;
+#define ncsn__vcvt_i(x) _mm512_maskz_cvtps_epi32((__mmask16)0xffff, x)   /* maskz: no g++ 12 false positive */
+#define ncsn__vi_set1(c) _mm512_set1_epi32(c)
+#define ncsn__vi_add(a, b) _mm512_add_epi32(a, b)
+#define ncsn__vi_sub(a, b) _mm512_sub_epi32(a, b)
+#define ncsn__vi_and(a, b) _mm512_and_si512(a, b)
+#define ncsn__vi_srai(a, c) _mm512_srai_epi32(a, c)
+#define ncsn__vi_slli(a, c) _mm512_slli_epi32(a, c)
+#define ncsn__vi_asf(a) _mm512_castsi512_ps(a)
+#define ncsn__vgt(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define ncsn__vlt(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define ncsn__vle(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
+#define ncsn__vnan(a) _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q)
+#define ncsn__vsel(m, a, b) _mm512_mask_blend_ps(m, a, b)                /* m ? b : a */
+#define ncsn__vany(m) ((m) != 0)
 #define ncsn__vmul(a, b) _mm512_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm512_div_ps(a, b)
 #define ncsn__vsub(a, b) _mm512_sub_ps(a, b)
+#define ncsn__vneg(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)))
 #elif defined(NCSN__AVX2)
-static __m256 ncsn__vexpf(__m256 x)
-{
-    const __m256 magic = _mm256_set1_ps(NCSN__MAGIC_ROUND);
-    __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(88.7228394f), _CMP_GT_OQ);
-    __m256 small = _mm256_cmp_ps(x, _mm256_set1_ps(-103.972084f), _CMP_LT_OQ);
-    __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-    __m256 k = _mm256_sub_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269502162933349609375f), magic), magic), r, p;
-    __m256i n, n1, n2;
-    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), x);
-    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.428606765330187e-06f), r);
-    p = _mm256_set1_ps(1.98412698e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.38888889e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.33333377e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.16666679e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.166666672f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    n = _mm256_cvtps_epi32(k);
-    n1 = _mm256_srai_epi32(_mm256_add_epi32(n, _mm256_and_si256(_mm256_srai_epi32(n, 31), _mm256_set1_epi32(1))), 1);
-    n2 = _mm256_sub_epi32(n, n1);
-    p = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, _mm256_set1_epi32(127)), 23)));
-    p = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, _mm256_set1_epi32(127)), 23)));
-    p = _mm256_blendv_ps(p, _mm256_setzero_ps(), small);
-    p = _mm256_blendv_ps(p, _mm256_set1_ps(HUGE_VALF), big);
-    return _mm256_blendv_ps(p, x, nan);
-}
-#define ncsn__vexp(x) ncsn__vexpf(x)
-static __m256 ncsn__vsel_le(__m256 x, float c, __m256 b)
-{
-    __m256 m = _mm256_cmp_ps(x, _mm256_set1_ps(c), _CMP_LE_OQ);
-    return _mm256_movemask_ps(m) ? _mm256_blendv_ps(b, ncsn__vexpf(x), m) : b;
-}
-#define ncsn__vneg(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
+typedef __m256i ncsn__vi;
+typedef __m256 ncsn__vm;
+#define ncsn__vcvt_i(x) _mm256_cvtps_epi32(x)
+#define ncsn__vi_set1(c) _mm256_set1_epi32(c)
+#define ncsn__vi_add(a, b) _mm256_add_epi32(a, b)
+#define ncsn__vi_sub(a, b) _mm256_sub_epi32(a, b)
+#define ncsn__vi_and(a, b) _mm256_and_si256(a, b)
+#define ncsn__vi_srai(a, c) _mm256_srai_epi32(a, c)
+#define ncsn__vi_slli(a, c) _mm256_slli_epi32(a, c)
+#define ncsn__vi_asf(a) _mm256_castsi256_ps(a)
+#define ncsn__vgt(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define ncsn__vlt(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
+#define ncsn__vle(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
+#define ncsn__vnan(a) _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
+#define ncsn__vsel(m, a, b) _mm256_blendv_ps(a, b, m)
+#define ncsn__vany(m) (_mm256_movemask_ps(m) != 0)
 #define ncsn__vmul(a, b) _mm256_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm256_div_ps(a, b)
 #define ncsn__vsub(a, b) _mm256_sub_ps(a, b)
+#define ncsn__vneg(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
 #elif defined(NCSN__SSE2)
-static __m128 ncsn__vblend(__m128 m, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(m, b), _mm_andnot_ps(m, a)); } /* m ? b : a */
-static __m128 ncsn__vexpf(__m128 x)
-{
-    const __m128 magic = _mm_set1_ps(NCSN__MAGIC_ROUND);
-    __m128 big = _mm_cmpgt_ps(x, _mm_set1_ps(88.7228394f));
-    __m128 small = _mm_cmplt_ps(x, _mm_set1_ps(-103.972084f));
-    __m128 nan = _mm_cmpunord_ps(x, x);
-    __m128 k = _mm_sub_ps(ncsn__sse2_fma(x, _mm_set1_ps(1.44269502162933349609375f), magic), magic), r, p;
-    __m128 nk = _mm_xor_ps(k, _mm_set1_ps(-0.0f));
-    __m128i n, n1, n2;
-    r = ncsn__sse2_fma(nk, _mm_set1_ps(0.693145751953125f), x);
-    r = ncsn__sse2_fma(nk, _mm_set1_ps(1.428606765330187e-06f), r);
-    p = _mm_set1_ps(1.98412698e-4f);
-    p = ncsn__sse2_fma(p, r, _mm_set1_ps(1.38888889e-3f));
-    p = ncsn__sse2_fma(p, r, _mm_set1_ps(8.33333377e-3f));
-    p = ncsn__sse2_fma(p, r, _mm_set1_ps(4.16666679e-2f));
-    p = ncsn__sse2_fma(p, r, _mm_set1_ps(0.166666672f));
-    p = ncsn__sse2_fma(p, r, _mm_set1_ps(0.5f));
-    p = ncsn__sse2_fma(p, r, _mm_set1_ps(1.0f));
-    p = ncsn__sse2_fma(p, r, _mm_set1_ps(1.0f));
-    n = _mm_cvtps_epi32(k);
-    n1 = _mm_srai_epi32(_mm_add_epi32(n, _mm_and_si128(_mm_srai_epi32(n, 31), _mm_set1_epi32(1))), 1);
-    n2 = _mm_sub_epi32(n, n1);
-    p = _mm_mul_ps(p, _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(n1, _mm_set1_epi32(127)), 23)));
-    p = _mm_mul_ps(p, _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(n2, _mm_set1_epi32(127)), 23)));
-    p = ncsn__vblend(small, p, _mm_setzero_ps());
-    p = ncsn__vblend(big, p, _mm_set1_ps(HUGE_VALF));
-    return ncsn__vblend(nan, p, x);
-}
-#define ncsn__vexp(x) ncsn__vexpf(x)
-static __m128 ncsn__vsel_le(__m128 x, float c, __m128 b)
-{
-    __m128 m = _mm_cmple_ps(x, _mm_set1_ps(c));
-    return _mm_movemask_ps(m) ? ncsn__vblend(m, b, ncsn__vexpf(x)) : b;
-}
-#define ncsn__vneg(x) _mm_xor_ps(x, _mm_set1_ps(-0.0f))
+typedef __m128i ncsn__vi;
+typedef __m128 ncsn__vm;
+#define ncsn__vcvt_i(x) _mm_cvtps_epi32(x)
+#define ncsn__vi_set1(c) _mm_set1_epi32(c)
+#define ncsn__vi_add(a, b) _mm_add_epi32(a, b)
+#define ncsn__vi_sub(a, b) _mm_sub_epi32(a, b)
+#define ncsn__vi_and(a, b) _mm_and_si128(a, b)
+#define ncsn__vi_srai(a, c) _mm_srai_epi32(a, c)
+#define ncsn__vi_slli(a, c) _mm_slli_epi32(a, c)
+#define ncsn__vi_asf(a) _mm_castsi128_ps(a)
+#define ncsn__vgt(a, b) _mm_cmpgt_ps(a, b)
+#define ncsn__vlt(a, b) _mm_cmplt_ps(a, b)
+#define ncsn__vle(a, b) _mm_cmple_ps(a, b)
+#define ncsn__vnan(a) _mm_cmpunord_ps(a, a)
+#define ncsn__vsel(m, a, b) _mm_or_ps(_mm_and_ps(m, b), _mm_andnot_ps(m, a))
+#define ncsn__vany(m) (_mm_movemask_ps(m) != 0)
 #define ncsn__vmul(a, b) _mm_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm_div_ps(a, b)
 #define ncsn__vsub(a, b) _mm_sub_ps(a, b)
+#define ncsn__vneg(x) _mm_xor_ps(x, _mm_set1_ps(-0.0f))
 #elif defined(NCSN__NEON)
-static float32x4_t ncsn__vexpf(float32x4_t x)
-{
-    const float32x4_t magic = vdupq_n_f32(NCSN__MAGIC_ROUND);
-    uint32x4_t big = vcgtq_f32(x, vdupq_n_f32(88.7228394f));
-    uint32x4_t small = vcltq_f32(x, vdupq_n_f32(-103.972084f));
-    uint32x4_t num = vceqq_f32(x, x);
-    float32x4_t k = vsubq_f32(vfmaq_f32(magic, x, vdupq_n_f32(1.44269502162933349609375f)), magic), r, p;
-    int32x4_t n, n1, n2;
-    r = vfmsq_f32(x, k, vdupq_n_f32(0.693145751953125f));
-    r = vfmsq_f32(r, k, vdupq_n_f32(1.428606765330187e-06f));
-    p = vdupq_n_f32(1.98412698e-4f);
-    p = vfmaq_f32(vdupq_n_f32(1.38888889e-3f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(8.33333377e-3f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(4.16666679e-2f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(0.166666672f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(0.5f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
-    n = vcvtq_s32_f32(k);   /* k is integral: truncation is exact */
-    n1 = vshrq_n_s32(vaddq_s32(n, vandq_s32(vshrq_n_s32(n, 31), vdupq_n_s32(1))), 1);
-    n2 = vsubq_s32(n, n1);
-    p = vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n1, vdupq_n_s32(127)), 23)));
-    p = vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n2, vdupq_n_s32(127)), 23)));
-    p = vbslq_f32(small, vdupq_n_f32(0.0f), p);
-    p = vbslq_f32(big, vdupq_n_f32(HUGE_VALF), p);
-    return vbslq_f32(num, p, x);
-}
-#define ncsn__vexp(x) ncsn__vexpf(x)
-static float32x4_t ncsn__vsel_le(float32x4_t x, float c, float32x4_t b)
-{
-    uint32x4_t m = vcleq_f32(x, vdupq_n_f32(c));
-    return vmaxvq_u32(m) ? vbslq_f32(m, ncsn__vexpf(x), b) : b;
-}
-#define ncsn__vneg(x) vnegq_f32(x)
+typedef int32x4_t ncsn__vi;
+typedef uint32x4_t ncsn__vm;
+#define ncsn__vcvt_i(x) vcvtq_s32_f32(x)     /* the argument is integral: truncation is exact */
+#define ncsn__vi_set1(c) vdupq_n_s32(c)
+#define ncsn__vi_add(a, b) vaddq_s32(a, b)
+#define ncsn__vi_sub(a, b) vsubq_s32(a, b)
+#define ncsn__vi_and(a, b) vandq_s32(a, b)
+#define ncsn__vi_srai(a, c) vshrq_n_s32(a, c)
+#define ncsn__vi_slli(a, c) vshlq_n_s32(a, c)
+#define ncsn__vi_asf(a) vreinterpretq_f32_s32(a)
+#define ncsn__vgt(a, b) vcgtq_f32(a, b)
+#define ncsn__vlt(a, b) vcltq_f32(a, b)
+#define ncsn__vle(a, b) vcleq_f32(a, b)
+#define ncsn__vnan(a) vmvnq_u32(vceqq_f32(a, a))
+#define ncsn__vsel(m, a, b) vbslq_f32(m, b, a)
+#define ncsn__vany(m) (vmaxvq_u32(m) != 0)
 #define ncsn__vmul(a, b) vmulq_f32(a, b)
 #define ncsn__vdiv(a, b) vdivq_f32(a, b)
 #define ncsn__vsub(a, b) vsubq_f32(a, b)
+#define ncsn__vneg(x) vnegq_f32(x)
+#endif
+
+#if NCSN__VL
+static ncsn__v ncsn__vexpf(ncsn__v x)
+{
+    const ncsn__v magic = ncsn__vset1(NCSN__MAGIC_ROUND);
+    ncsn__vm big = ncsn__vgt(x, ncsn__vset1(88.7228394f)), small = ncsn__vlt(x, ncsn__vset1(-103.972084f)), nan = ncsn__vnan(x);
+    ncsn__v k = ncsn__vsub(ncsn__vfma(x, ncsn__vset1(1.44269502162933349609375f), magic), magic), nk = ncsn__vneg(k), r, p;
+    ncsn__vi n, n1, n2;
+    r = ncsn__vfma(nk, ncsn__vset1(0.693145751953125f), x);   /* fma(-k, ln2 hi, x) */
+    r = ncsn__vfma(nk, ncsn__vset1(1.428606765330187e-06f), r);
+    p = ncsn__vset1(1.98412698e-4f);
+    p = ncsn__vfma(p, r, ncsn__vset1(1.38888889e-3f));
+    p = ncsn__vfma(p, r, ncsn__vset1(8.33333377e-3f));
+    p = ncsn__vfma(p, r, ncsn__vset1(4.16666679e-2f));
+    p = ncsn__vfma(p, r, ncsn__vset1(0.166666672f));
+    p = ncsn__vfma(p, r, ncsn__vset1(0.5f));
+    p = ncsn__vfma(p, r, ncsn__vset1(1.0f));
+    p = ncsn__vfma(p, r, ncsn__vset1(1.0f));
+    n = ncsn__vcvt_i(k);
+    n1 = ncsn__vi_srai(ncsn__vi_add(n, ncsn__vi_and(ncsn__vi_srai(n, 31), ncsn__vi_set1(1))), 1);  /* n/2 truncated, as C */
+    n2 = ncsn__vi_sub(n, n1);
+    p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n1, ncsn__vi_set1(127)), 23)));
+    p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n2, ncsn__vi_set1(127)), 23)));
+    p = ncsn__vsel(small, p, ncsn__vset1(0.0f));
+    p = ncsn__vsel(big, p, ncsn__vset1(HUGE_VALF));
+    return ncsn__vsel(nan, p, x);
+}
+#define ncsn__vexp(x) ncsn__vexpf(x)
+
+/* lanes with x <= c take e^x (computed only when some lane needs it); the others keep b */
+static ncsn__v ncsn__vsel_le(ncsn__v x, float c, ncsn__v b)
+{
+    ncsn__vm m = ncsn__vle(x, ncsn__vset1(c));
+    return ncsn__vany(m) ? ncsn__vsel(m, b, ncsn__vexpf(x)) : b;
+}
 #endif
 
 /* a = act(z); for SiLU also sg = sigmoid(z), kept for the backward pass */
