@@ -1022,7 +1022,44 @@ static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const flo
     for (; b < B; b++) {
         float *y0 = Y + (size_t)b * ldy;
         const float *x0 = X + (size_t)b * ldx;
-        for (o = 0; o + NCSN__VL <= N; o += NCSN__VL) {
+        /* one row (a batch of 1 when sampling one chain): 8 or 4 independent accumulators hide the latency */
+        for (o = 0; o + 8 * NCSN__VL <= N; o += 8 * NCSN__VL) {
+            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL);
+            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL);
+            ncsn__v a4 = ncsn__vload(y0 + o + 4 * NCSN__VL), a5 = ncsn__vload(y0 + o + 5 * NCSN__VL);
+            ncsn__v a6 = ncsn__vload(y0 + o + 6 * NCSN__VL), a7 = ncsn__vload(y0 + o + 7 * NCSN__VL);
+            for (k = 0; k < K; k++) {
+                const float *w = W + (size_t)k * ldw + o;
+                ncsn__v s = ncsn__vset1(x0[k]);
+                a0 = ncsn__vfma(s, ncsn__vload(w), a0);
+                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1);
+                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2);
+                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3);
+                a4 = ncsn__vfma(s, ncsn__vload(w + 4 * NCSN__VL), a4);
+                a5 = ncsn__vfma(s, ncsn__vload(w + 5 * NCSN__VL), a5);
+                a6 = ncsn__vfma(s, ncsn__vload(w + 6 * NCSN__VL), a6);
+                a7 = ncsn__vfma(s, ncsn__vload(w + 7 * NCSN__VL), a7);
+            }
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1);
+            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3);
+            ncsn__vstore(y0 + o + 4 * NCSN__VL, a4); ncsn__vstore(y0 + o + 5 * NCSN__VL, a5);
+            ncsn__vstore(y0 + o + 6 * NCSN__VL, a6); ncsn__vstore(y0 + o + 7 * NCSN__VL, a7);
+        }
+        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) {
+            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL);
+            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL);
+            for (k = 0; k < K; k++) {
+                const float *w = W + (size_t)k * ldw + o;
+                ncsn__v s = ncsn__vset1(x0[k]);
+                a0 = ncsn__vfma(s, ncsn__vload(w), a0);
+                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1);
+                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2);
+                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3);
+            }
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1);
+            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3);
+        }
+        for (; o + NCSN__VL <= N; o += NCSN__VL) {
             ncsn__v a0 = ncsn__vload(y0 + o);
             for (k = 0; k < K; k++) a0 = ncsn__vfma(ncsn__vset1(x0[k]), ncsn__vload(W + (size_t)k * ldw + o), a0);
             ncsn__vstore(y0 + o, a0);

@@ -320,6 +320,12 @@ void test_kernels(void)
     tk_one_gemm(&sg, 6, 64, 64, 3);
     tk_one_gemm_tn(&st, 64, 3, 128, 0);
     tk_one_gemm_tn(&st, 300, 9, 70, 1);   /* several 64-sample blocks and a partial one */
+    {   /* wide rows: the 8- and 4-vector single-row blocks and the 4x4 block (N up to 8 x 16 lanes and beyond) */
+        static const int wide[] = { 127, 128, 129, 192, 257, 300 };
+        int w, bb;
+        for (w = 0; w < 6; w++)
+            for (bb = 1; bb <= 6; bb++) tk_one_gemm(&sg, bb, 1 + (w * 37) % 40, wide[w], w % 3);
+    }
     tk_one_colsum(&sc, 300, 70, 2);
     /* zero sizes leave everything unchanged (the plain loops do nothing) */
     tk_one_gemm(&sg, 5, 0, 17, 2);
