@@ -16,7 +16,7 @@
          ncsn_rng_seed(&rng, 42, 54);
          if (ncsn_model_create(&m, &cfg) != NCSN_OK) puts(ncsn_last_error());
          ncsn_model_init(m, &rng);
-         ...   ncsn_dsm_loss_backward(), ncsn_adam_step(), ncsn_sample_annealed()
+         ...   ncsn_dsm_loss(..., backward = 1, ...), ncsn_adam_step(), ncsn_sample_annealed()
          ncsn_model_free(m);
 
    COMPILE-TIME OPTIONS (define before the #include that has NCSN_IMPLEMENTATION,
@@ -301,7 +301,9 @@ NCSNDEF ncsn_status ncsn_gmm_sample(const ncsn_gmm *g, ncsn_rng *rng, float *out
 NCSNDEF ncsn_status ncsn_gmm_score_fn(void *gmm, float *out, const float *x, float sigma, int n);
 /* Seed 000: centers (-3,0), (3,0) with probability 1/2 each, std 0.5. */
 NCSNDEF void ncsn_data_two_gaussians(ncsn_rng *rng, float *out, int n);
-/* Seed 001: t = 1.5 pi (1 + 2u), (t cos t, t sin t) + 0.1 N(0, I), then standardised per column. */
+/* Seed 001: t = 1.5 pi (1 + 2u), (t cos t, t sin t) + 0.1 N(0, I), then standardised per column
+   by this call's own mean and std (as the seed's numpy code): two calls differ by that shift, so
+   draw once and split when comparing samples from one set against another. */
 NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n);
 /* Song & Ermon's toy: weight 1/5 at (-5,-5), 4/5 at (5,5), std 1. */
 NCSNDEF const ncsn_gmm *ncsn_gmm_toy(void);
@@ -2455,28 +2457,38 @@ static ncsn_status ncsn__gmm_check(const ncsn_gmm *g, const char *fn)
     return NCSN_OK;
 }
 
-/* log w_k + log N(x; mu_k, var_k + sigma^2) for every k; returns their max */
-static float ncsn__gmm_logits(const ncsn_gmm *g, const float *x, float s2, float *lg)
+/* per component: c_k = log w_k - sum_d log(2 pi (var_kd + sigma^2)) / 2 ... kept as the pair
+   (log w_k, sum of logs) so the logit below is one fixed expression */
+static void ncsn__gmm_consts(const ncsn_gmm *g, float s2, float *logw, float *logdet)
 {
     int k, d, D = g->dim;
-    float mx = -HUGE_VALF;
     for (k = 0; k < g->K; k++) {
-        float quad = 0.0f, logdet = 0.0f;
-        for (d = 0; d < D; d++) {
-            float var = g->vars[(size_t)k * D + d] + s2;
-            float diff = x[d] - g->means[(size_t)k * D + d];
-            quad = fmaf(diff, diff / var, quad);
-            logdet += ncsn_logf(6.28318548f * var);
-        }
-        lg[k] = fmaf(-0.5f, quad + logdet, ncsn_logf(g->weights[k]));
-        if (lg[k] > mx) mx = lg[k];
+        float ld = 0.0f;
+        for (d = 0; d < D; d++) ld += ncsn_logf(6.28318548f * (g->vars[(size_t)k * D + d] + s2));
+        logdet[k] = ld;
+        logw[k] = ncsn_logf(g->weights[k]);
     }
-    return mx;
 }
+
+/* log w_k + log N(x; mu_k, var_k + sigma^2) */
+static float ncsn__gmm_logit(const ncsn_gmm *g, const float *x, float s2, int k, float logw, float logdet)
+{
+    int d, D = g->dim;
+    float quad = 0.0f;
+    for (d = 0; d < D; d++) {
+        float var = g->vars[(size_t)k * D + d] + s2;
+        float diff = x[d] - g->means[(size_t)k * D + d];
+        quad = fmaf(diff, diff / var, quad);
+    }
+    return fmaf(-0.5f, quad + logdet, logw);
+}
+
+/* scratch for K components: on the stack up to 64, else one allocation per call (not per point) */
+#define NCSN__GMM_STACK 64
 
 NCSNDEF ncsn_status ncsn_gmm_score(const ncsn_gmm *g, float *out, const float *x, float sigma, int n)
 {
-    float *lg, s2, lg_stack[64];
+    float stack[3 * NCSN__GMM_STACK], *buf, *lg, *logw, *logdet, s2;
     int i, k, d, D;
     ncsn_status st;
     if ((st = ncsn__gmm_check(g, "ncsn_gmm_score")) != NCSN_OK) return st;
@@ -2484,12 +2496,17 @@ NCSNDEF ncsn_status ncsn_gmm_score(const ncsn_gmm *g, float *out, const float *x
     if (!(sigma >= 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_gmm_score: sigma = %g must be >= 0", (double)sigma);
     D = g->dim;
     s2 = sigma * sigma;
-    /* up to 64 components on the stack: no allocation inside a sampling loop */
-    lg = g->K <= 64 ? lg_stack : NCSN__ALLOC_N(float, g->K);
-    if (!lg) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_gmm_score: out of memory for K = %d components", g->K);
+    buf = g->K <= NCSN__GMM_STACK ? stack : NCSN__ALLOC_N(float, 3 * (size_t)g->K);
+    if (!buf) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_gmm_score: out of memory for K = %d components", g->K);
+    lg = buf; logw = buf + g->K; logdet = buf + 2 * g->K;
+    ncsn__gmm_consts(g, s2, logw, logdet);
     for (i = 0; i < n; i++) {
         const float *xi = x + (size_t)i * D;
-        float *oi = out + (size_t)i * D, mx = ncsn__gmm_logits(g, xi, s2, lg), tot = 0.0f;
+        float *oi = out + (size_t)i * D, mx = -HUGE_VALF, tot = 0.0f;
+        for (k = 0; k < g->K; k++) {
+            lg[k] = ncsn__gmm_logit(g, xi, s2, k, logw[k], logdet[k]);
+            if (lg[k] > mx) mx = lg[k];
+        }
         for (d = 0; d < D; d++) oi[d] = 0.0f;
         for (k = 0; k < g->K; k++) {
             float r = ncsn_expf(lg[k] - mx);
@@ -2501,17 +2518,30 @@ NCSNDEF ncsn_status ncsn_gmm_score(const ncsn_gmm *g, float *out, const float *x
         }
         for (d = 0; d < D; d++) oi[d] = oi[d] / tot;
     }
-    if (lg != lg_stack) NCSN_FREE(lg);
+    if (buf != stack) NCSN_FREE(buf);
     return NCSN_OK;
 }
 
 NCSNDEF float ncsn_gmm_logpdf(const ncsn_gmm *g, const float *x, float sigma)
 {
-    float lg[64], mx, tot = 0.0f;
+    /* two passes over the components (max, then the sum), so any K works without a buffer */
+    float mx = -HUGE_VALF, tot = 0.0f, s2 = sigma * sigma, lw[1], ld[1];
     int k;
-    if (ncsn__gmm_check(g, "ncsn_gmm_logpdf") != NCSN_OK || !x || g->K > 64) return NAN;
-    mx = ncsn__gmm_logits(g, x, sigma * sigma, lg);
-    for (k = 0; k < g->K; k++) tot += ncsn_expf(lg[k] - mx);
+    if (ncsn__gmm_check(g, "ncsn_gmm_logpdf") != NCSN_OK || !x || !(sigma >= 0.0f)) return NAN;
+    for (k = 0; k < g->K; k++) {
+        ncsn_gmm one = *g;
+        float l;
+        one.K = 1; one.weights = g->weights + k; one.vars = g->vars + (size_t)k * g->dim;
+        ncsn__gmm_consts(&one, s2, lw, ld);
+        l = ncsn__gmm_logit(g, x, s2, k, lw[0], ld[0]);
+        if (l > mx) mx = l;
+    }
+    for (k = 0; k < g->K; k++) {
+        ncsn_gmm one = *g;
+        one.K = 1; one.weights = g->weights + k; one.vars = g->vars + (size_t)k * g->dim;
+        ncsn__gmm_consts(&one, s2, lw, ld);
+        tot += ncsn_expf(ncsn__gmm_logit(g, x, s2, k, lw[0], ld[0]) - mx);
+    }
     return mx + ncsn_logf(tot);
 }
 
