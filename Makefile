@@ -54,3 +54,5 @@ clean:
 	rm -rf build plots/out
 
 include mk/torch.mk
+include mk/plots.mk
+-include mk/bench.mk

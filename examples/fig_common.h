@@ -1,0 +1,315 @@
+/* fig_common.h - the computations behind the figures of `make plots`, shared by the programs
+   examples/fig_*.c (which write them to data files) and tests/test_plots.c (which checks them at
+   reduced size). Include after ncsn.h; the functions are static, so any translation unit may
+   include this header (the implementation of ncsn.h must be compiled in exactly one of them).
+
+   Contents:
+     fig_train          DSM training of a score net on minibatches (partial Fisher-Yates)
+     fig_grid           a rectangular grid of 2-D points, rows of constant y
+     fig_score_error    ||s_theta - s_exact|| and ||s_exact|| at points
+     fig_logpdf_points  log q_sigma of equal-weight point masses (any number of them)
+     fig_density_1d     exp(log q_sigma) of a 1-D mixture at points
+     fig_trapezoid      integral of samples on a uniform grid
+     fig_ddpm_sigma     DDPM's linear-beta schedule as an equivalent VE noise level
+     fig_ve_sigma       the VE-SDE noise level sigma(t) = s_min (s_max/s_min)^t
+     fig_traj           a sampler callback recording the first chains at every step
+     fig_field          a score field as unit directions and log10 magnitudes
+     fig_wave, fig_spiral   the 1-D manifolds of the seed-000 and seed-002 figures
+     fig_point_masses   a mixture of equal-weight point masses at given points
+     fig_dae_field      the optimal denoiser's field r(x~) - x~ = sigma^2 grad log q_sigma(x~)
+     fig_posterior_mean the same r(x~) computed directly (double), for the test
+     fig_nearest        index of the nearest of K points */
+#ifndef FIG_COMMON_H
+#define FIG_COMMON_H
+#include "../ncsn.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define FIG_FN static __attribute__((unused))
+#else
+#define FIG_FN static
+#endif
+
+#define FIG_PI 3.14159265358979323846
+
+/* Train a score network on data[n][dim] by sigma^2-weighted DSM: every step draws `batch` points
+   without replacement (the first `batch` of a partial Fisher-Yates shuffle, like torch.randperm),
+   then one ncsn_dsm_loss (random level per point) and one Adam step (lr). loss_curve[steps] (may
+   be NULL) receives every step's loss. Returns the model, or NULL with ncsn_last_error() set. */
+FIG_FN ncsn_model *fig_train(const ncsn_config *cfg, const float *data, int n, int batch,
+                             const float *sig, int L, int steps, float lr, ncsn_rng *rng,
+                             float *loss_curve)
+{
+    ncsn_model *m = NULL;
+    ncsn_adam opt;
+    ncsn_dsm_batch bt;
+    int D = cfg->dim, step, i, d, ok = 1;
+    int *perm = (int *)malloc(sizeof(int) * (size_t)n);
+    float *xb = (float *)malloc(sizeof(float) * (size_t)batch * (size_t)D), loss = 0.0f;
+    if (batch > n) batch = n;
+    if (!perm || !xb || ncsn_model_create(&m, cfg) != NCSN_OK) { free(perm); free(xb); return NULL; }
+    if (ncsn_model_init(m, rng) != NCSN_OK || ncsn_adam_create(&opt, m->n_params, lr) != NCSN_OK) {
+        ncsn_model_free(m); free(perm); free(xb); return NULL;
+    }
+    if (ncsn_dsm_batch_alloc(&bt, batch, D) != NCSN_OK) {
+        ncsn_adam_free(&opt); ncsn_model_free(m); free(perm); free(xb); return NULL;
+    }
+    for (i = 0; i < n; i++) perm[i] = i;
+    for (step = 0; step < steps && ok; step++) {
+        for (i = 0; i < batch; i++) {
+            int j = i + (int)ncsn_rng_bounded(rng, (uint32_t)(n - i)), t = perm[i];
+            perm[i] = perm[j]; perm[j] = t;
+            for (d = 0; d < D; d++) xb[i * D + d] = data[(size_t)perm[i] * D + d];
+        }
+        ncsn_model_zero_grad(m);
+        ok = ncsn_dsm_loss(m, &bt, xb, batch, sig, L, NCSN_WEIGHT_SIGMA2, rng, NULL, NULL, 1, &loss) == NCSN_OK &&
+             ncsn_adam_step(&opt, m->params, m->grads) == NCSN_OK;
+        if (loss_curve) loss_curve[step] = loss;
+    }
+    ncsn_dsm_batch_free(&bt);
+    ncsn_adam_free(&opt);
+    free(perm);
+    free(xb);
+    if (!ok) { ncsn_model_free(m); return NULL; }
+    return m;
+}
+
+/* log q_sigma(x) for equal-weight point masses pts[K][dim] smoothed by N(0, sigma^2 I), in double
+   (log-sum-exp). ncsn_gmm_logpdf does the same for mixtures of at most 64 components. */
+FIG_FN double fig_logpdf_points(const float *pts, int K, int dim, float sigma, const float *x)
+{
+    double qmin = 1e300, z = 0.0, s2 = (double)sigma * sigma;
+    int k, d;
+    for (k = 0; k < K; k++) {
+        double q = 0.0;
+        for (d = 0; d < dim; d++) { double t = (double)x[d] - pts[(size_t)k * dim + d]; q += t * t; }
+        if (q < qmin) qmin = q;
+    }
+    for (k = 0; k < K; k++) {   /* terms below e^-60 of the largest are skipped: no effect in double */
+        double q = 0.0, e;
+        for (d = 0; d < dim; d++) { double t = (double)x[d] - pts[(size_t)k * dim + d]; q += t * t; }
+        e = (q - qmin) / (2.0 * s2);
+        if (e < 60.0) z += exp(-e);
+    }
+    return -qmin / (2.0 * s2) + log(z / K) - 0.5 * dim * log(2.0 * FIG_PI * s2);
+}
+
+/* xy[(j*nx + i)*2 + {0,1}] = (x0 + i (x1-x0)/(nx-1), y0 + j (y1-y0)/(ny-1)): rows of constant y. */
+FIG_FN void fig_grid(float *xy, float x0, float x1, int nx, float y0, float y1, int ny)
+{
+    int i, j;
+    for (j = 0; j < ny; j++)
+        for (i = 0; i < nx; i++) {
+            xy[2 * (j * nx + i)] = nx > 1 ? (float)(x0 + (double)i * (x1 - x0) / (nx - 1)) : x0;
+            xy[2 * (j * nx + i) + 1] = ny > 1 ? (float)(y0 + (double)j * (y1 - y0) / (ny - 1)) : y0;
+        }
+}
+
+/* err[i] = ||s_net(x_i, sigma) - s_exact(x_i, sigma)||, mag[i] = ||s_exact(x_i, sigma)|| (2-D). */
+FIG_FN ncsn_status fig_score_error(ncsn_score_fn net, void *net_user, const ncsn_gmm *g, float sigma,
+                                   const float *xy, int n, float *err, float *mag)
+{
+    float *a = (float *)malloc(sizeof(float) * 2 * (size_t)n), *b = (float *)malloc(sizeof(float) * 2 * (size_t)n);
+    ncsn_status st;
+    int i;
+    if (!a || !b) { free(a); free(b); return NCSN_ERR_NOMEM; }
+    st = net(net_user, a, xy, sigma, n);
+    if (st == NCSN_OK) st = ncsn_gmm_score(g, b, xy, sigma, n);
+    if (st == NCSN_OK)
+        for (i = 0; i < n; i++) {
+            err[i] = (float)hypot((double)a[2 * i] - b[2 * i], (double)a[2 * i + 1] - b[2 * i + 1]);
+            mag[i] = (float)hypot(b[2 * i], b[2 * i + 1]);
+        }
+    free(a);
+    free(b);
+    return st;
+}
+
+/* out[i] = q_sigma(x_i) for a 1-D mixture g (dim 1). */
+FIG_FN void fig_density_1d(const ncsn_gmm *g, float sigma, const float *x, int n, double *out)
+{
+    int i;
+    for (i = 0; i < n; i++) out[i] = exp((double)ncsn_gmm_logpdf(g, x + i, sigma));
+}
+
+/* Trapezoid rule for samples y[0..n-1] spaced h apart. */
+FIG_FN double fig_trapezoid(const double *y, int n, double h)
+{
+    double s = 0.0;
+    int i;
+    for (i = 0; i < n; i++) s += (i == 0 || i == n - 1) ? 0.5 * y[i] : y[i];
+    return s * h;
+}
+
+/* DDPM (Ho et al. 2020): beta_k linear from beta_1 to beta_T over k = 1..T, alphabar_k =
+   prod_{j<=k} (1 - beta_j). x_k = sqrt(alphabar_k) x_0 + sqrt(1 - alphabar_k) eps, so x_k/sqrt(alphabar_k)
+   is x_0 plus noise of std sigma_k = sqrt((1 - alphabar_k)/alphabar_k): out[k-1] = sigma_k. */
+FIG_FN void fig_ddpm_sigma(int T, double beta_1, double beta_T, double *out, double *alphabar)
+{
+    double ab = 1.0;
+    int k;
+    for (k = 1; k <= T; k++) {
+        double beta = T > 1 ? beta_1 + (beta_T - beta_1) * (k - 1) / (T - 1) : beta_1;
+        ab *= 1.0 - beta;
+        out[k - 1] = sqrt((1.0 - ab) / ab);
+        if (alphabar) alphabar[k - 1] = ab;
+    }
+}
+
+/* The VE SDE's noise level (Song et al. 2021): sigma(t) = s_min (s_max/s_min)^t, t in [0, 1]. NCSN
+   level i (0-based, L levels from s_max down) sits at t_i = (L-1-i)/(L-1). */
+FIG_FN double fig_ve_sigma(double s_min, double s_max, double t)
+{
+    return s_min * pow(s_max / s_min, t);
+}
+
+/* Sampler callback: records the first `keep` chains after every step (x, y, level, sigma). */
+typedef struct fig_traj {
+    int keep, cap, count;   /* chains kept, steps of room, steps recorded */
+    float *x;               /* [cap][keep][2] */
+    int *level;             /* [cap] */
+    float *sigma;           /* [cap] */
+} fig_traj;
+
+FIG_FN ncsn_status fig_traj_cb(void *user, int level, int step, float sigma, const float *x, int n, int dim)
+{
+    fig_traj *t = (fig_traj *)user;
+    int c;
+    (void)step;
+    if (t->count >= t->cap || dim != 2 || n < t->keep) return NCSN_ERR_CALLBACK;
+    for (c = 0; c < t->keep; c++) {
+        t->x[((size_t)t->count * t->keep + c) * 2] = x[2 * c];
+        t->x[((size_t)t->count * t->keep + c) * 2 + 1] = x[2 * c + 1];
+    }
+    t->level[t->count] = level;
+    t->sigma[t->count] = sigma;
+    t->count++;
+    return NCSN_OK;
+}
+
+/* A 2-D score field at n points: out[4i..4i+3] = (s_x, s_y, unit_x, unit_y) and logmag[i] =
+   log10 ||s||. Unit vectors of a zero score are (0, 0). */
+FIG_FN ncsn_status fig_field(ncsn_score_fn fn, void *user, float sigma, const float *xy, int n,
+                             float *out, float *logmag)
+{
+    float *s = (float *)malloc(sizeof(float) * 2 * (size_t)n);
+    ncsn_status st;
+    int i;
+    if (!s) return NCSN_ERR_NOMEM;
+    st = fn(user, s, xy, sigma, n);
+    if (st == NCSN_OK)
+        for (i = 0; i < n; i++) {
+            double r = hypot(s[2 * i], s[2 * i + 1]);
+            out[4 * i] = s[2 * i];
+            out[4 * i + 1] = s[2 * i + 1];
+            out[4 * i + 2] = r > 0 ? (float)(s[2 * i] / r) : 0.0f;
+            out[4 * i + 3] = r > 0 ? (float)(s[2 * i + 1] / r) : 0.0f;
+            logmag[i] = r > 0 ? (float)log10(r) : -30.0f;
+        }
+    free(s);
+    return st;
+}
+
+/* The seed-002 manifold: a wave, c(u) = (u, 1.2 sin(1.1 u)) for u in [-4, 4]. */
+FIG_FN void fig_wave(double u, float *xy)
+{
+    xy[0] = (float)u;
+    xy[1] = (float)(1.2 * sin(1.1 * u));
+}
+
+/* The seed-000 manifold figure's curve: the ridge of seed 001's Swiss roll without noise,
+   (t cos t, t sin t)/5 for t in [1.5 pi, 4.5 pi], u in [0, 1] -> t = 1.5 pi (1 + 2u). */
+FIG_FN void fig_spiral(double u, float *xy)
+{
+    double t = 1.5 * FIG_PI * (1.0 + 2.0 * u);
+    xy[0] = (float)(t * cos(t) / 5.0);
+    xy[1] = (float)(t * sin(t) / 5.0);
+}
+
+/* Equal-weight point masses at pts[K][dim] (variance 0): the caller owns w[K] and v[K*dim]. */
+FIG_FN ncsn_gmm fig_point_masses(const float *pts, int K, int dim, float *w, float *v)
+{
+    ncsn_gmm g;
+    int k;
+    for (k = 0; k < K; k++) w[k] = 1.0f / (float)K;
+    memset(v, 0, sizeof(float) * (size_t)K * (size_t)dim);
+    g.K = K; g.dim = dim; g.weights = w; g.means = pts; g.vars = v;
+    return g;
+}
+
+/* The optimal DAE's reconstruction direction r(x~) - x~ = E[x | x~] - x~ = sigma^2 grad log q_sigma(x~)
+   (Tweedie; Vincent 2011), from the exact score of the point masses g smoothed by sigma. */
+FIG_FN ncsn_status fig_dae_field(const ncsn_gmm *g, float sigma, const float *x, int n, float *out)
+{
+    ncsn_status st = ncsn_gmm_score(g, out, x, sigma, n);
+    int i;
+    if (st == NCSN_OK)
+        for (i = 0; i < n * g->dim; i++) out[i] *= sigma * sigma;
+    return st;
+}
+
+/* E[x | x~] for equal-weight point masses pts[K][2] and Gaussian corruption sigma, in double:
+   the posterior weights are softmax(-|x~ - c_k|^2 / (2 sigma^2)). */
+FIG_FN void fig_posterior_mean(const float *pts, int K, float sigma, const float *x, double *r)
+{
+    double mx = -1e300, z = 0.0, a[2] = { 0.0, 0.0 };
+    int k;
+    for (k = 0; k < K; k++) {
+        double dx = (double)x[0] - pts[2 * k], dy = (double)x[1] - pts[2 * k + 1];
+        double l = -(dx * dx + dy * dy) / (2.0 * (double)sigma * sigma);
+        if (l > mx) mx = l;
+    }
+    for (k = 0; k < K; k++) {
+        double dx = (double)x[0] - pts[2 * k], dy = (double)x[1] - pts[2 * k + 1];
+        double e = exp(-(dx * dx + dy * dy) / (2.0 * (double)sigma * sigma) - mx);
+        z += e;
+        a[0] += e * pts[2 * k];
+        a[1] += e * pts[2 * k + 1];
+    }
+    r[0] = a[0] / z;
+    r[1] = a[1] / z;
+}
+
+/* Index of the point of pts[K][2] nearest to x (2-D). */
+FIG_FN int fig_nearest(const float *pts, int K, const float *x)
+{
+    int k, best = 0;
+    double bd = 1e300;
+    for (k = 0; k < K; k++) {
+        double dx = (double)x[0] - pts[2 * k], dy = (double)x[1] - pts[2 * k + 1], q = dx * dx + dy * dy;
+        if (q < bd) { bd = q; best = k; }
+    }
+    return best;
+}
+
+/* The programs' command line: OUTDIR [--quick]. */
+FIG_FN int fig_args(int argc, char **argv, const char **dir, int *quick)
+{
+    int a;
+    *dir = NULL;
+    *quick = 0;
+    for (a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--quick") == 0) *quick = 1;
+        else if (!*dir) *dir = argv[a];
+        else return 0;
+    }
+    if (!*dir) {
+        fprintf(stderr, "usage: %s OUTDIR [--quick]\n", argv[0]);
+        return 0;
+    }
+    return 1;
+}
+
+/* fopen(dir/name, "w"), or a message and NULL. */
+FIG_FN FILE *fig_open(const char *dir, const char *name)
+{
+    char path[1024];
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!(fp = fopen(path, "w"))) perror(path);
+    return fp;
+}
+#endif
