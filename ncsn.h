@@ -958,8 +958,8 @@ static void ncsn__gemm_acc_ref(float *Y, int ldy, const float *X, int ldx, const
         }
 }
 
-static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
-                           int B, int K, int N)
+static void ncsn__gemm_block(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
+                             int B, int K, int N)
 {
 #if NCSN__VL
     int b = 0, k, o;
@@ -1073,6 +1073,33 @@ static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const flo
 #endif
 }
 
+/* Cache blocking: 64 rows x 64 inputs x 256 outputs at a time, so the weight panel (64 KB) and the
+   rows stay in cache. Y holds each running sum between blocks and k still runs 0..K-1 in order
+   for every output, so the blocking changes no bit. */
+#define NCSN__GEMM_BB 64
+#define NCSN__GEMM_KB 64
+#define NCSN__GEMM_NB 256
+static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
+                           int B, int K, int N)
+{
+    int n0, b0, k0;
+    if (B <= NCSN__GEMM_BB && K <= NCSN__GEMM_KB && N <= NCSN__GEMM_NB) {
+        ncsn__gemm_block(Y, ldy, X, ldx, W, ldw, B, K, N);
+        return;
+    }
+    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB) {
+        int nb = N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB;
+        for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
+            int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
+            for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) {
+                int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB;
+                ncsn__gemm_block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx,
+                                 W + (size_t)k0 * ldw + n0, ldw, bb, kb, nb);
+            }
+        }
+    }
+}
+
 /* Sums over the batch go in fixed blocks of NCSN__SUM_BLOCK samples: each block is summed from
    zero in sample order, then added to the total in block order. The grouping depends on nothing
    but the batch size, is more accurate than one running float sum, and lets threads own blocks. */
@@ -1155,10 +1182,11 @@ static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, con
 static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
                               int B, int K, int N)
 {
-    int b0;
-    for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK)
-        ncsn__gemm_tn_block(dW, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy, ldy,
-                            B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N);
+    int b0, n0;
+    for (n0 = 0; n0 < N; n0 += 256)   /* 256 outputs at a time: the block's dY panel (64 KB) stays in cache */
+        for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK)
+            ncsn__gemm_tn_block(dW + n0, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy + n0, ldy,
+                                B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N - n0 < 256 ? N - n0 : 256);
 }
 
 /* db[o] += sum over blocks of (sum_b dY[b][o] from 0, b in order), blocks in order. */
@@ -1189,9 +1217,11 @@ static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N)
 
 static void ncsn__transpose(float *dst, const float *src, int rows, int cols)
 {
-    int r, c;
-    for (r = 0; r < rows; r++)
-        for (c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+    int r0, c0, r, c;
+    for (r0 = 0; r0 < rows; r0 += 32)   /* 32 x 32 tiles: both sides stay in cache */
+        for (c0 = 0; c0 < cols; c0 += 32)
+            for (r = r0; r < rows && r < r0 + 32; r++)
+                for (c = c0; c < cols && c < c0 + 32; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
 }
 
 /* ---- thread pool: threads own outputs ----------------------------------------------------------------
@@ -1700,6 +1730,7 @@ typedef __mmask16 ncsn__vm;
 #define ncsn__vany(m) ((m) != 0)
 #define ncsn__vmul(a, b) _mm512_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm512_div_ps(a, b)
+#define ncsn__vsqrt(a) _mm512_sqrt_ps(a)
 #define ncsn__vsub(a, b) _mm512_sub_ps(a, b)
 #define ncsn__vneg(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)))
 #elif defined(NCSN__AVX2)
@@ -1721,6 +1752,7 @@ typedef __m256 ncsn__vm;
 #define ncsn__vany(m) (_mm256_movemask_ps(m) != 0)
 #define ncsn__vmul(a, b) _mm256_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm256_div_ps(a, b)
+#define ncsn__vsqrt(a) _mm256_sqrt_ps(a)
 #define ncsn__vsub(a, b) _mm256_sub_ps(a, b)
 #define ncsn__vneg(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
 #elif defined(NCSN__SSE2)
@@ -1742,6 +1774,7 @@ typedef __m128 ncsn__vm;
 #define ncsn__vany(m) (_mm_movemask_ps(m) != 0)
 #define ncsn__vmul(a, b) _mm_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm_div_ps(a, b)
+#define ncsn__vsqrt(a) _mm_sqrt_ps(a)
 #define ncsn__vsub(a, b) _mm_sub_ps(a, b)
 #define ncsn__vneg(x) _mm_xor_ps(x, _mm_set1_ps(-0.0f))
 #elif defined(NCSN__NEON)
@@ -1763,6 +1796,7 @@ typedef uint32x4_t ncsn__vm;
 #define ncsn__vany(m) (vmaxvq_u32(m) != 0)
 #define ncsn__vmul(a, b) vmulq_f32(a, b)
 #define ncsn__vdiv(a, b) vdivq_f32(a, b)
+#define ncsn__vsqrt(a) vsqrtq_f32(a)
 #define ncsn__vsub(a, b) vsubq_f32(a, b)
 #define ncsn__vneg(x) vnegq_f32(x)
 #endif
@@ -2226,7 +2260,25 @@ NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *g
     omb1 = 1.0f - opt->beta1;
     omb2 = 1.0f - opt->beta2;
     decay = fmaf(-opt->lr, opt->weight_decay, 1.0f);
-    for (i = 0; i < opt->n; i++) {
+    i = 0;
+#if NCSN__VL
+    {   /* the scalar loop below, NCSN__VL parameters at a time (sqrt and / are correctly rounded) */
+        const ncsn__v vomb1 = ncsn__vset1(omb1), vomb2 = ncsn__vset1(omb2), vb2 = ncsn__vset1(opt->beta2);
+        const ncsn__v vbc2 = ncsn__vset1(bc2_sqrt), veps = ncsn__vset1(opt->eps), vstep = ncsn__vset1(-step_size);
+        const ncsn__v vdecay = ncsn__vset1(decay);
+        for (; i + NCSN__VL <= opt->n; i += NCSN__VL) {
+            ncsn__v g = ncsn__vload(grads + i), m = ncsn__vload(opt->m + i), v = ncsn__vload(opt->v + i), p = ncsn__vload(params + i), denom;
+            if (opt->weight_decay > 0.0f) p = ncsn__vmul(p, vdecay);
+            m = ncsn__vfma(vomb1, ncsn__vsub(g, m), m);
+            v = ncsn__vfma(ncsn__vmul(vomb2, g), g, ncsn__vmul(v, vb2));
+            denom = ncsn__vadd(ncsn__vdiv(ncsn__vsqrt(v), vbc2), veps);
+            ncsn__vstore(params + i, ncsn__vfma(vstep, ncsn__vdiv(m, denom), p));
+            ncsn__vstore(opt->m + i, m);
+            ncsn__vstore(opt->v + i, v);
+        }
+    }
+#endif
+    for (; i < opt->n; i++) {
         float g = grads[i], m = opt->m[i], v = opt->v[i], p = params[i], denom;
         if (opt->weight_decay > 0.0f) p = p * decay;
         m = fmaf(omb1, g - m, m);              /* m.lerp_(g, 1 - beta1) */
