@@ -55,4 +55,4 @@ clean:
 
 include mk/torch.mk
 include mk/plots.mk
--include mk/bench.mk
+include mk/bench.mk
