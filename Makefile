@@ -56,3 +56,4 @@ clean:
 include mk/torch.mk
 include mk/plots.mk
 include mk/bench.mk
+include mk/reliability.mk

@@ -312,15 +312,78 @@ NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void);
    double accumulation in index order). 0 for identical distributions, up to O(1/n) bias. */
 NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int nb, int dim);
 
-/* ---- 10. safetensors ---------------------------------------------------------------------- */
+/* ---- 10. safetensors files, checkpoints, CSV data ------------------------------------------
+   Every loader rejects malformed, truncated, oversized or hostile input with NCSN_ERR_FORMAT and
+   a message: it never crashes, hangs, reads out of bounds, or allocates much more than its input.
+   Every writer is atomic: it writes PATH.tmp.XXXXXX in the same directory, flushes and fsyncs it,
+   renames it over PATH and fsyncs the directory, so a crash at any moment leaves either the old
+   file or the new one, never a torn one (a stale PATH.tmp.XXXXXX may remain). Defining
+   NCSN_NO_FSYNC where the implementation is compiled skips the fsyncs: still atomic if the
+   process dies, no longer durable if the machine loses power. */
+#define NCSN_MAX_LEVELS (1 << 20)       /* most noise levels a file may hold */
 #ifndef NCSN_NO_STDIO
 /* Tensor names and shapes of the PyTorch modules' state_dict; the config goes in __metadata__. */
 NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path);
 /* Builds the model from the file: the config from __metadata__ when present, else inferred
-   from the tensor names and shapes (a file written by torch). */
+   from the tensor names and shapes (a file written by torch). Also reads checkpoints. */
 NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path);
+/* A checkpoint: the model's tensors (as ncsn_model_save, so it also loads as a model), and when
+   given: Adam's moments as "adam.m.<tensor>" / "adam.v.<tensor>" (PyTorch layout) with its
+   hyper-parameters and step, the RNG state, the schedule as the tensor "sigmas" [L], the training
+   step, the configuration, and extra_meta: NULL or {"key", "value", ..., NULL} (keys 1..63 bytes,
+   not "ncsn.*" nor the model's own keys). adam, rng, sigmas (L = 0) and extra_meta may be NULL.
+   Non-finite parameters or moments are refused (NCSN_ERR_NONFINITE): the old file stays. */
+NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, const ncsn_adam *adam,
+                                         const ncsn_rng *rng, const float *sigmas, int L, long step,
+                                         const char *const *extra_meta);
+/* Loads what ncsn_checkpoint_save wrote. *model is created (free with ncsn_model_free). If adam is
+   non-NULL it is created with the file's moments and hyper-parameters (free with ncsn_adam_free);
+   the file must have them. If rng is non-NULL it gets the saved state (the file must have it).
+   *L (if L non-NULL) gets the number of levels in the file, 0 if none; sigmas (if non-NULL, room
+   for sigmas_cap) gets them. *step gets the saved step (0 if none). On failure *model is NULL,
+   *adam is zeroed (ncsn_adam_free is safe) and rng, sigmas, L and step are untouched. */
+NCSNDEF ncsn_status ncsn_checkpoint_load(const char *path, ncsn_model **model, ncsn_adam *adam,
+                                         ncsn_rng *rng, float *sigmas, int sigmas_cap, int *L, long *step);
+/* The string value of one __metadata__ key of a safetensors file; NCSN_ERR_FORMAT if absent. */
+NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *value, size_t cap);
 #endif
 NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len);
+NCSNDEF ncsn_status ncsn_checkpoint_load_mem(const unsigned char *buf, size_t len, ncsn_model **model,
+                                             ncsn_adam *adam, ncsn_rng *rng, float *sigmas,
+                                             int sigmas_cap, int *L, long *step);
+NCSNDEF ncsn_status ncsn_file_meta_mem(const unsigned char *buf, size_t len, const char *key,
+                                       char *value, size_t cap);
+
+/* Numerical faults: the first NaN or infinity among the parameters (NCSN_CHECK_PARAMS), the
+   gradients (NCSN_CHECK_GRADS) and Adam's moments (NCSN_CHECK_MOMENTS, adam non-NULL), OR-ed in
+   `which`. NCSN_ERR_NONFINITE names the tensor and element, e.g. "gradient net.2.weight[1, 0] = nan"
+   (PyTorch's [out, in] indices). */
+#define NCSN_CHECK_PARAMS  1
+#define NCSN_CHECK_GRADS   2
+#define NCSN_CHECK_MOMENTS 4
+NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const ncsn_adam *adam, int which);
+
+/* CSV data: one point per line, the same number of columns on every line, separated by commas
+   (or, if the first line has no comma, by spaces/tabs); optional header line of names (every
+   field not a number); '#' comment lines, blank lines, CRLF, a UTF-8 BOM and "quoted" fields are
+   accepted. Every value must be a finite float; errors name SOURCE:LINE:COLUMN. *data (n * dim
+   floats, row-major) is allocated by the library: free it with ncsn_free. names (may be NULL) gets
+   the header's names joined by ',' ("" if none), truncated to names_cap. Limits: 0 = default. */
+typedef struct ncsn_csv_opts {
+    const char *source;   /* name used in messages (default "csv"; ncsn_csv_load: the path) */
+    long max_rows;        /* default 1 << 26 */
+    int max_cols;         /* default 65536 */
+    size_t max_line;      /* bytes per line, default 1 << 20 */
+    size_t max_bytes;     /* ncsn_csv_load: file size, default 1 << 30 */
+} ncsn_csv_opts;
+NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_opts *opts,
+                                   float **data, int *n, int *dim, char *names, size_t names_cap);
+#ifndef NCSN_NO_STDIO
+/* path "-" reads stdin. */
+NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts,
+                                  float **data, int *n, int *dim, char *names, size_t names_cap);
+#endif
+NCSNDEF void ncsn_free(void *p);   /* frees what ncsn_csv_* allocated (with NCSN_FREE) */
 /* Which kernels this build runs ("scalar", "avx512", ...). */
 NCSNDEF const char *ncsn_simd_name(void);
 
@@ -2706,7 +2769,9 @@ NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void) { return &ncsn__two; }
 
 /* ---- 10. safetensors ------------------------------------------------------------------------------
    8-byte little-endian header length N, N bytes of JSON, then the raw little-endian data. The
-   parser accepts only what it needs, bounds every read, and never allocates more than the file. */
+   parser accepts only what it needs, bounds every read, and never allocates more than the file.
+   Checkpoints are safetensors files with more tensors and metadata; CSV data is parsed with limits
+   on bytes, line length, rows and columns. Writers are atomic (temporary file, fsync, rename). */
 #define NCSN__ST_MAX_HEADER (16u << 20)
 
 typedef struct ncsn__json { const char *p, *end; int depth; } ncsn__json;
@@ -2723,7 +2788,8 @@ static int ncsn__js_eat(ncsn__json *j, char c)
     return 0;
 }
 
-/* a JSON string into buf (escapes decoded, \u to '?' outside ASCII); 0 on error or overflow */
+/* a JSON string into buf (escapes decoded, \u to '?' outside ASCII); 0 on error or overflow.
+   buf = NULL: only check the string's syntax (any length). */
 static int ncsn__js_str(ncsn__json *j, char *buf, size_t cap)
 {
     size_t n = 0;
@@ -2759,12 +2825,15 @@ static int ncsn__js_str(ncsn__json *j, char *buf, size_t cap)
             default: return 0;
             }
         }
-        if (n + 1 >= cap) return 0;
-        buf[n++] = c;
+        if (buf) {
+            if (n + 1 >= cap) return 0;
+            buf[n] = c;
+        }
+        n++;
     }
     if (j->p >= j->end) return 0;
     j->p++;
-    buf[n] = 0;
+    if (buf) buf[n] = 0;
     return 1;
 }
 
@@ -2828,18 +2897,6 @@ static int ncsn__js_skip(ncsn__json *j)
     }
 }
 
-/* a string into buf, or (too long for buf) skipped with buf = "": for values nobody reads */
-static int ncsn__js_str_or_skip(ncsn__json *j, char *buf, size_t cap)
-{
-    ncsn__json save = *j;
-    if (ncsn__js_str(j, buf, cap)) return 1;
-    *j = save;
-    ncsn__js_ws(j);
-    if (j->p >= j->end || *j->p != '"' || !ncsn__js_skip(j)) return 0;
-    buf[0] = 0;
-    return 1;
-}
-
 typedef struct ncsn__st_entry {
     char name[64];
     int ndim;
@@ -2848,13 +2905,14 @@ typedef struct ncsn__st_entry {
 } ncsn__st_entry;
 
 #define NCSN__ST_MAX_ENTRIES 256
-#define NCSN__ST_MAX_META 32
+#define NCSN__ST_MAX_META 256
 
 typedef struct ncsn__st_file {
     int n;
     ncsn__st_entry e[NCSN__ST_MAX_ENTRIES];
     int n_meta;
-    char meta_k[NCSN__ST_MAX_META][32], meta_v[NCSN__ST_MAX_META][128];
+    const char *meta_k[NCSN__ST_MAX_META], *meta_v[NCSN__ST_MAX_META];  /* at each JSON string's quote */
+    const char *hdr_end;
     const unsigned char *data;
     uint64_t data_len;
 } ncsn__st_file;
@@ -2863,7 +2921,7 @@ static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, si
 {
     uint64_t hlen = 0;
     ncsn__json j;
-    int i;
+    int i, k, have_meta = 0;
     memset(f, 0, sizeof *f);
     if (!buf || len < 8) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: file of %lu bytes is too short for a header", (unsigned long)len);
     for (i = 7; i >= 0; i--) hlen = (hlen << 8) | buf[i];
@@ -2875,6 +2933,7 @@ static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, si
     j.p = (const char *)buf + 8;
     j.end = j.p + hlen;
     j.depth = 0;
+    f->hdr_end = j.end;
     if (!ncsn__js_eat(&j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: header is not a JSON object");
     if (ncsn__js_eat(&j, '}')) goto done;
     for (;;) {
@@ -2882,18 +2941,25 @@ static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, si
         if (!ncsn__js_str(&j, key, sizeof key) || !ncsn__js_eat(&j, ':'))
             return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: bad key in header near byte %ld", (long)(j.p - (const char *)buf));
         if (strcmp(key, "__metadata__") == 0) {
+            if (have_meta) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: two __metadata__ objects");
+            have_meta = 1;
             if (!ncsn__js_eat(&j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ is not an object");
             if (!ncsn__js_eat(&j, '}'))
-                for (;;) {
-                    char k[32], v[128];
-                    if (!ncsn__js_str_or_skip(&j, k, sizeof k) || !ncsn__js_eat(&j, ':') || !ncsn__js_str_or_skip(&j, v, sizeof v))
+                for (;;) {   /* record where each key and value is; they are decoded when asked for */
+                    const char *kp, *vp;
+                    ncsn__js_ws(&j);
+                    kp = j.p;
+                    if (!ncsn__js_str(&j, NULL, 0) || !ncsn__js_eat(&j, ':'))
                         return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ must map strings to strings");
-                    if ((strcmp(k, "act") == 0 || strcmp(k, "scale_by_sigma") == 0 || strcmp(k, "cond") == 0) &&
-                        f->n_meta < NCSN__ST_MAX_META) {
-                        strcpy(f->meta_k[f->n_meta], k);
-                        strcpy(f->meta_v[f->n_meta], v);
-                        f->n_meta++;
-                    }
+                    ncsn__js_ws(&j);
+                    vp = j.p;
+                    if (!ncsn__js_str(&j, NULL, 0))
+                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ must map strings to strings");
+                    if (f->n_meta >= NCSN__ST_MAX_META)
+                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: more than %d __metadata__ entries", NCSN__ST_MAX_META);
+                    f->meta_k[f->n_meta] = kp;
+                    f->meta_v[f->n_meta] = vp;
+                    f->n_meta++;
                     if (ncsn__js_eat(&j, ',')) continue;
                     if (ncsn__js_eat(&j, '}')) break;
                     return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: unterminated __metadata__");
@@ -2907,15 +2973,15 @@ static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, si
             if (!ncsn__js_eat(&j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' is not an object", key);
             if (!ncsn__js_eat(&j, '}'))
                 for (;;) {
-                    char k[32];
-                    if (!ncsn__js_str(&j, k, sizeof k) || !ncsn__js_eat(&j, ':'))
+                    char k2[32];
+                    if (!ncsn__js_str(&j, k2, sizeof k2) || !ncsn__js_eat(&j, ':'))
                         return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad field", key);
-                    if (strcmp(k, "dtype") == 0) {
+                    if (strcmp(k2, "dtype") == 0) {
                         char dt[16];
                         if (!ncsn__js_str(&j, dt, sizeof dt)) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad dtype", key);
                         if (strcmp(dt, "F32") != 0) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' has dtype %s; only F32 is supported", key, dt);
                         have_dtype = 1;
-                    } else if (strcmp(k, "shape") == 0) {
+                    } else if (strcmp(k2, "shape") == 0) {
                         if (!ncsn__js_eat(&j, '[')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': shape is not a list", key);
                         e->ndim = 0;
                         if (!ncsn__js_eat(&j, ']'))
@@ -2929,13 +2995,13 @@ static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, si
                                 return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad shape", key);
                             }
                         have_shape = 1;
-                    } else if (strcmp(k, "data_offsets") == 0) {
+                    } else if (strcmp(k2, "data_offsets") == 0) {
                         if (!ncsn__js_eat(&j, '[') || !ncsn__js_uint(&j, &e->begin) || !ncsn__js_eat(&j, ',') ||
                             !ncsn__js_uint(&j, &e->end) || !ncsn__js_eat(&j, ']'))
                             return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': data_offsets must be [begin, end]", key);
                         have_off = 1;
                     } else if (!ncsn__js_skip(&j)) {
-                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad value of '%s'", key, k);
+                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad value of '%s'", key, k2);
                     }
                     if (ncsn__js_eat(&j, ',')) continue;
                     if (ncsn__js_eat(&j, '}')) break;
@@ -2960,14 +3026,34 @@ static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, si
 done:
     ncsn__js_ws(&j);
     if (j.p != j.end) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: trailing bytes after the header object");
+    for (i = 0; i < f->n; i++)
+        for (k = i + 1; k < f->n; k++)
+            if (strcmp(f->e[i].name, f->e[k].name) == 0)
+                return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' appears twice", f->e[i].name);
     return NCSN_OK;
 }
 
-static const char *ncsn__st_meta(const ncsn__st_file *f, const char *k)
+/* a metadata value into buf: 1 found, 0 absent, -1 error (key twice, value too long; message set) */
+static int ncsn__st_meta_get(const ncsn__st_file *f, const char *key, char *buf, size_t cap)
 {
-    int i;
-    for (i = 0; i < f->n_meta; i++) if (strcmp(f->meta_k[i], k) == 0) return f->meta_v[i];
-    return NULL;
+    int i, found = -1;
+    ncsn__json j;
+    j.end = f->hdr_end;
+    j.depth = 0;
+    for (i = 0; i < f->n_meta; i++) {
+        char k[64];
+        j.p = f->meta_k[i];
+        if (!ncsn__js_str(&j, k, sizeof k) || strcmp(k, key) != 0) continue;
+        if (found >= 0) { ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ key '%s' appears twice", key); return -1; }
+        found = i;
+    }
+    if (found < 0) return 0;
+    j.p = f->meta_v[found];
+    if (!ncsn__js_str(&j, buf, cap)) {
+        ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ '%s' is longer than %lu bytes", key, (unsigned long)cap - 1);
+        return -1;
+    }
+    return 1;
 }
 
 static const ncsn__st_entry *ncsn__st_find(const ncsn__st_file *f, const char *name)
@@ -2989,24 +3075,114 @@ static int ncsn__parse_int(const char *s, int *out)
     return 1;
 }
 
+static int ncsn__parse_long(const char *s, long *out)   /* decimal in [0, 2^62] */
+{
+    uint64_t v = 0;
+    if (!s || !*s) return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > ((uint64_t)1 << 58)) return 0;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (v > ((uint64_t)1 << 62) || v > (uint64_t)LONG_MAX) return 0;
+    *out = (long)v;
+    return 1;
+}
+
+static int ncsn__parse_hex64(const char *s, uint64_t *out)  /* "0x" and 1..16 hex digits */
+{
+    uint64_t v = 0;
+    int d = 0;
+    if (!s || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return 0;
+    for (s += 2; *s; s++, d++) {
+        int h = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : *s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
+        if (h < 0 || d >= 16) return 0;
+        v = (v << 4) | (uint64_t)h;
+    }
+    *out = v;
+    return d > 0;
+}
+
+/* a whole string as a finite float: 1; not a number: 0; a number but not a finite float: -1 */
+static int ncsn__parse_f32(const char *s, float *out)
+{
+    char *e;
+    float v;
+    if (!s || !*s || *s == ' ' || *s == '\t') return 0;
+    v = strtof(s, &e);
+    if (e == s || *e) return 0;
+    if (!ncsn__isfinite(v)) return -1;
+    *out = v;
+    return 1;
+}
+
 static float ncsn__le_f32(const unsigned char *p)
 {
     return ncsn__u2f((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
 }
 
-NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len)
+/* a tensor of the file into a buffer with the model's layout (weights [out][in] -> [in][out]);
+   *bad = 1 if a value is not finite (then *bad_r, *bad_c say where) */
+static void ncsn__st_get_tensor(const ncsn__st_file *f, const ncsn__st_entry *e, const ncsn_tensor *T, float *dst,
+                                int *bad, int *bad_r, int *bad_c)
 {
-    ncsn__st_file *f;
+    int r, c, cols = T->cols ? T->cols : 1;
+    *bad = 0;
+    for (r = 0; r < T->rows; r++)
+        for (c = 0; c < cols; c++) {
+            float val = ncsn__le_f32(f->data + e->begin + 4u * ((size_t)r * cols + c));
+            if (!ncsn__isfinite(val) && !*bad) { *bad = 1; *bad_r = r; *bad_c = c; }
+            if (T->cols) dst[T->offset + (size_t)c * T->rows + r] = val;
+            else dst[T->offset + r] = val;
+        }
+}
+
+static int ncsn__st_shape_ok(const ncsn__st_entry *e, const ncsn_tensor *T)
+{
+    if (T->cols) return e->ndim == 2 && e->shape[0] == (uint64_t)T->rows && e->shape[1] == (uint64_t)T->cols;
+    return e->ndim == 1 && e->shape[0] == (uint64_t)T->rows;
+}
+
+/* the configuration keys this library writes, checked against the shapes when present */
+static ncsn_status ncsn__st_check_config(const ncsn__st_file *f, ncsn_config *cfg)
+{
+    char v[256], want[256];
+    int r, l, x;
+    size_t n = 0;
+    if ((r = ncsn__st_meta_get(f, "ncsn.dim", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
+    if (r && (!ncsn__parse_int(v, &x) || x != cfg->dim))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata ncsn.dim = '%s', but the tensors have dim %d", v, cfg->dim);
+    if ((r = ncsn__st_meta_get(f, "ncsn.hidden", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
+    if (r) {
+        want[0] = 0;
+        for (l = 0; l < cfg->n_hidden && n < sizeof want - 16; l++) n += (size_t)sprintf(want + n, l ? ",%d" : "%d", cfg->hidden[l]);
+        if (strcmp(v, want) != 0)
+            return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata ncsn.hidden = '%.64s', but the tensors have hidden widths %.64s", v, want);
+    }
+    if ((r = ncsn__st_meta_get(f, "ncsn.embed_dim", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
+    if (r && (!ncsn__parse_int(v, &x) || x != (cfg->cond == NCSN_COND_EMBED ? cfg->embed_dim : 0)))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata ncsn.embed_dim = '%s' does not match the tensors", v);
+    if ((r = ncsn__st_meta_get(f, "ncsn.zero_init_output", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
+    if (r && (!ncsn__parse_int(v, &cfg->zero_init_output) || cfg->zero_init_output > 1))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata ncsn.zero_init_output = '%s' must be 0 or 1", v);
+    return NCSN_OK;
+}
+
+/* tensors besides the model's that a file may hold: a checkpoint's */
+static int ncsn__st_extra_ok(const ncsn_model *m, const char *name)
+{
+    if (strcmp(name, "sigmas") == 0) return 1;
+    if (strncmp(name, "adam.m.", 7) == 0 || strncmp(name, "adam.v.", 7) == 0) return ncsn_model_tensor(m, name + 7) != NULL;
+    return 0;
+}
+
+static ncsn_status ncsn__st_model(const ncsn__st_file *f, ncsn_model **out)
+{
     ncsn_config cfg;
     ncsn_model *m = NULL;
     ncsn_status st;
-    const char *v;
-    int l, t;
-    if (!out) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_load: out = NULL");
+    char v[256];
+    int l, t, r;
     *out = NULL;
-    f = (ncsn__st_file *)ncsn__alloc(sizeof *f);
-    if (!f) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_load: out of memory");
-    if ((st = ncsn__st_parse(f, buf, len)) != NCSN_OK) goto fail;
     /* the configuration: from the tensor shapes (as torch writes them), refined by our metadata */
     memset(&cfg, 0, sizeof cfg);
     {
@@ -3018,25 +3194,29 @@ NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *b
             snprintf(nm, sizeof nm, "net.%d.weight", 2 * l);
             e = ncsn__st_find(f, nm);
             if (!e) break;
-            if (e->ndim != 2) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: %s is not 2-D", nm); goto fail; }
+            if (e->ndim != 2) return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: %s is not 2-D", nm);
             if (l < NCSN_MAX_HIDDEN) cfg.hidden[l] = (int)e->shape[0];
             cfg.dim = (int)e->shape[0];
         }
-        if (l < 2) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: no net.0.weight and net.2.weight: not a score network"); goto fail; }
+        if (l < 2) return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: no net.0.weight and net.2.weight: not a score network");
         cfg.n_hidden = l - 1;
         if (cfg.n_hidden < NCSN_MAX_HIDDEN) cfg.hidden[cfg.n_hidden] = 0;
     }
     cfg.act = NCSN_ACT_SILU;
-    if ((v = ncsn__st_meta(f, "act")) != NULL) {
+    if ((r = ncsn__st_meta_get(f, "act", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
+    if (r) {
         if (strcmp(v, "silu") == 0) cfg.act = NCSN_ACT_SILU;
         else if (strcmp(v, "softplus") == 0) cfg.act = NCSN_ACT_SOFTPLUS;
-        else { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata act = '%s' is unknown", v); goto fail; }
+        else return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata act = '%.64s' is unknown", v);
     }
-    if ((v = ncsn__st_meta(f, "scale_by_sigma")) != NULL && (!ncsn__parse_int(v, &cfg.scale_by_sigma) || cfg.scale_by_sigma > 1)) {
-        st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata scale_by_sigma = '%s' must be 0 or 1", v);
-        goto fail;
+    if ((r = ncsn__st_meta_get(f, "scale_by_sigma", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
+    if (r && (!ncsn__parse_int(v, &cfg.scale_by_sigma) || cfg.scale_by_sigma > 1))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata scale_by_sigma = '%.64s' must be 0 or 1", v);
+    if (ncsn_config_check(&cfg) != NCSN_OK) {
+        snprintf(v, sizeof v, "%s", ncsn_last_error());   /* not the error buffer itself as an argument */
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: %s", v);
     }
-    if ((st = ncsn_config_check(&cfg)) != NCSN_OK) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: %s", ncsn_last_error()); goto fail; }
+    if ((st = ncsn__st_check_config(f, &cfg)) != NCSN_OK) return st;
     {   /* the data must hold every parameter of that config: never allocate more than the file */
         uint64_t need = 0, in = (uint64_t)cfg.dim + (cfg.cond == NCSN_COND_EMBED ? (uint64_t)cfg.embed_dim : 1u);
         if (cfg.cond == NCSN_COND_EMBED) need += 2u * ((uint64_t)cfg.embed_dim + 1u) * (uint64_t)cfg.embed_dim;
@@ -3045,132 +3225,825 @@ NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *b
             need += (in + 1u) * o;
             in = o;
         }
-        if (need > f->data_len / 4u) {
-            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: the tensor shapes imply %llu parameters, the file holds %llu data bytes",
-                            (unsigned long long)need, (unsigned long long)f->data_len);
+        if (need > f->data_len / 4u)
+            return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: the tensor shapes imply %llu parameters, the file holds %llu data bytes",
+                              (unsigned long long)need, (unsigned long long)f->data_len);
+    }
+    if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK) return st;
+    for (t = 0; t < f->n; t++)
+        if (!ncsn_model_tensor(m, f->e[t].name) && !ncsn__st_extra_ok(m, f->e[t].name)) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: unexpected tensor '%s' (not part of this network)", f->e[t].name);
             goto fail;
         }
-    }
-    if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK) goto fail;
-    if (f->n != m->n_tensors) {
-        st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: file has %d tensors, the model %d", f->n, m->n_tensors);
-        goto fail;
-    }
     for (t = 0; t < m->n_tensors; t++) {
         const ncsn_tensor *T = &m->tensors[t];
         const ncsn__st_entry *e = ncsn__st_find(f, T->name);
-        int r, c, cols = T->cols ? T->cols : 1;
+        int bad, br = 0, bc = 0;
         if (!e) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: tensor %s is missing", T->name); goto fail; }
-        if ((T->cols && (e->ndim != 2 || e->shape[0] != (uint64_t)T->rows || e->shape[1] != (uint64_t)T->cols)) ||
-            (!T->cols && (e->ndim != 1 || e->shape[0] != (uint64_t)T->rows))) {
+        if (!ncsn__st_shape_ok(e, T)) {
             st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: tensor %s has the wrong shape (expected [%d%s%d])",
                             T->name, T->rows, T->cols ? ", " : "", T->cols ? T->cols : 0);
             goto fail;
         }
-        for (r = 0; r < T->rows; r++)
-            for (c = 0; c < cols; c++) {
-                float val = ncsn__le_f32(f->data + e->begin + 4u * ((size_t)r * cols + c));
-                if (!ncsn__isfinite(val)) {
-                    st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: tensor %s element [%d, %d] is not finite", T->name, r, c);
-                    goto fail;
-                }
-                /* torch [out][in] -> ours [in][out] */
-                if (T->cols) m->params[T->offset + (size_t)c * T->rows + r] = val;
-                else m->params[T->offset + r] = val;
-            }
+        ncsn__st_get_tensor(f, e, T, m->params, &bad, &br, &bc);
+        if (bad) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: tensor %s element [%d, %d] is not finite", T->name, br, bc); goto fail; }
     }
-    NCSN_FREE(f);
     *out = m;
     return NCSN_OK;
 fail:
     ncsn_model_free(m);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len)
+{
+    ncsn__st_file *f;
+    ncsn_status st;
+    if (!out) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_load: out = NULL");
+    *out = NULL;
+    f = (ncsn__st_file *)ncsn__alloc(sizeof *f);
+    if (!f) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_load: out of memory");
+    if ((st = ncsn__st_parse(f, buf, len)) == NCSN_OK) st = ncsn__st_model(f, out);
     NCSN_FREE(f);
     return st;
 }
 
-#ifndef NCSN_NO_STDIO
-static int ncsn__put_le32(FILE *fp, uint32_t u)
+/* ---- checkpoints ---- */
+static ncsn_status ncsn__st_meta_need(const ncsn__st_file *f, const char *key, char *v, size_t cap)
 {
-    unsigned char b[4];
-    b[0] = (unsigned char)u; b[1] = (unsigned char)(u >> 8); b[2] = (unsigned char)(u >> 16); b[3] = (unsigned char)(u >> 24);
-    return fwrite(b, 1, 4, fp) == 4;
+    int r = ncsn__st_meta_get(f, key, v, cap);
+    if (r < 0) return NCSN_ERR_FORMAT;
+    if (r == 0) return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata %s is missing: not a checkpoint of this library", key);
+    return NCSN_OK;
+}
+
+static ncsn_status ncsn__st_meta_float(const ncsn__st_file *f, const char *key, float *out)
+{
+    char v[64];
+    ncsn_status st = ncsn__st_meta_need(f, key, v, sizeof v);
+    if (st != NCSN_OK) return st;
+    if (ncsn__parse_f32(v, out) != 1) return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata %s = '%s' is not a finite number", key, v);
+    return NCSN_OK;
+}
+
+static ncsn_status ncsn__st_checkpoint(const ncsn__st_file *f, ncsn_model **model, ncsn_adam *adam, ncsn_rng *rng,
+                                       float *sigmas, int sigmas_cap, int *L, long *step)
+{
+    ncsn_model *m = NULL;
+    ncsn_adam a;
+    ncsn_rng g;
+    ncsn_status st;
+    const ncsn__st_entry *se;
+    long stp = 0;
+    int nl = 0, r, i;
+    char v[64];
+    memset(&a, 0, sizeof a);
+    g.state = g.inc = 0;
+    if ((st = ncsn__st_model(f, &m)) != NCSN_OK) return st;
+    if ((r = ncsn__st_meta_get(f, "ncsn.step", v, sizeof v)) < 0) { st = NCSN_ERR_FORMAT; goto fail; }
+    if (r && !ncsn__parse_long(v, &stp)) {
+        st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.step = '%s' must be an integer in [0, 2^62]", v);
+        goto fail;
+    }
+    if ((se = ncsn__st_find(f, "sigmas")) != NULL) {
+        if (se->ndim != 1 || se->shape[0] < 1 || se->shape[0] > NCSN_MAX_LEVELS) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor sigmas must have shape [L] with 1 <= L <= %d", NCSN_MAX_LEVELS);
+            goto fail;
+        }
+        nl = (int)se->shape[0];
+        for (i = 0; i < nl; i++) {
+            float s = ncsn__le_f32(f->data + se->begin + 4u * (size_t)i);
+            if (!(s > 0.0f) || !ncsn__isfinite(s)) {
+                st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: sigmas[%d] = %g must be finite and > 0", i, (double)s);
+                goto fail;
+            }
+        }
+        if ((r = ncsn__st_meta_get(f, "ncsn.levels", v, sizeof v)) < 0) { st = NCSN_ERR_FORMAT; goto fail; }
+        if (r && (!ncsn__parse_int(v, &i) || i != nl)) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.levels = '%s', but sigmas holds %d", v, nl);
+            goto fail;
+        }
+    }
+    if (sigmas && nl > sigmas_cap) {
+        st = ncsn__fail(NCSN_ERR_ARG, "ncsn_checkpoint_load: sigmas_cap = %d, the file has %d levels", sigmas_cap, nl);
+        goto fail;
+    }
+    if (rng) {
+        if ((st = ncsn__st_meta_need(f, "ncsn.rng.state", v, sizeof v)) != NCSN_OK) goto fail;
+        if (!ncsn__parse_hex64(v, &g.state)) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.rng.state = '%s' is not 0x and 1 to 16 hex digits", v); goto fail; }
+        if ((st = ncsn__st_meta_need(f, "ncsn.rng.inc", v, sizeof v)) != NCSN_OK) goto fail;
+        if (!ncsn__parse_hex64(v, &g.inc) || !(g.inc & 1u)) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.rng.inc = '%s' must be an odd hex number", v);
+            goto fail;
+        }
+    }
+    if (adam) {
+        float lr, b1, b2, eps, wd;
+        long as;
+        size_t k;
+        int t;
+        if (!ncsn__st_find(f, "adam.m.net.0.weight"))
+            { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: no optimizer state (adam.m.*): a model file, not a checkpoint"); goto fail; }
+        if ((st = ncsn__st_meta_float(f, "ncsn.adam.lr", &lr)) != NCSN_OK || (st = ncsn__st_meta_float(f, "ncsn.adam.beta1", &b1)) != NCSN_OK ||
+            (st = ncsn__st_meta_float(f, "ncsn.adam.beta2", &b2)) != NCSN_OK || (st = ncsn__st_meta_float(f, "ncsn.adam.eps", &eps)) != NCSN_OK ||
+            (st = ncsn__st_meta_float(f, "ncsn.adam.weight_decay", &wd)) != NCSN_OK)
+            goto fail;
+        if (!(lr > 0.0f) || !(b1 >= 0.0f && b1 < 1.0f) || !(b2 >= 0.0f && b2 < 1.0f) || !(eps > 0.0f) || !(wd >= 0.0f)) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: Adam lr = %g, betas = (%g, %g), eps = %g, weight_decay = %g out of range",
+                            (double)lr, (double)b1, (double)b2, (double)eps, (double)wd);
+            goto fail;
+        }
+        if ((st = ncsn__st_meta_need(f, "ncsn.adam.step", v, sizeof v)) != NCSN_OK) goto fail;
+        if (!ncsn__parse_long(v, &as)) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.adam.step = '%s' must be an integer in [0, 2^62]", v); goto fail; }
+        if ((st = ncsn_adam_create(&a, m->n_params, lr)) != NCSN_OK) goto fail;
+        a.beta1 = b1; a.beta2 = b2; a.eps = eps; a.weight_decay = wd; a.step = as;
+        for (t = 0; t < 2 * m->n_tensors; t++) {
+            const ncsn_tensor *T = &m->tensors[t % m->n_tensors];
+            const ncsn__st_entry *e;
+            char nm[64];
+            int bad, br = 0, bc = 0;
+            snprintf(nm, sizeof nm, "adam.%c.%s", t < m->n_tensors ? 'm' : 'v', T->name);
+            if ((e = ncsn__st_find(f, nm)) == NULL) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor %s is missing", nm); goto fail; }
+            if (!ncsn__st_shape_ok(e, T)) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor %s does not have the shape of %s", nm, T->name); goto fail; }
+            ncsn__st_get_tensor(f, e, T, t < m->n_tensors ? a.m : a.v, &bad, &br, &bc);
+            if (bad) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor %s element [%d, %d] is not finite", nm, br, bc); goto fail; }
+        }
+        for (k = 0; k < a.n; k++)
+            if (a.v[k] < 0.0f) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: Adam's second moment %lu = %g is negative", (unsigned long)k, (double)a.v[k]); goto fail; }
+    }
+    /* success: only now are the outputs written */
+    if (sigmas && se) for (i = 0; i < nl; i++) sigmas[i] = ncsn__le_f32(f->data + se->begin + 4u * (size_t)i);
+    if (L) *L = nl;
+    if (step) *step = stp;
+    if (rng) *rng = g;
+    if (adam) *adam = a;
+    *model = m;
+    return NCSN_OK;
+fail:
+    ncsn_adam_free(&a);
+    ncsn_model_free(m);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_checkpoint_load_mem(const unsigned char *buf, size_t len, ncsn_model **model, ncsn_adam *adam,
+                                             ncsn_rng *rng, float *sigmas, int sigmas_cap, int *L, long *step)
+{
+    ncsn__st_file *f;
+    ncsn_status st;
+    if (!model) return ncsn__fail(NCSN_ERR_ARG, "ncsn_checkpoint_load: model = NULL");
+    *model = NULL;
+    if (adam) memset(adam, 0, sizeof *adam);
+    if (sigmas && sigmas_cap < 0) return ncsn__fail(NCSN_ERR_ARG, "ncsn_checkpoint_load: sigmas_cap = %d", sigmas_cap);
+    f = (ncsn__st_file *)ncsn__alloc(sizeof *f);
+    if (!f) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_checkpoint_load: out of memory");
+    if ((st = ncsn__st_parse(f, buf, len)) == NCSN_OK) st = ncsn__st_checkpoint(f, model, adam, rng, sigmas, sigmas_cap, L, step);
+    NCSN_FREE(f);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_file_meta_mem(const unsigned char *buf, size_t len, const char *key, char *value, size_t cap)
+{
+    ncsn__st_file *f;
+    ncsn_status st;
+    int r;
+    if (!key || !value || cap < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_file_meta: %s", !key ? "key = NULL" : !value ? "value = NULL" : "cap = 0");
+    value[0] = 0;
+    f = (ncsn__st_file *)ncsn__alloc(sizeof *f);
+    if (!f) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_file_meta: out of memory");
+    if ((st = ncsn__st_parse(f, buf, len)) == NCSN_OK) {
+        r = ncsn__st_meta_get(f, key, value, cap);
+        if (r < 0) st = NCSN_ERR_FORMAT;
+        else if (r == 0) st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_file_meta: no __metadata__ key '%.64s'", key);
+    }
+    if (st != NCSN_OK) value[0] = 0;
+    NCSN_FREE(f);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const ncsn_adam *adam, int which)
+{
+    static const char *const what[4] = { "parameter", "gradient", "Adam first moment", "Adam second moment" };
+    int k, t;
+    if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_check_finite: model = NULL");
+    if ((which & NCSN_CHECK_MOMENTS) && (!adam || !adam->m || !adam->v || adam->n != m->n_params))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_check_finite: NCSN_CHECK_MOMENTS needs the model's Adam state");
+    for (k = 0; k < 4; k++) {
+        const float *b = k == 0 ? m->params : k == 1 ? m->grads : k == 2 ? (adam ? adam->m : NULL) : (adam ? adam->v : NULL);
+        size_t i;
+        if (!(which & (k == 0 ? NCSN_CHECK_PARAMS : k == 1 ? NCSN_CHECK_GRADS : NCSN_CHECK_MOMENTS)) || !b) continue;
+        for (i = 0; i < m->n_params; i++) {
+            if (ncsn__isfinite(b[i])) continue;
+            for (t = 0; t < m->n_tensors; t++) {
+                const ncsn_tensor *T = &m->tensors[t];
+                size_t sz = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1), o;
+                if (i < T->offset || i >= T->offset + sz) continue;
+                o = i - T->offset;   /* ours [in][out] -> PyTorch [out, in] */
+                if (T->cols) return ncsn__fail(NCSN_ERR_NONFINITE, "%s %s[%d, %d] = %g", what[k], T->name, (int)(o % (size_t)T->rows),
+                                               (int)(o / (size_t)T->rows), (double)b[i]);
+                return ncsn__fail(NCSN_ERR_NONFINITE, "%s %s[%d] = %g", what[k], T->name, (int)o, (double)b[i]);
+            }
+            return ncsn__fail(NCSN_ERR_NONFINITE, "%s %lu = %g", what[k], (unsigned long)i, (double)b[i]);
+        }
+    }
+    return NCSN_OK;
+}
+
+NCSNDEF void ncsn_free(void *p) { NCSN_FREE(p); }
+
+/* ---- CSV ---- */
+#define NCSN__CSV_FIELD 128
+
+/* the next field of a line into buf (quotes removed, spaces trimmed): 1, or 0 if the line has no
+   more fields; *too_long if it did not fit; *last if it ends the line. mode ',' or ' ' (runs of
+   spaces and tabs). */
+static int ncsn__csv_field(const char **q, const char *le, char mode, char *buf, int *too_long, int *last)
+{
+    const char *p = *q;
+    size_t n = 0;
+    *too_long = 0;
+    *last = 0;
+    while (p < le && (*p == ' ' || *p == '\t')) p++;
+    if (mode == ' ' && p >= le) return 0;
+#define NCSN__CSV_DELIM(c) ((c) == mode || (mode == ' ' && (c) == '\t'))
+#define NCSN__CSV_PUT(c) do { if (n + 1 < NCSN__CSV_FIELD) buf[n++] = (c); else *too_long = 1; } while (0)
+    if (p < le && *p == '"') {   /* quoted: "" is a quote */
+        p++;
+        while (p < le) {
+            if (*p == '"') {
+                if (p + 1 < le && p[1] == '"') p++;
+                else break;
+            }
+            NCSN__CSV_PUT(*p);
+            p++;
+        }
+        if (p < le) p++;          /* the closing quote */
+        while (p < le && !NCSN__CSV_DELIM(*p)) { NCSN__CSV_PUT(*p); p++; }  /* text after it: kept, so it will not parse */
+    } else {
+        while (p < le && !NCSN__CSV_DELIM(*p)) { NCSN__CSV_PUT(*p); p++; }
+    }
+#undef NCSN__CSV_PUT
+#undef NCSN__CSV_DELIM
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t')) n--;
+    buf[n] = 0;
+    if (mode == ',') {
+        if (p < le) p++;          /* the comma: another field follows, maybe empty */
+        else *last = 1;
+    } else {
+        while (p < le && (*p == ' ' || *p == '\t')) p++;
+        *last = p >= le;
+    }
+    *q = p;
+    return 1;
+}
+
+NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_opts *o, float **data, int *n_out, int *dim_out,
+                                   char *names, size_t names_cap)
+{
+    const char *src = o && o->source ? o->source : "csv";
+    long max_rows = o && o->max_rows > 0 ? o->max_rows : 1L << 26, rows = 0, line = 0, first_line = 0;
+    int max_cols = o && o->max_cols > 0 ? o->max_cols : 65536, cols = 0, header_done = 0;
+    size_t max_line = o && o->max_line > 0 ? o->max_line : (size_t)1 << 20;
+    size_t cap = 0, count = 0, limit = len / 2 + 16;   /* a value takes >= 2 bytes with its separator */
+    const char *p = text, *end = text;
+    float *vals = NULL;
+    char mode = 0, fb[NCSN__CSV_FIELD];
+    ncsn_status st = NCSN_OK;
+    if (!data || !n_out || !dim_out) return ncsn__fail(NCSN_ERR_ARG, "ncsn_csv_parse: %s = NULL", !data ? "data" : !n_out ? "n" : "dim");
+    *data = NULL;
+    *n_out = *dim_out = 0;
+    if (names && names_cap) names[0] = 0;
+    if (!text && len) return ncsn__fail(NCSN_ERR_ARG, "ncsn_csv_parse: text = NULL with len = %lu", (unsigned long)len);
+    if (max_rows > INT_MAX) max_rows = INT_MAX;
+    if (!text) p = end = "";
+    else end = text + len;
+    if (end - p >= 3 && (unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf) p += 3;
+    while (p < end) {
+        const char *ls = p, *le = (const char *)memchr(p, '\n', (size_t)(end - p)), *q;
+        int f = 0, n_num = 0, n_text = 0, is_header, tl, last;
+        if (!le) le = end;
+        p = le < end ? le + 1 : end;
+        line++;
+        if ((size_t)(le - ls) > max_line) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: line longer than %lu bytes", src, line, (unsigned long)max_line); goto fail; }
+        if (memchr(ls, 0, (size_t)(le - ls))) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: NUL byte (not a text file?)", src, line); goto fail; }
+        while (ls < le && (*ls == ' ' || *ls == '\t' || *ls == '\r')) ls++;
+        while (le > ls && (le[-1] == ' ' || le[-1] == '\t' || le[-1] == '\r')) le--;
+        if (ls == le || *ls == '#') continue;
+        if (!mode) mode = memchr(ls, ',', (size_t)(le - ls)) ? ',' : ' ';
+        /* a header is the first non-comment line when none of its fields is a number */
+        if (!header_done) {
+            float dummy;
+            q = ls;
+            while (ncsn__csv_field(&q, le, mode, fb, &tl, &last)) {
+                if (++f > max_cols) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", src, line, max_cols); goto fail; }
+                if (!tl && fb[0] && ncsn__parse_f32(fb, &dummy) == 0) n_text++;
+                else n_num++;
+                if (last) break;
+            }
+            header_done = 1;
+            is_header = n_text > 0 && n_num == 0;
+            if (is_header) {
+                size_t w = 0;
+                q = ls;
+                f = 0;
+                while (ncsn__csv_field(&q, le, mode, fb, &tl, &last)) {
+                    if (names && names_cap) {
+                        size_t k2 = strlen(fb);
+                        if (w + (f ? 1 : 0) + k2 + 1 <= names_cap) {
+                            if (f) names[w++] = ',';
+                            memcpy(names + w, fb, k2 + 1);
+                            w += k2;
+                        }
+                    }
+                    f++;
+                    if (last) break;
+                }
+                cols = f;
+                first_line = line;
+                continue;
+            }
+            f = 0;
+        }
+        q = ls;
+        while (ncsn__csv_field(&q, le, mode, fb, &tl, &last)) {
+            int r;
+            float val = 0.0f;
+            if (++f > max_cols) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", src, line, max_cols); goto fail; }
+            if (cols && f > cols) break;
+            if (tl) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: field longer than %d characters", src, line, f, NCSN__CSV_FIELD - 1); goto fail; }
+            if (!fb[0]) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: empty field", src, line, f); goto fail; }
+            r = ncsn__parse_f32(fb, &val);
+            if (r == 0) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a number", src, line, f, fb); goto fail; }
+            if (r < 0) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a finite float", src, line, f, fb); goto fail; }
+            if (count == cap) {
+                size_t nc = cap ? 2 * cap : 256;
+                float *nv;
+                if (nc > limit) nc = limit;
+                if (nc <= count) nc = count + 1;
+                nv = NCSN__ALLOC_N(float, nc);
+                if (!nv) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s:%ld: out of memory for %lu values", src, line, (unsigned long)nc); goto fail; }
+                if (count) memcpy(nv, vals, count * sizeof(float));
+                NCSN_FREE(vals);
+                vals = nv;
+                cap = nc;
+            }
+            vals[count++] = val;
+            if (last) break;
+        }
+        if (!cols) { cols = f; first_line = line; }
+        if (f > cols) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns (line %ld has %d)", src, line, cols, first_line, cols); goto fail; }
+        if (f < cols) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: %d columns, but line %ld has %d", src, line, f, first_line, cols); goto fail; }
+        if (++rows > max_rows) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %ld rows", src, line, max_rows); goto fail; }
+    }
+    if (rows == 0) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: no data rows", src); goto fail; }
+    *data = vals;
+    *n_out = (int)rows;
+    *dim_out = cols;
+    return NCSN_OK;
+fail:
+    NCSN_FREE(vals);
+    if (names && names_cap) names[0] = 0;
+    return st;
+}
+
+#ifndef NCSN_NO_STDIO
+#include <errno.h>
+#include <time.h>
+#if defined(_WIN32)
+#include <io.h>
+#include <windows.h>
+#elif defined(__unix__) || defined(__unix) || defined(__APPLE__)
+#include <unistd.h>
+#define NCSN__POSIX_FILES 1
+#if defined(__linux__) && !defined(__cplusplus) && !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE) && \
+    !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) && !defined(_BSD_SOURCE)
+extern int fileno(FILE *);   /* strict C (-std=c99) hides these POSIX declarations */
+extern int fsync(int);
+#endif
+#endif
+
+static int ncsn__fsync_fp(FILE *fp)
+{
+#if defined(NCSN_NO_FSYNC)
+    (void)fp;
+    return 0;
+#elif defined(_WIN32)
+    return _commit(_fileno(fp));
+#elif defined(NCSN__POSIX_FILES)
+    return fsync(fileno(fp));
+#else
+    (void)fp;
+    return 0;
+#endif
+}
+
+/* make a rename durable: fsync the directory that holds path (best effort) */
+static void ncsn__fsync_dir(const char *path)
+{
+#if defined(NCSN__POSIX_FILES) && !defined(NCSN_NO_FSYNC)
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    FILE *d;
+    if (!slash) strcpy(dir, ".");
+    else if (slash == path) strcpy(dir, "/");
+    else {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof dir) return;
+        memcpy(dir, path, n);
+        dir[n] = 0;
+    }
+    if ((d = fopen(dir, "r")) != NULL) {
+        fsync(fileno(d));
+        fclose(d);
+    }
+#else
+    (void)path;
+#endif
+}
+
+static int ncsn__replace(const char *from, const char *to)
+{
+#if defined(_WIN32)
+    return MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) ? 0 : -1;
+#else
+    return rename(from, to);   /* POSIX: atomically replaces to */
+#endif
+}
+
+static NCSN__TLS unsigned long ncsn__tmp_count;
+
+/* create PATH.tmp.XXXXXX exclusively in path's directory */
+static ncsn_status ncsn__atomic_open(const char *fn, const char *path, char **tmp_out, FILE **fp_out)
+{
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    size_t n = strlen(path);
+    char *tmp = (char *)ncsn__alloc(n + 16);
+    uint64_t h;
+    int tries, k, err = 0;
+    FILE *fp = NULL;
+    *tmp_out = NULL;
+    *fp_out = NULL;
+    if (!tmp) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
+    h = (uint64_t)(size_t)tmp ^ ((uint64_t)time(NULL) << 20) ^ ((uint64_t)clock() << 40) ^ (uint64_t)(++ncsn__tmp_count) * 0x9e3779b97f4a7c15ULL;
+    for (tries = 0; tries < 100 && !fp; tries++) {
+        memcpy(tmp, path, n);
+        memcpy(tmp + n, ".tmp.", 5);
+        for (k = 0; k < 6; k++) {
+            h = h * 6364136223846793005ULL + 1442695040888963407ULL;
+            tmp[n + 5 + k] = digits[(h >> 33) % 36u];
+        }
+        tmp[n + 11] = 0;
+        errno = 0;
+#if defined(_WIN32)
+        fp = fopen(tmp, "rb");
+        if (fp) { fclose(fp); fp = NULL; err = EEXIST; continue; }
+        fp = fopen(tmp, "wb");
+#else
+        fp = fopen(tmp, "wbx");
+#endif
+        err = errno;
+        if (!fp && err != EEXIST) break;
+    }
+    if (!fp) {
+        ncsn__fail(NCSN_ERR_IO, "%s: cannot create '%s' (%s)", fn, tmp, err ? strerror(err) : "no free name");
+        NCSN_FREE(tmp);
+        return NCSN_ERR_IO;
+    }
+    *tmp_out = tmp;
+    *fp_out = fp;
+    return NCSN_OK;
+}
+
+/* flush, fsync, close, rename over path, fsync the directory; on any failure the temporary file
+   is removed and path is left as it was */
+static ncsn_status ncsn__atomic_commit(const char *fn, FILE *fp, char *tmp, const char *path, int ok)
+{
+    int err = 0;
+    if (ok && fflush(fp) != 0) { ok = 0; err = errno; }
+    if (ok && ncsn__fsync_fp(fp) != 0) { ok = 0; err = errno; }
+    if (fclose(fp) != 0 && ok) { ok = 0; err = errno; }
+    if (!ok) {
+        if (!err) err = errno;
+        remove(tmp);
+        NCSN_FREE(tmp);
+        return ncsn__fail(NCSN_ERR_IO, "%s: writing '%s' failed (%s); '%s' is unchanged", fn, path, err ? strerror(err) : "short write", path);
+    }
+    if (ncsn__replace(tmp, path) != 0) {
+        err = errno;
+        remove(tmp);
+        NCSN_FREE(tmp);
+        return ncsn__fail(NCSN_ERR_IO, "%s: cannot rename the new file over '%s' (%s); '%s' is unchanged", fn, path, strerror(err), path);
+    }
+    NCSN_FREE(tmp);
+    ncsn__fsync_dir(path);
+    return NCSN_OK;
+}
+
+/* a growing header string */
+typedef struct ncsn__sb { char *p; size_t n, cap; int ok; } ncsn__sb;
+static void ncsn__sb_printf(ncsn__sb *b, const char *fmt, ...)
+{
+    va_list ap;
+    int w;
+    if (!b->ok) return;
+    va_start(ap, fmt);
+    w = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= b->cap - b->n) b->ok = 0;
+    else b->n += (size_t)w;
+}
+static void ncsn__sb_str(ncsn__sb *b, const char *s)   /* a JSON string, escaped */
+{
+    ncsn__sb_printf(b, "\"");
+    for (; *s && b->ok; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') ncsn__sb_printf(b, "\\%c", c);
+        else if (c < 0x20) ncsn__sb_printf(b, "\\u%04x", c);
+        else ncsn__sb_printf(b, "%c", c);
+    }
+    ncsn__sb_printf(b, "\"");
+}
+static void ncsn__sb_kv(ncsn__sb *b, const char *k, const char *v)
+{
+    ncsn__sb_printf(b, ",");
+    ncsn__sb_str(b, k);
+    ncsn__sb_printf(b, ":");
+    ncsn__sb_str(b, v);
+}
+
+static int ncsn__st_reserved(const char *k)
+{
+    return strncmp(k, "ncsn.", 5) == 0 || strcmp(k, "format") == 0 || strcmp(k, "library") == 0 || strcmp(k, "cond") == 0 ||
+           strcmp(k, "act") == 0 || strcmp(k, "scale_by_sigma") == 0;
+}
+
+static int ncsn__put_f32s(FILE *fp, const float *src, size_t count, size_t stride)
+{
+    unsigned char b[4096];
+    size_t i, k = 0;
+    for (i = 0; i < count; i++) {
+        uint32_t u = ncsn__f2u(src[i * stride]);
+        b[k] = (unsigned char)u; b[k + 1] = (unsigned char)(u >> 8); b[k + 2] = (unsigned char)(u >> 16); b[k + 3] = (unsigned char)(u >> 24);
+        k += 4;
+        if (k == sizeof b) { if (fwrite(b, 1, k, fp) != k) return 0; k = 0; }
+    }
+    return k == 0 || fwrite(b, 1, k, fp) == k;
+}
+
+/* one tensor in PyTorch's layout: weights [out][in] from ours [in][out] */
+static int ncsn__put_tensor(FILE *fp, const float *base, const ncsn_tensor *T)
+{
+    int r;
+    if (!T->cols) return ncsn__put_f32s(fp, base + T->offset, (size_t)T->rows, 1);
+    for (r = 0; r < T->rows; r++)
+        if (!ncsn__put_f32s(fp, base + T->offset + r, (size_t)T->cols, (size_t)T->rows)) return 0;
+    return 1;
+}
+
+static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_model *m, const ncsn_adam *adam, const ncsn_rng *rng,
+                                 const float *sigmas, int L, long step, const char *const *extra, int checkpoint)
+{
+    ncsn__sb b;
+    size_t extra_len = 0, data_off = 0;
+    unsigned char lenb[8];
+    char v[320], *tmp = NULL;
+    FILE *fp = NULL;
+    ncsn_status st;
+    int i, t, k, n_extra = 0, ok;
+    if (!m || !path) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !m ? "model" : "path");
+    if (!m->params || m->n_tensors < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: the model has no parameters", fn);
+    if (adam && (!adam->m || !adam->v || adam->n != m->n_params))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: the Adam state has n = %lu values, the model %lu parameters", fn, (unsigned long)adam->n,
+                          (unsigned long)m->n_params);
+    if (L < 0 || L > NCSN_MAX_LEVELS || (L > 0 && !sigmas))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: L = %d must be in [0, %d]%s", fn, L, NCSN_MAX_LEVELS, L > 0 && !sigmas ? " with sigmas" : "");
+    for (i = 0; i < L; i++)
+        if (!(sigmas[i] > 0.0f) || !ncsn__isfinite(sigmas[i]))
+            return ncsn__fail(NCSN_ERR_ARG, "%s: sigmas[%d] = %g must be finite and > 0", fn, i, (double)sigmas[i]);
+    if (step < 0) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %ld must be >= 0", fn, step);
+    if (rng && !(rng->inc & 1u)) return ncsn__fail(NCSN_ERR_ARG, "%s: rng inc = 0x%llx must be odd", fn, (unsigned long long)rng->inc);
+    for (k = 0; extra && extra[k]; k += 2) {
+        size_t kl = strlen(extra[k]), j;
+        if (!extra[k + 1]) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%.64s' has no value (NULL)", fn, extra[k]);
+        if (kl < 1 || kl > 63 || ncsn__st_reserved(extra[k]))
+            return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%.64s' must be 1 to 63 bytes and not reserved (ncsn.*, format, library, cond, act, scale_by_sigma)", fn, extra[k]);
+        if (strlen(extra[k + 1]) > 4096) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta '%s' is longer than 4096 bytes", fn, extra[k]);
+        for (j = 0; j < (size_t)k; j += 2)
+            if (strcmp(extra[j], extra[k]) == 0) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%s' appears twice", fn, extra[k]);
+        if (++n_extra > 64) return ncsn__fail(NCSN_ERR_ARG, "%s: more than 64 extra_meta entries", fn);
+        extra_len += 6 * (kl + strlen(extra[k + 1])) + 8;
+    }
+    if ((st = ncsn_model_check_finite(m, adam, NCSN_CHECK_PARAMS | (adam ? NCSN_CHECK_MOMENTS : 0))) != NCSN_OK) {
+        snprintf(v, sizeof v, "%s", ncsn_last_error());
+        return ncsn__fail(st, "%s: not saved: %s", fn, v);
+    }
+    b.cap = 2048 + (size_t)m->n_tensors * 3 * 192 + extra_len;
+    b.n = 0;
+    b.ok = 1;
+    b.p = (char *)ncsn__alloc(b.cap);
+    if (!b.p) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
+    /* __metadata__: the model's keys first (as ncsn_model_save always wrote them) */
+    ncsn__sb_printf(&b, "{\"__metadata__\":{\"format\":\"pt\",\"library\":\"ncsn.h %s\",\"cond\":\"%s\",\"act\":\"%s\",\"scale_by_sigma\":\"%d\"",
+                    NCSN_VERSION_STRING, m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat",
+                    m->cfg.act == NCSN_ACT_SOFTPLUS ? "softplus" : "silu", m->cfg.scale_by_sigma);
+    ncsn__sb_kv(&b, "ncsn.kind", adam ? "checkpoint" : "model");
+    sprintf(v, "%d", m->cfg.dim);
+    ncsn__sb_kv(&b, "ncsn.dim", v);
+    for (i = 0, k = 0; i < m->cfg.n_hidden; i++) k += sprintf(v + k, i ? ",%d" : "%d", m->cfg.hidden[i]);
+    ncsn__sb_kv(&b, "ncsn.hidden", v);
+    sprintf(v, "%d", m->cfg.cond == NCSN_COND_EMBED ? m->cfg.embed_dim : 0);
+    ncsn__sb_kv(&b, "ncsn.embed_dim", v);
+    sprintf(v, "%d", m->cfg.zero_init_output);
+    ncsn__sb_kv(&b, "ncsn.zero_init_output", v);
+    if (checkpoint) {
+        sprintf(v, "%ld", step);
+        ncsn__sb_kv(&b, "ncsn.step", v);
+    }
+    if (L > 0) {
+        sprintf(v, "%d", L);
+        ncsn__sb_kv(&b, "ncsn.levels", v);
+    }
+    if (adam) {   /* %.9g: every float round-trips through strtof */
+        sprintf(v, "%.9g", (double)adam->lr); ncsn__sb_kv(&b, "ncsn.adam.lr", v);
+        sprintf(v, "%.9g", (double)adam->beta1); ncsn__sb_kv(&b, "ncsn.adam.beta1", v);
+        sprintf(v, "%.9g", (double)adam->beta2); ncsn__sb_kv(&b, "ncsn.adam.beta2", v);
+        sprintf(v, "%.9g", (double)adam->eps); ncsn__sb_kv(&b, "ncsn.adam.eps", v);
+        sprintf(v, "%.9g", (double)adam->weight_decay); ncsn__sb_kv(&b, "ncsn.adam.weight_decay", v);
+        sprintf(v, "%ld", adam->step); ncsn__sb_kv(&b, "ncsn.adam.step", v);
+    }
+    if (rng) {
+        sprintf(v, "0x%016llx", (unsigned long long)rng->state); ncsn__sb_kv(&b, "ncsn.rng.state", v);
+        sprintf(v, "0x%016llx", (unsigned long long)rng->inc); ncsn__sb_kv(&b, "ncsn.rng.inc", v);
+    }
+    for (k = 0; extra && extra[k]; k += 2) ncsn__sb_kv(&b, extra[k], extra[k + 1]);
+    ncsn__sb_printf(&b, "}");
+    /* tensors: the model's, then Adam's moments, then the schedule, in data order */
+    for (t = 0; t < (adam ? 3 : 1) * m->n_tensors; t++) {
+        const ncsn_tensor *T = &m->tensors[t % m->n_tensors];
+        size_t count = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1);
+        const char *pre = t < m->n_tensors ? "" : t < 2 * m->n_tensors ? "adam.m." : "adam.v.";
+        if (T->cols) ncsn__sb_printf(&b, ",\"%s%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[%llu,%llu]}", pre, T->name, T->rows,
+                                     T->cols, (unsigned long long)data_off, (unsigned long long)(data_off + 4 * count));
+        else ncsn__sb_printf(&b, ",\"%s%s\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%llu,%llu]}", pre, T->name, T->rows,
+                             (unsigned long long)data_off, (unsigned long long)(data_off + 4 * count));
+        data_off += 4 * count;
+    }
+    if (L > 0) ncsn__sb_printf(&b, ",\"sigmas\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%llu,%llu]}", L,
+                               (unsigned long long)data_off, (unsigned long long)(data_off + 4 * (size_t)L));
+    ncsn__sb_printf(&b, "}");
+    while (b.ok && b.n % 8) ncsn__sb_printf(&b, " ");   /* the data starts 8-byte aligned */
+    if (!b.ok || b.n > NCSN__ST_MAX_HEADER) { NCSN_FREE(b.p); return ncsn__fail(NCSN_ERR_ARG, "%s: header too long", fn); }
+    if ((st = ncsn__atomic_open(fn, path, &tmp, &fp)) != NCSN_OK) { NCSN_FREE(b.p); return st; }
+    for (i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)b.n >> (8 * i));
+    ok = fwrite(lenb, 1, 8, fp) == 8 && fwrite(b.p, 1, b.n, fp) == b.n;
+    NCSN_FREE(b.p);
+    for (t = 0; t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, m->params, &m->tensors[t]);
+    for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->m, &m->tensors[t]);
+    for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->v, &m->tensors[t]);
+    if (L > 0 && ok) ok = ncsn__put_f32s(fp, sigmas, (size_t)L, 1);
+    return ncsn__atomic_commit(fn, fp, tmp, path, ok);
 }
 
 NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path)
 {
-    char *hdr;
-    size_t cap, n = 0, data_off = 0;
+    return ncsn__st_save("ncsn_model_save", path, m, NULL, NULL, NULL, 0, 0, NULL, 0);
+}
+
+NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, const ncsn_adam *adam, const ncsn_rng *rng,
+                                         const float *sigmas, int L, long step, const char *const *extra_meta)
+{
+    return ncsn__st_save("ncsn_checkpoint_save", path, m, adam, rng, sigmas, L, step, extra_meta, 1);
+}
+
+/* the whole file into memory (at most max bytes); *buf from NCSN_MALLOC. path "-": stdin. A
+   regular file is read into one block of its size (+1 byte to notice growth); a pipe into a
+   doubling buffer. */
+static ncsn_status ncsn__read_file(const char *fn, const char *path, size_t max, unsigned char **buf, size_t *len)
+{
     FILE *fp;
-    int t, ok = 1, i;
-    unsigned char lenb[8];
-    if (!m || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_save: %s = NULL", !m ? "model" : "path");
-    cap = 512 + (size_t)m->n_tensors * 160;
-    hdr = (char *)ncsn__alloc(cap);
-    if (!hdr) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_save: out of memory");
-#define NCSN__HDR(...) do { int w_ = snprintf(hdr + n, cap - n, __VA_ARGS__); if (w_ < 0 || (size_t)w_ >= cap - n) ok = 0; else n += (size_t)w_; } while (0)
-    NCSN__HDR("{\"__metadata__\":{\"format\":\"pt\",\"library\":\"ncsn.h %s\",\"cond\":\"%s\",\"act\":\"%s\",\"scale_by_sigma\":\"%d\"}",
-              NCSN_VERSION_STRING, m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat",
-              m->cfg.act == NCSN_ACT_SOFTPLUS ? "softplus" : "silu", m->cfg.scale_by_sigma);
-    for (t = 0; t < m->n_tensors && ok; t++) {
-        const ncsn_tensor *T = &m->tensors[t];
-        size_t count = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1);
-        if (T->cols) NCSN__HDR(",\"%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[%lu,%lu]}", T->name, T->rows, T->cols,
-                               (unsigned long)data_off, (unsigned long)(data_off + 4 * count));
-        else NCSN__HDR(",\"%s\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%lu,%lu]}", T->name, T->rows,
-                       (unsigned long)data_off, (unsigned long)(data_off + 4 * count));
-        data_off += 4 * count;
+    unsigned char *b = NULL;
+    size_t cap = 0, n = 0;
+    long sz = -1;
+    int is_stdin = strcmp(path, "-") == 0, err;
+    ncsn_status st = NCSN_OK;
+    *buf = NULL;
+    *len = 0;
+    fp = is_stdin ? stdin : fopen(path, "rb");
+    if (!fp) return ncsn__fail(NCSN_ERR_IO, "%s: cannot open '%s' (%s)", fn, path, strerror(errno));
+    if (!is_stdin && getc(fp) == EOF && ferror(fp)) {   /* e.g. a directory */
+        st = ncsn__fail(NCSN_ERR_IO, "%s: cannot read '%s' (%s)", fn, path, strerror(errno));
+        goto out;
     }
-    NCSN__HDR("}");
-    while (ok && n % 8) NCSN__HDR(" ");   /* the data starts 8-byte aligned */
-#undef NCSN__HDR
-    if (!ok) { NCSN_FREE(hdr); return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_save: header too long"); }
-    fp = fopen(path, "wb");
-    if (!fp) { NCSN_FREE(hdr); return ncsn__fail(NCSN_ERR_IO, "ncsn_model_save: cannot open '%s' for writing", path); }
-    for (i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)n >> (8 * i));
-    ok = fwrite(lenb, 1, 8, fp) == 8 && fwrite(hdr, 1, n, fp) == n;
-    for (t = 0; t < m->n_tensors && ok; t++) {
-        const ncsn_tensor *T = &m->tensors[t];
-        int r, c;
-        if (T->cols) {
-            for (r = 0; r < T->rows && ok; r++)
-                for (c = 0; c < T->cols && ok; c++) ok = ncsn__put_le32(fp, ncsn__f2u(m->params[T->offset + (size_t)c * T->rows + r]));
-        } else {
-            for (r = 0; r < T->rows && ok; r++) ok = ncsn__put_le32(fp, ncsn__f2u(m->params[T->offset + r]));
+    if (!is_stdin && fseek(fp, 0, SEEK_END) == 0 && (sz = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
+        if ((unsigned long)sz > (unsigned long)max) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is %ld bytes, over the limit of %lu", fn, path, sz, (unsigned long)max);
+            goto out;
         }
+        cap = (size_t)sz + 1;
+        if ((b = (unsigned char *)ncsn__alloc(cap)) == NULL) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for '%s'", fn, path); goto out; }
+        n = fread(b, 1, cap, fp);
+        if (n > (size_t)sz) { st = ncsn__fail(NCSN_ERR_IO, "%s: '%s' grew while it was read", fn, path); goto out; }
+    } else {
+        clearerr(fp);
+        for (;;) {
+            size_t got;
+            if (n == cap) {   /* grow: 4 KiB, then doubling, never past max + 1 */
+                size_t nc = cap ? 2 * cap : (size_t)1 << 12;
+                unsigned char *nb;
+                if (nc > max + 1) nc = max + 1;
+                if (nc <= n) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max); goto out; }
+                if ((nb = (unsigned char *)ncsn__alloc(nc)) == NULL) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory reading '%s'", fn, path); goto out; }
+                if (n) memcpy(nb, b, n);
+                NCSN_FREE(b);
+                b = nb;
+                cap = nc;
+            }
+            got = fread(b + n, 1, cap - n, fp);
+            n += got;
+            if (got == 0) break;
+        }
+        if (n > max) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max); goto out; }
     }
-    if (fclose(fp) != 0) ok = 0;
-    NCSN_FREE(hdr);
-    if (!ok) return ncsn__fail(NCSN_ERR_IO, "ncsn_model_save: write to '%s' failed", path);
+    if (ferror(fp)) {
+        err = errno;
+        st = ncsn__fail(NCSN_ERR_IO, "%s: reading '%s' failed (%s)", fn, path, strerror(err));
+    }
+out:
+    if (!is_stdin) fclose(fp);
+    if (st != NCSN_OK) { NCSN_FREE(b); return st; }
+    *buf = b;
+    *len = n;
     return NCSN_OK;
 }
 
+/* a loader's message with the file's name in it: "fn: 'path': what" */
+static ncsn_status ncsn__with_path(ncsn_status st, const char *fn, const char *path)
+{
+    char msg[256];
+    size_t k = strlen(fn);
+    const char *e = ncsn_last_error();
+    if (st == NCSN_OK || st == NCSN_ERR_NOMEM) return st;
+    if (strncmp(e, fn, k) == 0 && e[k] == ':' && e[k + 1] == ' ') e += k + 2;
+    snprintf(msg, sizeof msg, "%s", e);
+    return ncsn__fail(st, "%s: '%s': %s", fn, path, msg);
+}
+
+#define NCSN__MAX_FILE ((size_t)1 << 31)
+
 NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path)
 {
-    FILE *fp;
-    long sz;
     unsigned char *buf;
+    size_t len;
     ncsn_status st;
     if (!out || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_load: %s = NULL", !out ? "out" : "path");
     *out = NULL;
-    fp = fopen(path, "rb");
-    if (!fp) return ncsn__fail(NCSN_ERR_IO, "ncsn_model_load: cannot open '%s'", path);
-    if (fseek(fp, 0, SEEK_END) != 0 || (sz = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        return ncsn__fail(NCSN_ERR_IO, "ncsn_model_load: cannot size '%s'", path);
-    }
-    if ((unsigned long)sz > (1ul << 31)) {
-        fclose(fp);
-        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: '%s' is %ld bytes, over the 2 GiB limit", path, sz);
-    }
-    buf = (unsigned char *)ncsn__alloc((size_t)sz + 1);
-    if (!buf) { fclose(fp); return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_load: out of memory for '%s'", path); }
-    if (fread(buf, 1, (size_t)sz, fp) != (size_t)sz) {
-        fclose(fp);
-        NCSN_FREE(buf);
-        return ncsn__fail(NCSN_ERR_IO, "ncsn_model_load: read of '%s' failed", path);
-    }
-    fclose(fp);
-    st = ncsn_model_load_mem(out, buf, (size_t)sz);
+    if ((st = ncsn__read_file("ncsn_model_load", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    st = ncsn_model_load_mem(out, buf, len);
+    NCSN_FREE(buf);
+    return ncsn__with_path(st, "ncsn_model_load", path);
+}
+
+NCSNDEF ncsn_status ncsn_checkpoint_load(const char *path, ncsn_model **model, ncsn_adam *adam, ncsn_rng *rng,
+                                         float *sigmas, int sigmas_cap, int *L, long *step)
+{
+    unsigned char *buf;
+    size_t len;
+    ncsn_status st;
+    if (!path || !model) return ncsn__fail(NCSN_ERR_ARG, "ncsn_checkpoint_load: %s = NULL", !path ? "path" : "model");
+    *model = NULL;
+    if (adam) memset(adam, 0, sizeof *adam);
+    if ((st = ncsn__read_file("ncsn_checkpoint_load", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    st = ncsn_checkpoint_load_mem(buf, len, model, adam, rng, sigmas, sigmas_cap, L, step);
+    NCSN_FREE(buf);
+    return ncsn__with_path(st, "ncsn_checkpoint_load", path);
+}
+
+NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *value, size_t cap)
+{
+    unsigned char *buf;
+    size_t len;
+    ncsn_status st;
+    if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_file_meta: path = NULL");
+    if (value && cap) value[0] = 0;
+    if ((st = ncsn__read_file("ncsn_file_meta", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    st = ncsn_file_meta_mem(buf, len, key, value, cap);
+    NCSN_FREE(buf);
+    return ncsn__with_path(st, "ncsn_file_meta", path);
+}
+
+NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts, float **data, int *n, int *dim,
+                                  char *names, size_t names_cap)
+{
+    ncsn_csv_opts o;
+    unsigned char *buf;
+    size_t len;
+    ncsn_status st;
+    if (data) *data = NULL;
+    if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_csv_load: path = NULL");
+    if (opts) o = *opts; else memset(&o, 0, sizeof o);
+    if (!o.source) o.source = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    if (o.max_bytes == 0) o.max_bytes = (size_t)1 << 30;
+    if ((st = ncsn__read_file("ncsn_csv_load", path, o.max_bytes, &buf, &len)) != NCSN_OK) return st;
+    st = ncsn_csv_parse((const char *)buf, len, &o, data, n, dim, names, names_cap);
     NCSN_FREE(buf);
     return st;
 }

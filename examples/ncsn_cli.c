@@ -1,0 +1,906 @@
+/* ncsn_cli.c - the `ncsn` command: train a score network on CSV data, sample from it, evaluate
+   its scores, describe a model file. For people who do not write C. `make` builds it as
+   build/default/ncsn. Run `ncsn --help` (or `ncsn COMMAND --help`).
+
+     ncsn train DATA.csv -o model.safetensors [--steps N --batch B --lr X --levels L ...]
+     ncsn sample model.safetensors -n 1000 > samples.csv
+     ncsn score model.safetensors --sigma 0.1 < points.csv > scores.csv
+     ncsn info model.safetensors
+
+   Exit codes: 0 ok, 1 usage error, 2 bad input file, 3 numerical failure, 4 cannot write
+   output, 5 out of memory, 130 interrupted (a checkpoint was written first). */
+#define _POSIX_C_SOURCE 200809L   /* clock_gettime, isatty, fileno, opendir */
+#define NCSN_IMPLEMENTATION
+#include "../ncsn.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_NUMERIC = 3, EXIT_OUTPUT = 4, EXIT_NOMEM = 5, EXIT_INTERRUPTED = 130 };
+
+static const char *cmd = "ncsn";      /* "ncsn train" etc., for messages */
+
+static int fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+/* the exit code for a library failure while reading input */
+static int lib_fail_input(ncsn_status st)
+{
+    return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "%s", ncsn_last_error());
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) { (void)sig; interrupted = 1; }
+
+/* ---- option parsing: "--name value" or "--name=value"; every value checked ---- */
+typedef struct opt_state { int argc, i; char **argv; const char *name, *value; } opt_state;
+
+/* the next argument: 1 an option (o->name, o->value possibly NULL), 2 a positional (o->value), 0 done */
+static int next_arg(opt_state *o)
+{
+    const char *a;
+    if (o->i >= o->argc) return 0;
+    a = o->argv[o->i++];
+    o->value = NULL;
+    if (a[0] == '-' && a[1] != 0 && strcmp(a, "-") != 0) {
+        const char *eq = strchr(a, '=');
+        static char name[64];
+        if (eq && a[1] == '-') {
+            size_t n = (size_t)(eq - a);
+            if (n >= sizeof name) n = sizeof name - 1;
+            memcpy(name, a, n);
+            name[n] = 0;
+            o->name = name;
+            o->value = eq + 1;
+        } else {
+            o->name = a;
+        }
+        return 1;
+    }
+    o->value = a;
+    return 2;
+}
+
+/* the option's value (from "=value" or the next argument) */
+static const char *need_value(opt_state *o)
+{
+    if (o->value) return o->value;
+    if (o->i >= o->argc) return NULL;
+    return o->value = o->argv[o->i++];
+}
+
+static int parse_long_opt(const char *name, const char *s, long lo, long hi, long *out)
+{
+    char *e;
+    long v;
+    if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
+    errno = 0;
+    v = strtol(s, &e, 10);
+    if (e == s || *e || errno == ERANGE) return fail(EXIT_USAGE, "%s = '%s' is not an integer", name, s);
+    if (v < lo || v > hi) return fail(EXIT_USAGE, "%s = %ld must be in [%ld, %ld]", name, v, lo, hi);
+    *out = v;
+    return 0;
+}
+
+static int parse_u64_opt(const char *name, const char *s, uint64_t *out)
+{
+    char *e;
+    unsigned long long v;
+    if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
+    errno = 0;
+    v = strtoull(s, &e, 0);
+    if (e == s || *e || errno == ERANGE || s[0] == '-') return fail(EXIT_USAGE, "%s = '%s' is not a non-negative integer", name, s);
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* a finite float in (lo, hi] (lo_incl: [lo, hi]) */
+static int parse_float_opt(const char *name, const char *s, double lo, int lo_incl, double hi, float *out)
+{
+    char *e;
+    float v;
+    if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
+    v = strtof(s, &e);
+    if (e == s || *e) return fail(EXIT_USAGE, "%s = '%s' is not a number", name, s);
+    if (!isfinite(v)) return fail(EXIT_USAGE, "%s = '%s' is not a finite float", name, s);
+    if (!(lo_incl ? v >= lo : v > lo) || !(v <= hi))
+        return fail(EXIT_USAGE, "%s = %g must be in %c%g, %g]", name, (double)v, lo_incl ? '[' : '(', lo, hi);
+    *out = v;
+    return 0;
+}
+
+static int parse_choice(const char *name, const char *s, const char *const *choices, int *out)
+{
+    int i;
+    if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
+    for (i = 0; choices[i]; i++)
+        if (strcmp(s, choices[i]) == 0) { *out = i; return 0; }
+    {
+        char list[256];
+        size_t n = 0;
+        list[0] = 0;
+        for (i = 0; choices[i] && n < sizeof list - 32; i++) n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", choices[i]);
+        return fail(EXIT_USAGE, "%s = '%s' is not one of: %s", name, s, list);
+    }
+}
+
+static const char *const schedule_names[] = { "geometric", "linear", "cosine", NULL };
+static const char *const weighting_names[] = { "one", "sigma2", "inv_sigma2", NULL };
+static const char *const act_names[] = { "silu", "softplus", NULL };
+static const char *const form_names[] = { "song", "half", NULL };
+static const char *const init_names[] = { "normal", "sigma1", NULL };
+static const char *const progress_names[] = { "auto", "tty", "plain", "none", NULL };
+
+/* ---- help ---- */
+static const char usage_main[] =
+    "usage: ncsn COMMAND [options]      (ncsn COMMAND --help for each)\n"
+    "\n"
+    "Noise Conditional Score Networks (Song & Ermon 2019) for CSV data, by ncsn.h " NCSN_VERSION_STRING ".\n"
+    "\n"
+    "commands:\n"
+    "  train  DATA.csv -o MODEL.safetensors   train a score network on the points of DATA.csv\n"
+    "  sample MODEL.safetensors -n N          draw N samples by annealed Langevin dynamics (CSV on stdout)\n"
+    "  score  MODEL.safetensors --sigma S     the network's scores s(x, S) at points read as CSV\n"
+    "  info   FILE.safetensors                what a model or checkpoint file holds\n"
+    "\n"
+    "CSV: one point per line, any number of columns, separated by commas (or spaces/tabs);\n"
+    "an optional header line of names; '#' comments and blank lines are skipped.\n"
+    "\n"
+    "exit codes: 0 ok, 1 usage error, 2 bad input file (missing, malformed, wrong shape),\n"
+    "3 numerical failure (NaN/inf in training or sampling), 4 cannot write output,\n"
+    "5 out of memory, 130 interrupted (training writes a checkpoint first)\n";
+
+static const char usage_train[] =
+    "usage: ncsn train DATA.csv -o MODEL.safetensors [options]\n"
+    "\n"
+    "Trains s(x, sigma) by denoising score matching at L noise levels and writes MODEL (the network,\n"
+    "its noise levels and settings; a safetensors file with PyTorch's state_dict names).\n"
+    "\n"
+    "  -o, --output PATH        the model file to write (required unless resuming)\n"
+    "  --steps N                total Adam steps (default 2000)\n"
+    "  --batch B                points per step (default 128); B >= the number of points uses all\n"
+    "                           of them every step, smaller batches draw points from --seed\n"
+    "  --lr X                   Adam learning rate (default 0.001)\n"
+    "  --levels L               noise levels (default 10)\n"
+    "  --sigma-max A            largest noise level (default: the data's largest pairwise distance)\n"
+    "  --sigma-min B            smallest noise level (default 0.01)\n"
+    "  --schedule KIND          geometric (default), linear or cosine\n"
+    "  --width W --depth D      hidden layers: D layers of W units (default 128, 3)\n"
+    "  --embed E                sinusoidal sigma embedding of size E (even, >= 4); default 0:\n"
+    "                           sigma is concatenated to x (seed 000's ScoreNet)\n"
+    "  --act silu|softplus      activation (default silu)\n"
+    "  --weighting W            lambda(sigma): sigma2 (default), one or inv_sigma2\n"
+    "  --seed S                 random seed (default 42); the same seed gives the same bits\n"
+    "  --threads T              threads for the network (default 1; any T gives the same bits)\n"
+    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt)\n"
+    "  --checkpoint-every K     write the checkpoint every K steps and at the end (default 500;\n"
+    "                           0: never). Writes are atomic: a crash leaves the previous one.\n"
+    "  --resume CKPT            continue the run saved in CKPT (same data, same settings; --steps\n"
+    "                           may be raised). The result is bit-identical to an uninterrupted run.\n"
+    "  --progress MODE          auto (default: a live line on a terminal, plain lines otherwise),\n"
+    "                           tty, plain or none\n"
+    "  --log-every N            plain mode: a line every N steps (default steps/20)\n"
+    "  -q, --quiet              no progress, only errors\n"
+    "\n"
+    "On NaN or infinity in the loss, a gradient or a weight, training stops with exit code 3 and a\n"
+    "message naming the step and the tensor; the last checkpoint is left intact. Ctrl-C writes a\n"
+    "checkpoint and exits with 130.\n";
+
+static const char usage_sample[] =
+    "usage: ncsn sample MODEL.safetensors [-n N] [options] > samples.csv\n"
+    "\n"
+    "Annealed Langevin dynamics through the model's noise levels; one sample per line on stdout.\n"
+    "\n"
+    "  -n N                     number of samples (default 1000)\n"
+    "  --eps E                  step constant epsilon (default 5e-05)\n"
+    "  --steps-per-level T      Langevin steps per level (default 100)\n"
+    "  --form song|half         song (default): x + a s + sqrt(2a) z, a = eps sigma_i^2/sigma_L^2;\n"
+    "                           half: x + (a/2) s + sqrt(a) z\n"
+    "  --init normal|sigma1     start from N(0, I) (default) or N(0, sigma_1^2 I)\n"
+    "  --denoise                end with x + sigma_L^2 s(x, sigma_L)\n"
+    "  --seed S                 random seed (default 1)\n"
+    "  --threads T              threads for the network (default 1)\n"
+    "  --header                 first write a line of column names\n"
+    "  --levels L --sigma-max A --sigma-min B --schedule KIND\n"
+    "                           the noise levels, for a model file that has none (e.g. from torch)\n"
+    "\n"
+    "Chains that diverge (NaN/inf) are left out; then the exit code is 3.\n";
+
+static const char usage_score[] =
+    "usage: ncsn score MODEL.safetensors (--sigma S | --level I) [--input POINTS.csv] > scores.csv\n"
+    "\n"
+    "The network's score s(x, sigma) at each point (one line per point, same columns), reading the\n"
+    "points as CSV from --input or stdin.\n"
+    "\n"
+    "  --sigma S                the noise level (any S > 0)\n"
+    "  --level I                the model's I-th noise level (0 = the largest)\n"
+    "  --input PATH             read points from PATH instead of stdin\n"
+    "  --threads T              threads for the network (default 1)\n";
+
+static const char usage_info[] =
+    "usage: ncsn info FILE.safetensors\n"
+    "\n"
+    "Describes a model or checkpoint file: the network, its noise levels, the training step, the\n"
+    "optimizer and the settings it was trained with.\n";
+
+static int help(const char *text) { fputs(text, stdout); return 0; }
+
+/* ---- CSV output ---- */
+static int write_rows(FILE *out, const float *x, int n, int dim, const unsigned char *skip)
+{
+    int i, d;
+    for (i = 0; i < n; i++) {
+        if (skip && skip[i]) continue;
+        for (d = 0; d < dim; d++) fprintf(out, d ? ",%.9g" : "%.9g", (double)x[(size_t)i * dim + d]);
+        fputc('\n', out);
+    }
+    return fflush(out) == 0 && !ferror(out);
+}
+
+/* ---- train ---- */
+typedef struct train_cfg {
+    long steps, batch, levels, width, depth, embed, every, log_every, threads;
+    float lr, sigma_max, sigma_min;
+    int schedule, weighting, act, progress, quiet;
+    uint64_t seed;
+    const char *data, *output, *checkpoint, *resume;
+    /* which were given on the command line */
+    int g_steps, g_batch, g_lr, g_levels, g_smax, g_smin, g_schedule, g_width, g_depth, g_embed, g_act, g_weighting, g_seed, g_output, g_ckpt, g_every;
+} train_cfg;
+
+/* FNV-1a over the shape and the bits of the data: a resume must see the same points */
+static uint64_t data_hash(const float *x, int n, int dim)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t i, k, total = (size_t)n * (size_t)dim;
+    unsigned char b[4];
+    uint32_t u;
+    for (k = 0; k < 2; k++) {
+        u = (uint32_t)(k ? dim : n);
+        for (i = 0; i < 4; i++) { h ^= (u >> (8 * i)) & 0xffu; h *= 1099511628211ULL; }
+    }
+    for (i = 0; i < total; i++) {
+        memcpy(&u, &x[i], 4);
+        b[0] = (unsigned char)u; b[1] = (unsigned char)(u >> 8); b[2] = (unsigned char)(u >> 16); b[3] = (unsigned char)(u >> 24);
+        for (k = 0; k < 4; k++) { h ^= b[k]; h *= 1099511628211ULL; }
+    }
+    return h;
+}
+
+/* seed 000's rule of thumb (Song & Ermon's technique 1): sigma_1 = the largest pairwise distance.
+   Exact when the n^2/2 pairs cost at most 10^9 coordinate differences (20 000 points in 2-D);
+   beyond, the best of repeated farthest-point sweeps (a lower bound that is usually the diameter). */
+static double largest_distance(const float *x, int n, int dim, int *exact)
+{
+    double best = 0.0;
+    int i, j, d;
+    *exact = 0.5 * (double)n * (double)n * (double)dim <= 1e9;
+    if (*exact) {
+        for (i = 0; i < n; i++)
+            for (j = i + 1; j < n; j++) {
+                double s = 0.0;
+                for (d = 0; d < dim; d++) {
+                    double t = (double)x[(size_t)i * dim + d] - (double)x[(size_t)j * dim + d];
+                    s += t * t;
+                }
+                if (s > best) best = s;
+            }
+    } else {
+        int a = 0, sweep;
+        for (sweep = 0; sweep < 8; sweep++) {
+            int far = a;
+            double fs = -1.0;
+            for (j = 0; j < n; j++) {
+                double s = 0.0;
+                for (d = 0; d < dim; d++) {
+                    double t = (double)x[(size_t)a * dim + d] - (double)x[(size_t)j * dim + d];
+                    s += t * t;
+                }
+                if (s > fs) { fs = s; far = j; }
+            }
+            if (fs > best) best = fs;
+            if (far == a) break;
+            a = far;
+        }
+    }
+    return sqrt(best);
+}
+
+/* remove PATH.tmp.XXXXXX left by a crash during a write (the library's atomic writes) */
+static void remove_stale_tmp(const char *path, int quiet)
+{
+    char dir[4096], full[8192];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t bl = strlen(base);
+    DIR *dp;
+    struct dirent *de;
+    if (slash) {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof dir) return;
+        memcpy(dir, path, n);
+        dir[n] = 0;
+        if (n == 0) strcpy(dir, "/");
+    } else strcpy(dir, ".");
+    if (!(dp = opendir(dir))) return;
+    while ((de = readdir(dp)) != NULL) {
+        const char *nm = de->d_name;
+        int k, ok = strlen(nm) == bl + 11 && strncmp(nm, base, bl) == 0 && strncmp(nm + bl, ".tmp.", 5) == 0;
+        for (k = 0; ok && k < 6; k++) {
+            char c = nm[bl + 5 + k];
+            ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        }
+        if (!ok) continue;
+        snprintf(full, sizeof full, "%s/%s", dir, nm);
+        if (remove(full) == 0 && !quiet) fprintf(stderr, "%s: removed %s, left by an interrupted write\n", cmd, full);
+    }
+    closedir(dp);
+}
+
+/* fail early (exit 4) if nothing can be written next to path: not after hours of training */
+static int check_writable(const char *path)
+{
+    char probe[4200];
+    FILE *fp;
+    snprintf(probe, sizeof probe, "%s.tmp.probe0", path);   /* the name of a stale temporary: cleaned if left */
+    if (!(fp = fopen(probe, "wb"))) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
+    fclose(fp);
+    remove(probe);
+    return 0;
+}
+
+typedef struct progress {
+    int mode;          /* 0 none, 1 tty, 2 plain */
+    long total, log_every, last_step;
+    double t0, last_t, loss_sum;
+    long loss_n, step0;
+} progress;
+
+static void fmt_eta(char *buf, size_t n, double s)
+{
+    if (!(s >= 0.0) || s > 1e8) snprintf(buf, n, "?");
+    else if (s < 60) snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+static void progress_step(progress *p, long step, float loss, int force)
+{
+    double t = now(), rate, eta;
+    char e[32];
+    p->loss_sum += loss;
+    p->loss_n++;
+    if (p->mode == 0) return;
+    if (p->mode == 1 && !force && t - p->last_t < 0.1 && step != p->total) return;
+    if (p->mode == 2 && !force && step % p->log_every != 0 && step != p->total) return;
+    rate = (double)(step - p->step0) / (t - p->t0 > 1e-9 ? t - p->t0 : 1e-9);
+    eta = (double)(p->total - step) / (rate > 0 ? rate : 1e-9);
+    fmt_eta(e, sizeof e, eta);
+    if (p->mode == 1)
+        fprintf(stderr, "\rstep %ld/%ld  loss %.5g  %.0f steps/s  ETA %s   ", step, p->total, p->loss_sum / (double)p->loss_n, rate, e);
+    else
+        fprintf(stderr, "step %ld/%ld loss %.5g %.0f steps/s ETA %s\n", step, p->total, p->loss_sum / (double)p->loss_n, rate, e);
+    fflush(stderr);
+    p->last_t = t;
+    p->loss_sum = 0.0;
+    p->loss_n = 0;
+}
+
+static void progress_break(progress *p)   /* end the live line before another message */
+{
+    if (p->mode == 1) { fputc('\n', stderr); fflush(stderr); p->last_t = 0.0; }
+}
+
+#define META_MAX 40
+typedef struct meta_list { const char *kv[2 * META_MAX + 1]; char store[META_MAX][4160]; int n; } meta_list;
+static void meta_add(meta_list *m, const char *k, const char *fmt, ...)
+{
+    va_list ap;
+    if (m->n >= META_MAX) return;
+    va_start(ap, fmt);
+    vsnprintf(m->store[m->n], sizeof m->store[m->n], fmt, ap);
+    va_end(ap);
+    m->kv[2 * m->n] = k;
+    m->kv[2 * m->n + 1] = m->store[m->n];
+    m->n++;
+    m->kv[2 * m->n] = NULL;
+}
+
+static int save_status_code(ncsn_status st)
+{
+    return st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : st == NCSN_ERR_IO ? EXIT_OUTPUT : EXIT_USAGE;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    train_cfg c;
+    opt_state o;
+    int r, rc = 0, exact = 0;
+    float *data = NULL, *xb = NULL, *sigmas = NULL, loss = 0.0f;
+    int n = 0, dim = 0, L = 0;
+    long step = 0, B;
+    char names[4096], ckpt_default[4096], v[4160];
+    ncsn_model *m = NULL;
+    ncsn_adam adam;
+    ncsn_rng rng;
+    ncsn_dsm_batch bt;
+    ncsn_status st;
+    static meta_list meta;
+    progress pr;
+    uint64_t hash;
+    memset(&c, 0, sizeof c);
+    memset(&adam, 0, sizeof adam);
+    memset(&bt, 0, sizeof bt);
+    c.steps = 2000; c.batch = 128; c.lr = 1e-3f; c.levels = 10; c.sigma_min = 0.01f; c.width = 128; c.depth = 3;
+    c.weighting = NCSN_WEIGHT_SIGMA2; c.seed = 42; c.every = 500; c.threads = 1;
+    o.argc = argc; o.argv = argv; o.i = 0;
+    while ((r = next_arg(&o)) != 0) {
+        const char *nm = o.name;
+        if (r == 2) {
+            if (c.data) return fail(EXIT_USAGE, "unexpected argument '%s' (the data file is '%s'); see ncsn train --help", o.value, c.data);
+            c.data = o.value;
+            continue;
+        }
+        if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help(usage_train);
+        else if (!strcmp(nm, "-o") || !strcmp(nm, "--output")) { if (!(c.output = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c.g_output = 1; }
+        else if (!strcmp(nm, "--steps")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 40, &c.steps)) return EXIT_USAGE; c.g_steps = 1; }
+        else if (!strcmp(nm, "--batch")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 26, &c.batch)) return EXIT_USAGE; c.g_batch = 1; }
+        else if (!strcmp(nm, "--lr")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.lr)) return EXIT_USAGE; c.g_lr = 1; }
+        else if (!strcmp(nm, "--levels")) { if (parse_long_opt(nm, need_value(&o), 2, NCSN_MAX_LEVELS, &c.levels)) return EXIT_USAGE; c.g_levels = 1; }
+        else if (!strcmp(nm, "--sigma-max")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.sigma_max)) return EXIT_USAGE; c.g_smax = 1; }
+        else if (!strcmp(nm, "--sigma-min")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.sigma_min)) return EXIT_USAGE; c.g_smin = 1; }
+        else if (!strcmp(nm, "--schedule")) { if (parse_choice(nm, need_value(&o), schedule_names, &c.schedule)) return EXIT_USAGE; c.g_schedule = 1; }
+        else if (!strcmp(nm, "--width")) { if (parse_long_opt(nm, need_value(&o), 1, 65536, &c.width)) return EXIT_USAGE; c.g_width = 1; }
+        else if (!strcmp(nm, "--depth")) { if (parse_long_opt(nm, need_value(&o), 1, NCSN_MAX_HIDDEN, &c.depth)) return EXIT_USAGE; c.g_depth = 1; }
+        else if (!strcmp(nm, "--embed")) {
+            if (parse_long_opt(nm, need_value(&o), 0, 65536, &c.embed)) return EXIT_USAGE;
+            if (c.embed && (c.embed < 4 || c.embed % 2)) return fail(EXIT_USAGE, "--embed = %ld must be 0 or even and >= 4", c.embed);
+            c.g_embed = 1;
+        }
+        else if (!strcmp(nm, "--act")) { if (parse_choice(nm, need_value(&o), act_names, &c.act)) return EXIT_USAGE; c.g_act = 1; }
+        else if (!strcmp(nm, "--weighting")) { if (parse_choice(nm, need_value(&o), weighting_names, &c.weighting)) return EXIT_USAGE; c.g_weighting = 1; }
+        else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &c.seed)) return EXIT_USAGE; c.g_seed = 1; }
+        else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &c.threads)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--checkpoint")) { if (!(c.checkpoint = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c.g_ckpt = 1; }
+        else if (!strcmp(nm, "--checkpoint-every")) { if (parse_long_opt(nm, need_value(&o), 0, 1L << 40, &c.every)) return EXIT_USAGE; c.g_every = 1; }
+        else if (!strcmp(nm, "--resume")) { if (!(c.resume = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
+        else if (!strcmp(nm, "--progress")) { if (parse_choice(nm, need_value(&o), progress_names, &c.progress)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--log-every")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 40, &c.log_every)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "-q") || !strcmp(nm, "--quiet")) c.quiet = 1;
+        else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn train --help)", nm);
+    }
+    if (!c.data) return fail(EXIT_USAGE, "no data file (usage: ncsn train DATA.csv -o MODEL.safetensors; see --help)");
+    if (!c.output && !c.resume) return fail(EXIT_USAGE, "no output file: give -o MODEL.safetensors");
+    if (c.g_smax && c.g_smin && !(c.sigma_max > c.sigma_min))
+        return fail(EXIT_USAGE, "--sigma-max = %g must be > --sigma-min = %g", (double)c.sigma_max, (double)c.sigma_min);
+
+    /* the data */
+    st = ncsn_csv_load(c.data, NULL, &data, &n, &dim, names, sizeof names);
+    if (st != NCSN_OK) return lib_fail_input(st);
+    if (dim > 65536) { rc = fail(EXIT_INPUT, "'%s' has %d columns; at most 65536", c.data, dim); goto out; }
+    hash = data_hash(data, n, dim);
+
+    if (c.resume) {   /* everything from the checkpoint; options may only repeat it (or raise --steps) */
+        long saved_steps, saved_batch, saved_every;
+        int saved_w, saved_sched;
+        uint64_t saved_seed;
+        char want[96];
+        static char saved_out[4160];
+        sigmas = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS);
+        if (!sigmas) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
+        st = ncsn_checkpoint_load(c.resume, &m, &adam, &rng, sigmas, NCSN_MAX_LEVELS, &L, &step);
+        if (st != NCSN_OK) { rc = lib_fail_input(st); goto out; }
+        if (L < 1) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (not written by ncsn train?)", c.resume); goto out; }
+        snprintf(want, sizeof want, "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
+#define SAVED(key) do { if (ncsn_file_meta(c.resume, key, v, sizeof v) != NCSN_OK) { \
+            rc = fail(EXIT_INPUT, "'%s' was not written by ncsn train (%s)", c.resume, ncsn_last_error()); goto out; } } while (0)
+        SAVED("cli.data");
+        if (strcmp(v, want) != 0) { rc = fail(EXIT_INPUT, "'%s' is not the data the checkpoint was trained on (checkpoint: %s; this file: %s)", c.data, v, want); goto out; }
+        SAVED("cli.steps");
+        if (parse_long_opt("metadata cli.steps", v, 1, 1L << 40, &saved_steps)) { rc = EXIT_INPUT; goto out; }
+        SAVED("cli.batch");
+        if (parse_long_opt("metadata cli.batch", v, 1, 1L << 26, &saved_batch)) { rc = EXIT_INPUT; goto out; }
+        SAVED("cli.checkpoint_every");
+        if (parse_long_opt("metadata cli.checkpoint_every", v, 0, 1L << 40, &saved_every)) { rc = EXIT_INPUT; goto out; }
+        SAVED("cli.weighting");
+        if (parse_choice("metadata cli.weighting", v, weighting_names, &saved_w)) { rc = EXIT_INPUT; goto out; }
+        SAVED("cli.schedule");
+        if (parse_choice("metadata cli.schedule", v, schedule_names, &saved_sched)) { rc = EXIT_INPUT; goto out; }
+        SAVED("cli.seed");
+        if (parse_u64_opt("metadata cli.seed", v, &saved_seed)) { rc = EXIT_INPUT; goto out; }
+        SAVED("cli.output");
+        snprintf(saved_out, sizeof saved_out, "%s", v);
+#undef SAVED
+        /* an option that changes the run is a mistake: say which */
+#define SAME(opt, given, differs, fmt, val, saved) do { if ((given) && (differs)) { \
+            rc = fail(EXIT_USAGE, opt " " fmt " differs from the checkpoint's " fmt "; leave it out to resume (see ncsn info %s)", \
+                      val, saved, c.resume); goto out; } } while (0)
+        SAME("--batch", c.g_batch, c.batch != saved_batch, "%ld", c.batch, saved_batch);
+        SAME("--lr", c.g_lr, c.lr != adam.lr, "%g", (double)c.lr, (double)adam.lr);
+        SAME("--levels", c.g_levels, c.levels != L, "%ld", c.levels, (long)L);
+        SAME("--sigma-max", c.g_smax, c.sigma_max != sigmas[0], "%g", (double)c.sigma_max, (double)sigmas[0]);
+        SAME("--sigma-min", c.g_smin, c.sigma_min != sigmas[L - 1], "%g", (double)c.sigma_min, (double)sigmas[L - 1]);
+        SAME("--width", c.g_width, c.width != m->cfg.hidden[0], "%ld", c.width, (long)m->cfg.hidden[0]);
+        SAME("--depth", c.g_depth, c.depth != m->cfg.n_hidden, "%ld", c.depth, (long)m->cfg.n_hidden);
+        SAME("--embed", c.g_embed, c.embed != (m->cfg.cond == NCSN_COND_EMBED ? m->cfg.embed_dim : 0), "%ld", c.embed,
+             (long)(m->cfg.cond == NCSN_COND_EMBED ? m->cfg.embed_dim : 0));
+        SAME("--act", c.g_act, c.act != (int)m->cfg.act, "%s", act_names[c.act], act_names[m->cfg.act]);
+        SAME("--weighting", c.g_weighting, c.weighting != saved_w, "%s", weighting_names[c.weighting], weighting_names[saved_w]);
+        SAME("--schedule", c.g_schedule, c.schedule != saved_sched, "%s", schedule_names[c.schedule], schedule_names[saved_sched]);
+        SAME("--seed", c.g_seed, c.seed != saved_seed, "%llu", (unsigned long long)c.seed, (unsigned long long)saved_seed);
+#undef SAME
+        c.batch = saved_batch;
+        c.lr = adam.lr;
+        c.levels = L;
+        c.sigma_max = sigmas[0];
+        c.sigma_min = sigmas[L - 1];
+        c.weighting = saved_w;
+        c.schedule = saved_sched;
+        c.seed = saved_seed;
+        if (!c.g_steps) c.steps = saved_steps;
+        if (c.steps < step) { rc = fail(EXIT_USAGE, "--steps = %ld is below the checkpoint's step %ld", c.steps, step); goto out; }
+        if (!c.g_every) c.every = saved_every;
+        if (!c.output) c.output = saved_out;
+        if (!c.g_ckpt) c.checkpoint = c.resume;
+    } else {
+        ncsn_config cfg;
+        if (!c.g_smax) {
+            double dmax = largest_distance(data, n, dim, &exact);
+            c.sigma_max = (float)dmax;
+            if (!(c.sigma_max > c.sigma_min)) {
+                rc = fail(EXIT_INPUT, "the data's largest pairwise distance %g is not above --sigma-min = %g (all points equal?); give --sigma-max",
+                          dmax, (double)c.sigma_min);
+                goto out;
+            }
+        }
+        if (!(c.sigma_max > c.sigma_min)) { rc = fail(EXIT_USAGE, "--sigma-max = %g must be > --sigma-min = %g", (double)c.sigma_max, (double)c.sigma_min); goto out; }
+        if (!(sigmas = (float *)malloc(sizeof(float) * (size_t)c.levels))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
+        L = (int)c.levels;
+        if (ncsn_schedule(sigmas, L, c.sigma_max, c.sigma_min, (ncsn_schedule_kind)c.schedule) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+        cfg = c.embed ? ncsn_config_embed(dim, (int)c.embed, (int)c.width, (int)c.depth) : ncsn_config_concat(dim, (int)c.width, (int)c.depth);
+        cfg.act = (ncsn_act)c.act;
+        ncsn_rng_seed(&rng, c.seed, 54);
+        if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK || (st = ncsn_model_init(m, &rng)) != NCSN_OK ||
+            (st = ncsn_adam_create(&adam, m->n_params, c.lr)) != NCSN_OK) {
+            rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error());
+            goto out;
+        }
+    }
+    if (!c.checkpoint) { snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", c.output); c.checkpoint = ckpt_default; }
+    if (c.threads > 1 && (st = ncsn_model_set_threads(m, (int)c.threads)) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+    B = c.batch < n ? c.batch : n;
+    if ((st = ncsn_dsm_batch_alloc(&bt, (int)B, dim)) != NCSN_OK || (st = ncsn_model_reserve(m, (int)B)) != NCSN_OK) {
+        rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error());
+        goto out;
+    }
+    if (B < n && !(xb = (float *)malloc(sizeof(float) * (size_t)B * (size_t)dim))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
+
+    /* what the files say about this run (the same for a resumed run: its output is bit-identical) */
+    meta.n = 0;
+    meta.kv[0] = NULL;
+    meta_add(&meta, "cli.data", "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
+    if (names[0]) meta_add(&meta, "cli.columns", "%s", names);
+    meta_add(&meta, "cli.steps", "%ld", c.steps);
+    meta_add(&meta, "cli.batch", "%ld", c.batch);
+    meta_add(&meta, "cli.weighting", "%s", weighting_names[c.weighting]);
+    meta_add(&meta, "cli.schedule", "%s", schedule_names[c.schedule]);
+    meta_add(&meta, "cli.seed", "%llu", (unsigned long long)c.seed);
+    meta_add(&meta, "cli.output", "%s", c.output);
+    meta_add(&meta, "cli.checkpoint_every", "%ld", c.every);
+
+    if (c.every > 0) remove_stale_tmp(c.checkpoint, c.quiet);
+    remove_stale_tmp(c.output, c.quiet);
+    if ((rc = check_writable(c.output)) != 0 || (c.every > 0 && (rc = check_writable(c.checkpoint)) != 0)) goto out;
+    memset(&pr, 0, sizeof pr);
+    pr.mode = c.quiet || c.progress == 3 ? 0 : c.progress == 1 ? 1 : c.progress == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 2;
+    pr.total = c.steps;
+    pr.log_every = c.log_every > 0 ? c.log_every : (c.steps >= 20 ? c.steps / 20 : 1);
+    pr.t0 = now();
+    pr.step0 = step;
+    if (!c.quiet) {
+        if (c.resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, c.resume, step, c.steps);
+        else
+            fprintf(stderr, "%s: %d points of dim %d; %lu parameters; %d levels %g .. %g%s; batch %ld; %ld steps\n", cmd, n, dim,
+                    (unsigned long)m->n_params, L, (double)sigmas[0], (double)sigmas[L - 1],
+                    c.g_smax ? "" : exact ? " (sigma_max = largest pairwise distance)" : " (sigma_max ~ largest pairwise distance, estimated)",
+                    c.batch, c.steps);
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    while (step < c.steps) {
+        const float *x = data;
+        long b;
+        if (B < n) {
+            for (b = 0; b < B; b++) memcpy(xb + (size_t)b * dim, data + (size_t)ncsn_rng_bounded(&rng, (uint32_t)n) * dim, sizeof(float) * (size_t)dim);
+            x = xb;
+        }
+        ncsn_model_zero_grad(m);
+        st = ncsn_dsm_loss(m, &bt, x, (int)B, sigmas, L, (ncsn_weighting)c.weighting, &rng, NULL, NULL, 1, &loss);
+        if (st == NCSN_OK) st = ncsn_model_check_finite(m, NULL, NCSN_CHECK_GRADS);
+        if (st == NCSN_OK) st = ncsn_adam_step(&adam, m->params, m->grads);
+        if (st == NCSN_OK) st = ncsn_model_check_finite(m, &adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
+        if (st != NCSN_OK) {
+            progress_break(&pr);
+            if (st == NCSN_ERR_NONFINITE) {
+                char why[320], big[96] = "";
+                int t, tb = 0;
+                float wmax = 0.0f;
+                snprintf(why, sizeof why, "%s", ncsn_last_error());
+                for (t = 0; t < m->n_tensors; t++) {   /* the largest weight: where training blew up */
+                    const ncsn_tensor *T = &m->tensors[t];
+                    size_t q, cnt = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1);
+                    for (q = 0; q < cnt; q++)
+                        if (fabsf(m->params[T->offset + q]) > wmax) { wmax = fabsf(m->params[T->offset + q]); tb = t; }
+                }
+                if (isfinite(wmax)) snprintf(big, sizeof big, " (largest weight %.3g, in %s)", (double)wmax, m->tensors[tb].name);
+                rc = fail(EXIT_NUMERIC, "numerical failure at step %ld: %s%s; %s", step + 1, why, big,
+                          c.every > 0 ? "the last checkpoint is intact (try a smaller --lr)" : "nothing was written (try a smaller --lr)");
+            }
+            else rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", step + 1, ncsn_last_error());
+            goto out;
+        }
+        step++;
+        progress_step(&pr, step, loss, 0);
+        if (c.every > 0 && (step % c.every == 0 || step == c.steps || interrupted)) {
+            if ((st = ncsn_checkpoint_save(c.checkpoint, m, &adam, &rng, sigmas, L, step, meta.kv)) != NCSN_OK) {
+                progress_break(&pr);
+                rc = fail(save_status_code(st), "checkpoint at step %ld: %s", step, ncsn_last_error());
+                goto out;
+            }
+            if (pr.mode == 2 && c.every >= pr.log_every && step != c.steps) fprintf(stderr, "checkpoint at step %ld: %s\n", step, c.checkpoint);
+        }
+        if (interrupted && step < c.steps) {
+            progress_break(&pr);
+            if (c.every > 0) rc = fail(EXIT_INTERRUPTED, "interrupted at step %ld; checkpoint written: continue with --resume %s", step, c.checkpoint);
+            else rc = fail(EXIT_INTERRUPTED, "interrupted at step %ld; no checkpoint (--checkpoint-every 0)", step);
+            goto out;
+        }
+    }
+    progress_break(&pr);
+    if ((st = ncsn_checkpoint_save(c.output, m, NULL, NULL, sigmas, L, step, meta.kv)) != NCSN_OK) {
+        rc = fail(save_status_code(st), "%s", ncsn_last_error());
+        goto out;
+    }
+    if (!c.quiet) fprintf(stderr, "%s: wrote %s (step %ld, loss %.5g)\n", cmd, c.output, step, (double)loss);
+out:
+    ncsn_dsm_batch_free(&bt);
+    ncsn_adam_free(&adam);
+    ncsn_model_free(m);
+    ncsn_free(data);
+    free(xb);
+    free(sigmas);
+    return rc;
+}
+
+/* ---- model + schedule for sample / score ---- */
+typedef struct loaded { ncsn_model *m; float *sigmas; int L; } loaded;
+
+static int load_model(const char *path, loaded *ld)
+{
+    ncsn_status st;
+    ld->m = NULL;
+    ld->L = 0;
+    ld->sigmas = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS);
+    if (!ld->sigmas) return fail(EXIT_NOMEM, "out of memory");
+    st = ncsn_checkpoint_load(path, &ld->m, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
+    if (st != NCSN_OK) return lib_fail_input(st);
+    return 0;
+}
+
+static void free_loaded(loaded *ld)
+{
+    ncsn_model_free(ld->m);
+    free(ld->sigmas);
+}
+
+static int cmd_sample(int argc, char **argv)
+{
+    opt_state o;
+    const char *model = NULL;
+    long n = 1000, T = 100, threads = 1, levels = 0;
+    float eps = 5e-5f, smax = 0.0f, smin = 0.0f;
+    int form = NCSN_LANGEVIN_SONG, init = 0, denoise = 0, header = 0, schedule = 0, r, rc = 0, i, bad = 0;
+    uint64_t seed = 1;
+    loaded ld = { NULL, NULL, 0 };
+    ncsn_sampler_opts so = ncsn_sampler_defaults();
+    ncsn_rng rng;
+    ncsn_status st;
+    float *x = NULL;
+    unsigned char *skip = NULL;
+    char names[4160];
+    o.argc = argc; o.argv = argv; o.i = 0;
+    while ((r = next_arg(&o)) != 0) {
+        const char *nm = o.name;
+        if (r == 2) {
+            if (model) return fail(EXIT_USAGE, "unexpected argument '%s'; see ncsn sample --help", o.value);
+            model = o.value;
+            continue;
+        }
+        if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help(usage_sample);
+        else if (!strcmp(nm, "-n")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 26, &n)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--eps")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &eps)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--steps-per-level")) { if (parse_long_opt(nm, need_value(&o), 0, 1L << 30, &T)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--form")) { if (parse_choice(nm, need_value(&o), form_names, &form)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--init")) { if (parse_choice(nm, need_value(&o), init_names, &init)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--denoise")) denoise = 1;
+        else if (!strcmp(nm, "--header")) header = 1;
+        else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &seed)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &threads)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--levels")) { if (parse_long_opt(nm, need_value(&o), 2, NCSN_MAX_LEVELS, &levels)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--sigma-max")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &smax)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--sigma-min")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &smin)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--schedule")) { if (parse_choice(nm, need_value(&o), schedule_names, &schedule)) return EXIT_USAGE; }
+        else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn sample --help)", nm);
+    }
+    if (!model) return fail(EXIT_USAGE, "no model file (usage: ncsn sample MODEL.safetensors -n N; see --help)");
+    if ((levels || smax > 0 || smin > 0) && !(levels && smax > 0 && smin > 0))
+        return fail(EXIT_USAGE, "--levels, --sigma-max and --sigma-min go together");
+    if ((rc = load_model(model, &ld)) != 0) goto out;
+    if (levels) {
+        if (ld.L) { rc = fail(EXIT_USAGE, "'%s' has its own %d noise levels; leave out --levels/--sigma-max/--sigma-min", model, ld.L); goto out; }
+        if (ncsn_schedule(ld.sigmas, (int)levels, smax, smin, (ncsn_schedule_kind)schedule) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+        ld.L = (int)levels;
+    }
+    if (!ld.L) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (a torch file?): give --levels, --sigma-max and --sigma-min", model); goto out; }
+    if (threads > 1 && ncsn_model_set_threads(ld.m, (int)threads) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+    x = (float *)malloc(sizeof(float) * (size_t)n * (size_t)ld.m->cfg.dim);
+    skip = (unsigned char *)calloc((size_t)n, 1);
+    if (!x || !skip) { rc = fail(EXIT_NOMEM, "out of memory for %ld samples", n); goto out; }
+    so.form = (ncsn_langevin_form)form;
+    so.eps = eps;
+    so.steps_per_level = (int)T;
+    so.init = init ? NCSN_INIT_NORMAL_SIGMA1 : NCSN_INIT_NORMAL;
+    so.denoise_final = denoise;
+    ncsn_rng_seed(&rng, seed, 54);
+    st = ncsn_sample_annealed(ncsn_model_score, ld.m, ld.m->cfg.dim, ld.sigmas, ld.L, &so, &rng, x, (int)n);
+    if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+    for (i = 0; i < n; i++) {
+        int d;
+        for (d = 0; d < ld.m->cfg.dim; d++)
+            if (!isfinite(x[(size_t)i * ld.m->cfg.dim + d])) { skip[i] = 1; bad++; break; }
+    }
+    if (header) {
+        if (ncsn_file_meta(model, "cli.columns", names, sizeof names) == NCSN_OK && names[0]) printf("%s\n", names);
+        else {
+            for (i = 0; i < ld.m->cfg.dim; i++) printf(i ? ",x%d" : "x%d", i + 1);
+            putchar('\n');
+        }
+    }
+    if (!write_rows(stdout, x, (int)n, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
+    if (bad) rc = fail(EXIT_NUMERIC, "%s; the %d diverged chains were left out (try a smaller --eps)", ncsn_last_error(), bad);
+out:
+    free_loaded(&ld);
+    free(x);
+    free(skip);
+    return rc;
+}
+
+static int cmd_score(int argc, char **argv)
+{
+    opt_state o;
+    const char *model = NULL, *input = "-";
+    long threads = 1, level = -1;
+    float sigma = 0.0f;
+    int r, rc = 0, n = 0, dim = 0, i;
+    loaded ld = { NULL, NULL, 0 };
+    float *pts = NULL, *out = NULL;
+    ncsn_status st;
+    o.argc = argc; o.argv = argv; o.i = 0;
+    while ((r = next_arg(&o)) != 0) {
+        const char *nm = o.name;
+        if (r == 2) {
+            if (model) return fail(EXIT_USAGE, "unexpected argument '%s'; see ncsn score --help", o.value);
+            model = o.value;
+            continue;
+        }
+        if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help(usage_score);
+        else if (!strcmp(nm, "--sigma")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &sigma)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--level")) { if (parse_long_opt(nm, need_value(&o), 0, NCSN_MAX_LEVELS - 1, &level)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--input")) { if (!(input = need_value(&o))) return fail(EXIT_USAGE, "--input needs a value"); }
+        else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &threads)) return EXIT_USAGE; }
+        else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn score --help)", nm);
+    }
+    if (!model) return fail(EXIT_USAGE, "no model file (usage: ncsn score MODEL.safetensors --sigma S < points.csv; see --help)");
+    if ((sigma > 0.0f) == (level >= 0)) return fail(EXIT_USAGE, "give exactly one of --sigma S and --level I");
+    if ((rc = load_model(model, &ld)) != 0) goto out;
+    if (level >= 0) {
+        if (level >= ld.L) { rc = fail(EXIT_USAGE, "--level = %ld, but '%s' has %d noise levels", level, model, ld.L); goto out; }
+        sigma = ld.sigmas[level];
+    }
+    if (threads > 1 && ncsn_model_set_threads(ld.m, (int)threads) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+    if ((st = ncsn_csv_load(input, NULL, &pts, &n, &dim, NULL, 0)) != NCSN_OK) { rc = lib_fail_input(st); goto out; }
+    if (dim != ld.m->cfg.dim) { rc = fail(EXIT_INPUT, "the points have %d columns, the model's dimension is %d", dim, ld.m->cfg.dim); goto out; }
+    if (!(out = (float *)malloc(sizeof(float) * (size_t)n * (size_t)dim))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
+    for (i = 0; i < n; i += 4096) {
+        int c = n - i < 4096 ? n - i : 4096;
+        if ((st = ncsn_model_score(ld.m, out + (size_t)i * dim, pts + (size_t)i * dim, sigma, c)) != NCSN_OK) {
+            rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_NUMERIC, "%s", ncsn_last_error());
+            goto out;
+        }
+    }
+    for (i = 0; i < n * dim; i++)
+        if (!isfinite(out[i])) { rc = fail(EXIT_NUMERIC, "the score at point %d is not finite", i / dim + 1); break; }
+    if (!write_rows(stdout, out, n, dim, NULL)) { rc = fail(EXIT_OUTPUT, "writing the scores failed (%s)", strerror(errno)); goto out; }
+out:
+    free_loaded(&ld);
+    ncsn_free(pts);
+    free(out);
+    return rc;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    static const char *const keys[] = { "ncsn.kind", "library", "ncsn.step", "ncsn.adam.step", "ncsn.adam.lr", "ncsn.adam.beta1",
+                                        "ncsn.adam.beta2", "ncsn.adam.eps", "ncsn.adam.weight_decay", "ncsn.rng.state", "ncsn.rng.inc",
+                                        "cli.data", "cli.columns", "cli.steps", "cli.batch", "cli.weighting", "cli.schedule", "cli.seed",
+                                        "cli.output", "cli.checkpoint_every", NULL };
+    const char *path = NULL;
+    loaded ld = { NULL, NULL, 0 };
+    char v[4160];
+    int i, rc;
+    for (i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return help(usage_info);
+        if (argv[i][0] == '-' && argv[i][1]) return fail(EXIT_USAGE, "unknown option '%s' (see ncsn info --help)", argv[i]);
+        if (path) return fail(EXIT_USAGE, "unexpected argument '%s'", argv[i]);
+        path = argv[i];
+    }
+    if (!path) return fail(EXIT_USAGE, "no file (usage: ncsn info FILE.safetensors)");
+    if ((rc = load_model(path, &ld)) != 0) { free_loaded(&ld); return rc; }
+    printf("file: %s\n", path);
+    printf("network: dim %d, %s conditioning", ld.m->cfg.dim, ld.m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat");
+    if (ld.m->cfg.cond == NCSN_COND_EMBED) printf(" (E = %d)", ld.m->cfg.embed_dim);
+    printf(", hidden");
+    for (i = 0; i < ld.m->cfg.n_hidden; i++) printf(" %d", ld.m->cfg.hidden[i]);
+    printf(", %s%s, %lu parameters\n", ld.m->cfg.act == NCSN_ACT_SOFTPLUS ? "softplus" : "silu", ld.m->cfg.scale_by_sigma ? ", s = net/sigma" : "",
+           (unsigned long)ld.m->n_params);
+    printf("noise levels: %d", ld.L);
+    for (i = 0; i < ld.L && i < 12; i++) printf(i ? ", %.6g" : ": %.6g", (double)ld.sigmas[i]);
+    if (ld.L > 12) printf(", ... %.6g", (double)ld.sigmas[ld.L - 1]);
+    printf("\n");
+    for (i = 0; keys[i]; i++)
+        if (ncsn_file_meta(path, keys[i], v, sizeof v) == NCSN_OK) printf("%s: %s\n", keys[i], v);
+    free_loaded(&ld);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static char name[32];
+    if (argc < 2) { fputs(usage_main, stderr); return EXIT_USAGE; }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) return help(usage_main);
+    if (!strcmp(argv[1], "--version")) { printf("ncsn %s (ncsn.h, kernels %s)\n", NCSN_VERSION_STRING, ncsn_simd_name()); return 0; }
+    if (!strcmp(argv[1], "help")) {
+        const char *c = argc > 2 ? argv[2] : "";
+        return help(!strcmp(c, "train") ? usage_train : !strcmp(c, "sample") ? usage_sample : !strcmp(c, "score") ? usage_score :
+                    !strcmp(c, "info") ? usage_info : usage_main);
+    }
+    snprintf(name, sizeof name, "ncsn %.16s", argv[1]);
+    cmd = name;
+    if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "sample")) return cmd_sample(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "score")) return cmd_score(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+    cmd = "ncsn";
+    return fail(EXIT_USAGE, "unknown command '%s' (commands: train, sample, score, info; see ncsn --help)", argv[1]);
+}

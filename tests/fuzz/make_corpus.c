@@ -1,0 +1,101 @@
+/* make_corpus.c - writes the fuzzers' seed corpus (tests/fuzz/corpus/{safetensors,checkpoint,csv}):
+   small valid files of every kind the loaders read, and a few near misses. `make fuzz-corpus`
+   regenerates it (on purpose only; the files are in the repository).
+   usage: make_corpus DIR */
+#define _POSIX_C_SOURCE 200809L
+#define NCSN_NO_FSYNC
+#define NCSN_IMPLEMENTATION
+#include "../../ncsn.h"
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *dir;
+
+static void put(const char *sub, const char *name, const char *text, size_t len)
+{
+    char p[1024];
+    FILE *fp;
+    snprintf(p, sizeof p, "%s/%s/%s", dir, sub, name);
+    if (!(fp = fopen(p, "wb"))) { perror(p); return; }
+    fwrite(text, 1, len, fp);
+    fclose(fp);
+}
+
+/* a trained-a-little model of cfg, as a model file and as a checkpoint */
+static void model(const char *name, ncsn_config cfg, int L)
+{
+    char p[1024];
+    ncsn_model *m = NULL;
+    ncsn_adam ad;
+    ncsn_rng rng;
+    ncsn_dsm_batch bt;
+    float sig[8], data[8 * 4], loss;
+    static const char *const extra[] = { "cli.note", "seed \"corpus\"", NULL };
+    ncsn_rng_seed(&rng, 1, 2);
+    ncsn_schedule(sig, L, 4.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
+    if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &rng) != NCSN_OK || ncsn_adam_create(&ad, m->n_params, 1e-2f) != NCSN_OK ||
+        ncsn_dsm_batch_alloc(&bt, 8, cfg.dim) != NCSN_OK) {
+        fprintf(stderr, "%s: %s\n", name, ncsn_last_error());
+        return;
+    }
+    ncsn_rng_normals(&rng, data, (size_t)8 * cfg.dim);
+    ncsn_dsm_loss(m, &bt, data, 8, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss);
+    ncsn_adam_step(&ad, m->params, m->grads);
+    snprintf(p, sizeof p, "%s/safetensors/%s.safetensors", dir, name);
+    ncsn_model_save(m, p);
+    snprintf(p, sizeof p, "%s/safetensors/%s_ckpt.safetensors", dir, name);
+    ncsn_checkpoint_save(p, m, &ad, &rng, sig, L, 1, extra);
+    snprintf(p, sizeof p, "%s/checkpoint/%s.ckpt", dir, name);
+    ncsn_checkpoint_save(p, m, &ad, &rng, sig, L, 1, extra);
+    snprintf(p, sizeof p, "%s/checkpoint/%s_model.safetensors", dir, name);
+    ncsn_checkpoint_save(p, m, NULL, NULL, sig, L, 1, NULL);
+    ncsn_dsm_batch_free(&bt);
+    ncsn_adam_free(&ad);
+    ncsn_model_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const subs[] = { "safetensors", "checkpoint", "csv" };
+    char p[1024];
+    ncsn_config c;
+    int i;
+    static const char tiny[] =   /* as torch writes it: no metadata, [out, in] weights */
+        "{\"net.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+        "\"net.0.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]},"
+        "\"net.2.weight\":{\"dtype\":\"F32\",\"shape\":[1,2],\"data_offsets\":[24,32]},"
+        "\"net.2.bias\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[32,36]}}    ";
+    if (argc != 2) { fprintf(stderr, "usage: make_corpus DIR\n"); return 1; }
+    dir = argv[1];
+    mkdir(dir, 0777);
+    for (i = 0; i < 3; i++) { snprintf(p, sizeof p, "%s/%s", dir, subs[i]); mkdir(p, 0777); }
+    c = ncsn_config_concat(2, 3, 1);
+    model("concat_2_3", c, 3);
+    c = ncsn_config_embed(1, 4, 3, 2);
+    c.act = NCSN_ACT_SOFTPLUS;
+    c.scale_by_sigma = 1;
+    model("embed_1_4_3x2", c, 4);
+    c = ncsn_config_concat(3, 2, 3);
+    model("concat_3_2x3", c, 2);
+    {
+        char f[512];
+        size_t hl = strlen(tiny);
+        float w[9] = { 0.5f, -0.25f, 1.0f, 2.0f, 0.0f, -1.0f, 0.125f, 3.0f, -0.5f };
+        for (i = 0; i < 8; i++) f[i] = (char)((uint64_t)hl >> (8 * i));
+        memcpy(f + 8, tiny, hl);
+        memcpy(f + 8 + hl, w, sizeof w);   /* little-endian hosts */
+        put("safetensors", "torch_tiny.safetensors", f, 8 + hl + sizeof w);
+        put("checkpoint", "torch_tiny.safetensors", f, 8 + hl + sizeof w);
+    }
+    put("csv", "header.csv", "x,y\n1.5,-2\n0.25,3e-3\n-7,8\n", 27);
+    put("csv", "plain.csv", "1,2,3\n4,5,6\n", 12);
+    put("csv", "spaces.tsv", "1.5\t2\n 3   4\n", 13);
+    put("csv", "crlf_bom_comments.csv", "\xef\xbb\xbf# data\r\nx,y\r\n\r\n1,2\r\n# end\r\n3,4\r\n", 40);
+    put("csv", "quoted.csv", "\"a,b\",\"c\"\"d\"\n\"1\",2\n", 20);
+    put("csv", "one_column.csv", "v\n0x1p-3\n-0\n1e-40\n", 19);
+    put("csv", "bad_nan.csv", "1,2\n3,nan\n", 10);
+    put("csv", "bad_ragged.csv", "1,2\n3\n", 6);
+    put("csv", "bad_empty_field.csv", "1,,2\n", 5);
+    return 0;
+}

@@ -1,0 +1,154 @@
+/* test_alloc.c - allocation failure: every allocating API returns an error and leaks nothing.
+
+   This file compiles a private copy of the implementation (NCSN_STATIC) with an allocator that
+   fails the N-th allocation (or every allocation from the N-th on). A full cycle - create, init,
+   threads, Adam, batch, train, checkpoint save, checkpoint load, model load, metadata, CSV parse,
+   annealed sampling, score norms - is run for every N from 1 to the number of allocations it
+   makes. For each N the cycle must report a failure (NCSN_ERR_NOMEM from the call whose
+   allocation failed), and after its clean-up no allocation may be live. */
+#if !defined(_WIN32)
+#define _POSIX_C_SOURCE 200809L   /* mkstemp */
+#include <unistd.h>
+#endif
+#include <stdlib.h>
+#include <stdio.h>
+
+static long ta_count, ta_fail_at = -1, ta_live, ta_failed;
+static int ta_sticky;   /* 1: every allocation from ta_fail_at on fails */
+static void *ta_malloc(size_t n)
+{
+    void *p;
+    ta_count++;
+    if (ta_fail_at >= 0 && (ta_count == ta_fail_at || (ta_sticky && ta_count > ta_fail_at))) { ta_failed++; return NULL; }
+    p = malloc(n);
+    if (p) ta_live++;
+    return p;
+}
+static void ta_free(void *p)
+{
+    if (!p) return;
+    ta_live--;
+    free(p);
+}
+#define NCSN_STATIC
+#define NCSN_NO_FSYNC   /* durability is not under test here: no disk flushes */
+#define NCSN_MALLOC(n) ta_malloc(n)
+#define NCSN_FREE(p) ta_free(p)
+#define NCSN_IMPLEMENTATION
+#include "../ncsn.h"
+#include "test.h"
+
+static const char ta_csv[] = "x,y\n1.5,2\n-3,0.25\n# comment\n4,5e-1\n";
+
+/* the cycle; returns the first failure (and the call that failed in *where) */
+static ncsn_status ta_cycle(const char *path, const char **where)
+{
+    ncsn_config cfg = ncsn_config_embed(2, 4, 8, 2);
+    ncsn_model *m = NULL, *m2 = NULL, *m3 = NULL;
+    ncsn_adam adam, adam2;
+    ncsn_dsm_batch bt;
+    ncsn_rng rng, rng2;
+    ncsn_sampler_opts so = ncsn_sampler_defaults();
+    float sig[4], sig2[8], data[16 * 2], x[5 * 2], norms[4], loss, *csv = NULL;
+    static const char *const extra[] = { "k", "v", NULL };
+    char v[64];
+    int i, L2 = 0, n = 0, dim = 0;
+    long step2 = 0;
+    ncsn_status st;
+    memset(&adam, 0, sizeof adam);
+    memset(&adam2, 0, sizeof adam2);
+    memset(&bt, 0, sizeof bt);
+    ncsn_rng_seed(&rng, 3, 4);
+    ncsn_data_two_gaussians(&rng, data, 16);
+    ncsn_schedule(sig, 4, 5.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
+#define TA(call) do { *where = #call; if ((st = (call)) != NCSN_OK) goto out; } while (0)
+    TA(ncsn_model_create(&m, &cfg));
+    TA(ncsn_model_init(m, &rng));
+    TA(ncsn_model_set_threads(m, 2));
+    TA(ncsn_adam_create(&adam, m->n_params, 1e-3f));
+    TA(ncsn_dsm_batch_alloc(&bt, 16, 2));
+    for (i = 0; i < 2; i++) {
+        ncsn_model_zero_grad(m);
+        TA(ncsn_dsm_loss(m, &bt, data, 16, sig, 4, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss));
+        TA(ncsn_adam_step(&adam, m->params, m->grads));
+    }
+    TA(ncsn_model_check_finite(m, &adam, NCSN_CHECK_PARAMS | NCSN_CHECK_GRADS | NCSN_CHECK_MOMENTS));
+    TA(ncsn_checkpoint_save(path, m, &adam, &rng, sig, 4, 2, extra));
+    TA(ncsn_model_save(m, path));
+    TA(ncsn_checkpoint_save(path, m, &adam, &rng, sig, 4, 2, extra));
+    TA(ncsn_checkpoint_load(path, &m2, &adam2, &rng2, sig2, 8, &L2, &step2));
+    TA(ncsn_model_load(&m3, path));
+    TA(ncsn_file_meta(path, "k", v, sizeof v));
+    TA(ncsn_csv_parse(ta_csv, sizeof ta_csv - 1, NULL, &csv, &n, &dim, NULL, 0));
+    so.steps_per_level = 2;
+    TA(ncsn_sample_annealed(ncsn_model_score, m2, 2, sig2, L2, &so, &rng2, x, 5));
+    TA(ncsn_sigma_score_norms(ncsn_model_score, m3, 2, sig, 4, data, 16, &rng, norms));
+    TA(ncsn_model_reserve(m3, 64));
+#undef TA
+    *where = NULL;
+    st = NCSN_OK;
+out:
+    ncsn_free(csv);
+    ncsn_dsm_batch_free(&bt);
+    ncsn_adam_free(&adam);
+    ncsn_adam_free(&adam2);
+    ncsn_model_free(m);
+    ncsn_model_free(m2);
+    ncsn_model_free(m3);
+    return st;
+}
+
+void test_alloc(void)
+{
+    char path[512];
+    const char *where = NULL;
+    long total, N;
+    int mode, bad_status = 0, leaks = 0, silent = 0, wrong_where = 0;
+    ncsn_status st;
+#if !defined(_WIN32)
+    {
+        const char *d = getenv("TMPDIR");
+        int fd;
+        snprintf(path, sizeof path, "%s/ncsn_alloc_XXXXXX", d && *d ? d : "/tmp");
+        fd = mkstemp(path);
+        if (fd < 0) { CHECK(0, "alloc: no temporary file"); return; }
+        close(fd);
+    }
+#else
+    snprintf(path, sizeof path, "ncsn_alloc_test.ckpt");
+#endif
+    /* the cycle without failures: how many allocations it makes */
+    ta_fail_at = -1;
+    ta_count = ta_live = ta_failed = 0;
+    st = ta_cycle(path, &where);
+    total = ta_count;
+    CHECK(st == NCSN_OK, "alloc: the cycle fails without injected failures at %s: %s", where ? where : "?", ncsn_last_error());
+    CHECK(ta_live == 0, "alloc: the cycle leaks %ld allocations without failures", ta_live);
+    for (mode = 0; mode < 2; mode++) {
+        ta_sticky = mode;
+        for (N = 1; N <= total; N++) {
+            ta_fail_at = N;
+            ta_count = ta_live = ta_failed = 0;
+            ncsn__errbuf[0] = 0;
+            st = ta_cycle(path, &where);
+            if (ta_failed == 0) continue;   /* the cycle made fewer allocations this time */
+            if (st == NCSN_OK) { silent++; if (silent <= 3) CHECK(0, "alloc: allocation %ld failed, the cycle still returned NCSN_OK", N); }
+            else if (st != NCSN_ERR_NOMEM) {
+                bad_status++;
+                if (bad_status <= 3) CHECK(0, "alloc: allocation %ld failed: %s returned %s: %s", N, where, ncsn_status_string(st), ncsn_last_error());
+            } else if (!strstr(ncsn_last_error(), "memory") && !strstr(ncsn_last_error(), "thread")) {
+                wrong_where++;
+                if (wrong_where <= 3) CHECK(0, "alloc: allocation %ld failed: %s: message '%s' does not say out of memory", N, where, ncsn_last_error());
+            }
+            if (ta_live != 0) { leaks++; if (leaks <= 3) CHECK(0, "alloc: allocation %ld failed in %s: %ld allocations leaked", N, where, ta_live); }
+        }
+    }
+    ta_fail_at = -1;
+    ta_sticky = 0;
+    CHECK(silent == 0 && bad_status == 0 && wrong_where == 0 && leaks == 0,
+          "alloc: over N = 1..%ld (once and from N on): %d silent, %d wrong status, %d wrong message, %d leaking", total, silent, bad_status,
+          wrong_where, leaks);
+    printf("  alloc: a train-save-load-sample cycle of %ld allocations, each made to fail (alone, and with all after it): every API returned "
+           "NCSN_ERR_NOMEM, nothing leaked\n", total);
+    remove(path);
+}

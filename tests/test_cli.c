@@ -1,0 +1,507 @@
+/* test_cli.c - the `ncsn` command driven as a user would (group `cli`), and the CSV reader it uses.
+
+   The binary is the one built next to run_tests (make builds $(BUILD)/ncsn with the suite); each
+   command runs through the shell with its output captured, and is checked for its exit code, its
+   output and its message: help, train -> info -> sample -> score, resume (same bits as an
+   uninterrupted run), Ctrl-C (checkpoint, then exit 130), numerical failure (exit 3, the last
+   checkpoint intact), bad arguments (exit 1) and bad files (exit 2). */
+#if !defined(_WIN32)
+#define _POSIX_C_SOURCE 200809L   /* mkdtemp, readlink, fork, execv, kill */
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <time.h>
+#endif
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include "test.h"
+
+/* ---- the CSV reader (library) ---- */
+static void tl_csv_ok(const char *text, int want_n, int want_dim, const float *want, const char *want_names, const char *what)
+{
+    float *d = NULL;
+    int n = -1, dim = -1, i, same = 1;
+    char names[64];
+    ncsn_status st = ncsn_csv_parse(text, strlen(text), NULL, &d, &n, &dim, names, sizeof names);
+    CHECK(st == NCSN_OK && n == want_n && dim == want_dim, "csv %s: status %d, n %d, dim %d (want %d x %d): %s", what, (int)st, n, dim,
+          want_n, want_dim, ncsn_last_error());
+    if (st == NCSN_OK && n == want_n && dim == want_dim && want)
+        for (i = 0; i < n * dim; i++) if (t_f2u(d[i]) != t_f2u(want[i])) same = 0;
+    CHECK(same, "csv %s: values differ", what);
+    if (want_names) CHECK(strcmp(names, want_names) == 0, "csv %s: names '%s', want '%s'", what, names, want_names);
+    ncsn_free(d);
+}
+
+static void tl_csv_bad(const char *text, size_t len, const ncsn_csv_opts *o, const char *want_msg, const char *what)
+{
+    float *d = (float *)&d;
+    int n = -1, dim = -1;
+    char names[16] = "junk";
+    ncsn_status st = ncsn_csv_parse(text, len, o, &d, &n, &dim, names, sizeof names);
+    CHECK(st == NCSN_ERR_FORMAT && d == NULL && n == 0 && dim == 0 && names[0] == 0, "csv %s: status %d, want NCSN_ERR_FORMAT: %s", what,
+          (int)st, ncsn_last_error());
+    CHECK(strstr(ncsn_last_error(), want_msg) != NULL, "csv %s: message '%s' lacks '%s'", what, ncsn_last_error(), want_msg);
+}
+
+static void tl_csv(void)
+{
+    static const float v22[4] = { 1.5f, -2.0f, 0.1f, 3e-3f }, v31[3] = { 1.0f, 2.0f, 3.0f }, v13[3] = { 0.25f, -0.0f, 1e-40f };
+    ncsn_csv_opts o;
+    char big[600];
+    int i;
+    tl_csv_ok("x,y\n1.5,-2\n0.1,3e-3\n", 2, 2, v22, "x,y", "header");
+    tl_csv_ok("1.5,-2\n0.1,3e-3", 2, 2, v22, "", "no header, no final newline");
+    tl_csv_ok("\xef\xbb\xbf# data\r\n\r\n  1.5 ,\t-2\r\n# more\n0.1,3e-3\r\n\n", 2, 2, v22, NULL, "BOM, CRLF, comments, blanks, spaces");
+    tl_csv_ok("1.5 -2\n0.1\t  3e-3\n", 2, 2, v22, NULL, "whitespace separated");
+    tl_csv_ok("\"a,b\",\"c\"\"d\"\n\"1.5\",-2\n0.1,\"3e-3\"\n", 2, 2, v22, "a,b,c\"d", "quoted fields");
+    tl_csv_ok("v\n1\n2\n3\n", 3, 1, v31, "v", "one column");
+    tl_csv_ok("0x1p-2,-0,1e-40\n", 1, 3, v13, NULL, "hex float, negative zero, subnormal");
+    tl_csv_bad("x,y\n1,2\n3,abc\n", 15, NULL, "csv:3:2: 'abc' is not a number", "text value");
+    tl_csv_bad("1,2\n3,nan\n", 10, NULL, "csv:2:2: 'nan' is not a finite float", "nan");
+    tl_csv_bad("1,2\n-inf,4\n", 11, NULL, "csv:2:1: '-inf' is not a finite float", "-inf");
+    tl_csv_bad("1,2\n3,1e39\n", 11, NULL, "csv:2:2: '1e39' is not a finite float", "overflowing float");
+    tl_csv_bad("1,,2\n", 5, NULL, "csv:1:2: empty field", "empty field");
+    tl_csv_bad("1,2,\n", 5, NULL, "csv:1:3: empty field", "trailing comma");
+    tl_csv_bad("1,2\n3\n", 6, NULL, "csv:2: 1 columns, but line 1 has 2", "ragged short");
+    tl_csv_bad("1,2\n3,4,5\n", 10, NULL, "csv:2: more than 2 columns", "ragged long");
+    tl_csv_bad("x,1\n", 4, NULL, "csv:1:1: 'x' is not a number", "half a header");
+    tl_csv_bad("x,y\n", 4, NULL, "no data rows", "only a header");
+    tl_csv_bad("", 0, NULL, "no data rows", "empty");
+    tl_csv_bad("# nothing\n\n", 11, NULL, "no data rows", "only comments");
+    tl_csv_bad("1,2\n3,\0", 7, NULL, "csv:2: NUL byte", "NUL byte");
+    tl_csv_bad("1.5e3x,2\n", 9, NULL, "'1.5e3x' is not a number", "trailing letters");
+    tl_csv_bad("1 2\n3,4\n", 8, NULL, "csv:2:1: '3,4' is not a number", "delimiter change");
+    memset(&o, 0, sizeof o);
+    o.source = "data.csv";
+    o.max_cols = 3;
+    tl_csv_bad("1,2,3,4\n", 8, &o, "data.csv:1: more than 3 columns", "max_cols");
+    o.max_cols = 0;
+    o.max_rows = 2;
+    tl_csv_bad("1\n2\n3\n", 6, &o, "data.csv:3: more than 2 rows", "max_rows");
+    o.max_rows = 0;
+    o.max_line = 10;
+    tl_csv_bad("1\n12345678901\n", 14, &o, "data.csv:2: line longer than 10 bytes", "max_line");
+    for (i = 0; i < 300; i++) big[i] = '1';
+    big[300] = 0;
+    tl_csv_bad(big, 300, NULL, "longer than 127 characters", "300-digit field");
+    {   /* growth past the first block, exact values */
+        static char text[200000];
+        size_t q = 0;
+        float *d = NULL;
+        int n = 0, dim = 0, ok = 1;
+        for (i = 0; i < 5000; i++) q += (size_t)sprintf(text + q, "%d,%d.5,-%d\n", i, i, i);
+        CHECK(ncsn_csv_parse(text, q, NULL, &d, &n, &dim, NULL, 0) == NCSN_OK && n == 5000 && dim == 3, "csv 5000 rows: %s", ncsn_last_error());
+        for (i = 0; d && i < 5000; i++)
+            if (d[3 * i] != (float)i || d[3 * i + 1] != (float)i + 0.5f || d[3 * i + 2] != -(float)i) ok = 0;
+        CHECK(ok, "csv 5000 rows: values differ");
+        ncsn_free(d);
+    }
+    {
+        float *d = NULL;
+        int n, dim;
+        CHECK(ncsn_csv_load("/nonexistent-dir-ncsn/x.csv", NULL, &d, &n, &dim, NULL, 0) == NCSN_ERR_IO && !d && strstr(ncsn_last_error(), "x.csv"),
+              "csv load of a missing file: %s", ncsn_last_error());
+        CHECK(ncsn_csv_parse(NULL, 5, NULL, &d, &n, &dim, NULL, 0) == NCSN_ERR_ARG, "csv parse of NULL text with len 5 must be NCSN_ERR_ARG");
+        CHECK(ncsn_csv_parse("1", 1, NULL, NULL, &n, &dim, NULL, 0) == NCSN_ERR_ARG, "csv parse with data = NULL must be NCSN_ERR_ARG");
+    }
+}
+
+/* ---- the command ---- */
+#if !defined(_WIN32)
+static char tl_bin[1024], tl_dir[512];
+static char tl_out[1 << 16], tl_err[1 << 14];
+
+static void tl_read(const char *name, char *buf, size_t cap)
+{
+    char p[1024];
+    FILE *fp;
+    size_t n = 0;
+    snprintf(p, sizeof p, "%s/%s", tl_dir, name);
+    buf[0] = 0;
+    if (!(fp = fopen(p, "rb"))) return;
+    n = fread(buf, 1, cap - 1, fp);
+    buf[n] = 0;
+    fclose(fp);
+}
+
+/* run `ncsn ARGS` in the scratch directory; stdout and stderr into tl_out / tl_err; the exit code */
+static int tl_run(const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    int st;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > out.txt 2> err.txt", tl_dir, tl_bin, args);
+    fflush(stdout);
+    st = system(cmd);
+    tl_read("out.txt", tl_out, sizeof tl_out);
+    tl_read("err.txt", tl_err, sizeof tl_err);
+    return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+static void tl_write(const char *name, const char *text, size_t len)
+{
+    char p[1024];
+    FILE *fp;
+    snprintf(p, sizeof p, "%s/%s", tl_dir, name);
+    if ((fp = fopen(p, "wb")) != NULL) {
+        fwrite(text, 1, len, fp);
+        fclose(fp);
+    }
+}
+
+static unsigned char *tl_slurp(const char *name, size_t *len)
+{
+    char p[1024];
+    FILE *fp;
+    unsigned char *b;
+    long n;
+    snprintf(p, sizeof p, "%s/%s", tl_dir, name);
+    *len = 0;
+    if (!(fp = fopen(p, "rb"))) return NULL;
+    fseek(fp, 0, SEEK_END);
+    n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    b = (unsigned char *)malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, fp) != (size_t)n) { free(b); b = NULL; }
+    fclose(fp);
+    if (b) *len = (size_t)n;
+    return b;
+}
+
+static int tl_lines(const char *s) { int n = 0; for (; *s; s++) n += *s == '\n'; return n; }
+
+static int tl_has(const char *needle) { return !needle || strstr(tl_err, needle) != NULL; }
+#define EXPECT(code, want_code, needle, what) \
+    CHECK((code) == (want_code) && tl_has(needle), "cli %s: exit %d (want %d), stderr '%.300s' (want '%s')", what, code, want_code, tl_err, \
+          tl_has(needle) ? "" : (const char *)(needle))
+
+static void tl_find_binary(void)
+{
+    const char *env = getenv("NCSN_CLI");
+    char self[1024];
+    ssize_t n;
+    tl_bin[0] = 0;
+    if (env && *env) { snprintf(tl_bin, sizeof tl_bin, "%s", env); return; }
+    n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        char *slash;
+        self[n] = 0;
+        slash = strrchr(self, '/');
+        if (slash) { *slash = 0; snprintf(tl_bin, sizeof tl_bin, "%.1000s/ncsn", self); }
+    }
+}
+
+static void tl_data(void)
+{
+    static char text[120000];
+    size_t q = 0;
+    ncsn_rng g;
+    float x[600 * 2];
+    int i;
+    ncsn_rng_seed(&g, 2, 9);
+    ncsn_data_two_gaussians(&g, x, 600);
+    q += (size_t)sprintf(text + q, "# two Gaussians\nx,y\n");
+    for (i = 0; i < 600; i++) q += (size_t)sprintf(text + q, "%.9g,%.9g\n", (double)x[2 * i], (double)x[2 * i + 1]);
+    tl_write("data.csv", text, q);
+}
+
+/* data bytes of a safetensors file (the header holds paths and settings) */
+static int tl_same_data(const char *a, const char *b)
+{
+    size_t la, lb;
+    unsigned char *pa = tl_slurp(a, &la), *pb = tl_slurp(b, &lb);
+    int same = 0;
+    if (pa && pb && la > 8 && lb > 8) {
+        uint64_t ha = 0, hb = 0;
+        int i;
+        for (i = 7; i >= 0; i--) { ha = (ha << 8) | pa[i]; hb = (hb << 8) | pb[i]; }
+        same = ha < la && hb < lb && la - ha == lb - hb && memcmp(pa + 8 + ha, pb + 8 + hb, la - 8 - ha) == 0;
+    }
+    free(pa);
+    free(pb);
+    return same;
+}
+
+static const char *tl_small = "--width 16 --depth 2 --levels 5 --batch 64 --seed 3 --progress none";
+
+static void tl_commands(void)
+{
+    int rc, i;
+    char ckpt_path[1024];
+    /* help and usage */
+    rc = tl_run("--help");
+    CHECK(rc == 0 && strstr(tl_out, "exit codes") && strstr(tl_out, "train"), "cli --help: exit %d", rc);
+    rc = tl_run("");
+    EXPECT(rc, 1, "usage", "no command");
+    rc = tl_run("frobnicate");
+    EXPECT(rc, 1, "unknown command 'frobnicate'", "unknown command");
+    rc = tl_run("--version");
+    CHECK(rc == 0 && strstr(tl_out, NCSN_VERSION_STRING), "cli --version: exit %d", rc);
+    {
+        static const char *const cmds[] = { "train", "sample", "score", "info" };
+        for (i = 0; i < 4; i++) {
+            rc = tl_run("%s --help", cmds[i]);
+            CHECK(rc == 0 && strstr(tl_out, "usage: ncsn") && strstr(tl_out, cmds[i]), "cli %s --help: exit %d", cmds[i], rc);
+            rc = tl_run("help %s", cmds[i]);
+            CHECK(rc == 0 && strstr(tl_out, cmds[i]), "cli help %s: exit %d", cmds[i], rc);
+        }
+    }
+    /* bad arguments: exit 1, the message names the option and the value */
+    rc = tl_run("train");
+    EXPECT(rc, 1, "no data file", "train without data");
+    rc = tl_run("train data.csv");
+    EXPECT(rc, 1, "no output file", "train without -o");
+    rc = tl_run("train data.csv -o m.st --steps 0");
+    EXPECT(rc, 1, "--steps = 0 must be in [1,", "--steps 0");
+    rc = tl_run("train data.csv -o m.st --steps ten");
+    EXPECT(rc, 1, "--steps = 'ten' is not an integer", "--steps ten");
+    rc = tl_run("train data.csv -o m.st --lr -1");
+    EXPECT(rc, 1, "--lr = -1 must be in (0,", "--lr -1");
+    rc = tl_run("train data.csv -o m.st --lr nan");
+    EXPECT(rc, 1, "--lr = 'nan' is not a finite float", "--lr nan");
+    rc = tl_run("train data.csv -o m.st --batch");
+    EXPECT(rc, 1, "--batch needs a value", "--batch without a value");
+    rc = tl_run("train data.csv -o m.st --levels 1");
+    EXPECT(rc, 1, "--levels = 1 must be in [2,", "--levels 1");
+    rc = tl_run("train data.csv -o m.st --sigma-max 0.001 --sigma-min 0.01");
+    EXPECT(rc, 1, "--sigma-max = 0.001 must be > --sigma-min = 0.01", "sigma-max < sigma-min");
+    rc = tl_run("train data.csv -o m.st --embed 5");
+    EXPECT(rc, 1, "--embed = 5 must be 0 or even", "--embed 5");
+    rc = tl_run("train data.csv -o m.st --depth 17");
+    EXPECT(rc, 1, "--depth = 17 must be in [1, 16]", "--depth 17");
+    rc = tl_run("train data.csv -o m.st --weighting sigma3");
+    EXPECT(rc, 1, "--weighting = 'sigma3' is not one of: one, sigma2, inv_sigma2", "--weighting sigma3");
+    rc = tl_run("train data.csv -o m.st --frobnicate 3");
+    EXPECT(rc, 1, "unknown option '--frobnicate'", "unknown option");
+    rc = tl_run("train data.csv other.csv -o m.st");
+    EXPECT(rc, 1, "unexpected argument 'other.csv'", "two data files");
+    rc = tl_run("sample");
+    EXPECT(rc, 1, "no model file", "sample without a model");
+    rc = tl_run("score m.st");
+    EXPECT(rc, 1, "exactly one of --sigma", "score without --sigma");
+    /* bad files: exit 2 with file:line:column */
+    rc = tl_run("train missing.csv -o m.st");
+    EXPECT(rc, 2, "cannot open 'missing.csv'", "missing data file");
+    tl_write("empty.csv", "", 0);
+    rc = tl_run("train empty.csv -o m.st");
+    EXPECT(rc, 2, "empty.csv: no data rows", "empty data file");
+    tl_write("bad.csv", "x,y\n1,2\n3,4\n5,abc\n", 18);
+    rc = tl_run("train bad.csv -o m.st");
+    EXPECT(rc, 2, "bad.csv:4:2: 'abc' is not a number", "text in the data");
+    tl_write("nan.csv", "1,2\n3,NaN\n", 10);
+    rc = tl_run("train nan.csv -o m.st");
+    EXPECT(rc, 2, "nan.csv:2:2: 'NaN' is not a finite float", "NaN in the data");
+    tl_write("ragged.csv", "1,2\n3,4,5\n", 10);
+    rc = tl_run("train ragged.csv -o m.st");
+    EXPECT(rc, 2, "ragged.csv:2: more than 2 columns", "ragged data");
+    tl_write("bin.csv", "\x7f" "ELF\x02\x01\x01\0\0\0", 10);
+    rc = tl_run("train bin.csv -o m.st");
+    EXPECT(rc, 2, "NUL byte", "binary data file");
+    tl_write("same.csv", "1,1\n1,1\n1,1\n", 12);
+    rc = tl_run("train same.csv -o m.st");
+    EXPECT(rc, 2, "largest pairwise distance 0", "identical points");
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/m.st", tl_dir);
+    CHECK(access(ckpt_path, F_OK) != 0, "cli: a failed run wrote a model");
+
+    /* train -> info -> sample -> score */
+    tl_data();
+    rc = tl_run("train data.csv -o model.safetensors --steps 60 --checkpoint-every 20 %s", tl_small);
+    EXPECT(rc, 0, (const char *)NULL, "train");
+    rc = tl_run("info model.safetensors");
+    CHECK(rc == 0 && strstr(tl_out, "network: dim 2, concat conditioning, hidden 16 16") && strstr(tl_out, "noise levels: 5") &&
+          strstr(tl_out, "ncsn.step: 60") && strstr(tl_out, "cli.columns: x,y"), "cli info: exit %d: %s", rc, tl_out);
+    rc = tl_run("info model.safetensors.ckpt");
+    CHECK(rc == 0 && strstr(tl_out, "ncsn.kind: checkpoint") && strstr(tl_out, "ncsn.adam.step: 60"), "cli info of the checkpoint: %s", tl_out);
+    rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5");
+    CHECK(rc == 0 && tl_lines(tl_out) == 40, "cli sample: exit %d, %d lines: %s", rc, tl_lines(tl_out), tl_err);
+    {
+        float *d = NULL;
+        int n = 0, dim = 0;
+        CHECK(ncsn_csv_parse(tl_out, strlen(tl_out), NULL, &d, &n, &dim, NULL, 0) == NCSN_OK && n == 40 && dim == 2,
+              "cli sample: output is not 40 x 2 CSV: %s", ncsn_last_error());
+        ncsn_free(d);
+    }
+    {   /* the same seed gives the same samples */
+        char first[4096];
+        snprintf(first, sizeof first, "%s", tl_out);
+        rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --threads 3");
+        CHECK(rc == 0 && strcmp(first, tl_out) == 0, "cli sample: a second run (3 threads) gives other samples");
+    }
+    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 --header");
+    CHECK(rc == 0 && strncmp(tl_out, "x,y\n", 4) == 0 && tl_lines(tl_out) == 4, "cli sample --header: %s", tl_out);
+    tl_write("points.csv", "x,y\n0,0\n3,0.5\n-3,-0.25\n", 23);
+    rc = tl_run("score model.safetensors --sigma 0.5 < points.csv");
+    CHECK(rc == 0 && tl_lines(tl_out) == 3, "cli score: exit %d: %s%s", rc, tl_out, tl_err);
+    {
+        char first[4096], lvl[4096];
+        snprintf(first, sizeof first, "%s", tl_out);
+        rc = tl_run("score model.safetensors --level 4 --input points.csv");
+        CHECK(rc == 0 && tl_lines(tl_out) == 3 && strcmp(first, tl_out) != 0, "cli score --level 4 --input: %s", tl_err);
+        snprintf(lvl, sizeof lvl, "%s", tl_out);
+        rc = tl_run("score model.safetensors --sigma 0.01 --input points.csv");
+        CHECK(rc == 0 && strcmp(lvl, tl_out) == 0, "cli score: --sigma 0.01 must equal --level 4 (sigma_L = 0.01)");
+    }
+    tl_write("points3.csv", "1,2,3\n", 6);
+    rc = tl_run("score model.safetensors --sigma 0.5 --input points3.csv");
+    EXPECT(rc, 2, "the points have 3 columns, the model's dimension is 2", "score with 3 columns");
+    rc = tl_run("score model.safetensors --level 5 --input points.csv");
+    EXPECT(rc, 1, "--level = 5, but 'model.safetensors' has 5 noise levels", "score --level 5");
+    rc = tl_run("sample data.csv -n 3");
+    EXPECT(rc, 2, "data.csv", "sample from a CSV file");
+    {
+        size_t len;
+        unsigned char *m = tl_slurp("model.safetensors", &len);
+        if (m) tl_write("trunc.safetensors", (const char *)m, len / 2);
+        free(m);
+    }
+    rc = tl_run("sample trunc.safetensors -n 3");
+    EXPECT(rc, 2, "trunc.safetensors", "sample from a truncated model");
+    rc = tl_run("info missing.safetensors");
+    EXPECT(rc, 2, "cannot open 'missing.safetensors'", "info of a missing file");
+
+    /* resume: stop at 30 (a run of --steps 30), resume to 60: the same model bits as one run of 60 */
+    rc = tl_run("train data.csv -o half.safetensors --steps 30 --checkpoint-every 10 --checkpoint resume.ckpt %s", tl_small);
+    EXPECT(rc, 0, (const char *)NULL, "train 30");
+    rc = tl_run("train data.csv --resume resume.ckpt --steps 60 -o resumed.safetensors --progress none");
+    EXPECT(rc, 0, (const char *)NULL, "resume to 60");
+    CHECK(tl_same_data("model.safetensors", "resumed.safetensors"), "cli resume: the resumed model differs from the uninterrupted one");
+    rc = tl_run("train data.csv --resume resume.ckpt --batch 32 -o x.safetensors");
+    EXPECT(rc, 1, "--batch 32 differs from the checkpoint's 64", "resume with another batch");
+    rc = tl_run("train data.csv --resume resume.ckpt --lr 0.5 -o x.safetensors");
+    EXPECT(rc, 1, "--lr 0.5 differs from the checkpoint's 0.001", "resume with another lr");
+    rc = tl_run("train points.csv --resume resume.ckpt -o x.safetensors");
+    EXPECT(rc, 2, "is not the data the checkpoint was trained on", "resume on other data");
+    rc = tl_run("train data.csv --resume model.safetensors -o x.safetensors");
+    EXPECT(rc, 2, "not a checkpoint", "resume from a model file");
+
+    /* progress: a live line on a terminal, periodic lines otherwise */
+    rc = tl_run("train data.csv -o p.safetensors --steps 40 --checkpoint-every 0 --width 8 --depth 1 --progress plain --log-every 10");
+    CHECK(rc == 0 && strstr(tl_err, "step 10/40 loss ") && strstr(tl_err, "step 40/40 loss ") && strstr(tl_err, "steps/s ETA") &&
+          !strchr(tl_err, '\r'), "cli plain progress: %s", tl_err);
+    rc = tl_run("train data.csv -o p.safetensors --steps 40 --checkpoint-every 0 --width 8 --depth 1 --progress tty");
+    CHECK(rc == 0 && strchr(tl_err, '\r') && strstr(tl_err, "steps/s  ETA"), "cli tty progress: %s", tl_err);
+
+    /* numerical failure: exit 3 naming the step and the tensor; the last checkpoint stays and loads */
+    rc = tl_run("train data.csv -o nan.safetensors --steps 50 --lr 1e30 --checkpoint-every 1 --checkpoint nan.ckpt %s", tl_small);
+    EXPECT(rc, 3, "numerical failure at step ", "training with lr 1e30");
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/nan.safetensors", tl_dir);
+    CHECK(access(ckpt_path, F_OK) != 0, "cli: a failed training wrote its model");
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/nan.ckpt", tl_dir);
+    {
+        ncsn_model *m = NULL;
+        long step = -1, fail_step = -1;
+        const char *s = strstr(tl_err, "at step ");
+        if (s) fail_step = atol(s + 8);
+        if (access(ckpt_path, F_OK) == 0) {
+            CHECK(ncsn_checkpoint_load(ckpt_path, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == fail_step - 1,
+                  "cli: after the failure at step %ld the checkpoint (step %ld) must load: %s", fail_step, step, ncsn_last_error());
+        } else CHECK(fail_step == 1, "cli: no checkpoint although the failure was at step %ld", fail_step);
+        ncsn_model_free(m);
+    }
+
+#if defined(__linux__) || defined(__APPLE__)
+    {   /* Ctrl-C: a checkpoint, exit 130, and the run resumes to the same bits */
+        pid_t pid;
+        int status = 0, code;
+        char data_path[1024], out_path[1024], ck[1024];
+        struct timespec ts = { 0, 150 * 1000000L };
+        
+        snprintf(data_path, sizeof data_path, "%s/data.csv", tl_dir);
+        snprintf(out_path, sizeof out_path, "%s/int.safetensors", tl_dir);
+        snprintf(ck, sizeof ck, "%s/int.ckpt", tl_dir);
+        char log_path[1024];
+        int waited;
+        snprintf(log_path, sizeof log_path, "%s/int.log", tl_dir);
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+            int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) { dup2(fd, 2); dup2(fd, 1); }
+            execl(tl_bin, "ncsn", "train", data_path, "-o", out_path, "--checkpoint", ck, "--steps", "100000000", "--width", "16", "--depth",
+                  "2", "--levels", "5", "--batch", "64", "--seed", "3", "--checkpoint-every", "1000000", "--progress", "plain",
+                  "--log-every", "1", (char *)NULL);
+            _exit(127);
+        }
+        for (waited = 0; waited < 600; waited++) {   /* until it trains (its signal handlers are then in place), at most 90 s */
+            tl_read("int.log", tl_err, sizeof tl_err);
+            if (strstr(tl_err, "step 2/")) break;
+            nanosleep(&ts, NULL);
+        }
+        kill(pid, SIGINT);
+        waitpid(pid, &status, 0);
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        CHECK(code == 130, "cli Ctrl-C: exit %d, want 130", code);
+        {
+            ncsn_model *m = NULL;
+            long step = 0;
+            CHECK(ncsn_checkpoint_load(ck, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step > 0,
+                  "cli Ctrl-C: no loadable checkpoint: %s", ncsn_last_error());
+            ncsn_model_free(m);
+        }
+    }
+#endif
+}
+#endif
+
+/* the ELF machine of a file (0 if not ELF): a cross-built ncsn cannot be started by the host's shell */
+static int tl_elf_machine(const char *path)
+{
+    unsigned char h[20];
+    FILE *fp = fopen(path, "rb");
+    int m = 0;
+    if (!fp) return 0;
+    if (fread(h, 1, 20, fp) == 20 && h[0] == 0x7f && h[1] == 'E' && h[2] == 'L' && h[3] == 'F')
+        m = h[5] == 2 ? (h[18] << 8) | h[19] : h[18] | (h[19] << 8);
+    fclose(fp);
+    return m;
+}
+
+void test_cli(void)
+{
+    tl_csv();
+#if !defined(_WIN32)
+    {
+        const char *d = getenv("TMPDIR");
+        int rc;
+        tl_find_binary();
+        if (!tl_bin[0] || access(tl_bin, X_OK) != 0) {
+            CHECK(0, "cli: the ncsn binary '%s' is not built (make builds it next to run_tests; or set NCSN_CLI)", tl_bin);
+            return;
+        }
+        snprintf(tl_dir, sizeof tl_dir, "%s/ncsn_cli_XXXXXX", d && *d ? d : "/tmp");
+        if (!mkdtemp(tl_dir)) { CHECK(0, "cli: no temporary directory"); return; }
+        if (tl_elf_machine(tl_bin) && tl_elf_machine("/bin/sh") && tl_elf_machine(tl_bin) != tl_elf_machine("/bin/sh")) {
+            /* a cross build run under user-mode emulation (qemu-aarch64): the host's shell cannot start it */
+            printf("  cli: %s is built for another machine than /bin/sh: command tests skipped\n", tl_bin);
+        } else if ((rc = tl_run("--version")) != 0) {
+            CHECK(0, "cli: '%s --version' exits with %d: %s", tl_bin, rc, tl_err);
+        } else {
+            tl_commands();
+        }
+        {
+            DIR *dp = opendir(tl_dir);
+            struct dirent *e;
+            char p[1024];
+            int stale = 0;
+            if (dp) {
+                while ((e = readdir(dp)) != NULL) {
+                    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+                    if (strstr(e->d_name, ".tmp.")) stale++;
+                    snprintf(p, sizeof p, "%s/%s", tl_dir, e->d_name);
+                    remove(p);
+                }
+                closedir(dp);
+            }
+            rmdir(tl_dir);
+            CHECK(stale == 0, "cli: %d temporary files left behind", stale);
+        }
+    }
+#endif
+}
