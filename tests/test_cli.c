@@ -330,7 +330,7 @@ static void tl_commands(void)
     }
     {   /* the same seed gives the same samples */
         char first[4096];
-        snprintf(first, sizeof first, "%s", tl_out);
+        { size_t n_ = strlen(tl_out); if (n_ > sizeof first - 1) n_ = sizeof first - 1; memcpy(first, tl_out, n_); first[n_] = 0; }
         rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --threads 3");
         CHECK(rc == 0 && strcmp(first, tl_out) == 0, "cli sample: a second run (3 threads) gives other samples");
     }
@@ -341,10 +341,10 @@ static void tl_commands(void)
     CHECK(rc == 0 && tl_lines(tl_out) == 3, "cli score: exit %d: %s%s", rc, tl_out, tl_err);
     {
         char first[4096], lvl[4096];
-        snprintf(first, sizeof first, "%s", tl_out);
+        { size_t n_ = strlen(tl_out); if (n_ > sizeof first - 1) n_ = sizeof first - 1; memcpy(first, tl_out, n_); first[n_] = 0; }
         rc = tl_run("score model.safetensors --level 4 --input points.csv");
         CHECK(rc == 0 && tl_lines(tl_out) == 3 && strcmp(first, tl_out) != 0, "cli score --level 4 --input: %s", tl_err);
-        snprintf(lvl, sizeof lvl, "%s", tl_out);
+        { size_t n_ = strlen(tl_out); if (n_ > sizeof lvl - 1) n_ = sizeof lvl - 1; memcpy(lvl, tl_out, n_); lvl[n_] = 0; }
         rc = tl_run("score model.safetensors --sigma 0.01 --input points.csv");
         CHECK(rc == 0 && strcmp(lvl, tl_out) == 0, "cli score: --sigma 0.01 must equal --level 4 (sigma_L = 0.01)");
     }
