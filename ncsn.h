@@ -25,6 +25,7 @@
      NCSN_NO_SIMD       use the scalar kernels only (the reference; same bits as SIMD).
      NCSN_NO_STDIO      leave out the file functions (safetensors save/load).
      NCSN_NO_THREADS    leave out the thread pool (then no -lpthread is needed).
+     NCSN_NO_FSYNC      saves are still atomic (temporary file + rename) but skip fsync.
      NCSN_MALLOC(n), NCSN_FREE(p)   allocator; define both or neither.
      NCSN_ASSERT(x)     internal assertions (default: assert.h).
    -ffast-math is refused with #error: it breaks the IEEE arithmetic the bits depend on.
@@ -33,7 +34,7 @@
      1. status and errors        2. PCG32 random numbers     3. deterministic math
      4. noise schedules          5. score network (MLP)      6. DSM loss
      7. Adam                     8. Langevin samplers         9. data and exact scores
-     10. safetensors files
+     10. safetensors files, checkpoints, CSV data
 
    DETERMINISM (see README): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
@@ -2226,7 +2227,8 @@ NCSNDEF ncsn_status ncsn_dsm_loss(ncsn_model *m, ncsn_dsm_batch *bt, const float
     for (b = 0; b < B; b++) {
         int lv = levels_given ? levels_given[b] : (int)ncsn_rng_bounded(rng, (uint32_t)L);
         if (lv < 0 || lv >= L) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: level[%d] = %d not in [0, %d)", b, lv, L);
-        if (!(sigmas[lv] > 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: sigmas[%d] = %g must be > 0", lv, (double)sigmas[lv]);
+        if (!(sigmas[lv] > 0.0f) || !ncsn__isfinite(sigmas[lv]))
+            return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: sigmas[%d] = %g must be finite and > 0", lv, (double)sigmas[lv]);
         bt->level[b] = lv;
         bt->sigma[b] = sigmas[lv];
     }
@@ -2314,6 +2316,9 @@ NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *g
     if (!(opt->eps > 0.0f) || !ncsn__isfinite(opt->eps)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: eps = %g must be finite and > 0", (double)opt->eps);
     if (!(opt->weight_decay >= 0.0f) || !ncsn__isfinite(opt->weight_decay))
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: weight_decay = %g must be finite and >= 0", (double)opt->weight_decay);
+    for (i = 0; i < opt->n; i++)   /* a NaN/inf gradient would poison the weights and both moments */
+        if (!ncsn__isfinite(grads[i]))
+            return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_adam_step: gradient[%lu] = %g is not finite; nothing updated", (unsigned long)i, (double)grads[i]);
     opt->step++;
     /* torch: bias_correction = 1 - beta^step in double; step_size = lr/bc1; denom = sqrt(v)/sqrt(bc2) + eps */
     bc1 = 1.0 - ncsn__powi((double)opt->beta1, opt->step);

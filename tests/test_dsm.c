@@ -127,6 +127,15 @@ static void adam_checks(void)
     opt.beta2 = 1.0f;
     CHECK(ncsn_adam_step(&opt, p, g) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "beta2"), "beta2 = 1 rejected: %s", ncsn_last_error());
     opt.beta2 = 0.999f;
+    {   /* a non-finite gradient is refused and nothing moves */
+        float p0[N];
+        long st0 = opt.step;
+        memcpy(p0, p, sizeof p0);
+        g[7] = NAN;
+        CHECK(ncsn_adam_step(&opt, p, g) == NCSN_ERR_NONFINITE && strstr(ncsn_last_error(), "gradient[7]") &&
+              memcmp(p0, p, sizeof p0) == 0 && opt.step == st0, "NaN gradient: %s", ncsn_last_error());
+        g[7] = 0.0f;
+    }
     opt.eps = 0.0f;
     CHECK(ncsn_adam_step(&opt, p, g) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "eps"), "eps = 0 rejected: %s", ncsn_last_error());
     ncsn_adam_free(&opt);
