@@ -103,18 +103,18 @@ NCSNDEF float  ncsn_sinf(float x);     /* accurate for |x| <= 2^17, deterministi
 NCSNDEF float  ncsn_cosf(float x);
 NCSNDEF float  ncsn_sigmoidf(float x);
 NCSNDEF float  ncsn_siluf(float x);     /* x * sigmoid(x) */
-NCSNDEF float  ncsn_softplusf(float x); /* log(1 + e^x), no overflow */
+NCSNDEF float  ncsn_softplusf(float x); /* log of (1 + e^x), no overflow */
 NCSNDEF double ncsn_exp(double x);     /* double versions, used for the schedules */
 NCSNDEF double ncsn_log(double x);
-NCSNDEF double ncsn_sinpi(double x);   /* sin(pi x), exact argument reduction */
+NCSNDEF double ncsn_sinpi(double x);   /* sin of pi x, exact argument reduction */
 NCSNDEF double ncsn_cospi(double x);
 
 /* ---- 4. noise schedules: sigma[0] = sigma_max > ... > sigma[L-1] = sigma_min ------------------
    GEOMETRIC: sigma_i = sigma_max (sigma_min/sigma_max)^(i/(L-1)), computed in double as
-              sigma_max * exp((i/(L-1)) * log(sigma_min/sigma_max)) and rounded once to float;
+              sigma_max * e^((i/(L-1)) ln(sigma_min/sigma_max)) and rounded once to float;
               the two ends are exactly sigma_max and sigma_min.
    LINEAR:    sigma_i = sigma_max + (i/(L-1)) (sigma_min - sigma_max).
-   COSINE:    sigma_i = sigma_min + (sigma_max - sigma_min) (1 + cos(pi i/(L-1)))/2.            */
+   COSINE:    sigma_i = sigma_min + (sigma_max - sigma_min) (1 + cos pi i/(L-1))/2.            */
 typedef enum ncsn_schedule_kind {
     NCSN_SCHEDULE_GEOMETRIC = 0, NCSN_SCHEDULE_LINEAR = 1, NCSN_SCHEDULE_COSINE = 2
 } ncsn_schedule_kind;
@@ -648,7 +648,7 @@ NCSNDEF float ncsn_expf(float x)
 NCSNDEF float ncsn_logf(float x)
 {
     /* fdlibm's e_logf scheme: x = 2^k m, m in [sqrt(2)/2, sqrt(2)), f = m - 1 exact,
-       s = f/(2+f), log(1+f) = f - (hfsq - s (hfsq + R(s^2))), hfsq = f^2/2 (always fused here). */
+       s = f/(2+f), ln (1+f) = f - (hfsq - s (hfsq + R(s^2))), hfsq = f^2/2 (always fused here). */
     uint32_t ix = ncsn__f2u(x);
     int k = 0;
     float f, s, z, w, R, hf, dk;
