@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ex_common.h"
 
 #define N_DATA 5000
 #define BATCH 256
@@ -49,22 +50,6 @@
 #define N_ALL (N_DATA + N_VAL + 4 * N_SAMPLES)
 
 static const char *const kind_name[3] = { "geometric", "linear", "cosine" };
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static FILE *open_out(const char *dir, const char *name)
-{
-    char path[1024];
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(fp = fopen(path, "w"))) { perror(path); exit(1); }
-    return fp;
-}
 
 /* coefficient of variation (sd/mean) of v[0..n-1]; the mean in *mean */
 static double cv(const float *v, int n, double *mean)

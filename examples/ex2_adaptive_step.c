@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ex_common.h"
 
 #define D 2
 #define L 10
@@ -58,22 +59,6 @@ static const char *const rule_file[3] = { "fixed", "level", "chain" };
 static const float mix_w[3] = { 0.2f, 0.5f, 0.3f };
 static const float mix_mu[6] = { -4.0f, -4.0f, 4.0f, -2.0f, -1.0f, 4.0f };
 static const float mix_var[6] = { 0.04f, 0.04f, 1.0f, 1.0f, 0.25f, 0.25f };
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static FILE *open_out(const char *dir, const char *name)
-{
-    char path[1024];
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(fp = fopen(path, "w"))) { perror(path); exit(1); }
-    return fp;
-}
 
 /* Annealed Langevin with one of the three step rules, from N(0, sigma_1^2 I). alpha_mean[i] (may
    be NULL) receives the mean step of level i over its steps (and chains). A chain that diverges

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ex_common.h"
 
 #define NC 4                /* classes */
 #define DX 2                /* data dimension */
@@ -68,22 +69,6 @@ static ncsn_gmm class_gmm(int c)
     g.means = mix_mu + DX * c;
     g.vars = mix_var + DX * c;
     return g;
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static FILE *open_out(const char *dir, const char *name)
-{
-    char path[1024];
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(fp = fopen(path, "w"))) { perror(path); exit(1); }
-    return fp;
 }
 
 /* the conditional score s(x, sigma | c) in 2-D: the model at [x, onehot(c)], first two outputs */

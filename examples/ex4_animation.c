@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ex_common.h"
 
 #define N_DATA 5000
 #define BATCH 256
@@ -34,22 +35,6 @@
 #define N_GRID (GRID * GRID)
 #define N_NOISY 500
 #define HALF_WIDTH 2.5f
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static FILE *open_out(const char *dir, const char *name)
-{
-    char path[1024];
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(fp = fopen(path, "w"))) { perror(path); exit(1); }
-    return fp;
-}
 
 /* mean ||a - b|| / mean ||b|| over n 2-D vectors */
 static double rel_err(const float *a, const float *b, int n)

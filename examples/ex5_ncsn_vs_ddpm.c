@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ex_common.h"
 
 #define D 2
 #define N_DATA 5000
@@ -56,22 +57,6 @@ static const char *const model_file[3] = { "ncsn", "ncsn_scaled", "ddpm" };
 static float beta[T_DDPM], abar[T_DDPM];   /* DDPM schedule: beta_t and abar_t = prod_{s<=t} (1 - beta_s) */
 
 static double cpu(void) { return (double)clock() / CLOCKS_PER_SEC; }   /* this process's CPU time */
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static FILE *open_out(const char *dir, const char *name)
-{
-    char path[1024];
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(fp = fopen(path, "w"))) { perror(path); exit(1); }
-    return fp;
-}
 
 /* one DDPM training step on a batch: t ~ U{0..T-1}, eps ~ N(0, I), loss = mean (eps_theta - eps)^2 */
 static ncsn_status ddpm_loss(ncsn_model *m, const float *x, int B, ncsn_rng *rng, float *loss)
