@@ -26,7 +26,9 @@
      NCSN_NO_STDIO      leave out the file functions (safetensors save/load).
      NCSN_NO_THREADS    leave out the thread pool (then no -lpthread is needed).
      NCSN_NO_FSYNC      saves are still atomic (temporary file + rename) but skip fsync.
-     NCSN_MALLOC(n), NCSN_FREE(p)   allocator; define both or neither.
+     NCSN_MALLOC(n), NCSN_FREE(p)   allocator; define both or neither. Called only from the
+                        thread that called the API (pool workers never allocate), so it
+                        need not be thread-safe.
      NCSN_ASSERT(x)     internal assertions (default: assert.h).
    -ffast-math is refused with #error: it breaks the IEEE arithmetic the bits depend on.
 
@@ -1297,6 +1299,7 @@ typedef struct ncsn__pool {
     int n;
 #ifndef NCSN_NO_THREADS
     pthread_t *th;
+    struct ncsn__worker *wk;   /* one per started thread, owned by the pool */
     pthread_mutex_t mu;
     pthread_cond_t cv_go, cv_done;
     ncsn__job_fn fn;
@@ -1309,12 +1312,12 @@ typedef struct ncsn__pool {
 #ifndef NCSN_NO_THREADS
 typedef struct ncsn__worker { ncsn__pool *pool; int t; } ncsn__worker;
 
+/* Workers never call the allocator: the user's NCSN_MALLOC/NCSN_FREE need not be thread-safe. */
 static void *ncsn__worker_main(void *wp)
 {
     ncsn__worker w = *(ncsn__worker *)wp;
     ncsn__pool *p = w.pool;
     unsigned seen = 0;
-    NCSN_FREE(wp);
     for (;;) {
         ncsn__job_fn fn;
         void *arg;
@@ -1350,6 +1353,7 @@ static void ncsn__pool_free(ncsn__pool *p)
         pthread_cond_destroy(&p->cv_done);
     }
     NCSN_FREE(p->th);
+    NCSN_FREE(p->wk);
 #endif
     NCSN_FREE(p);
 }
@@ -1365,16 +1369,19 @@ static ncsn_status ncsn__pool_create(ncsn__pool **out, int n)
     if (n > 1) {
         int i;
         p->th = NCSN__ALLOC_N(pthread_t, n - 1);
-        if (!p->th) { NCSN_FREE(p); return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_set_threads: out of memory"); }
+        p->wk = NCSN__ALLOC_N(struct ncsn__worker, n - 1);
+        if (!p->th || !p->wk) {
+            NCSN_FREE(p->th); NCSN_FREE(p->wk); NCSN_FREE(p);
+            return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_set_threads: out of memory");
+        }
         pthread_mutex_init(&p->mu, NULL);
         pthread_cond_init(&p->cv_go, NULL);
         pthread_cond_init(&p->cv_done, NULL);
         p->n = n;
         for (i = 0; i < n - 1; i++) {
-            ncsn__worker *w = (ncsn__worker *)ncsn__alloc(sizeof *w);
-            if (w) { w->pool = p; w->t = i + 1; }
-            if (!w || pthread_create(&p->th[i], NULL, ncsn__worker_main, w) != 0) {
-                NCSN_FREE(w);
+            p->wk[i].pool = p;
+            p->wk[i].t = i + 1;
+            if (pthread_create(&p->th[i], NULL, ncsn__worker_main, &p->wk[i]) != 0) {
                 p->n = i + 1;   /* the threads started so far are joined by free */
                 ncsn__pool_free(p);
                 return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_set_threads: cannot start thread %d of %d", i + 1, n);
