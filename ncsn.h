@@ -1139,20 +1139,74 @@ static void ncsn__gemm_block(float *Y, int ldy, const float *X, int ldx, const f
 #endif
 }
 
+/* Narrow outputs (N below one vector, e.g. the 2-d score layer): no vector spans the outputs, so
+   8 rows run as 8 independent scalar fma chains (the reference's single chain is latency-bound,
+   7x slower); each output is still one fma per k, k in order. */
+static void ncsn__gemm_narrow(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
+                              int B, int K, int N)
+{
+    int b = 0, k, o;
+    for (; b + 8 <= B; b += 8) {
+        const float *x0 = X + (size_t)b * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+        const float *x4 = x3 + ldx, *x5 = x4 + ldx, *x6 = x5 + ldx, *x7 = x6 + ldx;
+        for (o = 0; o < N; o++) {
+            float *y = Y + (size_t)b * ldy + o;
+            float a0 = y[0], a1 = y[ldy], a2 = y[2 * (size_t)ldy], a3 = y[3 * (size_t)ldy];
+            float a4 = y[4 * (size_t)ldy], a5 = y[5 * (size_t)ldy], a6 = y[6 * (size_t)ldy], a7 = y[7 * (size_t)ldy];
+            for (k = 0; k < K; k++) {
+                float w = W[(size_t)k * ldw + o];
+                a0 = fmaf(x0[k], w, a0); a1 = fmaf(x1[k], w, a1); a2 = fmaf(x2[k], w, a2); a3 = fmaf(x3[k], w, a3);
+                a4 = fmaf(x4[k], w, a4); a5 = fmaf(x5[k], w, a5); a6 = fmaf(x6[k], w, a6); a7 = fmaf(x7[k], w, a7);
+            }
+            y[0] = a0; y[ldy] = a1; y[2 * (size_t)ldy] = a2; y[3 * (size_t)ldy] = a3;
+            y[4 * (size_t)ldy] = a4; y[5 * (size_t)ldy] = a5; y[6 * (size_t)ldy] = a6; y[7 * (size_t)ldy] = a7;
+        }
+    }
+    if (b < B) ncsn__gemm_acc_ref(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, ldw, B - b, K, N);
+}
+
 /* Cache blocking: 64 rows x 64 inputs x 256 outputs at a time, so the weight panel (64 KB) and the
    rows stay in cache. Y holds each running sum between blocks and k still runs 0..K-1 in order
    for every output, so the blocking changes no bit. */
 #define NCSN__GEMM_BB 64
 #define NCSN__GEMM_KB 64
 #define NCSN__GEMM_NB 256
+/* Wide weights (rows longer than NCSN__GEMM_PB) are copied a 64 x 128 panel at a time into a
+   contiguous stack buffer (32 KB, fits L1) that all B rows then reuse: with 1024-float rows the
+   unpacked panel's rows all map to the same L1 set and miss. Only the memory layout changes. */
+#define NCSN__GEMM_PB 128
 static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
                            int B, int K, int N)
 {
     int n0, b0, k0;
+#if NCSN__VL
+    if (N < NCSN__VL) {
+        ncsn__gemm_narrow(Y, ldy, X, ldx, W, ldw, B, K, N);
+        return;
+    }
+#endif
     if (B <= NCSN__GEMM_BB && K <= NCSN__GEMM_KB && N <= NCSN__GEMM_NB) {
         ncsn__gemm_block(Y, ldy, X, ldx, W, ldw, B, K, N);
         return;
     }
+#if NCSN__VL
+    if (B >= 16 && ldw > NCSN__GEMM_PB) {
+        float buf[NCSN__GEMM_KB * NCSN__GEMM_PB + 16];
+        float *pk = buf + ((16 - ((size_t)buf / sizeof(float)) % 16) % 16);   /* 64-byte aligned */
+        for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) {
+            int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB;
+            for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) {
+                int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB, kk;
+                for (kk = 0; kk < kb; kk++) memcpy(pk + (size_t)kk * nb, W + (size_t)(k0 + kk) * ldw + n0, (size_t)nb * sizeof(float));
+                for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
+                    int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
+                    ncsn__gemm_block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb);
+                }
+            }
+        }
+        return;
+    }
+#endif
     for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB) {
         int nb = N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB;
         for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
@@ -1188,8 +1242,8 @@ static void ncsn__gemm_tn_acc_ref(float *dW, int ldw, const float *X, int ldx, c
         }
 }
 
-static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
-                                int B, int K, int N)
+static void ncsn__gemm_tn_block4(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
+                                 int B, int K, int N)
 {
 #if NCSN__VL
     int b, k = 0, o;
@@ -1244,11 +1298,111 @@ static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, con
 #endif
 }
 
-/* one block of at most NCSN__SUM_BLOCK samples per call (the block's rows stay in L1) */
+#if NCSN__VL
+/* Narrow outputs (N below one vector): vectorised across 4 vectors of k instead (rows of X are
+   contiguous in k); per output the same block sum from zero, b in order, then one add. */
+static void ncsn__gemm_tn_narrow(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
+                                 int B, int K, int N)
+{
+    float t[4 * NCSN__VL];
+    int k = 0, o, b, j;
+    for (; k + 4 * NCSN__VL <= K; k += 4 * NCSN__VL)
+        for (o = 0; o < N; o++) {
+            ncsn__v a0 = ncsn__vset1(0.0f), a1 = a0, a2 = a0, a3 = a0;
+            for (b = 0; b < B; b++) {
+                const float *x = X + (size_t)b * ldx + k;
+                ncsn__v s = ncsn__vset1(dY[(size_t)b * ldy + o]);
+                a0 = ncsn__vfma(ncsn__vload(x), s, a0);
+                a1 = ncsn__vfma(ncsn__vload(x + NCSN__VL), s, a1);
+                a2 = ncsn__vfma(ncsn__vload(x + 2 * NCSN__VL), s, a2);
+                a3 = ncsn__vfma(ncsn__vload(x + 3 * NCSN__VL), s, a3);
+            }
+            for (j = 0; j < 4 * NCSN__VL; j++) t[j] = dW[(size_t)(k + j) * ldw + o];
+            ncsn__vstore(t, ncsn__vadd(ncsn__vload(t), a0));
+            ncsn__vstore(t + NCSN__VL, ncsn__vadd(ncsn__vload(t + NCSN__VL), a1));
+            ncsn__vstore(t + 2 * NCSN__VL, ncsn__vadd(ncsn__vload(t + 2 * NCSN__VL), a2));
+            ncsn__vstore(t + 3 * NCSN__VL, ncsn__vadd(ncsn__vload(t + 3 * NCSN__VL), a3));
+            for (j = 0; j < 4 * NCSN__VL; j++) dW[(size_t)(k + j) * ldw + o] = t[j];
+        }
+    for (; k + NCSN__VL <= K; k += NCSN__VL)
+        for (o = 0; o < N; o++) {
+            ncsn__v a0 = ncsn__vset1(0.0f);
+            for (b = 0; b < B; b++) a0 = ncsn__vfma(ncsn__vload(X + (size_t)b * ldx + k), ncsn__vset1(dY[(size_t)b * ldy + o]), a0);
+            for (j = 0; j < NCSN__VL; j++) t[j] = dW[(size_t)(k + j) * ldw + o];
+            ncsn__vstore(t, ncsn__vadd(ncsn__vload(t), a0));
+            for (j = 0; j < NCSN__VL; j++) dW[(size_t)(k + j) * ldw + o] = t[j];
+        }
+    if (k < K) ncsn__gemm_tn_acc_ref(dW + (size_t)k * ldw, ldw, X + k, ldx, dY, ldy, B, K - k, N);
+}
+#endif
+
+/* One block of at most NCSN__SUM_BLOCK samples (B <= 64). With 32 vector registers, a 6-row x
+   4-vector tile: 24 accumulators, 10 loads per 24 FMAs; the rest goes to the 4-row kernel. */
+static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
+                                int B, int K, int N)
+{
+    int k = 0;
+#if NCSN__VL
+    if (N < NCSN__VL) {
+        ncsn__gemm_tn_narrow(dW, ldw, X, ldx, dY, ldy, B, K, N);
+        return;
+    }
+#endif
+#if defined(NCSN__AVX512) || defined(NCSN__NEON)
+    for (; k + 6 <= K; k += 6) {
+        int b, o;
+        for (o = 0; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) {
+            ncsn__v a00 = ncsn__vset1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            ncsn__v a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            ncsn__v a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
+            for (b = 0; b < B; b++) {
+                const float *x = X + (size_t)b * ldx + k, *g = dY + (size_t)b * ldy + o;
+                ncsn__v g0 = ncsn__vload(g), g1 = ncsn__vload(g + NCSN__VL), g2 = ncsn__vload(g + 2 * NCSN__VL), g3 = ncsn__vload(g + 3 * NCSN__VL), s;
+#define NCSN__TN_ROW(r) s = ncsn__vset1(x[r]); a##r##0 = ncsn__vfma(s, g0, a##r##0); a##r##1 = ncsn__vfma(s, g1, a##r##1); \
+                        a##r##2 = ncsn__vfma(s, g2, a##r##2); a##r##3 = ncsn__vfma(s, g3, a##r##3);
+                NCSN__TN_ROW(0) NCSN__TN_ROW(1) NCSN__TN_ROW(2) NCSN__TN_ROW(3) NCSN__TN_ROW(4) NCSN__TN_ROW(5)
+#undef NCSN__TN_ROW
+            }
+#define NCSN__TN_PUT(r) { float *w = dW + (size_t)(k + r) * ldw + o; \
+                ncsn__vstore(w, ncsn__vadd(ncsn__vload(w), a##r##0)); ncsn__vstore(w + NCSN__VL, ncsn__vadd(ncsn__vload(w + NCSN__VL), a##r##1)); \
+                ncsn__vstore(w + 2 * NCSN__VL, ncsn__vadd(ncsn__vload(w + 2 * NCSN__VL), a##r##2)); \
+                ncsn__vstore(w + 3 * NCSN__VL, ncsn__vadd(ncsn__vload(w + 3 * NCSN__VL), a##r##3)); }
+            NCSN__TN_PUT(0) NCSN__TN_PUT(1) NCSN__TN_PUT(2) NCSN__TN_PUT(3) NCSN__TN_PUT(4) NCSN__TN_PUT(5)
+#undef NCSN__TN_PUT
+        }
+        if (o < N) ncsn__gemm_tn_block4(dW + (size_t)k * ldw + o, ldw, X + k, ldx, dY + o, ldy, B, 6, N - o);
+    }
+#endif
+    if (k < K) ncsn__gemm_tn_block4(dW + (size_t)k * ldw, ldw, X + k, ldx, dY, ldy, B, K - k, N);
+}
+
+/* Wide inputs or outputs: each 64-sample block's dY (64 x 128) and X (64 x 48) are first copied
+   into contiguous stack buffers (44 KB), for the same reason as in ncsn__gemm_acc. */
+#define NCSN__TN_KC 48
 static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
                               int B, int K, int N)
 {
     int b0, n0;
+#if NCSN__VL
+    if (K >= 16 && N >= 16 && (ldy > NCSN__GEMM_PB || ldx > NCSN__TN_KC)) {
+        float dbuf[NCSN__SUM_BLOCK * NCSN__GEMM_PB + 16], xbuf[NCSN__SUM_BLOCK * NCSN__TN_KC + 16];
+        float *dp = dbuf + ((16 - ((size_t)dbuf / sizeof(float)) % 16) % 16), *xp = xbuf + ((16 - ((size_t)xbuf / sizeof(float)) % 16) % 16);
+        int k0, b;
+        for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) {
+            int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB;
+            for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
+                int bb = B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK;
+                for (b = 0; b < bb; b++) memcpy(dp + (size_t)b * nb, dY + (size_t)(b0 + b) * ldy + n0, (size_t)nb * sizeof(float));
+                for (k0 = 0; k0 < K; k0 += NCSN__TN_KC) {
+                    int kb = K - k0 < NCSN__TN_KC ? K - k0 : NCSN__TN_KC;
+                    for (b = 0; b < bb; b++) memcpy(xp + (size_t)b * kb, X + (size_t)(b0 + b) * ldx + k0, (size_t)kb * sizeof(float));
+                    ncsn__gemm_tn_block(dW + (size_t)k0 * ldw + n0, ldw, xp, kb, dp, nb, bb, kb, nb);
+                }
+            }
+        }
+        return;
+    }
+#endif
     for (n0 = 0; n0 < N; n0 += 256)   /* 256 outputs at a time: the block's dY panel (64 KB) stays in cache */
         for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK)
             ncsn__gemm_tn_block(dW + n0, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy + n0, ldy,
@@ -1284,10 +1438,12 @@ static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N)
 static void ncsn__transpose(float *dst, const float *src, int rows, int cols)
 {
     int r0, c0, r, c;
-    for (r0 = 0; r0 < rows; r0 += 32)   /* 32 x 32 tiles: both sides stay in cache */
-        for (c0 = 0; c0 < cols; c0 += 32)
-            for (r = r0; r < rows && r < r0 + 32; r++)
-                for (c = c0; c < cols && c < c0 + 32; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+    /* 16 x 16 tiles, writes contiguous: with 1024-float rows every row of a tile maps to the same
+       L1 set, and 16 lines per side nearly fit its ways (32 x 32 tiles ran 5.7x slower) */
+    for (r0 = 0; r0 < rows; r0 += 16)
+        for (c0 = 0; c0 < cols; c0 += 16)
+            for (c = c0; c < cols && c < c0 + 16; c++)
+                for (r = r0; r < rows && r < r0 + 16; r++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
 }
 
 /* ---- thread pool: threads own outputs ----------------------------------------------------------------
