@@ -327,10 +327,10 @@ void test_kernels(void)
             for (bb = 1; bb <= 6; bb++) tk_one_gemm(&sg, bb, 1 + (w * 37) % 40, wide[w], w % 3);
     }
     {   /* wide weights and long rows: the packed paths (64 x 128 weight panels; 64 x 128 dY and
-           64 x 48 X blocks), with a tail in every dimension */
+           64 x 48 X blocks, rows over 256), with a tail in every dimension */
         static const int pk[][4] = { { 16, 64, 129, 0 }, { 20, 70, 131, 3 }, { 64, 130, 300, 1 }, { 129, 200, 257, 7 },
-                                     { 17, 47, 20, 4 }, { 70, 97, 140, 2 }, { 65, 49, 17, 40 } };
-        for (i = 0; i < 7; i++) {
+                                     { 17, 47, 20, 4 }, { 70, 97, 140, 2 }, { 65, 49, 17, 40 }, { 66, 270, 40, 3 } };
+        for (i = 0; i < 8; i++) {
             tk_one_gemm(&sg, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
             tk_one_gemm_tn(&st, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
         }
