@@ -74,22 +74,6 @@ static double jitter(const float *v, int n)
     return sqrt(q / (2.0 * (n - 1))) / (s / n);
 }
 
-/* mean over the points of a of the distance to the nearest point of b */
-static double nn_dist(const float *a, int na, const float *b, int nb)
-{
-    double tot = 0.0;
-    int i, j;
-    for (i = 0; i < na; i++) {
-        float best = INFINITY;
-        for (j = 0; j < nb; j++) {
-            float u = a[2 * i] - b[2 * j], v = a[2 * i + 1] - b[2 * j + 1];
-            if (u * u + v * v < best) best = u * u + v * v;
-        }
-        tot += sqrt(best);
-    }
-    return na ? tot / na : NAN;
-}
-
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : NULL;

@@ -103,22 +103,6 @@ static ncsn_status ddpm_sample(ncsn_model *m, int S, ncsn_rng *rng, float *x, in
     return st;
 }
 
-/* mean over the points of a of the distance to the nearest point of b */
-static double nn_dist(const float *a, int na, const float *b, int nb)
-{
-    double tot = 0.0;
-    int i, j;
-    for (i = 0; i < na; i++) {
-        float best = INFINITY;
-        for (j = 0; j < nb; j++) {
-            float u = a[D * i] - b[D * j], v = a[D * i + 1] - b[D * j + 1];
-            if (u * u + v * v < best) best = u * u + v * v;
-        }
-        tot += sqrt(best);
-    }
-    return na ? tot / na : NAN;
-}
-
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : NULL;

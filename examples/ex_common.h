@@ -1,4 +1,4 @@
-/* ex_common.h - the two helpers every seed-001 exercise program uses (include after <stdio.h>,
+/* ex_common.h - helpers the seed-001 exercise programs share (include after <math.h>, <stdio.h>,
    <stdlib.h> and <time.h>, with _POSIX_C_SOURCE >= 199309L for clock_gettime). */
 #ifndef NCSN_EX_COMMON_H
 #define NCSN_EX_COMMON_H
@@ -19,5 +19,22 @@ static FILE *open_out(const char *dir, const char *name)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (!(fp = fopen(path, "w"))) { perror(path); exit(1); }
     return fp;
+}
+
+/* mean over the 2-d points of a of the distance to the nearest point of b (a sample-quality
+   measure: how far generated points lie from the data); inline, so unused copies do not warn */
+static inline double nn_dist(const float *a, int na, const float *b, int nb)
+{
+    double tot = 0.0;
+    int i, j;
+    for (i = 0; i < na; i++) {
+        float best = INFINITY;
+        for (j = 0; j < nb; j++) {
+            float u = a[2 * i] - b[2 * j], v = a[2 * i + 1] - b[2 * j + 1];
+            if (u * u + v * v < best) best = u * u + v * v;
+        }
+        tot += sqrt(best);
+    }
+    return na ? tot / na : NAN;
 }
 #endif
