@@ -26,13 +26,13 @@ for cc in gcc clang; do
       if [ $opt = O0 ]; then o="-O0"; quick=1; else o="-O3 -ffp-contract=fast"; quick=0
         [ $path = avx512 ] && arch="-march=native"; fi
       b="build/matrix/$cc-$opt-$path"
-      cells=$((cells+1))
+      cells=$((cells+1)); t0=$(date +%s)
       if ! make -s BUILD="$b" CC=$cc CXX=$cxx OPT="$o" ARCH="$arch" DEFS="$defs" "$b/run_tests" >"$b.log" 2>&1; then
         mkdir -p "$(dirname "$b")"; echo "cell $cc $opt $path: BUILD FAILED"; tail -20 "$b.log"; fails=$((fails+1)); continue
       fi
       out=$(NCSN_TEST_QUICK=$quick "./$b/run_tests" 2>&1); rc=$?
       last=$(echo "$out" | tail -1)
-      echo "cell $cc -$opt $path ($(echo "$out" | head -1 | sed 's/.*kernels: //')): $last"
+      echo "cell $cc -$opt $path ($(echo "$out" | head -1 | sed 's/.*kernels: //')): $last  [$(( $(date +%s) - t0 )) s with the build]"
       p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'); f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
       total_pass=$((total_pass+${p:-0})); total_fail=$((total_fail+${f:-1}))
       [ $rc -ne 0 ] && { echo "$out" | grep FAIL | head -10; fails=$((fails+1)); }
@@ -57,14 +57,14 @@ if command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 && command -v aarch64-linux-
   for path in neon scalar; do
     defs=""; [ $path = scalar ] && defs="-DNCSN_NO_SIMD"
     b="build/matrix/aarch64-O2-$path"
-    cells=$((cells+1))
+    cells=$((cells+1)); t0=$(date +%s)
     mkdir -p build/matrix
     if ! make -s BUILD="$b" CC=aarch64-linux-gnu-gcc CXX="aarch64-linux-gnu-g++ -Ibuild/cross-include" OPT="-O2 -ffp-contract=fast" ARCH= DEFS="$defs" "$b/run_tests" >"$b.log" 2>&1; then
       echo "cell aarch64 $path: BUILD FAILED"; tail -20 "$b.log"; fails=$((fails+1)); continue
     fi
     out=$(NCSN_TEST_QUICK=1 NCSN_TEST_THREADS=3 qemu-aarch64 -L /usr/aarch64-linux-gnu "./$b/run_tests" 2>&1); rc=$?
     last=$(echo "$out" | tail -1)
-    echo "cell aarch64 gcc -O2 $path under qemu, 3 threads ($(echo "$out" | head -1 | sed 's/.*kernels: //')): $last"
+    echo "cell aarch64 gcc -O2 $path under qemu, 3 threads ($(echo "$out" | head -1 | sed 's/.*kernels: //')): $last  [$(( $(date +%s) - t0 )) s with the build]"
     p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'); f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
     total_pass=$((total_pass+${p:-0})); total_fail=$((total_fail+${f:-1}))
     [ $rc -ne 0 ] && { echo "$out" | grep FAIL | head -10; fails=$((fails+1)); }
