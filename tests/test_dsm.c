@@ -175,47 +175,55 @@ static void training_lowers_loss(void)
     ncsn_model_free(m);
 }
 
-/* 1, 2, 3 and 8 threads: the same bits after training (threads own outputs) */
+/* 1, 2, 3 and 8 threads: the same bits after training (threads own outputs). The third model is
+   wide with a short batch: its products split by columns, reach the packed kernels, and its
+   transposes run on the pool. */
 static void threads_same_bits(void)
 {
-    ncsn_config cfgs[2];
+    ncsn_config cfgs[3];
+    static const int batch[3] = { 700, 700, 40 };
     int c, t, k;
     cfgs[0] = ncsn_config_concat(2, 100, 3);
     cfgs[1] = ncsn_config_embed(3, 16, 70, 2);
     cfgs[1].zero_init_output = 0;
-    for (c = 0; c < 2; c++) {
-        float *first = NULL, data[700 * 3], sig[6], loss, out[700 * 3], *out1 = NULL;
+    cfgs[2] = ncsn_config_concat(300, 520, 2);
+    for (c = 0; c < 3; c++) {
         static const int counts[4] = { 1, 2, 3, 8 };
-        int D = cfgs[c].dim;
+        static const char *const name[3] = { "concat", "embed", "wide" };
+        int D = cfgs[c].dim, B = batch[c];
+        size_t nx = (size_t)B * D;
+        float *first = NULL, *out1 = NULL, sig[6], loss;
+        float *data = (float *)malloc(nx * sizeof(float)), *out = (float *)malloc(nx * sizeof(float));
+        if (!data || !out) { CHECK(0, "out of memory"); free(data); free(out); return; }
         ncsn_schedule(sig, 6, 4.0f, 0.05f, NCSN_SCHEDULE_GEOMETRIC);
         for (k = 0; k < 4; k++) {
             ncsn_model *m = NULL;
             ncsn_adam opt;
             ncsn_dsm_batch bt;
             ncsn_rng r;
-            int i;
+            size_t i;
             ncsn_rng_seed(&r, 31, 4);
-            for (i = 0; i < 700 * D; i++) data[i] = ncsn_rng_normal(&r);
+            for (i = 0; i < nx; i++) data[i] = ncsn_rng_normal(&r);
             ncsn_model_create(&m, &cfgs[c]);
             ncsn_model_init(m, &r);
             CHECK(ncsn_model_set_threads(m, counts[k]) == NCSN_OK, "set_threads(%d): %s", counts[k], ncsn_last_error());
             ncsn_adam_create(&opt, m->n_params, 1e-3f);
-            ncsn_dsm_batch_alloc(&bt, 700, D);
+            ncsn_dsm_batch_alloc(&bt, B, D);
             for (t = 0; t < 3; t++) {
                 ncsn_model_zero_grad(m);
-                ncsn_dsm_loss(m, &bt, data, 700, sig, 6, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+                ncsn_dsm_loss(m, &bt, data, B, sig, 6, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
                 ncsn_adam_step(&opt, m->params, m->grads);
             }
-            ncsn_model_score(m, out, data, 0.3f, 700);
+            ncsn_model_score(m, out, data, 0.3f, B);
             if (!first) {
                 first = (float *)malloc(m->n_params * sizeof(float));
-                out1 = (float *)malloc(sizeof out);
-                memcpy(first, m->params, m->n_params * sizeof(float));
-                memcpy(out1, out, sizeof out);
-            } else {
+                out1 = (float *)malloc(nx * sizeof(float));
+                if (first) memcpy(first, m->params, m->n_params * sizeof(float));
+                if (out1) memcpy(out1, out, nx * sizeof(float));
+            } else if (first && out1) {
                 CHECK(memcmp(first, m->params, m->n_params * sizeof(float)) == 0, "%s: weights with %d threads differ from 1 thread",
-                      c ? "embed" : "concat", counts[k]);
-                CHECK(memcmp(out1, out, (size_t)700 * D * sizeof(float)) == 0, "%s: scores with %d threads differ", c ? "embed" : "concat", counts[k]);
+                      name[c], counts[k]);
+                CHECK(memcmp(out1, out, nx * sizeof(float)) == 0, "%s: scores with %d threads differ", name[c], counts[k]);
             }
             ncsn_dsm_batch_free(&bt);
             ncsn_adam_free(&opt);
@@ -223,6 +231,8 @@ static void threads_same_bits(void)
         }
         free(first);
         free(out1);
+        free(data);
+        free(out);
     }
     {
         ncsn_model *m = NULL;
