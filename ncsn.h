@@ -16,7 +16,7 @@
          ncsn_rng_seed(&rng, 42, 54);
          if (ncsn_model_create(&m, &cfg) != NCSN_OK) puts(ncsn_last_error());
          ncsn_model_init(m, &rng);
-         ...   ncsn_dsm_loss(..., backward = 1, ...), ncsn_adam_step(), ncsn_sample_annealed()
+         ...   ncsn_dsm_loss(..., backward = 1, ...), ncsn_adam_step() (or ncsn_model_adam_step()), ncsn_sample_annealed()
          ncsn_model_free(m);
 
    COMPILE-TIME OPTIONS (define before the #include that has NCSN_IMPLEMENTATION,
@@ -242,6 +242,8 @@ typedef struct ncsn_adam {
 NCSNDEF ncsn_status ncsn_adam_create(ncsn_adam *opt, size_t n, float lr); /* betas .9,.999, eps 1e-8 */
 NCSNDEF void        ncsn_adam_free(ncsn_adam *opt);
 NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads);
+/* the same step on m's parameters with m's gradients, on m's threads (same bits) */
+NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt);
 
 /* ---- 8. Langevin samplers -------------------------------------------------------------------
    SONG:  x <- x + a s + sqrt(2a) z,  a_i = eps sigma_i^2 / sigma_L^2      (seed 000)
@@ -2521,61 +2523,127 @@ NCSNDEF void ncsn_adam_free(ncsn_adam *opt)
     opt->m = opt->v = NULL;
 }
 
-NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads)
+/* one Adam update's constants, and the update itself on parameters [lo, hi) */
+typedef struct ncsn__adam_job {
+    float *params, *m, *v;
+    const float *grads;
+    float step_size, bc2_sqrt, omb1, omb2, beta2, eps, decay;
+    int decoupled;
+    size_t n;
+} ncsn__adam_job;
+
+static void ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi)
 {
-    size_t i;
-    double bc1, bc2;
-    float step_size, bc2_sqrt, omb1, omb2, decay;
-    if (!opt || !params || !grads || !opt->m)
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: %s = NULL", !opt ? "opt" : !params ? "params" : !grads ? "grads" : "opt->m");
-    if (!(opt->lr > 0.0f) || !ncsn__isfinite(opt->lr))
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: lr = %g must be finite and > 0", (double)opt->lr);
-    if (!(opt->beta1 >= 0.0f && opt->beta1 < 1.0f)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: beta1 = %g must be in [0, 1)", (double)opt->beta1);
-    if (!(opt->beta2 >= 0.0f && opt->beta2 < 1.0f)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: beta2 = %g must be in [0, 1)", (double)opt->beta2);
-    if (!(opt->eps > 0.0f) || !ncsn__isfinite(opt->eps)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: eps = %g must be finite and > 0", (double)opt->eps);
-    if (!(opt->weight_decay >= 0.0f) || !ncsn__isfinite(opt->weight_decay))
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_adam_step: weight_decay = %g must be finite and >= 0", (double)opt->weight_decay);
-    for (i = 0; i < opt->n; i++)   /* a NaN/inf gradient would poison the weights and both moments */
-        if (!ncsn__isfinite(grads[i]))
-            return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_adam_step: gradient[%lu] = %g is not finite; nothing updated", (unsigned long)i, (double)grads[i]);
-    opt->step++;
-    /* torch: bias_correction = 1 - beta^step in double; step_size = lr/bc1; denom = sqrt(v)/sqrt(bc2) + eps */
-    bc1 = 1.0 - ncsn__powi((double)opt->beta1, opt->step);
-    bc2 = 1.0 - ncsn__powi((double)opt->beta2, opt->step);
-    step_size = (float)((double)opt->lr / bc1);
-    bc2_sqrt = (float)sqrt(bc2);
-    omb1 = 1.0f - opt->beta1;
-    omb2 = 1.0f - opt->beta2;
-    decay = fmaf(-opt->lr, opt->weight_decay, 1.0f);
-    i = 0;
+    size_t i = lo;
+    float *params = a->params, *mm = a->m, *vv = a->v;
+    const float *grads = a->grads;
 #if NCSN__VL
     {   /* the scalar loop below, NCSN__VL parameters at a time (sqrt and / are correctly rounded) */
-        const ncsn__v vomb1 = ncsn__vset1(omb1), vomb2 = ncsn__vset1(omb2), vb2 = ncsn__vset1(opt->beta2);
-        const ncsn__v vbc2 = ncsn__vset1(bc2_sqrt), veps = ncsn__vset1(opt->eps), vstep = ncsn__vset1(-step_size);
-        const ncsn__v vdecay = ncsn__vset1(decay);
-        for (; i + NCSN__VL <= opt->n; i += NCSN__VL) {
-            ncsn__v g = ncsn__vload(grads + i), m = ncsn__vload(opt->m + i), v = ncsn__vload(opt->v + i), p = ncsn__vload(params + i), denom;
-            if (opt->weight_decay > 0.0f) p = ncsn__vmul(p, vdecay);
+        const ncsn__v vomb1 = ncsn__vset1(a->omb1), vomb2 = ncsn__vset1(a->omb2), vb2 = ncsn__vset1(a->beta2);
+        const ncsn__v vbc2 = ncsn__vset1(a->bc2_sqrt), veps = ncsn__vset1(a->eps), vstep = ncsn__vset1(-a->step_size);
+        const ncsn__v vdecay = ncsn__vset1(a->decay);
+        for (; i + NCSN__VL <= hi; i += NCSN__VL) {
+            ncsn__v g = ncsn__vload(grads + i), m = ncsn__vload(mm + i), v = ncsn__vload(vv + i), p = ncsn__vload(params + i), denom;
+            if (a->decoupled) p = ncsn__vmul(p, vdecay);
             m = ncsn__vfma(vomb1, ncsn__vsub(g, m), m);
             v = ncsn__vfma(ncsn__vmul(vomb2, g), g, ncsn__vmul(v, vb2));
             denom = ncsn__vadd(ncsn__vdiv(ncsn__vsqrt(v), vbc2), veps);
             ncsn__vstore(params + i, ncsn__vfma(vstep, ncsn__vdiv(m, denom), p));
-            ncsn__vstore(opt->m + i, m);
-            ncsn__vstore(opt->v + i, v);
+            ncsn__vstore(mm + i, m);
+            ncsn__vstore(vv + i, v);
         }
     }
 #endif
-    for (; i < opt->n; i++) {
-        float g = grads[i], m = opt->m[i], v = opt->v[i], p = params[i], denom;
-        if (opt->weight_decay > 0.0f) p = p * decay;
-        m = fmaf(omb1, g - m, m);              /* m.lerp_(g, 1 - beta1) */
-        v = fmaf(omb2 * g, g, v * opt->beta2); /* v.mul_(beta2).addcmul_(g, g, 1 - beta2) */
-        denom = sqrtf(v) / bc2_sqrt + opt->eps;
-        params[i] = fmaf(-step_size, m / denom, p);
-        opt->m[i] = m;
-        opt->v[i] = v;
+    for (; i < hi; i++) {
+        float g = grads[i], m = mm[i], v = vv[i], p = params[i], denom;
+        if (a->decoupled) p = p * a->decay;
+        m = fmaf(a->omb1, g - m, m);              /* m.lerp_(g, 1 - beta1) */
+        v = fmaf(a->omb2 * g, g, v * a->beta2);   /* v.mul_(beta2).addcmul_(g, g, 1 - beta2) */
+        denom = sqrtf(v) / a->bc2_sqrt + a->eps;
+        params[i] = fmaf(-a->step_size, m / denom, p);
+        mm[i] = m;
+        vv[i] = v;
     }
+}
+
+static void ncsn__adam_thread(void *ap, int t, int nt)
+{
+    const ncsn__adam_job *a = (const ncsn__adam_job *)ap;
+    size_t per = (a->n / (size_t)nt + 63) / 64 * 64, lo = per * (size_t)t, hi = lo + per;   /* 64-parameter units */
+    if (lo > a->n) lo = a->n;
+    if (hi > a->n || t == nt - 1) hi = a->n;
+    if (hi > lo) ncsn__adam_range(a, lo, hi);
+}
+
+/* index of the first non-finite gradient, or n (a vector pass: g * 0 is NaN exactly when g is not finite) */
+static size_t ncsn__first_nonfinite(const float *g, size_t n)
+{
+    size_t i = 0;
+#if NCSN__VL
+    {
+        const ncsn__v zero = ncsn__vset1(0.0f);
+        for (; i + 8 * NCSN__VL <= n; i += 8 * NCSN__VL) {
+            float t[NCSN__VL];
+            int j, k;
+            ncsn__v acc = zero;
+            for (k = 0; k < 8; k++) acc = ncsn__vadd(acc, ncsn__vmul(ncsn__vload(g + i + (size_t)k * NCSN__VL), zero));
+            ncsn__vstore(t, acc);
+            for (j = 0; j < NCSN__VL; j++)
+                if (t[j] != 0.0f) break;
+            if (j < NCSN__VL) break;   /* somewhere in this chunk: the scalar loop finds it */
+        }
+    }
+#endif
+    for (; i < n; i++)
+        if (!ncsn__isfinite(g[i])) return i;
+    return n;
+}
+
+static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *grads, ncsn__pool *pool, const char *fn)
+{
+    size_t bad;
+    double bc1, bc2;
+    ncsn__adam_job a;
+    if (!opt || !params || !grads || !opt->m)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !opt ? "opt" : !params ? "params" : !grads ? "grads" : "opt->m");
+    if (!(opt->lr > 0.0f) || !ncsn__isfinite(opt->lr))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: lr = %g must be finite and > 0", fn, (double)opt->lr);
+    if (!(opt->beta1 >= 0.0f && opt->beta1 < 1.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: beta1 = %g must be in [0, 1)", fn, (double)opt->beta1);
+    if (!(opt->beta2 >= 0.0f && opt->beta2 < 1.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: beta2 = %g must be in [0, 1)", fn, (double)opt->beta2);
+    if (!(opt->eps > 0.0f) || !ncsn__isfinite(opt->eps)) return ncsn__fail(NCSN_ERR_ARG, "%s: eps = %g must be finite and > 0", fn, (double)opt->eps);
+    if (!(opt->weight_decay >= 0.0f) || !ncsn__isfinite(opt->weight_decay))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: weight_decay = %g must be finite and >= 0", fn, (double)opt->weight_decay);
+    if ((bad = ncsn__first_nonfinite(grads, opt->n)) < opt->n)   /* it would poison the weights and both moments */
+        return ncsn__fail(NCSN_ERR_NONFINITE, "%s: gradient[%lu] = %g is not finite; nothing updated", fn, (unsigned long)bad, (double)grads[bad]);
+    opt->step++;
+    /* torch: bias_correction = 1 - beta^step in double; step_size = lr/bc1; denom = sqrt(v)/sqrt(bc2) + eps */
+    bc1 = 1.0 - ncsn__powi((double)opt->beta1, opt->step);
+    bc2 = 1.0 - ncsn__powi((double)opt->beta2, opt->step);
+    a.params = params; a.grads = grads; a.m = opt->m; a.v = opt->v; a.n = opt->n;
+    a.step_size = (float)((double)opt->lr / bc1);
+    a.bc2_sqrt = (float)sqrt(bc2);
+    a.omb1 = 1.0f - opt->beta1;
+    a.omb2 = 1.0f - opt->beta2;
+    a.beta2 = opt->beta2;
+    a.eps = opt->eps;
+    a.decay = fmaf(-opt->lr, opt->weight_decay, 1.0f);
+    a.decoupled = opt->weight_decay > 0.0f;
+    ncsn__pool_run(pool, ncsn__adam_thread, &a, 4.0 * (double)opt->n);   /* each parameter is its own output */
     return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads)
+{
+    return ncsn__adam_step(opt, params, grads, NULL, "ncsn_adam_step");
+}
+
+NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
+{
+    if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_adam_step: model = NULL");
+    if (opt && opt->n != m->n_params)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_adam_step: opt->n = %lu but the model has %lu parameters", (unsigned long)opt->n,
+                          (unsigned long)m->n_params);
+    return ncsn__adam_step(opt, m->params, m->grads, ((ncsn__priv *)m->priv)->pool, "ncsn_model_adam_step");
 }
 
 /* ---- 8. Langevin samplers ----------------------------------------------------------------------- */

@@ -9,7 +9,7 @@
 
    Workloads (one "iteration" is what the time is per):
      W1  seed 000 training step: full batch 5000, ScoreNet 3-128-128-128-2 (concat sigma), sigma^2
-         DSM loss + backward + Adam (lr 1e-3); zero_grad + ncsn_dsm_loss + ncsn_adam_step, as
+         DSM loss + backward + Adam (lr 1e-3); zero_grad + ncsn_dsm_loss + ncsn_model_adam_step, as
          examples/seed000_two_gaussians.c does.
      W2  seed 001 training step: batch 256 drawn as the first 256 of a random permutation of 5000
          Swiss-roll points, NCSNScoreNetwork (embedding 64, hidden 128x3), sigma^2 DSM + Adam, as
@@ -184,7 +184,7 @@ static void train_step(state *st)
     }
     ncsn_model_zero_grad(st->m);
     CHECK(ncsn_dsm_loss(st->m, &st->bt, x, st->B, st->sig, L, NCSN_WEIGHT_SIGMA2, &st->rng, NULL, NULL, 1, &loss), "dsm_loss");
-    CHECK(ncsn_adam_step(&st->opt, st->m->params, st->m->grads), "adam_step");
+    CHECK(ncsn_model_adam_step(st->m, &st->opt), "adam_step");
 }
 
 /* W3: one chain of 10 levels x steps_per_level, batch 1, the seed's loop written out */

@@ -146,7 +146,7 @@ int main(int argc, char **argv)
                 }
                 ncsn_model_zero_grad(m);
                 if (ncsn_dsm_loss(m, &bt, batch, BATCH, sig[k], L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
-                    ncsn_adam_step(&opt, m->params, m->grads) != NCSN_OK || !isfinite(loss)) {
+                    ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {
                     fprintf(stderr, "%s, step %d: %s (loss %g)\n", kind_name[k], step, ncsn_last_error(), (double)loss);
                     return 1;
                 }

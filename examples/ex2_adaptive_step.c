@@ -265,7 +265,7 @@ int main(int argc, char **argv)
             }
             ncsn_model_zero_grad(m);
             if (ncsn_dsm_loss(m, &bt, batch, BATCH, sig_roll, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
-                ncsn_adam_step(&opt, m->params, m->grads) != NCSN_OK || !isfinite(loss)) {
+                ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {
                 fprintf(stderr, "part B, step %d: %s\n", step, ncsn_last_error());
                 return 1;
             }

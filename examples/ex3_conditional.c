@@ -180,7 +180,7 @@ int main(int argc, char **argv)
         for (i = 0; i < BATCH; i++) { eps[DM * i] = z[DX * i]; eps[DM * i + 1] = z[DX * i + 1]; }
         ncsn_model_zero_grad(m);
         if (ncsn_dsm_loss(m, &bt, xin, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, eps, 1, &loss) != NCSN_OK ||
-            ncsn_adam_step(&opt, m->params, m->grads) != NCSN_OK || !isfinite(loss)) {
+            ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {
             fprintf(stderr, "step %d: %s\n", step, ncsn_last_error());
             return 1;
         }

@@ -183,7 +183,7 @@ int main(int argc, char **argv)
             ncsn_model_zero_grad(m[k]);
             st = k == DDPM ? ddpm_loss(m[k], batch, BATCH, &rngs[k], &loss)
                            : ncsn_dsm_loss(m[k], &bt, batch, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rngs[k], NULL, NULL, 1, &loss);
-            if (st != NCSN_OK || ncsn_adam_step(&opt[k], m[k]->params, m[k]->grads) != NCSN_OK || !isfinite(loss)) {
+            if (st != NCSN_OK || ncsn_model_adam_step(m[k], &opt[k]) != NCSN_OK || !isfinite(loss)) {
                 fprintf(stderr, "%s, step %d: %s\n", model_name[k], step, ncsn_last_error());
                 return 1;
             }

@@ -66,7 +66,7 @@ FIG_FN ncsn_model *fig_train(const ncsn_config *cfg, const float *data, int n, i
         }
         ncsn_model_zero_grad(m);
         ok = ncsn_dsm_loss(m, &bt, xb, batch, sig, L, NCSN_WEIGHT_SIGMA2, rng, NULL, NULL, 1, &loss) == NCSN_OK &&
-             ncsn_adam_step(&opt, m->params, m->grads) == NCSN_OK;
+             ncsn_model_adam_step(m, &opt) == NCSN_OK;
         if (loss_curve) loss_curve[step] = loss;
     }
     ncsn_dsm_batch_free(&bt);

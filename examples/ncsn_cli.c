@@ -638,7 +638,7 @@ static int cmd_train(int argc, char **argv)
         ncsn_model_zero_grad(m);
         st = ncsn_dsm_loss(m, &bt, x, (int)B, sigmas, L, (ncsn_weighting)c.weighting, &rng, NULL, NULL, 1, &loss);
         if (st == NCSN_OK) st = ncsn_model_check_finite(m, NULL, NCSN_CHECK_GRADS);
-        if (st == NCSN_OK) st = ncsn_adam_step(&adam, m->params, m->grads);
+        if (st == NCSN_OK) st = ncsn_model_adam_step(m, &adam);
         if (st == NCSN_OK) st = ncsn_model_check_finite(m, &adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
         if (st != NCSN_OK) {
             progress_break(&pr);

@@ -70,7 +70,7 @@ int main(int argc, char **argv)
     for (step = 0; step < steps; step++) {
         ncsn_model_zero_grad(m);
         if (ncsn_dsm_loss(m, &bt, data, N_DATA, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
-            ncsn_adam_step(&opt, m->params, m->grads) != NCSN_OK) {
+            ncsn_model_adam_step(m, &opt) != NCSN_OK) {
             fprintf(stderr, "step %d: %s\n", step, ncsn_last_error());
             return 1;
         }

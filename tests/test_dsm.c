@@ -212,7 +212,7 @@ static void threads_same_bits(void)
             for (t = 0; t < 3; t++) {
                 ncsn_model_zero_grad(m);
                 ncsn_dsm_loss(m, &bt, data, B, sig, 6, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
-                ncsn_adam_step(&opt, m->params, m->grads);
+                ncsn_model_adam_step(m, &opt);
             }
             ncsn_model_score(m, out, data, 0.3f, B);
             if (!first) {
@@ -243,8 +243,70 @@ static void threads_same_bits(void)
     }
 }
 
+/* ncsn_model_adam_step on 3 threads = ncsn_adam_step, bit for bit (Adam and AdamW); a non-finite
+   gradient anywhere (vector body or scalar tail) is found at its index; a wrong-sized optimiser is refused */
+static void model_adam_step_checks(void)
+{
+    ncsn_config cfg = ncsn_config_concat(2, 100, 2);
+    ncsn_model *m = NULL;
+    ncsn_adam a1, a2;
+    ncsn_dsm_batch bt;
+    ncsn_rng r;
+    float data[64 * 2], sig[4], loss, *p2 = NULL;
+    int i, wd, bad_idx[3];
+    ncsn_rng_seed(&r, 5, 6);
+    ncsn_data_two_gaussians(&r, data, 64);
+    ncsn_schedule(sig, 4, 3.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
+    if (ncsn_model_create(&m, &cfg) != NCSN_OK) { CHECK(0, "create: %s", ncsn_last_error()); return; }
+    ncsn_model_init(m, &r);
+    ncsn_model_set_threads(m, 3);
+    ncsn_dsm_batch_alloc(&bt, 64, 2);
+    p2 = (float *)malloc(m->n_params * sizeof(float));
+    for (wd = 0; wd < 2 && p2; wd++) {
+        ncsn_adam_create(&a1, m->n_params, 1e-2f);
+        ncsn_adam_create(&a2, m->n_params, 1e-2f);
+        a1.weight_decay = a2.weight_decay = wd ? 0.05f : 0.0f;
+        for (i = 0; i < 3; i++) {
+            ncsn_model_zero_grad(m);
+            ncsn_dsm_loss(m, &bt, data, 64, sig, 4, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+            memcpy(p2, m->params, m->n_params * sizeof(float));
+            CHECK(ncsn_adam_step(&a2, p2, m->grads) == NCSN_OK, "adam_step: %s", ncsn_last_error());
+            CHECK(ncsn_model_adam_step(m, &a1) == NCSN_OK, "model_adam_step: %s", ncsn_last_error());
+            CHECK(memcmp(p2, m->params, m->n_params * sizeof(float)) == 0 && memcmp(a1.m, a2.m, m->n_params * sizeof(float)) == 0 &&
+                      memcmp(a1.v, a2.v, m->n_params * sizeof(float)) == 0 && a1.step == a2.step,
+                  "%s step %d: ncsn_model_adam_step on 3 threads differs from ncsn_adam_step", wd ? "AdamW" : "Adam", i);
+        }
+        ncsn_adam_free(&a2);
+        if (wd) break;
+        ncsn_adam_free(&a1);
+    }
+    /* a non-finite gradient in the first vector chunk, the middle, and the scalar tail */
+    bad_idx[0] = 3; bad_idx[1] = (int)m->n_params / 2 + 1; bad_idx[2] = (int)m->n_params - 1;
+    for (i = 0; i < 3 && p2; i++) {
+        char want[48];
+        float keep = m->grads[bad_idx[i]];
+        long st0 = a1.step;
+        memcpy(p2, m->params, m->n_params * sizeof(float));
+        m->grads[bad_idx[i]] = i == 1 ? -INFINITY : NAN;
+        snprintf(want, sizeof want, "gradient[%d]", bad_idx[i]);
+        CHECK(ncsn_model_adam_step(m, &a1) == NCSN_ERR_NONFINITE && strstr(ncsn_last_error(), want) && a1.step == st0 &&
+                  memcmp(p2, m->params, m->n_params * sizeof(float)) == 0,
+              "non-finite gradient at %d: %s", bad_idx[i], ncsn_last_error());
+        m->grads[bad_idx[i]] = keep;
+    }
+    ncsn_adam_free(&a1);
+    ncsn_adam_create(&a1, m->n_params - 1, 1e-3f);
+    CHECK(ncsn_model_adam_step(m, &a1) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "opt->n"), "wrong-sized optimiser: %s", ncsn_last_error());
+    CHECK(ncsn_model_adam_step(NULL, &a1) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "model = NULL"), "NULL model: %s", ncsn_last_error());
+    ncsn_adam_free(&a1);
+    free(p2);
+    ncsn_dsm_batch_free(&bt);
+    ncsn_model_free(m);
+}
+
 void test_dsm(void)
 {
+    model_adam_step_checks();
     threads_same_bits();
     dsm_loss_checks();
     adam_checks();

@@ -72,7 +72,7 @@ static void trained_seed000(void)
         int off = (int)ncsn_rng_bounded(&r, N_DATA - BATCH + 1);   /* a random window of the data */
         ncsn_model_zero_grad(m);
         if (ncsn_dsm_loss(m, &bt, data + 2 * off, BATCH, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss) != NCSN_OK) break;
-        ncsn_adam_step(&opt, m->params, m->grads);
+        ncsn_model_adam_step(m, &opt);
     }
     CHECK(step == N_TRAIN, "training stopped at step %d: %s", step, ncsn_last_error());
     /* the seed's sampler: x + a s + sqrt(2a) z, a = 5e-5 sigma_i^2/sigma_L^2, 100 steps per level, from N(0, I) */
