@@ -682,7 +682,7 @@ def render_markdown(R):
              "`OMP_NUM_THREADS=n OPENBLAS_NUM_THREADS=n`, `torch.set_num_threads(n)` and `openblas_set_num_threads(n)` "
              "(OpenBLAS's own pthread pool ignores `torch.set_num_threads`); the better is shown (%s). Each thread "
              "count runs in its own process. On this 2-CPU machine, shared with other jobs, torch at 2 threads was "
-             "far slower than at 1 (its OpenMP and OpenBLAS pools both spin-wait for a second CPU that is busy)." % (
+             "often slower than at 1 (its OpenMP and OpenBLAS pools both spin-wait for a second CPU that may be busy)." % (
                  ", ".join("%s %dt" % (r["workload"], r["ncsn"]["threads"]) for r in R["rows"]),
                  ", ".join("%s %dt" % (r["workload"], r["torch"]["threads"]) for r in R["rows"])))
     if len(R["coretypes"]) > 1:
@@ -751,9 +751,10 @@ def render_markdown(R):
                                                for r in R["rows"] if r["ratio_rounds"])))
     if R.get("profile"):
         L.append("")
-        L.append("Where ncsn.h spends its time (`perf record`, 1 thread, share of samples; `ncsn__gemm_acc` is "
-                 "Y += X·W (forward, and dX in backward), `ncsn__gemm_tn_acc` dW += Xᵀ·dY, `ncsn__act_*` SiLU, "
-                 "self time of `ncsn_model_backward` is mostly the transposed copy of each W):")
+        L.append("Where ncsn.h spends its time (`perf record`, 1 thread, share of samples; `ncsn__gemm_block` is "
+                 "the Y += X·W register tile (forward, and dX in backward) and `ncsn__gemm_acc` its blocking and panel "
+                 "packing, `ncsn__gemm_tn_block` the dW += Xᵀ·dY tile and `ncsn__gemm_tn_acc` its packing, `ncsn__act_*` "
+                 "SiLU, `ncsn__adam_thread` Adam; self time of `ncsn_model_backward` is mostly the transposed copy of each W):")
         L.append("")
         L.append("| workload | top functions |")
         L.append("|---|---|")
