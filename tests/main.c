@@ -20,6 +20,22 @@ void t_report(int ok, const char *file, int line, const char *fmt, ...)
 
 uint32_t t_f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 float t_u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+unsigned char *t_read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char *b;
+    long n;
+    *len = 0;
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    b = n < 0 ? NULL : (unsigned char *)malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, fp) != (size_t)n) { free(b); b = NULL; }
+    fclose(fp);
+    if (b) *len = (size_t)n;
+    return b;
+}
 int t_close(double got, double want, double tol)
 {
     double scale = fabs(want) > 1.0 ? fabs(want) : 1.0;

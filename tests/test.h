@@ -21,6 +21,8 @@ uint32_t t_f2u(float f);
 float t_u2f(uint32_t u);
 /* |got - want| <= tol * max(1, |want|) */
 int t_close(double got, double want, double tol);
+/* the whole file, malloc'd (one spare byte at the end), *len its size; NULL (and *len = 0) if unreadable */
+unsigned char *t_read_file(const char *path, size_t *len);
 #ifdef __cplusplus
 }
 #endif

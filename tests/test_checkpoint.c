@@ -162,23 +162,6 @@ static void tc_rmdir(const char *dir)
 #endif
 }
 
-static unsigned char *tc_slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *b;
-    long n;
-    *len = 0;
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    b = (unsigned char *)malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, fp) != (size_t)n) { free(b); b = NULL; }
-    fclose(fp);
-    if (b) *len = (size_t)n;
-    return b;
-}
-
 /* ---- 1. what a checkpoint holds, exactly ---- */
 static void tc_round_trip(const char *dir)
 {
@@ -263,7 +246,7 @@ static void tc_resume_everywhere(const char *dir)
         snprintf(snap, sizeof snap, "%s/snap.ckpt", dir);
         {
             size_t len;
-            unsigned char *b = tc_slurp(path, &len);
+            unsigned char *b = t_read_file(path, &len);
             FILE *fp = fopen(snap, "wb");
             if (b && fp) fwrite(b, 1, len, fp);
             if (fp) fclose(fp);
@@ -385,7 +368,7 @@ static void tc_atomic(const char *dir)
     snprintf(path, sizeof path, "%s/atomic.ckpt", dir);
     if (!tc_start(&a, 6)) { CHECK(0, "atomic: setup"); return; }
     tc_train(&a, 2, path, 2);
-    before = tc_slurp(path, &lb);
+    before = t_read_file(path, &lb);
     CHECK(ncsn_checkpoint_save("/nonexistent-dir-ncsn/x.ckpt", a.m, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_IO &&
           strstr(ncsn_last_error(), "nonexistent"), "save into a missing directory: %s", ncsn_last_error());
     tc_train(&a, 3, NULL, 0);
@@ -401,7 +384,7 @@ static void tc_atomic(const char *dir)
         waitpid(pid, &status, 0);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == (int)NCSN_ERR_IO, "save with a full disk: status %d, want NCSN_ERR_IO",
               WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        after = tc_slurp(path, &la);
+        after = t_read_file(path, &la);
         CHECK(before && after && la == lb && memcmp(before, after, la) == 0, "save with a full disk changed the old checkpoint");
         CHECK(tc_count_tmp(dir) == 0, "save with a full disk left a temporary file");
         free(after);
@@ -419,7 +402,7 @@ static void tc_atomic(const char *dir)
         st = ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, a.step, NULL);
         CHECK(st == NCSN_ERR_NONFINITE && strstr(ncsn_last_error(), "Adam second moment"), "save of an infinite moment: %s", ncsn_last_error());
         a.adam.v[3] = 0.0f;
-        after = tc_slurp(path, &la);
+        after = t_read_file(path, &la);
         CHECK(before && after && la == lb && memcmp(before, after, la) == 0, "a refused save changed the old checkpoint");
         free(after);
         CHECK(tc_resume(&b, path) && b.step == 2, "the old checkpoint still loads: %s", ncsn_last_error());
@@ -446,7 +429,7 @@ static void tc_atomic(const char *dir)
         CHECK(ncsn_checkpoint_save(path, a.m, &wrong, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "Adam of the wrong size must be refused");
         CHECK(ncsn_checkpoint_save(path, NULL, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "model NULL must be refused");
         CHECK(ncsn_checkpoint_save(NULL, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "path NULL must be refused");
-        after = tc_slurp(path, &la);
+        after = t_read_file(path, &la);
         CHECK(before && after && la == lb && memcmp(before, after, la) == 0, "a refused save changed the old checkpoint");
         free(after);
         CHECK(tc_count_tmp(dir) == 0, "refused saves left a temporary file");
@@ -566,7 +549,7 @@ static void tc_hostile(const char *dir)
     snprintf(path, sizeof path, "%s/hostile.ckpt", dir);
     if (!tc_start(&a, 3)) { CHECK(0, "hostile: setup"); return; }
     tc_train(&a, 2, path, 2);
-    buf = tc_slurp(path, &len);
+    buf = t_read_file(path, &len);
     if (!buf || !tc_split(buf, len, &f)) { CHECK(0, "hostile: cannot read the checkpoint"); free(buf); tc_free(&a); return; }
     tc_expect(buf, len, NCSN_OK, "the untouched checkpoint");
 #define TC_SUB(what, from, to, want) do { b2 = tc_build(&f, from, to, &l2); tc_expect(b2, l2, want, what); free(b2); } while (0)

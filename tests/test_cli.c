@@ -156,23 +156,11 @@ static void tl_write(const char *name, const char *text, size_t len)
     }
 }
 
-static unsigned char *tl_slurp(const char *name, size_t *len)
+static unsigned char *tl_slurp(const char *name, size_t *len)   /* a file of the test directory */
 {
     char p[1024];
-    FILE *fp;
-    unsigned char *b;
-    long n;
     snprintf(p, sizeof p, "%s/%s", tl_dir, name);
-    *len = 0;
-    if (!(fp = fopen(p, "rb"))) return NULL;
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    b = (unsigned char *)malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, fp) != (size_t)n) { free(b); b = NULL; }
-    fclose(fp);
-    if (b) *len = (size_t)n;
-    return b;
+    return t_read_file(p, len);
 }
 
 static int tl_lines(const char *s) { int n = 0; for (; *s; s++) n += *s == '\n'; return n; }

@@ -47,22 +47,6 @@ static int ts_tmpname(char *buf, size_t n)
 #endif
 }
 
-static unsigned char *ts_read_file(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *buf;
-    long sz;
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    sz = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    buf = (unsigned char *)malloc((size_t)sz + 1);
-    if (buf && fread(buf, 1, (size_t)sz, fp) != (size_t)sz) { free(buf); buf = NULL; }
-    fclose(fp);
-    *len = (size_t)sz;
-    return buf;
-}
-
 /* fn's return value when run in a child process, -1 if the child crashed (a crash is then a failed
    check instead of the end of the suite), -2 if there is no fork */
 static int ts_in_child(int (*fn)(void))
@@ -310,7 +294,7 @@ static void ts_round_trip(const ncsn_config *cfg, uint64_t seed, const char *wha
     }
     st = ncsn_model_save(m, path);
     CHECK(st == NCSN_OK, "%s: save: %s", what, ncsn_last_error());
-    buf = ts_read_file(path, &len);
+    buf = t_read_file(path, &len);
     CHECK(buf != NULL, "%s: cannot read back %s", what, path);
     if (buf) ts_check_layout(m, buf, len, what);
     ts_alloc_max = 0;
@@ -725,7 +709,7 @@ static void ts_fuzz(void)
     ncsn_rng_seed(&rng, 5, 5);
     ncsn_model_init(m, &rng);
     ncsn_model_save(m, path);
-    buf = ts_read_file(path, &len);
+    buf = t_read_file(path, &len);
     remove(path);
     if (!buf || len < 8) { CHECK(0, "fuzz: cannot read the saved file"); goto out; }
     for (i = 7; i >= 0; i--) hl = (hl << 8) | buf[i];
