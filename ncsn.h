@@ -310,6 +310,11 @@ NCSNDEF void ncsn_data_two_gaussians(ncsn_rng *rng, float *out, int n);
    by this call's own mean and std (as the seed's numpy code): two calls differ by that shift, so
    draw once and split when comparing samples from one set against another. */
 NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n);
+/* A minibatch of B distinct rows of data [n][dim], as torch.randperm(n)[:B] picks them: a partial
+   Fisher-Yates shuffle moves B random entries of perm (a permutation of 0..n-1 the caller keeps
+   between calls; start it as the identity) to its front, one bounded draw each, and copies those
+   rows to batch [B][dim]. */
+NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float *data, int dim, float *batch, int B);
 /* Song & Ermon's toy: weight 1/5 at (-5,-5), 4/5 at (5,5), std 1. */
 NCSNDEF const ncsn_gmm *ncsn_gmm_toy(void);
 NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void);
@@ -2998,6 +3003,22 @@ NCSNDEF void ncsn_data_two_gaussians(ncsn_rng *rng, float *out, int n)
         out[2 * i] = fmaf(0.5f, z[0], out[2 * i]);
         out[2 * i + 1] = 0.5f * z[1];
     }
+}
+
+NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float *data, int dim, float *batch, int B)
+{
+    int i;
+    if (!rng || !perm || !data || !batch)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: %s = NULL", !rng ? "rng" : !perm ? "perm" : !data ? "data" : "batch");
+    if (dim < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: dim = %d must be >= 1", dim);
+    if (B < 1 || B > n) return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: B = %d must be in [1, n = %d]", B, n);
+    for (i = 0; i < B; i++) {
+        int j = i + (int)ncsn_rng_bounded(rng, (uint32_t)(n - i)), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+        memcpy(batch + (size_t)i * dim, data + (size_t)perm[i] * dim, (size_t)dim * sizeof(float));
+    }
+    return NCSN_OK;
 }
 
 NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n)

@@ -172,14 +172,8 @@ static void train_step(state *st)
 {
     const float *x = st->data;
     float loss;
-    if (st->batch) {   /* W2: the first 256 of a random permutation (partial Fisher-Yates) */
-        int i;
-        for (i = 0; i < st->B; i++) {
-            int j = i + (int)ncsn_rng_bounded(&st->rng, (uint32_t)(st->n_data - i)), t = st->perm[i];
-            st->perm[i] = st->perm[j]; st->perm[j] = t;
-            st->batch[2 * i] = st->data[2 * st->perm[i]];
-            st->batch[2 * i + 1] = st->data[2 * st->perm[i] + 1];
-        }
+    if (st->batch) {   /* W2: the first 256 of a random permutation */
+        ncsn_minibatch(&st->rng, st->perm, st->n_data, st->data, 2, st->batch, st->B);
         x = st->batch;
     }
     ncsn_model_zero_grad(st->m);

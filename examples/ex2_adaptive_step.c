@@ -257,12 +257,7 @@ int main(int argc, char **argv)
         }
         for (i = 0; i < N_DATA; i++) perm[i] = i;
         for (step = 0; step < steps; step++) {
-            for (i = 0; i < BATCH; i++) {   /* the first 256 of a random permutation */
-                int j = i + (int)ncsn_rng_bounded(&rng, (uint32_t)(N_DATA - i)), t = perm[i];
-                perm[i] = perm[j]; perm[j] = t;
-                batch[D * i] = data[D * perm[i]];
-                batch[D * i + 1] = data[D * perm[i] + 1];
-            }
+            ncsn_minibatch(&rng, perm, N_DATA, data, D, batch, BATCH);
             ncsn_model_zero_grad(m);
             if (ncsn_dsm_loss(m, &bt, batch, BATCH, sig_roll, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
                 ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {

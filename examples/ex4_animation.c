@@ -80,12 +80,7 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < N_DATA; i++) perm[i] = i;
     for (step = 0; step < steps; step++) {
-        for (i = 0; i < BATCH; i++) {   /* the first 256 of a random permutation */
-            int j = i + (int)ncsn_rng_bounded(&rng, (uint32_t)(N_DATA - i)), t = perm[i];
-            perm[i] = perm[j]; perm[j] = t;
-            batch[2 * i] = data[2 * perm[i]];
-            batch[2 * i + 1] = data[2 * perm[i] + 1];
-        }
+        ncsn_minibatch(&rng, perm, N_DATA, data, 2, batch, BATCH);
         ncsn_model_zero_grad(m);
         if (ncsn_dsm_loss(m, &bt, batch, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
             ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {

@@ -174,12 +174,7 @@ int main(int argc, char **argv)
             double t0 = now(), c0 = cpu();
             float loss = 0.0f;
             ncsn_status st;
-            for (i = 0; i < BATCH; i++) {   /* the first 256 of a random permutation */
-                int j = i + (int)ncsn_rng_bounded(&rngs[k], (uint32_t)(N_DATA - i)), t = perm[k][i];
-                perm[k][i] = perm[k][j]; perm[k][j] = t;
-                batch[D * i] = data[D * perm[k][i]];
-                batch[D * i + 1] = data[D * perm[k][i] + 1];
-            }
+            ncsn_minibatch(&rngs[k], perm[k], N_DATA, data, D, batch, BATCH);
             ncsn_model_zero_grad(m[k]);
             st = k == DDPM ? ddpm_loss(m[k], batch, BATCH, &rngs[k], &loss)
                            : ncsn_dsm_loss(m[k], &bt, batch, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rngs[k], NULL, NULL, 1, &loss);

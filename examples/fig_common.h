@@ -46,7 +46,7 @@ FIG_FN ncsn_model *fig_train(const ncsn_config *cfg, const float *data, int n, i
     ncsn_model *m = NULL;
     ncsn_adam opt;
     ncsn_dsm_batch bt;
-    int D = cfg->dim, step, i, d, ok = 1;
+    int D = cfg->dim, step, i, ok = 1;
     int *perm = (int *)malloc(sizeof(int) * (size_t)n);
     float *xb = (float *)malloc(sizeof(float) * (size_t)batch * (size_t)D), loss = 0.0f;
     if (batch > n) batch = n;
@@ -59,11 +59,7 @@ FIG_FN ncsn_model *fig_train(const ncsn_config *cfg, const float *data, int n, i
     }
     for (i = 0; i < n; i++) perm[i] = i;
     for (step = 0; step < steps && ok; step++) {
-        for (i = 0; i < batch; i++) {
-            int j = i + (int)ncsn_rng_bounded(rng, (uint32_t)(n - i)), t = perm[i];
-            perm[i] = perm[j]; perm[j] = t;
-            for (d = 0; d < D; d++) xb[i * D + d] = data[(size_t)perm[i] * D + d];
-        }
+        ncsn_minibatch(rng, perm, n, data, D, xb, batch);
         ncsn_model_zero_grad(m);
         ok = ncsn_dsm_loss(m, &bt, xb, batch, sig, L, NCSN_WEIGHT_SIGMA2, rng, NULL, NULL, 1, &loss) == NCSN_OK &&
              ncsn_model_adam_step(m, &opt) == NCSN_OK;

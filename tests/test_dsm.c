@@ -304,8 +304,47 @@ static void model_adam_step_checks(void)
     ncsn_model_free(m);
 }
 
+/* ncsn_minibatch = the partial Fisher-Yates loop written out (same draws, same rows), rows distinct,
+   perm still a permutation; bad arguments named */
+static void minibatch_checks(void)
+{
+    enum { N = 37, DIM = 3, B = 11 };
+    float data[N * DIM], got[B * DIM], want[B * DIM];
+    int perm[N], ref[N], i, j, step, same = 1, distinct = 1, is_perm = 1;
+    ncsn_rng r1, r2;
+    for (i = 0; i < N * DIM; i++) data[i] = (float)i;
+    for (i = 0; i < N; i++) perm[i] = ref[i] = i;
+    ncsn_rng_seed(&r1, 8, 9);
+    ncsn_rng_seed(&r2, 8, 9);
+    for (step = 0; step < 5; step++) {
+        CHECK(ncsn_minibatch(&r1, perm, N, data, DIM, got, B) == NCSN_OK, "minibatch: %s", ncsn_last_error());
+        for (i = 0; i < B; i++) {
+            int k = i + (int)ncsn_rng_bounded(&r2, (uint32_t)(N - i)), t = ref[i];
+            ref[i] = ref[k]; ref[k] = t;
+            for (j = 0; j < DIM; j++) want[i * DIM + j] = data[ref[i] * DIM + j];
+        }
+        same &= memcmp(got, want, sizeof got) == 0 && memcmp(perm, ref, sizeof perm) == 0;
+        for (i = 0; i < B; i++)
+            for (j = 0; j < i; j++) distinct &= got[i * DIM] != got[j * DIM];
+    }
+    {
+        int seen[N] = { 0 };
+        for (i = 0; i < N; i++) is_perm &= perm[i] >= 0 && perm[i] < N && !seen[perm[i]]++;
+    }
+    CHECK(same, "minibatch: differs from the partial Fisher-Yates loop written out");
+    CHECK(distinct, "minibatch: a row drawn twice in one batch");
+    CHECK(is_perm, "minibatch: perm is no longer a permutation of 0..n-1");
+    CHECK(ncsn_minibatch(&r1, perm, N, data, DIM, got, N + 1) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "B = 38"),
+          "B > n rejected: %s", ncsn_last_error());
+    CHECK(ncsn_minibatch(&r1, NULL, N, data, DIM, got, B) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "perm = NULL"),
+          "NULL perm rejected: %s", ncsn_last_error());
+    CHECK(ncsn_minibatch(&r1, perm, N, data, 0, got, B) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "dim = 0"),
+          "dim = 0 rejected: %s", ncsn_last_error());
+}
+
 void test_dsm(void)
 {
+    minibatch_checks();
     model_adam_step_checks();
     threads_same_bits();
     dsm_loss_checks();
