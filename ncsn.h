@@ -1149,6 +1149,7 @@ static void ncsn__gemm_block(float *Y, int ldy, const float *X, int ldx, const f
 /* Narrow outputs (N below one vector, e.g. the 2-d score layer): no vector spans the outputs, so
    8 rows run as 8 independent scalar fma chains (the reference's single chain is latency-bound,
    7x slower); each output is still one fma per k, k in order. */
+#if NCSN__VL
 static void ncsn__gemm_narrow(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
                               int B, int K, int N)
 {
@@ -1171,6 +1172,7 @@ static void ncsn__gemm_narrow(float *Y, int ldy, const float *X, int ldx, const 
     }
     if (b < B) ncsn__gemm_acc_ref(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, ldw, B - b, K, N);
 }
+#endif
 
 /* Cache blocking: 64 rows x 64 inputs x 256 outputs at a time, so the weight panel (64 KB) and the
    rows stay in cache. Y holds each running sum between blocks and k still runs 0..K-1 in order
@@ -1182,6 +1184,7 @@ static void ncsn__gemm_narrow(float *Y, int ldy, const float *X, int ldx, const 
    contiguous stack buffer (32 KB, fits L1) that all B rows then reuse: with 1024-float rows the
    unpacked panel's rows all map to the same L1 set and miss. Only the memory layout changes. */
 #define NCSN__GEMM_PB 128
+#define NCSN__ALIGN64(buf) ((buf) + (16 - ((size_t)(buf) / sizeof(float)) % 16) % 16)   /* a float[n + 16] buffer's first 64-byte boundary */
 static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
                            int B, int K, int N)
 {
@@ -1199,7 +1202,7 @@ static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const flo
 #if NCSN__VL
     if (B >= 16 && ldw > NCSN__GEMM_PB) {
         float buf[NCSN__GEMM_KB * NCSN__GEMM_PB + 16];
-        float *pk = buf + ((16 - ((size_t)buf / sizeof(float)) % 16) % 16);   /* 64-byte aligned */
+        float *pk = NCSN__ALIGN64(buf);
         for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) {
             int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB;
             for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) {
@@ -1395,7 +1398,7 @@ static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const
 #if NCSN__VL
     if (K >= 16 && N >= 16 && (ldy > NCSN__TN_PACK_LD || ldx > NCSN__TN_PACK_LD)) {
         float dbuf[NCSN__SUM_BLOCK * NCSN__GEMM_PB + 16], xbuf[NCSN__SUM_BLOCK * NCSN__TN_KC + 16];
-        float *dp = dbuf + ((16 - ((size_t)dbuf / sizeof(float)) % 16) % 16), *xp = xbuf + ((16 - ((size_t)xbuf / sizeof(float)) % 16) % 16);
+        float *dp = NCSN__ALIGN64(dbuf), *xp = NCSN__ALIGN64(xbuf);
         int k0, b;
         for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) {
             int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB;
@@ -1412,10 +1415,10 @@ static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const
         return;
     }
 #endif
-    for (n0 = 0; n0 < N; n0 += 256)   /* 256 outputs at a time: the block's dY panel (64 KB) stays in cache */
+    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB)   /* NCSN__GEMM_NB (256) outputs at a time: the block's dY panel (64 KB) stays in cache */
         for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK)
             ncsn__gemm_tn_block(dW + n0, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy + n0, ldy,
-                                B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N - n0 < 256 ? N - n0 : 256);
+                                B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB);
 }
 
 /* db[o] += sum over blocks of (sum_b dY[b][o] from 0, b in order), blocks in order. */
@@ -1616,12 +1619,20 @@ static void ncsn__pool_run(ncsn__pool *p, ncsn__job_fn fn, void *arg, double wor
 }
 
 /* [lo, hi) of n items for thread t of nt, in multiples of align */
-static void ncsn__split(int n, int align, int t, int nt, int *lo, int *hi)
+static void ncsn__split_z(size_t n, size_t align, int t, int nt, size_t *lo, size_t *hi)
 {
-    int units = (n + align - 1) / align, per = units / nt, extra = units % nt;
-    int u0 = t * per + (t < extra ? t : extra), u1 = u0 + per + (t < extra ? 1 : 0);
+    size_t units = (n + align - 1) / align, per = units / (size_t)nt, extra = units % (size_t)nt, ut = (size_t)t;
+    size_t u0 = ut * per + (ut < extra ? ut : extra), u1 = u0 + per + (ut < extra ? 1 : 0);
     *lo = u0 * align < n ? u0 * align : n;
     *hi = u1 * align < n ? u1 * align : n;
+}
+
+static void ncsn__split(int n, int align, int t, int nt, int *lo, int *hi)
+{
+    size_t l, h;
+    ncsn__split_z((size_t)n, (size_t)align, t, nt, &l, &h);
+    *lo = (int)l;
+    *hi = (int)h;
 }
 
 typedef struct ncsn__gemm_args {
@@ -2187,18 +2198,18 @@ typedef struct ncsn__act_args { float *a, *sg; const float *z, *da; size_t n; nc
 static void ncsn__act_job(void *ap, int t, int nt)
 {
     ncsn__act_args *a = (ncsn__act_args *)ap;
-    int lo, hi;   /* elementwise: any split gives the same bits; 64-aligned keeps the vector loops whole */
-    ncsn__split((int)a->n, 64, t, nt, &lo, &hi);
+    size_t lo, hi;   /* elementwise: any split gives the same bits; 64-aligned keeps the vector loops whole */
+    ncsn__split_z(a->n, 64, t, nt, &lo, &hi);
     if (hi <= lo) return;
-    if (a->bwd) ncsn__act_bwd(a->a + lo, a->da + lo, a->z + lo, a->sg ? a->sg + lo : NULL, (size_t)(hi - lo), a->act);
-    else ncsn__act_fwd(a->a + lo, a->sg + lo, a->z + lo, (size_t)(hi - lo), a->act);
+    if (a->bwd) ncsn__act_bwd(a->a + lo, a->da + lo, a->z + lo, a->sg ? a->sg + lo : NULL, hi - lo, a->act);
+    else ncsn__act_fwd(a->a + lo, a->sg + lo, a->z + lo, hi - lo, a->act);
 }
 
 static void ncsn__pact(ncsn__pool *p, int bwd, float *a, float *sg, const float *z, const float *da, size_t n, ncsn_act act)
 {
     ncsn__act_args x;
     x.a = a; x.sg = sg; x.z = z; x.da = da; x.n = n; x.act = act; x.bwd = bwd;
-    ncsn__pool_run(p, ncsn__act_job, &x, n > (size_t)1 << 30 ? 1e9 : (double)n * 16.0);
+    ncsn__pool_run(p, ncsn__act_job, &x, (double)n * 16.0);
 }
 
 static void ncsn__fill_rows(float *Y, const float *row, int B, int N)
@@ -2328,7 +2339,8 @@ NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *d
         int S = p->n_slots;
         ncsn__pgemm_tn_acc(p->pool, m->grads + L0->w, H0, p->in, D + C, dcur, H0, B, D + C, H0);
         ncsn__pcolsum_acc(p->pool, m->grads + L0->b, dcur, H0, B, H0);
-        ncsn__ptranspose(p->pool, p->wt, m->params + L0->w, D + C, H0);   /* wt is [H0][D+C] */
+        if (dx || c->cond == NCSN_COND_EMBED)   /* training without dx (DSM) needs no W0^T */
+            ncsn__ptranspose(p->pool, p->wt, m->params + L0->w, D + C, H0);   /* wt is [H0][D+C] */
         if (dx) {
             memset(dx, 0, (size_t)B * D * sizeof(float));
             ncsn__pgemm_acc(p->pool, dx, D, dcur, H0, p->wt, D + C, B, H0, D);
@@ -2574,9 +2586,8 @@ static void ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi)
 static void ncsn__adam_thread(void *ap, int t, int nt)
 {
     const ncsn__adam_job *a = (const ncsn__adam_job *)ap;
-    size_t per = (a->n / (size_t)nt + 63) / 64 * 64, lo = per * (size_t)t, hi = lo + per;   /* 64-parameter units */
-    if (lo > a->n) lo = a->n;
-    if (hi > a->n || t == nt - 1) hi = a->n;
+    size_t lo, hi;
+    ncsn__split_z(a->n, 64, t, nt, &lo, &hi);
     if (hi > lo) ncsn__adam_range(a, lo, hi);
 }
 
