@@ -43,6 +43,7 @@ PLOTS_PNG     = $(PLOTS_GP:plots/%.gp=$(PLOTS_OUT)/%.png)
 
 # the figure programs and the test group also depend on the shared header
 $(patsubst examples/%.c,$(BUILD)/%,$(PLOTS_FIG_SRC)): examples/fig_common.h
+$(patsubst examples/%.c,$(BUILD)/%,$(PLOTS_EX_SRC)): examples/ex_common.h
 $(BUILD)/test_plots.o: examples/fig_common.h
 
 plots:

@@ -210,7 +210,7 @@ static int tl_same_data(const char *a, const char *b)
         uint64_t ha = 0, hb = 0;
         int i;
         for (i = 7; i >= 0; i--) { ha = (ha << 8) | pa[i]; hb = (hb << 8) | pb[i]; }
-        same = ha < la && hb < lb && la - ha == lb - hb && memcmp(pa + 8 + ha, pb + 8 + hb, la - 8 - ha) == 0;
+        same = ha <= la - 8 && hb <= lb - 8 && la - ha == lb - hb && memcmp(pa + 8 + ha, pb + 8 + hb, la - 8 - ha) == 0;
     }
     free(pa);
     free(pb);
@@ -395,20 +395,18 @@ static void tl_commands(void)
     }
 
 #if defined(__linux__) || defined(__APPLE__)
-    {   /* Ctrl-C: a checkpoint, exit 130, and the run resumes to the same bits */
+    {   /* Ctrl-C: exit 130 and a loadable checkpoint written on the way out */
         pid_t pid;
-        int status = 0, code;
-        char data_path[1024], out_path[1024], ck[1024];
+        int status = 0, code = -1, waited;
+        char data_path[1024], out_path[1024], ck[1024], log_path[1024];
         struct timespec ts = { 0, 150 * 1000000L };
-        
         snprintf(data_path, sizeof data_path, "%s/data.csv", tl_dir);
         snprintf(out_path, sizeof out_path, "%s/int.safetensors", tl_dir);
         snprintf(ck, sizeof ck, "%s/int.ckpt", tl_dir);
-        char log_path[1024];
-        int waited;
         snprintf(log_path, sizeof log_path, "%s/int.log", tl_dir);
         fflush(stdout);
         pid = fork();
+        CHECK(pid >= 0, "cli Ctrl-C: fork failed");
         if (pid == 0) {
             int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
             if (fd >= 0) { dup2(fd, 2); dup2(fd, 1); }
@@ -417,14 +415,16 @@ static void tl_commands(void)
                   "--log-every", "1", (char *)NULL);
             _exit(127);
         }
-        for (waited = 0; waited < 600; waited++) {   /* until it trains (its signal handlers are then in place), at most 90 s */
+        for (waited = 0; pid > 0 && waited < 600; waited++) {   /* until it trains (its signal handlers are then in place), at most 90 s */
             tl_read("int.log", tl_err, sizeof tl_err);
             if (strstr(tl_err, "step 2/")) break;
             nanosleep(&ts, NULL);
         }
-        kill(pid, SIGINT);
-        waitpid(pid, &status, 0);
-        code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (pid > 0) {   /* never kill(-1, ...) */
+            kill(pid, SIGINT);
+            waitpid(pid, &status, 0);
+            code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
         CHECK(code == 130, "cli Ctrl-C: exit %d, want 130", code);
         {
             ncsn_model *m = NULL;

@@ -204,17 +204,18 @@ static void threads_same_bits(void)
             size_t i;
             ncsn_rng_seed(&r, 31, 4);
             for (i = 0; i < nx; i++) data[i] = ncsn_rng_normal(&r);
-            ncsn_model_create(&m, &cfgs[c]);
+            if (ncsn_model_create(&m, &cfgs[c]) != NCSN_OK) { CHECK(0, "%s: create: %s", name[c], ncsn_last_error()); break; }
             ncsn_model_init(m, &r);
             CHECK(ncsn_model_set_threads(m, counts[k]) == NCSN_OK, "set_threads(%d): %s", counts[k], ncsn_last_error());
             ncsn_adam_create(&opt, m->n_params, 1e-3f);
             ncsn_dsm_batch_alloc(&bt, B, D);
-            for (t = 0; t < 3; t++) {
+            for (t = 0; t < 3; t++) {   /* a failing step would leave the initial weights, equal for every count */
                 ncsn_model_zero_grad(m);
-                ncsn_dsm_loss(m, &bt, data, B, sig, 6, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
-                ncsn_model_adam_step(m, &opt);
+                CHECK(ncsn_dsm_loss(m, &bt, data, B, sig, 6, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss) == NCSN_OK &&
+                          ncsn_model_adam_step(m, &opt) == NCSN_OK,
+                      "%s, %d threads, step %d: %s", name[c], counts[k], t, ncsn_last_error());
             }
-            ncsn_model_score(m, out, data, 0.3f, B);
+            CHECK(ncsn_model_score(m, out, data, 0.3f, B) == NCSN_OK, "%s: score: %s", name[c], ncsn_last_error());
             if (!first) {
                 first = (float *)malloc(m->n_params * sizeof(float));
                 out1 = (float *)malloc(nx * sizeof(float));
