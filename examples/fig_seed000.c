@@ -92,12 +92,9 @@ int main(int argc, char **argv)
     /* figure 2: a curve (the Swiss roll's ridge) and its density smoothed by a small sigma */
     {
         const float s_m = 0.05f;
-        static float w[N_SPIRAL], v[N_SPIRAL * 2];
-        ncsn_gmm g;
         double mx = -1e300;
         int big = 0;
         for (i = 0; i < N_SPIRAL; i++) fig_spiral(ncsn_rng_uniform(&rng), spiral + 2 * i);
-        g = fig_point_masses(spiral, N_SPIRAL, 2, w, v);
         fig_grid(mxy, -3.2f, 3.2f, MG, -3.2f, 3.2f, MG);
         for (i = 0; i < MG * MG; i++) {
             mlog[i] = (float)fig_logpdf_points(spiral, N_SPIRAL, 2, s_m, mxy + 2 * i);
@@ -105,7 +102,6 @@ int main(int argc, char **argv)
         }
         for (i = 0; i < MG * MG; i++) big += mlog[i] > mx + log(MAN_THRESH);
         fprintf(key, "man_thresh = %g\n", 100.0 * MAN_THRESH);   /* in per cent */
-        (void)g;
         if (!(fp = fig_open(dir, "f0_manifold_density.dat"))) return 1;
         fprintf(fp, "# x y log10 q_sigma (sigma %g, %d point masses on the curve)\n", (double)s_m, N_SPIRAL);
         for (i = 0; i < MG * MG; i++) {

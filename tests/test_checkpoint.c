@@ -214,6 +214,7 @@ static void tc_round_trip(const char *dir)
     {
         ncsn_adam ad;
         ncsn_rng g = { 1, 3 };
+        ad.m = (float *)&ad;   /* must become NULL */
         CHECK(ncsn_checkpoint_load(path, &mm, &ad, NULL, NULL, 0, NULL, NULL) == NCSN_ERR_FORMAT && !mm && !ad.m &&
               strstr(ncsn_last_error(), "not a checkpoint"), "a model file loaded as a checkpoint with Adam: %s", ncsn_last_error());
         CHECK(ncsn_checkpoint_load(path, &mm, NULL, &g, NULL, 0, NULL, NULL) == NCSN_ERR_FORMAT && !mm && g.state == 1 && g.inc == 3,
@@ -525,6 +526,7 @@ static void tc_expect(const unsigned char *buf, size_t len, ncsn_status want, co
     unsigned char *copy = (unsigned char *)malloc(len ? len : 1);   /* exact size: an overread leaves the block */
     if (!buf || !copy) { CHECK(0, "%s: could not build the input", what); free(copy); return; }
     memcpy(copy, buf, len);
+    ad.m = (float *)&ad;   /* must become NULL */
     st = ncsn_checkpoint_load_mem(copy, len, &m, &ad, &g, sig, 16, &L, &step);
     CHECK(st == want, "%s: status %d (%s), want %d; message '%s'", what, (int)st, ncsn_status_string(st), (int)want, ncsn_last_error());
     if (st != NCSN_OK) {
