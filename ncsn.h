@@ -1500,7 +1500,7 @@ typedef struct ncsn__pool {
     ncsn__job_fn fn;
     void *arg;
     unsigned gen;
-    int pending, quit;
+    int pending, quit, sync;   /* sync: mu and the condition variables exist */
 #endif
 } ncsn__pool;
 
@@ -1539,7 +1539,7 @@ static void ncsn__pool_free(ncsn__pool *p)
 {
     if (!p) return;
 #ifndef NCSN_NO_THREADS
-    if (p->n > 1) {
+    if (p->sync) {   /* even if no worker started: the primitives were initialised */
         int i;
         pthread_mutex_lock(&p->mu);
         NCSN__STORE(p->quit, 1);
@@ -1575,6 +1575,7 @@ static ncsn_status ncsn__pool_create(ncsn__pool **out, int n)
         pthread_mutex_init(&p->mu, NULL);
         pthread_cond_init(&p->cv_go, NULL);
         pthread_cond_init(&p->cv_done, NULL);
+        p->sync = 1;
         p->n = n;
         for (i = 0; i < n - 1; i++) {
             p->wk[i].pool = p;
@@ -3027,6 +3028,8 @@ NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float 
         int j = i + (int)ncsn_rng_bounded(rng, (uint32_t)(n - i)), t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
+        if (perm[i] < 0 || perm[i] >= n)
+            return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: perm[%d] = %d is not in [0, n = %d): perm must hold 0..n-1", i, perm[i], n);
         memcpy(batch + (size_t)i * dim, data + (size_t)perm[i] * dim, (size_t)dim * sizeof(float));
     }
     return NCSN_OK;
@@ -3755,8 +3758,7 @@ NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const ncsn_adam
         const float *b = k == 0 ? m->params : k == 1 ? m->grads : k == 2 ? (adam ? adam->m : NULL) : (adam ? adam->v : NULL);
         size_t i;
         if (!(which & (k == 0 ? NCSN_CHECK_PARAMS : k == 1 ? NCSN_CHECK_GRADS : NCSN_CHECK_MOMENTS)) || !b) continue;
-        for (i = 0; i < m->n_params; i++) {
-            if (ncsn__isfinite(b[i])) continue;
+        if ((i = ncsn__first_nonfinite(b, m->n_params)) < m->n_params) {
             for (t = 0; t < m->n_tensors; t++) {
                 const ncsn_tensor *T = &m->tensors[t];
                 size_t sz = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1), o;

@@ -341,6 +341,9 @@ static void minibatch_checks(void)
           "NULL perm rejected: %s", ncsn_last_error());
     CHECK(ncsn_minibatch(&r1, perm, N, data, 0, got, B) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "dim = 0"),
           "dim = 0 rejected: %s", ncsn_last_error());
+    for (i = 0; i < N; i++) perm[i] = N + i;   /* not a permutation of 0..n-1: refused before any row is read */
+    CHECK(ncsn_minibatch(&r1, perm, N, data, DIM, got, B) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "is not in [0, n = 37)"),
+          "out-of-range perm rejected: %s", ncsn_last_error());
 }
 
 void test_dsm(void)
