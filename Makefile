@@ -14,7 +14,7 @@ TEST_SRC  = $(wildcard tests/*.c)
 TEST_OBJ  = $(TEST_SRC:tests/%.c=$(BUILD)/%.o) $(BUILD)/test_cpp.o
 EXAMPLES  = $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
 
-.PHONY: all test golden test-matrix examples plots check-torch bench clean deps-test deps-matrix deps-torch deps-plots deps-cross
+.PHONY: all test golden test-matrix examples plots check-torch bench clean deps-test deps-matrix deps-torch deps-bench deps-plots deps-cross
 all: $(BUILD)/run_tests $(EXAMPLES)
 
 $(BUILD)/%.o: tests/%.c ncsn.h tests/test.h

@@ -1,7 +1,7 @@
 /* bench.c - the ncsn.h side of `make bench` (bench/run.py runs it next to bench/bench_torch.py).
 
    usage:
-     bench W1|W2|W3|W4|W5 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR]
+     bench W1..W10 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR] [--max-seconds S]
      bench prep DIR [steps000] [steps001]   train seed 000's and seed 001's networks briefly and
                                             save DIR/seed000.safetensors, DIR/seed001.safetensors
                                             (W3/W4 sample with them; bench_torch.py loads the same
@@ -21,6 +21,11 @@
          (HALF form, eps 1e-4, 10 levels 5 -> 0.01, start N(0, 25 I)).
      W5  wide MLP training step, batch 128: 785-1024-1024-784 (784-dim data, sigma concatenated),
          sigma^2 DSM + Adam; data U[0,1)^784, 10 levels 1 -> 0.01.
+     W6, W7, W8  W4's sampler and network with 1, 100 and 10 000 chains.
+     W9, W10     the sampler on W5's network (784-dim, freshly initialised), 1 and 128 chains:
+                 ncsn_sample_annealed, SONG form, eps 5e-5, 10 levels 1 -> 0.01, start N(0, I).
+   Sampler blocks (W4, W6..W10) of k < 10 steps run the first k levels, 1 step each (the cost of
+   a step does not depend on sigma; this only matters for a slow build, see --max-seconds).
 
    Output: one line per thread count,
      JSON {"side":"ncsn","workload":"W1","threads":1,"k":3,"times":[wall seconds per iteration, ...],
@@ -29,48 +34,15 @@
      JSON {"side":"ncsn","workload":"W1","vmhwm_kb":N,"ru_maxrss_kb":N,"simd":"avx512",...}
    Each timed rep runs k iterations (k chosen per thread count from a warm-up, so that a rep
    lasts about --rep-time seconds); reps alternate between the thread counts (interleaved), each
-   after one untimed iteration. */
+   after one untimed iteration. --max-seconds S bounds a slow build (baseline flags without a
+   fast kernel path): see harness.h. */
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <math.h>
-#include <time.h>
+#include "harness.h"
 #include <sys/resource.h>
 
 #define L 10
-#define MAX_REPS 200
-#define MAX_THREADS 8
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_now(void)   /* CPU time of the whole process (all threads) */
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* peak resident set of this process in kB: VmHWM (reset at exec, unlike ru_maxrss, which on
-   Linux also remembers the memory of the process that forked us before it exec'd) */
-static long vm_hwm_kb(void)
-{
-    char line[256];
-    long kb = -1;
-    FILE *fp = fopen("/proc/self/status", "r");
-    if (!fp) return -1;
-    while (fgets(line, sizeof line, fp))
-        if (!strncmp(line, "VmHWM:", 6)) { kb = strtol(line + 6, NULL, 10); break; }
-    fclose(fp);
-    return kb;
-}
 
 static void die(const char *what)
 {
@@ -88,10 +60,26 @@ typedef struct state {
     float sig[L];
     float *data, *batch, *x, *s, z[2];
     int n_data, B, *perm;
-    int nonfinite;   /* W3/W4: chains that left the finite range (reported, not an error) */
+    int chains, dim;                      /* sampler workloads (W4, W6..W10) */
+    ncsn_langevin_form form;
+    float eps;
+    int nonfinite;   /* samplers: chains that left the finite range (reported, not an error) */
 } state;
 
 /* ---- setup ------------------------------------------------------------------------------------ */
+/* chains of a sampler workload on seed 001's network (wide = 0: W4, W6..W8) or on W5's (wide = 1:
+   W9, W10); 0 if w is not one */
+static int sampler_chains(const char *w, int wide)
+{
+    static const struct { const char *w; int wide, chains; } tab[] = {
+        { "W4", 0, 1000 }, { "W6", 0, 1 }, { "W7", 0, 100 }, { "W8", 0, 10000 }, { "W9", 1, 1 }, { "W10", 1, 128 }
+    };
+    size_t i;
+    for (i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (!strcmp(w, tab[i].w) && tab[i].wide == wide) return tab[i].chains;
+    return 0;
+}
+
 static void make_model(state *st, const ncsn_config *cfg, const char *models, const char *file)
 {
     char path[1024];
@@ -129,7 +117,7 @@ static void setup(state *st, const char *w, const char *models)
             st->x = (float *)malloc(sizeof(float) * 2);
             st->s = (float *)malloc(sizeof(float) * 2);
         }
-    } else if (!strcmp(w, "W2") || !strcmp(w, "W4")) {
+    } else if (!strcmp(w, "W2") || sampler_chains(w, 0) > 0) {
         ncsn_config cfg = ncsn_config_embed(2, 64, 128, 3);
         CHECK(ncsn_schedule(st->sig, L, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC), "schedule");
         if (!strcmp(w, "W2")) {
@@ -145,19 +133,31 @@ static void setup(state *st, const char *w, const char *models)
             CHECK(ncsn_model_init(st->m, &st->rng), "model_init");
         } else {
             make_model(st, &cfg, models, "seed001.safetensors");
-            st->x = (float *)malloc(sizeof(float) * 2 * 1000);
+            st->chains = sampler_chains(w, 0);
+            st->dim = 2;
+            st->form = NCSN_LANGEVIN_HALF;
+            st->eps = 1e-4f;
+            st->x = (float *)malloc(sizeof(float) * 2 * (size_t)st->chains);
         }
-    } else if (!strcmp(w, "W5")) {
+    } else if (!strcmp(w, "W5") || sampler_chains(w, 1) > 0) {
         ncsn_config cfg = ncsn_config_concat(784, 1024, 2);
         size_t i;
         CHECK(ncsn_schedule(st->sig, L, 1.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC), "schedule");
-        st->n_data = st->B = 128;
-        st->data = (float *)malloc(sizeof(float) * 784 * 128);
-        for (i = 0; i < (size_t)784 * 128; i++) st->data[i] = ncsn_rng_uniform(&st->rng);
+        if (!strcmp(w, "W5")) {
+            st->n_data = st->B = 128;
+            st->data = (float *)malloc(sizeof(float) * 784 * 128);
+            for (i = 0; i < (size_t)784 * 128; i++) st->data[i] = ncsn_rng_uniform(&st->rng);
+        } else {
+            st->chains = sampler_chains(w, 1);
+            st->dim = 784;
+            st->form = NCSN_LANGEVIN_SONG;
+            st->eps = 5e-5f;
+            st->x = (float *)malloc(sizeof(float) * 784 * (size_t)st->chains);
+        }
         CHECK(ncsn_model_create(&st->m, &cfg), "model_create");
         CHECK(ncsn_model_init(st->m, &st->rng), "model_init");
     } else {
-        fprintf(stderr, "bench: unknown workload %s (W1..W5, prep)\n", w);
+        fprintf(stderr, "bench: unknown workload %s (W1..W10, prep)\n", w);
         exit(2);
     }
     if (st->B) {
@@ -208,17 +208,18 @@ static long run_block(state *st, long k)
         while (done < k) { chain_w3(st, per); done += 10L * per; }
         return done;
     }
-    if (!strcmp(st->w, "W4")) {
+    if (st->chains) {   /* whole levels; fewer than L steps: the first k levels, one step each */
         ncsn_sampler_opts o = ncsn_sampler_defaults();
         ncsn_status s;
-        o.form = NCSN_LANGEVIN_HALF;
-        o.eps = 1e-4f;
-        o.steps_per_level = (int)((k + 9) / 10);
+        int levels = k >= L ? L : (int)k;
+        o.form = st->form;
+        o.eps = st->eps;
+        o.steps_per_level = k >= L ? (int)((k + L - 1) / L) : 1;
         o.init = NCSN_INIT_NORMAL_SIGMA1;
-        s = ncsn_sample_annealed(ncsn_model_score, st->m, 2, st->sig, L, &o, &st->rng, st->x, 1000);
+        s = ncsn_sample_annealed(ncsn_model_score, st->m, st->dim, st->sig, levels, &o, &st->rng, st->x, st->chains);
         if (s == NCSN_ERR_NONFINITE) st->nonfinite++;
         else if (s != NCSN_OK) die("sample_annealed");
-        return 10L * o.steps_per_level;
+        return (long)levels * o.steps_per_level;
     }
     for (i = 0; i < k; i++) train_step(st);
     return k;
@@ -230,7 +231,7 @@ static int prep(const char *dir, int steps0, int steps1)
     char path[1024];
     state a, b;
     int i;
-    double t0 = now();
+    double t0 = bench_now();
     setup(&a, "W1", NULL);
     CHECK(ncsn_model_set_threads(a.m, 2), "set_threads");
     for (i = 0; i < steps0; i++) train_step(&a);
@@ -241,74 +242,33 @@ static int prep(const char *dir, int steps0, int steps1)
     snprintf(path, sizeof path, "%s/seed001.safetensors", dir);
     CHECK(ncsn_model_save(b.m, path), path);
     printf("prep: seed000 %d steps (batch 5000), seed001 %d steps (batch 256), %.1f s -> %s\n",
-           steps0, steps1, now() - t0, dir);
+           steps0, steps1, bench_now() - t0, dir);
     return 0;
 }
 
+static long block_fn(void *ctx, long k) { return run_block((state *)ctx, k); }
+static void threads_fn(void *ctx, int n) { CHECK(ncsn_model_set_threads(((state *)ctx)->m, n), "set_threads"); }
+
 int main(int argc, char **argv)
 {
-    const char *w, *models = NULL;
-    int threads[MAX_THREADS] = { 1, 2 }, nthr = 2, reps = 5, r, ti, i;
-    double rep_time = 0.15, t, per_iter;
-    static double times[MAX_THREADS][MAX_REPS], cpu[MAX_THREADS][MAX_REPS];
-    double c;
-    long k, done, ks[MAX_THREADS];
+    const char *w;
+    bench_opts o;
     state st;
     struct rusage ru;
 
-    if (argc < 2) { fprintf(stderr, "usage: bench W1..W5 [--threads 1,2] [--reps N] [--rep-time S] [--models DIR] | bench prep DIR\n"); return 2; }
+    if (argc < 2) { fprintf(stderr, "usage: bench W1..W10 [--threads 1,2] [--reps N] [--rep-time S] [--models DIR] [--max-seconds S] | bench prep DIR\n"); return 2; }
     w = argv[1];
     if (!strcmp(w, "prep")) {
         if (argc < 3) { fprintf(stderr, "usage: bench prep DIR [steps000] [steps001]\n"); return 2; }
         return prep(argv[2], argc > 3 ? atoi(argv[3]) : 300, argc > 4 ? atoi(argv[4]) : 2000);
     }
-    for (i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            char *p = argv[++i];
-            nthr = 0;
-            while (*p && nthr < MAX_THREADS) { threads[nthr++] = (int)strtol(p, &p, 10); if (*p == ',') p++; }
-        } else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--rep-time") && i + 1 < argc) rep_time = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--models") && i + 1 < argc) models = argv[++i];
-        else { fprintf(stderr, "bench: unknown argument %s\n", argv[i]); return 2; }
-    }
-    if (reps < 1 || reps > MAX_REPS || nthr < 1) { fprintf(stderr, "bench: bad --reps/--threads\n"); return 2; }
-    setup(&st, w, models);
-
-    /* per thread count: warm-up, which also sizes that count's reps (k iterations ~ rep_time) */
-    for (ti = 0; ti < nthr; ti++) {
-        CHECK(ncsn_model_set_threads(st.m, threads[ti]), "set_threads");
-        run_block(&st, 1);
-        t = now();
-        done = 0;
-        while (now() - t < 0.3 * rep_time || done < 2) done += run_block(&st, 1);
-        per_iter = (now() - t) / (double)done;
-        k = (long)ceil(rep_time / per_iter);
-        if (k < 1) k = 1;
-        if (!strcmp(w, "W3") && k > 1000) k = (k + 999) / 1000 * 1000;   /* whole chains */
-        if (!strcmp(w, "W4")) k = (k + 9) / 10 * 10;                     /* whole levels */
-        ks[ti] = k;
-    }
-    /* timed reps, alternating between the thread counts */
-    for (r = 0; r < reps; r++)
-        for (ti = 0; ti < nthr; ti++) {
-            CHECK(ncsn_model_set_threads(st.m, threads[ti]), "set_threads");
-            run_block(&st, 1);   /* untimed: the pool's threads start */
-            c = cpu_now();
-            t = now();
-            done = run_block(&st, ks[ti]);
-            times[ti][r] = (now() - t) / (double)done;
-            cpu[ti][r] = (cpu_now() - c) / (double)done;
-        }
-    for (ti = 0; ti < nthr; ti++) {
-        printf("JSON {\"side\":\"ncsn\",\"workload\":\"%s\",\"threads\":%d,\"k\":%ld,\"times\":[", w, threads[ti], ks[ti]);
-        for (r = 0; r < reps; r++) printf("%s%.9g", r ? "," : "", times[ti][r]);
-        printf("],\"cpu\":[");
-        for (r = 0; r < reps; r++) printf("%s%.9g", r ? "," : "", cpu[ti][r]);
-        printf("]}\n");
-    }
+    if (bench_parse(&o, argc, argv, 2)) return 2;
+    setup(&st, w, o.models);
+    if (!strcmp(w, "W3")) o.quantum = 1000;   /* whole chains */
+    if (st.chains) o.quantum = L;            /* whole levels */
+    bench_measure("ncsn", w, &o, &st, block_fn, threads_fn);
     getrusage(RUSAGE_SELF, &ru);
     printf("JSON {\"side\":\"ncsn\",\"workload\":\"%s\",\"vmhwm_kb\":%ld,\"ru_maxrss_kb\":%ld,\"simd\":\"%s\",\"n_params\":%lu,\"nonfinite_chains\":%d}\n",
-           w, vm_hwm_kb(), (long)ru.ru_maxrss, ncsn_simd_name(), (unsigned long)st.m->n_params, st.nonfinite);
+           w, bench_vm_hwm_kb(), (long)ru.ru_maxrss, ncsn_simd_name(), (unsigned long)st.m->n_params, st.nonfinite);
     return 0;
 }

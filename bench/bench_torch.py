@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench_torch.py - the PyTorch side of `make bench` (bench/run.py runs it next to bench/bench.c).
 
-    bench_torch.py W1|W2|W3|W4|W5 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR]
+    bench_torch.py W1..W10 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR]
     bench_torch.py e2e000|e2e001 [--threads 1,2] [--train-steps N] [--chains N] [--steps-per-level N]
     bench_torch.py info
 
@@ -20,7 +20,11 @@ seed 000's sampler, which seed_models.py does not hold, is copied verbatim below
   W5  785-1024-1024-784 (seed 000's ScoreNet pattern, widened: nn.Linear/nn.SiLU, sigma
       concatenated to x), batch 128 of U[0,1)^784 data, sigmas 1 -> 0.01 (10 levels), trained by
       S.seed000_train_step_fixed (sigma^2 DSM + Adam lr 1e-3).
-W3 and W4 load the weights that `bench prep` (the C side) saved, so both sides sample with the
+  W6, W7, W8  W4 (seed 001's sampler and network) with 1, 100 and 10 000 chains.
+  W9, W10  W5's network (freshly initialised) sampling 1 and 128 chains: seed 000's sampler loop
+      written for a batch (SONG step, eps 5e-5, sigmas 1 -> 0.01, start N(0, I)), under
+      torch.no_grad() (it is not a seed's code; a user writing it for images would add that).
+W3, W4 and W6..W8 load the weights that `bench prep` (the C side) saved, so both sides sample with the
 same network.
 
 Threads: for each thread count n (each sized by its own warm-up), torch.set_num_threads(n) (intra-op/OpenMP) and
@@ -91,6 +95,24 @@ class WideScoreNet(nn.Module):
 
     def forward(self, x, sigma):
         return self.net(torch.cat([x, sigma.view(-1, 1)], dim=1))
+
+
+@torch.no_grad()
+def wide_sampler(model, sigmas, n, n_steps, eps=5e-5):
+    """W9/W10: seed 000's annealed_langevin_dynamics, for n chains of W5's 784-d network."""
+    x = torch.randn(n, 784)
+    for sigma in sigmas:
+        alpha = eps * (sigma / sigmas[-1]) ** 2
+        sigma_tensor = torch.full((n,), float(sigma))
+        for t in range(n_steps):
+            score = model(x, sigma_tensor)
+            noise = torch.randn_like(x)
+            x = x + alpha * score + (2 * alpha) ** 0.5 * noise
+    return x
+
+
+SEED001_CHAINS = {"W4": 1000, "W6": 1, "W7": 100, "W8": 10000}
+WIDE_CHAINS = {"W9": 1, "W10": 128}
 
 
 # ---- OpenBLAS control ---------------------------------------------------------------------------
@@ -198,7 +220,7 @@ def setup(w, models):
                 done += 10 * per
             return done
         return {"": lambda k: run(k, True), "no_grad": lambda k: run(k, False)}
-    if w == "W4":
+    if w in SEED001_CHAINS:
         score_net = S.NCSNScoreNetwork(input_dim=2, hidden_dims=[128, 128, 128])
         if models:
             load_into(score_net, os.path.join(models, "seed001.safetensors"))
@@ -206,7 +228,16 @@ def setup(w, models):
 
         def block(k):
             per = max(1, (k + 9) // 10)
-            S.annealed_langevin_dynamics(score_net, sigmas, 1000, 2, n_steps_per_sigma=per, step_size=1e-4)
+            S.annealed_langevin_dynamics(score_net, sigmas, SEED001_CHAINS[w], 2, n_steps_per_sigma=per, step_size=1e-4)
+            return 10 * per
+        return {"": block}
+    if w in WIDE_CHAINS:
+        model = WideScoreNet()
+        sigmas = torch.tensor([1.0 * (0.01 / 1.0) ** (i / 9) for i in range(10)])
+
+        def block(k):
+            per = max(1, (k + 9) // 10)
+            wide_sampler(model, sigmas, WIDE_CHAINS[w], per)
             return 10 * per
         return {"": block}
     if w == "W5":
@@ -238,7 +269,7 @@ def bench(args):
             k = max(1, int(math.ceil(args.rep_time / ((time.perf_counter() - t0) / done))))
             if args.workload == "W3" and k > 1000:
                 k = (k + 999) // 1000 * 1000
-            if args.workload == "W4":
+            if args.workload in SEED001_CHAINS or args.workload in WIDE_CHAINS:
                 k = (k + 9) // 10 * 10
             ks[(v, n)], times[(v, n)], cpus[(v, n)] = k, [], []
     for _ in range(args.reps):   # timed reps, alternating between the configurations

@@ -1,22 +1,28 @@
 #!/usr/bin/python3
-"""run.py - `make bench`: ncsn.h (bench/bench.c) against PyTorch (bench/bench_torch.py) on the
-seeds' workloads, side by side in one run, and the README performance section draft.
+"""run.py - `make bench`: ncsn.h (bench/bench.c) against PyTorch (bench/bench_torch.py) and oneDNN
+(bench/bench_dnnl.cpp) on the seeds' workloads, side by side in one run, and the draft of
+docs/performance.md.
 
     /usr/bin/python3 bench/run.py --build build/bench [--rounds 2] [--reps 5] [--quick] [--no-e2e]
 
-What it does (each side's workload runs in its own process; the C side and the torch side
-alternate, process by process, and the order flips every round, so that the load of a shared
-machine falls on both):
+What it does (each side's workload runs in its own process; the sides alternate, process by
+process, and the order flips every round, so that the load of a shared machine falls on all):
   1. peak FP32 FMA throughput of this machine, 1 and 2 threads (bench/peak.c), at the start and
      at the end (the larger value is used: noise only lowers a peak measurement);
-  2. `bench prep` once: the networks W3/W4 sample with (both sides load the same file);
-  3. W1..W5: per round, for 1 and 2 threads, one ncsn.h process and one torch process per
-     OpenBLAS core type (see below); each process times --reps reps after a warm-up; after
-     round 1, a thread count more than --prune (2) times slower than the other one of the same
-     configuration is skipped;
+  2. `bench prep` once: the networks W3/W4/W6..W8 sample with (every side loads the same file),
+     then `bench_dnnl check`: one training step and one score evaluation by oneDNN against
+     ncsn.h on the same weights and draws (the relative differences are in the output; a
+     difference over its tolerance stops the run);
+  3. W1..W10: per round, for 1 and 2 threads, one process each of: ncsn.h built with
+     -O3 -march=native (`bench`), the same code built with baseline flags (-O3 alone,
+     `bench_base`; bounded by --base-max-seconds, as a build without a fast kernel path can be
+     ~50x slower), oneDNN (`bench_dnnl`, not W2), and torch per OpenBLAS core type (see below);
+     each process times --reps reps after a warm-up; after round 1, a thread count more than
+     --prune (2) times slower than the other one of the same configuration is skipped;
   4. E2E: the seed examples (build/bench/seed00x_*, -O3 -march=native) against the seeds'
      scripts (bench_torch.py e2e00x), with reduced step counts scaled back linearly;
-  5. prints the table and writes the README draft (--readme) and all raw numbers (--json).
+  5. prints the table and writes the docs/performance.md draft (--readme) and all raw numbers
+     (--json).
 
 OpenBLAS core type: OpenBLAS 0.3.21 (Debian 12) picks its kernels from the CPUID model; on CPUs
 it does not know (new models, or a hypervisor's) it falls back to "Prescott" (SSE3, no FMA), ~4x
@@ -42,18 +48,33 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-TARGETS = {"W1": 3.0, "W2": 4.0, "W3": 30.0, "W4": 4.0, "W5": 1.5}
-PEAK_TARGET = {"W1": 0.70, "W5": 0.70}   # fraction of the 2-core FMA peak (issue 5)
+# issue 14's targets: torch / ncsn.h (W2, W3 kept from issue 5), the fraction of the 2-core FMA
+# peak, oneDNN / ncsn.h on the training steps, and the baseline-flag build's speed against
+# -march=native on every workload
+TARGETS = {"W1": 3.0, "W2": 4.0, "W3": 30.0, "W4": 4.0, "W5": 3.0}
+PEAK_TARGET = {"W1": 0.60, "W5": 0.60}
+ONEDNN_TARGET = {"W1": 1.0, "W5": 1.0}
+BASE_TARGET = 0.9
+ALL_WORKLOADS = "W1,W2,W3,W4,W5,W6,W7,W8,W9,W10"
+NO_ONEDNN = {"W2"}   # seed 001's training step (the embedding's backward) is not written for oneDNN
 DESC = {
     "W1": "W1 seed-000 train step, B=5000, 3-128-128-128-2",
     "W2": "W2 seed-001 train step, B=256, emb 64, 128x3",
     "W3": "W3 seed-000 sampler, 1 chain, per step",
     "W4": "W4 seed-001 sampler, 1000 chains, per step",
     "W5": "W5 wide MLP train step, B=128, 785-1024-1024-784",
+    "W6": "W6 seed-001 sampler, 1 chain, per step",
+    "W7": "W7 seed-001 sampler, 100 chains, per step",
+    "W8": "W8 seed-001 sampler, 10000 chains, per step",
+    "W9": "W9 wide MLP sampler, 1 chain, per step",
+    "W10": "W10 wide MLP sampler, 128 chains, per step",
 }
 SHORT = {"W1": "W1 seed-000 training step (B 5000)", "W2": "W2 seed-001 training step (B 256)",
          "W3": "W3 seed-000 sampler, 1 chain (per step)", "W4": "W4 seed-001 sampler, 1000 chains (per step)",
-         "W5": "W5 wide MLP training step (B 128, 784-d)"}
+         "W5": "W5 wide MLP training step (B 128, 784-d)",
+         "W6": "W6 seed-001 sampler, 1 chain (per step)", "W7": "W7 seed-001 sampler, 100 chains (per step)",
+         "W8": "W8 seed-001 sampler, 10 000 chains (per step)", "W9": "W9 wide MLP sampler, 1 chain (per step)",
+         "W10": "W10 wide MLP sampler, 128 chains (per step)"}
 
 
 # ---- FLOP counting (the same count for both sides) -----------------------------------------------
@@ -79,10 +100,13 @@ def flops_per_iteration(w):
         return 256 * linear_flops(emb + main, True, [0, 64, 64, 128, 128, 128])
     if w == "W3":
         return 1 * linear_flops(concat, False, None)
-    if w == "W4":
-        return 1000 * linear_flops(emb + main, False, None)
+    seed001_chains = {"W4": 1000, "W6": 1, "W7": 100, "W8": 10000}
+    if w in seed001_chains:
+        return seed001_chains[w] * linear_flops(emb + main, False, None)
     if w == "W5":
         return 128 * linear_flops(wide, True, [0, 1024, 1024])
+    if w in ("W9", "W10"):
+        return (1 if w == "W9" else 128) * linear_flops(wide, False, None)
     raise KeyError(w)
 
 
@@ -170,6 +194,20 @@ def cc_real(cc):
     return "" if real == os.path.basename(path) else " (%s -> %s)" % (os.path.basename(path), real)
 
 
+def dnnl_verbose(out):
+    """oneDNN's version, ISA and the implementations it ran, from its verbose lines (ONEDNN_VERBOSE=1)."""
+    ver = re.search(r"oneDNN v([\d.]+)", out)
+    isa = re.search(r"isa:([^,\n]+)", out)
+    impls = sorted({"%s %s %s" % m for m in re.findall(r"exec,cpu,(inner_product|eltwise),([^,]+),(\w+)", out)})
+    deb = None
+    try:
+        deb = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libdnnl-dev"], capture_output=True, text=True).stdout.strip() or None
+    except OSError:
+        pass
+    return {"version": ver.group(1) if ver else "?", "isa": isa.group(1).strip() if isa else "?",
+            "impls": ", ".join(impls) or "?", "deb": deb}
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -219,7 +257,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5, help="timed reps per thread count per process")
     ap.add_argument("--rep-time", type=float, default=0.15)
-    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5")
+    ap.add_argument("--workloads", default=ALL_WORKLOADS)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--coretype", default="auto",
                     help="auto: also force the CPU's best OpenBLAS kernel if detection fell back; none; or a name")
@@ -228,14 +266,19 @@ def main():
     ap.add_argument("--no-e2e", action="store_true")
     ap.add_argument("--profile", action="store_true",
                     help="also profile the ncsn.h side of each workload (perf record, 1 thread) and add the top functions")
-    ap.add_argument("--quick", action="store_true", help="1 round, 3 reps, smaller E2E")
+    ap.add_argument("--quick", action="store_true", help="1 round, 3 reps, smaller E2E, --base-max-seconds 2")
+    ap.add_argument("--base-max-seconds", type=float, default=None,
+                    help="bound on the reps of one baseline-flag process (default 5 s, --quick 2 s; each thread count still gets one rep)")
+    ap.add_argument("--no-onednn", action="store_true", help="leave oneDNN out (also when build/bench/bench_dnnl is missing)")
+    ap.add_argument("--no-base", action="store_true", help="leave the baseline-flag build out")
     ap.add_argument("--torch-python", default=sys.executable)
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
     ap.add_argument("--cflags", default="-O3 -march=native")
-    ap.add_argument("--readme", default=os.path.join(ROOT, "build", "bench_readme.md"))
+    ap.add_argument("--base-cflags", default="-O3", help="the flags bench_base was built with (named in the output)")
+    ap.add_argument("--readme", default=os.path.join(ROOT, "build", "bench_performance.md"))
     ap.add_argument("--json", default=None)
-    ap.add_argument("--command", default="make bench", help="the command named in the README draft")
-    ap.add_argument("--render", metavar="RESULTS_JSON", help="only re-print the table and rewrite the README draft from a saved results.json")
+    ap.add_argument("--command", default="make bench", help="the command named in the draft")
+    ap.add_argument("--render", metavar="RESULTS_JSON", help="only re-print the table and rewrite the draft from a saved results.json")
     args = ap.parse_args()
     if args.render:
         with open(args.render) as f:
@@ -244,10 +287,12 @@ def main():
         print(render_terminal(R))
         with open(args.readme, "w") as f:
             f.write(render_markdown(R))
-        log("bench: README draft in %s" % args.readme)
+        log("bench: docs/performance.md draft in %s" % args.readme)
         return
     if args.quick:
         args.rounds, args.reps = 1, 3
+    if args.base_max_seconds is None:
+        args.base_max_seconds = 2.0 if args.quick else 5.0
     build = args.build
     js = args.json or os.path.join(build, "results.json")
     workloads = args.workloads.split(",")
@@ -255,6 +300,12 @@ def main():
     load_start = loadavg()
 
     bench_bin = os.path.join(build, "bench")
+    base_bin = os.path.join(build, "bench_base")
+    dnnl_bin = os.path.join(build, "bench_dnnl")
+    use_base = not args.no_base and os.access(base_bin, os.X_OK)
+    use_dnnl = not args.no_onednn and os.access(dnnl_bin, os.X_OK)
+    if not args.no_onednn and not use_dnnl:
+        log("bench: WARNING: %s is missing: no oneDNN column (Debian: sudo apt-get install libdnnl-dev)" % dnnl_bin)
     tpy = [args.torch_python, os.path.join(HERE, "bench_torch.py")]
     cpu = cpu_info()
 
@@ -301,8 +352,20 @@ def main():
         log("bench: training the sampler networks once (bench prep) ...")
         _, out, _ = run_proc([bench_bin, "prep", models], label="bench prep")
         log("bench: " + out.strip())
+    checks, dnnl_info = [], {}
+    if use_dnnl:   # oneDNN against ncsn.h on the same weights: its times mean nothing if this fails
+        env = dict(os.environ, DNNL_VERBOSE="1", ONEDNN_VERBOSE="1")   # oneDNN names its version, ISA and kernels
+        checks, out, _ = run_proc([dnnl_bin, "check", "--threads", "1", "--models", models], env=env, label="bench_dnnl check")
+        dnnl_info = dnnl_verbose(out)
+        log("bench: oneDNN %s, %s; kernels: %s" % (dnnl_info["version"], dnnl_info["isa"], dnnl_info["impls"]))
+        log("bench: oneDNN check against ncsn.h (relative difference): " +
+            "; ".join("%s %s %.2g" % (c["check"], c["what"], c["rel"]) for c in checks))
+        bad = [c for c in checks if not c["ok"]]
+        if bad:
+            sys.stderr.write("run.py: oneDNN disagrees with ncsn.h: %s\n" % bad)
+            raise SystemExit(1)
 
-    # 3. W1..W5, interleaved: one process per (side, configuration, thread count). torch gets its
+    # 3. the workloads, interleaved: one process per (side, configuration, thread count). torch gets its
     # thread count from the environment too (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS), as a user
     # would set it: switching thread counts inside one torch process leaves OpenMP workers
     # spinning into the next measurement.
@@ -312,24 +375,31 @@ def main():
     mem = {}   # (config, workload) -> [peak RSS kB, ...]
     mem_setup = {}
     nonfinite = {}
-    configs = [(side, core, th) for th in thread_list for side, core in [("ncsn", None)] + [("torch", c) for c in coretypes]]
+    sides = [("ncsn", None)] + ([("base", None)] if use_base else []) + ([("onednn", None)] if use_dnnl else [])
+    configs = [(side, core, th) for th in thread_list for side, core in sides + [("torch", c) for c in coretypes]]
+    simd = {}   # config -> the kernel path the ncsn.h build reports (ncsn_simd_name)
     pruned = []
     n_done = 0
     for rnd in range(args.rounds):
         for w in workloads:
             order = configs if rnd % 2 == 0 else list(reversed(configs))
             for side, core, th in order:
-                cfg = "ncsn" if side == "ncsn" else "torch:" + (core or "auto")
-                if (cfg, w, th) in pruned:
+                cfg = "torch:" + (core or "auto") if side == "torch" else side
+                if (cfg, w, th) in pruned or (side == "onednn" and w in NO_ONEDNN):
                     continue
                 env = dict(os.environ)
                 for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
                     env.pop(k, None)
+                if side in ("torch", "onednn"):
+                    env["OMP_NUM_THREADS"] = str(th)
                 if side == "torch":
-                    env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(th)
+                    env["OPENBLAS_NUM_THREADS"] = str(th)
                     if core:
                         env["OPENBLAS_CORETYPE"] = core
-                cmd = ([bench_bin, w] if side == "ncsn" else tpy + [w]) + ["--threads", str(th)] + base
+                prog = {"ncsn": [bench_bin], "base": [base_bin], "onednn": [dnnl_bin], "torch": tpy}[side]
+                cmd = prog + [w, "--threads", str(th)] + base
+                if side == "base":
+                    cmd += ["--max-seconds", str(args.base_max_seconds)]
                 recs, _, wall = run_proc(cmd, env=env, label="%s %s" % (cfg, w))
                 n_done += 1
                 for r in recs:
@@ -339,10 +409,13 @@ def main():
                                     "cpu": r.get("cpu", []), "corename": r.get("corename")})
                     elif "vmhwm_kb" in r:
                         mem.setdefault((cfg, w), []).append(r["vmhwm_kb"])
+                        if "simd" in r:
+                            simd[cfg] = r["simd"]
                         if "vmhwm_setup_kb" in r:
                             mem_setup.setdefault((cfg, w), []).append(r["vmhwm_setup_kb"])
                         if r.get("nonfinite_chains"):
-                            nonfinite[w] = nonfinite.get(w, 0) + r["nonfinite_chains"]
+                            key = "%s %s" % (w, cfg)
+                            nonfinite[key] = nonfinite.get(key, 0) + r["nonfinite_chains"]
                 log("bench: round %d %-3s %-15s %d thread(s) %5.1f s" % (rnd + 1, w, cfg, th, wall))
         if rnd == 0 and args.rounds > 1 and args.prune > 0:
             # a thread count more than --prune times slower in round 1 than the best thread count
@@ -390,7 +463,9 @@ def main():
         "cc": tool_version(args.cc) + cc_real(args.cc), "cflags": args.cflags, "torch": info, "coretypes": coretypes,
         "peak": peaks, "peak1": peak1, "peak2": peak2, "peak2_measured": peak2_measured, "rows": rows, "e2e": e2e, "raw": raw,
         "mem": {"%s|%s" % k: v for k, v in mem.items()}, "nonfinite": nonfinite,
-        "elapsed_s": time.time() - t_start, "command": args.command,
+        "elapsed_s": time.time() - t_start, "command": args.command, "base_cflags": args.base_cflags,
+        "simd": simd, "checks": checks, "base_max_seconds": args.base_max_seconds,
+        "dnnl_version": dnnl_info.get("version"), "dnnl_isa": dnnl_info.get("isa"), "dnnl_impls": dnnl_info.get("impls"),
         "rounds": args.rounds, "reps": args.reps, "pruned": pruned, "profile": profile,
     }
     os.makedirs(os.path.dirname(js), exist_ok=True)
@@ -402,7 +477,7 @@ def main():
     os.makedirs(os.path.dirname(args.readme), exist_ok=True)
     with open(args.readme, "w") as f:
         f.write(md)
-    log("bench: %.0f s in all; raw numbers in %s, README draft in %s" % (time.time() - t_start, js, args.readme))
+    log("bench: %.0f s in all; raw numbers in %s, docs/performance.md draft in %s" % (time.time() - t_start, js, args.readme))
 
 
 def summarise(w, raw, mem, mem_setup, peak2, coretypes, rounds):
@@ -423,7 +498,7 @@ def summarise(w, raw, mem, mem_setup, peak2, coretypes, rounds):
 
     threads = sorted({r["threads"] for r in raw if r["workload"] == w})
     per = {}   # (cfg, th) -> stats
-    for cfg in ["ncsn"] + ["torch:" + (c or "auto") for c in coretypes]:
+    for cfg in ["ncsn", "base", "onednn"] + ["torch:" + (c or "auto") for c in coretypes]:
         for th in threads:
             ts = times_of(cfg, th)
             if ts:
@@ -432,9 +507,18 @@ def summarise(w, raw, mem, mem_setup, peak2, coretypes, rounds):
                 per[(cfg, th)] = {"median": med, "p25": quantile(ts, 0.25), "p75": quantile(ts, 0.75),
                                   "min": min(ts), "max": max(ts), "n": len(ts),
                                   "cpu_median": statistics.median(cs) if cs else None}
-    best_n = min((k for k in per if k[0] == "ncsn"), key=lambda k: per[k]["median"])
-    best_t = min((k for k in per if k[0] != "ncsn"), key=lambda k: per[k]["median"])
-    auto_t = min((k for k in per if k[0] == "torch:auto"), key=lambda k: per[k]["median"])
+
+    def best(pred):   # the fastest (config, threads) among those pred accepts, or None
+        ks = [k for k in per if pred(k[0])]
+        return min(ks, key=lambda k: per[k]["median"]) if ks else None
+
+    def entry(k):
+        return {"config": k[0], "threads": k[1], **per[k]}
+
+    best_n = best(lambda c: c == "ncsn")
+    best_t = best(lambda c: c.startswith("torch:"))
+    auto_t = best(lambda c: c == "torch:auto")
+    best_b, best_d = best(lambda c: c == "base"), best(lambda c: c == "onednn")
     tn, tt = per[best_n]["median"], per[best_t]["median"]
     ratios = []
     for rnd in range(rounds):
@@ -443,17 +527,26 @@ def summarise(w, raw, mem, mem_setup, peak2, coretypes, rounds):
             ratios.append(a / b)
     row = {
         "workload": w, "flops": fl,
-        "ncsn": {"config": best_n[0], "threads": best_n[1], **per[best_n]},
-        "torch": {"config": best_t[0], "threads": best_t[1], **per[best_t]},
-        "torch_auto": {"config": auto_t[0], "threads": auto_t[1], **per[auto_t]},
+        "ncsn": entry(best_n), "torch": entry(best_t), "torch_auto": entry(auto_t),
         "all": {"%s@%d" % k: v for k, v in per.items()},
         "ratio": tt / tn, "ratio_rounds": ratios, "ratio_auto": per[auto_t]["median"] / tn,
         "gflops_ncsn": fl / tn / 1e9, "gflops_torch": fl / tt / 1e9,
         "peak_frac_ncsn": fl / tn / 1e9 / peak2, "peak_frac_torch": fl / tt / 1e9 / peak2,
         "mem_ncsn_kb": max(mem.get(("ncsn", w), [0])), "mem_torch_kb": max(mem.get((best_t[0], w), [0])),
         "mem_torch_setup_kb": max(mem_setup.get((best_t[0], w), [0])),
-        "target": TARGETS.get(w), "peak_target": PEAK_TARGET.get(w),
+        "target": TARGETS.get(w), "peak_target": PEAK_TARGET.get(w), "onednn_target": ONEDNN_TARGET.get(w),
     }
+    if best_d:   # oneDNN / ncsn.h: above 1, ncsn.h is faster
+        row["onednn"] = entry(best_d)
+        row["ratio_onednn"] = per[best_d]["median"] / tn
+        row["gflops_onednn"] = fl / per[best_d]["median"] / 1e9
+        row["mem_onednn_kb"] = max(mem.get(("onednn", w), [0]))
+        if row["onednn_target"]:
+            row["onednn_met"] = row["ratio_onednn"] >= row["onednn_target"]
+    if best_b:   # the baseline-flag build's speed relative to -march=native: 1 = as fast
+        row["base"] = entry(best_b)
+        row["base_speed"] = tn / per[best_b]["median"]
+        row["base_met"] = row["base_speed"] >= BASE_TARGET
     if w == "W3":
         ng_stats = {}
         for cfg in ["torch:" + (c or "auto") for c in coretypes]:
@@ -466,12 +559,14 @@ def summarise(w, raw, mem, mem_setup, peak2, coretypes, rounds):
             row["torch_no_grad"] = {"config": k[0], "threads": k[1], "median": ng_stats[k]}
             row["ratio_no_grad"] = ng_stats[k] / tn
     # cross-check less sensitive to the machine's load: CPU time per iteration, 1 thread each side
-    t1 = [k for k in per if k[0] != "ncsn" and k[1] == 1 and per[k]["cpu_median"]]
+    t1 = [k for k in per if k[0].startswith("torch:") and k[1] == 1 and per[k]["cpu_median"]]
     if ("ncsn", 1) in per and per[("ncsn", 1)]["cpu_median"] and t1:
         kt = min(t1, key=lambda k: per[k]["cpu_median"])
         row["ratio_cpu_1t"] = per[kt]["cpu_median"] / per[("ncsn", 1)]["cpu_median"]
         row["cpu_1t"] = {"torch": per[kt]["cpu_median"], "torch_config": kt[0], "ncsn": per[("ncsn", 1)]["cpu_median"]}
-    row["met"] = row["ratio"] >= row["target"]
+        if ("onednn", 1) in per and per[("onednn", 1)]["cpu_median"]:
+            row["ratio_onednn_cpu_1t"] = per[("onednn", 1)]["cpu_median"] / per[("ncsn", 1)]["cpu_median"]
+    row["met"] = row["target"] is not None and row["ratio"] >= row["target"]
     if row["peak_target"]:
         row["peak_met"] = row["peak_frac_ncsn"] >= row["peak_target"]
     return row
@@ -575,7 +670,7 @@ def spread(s):
 
 
 def cfg_name(c):
-    if c["config"] == "ncsn":
+    if not c["config"].startswith("torch:"):
         return "%dt" % c["threads"]
     core = c["config"].split(":", 1)[1]
     return "%dt,%s" % (c["threads"], {"auto": "auto", "SkylakeX": "skx", "Haswell": "hsw"}.get(core, core))
@@ -584,28 +679,45 @@ def cfg_name(c):
 def render_terminal(R):
     L = []
     L.append("")
-    L.append("ncsn.h vs PyTorch %s (%s) on %s, %s logical CPUs; peak FP32 FMA %.1f GFLOP/s (1 thread), %.1f (2 threads); "
-             "2-core peak used: %.1f" % (R["torch"]["torch"], R["torch"]["blas"].split(" NO_")[0], R["machine"]["model"],
-                                         R["machine"]["logical_cpus"], R["peak1"], R["peak2_measured"], R["peak2"]))
+    L.append("ncsn.h vs PyTorch %s (%s)%s on %s, %s logical CPUs; peak FP32 FMA %.1f GFLOP/s (1 thread), %.1f (2 threads); "
+             "2-core peak used: %.1f" % (R["torch"]["torch"], R["torch"]["blas"].split(" NO_")[0],
+                                         " and oneDNN %s" % R["dnnl_version"] if R.get("dnnl_version") else "",
+                                         R["machine"]["model"], R["machine"]["logical_cpus"], R["peak1"], R["peak2_measured"], R["peak2"]))
     L.append("times: median of %d rounds x %d reps per configuration (+-: half the interquartile range); best of 1 and 2 threads each side"
              % (R["rounds"], R["reps"]))
-    hdr = "%-48s %-22s %-20s %7s %-11s %7s %-6s %7s %6s %6s %10s %7s %7s" % (
-        "workload", "torch (cfg)", "ncsn.h (cfg)", "ratio", "(rounds)", "target", "", "cpu-1t", "GF/s t", "GF/s c",
-        "%peak c(t)", "RSS t", "RSS c")
+    L.append("ncsn.h: `%s` (kernels %s); baseline: the same code built `%s` (kernels %s), its reps bounded to %g s per process"
+             % (R["cflags"], R["simd"].get("ncsn", "?"), R["base_cflags"], R["simd"].get("base", "?"), R["base_max_seconds"]))
+    hdr = "%-48s %-22s %-22s %-20s %7s %-11s %7s %-6s %8s %-6s %-22s %8s %-6s %12s %6s %6s %10s %7s %7s" % (
+        "workload", "torch (cfg)", "oneDNN (cfg)", "ncsn.h (cfg)", "torch/c", "(rounds)", "target", "", "oneDNN/c", "",
+        "baseline (cfg)", "base spd", "", "cpu-1t", "GF/s t", "GF/s c", "%peak c(t)", "RSS t", "RSS c")
     L.append(hdr)
     L.append("-" * len(hdr))
+
+    def met(ok):
+        return "" if ok is None else "MET" if ok else "MISSED"
     for r in R["rows"]:
         rr = r["ratio_rounds"]
         rng = "(%.1f-%.1f)" % (min(rr), max(rr)) if len(rr) > 1 else ""
-        L.append("%-48s %-22s %-20s %6.2fx %-11s %7s %-6s %7s %6.1f %6.1f %10s %7s %7s" % (
+        d, b = r.get("onednn"), r.get("base")
+        L.append("%-48s %-22s %-22s %-20s %6.2fx %-11s %7s %-6s %8s %-6s %-22s %8s %-6s %12s %6.1f %6.1f %10s %7s %7s" % (
             DESC[r["workload"]],
             "%s +-%s %s" % (fmt_time(r["torch"]["median"]), spread(r["torch"]), cfg_name(r["torch"])),
+            "%s +-%s %s" % (fmt_time(d["median"]), spread(d), cfg_name(d)) if d else "-",
             "%s +-%s %s" % (fmt_time(r["ncsn"]["median"]), spread(r["ncsn"]), cfg_name(r["ncsn"])),
-            r["ratio"], rng, ">=%gx" % r["target"], "MET" if r["met"] else "MISSED",
-            "%.2fx" % r["ratio_cpu_1t"] if "ratio_cpu_1t" in r else "-",
+            r["ratio"], rng, ">=%gx" % r["target"] if r["target"] else "", met(r["met"] if r["target"] else None),
+            "%.2fx" % r["ratio_onednn"] if d else "-", met(r.get("onednn_met")),
+            "%s +-%s %s" % (fmt_time(b["median"]), spread(b), cfg_name(b)) if b else "-",
+            "%.3fx" % r["base_speed"] if b else "-", met(r.get("base_met")),
+            ("%.2fx" % r["ratio_cpu_1t"] if "ratio_cpu_1t" in r else "-") +
+            ("/%.2fx" % r["ratio_onednn_cpu_1t"] if "ratio_onednn_cpu_1t" in r else ""),
             r["gflops_torch"], r["gflops_ncsn"], "%.0f%% (%.0f%%)" % (100 * r["peak_frac_ncsn"], 100 * r["peak_frac_torch"]),
             fmt_mb(r["mem_torch_kb"]), fmt_mb(r["mem_ncsn_kb"])))
-    L.append("cpu-1t: the ratio of CPU time per iteration at 1 thread each side (other processes on the machine disturb it less than wall time)")
+    L.append("torch/c, oneDNN/c: time of torch, of oneDNN, over ncsn.h's (above 1: ncsn.h faster; targets: issue 14); "
+             "base spd: ncsn.h -march=native time over the baseline build's (1: as fast; target >= %g)" % BASE_TARGET)
+    if R.get("checks"):
+        L.append("oneDNN against ncsn.h, same weights and draws (relative difference): " +
+                 "; ".join("%s %s %.2g" % (c["check"], c["what"], c["rel"]) for c in R["checks"]))
+    L.append("cpu-1t: the ratio of CPU time per iteration at 1 thread each side, torch/ncsn.h and oneDNN/ncsn.h (other processes on the machine disturb it less than wall time)")
     for r in R["rows"]:
         if r.get("peak_target"):
             L.append("  %s: ncsn.h at %.0f%% of the 2-core FMA peak (%.1f of %.1f GFLOP/s), target >= %.0f%%: %s"
@@ -631,7 +743,7 @@ def render_terminal(R):
     L.append("FLOPs per iteration (matrix products only, per the model definition, same count both sides): " +
              ", ".join("%s %.4g" % (r["workload"], r["flops"]) for r in R["rows"]))
     if R["nonfinite"]:
-        L.append("non-finite chains on the ncsn.h side (sampling continues, as the seeds'): %s" % R["nonfinite"])
+        L.append("non-finite chains (sampling continues, as the seeds'): %s" % R["nonfinite"])
     if R["e2e"]:
         L.append("")
         L.append("E2E: the examples (ncsn.h) against the seeds' scripts (torch), full-size times extrapolated linearly from reduced runs")
@@ -649,42 +761,92 @@ def render_markdown(R):
     m = R["machine"]
     tor = R["torch"]
     L = []
-    L.append("## Performance")
+    L.append("## Measurements")
     L.append("")
-    L.append("`%s` runs ncsn.h and PyTorch on the seeds' own workloads in one invocation, each side's workload in "
-             "its own process, alternating, and prints this table (numbers below: %s)." % (R["command"], R["date"][:10]))
-    L.append("PyTorch runs the seeds' code itself (`tests/torch/seed_models.py`); ncsn.h runs what the examples run. "
+    L.append("`%s` runs ncsn.h, PyTorch and oneDNN on the seeds' own workloads in one invocation, each side's "
+             "workload in its own process, alternating, and prints this table (numbers below: %s)." % (R["command"], R["date"][:10]))
+    L.append("PyTorch runs the seeds' code itself (`tests/torch/seed_models.py`); ncsn.h runs what the examples run, "
+             "built twice from the same source: with `%s` (kernels: %s) and with the baseline flags `%s` (no `-m` "
+             "options; kernels: %s); oneDNN runs the same networks by its primitives (`bench/bench_dnnl.cpp`). "
              "Times are medians over %d rounds × %d reps (± is half the interquartile range); each side is "
-             "shown at its best of 1 and 2 threads; ratio = torch / ncsn.h." % (R["rounds"], R["reps"]))
+             "shown at its best of 1 and 2 threads. Ratios are times over ncsn.h's `-march=native` time (above 1×: "
+             "ncsn.h is faster); the baseline column's ratio is the baseline build's speed relative to "
+             "`-march=native` (1× = as fast)." % (
+                 R["cflags"], R["simd"].get("ncsn", "?"), R["base_cflags"], R["simd"].get("base", "?"), R["rounds"], R["reps"]))
     L.append("")
-    L.append("| workload | torch | ncsn.h | ratio (target) | ratio by CPU time, 1 thread | % of 2-core peak, ncsn.h (torch) | peak RSS, ncsn.h (torch) |")
-    L.append("|---|---|---|---|---|---|---|")
+    L.append("| workload | torch | oneDNN | ncsn.h | torch ÷ ncsn.h (target) | oneDNN ÷ ncsn.h (target) | "
+             "ncsn.h, baseline flags: time, speed vs native (target ≥ %g×) | ratio by CPU time, 1 thread: torch (oneDNN) | "
+             "%% of 2-core peak, ncsn.h (torch) | peak RSS, ncsn.h (torch) |" % BASE_TARGET)
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+
+    def verdict(ok):
+        return "met" if ok else "**missed**"
     for r in R["rows"]:
         pk = "%.0f%% (%.0f%%)" % (100 * r["peak_frac_ncsn"], 100 * r["peak_frac_torch"])
         if r.get("peak_target"):
-            pk += " — target %.0f%%: %s" % (100 * r["peak_target"], "met" if r["peak_met"] else "**missed**")
+            pk += " — target %.0f%%: %s" % (100 * r["peak_target"], verdict(r["peak_met"]))
         rr = r["ratio_rounds"]
-        rng = "rounds %.1f–%.1f; " % (min(rr), max(rr)) if len(rr) > 1 else ""
-        L.append("| %s | %s ±%s | %s ±%s | **%.2f×** (%s≥ %g×: %s) | %s | %s | %s (%s) |" % (
+        rng = "rounds %.1f–%.1f" % (min(rr), max(rr)) if len(rr) > 1 else ""
+        tgt = "≥ %g×: %s" % (r["target"], verdict(r["met"])) if r["target"] else ""
+        d, b = r.get("onednn"), r.get("base")
+        dn = "—"
+        if d:
+            dn = "**%.2f×**" % r["ratio_onednn"]
+            if r.get("onednn_target"):
+                dn += " (≥ %g×: %s)" % (r["onednn_target"], verdict(r["onednn_met"]))
+        cpu1 = "%.2f×" % r["ratio_cpu_1t"] if "ratio_cpu_1t" in r else "—"
+        if "ratio_onednn_cpu_1t" in r:
+            cpu1 += " (%.2f×)" % r["ratio_onednn_cpu_1t"]
+        L.append("| %s | %s ±%s | %s | %s ±%s | **%.2f×**%s | %s | %s | %s | %s | %s (%s) |" % (
             SHORT[r["workload"]], fmt_time(r["torch"]["median"]), spread(r["torch"]),
-            fmt_time(r["ncsn"]["median"]), spread(r["ncsn"]), r["ratio"], rng, r["target"],
-            "met" if r["met"] else "**missed**", "%.2f×" % r["ratio_cpu_1t"] if "ratio_cpu_1t" in r else "—",
-            pk, fmt_mb(r["mem_ncsn_kb"]), fmt_mb(r["mem_torch_kb"])))
+            "%s ±%s" % (fmt_time(d["median"]), spread(d)) if d else "—",
+            fmt_time(r["ncsn"]["median"]), spread(r["ncsn"]), r["ratio"],
+            " (%s)" % "; ".join(x for x in (rng, tgt) if x) if rng or tgt else "", dn,
+            "%s, **%.3f×** (%s)" % (fmt_time(b["median"]), r["base_speed"], verdict(r["base_met"])) if b else "—",
+            cpu1, pk, fmt_mb(r["mem_ncsn_kb"]), fmt_mb(r["mem_torch_kb"])))
     for name, e in R["e2e"].items():
         bc, bt = e["best_ncsn"], e["best_torch"]
         label = ("E2E seed 000: 2000 steps + 500 samples" if name == "e2e000" else "E2E seed 001: 10000 steps + 1000 samples")
-        L.append("| %s | %.1f s | %.1f s | **%.1f×** | — | — | %s (%s) |" % (
+        L.append("| %s | %.1f s | — | %.1f s | **%.1f×** | — | — | — | — | %s (%s) |" % (
             label, bt["total_s"], bc["total_s"], e["ratio"], fmt_mb(e["mem_ncsn_kb"]), fmt_mb(e["mem_torch_kb"])))
     L.append("")
     L.append("How it was measured:")
     L.append("")
     L.append("- **Threads.** ncsn.h: `ncsn_model_set_threads(m, 1 or 2)`; the better is shown (%s). torch: "
              "`OMP_NUM_THREADS=n OPENBLAS_NUM_THREADS=n`, `torch.set_num_threads(n)` and `openblas_set_num_threads(n)` "
-             "(OpenBLAS's own pthread pool ignores `torch.set_num_threads`); the better is shown (%s). Each thread "
+             "(OpenBLAS's own pthread pool ignores `torch.set_num_threads`); the better is shown (%s). oneDNN: "
+             "`OMP_NUM_THREADS=n` and `omp_set_num_threads(n)` before its primitives are made (%s). Each thread "
              "count runs in its own process. On this 2-CPU machine, shared with other jobs, torch at 2 threads was "
              "often slower than at 1 (its OpenMP and OpenBLAS pools both spin-wait for a second CPU that may be busy)." % (
                  ", ".join("%s %dt" % (r["workload"], r["ncsn"]["threads"]) for r in R["rows"]),
-                 ", ".join("%s %dt" % (r["workload"], r["torch"]["threads"]) for r in R["rows"])))
+                 ", ".join("%s %dt" % (r["workload"], r["torch"]["threads"]) for r in R["rows"]),
+                 ", ".join("%s %dt" % (r["workload"], r["onednn"]["threads"]) for r in R["rows"] if "onednn" in r) or "not run"))
+    if any("base" in r for r in R["rows"]):
+        L.append("- **Baseline flags** (`%s`): what a host project that does not pass `-march` compiles; the column "
+                 "measures whatever kernel path the header then takes (`ncsn --version` and `ncsn_simd_name()` name it: "
+                 "here %s). A process's reps stop after %g s (each thread count still gets one rep; a rep is then "
+                 "one iteration), so a slow path costs the run a bounded time; reps per configuration here: %s." % (
+                     R["base_cflags"], R["simd"].get("base", "?"), R["base_max_seconds"],
+                     ", ".join("%s %d" % (r["workload"], r["base"]["n"]) for r in R["rows"] if "base" in r)))
+    if any("onednn" in r for r in R["rows"]):
+        L.append("- **oneDNN %s** (Debian `libdnnl-dev`, f32, %s; `bench/bench_dnnl.cpp`) runs the same networks on the "
+                 "same weights, data and noise draws as ncsn.h: training (W1, W5) as inner product with bias + eltwise "
+                 "swish (α = 1: SiLU) forward, `inner_product_backward_weights` (dW, db), `inner_product_backward_data` "
+                 "(dX) and swish's `eltwise_backward`, the loss and Adam in plain loops (Adam under `omp parallel for`); "
+                 "sampling (W3, W4, W6–W10) as `forward_inference` inner products with a fused swish post-op, weights "
+                 "reordered once to oneDNN's preferred layout, the σ conditioning folded into the first layer's bias "
+                 "once per level (as ncsn.h does), and the Langevin update in a loop. Training keeps swish unfused and "
+                 "the weights in PyTorch's plain layout: swish's backward needs its input, which a post-op does not "
+                 "keep, and Adam updates the weights in place (oneDNN picks its `gemm:jit` inner product then; its "
+                 "blocked `brgemm` one was not faster for these training shapes here). W2 (seed 001's training step, "
+                 "with the embedding's backward) is not written for oneDNN. Checked against ncsn.h before timing "
+                 "(same weights and draws; relative 2-norm differences): %s." % (
+                     R.get("dnnl_version") or "?", R.get("dnnl_isa") or "?",
+                     "; ".join("%s %s %.1e" % (c["check"], c["what"], c["rel"]) for c in R.get("checks", []))))
+    L.append("- **W6–W8** are W4 (seed 001's sampler and network) with 1, 100 and 10 000 chains; **W9/W10** sample "
+             "1 and 128 chains with W5's 784-d network (freshly initialised: seed 000's sampler step, ε 5·10⁻⁵, "
+             "σ 1 → 0.01; torch runs seed 000's loop for a batch under `torch.no_grad()`). Per Langevin step: the "
+             "network's score of every chain, the noise, the update.")
     if len(R["coretypes"]) > 1:
         L.append("- **OpenBLAS kernels.** OpenBLAS %s does not recognise this CPU (CPUID family %s model %s under %s) "
                  "and falls back to its `%s` kernels (SSE3, no FMA). The table compares against torch with "
@@ -699,8 +861,8 @@ def render_markdown(R):
         L.append("- **W3** runs seed 000's `annealed_langevin_dynamics` verbatim: one chain at a time, with autograd "
                  "recording (the seed has no `torch.no_grad()`). Under `torch.no_grad()` torch takes %s per step "
                  "(ratio %.1f×)." % (fmt_time(w3[0]["torch_no_grad"]["median"]), w3[0]["ratio_no_grad"]))
-    L.append("- **W3/W4 weights**: both sides sample with the same briefly trained networks (`bench prep` saves "
-             "them as safetensors; torch loads them with `load_state_dict(strict=True)`).")
+    L.append("- **W3/W4/W6–W8 weights**: every side samples with the same briefly trained networks (`bench prep` "
+             "saves them as safetensors; torch loads them with `load_state_dict(strict=True)`, oneDNN through ncsn.h).")
     L.append("- **W1/E2E seed 000**: the seed's loss line crashes torch at batch 5000 (see the errata); torch runs "
              "it with the fixed line `(sigma ** 2 * (pred - target) ** 2).mean()`, as `tests/torch/parity.py` does.")
     L.append("- **W5** is seed 000's `ScoreNet` widened to image-sized data: 784-d input plus σ (785) → 1024 → "
@@ -745,10 +907,10 @@ def render_markdown(R):
              "A single-threaded process that waits for a CPU (other jobs on the machine) loses wall time but not "
              "CPU time, so where the two ratios differ, the machine's load fell unevenly on the two sides and the "
              "CPU-time ratio is the better estimate of the 1-thread speed ratio.")
-    L.append("- The machine was shared while this ran (load average %s at the start, %s at the end); the rounds' "
-             "ratios ranged: %s." % (R["load_start"], R["load_end"],
-                                     ", ".join("%s %.1f–%.1f×" % (r["workload"], min(r["ratio_rounds"]), max(r["ratio_rounds"]))
-                                               for r in R["rows"] if r["ratio_rounds"])))
+    ranged = ", ".join("%s %.1f–%.1f×" % (r["workload"], min(r["ratio_rounds"]), max(r["ratio_rounds"]))
+                       for r in R["rows"] if len(r["ratio_rounds"]) > 1)
+    L.append("- The machine was shared while this ran (load average %s at the start, %s at the end)%s." % (
+        R["load_start"], R["load_end"], "; the rounds' torch ÷ ncsn.h ratios ranged: " + ranged if ranged else ""))
     if R.get("profile"):
         L.append("")
         L.append("Where ncsn.h spends its time (`perf record`, 1 thread, share of samples; `ncsn__gemm_block` is "
@@ -769,6 +931,8 @@ def render_markdown(R):
                  ", virtual machine (%s)" % m["hypervisor"] if m["hypervisor"] else "", R["cc"], R["cflags"], tor["torch"],
                  tor.get("deb") or "?",
                  tor["python"], tor["numpy"], tor["blas"], platform.platform()))
+    if R.get("dnnl_version"):
+        L[-1] += " oneDNN %s (OpenMP runtime; ISA: %s; kernels run: %s)." % (R["dnnl_version"], R["dnnl_isa"], R["dnnl_impls"])
     L.append("")
     L.append("Command: `%s` (%.0f s)." % (R["command"], R["elapsed_s"]))
     L.append("")

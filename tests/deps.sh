@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh TARGET - make sure what TARGET needs is installed: on Debian as root it runs apt-get,
-# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | plots | cross
+# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross
 set -u
 pkgs=""
 have_hdr() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CXX:-c++} -x c++ - -o /dev/null >/dev/null 2>&1; }
@@ -12,6 +12,8 @@ case "${1:-test}" in
           command -v gcc >/dev/null 2>&1 || pkgs="$pkgs gcc g++"
           have_hdr pcg_random.hpp || pkgs="$pkgs libpcg-cpp-dev";;
   torch)  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || pkgs="$pkgs python3-torch libopenblas0-pthread";;
+  bench)  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || pkgs="$pkgs python3-torch libopenblas0-pthread"
+          have_hdr oneapi/dnnl/dnnl.hpp || pkgs="$pkgs libdnnl-dev";;
   plots)  command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox";;
   cross)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-aarch64-linux-gnu"
           command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || pkgs="$pkgs g++-aarch64-linux-gnu libc6-dev-arm64-cross"
