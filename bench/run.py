@@ -686,7 +686,7 @@ def render_terminal(R):
     L.append("times: median of %d rounds x %d reps per configuration (+-: half the interquartile range); best of 1 and 2 threads each side"
              % (R["rounds"], R["reps"]))
     L.append("ncsn.h: `%s` (kernels %s); baseline: the same code built `%s` (kernels %s), its reps bounded to %g s per process"
-             % (R["cflags"], R["simd"].get("ncsn", "?"), R["base_cflags"], R["simd"].get("base", "?"), R["base_max_seconds"]))
+             % (R["cflags"], R.get("simd", {}).get("ncsn", "?"), R.get("base_cflags", "?"), R.get("simd", {}).get("base", "?"), R.get("base_max_seconds", 0)))
     hdr = "%-48s %-22s %-22s %-20s %7s %-11s %7s %-6s %8s %-6s %-22s %8s %-6s %12s %6s %6s %10s %7s %7s" % (
         "workload", "torch (cfg)", "oneDNN (cfg)", "ncsn.h (cfg)", "torch/c", "(rounds)", "target", "", "oneDNN/c", "",
         "baseline (cfg)", "base spd", "", "cpu-1t", "GF/s t", "GF/s c", "%peak c(t)", "RSS t", "RSS c")
@@ -772,7 +772,7 @@ def render_markdown(R):
              "shown at its best of 1 and 2 threads. Ratios are times over ncsn.h's `-march=native` time (above 1×: "
              "ncsn.h is faster); the baseline column's ratio is the baseline build's speed relative to "
              "`-march=native` (1× = as fast)." % (
-                 R["cflags"], R["simd"].get("ncsn", "?"), R["base_cflags"], R["simd"].get("base", "?"), R["rounds"], R["reps"]))
+                 R["cflags"], R.get("simd", {}).get("ncsn", "?"), R.get("base_cflags", "?"), R.get("simd", {}).get("base", "?"), R["rounds"], R["reps"]))
     L.append("")
     L.append("| workload | torch | oneDNN | ncsn.h | torch ÷ ncsn.h (target) | oneDNN ÷ ncsn.h (target) | "
              "ncsn.h, baseline flags: time, speed vs native (target ≥ %g×) | ratio by CPU time, 1 thread: torch (oneDNN) | "
@@ -826,7 +826,7 @@ def render_markdown(R):
                  "measures whatever kernel path the header then takes (`ncsn --version` and `ncsn_simd_name()` name it: "
                  "here %s). A process's reps stop after %g s (each thread count still gets one rep; a rep is then "
                  "one iteration), so a slow path costs the run a bounded time; reps per configuration here: %s." % (
-                     R["base_cflags"], R["simd"].get("base", "?"), R["base_max_seconds"],
+                     R.get("base_cflags", "?"), R.get("simd", {}).get("base", "?"), R.get("base_max_seconds", 0),
                      ", ".join("%s %d" % (r["workload"], r["base"]["n"]) for r in R["rows"] if "base" in r)))
     if any("onednn" in r for r in R["rows"]):
         L.append("- **oneDNN %s** (Debian `libdnnl-dev`, f32, %s; `bench/bench_dnnl.cpp`) runs the same networks on the "

@@ -3,7 +3,9 @@
 # TORCH_PYTHON from mk/torch.mk).
 #
 #   make bench                  W1..W10 (2 rounds) + the end-to-end examples
-#   make bench BENCH_QUICK=1    1 round, fewer reps, smaller E2E
+#   make bench BENCH_QUICK=1    1 round, fewer reps, smaller E2E (5-7 minutes on a 2-CPU machine
+#                               at load average 6-10; most of it is torch processes, and the
+#                               baseline-flag build, bounded per process, while it is ~50x slower)
 #   make bench BENCH_PROFILE=1  also `perf record` the ncsn.h side of each workload (top functions
 #                               in the table and the draft)
 #   make bench BENCH_ARGS='--workloads W1,W5 --no-e2e --rounds 3'    (see bench/run.py --help)
