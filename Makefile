@@ -14,7 +14,10 @@ TEST_SRC  = $(wildcard tests/*.c)
 TEST_OBJ  = $(TEST_SRC:tests/%.c=$(BUILD)/%.o) $(BUILD)/test_cpp.o
 EXAMPLES  = $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
 
-.PHONY: all test golden test-matrix examples plots check-torch bench clean deps-test deps-matrix deps-torch deps-bench deps-plots deps-cross
+# deps-WHAT runs `sh tests/deps.sh WHAT` (installs or names the missing packages). A static pattern
+# rule: make never applies an implicit pattern rule (deps-%:) to a .PHONY target, so one did nothing.
+DEPS = deps-test deps-matrix deps-torch deps-bench deps-plots deps-cross
+.PHONY: all test golden test-matrix examples plots check-torch bench clean $(DEPS)
 all: $(BUILD)/run_tests $(EXAMPLES)
 
 $(BUILD)/%.o: tests/%.c ncsn.h tests/test.h
@@ -47,7 +50,7 @@ test-matrix:
 	@sh tests/deps.sh cross
 	sh tests/matrix.sh
 
-deps-%:
+$(DEPS): deps-%:
 	@sh tests/deps.sh $*
 
 clean:

@@ -46,8 +46,7 @@ $(patsubst examples/%.c,$(BUILD)/%,$(PLOTS_FIG_SRC)): examples/fig_common.h
 $(patsubst examples/%.c,$(BUILD)/%,$(PLOTS_EX_SRC)): examples/ex_common.h
 $(BUILD)/test_plots.o: examples/fig_common.h
 
-plots:
-	@sh tests/deps.sh plots
+plots: deps-plots
 	@$(MAKE) --no-print-directory -j$(PLOTS_JOBS) examples
 	@mkdir -p $(PLOTS_DATA)
 	@rm -f $(PLOTS_DATA)/.*.$(PLOTS_OTHER)

@@ -1,29 +1,55 @@
 #!/bin/sh
 # deps.sh TARGET - make sure what TARGET needs is installed: on Debian as root it runs apt-get,
 # otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross
+#   test:  a C and a C++ compiler, pcg's reference C++ header (libpcg-cpp-dev), and a locale with a
+#          decimal comma (de_DE.UTF-8, made with localedef) for the locale test; without root the
+#          locale is only named (that one test then says SKIP), everything else is required.
+#   plots: a C compiler and gnuplot with its PNG (cairo) terminal and the DejaVu fonts the figures use.
 set -u
 pkgs=""
 have_hdr() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CXX:-c++} -x c++ - -o /dev/null >/dev/null 2>&1; }
+is_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+# a decimal-comma locale for the locale-independence test (tests/test_io.c)
+comma_locale() {
+  locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\{0,1\}8$' && return 0
+  if is_root; then
+    [ -f /usr/share/i18n/locales/de_DE ] || pkgs="$pkgs locales"
+    LOCALE_TODO=1
+  else
+    echo "deps: no de_DE.UTF-8 locale (the locale test will say SKIP); make it with: sudo localedef -i de_DE -f UTF-8 de_DE.UTF-8" >&2
+  fi
+}
+LOCALE_TODO=0
 case "${1:-test}" in
-  test)   command -v cc >/dev/null 2>&1 || pkgs="$pkgs gcc"
-          command -v c++ >/dev/null 2>&1 || pkgs="$pkgs g++"
-          have_hdr pcg_random.hpp || pkgs="$pkgs libpcg-cpp-dev";;
+  test)   command -v cc >/dev/null 2>&1 || pkgs="$pkgs gcc libc6-dev"
+          if command -v c++ >/dev/null 2>&1; then have_hdr pcg_random.hpp || pkgs="$pkgs libpcg-cpp-dev"
+          else pkgs="$pkgs g++ libpcg-cpp-dev"; fi
+          comma_locale;;
   matrix) command -v clang >/dev/null 2>&1 || pkgs="$pkgs clang"
           command -v gcc >/dev/null 2>&1 || pkgs="$pkgs gcc g++"
           have_hdr pcg_random.hpp || pkgs="$pkgs libpcg-cpp-dev";;
   torch)  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || pkgs="$pkgs python3-torch libopenblas0-pthread";;
   bench)  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || pkgs="$pkgs python3-torch libopenblas0-pthread"
           have_hdr oneapi/dnnl/dnnl.hpp || pkgs="$pkgs libdnnl-dev";;
-  plots)  command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox";;
+  plots)  command -v cc >/dev/null 2>&1 || pkgs="$pkgs gcc libc6-dev"
+          command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox"
+          [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs="$pkgs fonts-dejavu-core";;
   cross)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-aarch64-linux-gnu"
           command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || pkgs="$pkgs g++-aarch64-linux-gnu libc6-dev-arm64-cross"
           command -v qemu-aarch64 >/dev/null 2>&1 || pkgs="$pkgs qemu-user";;
 esac
-[ -z "$pkgs" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "deps: installing$pkgs"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null || exit 1
-else
-  echo "deps: missing$pkgs; install with: sudo apt-get install$pkgs" >&2
-  exit 1
+if [ -n "$pkgs" ]; then
+  if is_root; then
+    echo "deps: installing$pkgs"
+    # with the Recommends, as CI always installed them (gnuplot-nox recommends fonts-liberation)
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $pkgs >/dev/null || exit 1
+  else
+    echo "deps: missing$pkgs; install with: sudo apt-get install$pkgs" >&2
+    exit 1
+  fi
 fi
+if [ "$LOCALE_TODO" = 1 ]; then
+  echo "deps: making the de_DE.UTF-8 locale (localedef)"
+  localedef -i de_DE -f UTF-8 de_DE.UTF-8 || exit 1
+fi
+exit 0

@@ -1,5 +1,9 @@
 /* test_readme.c - the README's usage example is examples/minimal.c, byte for byte (make test
-   also compiles and runs that file), and the README names the two commands. */
+   also compiles and runs that file), the README names the two commands, and both commands run
+   tests/deps.sh first (what installs their packages on a fresh machine). */
+#if !defined(_WIN32)
+#define _POSIX_C_SOURCE 200809L   /* popen */
+#endif
 #include "test.h"
 #include <stdlib.h>
 
@@ -19,6 +23,35 @@ static char *slurp(const char *path)
     return b;
 }
 
+/* `make -n TARGET` (what make would run, nothing run) must start with `sh tests/deps.sh WHAT`:
+   a rule that silently does nothing (deps-% listed in .PHONY: make never applies a pattern rule
+   to a phony target) left a fresh machine without libpcg-cpp-dev */
+static void readme_deps_rules(void)
+{
+#if !defined(_WIN32)
+    static const char *const target[] = { "deps-test", "deps-plots", "test", "plots" }, *const want[] = { "test", "plots", "test", "plots" };
+    char cmd[256], out[8192], needle[64];
+    int i;
+    FILE *p;
+    if (system("make --version > /dev/null 2>&1") != 0) { printf("  readme: no make on PATH: deps rules not checked (SKIP)\n"); return; }
+    for (i = 0; i < 4; i++) {
+        size_t n = 0, got;
+        snprintf(cmd, sizeof cmd, "make -n --no-print-directory %s 2>&1", target[i]);
+        out[0] = 0;
+        if ((p = popen(cmd, "r")) != NULL) {
+            while (n < sizeof out - 1 && (got = fread(out + n, 1, sizeof out - 1 - n, p)) > 0) n += got;
+            out[n] = 0;
+            while (fread(needle, 1, sizeof needle, p) > 0) {}   /* drain: make must not die of SIGPIPE */
+            pclose(p);
+        }
+        snprintf(needle, sizeof needle, "tests/deps.sh %s", want[i]);
+        CHECK(strstr(out, needle) != NULL, "`make -n %s` does not run '%s' (it printed: %.200s)", target[i], needle, out);
+        if (i >= 2 && strstr(out, needle))   /* before anything is compiled */
+            CHECK(!strstr(out, " -c ") || strstr(out, needle) < strstr(out, " -c "), "`make %s` compiles before '%s'", target[i], needle);
+    }
+#endif
+}
+
 void test_readme(void)
 {
     char *readme = slurp("README.md"), *ex = slurp("examples/minimal.c");
@@ -36,4 +69,5 @@ void test_readme(void)
     CHECK(strstr(readme, "make test") && strstr(readme, "make plots"), "README names make test and make plots");
     free(readme);
     free(ex);
+    readme_deps_rules();
 }
