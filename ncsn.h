@@ -394,6 +394,16 @@ NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts,
                                   float **data, int *n, int *dim, char *names, size_t names_cap);
 #endif
 NCSNDEF void ncsn_free(void *p);   /* frees what ncsn_csv_* allocated (with NCSN_FREE) */
+/* Floats as text, independent of the locale: whatever setlocale() set LC_NUMERIC to, these use the
+   "C" locale's forms, and the library reads and writes every float of its files (CSV, metadata)
+   with them. ncsn_strtof is the "C" locale's strtof (leading white space, sign, decimal or 0x hex
+   digits, inf, infinity, nan, nan(...)), correctly rounded to nearest even; *end (if end is not
+   NULL) gets the end of the number, s if there is none (then 0 is returned). ncsn_format_f32
+   writes what printf("%.*g", precision, (double)v) writes in the "C" locale (precision 1..120;
+   9 round-trips every float) into buf of cap bytes: the length, or -1 (buf "" if cap > 0) if it
+   does not fit or precision is out of range. */
+NCSNDEF float ncsn_strtof(const char *s, char **end);
+NCSNDEF int ncsn_format_f32(char *buf, size_t cap, float v, int precision);
 /* Which kernels this build runs ("scalar", "avx512", ...). */
 NCSNDEF const char *ncsn_simd_name(void);
 
@@ -3429,13 +3439,328 @@ static int ncsn__parse_hex64(const char *s, uint64_t *out)  /* "0x" and 1..16 he
     return d > 0;
 }
 
+/* ---- floats as text, whatever LC_NUMERIC says: the "C" locale's forms, exactly ----
+   strtof and printf follow the locale (a decimal comma under de_DE), so the files would change
+   with the caller's setlocale(). These convert exactly with integer arithmetic: a small bignum. */
+#define NCSN__BIG_LIMBS 40
+typedef struct ncsn__big { uint32_t d[NCSN__BIG_LIMBS]; int n; } ncsn__big;   /* little-endian, no zero top limb */
+
+static void ncsn__big_mul_add(ncsn__big *b, uint32_t mul, uint32_t add)   /* b = b * mul + add */
+{
+    uint64_t c = add;
+    int i;
+    for (i = 0; i < b->n; i++) {
+        c += (uint64_t)b->d[i] * mul;
+        b->d[i] = (uint32_t)c;
+        c >>= 32;
+    }
+    if (c) {
+        NCSN_ASSERT(b->n < NCSN__BIG_LIMBS);
+        b->d[b->n++] = (uint32_t)c;
+    }
+}
+
+static uint32_t ncsn__big_divmod(ncsn__big *b, uint32_t div)   /* b /= div; returns the remainder */
+{
+    uint64_t r = 0;
+    int i;
+    for (i = b->n - 1; i >= 0; i--) {
+        r = (r << 32) | b->d[i];
+        b->d[i] = (uint32_t)(r / div);
+        r %= div;
+    }
+    while (b->n > 0 && b->d[b->n - 1] == 0) b->n--;
+    return (uint32_t)r;
+}
+
+static void ncsn__big_shl(ncsn__big *b, int s)
+{
+    uint32_t t[NCSN__BIG_LIMBS];
+    int w = s / 32, r = s % 32, i, n = b->n + w + 1;
+    if (b->n == 0) return;
+    NCSN_ASSERT(n <= NCSN__BIG_LIMBS);
+    memset(t, 0, sizeof t);
+    for (i = 0; i < b->n; i++) {
+        t[i + w] |= b->d[i] << r;
+        if (r) t[i + w + 1] |= b->d[i] >> (32 - r);
+    }
+    memcpy(b->d, t, sizeof(uint32_t) * (size_t)n);
+    b->n = n;
+    while (b->n > 0 && b->d[b->n - 1] == 0) b->n--;
+}
+
+static int ncsn__big_bits(const ncsn__big *b)
+{
+    int k = 0;
+    uint32_t top;
+    if (b->n == 0) return 0;
+    for (top = b->d[b->n - 1]; top; top >>= 1) k++;
+    return 32 * (b->n - 1) + k;
+}
+
+static uint32_t ncsn__big_bit(const ncsn__big *b, int k) { return k / 32 < b->n ? (b->d[k / 32] >> (k % 32)) & 1u : 0u; }
+
+static int ncsn__big_any_below(const ncsn__big *b, int k)   /* a set bit below bit k */
+{
+    int i;
+    for (i = 0; i < k / 32 && i < b->n; i++) if (b->d[i]) return 1;
+    return k % 32 && k / 32 < b->n && (b->d[k / 32] & ((1u << (k % 32)) - 1u)) != 0;
+}
+
+#define NCSN__TXT_K 160   /* values are scaled by 2^K: resolves 2^-150, half the smallest subnormal */
+
+/* the float nearest to (q + a bit of sticky) * 2^-K, ties to even */
+static float ncsn__big_to_f32(const ncsn__big *q, int sticky)
+{
+    int b = ncsn__big_bits(q), e2 = b - 1 - NCSN__TXT_K, shift, i;
+    uint32_t mant = 0;
+    if (b == 0) return 0.0f;
+    if (e2 > 127) return ncsn__u2f(0x7f800000u);
+    shift = e2 >= -126 ? b - 24 : NCSN__TXT_K - 149;   /* the bit worth one unit in the last place */
+    NCSN_ASSERT(shift >= 1);
+    for (i = 0; i < 24; i++) mant |= ncsn__big_bit(q, shift + i) << i;
+    if (ncsn__big_bit(q, shift - 1) && (sticky || ncsn__big_any_below(q, shift - 1) || (mant & 1u))) mant++;
+    if (e2 < -126) return ncsn__u2f(mant);   /* subnormal (2^23: the smallest normal) */
+    if (mant == 1u << 24) { mant >>= 1; e2++; }
+    if (e2 > 127) return ncsn__u2f(0x7f800000u);
+    return ncsn__u2f(((uint32_t)(e2 + 127) << 23) | (mant & 0x7fffffu));
+}
+
+#define NCSN__TXT_DIGITS 200   /* significant digits kept: a float midpoint has at most 113 */
+
+/* D * 10^e10 (+ sticky), D the nd digits dig[] (values 0..9, no leading zero) */
+static float ncsn__dec_to_f32(const unsigned char *dig, int nd, long e10, int sticky)
+{
+    static const double p10[23] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    ncsn__big q;
+    int i;
+    if (nd == 0) return 0.0f;
+    if (nd + e10 > 40) return ncsn__u2f(0x7f800000u);   /* >= 10^40 */
+    if (nd + e10 < -45) return 0.0f;                     /* < 10^-46 < 2^-150 */
+    if (nd <= 15 && !sticky && e10 >= -22 && e10 <= 22) {
+        /* one correctly rounded double operation on exact operands, then to float: the same as one
+           rounding unless the double lands exactly halfway between two floats */
+        uint64_t w = 0;
+        double d, lo, hi;
+        float f;
+        for (i = 0; i < nd; i++) w = w * 10u + dig[i];
+        d = e10 >= 0 ? (double)w * p10[e10] : (double)w / p10[-e10];
+        f = (float)d;
+        if ((double)f == d) return f;
+        lo = (double)f < d ? (double)f : (double)ncsn__u2f(ncsn__f2u(f) - 1u);
+        hi = (double)f < d ? (double)ncsn__u2f(ncsn__f2u(f) + 1u) : (double)f;
+        if ((lo + hi) * 0.5 != d) return f;
+    }
+    q.n = 0;
+    for (i = 0; i < nd;) {   /* nine digits at a time */
+        uint32_t chunk = 0, mul = 1;
+        int k;
+        for (k = 0; k < 9 && i < nd; k++, i++) { chunk = chunk * 10u + dig[i]; mul *= 10u; }
+        ncsn__big_mul_add(&q, mul, chunk);
+    }
+    for (; e10 > 0; e10--) ncsn__big_mul_add(&q, 10u, 0u);
+    ncsn__big_shl(&q, NCSN__TXT_K);
+    for (; e10 < 0; e10 += 9) sticky |= ncsn__big_divmod(&q, e10 <= -9 ? 1000000000u : (uint32_t)p10[-e10]) != 0;
+    return ncsn__big_to_f32(&q, sticky);
+}
+
+/* h * 2^e2 (+ sticky) */
+static float ncsn__hex_to_f32(uint64_t h, long e2, int sticky)
+{
+    ncsn__big q;
+    int hb = 0;
+    long t = e2 + NCSN__TXT_K;
+    uint64_t x;
+    for (x = h; x; x >>= 1) hb++;
+    if (h == 0) return 0.0f;
+    if (hb + e2 > 130) return ncsn__u2f(0x7f800000u);
+    if (hb + e2 < -151) return 0.0f;
+    if (t < 0) {   /* hb + t >= 9: some bits stay */
+        sticky |= (h & (((uint64_t)1 << -t) - 1u)) != 0;
+        h >>= -t;
+        t = 0;
+    }
+    q.d[0] = (uint32_t)h;
+    q.d[1] = (uint32_t)(h >> 32);
+    q.n = q.d[1] ? 2 : 1;
+    ncsn__big_shl(&q, (int)t);
+    return ncsn__big_to_f32(&q, sticky);
+}
+
+static int ncsn__hexval(char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; }
+static int ncsn__starts_ci(const char *s, const char *w)   /* s begins with w, ASCII case ignored */
+{
+    for (; *w; s++, w++) if ((*s | 0x20) != *w) return 0;
+    return 1;
+}
+
+/* [pP][+-]digits after a hex mantissa, [eE][+-]digits after a decimal one; absent: 0 */
+static long ncsn__txt_exponent(const char **pp, char letter)
+{
+    const char *p = *pp;
+    long e = 0;
+    int neg = 0;
+    if ((*p | 0x20) != letter) return 0;
+    p++;
+    if (*p == '+' || *p == '-') neg = *p++ == '-';
+    if (*p < '0' || *p > '9') return 0;   /* "1e" or "1e+": the number ends before the letter */
+    for (; *p >= '0' && *p <= '9'; p++) if (e < 100000000L) e = e * 10 + (*p - '0');
+    *pp = p;
+    return neg ? -e : e;
+}
+
+static const char *ncsn__parse_hex_f32(const char *p, float *out)   /* p after "0x" */
+{
+    uint64_t h = 0;
+    long e2 = 0;
+    int hd = 0, sticky = 0, frac = 0, any = 0, v;
+    for (;; p++) {
+        if (*p == '.' && !frac) { frac = 1; continue; }
+        if ((v = ncsn__hexval(*p)) < 0) break;
+        any = 1;
+        if (h == 0 && v == 0) { e2 -= frac ? 4 : 0; continue; }
+        if (hd < 15) { h = (h << 4) | (uint64_t)v; hd++; e2 -= frac ? 4 : 0; }
+        else { e2 += frac ? 0 : 4; sticky |= v != 0; }
+    }
+    if (!any) return NULL;
+    e2 += ncsn__txt_exponent(&p, 'p');
+    *out = ncsn__hex_to_f32(h, e2, sticky);
+    return p;
+}
+
+static const char *ncsn__parse_dec_f32(const char *p, float *out)
+{
+    unsigned char dig[NCSN__TXT_DIGITS];
+    int nd = 0, sticky = 0, frac = 0, any = 0;
+    long e10 = 0;
+    for (;; p++) {
+        if (*p == '.' && !frac) { frac = 1; continue; }
+        if (*p < '0' || *p > '9') break;
+        any = 1;
+        if (nd == 0 && *p == '0') { e10 -= frac; continue; }
+        if (nd < NCSN__TXT_DIGITS) { dig[nd++] = (unsigned char)(*p - '0'); e10 -= frac; }
+        else { e10 += !frac; sticky |= *p != '0'; }
+    }
+    if (!any) return NULL;
+    while (nd > 0 && dig[nd - 1] == 0) { nd--; e10++; }
+    e10 += ncsn__txt_exponent(&p, 'e');
+    *out = ncsn__dec_to_f32(dig, nd, e10, sticky);
+    return p;
+}
+
+NCSNDEF float ncsn_strtof(const char *s, char **end)
+{
+    const char *p = s, *q = NULL;
+    float v = 0.0f;
+    int neg = 0;
+    if (end) *end = (char *)s;   /* no conversion */
+    if (!s) return 0.0f;
+    while (*p == ' ' || (*p >= '\t' && *p <= '\r')) p++;
+    if (*p == '+' || *p == '-') neg = *p++ == '-';
+    if (ncsn__starts_ci(p, "inf")) {
+        q = p + (ncsn__starts_ci(p, "infinity") ? 8 : 3);
+        v = ncsn__u2f(0x7f800000u);
+    } else if (ncsn__starts_ci(p, "nan")) {
+        const char *r = p + 3;
+        q = r;
+        if (*r == '(') {   /* nan(n-char-sequence) */
+            for (r++; (*r >= '0' && *r <= '9') || ((*r | 0x20) >= 'a' && (*r | 0x20) <= 'z') || *r == '_'; r++) {}
+            if (*r == ')') q = r + 1;
+        }
+        v = ncsn__u2f(0x7fc00000u);
+    } else {
+        if (p[0] == '0' && (p[1] | 0x20) == 'x') q = ncsn__parse_hex_f32(p + 2, &v);
+        if (!q) q = ncsn__parse_dec_f32(p, &v);   /* "0x" without hex digits is the number 0 */
+    }
+    if (!q) return 0.0f;
+    if (end) *end = (char *)q;
+    return neg ? -v : v;
+}
+
+/* the decimal digits of b (destroyed), most significant first; their count */
+static int ncsn__big_digits(ncsn__big *b, char *dig)
+{
+    char rev[NCSN__BIG_LIMBS * 10];
+    int n = 0, i, k;
+    while (b->n > 0) {
+        uint32_t r = ncsn__big_divmod(b, 1000000000u);
+        for (k = 0; k < 9; k++, r /= 10u) rev[n++] = (char)('0' + r % 10u);
+    }
+    while (n > 1 && rev[n - 1] == '0') n--;
+    for (i = 0; i < n; i++) dig[i] = rev[n - 1 - i];
+    return n;
+}
+
+/* dig[0..nd) * 10^(X - nd + 1) rounded to prec digits, ties to even (the digits are exact); *nd and
+   *X updated, trailing zeros dropped */
+static void ncsn__round_digits(char *dig, int *nd, int *X, int prec)
+{
+    int i, up, tail = 0;
+    if (*nd > prec) {
+        for (i = prec + 1; i < *nd; i++) tail |= dig[i] != '0';
+        up = dig[prec] > '5' || (dig[prec] == '5' && (tail || ((dig[prec - 1] - '0') & 1)));
+        *nd = prec;
+        if (up) {
+            for (i = prec - 1; i >= 0 && dig[i] == '9'; i--) dig[i] = '0';
+            if (i >= 0) dig[i]++;
+            else { dig[0] = '1'; ++*X; }
+        }
+    }
+    while (*nd > 1 && dig[*nd - 1] == '0') --*nd;
+}
+
+NCSNDEF int ncsn_format_f32(char *buf, size_t cap, float v, int precision)
+{
+    static const uint32_t p5[13] = { 1u, 5u, 25u, 125u, 625u, 3125u, 15625u, 78125u, 390625u, 1953125u, 9765625u, 48828125u, 244140625u };
+    char dig[NCSN__BIG_LIMBS * 10], out[192];
+    uint32_t u = ncsn__f2u(v), mant = u & 0x7fffffu;
+    int ex = (int)((u >> 23) & 0xffu), k = 0, i, nd, X;
+    if (!buf || cap == 0) return -1;
+    buf[0] = 0;
+    if (precision < 1 || precision > 120) return -1;
+    if (u >> 31) out[k++] = '-';
+    if (ex == 255) { memcpy(out + k, mant ? "nan" : "inf", 3); k += 3; }
+    else if (ex == 0 && mant == 0) out[k++] = '0';
+    else {
+        ncsn__big b;
+        int e2 = ex ? ex - 150 : -149;
+        b.d[0] = ex ? mant | 0x800000u : mant;
+        b.n = 1;
+        if (e2 > 0) ncsn__big_shl(&b, e2);
+        for (i = -e2; i > 0; i -= 12) ncsn__big_mul_add(&b, p5[i < 12 ? i : 12], 0u);   /* m 2^e2 = m 5^-e2 10^e2 */
+        nd = ncsn__big_digits(&b, dig);
+        X = nd - 1 + (e2 < 0 ? e2 : 0);   /* the value is d.ddd 10^X */
+        ncsn__round_digits(dig, &nd, &X, precision);
+        if (X < -4 || X >= precision) {   /* d.ddde+XX */
+            int ax = X < 0 ? -X : X;
+            out[k++] = dig[0];
+            if (nd > 1) { out[k++] = '.'; memcpy(out + k, dig + 1, (size_t)nd - 1); k += nd - 1; }
+            k += sprintf(out + k, "e%c%02d", X < 0 ? '-' : '+', ax);
+        } else if (X >= 0) {              /* ddd.ddd */
+            for (i = 0; i <= X; i++) out[k++] = i < nd ? dig[i] : '0';
+            if (nd > X + 1) { out[k++] = '.'; memcpy(out + k, dig + X + 1, (size_t)(nd - X - 1)); k += nd - X - 1; }
+        } else {                          /* 0.000ddd */
+            out[k++] = '0';
+            out[k++] = '.';
+            for (i = X + 1; i < 0; i++) out[k++] = '0';
+            memcpy(out + k, dig, (size_t)nd);
+            k += nd;
+        }
+    }
+    if ((size_t)k >= cap) return -1;
+    memcpy(buf, out, (size_t)k);
+    buf[k] = 0;
+    return k;
+}
+
 /* a whole string as a finite float: 1; not a number: 0; a number but not a finite float: -1 */
 static int ncsn__parse_f32(const char *s, float *out)
 {
     char *e;
     float v;
     if (!s || !*s || *s == ' ' || *s == '\t') return 0;
-    v = strtof(s, &e);
+    v = ncsn_strtof(s, &e);
     if (e == s || *e) return 0;
     if (!ncsn__isfinite(v)) return -1;
     *out = v;
@@ -3939,10 +4264,14 @@ fail:
 #include <windows.h>
 #elif defined(__unix__) || defined(__unix) || defined(__APPLE__)
 #include <unistd.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #define NCSN__POSIX_FILES 1
 #if defined(__linux__) && !defined(__cplusplus) && !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE) && \
     !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) && !defined(_BSD_SOURCE)
 extern int fileno(FILE *);   /* strict C (-std=c99) hides these POSIX declarations */
+extern FILE *fdopen(int, const char *);
 extern int fsync(int);
 #endif
 #endif
@@ -3997,7 +4326,34 @@ static int ncsn__replace(const char *from, const char *to)
 
 static NCSN__TLS unsigned long ncsn__tmp_count;
 
-/* create PATH.tmp.XXXXXX exclusively in path's directory */
+/* create the file tmp, failing if it exists (EEXIST): another writer's or the user's file is never
+   opened, truncated or later removed */
+static FILE *ncsn__create_excl(const char *tmp, int *err)
+{
+    FILE *fp = NULL;
+#if defined(NCSN__POSIX_FILES)
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    *err = errno;
+    if (fd >= 0 && (fp = fdopen(fd, "wb")) == NULL) {
+        *err = errno;
+        close(fd);
+        remove(tmp);
+    }
+#else
+    /* C11's "x" (exclusive) mode where the library has it; otherwise look first (racy, best effort) */
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(_WIN32)
+    fp = fopen(tmp, "wbx");
+    *err = errno;
+#else
+    if ((fp = fopen(tmp, "rb")) != NULL) { fclose(fp); *err = EEXIST; return NULL; }
+    fp = fopen(tmp, "wb");
+    *err = errno;
+#endif
+#endif
+    return fp;
+}
+
+/* create PATH.tmp.XXXXXX exclusively in path's directory (a fresh name on each collision) */
 static ncsn_status ncsn__atomic_open(const char *fn, const char *path, char **tmp_out, FILE **fp_out)
 {
     static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -4010,6 +4366,9 @@ static ncsn_status ncsn__atomic_open(const char *fn, const char *path, char **tm
     *fp_out = NULL;
     if (!tmp) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
     h = (uint64_t)(size_t)tmp ^ ((uint64_t)time(NULL) << 20) ^ ((uint64_t)clock() << 40) ^ (uint64_t)(++ncsn__tmp_count) * 0x9e3779b97f4a7c15ULL;
+#if defined(NCSN__POSIX_FILES)
+    h ^= (uint64_t)getpid() * 0xbf58476d1ce4e5b9ULL;   /* two processes started together draw other names */
+#endif
     for (tries = 0; tries < 100 && !fp; tries++) {
         memcpy(tmp, path, n);
         memcpy(tmp + n, ".tmp.", 5);
@@ -4019,14 +4378,7 @@ static ncsn_status ncsn__atomic_open(const char *fn, const char *path, char **tm
         }
         tmp[n + 11] = 0;
         errno = 0;
-#if defined(_WIN32)
-        fp = fopen(tmp, "rb");
-        if (fp) { fclose(fp); fp = NULL; err = EEXIST; continue; }
-        fp = fopen(tmp, "wb");
-#else
-        fp = fopen(tmp, "wbx");
-#endif
-        err = errno;
+        fp = ncsn__create_excl(tmp, &err);
         if (!fp && err != EEXIST) break;
     }
     if (!fp) {
@@ -4188,12 +4540,12 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
         sprintf(v, "%d", L);
         ncsn__sb_kv(&b, "ncsn.levels", v);
     }
-    if (adam) {   /* %.9g: every float round-trips through strtof */
-        sprintf(v, "%.9g", (double)adam->lr); ncsn__sb_kv(&b, "ncsn.adam.lr", v);
-        sprintf(v, "%.9g", (double)adam->beta1); ncsn__sb_kv(&b, "ncsn.adam.beta1", v);
-        sprintf(v, "%.9g", (double)adam->beta2); ncsn__sb_kv(&b, "ncsn.adam.beta2", v);
-        sprintf(v, "%.9g", (double)adam->eps); ncsn__sb_kv(&b, "ncsn.adam.eps", v);
-        sprintf(v, "%.9g", (double)adam->weight_decay); ncsn__sb_kv(&b, "ncsn.adam.weight_decay", v);
+    if (adam) {   /* %.9g in the "C" locale whatever the caller's: every float round-trips */
+        ncsn_format_f32(v, sizeof v, adam->lr, 9); ncsn__sb_kv(&b, "ncsn.adam.lr", v);
+        ncsn_format_f32(v, sizeof v, adam->beta1, 9); ncsn__sb_kv(&b, "ncsn.adam.beta1", v);
+        ncsn_format_f32(v, sizeof v, adam->beta2, 9); ncsn__sb_kv(&b, "ncsn.adam.beta2", v);
+        ncsn_format_f32(v, sizeof v, adam->eps, 9); ncsn__sb_kv(&b, "ncsn.adam.eps", v);
+        ncsn_format_f32(v, sizeof v, adam->weight_decay, 9); ncsn__sb_kv(&b, "ncsn.adam.weight_decay", v);
         sprintf(v, "%ld", adam->step); ncsn__sb_kv(&b, "ncsn.adam.step", v);
     }
     if (rng) {
@@ -4240,59 +4592,65 @@ NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, 
     return ncsn__st_save("ncsn_checkpoint_save", path, m, adam, rng, sigmas, L, step, extra_meta, 1);
 }
 
-/* the whole file into memory (at most max bytes); *buf from NCSN_MALLOC. path "-": stdin. A
-   regular file is read into one block of its size (+1 byte to notice growth); a pipe into a
-   doubling buffer. */
+/* the size of a regular file, -1 for anything else (a pipe, a FIFO, a terminal: read to the end),
+   -2 for a directory; nothing is read */
+static long ncsn__regular_size(FILE *fp)
+{
+#if defined(NCSN__POSIX_FILES)
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) != 0) return -1;
+    if (S_ISDIR(sb.st_mode)) return -2;
+    return S_ISREG(sb.st_mode) && sb.st_size <= (off_t)LONG_MAX ? (long)sb.st_size : -1;
+#else
+    long sz;
+    if (fseek(fp, 0, SEEK_END) != 0) return -1;
+    sz = ftell(fp);
+    rewind(fp);
+    return sz;
+#endif
+}
+
+/* the whole file into memory (at most max bytes); *buf from NCSN_MALLOC. path "-": stdin. Nothing
+   is read before the size is asked (a pipe, a FIFO or /dev/stdin cannot seek, and a byte read to
+   probe it would be lost): a regular file is read into one block of its size + 1, anything else
+   into a doubling buffer. */
 static ncsn_status ncsn__read_file(const char *fn, const char *path, size_t max, unsigned char **buf, size_t *len)
 {
     FILE *fp;
     unsigned char *b = NULL;
     size_t cap = 0, n = 0;
     long sz = -1;
-    int is_stdin = strcmp(path, "-") == 0, err;
+    int is_stdin = strcmp(path, "-") == 0;
     ncsn_status st = NCSN_OK;
     *buf = NULL;
     *len = 0;
     fp = is_stdin ? stdin : fopen(path, "rb");
     if (!fp) return ncsn__fail(NCSN_ERR_IO, "%s: cannot open '%s' (%s)", fn, path, strerror(errno));
-    if (!is_stdin && getc(fp) == EOF && ferror(fp)) {   /* e.g. a directory */
-        st = ncsn__fail(NCSN_ERR_IO, "%s: cannot read '%s' (%s)", fn, path, strerror(errno));
+    if (!is_stdin) sz = ncsn__regular_size(fp);
+    if (sz == -2) { st = ncsn__fail(NCSN_ERR_IO, "%s: cannot read '%s' (it is a directory)", fn, path); goto out; }
+    if (sz > 0 && (unsigned long)sz > (unsigned long)max) {
+        st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is %ld bytes, over the limit of %lu", fn, path, sz, (unsigned long)max);
         goto out;
     }
-    if (!is_stdin && fseek(fp, 0, SEEK_END) == 0 && (sz = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
-        if ((unsigned long)sz > (unsigned long)max) {
-            st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is %ld bytes, over the limit of %lu", fn, path, sz, (unsigned long)max);
-            goto out;
+    for (;;) {
+        size_t got;
+        if (n == cap) {   /* the size + 1 (to see the end), else 4 KiB, then doubling; never past max + 1 */
+            size_t nc = cap ? 2 * cap : sz > 0 ? (size_t)sz + 1 : (size_t)1 << 12;
+            unsigned char *nb;
+            if (nc > max + 1) nc = max + 1;
+            if (nc <= n) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max); goto out; }
+            if ((nb = (unsigned char *)ncsn__alloc(nc)) == NULL) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory reading '%s'", fn, path); goto out; }
+            if (n) memcpy(nb, b, n);
+            NCSN_FREE(b);
+            b = nb;
+            cap = nc;
         }
-        cap = (size_t)sz + 1;
-        if ((b = (unsigned char *)ncsn__alloc(cap)) == NULL) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for '%s'", fn, path); goto out; }
-        n = fread(b, 1, cap, fp);
-        if (n > (size_t)sz) { st = ncsn__fail(NCSN_ERR_IO, "%s: '%s' grew while it was read", fn, path); goto out; }
-    } else {
-        clearerr(fp);
-        for (;;) {
-            size_t got;
-            if (n == cap) {   /* grow: 4 KiB, then doubling, never past max + 1 */
-                size_t nc = cap ? 2 * cap : (size_t)1 << 12;
-                unsigned char *nb;
-                if (nc > max + 1) nc = max + 1;
-                if (nc <= n) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max); goto out; }
-                if ((nb = (unsigned char *)ncsn__alloc(nc)) == NULL) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory reading '%s'", fn, path); goto out; }
-                if (n) memcpy(nb, b, n);
-                NCSN_FREE(b);
-                b = nb;
-                cap = nc;
-            }
-            got = fread(b + n, 1, cap - n, fp);
-            n += got;
-            if (got == 0) break;
-        }
-        if (n > max) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max); goto out; }
+        got = fread(b + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0) break;
     }
-    if (ferror(fp)) {
-        err = errno;
-        st = ncsn__fail(NCSN_ERR_IO, "%s: reading '%s' failed (%s)", fn, path, strerror(err));
-    }
+    if (n > max) st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max);
+    else if (ferror(fp)) st = ncsn__fail(NCSN_ERR_IO, "%s: cannot read '%s' (%s)", fn, path, strerror(errno));
 out:
     if (!is_stdin) fclose(fp);
     if (st != NCSN_OK) { NCSN_FREE(b); return st; }

@@ -1,0 +1,284 @@
+/* test_io.c - files whatever the caller's locale and whatever kind of file (group `io`).
+
+   Floats as text: ncsn_strtof against the C library's strtof and ncsn_format_f32 against
+   printf("%.*g") (both in the "C" locale) over random floats of every binade, subnormals, exact
+   midpoints between neighbouring floats and random digit strings. Then, under a locale with a
+   decimal comma (de_DE.UTF-8, made by tests/deps.sh), the CSV reader reads the same numbers and a
+   checkpoint is the same bytes as under "C". Last, the loaders read pipes and FIFOs exactly: a
+   FIFO holding "15,2\n..." gives 15, not 5 (a probe byte was once lost). */
+#if !defined(_WIN32)
+#define _POSIX_C_SOURCE 200809L   /* mkfifo, mkdtemp, fork */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+#include <locale.h>
+#include <stdlib.h>
+#include "test.h"
+
+static uint64_t ti_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t ti_rand(void) { ti_state ^= ti_state << 13; ti_state ^= ti_state >> 7; ti_state ^= ti_state << 17; return ti_state; }
+static long ti_bad, ti_count;   /* mismatches (the first few are printed in full) and comparisons */
+
+static void ti_parse_vs(const char *s, float want, const char *want_end)
+{
+    char *end;
+    float got = ncsn_strtof(s, &end);
+    int same = (t_f2u(got) == t_f2u(want) || (got != got && want != want)) && end == want_end;
+    ti_count++;
+    if (!same && ti_bad++ < 10)
+        printf("  io: ncsn_strtof('%s') = %a, %d chars; want %a, %d chars\n", s, (double)got, (int)(end - s), (double)want, (int)(want_end - s));
+}
+
+static void ti_parse(const char *s)   /* against the C library's strtof in the "C" locale */
+{
+    char *e;
+    float want = strtof(s, &e);
+    ti_parse_vs(s, want, e);
+}
+
+static void ti_format(float v, int prec)
+{
+    char want[256], got[256];
+    int n = ncsn_format_f32(got, sizeof got, v, prec), same;
+    snprintf(want, sizeof want, "%.*g", prec, (double)v);
+    same = n == (int)strlen(want) && strcmp(got, want) == 0;
+    ti_count++;
+    if (!same && ti_bad++ < 10) printf("  io: ncsn_format_f32(%a, %d) = '%s', printf: '%s'\n", (double)v, prec, got, want);
+}
+
+static void ti_float_text(void)
+{
+    static const char *const cases[] = {
+        "0", "-0", "+1", "1.5", ".5", "5.", ".", "-", "+.e3", "1e", "1e+", "1e-5x", "1.5.3", "1,5", "  \t\n\v\f\r-2.5", "00012.50",
+        "0x1.8p3", "0X1P-149", "0x1p-150", "0x1.8p-150", "0x", "0x.", "0x.8", "0xg", "0x1p", "0x1p+", "0x1.fffffep127", "0x1.ffffffp127",
+        "0x1.fffffe8p127", "0x123456789abcdef0123p-40", "inf", "-Infinity", "infinit", "INF", "nan", "-nan", "NaN(12_ab)", "nan(",
+        "nan(1", "3.4028234e38", "3.40282347e38", "3.40282357e38", "3.4028236e38", "1e39", "1e99999999999999", "1e-99999999999999",
+        "1.4e-45", "1.4012984e-45", "7e-46", "7.006492321624085354618647916449580656401309709382578858785341e-46", "7.0064923216240853546e-46",
+        "1.1754943e-38", "1.17549428e-38", "1.1754942e-38", "0.000000000000000000000000000000000000000000000001e48",
+        "123456789012345678901234567890123456789012345678901234567890e-30", "4.9999999999999999999999999999999999999999999999999999e-1",
+        "16777217", "16777218", "16777219", "33554435", "0.1", "0.2", "0.3", "1e-46", "9.99999e-47", "2.5e-45", "0e999999", NULL };
+    int i, p, n = t_quick ? 20000 : 150000;
+    ti_bad = ti_count = 0;
+    for (i = 0; cases[i]; i++) ti_parse(cases[i]);
+    /* glibc's strtof returns 0 here though the value is above 2^-150, half the smallest subnormal
+       (its strtod, then rounding to float, agrees with us): checked against the exact answer */
+    ti_parse_vs("0x1.000001p-150", t_u2f(1u), "0x1.000001p-150" + 15);
+    for (i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)ti_rand();
+        float f;
+        char s[160];
+        if (i % 5 == 0) u &= 0x807fffffu;   /* subnormals */
+        if (i % 11 == 0) u = (u & 0x80000000u) | (0x7f7fffffu - (u & 0xffu));   /* near FLT_MAX */
+        f = t_u2f(u);
+        ti_format(f, 9);
+        ti_format(f, 1 + (int)(ti_rand() % 17));
+        if ((u & 0x7f800000u) == 0x7f800000u) continue;
+        snprintf(s, sizeof s, "%.9g", (double)f);
+        ti_parse(s);
+        snprintf(s, sizeof s, "%.*g", 1 + (int)(ti_rand() % 12), (double)f);
+        ti_parse(s);
+        if (i % 4 == 0) { snprintf(s, sizeof s, "%a", (double)f); ti_parse(s); }
+        {   /* the exact midpoint above |f| (a double), and a rounding of it to 8..37 digits */
+            float g = t_u2f((u & 0x7fffffffu) + 1u);
+            if ((t_f2u(g) & 0x7f800000u) != 0x7f800000u) {
+                double m = ((double)fabsf(f) + (double)g) * 0.5;
+                snprintf(s, sizeof s, "%.70e", m);
+                ti_parse(s);
+                snprintf(s, sizeof s, "%.*e", 8 + (int)(ti_rand() % 30), m);
+                ti_parse(s);
+            }
+        }
+        {   /* random digits, a random point and exponent */
+            int nd = 1 + (int)(ti_rand() % 40), k, q = 0;
+            if (ti_rand() & 1) s[q++] = '-';
+            for (k = 0; k < nd; k++) {
+                s[q++] = (char)('0' + ti_rand() % 10);
+                if (k == (int)(ti_rand() % 8)) s[q++] = '.';
+            }
+            snprintf(s + q, sizeof s - (size_t)q, "e%d", (int)(ti_rand() % 110) - 70);
+            ti_parse(s);
+        }
+    }
+    for (p = 1; p <= 120; p++) {   /* every precision on the extremes, and ties (2^-14 = 6.103515625e-05) */
+        static const float vals[] = { 1.40129846e-45f, 3.40282347e38f, 0x1p-14f, 0.1f, -0.0f, 1e10f, 16777216.0f, 1.17549435e-38f, 0.5f, 9.5f };
+        for (i = 0; i < (int)(sizeof vals / sizeof vals[0]); i++) ti_format(vals[i], p);
+    }
+    for (i = -149; i < 128; i++) { ti_format(ldexpf(1.0f, i), 9); ti_format(ldexpf(1.0f, i), 3); ti_format(-ldexpf(1.0f, i), 6); }
+    ti_format(t_u2f(0x7f800000u), 9);
+    ti_format(t_u2f(0xff800000u), 9);
+    CHECK(ti_bad == 0, "float text: %ld of %ld conversions differ from the C library's", ti_bad, ti_count);
+    {
+        char b[8];
+        CHECK(ncsn_format_f32(b, 5, 1.5f, 9) == 3 && strcmp(b, "1.5") == 0, "ncsn_format_f32 into 5 bytes: '%s'", b);
+        CHECK(ncsn_format_f32(b, 3, 1.5f, 9) == -1 && b[0] == 0, "ncsn_format_f32: 3 bytes for '1.5' must fail with \"\"");
+        CHECK(ncsn_format_f32(b, sizeof b, 1.5f, 0) == -1 && ncsn_format_f32(b, sizeof b, 1.5f, 121) == -1, "ncsn_format_f32: precision 0 and 121 refused");
+        CHECK(ncsn_strtof("", NULL) == 0.0f && ncsn_strtof(NULL, NULL) == 0.0f, "ncsn_strtof of \"\" and NULL");
+    }
+}
+
+/* a decimal-comma locale, or NULL (then the test says SKIP) */
+static const char *ti_comma_locale(void)
+{
+    static const char *const names[] = { "de_DE.UTF-8", "de_DE.utf8", "de_DE", "fr_FR.UTF-8", "fr_FR.utf8", "nl_NL.UTF-8", "ru_RU.UTF-8", NULL };
+    int i;
+    for (i = 0; names[i]; i++)
+        if (setlocale(LC_ALL, names[i]) && localeconv()->decimal_point[0] == ',') return names[i];
+    setlocale(LC_ALL, "C");
+    return NULL;
+}
+
+/* a small model with Adam and an RNG, saved to path */
+static ncsn_status ti_save(const char *path)
+{
+    ncsn_config cfg = ncsn_config_concat(2, 8, 1);
+    ncsn_model *m = NULL;
+    ncsn_adam adam;
+    ncsn_rng rng;
+    float sig[3];
+    static const char *const extra[] = { "note", "lr 1.5e-3", NULL };
+    ncsn_status st;
+    memset(&adam, 0, sizeof adam);
+    ncsn_rng_seed(&rng, 7, 54);
+    ncsn_schedule(sig, 3, 3.5f, 0.0125f, NCSN_SCHEDULE_GEOMETRIC);
+    if ((st = ncsn_model_create(&m, &cfg)) == NCSN_OK && (st = ncsn_model_init(m, &rng)) == NCSN_OK &&
+        (st = ncsn_adam_create(&adam, m->n_params, 1.25e-3f)) == NCSN_OK) {
+        adam.beta2 = 0.9995f;
+        adam.eps = 3e-8f;
+        st = ncsn_checkpoint_save(path, m, &adam, &rng, sig, 3, 17, extra);
+    }
+    ncsn_adam_free(&adam);
+    ncsn_model_free(m);
+    return st;
+}
+
+static void ti_locale(const char *dir)
+{
+    static const char text[] = "x,y\n1.5,-2.25\n1e-3,3.40282347e38\n0x1p-3,.5\n";
+    static const float want[6] = { 1.5f, -2.25f, 1e-3f, 3.40282347e38f, 0.125f, 0.5f };
+    char path_c[1024], path_l[1024], buf[64];
+    const char *loc;
+    float *d = NULL;
+    int n = 0, dim = 0, i, same = 1;
+    unsigned char *a, *b;
+    size_t la, lb;
+    snprintf(path_c, sizeof path_c, "%s/c.ckpt", dir);
+    snprintf(path_l, sizeof path_l, "%s/comma.ckpt", dir);
+    CHECK(ti_save(path_c) == NCSN_OK, "locale: save under \"C\": %s", ncsn_last_error());
+    if (!(loc = ti_comma_locale())) {
+        printf("  io: SKIP the locale test: no decimal-comma locale here (as root: localedef -i de_DE -f UTF-8 de_DE.UTF-8;"
+               " make test does it through tests/deps.sh)\n");
+        return;
+    }
+    snprintf(buf, sizeof buf, "%.1f", 1.5);
+    CHECK(strcmp(buf, "1,5") == 0, "locale %s: printf writes '%s', a decimal comma was expected", loc, buf);
+    CHECK(ncsn_csv_parse(text, strlen(text), NULL, &d, &n, &dim, NULL, 0) == NCSN_OK && n == 3 && dim == 2,
+          "locale %s: the CSV reader fails on '1.5': %s", loc, ncsn_last_error());
+    for (i = 0; d && n == 3 && dim == 2 && i < 6; i++) same &= t_f2u(d[i]) == t_f2u(want[i]);
+    CHECK(d && same, "locale %s: the CSV reader reads other values", loc);
+    ncsn_free(d);
+    CHECK(ncsn_strtof("2.5", NULL) == 2.5f && ncsn_format_f32(buf, sizeof buf, 0.25f, 9) > 0 && strcmp(buf, "0.25") == 0,
+          "locale %s: ncsn_strtof/ncsn_format_f32 follow the locale ('%s')", loc, buf);
+    CHECK(ti_save(path_l) == NCSN_OK, "locale %s: save: %s", loc, ncsn_last_error());
+    a = t_read_file(path_c, &la);
+    b = t_read_file(path_l, &lb);
+    CHECK(a && b && la == lb && memcmp(a, b, la) == 0, "locale %s: the checkpoint's bytes differ from those written under \"C\"", loc);
+    free(a);
+    free(b);
+    {
+        ncsn_model *m = NULL;
+        ncsn_adam adam;
+        ncsn_rng rng;
+        long step = 0;
+        ncsn_status st = ncsn_checkpoint_load(path_c, &m, &adam, &rng, NULL, 0, NULL, &step);
+        CHECK(st == NCSN_OK && step == 17 && adam.lr == 1.25e-3f && adam.beta2 == 0.9995f && adam.eps == 3e-8f,
+              "locale %s: the checkpoint written under \"C\" does not load with its hyper-parameters: %s", loc, ncsn_last_error());
+        ncsn_adam_free(&adam);
+        ncsn_model_free(m);
+    }
+    setlocale(LC_ALL, "C");
+}
+
+#if !defined(_WIN32)
+/* a child writes len bytes into the FIFO path (blocking until the reader opens it); its pid */
+static pid_t ti_fifo_writer(const char *path, const void *data, size_t len)
+{
+    pid_t pid;
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        FILE *fp;
+        alarm(20);   /* a reader that never opens the FIFO must not hang the suite */
+        fp = fopen(path, "wb");
+        if (fp) { fwrite(data, 1, len, fp); fclose(fp); }
+        _exit(fp ? 0 : 1);
+    }
+    return pid;
+}
+
+static int ti_fifo_done(pid_t pid)
+{
+    int status = 0;
+    if (pid <= 0) return 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void ti_pipes(const char *dir)
+{
+    char fifo[1024], model[1024], v[64];
+    unsigned char *bytes;
+    size_t len;
+    pid_t pid;
+    float *d = NULL;
+    int n = 0, dim = 0;
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(model, sizeof model, "%s/c.ckpt", dir);
+    if (mkfifo(fifo, 0600) != 0) { CHECK(0, "pipes: mkfifo failed"); return; }
+    pid = ti_fifo_writer(fifo, "15,2\n3,4\n5,6\n", 13);
+    CHECK(ncsn_csv_load(fifo, NULL, &d, &n, &dim, NULL, 0) == NCSN_OK && n == 3 && dim == 2 && d[0] == 15.0f && d[1] == 2.0f && d[4] == 5.0f,
+          "pipes: the CSV from a FIFO: %s (n %d, first %g)", ncsn_last_error(), n, d ? (double)d[0] : -1.0);
+    CHECK(ti_fifo_done(pid), "pipes: the FIFO writer failed");
+    ncsn_free(d);
+    bytes = t_read_file(model, &len);
+    CHECK(bytes != NULL, "pipes: no checkpoint to send");
+    if (bytes) {
+        ncsn_model *m = NULL;
+        long step = 0;
+        pid = ti_fifo_writer(fifo, bytes, len);
+        CHECK(ncsn_checkpoint_load(fifo, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == 17,
+              "pipes: a checkpoint from a FIFO: %s", ncsn_last_error());
+        CHECK(ti_fifo_done(pid), "pipes: the FIFO writer failed");
+        ncsn_model_free(m);
+        pid = ti_fifo_writer(fifo, bytes, len);
+        CHECK(ncsn_file_meta(fifo, "ncsn.adam.lr", v, sizeof v) == NCSN_OK && ncsn_strtof(v, NULL) == 1.25e-3f,
+              "pipes: metadata from a FIFO: '%s' %s", v, ncsn_last_error());
+        CHECK(ti_fifo_done(pid), "pipes: the FIFO writer failed");
+        free(bytes);
+    }
+    remove(fifo);
+    CHECK(ncsn_csv_load(dir, NULL, &d, &n, &dim, NULL, 0) == NCSN_ERR_IO && strstr(ncsn_last_error(), "directory"),
+          "pipes: a directory: %s", ncsn_last_error());
+}
+#endif
+
+void test_io(void)
+{
+    ti_float_text();
+#if !defined(_WIN32)
+    {
+        char dir[512], p[1024];
+        const char *t = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/ncsn_io_XXXXXX", t && *t ? t : "/tmp");
+        if (!mkdtemp(dir)) { CHECK(0, "io: no temporary directory"); return; }
+        ti_locale(dir);
+        ti_pipes(dir);
+        snprintf(p, sizeof p, "%s/c.ckpt", dir);
+        remove(p);
+        snprintf(p, sizeof p, "%s/comma.ckpt", dir);
+        remove(p);
+        rmdir(dir);
+    }
+#endif
+}
