@@ -79,8 +79,14 @@ typedef enum ncsn_status {
 } ncsn_status;
 
 NCSNDEF const char *ncsn_status_string(ncsn_status s);
-/* The message of the last failure in this thread, e.g. "ncsn_schedule: sigma_min = -1 must be > 0". */
+/* The message of the last failure in this thread, e.g. "ncsn_schedule: sigma_min = -1 must be > 0".
+   Text it quotes from a file (names, metadata) is escaped as by ncsn_text_escape. */
 NCSNDEF const char *ncsn_last_error(void);
+/* s made safe to print (text read from a file may hold terminal escape sequences or forged lines):
+   every byte that is not printable ASCII or part of valid, printable UTF-8 (C0/C1 controls, DEL,
+   bidirectional overrides, line separators, invalid UTF-8) is written as \xHH. At most cap - 1
+   bytes and a NUL (cap > 0), never cutting an escape or a character; returns the length. */
+NCSNDEF size_t ncsn_text_escape(char *out, size_t cap, const char *s);
 
 /* ---- 2. PCG32 (O'Neill's pcg32: XSH-RR 64/32, same seeding and outputs as pcg-c-basic) ---- */
 typedef struct ncsn_rng { uint64_t state, inc; } ncsn_rng;
@@ -356,6 +362,12 @@ NCSNDEF ncsn_status ncsn_checkpoint_load(const char *path, ncsn_model **model, n
                                          ncsn_rng *rng, float *sigmas, int sigmas_cap, int *L, long *step);
 /* The string value of one __metadata__ key of a safetensors file; NCSN_ERR_FORMAT if absent. */
 NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *value, size_t cap);
+/* The whole file (path "-": stdin) into *buf (free with ncsn_free), *len bytes; any kind of file:
+   regular, pipe, FIFO, /dev/stdin (read to its end). At most max bytes (0: 2^31). Every loader
+   reads a path so, and takes "-" for stdin; savers take "-" for stdout (written and flushed, not
+   atomic). To read a pipe's bytes once and look at them several times, use this and the _mem
+   functions. */
+NCSNDEF ncsn_status ncsn_read_file(const char *path, size_t max, unsigned char **buf, size_t *len);
 #endif
 NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len);
 NCSNDEF ncsn_status ncsn_checkpoint_load_mem(const unsigned char *buf, size_t len, ncsn_model **model,
@@ -378,7 +390,10 @@ NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const ncsn_adam
    field not a number); '#' comment lines, blank lines, CRLF, a UTF-8 BOM and "quoted" fields are
    accepted. Every value must be a finite float; errors name SOURCE:LINE:COLUMN. *data (n * dim
    floats, row-major) is allocated by the library: free it with ncsn_free. names (may be NULL) gets
-   the header's names joined by ',' ("" if none), truncated to names_cap. Limits: 0 = default. */
+   the header as one CSV line ("" if none): the names joined by ',', a name with a comma, a quote,
+   a '#' or spaces at its ends "quoted" (so the line parses back to the same names); names that do
+   not fit in names_cap are left out from the first that does not. A name with a control character
+   (e.g. an escape sequence) is refused (NCSN_ERR_FORMAT). Limits: 0 = default. */
 typedef struct ncsn_csv_opts {
     const char *source;   /* name used in messages (default "csv"; ncsn_csv_load: the path) */
     long max_rows;        /* default 1 << 26 */
@@ -503,12 +518,59 @@ NCSNDEF const char *ncsn_simd_name(void);
 /* ---- 1. status and errors --------------------------------------------------------------------- */
 static NCSN__TLS char ncsn__errbuf[256];
 
+/* the length of a printable UTF-8 character at p (>= U+00A0, no bidi control or line separator),
+   0 if p does not start one */
+static int ncsn__utf8_printable(const unsigned char *p)
+{
+    uint32_t c;
+    int n, i;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) { n = 2; c = p[0] & 0x1fu; }
+    else if (p[0] >= 0xe0 && p[0] <= 0xef) { n = 3; c = p[0] & 0x0fu; }
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4) { n = 4; c = p[0] & 0x07u; }
+    else return 0;
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) return 0;
+        c = (c << 6) | (p[i] & 0x3fu);
+    }
+    if (c < 0xa0 || (n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff)) return 0;
+    if ((c >= 0x200e && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff) return 0;
+    return n;
+}
+
+NCSNDEF size_t ncsn_text_escape(char *out, size_t cap, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = 0;
+    if (!out || cap == 0) return 0;
+    while (p && *p) {
+        int k = *p >= 0x20 && *p < 0x7f ? 1 : ncsn__utf8_printable(p);
+        if (k > 0) {
+            if (n + (size_t)k >= cap) break;
+            memcpy(out + n, p, (size_t)k);
+            n += (size_t)k;
+            p += k;
+        } else {
+            if (n + 4 >= cap) break;
+            out[n++] = '\\';
+            out[n++] = 'x';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+            p++;
+        }
+    }
+    out[n] = 0;
+    return n;
+}
+
 static ncsn_status ncsn__fail(ncsn_status s, const char *fmt, ...)
 {
+    char raw[sizeof ncsn__errbuf];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ncsn__errbuf, sizeof ncsn__errbuf, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    ncsn_text_escape(ncsn__errbuf, sizeof ncsn__errbuf, raw);   /* names quoted from a file never reach a terminal raw */
     return s;
 }
 
@@ -4147,6 +4209,26 @@ static int ncsn__csv_field(const char **q, const char *le, char mode, char *buf,
     return 1;
 }
 
+/* append name to the header line names[0..w) (after a comma if comma), quoted when it needs it;
+   the new length, or (size_t)-1 once a name does not fit (names stays as it was) */
+static size_t ncsn__csv_put_name(char *names, size_t cap, size_t w, const char *name, int comma)
+{
+    size_t k = strlen(name), need = k + (comma ? 1 : 0), i;
+    int quote = strpbrk(name, ",\"#") != NULL || (k && (name[0] == ' ' || name[0] == '\t' || name[k - 1] == ' ' || name[k - 1] == '\t'));
+    for (i = 0; quote && i < k; i++) need += name[i] == '"';
+    need += quote ? 2 : 0;
+    if (w + need + 1 > cap) return (size_t)-1;
+    if (comma) names[w++] = ',';
+    if (quote) names[w++] = '"';
+    for (i = 0; i < k; i++) {
+        if (quote && name[i] == '"') names[w++] = '"';
+        names[w++] = name[i];
+    }
+    if (quote) names[w++] = '"';
+    names[w] = 0;
+    return w;
+}
+
 NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_opts *o, float **data, int *n_out, int *dim_out,
                                    char *names, size_t names_cap)
 {
@@ -4194,18 +4276,18 @@ NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_
             is_header = n_text > 0 && n_num == 0;
             if (is_header) {
                 size_t w = 0;
+                const char *bad;
                 q = ls;
                 f = 0;
                 while (ncsn__csv_field(&q, le, mode, fb, &tl, &last)) {
-                    if (names && names_cap) {
-                        size_t k2 = strlen(fb);
-                        if (w + (f ? 1 : 0) + k2 + 1 <= names_cap) {
-                            if (f) names[w++] = ',';
-                            memcpy(names + w, fb, k2 + 1);
-                            w += k2;
-                        }
-                    }
                     f++;
+                    for (bad = fb; *bad && (unsigned char)*bad >= 0x20 && *bad != 0x7f; bad++) {}
+                    if (*bad) {
+                        st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: the column name has a control character (byte 0x%02x)", src, line, f,
+                                        (unsigned)(unsigned char)*bad);
+                        goto fail;
+                    }
+                    if (names && names_cap && w != (size_t)-1) w = ncsn__csv_put_name(names, names_cap, w, fb, f > 1);
                     if (last) break;
                 }
                 cols = f;
@@ -4486,8 +4568,9 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     char v[320], *tmp = NULL;
     FILE *fp = NULL;
     ncsn_status st;
-    int i, t, k, n_extra = 0, ok;
+    int i, t, k, n_extra = 0, ok, to_stdout;
     if (!m || !path) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !m ? "model" : "path");
+    to_stdout = strcmp(path, "-") == 0;
     if (!m->params || m->n_tensors < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: the model has no parameters", fn);
     if (adam && (!adam->m || !adam->v || adam->n != m->n_params))
         return ncsn__fail(NCSN_ERR_ARG, "%s: the Adam state has n = %lu values, the model %lu parameters", fn, (unsigned long)adam->n,
@@ -4570,7 +4653,8 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     ncsn__sb_printf(&b, "}");
     while (b.ok && b.n % 8) ncsn__sb_printf(&b, " ");   /* the data starts 8-byte aligned */
     if (!b.ok || b.n > NCSN__ST_MAX_HEADER) { NCSN_FREE(b.p); return ncsn__fail(NCSN_ERR_ARG, "%s: header too long", fn); }
-    if ((st = ncsn__atomic_open(fn, path, &tmp, &fp)) != NCSN_OK) { NCSN_FREE(b.p); return st; }
+    if (to_stdout) fp = stdout;
+    else if ((st = ncsn__atomic_open(fn, path, &tmp, &fp)) != NCSN_OK) { NCSN_FREE(b.p); return st; }
     for (i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)b.n >> (8 * i));
     ok = fwrite(lenb, 1, 8, fp) == 8 && fwrite(b.p, 1, b.n, fp) == b.n;
     NCSN_FREE(b.p);
@@ -4578,6 +4662,10 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->m, &m->tensors[t]);
     for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->v, &m->tensors[t]);
     if (L > 0 && ok) ok = ncsn__put_f32s(fp, sigmas, (size_t)L, 1);
+    if (to_stdout) {
+        if (ok && fflush(stdout) == 0 && !ferror(stdout)) return NCSN_OK;
+        return ncsn__fail(NCSN_ERR_IO, "%s: writing to stdout failed (%s)", fn, strerror(errno));
+    }
     return ncsn__atomic_commit(fn, fp, tmp, path, ok);
 }
 
@@ -4672,6 +4760,12 @@ static ncsn_status ncsn__with_path(ncsn_status st, const char *fn, const char *p
 }
 
 #define NCSN__MAX_FILE ((size_t)1 << 31)
+
+NCSNDEF ncsn_status ncsn_read_file(const char *path, size_t max, unsigned char **buf, size_t *len)
+{
+    if (!path || !buf || !len) return ncsn__fail(NCSN_ERR_ARG, "ncsn_read_file: %s = NULL", !path ? "path" : !buf ? "buf" : "len");
+    return ncsn__read_file("ncsn_read_file", path, max ? max : NCSN__MAX_FILE, buf, len);
+}
 
 NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path)
 {

@@ -8,8 +8,10 @@
      ncsn info model.safetensors
 
    Exit codes: 0 ok, 1 usage error, 2 bad input file, 3 numerical failure, 4 cannot write
-   output, 5 out of memory, 130 interrupted (a checkpoint was written first). */
-#define _POSIX_C_SOURCE 200809L   /* clock_gettime, isatty, fileno, opendir */
+   output, 5 out of memory, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (128 + the signal;
+   a checkpoint was written first). A path "-" is stdin (an input) or stdout (-o -). Outputs go
+   only to paths given on the command line, never to one read from a file. */
+#define _XOPEN_SOURCE 700   /* POSIX 2008 with XSI: clock_gettime, isatty, fileno, mkstemp, realpath */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include <stdio.h>
@@ -21,27 +23,37 @@
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
+#include <sys/stat.h>
 
-enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_NUMERIC = 3, EXIT_OUTPUT = 4, EXIT_NOMEM = 5, EXIT_INTERRUPTED = 130 };
+enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_NUMERIC = 3, EXIT_OUTPUT = 4, EXIT_NOMEM = 5, EXIT_SIGINT = 130, EXIT_SIGTERM = 143 };
 
 static const char *cmd = "ncsn";      /* "ncsn train" etc., for messages */
 
+/* a message on stderr; what it quotes (names and values from files) is escaped first */
 static int fail(int code, const char *fmt, ...)
 {
+    char raw[8192], safe[8192];
     va_list ap;
-    fprintf(stderr, "%s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    ncsn_text_escape(safe, sizeof safe, raw);
+    fprintf(stderr, "%s: %s\n", cmd, safe);
     return code;
 }
+
+static const char *shown(const char *path) { return strcmp(path, "-") == 0 ? "<stdin>" : path; }
 
 /* the exit code for a library failure while reading input */
 static int lib_fail_input(ncsn_status st)
 {
     return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "%s", ncsn_last_error());
+}
+
+/* the same for a file read into memory first: the message names it */
+static int lib_fail_file(ncsn_status st, const char *path)
+{
+    return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "'%s': %s", shown(path), ncsn_last_error());
 }
 
 static double now(void)
@@ -51,8 +63,8 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig) { (void)sig; interrupted = 1; }
+static volatile sig_atomic_t interrupted;   /* the signal that asked to stop, 0 if none */
+static void on_signal(int sig) { interrupted = sig; }
 
 /* ---- option parsing: "--name value" or "--name=value"; every value checked ---- */
 typedef struct opt_state { int argc, i; char **argv; const char *name, *value; } opt_state;
@@ -122,7 +134,7 @@ static int parse_float_opt(const char *name, const char *s, double lo, int lo_in
     char *e;
     float v;
     if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
-    v = strtof(s, &e);
+    v = ncsn_strtof(s, &e);
     if (e == s || *e) return fail(EXIT_USAGE, "%s = '%s' is not a number", name, s);
     if (!isfinite(v)) return fail(EXIT_USAGE, "%s = '%s' is not a finite float", name, s);
     if (!(lo_incl ? v >= lo : v > lo) || !(v <= hi))
@@ -168,9 +180,12 @@ static const char usage_main[] =
     "CSV: one point per line, any number of columns, separated by commas (or spaces/tabs);\n"
     "an optional header line of names; '#' comments and blank lines are skipped.\n"
     "\n"
+    "A path '-' is stdin (the data, a model, the points) or stdout (train -o -).\n"
+    "\n"
     "exit codes: 0 ok, 1 usage error, 2 bad input file (missing, malformed, wrong shape),\n"
     "3 numerical failure (NaN/inf in training or sampling), 4 cannot write output,\n"
-    "5 out of memory, 130 interrupted (training writes a checkpoint first)\n";
+    "5 out of memory, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (training writes\n"
+    "a checkpoint first)\n";
 
 static const char usage_train[] =
     "usage: ncsn train DATA.csv -o MODEL.safetensors [options]\n"
@@ -178,7 +193,9 @@ static const char usage_train[] =
     "Trains s(x, sigma) by denoising score matching at L noise levels and writes MODEL (the network,\n"
     "its noise levels and settings; a safetensors file with PyTorch's state_dict names).\n"
     "\n"
-    "  -o, --output PATH        the model file to write (required unless resuming)\n"
+    "  -o, --output PATH        the model file to write ('-': stdout; then no checkpoints unless\n"
+    "                           --checkpoint is given). Resuming without -o writes MODEL for\n"
+    "                           --resume MODEL.ckpt, and needs -o for any other name\n"
     "  --steps N                total Adam steps (default 2000)\n"
     "  --batch B                points per step (default 128); B >= the number of points uses all\n"
     "                           of them every step, smaller batches draw points from --seed\n"
@@ -194,9 +211,10 @@ static const char usage_train[] =
     "  --weighting W            lambda(sigma): sigma2 (default), one or inv_sigma2\n"
     "  --seed S                 random seed (default 42); the same seed gives the same bits\n"
     "  --threads T              threads for the network (default 1; any T gives the same bits)\n"
-    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt)\n"
+    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt; never the model's own path)\n"
     "  --checkpoint-every K     write the checkpoint every K steps and at the end (default 500;\n"
-    "                           0: never). Writes are atomic: a crash leaves the previous one.\n"
+    "                           0: never). Writes are atomic: a crash leaves the previous one\n"
+    "                           (and may leave a PATH.tmp.XXXXXX file, which you may delete).\n"
     "  --resume CKPT            continue the run saved in CKPT (same data, same settings; --steps\n"
     "                           may be raised). The result is bit-identical to an uninterrupted run.\n"
     "  --progress MODE          auto (default: a live line on a terminal, plain lines otherwise),\n"
@@ -205,8 +223,8 @@ static const char usage_train[] =
     "  -q, --quiet              no progress, only errors\n"
     "\n"
     "On NaN or infinity in the loss, a gradient or a weight, training stops with exit code 3 and a\n"
-    "message naming the step and the tensor; the last checkpoint is left intact. Ctrl-C writes a\n"
-    "checkpoint and exits with 130.\n";
+    "message naming the step and the tensor; the last checkpoint is left intact. Ctrl-C (SIGINT)\n"
+    "or SIGTERM writes a checkpoint and exits with 130 or 143.\n";
 
 static const char usage_sample[] =
     "usage: ncsn sample MODEL.safetensors [-n N] [options] > samples.csv\n"
@@ -236,7 +254,7 @@ static const char usage_score[] =
     "\n"
     "  --sigma S                the noise level (any S > 0)\n"
     "  --level I                the model's I-th noise level (0 = the largest)\n"
-    "  --input PATH             read points from PATH instead of stdin\n"
+    "  --input PATH             read points from PATH instead of stdin ('-')\n"
     "  --threads T              threads for the network (default 1)\n";
 
 static const char usage_info[] =
@@ -250,10 +268,15 @@ static int help(const char *text) { fputs(text, stdout); return 0; }
 /* ---- CSV output ---- */
 static int write_rows(FILE *out, const float *x, int n, int dim, const unsigned char *skip)
 {
+    char v[32];
     int i, d;
     for (i = 0; i < n; i++) {
         if (skip && skip[i]) continue;
-        for (d = 0; d < dim; d++) fprintf(out, d ? ",%.9g" : "%.9g", (double)x[(size_t)i * dim + d]);
+        for (d = 0; d < dim; d++) {   /* %.9g in the "C" locale, whatever the locale */
+            ncsn_format_f32(v, sizeof v, x[(size_t)i * dim + d], 9);
+            if (d) fputc(',', out);
+            fputs(v, out);
+        }
         fputc('\n', out);
     }
     return fflush(out) == 0 && !ferror(out);
@@ -328,46 +351,43 @@ static double largest_distance(const float *x, int n, int dim, int *exact)
     return sqrt(best);
 }
 
-/* remove PATH.tmp.XXXXXX left by a crash during a write (the library's atomic writes) */
-static void remove_stale_tmp(const char *path, int quiet)
-{
-    char dir[4096], full[8192];
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    size_t bl = strlen(base);
-    DIR *dp;
-    struct dirent *de;
-    if (slash) {
-        size_t n = (size_t)(slash - path);
-        if (n >= sizeof dir) return;
-        memcpy(dir, path, n);
-        dir[n] = 0;
-        if (n == 0) strcpy(dir, "/");
-    } else strcpy(dir, ".");
-    if (!(dp = opendir(dir))) return;
-    while ((de = readdir(dp)) != NULL) {
-        const char *nm = de->d_name;
-        int k, ok = strlen(nm) == bl + 11 && strncmp(nm, base, bl) == 0 && strncmp(nm + bl, ".tmp.", 5) == 0;
-        for (k = 0; ok && k < 6; k++) {
-            char c = nm[bl + 5 + k];
-            ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        }
-        if (!ok) continue;
-        snprintf(full, sizeof full, "%s/%s", dir, nm);
-        if (remove(full) == 0 && !quiet) fprintf(stderr, "%s: removed %s, left by an interrupted write\n", cmd, full);
-    }
-    closedir(dp);
-}
-
-/* fail early (exit 4) if nothing can be written next to path: not after hours of training */
+/* fail early (exit 4) if path cannot be written: not after hours of training. A probe file with
+   a unique name (mkstemp: O_EXCL) is made next to it and removed: no one else's file is touched. */
 static int check_writable(const char *path)
 {
     char probe[4200];
-    FILE *fp;
-    snprintf(probe, sizeof probe, "%s.tmp.probe0", path);   /* the name of a stale temporary: cleaned if left */
-    if (!(fp = fopen(probe, "wb"))) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
-    fclose(fp);
+    struct stat sb;
+    int fd;
+    if (strcmp(path, "-") == 0) return 0;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': it is a directory", path);
+    if (snprintf(probe, sizeof probe, "%s.tmp.XXXXXX", path) >= (int)sizeof probe) return fail(EXIT_OUTPUT, "'%s': the path is too long", path);
+    if ((fd = mkstemp(probe)) < 0) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
+    close(fd);
     remove(probe);
     return 0;
+}
+
+/* two paths name the same file: the same directory (resolved) and last component, or the same
+   inode when both exist */
+static int same_file(const char *a, const char *b)
+{
+    char ra[8192], rb[8192];
+    struct stat sa, sb;
+    int k;
+    if (strcmp(a, b) == 0) return 1;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    for (k = 0; k < 2; k++) {
+        const char *p = k ? b : a, *slash = strrchr(p, '/');
+        char dir[4096], res[4096], *out = k ? rb : ra;
+        size_t n = slash ? (size_t)(slash - p) : 0;
+        if (!slash) strcpy(dir, ".");
+        else if (n == 0) strcpy(dir, "/");
+        else if (n < sizeof dir) { memcpy(dir, p, n); dir[n] = 0; }
+        else return 0;
+        if (!realpath(dir, res)) snprintf(res, sizeof res, "%s", dir);
+        snprintf(out, 8192, "%s/%s", res, slash ? slash + 1 : p);
+    }
+    return strcmp(ra, rb) == 0;
 }
 
 typedef struct progress {
@@ -439,8 +459,10 @@ static int cmd_train(int argc, char **argv)
     int r, rc = 0, exact = 0;
     float *data = NULL, *xb = NULL, *sigmas = NULL, loss = 0.0f;
     int n = 0, dim = 0, L = 0;
-    long step = 0, B;
-    char names[4096], ckpt_default[4096], v[4160];
+    long step = 0, B, ckpt_step = -1;
+    char names[4096], ckpt_default[4096], out_default[4096], v[4160], kept[4400];
+    unsigned char *ckfile = NULL;
+    size_t cklen = 0;
     ncsn_model *m = NULL;
     ncsn_adam adam;
     ncsn_rng rng;
@@ -492,6 +514,10 @@ static int cmd_train(int argc, char **argv)
     }
     if (!c.data) return fail(EXIT_USAGE, "no data file (usage: ncsn train DATA.csv -o MODEL.safetensors; see --help)");
     if (!c.output && !c.resume) return fail(EXIT_USAGE, "no output file: give -o MODEL.safetensors");
+    if (c.resume && !strcmp(c.resume, "-") && !strcmp(c.data, "-")) return fail(EXIT_USAGE, "the data and --resume cannot both be stdin ('-')");
+    if (c.checkpoint && !strcmp(c.checkpoint, "-")) return fail(EXIT_USAGE, "--checkpoint cannot be stdout ('-'): it is rewritten during training");
+    if (c.output && !strcmp(c.output, "-") && isatty(fileno(stdout)))
+        return fail(EXIT_USAGE, "-o -: refusing to write a binary model to a terminal; redirect stdout (> model.safetensors)");
     if (c.g_smax && c.g_smin && !(c.sigma_max > c.sigma_min))
         return fail(EXIT_USAGE, "--sigma-max = %g must be > --sigma-min = %g", (double)c.sigma_max, (double)c.sigma_min);
 
@@ -506,15 +532,16 @@ static int cmd_train(int argc, char **argv)
         int saved_w, saved_sched;
         uint64_t saved_seed;
         char want[96];
-        static char saved_out[4160];
         sigmas = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS);
         if (!sigmas) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
-        st = ncsn_checkpoint_load(c.resume, &m, &adam, &rng, sigmas, NCSN_MAX_LEVELS, &L, &step);
-        if (st != NCSN_OK) { rc = lib_fail_input(st); goto out; }
-        if (L < 1) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (not written by ncsn train?)", c.resume); goto out; }
+        /* read once (a pipe cannot be read twice), then the model and each key from memory */
+        if ((st = ncsn_read_file(c.resume, 0, &ckfile, &cklen)) != NCSN_OK) { rc = lib_fail_input(st); goto out; }
+        st = ncsn_checkpoint_load_mem(ckfile, cklen, &m, &adam, &rng, sigmas, NCSN_MAX_LEVELS, &L, &step);
+        if (st != NCSN_OK) { rc = lib_fail_file(st, c.resume); goto out; }
+        if (L < 1) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (not written by ncsn train?)", shown(c.resume)); goto out; }
         snprintf(want, sizeof want, "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
-#define SAVED(key) do { if (ncsn_file_meta(c.resume, key, v, sizeof v) != NCSN_OK) { \
-            rc = fail(EXIT_INPUT, "'%s' was not written by ncsn train (%s)", c.resume, ncsn_last_error()); goto out; } } while (0)
+#define SAVED(key) do { if (ncsn_file_meta_mem(ckfile, cklen, key, v, sizeof v) != NCSN_OK) { \
+            rc = fail(EXIT_INPUT, "'%s' was not written by ncsn train (%s)", shown(c.resume), ncsn_last_error()); goto out; } } while (0)
         SAVED("cli.data");
         if (strcmp(v, want) != 0) { rc = fail(EXIT_INPUT, "'%s' is not the data the checkpoint was trained on (checkpoint: %s; this file: %s)", c.data, v, want); goto out; }
         SAVED("cli.steps");
@@ -529,8 +556,6 @@ static int cmd_train(int argc, char **argv)
         if (parse_choice("metadata cli.schedule", v, schedule_names, &saved_sched)) { rc = EXIT_INPUT; goto out; }
         SAVED("cli.seed");
         if (parse_u64_opt("metadata cli.seed", v, &saved_seed)) { rc = EXIT_INPUT; goto out; }
-        SAVED("cli.output");
-        snprintf(saved_out, sizeof saved_out, "%s", v);
 #undef SAVED
         /* an option that changes the run is a mistake: say which */
 #define SAME(opt, given, differs, fmt, val, saved) do { if ((given) && (differs)) { \
@@ -561,13 +586,28 @@ static int cmd_train(int argc, char **argv)
         if (!c.g_steps) c.steps = saved_steps;
         if (c.steps < step) { rc = fail(EXIT_USAGE, "--steps = %ld is below the checkpoint's step %ld", c.steps, step); goto out; }
         if (!c.g_every) c.every = saved_every;
-        if (!c.output) c.output = saved_out;
-        if (!c.g_ckpt) c.checkpoint = c.resume;
+        if (!c.output) {   /* from the path the user typed, never from the file's cli.output */
+            size_t k = strlen(c.resume);
+            if (k <= 5 || strcmp(c.resume + k - 5, ".ckpt") != 0 || k - 5 >= sizeof out_default) {
+                rc = fail(EXIT_USAGE, "give -o MODEL.safetensors: without -o, --resume MODEL.ckpt writes MODEL, and '%s' is not so named",
+                          shown(c.resume));
+                goto out;
+            }
+            memcpy(out_default, c.resume, k - 5);
+            out_default[k - 5] = 0;
+            c.output = out_default;
+        }
+        if (!c.g_ckpt && strcmp(c.resume, "-") != 0) c.checkpoint = c.resume;
     } else {
         ncsn_config cfg;
         if (!c.g_smax) {
             double dmax = largest_distance(data, n, dim, &exact);
             c.sigma_max = (float)dmax;
+            if (!isfinite(c.sigma_max)) {   /* a data problem, not a usage one: no --sigma-max was given */
+                rc = fail(EXIT_INPUT, "'%s': the data's largest pairwise distance %g is beyond the float range (values near +-3.4e38?); "
+                          "rescale the data or give --sigma-max", shown(c.data), dmax);
+                goto out;
+            }
             if (!(c.sigma_max > c.sigma_min)) {
                 rc = fail(EXIT_INPUT, "the data's largest pairwise distance %g is not above --sigma-min = %g (all points equal?); give --sigma-max",
                           dmax, (double)c.sigma_min);
@@ -577,7 +617,10 @@ static int cmd_train(int argc, char **argv)
         if (!(c.sigma_max > c.sigma_min)) { rc = fail(EXIT_USAGE, "--sigma-max = %g must be > --sigma-min = %g", (double)c.sigma_max, (double)c.sigma_min); goto out; }
         if (!(sigmas = (float *)malloc(sizeof(float) * (size_t)c.levels))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
         L = (int)c.levels;
-        if (ncsn_schedule(sigmas, L, c.sigma_max, c.sigma_min, (ncsn_schedule_kind)c.schedule) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+        if (ncsn_schedule(sigmas, L, c.sigma_max, c.sigma_min, (ncsn_schedule_kind)c.schedule) != NCSN_OK) {
+            rc = c.g_smax ? fail(EXIT_USAGE, "%s", ncsn_last_error()) : fail(EXIT_INPUT, "'%s': %s (sigma_max from the data)", shown(c.data), ncsn_last_error());
+            goto out;
+        }
         cfg = c.embed ? ncsn_config_embed(dim, (int)c.embed, (int)c.width, (int)c.depth) : ncsn_config_concat(dim, (int)c.width, (int)c.depth);
         cfg.act = (ncsn_act)c.act;
         ncsn_rng_seed(&rng, c.seed, 54);
@@ -587,7 +630,20 @@ static int cmd_train(int argc, char **argv)
             goto out;
         }
     }
+    if (!c.checkpoint && !strcmp(c.output, "-")) {   /* stdout: no MODEL.ckpt to derive */
+        if (c.every > 0 && c.g_every) { rc = fail(EXIT_USAGE, "-o - with --checkpoint-every: give --checkpoint PATH"); goto out; }
+        c.every = 0;
+        c.checkpoint = "-";
+    }
     if (!c.checkpoint) { snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", c.output); c.checkpoint = ckpt_default; }
+    if (c.every > 0 && same_file(c.output, c.checkpoint)) {   /* the model would overwrite the checkpoint: nothing left to resume */
+        rc = fail(EXIT_USAGE, "the model (-o %s) and the checkpoint (%s) are the same file; give another --checkpoint or -o", c.output, c.checkpoint);
+        goto out;
+    }
+    if (strcmp(c.data, "-") != 0 && (same_file(c.output, c.data) || (c.every > 0 && same_file(c.checkpoint, c.data)))) {
+        rc = fail(EXIT_USAGE, "writing '%s' would overwrite the data", same_file(c.output, c.data) ? c.output : c.checkpoint);
+        goto out;
+    }
     if (c.threads > 1 && (st = ncsn_model_set_threads(m, (int)c.threads)) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
     B = c.batch < n ? c.batch : n;
     if ((st = ncsn_dsm_batch_alloc(&bt, (int)B, dim)) != NCSN_OK || (st = ncsn_model_reserve(m, (int)B)) != NCSN_OK) {
@@ -609,8 +665,6 @@ static int cmd_train(int argc, char **argv)
     meta_add(&meta, "cli.output", "%s", c.output);
     meta_add(&meta, "cli.checkpoint_every", "%ld", c.every);
 
-    if (c.every > 0) remove_stale_tmp(c.checkpoint, c.quiet);
-    remove_stale_tmp(c.output, c.quiet);
     if ((rc = check_writable(c.output)) != 0 || (c.every > 0 && (rc = check_writable(c.checkpoint)) != 0)) goto out;
     memset(&pr, 0, sizeof pr);
     pr.mode = c.quiet || c.progress == 3 ? 0 : c.progress == 1 ? 1 : c.progress == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 2;
@@ -619,7 +673,7 @@ static int cmd_train(int argc, char **argv)
     pr.t0 = now();
     pr.step0 = step;
     if (!c.quiet) {
-        if (c.resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, c.resume, step, c.steps);
+        if (c.resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, shown(c.resume), step, c.steps);
         else
             fprintf(stderr, "%s: %d points of dim %d; %lu parameters; %d levels %g .. %g%s; batch %ld; %ld steps\n", cmd, n, dim,
                     (unsigned long)m->n_params, L, (double)sigmas[0], (double)sigmas[L - 1],
@@ -654,8 +708,11 @@ static int cmd_train(int argc, char **argv)
                         if (fabsf(m->params[T->offset + q]) > wmax) { wmax = fabsf(m->params[T->offset + q]); tb = t; }
                 }
                 if (isfinite(wmax)) snprintf(big, sizeof big, " (largest weight %.3g, in %s)", (double)wmax, m->tensors[tb].name);
-                rc = fail(EXIT_NUMERIC, "numerical failure at step %ld: %s%s; %s", step + 1, why, big,
-                          c.every > 0 ? "the last checkpoint is intact (try a smaller --lr)" : "nothing was written (try a smaller --lr)");
+                /* say which file is intact only if there is one */
+                if (ckpt_step >= 0) snprintf(kept, sizeof kept, "the checkpoint of step %ld in '%s' is intact", ckpt_step, c.checkpoint);
+                else if (c.resume) snprintf(kept, sizeof kept, "no checkpoint was written; '%s' (step %ld) is intact", shown(c.resume), pr.step0);
+                else snprintf(kept, sizeof kept, "no checkpoint was written yet");
+                rc = fail(EXIT_NUMERIC, "numerical failure at step %ld: %s%s; %s (try a smaller --lr)", step + 1, why, big, kept);
             }
             else rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", step + 1, ncsn_last_error());
             goto out;
@@ -668,12 +725,15 @@ static int cmd_train(int argc, char **argv)
                 rc = fail(save_status_code(st), "checkpoint at step %ld: %s", step, ncsn_last_error());
                 goto out;
             }
+            ckpt_step = step;
             if (pr.mode == 2 && c.every >= pr.log_every && step != c.steps) fprintf(stderr, "checkpoint at step %ld: %s\n", step, c.checkpoint);
         }
-        if (interrupted && step < c.steps) {
+        if (interrupted && step < c.steps) {   /* 128 + the signal, as a shell reports a process it killed */
+            int code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
+            const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
             progress_break(&pr);
-            if (c.every > 0) rc = fail(EXIT_INTERRUPTED, "interrupted at step %ld; checkpoint written: continue with --resume %s", step, c.checkpoint);
-            else rc = fail(EXIT_INTERRUPTED, "interrupted at step %ld; no checkpoint (--checkpoint-every 0)", step);
+            if (c.every > 0) rc = fail(code, "%s at step %ld; checkpoint written: continue with --resume %s", sig, step, c.checkpoint);
+            else rc = fail(code, "%s at step %ld; no checkpoint (--checkpoint-every 0)", sig, step);
             goto out;
         }
     }
@@ -682,8 +742,9 @@ static int cmd_train(int argc, char **argv)
         rc = fail(save_status_code(st), "%s", ncsn_last_error());
         goto out;
     }
-    if (!c.quiet) fprintf(stderr, "%s: wrote %s (step %ld, loss %.5g)\n", cmd, c.output, step, (double)loss);
+    if (!c.quiet) fprintf(stderr, "%s: wrote %s (step %ld, loss %.5g)\n", cmd, strcmp(c.output, "-") ? c.output : "the model to stdout", step, (double)loss);
 out:
+    ncsn_free(ckfile);
     ncsn_dsm_batch_free(&bt);
     ncsn_adam_free(&adam);
     ncsn_model_free(m);
@@ -694,17 +755,21 @@ out:
 }
 
 /* ---- model + schedule for sample / score ---- */
-typedef struct loaded { ncsn_model *m; float *sigmas; int L; } loaded;
+typedef struct loaded { ncsn_model *m; float *sigmas; int L; unsigned char *file; size_t len; } loaded;
 
+/* the file is read once (it may be a pipe) and kept for its metadata */
 static int load_model(const char *path, loaded *ld)
 {
     ncsn_status st;
     ld->m = NULL;
     ld->L = 0;
+    ld->file = NULL;
+    ld->len = 0;
     ld->sigmas = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS);
     if (!ld->sigmas) return fail(EXIT_NOMEM, "out of memory");
-    st = ncsn_checkpoint_load(path, &ld->m, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
-    if (st != NCSN_OK) return lib_fail_input(st);
+    if ((st = ncsn_read_file(path, 0, &ld->file, &ld->len)) != NCSN_OK) return lib_fail_input(st);
+    st = ncsn_checkpoint_load_mem(ld->file, ld->len, &ld->m, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
+    if (st != NCSN_OK) return lib_fail_file(st, path);
     return 0;
 }
 
@@ -712,6 +777,34 @@ static void free_loaded(loaded *ld)
 {
     ncsn_model_free(ld->m);
     free(ld->sigmas);
+    ncsn_free(ld->file);
+}
+
+/* cli.columns is text from the file: written as the CSV header only if it parses back as exactly
+   dim column names (a forged value could add columns or a data row); else x1..xd */
+static void print_header(const loaded *ld, const char *path, int dim)
+{
+    char names[4160], back[4160], *text;
+    int ok = 0, i, n = 0, d = 0;
+    size_t k, q;
+    float *pts = NULL;
+    if (ncsn_file_meta_mem(ld->file, ld->len, "cli.columns", names, sizeof names) == NCSN_OK && names[0]) {
+        k = strlen(names);
+        if ((text = (char *)malloc(k + 2 * (size_t)dim + 2)) != NULL) {
+            memcpy(text, names, k);
+            q = k;
+            text[q++] = '\n';
+            for (i = 0; i < dim; i++) { if (i) text[q++] = ','; text[q++] = '0'; }
+            text[q++] = '\n';
+            ok = ncsn_csv_parse(text, q, NULL, &pts, &n, &d, back, sizeof back) == NCSN_OK && n == 1 && d == dim && strcmp(back, names) == 0;
+            ncsn_free(pts);
+            free(text);
+        }
+        if (ok) { printf("%s\n", names); return; }
+        fail(0, "'%s': its cli.columns is not a CSV header of %d names; writing x1..x%d", shown(path), dim, dim);
+    }
+    for (i = 0; i < dim; i++) printf(i ? ",x%d" : "x%d", i + 1);
+    putchar('\n');
 }
 
 static int cmd_sample(int argc, char **argv)
@@ -722,13 +815,12 @@ static int cmd_sample(int argc, char **argv)
     float eps = 5e-5f, smax = 0.0f, smin = 0.0f;
     int form = NCSN_LANGEVIN_SONG, init = 0, denoise = 0, header = 0, schedule = 0, r, rc = 0, i, bad = 0;
     uint64_t seed = 1;
-    loaded ld = { NULL, NULL, 0 };
+    loaded ld = { NULL, NULL, 0, NULL, 0 };
     ncsn_sampler_opts so = ncsn_sampler_defaults();
     ncsn_rng rng;
     ncsn_status st;
     float *x = NULL;
     unsigned char *skip = NULL;
-    char names[4160];
     o.argc = argc; o.argv = argv; o.i = 0;
     while ((r = next_arg(&o)) != 0) {
         const char *nm = o.name;
@@ -780,13 +872,7 @@ static int cmd_sample(int argc, char **argv)
         for (d = 0; d < ld.m->cfg.dim; d++)
             if (!isfinite(x[(size_t)i * ld.m->cfg.dim + d])) { skip[i] = 1; bad++; break; }
     }
-    if (header) {
-        if (ncsn_file_meta(model, "cli.columns", names, sizeof names) == NCSN_OK && names[0]) printf("%s\n", names);
-        else {
-            for (i = 0; i < ld.m->cfg.dim; i++) printf(i ? ",x%d" : "x%d", i + 1);
-            putchar('\n');
-        }
-    }
+    if (header) print_header(&ld, model, ld.m->cfg.dim);
     if (!write_rows(stdout, x, (int)n, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
     if (bad) rc = fail(EXIT_NUMERIC, "%s; the %d diverged chains were left out (try a smaller --eps)", ncsn_last_error(), bad);
 out:
@@ -803,7 +889,7 @@ static int cmd_score(int argc, char **argv)
     long threads = 1, level = -1;
     float sigma = 0.0f;
     int r, rc = 0, n = 0, dim = 0, i;
-    loaded ld = { NULL, NULL, 0 };
+    loaded ld = { NULL, NULL, 0, NULL, 0 };
     float *pts = NULL, *out = NULL;
     ncsn_status st;
     o.argc = argc; o.argv = argv; o.i = 0;
@@ -822,6 +908,7 @@ static int cmd_score(int argc, char **argv)
         else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn score --help)", nm);
     }
     if (!model) return fail(EXIT_USAGE, "no model file (usage: ncsn score MODEL.safetensors --sigma S < points.csv; see --help)");
+    if (!strcmp(model, "-") && !strcmp(input, "-")) return fail(EXIT_USAGE, "the model and the points cannot both be stdin ('-'): give --input PATH");
     if ((sigma > 0.0f) == (level >= 0)) return fail(EXIT_USAGE, "give exactly one of --sigma S and --level I");
     if ((rc = load_model(model, &ld)) != 0) goto out;
     if (level >= 0) {
@@ -856,8 +943,8 @@ static int cmd_info(int argc, char **argv)
                                         "cli.data", "cli.columns", "cli.steps", "cli.batch", "cli.weighting", "cli.schedule", "cli.seed",
                                         "cli.output", "cli.checkpoint_every", NULL };
     const char *path = NULL;
-    loaded ld = { NULL, NULL, 0 };
-    char v[4160];
+    loaded ld = { NULL, NULL, 0, NULL, 0 };
+    char v[4160], safe[4 * 4160 + 1];
     int i, rc;
     for (i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return help(usage_info);
@@ -867,7 +954,8 @@ static int cmd_info(int argc, char **argv)
     }
     if (!path) return fail(EXIT_USAGE, "no file (usage: ncsn info FILE.safetensors)");
     if ((rc = load_model(path, &ld)) != 0) { free_loaded(&ld); return rc; }
-    printf("file: %s\n", path);
+    ncsn_text_escape(safe, sizeof safe, shown(path));
+    printf("file: %s\n", safe);
     printf("network: dim %d, %s conditioning", ld.m->cfg.dim, ld.m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat");
     if (ld.m->cfg.cond == NCSN_COND_EMBED) printf(" (E = %d)", ld.m->cfg.embed_dim);
     printf(", hidden");
@@ -878,13 +966,16 @@ static int cmd_info(int argc, char **argv)
     for (i = 0; i < ld.L && i < 12; i++) printf(i ? ", %.6g" : ": %.6g", (double)ld.sigmas[i]);
     if (ld.L > 12) printf(", ... %.6g", (double)ld.sigmas[ld.L - 1]);
     printf("\n");
-    for (i = 0; keys[i]; i++)
-        if (ncsn_file_meta(path, keys[i], v, sizeof v) == NCSN_OK) printf("%s: %s\n", keys[i], v);
+    for (i = 0; keys[i]; i++)   /* values from the file: escaped (no terminal escapes, no forged lines) */
+        if (ncsn_file_meta_mem(ld.file, ld.len, keys[i], v, sizeof v) == NCSN_OK) {
+            ncsn_text_escape(safe, sizeof safe, v);
+            printf("%s: %s\n", keys[i], safe);
+        }
     free_loaded(&ld);
     return 0;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     static char name[32];
     if (argc < 2) { fputs(usage_main, stderr); return EXIT_USAGE; }
@@ -903,4 +994,17 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
     cmd = "ncsn";
     return fail(EXIT_USAGE, "unknown command '%s' (commands: train, sample, score, info; see ncsn --help)", argv[1]);
+}
+
+/* output is never lost silently: a full disk, /dev/full or a closed stdout at the last flush or
+   close is exit 4 (a failure before keeps its own code) */
+int main(int argc, char **argv)
+{
+    int rc = run(argc, argv), bad = fflush(stdout) != 0 || ferror(stdout), err = errno;
+    if (fclose(stdout) != 0 && !bad) { bad = 1; err = errno; }
+    if (bad) {
+        int code = fail(EXIT_OUTPUT, "writing to stdout failed (%s)", strerror(err));
+        return rc ? rc : code;
+    }
+    return rc;
 }

@@ -43,6 +43,7 @@ while [ $t -le "$trials" ]; do
         wait $pid 2>/dev/null
         kills=$((kills+1)); left=$((left-1)); log="$log kill@${ms}ms"
         if ls model.safetensors.ckpt.tmp.* >/dev/null 2>&1; then mid_write=$((mid_write+1)); log="$log(mid-write)"; fi
+        rm -f model.safetensors.ckpt.tmp.* model.safetensors.tmp.*   # ncsn removes only its own: the user cleans up after a crash
         if [ -f model.safetensors.ckpt ]; then
           if ! "$ncsn" info model.safetensors.ckpt > info.txt 2>&1; then
             echo "kill-test: trial $t: the checkpoint left by a kill does not load:"; cat info.txt; fails=$((fails+1)); break
