@@ -391,7 +391,7 @@ NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const ncsn_adam
    accepted. Every value must be a finite float; errors name SOURCE:LINE:COLUMN. *data (n * dim
    floats, row-major) is allocated by the library: free it with ncsn_free. names (may be NULL) gets
    the header as one CSV line ("" if none): the names joined by ',', a name with a comma, a quote,
-   a '#' or spaces at its ends "quoted" (so the line parses back to the same names); names that do
+   a '#', a space or a tab "quoted" (so the line parses back to the same names); names that do
    not fit in names_cap are left out from the first that does not. A name with a control character
    (e.g. an escape sequence) is refused (NCSN_ERR_FORMAT). Limits: 0 = default. */
 typedef struct ncsn_csv_opts {
@@ -4214,7 +4214,8 @@ static int ncsn__csv_field(const char **q, const char *le, char mode, char *buf,
 static size_t ncsn__csv_put_name(char *names, size_t cap, size_t w, const char *name, int comma)
 {
     size_t k = strlen(name), need = k + (comma ? 1 : 0), i;
-    int quote = strpbrk(name, ",\"#") != NULL || (k && (name[0] == ' ' || name[0] == '\t' || name[k - 1] == ' ' || name[k - 1] == '\t'));
+    /* what a separator, a quote, a comment or a byte-order mark (first name) would change */
+    int quote = strpbrk(name, ",\"# \t") != NULL || strncmp(name, "\xef\xbb\xbf", 3) == 0;
     for (i = 0; quote && i < k; i++) need += name[i] == '"';
     need += quote ? 2 : 0;
     if (w + need + 1 > cap) return (size_t)-1;

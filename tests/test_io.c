@@ -263,9 +263,29 @@ static void ti_pipes(const char *dir)
 }
 #endif
 
+/* text from files made safe to print: controls, bidi overrides and broken UTF-8 as \xHH */
+static void ti_escape(void)
+{
+    char out[64];
+    size_t n = ncsn_text_escape(out, sizeof out, "a\x1b[0m\n\xc3\xa9\xe2\x80\xae\xc2\x9b\xff\\x");
+    CHECK(n == strlen(out) && strcmp(out, "a\\x1b[0m\\x0a\xc3\xa9\\xe2\\x80\\xae\\xc2\\x9b\\xff\\x") == 0, "ncsn_text_escape: '%s'", out);
+    n = ncsn_text_escape(out, 6, "ab\x01" "cd");
+    CHECK(n == 2 && strcmp(out, "ab") == 0, "ncsn_text_escape never cuts an escape: '%s'", out);
+    n = ncsn_text_escape(out, 4, "a\xc3\xa9\xc3\xa9");
+    CHECK(n == 3 && strcmp(out, "a\xc3\xa9") == 0, "ncsn_text_escape never cuts a character: '%s'", out);
+    {
+        float *d = NULL;
+        int rows, dim;
+        CHECK(ncsn_csv_parse("1\n\x1b]2;x\x07\n", 9, NULL, &d, &rows, &dim, NULL, 0) == NCSN_ERR_FORMAT, "a value with an escape sequence parsed");
+    }
+    CHECK(!strchr(ncsn_last_error(), 0x1b) && !strchr(ncsn_last_error(), 0x07) && strstr(ncsn_last_error(), "\\x1b]2;x\\x07"),
+          "library messages quote file text escaped: '%s'", ncsn_last_error());
+}
+
 void test_io(void)
 {
     ti_float_text();
+    ti_escape();
 #if !defined(_WIN32)
     {
         char dir[512], p[1024];

@@ -97,5 +97,8 @@ int main(int argc, char **argv)
     put("csv", "bad_nan.csv", "1,2\n3,nan\n", 10);
     put("csv", "bad_ragged.csv", "1,2\n3\n", 6);
     put("csv", "bad_empty_field.csv", "1,,2\n", 5);
+    put("csv", "names_quoted.csv", "\"a b\",\"#c\",d\te\n1,2,3\n", 21);
+    put("csv", "midpoints.csv", "7.00649232162408535461864e-46,3.40282356779733661637539395458142568448e38\n1.00000005960464477539062,6.103515625e-05\n", 116);
+    put("csv", "bad_escape_name.csv", "a\x1b[31m,b\n1,2\n", 13);
     return 0;
 }
