@@ -338,7 +338,8 @@ NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int 
    process dies, no longer durable if the machine loses power. */
 #define NCSN_MAX_LEVELS (1 << 20)       /* most noise levels a file may hold */
 #ifndef NCSN_NO_STDIO
-/* Tensor names and shapes of the PyTorch modules' state_dict; the config goes in __metadata__. */
+/* Tensor names and shapes of the PyTorch modules' state_dict; the config goes in __metadata__.
+   path "-" writes stdout (flushed; not atomic), as ncsn_checkpoint_save does. */
 NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path);
 /* Builds the model from the file: the config from __metadata__ when present, else inferred
    from the tensor names and shapes (a file written by torch). Also reads checkpoints. */

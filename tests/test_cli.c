@@ -132,21 +132,41 @@ static void tl_read(const char *name, char *buf, size_t cap)
     fclose(fp);
 }
 
-/* run `ncsn ARGS` in the scratch directory; stdout and stderr into tl_out / tl_err; the exit code */
-static int tl_run(const char *fmt, ...)
+/* run the shell command line in the scratch directory, "$N" being the binary; stdout and stderr
+   into tl_out / tl_err; the exit code */
+static int tl_exec(const char *line)
 {
-    char args[2048], cmd[4096];
-    va_list ap;
+    char cmd[4096];
     int st;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > out.txt 2> err.txt", tl_dir, tl_bin, args);
+    snprintf(cmd, sizeof cmd, "cd '%s' && N='%s' && { %s ; } > out.txt 2> err.txt", tl_dir, tl_bin, line);
     fflush(stdout);
     st = system(cmd);
     tl_read("out.txt", tl_out, sizeof tl_out);
     tl_read("err.txt", tl_err, sizeof tl_err);
     return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+/* `ncsn ARGS` */
+static int tl_run(const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    memcpy(line, "\"$N\" ", 5);
+    va_start(ap, fmt);
+    vsnprintf(line + 5, sizeof line - 5, fmt, ap);
+    va_end(ap);
+    return tl_exec(line);
+}
+
+/* any shell command line, e.g. a pipe into "$N" */
+static int tl_sh(const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    return tl_exec(line);
 }
 
 static void tl_write(const char *name, const char *text, size_t len)
@@ -165,23 +185,6 @@ static unsigned char *tl_slurp(const char *name, size_t *len)   /* a file of the
     char p[1024];
     snprintf(p, sizeof p, "%s/%s", tl_dir, name);
     return t_read_file(p, len);
-}
-
-/* run a shell command line in the scratch directory, "$N" being the binary; output as tl_run */
-static int tl_sh(const char *fmt, ...)
-{
-    char line[2048], cmd[4096];
-    va_list ap;
-    int st;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "cd '%s' && N='%s' && { %s ; } > out.txt 2> err.txt", tl_dir, tl_bin, line);
-    fflush(stdout);
-    st = system(cmd);
-    tl_read("out.txt", tl_out, sizeof tl_out);
-    tl_read("err.txt", tl_err, sizeof tl_err);
-    return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 
 static int tl_lines(const char *s) { int n = 0; for (; *s; s++) n += *s == '\n'; return n; }
