@@ -110,7 +110,7 @@ NCSNDEF float  ncsn_log1pf(float x);
 NCSNDEF float  ncsn_sinf(float x);     /* accurate for |x| <= 2^17, deterministic everywhere */
 NCSNDEF float  ncsn_cosf(float x);
 NCSNDEF float  ncsn_sigmoidf(float x);
-NCSNDEF float  ncsn_siluf(float x);     /* x * sigmoid(x) */
+NCSNDEF float  ncsn_siluf(float x);     /* x * sigmoid(x): the network's SiLU, bit for bit */
 NCSNDEF float  ncsn_softplusf(float x); /* log of (1 + e^x), no overflow */
 NCSNDEF double ncsn_exp(double x);     /* double versions, used for the schedules */
 NCSNDEF double ncsn_log(double x);
@@ -856,9 +856,15 @@ NCSNDEF float ncsn_sigmoidf(float x)
     return 1.0f / (1.0f + ncsn_expf(-x));
 }
 
+/* The one SiLU, also the network's activation (ncsn__act_fwd gives these bits in every lane).
+   Below NCSN__SILU_LOW, sigmoid(x) < 2^-125 is near or below the subnormal range and would lose
+   bits: x e^x in double instead, rounded once. */
+#define NCSN__SILU_LOW (-87.0f)
+static float ncsn__silu_low(float x) { return (float)((double)x * ncsn_exp((double)x)); }
+
 NCSNDEF float ncsn_siluf(float x)
 {
-    if (x < -87.0f) x = (float)((double)x * ncsn_exp((double)x)); /* sigmoid(x) < 2^-125 would lose bits: x e^x */
+    if (x < NCSN__SILU_LOW) x = ncsn__silu_low(x);
     else x = x * ncsn_sigmoidf(x);
     NCSN__OPAQUE(x);
     return x;
@@ -2229,13 +2235,18 @@ static void ncsn__act_fwd(float *a, float *sg, const float *z, size_t n, ncsn_ac
             s = ncsn__vsel_le(zz, -88.7228394f, s);   /* as ncsn_sigmoidf: e^x where e^-x overflows */
             ncsn__vstore(sg + i, s);
             ncsn__vstore(a + i, ncsn__vmul(zz, s));
+            if (ncsn__vany(ncsn__vlt(zz, ncsn__vset1(NCSN__SILU_LOW)))) {   /* rare: those lanes as ncsn_siluf */
+                int j;
+                for (j = 0; j < NCSN__VL; j++)
+                    if (z[i + j] < NCSN__SILU_LOW) a[i + j] = ncsn__silu_low(z[i + j]);
+            }
         }
     }
 #endif
     for (; i < n; i++) {
         float s = ncsn_sigmoidf(z[i]);
         sg[i] = s;
-        a[i] = z[i] * s;
+        a[i] = z[i] < NCSN__SILU_LOW ? ncsn__silu_low(z[i]) : z[i] * s;   /* ncsn_siluf's bits */
     }
 }
 

@@ -13,6 +13,7 @@
 #include "../ncsn.h"
 #include "test.h"
 #include <stdlib.h>
+#include <float.h>
 
 /* xorshift64*: the test's own generator, independent of the library's PCG32 */
 static uint64_t tk_state = 0x9e3779b97f4a7c15ULL;
@@ -269,7 +270,7 @@ static void act_edges(void)
     ncsn__act_fwd(a, sg, z, N, NCSN_ACT_SILU);
     ncsn__act_bwd(dz, da, z, sg, N, NCSN_ACT_SILU);
     for (i = 0; i < N; i++) {
-        float s = ncsn_sigmoidf(z[i]), want_a = z[i] * s, want_dz = da[i] * fmaf(z[i] * s, 1.0f - s, s);
+        float s = ncsn_sigmoidf(z[i]), want_a = ncsn_siluf(z[i]), want_dz = da[i] * fmaf(z[i] * s, 1.0f - s, s);
         if (t_f2u(sg[i]) != t_f2u(s) && !(s != s && sg[i] != sg[i])) bad++;
         if (t_f2u(a[i]) != t_f2u(want_a) && !(want_a != want_a && a[i] != a[i])) bad++;
         if (t_f2u(dz[i]) != t_f2u(want_dz) && !(want_dz != want_dz && dz[i] != dz[i])) bad++;
@@ -277,9 +278,80 @@ static void act_edges(void)
     CHECK(bad == 0, "vector SiLU/sigmoid differ from the scalar functions in %d lanes", bad);
 }
 
+/* One SiLU: the network's activation (vector lanes and scalar tail) gives ncsn_siluf's bits.
+   Floats of one sign with magnitude bit patterns m0..m1 (every stride-th) are fed through
+   ncsn__act_fwd in blocks of a prime length, so every pattern meets a vector lane in some block and
+   the scalar tail in another. Returns the disagreements; *count the floats checked. */
+static long silu_sweep(uint32_t sign, uint32_t m0, uint32_t m1, uint32_t stride, long *count, float *first_bad)
+{
+    enum { BLK = 4093 };
+    static float z[BLK], a[BLK], sg[BLK];
+    uint64_t m = m0;
+    long bad = 0;
+    while (m <= m1) {
+        int n = 0, i;
+        for (; n < BLK && m <= m1; n++, m += stride) z[n] = t_u2f(sign | (uint32_t)m);
+        ncsn__act_fwd(a, sg, z, (size_t)n, NCSN_ACT_SILU);
+        for (i = 0; i < n; i++) {
+            float want = ncsn_siluf(z[i]);
+            if (t_f2u(a[i]) != t_f2u(want) && !(want != want && a[i] != a[i])) {
+                if (!bad) *first_bad = z[i];
+                bad++;
+            }
+        }
+        *count += n;
+    }
+    return bad;
+}
+
+/* Where the two computations split (below -87: x e^x in double) every float in [-200, -80] is
+   checked in every mode. The full suite adds every float with |x| in [2^-4, 200] and every 64th
+   pattern below 2^-4 (2.3e8 floats in all, about 6 s); NCSN_TEST_SILU=all checks every float
+   of both signs, infinities included (4.3e9, about a minute: measured once, see README). */
+static void silu_one_definition(void)
+{
+    const uint32_t neg = 0x80000000u, m80 = t_f2u(80.0f), m200 = t_f2u(200.0f), small = t_f2u(0x1p-4f), inf = 0x7f800000u;
+    const char *env = getenv("NCSN_TEST_SILU");
+    int all = env && strcmp(env, "all") == 0;
+    long n = 0, bad = 0;
+    float first = 0.0f;
+    const char *what;
+    if (all) {
+        bad += silu_sweep(neg, 0, inf, 1, &n, &first);
+        bad += silu_sweep(0, 0, inf, 1, &n, &first);
+        what = "every float (both signs, +-inf)";
+    } else {
+        bad += silu_sweep(neg, m80, m200, 1, &n, &first);
+        what = "every float in [-200, -80]";
+        if (!t_quick) {
+            bad += silu_sweep(neg, small, m80 - 1, 1, &n, &first);
+            bad += silu_sweep(0, small, m200, 1, &n, &first);
+            bad += silu_sweep(neg, 0, small - 1, 64, &n, &first);
+            bad += silu_sweep(0, 0, small - 1, 64, &n, &first);
+            what = "every float in [-200, -80], every float with |x| in [2^-4, 200], every 64th below 2^-4";
+        }
+    }
+    CHECK(bad == 0, "SiLU: the network's activation differs from ncsn_siluf for %ld of %ld floats (%s), first at x = %a", bad, n, what,
+          (double)first);
+    CHECK(n > 10000000L, "SiLU sweep covered only %ld floats", n);
+    printf("  kernels: SiLU, %s: network activation %s ncsn_siluf for %ld floats: %s\n", ncsn_simd_name(), bad ? "!=" : "==", n, what);
+    {   /* NaN and the largest floats */
+        static const float sp[4] = { NAN, -NAN, -FLT_MAX, FLT_MAX };
+        float a[4], sg[4];
+        int i, ok = 1;
+        ncsn__act_fwd(a, sg, sp, 4, NCSN_ACT_SILU);
+        for (i = 0; i < 4; i++) {
+            float want = ncsn_siluf(sp[i]);
+            if (t_f2u(a[i]) != t_f2u(want) && !(want != want && a[i] != a[i])) ok = 0;
+        }
+        CHECK(ok, "SiLU: NaN or +-FLT_MAX differ between the network and ncsn_siluf");
+    }
+}
+
 void test_kernels(void)
 {
     act_edges();
+    silu_one_definition();
 #if defined(NCSN__SSE2)
     sse2_fma_exact();
 #endif
