@@ -56,6 +56,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 
 #ifdef NCSN_STATIC
 #define NCSNDEF static
@@ -337,6 +338,7 @@ NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int 
    NCSN_NO_FSYNC where the implementation is compiled skips the fsyncs: still atomic if the
    process dies, no longer durable if the machine loses power. */
 #define NCSN_MAX_LEVELS (1 << 20)       /* most noise levels a file may hold */
+#define NCSN_MAX_STEP (LONG_MAX / 2 + 1) /* largest training or Adam step a checkpoint holds: 2^62 (64-bit long) */
 #ifndef NCSN_NO_STDIO
 /* Tensor names and shapes of the PyTorch modules' state_dict; the config goes in __metadata__.
    path "-" writes stdout (flushed; not atomic), as ncsn_checkpoint_save does. */
@@ -349,6 +351,7 @@ NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path);
    hyper-parameters and step, the RNG state, the schedule as the tensor "sigmas" [L], the training
    step, the configuration, and extra_meta: NULL or {"key", "value", ..., NULL} (keys 1..63 bytes,
    not "ncsn.*" nor the model's own keys). adam, rng, sigmas (L = 0) and extra_meta may be NULL.
+   step and Adam's step must be in [0, NCSN_MAX_STEP]: exactly what ncsn_checkpoint_load reads.
    Non-finite parameters or moments are refused (NCSN_ERR_NONFINITE): the old file stays. */
 NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, const ncsn_adam *adam,
                                          const ncsn_rng *rng, const float *sigmas, int L, long step,
@@ -3486,16 +3489,15 @@ static int ncsn__parse_int(const char *s, int *out)
     return 1;
 }
 
-static int ncsn__parse_long(const char *s, long *out)   /* decimal in [0, 2^62] */
+static int ncsn__parse_step(const char *s, long *out)   /* decimal in [0, NCSN_MAX_STEP], what the saver writes */
 {
-    uint64_t v = 0;
+    long v = 0;
     if (!s || !*s) return 0;
     for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > ((uint64_t)1 << 58)) return 0;
-        v = v * 10 + (uint64_t)(*s - '0');
+        if (*s < '0' || *s > '9' || v > (NCSN_MAX_STEP - (*s - '0')) / 10) return 0;
+        v = v * 10 + (*s - '0');
     }
-    if (v > ((uint64_t)1 << 62) || v > (uint64_t)LONG_MAX) return 0;
-    *out = (long)v;
+    *out = v;
     return 1;
 }
 
@@ -4027,8 +4029,8 @@ static ncsn_status ncsn__st_checkpoint(const ncsn__st_file *f, ncsn_model **mode
     g.state = g.inc = 0;
     if ((st = ncsn__st_model(f, &m)) != NCSN_OK) return st;
     if ((r = ncsn__st_meta_get(f, "ncsn.step", v, sizeof v)) < 0) { st = NCSN_ERR_FORMAT; goto fail; }
-    if (r && !ncsn__parse_long(v, &stp)) {
-        st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.step = '%s' must be an integer in [0, 2^62]", v);
+    if (r && !ncsn__parse_step(v, &stp)) {
+        st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.step = '%s' must be an integer in [0, %ld]", v, (long)NCSN_MAX_STEP);
         goto fail;
     }
     if ((se = ncsn__st_find(f, "sigmas")) != NULL) {
@@ -4080,7 +4082,10 @@ static ncsn_status ncsn__st_checkpoint(const ncsn__st_file *f, ncsn_model **mode
             goto fail;
         }
         if ((st = ncsn__st_meta_need(f, "ncsn.adam.step", v, sizeof v)) != NCSN_OK) goto fail;
-        if (!ncsn__parse_long(v, &as)) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.adam.step = '%s' must be an integer in [0, 2^62]", v); goto fail; }
+        if (!ncsn__parse_step(v, &as)) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.adam.step = '%s' must be an integer in [0, %ld]", v, (long)NCSN_MAX_STEP);
+            goto fail;
+        }
         if ((st = ncsn_adam_create(&a, m->n_params, lr)) != NCSN_OK) goto fail;
         a.beta1 = b1; a.beta2 = b2; a.eps = eps; a.weight_decay = wd; a.step = as;
         for (t = 0; t < 2 * m->n_tensors; t++) {
@@ -4593,7 +4598,9 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     for (i = 0; i < L; i++)
         if (!(sigmas[i] > 0.0f) || !ncsn__isfinite(sigmas[i]))
             return ncsn__fail(NCSN_ERR_ARG, "%s: sigmas[%d] = %g must be finite and > 0", fn, i, (double)sigmas[i]);
-    if (step < 0) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %ld must be >= 0", fn, step);
+    if (step < 0 || step > NCSN_MAX_STEP) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %ld must be in [0, %ld]", fn, step, (long)NCSN_MAX_STEP);
+    if (adam && (adam->step < 0 || adam->step > NCSN_MAX_STEP))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: Adam step = %ld must be in [0, %ld]", fn, adam->step, (long)NCSN_MAX_STEP);
     if (rng && !(rng->inc & 1u)) return ncsn__fail(NCSN_ERR_ARG, "%s: rng inc = 0x%llx must be odd", fn, (unsigned long long)rng->inc);
     for (k = 0; extra && extra[k]; k += 2) {
         size_t kl = strlen(extra[k]), j;

@@ -19,6 +19,7 @@
 #endif
 #include <stdlib.h>
 #include <stdio.h>
+#include <limits.h>
 #include "test.h"
 
 /* ---- a small training run: data, model, optimizer, schedule, batch drawn from the RNG ---- */
@@ -439,6 +440,52 @@ static void tc_atomic(const char *dir)
     tc_free(&a);
 }
 
+/* ---- 4b. whatever step the saver writes, the loader reads: NCSN_MAX_STEP and one past it ---- */
+static void tc_step_limits(const char *dir)
+{
+    char path[1024];
+    tc_run a;
+    ncsn_model *m = NULL;
+    ncsn_adam ad;
+    long step = -1;
+    snprintf(path, sizeof path, "%s/steps.ckpt", dir);
+    if (!tc_start(&a, 3)) { CHECK(0, "step limits: setup"); return; }
+    tc_train(&a, 1, NULL, 0);
+    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 0, NULL) == NCSN_OK, "step 0: %s", ncsn_last_error());
+    CHECK(ncsn_checkpoint_load(path, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == 0, "step 0 round trip: %s", ncsn_last_error());
+    ncsn_model_free(m);
+    m = NULL;
+#if LONG_MAX > 0x7fffffffL   /* NCSN_MAX_STEP is 2^62 where long has 64 bits (LONG_MAX elsewhere) */
+    CHECK(NCSN_MAX_STEP == 4611686018427387904L, "NCSN_MAX_STEP = %ld, want 2^62", (long)NCSN_MAX_STEP);
+#endif
+    a.adam.step = NCSN_MAX_STEP;
+    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, NCSN_MAX_STEP, NULL) == NCSN_OK, "step NCSN_MAX_STEP: save: %s",
+          ncsn_last_error());
+    step = -1;
+    memset(&ad, 0, sizeof ad);
+    CHECK(ncsn_checkpoint_load(path, &m, &ad, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == NCSN_MAX_STEP && ad.step == NCSN_MAX_STEP,
+          "step NCSN_MAX_STEP = %ld: the saved file must load with that step (got %ld, Adam %ld): %s", (long)NCSN_MAX_STEP, step, ad.step,
+          ncsn_last_error());
+    ncsn_model_free(m);
+    m = NULL;
+    ncsn_adam_free(&ad);
+#if LONG_MAX > 0x7fffffffL
+    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, NCSN_MAX_STEP + 1, NULL) == NCSN_ERR_ARG &&
+          strstr(ncsn_last_error(), "step = 4611686018427387905 must be in [0, 4611686018427387904]"),
+          "step 2^62 + 1 must be refused by the saver (the loader cannot read it): %s", ncsn_last_error());
+    a.adam.step = NCSN_MAX_STEP + 1;
+    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "Adam"),
+          "Adam step 2^62 + 1 must be refused by the saver: %s", ncsn_last_error());
+    a.adam.step = LONG_MAX;
+    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, LONG_MAX, NULL) == NCSN_ERR_ARG, "step LONG_MAX must be refused");
+#endif
+    /* the refused saves left the file of step NCSN_MAX_STEP */
+    CHECK(ncsn_checkpoint_load(path, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == NCSN_MAX_STEP, "after refused saves: %s",
+          ncsn_last_error());
+    ncsn_model_free(m);
+    tc_free(&a);
+}
+
 /* ---- 5. numerical faults are found and named ---- */
 static void tc_nonfinite(void)
 {
@@ -563,6 +610,13 @@ static void tc_hostile(const char *dir)
     TC_SUB("step negative", "\"ncsn.step\":\"", "\"ncsn.step\":\"-", NCSN_ERR_FORMAT);
     TC_SUB("step huge", "\"ncsn.step\":\"", "\"ncsn.step\":\"99999999999999999999", NCSN_ERR_FORMAT);
     TC_SUB("step not a number", "\"ncsn.step\":\"2\"", "\"ncsn.step\":\"2x\"", NCSN_ERR_FORMAT);
+#if LONG_MAX > 0x7fffffffL
+    TC_SUB("step 2^62", "\"ncsn.step\":\"2\"", "\"ncsn.step\":\"4611686018427387904\"", NCSN_OK);
+    TC_SUB("step 2^62 + 1", "\"ncsn.step\":\"2\"", "\"ncsn.step\":\"4611686018427387905\"", NCSN_ERR_FORMAT);
+    TC_SUB("step 2^64 + 2 (wraps to 2 in 64 bits)", "\"ncsn.step\":\"2\"", "\"ncsn.step\":\"18446744073709551618\"", NCSN_ERR_FORMAT);
+    TC_SUB("Adam step 2^62", "\"ncsn.adam.step\":\"2\"", "\"ncsn.adam.step\":\"4611686018427387904\"", NCSN_OK);
+    TC_SUB("Adam step 2^62 + 1", "\"ncsn.adam.step\":\"2\"", "\"ncsn.adam.step\":\"4611686018427387905\"", NCSN_ERR_FORMAT);
+#endif
     TC_SUB("Adam step not a number", "\"ncsn.adam.step\":\"2\"", "\"ncsn.adam.step\":\"\"", NCSN_ERR_FORMAT);
     TC_SUB("lr NaN", "\"ncsn.adam.lr\":\"", "\"ncsn.adam.lr\":\"nan\",\"y\":\"", NCSN_ERR_FORMAT);
     TC_SUB("lr negative", "\"ncsn.adam.lr\":\"", "\"ncsn.adam.lr\":\"-", NCSN_ERR_FORMAT);
@@ -675,6 +729,7 @@ void test_checkpoint(void)
     tc_round_trip(dir);
     tc_resume_everywhere(dir);
     tc_atomic(dir);
+    tc_step_limits(dir);
     tc_nonfinite();
     tc_hostile(dir);
     tc_kill_trials(dir);
