@@ -280,8 +280,9 @@ static void act_edges(void)
 
 /* One SiLU: the network's activation (vector lanes and scalar tail) gives ncsn_siluf's bits.
    Floats of one sign with magnitude bit patterns m0..m1 (every stride-th) are fed through
-   ncsn__act_fwd in blocks of a prime length, so every pattern meets a vector lane in some block and
-   the scalar tail in another. Returns the disagreements; *count the floats checked. */
+   ncsn__act_fwd in blocks of a prime length: vector lanes take most, the scalar tail the last
+   (length mod lanes) of each block; a NCSN_NO_SIMD build (test-matrix) runs all of them through
+   the scalar path. Returns the disagreements; *count the floats checked. */
 static long silu_sweep(uint32_t sign, uint32_t m0, uint32_t m1, uint32_t stride, long *count, float *first_bad)
 {
     enum { BLK = 4093 };
