@@ -123,7 +123,8 @@ NCSNDEF double ncsn_cospi(double x);
               sigma_max * e^((i/(L-1)) ln(sigma_min/sigma_max)) and rounded once to float;
               the two ends are exactly sigma_max and sigma_min.
    LINEAR:    sigma_i = sigma_max + (i/(L-1)) (sigma_min - sigma_max).
-   COSINE:    sigma_i = sigma_min + (sigma_max - sigma_min) (1 + cos pi i/(L-1))/2.            */
+   COSINE:    sigma_i = sigma_min + (sigma_max - sigma_min) (1 + cos pi i/(L-1))/2.
+   sigmas holds L floats; sigma_min must be a normal float (a checkpoint could not hold less). */
 typedef enum ncsn_schedule_kind {
     NCSN_SCHEDULE_GEOMETRIC = 0, NCSN_SCHEDULE_LINEAR = 1, NCSN_SCHEDULE_COSINE = 2
 } ncsn_schedule_kind;
@@ -332,6 +333,9 @@ NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int 
 /* ---- 10. safetensors files, checkpoints, CSV data ------------------------------------------
    Every loader rejects malformed, truncated, oversized or hostile input with NCSN_ERR_FORMAT and
    a message: it never crashes, hangs, reads out of bounds, or allocates much more than its input.
+   The tensors must cover the data buffer exactly, as the safetensors format requires (no byte
+   unindexed, none in two tensors), and a "sigmas" tensor, wherever it is read, must hold noise
+   levels: finite normal floats, strictly decreasing; the message names the index and value.
    Every writer is atomic: it writes PATH.tmp.XXXXXX in the same directory, flushes and fsyncs it,
    renames it over PATH and fsyncs the directory, so a crash at any moment leaves either the old
    file or the new one, never a torn one (a stale PATH.tmp.XXXXXX may remain). Defining
@@ -348,7 +352,8 @@ NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path);
 NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path);
 /* A checkpoint: the model's tensors (as ncsn_model_save, so it also loads as a model), and when
    given: Adam's moments as "adam.m.<tensor>" / "adam.v.<tensor>" (PyTorch layout) with its
-   hyper-parameters and step, the RNG state, the schedule as the tensor "sigmas" [L], the training
+   hyper-parameters and step, the RNG state, the schedule as the tensor "sigmas" [L] (finite normal
+   floats, strictly decreasing: what the loaders accept; sigmas holds L floats), the training
    step, the configuration, and extra_meta: NULL or {"key", "value", ..., NULL} (keys 1..63 bytes,
    not "ncsn.*" nor the model's own keys). adam, rng, sigmas (L = 0) and extra_meta may be NULL.
    step and Adam's step must be in [0, NCSN_MAX_STEP]: exactly what ncsn_checkpoint_load reads.
@@ -995,6 +1000,29 @@ NCSNDEF double ncsn_cospi(double x)
 }
 
 /* ---- 4. noise schedules ------------------------------------------------------------------------ */
+static float ncsn__le_f32(const unsigned char *p)
+{
+    return ncsn__u2f((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
+}
+
+/* Noise levels as files hold them: each finite and normal (>= FLT_MIN), strictly decreasing. The
+   L values are s[0..L-1], or little-endian floats at le when s is NULL. */
+static ncsn_status ncsn__levels_check(const char *fn, const char *what, const float *s, const unsigned char *le, int L)
+{
+    int i;
+    float prev = 0.0f;
+    for (i = 0; i < L; i++) {
+        float v = s ? s[i] : ncsn__le_f32(le + 4 * (size_t)i);
+        if (!(v >= FLT_MIN) || !ncsn__isfinite(v))
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s[%d] = %g must be a finite normal float > 0", fn, what, i, (double)v);
+        if (i > 0 && !(v < prev))
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s[%d] = %g is not below the level before it (%g): noise levels must decrease strictly",
+                              fn, what, i, (double)v, (double)prev);
+        prev = v;
+    }
+    return NCSN_OK;
+}
+
 NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float sigma_min,
                                   ncsn_schedule_kind kind)
 {
@@ -1002,8 +1030,8 @@ NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float s
     double lr;
     if (!sigmas) return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: sigmas = NULL");
     if (L < 2) return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: L = %d must be >= 2", L);
-    if (!(sigma_min > 0.0f) || !ncsn__isfinite(sigma_min))
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: sigma_min = %g must be finite and > 0", (double)sigma_min);
+    if (!(sigma_min >= FLT_MIN) || !ncsn__isfinite(sigma_min))   /* normal: as every file of levels must hold */
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: sigma_min = %g must be finite, normal and > 0", (double)sigma_min);
     if (!(sigma_max > sigma_min) || !ncsn__isfinite(sigma_max))
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_schedule: sigma_max = %g must be finite and > sigma_min = %g",
                           (double)sigma_max, (double)sigma_min);
@@ -3331,6 +3359,34 @@ typedef struct ncsn__st_file {
     uint64_t data_len;
 } ncsn__st_file;
 
+/* The format requires the tensors to cover the data buffer exactly: sorted by offset, each begins
+   where the one before ends and the last ends with the file. So no byte is read as two tensors (a
+   checkpoint's moments aliasing the weights) and no byte is unindexed (a hidden payload). */
+static ncsn_status ncsn__st_coverage(const ncsn__st_file *f)
+{
+    int ord[NCSN__ST_MAX_ENTRIES], i, k;
+    uint64_t pos = 0;
+    for (i = 0; i < f->n; i++) {   /* insertion sort by (begin, end): at most 256 entries */
+        const ncsn__st_entry *e = &f->e[i];
+        for (k = i; k > 0 && (f->e[ord[k - 1]].begin > e->begin || (f->e[ord[k - 1]].begin == e->begin && f->e[ord[k - 1]].end > e->end)); k--)
+            ord[k] = ord[k - 1];
+        ord[k] = i;
+    }
+    for (i = 0; i < f->n; i++) {
+        const ncsn__st_entry *e = &f->e[ord[i]];
+        if (e->begin < pos)
+            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensors '%s' [%llu, %llu) and '%s' [%llu, %llu) overlap", f->e[ord[i - 1]].name,
+                              (unsigned long long)f->e[ord[i - 1]].begin, (unsigned long long)pos, e->name, (unsigned long long)e->begin,
+                              (unsigned long long)e->end);
+        if (e->begin > pos) break;
+        pos = e->end;
+    }
+    if (pos != f->data_len)
+        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: data bytes [%llu, %llu) belong to no tensor (the tensors must cover the data exactly)",
+                          (unsigned long long)pos, (unsigned long long)(i < f->n ? f->e[ord[i]].begin : f->data_len));
+    return NCSN_OK;
+}
+
 static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, size_t len)
 {
     uint64_t hlen = 0;
@@ -3444,7 +3500,7 @@ done:
         for (k = i + 1; k < f->n; k++)
             if (strcmp(f->e[i].name, f->e[k].name) == 0)
                 return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' appears twice", f->e[i].name);
-    return NCSN_OK;
+    return ncsn__st_coverage(f);
 }
 
 /* a metadata value into buf: 1 found, 0 absent, -1 error (key twice, value too long; message set) */
@@ -3843,11 +3899,6 @@ static int ncsn__parse_f32(const char *s, float *out)
     return 1;
 }
 
-static float ncsn__le_f32(const unsigned char *p)
-{
-    return ncsn__u2f((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
-}
-
 /* a tensor of the file into a buffer with the model's layout (weights [out][in] -> [in][out]);
    *bad = 1 if a value is not finite (then *bad_r, *bad_c say where) */
 static void ncsn__st_get_tensor(const ncsn__st_file *f, const ncsn__st_entry *e, const ncsn_tensor *T, float *dst,
@@ -3983,6 +4034,25 @@ fail:
     return st;
 }
 
+/* the tensor "sigmas" [L] if the file has one (*se NULL and *nl 0 if not): the levels must be a
+   schedule (ncsn__levels_check) and agree with the metadata ncsn.levels */
+static ncsn_status ncsn__st_levels(const ncsn__st_file *f, const char *fn, const ncsn__st_entry **se, int *nl)
+{
+    char v[64];
+    int r, n;
+    *nl = 0;
+    if ((*se = ncsn__st_find(f, "sigmas")) == NULL) return NCSN_OK;
+    if ((*se)->ndim != 1 || (*se)->shape[0] < 1 || (*se)->shape[0] > NCSN_MAX_LEVELS)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor sigmas must have shape [L] with 1 <= L <= %d", fn, NCSN_MAX_LEVELS);
+    n = (int)(*se)->shape[0];
+    if (ncsn__levels_check(fn, "tensor sigmas", NULL, f->data + (*se)->begin, n) != NCSN_OK) return NCSN_ERR_FORMAT;
+    if ((r = ncsn__st_meta_get(f, "ncsn.levels", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
+    if (r && (!ncsn__parse_int(v, &r) || r != n))
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata ncsn.levels = '%s', but sigmas holds %d", fn, v, n);
+    *nl = n;
+    return NCSN_OK;
+}
+
 NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len)
 {
     ncsn__st_file *f;
@@ -3991,7 +4061,11 @@ NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *b
     *out = NULL;
     f = (ncsn__st_file *)ncsn__alloc(sizeof *f);
     if (!f) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_load: out of memory");
-    if ((st = ncsn__st_parse(f, buf, len)) == NCSN_OK) st = ncsn__st_model(f, out);
+    if ((st = ncsn__st_parse(f, buf, len)) == NCSN_OK) {   /* levels too: a file that holds some must hold a schedule */
+        const ncsn__st_entry *se;
+        int nl;
+        if ((st = ncsn__st_levels(f, "ncsn_model_load", &se, &nl)) == NCSN_OK) st = ncsn__st_model(f, out);
+    }
     NCSN_FREE(f);
     return st;
 }
@@ -4033,25 +4107,7 @@ static ncsn_status ncsn__st_checkpoint(const ncsn__st_file *f, ncsn_model **mode
         st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.step = '%s' must be an integer in [0, %ld]", v, (long)NCSN_MAX_STEP);
         goto fail;
     }
-    if ((se = ncsn__st_find(f, "sigmas")) != NULL) {
-        if (se->ndim != 1 || se->shape[0] < 1 || se->shape[0] > NCSN_MAX_LEVELS) {
-            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor sigmas must have shape [L] with 1 <= L <= %d", NCSN_MAX_LEVELS);
-            goto fail;
-        }
-        nl = (int)se->shape[0];
-        for (i = 0; i < nl; i++) {
-            float s = ncsn__le_f32(f->data + se->begin + 4u * (size_t)i);
-            if (!(s > 0.0f) || !ncsn__isfinite(s)) {
-                st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: sigmas[%d] = %g must be finite and > 0", i, (double)s);
-                goto fail;
-            }
-        }
-        if ((r = ncsn__st_meta_get(f, "ncsn.levels", v, sizeof v)) < 0) { st = NCSN_ERR_FORMAT; goto fail; }
-        if (r && (!ncsn__parse_int(v, &i) || i != nl)) {
-            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.levels = '%s', but sigmas holds %d", v, nl);
-            goto fail;
-        }
-    }
+    if ((st = ncsn__st_levels(f, "ncsn_checkpoint_load", &se, &nl)) != NCSN_OK) goto fail;
     if (sigmas && nl > sigmas_cap) {
         st = ncsn__fail(NCSN_ERR_ARG, "ncsn_checkpoint_load: sigmas_cap = %d, the file has %d levels", sigmas_cap, nl);
         goto fail;
@@ -4595,9 +4651,7 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
                           (unsigned long)m->n_params);
     if (L < 0 || L > NCSN_MAX_LEVELS || (L > 0 && !sigmas))
         return ncsn__fail(NCSN_ERR_ARG, "%s: L = %d must be in [0, %d]%s", fn, L, NCSN_MAX_LEVELS, L > 0 && !sigmas ? " with sigmas" : "");
-    for (i = 0; i < L; i++)
-        if (!(sigmas[i] > 0.0f) || !ncsn__isfinite(sigmas[i]))
-            return ncsn__fail(NCSN_ERR_ARG, "%s: sigmas[%d] = %g must be finite and > 0", fn, i, (double)sigmas[i]);
+    if (ncsn__levels_check(fn, "sigmas", sigmas, NULL, L) != NCSN_OK) return NCSN_ERR_ARG;   /* what the loader accepts */
     if (step < 0 || step > NCSN_MAX_STEP) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %ld must be in [0, %ld]", fn, step, (long)NCSN_MAX_STEP);
     if (adam && (adam->step < 0 || adam->step > NCSN_MAX_STEP))
         return ncsn__fail(NCSN_ERR_ARG, "%s: Adam step = %ld must be in [0, %ld]", fn, adam->step, (long)NCSN_MAX_STEP);

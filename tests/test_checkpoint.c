@@ -413,7 +413,7 @@ static void tc_atomic(const char *dir)
     {   /* argument checks */
         static const char *const reserved[] = { "ncsn.step", "1", NULL }, *const fmtkey[] = { "format", "x", NULL },
                                  *const nullv[] = { "k", NULL }, *const dup[] = { "k", "1", "k", "2", NULL }, *const empty[] = { "", "v", NULL };
-        float bad_sig[3] = { 1.0f, 0.0f, 0.5f };
+        float bad_sig[3] = { 1.0f, 0.0f, 0.5f }, up_sig[3] = { 3.0f, 1.0f, 2.0f }, sub_sig[3] = { 1.0f, 0.5f, 1e-40f };
         ncsn_rng even = { 1, 2 };
         ncsn_adam wrong = a.adam;
         wrong.n = a.adam.n - 1;
@@ -424,6 +424,10 @@ static void tc_atomic(const char *dir)
         CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, empty) == NCSN_ERR_ARG, "an empty extra key must be refused");
         CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, bad_sig, 3, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigmas[1]"),
               "sigma 0 must be refused: %s", ncsn_last_error());
+        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, up_sig, 3, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigmas[2] = 2"),
+              "increasing sigmas must be refused (the loader refuses them): %s", ncsn_last_error());
+        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, sub_sig, 3, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigmas[2]"),
+              "a subnormal sigma must be refused (the loader refuses it): %s", ncsn_last_error());
         CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, NULL, 3, 1, NULL) == NCSN_ERR_ARG, "L = 3 without sigmas must be refused");
         CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, -1, 1, NULL) == NCSN_ERR_ARG, "L = -1 must be refused");
         CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, -5, NULL) == NCSN_ERR_ARG, "step = -5 must be refused");
@@ -587,6 +591,48 @@ static void tc_expect(const unsigned char *buf, size_t len, ncsn_status want, co
     free(copy);
 }
 
+/* levels that are not a schedule: refused by the checkpoint loader and by the model loader, with a
+   message naming the tensor, the index and the value (sigmas hold TC_L = 6 levels 5 .. 0.05 at off) */
+static void tc_bad_levels(tc_file *f, unsigned long long off)
+{
+    static const struct { int i; uint32_t bits; const char *what, *msg; } bad[] = {
+        { 2, 0, "sigma equal to the one before", "sigmas[2] = " },
+        { 3, 0x41200000u, "sigma increasing (10)", "sigmas[3] = 10 is not below the level before it (0.792" },
+        { 5, 0x00000100u, "subnormal sigma", "sigmas[5] = 3.58732e-43" },
+        { 1, 0x7f800000u, "infinite sigma", "sigmas[1] = inf" },
+        { 4, 0x80000000u, "sigma -0", "sigmas[4] = -0" },
+    };
+    unsigned char keep[4 * TC_L];
+    size_t k, l2;
+    memcpy(keep, f->data + off, sizeof keep);
+    for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        unsigned char *p = f->data + off + 4 * (size_t)bad[k].i, *b2;
+        ncsn_model *m = NULL;
+        ncsn_status st;
+        uint32_t u = bad[k].i == 2 ? (uint32_t)p[-4] | ((uint32_t)p[-3] << 8) | ((uint32_t)p[-2] << 16) | ((uint32_t)p[-1] << 24) : bad[k].bits;
+        p[0] = (unsigned char)u; p[1] = (unsigned char)(u >> 8); p[2] = (unsigned char)(u >> 16); p[3] = (unsigned char)(u >> 24);
+        b2 = tc_build(f, NULL, NULL, &l2);
+        tc_expect(b2, l2, NCSN_ERR_FORMAT, bad[k].what);
+        CHECK(strstr(ncsn_last_error(), "tensor sigmas") && strstr(ncsn_last_error(), bad[k].msg), "%s: message '%s' lacks 'tensor sigmas' and '%s'",
+              bad[k].what, ncsn_last_error(), bad[k].msg);
+        st = b2 ? ncsn_model_load_mem(&m, b2, l2) : NCSN_ERR_NOMEM;
+        CHECK(st == NCSN_ERR_FORMAT && !m && strstr(ncsn_last_error(), "tensor sigmas"), "%s: the model loader must refuse it too: %s", bad[k].what,
+              ncsn_last_error());
+        ncsn_model_free(m);
+        free(b2);
+        memcpy(f->data + off, keep, sizeof keep);
+    }
+    {   /* every level 3e38: a model whose sampler printed identical rows near 1e34 */
+        for (k = 0; k < TC_L; k++) { unsigned char *p = f->data + off + 4 * k; p[0] = 0x9e; p[1] = 0xc9; p[2] = 0x7f; p[3] = 0x7f; }
+        {
+            unsigned char *b2 = tc_build(f, NULL, NULL, &l2);
+            tc_expect(b2, l2, NCSN_ERR_FORMAT, "every sigma 3.4e38");
+            free(b2);
+        }
+        memcpy(f->data + off, keep, sizeof keep);
+    }
+}
+
 static void tc_hostile(const char *dir)
 {
     char path[1024];
@@ -594,6 +640,7 @@ static void tc_hostile(const char *dir)
     unsigned char *buf, *b2;
     size_t len, l2;
     tc_file f;
+    ncsn_model *mm = NULL;
     int i;
     snprintf(path, sizeof path, "%s/hostile.ckpt", dir);
     if (!tc_start(&a, 3)) { CHECK(0, "hostile: setup"); return; }
@@ -634,6 +681,21 @@ static void tc_hostile(const char *dir)
            "\"adam.m.net.2.weight\":{\"dtype\":\"F32\",\"shape\":[9]", NCSN_ERR_FORMAT);
     TC_SUB("sigmas 2-D", "\"sigmas\":{\"dtype\":\"F32\",\"shape\":[6]", "\"sigmas\":{\"dtype\":\"F32\",\"shape\":[2,3]", NCSN_ERR_FORMAT);
     TC_SUB("sigmas empty", "\"sigmas\":{\"dtype\":\"F32\",\"shape\":[6],\"data_offsets\":[", "\"sigmas\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0],\"x\":[", NCSN_ERR_FORMAT);
+    {   /* a moment tensor aliasing the model's bytes (its own bytes are then a hole) */
+        char from[160], to[160];
+        const char *w = strstr(f.hdr, "\"net.0.bias\""), *am = strstr(f.hdr, "\"adam.m.net.0.bias\"");
+        unsigned long long b0 = 0, e0 = 0, b1 = 0, e1 = 0;
+        if (w && am && sscanf(strstr(w, "data_offsets\":[") + 15, "%llu,%llu", &b0, &e0) == 2 &&
+            sscanf(strstr(am, "data_offsets\":[") + 15, "%llu,%llu", &b1, &e1) == 2) {
+            snprintf(from, sizeof from, "\"adam.m.net.0.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[%llu,%llu]", b1, e1);
+            snprintf(to, sizeof to, "\"adam.m.net.0.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[%llu,%llu]", b0, e0);
+            TC_SUB("Adam moment aliasing the model's bytes", from, to, NCSN_ERR_FORMAT);
+            b2 = tc_build(&f, from, to, &l2);
+            CHECK(b2 && ncsn_model_load_mem(&mm, b2, l2) == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "overlap"),
+                  "a moment aliasing the weights must not load as a model either: %s", ncsn_last_error());
+            free(b2);
+        } else CHECK(0, "hostile: no data_offsets for net.0.bias / adam.m.net.0.bias in the header");
+    }
     TC_SUB("two __metadata__", "{\"__metadata__\":", "{\"__metadata__\":{},\"__metadata__\":", NCSN_ERR_FORMAT);
     TC_SUB("metadata value an object", "\"ncsn.kind\":\"checkpoint\"", "\"ncsn.kind\":{}", NCSN_ERR_FORMAT);
     TC_SUB("a long metadata value is fine", "\"ncsn.kind\":\"checkpoint\"",
@@ -656,6 +718,7 @@ static void tc_hostile(const char *dir)
         memset(f.data + off + 4, 0, 4);
         TC_SUB("sigma 0 in the data", NULL, NULL, NCSN_ERR_FORMAT);
         memcpy(f.data + off + 4, keep, 4);
+        tc_bad_levels(&f, off);
         s = strstr(f.hdr, "\"adam.v.net.0.bias\"");
         if (s && (s = strstr(s, "data_offsets\":[")) != NULL) off = strtoull(s + 15, NULL, 10);
         memcpy(keep, f.data + off, 4);

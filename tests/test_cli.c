@@ -187,6 +187,13 @@ static unsigned char *tl_slurp(const char *name, size_t *len)   /* a file of the
     return t_read_file(p, len);
 }
 
+static const char *tl_memstr(const char *h, size_t n, const char *needle)   /* strstr within n bytes */
+{
+    size_t k = strlen(needle), i;
+    for (i = 0; i + k <= n; i++) if (memcmp(h + i, needle, k) == 0) return h + i;
+    return NULL;
+}
+
 static int tl_lines(const char *s) { int n = 0; for (; *s; s++) n += *s == '\n'; return n; }
 
 static int tl_has(const char *needle) { return !needle || strstr(tl_err, needle) != NULL; }
@@ -518,6 +525,27 @@ static void tl_commands(void)
     }
     rc = tl_run("sample trunc.safetensors -n 3");
     EXPECT(rc, 2, "trunc.safetensors", "sample from a truncated model");
+    {   /* every noise level 3.4e38: sampling printed identical rows near 1e34 with exit 0; now refused, naming file and level */
+        size_t len;
+        unsigned char *m = tl_slurp("model.safetensors", &len);
+        uint64_t hl = 0;
+        int k;
+        const char *se;
+        unsigned long long b0 = 0, e0 = 0;
+        for (k = 7; m && len > 8 && k >= 0; k--) hl = (hl << 8) | m[k];
+        se = m && hl < len ? tl_memstr((const char *)m + 8, (size_t)hl, "\"sigmas\"") : NULL;
+        if (se && (se = tl_memstr(se, (size_t)((const char *)m + 8 + hl - se), "data_offsets\":[")) != NULL &&
+            sscanf(se + 15, "%llu,%llu", &b0, &e0) == 2 && e0 <= len - 8 - hl) {
+            unsigned long long q;
+            for (q = b0; q < e0; q += 4) { unsigned char *p = m + 8 + hl + q; p[0] = 0x9e; p[1] = 0xc9; p[2] = 0x7f; p[3] = 0x7f; }
+            tl_write("huge_levels.safetensors", (const char *)m, len);
+            rc = tl_run("sample huge_levels.safetensors -n 3 --steps-per-level 2");
+            CHECK(rc == 2 && strstr(tl_err, "huge_levels.safetensors") && strstr(tl_err, "tensor sigmas[1] = 3.4") && tl_out[0] == 0,
+                  "cli sample with every level 3.4e38: exit %d, stdout '%.80s', stderr '%.300s' (want exit 2 naming the file and sigmas[1])",
+                  rc, tl_out, tl_err);
+        } else CHECK(0, "cli: no sigmas tensor in model.safetensors");
+        free(m);
+    }
     rc = tl_run("info missing.safetensors");
     EXPECT(rc, 2, "cannot open 'missing.safetensors'", "info of a missing file");
 

@@ -455,6 +455,7 @@ static void check_schedule_errors(void)
         { 10, 1.0f, -1.0f, 0, "sigma_min", "-1" },
         { 10, 1.0f, 0.0f, 0, "sigma_min", "0" },
         { 10, 1.0f, -0.0f, 1, "sigma_min", "0" },
+        { 10, 1.0f, 1e-40f, 0, "sigma_min", "9.99995e-41" },   /* subnormal: no checkpoint could hold it */
         { 10, 1.0f, 1.0f, 0, "sigma_max", "1" },
         { 10, 0.5f, 2.0f, 2, "sigma_max", "0.5" },
         { 1, 10.0f, 0.01f, 0, "L =", "1" },

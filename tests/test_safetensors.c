@@ -492,6 +492,40 @@ static void ts_hostile(void)
     TS_SUB("unknown activation in metadata", "{\"format\":\"pt\"}", "{\"format\":\"pt\",\"act\":\"relu\"}");
     TS_SUB("scale_by_sigma = 7 in metadata", "{\"format\":\"pt\"}", "{\"scale_by_sigma\":\"7\"}");
     TS_SUB("scale_by_sigma = -1 in metadata", "{\"format\":\"pt\"}", "{\"scale_by_sigma\":\"-1\"}");
+    {   /* the data buffer must be covered exactly (safetensors: no holes, no overlaps) */
+        unsigned char d40[40];
+        memset(d40, 0, sizeof d40);
+        memcpy(d40, ts_tiny_data, 36);
+#define TS_COVER(what, from, to, dlen) do { ts_subst(h, sizeof h, ts_tiny, from, to); tb_file(&b, h, strlen(h), d40, dlen, 1, NULL); \
+        ts_expect_format(b.p, b.len, what); } while (0)
+        /* overlaps with 36 data bytes: the old size check (9 floats fit) let these through */
+        TS_COVER("two tensors overlap by 4 bytes", "[32,36]", "[28,32]", 36);
+        TS_COVER("a tensor aliases another's bytes", "\"net.2.bias\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[32,36]}",
+                 "\"net.2.bias\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[16,20]}", 36);
+        TS_COVER("a gap of 4 bytes between tensors", "[32,36]", "[36,40]", 40);
+        TS_COVER("4 bytes after the last tensor", "[32,36]", "[32,36]", 40);
+        TS_COVER("4 bytes before the first tensor", "\"shape\":[2,2],\"data_offsets\":[0,16]", "\"shape\":[2,2],\"data_offsets\":[4,20]", 40);
+#undef TS_COVER
+        /* the message says which bytes */
+        ts_subst(h, sizeof h, ts_tiny, "[32,36]", "[28,32]");
+        tb_file(&b, h, strlen(h), d40, 36, 1, NULL);
+        CHECK(ncsn_model_load_mem(&m, b.p, b.len) == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "overlap") &&
+              strstr(ncsn_last_error(), "net.2.bias") && strstr(ncsn_last_error(), "net.2.weight"), "overlap message: %s", ncsn_last_error());
+        ts_subst(h, sizeof h, ts_tiny, "[32,36]", "[36,40]");
+        tb_file(&b, h, strlen(h), d40, 40, 1, NULL);
+        CHECK(ncsn_model_load_mem(&m, b.p, b.len) == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "[32, 36)"), "gap message: %s", ncsn_last_error());
+        /* the tensors in another order than their data is fine: only the coverage matters */
+        ts_subst(h, sizeof h, ts_tiny, "\"net.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},", "");
+        {
+            char h2[8192];
+            size_t k = strlen(h);
+            snprintf(h2, sizeof h2, "%.*s,\"net.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}", (int)(k - 1), h);
+            tb_file(&b, h2, strlen(h2), d40, 36, 1, NULL);
+            CHECK(ncsn_model_load_mem(&m, b.p, b.len) == NCSN_OK, "keys out of data order: %s", ncsn_last_error());
+            ncsn_model_free(m);
+            m = NULL;
+        }
+    }
     TS_SUB("ignored field without a value", "\"dtype\":\"F32\",\"shape\":[2]", "\"dtype\":\"F32\",\"x\":,\"shape\":[2]");
     TS_SUB("ignored field with a bare word", "\"dtype\":\"F32\",\"shape\":[2]", "\"dtype\":\"F32\",\"x\":hello,\"shape\":[2]");
     TS_SUB("ignored field with an unterminated string", "\"dtype\":\"F32\",\"shape\":[2]", "\"dtype\":\"F32\",\"x\":\"abc\\");
