@@ -100,7 +100,7 @@ NCSNDEF void     ncsn_rng_advance(ncsn_rng *rng, uint64_t delta);  /* skip delta
 NCSNDEF float    ncsn_rng_uniform(ncsn_rng *rng);
 /* Standard normals by Box-Muller: outputs 2j and 2j+1 give normals 2j (r cos) and 2j+1 (r sin),
    with u1 = 1 - (top 24 bits)*2^-24 in (0, 1], u2 = (top 24 bits)*2^-24, r = sqrt(-2 log u1).
-   n normals always consume 2*ceil(n/2) outputs. |z| <= 5.7686 (u1 >= 2^-24). */
+   n normals always consume 2*ceil(n/2) outputs. |z| <= 5.7686 (u1 >= 2^-24). out holds n floats. */
 NCSNDEF void     ncsn_rng_normals(ncsn_rng *rng, float *out, size_t n);
 NCSNDEF float    ncsn_rng_normal(ncsn_rng *rng);  /* one normal; consumes 2 outputs */
 
@@ -193,11 +193,12 @@ NCSNDEF void        ncsn_model_free(ncsn_model *m);
    tensors in state_dict order, each row-major in PyTorch's [out][in] order. */
 NCSNDEF ncsn_status ncsn_model_init(ncsn_model *m, ncsn_rng *rng);
 NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch); /* allocate the workspace once */
-/* out[B][D] = s(x[B][D], sigma[B]). Keeps what backward needs. */
+/* out[B][D] = s(x[B][D], sigma[B]), D = m->cfg.dim: out and x hold B*D floats, sigma B. Keeps what
+   backward needs; the workspace grows to B samples if it is smaller (ncsn_model_reserve). */
 NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x,
                                        const float *sigma, int B);
 /* Given dL/dout of the last forward, ACCUMULATES dL/dparams into m->grads; dx (may be NULL)
-   receives dL/dx. */
+   receives dL/dx. dout and dx hold B*D floats, B = the last forward's batch. */
 NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *dout);
 NCSNDEF void        ncsn_model_zero_grad(ncsn_model *m);
 NCSNDEF const ncsn_tensor *ncsn_model_tensor(const ncsn_model *m, const char *name);
@@ -205,7 +206,8 @@ NCSNDEF const ncsn_tensor *ncsn_model_tensor(const ncsn_model *m, const char *na
    not under NCSN_NO_THREADS). Each thread owns whole outputs, so results are the same bits for any
    n_threads. Small batches stay on the caller. */
 NCSNDEF ncsn_status ncsn_model_set_threads(ncsn_model *m, int n_threads);
-/* Score function signature shared by networks and exact scores: out[n][dim] at one sigma. */
+/* Score function signature shared by networks and exact scores: out[n][dim] at one sigma, from
+   x[n][dim]; it must write exactly n*dim floats (ncsn_model_score: dim = the model's). */
 typedef ncsn_status (*ncsn_score_fn)(void *user, float *out, const float *x, float sigma, int n);
 NCSNDEF ncsn_status ncsn_model_score(void *model, float *out, const float *x, float sigma, int n);
 
@@ -217,24 +219,28 @@ typedef enum ncsn_weighting {
     NCSN_WEIGHT_ONE = 0, NCSN_WEIGHT_SIGMA2 = 1, NCSN_WEIGHT_INV_SIGMA2 = 2
 } ncsn_weighting;
 NCSNDEF float ncsn_weight(ncsn_weighting w, float sigma);
-/* lambda(sigma) * sum_d (pred_d - (-eps_d/sigma))^2 for one sample. */
+/* lambda(sigma) * sum_d (pred_d - (-eps_d/sigma))^2 for one sample (pred, eps: D floats). */
 NCSNDEF float ncsn_dsm_sample_loss(const float *pred, const float *eps, float sigma, int D,
                                    ncsn_weighting w);
-/* x~ = x + sigma eps and target = -eps/sigma for one sample (either output may be NULL). */
+/* x~ = x + sigma eps and target = -eps/sigma for one sample (either output may be NULL; all D floats). */
 NCSNDEF void  ncsn_dsm_perturb(float *xt, float *target, const float *x, const float *eps,
                                float sigma, int D);
-typedef struct ncsn_dsm_batch {   /* what one loss evaluation drew; caller-owned buffers */
-    int *level;       /* [B] */
-    float *sigma;     /* [B] */
-    float *eps;       /* [B*D] */
-    float *xt;        /* [B*D] */
-    float *pred;      /* [B*D] */
-    float *dpred;     /* [B*D] */
+typedef struct ncsn_dsm_batch {   /* what one loss evaluation drew */
+    int *level;       /* [cap] */
+    float *sigma;     /* [cap] */
+    float *eps;       /* [cap*dim] */
+    float *xt;        /* [cap*dim] */
+    float *pred;      /* [cap*dim] */
+    float *dpred;     /* [cap*dim] */
+    int cap, dim;     /* the capacity: up to cap samples of dimension dim (set these if you fill the buffers yourself) */
 } ncsn_dsm_batch;
+/* Buffers for up to B samples of dimension D (cap = B, dim = D); free with ncsn_dsm_batch_free. */
 NCSNDEF ncsn_status ncsn_dsm_batch_alloc(ncsn_dsm_batch *b, int B, int D);
 NCSNDEF void        ncsn_dsm_batch_free(ncsn_dsm_batch *b);
 /* Draw levels and noise from rng, forward, loss; if backward, accumulate gradients. If
-   levels_given (non-NULL) they are used instead of drawn; if eps_given, the noise too. */
+   levels_given (non-NULL) they are used instead of drawn; if eps_given, the noise too.
+   Buffers: x [B*D], sigmas [L], levels_given [B], eps_given [B*D] with D = the model's dim; bt must
+   hold B samples of dimension D (bt->cap >= B, bt->dim == D: checked, NCSN_ERR_ARG otherwise). */
 NCSNDEF ncsn_status ncsn_dsm_loss(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, int B,
                                   const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng,
                                   const int *levels_given, const float *eps_given,
@@ -249,7 +255,7 @@ typedef struct ncsn_adam {
 } ncsn_adam;
 NCSNDEF ncsn_status ncsn_adam_create(ncsn_adam *opt, size_t n, float lr); /* betas .9,.999, eps 1e-8 */
 NCSNDEF void        ncsn_adam_free(ncsn_adam *opt);
-NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads);
+NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads); /* both opt->n floats */
 /* the same step on m's parameters with m's gradients, on m's threads (same bits) */
 NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt);
 
@@ -283,7 +289,7 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_defaults(void);
 NCSNDEF ncsn_status ncsn_langevin_coeffs(ncsn_langevin_form form, float eps, float sigma_i,
                                          float sigma_L, float *c_score, float *c_noise);
 NCSNDEF void ncsn_langevin_update(float *x, const float *score, const float *z, size_t n,
-                                  float c_score, float c_noise);
+                                  float c_score, float c_noise);   /* x, score, z: n floats */
 NCSNDEF ncsn_status ncsn_sample_annealed(ncsn_score_fn score, void *user, int dim,
                                          const float *sigmas, int L,
                                          const ncsn_sampler_opts *opts, ncsn_rng *rng,
@@ -294,7 +300,8 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
                                          float score_sigma, float step, int n_steps,
                                          const ncsn_sampler_opts *opts, ncsn_rng *rng,
                                          float *x, int n);
-/* Seed 002 sec. 5.3: out[i] = mean over the n points of ||sigma_i s(x_j + sigma_i z, sigma_i)||. */
+/* Seed 002 sec. 5.3: out[i] = mean over the n points of ||sigma_i s(x_j + sigma_i z, sigma_i)||.
+   sigmas and out hold L floats, data n*dim; dim is checked against the library's own scores. */
 NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int dim,
                                            const float *sigmas, int L, const float *data, int n,
                                            ncsn_rng *rng, float *out);
@@ -306,28 +313,32 @@ typedef struct ncsn_gmm {     /* sum_k w_k N(mu_k, diag(var_k)); var may be 0 (p
     const float *means;       /* [K*dim] */
     const float *vars;        /* [K*dim] */
 } ncsn_gmm;
-/* Exact score of q_sigma = gmm convolved with N(0, sigma^2 I): component covariance var + sigma^2. */
+/* Exact score of q_sigma = gmm convolved with N(0, sigma^2 I): component covariance var + sigma^2.
+   out and x hold n*g->dim floats (logpdf: x one point of g->dim). */
 NCSNDEF ncsn_status ncsn_gmm_score(const ncsn_gmm *g, float *out, const float *x, float sigma, int n);
 NCSNDEF float       ncsn_gmm_logpdf(const ncsn_gmm *g, const float *x, float sigma);
+/* n points into out [n*g->dim], their components into comp [n] (may be NULL). */
 NCSNDEF ncsn_status ncsn_gmm_sample(const ncsn_gmm *g, ncsn_rng *rng, float *out, int *comp, int n);
 /* ncsn_score_fn adaptor: user is a const ncsn_gmm*. */
 NCSNDEF ncsn_status ncsn_gmm_score_fn(void *gmm, float *out, const float *x, float sigma, int n);
-/* Seed 000: centers (-3,0), (3,0) with probability 1/2 each, std 0.5. */
+/* Seed 000: centers (-3,0), (3,0) with probability 1/2 each, std 0.5. out holds 2n floats. */
 NCSNDEF void ncsn_data_two_gaussians(ncsn_rng *rng, float *out, int n);
 /* Seed 001: t = 1.5 pi (1 + 2u), (t cos t, t sin t) + 0.1 N(0, I), then standardised per column
    by this call's own mean and std (as the seed's numpy code): two calls differ by that shift, so
-   draw once and split when comparing samples from one set against another. */
+   draw once and split when comparing samples from one set against another. out holds 2n floats. */
 NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n);
 /* A minibatch of B distinct rows of data [n][dim], as torch.randperm(n)[:B] picks them: a partial
    Fisher-Yates shuffle moves B random entries of perm (a permutation of 0..n-1 the caller keeps
    between calls; start it as the identity) to its front, one bounded draw each, and copies those
-   rows to batch [B][dim]. */
+   rows to batch [B][dim]. perm holds n ints, data n*dim floats, batch B*dim; an entry of perm outside
+   [0, n) is refused before its row is read. */
 NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float *data, int dim, float *batch, int B);
 /* Song & Ermon's toy: weight 1/5 at (-5,-5), 4/5 at (5,5), std 1. */
 NCSNDEF const ncsn_gmm *ncsn_gmm_toy(void);
 NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void);
 /* Energy distance between two point sets (Szekely): 2 E|a-b| - E|a-a'| - E|b-b'| (V-statistics,
-   double accumulation in index order). 0 for identical distributions, up to O(1/n) bias. */
+   double accumulation in index order). 0 for identical distributions, up to O(1/n) bias.
+   a holds na*dim floats, b nb*dim. */
 NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int nb, int dim);
 
 /* ---- 10. safetensors files, checkpoints, CSV data ------------------------------------------
@@ -365,11 +376,12 @@ NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, 
    non-NULL it is created with the file's moments and hyper-parameters (free with ncsn_adam_free);
    the file must have them. If rng is non-NULL it gets the saved state (the file must have it).
    *L (if L non-NULL) gets the number of levels in the file, 0 if none; sigmas (if non-NULL, room
-   for sigmas_cap) gets them. *step gets the saved step (0 if none). On failure *model is NULL,
+   for sigmas_cap floats) gets them: a file with more levels is refused (NCSN_ERR_ARG), never cut. *step gets the saved step (0 if none). On failure *model is NULL,
    *adam is zeroed (ncsn_adam_free is safe) and rng, sigmas, L and step are untouched. */
 NCSNDEF ncsn_status ncsn_checkpoint_load(const char *path, ncsn_model **model, ncsn_adam *adam,
                                          ncsn_rng *rng, float *sigmas, int sigmas_cap, int *L, long *step);
-/* The string value of one __metadata__ key of a safetensors file; NCSN_ERR_FORMAT if absent. */
+/* The string value of one __metadata__ key of a safetensors file into value (room for cap >= 1
+   bytes, NUL-terminated); NCSN_ERR_FORMAT, and value "", if absent or longer than cap - 1. */
 NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *value, size_t cap);
 /* The whole file (path "-": stdin) into *buf (free with ncsn_free), *len bytes; any kind of file:
    regular, pipe, FIFO, /dev/stdin (read to its end). At most max bytes (0: 2^31). Every loader
@@ -378,6 +390,7 @@ NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *valu
    functions. */
 NCSNDEF ncsn_status ncsn_read_file(const char *path, size_t max, unsigned char **buf, size_t *len);
 #endif
+/* The same loaders on a file already in memory: buf holds len bytes (never read beyond). */
 NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len);
 NCSNDEF ncsn_status ncsn_checkpoint_load_mem(const unsigned char *buf, size_t len, ncsn_model **model,
                                              ncsn_adam *adam, ncsn_rng *rng, float *sigmas,
@@ -2548,6 +2561,8 @@ NCSNDEF ncsn_status ncsn_dsm_batch_alloc(ncsn_dsm_batch *bt, int B, int D)
         ncsn_dsm_batch_free(bt);
         return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_dsm_batch_alloc: out of memory for B = %d, D = %d", B, D);
     }
+    bt->cap = B;
+    bt->dim = D;
     return NCSN_OK;
 }
 
@@ -2577,6 +2592,12 @@ NCSNDEF ncsn_status ncsn_dsm_loss(ncsn_model *m, ncsn_dsm_batch *bt, const float
     if (w != NCSN_WEIGHT_ONE && w != NCSN_WEIGHT_SIGMA2 && w != NCSN_WEIGHT_INV_SIGMA2)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: weighting = %d is not a weighting", (int)w);
     D = m->cfg.dim;
+    if (!bt->level || !bt->sigma || !bt->eps || !bt->xt || !bt->pred || !bt->dpred)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: a buffer of the batch is NULL (use ncsn_dsm_batch_alloc)");
+    if (B > bt->cap)   /* every write below is within cap * dim */
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: B = %d, but the batch holds %d samples", B, bt->cap);
+    if (bt->dim != D)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: the batch holds samples of dimension %d, the model's dimension is %d", bt->dim, D);
     n = (size_t)B * (size_t)D;
     for (b = 0; b < B; b++) {
         int lv = levels_given ? levels_given[b] : (int)ncsn_rng_bounded(rng, (uint32_t)L);
@@ -2827,12 +2848,26 @@ static int ncsn__all_finite(const float *x, size_t n)
     return 1;
 }
 
-static ncsn_status ncsn__sampler_check(const char *fn, ncsn_score_fn score, int dim, const ncsn_sampler_opts *o,
+/* A score function writes out[n][its own dimension]: for the library's own, that dimension is known
+   and must be dim, or the scores would land past the sampler's buffers. */
+static ncsn_status ncsn__score_dim_check(const char *fn, ncsn_score_fn score, void *user, int dim)
+{
+    int own = -1;
+    if (score == ncsn_model_score && user) own = ((const ncsn_model *)user)->cfg.dim;
+    else if (score == ncsn_gmm_score_fn && user) own = ((const ncsn_gmm *)user)->dim;
+    if (own >= 0 && own != dim)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: dim = %d, but the score function's %s has dimension %d", fn, dim,
+                          score == ncsn_model_score ? "model" : "mixture", own);
+    return NCSN_OK;
+}
+
+static ncsn_status ncsn__sampler_check(const char *fn, ncsn_score_fn score, void *user, int dim, const ncsn_sampler_opts *o,
                                        ncsn_rng *rng, float *x, int n)
 {
     if (!score || !o || !rng || !x)
         return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !score ? "score" : !o ? "opts" : !rng ? "rng" : "x");
     if (dim < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: dim = %d must be >= 1", fn, dim);
+    if (ncsn__score_dim_check(fn, score, user, dim) != NCSN_OK) return NCSN_ERR_ARG;
     if (n < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: n = %d must be >= 1", fn, n);
     if (o->steps_per_level < 0) return ncsn__fail(NCSN_ERR_ARG, "%s: steps_per_level = %d must be >= 0", fn, o->steps_per_level);
     if ((int)o->init < (int)NCSN_INIT_NORMAL || (int)o->init > (int)NCSN_INIT_GIVEN)
@@ -2909,7 +2944,7 @@ NCSNDEF ncsn_status ncsn_sample_annealed(ncsn_score_fn score, void *user, int di
     float *cs, *cn;
     ncsn_status st;
     int i;
-    if ((st = ncsn__sampler_check(fn, score, dim, o, rng, x, n)) != NCSN_OK) return st;
+    if ((st = ncsn__sampler_check(fn, score, user, dim, o, rng, x, n)) != NCSN_OK) return st;
     if (!sigmas || L < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: L = %d: need sigmas with L >= 1 levels", fn, L);
     for (i = 0; i < L; i++)
         if (!(sigmas[i] > 0.0f) || !ncsn__isfinite(sigmas[i]))
@@ -2938,7 +2973,7 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
     o = *opts;
     o.steps_per_level = n_steps;
     o.denoise_final = 0;
-    if ((st = ncsn__sampler_check(fn, score, dim, &o, rng, x, n)) != NCSN_OK) return st;
+    if ((st = ncsn__sampler_check(fn, score, user, dim, &o, rng, x, n)) != NCSN_OK) return st;
     if (!(step > 0.0f) || !ncsn__isfinite(step)) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %g must be finite and > 0", fn, (double)step);
     if (!(score_sigma >= 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: score_sigma = %g must be >= 0", fn, (double)score_sigma);
     if ((st = ncsn_langevin_coeffs(o.form, step, 1.0f, 1.0f, &cs, &cn)) != NCSN_OK) return st;
@@ -2954,6 +2989,7 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
     int i, j, d;
     if (!score || !sigmas || !data || !rng || !out || L < 1 || n < 1 || dim < 1)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_sigma_score_norms: L = %d, n = %d, dim = %d must be >= 1 and pointers non-NULL", L, n, dim);
+    if (ncsn__score_dim_check("ncsn_sigma_score_norms", score, user, dim) != NCSN_OK) return NCSN_ERR_ARG;
     N = (size_t)n * (size_t)dim;
     xt = NCSN__ALLOC_N(float, N);
     s = NCSN__ALLOC_N(float, N);

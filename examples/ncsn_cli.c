@@ -539,6 +539,10 @@ static int cmd_train(int argc, char **argv)
         st = ncsn_checkpoint_load_mem(ckfile, cklen, &m, &adam, &rng, sigmas, NCSN_MAX_LEVELS, &L, &step);
         if (st != NCSN_OK) { rc = lib_fail_file(st, c.resume); goto out; }
         if (L < 1) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (not written by ncsn train?)", shown(c.resume)); goto out; }
+        if (m->cfg.dim != dim) {   /* before anything else: its cli.data may have been edited to match */
+            rc = fail(EXIT_INPUT, "'%s' holds a model of dimension %d, but '%s' has %d columns", shown(c.resume), m->cfg.dim, shown(c.data), dim);
+            goto out;
+        }
         snprintf(want, sizeof want, "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
 #define SAVED(key) do { if (ncsn_file_meta_mem(ckfile, cklen, key, v, sizeof v) != NCSN_OK) { \
             rc = fail(EXIT_INPUT, "'%s' was not written by ncsn train (%s)", shown(c.resume), ncsn_last_error()); goto out; } } while (0)

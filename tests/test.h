@@ -23,6 +23,9 @@ float t_u2f(uint32_t u);
 int t_close(double got, double want, double tol);
 /* the whole file, malloc'd (one spare byte at the end), *len its size; NULL (and *len = 0) if unreadable */
 unsigned char *t_read_file(const char *path, size_t *len);
+/* fn's return value (0..31) when run in a child process, -1 if the child crashed (a memory error is
+   then a failed check instead of the end of the suite), -2 if there is no fork */
+int t_in_child(int (*fn)(void));
 #ifdef __cplusplus
 }
 #endif

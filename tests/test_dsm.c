@@ -346,8 +346,77 @@ static void minibatch_checks(void)
           "out-of-range perm rejected: %s", ncsn_last_error());
 }
 
+/* A batch records its capacity: a loss over more samples than it holds, or for a model of another
+   dimension, is refused before any write (each case in a child: the old code wrote past the
+   buffers). The setting is kept in statics for the child. */
+static ncsn_model *cap_m;
+static ncsn_dsm_batch cap_bt, *cap_bp = &cap_bt;
+static float cap_sig[4], cap_x[256 * 3];
+static int cap_B;
+static int cap_loss(void)
+{
+    ncsn_rng r;
+    float loss;
+    ncsn_rng_seed(&r, 1, 1);
+    return (int)ncsn_dsm_loss(cap_m, cap_bp, cap_x, cap_B, cap_sig, 4, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+}
+
+static void batch_capacity_checks(void)
+{
+    ncsn_config c2 = ncsn_config_concat(2, 8, 1), c3 = ncsn_config_concat(3, 8, 1);
+    ncsn_model *m2 = NULL, *m3 = NULL;
+    ncsn_rng r;
+    int rc;
+    ncsn_rng_seed(&r, 5, 5);
+    ncsn_schedule(cap_sig, 4, 2.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
+    ncsn_rng_normals(&r, cap_x, 256 * 3);
+    if (ncsn_model_create(&m2, &c2) != NCSN_OK || ncsn_model_create(&m3, &c3) != NCSN_OK || ncsn_dsm_batch_alloc(&cap_bt, 4, 2) != NCSN_OK) {
+        CHECK(0, "batch capacity: setup: %s", ncsn_last_error());
+        goto out;
+    }
+    ncsn_model_init(m2, &r);
+    ncsn_model_init(m3, &r);
+    CHECK(cap_bt.cap == 4 && cap_bt.dim == 2, "ncsn_dsm_batch_alloc(4, 2) records cap %d, dim %d", cap_bt.cap, cap_bt.dim);
+    cap_m = m2;
+    cap_B = 4;
+    CHECK(t_in_child(cap_loss) == (int)NCSN_OK, "a loss within the batch's capacity");
+    cap_B = 256;   /* 64 times the capacity */
+    rc = t_in_child(cap_loss);
+    CHECK(rc == (int)NCSN_ERR_ARG || rc == -2, "B = 256 with a batch of 4: %s (want NCSN_ERR_ARG)", rc == -1 ? "crashed" : "not refused");
+    if (rc == (int)NCSN_ERR_ARG)   /* safe in this process only when refused */
+        CHECK(cap_loss() == NCSN_ERR_ARG && strstr(ncsn_last_error(), "B = 256") && strstr(ncsn_last_error(), "4 samples"),
+              "B over the capacity: message '%s'", ncsn_last_error());
+    cap_m = m3;    /* a model of dimension 3 with a batch of dimension 2 (a resumed checkpoint on other data) */
+    cap_B = 4;
+    rc = t_in_child(cap_loss);
+    CHECK(rc == (int)NCSN_ERR_ARG || rc == -2, "a dim-3 model with a dim-2 batch: %s (want NCSN_ERR_ARG)", rc == -1 ? "crashed" : "not refused");
+    if (rc == (int)NCSN_ERR_ARG)
+        CHECK(cap_loss() == NCSN_ERR_ARG && strstr(ncsn_last_error(), "dimension 2") && strstr(ncsn_last_error(), "dimension is 3"),
+              "dimension mismatch: message '%s'", ncsn_last_error());
+    {   /* a batch filled by hand without its capacity, or without a buffer, is refused, not trusted */
+        ncsn_dsm_batch hand = cap_bt;
+        cap_m = m2;
+        cap_bp = &hand;
+        hand.cap = 0;
+        rc = t_in_child(cap_loss);
+        CHECK(rc == (int)NCSN_ERR_ARG || rc == -2, "a batch of capacity 0: %s (want NCSN_ERR_ARG)", rc == -1 ? "crashed" : "not refused");
+        hand = cap_bt;
+        hand.eps = NULL;
+        rc = t_in_child(cap_loss);
+        CHECK(rc == (int)NCSN_ERR_ARG || rc == -2, "a batch without its eps buffer: %s (want NCSN_ERR_ARG)", rc == -1 ? "crashed" : "not refused");
+        if (rc == (int)NCSN_ERR_ARG) CHECK(cap_loss() == NCSN_ERR_ARG && strstr(ncsn_last_error(), "NULL"), "no eps buffer: %s", ncsn_last_error());
+        cap_bp = &cap_bt;
+    }
+out:
+    ncsn_dsm_batch_free(&cap_bt);
+    CHECK(cap_bt.cap == 0 && cap_bt.eps == NULL, "ncsn_dsm_batch_free clears the batch");
+    ncsn_model_free(m2);
+    ncsn_model_free(m3);
+}
+
 void test_dsm(void)
 {
+    batch_capacity_checks();
     minibatch_checks();
     model_adam_step_checks();
     threads_same_bits();

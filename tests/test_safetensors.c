@@ -9,9 +9,7 @@
    This file compiles a private copy of the implementation (NCSN_STATIC) with a counting allocator,
    so that it can check that a load never allocates much more than the file it reads. */
 #if !defined(_WIN32)
-#define _POSIX_C_SOURCE 200809L   /* mkstemp, fork */
-#include <sys/types.h>
-#include <sys/wait.h>
+#define _POSIX_C_SOURCE 200809L   /* mkstemp */
 #include <unistd.h>
 #endif
 #include <stdlib.h>
@@ -47,25 +45,6 @@ static int ts_tmpname(char *buf, size_t n)
 #endif
 }
 
-/* fn's return value when run in a child process, -1 if the child crashed (a crash is then a failed
-   check instead of the end of the suite), -2 if there is no fork */
-static int ts_in_child(int (*fn)(void))
-{
-#if !defined(_WIN32)
-    pid_t pid;
-    int status;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0) return -2;
-    if (pid == 0) _exit(100 + (fn() & 0x1f));   /* 100+: a sanitizer's exit(1) after a crash is not a status */
-    if (waitpid(pid, &status, 0) != pid) return -2;
-    return WIFEXITED(status) && WEXITSTATUS(status) >= 100 ? WEXITSTATUS(status) - 100 : -1;
-#else
-    (void)fn;
-    return -2;
-#endif
-}
 static int ts_save_null_model(void) { return (int)ncsn_model_save(NULL, "/nonexistent-dir-ncsn/x.safetensors"); }
 
 /* ---- the test's JSON header parser (only what a safetensors header contains) ---- */
@@ -836,7 +815,7 @@ void test_safetensors(void)
         CHECK(ncsn_model_save(m, NULL) == NCSN_ERR_ARG && ncsn_last_error()[0], "save to a NULL path");
         CHECK(ncsn_model_load(&m2, NULL) == NCSN_ERR_ARG && m2 == NULL, "load from a NULL path");
         {
-            int r = ts_in_child(ts_save_null_model);
+            int r = t_in_child(ts_save_null_model);
             CHECK(r == (int)NCSN_ERR_ARG || r == -2, "ncsn_model_save(NULL, path) %s (returned %d)",
                   r == -1 ? "crashed" : "did not return NCSN_ERR_ARG", r);
         }

@@ -144,8 +144,52 @@ static void gmm_score_checks(void)
     }
 }
 
+/* the samplers know the dimension of the library's own score functions: a model or mixture of another
+   dimension than dim would write its scores past the sampler's buffers (each case in a child) */
+static ncsn_model *sd_m;
+static int sd_which;
+static int sd_run(void)
+{
+    ncsn_sampler_opts o = ncsn_sampler_defaults();
+    float sig[2] = { 1.0f, 0.5f }, x[16 * 3], out[2];
+    ncsn_rng r;
+    ncsn_rng_seed(&r, 2, 2);
+    ncsn_rng_normals(&r, x, 16 * 3);
+    o.steps_per_level = 2;
+    switch (sd_which) {
+    case 0: return (int)ncsn_sample_annealed(ncsn_model_score, sd_m, 2, sig, 2, &o, &r, x, 16);
+    case 1: return (int)ncsn_sample_langevin(ncsn_model_score, sd_m, 2, 0.5f, 0.01f, 2, &o, &r, x, 16);
+    case 2: return (int)ncsn_sigma_score_norms(ncsn_model_score, sd_m, 2, sig, 2, x, 16, &r, out);
+    case 3: return (int)ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 3, sig, 2, &o, &r, x, 16);
+    default: return (int)ncsn_sample_annealed(ncsn_model_score, sd_m, 3, sig, 2, &o, &r, x, 16);   /* the right dim */
+    }
+}
+
+static void score_dim_checks(void)
+{
+    static const char *const what[5] = { "annealed, a dim-3 model as dim 2", "plain Langevin, a dim-3 model as dim 2",
+                                         "score norms, a dim-3 model as dim 2", "annealed, the 2-d toy mixture as dim 3", "the model's own dim" };
+    ncsn_config c = ncsn_config_concat(3, 64, 2);
+    ncsn_rng r;
+    int k;
+    ncsn_rng_seed(&r, 3, 3);
+    if (ncsn_model_create(&sd_m, &c) != NCSN_OK) { CHECK(0, "score dims: setup"); return; }
+    ncsn_model_init(sd_m, &r);
+    for (k = 0; k < 5; k++) {
+        int rc;
+        sd_which = k;
+        rc = t_in_child(sd_run);
+        CHECK(rc == (k == 4 ? (int)NCSN_OK : (int)NCSN_ERR_ARG) || rc == -2, "%s: %s", what[k], rc == -1 ? "crashed" : "wrong status");
+        if (rc == (int)NCSN_ERR_ARG)
+            CHECK(sd_run() == NCSN_ERR_ARG && strstr(ncsn_last_error(), "dim = ") && strstr(ncsn_last_error(), "dimension"), "%s: message '%s'",
+                  what[k], ncsn_last_error());
+    }
+    ncsn_model_free(sd_m);
+}
+
 void test_sampler(void)
 {
+    score_dim_checks();
     stationary_gaussian();
     denoise_final();
     api_checks();
