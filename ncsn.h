@@ -193,6 +193,9 @@ NCSNDEF void        ncsn_model_free(ncsn_model *m);
    tensors in state_dict order, each row-major in PyTorch's [out][in] order. */
 NCSNDEF ncsn_status ncsn_model_init(ncsn_model *m, ncsn_rng *rng);
 NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch); /* allocate the workspace once */
+/* The bytes ncsn_model_reserve(m, batch) holds: the workspace of a forward and backward pass of batch
+   samples (0 if m is NULL or batch < 1). Lets a caller choose a batch that fits its memory. */
+NCSNDEF size_t ncsn_model_workspace_bytes(const ncsn_model *m, int batch);
 /* out[B][D] = s(x[B][D], sigma[B]), D = m->cfg.dim: out and x hold B*D floats, sigma B. Keeps what
    backward needs; the workspace grows to B samples if it is smaller (ncsn_model_reserve). */
 NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x,
@@ -290,12 +293,25 @@ NCSNDEF ncsn_status ncsn_langevin_coeffs(ncsn_langevin_form form, float eps, flo
                                          float sigma_L, float *c_score, float *c_noise);
 NCSNDEF void ncsn_langevin_update(float *x, const float *score, const float *z, size_t n,
                                   float c_score, float c_noise);   /* x, score, z: n floats */
+/* x holds n*dim floats; sigmas L (each finite and > 0); dim is checked against the library's own
+   score functions (the model's or the mixture's dimension). */
 NCSNDEF ncsn_status ncsn_sample_annealed(ncsn_score_fn score, void *user, int dim,
                                          const float *sigmas, int L,
                                          const ncsn_sampler_opts *opts, ncsn_rng *rng,
                                          float *x, int n);
+/* Chains [first, first + count) of the n-chain run ncsn_sample_annealed(..., rng, x, n) makes, with
+   memory for count chains only: x holds their count*dim floats, and they get the same bits as in
+   the one batch (the noise of each chain is drawn at its place in rng's stream, the rest skipped
+   with ncsn_rng_advance), provided the score of a chain depends on that chain alone (networks and
+   mixtures: yes). rng is the run's start and is left where the whole run leaves it, so a run in
+   pieces restarts each piece from a copy:  start = rng; for each piece { r = start; call with &r; }.
+   The callback sees the count chains; NCSN_ERR_NONFINITE counts the diverged ones among them. */
+NCSNDEF ncsn_status ncsn_sample_annealed_chains(ncsn_score_fn score, void *user, int dim,
+                                                const float *sigmas, int L,
+                                                const ncsn_sampler_opts *opts, ncsn_rng *rng,
+                                                float *x, int n, int first, int count);
 /* Plain Langevin: one level, constant step a (form decides a vs a/2), score evaluated at
-   score_sigma (e.g. 0 for an exact data score). */
+   score_sigma (e.g. 0 for an exact data score). x holds n*dim floats. */
 NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int dim,
                                          float score_sigma, float step, int n_steps,
                                          const ncsn_sampler_opts *opts, ncsn_rng *rng,
@@ -2099,6 +2115,13 @@ static size_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
     return off;
 }
 
+NCSNDEF size_t ncsn_model_workspace_bytes(const ncsn_model *m, int batch)
+{
+    if (!m || batch < 1) return 0;
+    /* the layout only counts when given no base: m is not written */
+    return ncsn__ws_layout((ncsn_model *)m, batch, NULL) * sizeof(float) + (size_t)batch * sizeof(int);
+}
+
 NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
 {
     ncsn__priv *p;
@@ -2878,39 +2901,68 @@ static ncsn_status ncsn__sampler_check(const char *fn, ncsn_score_fn score, void
     return NCSN_OK;
 }
 
-static void ncsn__sampler_init(const ncsn_sampler_opts *o, float sigma1, ncsn_rng *rng, float *x, size_t N)
+/* The noise of chains [first, first + count) of an n-chain run: elements [a, b) of each block of
+   N = n dim draws, a = first dim, b = a + count dim. Drawing only those (the rest of each block is
+   skipped with ncsn_rng_advance) gives the bits one batch gives them, so a run can go in pieces. */
+typedef struct ncsn__part { size_t a, b, N; } ncsn__part;
+
+/* normals a..b-1 of a block of N normals starting at rng, the bits ncsn_rng_normals(rng, all, N)
+   puts at all[a..b-1] (normals 2j and 2j+1 come from outputs 2j and 2j+1); rng is left at the end
+   of the block, 2 ceil(N/2) outputs on */
+static void ncsn__normals_part(ncsn_rng *rng, float *out, const ncsn__part *p)
 {
-    size_t i;
-    if (o->init == NCSN_INIT_GIVEN) return;
-    if (o->init == NCSN_INIT_UNIFORM) {
-        float w = o->init_hi - o->init_lo;
-        for (i = 0; i < N; i++) x[i] = fmaf(w, ncsn_rng_uniform(rng), o->init_lo);
-        return;
+    size_t a = p->a;
+    ncsn_rng_advance(rng, (uint64_t)(a & ~(size_t)1));
+    if (a & 1u) {   /* the sine half of a pair whose cosine belongs to the chain before */
+        float pair[2];
+        ncsn_rng_normals(rng, pair, 2);
+        *out++ = pair[1];
+        a++;
     }
-    ncsn_rng_normals(rng, x, N);
-    if (o->init == NCSN_INIT_NORMAL_SIGMA1)
-        for (i = 0; i < N; i++) x[i] = x[i] * sigma1;
+    if (p->b > a) ncsn_rng_normals(rng, out, p->b - a);
+    ncsn_rng_advance(rng, (uint64_t)(((p->N + 1) & ~(size_t)1) - ((p->b + 1) & ~(size_t)1)));
 }
 
+static void ncsn__sampler_init(const ncsn_sampler_opts *o, float sigma1, ncsn_rng *rng, float *x, const ncsn__part *p)
+{
+    size_t i, n = p->b - p->a;
+    if (o->init == NCSN_INIT_GIVEN) return;
+    if (o->init == NCSN_INIT_UNIFORM) {   /* one output per element */
+        float w = o->init_hi - o->init_lo;
+        ncsn_rng_advance(rng, (uint64_t)p->a);
+        for (i = 0; i < n; i++) x[i] = fmaf(w, ncsn_rng_uniform(rng), o->init_lo);
+        ncsn_rng_advance(rng, (uint64_t)(p->N - p->b));
+        return;
+    }
+    ncsn__normals_part(rng, x, p);
+    if (o->init == NCSN_INIT_NORMAL_SIGMA1)
+        for (i = 0; i < n; i++) x[i] = x[i] * sigma1;
+}
+
+/* chains [first, first + count) of an n-chain run; x holds those count chains */
 static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
                                       const float *score_sigma, const float *cs, const float *cn,
-                                      const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, const char *fn)
+                                      const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, int first, int count, const char *fn)
 {
-    size_t N = (size_t)n * (size_t)dim;
+    size_t N = (size_t)count * (size_t)dim;
     float *s = NCSN__ALLOC_N(float, N), *z = NCSN__ALLOC_N(float, N);
     ncsn_status st = NCSN_OK;
+    ncsn__part part;
     int i, t, first_bad_level = -1;
     if (!s || !z) {
         NCSN_FREE(s); NCSN_FREE(z);
-        return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %d chains", fn, n);
+        return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %d chains", fn, count);
     }
-    ncsn__sampler_init(o, sigmas[0], rng, x, N);
+    part.a = (size_t)first * (size_t)dim;
+    part.b = part.a + N;
+    part.N = (size_t)n * (size_t)dim;
+    ncsn__sampler_init(o, sigmas[0], rng, x, &part);
     for (i = 0; i < L && st == NCSN_OK; i++) {
         for (t = 0; t < o->steps_per_level; t++) {
-            if ((st = score(user, s, x, score_sigma[i], n)) != NCSN_OK) break;
-            ncsn_rng_normals(rng, z, N);
+            if ((st = score(user, s, x, score_sigma[i], count)) != NCSN_OK) break;
+            ncsn__normals_part(rng, z, &part);
             ncsn_langevin_update(x, s, z, N, cs[i], cn[i]);
-            if (o->callback && o->callback(o->callback_user, i, t, sigmas[i], x, n, dim) != NCSN_OK) {
+            if (o->callback && o->callback(o->callback_user, i, t, sigmas[i], x, count, dim) != NCSN_OK) {
                 st = ncsn__fail(NCSN_ERR_CALLBACK, "%s: callback stopped at level %d step %d", fn, i, t);
                 break;
             }
@@ -2920,31 +2972,32 @@ static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, 
     if (st == NCSN_OK && o->denoise_final) {
         float sl = score_sigma[L - 1], v = sl * sl;
         size_t k;
-        if ((st = score(user, s, x, sl, n)) == NCSN_OK)
+        if ((st = score(user, s, x, sl, count)) == NCSN_OK)
             for (k = 0; k < N; k++) x[k] = fmaf(v, s[k], x[k]);
     }
     if (st == NCSN_OK && first_bad_level >= 0) {
         /* chains are independent: the finite ones are valid samples, the others are reported */
         int j, d, bad = 0;
-        for (j = 0; j < n; j++)
+        for (j = 0; j < count; j++)
             for (d = 0; d < dim; d++)
                 if (!ncsn__isfinite(x[(size_t)j * dim + d])) { bad++; break; }
         st = ncsn__fail(NCSN_ERR_NONFINITE, "%s: %d of %d chains diverged (first at level %d, sigma = %g); step size too large for the score?",
-                        fn, bad, n, first_bad_level, (double)sigmas[first_bad_level]);
+                        fn, bad, count, first_bad_level, (double)sigmas[first_bad_level]);
     }
     NCSN_FREE(s);
     NCSN_FREE(z);
     return st;
 }
 
-NCSNDEF ncsn_status ncsn_sample_annealed(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
-                                         const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n)
+static ncsn_status ncsn__annealed(const char *fn, ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                  const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, int first, int count)
 {
-    static const char *fn = "ncsn_sample_annealed";
     float *cs, *cn;
     ncsn_status st;
     int i;
     if ((st = ncsn__sampler_check(fn, score, user, dim, o, rng, x, n)) != NCSN_OK) return st;
+    if (first < 0 || count < 1 || count > n - first)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: chains [%d, %d + %d) must lie in [0, n = %d)", fn, first, first, count, n);
     if (!sigmas || L < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: L = %d: need sigmas with L >= 1 levels", fn, L);
     for (i = 0; i < L; i++)
         if (!(sigmas[i] > 0.0f) || !ncsn__isfinite(sigmas[i]))
@@ -2956,10 +3009,22 @@ NCSNDEF ncsn_status ncsn_sample_annealed(ncsn_score_fn score, void *user, int di
         return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
     }
     for (i = 0; i < L && st == NCSN_OK; i++) st = ncsn_langevin_coeffs(o->form, o->eps, sigmas[i], sigmas[L - 1], &cs[i], &cn[i]);
-    if (st == NCSN_OK) st = ncsn__langevin_run(score, user, dim, sigmas, L, sigmas, cs, cn, o, rng, x, n, fn);
+    if (st == NCSN_OK) st = ncsn__langevin_run(score, user, dim, sigmas, L, sigmas, cs, cn, o, rng, x, n, first, count, fn);
     NCSN_FREE(cs);
     NCSN_FREE(cn);
     return st;
+}
+
+NCSNDEF ncsn_status ncsn_sample_annealed(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                         const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n)
+{
+    return ncsn__annealed("ncsn_sample_annealed", score, user, dim, sigmas, L, o, rng, x, n, 0, n);
+}
+
+NCSNDEF ncsn_status ncsn_sample_annealed_chains(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                                const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, int first, int count)
+{
+    return ncsn__annealed("ncsn_sample_annealed_chains", score, user, dim, sigmas, L, o, rng, x, n, first, count);
 }
 
 NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int dim, float score_sigma, float step,
@@ -2977,7 +3042,7 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
     if (!(step > 0.0f) || !ncsn__isfinite(step)) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %g must be finite and > 0", fn, (double)step);
     if (!(score_sigma >= 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: score_sigma = %g must be >= 0", fn, (double)score_sigma);
     if ((st = ncsn_langevin_coeffs(o.form, step, 1.0f, 1.0f, &cs, &cn)) != NCSN_OK) return st;
-    return ncsn__langevin_run(score, user, dim, &sig1, 1, &score_sigma, &cs, &cn, &o, rng, x, n, fn);
+    return ncsn__langevin_run(score, user, dim, &sig1, 1, &score_sigma, &cs, &cn, &o, rng, x, n, 0, n, fn);
 }
 
 NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,

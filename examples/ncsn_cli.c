@@ -244,7 +244,11 @@ static const char usage_sample[] =
     "  --levels L --sigma-max A --sigma-min B --schedule KIND\n"
     "                           the noise levels, for a model file that has none (e.g. from torch)\n"
     "\n"
-    "Chains that diverge (NaN/inf) are left out; then the exit code is 3.\n";
+    "Chains that diverge (NaN/inf) are left out; then the exit code is 3.\n"
+    "\n"
+    "Memory does not grow with -n: the chains run in pieces of at most 64 MiB of working memory (the\n"
+    "network's workspace, scores, noise and rows; at least one chain at a time), each written as it\n"
+    "ends, besides the model itself. The samples are the same bits as one batch of all N chains.\n";
 
 static const char usage_score[] =
     "usage: ncsn score MODEL.safetensors (--sigma S | --level I) [--input POINTS.csv] > scores.csv\n"
@@ -811,17 +815,34 @@ static void print_header(const loaded *ld, const char *path, int dim)
     putchar('\n');
 }
 
+/* chains per piece of `ncsn sample`: the most whose working memory fits SAMPLE_BUDGET, at least one */
+#define SAMPLE_BUDGET ((size_t)64 << 20)
+static size_t piece_bytes(const ncsn_model *m, long c)
+{
+    return ncsn_model_workspace_bytes(m, (int)c) + (size_t)c * (size_t)m->cfg.dim * 3 * sizeof(float) + (size_t)c;   /* + scores, noise, rows, skip flags */
+}
+static long sample_piece(const ncsn_model *m, long n)
+{
+    long lo = 1, hi = n;
+    while (lo < hi) {   /* the bytes grow with the count: bisect */
+        long mid = lo + (hi - lo + 1) / 2;
+        if (piece_bytes(m, mid) <= SAMPLE_BUDGET) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
 static int cmd_sample(int argc, char **argv)
 {
     opt_state o;
     const char *model = NULL;
-    long n = 1000, T = 100, threads = 1, levels = 0;
+    long n = 1000, T = 100, threads = 1, levels = 0, piece, first;
     float eps = 5e-5f, smax = 0.0f, smin = 0.0f;
     int form = NCSN_LANGEVIN_SONG, init = 0, denoise = 0, header = 0, schedule = 0, r, rc = 0, i, bad = 0;
     uint64_t seed = 1;
     loaded ld = { NULL, NULL, 0, NULL, 0 };
     ncsn_sampler_opts so = ncsn_sampler_defaults();
-    ncsn_rng rng;
+    ncsn_rng rng, start;
     ncsn_status st;
     float *x = NULL;
     unsigned char *skip = NULL;
@@ -860,25 +881,31 @@ static int cmd_sample(int argc, char **argv)
     }
     if (!ld.L) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (a torch file?): give --levels, --sigma-max and --sigma-min", model); goto out; }
     if (threads > 1 && ncsn_model_set_threads(ld.m, (int)threads) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
-    x = (float *)malloc(sizeof(float) * (size_t)n * (size_t)ld.m->cfg.dim);
-    skip = (unsigned char *)calloc((size_t)n, 1);
-    if (!x || !skip) { rc = fail(EXIT_NOMEM, "out of memory for %ld samples", n); goto out; }
+    piece = sample_piece(ld.m, n);
+    x = (float *)malloc(sizeof(float) * (size_t)piece * (size_t)ld.m->cfg.dim);
+    skip = (unsigned char *)malloc((size_t)piece);
+    if (!x || !skip) { rc = fail(EXIT_NOMEM, "out of memory for %ld samples", piece); goto out; }
     so.form = (ncsn_langevin_form)form;
     so.eps = eps;
     so.steps_per_level = (int)T;
     so.init = init ? NCSN_INIT_NORMAL_SIGMA1 : NCSN_INIT_NORMAL;
     so.denoise_final = denoise;
-    ncsn_rng_seed(&rng, seed, 54);
-    st = ncsn_sample_annealed(ncsn_model_score, ld.m, ld.m->cfg.dim, ld.sigmas, ld.L, &so, &rng, x, (int)n);
-    if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
-    for (i = 0; i < n; i++) {
-        int d;
-        for (d = 0; d < ld.m->cfg.dim; d++)
-            if (!isfinite(x[(size_t)i * ld.m->cfg.dim + d])) { skip[i] = 1; bad++; break; }
-    }
+    ncsn_rng_seed(&start, seed, 54);
     if (header) print_header(&ld, model, ld.m->cfg.dim);
-    if (!write_rows(stdout, x, (int)n, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
-    if (bad) rc = fail(EXIT_NUMERIC, "%s; the %d diverged chains were left out (try a smaller --eps)", ncsn_last_error(), bad);
+    for (first = 0; first < n; first += piece) {   /* each piece from the run's start: the bits of one batch */
+        int c = (int)(n - first < piece ? n - first : piece);
+        rng = start;
+        st = ncsn_sample_annealed_chains(ncsn_model_score, ld.m, ld.m->cfg.dim, ld.sigmas, ld.L, &so, &rng, x, (int)n, (int)first, c);
+        if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+        for (i = 0; i < c; i++) {
+            int d;
+            skip[i] = 0;
+            for (d = 0; d < ld.m->cfg.dim; d++)
+                if (!isfinite(x[(size_t)i * ld.m->cfg.dim + d])) { skip[i] = 1; bad++; break; }
+        }
+        if (!write_rows(stdout, x, c, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
+    }
+    if (bad) rc = fail(EXIT_NUMERIC, "%d of %ld chains diverged (NaN or inf) and were left out (try a smaller --eps)", bad, n);
 out:
     free_loaded(&ld);
     free(x);

@@ -12,6 +12,7 @@
 #endif
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #if !defined(NCSN_NO_THREADS) && !defined(_WIN32)
 #include <pthread.h>
 /* The library promises that only the calling thread allocates (pool workers never do), so a
@@ -27,23 +28,31 @@ static long ta_foreign;
 #endif
 
 static long ta_count, ta_fail_at = -1, ta_live, ta_failed;
+static size_t ta_bytes, ta_peak;   /* bytes live now, and the most at once since the last reset */
 static int ta_sticky;   /* 1: every allocation from ta_fail_at on fails */
+#define TA_HDR 16       /* each block starts with its size (16 bytes keep malloc's alignment) */
 static void *ta_malloc(size_t n)
 {
-    void *p;
+    unsigned char *p;
     TA_NOTE_THREAD();
     ta_count++;
     if (ta_fail_at >= 0 && (ta_count == ta_fail_at || (ta_sticky && ta_count > ta_fail_at))) { ta_failed++; return NULL; }
-    p = malloc(n);
-    if (p) ta_live++;
-    return p;
+    if (n > (size_t)-1 - TA_HDR || !(p = (unsigned char *)malloc(n + TA_HDR))) return NULL;
+    memcpy(p, &n, sizeof n);
+    ta_live++;
+    ta_bytes += n;
+    if (ta_bytes > ta_peak) ta_peak = ta_bytes;
+    return p + TA_HDR;
 }
 static void ta_free(void *p)
 {
+    size_t n;
     if (!p) return;
     TA_NOTE_THREAD();
+    memcpy(&n, (unsigned char *)p - TA_HDR, sizeof n);
     ta_live--;
-    free(p);
+    ta_bytes -= n;
+    free((unsigned char *)p - TA_HDR);
 }
 #define NCSN_STATIC
 #define NCSN_NO_FSYNC   /* durability is not under test here: no disk flushes */
@@ -97,6 +106,7 @@ static ncsn_status ta_cycle(const char *path, const char **where)
     TA(ncsn_csv_parse(ta_csv, sizeof ta_csv - 1, NULL, &csv, &n, &dim, NULL, 0));
     so.steps_per_level = 2;
     TA(ncsn_sample_annealed(ncsn_model_score, m2, 2, sig2, L2, &so, &rng2, x, 5));
+    TA(ncsn_sample_annealed_chains(ncsn_model_score, m2, 2, sig2, L2, &so, &rng2, x, 5, 1, 2));
     TA(ncsn_sigma_score_norms(ncsn_model_score, m3, 2, sig, 4, data, 16, &rng, norms));
     TA(ncsn_model_reserve(m3, 64));
 #undef TA
@@ -113,8 +123,55 @@ out:
     return st;
 }
 
+/* Sampling in pieces needs memory for a piece, not for the run: n = 50 chains of a model with 2^18
+   hidden units (one batch would reserve ~350 MiB), 4 at a time. The peak of live bytes during the
+   pieces is the workspace of 4 chains (ncsn_model_workspace_bytes, checked against what
+   ncsn_model_reserve allocates) plus the piece's scores and noise. */
+static void ta_sample_in_pieces(void)
+{
+    enum { N = 50, C = 4 };
+    ncsn_config cfg = ncsn_config_concat(1, 1 << 18, 1);
+    ncsn_model *m = NULL, *m2 = NULL;
+    ncsn_sampler_opts so = ncsn_sampler_defaults();
+    ncsn_rng rng, r;
+    float sig[2] = { 1.0f, 0.1f }, x[C];
+    size_t before, ws = 0, piece_peak = 0, bound;
+    int first, ok = 1;
+    ta_fail_at = -1;
+    ncsn_rng_seed(&rng, 4, 4);
+    if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &rng) != NCSN_OK || ncsn_model_create(&m2, &cfg) != NCSN_OK) {
+        CHECK(0, "alloc: pieces: setup: %s", ncsn_last_error());
+        goto out;
+    }
+    before = ta_bytes;
+    ws = ncsn_model_workspace_bytes(m2, C);
+    CHECK(ncsn_model_reserve(m2, C) == NCSN_OK && ta_bytes - before == ws, "alloc: ncsn_model_reserve(%d) holds %lu bytes, "
+          "ncsn_model_workspace_bytes says %lu", C, (unsigned long)(ta_bytes - before), (unsigned long)ws);
+    so.steps_per_level = 1;
+    so.init = NCSN_INIT_NORMAL;
+    for (first = 0; first < N && ok; first += C) {
+        int c = N - first < C ? N - first : C;
+        before = ta_bytes;
+        ta_peak = ta_bytes;
+        r = rng;
+        ok = ncsn_sample_annealed_chains(ncsn_model_score, m, 1, sig, 2, &so, &r, x, N, first, c) == NCSN_OK;
+        if (ta_peak - before > piece_peak) piece_peak = ta_peak - before;
+    }
+    CHECK(ok, "alloc: pieces: %s", ncsn_last_error());
+    bound = ws + 2 * C * sizeof(float) + 2 * 2 * sizeof(float) + 256;   /* + scores and noise of a piece, the 2 levels' coefficients */
+    CHECK(piece_peak <= bound, "alloc: a piece of %d chains needed %lu bytes at once, bound %lu", C, (unsigned long)piece_peak, (unsigned long)bound);
+    CHECK(ncsn_model_workspace_bytes(m, N) > 10 * piece_peak, "alloc: one batch of %d (%lu bytes) is not far above a piece (%lu)", N,
+          (unsigned long)ncsn_model_workspace_bytes(m, N), (unsigned long)piece_peak);
+    printf("  alloc: sampling %d chains of a 2^18-unit network %d at a time: at most %.1f MiB at once (one batch: %.1f MiB)\n", N, C,
+           (double)piece_peak / 1048576.0, (double)ncsn_model_workspace_bytes(m, N) / 1048576.0);
+out:
+    ncsn_model_free(m);
+    ncsn_model_free(m2);
+}
+
 void test_alloc(void)
 {
+    ta_sample_in_pieces();
     char path[512];
     const char *where = NULL;
     long total, N;

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L   /* mkdtemp, readlink, fork, execv, kill */
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -450,6 +451,73 @@ static void tl_resume_other_dim(void)
     EXPECT(rc, 2, "'forged3.ckpt' holds a model of dimension 3, but 'data.csv' has 2 columns", "resume a 3-d checkpoint on 2 columns");
 }
 
+/* `ncsn sample` of a model with 2^20 hidden units (16 MiB file): memory must not grow with -n. One
+   batch of 50 chains touched ~620 MiB; in pieces of at most 64 MiB the whole process stays far
+   below. The peak resident size is the child's (getrusage in a forked process that runs it).
+   Full suite only, and not under a sanitizer (its shadow memory inflates the resident size). */
+static long tl_peak_kib(const char *args)
+{
+    char p[1024];
+    pid_t pid;
+    int status;
+    long kib = -1;
+    FILE *fp;
+    snprintf(p, sizeof p, "%s/rss.txt", tl_dir);
+    fflush(stdout);
+    if ((pid = fork()) < 0) return -1;
+    if (pid == 0) {
+        struct rusage ru;
+        int rc = tl_run("%s", args);
+        if (getrusage(RUSAGE_CHILDREN, &ru) == 0 && (fp = fopen(p, "w")) != NULL) { fprintf(fp, "%ld %d\n", (long)ru.ru_maxrss, rc); fclose(fp); }
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    if ((fp = fopen(p, "r")) != NULL) {
+        int rc = -1;
+        if (fscanf(fp, "%ld %d", &kib, &rc) != 2 || rc != 0) kib = -rc - 2;
+        fclose(fp);
+    }
+    tl_read("out.txt", tl_out, sizeof tl_out);
+    tl_read("err.txt", tl_err, sizeof tl_err);
+    return kib;
+}
+
+static void tl_sample_memory(void)
+{
+    ncsn_config cfg = ncsn_config_concat(1, 1 << 20, 1);
+    ncsn_model *m = NULL;
+    ncsn_rng r;
+    float sig[3] = { 2.0f, 0.5f, 0.1f };
+    char path[1024];
+    long kib;
+    int rc;
+#if defined(__SANITIZE_ADDRESS__)
+    return;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+    return;
+#endif
+#endif
+    rc = tl_run("sample --help");
+    CHECK(rc == 0 && strstr(tl_out, "64 MiB"), "cli sample --help states the memory bound: %s", tl_out);
+    if (t_quick) return;
+    snprintf(path, sizeof path, "%s/big.safetensors", tl_dir);
+    ncsn_rng_seed(&r, 1, 1);
+    if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &r) != NCSN_OK ||
+        ncsn_checkpoint_save(path, m, NULL, NULL, sig, 3, 0, NULL) != NCSN_OK) {
+        CHECK(0, "cli: big model: %s", ncsn_last_error());
+        ncsn_model_free(m);
+        return;
+    }
+    ncsn_model_free(m);
+    kib = tl_peak_kib("sample big.safetensors -n 50 --steps-per-level 1");
+    CHECK(kib > 0 && tl_lines(tl_out) == 50, "cli sample of a 2^20-unit model: %ld, %d lines: %s", kib, tl_lines(tl_out), tl_err);
+    CHECK(kib > 0 && kib <= 160 * 1024, "cli sample of a 2^20-unit model, -n 50: peak resident size %.0f MiB, bound 160 MiB "
+          "(64 MiB of chains + the model: 16 MiB file, weights and gradients)", kib / 1024.0);
+    printf("  cli: ncsn sample -n 50 of a 2^20-unit model: peak resident size %.0f MiB\n", kib / 1024.0);
+    remove(path);
+}
+
 static void tl_commands(void)
 {
     int rc, i;
@@ -621,6 +689,7 @@ static void tl_commands(void)
     rc = tl_run("train data.csv --resume model.safetensors -o x.safetensors");
     EXPECT(rc, 2, "not a checkpoint", "resume from a model file");
     tl_resume_other_dim();
+    tl_sample_memory();
 
     tl_pipes();
     tl_outputs();

@@ -187,9 +187,88 @@ static void score_dim_checks(void)
     ncsn_model_free(sd_m);
 }
 
+/* Sampling in pieces gives the bits of one batch: chains [first, first + count) for piece sizes
+   1, 7 and n (n = 23, prime: pieces end at every residue), an odd dimension (a piece's noise can
+   start with the sine half of a pair), every start (normal, sigma_1, uniform, given), the final
+   denoising step, a network (dim 3) and a mixture (dim 2), divergent chains; the rng ends where one
+   batch ends it, and the callback sees every chain once per step. */
+static int pc_calls;
+static ncsn_status pc_count(void *u, int level, int step, float sigma, const float *x, int n, int dim)
+{
+    (void)u; (void)level; (void)step; (void)sigma; (void)x; (void)dim;
+    pc_calls += n;
+    return NCSN_OK;
+}
+
+static void pieces_same_bits(void)
+{
+    enum { N = 23, D = 3 };
+    static const int sizes[3] = { 1, 7, N };
+    ncsn_config cfg = ncsn_config_embed(D, 8, 16, 2);
+    ncsn_model *m = NULL;
+    float sig[3] = { 3.0f, 1.0f, 0.2f }, start[N * D], one[N * D], part[N * D];
+    ncsn_rng r;
+    int v, k, bad_bits = 0, bad_rng = 0, bad_status = 0, cases = 0;
+    cfg.zero_init_output = 0;
+    ncsn_rng_seed(&r, 11, 12);
+    if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &r) != NCSN_OK) { CHECK(0, "pieces: setup"); ncsn_model_free(m); return; }
+    ncsn_rng_normals(&r, start, N * D);
+    for (v = 0; v < 6; v++) {
+        ncsn_sampler_opts o = ncsn_sampler_defaults();
+        ncsn_score_fn fn = v >= 4 ? ncsn_gmm_score_fn : ncsn_model_score;
+        void *user = v >= 4 ? (void *)ncsn_gmm_toy() : (void *)m;
+        int dim = v >= 4 ? 2 : D, calls_one;
+        ncsn_rng r_one, r0;
+        ncsn_status st_one;
+        o.steps_per_level = 4;
+        o.eps = v == 5 ? 1e4f : 0.05f;   /* 5: a step so large that chains diverge */
+        o.init = v == 0 || v == 5 ? NCSN_INIT_NORMAL : v == 1 ? NCSN_INIT_NORMAL_SIGMA1 : v == 2 ? NCSN_INIT_UNIFORM : v == 3 ? NCSN_INIT_GIVEN
+                                                                                                                       : NCSN_INIT_NORMAL;
+        o.denoise_final = v == 1 || v == 3;
+        o.callback = pc_count;
+        ncsn_rng_seed(&r0, 40 + (uint64_t)v, 7);
+        r_one = r0;
+        memcpy(one, start, sizeof one);
+        pc_calls = 0;
+        st_one = ncsn_sample_annealed(fn, user, dim, sig, 3, &o, &r_one, one, N);
+        calls_one = pc_calls;
+        for (k = 0; k < 3; k++) {
+            int first, st_any = NCSN_OK;
+            ncsn_rng rr = r0;
+            memcpy(part, start, sizeof part);
+            pc_calls = 0;
+            for (first = 0; first < N; first += sizes[k]) {
+                int c = N - first < sizes[k] ? N - first : sizes[k];
+                ncsn_status st;
+                rr = r0;
+                st = ncsn_sample_annealed_chains(fn, user, dim, sig, 3, &o, &rr, part + (size_t)first * dim, N, first, c);
+                if (st != NCSN_OK) st_any = (int)st;
+                if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) bad_status++;
+            }
+            cases++;
+            if (memcmp(one, part, sizeof(float) * (size_t)N * dim) != 0) bad_bits++;
+            if (rr.state != r_one.state || rr.inc != r_one.inc) bad_rng++;
+            if ((st_any == NCSN_OK) != (st_one == NCSN_OK) || pc_calls != calls_one) bad_status++;
+        }
+        if (v == 5) CHECK(st_one == NCSN_ERR_NONFINITE, "pieces: the divergent case did not diverge (%s)", ncsn_last_error());
+    }
+    CHECK(bad_bits == 0, "pieces: %d of %d runs in pieces differ from one batch", bad_bits, cases);
+    CHECK(bad_rng == 0, "pieces: %d of %d runs leave the rng elsewhere than one batch", bad_rng, cases);
+    CHECK(bad_status == 0, "pieces: %d statuses or callback counts differ from one batch", bad_status);
+    {   /* the piece must lie in [0, n) */
+        ncsn_sampler_opts o = ncsn_sampler_defaults();
+        CHECK(ncsn_sample_annealed_chains(ncsn_model_score, m, D, sig, 3, &o, &r, part, N, 20, 4) == NCSN_ERR_ARG &&
+              strstr(ncsn_last_error(), "[20, 20 + 4)"), "a piece past n: %s", ncsn_last_error());
+        CHECK(ncsn_sample_annealed_chains(ncsn_model_score, m, D, sig, 3, &o, &r, part, N, -1, 2) == NCSN_ERR_ARG, "a piece before 0");
+        CHECK(ncsn_sample_annealed_chains(ncsn_model_score, m, D, sig, 3, &o, &r, part, N, 0, 0) == NCSN_ERR_ARG, "an empty piece");
+    }
+    ncsn_model_free(m);
+}
+
 void test_sampler(void)
 {
     score_dim_checks();
+    pieces_same_bits();
     stationary_gaussian();
     denoise_final();
     api_checks();
