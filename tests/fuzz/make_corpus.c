@@ -1,5 +1,7 @@
 /* make_corpus.c - writes the fuzzers' seed corpus (tests/fuzz/corpus/{safetensors,checkpoint,csv}):
-   small valid files of every kind the loaders read, and a few near misses. `make fuzz-corpus`
+   small valid files of every kind the loaders read, and near misses of each strict check (tensors
+   overlapping or leaving a gap, a moment aliasing the weights, levels that are not a schedule, the
+   step at NCSN_MAX_STEP and one past it). `make fuzz-corpus`
    regenerates it (on purpose only; the files are in the repository).
    usage: make_corpus DIR */
 #define _POSIX_C_SOURCE 200809L
@@ -7,6 +9,7 @@
 #define NCSN_IMPLEMENTATION
 #include "../../ncsn.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -55,6 +58,71 @@ static void model(const char *name, ncsn_config cfg, int L)
     ncsn_model_free(m);
 }
 
+/* the crafted near misses of the loaders' strict checks, from a valid checkpoint: its header with
+   `from` replaced by `to` (NULL: unchanged) and, if value_bits is not 0, float `index` of tensor
+   `tensor` set to those bits */
+static void crafted(const char *sub, const char *name, const char *src, const char *from, const char *to, const char *tensor, int index,
+                    uint32_t value_bits)
+{
+    static char hdr[1 << 16], out[1 << 16];
+    char p[1024];
+    unsigned char *buf;
+    uint64_t hl = 0;
+    long len;
+    size_t nh;
+    int i;
+    FILE *fp = fopen(src, "rb");
+    if (!fp) { perror(src); return; }
+    fseek(fp, 0, SEEK_END);
+    len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    buf = (unsigned char *)malloc((size_t)len);
+    if (!buf || fread(buf, 1, (size_t)len, fp) != (size_t)len) { fclose(fp); free(buf); return; }
+    fclose(fp);
+    for (i = 7; i >= 0; i--) hl = (hl << 8) | buf[i];
+    memcpy(hdr, buf + 8, (size_t)hl);
+    hdr[hl] = 0;
+    if (from) {
+        const char *at = strstr(hdr, from);
+        if (!at) { fprintf(stderr, "%s: no '%s'\n", name, from); free(buf); return; }
+        snprintf(out, sizeof out, "%.*s%s%s", (int)(at - hdr), hdr, to, at + strlen(from));
+    } else snprintf(out, sizeof out, "%s", hdr);
+    if (value_bits) {
+        char key[96];
+        const char *e;
+        unsigned long long off = 0;
+        snprintf(key, sizeof key, "\"%s\":", tensor);
+        if ((e = strstr(hdr, key)) != NULL && (e = strstr(e, "data_offsets\":[")) != NULL) off = strtoull(e + 15, NULL, 10);
+        for (i = 0; i < 4; i++) buf[8 + hl + off + 4 * (unsigned)index + (unsigned)i] = (unsigned char)(value_bits >> (8 * i));
+    }
+    nh = strlen(out);
+    snprintf(p, sizeof p, "%s/%s/%s", dir, sub, name);
+    if (!(fp = fopen(p, "wb"))) { perror(p); free(buf); return; }
+    for (i = 0; i < 8; i++) fputc((int)((uint64_t)nh >> (8 * i)) & 0xff, fp);
+    fwrite(out, 1, nh, fp);
+    fwrite(buf + 8 + hl, 1, (size_t)len - 8 - (size_t)hl, fp);
+    fclose(fp);
+    free(buf);
+}
+
+static void crafted_all(void)
+{
+    char ck[1024], md[1024];
+    snprintf(ck, sizeof ck, "%s/checkpoint/concat_2_3.ckpt", dir);
+    snprintf(md, sizeof md, "%s/safetensors/concat_2_3.safetensors", dir);
+    /* net.0.weight [3,3] at [0,36], net.0.bias [3] at [36,48], net.2.weight [2,3] at [48,72], net.2.bias [2] at [72,80] */
+    crafted("safetensors", "bad_overlap.safetensors", md, "\"data_offsets\":[72,80]", "\"data_offsets\":[68,76]", NULL, 0, 0);
+    crafted("safetensors", "bad_gap.safetensors", md, "\"data_offsets\":[36,48]", "\"data_offsets\":[40,52]", NULL, 0, 0);
+    crafted("checkpoint", "bad_moment_alias.ckpt", ck, "\"adam.m.net.0.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[116,128]",
+            "\"adam.m.net.0.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[36,48]", NULL, 0, 0);
+    crafted("checkpoint", "bad_levels_increasing.ckpt", ck, NULL, NULL, "sigmas", 2, 0x41200000u);   /* levels 4, 0.63, 0.1: 10 last */
+    crafted("checkpoint", "bad_levels_equal.ckpt", ck, NULL, NULL, "sigmas", 1, 0x40800000u);       /* 4 twice */
+    crafted("checkpoint", "bad_levels_subnormal.ckpt", ck, NULL, NULL, "sigmas", 2, 0x00000100u);
+    crafted("safetensors", "bad_levels_huge.safetensors", ck, NULL, NULL, "sigmas", 1, 0x7f7fc99eu); /* 3.4e38 after 4 */
+    crafted("checkpoint", "step_max.ckpt", ck, "\"ncsn.step\":\"1\"", "\"ncsn.step\":\"4611686018427387904\"", NULL, 0, 0);
+    crafted("checkpoint", "bad_step_past_max.ckpt", ck, "\"ncsn.step\":\"1\"", "\"ncsn.step\":\"4611686018427387905\"", NULL, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
     static const char *const subs[] = { "safetensors", "checkpoint", "csv" };
@@ -78,6 +146,7 @@ int main(int argc, char **argv)
     model("embed_1_4_3x2", c, 4);
     c = ncsn_config_concat(3, 2, 3);
     model("concat_3_2x3", c, 2);
+    crafted_all();
     {
         char f[512];
         size_t hl = strlen(tiny);
