@@ -392,8 +392,9 @@ NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, 
    non-NULL it is created with the file's moments and hyper-parameters (free with ncsn_adam_free);
    the file must have them. If rng is non-NULL it gets the saved state (the file must have it).
    *L (if L non-NULL) gets the number of levels in the file, 0 if none; sigmas (if non-NULL, room
-   for sigmas_cap floats) gets them: a file with more levels is refused (NCSN_ERR_ARG), never cut. *step gets the saved step (0 if none). On failure *model is NULL,
-   *adam is zeroed (ncsn_adam_free is safe) and rng, sigmas, L and step are untouched. */
+   for sigmas_cap floats) gets them: a file with more levels is refused (NCSN_ERR_ARG), never cut.
+   *step gets the saved step (0 if none). On failure *model is NULL, *adam is zeroed
+   (ncsn_adam_free is safe) and rng, sigmas, L and step are untouched. */
 NCSNDEF ncsn_status ncsn_checkpoint_load(const char *path, ncsn_model **model, ncsn_adam *adam,
                                          ncsn_rng *rng, float *sigmas, int sigmas_cap, int *L, long *step);
 /* The string value of one __metadata__ key of a safetensors file into value (room for cap >= 1
