@@ -35,8 +35,8 @@
    CONTENTS (sections in the order data flows)
      1. status and errors        2. PCG32 random numbers     3. deterministic math
      4. noise schedules          5. score network (MLP)      6. DSM loss
-     7. Adam                     8. Langevin samplers         9. data and exact scores
-     10. safetensors files, checkpoints, CSV data
+     7. Adam                     8. training (settings, standardisation, trainer)
+     9. Langevin samplers        10. data and exact scores    11. safetensors files, checkpoints, CSV
 
    DETERMINISM (see README): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
@@ -262,7 +262,124 @@ NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *g
 /* the same step on m's parameters with m's gradients, on m's threads (same bits) */
 NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt);
 
-/* ---- 8. Langevin samplers -------------------------------------------------------------------
+/* ---- 8. training: settings from the data, standardisation, the trainer ----------------------
+   Song & Ermon (2020), "Improved Techniques for Training Score-Based Generative Models", gives
+   rules for the settings; these functions compute them from the data (docs/training.md).      */
+/* Technique 1: sigma_1 = the largest pairwise Euclidean distance of x[n][dim], in double. Exact
+   (all pairs) when n^2 dim / 2 <= 1e9 (*exact = 1); beyond, the largest distance found by up to
+   8 farthest-point sweeps from point 0 (*exact = 0): a lower bound d with diameter/2 <= d <=
+   diameter, almost always the diameter itself. exact may be NULL. */
+NCSNDEF double ncsn_sigma_max_from_data(const float *x, int n, int dim, int *exact);
+/* The standard normal CDF, in double, without libm (a series, |error| < 1e-15). */
+NCSNDEF double ncsn_normal_cdf(double x);
+/* Technique 2: the level ratio gamma = sigma_{i-1}/sigma_i solving
+   Phi(sqrt(2D)(gamma - 1) + 3 gamma) - Phi(sqrt(2D)(gamma - 1) - 3 gamma) = 1/2 (bisection).
+   The rule assumes ||x|| is nearly normal, true at large D: it has no solution for D <= 4 and
+   gives huge ratios just above (19.5 at D = 5, 4.0 at D = 8), so D < 16 uses the ratio of D = 16
+   (2.13, about the 2.15 of the seeds' 10 levels over a factor 1000). */
+NCSNDEF double ncsn_level_ratio(int dim);
+/* The fewest geometric levels from sigma_max to sigma_min whose ratio is at most gamma:
+   1 + ceil(ln(sigma_max/sigma_min) / ln gamma), at least 2. */
+NCSNDEF int    ncsn_levels_for(double sigma_max, double sigma_min, double gamma);
+/* Technique 4, for Song's form (a_i = eps sigma_i^2 / sigma_L^2, T steps per level): with
+   u = eps/sigma_L^2 and c = 2 eps / (sigma_L^2 - sigma_L^2 (1 - u)^2),
+   f(eps) = (1 - u)^(2T) (gamma^2 - c) + c. f > 1 for every eps; the paper picks the eps that makes
+   it "maximally close to 1": its minimum (golden-section search over u in (0, 1)). */
+NCSNDEF double ncsn_step_eps_objective(double eps, int T, double gamma, double sigma_min);
+NCSNDEF double ncsn_step_eps(int T, double gamma, double sigma_min);
+/* Technique 5: ema[i] = rate ema[i] + (1 - rate) params[i], computed as fma(rate, ema - params, params). */
+NCSNDEF void   ncsn_ema_update(float *ema, const float *params, size_t n, float rate);
+
+/* Where the data live. The network works in standardised units z = (x - loc) / scale per column
+   (loc = column mean, scale = column standard deviation, 1 for a constant column; the identity
+   when standardisation is off). center and radius describe the training data in those units:
+   its mean and the largest distance of a point from it (for the divergence rule, section 9). */
+typedef struct ncsn_stdz {
+    int dim;
+    float *loc, *scale, *center;  /* [dim] each, one allocation */
+    float radius;                  /* 0: unknown (a file without it) */
+} ncsn_stdz;
+/* Fit to x[n][dim]: standardize = 0 gives loc 0, scale 1. Free with ncsn_stdz_free. */
+NCSNDEF ncsn_status ncsn_stdz_fit(ncsn_stdz *s, const float *x, int n, int dim, int standardize);
+NCSNDEF ncsn_status ncsn_stdz_identity(ncsn_stdz *s, int dim);   /* loc 0, scale 1, radius 0 */
+NCSNDEF void ncsn_stdz_free(ncsn_stdz *s);
+NCSNDEF void ncsn_stdz_apply(const ncsn_stdz *s, float *x, int n);  /* user -> network units: (x - loc)/scale */
+NCSNDEF void ncsn_stdz_undo(const ncsn_stdz *s, float *x, int n);   /* network -> user units: fma(z, scale, loc) */
+/* A score in network units -> the user's: grad_x log p = (grad_z log p) / scale. */
+NCSNDEF void ncsn_stdz_score(const ncsn_stdz *s, float *score, int n);
+
+/* The trainer: model, Adam, DSM buffers, EMA of the weights, RNG, noise levels, minibatch
+   permutation and standardisation, one step per call. Minibatches: batch >= n uses every point
+   in order each step; batch < n draws with ncsn_minibatch (as torch.randperm(n)[:batch]).
+   Each step: [minibatch], zero_grad, ncsn_dsm_loss (backward), gradient check, Adam, [EMA]. */
+typedef struct ncsn_train_opts {
+    ncsn_config net;           /* the network; net.dim is set from the data */
+    int levels;                /* L; 0: from the dimension (ncsn_level_ratio, ncsn_levels_for) */
+    float sigma_max;           /* 0: ncsn_sigma_max_from_data (network units) */
+    float sigma_min;           /* smallest level, network units */
+    ncsn_schedule_kind schedule;
+    ncsn_weighting weighting;
+    int batch;                 /* points per step (>= n: all, in order) */
+    float lr;                  /* Adam's learning rate */
+    float ema_rate;            /* 0: no EMA; else the rate (0.999 in the paper) */
+    int standardize;           /* 1: train on standardised columns */
+    uint64_t seed, stream;     /* the RNG's seed, unless ncsn_trainer_create is given one */
+    int threads;               /* threads for the network (same bits for any count) */
+} ncsn_train_opts;
+/* The data-driven recipe: every setting from the data or the paper (docs/training.md). */
+NCSNDEF ncsn_train_opts ncsn_train_defaults(void);
+/* The seeds' recipes: seed 000 (ScoreNet 128x3, sigma concatenated, 10 levels 10 -> 0.01, full
+   batch, lr 1e-3) and seed 001 (sinusoidal embedding 64, 128x3, 10 levels 5 -> 0.01, batch 256);
+   no standardisation, no EMA. */
+NCSNDEF ncsn_train_opts ncsn_train_preset_seed000(void);
+NCSNDEF ncsn_train_opts ncsn_train_preset_seed001(void);
+
+typedef struct ncsn_trainer {
+    ncsn_train_opts opts;
+    ncsn_model *model;         /* the trained weights */
+    ncsn_adam adam;
+    ncsn_dsm_batch dsm;
+    float *ema;                /* [n_params] EMA weights, NULL without EMA */
+    ncsn_rng rng;
+    int L;
+    float *sigmas;             /* [L], network units */
+    ncsn_stdz stdz;
+    int n, dim;
+    float *data;               /* [n][dim] the training data in network units */
+    int *perm;                 /* [n] the minibatch permutation */
+    float *xb;                 /* [batch][dim] the current minibatch (batch < n) */
+    int batch;                 /* min(opts.batch, n) */
+    long step;                 /* steps done */
+    float loss;                /* the last step's loss */
+    int sigma_max_exact;       /* sigma_max came from an exact pairwise search */
+} ncsn_trainer;
+/* Copies data[n][dim] (user units). rng: NULL seeds from opts (seed, stream); else training
+   continues that stream (the model's init draws first). */
+NCSNDEF ncsn_status ncsn_trainer_create(ncsn_trainer **out, const ncsn_train_opts *o, const float *data,
+                                        int n, int dim, const ncsn_rng *rng);
+NCSNDEF void        ncsn_trainer_free(ncsn_trainer *t);
+/* One step. NCSN_ERR_NONFINITE (naming the tensor) leaves the weights as they were before Adam. */
+NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t);
+/* Called every `every` steps and after the last; a non-OK return stops the loop with that status. */
+typedef ncsn_status (*ncsn_train_callback)(void *user, const ncsn_trainer *t);
+/* Steps until t->step == until. */
+NCSNDEF ncsn_status ncsn_trainer_run(ncsn_trainer *t, long until, long every, ncsn_train_callback cb, void *user);
+/* The weights to sample with: the EMA copy when there is one, else the trained weights. */
+NCSNDEF const float *ncsn_trainer_weights(const ncsn_trainer *t);
+#ifndef NCSN_NO_STDIO
+/* The whole state as a checkpoint (ncsn_checkpoint_save's file plus the EMA weights as "ema.*",
+   the standardisation as "data.loc", "data.scale", "data.center" and the permutation as
+   "train.perm"); resuming it with the same data continues bit for bit. */
+NCSNDEF ncsn_status ncsn_trainer_save(const ncsn_trainer *t, const char *path, const char *const *extra_meta);
+NCSNDEF ncsn_status ncsn_trainer_resume(ncsn_trainer **out, const char *path, const float *data, int n, int dim,
+                                        int threads);
+/* The model file for sampling: ncsn_trainer_weights, the levels and the standardisation. */
+NCSNDEF ncsn_status ncsn_trainer_save_model(const ncsn_trainer *t, const char *path, const char *const *extra_meta);
+/* The standardisation stored in a model or checkpoint file (the identity, radius 0, if none). */
+NCSNDEF ncsn_status ncsn_stdz_load(ncsn_stdz *s, const char *path, int dim);
+#endif
+
+/* ---- 9. Langevin samplers -------------------------------------------------------------------
    SONG:  x <- x + a s + sqrt(2a) z,  a_i = eps sigma_i^2 / sigma_L^2      (seed 000)
    HALF:  x <- x + (a/2) s + sqrt(a) z, a_i = eps (sigma_i / sigma_L)^2   (seeds 001, 002)
    Each step: score of all n chains, then n*dim normals from rng in order, then the update
@@ -321,8 +438,24 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
 NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int dim,
                                            const float *sigmas, int L, const float *data, int n,
                                            ncsn_rng *rng, float *out);
+/* The sampler settings of the data-driven recipe for levels sigmas[L] (geometric): Song's form,
+   T steps per level, eps from technique 4 with gamma = sigmas[0]/sigmas[1], start N(0, sigma_1^2 I)
+   around the origin (the data's mean in standardised units), final denoising step. */
+NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T);
+/* Divergence: a chain has left the data's region when a coordinate is not finite or its distance
+   from s->center exceeds s->radius + sigma_1 (network units; the data's own points are within
+   radius, and a chain that never came back from its N(0, sigma_1^2 I) start is far beyond). With
+   radius 0 (unknown) only non-finite chains count. Flags in diverged[n] (may be NULL); returns
+   the count. */
+NCSNDEF int ncsn_diverged(const ncsn_stdz *s, float sigma1, const float *x, int n, unsigned char *diverged);
+/* Samples in the user's units from a network trained in s's units: annealed Langevin (x[n][dim]
+   in network units), ncsn_diverged, then ncsn_stdz_undo. *n_diverged (may be NULL) gets the
+   count; NCSN_OK even when some diverged (their rows hold what the chain reached). */
+NCSNDEF ncsn_status ncsn_sample_data(ncsn_model *m, const ncsn_stdz *s, const float *sigmas, int L,
+                                     const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n,
+                                     unsigned char *diverged, int *n_diverged);
 
-/* ---- 9. data and exact scores ------------------------------------------------------------- */
+/* ---- 10. data and exact scores ------------------------------------------------------------- */
 typedef struct ncsn_gmm {     /* sum_k w_k N(mu_k, diag(var_k)); var may be 0 (point masses) */
     int K, dim;
     const float *weights;     /* [K], sum 1 */
@@ -357,7 +490,7 @@ NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void);
    a holds na*dim floats, b nb*dim. */
 NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int nb, int dim);
 
-/* ---- 10. safetensors files, checkpoints, CSV data ------------------------------------------
+/* ---- 11. safetensors files, checkpoints, CSV data ------------------------------------------
    Every loader rejects malformed, truncated, oversized or hostile input with NCSN_ERR_FORMAT and
    a message: it never crashes, hangs, reads out of bounds, or allocates much more than its input.
    The tensors must cover the data buffer exactly, as the safetensors format requires (no byte
@@ -2823,7 +2956,426 @@ NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
     return ncsn__adam_step(opt, m->params, m->grads, ((ncsn__priv *)m->priv)->pool, "ncsn_model_adam_step");
 }
 
-/* ---- 8. Langevin samplers ----------------------------------------------------------------------- */
+/* ---- 8. training -------------------------------------------------------------------------------- */
+static double ncsn__sqdist(const float *a, const float *b, int dim)
+{
+    double s = 0.0;
+    int d;
+    for (d = 0; d < dim; d++) {
+        double t = (double)a[d] - (double)b[d];
+        s = fma(t, t, s);
+    }
+    return s;
+}
+
+NCSNDEF double ncsn_sigma_max_from_data(const float *x, int n, int dim, int *exact)
+{
+    double best = 0.0;
+    int i, j, ex = 0.5 * (double)n * (double)n * (double)dim <= 1e9;
+    if (exact) *exact = ex;
+    if (!x || n < 2 || dim < 1) return 0.0;
+    if (ex) {
+        for (i = 0; i < n; i++)
+            for (j = i + 1; j < n; j++) {
+                double s = ncsn__sqdist(x + (size_t)i * dim, x + (size_t)j * dim, dim);
+                if (s > best) best = s;
+            }
+    } else {   /* farthest-point sweeps: each distance found is a lower bound of the diameter */
+        int a = 0, sweep;
+        for (sweep = 0; sweep < 8; sweep++) {
+            int far = a;
+            double fs = -1.0;
+            for (j = 0; j < n; j++) {
+                double s = ncsn__sqdist(x + (size_t)a * dim, x + (size_t)j * dim, dim);
+                if (s > fs) { fs = s; far = j; }
+            }
+            if (fs > best) best = fs;
+            if (far == a) break;
+            a = far;
+        }
+    }
+    return sqrt(best);
+}
+
+/* Phi(x) = 1/2 + phi(x) (x + x^3/3 + x^5/(3 5) + ...): every term has the sign of x, so the sum
+   has no cancellation; beyond |x| = 9, Phi is within 1e-18 of 0 or 1. */
+NCSNDEF double ncsn_normal_cdf(double x)
+{
+    double x2, term, sum, phi;
+    int k;
+    if (x != x) return x;
+    if (x < -9.0) return 0.0;
+    if (x > 9.0) return 1.0;
+    x2 = ncsn__opaque_d(x * x);
+    term = x;
+    sum = x;
+    for (k = 1; k < 500; k++) {
+        term = ncsn__opaque_d(term * x2) / (double)(2 * k + 1);
+        sum += term;
+        if (fabs(term) <= 1e-17 * fabs(sum)) break;
+    }
+    phi = ncsn__opaque_d(ncsn_exp(-0.5 * x2) * 0.39894228040143267794);   /* 1/sqrt(2 pi) */
+    return fma(phi, sum, 0.5);
+}
+
+static double ncsn__t2(double g, double s)   /* technique 2's criterion minus 1/2; s = sqrt(2D) */
+{
+    return ncsn_normal_cdf(fma(s, g - 1.0, 3.0 * g)) - ncsn_normal_cdf(fma(s, g - 1.0, -3.0 * g)) - 0.5;
+}
+
+NCSNDEF double ncsn_level_ratio(int dim)
+{
+    double s = sqrt(2.0 * (double)(dim < 16 ? 16 : dim)), lo = 1.0, hi = 64.0;
+    int k;
+    for (k = 0; k < 100; k++) {   /* the criterion is 0.497 at gamma = 1 and -1/2 at 64 */
+        double mid = 0.5 * (lo + hi);
+        if (ncsn__t2(mid, s) > 0.0) lo = mid;
+        else hi = mid;
+    }
+    return hi;
+}
+
+NCSNDEF int ncsn_levels_for(double sigma_max, double sigma_min, double gamma)
+{
+    double r;
+    if (!(sigma_min > 0.0) || !(sigma_max > sigma_min) || !(gamma > 1.0)) return 2;
+    r = ceil(ncsn_log(sigma_max / sigma_min) / ncsn_log(gamma));
+    if (!(r >= 1.0)) return 2;
+    return r >= (double)(NCSN_MAX_LEVELS - 1) ? NCSN_MAX_LEVELS : 1 + (int)r;
+}
+
+NCSNDEF double ncsn_step_eps_objective(double eps, int T, double gamma, double sigma_min)
+{
+    double s2 = ncsn__opaque_d(sigma_min * sigma_min), r = 1.0 - eps / s2, c;
+    c = 2.0 * eps / (s2 - ncsn__opaque_d(s2 * ncsn__opaque_d(r * r)));
+    return fma(ncsn__powi(r, 2L * (long)T), fma(gamma, gamma, -c), c);
+}
+
+NCSNDEF double ncsn_step_eps(int T, double gamma, double sigma_min)
+{
+    const double ig = 0.61803398874989484820;   /* golden section: f is unimodal in u */
+    double s2, a = 0.0, b = 1.0, c, d, fc, fd;
+    int k;
+    if (T < 1 || !(gamma > 1.0) || !(sigma_min > 0.0)) return 0.0;
+    s2 = ncsn__opaque_d(sigma_min * sigma_min);
+    c = fma(-ig, b - a, b);
+    d = fma(ig, b - a, a);
+    fc = ncsn_step_eps_objective(c * s2, T, gamma, sigma_min);
+    fd = ncsn_step_eps_objective(d * s2, T, gamma, sigma_min);
+    for (k = 0; k < 120; k++) {
+        if (fc < fd) {
+            b = d; d = c; fd = fc;
+            c = fma(-ig, b - a, b);
+            fc = ncsn_step_eps_objective(c * s2, T, gamma, sigma_min);
+        } else {
+            a = c; c = d; fc = fd;
+            d = fma(ig, b - a, a);
+            fd = ncsn_step_eps_objective(d * s2, T, gamma, sigma_min);
+        }
+    }
+    return ncsn__opaque_d(0.5 * (a + b)) * s2;
+}
+
+NCSNDEF void ncsn_ema_update(float *ema, const float *params, size_t n, float rate)
+{
+    size_t i;
+    for (i = 0; i < n; i++) ema[i] = fmaf(rate, ema[i] - params[i], params[i]);
+}
+
+static ncsn_status ncsn__stdz_alloc(ncsn_stdz *s, int dim, const char *fn)
+{
+    memset(s, 0, sizeof *s);
+    if (dim < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: dim = %d must be >= 1", fn, dim);
+    if (!(s->loc = NCSN__ALLOC_N(float, 3 * (size_t)dim))) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
+    s->scale = s->loc + dim;
+    s->center = s->scale + dim;
+    s->dim = dim;
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_stdz_identity(ncsn_stdz *s, int dim)
+{
+    int d;
+    ncsn_status st;
+    if (!s) return ncsn__fail(NCSN_ERR_ARG, "ncsn_stdz_identity: s = NULL");
+    if ((st = ncsn__stdz_alloc(s, dim, "ncsn_stdz_identity")) != NCSN_OK) return st;
+    for (d = 0; d < dim; d++) { s->loc[d] = 0.0f; s->scale[d] = 1.0f; s->center[d] = 0.0f; }
+    return NCSN_OK;
+}
+
+static void ncsn__to_net(const ncsn_stdz *s, float *z, const float *x)   /* one point */
+{
+    int d;
+    for (d = 0; d < s->dim; d++) z[d] = (x[d] - s->loc[d]) / s->scale[d];
+}
+
+/* column means and population standard deviations in double, rows in order */
+static void ncsn__column_stats(const float *x, int n, int dim, int d, double *mean, double *sd)
+{
+    double m = 0.0, v = 0.0;
+    int i;
+    for (i = 0; i < n; i++) m += (double)x[(size_t)i * dim + d];
+    m /= (double)n;
+    for (i = 0; i < n; i++) {
+        double t = (double)x[(size_t)i * dim + d] - m;
+        v = fma(t, t, v);
+    }
+    *mean = m;
+    *sd = sqrt(v / (double)n);
+}
+
+NCSNDEF ncsn_status ncsn_stdz_fit(ncsn_stdz *s, const float *x, int n, int dim, int standardize)
+{
+    float *z;
+    double r2 = 0.0;
+    int i, d;
+    ncsn_status st;
+    if (!s || !x) return ncsn__fail(NCSN_ERR_ARG, "ncsn_stdz_fit: %s = NULL", !s ? "s" : "x");
+    if (n < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_stdz_fit: n = %d must be >= 1", n);
+    if ((st = ncsn_stdz_identity(s, dim)) != NCSN_OK) return st;
+    if (!(z = NCSN__ALLOC_N(float, (size_t)dim))) { ncsn_stdz_free(s); return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_stdz_fit: out of memory"); }
+    for (d = 0; d < dim && standardize; d++) {
+        double m, sd;
+        ncsn__column_stats(x, n, dim, d, &m, &sd);
+        s->loc[d] = (float)m;
+        s->scale[d] = sd > 0.0 && (float)sd > 0.0 && ncsn__isfinite((float)sd) ? (float)sd : 1.0f;   /* a constant column stays put */
+    }
+    for (d = 0; d < dim; d++) {   /* the center: the mean in network units */
+        double m = 0.0;
+        for (i = 0; i < n; i++) m += (double)((x[(size_t)i * dim + d] - s->loc[d]) / s->scale[d]);
+        s->center[d] = (float)(m / (double)n);
+    }
+    for (i = 0; i < n; i++) {
+        double q;
+        ncsn__to_net(s, z, x + (size_t)i * dim);
+        q = ncsn__sqdist(z, s->center, dim);
+        if (q > r2) r2 = q;
+    }
+    s->radius = (float)sqrt(r2);
+    NCSN_FREE(z);
+    return NCSN_OK;
+}
+
+NCSNDEF void ncsn_stdz_free(ncsn_stdz *s)
+{
+    if (!s) return;
+    NCSN_FREE(s->loc);
+    memset(s, 0, sizeof *s);
+}
+
+NCSNDEF void ncsn_stdz_apply(const ncsn_stdz *s, float *x, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) ncsn__to_net(s, x + (size_t)i * s->dim, x + (size_t)i * s->dim);
+}
+
+NCSNDEF void ncsn_stdz_undo(const ncsn_stdz *s, float *x, int n)
+{
+    int i, d;
+    for (i = 0; i < n; i++)
+        for (d = 0; d < s->dim; d++) x[(size_t)i * s->dim + d] = fmaf(x[(size_t)i * s->dim + d], s->scale[d], s->loc[d]);
+}
+
+NCSNDEF void ncsn_stdz_score(const ncsn_stdz *s, float *score, int n)
+{
+    int i, d;
+    for (i = 0; i < n; i++)
+        for (d = 0; d < s->dim; d++) score[(size_t)i * s->dim + d] /= s->scale[d];
+}
+
+/* Placeholder network of the data-driven recipe, in one place: the sinusoidal embedding with
+   s = net/sigma (technique 3). */
+static ncsn_config ncsn__recipe_net(int dim)
+{
+    ncsn_config c = ncsn_config_embed(dim, 64, 128, 3);
+    c.scale_by_sigma = 1;
+    return c;
+}
+
+NCSNDEF ncsn_train_opts ncsn_train_defaults(void)
+{
+    ncsn_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.net = ncsn__recipe_net(1);
+    o.levels = 0;
+    o.sigma_max = 0.0f;
+    o.sigma_min = 0.01f;
+    o.schedule = NCSN_SCHEDULE_GEOMETRIC;
+    o.weighting = NCSN_WEIGHT_SIGMA2;
+    o.batch = 512;
+    o.lr = 1e-3f;
+    o.ema_rate = 0.999f;
+    o.standardize = 1;
+    o.seed = 42;
+    o.stream = 54;
+    o.threads = 1;
+    return o;
+}
+
+NCSNDEF ncsn_train_opts ncsn_train_preset_seed000(void)
+{
+    ncsn_train_opts o = ncsn_train_defaults();
+    o.net = ncsn_config_concat(1, 128, 3);
+    o.levels = 10;
+    o.sigma_max = 10.0f;
+    o.batch = 1 << 26;   /* full batch */
+    o.ema_rate = 0.0f;
+    o.standardize = 0;
+    return o;
+}
+
+NCSNDEF ncsn_train_opts ncsn_train_preset_seed001(void)
+{
+    ncsn_train_opts o = ncsn_train_preset_seed000();
+    o.net = ncsn_config_embed(1, 64, 128, 3);
+    o.sigma_max = 5.0f;
+    o.batch = 256;
+    return o;
+}
+
+static ncsn_status ncsn__train_check(const ncsn_train_opts *o, const float *data, int n, int dim, const char *fn)
+{
+    if (!o || !data) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !o ? "opts" : "data");
+    if (n < 1 || dim < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: n = %d and dim = %d must be >= 1", fn, n, dim);
+    if (o->batch < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: batch = %d must be >= 1", fn, o->batch);
+    if (!(o->lr > 0.0f) || !ncsn__isfinite(o->lr)) return ncsn__fail(NCSN_ERR_ARG, "%s: lr = %g must be finite and > 0", fn, (double)o->lr);
+    if (!(o->ema_rate >= 0.0f && o->ema_rate < 1.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: ema_rate = %g must be in [0, 1)", fn, (double)o->ema_rate);
+    if (!(o->sigma_min > 0.0f) || !ncsn__isfinite(o->sigma_min))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: sigma_min = %g must be finite and > 0", fn, (double)o->sigma_min);
+    if (o->levels != 0 && (o->levels < 2 || o->levels > NCSN_MAX_LEVELS))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: levels = %d must be 0 (from the data) or in [2, %d]", fn, o->levels, NCSN_MAX_LEVELS);
+    return NCSN_OK;
+}
+
+/* the parts every trainer has: options, standardised data, permutation, buffers */
+static ncsn_status ncsn__trainer_alloc(ncsn_trainer **out, const ncsn_train_opts *o, const float *data, int n, int dim, const char *fn)
+{
+    ncsn_trainer *t;
+    ncsn_status st;
+    int i;
+    *out = NULL;
+    if ((st = ncsn__train_check(o, data, n, dim, fn)) != NCSN_OK) return st;
+    if (!(t = (ncsn_trainer *)ncsn__alloc(sizeof *t))) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
+    memset(t, 0, sizeof *t);
+    t->opts = *o;
+    t->opts.net.dim = dim;
+    t->n = n;
+    t->dim = dim;
+    t->batch = o->batch < n ? o->batch : n;
+    *out = t;
+    if ((st = ncsn_stdz_fit(&t->stdz, data, n, dim, o->standardize)) != NCSN_OK) return st;
+    t->data = NCSN__ALLOC_N(float, (size_t)n * (size_t)dim);
+    t->perm = NCSN__ALLOC_N(int, (size_t)n);
+    t->xb = t->batch < n ? NCSN__ALLOC_N(float, (size_t)t->batch * (size_t)dim) : NULL;
+    if (!t->data || !t->perm || (t->batch < n && !t->xb)) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %d points", fn, n);
+    memcpy(t->data, data, sizeof(float) * (size_t)n * (size_t)dim);
+    ncsn_stdz_apply(&t->stdz, t->data, n);
+    for (i = 0; i < n; i++) t->perm[i] = i;
+    return ncsn_dsm_batch_alloc(&t->dsm, t->batch, dim);
+}
+
+/* threads, workspace and the EMA buffer, once the model exists */
+static ncsn_status ncsn__trainer_finish(ncsn_trainer *t, const char *fn)
+{
+    ncsn_status st;
+    if (t->opts.threads > 1 && (st = ncsn_model_set_threads(t->model, t->opts.threads)) != NCSN_OK) return st;
+    if ((st = ncsn_model_reserve(t->model, t->batch)) != NCSN_OK) return st;
+    if (t->opts.ema_rate > 0.0f && !t->ema) {
+        if (!(t->ema = NCSN__ALLOC_N(float, t->model->n_params))) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
+        memcpy(t->ema, t->model->params, sizeof(float) * t->model->n_params);
+    }
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_trainer_create(ncsn_trainer **out, const ncsn_train_opts *o, const float *data, int n, int dim,
+                                        const ncsn_rng *rng)
+{
+    static const char fn[] = "ncsn_trainer_create";
+    ncsn_trainer *t = NULL;
+    ncsn_status st;
+    double smax;
+    if (!out) return ncsn__fail(NCSN_ERR_ARG, "%s: out = NULL", fn);
+    if ((st = ncsn__trainer_alloc(&t, o, data, n, dim, fn)) != NCSN_OK) goto fail;
+    smax = o->sigma_max > 0.0f ? (double)o->sigma_max : ncsn_sigma_max_from_data(t->data, n, dim, &t->sigma_max_exact);
+    if (!((float)smax > o->sigma_min)) {
+        st = ncsn__fail(NCSN_ERR_ARG, "%s: sigma_max = %g (%s) must be > sigma_min = %g", fn, smax,
+                        o->sigma_max > 0.0f ? "given" : "the data's largest pairwise distance", (double)o->sigma_min);
+        goto fail;
+    }
+    t->L = o->levels > 0 ? o->levels : ncsn_levels_for(smax, (double)o->sigma_min, ncsn_level_ratio(dim));
+    t->opts.levels = t->L;
+    t->opts.sigma_max = (float)smax;
+    if (!(t->sigmas = NCSN__ALLOC_N(float, (size_t)t->L))) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn); goto fail; }
+    if ((st = ncsn_schedule(t->sigmas, t->L, (float)smax, o->sigma_min, o->schedule)) != NCSN_OK) goto fail;
+    if (rng) t->rng = *rng;
+    else ncsn_rng_seed(&t->rng, o->seed, o->stream);
+    if ((st = ncsn_model_create(&t->model, &t->opts.net)) != NCSN_OK || (st = ncsn_model_init(t->model, &t->rng)) != NCSN_OK ||
+        (st = ncsn_adam_create(&t->adam, t->model->n_params, o->lr)) != NCSN_OK || (st = ncsn__trainer_finish(t, fn)) != NCSN_OK)
+        goto fail;
+    *out = t;
+    return NCSN_OK;
+fail:
+    ncsn_trainer_free(t);
+    *out = NULL;
+    return st;
+}
+
+NCSNDEF void ncsn_trainer_free(ncsn_trainer *t)
+{
+    if (!t) return;
+    ncsn_model_free(t->model);
+    ncsn_adam_free(&t->adam);
+    ncsn_dsm_batch_free(&t->dsm);
+    ncsn_stdz_free(&t->stdz);
+    NCSN_FREE(t->ema);
+    NCSN_FREE(t->sigmas);
+    NCSN_FREE(t->data);
+    NCSN_FREE(t->perm);
+    NCSN_FREE(t->xb);
+    NCSN_FREE(t);
+}
+
+NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t)
+{
+    const float *x;
+    float loss = 0.0f;
+    ncsn_status st;
+    if (!t || !t->model) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_step: t = NULL");
+    x = t->data;
+    if (t->batch < t->n) {
+        if ((st = ncsn_minibatch(&t->rng, t->perm, t->n, t->data, t->dim, t->xb, t->batch)) != NCSN_OK) return st;
+        x = t->xb;
+    }
+    ncsn_model_zero_grad(t->model);
+    st = ncsn_dsm_loss(t->model, &t->dsm, x, t->batch, t->sigmas, t->L, t->opts.weighting, &t->rng, NULL, NULL, 1, &loss);
+    if (st == NCSN_OK && !ncsn__isfinite(loss)) st = ncsn__fail(NCSN_ERR_NONFINITE, "loss = %g", (double)loss);
+    if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, NULL, NCSN_CHECK_GRADS);
+    if (st == NCSN_OK) st = ncsn_model_adam_step(t->model, &t->adam);
+    if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, &t->adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
+    if (st != NCSN_OK) return st;
+    if (t->ema) ncsn_ema_update(t->ema, t->model->params, t->model->n_params, t->opts.ema_rate);
+    t->loss = loss;
+    t->step++;
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_trainer_run(ncsn_trainer *t, long until, long every, ncsn_train_callback cb, void *user)
+{
+    ncsn_status st;
+    if (!t) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_run: t = NULL");
+    while (t->step < until) {
+        if ((st = ncsn_trainer_step(t)) != NCSN_OK) return st;
+        if (cb && ((every > 0 && t->step % every == 0) || t->step == until) && (st = cb(user, t)) != NCSN_OK) return st;
+    }
+    return NCSN_OK;
+}
+
+NCSNDEF const float *ncsn_trainer_weights(const ncsn_trainer *t)
+{
+    return t->ema ? t->ema : t->model->params;
+}
+
+/* ---- 9. Langevin samplers ----------------------------------------------------------------------- */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_defaults(void)
 {
     ncsn_sampler_opts o;
@@ -3083,7 +3635,49 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
     return st;
 }
 
-/* ---- 9. data and exact scores ------------------------------------------------------------------- */
+NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
+{
+    ncsn_sampler_opts o = ncsn_sampler_defaults();
+    double gamma = sigmas && L >= 2 && sigmas[1] > 0.0f ? (double)sigmas[0] / (double)sigmas[1] : 0.0;
+    o.form = NCSN_LANGEVIN_SONG;
+    o.steps_per_level = T;
+    o.eps = sigmas && L >= 1 ? (float)ncsn_step_eps(T, gamma, (double)sigmas[L - 1]) : 0.0f;
+    o.init = NCSN_INIT_NORMAL_SIGMA1;
+    o.denoise_final = 1;
+    return o;
+}
+
+NCSNDEF int ncsn_diverged(const ncsn_stdz *s, float sigma1, const float *x, int n, unsigned char *diverged)
+{
+    double bound = (double)s->radius + (double)sigma1;
+    int i, d, count = 0;
+    for (i = 0; i < n; i++) {
+        const float *p = x + (size_t)i * s->dim;
+        int bad = 0;
+        for (d = 0; d < s->dim && !bad; d++) bad = !ncsn__isfinite(p[d]);
+        if (!bad && s->radius > 0.0f) bad = !(sqrt(ncsn__sqdist(p, s->center, s->dim)) <= bound);
+        if (diverged) diverged[i] = (unsigned char)bad;
+        count += bad;
+    }
+    return count;
+}
+
+NCSNDEF ncsn_status ncsn_sample_data(ncsn_model *m, const ncsn_stdz *s, const float *sigmas, int L, const ncsn_sampler_opts *o,
+                                     ncsn_rng *rng, float *x, int n, unsigned char *diverged, int *n_diverged)
+{
+    ncsn_status st;
+    int bad;
+    if (!m || !s) return ncsn__fail(NCSN_ERR_ARG, "ncsn_sample_data: %s = NULL", !m ? "model" : "s");
+    if (s->dim != m->cfg.dim) return ncsn__fail(NCSN_ERR_ARG, "ncsn_sample_data: standardisation dim %d, model dim %d", s->dim, m->cfg.dim);
+    st = ncsn_sample_annealed(ncsn_model_score, m, m->cfg.dim, sigmas, L, o, rng, x, n);
+    if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) return st;
+    bad = ncsn_diverged(s, sigmas[0], x, n, diverged);
+    if (n_diverged) *n_diverged = bad;
+    ncsn_stdz_undo(s, x, n);
+    return NCSN_OK;
+}
+
+/* ---- 10. data and exact scores ------------------------------------------------------------------- */
 static ncsn_status ncsn__gmm_check(const ncsn_gmm *g, const char *fn)
 {
     int k, d;
@@ -3311,7 +3905,7 @@ static const ncsn_gmm ncsn__two = { 2, 2, ncsn__two_w, ncsn__two_mu, ncsn__two_v
 NCSNDEF const ncsn_gmm *ncsn_gmm_toy(void) { return &ncsn__toy; }
 NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void) { return &ncsn__two; }
 
-/* ---- 10. safetensors ------------------------------------------------------------------------------
+/* ---- 11. safetensors ------------------------------------------------------------------------------
    8-byte little-endian header length N, N bytes of JSON, then the raw little-endian data. The
    parser accepts only what it needs, bounds every read, and never allocates more than the file.
    Checkpoints are safetensors files with more tensors and metadata; CSV data is parsed with limits
@@ -4051,7 +4645,9 @@ static ncsn_status ncsn__st_check_config(const ncsn__st_file *f, ncsn_config *cf
 /* tensors besides the model's that a file may hold: a checkpoint's */
 static int ncsn__st_extra_ok(const ncsn_model *m, const char *name)
 {
-    if (strcmp(name, "sigmas") == 0) return 1;
+    if (strcmp(name, "sigmas") == 0 || strcmp(name, "data.loc") == 0 || strcmp(name, "data.scale") == 0 ||
+        strcmp(name, "data.center") == 0 || strcmp(name, "train.perm") == 0) return 1;
+    if (strncmp(name, "ema.", 4) == 0) return ncsn_model_tensor(m, name + 4) != NULL;
     if (strncmp(name, "adam.m.", 7) == 0 || strncmp(name, "adam.v.", 7) == 0) return ncsn_model_tensor(m, name + 7) != NULL;
     return 0;
 }
@@ -4735,8 +5331,36 @@ static int ncsn__put_tensor(FILE *fp, const float *base, const ncsn_tensor *T)
     return 1;
 }
 
+/* what a trainer adds to a checkpoint: EMA weights ("ema.<tensor>", model layout), flat tensors
+   written as given, and metadata under the reserved "ncsn." prefix */
+typedef struct ncsn__st_flat { const char *name; const float *p; int rows, cols; } ncsn__st_flat;
+typedef struct ncsn__st_more {
+    const float *ema;
+    int n_flat;
+    ncsn__st_flat flat[4];
+    const char *const *meta;   /* {"ncsn.key", "value", ..., NULL} */
+} ncsn__st_more;
+
+static void ncsn__st_entry_json(ncsn__sb *b, const char *pre, const char *name, int rows, int cols, size_t *off)
+{
+    size_t count = (size_t)rows * (size_t)(cols ? cols : 1);
+    if (cols) ncsn__sb_printf(b, ",\"%s%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[%llu,%llu]}", pre, name, rows, cols,
+                              (unsigned long long)*off, (unsigned long long)(*off + 4 * count));
+    else ncsn__sb_printf(b, ",\"%s%s\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%llu,%llu]}", pre, name, rows,
+                         (unsigned long long)*off, (unsigned long long)(*off + 4 * count));
+    *off += 4 * count;
+}
+
+static void ncsn__st_more_header(ncsn__sb *b, const ncsn_model *m, const ncsn__st_more *more, size_t off)
+{
+    int t;
+    for (t = 0; more->ema && t < m->n_tensors; t++) ncsn__st_entry_json(b, "ema.", m->tensors[t].name, m->tensors[t].rows, m->tensors[t].cols, &off);
+    for (t = 0; t < more->n_flat; t++) ncsn__st_entry_json(b, "", more->flat[t].name, more->flat[t].rows, more->flat[t].cols, &off);
+}
+
 static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_model *m, const ncsn_adam *adam, const ncsn_rng *rng,
-                                 const float *sigmas, int L, long step, const char *const *extra, int checkpoint)
+                                 const float *sigmas, int L, long step, const char *const *extra, int checkpoint,
+                                 const ncsn__st_more *more)
 {
     ncsn__sb b;
     size_t extra_len = 0, data_off = 0;
@@ -4773,7 +5397,8 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
         snprintf(v, sizeof v, "%s", ncsn_last_error());
         return ncsn__fail(st, "%s: not saved: %s", fn, v);
     }
-    b.cap = 2048 + (size_t)m->n_tensors * 3 * 192 + extra_len;
+    b.cap = 2048 + (size_t)m->n_tensors * 4 * 192 + extra_len + (more ? 4 * 192 : 0);
+    for (k = 0; more && more->meta && more->meta[k]; k += 2) b.cap += 6 * (strlen(more->meta[k]) + strlen(more->meta[k + 1])) + 8;
     b.n = 0;
     b.ok = 1;
     b.p = (char *)ncsn__alloc(b.cap);
@@ -4812,20 +5437,15 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
         sprintf(v, "0x%016llx", (unsigned long long)rng->inc); ncsn__sb_kv(&b, "ncsn.rng.inc", v);
     }
     for (k = 0; extra && extra[k]; k += 2) ncsn__sb_kv(&b, extra[k], extra[k + 1]);
+    for (k = 0; more && more->meta && more->meta[k]; k += 2) ncsn__sb_kv(&b, more->meta[k], more->meta[k + 1]);
     ncsn__sb_printf(&b, "}");
     /* tensors: the model's, then Adam's moments, then the schedule, in data order */
     for (t = 0; t < (adam ? 3 : 1) * m->n_tensors; t++) {
         const ncsn_tensor *T = &m->tensors[t % m->n_tensors];
-        size_t count = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1);
-        const char *pre = t < m->n_tensors ? "" : t < 2 * m->n_tensors ? "adam.m." : "adam.v.";
-        if (T->cols) ncsn__sb_printf(&b, ",\"%s%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[%llu,%llu]}", pre, T->name, T->rows,
-                                     T->cols, (unsigned long long)data_off, (unsigned long long)(data_off + 4 * count));
-        else ncsn__sb_printf(&b, ",\"%s%s\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%llu,%llu]}", pre, T->name, T->rows,
-                             (unsigned long long)data_off, (unsigned long long)(data_off + 4 * count));
-        data_off += 4 * count;
+        ncsn__st_entry_json(&b, t < m->n_tensors ? "" : t < 2 * m->n_tensors ? "adam.m." : "adam.v.", T->name, T->rows, T->cols, &data_off);
     }
-    if (L > 0) ncsn__sb_printf(&b, ",\"sigmas\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%llu,%llu]}", L,
-                               (unsigned long long)data_off, (unsigned long long)(data_off + 4 * (size_t)L));
+    if (L > 0) ncsn__st_entry_json(&b, "", "sigmas", L, 0, &data_off);
+    if (more) ncsn__st_more_header(&b, m, more, data_off);
     ncsn__sb_printf(&b, "}");
     while (b.ok && b.n % 8) ncsn__sb_printf(&b, " ");   /* the data starts 8-byte aligned */
     if (!b.ok || b.n > NCSN__ST_MAX_HEADER) { NCSN_FREE(b.p); return ncsn__fail(NCSN_ERR_ARG, "%s: header too long", fn); }
@@ -4838,6 +5458,9 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->m, &m->tensors[t]);
     for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->v, &m->tensors[t]);
     if (L > 0 && ok) ok = ncsn__put_f32s(fp, sigmas, (size_t)L, 1);
+    for (t = 0; more && more->ema && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, more->ema, &m->tensors[t]);
+    for (t = 0; more && t < more->n_flat && ok; t++)
+        ok = ncsn__put_f32s(fp, more->flat[t].p, (size_t)more->flat[t].rows * (size_t)(more->flat[t].cols ? more->flat[t].cols : 1), 1);
     if (to_stdout) {
         if (ok && fflush(stdout) == 0 && !ferror(stdout)) return NCSN_OK;
         return ncsn__fail(NCSN_ERR_IO, "%s: writing to stdout failed (%s)", fn, strerror(errno));
@@ -4847,13 +5470,13 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
 
 NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path)
 {
-    return ncsn__st_save("ncsn_model_save", path, m, NULL, NULL, NULL, 0, 0, NULL, 0);
+    return ncsn__st_save("ncsn_model_save", path, m, NULL, NULL, NULL, 0, 0, NULL, 0, NULL);
 }
 
 NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, const ncsn_adam *adam, const ncsn_rng *rng,
                                          const float *sigmas, int L, long step, const char *const *extra_meta)
 {
-    return ncsn__st_save("ncsn_checkpoint_save", path, m, adam, rng, sigmas, L, step, extra_meta, 1);
+    return ncsn__st_save("ncsn_checkpoint_save", path, m, adam, rng, sigmas, L, step, extra_meta, 1, NULL);
 }
 
 /* the size of a regular file, -1 for anything else (a pipe, a FIFO, a terminal: read to the end),
@@ -4982,6 +5605,276 @@ NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *valu
     st = ncsn_file_meta_mem(buf, len, key, value, cap);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_file_meta", path);
+}
+
+/* ---- the trainer's files ---- */
+typedef struct ncsn__trainer_meta { char v[8][48]; const char *kv[17]; float *perm2; } ncsn__trainer_meta;
+
+/* the standardisation, the permutation (as two exact float rows: perm >> 12, perm & 4095) and the
+   settings that are not in a plain checkpoint */
+static ncsn_status ncsn__trainer_more(const ncsn_trainer *t, ncsn__st_more *more, ncsn__trainer_meta *tm, int checkpoint)
+{
+    static const char *const keys[8] = { "ncsn.train.batch", "ncsn.train.weighting", "ncsn.train.schedule", "ncsn.train.ema_rate",
+                                         "ncsn.train.standardize", "ncsn.train.seed", "ncsn.train.stream", "ncsn.data.radius" };
+    int i;
+    memset(more, 0, sizeof *more);
+    sprintf(tm->v[0], "%d", t->opts.batch);
+    sprintf(tm->v[1], "%d", (int)t->opts.weighting);
+    sprintf(tm->v[2], "%d", (int)t->opts.schedule);
+    ncsn_format_f32(tm->v[3], sizeof tm->v[3], t->opts.ema_rate, 9);   /* round-trips, whatever the locale */
+    sprintf(tm->v[4], "%d", t->opts.standardize != 0);
+    sprintf(tm->v[5], "%llu", (unsigned long long)t->opts.seed);
+    sprintf(tm->v[6], "%llu", (unsigned long long)t->opts.stream);
+    ncsn_format_f32(tm->v[7], sizeof tm->v[7], t->stdz.radius, 9);
+    for (i = 0; i < 8; i++) { tm->kv[2 * i] = keys[i]; tm->kv[2 * i + 1] = tm->v[i]; }
+    tm->kv[16] = NULL;
+    more->meta = tm->kv;
+    more->flat[0].name = "data.loc"; more->flat[0].p = t->stdz.loc;
+    more->flat[1].name = "data.scale"; more->flat[1].p = t->stdz.scale;
+    more->flat[2].name = "data.center"; more->flat[2].p = t->stdz.center;
+    for (i = 0; i < 3; i++) more->flat[i].rows = t->dim;
+    more->n_flat = 3;
+    tm->perm2 = NULL;
+    if (!checkpoint) return NCSN_OK;
+    more->ema = t->ema;
+    if (!(tm->perm2 = NCSN__ALLOC_N(float, 2 * (size_t)t->n))) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_trainer_save: out of memory");
+    for (i = 0; i < t->n; i++) {
+        tm->perm2[i] = (float)(t->perm[i] >> 12);
+        tm->perm2[(size_t)t->n + i] = (float)(t->perm[i] & 4095);
+    }
+    more->flat[3].name = "train.perm"; more->flat[3].p = tm->perm2; more->flat[3].rows = 2; more->flat[3].cols = t->n;
+    more->n_flat = 4;
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_trainer_save(const ncsn_trainer *t, const char *path, const char *const *extra_meta)
+{
+    ncsn__st_more more;
+    ncsn__trainer_meta tm;
+    ncsn_status st;
+    if (!t || !t->model) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_save: t = NULL");
+    if ((st = ncsn__trainer_more(t, &more, &tm, 1)) != NCSN_OK) return st;
+    st = ncsn__st_save("ncsn_trainer_save", path, t->model, &t->adam, &t->rng, t->sigmas, t->L, t->step, extra_meta, 1, &more);
+    NCSN_FREE(tm.perm2);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_trainer_save_model(const ncsn_trainer *t, const char *path, const char *const *extra_meta)
+{
+    ncsn__st_more more;
+    ncsn__trainer_meta tm;
+    ncsn_model w;
+    if (!t || !t->model) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_save_model: t = NULL");
+    ncsn__trainer_more(t, &more, &tm, 0);
+    w = *t->model;   /* the same network with the weights to sample with */
+    w.params = (float *)ncsn_trainer_weights(t);
+    return ncsn__st_save("ncsn_trainer_save_model", path, &w, NULL, NULL, t->sigmas, t->L, t->step, extra_meta, 0, &more);
+}
+
+/* a flat tensor of rows x cols (cols 0: 1-D) into dst; NCSN_ERR_FORMAT if absent, misshapen or not finite */
+static ncsn_status ncsn__st_flat_get(const ncsn__st_file *f, const char *fn, const char *name, int rows, int cols, float *dst)
+{
+    const ncsn__st_entry *e = ncsn__st_find(f, name);
+    size_t i, count = (size_t)rows * (size_t)(cols ? cols : 1);
+    if (!e) return ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s is missing", fn, name);
+    if (cols ? !(e->ndim == 2 && e->shape[0] == (uint64_t)rows && e->shape[1] == (uint64_t)cols) : !(e->ndim == 1 && e->shape[0] == (uint64_t)rows))
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s must have shape [%d%s%d]", fn, name, rows, cols ? ", " : "", cols ? cols : 0);
+    for (i = 0; i < count; i++) {
+        float v = ncsn__le_f32(f->data + e->begin + 4u * i);
+        if (!ncsn__isfinite(v)) return ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s element %lu is not finite", fn, name, (unsigned long)i);
+        dst[i] = v;
+    }
+    return NCSN_OK;
+}
+
+static ncsn_status ncsn__st_meta_intv(const ncsn__st_file *f, const char *fn, const char *key, int lo, int hi, int *out)
+{
+    char v[64];
+    int r = ncsn__st_meta_get(f, key, v, sizeof v);
+    if (r < 0) return NCSN_ERR_FORMAT;
+    if (r == 0) return ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata %s is missing: not a trainer's checkpoint", fn, key);
+    if (!ncsn__parse_int(v, out) || *out < lo || *out > hi) return ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata %s = '%s' must be in [%d, %d]", fn, key, v, lo, hi);
+    return NCSN_OK;
+}
+
+static ncsn_status ncsn__st_stdz(const ncsn__st_file *f, const char *fn, ncsn_stdz *s, int dim)
+{
+    ncsn_status st;
+    char v[64];
+    int d, r;
+    if ((st = ncsn_stdz_identity(s, dim)) != NCSN_OK || !ncsn__st_find(f, "data.loc")) return st;
+    if ((st = ncsn__st_flat_get(f, fn, "data.loc", dim, 0, s->loc)) != NCSN_OK || (st = ncsn__st_flat_get(f, fn, "data.scale", dim, 0, s->scale)) != NCSN_OK ||
+        (st = ncsn__st_flat_get(f, fn, "data.center", dim, 0, s->center)) != NCSN_OK)
+        goto fail;
+    for (d = 0; d < dim; d++)
+        if (!(s->scale[d] > 0.0f)) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: data.scale[%d] = %g must be > 0", fn, d, (double)s->scale[d]); goto fail; }
+    if ((r = ncsn__st_meta_get(f, "ncsn.data.radius", v, sizeof v)) < 0) { st = NCSN_ERR_FORMAT; goto fail; }
+    if (r && (ncsn__parse_f32(v, &s->radius) != 1 || !(s->radius >= 0.0f))) {
+        st = ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata ncsn.data.radius = '%s' must be a finite number >= 0", fn, v);
+        goto fail;
+    }
+    return NCSN_OK;
+fail:
+    ncsn_stdz_free(s);
+    return st;
+}
+
+/* the options a checkpoint was trained with */
+static ncsn_status ncsn__st_train_opts(const ncsn__st_file *f, const char *fn, const ncsn_model *m, const ncsn_adam *a, ncsn_train_opts *o)
+{
+    char v[64];
+    int w, sc;
+    unsigned long long u[2];
+    ncsn_status st;
+    *o = ncsn_train_defaults();
+    o->net = m->cfg;
+    o->lr = a->lr;
+    if ((st = ncsn__st_meta_intv(f, fn, "ncsn.train.batch", 1, INT_MAX, &o->batch)) != NCSN_OK ||
+        (st = ncsn__st_meta_intv(f, fn, "ncsn.train.weighting", 0, 2, &w)) != NCSN_OK ||
+        (st = ncsn__st_meta_intv(f, fn, "ncsn.train.schedule", 0, 2, &sc)) != NCSN_OK ||
+        (st = ncsn__st_meta_intv(f, fn, "ncsn.train.standardize", 0, 1, &o->standardize)) != NCSN_OK)
+        return st;
+    o->weighting = (ncsn_weighting)w;
+    o->schedule = (ncsn_schedule_kind)sc;
+    if ((st = ncsn__st_meta_need(f, "ncsn.train.ema_rate", v, sizeof v)) != NCSN_OK) return st;
+    if (ncsn__parse_f32(v, &o->ema_rate) != 1 || !(o->ema_rate >= 0.0f && o->ema_rate < 1.0f))
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata ncsn.train.ema_rate = '%s' must be in [0, 1)", fn, v);
+    for (w = 0; w < 2; w++) {
+        char *e;
+        if ((st = ncsn__st_meta_need(f, w ? "ncsn.train.stream" : "ncsn.train.seed", v, sizeof v)) != NCSN_OK) return st;
+        u[w] = strtoull(v, &e, 10);
+        if (e == v || *e) return ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata %s = '%s' is not an integer", fn, w ? "ncsn.train.stream" : "ncsn.train.seed", v);
+    }
+    o->seed = u[0];
+    o->stream = u[1];
+    return NCSN_OK;
+}
+
+/* the EMA weights and the permutation of a checkpoint into t */
+static ncsn_status ncsn__st_train_state(const ncsn__st_file *f, const char *fn, ncsn_trainer *t)
+{
+    ncsn_status st;
+    float *p2;
+    unsigned char *seen;
+    int i, bad, br = 0, bc = 0;
+    for (i = 0; t->ema && i < t->model->n_tensors; i++) {
+        const ncsn_tensor *T = &t->model->tensors[i];
+        const ncsn__st_entry *e;
+        char nm[64];
+        snprintf(nm, sizeof nm, "ema.%s", T->name);
+        if (!(e = ncsn__st_find(f, nm)) || !ncsn__st_shape_ok(e, T)) return ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s is missing or misshapen", fn, nm);
+        ncsn__st_get_tensor(f, e, T, t->ema, &bad, &br, &bc);
+        if (bad) return ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s element [%d, %d] is not finite", fn, nm, br, bc);
+    }
+    p2 = NCSN__ALLOC_N(float, 2 * (size_t)t->n);
+    seen = NCSN__ALLOC_N(unsigned char, (size_t)t->n);
+    if (!p2 || !seen) { NCSN_FREE(p2); NCSN_FREE(seen); return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn); }
+    memset(seen, 0, (size_t)t->n);
+    if ((st = ncsn__st_flat_get(f, fn, "train.perm", 2, t->n, p2)) == NCSN_OK)
+        for (i = 0; i < t->n; i++) {   /* each entry a whole number in range, each index once */
+            float hi = p2[i], lo = p2[(size_t)t->n + i];
+            long k = (long)hi * 4096L + (long)lo;
+            if (!(hi >= 0.0f && hi < 524288.0f && lo >= 0.0f && lo < 4096.0f) || (float)(long)hi != hi || (float)(long)lo != lo ||
+                k >= t->n || seen[k]) {
+                st = ncsn__fail(NCSN_ERR_FORMAT, "%s: train.perm entry %d is not part of a permutation of 0..%d", fn, i, t->n - 1);
+                break;
+            }
+            seen[k] = 1;
+            t->perm[i] = (int)k;
+        }
+    NCSN_FREE(p2);
+    NCSN_FREE(seen);
+    return st;
+}
+
+static ncsn_status ncsn__trainer_resume_f(const ncsn__st_file *f, ncsn_trainer **out, const float *data, int n, int dim, int threads)
+{
+    static const char fn[] = "ncsn_trainer_resume";
+    ncsn_model *m = NULL;
+    ncsn_adam a;
+    ncsn_rng rng;
+    ncsn_train_opts o;
+    ncsn_stdz saved;
+    ncsn_trainer *t = NULL;
+    long step = 0;
+    int L = 0, d;
+    ncsn_status st;
+    memset(&a, 0, sizeof a);
+    memset(&saved, 0, sizeof saved);
+    if ((st = ncsn__st_checkpoint(f, &m, &a, &rng, NULL, 0, &L, &step)) != NCSN_OK) return st;
+    if (L < 2 || m->cfg.dim != dim) {
+        st = ncsn__fail(NCSN_ERR_FORMAT, "%s: the checkpoint has %d levels and dimension %d; the data have dimension %d", fn, L, m->cfg.dim, dim);
+        goto fail;
+    }
+    if ((st = ncsn__st_train_opts(f, fn, m, &a, &o)) != NCSN_OK || (st = ncsn__st_stdz(f, fn, &saved, dim)) != NCSN_OK) goto fail;
+    o.threads = threads;
+    o.levels = L;
+    if ((st = ncsn__trainer_alloc(&t, &o, data, n, dim, fn)) != NCSN_OK) goto fail;
+    for (d = 0; d < dim; d++)   /* the same data give the same standardisation, bit for bit */
+        if (ncsn__f2u(saved.loc[d]) != ncsn__f2u(t->stdz.loc[d]) || ncsn__f2u(saved.scale[d]) != ncsn__f2u(t->stdz.scale[d])) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "%s: these are not the data the checkpoint was trained on (column %d: mean %g, std %g; saved %g, %g)",
+                            fn, d + 1, (double)t->stdz.loc[d], (double)t->stdz.scale[d], (double)saved.loc[d], (double)saved.scale[d]);
+            goto fail;
+        }
+    t->model = m; m = NULL;
+    t->adam = a; memset(&a, 0, sizeof a);
+    t->rng = rng;
+    t->step = step;
+    t->L = L;
+    if (!(t->sigmas = NCSN__ALLOC_N(float, (size_t)L))) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn); goto fail; }
+    if ((st = ncsn__st_flat_get(f, fn, "sigmas", L, 0, t->sigmas)) != NCSN_OK) goto fail;
+    t->opts.sigma_max = t->sigmas[0];
+    t->opts.sigma_min = t->sigmas[L - 1];
+    if ((st = ncsn__trainer_finish(t, fn)) != NCSN_OK || (st = ncsn__st_train_state(f, fn, t)) != NCSN_OK) goto fail;
+    ncsn_stdz_free(&saved);
+    *out = t;
+    return NCSN_OK;
+fail:
+    ncsn_stdz_free(&saved);
+    ncsn_adam_free(&a);
+    ncsn_model_free(m);
+    ncsn_trainer_free(t);
+    return st;
+}
+
+/* parse the file at path and run one of the readers above on it */
+static ncsn_status ncsn__with_file(const char *fn, const char *path, ncsn__st_file **f, unsigned char **buf)
+{
+    size_t len;
+    ncsn_status st;
+    *f = NULL;
+    if ((st = ncsn__read_file(fn, path, NCSN__MAX_FILE, buf, &len)) != NCSN_OK) return st;
+    if (!(*f = (ncsn__st_file *)ncsn__alloc(sizeof **f))) { NCSN_FREE(*buf); return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn); }
+    if ((st = ncsn__st_parse(*f, *buf, len)) != NCSN_OK) { NCSN_FREE(*f); NCSN_FREE(*buf); *f = NULL; }
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_trainer_resume(ncsn_trainer **out, const char *path, const float *data, int n, int dim, int threads)
+{
+    ncsn__st_file *f;
+    unsigned char *buf;
+    ncsn_status st;
+    if (!out || !path || !data) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_resume: %s = NULL", !out ? "out" : !path ? "path" : "data");
+    *out = NULL;
+    if ((st = ncsn__with_file("ncsn_trainer_resume", path, &f, &buf)) != NCSN_OK) return st;
+    st = ncsn__trainer_resume_f(f, out, data, n, dim, threads);
+    NCSN_FREE(f);
+    NCSN_FREE(buf);
+    return ncsn__with_path(st, "ncsn_trainer_resume", path);
+}
+
+NCSNDEF ncsn_status ncsn_stdz_load(ncsn_stdz *s, const char *path, int dim)
+{
+    ncsn__st_file *f;
+    unsigned char *buf;
+    ncsn_status st;
+    if (!s || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_stdz_load: %s = NULL", !s ? "s" : "path");
+    memset(s, 0, sizeof *s);
+    if ((st = ncsn__with_file("ncsn_stdz_load", path, &f, &buf)) != NCSN_OK) return st;
+    st = ncsn__st_stdz(f, "ncsn_stdz_load", s, dim);
+    NCSN_FREE(f);
+    NCSN_FREE(buf);
+    return ncsn__with_path(st, "ncsn_stdz_load", path);
 }
 
 NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts, float **data, int *n, int *dim,

@@ -41,42 +41,44 @@ static void mode_stats(const float *x, int n)
     }
 }
 
+static ncsn_status print_loss(void *user, const ncsn_trainer *t)
+{
+    (void)user;
+    if (t->step % 500 == 0) printf("  step %ld, loss %.4f\n", t->step, (double)t->loss);
+    return NCSN_OK;
+}
+
 int main(int argc, char **argv)
 {
-    int steps = argc > 1 ? atoi(argv[1]) : 2000, step, i, l, e;
+    int steps = argc > 1 ? atoi(argv[1]) : 2000, i, l, e;
     const char *csv = argc > 2 ? argv[2] : NULL;
-    ncsn_config cfg = ncsn_config_concat(2, 128, 3);
-    ncsn_model *m = NULL;
-    ncsn_adam opt;
-    ncsn_dsm_batch bt;
+    ncsn_train_opts to = ncsn_train_preset_seed000();   /* ScoreNet 128x3, 10 levels 10 -> 0.01, full batch, lr 1e-3 */
+    ncsn_trainer *tr = NULL;
+    ncsn_model *m;
     ncsn_sampler_opts o = ncsn_sampler_defaults();
     ncsn_rng rng;
-    float sig[L], loss = 0.0f;
+    const float *sig;
     static float data[N_DATA * 2], x[N_SAMPLES * 2], fresh[N_SAMPLES * 2], fresh2[N_SAMPLES * 2];
     double t0, t_train, t_sample = 0.0;
 
     ncsn_rng_seed(&rng, 2019, 0);
     ncsn_data_two_gaussians(&rng, data, N_DATA);
-    if (ncsn_schedule(sig, L, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK ||
-        ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &rng) != NCSN_OK ||
-        ncsn_model_set_threads(m, getenv("NCSN_THREADS") ? atoi(getenv("NCSN_THREADS")) : 2) != NCSN_OK ||
-        ncsn_adam_create(&opt, m->n_params, 1e-3f) != NCSN_OK || ncsn_dsm_batch_alloc(&bt, N_DATA, 2) != NCSN_OK) {
+    to.threads = getenv("NCSN_THREADS") ? atoi(getenv("NCSN_THREADS")) : 2;
+    if (ncsn_trainer_create(&tr, &to, data, N_DATA, 2, &rng) != NCSN_OK) {   /* the model's init continues rng */
         fprintf(stderr, "setup failed: %s\n", ncsn_last_error());
         return 1;
     }
+    m = tr->model;
+    sig = tr->sigmas;
     printf("seed 000: two Gaussians, ScoreNet 3-128-128-128-2 (%lu parameters), kernels %s, %s threads (same bits for any count)\n",
            (unsigned long)m->n_params, ncsn_simd_name(), getenv("NCSN_THREADS") ? getenv("NCSN_THREADS") : "2");
     t0 = now();
-    for (step = 0; step < steps; step++) {
-        ncsn_model_zero_grad(m);
-        if (ncsn_dsm_loss(m, &bt, data, N_DATA, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
-            ncsn_model_adam_step(m, &opt) != NCSN_OK) {
-            fprintf(stderr, "step %d: %s\n", step, ncsn_last_error());
-            return 1;
-        }
-        if ((step + 1) % 500 == 0) printf("  step %d, loss %.4f\n", step + 1, (double)loss);
+    if (ncsn_trainer_run(tr, steps, 500, print_loss, NULL) != NCSN_OK) {
+        fprintf(stderr, "step %ld: %s\n", tr->step, ncsn_last_error());
+        return 1;
     }
     t_train = now() - t0;
+    rng = tr->rng;   /* evaluation and sampling continue the training stream */
 
     /* the learned score against the exact score of q_sigma, per level, at noisy data points */
     printf("  score error per level: mean ||s_theta - grad log q_sigma|| / mean ||grad log q_sigma|| over 2000 noisy points\n");
@@ -125,8 +127,6 @@ int main(int argc, char **argv)
         }
     }
     printf("  time: training %.2f s (%.2f ms/step)\n", t_train, 1e3 * t_train / (steps ? steps : 1));
-    ncsn_dsm_batch_free(&bt);
-    ncsn_adam_free(&opt);
-    ncsn_model_free(m);
+    ncsn_trainer_free(tr);
     return 0;
 }

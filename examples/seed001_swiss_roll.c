@@ -15,7 +15,6 @@
 #include <time.h>
 
 #define N_DATA 5000
-#define BATCH 256
 #define N_SAMPLES 1000
 #define L 10
 
@@ -26,47 +25,46 @@ static double now(void)   /* wall clock: the model may run on several threads */
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static ncsn_status print_loss(void *user, const ncsn_trainer *t)
+{
+    (void)user;
+    if (t->step % 1000 == 0) printf("  step %ld, loss %.4f\n", t->step, (double)t->loss);
+    return NCSN_OK;
+}
+
 int main(int argc, char **argv)
 {
-    int steps = argc > 1 ? atoi(argv[1]) : 10000, step, i, l, k, n_ok = 0;
+    int steps = argc > 1 ? atoi(argv[1]) : 10000, i, l, k, n_ok = 0;
     const char *prefix = argc > 2 ? argv[2] : NULL;
-    ncsn_config cfg = ncsn_config_embed(2, 64, 128, 3);
-    ncsn_model *m = NULL;
-    ncsn_adam opt;
-    ncsn_dsm_batch bt;
+    ncsn_train_opts to = ncsn_train_preset_seed001();   /* embedding 64, 128x3, 10 levels 5 -> 0.01, batch 256 */
+    ncsn_trainer *tr = NULL;
+    ncsn_model *m;
     ncsn_sampler_opts o = ncsn_sampler_defaults();
     ncsn_rng rng;
-    float sig[L], loss = 0.0f;
-    static float data[N_DATA * 2], batch[BATCH * 2], x[N_SAMPLES * 2], ref[5][N_SAMPLES * 2], w_pts[N_DATA], v0[N_DATA * 2];
-    static int perm[N_DATA];
+    const float *sig;
+    static float data[N_DATA * 2], x[N_SAMPLES * 2], ref[5][N_SAMPLES * 2], w_pts[N_DATA], v0[N_DATA * 2];
     ncsn_gmm emp;
     double t0, t_train, t_sample, ed = 0.0, floor_ed = 0.0;
     ncsn_status st;
 
     ncsn_rng_seed(&rng, 2019, 1);
     ncsn_data_swiss_roll(&rng, data, N_DATA);
-    if (ncsn_schedule(sig, L, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK || ncsn_model_create(&m, &cfg) != NCSN_OK ||
-        ncsn_model_init(m, &rng) != NCSN_OK ||
-        ncsn_model_set_threads(m, getenv("NCSN_THREADS") ? atoi(getenv("NCSN_THREADS")) : 2) != NCSN_OK || ncsn_adam_create(&opt, m->n_params, 1e-3f) != NCSN_OK ||
-        ncsn_dsm_batch_alloc(&bt, BATCH, 2) != NCSN_OK) {
+    to.threads = getenv("NCSN_THREADS") ? atoi(getenv("NCSN_THREADS")) : 2;
+    if (ncsn_trainer_create(&tr, &to, data, N_DATA, 2, &rng) != NCSN_OK) {   /* the model's init continues rng */
         fprintf(stderr, "setup failed: %s\n", ncsn_last_error());
         return 1;
     }
+    m = tr->model;
+    sig = tr->sigmas;
     printf("seed 001: Swiss roll, NCSNScoreNetwork (embedding 64, hidden 128x3, %lu parameters), kernels %s, %s threads (same bits for any count)\n",
            (unsigned long)m->n_params, ncsn_simd_name(), getenv("NCSN_THREADS") ? getenv("NCSN_THREADS") : "2");
-    for (i = 0; i < N_DATA; i++) perm[i] = i;
     t0 = now();
-    for (step = 0; step < steps; step++) {
-        ncsn_minibatch(&rng, perm, N_DATA, data, 2, batch, BATCH);   /* as torch.randperm(5000)[:256] */
-        ncsn_model_zero_grad(m);
-        if (ncsn_dsm_loss(m, &bt, batch, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
-            ncsn_model_adam_step(m, &opt) != NCSN_OK) {
-            fprintf(stderr, "step %d: %s\n", step, ncsn_last_error());
-            return 1;
-        }
-        if ((step + 1) % 1000 == 0) printf("  step %d, loss %.4f\n", step + 1, (double)loss);
+    if (ncsn_trainer_run(tr, steps, 1000, print_loss, NULL) != NCSN_OK) {   /* minibatches as torch.randperm(5000)[:256] */
+        fprintf(stderr, "step %ld: %s\n", tr->step, ncsn_last_error());
+        return 1;
     }
     t_train = now() - t0;
+    rng = tr->rng;   /* evaluation and sampling continue the training stream */
 
     for (i = 0; i < N_DATA; i++) w_pts[i] = 1.0f / N_DATA;
     memset(v0, 0, sizeof v0);
@@ -133,8 +131,6 @@ int main(int argc, char **argv)
         for (i = 0; i < N_DATA; i++) fprintf(fp, "%.6g,%.6g\n", data[2 * i], data[2 * i + 1]);
         fclose(fp);
     }
-    ncsn_dsm_batch_free(&bt);
-    ncsn_adam_free(&opt);
-    ncsn_model_free(m);
+    ncsn_trainer_free(tr);
     return 0;
 }
