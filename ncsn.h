@@ -314,7 +314,9 @@ NCSNDEF void ncsn_stdz_score(const ncsn_stdz *s, float *score, int n);
    Each step: [minibatch], zero_grad, ncsn_dsm_loss (backward), gradient check, Adam, [EMA]. */
 typedef struct ncsn_train_opts {
     ncsn_config net;           /* the network; net.dim is set from the data */
+    long steps;                /* the run's length (ncsn_trainer_run's `until` in the CLI) */
     int levels;                /* L; 0: from the dimension (ncsn_level_ratio, ncsn_levels_for) */
+    const float *sigmas;       /* non-NULL: these `levels` levels (>= 1) instead of a schedule */
     float sigma_max;           /* 0: ncsn_sigma_max_from_data (network units) */
     float sigma_min;           /* smallest level, network units */
     ncsn_schedule_kind schedule;
@@ -439,7 +441,7 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
                                            const float *sigmas, int L, const float *data, int n,
                                            ncsn_rng *rng, float *out);
 /* The sampler settings of the data-driven recipe for levels sigmas[L] (geometric): Song's form,
-   T steps per level, eps from technique 4 with gamma = sigmas[0]/sigmas[1], start N(0, sigma_1^2 I)
+   T steps per level (T <= 0: 100), eps from technique 4 with gamma = sigmas[0]/sigmas[1], start N(0, sigma_1^2 I)
    around the origin (the data's mean in standardised units), final denoising step. */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T);
 /* Divergence: a chain has left the data's region when a coordinate is not finite or its distance
@@ -3197,6 +3199,7 @@ NCSNDEF ncsn_train_opts ncsn_train_defaults(void)
     ncsn_train_opts o;
     memset(&o, 0, sizeof o);
     o.net = ncsn__recipe_net(1);
+    o.steps = 20000;
     o.levels = 0;
     o.sigma_max = 0.0f;
     o.sigma_min = 0.01f;
@@ -3219,6 +3222,7 @@ NCSNDEF ncsn_train_opts ncsn_train_preset_seed000(void)
     o.levels = 10;
     o.sigma_max = 10.0f;
     o.batch = 1 << 26;   /* full batch */
+    o.steps = 2000;
     o.ema_rate = 0.0f;
     o.standardize = 0;
     return o;
@@ -3230,11 +3234,13 @@ NCSNDEF ncsn_train_opts ncsn_train_preset_seed001(void)
     o.net = ncsn_config_embed(1, 64, 128, 3);
     o.sigma_max = 5.0f;
     o.batch = 256;
+    o.steps = 10000;
     return o;
 }
 
 static ncsn_status ncsn__train_check(const ncsn_train_opts *o, const float *data, int n, int dim, const char *fn)
 {
+    int i;
     if (!o || !data) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !o ? "opts" : "data");
     if (n < 1 || dim < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: n = %d and dim = %d must be >= 1", fn, n, dim);
     if (o->batch < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: batch = %d must be >= 1", fn, o->batch);
@@ -3242,8 +3248,11 @@ static ncsn_status ncsn__train_check(const ncsn_train_opts *o, const float *data
     if (!(o->ema_rate >= 0.0f && o->ema_rate < 1.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: ema_rate = %g must be in [0, 1)", fn, (double)o->ema_rate);
     if (!(o->sigma_min > 0.0f) || !ncsn__isfinite(o->sigma_min))
         return ncsn__fail(NCSN_ERR_ARG, "%s: sigma_min = %g must be finite and > 0", fn, (double)o->sigma_min);
-    if (o->levels != 0 && (o->levels < 2 || o->levels > NCSN_MAX_LEVELS))
-        return ncsn__fail(NCSN_ERR_ARG, "%s: levels = %d must be 0 (from the data) or in [2, %d]", fn, o->levels, NCSN_MAX_LEVELS);
+    if (o->sigmas ? o->levels < 1 || o->levels > NCSN_MAX_LEVELS : o->levels != 0 && (o->levels < 2 || o->levels > NCSN_MAX_LEVELS))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: levels = %d must be %s", fn, o->levels, o->sigmas ? "in [1, 2^20] with sigmas" : "0 (from the data) or in [2, 2^20]");
+    for (i = 0; o->sigmas && i < o->levels; i++)
+        if (!(o->sigmas[i] > 0.0f) || !ncsn__isfinite(o->sigmas[i]))
+            return ncsn__fail(NCSN_ERR_ARG, "%s: sigmas[%d] = %g must be finite and > 0", fn, i, (double)o->sigmas[i]);
     return NCSN_OK;
 }
 
@@ -3296,8 +3305,8 @@ NCSNDEF ncsn_status ncsn_trainer_create(ncsn_trainer **out, const ncsn_train_opt
     double smax;
     if (!out) return ncsn__fail(NCSN_ERR_ARG, "%s: out = NULL", fn);
     if ((st = ncsn__trainer_alloc(&t, o, data, n, dim, fn)) != NCSN_OK) goto fail;
-    smax = o->sigma_max > 0.0f ? (double)o->sigma_max : ncsn_sigma_max_from_data(t->data, n, dim, &t->sigma_max_exact);
-    if (!((float)smax > o->sigma_min)) {
+    smax = o->sigmas ? (double)o->sigmas[0] : o->sigma_max > 0.0f ? (double)o->sigma_max : ncsn_sigma_max_from_data(t->data, n, dim, &t->sigma_max_exact);
+    if (!o->sigmas && !((float)smax > o->sigma_min)) {
         st = ncsn__fail(NCSN_ERR_ARG, "%s: sigma_max = %g (%s) must be > sigma_min = %g", fn, smax,
                         o->sigma_max > 0.0f ? "given" : "the data's largest pairwise distance", (double)o->sigma_min);
         goto fail;
@@ -3306,7 +3315,9 @@ NCSNDEF ncsn_status ncsn_trainer_create(ncsn_trainer **out, const ncsn_train_opt
     t->opts.levels = t->L;
     t->opts.sigma_max = (float)smax;
     if (!(t->sigmas = NCSN__ALLOC_N(float, (size_t)t->L))) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn); goto fail; }
-    if ((st = ncsn_schedule(t->sigmas, t->L, (float)smax, o->sigma_min, o->schedule)) != NCSN_OK) goto fail;
+    if (o->sigmas) memcpy(t->sigmas, o->sigmas, sizeof(float) * (size_t)t->L);
+    else if ((st = ncsn_schedule(t->sigmas, t->L, (float)smax, o->sigma_min, o->schedule)) != NCSN_OK) goto fail;
+    t->opts.sigmas = NULL;   /* the trainer's own copy is t->sigmas */
     if (rng) t->rng = *rng;
     else ncsn_rng_seed(&t->rng, o->seed, o->stream);
     if ((st = ncsn_model_create(&t->model, &t->opts.net)) != NCSN_OK || (st = ncsn_model_init(t->model, &t->rng)) != NCSN_OK ||
@@ -3638,7 +3649,9 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
 {
     ncsn_sampler_opts o = ncsn_sampler_defaults();
-    double gamma = sigmas && L >= 2 && sigmas[1] > 0.0f ? (double)sigmas[0] / (double)sigmas[1] : 0.0;
+    double gamma;
+    if (T <= 0) T = 100;
+    gamma = sigmas && L >= 2 && sigmas[1] > 0.0f ? (double)sigmas[0] / (double)sigmas[1] : 0.0;
     o.form = NCSN_LANGEVIN_SONG;
     o.steps_per_level = T;
     o.eps = sigmas && L >= 1 ? (float)ncsn_step_eps(T, gamma, (double)sigmas[L - 1]) : 0.0f;

@@ -40,7 +40,6 @@
 #include "ex_common.h"
 
 #define N_DATA 5000
-#define BATCH 256
 #define N_SAMPLES 1000
 #define N_VAL 1000
 #define L 10
@@ -80,10 +79,10 @@ int main(int argc, char **argv)
     int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
     int steps = quick ? 1000 : MAX_STEPS, runs = quick ? 1 : MAX_RUNS;
     int tail = steps / 4, n_val = steps / VAL_EVERY;
-    static float all[N_ALL * 2], data[N_DATA * 2], batch[BATCH * 2], val_x[N_VAL * 2], val_eps[N_VAL * 2];
+    static float all[N_ALL * 2], data[N_DATA * 2], val_x[N_VAL * 2], val_eps[N_VAL * 2];
     static float x[N_SAMPLES * 2], ref[4][N_SAMPLES * 2];
     static float loss_hist[3][MAX_STEPS], val_hist[3][MAX_STEPS / VAL_EVERY];
-    static int perm[N_DATA], val_lvl[N_VAL];
+    static int val_lvl[N_VAL];
     float sig[3][L];
     /* per schedule, run and sampler (100 or 10 steps per level): energy distance, precision,
        coverage, diverged; per schedule and run: loss CV, validation jitter, seconds */
@@ -119,40 +118,36 @@ int main(int argc, char **argv)
     for (r = 0; r < runs; r++)
         for (k = 0; k < 3; k++) {
             ncsn_config cfg = ncsn_config_embed(2, 64, 128, 3);
-            ncsn_model *m = NULL;
-            ncsn_adam opt;
-            ncsn_dsm_batch bt, vbt;
+            ncsn_model *m;
+            ncsn_trainer *tr;
+            ncsn_dsm_batch vbt;
             ncsn_sampler_opts o = ncsn_sampler_defaults();
-            float loss = 0.0f;
             double t0;
             ncsn_status st;
 
             cfg.scale_by_sigma = 1;
-            if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_adam_create(&opt, m->n_params, 1e-3f) != NCSN_OK ||
-                ncsn_dsm_batch_alloc(&bt, BATCH, 2) != NCSN_OK || ncsn_dsm_batch_alloc(&vbt, N_VAL, 2) != NCSN_OK) {
+            if (ncsn_dsm_batch_alloc(&vbt, N_VAL, 2) != NCSN_OK) {
                 fprintf(stderr, "setup: %s\n", ncsn_last_error());
                 return 1;
             }
             ncsn_rng_seed(&rng, 2019, 1 + (uint64_t)r);   /* the same stream for every schedule of a run */
-            ncsn_model_init(m, &rng);
-            for (i = 0; i < N_DATA; i++) perm[i] = i;
+            tr = ex_trainer(&cfg, data, N_DATA, sig[k], L, &rng);   /* batches of 256, as torch.randperm()[:256] */
+            m = tr->model;
             t0 = now();
             for (step = 0; step < steps; step++) {
-                ncsn_minibatch(&rng, perm, N_DATA, data, 2, batch, BATCH);   /* as torch.randperm()[:256] */
-                ncsn_model_zero_grad(m);
-                if (ncsn_dsm_loss(m, &bt, batch, BATCH, sig[k], L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
-                    ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {
-                    fprintf(stderr, "%s, step %d: %s (loss %g)\n", kind_name[k], step, ncsn_last_error(), (double)loss);
+                if (ncsn_trainer_step(tr) != NCSN_OK) {
+                    fprintf(stderr, "%s, step %d: %s\n", kind_name[k], step, ncsn_last_error());
                     return 1;
                 }
-                loss_hist[k][step] = loss;
+                loss_hist[k][step] = tr->loss;
                 if ((step + 1) % VAL_EVERY == 0) {   /* levels and noise given: the rng is not touched */
                     float vl = 0.0f;
-                    ncsn_dsm_loss(m, &vbt, val_x, N_VAL, sig[k], L, NCSN_WEIGHT_SIGMA2, &rng, val_lvl, val_eps, 0, &vl);
+                    ncsn_dsm_loss(m, &vbt, val_x, N_VAL, sig[k], L, NCSN_WEIGHT_SIGMA2, &tr->rng, val_lvl, val_eps, 0, &vl);
                     val_hist[k][(step + 1) / VAL_EVERY - 1] = vl;
                 }
             }
             secs[k][r] = now() - t0;
+            rng = tr->rng;
             lcv[k][r] = cv(loss_hist[k] + steps - tail, tail, &lmean[k][r]);
             vcv[k][r] = jitter(val_hist[k] + n_val - n_val / 4, n_val / 4);
 
@@ -179,10 +174,8 @@ int main(int argc, char **argv)
                     fclose(fp);
                 }
             }
-            ncsn_dsm_batch_free(&bt);
             ncsn_dsm_batch_free(&vbt);
-            ncsn_adam_free(&opt);
-            ncsn_model_free(m);
+            ncsn_trainer_free(tr);
             if (r == 0 && k == 2) {   /* the loss curves of the first run, before the second overwrites them */
                 fp = open_out(dir, "ex1_loss.dat");
                 fprintf(fp, "# step  minibatch loss, 100-step moving average: geometric linear cosine\n");

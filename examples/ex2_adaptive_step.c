@@ -50,7 +50,6 @@
 #define N_CHAINS 1000
 #define N_KAPPA 5
 #define N_DATA 5000
-#define BATCH 256
 
 enum { FIXED = 0, ADAPT_LEVEL = 1, ADAPT_CHAIN = 2 };
 static const char *const rule_name[3] = { "fixed", "adaptive/level", "adaptive/chain" };
@@ -155,8 +154,7 @@ int main(int argc, char **argv)
     static const float kappas[N_KAPPA] = { 0.1f, 0.3f, 1.0f, 3.0f, 10.0f };
     static const int Ts[2] = { 10, 100 };
     static float x[N_CHAINS * D], fresh[3][N_CHAINS * D];
-    static float all[(N_DATA + 3 * N_CHAINS) * D], data[N_DATA * D], batch[BATCH * D];
-    static int perm[N_DATA];
+    static float all[(N_DATA + 3 * N_CHAINS) * D], data[N_DATA * D];
     const ncsn_gmm mix = { 3, D, mix_w, mix_mu, mix_var };
     float sig[L], sig_roll[L];
     double floor_ed, alpha[3][L], t0;
@@ -237,11 +235,10 @@ int main(int argc, char **argv)
     /* ---- part B: a trained network on the Swiss roll ---- */
     {
         ncsn_config cfg = ncsn_config_embed(D, 64, 128, 3);
-        ncsn_model *m = NULL;
-        ncsn_adam opt;
-        ncsn_dsm_batch bt;
-        float loss = 0.0f;
-        int steps = quick ? 800 : 6000, T = quick ? 30 : 100, step, k;
+        ncsn_model *m;
+        ncsn_trainer *tr;
+        float loss;
+        int steps = quick ? 800 : 6000, T = quick ? 30 : 100, k;
         static const float kap_b[2] = { 1.0f, 0.25f };
         double ed_floor, prec_floor, cover_floor;
 
@@ -250,21 +247,14 @@ int main(int argc, char **argv)
         ncsn_data_swiss_roll(&rng, all, N_DATA + 3 * N_CHAINS);   /* one draw, split: see exercise 1 */
         memcpy(data, all, sizeof data);
         ncsn_schedule(sig_roll, L, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
-        if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &rng) != NCSN_OK ||
-            ncsn_adam_create(&opt, m->n_params, 1e-3f) != NCSN_OK || ncsn_dsm_batch_alloc(&bt, BATCH, D) != NCSN_OK) {
-            fprintf(stderr, "setup: %s\n", ncsn_last_error());
+        tr = ex_trainer(&cfg, data, N_DATA, sig_roll, L, &rng);   /* batches of 256, as torch.randperm()[:256] */
+        if (ncsn_trainer_run(tr, steps, 0, NULL, NULL) != NCSN_OK) {
+            fprintf(stderr, "part B, step %ld: %s\n", tr->step, ncsn_last_error());
             return 1;
         }
-        for (i = 0; i < N_DATA; i++) perm[i] = i;
-        for (step = 0; step < steps; step++) {
-            ncsn_minibatch(&rng, perm, N_DATA, data, D, batch, BATCH);
-            ncsn_model_zero_grad(m);
-            if (ncsn_dsm_loss(m, &bt, batch, BATCH, sig_roll, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
-                ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {
-                fprintf(stderr, "part B, step %d: %s\n", step, ncsn_last_error());
-                return 1;
-            }
-        }
+        rng = tr->rng;
+        loss = tr->loss;
+        m = tr->model;
         ed_floor = ncsn_energy_distance(all + D * (N_DATA + 2 * N_CHAINS), N_CHAINS, all + D * N_DATA, N_CHAINS, D);
         prec_floor = nn_dist(all + D * (N_DATA + 2 * N_CHAINS), N_CHAINS, data, N_DATA);
         cover_floor = nn_dist(all + D * (N_DATA + N_CHAINS), N_CHAINS, all + D * (N_DATA + 2 * N_CHAINS), N_CHAINS);
@@ -304,9 +294,7 @@ int main(int argc, char **argv)
         fp = open_out(dir, "ex2_net_data.dat");
         for (i = 0; i < N_DATA; i++) fprintf(fp, "%.6g %.6g\n", data[D * i], data[D * i + 1]);
         fclose(fp);
-        ncsn_dsm_batch_free(&bt);
-        ncsn_adam_free(&opt);
-        ncsn_model_free(m);
+        ncsn_trainer_free(tr);
     }
     printf("  (precision: mean distance sample -> nearest training point; coverage: fresh data point -> nearest sample)\n");
     printf("time %.1f s\n", now() - t0);

@@ -28,7 +28,6 @@
 #include "ex_common.h"
 
 #define N_DATA 5000
-#define BATCH 256
 #define L 10
 #define N_FRAMES 37         /* (N_FRAMES - 1) / (L - 1) = 4 frames per training level */
 #define GRID 20
@@ -52,16 +51,14 @@ int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : NULL;
     int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
-    int steps = quick ? 800 : 6000, step, i, f, failed = 0;
-    static float data[N_DATA * 2], batch[BATCH * 2], w_pts[N_DATA], v0[N_DATA * 2];
+    int steps = quick ? 800 : 6000, i, f, failed = 0;
+    static float data[N_DATA * 2], w_pts[N_DATA], v0[N_DATA * 2];
     static float grid[N_GRID * 2], se[N_GRID * 2], sn[N_GRID * 2];
     static float noisy[N_NOISY * 2], ne[N_NOISY * 2], nn[N_NOISY * 2];
-    static int perm[N_DATA];
-    float sig[L], frame_sig[N_FRAMES], loss = 0.0f;
+    float sig[L], frame_sig[N_FRAMES];
     ncsn_config cfg = ncsn_config_embed(2, 64, 128, 3);
     ncsn_model *m = NULL;
-    ncsn_adam opt;
-    ncsn_dsm_batch bt;
+    ncsn_trainer *tr;
     ncsn_gmm emp;
     ncsn_rng rng;
     double t0 = now(), t_train;
@@ -72,22 +69,17 @@ int main(int argc, char **argv)
     ncsn_data_swiss_roll(&rng, data, N_DATA);
     cfg.scale_by_sigma = 1;
     if (ncsn_schedule(sig, L, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK ||
-        ncsn_schedule(frame_sig, N_FRAMES, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK ||
-        ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &rng) != NCSN_OK ||
-        ncsn_adam_create(&opt, m->n_params, 1e-3f) != NCSN_OK || ncsn_dsm_batch_alloc(&bt, BATCH, 2) != NCSN_OK) {
+        ncsn_schedule(frame_sig, N_FRAMES, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK) {
         fprintf(stderr, "setup: %s\n", ncsn_last_error());
         return 1;
     }
-    for (i = 0; i < N_DATA; i++) perm[i] = i;
-    for (step = 0; step < steps; step++) {
-        ncsn_minibatch(&rng, perm, N_DATA, data, 2, batch, BATCH);
-        ncsn_model_zero_grad(m);
-        if (ncsn_dsm_loss(m, &bt, batch, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss) != NCSN_OK ||
-            ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {
-            fprintf(stderr, "step %d: %s\n", step, ncsn_last_error());
-            return 1;
-        }
+    tr = ex_trainer(&cfg, data, N_DATA, sig, L, &rng);   /* batches of 256, as torch.randperm()[:256] */
+    if (ncsn_trainer_run(tr, steps, 0, NULL, NULL) != NCSN_OK) {
+        fprintf(stderr, "step %ld: %s\n", tr->step, ncsn_last_error());
+        return 1;
     }
+    rng = tr->rng;
+    m = tr->model;
     t_train = now() - t0;
 
     for (i = 0; i < N_DATA; i++) w_pts[i] = 1.0f / N_DATA;   /* the training set as a mixture of point masses */
@@ -139,9 +131,7 @@ int main(int argc, char **argv)
     for (i = 0; i < N_DATA; i++) fprintf(fp, "%.5g %.5g\n", data[2 * i], data[2 * i + 1]);
     fclose(fp);
     printf("  (every 2nd frame shown; all %d in ex4_frames.dat)  total %.1f s\n", N_FRAMES, now() - t0);
-    ncsn_dsm_batch_free(&bt);
-    ncsn_adam_free(&opt);
-    ncsn_model_free(m);
+    ncsn_trainer_free(tr);
     if (failed) fprintf(stderr, "ex4: the network gave a non-finite score\n");
     return failed;
 }

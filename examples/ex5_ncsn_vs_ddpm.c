@@ -111,14 +111,14 @@ int main(int argc, char **argv)
     static const int budget[2] = { 1000, 100 };   /* network evaluations per sample */
     static float all[N_ALL * D], data[N_DATA * D], batch[BATCH * D], x[N_SAMPLES * D];
     static float loss_hist[3][MAX_STEPS];
-    static int perm[3][N_DATA];
+    static int perm[N_DATA];   /* DDPM's; the NCSN trainers keep their own */
     const float *ref0 = all + D * N_DATA, *ref1 = all + D * (N_DATA + N_SAMPLES), *ref2 = all + D * (N_DATA + 2 * N_SAMPLES);
     float sig[L];
     double ed_floor, prec_floor, cover_floor, t_train[3], c_train[3];
     ncsn_model *m[3];
-    ncsn_adam opt[3];
+    ncsn_trainer *tr[2];   /* the two NCSN models train with the library's trainer */
+    ncsn_adam opt;         /* DDPM's (its loss is not DSM) */
     ncsn_rng rng, rngs[3];
-    ncsn_dsm_batch bt;
     FILE *fp, *fs;
 
     if (!dir) { fprintf(stderr, "usage: %s OUTDIR [--quick]\n", argv[0]); return 2; }
@@ -159,26 +159,35 @@ int main(int argc, char **argv)
     for (k = 0; k < 3; k++) {
         ncsn_config cfg = ncsn_config_embed(D, 64, 128, 3);
         cfg.scale_by_sigma = k == NCSN_SCALED;
-        if (ncsn_model_create(&m[k], &cfg) != NCSN_OK || ncsn_adam_create(&opt[k], m[k]->n_params, 1e-3f) != NCSN_OK) {
+        ncsn_rng_seed(&rngs[k], 2019, 502);
+        t_train[k] = c_train[k] = 0.0;
+        if (k != DDPM) {
+            tr[k] = ex_trainer(&cfg, data, N_DATA, sig, L, &rngs[k]);
+            m[k] = tr[k]->model;
+            continue;
+        }
+        if (ncsn_model_create(&m[k], &cfg) != NCSN_OK || ncsn_adam_create(&opt, m[k]->n_params, 1e-3f) != NCSN_OK) {
             fprintf(stderr, "setup: %s\n", ncsn_last_error());
             return 1;
         }
-        ncsn_rng_seed(&rngs[k], 2019, 502);
         ncsn_model_init(m[k], &rngs[k]);
-        for (i = 0; i < N_DATA; i++) perm[k][i] = i;
-        t_train[k] = c_train[k] = 0.0;
+        for (i = 0; i < N_DATA; i++) perm[i] = i;
     }
-    if (ncsn_dsm_batch_alloc(&bt, BATCH, D) != NCSN_OK) { fprintf(stderr, "setup: %s\n", ncsn_last_error()); return 1; }
     for (step = 0; step < steps; step++)
         for (k = 0; k < 3; k++) {
             double t0 = now(), c0 = cpu();
             float loss = 0.0f;
             ncsn_status st;
-            ncsn_minibatch(&rngs[k], perm[k], N_DATA, data, D, batch, BATCH);
-            ncsn_model_zero_grad(m[k]);
-            st = k == DDPM ? ddpm_loss(m[k], batch, BATCH, &rngs[k], &loss)
-                           : ncsn_dsm_loss(m[k], &bt, batch, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rngs[k], NULL, NULL, 1, &loss);
-            if (st != NCSN_OK || ncsn_model_adam_step(m[k], &opt[k]) != NCSN_OK || !isfinite(loss)) {
+            if (k != DDPM) {
+                st = ncsn_trainer_step(tr[k]);
+                loss = tr[k]->loss;
+            } else {
+                ncsn_minibatch(&rngs[k], perm, N_DATA, data, D, batch, BATCH);
+                ncsn_model_zero_grad(m[k]);
+                st = ddpm_loss(m[k], batch, BATCH, &rngs[k], &loss);
+                if (st == NCSN_OK) st = ncsn_model_adam_step(m[k], &opt);
+            }
+            if (st != NCSN_OK || !isfinite(loss)) {
                 fprintf(stderr, "%s, step %d: %s\n", model_name[k], step, ncsn_last_error());
                 return 1;
             }
@@ -187,6 +196,8 @@ int main(int argc, char **argv)
             c_train[k] += cpu() - c0;
         }
 
+    rngs[0] = tr[0]->rng;   /* sampling continues each model's stream */
+    rngs[1] = tr[1]->rng;
     for (k = 0; k < 3; k++)
         for (b = 0; b < 2; b++) {
             double ed, prec, cover, t0 = now(), t_sample;
@@ -222,11 +233,10 @@ int main(int argc, char **argv)
             }
             if (n_ok < N_SAMPLES / 2 || !isfinite(ed)) failed = 1;
         }
-    for (k = 0; k < 3; k++) {
-        ncsn_adam_free(&opt[k]);
-        ncsn_model_free(m[k]);
-    }
-    ncsn_dsm_batch_free(&bt);
+    ncsn_trainer_free(tr[0]);
+    ncsn_trainer_free(tr[1]);
+    ncsn_adam_free(&opt);
+    ncsn_model_free(m[DDPM]);
     fclose(fs);
     printf("  (evals: network evaluations per sample; energy: energy distance to fresh data; precision: mean distance\n"
            "   sample -> nearest training point; coverage: fresh data point -> nearest sample; times are wall clock, ms/step\n"

@@ -21,6 +21,22 @@ static FILE *open_out(const char *dir, const char *name)
     return fp;
 }
 
+/* the exercises' training: the library's trainer with seed 001's recipe (batch 256, lr 1e-3, no
+   EMA, no standardisation) on cfg and the levels sig[L]; the model's init continues *rng */
+static inline ncsn_trainer *ex_trainer(const ncsn_config *cfg, const float *data, int n, const float *sig, int L, const ncsn_rng *rng)
+{
+    ncsn_train_opts o = ncsn_train_preset_seed001();
+    ncsn_trainer *t = NULL;
+    o.net = *cfg;
+    o.sigmas = sig;
+    o.levels = L;
+    if (ncsn_trainer_create(&t, &o, data, n, cfg->dim, rng) != NCSN_OK) {
+        fprintf(stderr, "setup: %s\n", ncsn_last_error());
+        exit(1);
+    }
+    return t;
+}
+
 /* mean over the 2-d points of a of the distance to the nearest point of b (a sample-quality
    measure: how far generated points lie from the data); inline, so unused copies do not warn */
 static inline double nn_dist(const float *a, int na, const float *b, int nb)

@@ -35,41 +35,32 @@
 
 #define FIG_PI 3.14159265358979323846
 
-/* Train a score network on data[n][dim] by sigma^2-weighted DSM: every step draws `batch` points
-   without replacement (the first `batch` of a partial Fisher-Yates shuffle, like torch.randperm),
-   then one ncsn_dsm_loss (random level per point) and one Adam step (lr). loss_curve[steps] (may
-   be NULL) receives every step's loss. Returns the model, or NULL with ncsn_last_error() set. */
+/* Train a score network on data[n][dim] by sigma^2-weighted DSM with the library's trainer: every
+   step draws `batch` points without replacement (ncsn_minibatch, like torch.randperm), then one
+   ncsn_dsm_loss (random level per point) and one Adam step (lr); rng is continued and advanced.
+   loss_curve[steps] (may be NULL) receives every step's loss. Returns the model, or NULL with
+   ncsn_last_error() set. */
 FIG_FN ncsn_model *fig_train(const ncsn_config *cfg, const float *data, int n, int batch,
                              const float *sig, int L, int steps, float lr, ncsn_rng *rng,
                              float *loss_curve)
 {
-    ncsn_model *m = NULL;
-    ncsn_adam opt;
-    ncsn_dsm_batch bt;
-    int D = cfg->dim, step, i, ok = 1;
-    int *perm = (int *)malloc(sizeof(int) * (size_t)n);
-    float *xb = (float *)malloc(sizeof(float) * (size_t)batch * (size_t)D), loss = 0.0f;
-    if (batch > n) batch = n;
-    if (!perm || !xb || ncsn_model_create(&m, cfg) != NCSN_OK) { free(perm); free(xb); return NULL; }
-    if (ncsn_model_init(m, rng) != NCSN_OK || ncsn_adam_create(&opt, m->n_params, lr) != NCSN_OK) {
-        ncsn_model_free(m); free(perm); free(xb); return NULL;
+    ncsn_train_opts o = ncsn_train_preset_seed001();
+    ncsn_trainer *t = NULL;
+    ncsn_model *m;
+    o.net = *cfg;
+    o.sigmas = sig;
+    o.levels = L;
+    o.batch = batch;
+    o.lr = lr;
+    if (ncsn_trainer_create(&t, &o, data, n, cfg->dim, rng) != NCSN_OK) return NULL;
+    while (t->step < steps) {
+        if (ncsn_trainer_step(t) != NCSN_OK) { ncsn_trainer_free(t); return NULL; }
+        if (loss_curve) loss_curve[t->step - 1] = t->loss;
     }
-    if (ncsn_dsm_batch_alloc(&bt, batch, D) != NCSN_OK) {
-        ncsn_adam_free(&opt); ncsn_model_free(m); free(perm); free(xb); return NULL;
-    }
-    for (i = 0; i < n; i++) perm[i] = i;
-    for (step = 0; step < steps && ok; step++) {
-        ncsn_minibatch(rng, perm, n, data, D, xb, batch);
-        ncsn_model_zero_grad(m);
-        ok = ncsn_dsm_loss(m, &bt, xb, batch, sig, L, NCSN_WEIGHT_SIGMA2, rng, NULL, NULL, 1, &loss) == NCSN_OK &&
-             ncsn_model_adam_step(m, &opt) == NCSN_OK;
-        if (loss_curve) loss_curve[step] = loss;
-    }
-    ncsn_dsm_batch_free(&bt);
-    ncsn_adam_free(&opt);
-    free(perm);
-    free(xb);
-    if (!ok) { ncsn_model_free(m); return NULL; }
+    *rng = t->rng;
+    m = t->model;   /* the caller owns the model from here */
+    t->model = NULL;
+    ncsn_trainer_free(t);
     return m;
 }
 

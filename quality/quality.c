@@ -1,0 +1,378 @@
+/* quality.c - the measurements behind `make quality` (docs/quality.md): data sets, and the table
+   row of one trained model. The training and sampling themselves are the CLI's (quality/run.sh),
+   with its defaults; `tune` does the same in-process for measuring a change of the defaults.
+
+     quality gen SET OUT.csv [N] [SEED]     a synthetic set (two_gaussians swiss_roll toy ring8 aniso3)
+     quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
+                                            one Markdown row: SET is a synthetic name or real:NAME
+     quality tune SET DATA.csv [steps=S batch=B lr=X width=W ema=R T=T]
+                                            train, sample and evaluate in-process (for tuning)
+     quality header                         the table's header */
+#define _POSIX_C_SOURCE 199309L   /* clock_gettime */
+#define NCSN_IMPLEMENTATION
+#include "../ncsn.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <time.h>
+
+#define Q_MAXK 8
+#define Q_MAXD 3
+#define Q_SAMPLES 2000   /* samples and fresh points for the synthetic sets */
+#define Q_PAIRS 10       /* fresh pairs averaged for the floor, draws for the fitted Gaussian */
+
+typedef struct qset {
+    const char *name;
+    int dim, K, n;                              /* K = 0: not a mixture (the Swiss roll) */
+    float w[Q_MAXK], mu[Q_MAXK * Q_MAXD], sd[Q_MAXK * Q_MAXD];
+} qset;
+
+static qset q_sets[5];
+
+static void q_init_sets(void)
+{
+    static const float aniso_mu[9] = { -4, 0, 0, 4, 0, 0, 0, 4, 2 }, aniso_sd[9] = { 1.0f, 0.2f, 0.4f, 0.25f, 0.8f, 0.3f, 0.5f, 0.3f, 0.2f };
+    qset *s = q_sets;
+    int k;
+    memset(q_sets, 0, sizeof q_sets);
+    s[0].name = "two_gaussians"; s[0].dim = 2; s[0].K = 2; s[0].n = 5000;   /* seed 000 */
+    s[0].w[0] = s[0].w[1] = 0.5f; s[0].mu[0] = -3; s[0].mu[2] = 3;
+    for (k = 0; k < 4; k++) s[0].sd[k] = 0.5f;
+    s[1].name = "swiss_roll"; s[1].dim = 2; s[1].K = 0; s[1].n = 5000;      /* seed 001 */
+    s[2].name = "toy"; s[2].dim = 2; s[2].K = 2; s[2].n = 5000;             /* Song & Ermon's 1/5 : 4/5 */
+    s[2].w[0] = 0.2f; s[2].w[1] = 0.8f; s[2].mu[0] = s[2].mu[1] = -5; s[2].mu[2] = s[2].mu[3] = 5;
+    for (k = 0; k < 4; k++) s[2].sd[k] = 1.0f;
+    s[3].name = "ring8"; s[3].dim = 2; s[3].K = 8; s[3].n = 5000;           /* 8 Gaussians on a circle of radius 5 */
+    for (k = 0; k < 8; k++) {
+        s[3].w[k] = 0.125f;
+        s[3].mu[2 * k] = (float)(5.0 * ncsn_cospi(k / 4.0));
+        s[3].mu[2 * k + 1] = (float)(5.0 * ncsn_sinpi(k / 4.0));
+        s[3].sd[2 * k] = s[3].sd[2 * k + 1] = 0.5f;
+    }
+    s[4].name = "aniso3"; s[4].dim = 3; s[4].K = 3; s[4].n = 5000;         /* 3-D, axes from 0.2 to 1 */
+    s[4].w[0] = 0.5f; s[4].w[1] = 0.3f; s[4].w[2] = 0.2f;
+    memcpy(s[4].mu, aniso_mu, sizeof aniso_mu);
+    memcpy(s[4].sd, aniso_sd, sizeof aniso_sd);
+}
+
+static const qset *q_find(const char *name)
+{
+    int i;
+    for (i = 0; i < 5; i++)
+        if (strcmp(q_sets[i].name, name) == 0) return &q_sets[i];
+    return NULL;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* n points of set s from rng (the Swiss roll: one draw, as ncsn_data_swiss_roll standardises each) */
+static void q_draw(const qset *s, ncsn_rng *rng, float *out, int n)
+{
+    float var[Q_MAXK * Q_MAXD];
+    ncsn_gmm g;
+    int i;
+    if (!s->K) { ncsn_data_swiss_roll(rng, out, n); return; }
+    for (i = 0; i < s->K * s->dim; i++) var[i] = s->sd[i] * s->sd[i];
+    g.K = s->K; g.dim = s->dim; g.weights = s->w; g.means = s->mu; g.vars = var;
+    ncsn_gmm_sample(&g, rng, out, NULL, n);
+}
+
+static int q_write_csv(const char *path, const float *x, int n, int dim)
+{
+    FILE *fp = fopen(path, "w");
+    int i, d;
+    if (!fp) { perror(path); return 1; }
+    for (i = 0; i < n; i++)
+        for (d = 0; d < dim; d++) fprintf(fp, d + 1 < dim ? "%.9g," : "%.9g\n", (double)x[(size_t)i * dim + d]);
+    return fclose(fp) != 0;
+}
+
+/* draws from N(mean, cov) fitted to x[n][dim] (Cholesky in double) */
+static int q_gauss(const float *x, int n, int dim, ncsn_rng *rng, float *out, int m)
+{
+    double *mu = (double *)calloc((size_t)dim, sizeof(double)), *C = (double *)calloc((size_t)dim * dim, sizeof(double));
+    float *z = (float *)malloc(sizeof(float) * (size_t)dim);
+    int i, j, k;
+    if (!mu || !C || !z) { free(mu); free(C); free(z); return 1; }
+    for (i = 0; i < n; i++)
+        for (j = 0; j < dim; j++) mu[j] += x[(size_t)i * dim + j] / (double)n;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < dim; j++)
+            for (k = 0; k <= j; k++) C[j * dim + k] += (x[(size_t)i * dim + j] - mu[j]) * (x[(size_t)i * dim + k] - mu[k]) / (double)n;
+    for (j = 0; j < dim; j++) {   /* Cholesky, lower; a tiny ridge keeps constant columns (digits) valid */
+        for (k = 0; k <= j; k++) {
+            double s = C[j * dim + k];
+            int q;
+            for (q = 0; q < k; q++) s -= C[j * dim + q] * C[k * dim + q];
+            if (j == k) C[j * dim + j] = sqrt(s > 1e-12 ? s : 1e-12);
+            else C[j * dim + k] = s / C[k * dim + k];
+        }
+    }
+    for (i = 0; i < m; i++) {
+        ncsn_rng_normals(rng, z, (size_t)dim);
+        for (j = 0; j < dim; j++) {
+            double v = mu[j];
+            for (k = 0; k <= j; k++) v += C[j * dim + k] * z[k];
+            out[(size_t)i * dim + j] = (float)v;
+        }
+    }
+    free(mu); free(C); free(z);
+    return 0;
+}
+
+typedef struct qrow {
+    int n_ok, n_req, diverged;
+    double ed, floor_ed, gauss_ed, w_err, sd_err, score_err, train_s;
+    char levels[512];
+} qrow;
+
+/* energy distances: samples vs fresh data, fresh vs fresh (the floor), fitted Gaussian vs fresh */
+static void q_energy(const qset *s, const float *data, int n, int dim, const float *x, int n_ok, qrow *r)
+{
+    int m = s ? Q_SAMPLES : n, k;
+    float *a = (float *)malloc(sizeof(float) * (size_t)m * dim), *b = (float *)malloc(sizeof(float) * (size_t)m * dim);
+    ncsn_rng rng;
+    ncsn_rng_seed(&rng, 777, 1);
+    r->ed = r->floor_ed = r->gauss_ed = 0.0;
+    for (k = 0; k < Q_PAIRS; k++) {
+        if (s) {
+            float *big = (float *)malloc(sizeof(float) * 2 * (size_t)m * dim);
+            q_draw(s, &rng, big, 2 * m);   /* one draw split in two (the Swiss roll's own standardisation) */
+            memcpy(a, big, sizeof(float) * (size_t)m * dim);
+            memcpy(b, big + (size_t)m * dim, sizeof(float) * (size_t)m * dim);
+            free(big);
+            r->floor_ed += ncsn_energy_distance(a, m, b, m, dim) / Q_PAIRS;
+        } else memcpy(a, data, sizeof(float) * (size_t)n * dim);
+        if (k == 0 || s) r->ed += ncsn_energy_distance(x, n_ok, a, m, dim) / (s ? Q_PAIRS : 1);
+        q_gauss(data, n, dim, &rng, b, m);
+        r->gauss_ed += ncsn_energy_distance(b, m, a, m, dim) / Q_PAIRS;
+    }
+    if (!s) r->floor_ed = -1.0;
+    free(a); free(b);
+}
+
+/* mode weights and per-axis standard deviations of the samples, each assigned to its most likely
+   component of the true mixture: the worst |weight - truth| and worst |sd/truth - 1| */
+static void q_modes(const qset *s, const float *x, int n, qrow *r)
+{
+    double cnt[Q_MAXK] = { 0 }, m1[Q_MAXK * Q_MAXD] = { 0 }, m2[Q_MAXK * Q_MAXD] = { 0 };
+    int i, k, d;
+    r->w_err = r->sd_err = 0.0;
+    for (i = 0; i < n; i++) {
+        double best = -1e300;
+        int kb = 0;
+        for (k = 0; k < s->K; k++) {
+            double lp = log(s->w[k]);
+            for (d = 0; d < s->dim; d++) {
+                double t = (x[(size_t)i * s->dim + d] - s->mu[k * s->dim + d]) / s->sd[k * s->dim + d];
+                lp -= 0.5 * t * t + log(s->sd[k * s->dim + d]);
+            }
+            if (lp > best) { best = lp; kb = k; }
+        }
+        cnt[kb]++;
+        for (d = 0; d < s->dim; d++) {
+            m1[kb * s->dim + d] += x[(size_t)i * s->dim + d];
+            m2[kb * s->dim + d] += (double)x[(size_t)i * s->dim + d] * x[(size_t)i * s->dim + d];
+        }
+    }
+    for (k = 0; k < s->K; k++) {
+        double w = cnt[k] / (n ? n : 1);
+        if (fabs(w - s->w[k]) > r->w_err) r->w_err = fabs(w - s->w[k]);
+        for (d = 0; d < s->dim && cnt[k] > 1; d++) {
+            double mean = m1[k * s->dim + d] / cnt[k], var = m2[k * s->dim + d] / cnt[k] - mean * mean;
+            double e = fabs(sqrt(var > 0 ? var : 0) / s->sd[k * s->dim + d] - 1.0);
+            if (e > r->sd_err) r->sd_err = e;
+        }
+        if (cnt[k] <= 1) r->sd_err = 1.0;
+    }
+}
+
+/* the learned score against the exact one, per level, in the network's units: the mixture mapped
+   by the standardisation, noisy training points x + sigma z; worst over sigma >= 0.05 */
+static void q_score(const qset *s, ncsn_model *m, const ncsn_stdz *st, const float *sig, int L, const float *data, int n, qrow *r)
+{
+    float mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD];
+    int np = n < 2000 ? n : 2000, i, l, d, k, len = 0;
+    float *x = (float *)malloc(sizeof(float) * (size_t)np * s->dim), *xt = (float *)malloc(sizeof(float) * (size_t)np * s->dim);
+    float *se = (float *)malloc(sizeof(float) * (size_t)np * s->dim), *sn = (float *)malloc(sizeof(float) * (size_t)np * s->dim);
+    ncsn_gmm g;
+    ncsn_rng rng;
+    ncsn_rng_seed(&rng, 778, 1);
+    for (k = 0; k < s->K; k++)
+        for (d = 0; d < s->dim; d++) {
+            mu[k * s->dim + d] = (s->mu[k * s->dim + d] - st->loc[d]) / st->scale[d];
+            var[k * s->dim + d] = (s->sd[k * s->dim + d] / st->scale[d]) * (s->sd[k * s->dim + d] / st->scale[d]);
+        }
+    g.K = s->K; g.dim = s->dim; g.weights = s->w; g.means = mu; g.vars = var;
+    memcpy(x, data, sizeof(float) * (size_t)np * s->dim);
+    ncsn_stdz_apply(st, x, np);
+    r->score_err = 0.0;
+    r->levels[0] = 0;
+    for (l = 0; l < L; l++) {
+        double num = 0, den = 0, e;
+        ncsn_rng_normals(&rng, xt, (size_t)np * s->dim);
+        for (i = 0; i < np * s->dim; i++) xt[i] = fmaf(sig[l], xt[i], x[i]);
+        ncsn_gmm_score(&g, se, xt, sig[l], np);
+        ncsn_model_score(m, sn, xt, sig[l], np);
+        for (i = 0; i < np; i++) {
+            double a = 0, b = 0;
+            for (d = 0; d < s->dim; d++) {
+                a += (double)(sn[i * s->dim + d] - se[i * s->dim + d]) * (sn[i * s->dim + d] - se[i * s->dim + d]);
+                b += (double)se[i * s->dim + d] * se[i * s->dim + d];
+            }
+            num += sqrt(a);
+            den += sqrt(b);
+        }
+        e = num / den;
+        if (sig[l] >= 0.05f && e > r->score_err) r->score_err = e;
+        if (len < (int)sizeof r->levels - 32) len += snprintf(r->levels + len, sizeof r->levels - len, " %.3g:%.3f", (double)sig[l], e);
+    }
+    free(x); free(xt); free(se); free(sn);
+}
+
+static void q_print_header(void)
+{
+    printf("| data set | n x D | diverged | energy dist. | floor | fitted Gaussian | ED/floor | ED/Gauss | weight err | std err | score err (sigma>=0.05) | train s |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+}
+
+static void q_print_row(const char *name, int n, int dim, const qrow *r)
+{
+    printf("| %s | %d x %d | %d of %d | %.5f | ", name, n, dim, r->diverged, r->n_req, r->ed);
+    if (r->floor_ed >= 0) printf("%.5f | %.5f | %.2f | %.3f | ", r->floor_ed, r->gauss_ed, r->ed / r->floor_ed, r->ed / r->gauss_ed);
+    else printf("- | %.5f | - | %.3f | ", r->gauss_ed, r->ed / r->gauss_ed);
+    if (r->w_err >= 0) printf("%.3f | %.1f %% | %.1f %% | ", r->w_err, 100 * r->sd_err, 100 * r->score_err);
+    else printf("- | - | - | ");
+    printf("%.1f |\n", r->train_s);
+    if (r->levels[0]) printf("<!-- %s score error per level (sigma:error):%s -->\n", name, r->levels);
+    fflush(stdout);
+}
+
+/* everything but the training: the row of one model and its samples (x[n_ok] in user units) */
+static int q_evaluate(const char *set, const float *data, int n, int dim, const float *x, int n_ok, int n_req, ncsn_model *m,
+                      const ncsn_stdz *st, const float *sig, int L, double train_s)
+{
+    const qset *s = strncmp(set, "real:", 5) ? q_find(set) : NULL;
+    qrow r;
+    memset(&r, 0, sizeof r);
+    r.n_ok = n_ok; r.n_req = n_req; r.diverged = n_req - n_ok; r.train_s = train_s; r.w_err = -1;
+    if (!s && strncmp(set, "real:", 5)) { fprintf(stderr, "quality: unknown set '%s'\n", set); return 1; }
+    if (s && s->dim != dim) { fprintf(stderr, "quality: %s has dimension %d, the data %d\n", set, s->dim, dim); return 1; }
+    q_energy(s, data, n, dim, x, n_ok, &r);
+    if (s && s->K) {
+        q_modes(s, x, n_ok, &r);
+        q_score(s, m, st, sig, L, data, n, &r);
+    }
+    q_print_row(s ? set : set + 5, n, dim, &r);
+    return 0;
+}
+
+static int q_load(const char *path, float **x, int *n, int *dim)
+{
+    if (ncsn_csv_load(path, NULL, x, n, dim, NULL, 0) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    return 0;
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+    float *data = NULL, *x = NULL, *sig = NULL;
+    int n, dim, ns, ds, L = 0, rc = 1;
+    ncsn_model *m = NULL;
+    ncsn_stdz st;
+    memset(&st, 0, sizeof st);
+    if (argc < 6) { fprintf(stderr, "usage: quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS\n"); return 1; }
+    if (q_load(argv[1], &data, &n, &dim) || q_load(argv[2], &x, &ns, &ds)) goto out;
+    if (ds != dim) { fprintf(stderr, "quality: samples have %d columns, data %d\n", ds, dim); goto out; }
+    if (!(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
+    if (ncsn_checkpoint_load(argv[3], &m, NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || ncsn_stdz_load(&st, argv[3], dim) != NCSN_OK) {
+        fprintf(stderr, "quality: %s\n", ncsn_last_error());
+        goto out;
+    }
+    rc = q_evaluate(argv[0], data, n, dim, x, ns, atoi(argv[4]), m, &st, sig, L, atof(argv[5]));
+out:
+    ncsn_free(data); ncsn_free(x); free(sig);
+    ncsn_model_free(m);
+    ncsn_stdz_free(&st);
+    return rc;
+}
+
+/* in-process: the library's defaults (what the CLI uses), overridable as key=value */
+static int cmd_tune(int argc, char **argv)
+{
+    ncsn_train_opts o = ncsn_train_defaults();
+    ncsn_trainer *t = NULL;
+    ncsn_sampler_opts so;
+    ncsn_rng rng;
+    float *data = NULL, *x;
+    int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc;
+    double t0, ts;
+    if (argc < 2 || q_load(argv[1], &data, &n, &dim)) return 1;
+    for (i = 2; i < argc; i++) {
+        const char *v = strchr(argv[i], '=');
+        if (!v) continue;
+        v++;
+        if (!strncmp(argv[i], "steps=", 6)) o.steps = atol(v);
+        else if (!strncmp(argv[i], "batch=", 6)) o.batch = atoi(v);
+        else if (!strncmp(argv[i], "lr=", 3)) o.lr = (float)atof(v);
+        else if (!strncmp(argv[i], "width=", 6)) { int k; for (k = 0; k < o.net.n_hidden; k++) o.net.hidden[k] = atoi(v); }
+        else if (!strncmp(argv[i], "ema=", 4)) o.ema_rate = (float)atof(v);
+        else if (!strncmp(argv[i], "T=", 2)) T = atoi(v);
+        else if (!strncmp(argv[i], "std=", 4)) o.standardize = atoi(v);
+        else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
+    }
+    if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
+    t0 = now();
+    if (ncsn_trainer_run(t, o.steps, 0, NULL, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    ts = now() - t0;
+    memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);   /* sample with the EMA weights */
+    so = ncsn_sampler_recipe(t->sigmas, t->L, T);
+    n_req = strncmp(argv[0], "real:", 5) ? Q_SAMPLES : n;
+    x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
+    {
+        unsigned char *flag = (unsigned char *)malloc((size_t)n_req);
+        ncsn_rng_seed(&rng, 1, 54);
+        if (ncsn_sample_data(t->model, &t->stdz, t->sigmas, t->L, &so, &rng, x, n_req, flag, &bad) != NCSN_OK) {
+            fprintf(stderr, "quality: %s\n", ncsn_last_error());
+            return 1;
+        }
+        for (i = 0; i < n_req; i++)
+            if (!flag[i]) { memmove(x + (size_t)n_ok * dim, x + (size_t)i * dim, sizeof(float) * dim); n_ok++; }
+        free(flag);
+    }
+    fprintf(stderr, "tune: eps %g, T %d, train %.1f s, sample %.1f s\n", (double)so.eps, so.steps_per_level, ts, now() - t0 - ts);
+    rc = q_evaluate(argv[0], data, n, dim, x, n_ok, n_req, t->model, &t->stdz, t->sigmas, t->L, ts);
+    ncsn_trainer_free(t);
+    ncsn_free(data);
+    free(x);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    q_init_sets();
+    if (argc >= 4 && !strcmp(argv[1], "gen")) {
+        const qset *s = q_find(argv[2]);
+        int n = argc > 4 ? atoi(argv[4]) : s ? s->n : 0, rc;
+        float *x;
+        ncsn_rng rng;
+        if (!s || n < 1) { fprintf(stderr, "quality gen: unknown set '%s' or bad N\n", argv[2]); return 1; }
+        ncsn_rng_seed(&rng, argc > 5 ? strtoull(argv[5], NULL, 10) : 2019, 12);
+        x = (float *)malloc(sizeof(float) * (size_t)n * s->dim);
+        q_draw(s, &rng, x, n);
+        rc = q_write_csv(argv[3], x, n, s->dim);
+        free(x);
+        return rc;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "header")) { q_print_header(); return 0; }
+    if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);
+    fprintf(stderr, "usage: quality gen|eval|tune|header ... (see quality/quality.c)\n");
+    return 1;
+}
