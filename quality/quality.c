@@ -129,7 +129,7 @@ static int q_gauss(const float *x, int n, int dim, ncsn_rng *rng, float *out, in
 typedef struct qrow {
     int n_ok, n_req, diverged;
     double ed, floor_ed, gauss_ed, w_err, sd_err, score_err, train_s;
-    char levels[512];
+    char levels[512], modes[512];
 } qrow;
 
 /* energy distances: samples vs fresh data, fresh vs fresh (the floor), fitted Gaussian vs fresh */
@@ -162,8 +162,9 @@ static void q_energy(const qset *s, const float *data, int n, int dim, const flo
 static void q_modes(const qset *s, const float *x, int n, qrow *r)
 {
     double cnt[Q_MAXK] = { 0 }, m1[Q_MAXK * Q_MAXD] = { 0 }, m2[Q_MAXK * Q_MAXD] = { 0 };
-    int i, k, d;
+    int i, k, d, len = 0;
     r->w_err = r->sd_err = 0.0;
+    r->modes[0] = 0;
     for (i = 0; i < n; i++) {
         double best = -1e300;
         int kb = 0;
@@ -184,10 +185,12 @@ static void q_modes(const qset *s, const float *x, int n, qrow *r)
     for (k = 0; k < s->K; k++) {
         double w = cnt[k] / (n ? n : 1);
         if (fabs(w - s->w[k]) > r->w_err) r->w_err = fabs(w - s->w[k]);
+        len += snprintf(r->modes + len, sizeof r->modes - len, " w%.3f", w);
         for (d = 0; d < s->dim && cnt[k] > 1; d++) {
             double mean = m1[k * s->dim + d] / cnt[k], var = m2[k * s->dim + d] / cnt[k] - mean * mean;
             double e = fabs(sqrt(var > 0 ? var : 0) / s->sd[k * s->dim + d] - 1.0);
             if (e > r->sd_err) r->sd_err = e;
+            if (len < (int)sizeof r->modes - 16) len += snprintf(r->modes + len, sizeof r->modes - len, " %+.0f%%", 100.0 * (sqrt(var > 0 ? var : 0) / s->sd[k * s->dim + d] - 1.0));
         }
         if (cnt[k] <= 1) r->sd_err = 1.0;
     }
@@ -250,7 +253,7 @@ static void q_print_row(const char *name, int n, int dim, const qrow *r)
     if (r->w_err >= 0) printf("%.3f | %.1f %% | %.1f %% | ", r->w_err, 100 * r->sd_err, 100 * r->score_err);
     else printf("- | - | - | ");
     printf("%.1f |\n", r->train_s);
-    if (r->levels[0]) printf("<!-- %s score error per level (sigma:error):%s -->\n", name, r->levels);
+    if (r->levels[0]) printf("<!-- %s: score error per level (sigma:error):%s; modes (weight, std error per axis):%s -->\n", name, r->levels, r->modes);
     fflush(stdout);
 }
 

@@ -1,0 +1,309 @@
+/* test_train.c - the training layer (ncsn.h section 8):
+   - a trainer's steps give the bits of the hand-written loop with the same recipe (minibatches
+     and full batch), and its EMA the bits of the hand-written recurrence;
+   - a run saved and resumed continues bit for bit (weights, EMA, Adam, RNG, permutation); other
+     data are refused;
+   - standardisation: apply/undo round trip, scores transform with the inverse scale (checked
+     against a Gaussian's exact score in both units), saved and loaded with the model;
+   - each setting against the paper's formula, computed here with libm: sigma_1 (technique 1),
+     the level ratio (2), eps (4); the sampler recipe;
+   - the divergence rule, and ncsn_sample_data = ncsn_sample_annealed + the rule + undo. */
+#include "test.h"
+#include <stdlib.h>
+
+static float *tr_data(int n, int dim, uint64_t seed)
+{
+    float *x = (float *)malloc(sizeof(float) * (size_t)n * dim);
+    ncsn_rng r;
+    int i;
+    ncsn_rng_seed(&r, seed, 3);
+    ncsn_rng_normals(&r, x, (size_t)n * dim);
+    for (i = 0; i < n * dim; i++) x[i] = fmaf(2.0f + (float)(i % dim), x[i], 10.0f * (float)(i % dim));   /* columns on other scales */
+    return x;
+}
+
+static ncsn_train_opts tr_opts(int batch)
+{
+    ncsn_train_opts o = ncsn_train_preset_seed001();
+    o.net = ncsn_config_embed(1, 8, 16, 2);
+    o.net.zero_init_output = 0;
+    o.levels = 4;
+    o.batch = batch;
+    o.threads = t_threads;
+    return o;
+}
+
+static int same_bits(const float *a, const float *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof(float)) == 0;
+}
+
+/* the trainer against the loop every example wrote by hand before it existed */
+static void steps_match_loop(void)
+{
+    enum { N = 96, D = 3, STEPS = 12 };
+    float *data = tr_data(N, D, 1), sig[4], loss = 0.0f, *xb = (float *)malloc(sizeof(float) * N * D), *ema;
+    int perm[N], b, i, step, ok;
+    for (b = 0; b < 2; b++) {
+        ncsn_train_opts o = tr_opts(b ? 1000 : 32);
+        ncsn_config cfg = o.net;
+        ncsn_trainer *t = NULL;
+        ncsn_model *m = NULL;
+        ncsn_adam opt;
+        ncsn_dsm_batch bt;
+        ncsn_rng r, r0;
+        int B = b ? N : 32;
+        o.ema_rate = 0.9f;
+        ncsn_rng_seed(&r0, 5, 6);
+        CHECK(ncsn_trainer_create(&t, &o, data, N, D, &r0) == NCSN_OK, "create: %s", ncsn_last_error());
+        CHECK(ncsn_trainer_run(t, STEPS, 0, NULL, NULL) == NCSN_OK, "run: %s", ncsn_last_error());
+        /* by hand: the same schedule, init from the same stream, minibatch, DSM, Adam, EMA */
+        cfg.dim = D;
+        r = r0;
+        ncsn_schedule(sig, 4, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
+        ncsn_model_create(&m, &cfg);
+        ncsn_model_init(m, &r);
+        ncsn_adam_create(&opt, m->n_params, 1e-3f);
+        ncsn_dsm_batch_alloc(&bt, B, D);
+        ema = (float *)malloc(sizeof(float) * m->n_params);
+        memcpy(ema, m->params, sizeof(float) * m->n_params);
+        for (i = 0; i < N; i++) perm[i] = i;
+        for (step = 0; step < STEPS; step++) {
+            if (B < N) ncsn_minibatch(&r, perm, N, data, D, xb, B);
+            ncsn_model_zero_grad(m);
+            ncsn_dsm_loss(m, &bt, B < N ? xb : data, B, sig, 4, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+            ncsn_model_adam_step(m, &opt);
+            for (i = 0; i < (int)m->n_params; i++) ema[i] = 0.9f * ema[i] + 0.1f * m->params[i] + 0.0f * ema[i];
+        }
+        ok = same_bits(t->model->params, m->params, m->n_params) && t->rng.state == r.state && t->loss == loss && t->step == STEPS;
+        CHECK(ok, "%s: trainer and hand-written loop differ", b ? "full batch" : "minibatches");
+        CHECK(same_bits(t->sigmas, sig, 4), "levels differ from ncsn_schedule's");
+        {   /* EMA: the library's fma form, and within rounding of the textbook form */
+            double worst = 0.0;
+            for (i = 0; i < (int)m->n_params; i++) worst = fmax(worst, fabs((double)t->ema[i] - ema[i]));
+            CHECK(worst < 1e-5, "EMA off the recurrence by %g", worst);
+            CHECK(ncsn_trainer_weights(t) == t->ema, "sampling weights are the EMA copy");
+        }
+        free(ema);
+        ncsn_dsm_batch_free(&bt);
+        ncsn_adam_free(&opt);
+        ncsn_model_free(m);
+        ncsn_trainer_free(t);
+    }
+    {   /* ncsn_ema_update's exact form */
+        float e[3] = { 0.1f, -1.3f, 0.5f }, p[3] = { 0.7f, 5.5f, 0.5f };   /* values where rate e + (1 - rate) p rounds otherwise */
+        ncsn_ema_update(e, p, 3, 0.999f);
+        CHECK(t_f2u(e[0]) == 0x3dce0762u && t_f2u(e[1]) == 0xbfa58796u && e[2] == 0.5f, "ema update form: %a %a", e[0], e[1]);
+    }
+    free(data);
+    free(xb);
+}
+
+static void resume_bits(void)
+{
+    enum { N = 80, D = 2 };
+    const char *path = "build/test_train_resume.safetensors";
+    float *data = tr_data(N, D, 2), *other = tr_data(N, D, 3);
+    ncsn_train_opts o = tr_opts(24);
+    ncsn_trainer *a = NULL, *b = NULL;
+    int ok;
+    o.ema_rate = 0.99f;
+    o.standardize = 1;
+    o.sigma_max = 0.0f;   /* from the data */
+    o.levels = 0;         /* from the dimension */
+    CHECK(ncsn_trainer_create(&a, &o, data, N, D, NULL) == NCSN_OK, "create: %s", ncsn_last_error());
+    if (!a) goto out;
+    ncsn_trainer_run(a, 7, 0, NULL, NULL);
+    CHECK(ncsn_trainer_save(a, path, NULL) == NCSN_OK, "save: %s", ncsn_last_error());
+    ncsn_trainer_run(a, 15, 0, NULL, NULL);
+    CHECK(ncsn_trainer_resume(&b, path, data, N, D, t_threads) == NCSN_OK, "resume: %s", ncsn_last_error());
+    if (!b) goto out;
+    CHECK(b->step == 7 && b->L == a->L && b->batch == a->batch && b->opts.ema_rate == a->opts.ema_rate, "resumed settings");
+    ncsn_trainer_run(b, 15, 0, NULL, NULL);
+    ok = same_bits(a->model->params, b->model->params, a->model->n_params) && same_bits(a->ema, b->ema, a->model->n_params) &&
+         same_bits(a->adam.m, b->adam.m, a->adam.n) && same_bits(a->adam.v, b->adam.v, a->adam.n) && a->adam.step == b->adam.step &&
+         a->rng.state == b->rng.state && memcmp(a->perm, b->perm, sizeof(int) * N) == 0 && same_bits(a->sigmas, b->sigmas, (size_t)a->L);
+    CHECK(ok, "a resumed run differs from the uninterrupted one");
+    ncsn_trainer_free(b);
+    b = NULL;
+    CHECK(ncsn_trainer_resume(&b, path, other, N, D, 1) == NCSN_ERR_FORMAT && !b, "other data must be refused");
+    CHECK(strstr(ncsn_last_error(), "not the data") != NULL, "message names the cause: %s", ncsn_last_error());
+    CHECK(ncsn_trainer_resume(&b, path, data, N, 3, 1) == NCSN_ERR_FORMAT && !b, "another dimension must be refused");
+out:
+    ncsn_trainer_free(a);
+    ncsn_trainer_free(b);
+    remove(path);
+    free(data);
+    free(other);
+}
+
+static void standardisation(void)
+{
+    enum { N = 200, D = 3 };
+    const char *path = "build/test_train_model.safetensors";
+    float *data = tr_data(N, D, 4), x[D * 4], y[D * 4], s[D], z[D], sz[D];
+    static const float mu[D] = { 1.0f, -20.0f, 300.0f }, sd[D] = { 0.5f, 4.0f, 30.0f };
+    ncsn_stdz st, ld;
+    ncsn_train_opts o = tr_opts(1000);
+    ncsn_trainer *t = NULL;
+    ncsn_model *m = NULL;
+    double worst = 0.0, mean = 0.0;
+    int i, d;
+    CHECK(ncsn_stdz_fit(&st, data, N, D, 1) == NCSN_OK, "fit");
+    for (i = 0; i < N; i++) mean += data[i * D + 2] / (double)N;
+    CHECK_CLOSE(st.loc[2], mean, 1e-5, "loc = column mean");
+    for (i = 0; i < D * 4; i++) x[i] = y[i] = data[i];
+    ncsn_stdz_apply(&st, y, 4);
+    ncsn_stdz_undo(&st, y, 4);
+    for (i = 0; i < D * 4; i++) worst = fmax(worst, fabs((double)y[i] - x[i]) / (fabs(x[i]) + 1.0));
+    CHECK(worst < 1e-6, "apply then undo: relative error %g", worst);
+    /* a Gaussian N(mu, diag sd^2): its score in user units is -(x - mu)/sd^2; in network units the
+       Gaussian is N((mu - loc)/scale, (sd/scale)^2) and its score, mapped back, must agree */
+    for (d = 0; d < D; d++) {
+        x[d] = mu[d] + 0.7f * sd[d];
+        s[d] = -(x[d] - mu[d]) / (sd[d] * sd[d]);
+    }
+    memcpy(z, x, sizeof z);
+    ncsn_stdz_apply(&st, z, 1);
+    for (d = 0; d < D; d++) {
+        float m2 = (mu[d] - st.loc[d]) / st.scale[d], s2 = sd[d] / st.scale[d];
+        sz[d] = -(z[d] - m2) / (s2 * s2);
+    }
+    ncsn_stdz_score(&st, sz, 1);
+    for (d = 0, worst = 0.0; d < D; d++) worst = fmax(worst, fabs((double)sz[d] - s[d]) / fabs(s[d]));
+    CHECK(worst < 1e-4, "score in network units, mapped back: relative error %g", worst);
+    /* the model file carries it */
+    o.standardize = 1;
+    o.ema_rate = 0.5f;
+    if (ncsn_trainer_create(&t, &o, data, N, D, NULL) == NCSN_OK && ncsn_trainer_run(t, 3, 0, NULL, NULL) == NCSN_OK) {
+        CHECK(ncsn_trainer_save_model(t, path, NULL) == NCSN_OK, "save_model: %s", ncsn_last_error());
+        CHECK(ncsn_model_load(&m, path) == NCSN_OK, "the model file loads as a model: %s", ncsn_last_error());
+        CHECK(m && same_bits(m->params, t->ema, m->n_params), "the model file holds the EMA weights");
+        CHECK(ncsn_stdz_load(&ld, path, D) == NCSN_OK, "stdz_load: %s", ncsn_last_error());
+        CHECK(same_bits(ld.loc, t->stdz.loc, 3 * D) && ld.radius == t->stdz.radius, "standardisation saved and loaded");
+        CHECK(same_bits(ld.loc, st.loc, 2 * D), "the trainer's standardisation is ncsn_stdz_fit's");
+        ncsn_stdz_free(&ld);
+        ncsn_model_free(m);
+    } else CHECK(0, "trainer: %s", ncsn_last_error());
+    ncsn_trainer_free(t);
+    ncsn_stdz_free(&st);
+    CHECK(ncsn_stdz_fit(&st, data, N, D, 0) == NCSN_OK && st.loc[1] == 0.0f && st.scale[2] == 1.0f, "standardize = 0: identity");
+    ncsn_stdz_free(&st);
+    remove(path);
+    free(data);
+}
+
+static double tr_t2(double g, int D)   /* technique 2's criterion, with libm */
+{
+    double s = sqrt(2.0 * D);
+    return 0.5 * erfc(-(s * (g - 1) + 3 * g) / sqrt(2.0)) - 0.5 * erfc(-(s * (g - 1) - 3 * g) / sqrt(2.0));
+}
+
+static double tr_t4(double eps, int T, double g, double sL)   /* technique 4's expression, with libm */
+{
+    double s2 = sL * sL, u = eps / s2, c = 2 * eps / (s2 - s2 * (1 - u) * (1 - u));
+    return pow(1 - u, 2.0 * T) * (g * g - c) + c;
+}
+
+static void settings(void)
+{
+    static const int dims[4] = { 16, 64, 784, 3072 };
+    float pts[200 * 3];
+    double best = 0.0, worst = 0.0, x;
+    ncsn_rng r;
+    int i, j, d, ex = -1;
+    /* technique 1: the largest pairwise distance, exactly; and the sweep bound on a circle */
+    ncsn_rng_seed(&r, 9, 9);
+    ncsn_rng_normals(&r, pts, 600);
+    for (i = 0; i < 200; i++)
+        for (j = 0; j < 200; j++) {
+            double s = 0;
+            for (d = 0; d < 3; d++) s += pow((double)pts[3 * i + d] - pts[3 * j + d], 2);
+            best = fmax(best, sqrt(s));
+        }
+    CHECK_CLOSE(ncsn_sigma_max_from_data(pts, 200, 3, &ex), best, 1e-12, "sigma_max = largest pairwise distance");
+    CHECK(ex == 1, "small data: exact");
+    {
+        int n = 40000;
+        float *c = (float *)malloc(sizeof(float) * 2 * n);
+        double est;
+        for (i = 0; i < n; i++) { c[2 * i] = (float)(5 * ncsn_cospi(2.0 * i / n)); c[2 * i + 1] = (float)(5 * ncsn_sinpi(2.0 * i / n)); }
+        est = ncsn_sigma_max_from_data(c, n, 2, &ex);
+        CHECK(ex == 0 && est <= 10.0 + 1e-5 && est >= 9.999, "large data: the sweep bound %g of the diameter 10 (exact %d)", est, ex);
+        free(c);
+    }
+    for (x = -9.5; x <= 9.5; x += 0.01) worst = fmax(worst, fabs(ncsn_normal_cdf(x) - 0.5 * erfc(-x / sqrt(2.0))));
+    CHECK(worst < 1e-14, "normal cdf off libm's by %g", worst);
+    /* technique 2: the criterion is 1/2 at the ratio; below D = 16, D = 16's ratio */
+    for (i = 0; i < 4; i++) {
+        double g = ncsn_level_ratio(dims[i]);
+        CHECK(fabs(tr_t2(g, dims[i]) - 0.5) < 1e-9, "D = %d: criterion %.12f at gamma %g", dims[i], tr_t2(g, dims[i]), g);
+    }
+    CHECK(ncsn_level_ratio(2) == ncsn_level_ratio(16) && ncsn_level_ratio(4) == ncsn_level_ratio(16), "D < 16 uses D = 16");
+    CHECK(ncsn_levels_for(10.0, 0.01, 2.0) == 1 + (int)ceil(log(1000.0) / log(2.0)), "levels_for");
+    CHECK(ncsn_levels_for(10.0, 0.01, pow(1000.0, 1.0 / 9.0) * 1.0000001) == 10, "the seeds' ratio gives their 10 levels");
+    /* technique 4: the library's objective is the paper's expression, and eps is its minimum */
+    {
+        double g = pow(5000.0, 1.0 / 231.0), e = ncsn_step_eps(5, g, 0.01), f = tr_t4(e, 5, g, 0.01);
+        CHECK(fabs(e - 6.2e-6) < 0.05e-6, "CIFAR-10 (T = 5, 232 levels 50 -> 0.01): eps %g, the paper's 6.2e-6", e);
+        CHECK(t_close(ncsn_step_eps_objective(e, 5, g, 0.01), f, 1e-10), "objective = the paper's expression");
+        CHECK(f <= tr_t4(e * 0.99, 5, g, 0.01) && f <= tr_t4(e * 1.01, 5, g, 0.01) && f > 1.0, "eps minimises it (f = %g)", f);
+        e = ncsn_step_eps(100, 2.13, 0.01);
+        CHECK(tr_t4(e, 100, 2.13, 0.01) <= tr_t4(e * 0.99, 100, 2.13, 0.01) && tr_t4(e, 100, 2.13, 0.01) <= tr_t4(e * 1.01, 100, 2.13, 0.01),
+              "T = 100: eps %g minimises", e);
+    }
+    {   /* the recipe: Song's form, eps from technique 4 with the levels' ratio, denoising, sigma_1 start */
+        float sig[6];
+        ncsn_sampler_opts o;
+        ncsn_schedule(sig, 6, 8.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
+        o = ncsn_sampler_recipe(sig, 6, 0);
+        CHECK(o.form == NCSN_LANGEVIN_SONG && o.steps_per_level == 100 && o.denoise_final && o.init == NCSN_INIT_NORMAL_SIGMA1, "recipe");
+        CHECK(o.eps == (float)ncsn_step_eps(100, (double)sig[0] / sig[1], 0.01f), "recipe eps");
+    }
+}
+
+static void divergence(void)
+{
+    enum { N = 64 };
+    ncsn_stdz s;
+    float x[5 * 2] = { 0, 2.9f, 3.1f, 0, 0, 0, NAN, 0, -2.0f, -2.0f };
+    unsigned char f[5];
+    ncsn_stdz_identity(&s, 2);
+    CHECK(ncsn_diverged(&s, 2.0f, x, 5, f) == 1 && f[3] == 1, "radius 0: only the non-finite chain");
+    s.radius = 1.0f;   /* bound radius + sigma_1 = 3 */
+    CHECK(ncsn_diverged(&s, 2.0f, x, 5, f) == 2 && !f[0] && f[1] && !f[2] && f[3] && !f[4], "bound 3: %d %d %d %d %d", f[0], f[1], f[2], f[3], f[4]);
+    ncsn_stdz_free(&s);
+    {   /* ncsn_sample_data = annealed Langevin, the rule, then undo */
+        float *data = tr_data(N, 2, 7), a[N * 2], b[N * 2];
+        ncsn_trainer *t = NULL;
+        ncsn_train_opts o = tr_opts(1000);
+        ncsn_sampler_opts so;
+        ncsn_rng r1, r2;
+        int bad = -1, i, ok = 1;
+        unsigned char fl[N];
+        o.standardize = 1;
+        o.sigma_max = 0.0f;
+        if (ncsn_trainer_create(&t, &o, data, N, 2, NULL) == NCSN_OK) {
+            so = ncsn_sampler_recipe(t->sigmas, t->L, 5);
+            ncsn_rng_seed(&r1, 3, 3);
+            r2 = r1;
+            CHECK(ncsn_sample_data(t->model, &t->stdz, t->sigmas, t->L, &so, &r1, a, N, fl, &bad) == NCSN_OK, "sample_data: %s", ncsn_last_error());
+            ncsn_sample_annealed(ncsn_model_score, t->model, 2, t->sigmas, t->L, &so, &r2, b, N);
+            CHECK(bad == ncsn_diverged(&t->stdz, t->sigmas[0], b, N, NULL), "the rule's count");
+            ncsn_stdz_undo(&t->stdz, b, N);
+            for (i = 0; i < 2 * N; i++) ok &= a[i] == b[i] || (a[i] != a[i] && b[i] != b[i]);
+            CHECK(ok, "sample_data = sample_annealed then undo");
+        } else CHECK(0, "trainer: %s", ncsn_last_error());
+        ncsn_trainer_free(t);
+        free(data);
+    }
+}
+
+void test_train(void)
+{
+    steps_match_loop();
+    resume_bits();
+    standardisation();
+    settings();
+    divergence();
+}
