@@ -16,8 +16,8 @@ EXAMPLES  = $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
 
 # deps-WHAT runs `sh tests/deps.sh WHAT` (installs or names the missing packages). A static pattern
 # rule: make never applies an implicit pattern rule (deps-%:) to a .PHONY target, so one did nothing.
-DEPS = deps-test deps-matrix deps-torch deps-bench deps-plots deps-cross
-.PHONY: all test golden test-matrix examples plots check-torch bench clean $(DEPS)
+DEPS = deps-test deps-matrix deps-torch deps-bench deps-plots deps-cross deps-quality
+.PHONY: all test golden test-matrix examples plots check-torch bench quality clean $(DEPS)
 all: $(BUILD)/run_tests $(EXAMPLES)
 
 $(BUILD)/%.o: tests/%.c ncsn.h tests/test.h
@@ -60,3 +60,4 @@ include mk/torch.mk
 include mk/plots.mk
 include mk/bench.mk
 include mk/reliability.mk
+include mk/quality.mk

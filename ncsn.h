@@ -323,7 +323,7 @@ typedef struct ncsn_train_opts {
     ncsn_weighting weighting;
     int batch;                 /* points per step (>= n: all, in order) */
     float lr;                  /* Adam's learning rate */
-    float ema_rate;            /* 0: no EMA; else the rate (0.999 in the paper) */
+    float ema_rate;            /* 0: no EMA; else the rate (0.999 in the paper), at most (1 + k)/(10 + k) at step k */
     int standardize;           /* 1: train on standardised columns */
     uint64_t seed, stream;     /* the RNG's seed, unless ncsn_trainer_create is given one */
     int threads;               /* threads for the network (same bits for any count) */
@@ -3364,7 +3364,10 @@ NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t)
     if (st == NCSN_OK) st = ncsn_model_adam_step(t->model, &t->adam);
     if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, &t->adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
     if (st != NCSN_OK) return st;
-    if (t->ema) ncsn_ema_update(t->ema, t->model->params, t->model->n_params, t->opts.ema_rate);
+    if (t->ema) {   /* warm-up: the rate is at most (1 + step)/(10 + step), so a short run's EMA is not its initial weights */
+        float warm = (float)(t->step + 1) / (float)(t->step + 10);
+        ncsn_ema_update(t->ema, t->model->params, t->model->n_params, warm < t->opts.ema_rate ? warm : t->opts.ema_rate);
+    }
     t->loss = loss;
     t->step++;
     return NCSN_OK;
@@ -5681,7 +5684,7 @@ NCSNDEF ncsn_status ncsn_trainer_save_model(const ncsn_trainer *t, const char *p
     ncsn__trainer_more(t, &more, &tm, 0);
     w = *t->model;   /* the same network with the weights to sample with */
     w.params = (float *)ncsn_trainer_weights(t);
-    return ncsn__st_save("ncsn_trainer_save_model", path, &w, NULL, NULL, t->sigmas, t->L, t->step, extra_meta, 0, &more);
+    return ncsn__st_save("ncsn_trainer_save_model", path, &w, NULL, NULL, t->sigmas, t->L, t->step, extra_meta, 1, &more);
 }
 
 /* a flat tensor of rows x cols (cols 0: 1-D) into dst; NCSN_ERR_FORMAT if absent, misshapen or not finite */

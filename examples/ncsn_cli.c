@@ -8,10 +8,8 @@
      ncsn info model.safetensors
 
    Exit codes: 0 ok, 1 usage error, 2 bad input file, 3 numerical failure, 4 cannot write
-   output, 5 out of memory, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (128 + the signal;
-   a checkpoint was written first). A path "-" is stdin (an input) or stdout (-o -). Outputs go
-   only to paths given on the command line, never to one read from a file. */
-#define _XOPEN_SOURCE 700   /* POSIX 2008 with XSI: clock_gettime, isatty, fileno, mkstemp, realpath */
+   output, 5 out of memory, 130 interrupted (a checkpoint was written first). */
+#define _POSIX_C_SOURCE 200809L   /* clock_gettime, isatty, fileno, opendir */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include <stdio.h>
@@ -23,37 +21,27 @@
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
+#include <dirent.h>
 
-enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_NUMERIC = 3, EXIT_OUTPUT = 4, EXIT_NOMEM = 5, EXIT_SIGINT = 130, EXIT_SIGTERM = 143 };
+enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_NUMERIC = 3, EXIT_OUTPUT = 4, EXIT_NOMEM = 5, EXIT_INTERRUPTED = 130 };
 
 static const char *cmd = "ncsn";      /* "ncsn train" etc., for messages */
 
-/* a message on stderr; what it quotes (names and values from files) is escaped first */
 static int fail(int code, const char *fmt, ...)
 {
-    char raw[8192], safe[8192];
     va_list ap;
+    fprintf(stderr, "%s: ", cmd);
     va_start(ap, fmt);
-    vsnprintf(raw, sizeof raw, fmt, ap);
+    vfprintf(stderr, fmt, ap);
     va_end(ap);
-    ncsn_text_escape(safe, sizeof safe, raw);
-    fprintf(stderr, "%s: %s\n", cmd, safe);
+    fputc('\n', stderr);
     return code;
 }
-
-static const char *shown(const char *path) { return strcmp(path, "-") == 0 ? "<stdin>" : path; }
 
 /* the exit code for a library failure while reading input */
 static int lib_fail_input(ncsn_status st)
 {
     return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "%s", ncsn_last_error());
-}
-
-/* the same for a file read into memory first: the message names it */
-static int lib_fail_file(ncsn_status st, const char *path)
-{
-    return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "'%s': %s", shown(path), ncsn_last_error());
 }
 
 static double now(void)
@@ -63,8 +51,8 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static volatile sig_atomic_t interrupted;   /* the signal that asked to stop, 0 if none */
-static void on_signal(int sig) { interrupted = sig; }
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) { (void)sig; interrupted = 1; }
 
 /* ---- option parsing: "--name value" or "--name=value"; every value checked ---- */
 typedef struct opt_state { int argc, i; char **argv; const char *name, *value; } opt_state;
@@ -134,7 +122,7 @@ static int parse_float_opt(const char *name, const char *s, double lo, int lo_in
     char *e;
     float v;
     if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
-    v = ncsn_strtof(s, &e);
+    v = strtof(s, &e);
     if (e == s || *e) return fail(EXIT_USAGE, "%s = '%s' is not a number", name, s);
     if (!isfinite(v)) return fail(EXIT_USAGE, "%s = '%s' is not a finite float", name, s);
     if (!(lo_incl ? v >= lo : v > lo) || !(v <= hi))
@@ -180,41 +168,48 @@ static const char usage_main[] =
     "CSV: one point per line, any number of columns, separated by commas (or spaces/tabs);\n"
     "an optional header line of names; '#' comments and blank lines are skipped.\n"
     "\n"
-    "A path '-' is stdin (the data, a model, the points) or stdout (train -o -).\n"
-    "\n"
     "exit codes: 0 ok, 1 usage error, 2 bad input file (missing, malformed, wrong shape),\n"
-    "3 numerical failure (NaN/inf in training or sampling), 4 cannot write output,\n"
-    "5 out of memory, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (training writes\n"
-    "a checkpoint first)\n";
+    "3 numerical failure (NaN/inf in training, chains that left the data's region in sampling),\n"
+    "4 cannot write output,\n"
+    "5 out of memory, 130 interrupted (training writes a checkpoint first)\n";
 
 static const char usage_train[] =
     "usage: ncsn train DATA.csv -o MODEL.safetensors [options]\n"
     "\n"
-    "Trains s(x, sigma) by denoising score matching at L noise levels and writes MODEL (the network,\n"
-    "its noise levels and settings; a safetensors file with PyTorch's state_dict names).\n"
+    "Trains s(x, sigma) by denoising score matching at L noise levels and writes MODEL (the network's\n"
+    "EMA weights, its noise levels, the data's standardisation and settings; a safetensors file with\n"
+    "PyTorch's state_dict names). Every default comes from the data (docs/training.md): columns are\n"
+    "standardised, sigma_max = the largest pairwise distance, the number of levels from the dimension.\n"
     "\n"
-    "  -o, --output PATH        the model file to write ('-': stdout; then no checkpoints unless\n"
-    "                           --checkpoint is given). Resuming without -o writes MODEL for\n"
-    "                           --resume MODEL.ckpt, and needs -o for any other name\n"
-    "  --steps N                total Adam steps (default 2000)\n"
-    "  --batch B                points per step (default 128); B >= the number of points uses all\n"
-    "                           of them every step, smaller batches draw points from --seed\n"
+    "  -o, --output PATH        the model file to write (required unless resuming)\n"
+    "  --columns LIST           the data columns: 1-based numbers, ranges a-b or header names, e.g.\n"
+    "                           --columns 2,3 or --columns eruptions,waiting (R's write.csv puts row\n"
+    "                           names in column 1; text columns must be left out)\n"
+    "  --preset NAME            a document's recipe: seed000 (ScoreNet 128x3, 10 levels 10 -> 0.01,\n"
+    "                           full batch, 2000 steps) or seed001 (sigma embedding 64, 10 levels 5 ->\n"
+    "                           0.01, batch 256, 10000 steps); no standardisation, no EMA. Other options\n"
+    "                           still apply on top.\n"
+    "  --steps N                total Adam steps (default 20000)\n"
+    "  --batch B                points per step (default 512); B >= the number of points uses all of\n"
+    "                           them, in order, every step; smaller batches draw without replacement\n"
     "  --lr X                   Adam learning rate (default 0.001)\n"
-    "  --levels L               noise levels (default 10)\n"
+    "  --ema R                  EMA rate of the weights written for sampling (default 0.999; 0: off)\n"
+    "  --no-standardize         train on the raw columns (--standardize: the default)\n"
+    "  --levels L               noise levels (default: from the dimension, Song & Ermon 2020)\n"
     "  --sigma-max A            largest noise level (default: the data's largest pairwise distance)\n"
-    "  --sigma-min B            smallest noise level (default 0.01)\n"
+    "  --sigma-min B            smallest noise level (default 0.01; standardised units)\n"
     "  --schedule KIND          geometric (default), linear or cosine\n"
     "  --width W --depth D      hidden layers: D layers of W units (default 128, 3)\n"
-    "  --embed E                sinusoidal sigma embedding of size E (even, >= 4); default 0:\n"
-    "                           sigma is concatenated to x (seed 000's ScoreNet)\n"
+    "  --embed E                sinusoidal sigma embedding of size E (even, >= 4); 0: sigma is\n"
+    "                           concatenated to x (seed 000's ScoreNet)\n"
     "  --act silu|softplus      activation (default silu)\n"
     "  --weighting W            lambda(sigma): sigma2 (default), one or inv_sigma2\n"
     "  --seed S                 random seed (default 42); the same seed gives the same bits\n"
-    "  --threads T              threads for the network (default 1; any T gives the same bits)\n"
-    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt; never the model's own path)\n"
+    "  --threads T              threads for the network (default: the machine's cores; any T gives\n"
+    "                           the same bits)\n"
+    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt)\n"
     "  --checkpoint-every K     write the checkpoint every K steps and at the end (default 500;\n"
-    "                           0: never). Writes are atomic: a crash leaves the previous one\n"
-    "                           (and may leave a PATH.tmp.XXXXXX file, which you may delete).\n"
+    "                           0: never). Writes are atomic: a crash leaves the previous one.\n"
     "  --resume CKPT            continue the run saved in CKPT (same data, same settings; --steps\n"
     "                           may be raised). The result is bit-identical to an uninterrupted run.\n"
     "  --progress MODE          auto (default: a live line on a terminal, plain lines otherwise),\n"
@@ -222,44 +217,48 @@ static const char usage_train[] =
     "  --log-every N            plain mode: a line every N steps (default steps/20)\n"
     "  -q, --quiet              no progress, only errors\n"
     "\n"
-    "On NaN or infinity in the loss, a gradient or a weight, training stops with exit code 3 and a\n"
-    "message naming the step and the tensor; the last checkpoint is left intact. Ctrl-C (SIGINT)\n"
-    "or SIGTERM writes a checkpoint and exits with 130 or 143.\n";
+    "The progress shows the mean loss since the last line; the final line gives the last step's loss\n"
+    "and the mean over the last 1 % of the steps. On NaN or infinity in the loss, a gradient or a\n"
+    "weight, training stops with exit code 3 and a message naming the step and the tensor; the last\n"
+    "checkpoint is left intact. Ctrl-C writes a checkpoint and exits with 130.\n";
 
 static const char usage_sample[] =
     "usage: ncsn sample MODEL.safetensors [-n N] [options] > samples.csv\n"
     "\n"
-    "Annealed Langevin dynamics through the model's noise levels; one sample per line on stdout.\n"
+    "Annealed Langevin dynamics through the model's noise levels, in the user's units; one sample per\n"
+    "line on stdout. Defaults (Song & Ermon 2020): x + a s + sqrt(2a) z with a = eps sigma_i^2/sigma_L^2,\n"
+    "eps from the steps per level and the levels' ratio (technique 4), start N(0, sigma_1^2 I) in\n"
+    "standardised units, a final denoising step. A model trained with --preset uses its seed's sampler.\n"
     "\n"
     "  -n N                     number of samples (default 1000)\n"
-    "  --eps E                  step constant epsilon (default 5e-05)\n"
     "  --steps-per-level T      Langevin steps per level (default 100)\n"
-    "  --form song|half         song (default): x + a s + sqrt(2a) z, a = eps sigma_i^2/sigma_L^2;\n"
-    "                           half: x + (a/2) s + sqrt(a) z\n"
-    "  --init normal|sigma1     start from N(0, I) (default) or N(0, sigma_1^2 I)\n"
-    "  --denoise                end with x + sigma_L^2 s(x, sigma_L)\n"
+    "  --eps E                  step constant epsilon (default: technique 4)\n"
+    "  --form song|half         song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z\n"
+    "  --init normal|sigma1     start from N(0, I) or N(0, sigma_1^2 I)\n"
+    "  --denoise, --no-denoise  end with x + sigma_L^2 s(x, sigma_L), or not\n"
     "  --seed S                 random seed (default 1)\n"
-    "  --threads T              threads for the network (default 1)\n"
+    "  --threads T              threads for the network (default: the machine's cores)\n"
     "  --header                 first write a line of column names\n"
+    "  --progress MODE          auto (default: a live line on a terminal), tty, plain or none\n"
+    "  -q, --quiet              no progress\n"
     "  --levels L --sigma-max A --sigma-min B --schedule KIND\n"
     "                           the noise levels, for a model file that has none (e.g. from torch)\n"
     "\n"
-    "Chains that diverge (NaN/inf) are left out; then the exit code is 3.\n"
-    "\n"
-    "Memory does not grow with -n: the chains run in pieces of at most 64 MiB of working memory (the\n"
-    "network's workspace, scores, noise and rows; at least one chain at a time), each written as it\n"
-    "ends, besides the model itself. The samples are the same bits as one batch of all N chains.\n";
+    "A chain that diverged - not finite, or farther from the training data's center than the data's\n"
+    "radius plus sigma_1 (both stored in the model, standardised units) - is left out; then the exit\n"
+    "code is 3.\n";
 
 static const char usage_score[] =
     "usage: ncsn score MODEL.safetensors (--sigma S | --level I) [--input POINTS.csv] > scores.csv\n"
     "\n"
-    "The network's score s(x, sigma) at each point (one line per point, same columns), reading the\n"
-    "points as CSV from --input or stdin.\n"
+    "The network's score s(x, sigma) = grad_x log p_sigma(x) at each point (one line per point, same\n"
+    "columns), reading the points as CSV from --input or stdin. Points and scores are in the data's\n"
+    "units; sigma is in the model's standardised units (as its noise levels: see ncsn info).\n"
     "\n"
     "  --sigma S                the noise level (any S > 0)\n"
     "  --level I                the model's I-th noise level (0 = the largest)\n"
-    "  --input PATH             read points from PATH instead of stdin ('-')\n"
-    "  --threads T              threads for the network (default 1)\n";
+    "  --input PATH             read points from PATH instead of stdin\n"
+    "  --threads T              threads for the network (default: the machine's cores)\n";
 
 static const char usage_info[] =
     "usage: ncsn info FILE.safetensors\n"
@@ -272,15 +271,10 @@ static int help(const char *text) { fputs(text, stdout); return 0; }
 /* ---- CSV output ---- */
 static int write_rows(FILE *out, const float *x, int n, int dim, const unsigned char *skip)
 {
-    char v[32];
     int i, d;
     for (i = 0; i < n; i++) {
         if (skip && skip[i]) continue;
-        for (d = 0; d < dim; d++) {   /* %.9g in the "C" locale, whatever the locale */
-            ncsn_format_f32(v, sizeof v, x[(size_t)i * dim + d], 9);
-            if (d) fputc(',', out);
-            fputs(v, out);
-        }
+        for (d = 0; d < dim; d++) fprintf(out, d ? ",%.9g" : "%.9g", (double)x[(size_t)i * dim + d]);
         fputc('\n', out);
     }
     return fflush(out) == 0 && !ferror(out);
@@ -289,13 +283,21 @@ static int write_rows(FILE *out, const float *x, int n, int dim, const unsigned 
 /* ---- train ---- */
 typedef struct train_cfg {
     long steps, batch, levels, width, depth, embed, every, log_every, threads;
-    float lr, sigma_max, sigma_min;
-    int schedule, weighting, act, progress, quiet;
+    float lr, sigma_max, sigma_min, ema;
+    int schedule, weighting, act, progress, quiet, preset, standardize;
     uint64_t seed;
-    const char *data, *output, *checkpoint, *resume;
+    const char *data, *output, *checkpoint, *resume, *columns;
     /* which were given on the command line */
-    int g_steps, g_batch, g_lr, g_levels, g_smax, g_smin, g_schedule, g_width, g_depth, g_embed, g_act, g_weighting, g_seed, g_output, g_ckpt, g_every;
+    int g_steps, g_batch, g_lr, g_levels, g_smax, g_smin, g_schedule, g_width, g_depth, g_embed, g_act, g_weighting, g_seed, g_output, g_ckpt, g_every,
+        g_preset, g_ema, g_std;
 } train_cfg;
+
+/* the machine's cores: the default thread count (results do not depend on it) */
+static long default_threads(void)
+{
+    long k = sysconf(_SC_NPROCESSORS_ONLN);
+    return k < 1 ? 1 : k > 256 ? 256 : k;
+}
 
 /* FNV-1a over the shape and the bits of the data: a resume must see the same points */
 static uint64_t data_hash(const float *x, int n, int dim)
@@ -316,82 +318,46 @@ static uint64_t data_hash(const float *x, int n, int dim)
     return h;
 }
 
-/* seed 000's rule of thumb (Song & Ermon's technique 1): sigma_1 = the largest pairwise distance.
-   Exact when the n^2/2 pairs cost at most 10^9 coordinate differences (20 000 points in 2-D);
-   beyond, the best of repeated farthest-point sweeps (a lower bound that is usually the diameter). */
-static double largest_distance(const float *x, int n, int dim, int *exact)
+/* remove PATH.tmp.XXXXXX left by a crash during a write (the library's atomic writes) */
+static void remove_stale_tmp(const char *path, int quiet)
 {
-    double best = 0.0;
-    int i, j, d;
-    *exact = 0.5 * (double)n * (double)n * (double)dim <= 1e9;
-    if (*exact) {
-        for (i = 0; i < n; i++)
-            for (j = i + 1; j < n; j++) {
-                double s = 0.0;
-                for (d = 0; d < dim; d++) {
-                    double t = (double)x[(size_t)i * dim + d] - (double)x[(size_t)j * dim + d];
-                    s += t * t;
-                }
-                if (s > best) best = s;
-            }
-    } else {
-        int a = 0, sweep;
-        for (sweep = 0; sweep < 8; sweep++) {
-            int far = a;
-            double fs = -1.0;
-            for (j = 0; j < n; j++) {
-                double s = 0.0;
-                for (d = 0; d < dim; d++) {
-                    double t = (double)x[(size_t)a * dim + d] - (double)x[(size_t)j * dim + d];
-                    s += t * t;
-                }
-                if (s > fs) { fs = s; far = j; }
-            }
-            if (fs > best) best = fs;
-            if (far == a) break;
-            a = far;
+    char dir[4096], full[8192];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t bl = strlen(base);
+    DIR *dp;
+    struct dirent *de;
+    if (slash) {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof dir) return;
+        memcpy(dir, path, n);
+        dir[n] = 0;
+        if (n == 0) strcpy(dir, "/");
+    } else strcpy(dir, ".");
+    if (!(dp = opendir(dir))) return;
+    while ((de = readdir(dp)) != NULL) {
+        const char *nm = de->d_name;
+        int k, ok = strlen(nm) == bl + 11 && strncmp(nm, base, bl) == 0 && strncmp(nm + bl, ".tmp.", 5) == 0;
+        for (k = 0; ok && k < 6; k++) {
+            char c = nm[bl + 5 + k];
+            ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
         }
+        if (!ok) continue;
+        snprintf(full, sizeof full, "%s/%s", dir, nm);
+        if (remove(full) == 0 && !quiet) fprintf(stderr, "%s: removed %s, left by an interrupted write\n", cmd, full);
     }
-    return sqrt(best);
+    closedir(dp);
 }
 
-/* fail early (exit 4) if path cannot be written: not after hours of training. A probe file with
-   a unique name (mkstemp: O_EXCL) is made next to it and removed: no one else's file is touched. */
+/* fail early (exit 4) if nothing can be written next to path: not after hours of training */
 static int check_writable(const char *path)
 {
     char probe[4200];
-    struct stat sb;
-    int fd;
-    if (strcmp(path, "-") == 0) return 0;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': it is a directory", path);
-    if (snprintf(probe, sizeof probe, "%s.tmp.XXXXXX", path) >= (int)sizeof probe) return fail(EXIT_OUTPUT, "'%s': the path is too long", path);
-    if ((fd = mkstemp(probe)) < 0) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
-    close(fd);
+    FILE *fp;
+    snprintf(probe, sizeof probe, "%s.tmp.probe0", path);   /* the name of a stale temporary: cleaned if left */
+    if (!(fp = fopen(probe, "wb"))) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
+    fclose(fp);
     remove(probe);
     return 0;
-}
-
-/* two paths name the same file: the same directory (resolved) and last component, or the same
-   inode when both exist */
-static int same_file(const char *a, const char *b)
-{
-    char ra[8192], rb[8192];
-    struct stat sa, sb;
-    int k;
-    if (strcmp(a, b) == 0) return 1;
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    for (k = 0; k < 2; k++) {
-        const char *p = k ? b : a, *slash = strrchr(p, '/');
-        char dir[4096], res[4096], *out = k ? rb : ra;
-        size_t n = slash ? (size_t)(slash - p) : 0;
-        if (!slash) strcpy(dir, ".");
-        else if (n == 0) strcpy(dir, "/");
-        else if (n < sizeof dir) { memcpy(dir, p, n); dir[n] = 0; }
-        else return 0;
-        if (!realpath(dir, res)) snprintf(res, sizeof res, "%s", dir);
-        snprintf(out, 8192, "%s/%s", res, slash ? slash + 1 : p);
-    }
-    return strcmp(ra, rb) == 0;
 }
 
 typedef struct progress {
@@ -451,35 +417,313 @@ static void meta_add(meta_list *m, const char *k, const char *fmt, ...)
     m->kv[2 * m->n] = NULL;
 }
 
+/* ---- data columns: R's write.csv (row names first), text columns, --columns ---- */
+#define MAX_COLS 65536
+
+/* the fields of the line [p, end) by the library's rules (commas, or blanks when the first line
+   has none; "quoted" fields), copied NUL-terminated into buf (room for the line + 1) */
+static int split_fields(const char *p, const char *end, char sep, char *buf, const char **fields, int max)
+{
+    int n = 0;
+    size_t k = 0;
+    while (n < max) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+        if (p >= end) break;
+        fields[n++] = buf + k;
+        if (*p == '"') {
+            for (p++; p < end; p++) {
+                if (*p == '"' && p + 1 < end && p[1] == '"') { buf[k++] = '"'; p++; }
+                else if (*p == '"') { p++; break; }
+                else buf[k++] = *p;
+            }
+        }
+        while (p < end && *p != sep && !(sep == ' ' && (*p == ' ' || *p == '\t'))) buf[k++] = *p++;
+        while (k > 0 && buf + k > fields[n - 1] && (buf[k - 1] == ' ' || buf[k - 1] == '\t' || buf[k - 1] == '\r')) k--;
+        buf[k++] = 0;
+        if (p < end && *p == sep) p++;
+    }
+    return n;
+}
+
+static int is_number(const char *s)
+{
+    char *e;
+    if (!*s) return 0;
+    (void)strtod(s, &e);
+    return *e == 0;
+}
+
+/* the next line that is neither blank nor a comment, from *p; 0 at the end */
+static int next_line(const char **p, const char *text_end, const char **b, const char **e)
+{
+    while (*p < text_end) {
+        const char *q, *nl = (const char *)memchr(*p, '\n', (size_t)(text_end - *p));
+        *b = *p;
+        *e = nl ? nl : text_end;
+        *p = nl ? nl + 1 : text_end;
+        for (q = *b; q < *e && (*q == ' ' || *q == '\t' || *q == '\r'); q++) {}
+        if (q < *e && *q != '#') return 1;
+    }
+    return 0;
+}
+
+/* --columns SPEC: 1-based numbers, ranges a-b and header names, comma-separated */
+static int parse_columns(const char *spec, const char *const *names, int n_names, int ncol, int *cols, int *nsel)
+{
+    const char *p = spec;
+    *nsel = 0;
+    while (*p) {
+        char item[256], *e;
+        size_t l = strcspn(p, ",");
+        int a, b, j;
+        snprintf(item, sizeof item, "%.*s", (int)(l < 255 ? l : 255), p);
+        p += l + (p[l] == ',');
+        a = b = (int)strtol(item, &e, 10);
+        if (e != item && *e == '-') b = (int)strtol(e + 1, &e, 10);
+        if (e == item || *e) {   /* a name */
+            for (j = 0; j < n_names && strcmp(names[j], item) != 0; j++) {}
+            if (j == n_names) return fail(EXIT_USAGE, "--columns: no column named '%s' in the header", item);
+            a = b = j + 1;
+        }
+        if (a < 1 || b < a || b > ncol) return fail(EXIT_USAGE, "--columns: '%s' is not within columns 1..%d", item, ncol);
+        for (j = a; j <= b && *nsel < MAX_COLS; j++) cols[(*nsel)++] = j - 1;
+    }
+    if (!*nsel) return fail(EXIT_USAGE, "--columns needs at least one column");
+    return 0;
+}
+
+typedef struct csv_text { char *text, *buf, *hbuf; size_t len; const char **f, **h; int *cols; } csv_text;
+
+static void csv_text_free(csv_text *t)
+{
+    free(t->text); free(t->buf); free(t->hbuf); free(t->f); free(t->h); free(t->cols);
+}
+
+/* the text with only the columns cols[nsel] (lines and comments kept: messages keep their lines) */
+static char *select_columns(const csv_text *t, char sep, const int *cols, int nsel, size_t *out_len)
+{
+    char *out = (char *)malloc(3 * t->len + 16);
+    const char *p = t->text, *end = t->text + t->len;
+    size_t o = 0;
+    if (!out) return NULL;
+    while (p < end) {
+        const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end, *q;
+        int nf, k;
+        for (q = p; q < le && (*q == ' ' || *q == '\t' || *q == '\r'); q++) {}
+        nf = q < le && *q != '#' ? split_fields(p, le, sep, t->buf, t->f, MAX_COLS) : 0;
+        if (nf == 0 || cols[nsel - 1] >= nf) { memcpy(out + o, p, (size_t)(le - p)); o += (size_t)(le - p); }   /* the library says why */
+        else
+            for (k = 0; k < nsel; k++) {
+                int c = cols[k];
+                size_t l = strlen(t->f[c]);
+                out[o++] = k ? ',' : '"';
+                if (k) out[o++] = '"';
+                memcpy(out + o, t->f[c], l);   /* quoted: a header name may hold a comma */
+                o += l;
+                out[o++] = '"';
+            }
+        out[o++] = '\n';
+        p = nl ? nl + 1 : end;
+    }
+    *out_len = o;
+    return out;
+}
+
+/* The data of path: the columns chosen by spec (NULL: all), or a message naming the column that
+   is not numeric (R's row names, a text column) and the option that selects the others. */
+static int load_columns(const char *path, const char *spec, float **data, int *n, int *dim, char *names, size_t names_cap)
+{
+    csv_text t;
+    const char *p, *b, *e;
+    char sep = ',', *sel = NULL;
+    int nh = 0, nr = 0, k, rc = 0, header = 1, nsel = 0;
+    size_t cap = 0, sl = 0;
+    FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    ncsn_csv_opts co;
+    ncsn_status st;
+    memset(&t, 0, sizeof t);
+    if (!fp) return fail(EXIT_INPUT, "cannot open '%s' (%s)", path, strerror(errno));
+    for (;;) {
+        size_t got;
+        if (t.len + 65536 + 1 > cap) {
+            char *nt = (char *)realloc(t.text, cap = 2 * cap + 65536 + 1);
+            if (!nt) { rc = fail(EXIT_NOMEM, "out of memory reading '%s'", path); goto out; }
+            t.text = nt;
+        }
+        if ((got = fread(t.text + t.len, 1, 65536, fp)) == 0) break;
+        t.len += got;
+    }
+    if (ferror(fp)) { rc = fail(EXIT_INPUT, "cannot read '%s' (%s)", path, strerror(errno)); goto out; }
+    t.text[t.len] = 0;
+    t.buf = (char *)malloc(t.len + 2);
+    t.hbuf = (char *)malloc(t.len + 2);
+    t.f = (const char **)malloc(sizeof(char *) * MAX_COLS);
+    t.h = (const char **)malloc(sizeof(char *) * MAX_COLS);
+    t.cols = (int *)malloc(sizeof(int) * MAX_COLS);
+    if (!t.buf || !t.hbuf || !t.f || !t.h || !t.cols) { rc = fail(EXIT_NOMEM, "out of memory reading '%s'", path); goto out; }
+    p = t.text;
+    if (!memchr(t.text, 0, t.len) && next_line(&p, t.text + t.len, &b, &e)) {   /* the first line and the first data row */
+        sep = memchr(b, ',', (size_t)(e - b)) ? ',' : ' ';
+        nh = split_fields(b, e, sep, t.hbuf, t.h, MAX_COLS);
+        for (k = 0; k < nh; k++) header &= !is_number(t.h[k]);
+        if (!header) nr = split_fields(b, e, sep, t.buf, t.f, MAX_COLS);
+        else if (next_line(&p, t.text + t.len, &b, &e)) nr = split_fields(b, e, sep, t.buf, t.f, MAX_COLS);
+        if (!header) nh = 0;
+    }
+    if (spec) {
+        if ((rc = parse_columns(spec, t.h, nh, nr > nh ? nr : nh, t.cols, &nsel)) != 0) goto out;
+        if (!(sel = select_columns(&t, sep, t.cols, nsel, &sl))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
+    } else {
+        if (nh > 1 && t.h[0][0] == 0) {
+            rc = fail(EXIT_INPUT, "%s: column 1 has no name: R's write.csv row names? Choose the data columns, e.g. --columns 2-%d "
+                      "(or by name: --columns %s,...)", path, nh, t.h[1]);
+            goto out;
+        }
+        for (nsel = 0; nsel < nr && nsel < MAX_COLS; nsel++) t.cols[nsel] = nsel;
+    }
+    for (k = 0; k < nsel; k++)   /* a column of text in the first row: say which, and how to leave it out */
+        if (t.cols[k] < nr && !is_number(t.f[t.cols[k]])) {
+            char col[320];
+            if (nh > t.cols[k]) snprintf(col, sizeof col, "column %d ('%.256s')", t.cols[k] + 1, t.h[t.cols[k]]);
+            else snprintf(col, sizeof col, "column %d", t.cols[k] + 1);
+            rc = fail(EXIT_INPUT, "%s: %s holds '%.64s', not a number: choose the numeric columns with --columns (numbers, a-b ranges or names)",
+                      path, col, t.f[t.cols[k]]);
+            goto out;
+        }
+    memset(&co, 0, sizeof co);
+    co.source = path;
+    st = sel ? ncsn_csv_parse(sel, sl, &co, data, n, dim, names, names_cap) : ncsn_csv_parse(t.text, t.len, &co, data, n, dim, names, names_cap);
+    if (st != NCSN_OK) rc = lib_fail_input(st);
+out:
+    if (fp != stdin) fclose(fp);
+    free(sel);
+    csv_text_free(&t);
+    return rc;
+}
+
 static int save_status_code(ncsn_status st)
 {
     return st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : st == NCSN_ERR_IO ? EXIT_OUTPUT : EXIT_USAGE;
+}
+
+static const char *const preset_names[] = { "none", "seed000", "seed001", NULL };
+
+/* the run's options: the data-driven recipe or a seed's, then what the command line says */
+static ncsn_train_opts train_opts(const train_cfg *c, int dim)
+{
+    ncsn_train_opts o = c->preset == 1 ? ncsn_train_preset_seed000() : c->preset == 2 ? ncsn_train_preset_seed001() : ncsn_train_defaults();
+    int i, w = c->g_width ? (int)c->width : o.net.hidden[0], d = c->g_depth ? (int)c->depth : o.net.n_hidden, scaled = o.net.scale_by_sigma;
+    if (c->g_embed) {
+        o.net = c->embed ? ncsn_config_embed(dim, (int)c->embed, w, d) : ncsn_config_concat(dim, w, d);
+        o.net.scale_by_sigma = scaled;
+    }
+    o.net.n_hidden = d;
+    for (i = 0; i < d; i++) o.net.hidden[i] = w;
+    if (c->g_act) o.net.act = (ncsn_act)c->act;
+    if (c->g_steps) o.steps = c->steps;
+    if (c->g_batch) o.batch = (int)c->batch;
+    if (c->g_lr) o.lr = c->lr;
+    if (c->g_levels) o.levels = (int)c->levels;
+    if (c->g_smax) o.sigma_max = c->sigma_max;
+    if (c->g_smin) o.sigma_min = c->sigma_min;
+    if (c->g_schedule) o.schedule = (ncsn_schedule_kind)c->schedule;
+    if (c->g_weighting) o.weighting = (ncsn_weighting)c->weighting;
+    if (c->g_ema) o.ema_rate = c->ema;
+    if (c->g_std) o.standardize = c->standardize;
+    if (c->g_seed) o.seed = c->seed;
+    o.threads = (int)c->threads;
+    return o;
+}
+
+/* resume: everything from the checkpoint; options may only repeat it (or raise --steps) */
+static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int n, int dim, uint64_t hash)
+{
+    char v[4160], want[96];
+    long saved_steps, saved_every;
+    int preset = 0;
+    ncsn_trainer *t;
+    ncsn_status st;
+    static char saved_out[4160];
+    snprintf(want, sizeof want, "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
+#define SAVED(key) do { if ((st = ncsn_file_meta(c->resume, key, v, sizeof v)) != NCSN_OK) \
+            return st == NCSN_ERR_IO ? lib_fail_input(st) : fail(EXIT_INPUT, "'%s' was not written by ncsn train (%s)", c->resume, ncsn_last_error()); } while (0)
+    SAVED("cli.data");
+    if (strcmp(v, want) != 0) return fail(EXIT_INPUT, "'%s' is not the data the checkpoint was trained on (checkpoint: %s; this file: %s)", c->data, v, want);
+    if ((st = ncsn_trainer_resume(tp, c->resume, data, n, dim, (int)c->threads)) != NCSN_OK) return lib_fail_input(st);
+    t = *tp;
+    SAVED("cli.steps");
+    if (parse_long_opt("metadata cli.steps", v, 1, 1L << 40, &saved_steps)) return EXIT_INPUT;
+    SAVED("cli.checkpoint_every");
+    if (parse_long_opt("metadata cli.checkpoint_every", v, 0, 1L << 40, &saved_every)) return EXIT_INPUT;
+    SAVED("cli.preset");
+    if (parse_choice("metadata cli.preset", v, preset_names, &preset)) return EXIT_INPUT;
+    SAVED("cli.output");
+    snprintf(saved_out, sizeof saved_out, "%s", v);
+#undef SAVED
+    /* an option that changes the run is a mistake: say which */
+#define SAME(opt, given, differs, fmt, val, saved) do { if ((given) && (differs)) \
+            return fail(EXIT_USAGE, opt " " fmt " differs from the checkpoint's " fmt "; leave it out to resume (see ncsn info %s)", \
+                        val, saved, c->resume); } while (0)
+    SAME("--batch", c->g_batch, c->batch != t->opts.batch, "%ld", c->batch, (long)t->opts.batch);
+    SAME("--lr", c->g_lr, c->lr != t->adam.lr, "%g", (double)c->lr, (double)t->adam.lr);
+    SAME("--levels", c->g_levels, c->levels != t->L, "%ld", c->levels, (long)t->L);
+    SAME("--sigma-max", c->g_smax, c->sigma_max != t->sigmas[0], "%g", (double)c->sigma_max, (double)t->sigmas[0]);
+    SAME("--sigma-min", c->g_smin, c->sigma_min != t->sigmas[t->L - 1], "%g", (double)c->sigma_min, (double)t->sigmas[t->L - 1]);
+    SAME("--width", c->g_width, c->width != t->model->cfg.hidden[0], "%ld", c->width, (long)t->model->cfg.hidden[0]);
+    SAME("--depth", c->g_depth, c->depth != t->model->cfg.n_hidden, "%ld", c->depth, (long)t->model->cfg.n_hidden);
+    SAME("--embed", c->g_embed, c->embed != (t->model->cfg.cond == NCSN_COND_EMBED ? t->model->cfg.embed_dim : 0), "%ld", c->embed,
+         (long)(t->model->cfg.cond == NCSN_COND_EMBED ? t->model->cfg.embed_dim : 0));
+    SAME("--act", c->g_act, c->act != (int)t->model->cfg.act, "%s", act_names[c->act], act_names[t->model->cfg.act]);
+    SAME("--weighting", c->g_weighting, c->weighting != (int)t->opts.weighting, "%s", weighting_names[c->weighting], weighting_names[t->opts.weighting]);
+    SAME("--schedule", c->g_schedule, c->schedule != (int)t->opts.schedule, "%s", schedule_names[c->schedule], schedule_names[t->opts.schedule]);
+    SAME("--seed", c->g_seed, c->seed != t->opts.seed, "%llu", (unsigned long long)c->seed, (unsigned long long)t->opts.seed);
+    SAME("--ema", c->g_ema, c->ema != t->opts.ema_rate, "%g", (double)c->ema, (double)t->opts.ema_rate);
+    SAME("--preset", c->g_preset, c->preset != preset, "%s", preset_names[c->preset], preset_names[preset]);
+#undef SAME
+    c->preset = preset;
+    if (!c->g_steps) c->steps = saved_steps;
+    if (c->steps < t->step) return fail(EXIT_USAGE, "--steps = %ld is below the checkpoint's step %ld", c->steps, t->step);
+    if (!c->g_every) c->every = saved_every;
+    if (!c->output) c->output = saved_out;
+    if (!c->g_ckpt) c->checkpoint = c->resume;
+    return 0;
+}
+
+/* a numerical failure: the step, the tensor, the largest weight */
+static int train_nonfinite(const train_cfg *c, const ncsn_trainer *t)
+{
+    char why[320], big[96] = "";
+    int q, tb = 0;
+    float wmax = 0.0f;
+    snprintf(why, sizeof why, "%s", ncsn_last_error());
+    for (q = 0; q < t->model->n_tensors; q++) {   /* the largest weight: where training blew up */
+        const ncsn_tensor *T = &t->model->tensors[q];
+        size_t k, cnt = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1);
+        for (k = 0; k < cnt; k++)
+            if (fabsf(t->model->params[T->offset + k]) > wmax) { wmax = fabsf(t->model->params[T->offset + k]); tb = q; }
+    }
+    if (isfinite(wmax)) snprintf(big, sizeof big, " (largest weight %.3g, in %s)", (double)wmax, t->model->tensors[tb].name);
+    return fail(EXIT_NUMERIC, "numerical failure at step %ld: %s%s; %s", t->step + 1, why, big,
+                c->every > 0 ? "the last checkpoint is intact (try a smaller --lr)" : "nothing was written (try a smaller --lr)");
 }
 
 static int cmd_train(int argc, char **argv)
 {
     train_cfg c;
     opt_state o;
-    int r, rc = 0, exact = 0;
-    float *data = NULL, *xb = NULL, *sigmas = NULL, loss = 0.0f;
-    int n = 0, dim = 0, L = 0;
-    long step = 0, B, ckpt_step = -1;
-    char names[4096], ckpt_default[4096], out_default[4096], v[4160], kept[4400];
-    unsigned char *ckfile = NULL;
-    size_t cklen = 0;
-    ncsn_model *m = NULL;
-    ncsn_adam adam;
-    ncsn_rng rng;
-    ncsn_dsm_batch bt;
+    int r, rc = 0;
+    float *data = NULL;
+    int n = 0, dim = 0;
+    char names[4096], ckpt_default[4096];
+    ncsn_trainer *t = NULL;
     ncsn_status st;
     static meta_list meta;
     progress pr;
     uint64_t hash;
+    double tail_sum = 0.0;
+    long tail_n = 0, tail_from;
     memset(&c, 0, sizeof c);
-    memset(&adam, 0, sizeof adam);
-    memset(&bt, 0, sizeof bt);
-    c.steps = 2000; c.batch = 128; c.lr = 1e-3f; c.levels = 10; c.sigma_min = 0.01f; c.width = 128; c.depth = 3;
-    c.weighting = NCSN_WEIGHT_SIGMA2; c.seed = 42; c.every = 500; c.threads = 1;
+    c.levels = 0; c.width = 128; c.depth = 3; c.every = 500; c.threads = default_threads();
     o.argc = argc; o.argv = argv; o.i = 0;
     while ((r = next_arg(&o)) != 0) {
         const char *nm = o.name;
@@ -490,9 +734,12 @@ static int cmd_train(int argc, char **argv)
         }
         if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help(usage_train);
         else if (!strcmp(nm, "-o") || !strcmp(nm, "--output")) { if (!(c.output = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c.g_output = 1; }
+        else if (!strcmp(nm, "--preset")) { if (parse_choice(nm, need_value(&o), preset_names, &c.preset)) return EXIT_USAGE; c.g_preset = 1; }
+        else if (!strcmp(nm, "--columns")) { if (!(c.columns = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
         else if (!strcmp(nm, "--steps")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 40, &c.steps)) return EXIT_USAGE; c.g_steps = 1; }
         else if (!strcmp(nm, "--batch")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 26, &c.batch)) return EXIT_USAGE; c.g_batch = 1; }
         else if (!strcmp(nm, "--lr")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.lr)) return EXIT_USAGE; c.g_lr = 1; }
+        else if (!strcmp(nm, "--ema")) { if (parse_float_opt(nm, need_value(&o), 0, 1, 0.99999999, &c.ema)) return EXIT_USAGE; c.g_ema = 1; }
         else if (!strcmp(nm, "--levels")) { if (parse_long_opt(nm, need_value(&o), 2, NCSN_MAX_LEVELS, &c.levels)) return EXIT_USAGE; c.g_levels = 1; }
         else if (!strcmp(nm, "--sigma-max")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.sigma_max)) return EXIT_USAGE; c.g_smax = 1; }
         else if (!strcmp(nm, "--sigma-min")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.sigma_min)) return EXIT_USAGE; c.g_smin = 1; }
@@ -506,6 +753,8 @@ static int cmd_train(int argc, char **argv)
         }
         else if (!strcmp(nm, "--act")) { if (parse_choice(nm, need_value(&o), act_names, &c.act)) return EXIT_USAGE; c.g_act = 1; }
         else if (!strcmp(nm, "--weighting")) { if (parse_choice(nm, need_value(&o), weighting_names, &c.weighting)) return EXIT_USAGE; c.g_weighting = 1; }
+        else if (!strcmp(nm, "--standardize")) { c.standardize = 1; c.g_std = 1; }
+        else if (!strcmp(nm, "--no-standardize")) { c.standardize = 0; c.g_std = 1; }
         else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &c.seed)) return EXIT_USAGE; c.g_seed = 1; }
         else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &c.threads)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--checkpoint")) { if (!(c.checkpoint = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c.g_ckpt = 1; }
@@ -518,147 +767,25 @@ static int cmd_train(int argc, char **argv)
     }
     if (!c.data) return fail(EXIT_USAGE, "no data file (usage: ncsn train DATA.csv -o MODEL.safetensors; see --help)");
     if (!c.output && !c.resume) return fail(EXIT_USAGE, "no output file: give -o MODEL.safetensors");
-    if (c.resume && !strcmp(c.resume, "-") && !strcmp(c.data, "-")) return fail(EXIT_USAGE, "the data and --resume cannot both be stdin ('-')");
-    if (c.checkpoint && !strcmp(c.checkpoint, "-")) return fail(EXIT_USAGE, "--checkpoint cannot be stdout ('-'): it is rewritten during training");
-    if (c.output && !strcmp(c.output, "-") && isatty(fileno(stdout)))
-        return fail(EXIT_USAGE, "-o -: refusing to write a binary model to a terminal; redirect stdout (> model.safetensors)");
     if (c.g_smax && c.g_smin && !(c.sigma_max > c.sigma_min))
         return fail(EXIT_USAGE, "--sigma-max = %g must be > --sigma-min = %g", (double)c.sigma_max, (double)c.sigma_min);
 
-    /* the data */
-    st = ncsn_csv_load(c.data, NULL, &data, &n, &dim, names, sizeof names);
-    if (st != NCSN_OK) return lib_fail_input(st);
+    if ((rc = load_columns(c.data, c.columns, &data, &n, &dim, names, sizeof names)) != 0) return rc;
     if (dim > 65536) { rc = fail(EXIT_INPUT, "'%s' has %d columns; at most 65536", c.data, dim); goto out; }
     hash = data_hash(data, n, dim);
-
-    if (c.resume) {   /* everything from the checkpoint; options may only repeat it (or raise --steps) */
-        long saved_steps, saved_batch, saved_every;
-        int saved_w, saved_sched;
-        uint64_t saved_seed;
-        char want[96];
-        sigmas = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS);
-        if (!sigmas) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
-        /* read once (a pipe cannot be read twice), then the model and each key from memory */
-        if ((st = ncsn_read_file(c.resume, 0, &ckfile, &cklen)) != NCSN_OK) { rc = lib_fail_input(st); goto out; }
-        st = ncsn_checkpoint_load_mem(ckfile, cklen, &m, &adam, &rng, sigmas, NCSN_MAX_LEVELS, &L, &step);
-        if (st != NCSN_OK) { rc = lib_fail_file(st, c.resume); goto out; }
-        if (L < 1) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (not written by ncsn train?)", shown(c.resume)); goto out; }
-        if (m->cfg.dim != dim) {   /* before anything else: its cli.data may have been edited to match */
-            rc = fail(EXIT_INPUT, "'%s' holds a model of dimension %d, but '%s' has %d columns", shown(c.resume), m->cfg.dim, shown(c.data), dim);
-            goto out;
-        }
-        snprintf(want, sizeof want, "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
-#define SAVED(key) do { if (ncsn_file_meta_mem(ckfile, cklen, key, v, sizeof v) != NCSN_OK) { \
-            rc = fail(EXIT_INPUT, "'%s' was not written by ncsn train (%s)", shown(c.resume), ncsn_last_error()); goto out; } } while (0)
-        SAVED("cli.data");
-        if (strcmp(v, want) != 0) { rc = fail(EXIT_INPUT, "'%s' is not the data the checkpoint was trained on (checkpoint: %s; this file: %s)", c.data, v, want); goto out; }
-        SAVED("cli.steps");
-        if (parse_long_opt("metadata cli.steps", v, 1, 1L << 40, &saved_steps)) { rc = EXIT_INPUT; goto out; }
-        SAVED("cli.batch");
-        if (parse_long_opt("metadata cli.batch", v, 1, 1L << 26, &saved_batch)) { rc = EXIT_INPUT; goto out; }
-        SAVED("cli.checkpoint_every");
-        if (parse_long_opt("metadata cli.checkpoint_every", v, 0, 1L << 40, &saved_every)) { rc = EXIT_INPUT; goto out; }
-        SAVED("cli.weighting");
-        if (parse_choice("metadata cli.weighting", v, weighting_names, &saved_w)) { rc = EXIT_INPUT; goto out; }
-        SAVED("cli.schedule");
-        if (parse_choice("metadata cli.schedule", v, schedule_names, &saved_sched)) { rc = EXIT_INPUT; goto out; }
-        SAVED("cli.seed");
-        if (parse_u64_opt("metadata cli.seed", v, &saved_seed)) { rc = EXIT_INPUT; goto out; }
-#undef SAVED
-        /* an option that changes the run is a mistake: say which */
-#define SAME(opt, given, differs, fmt, val, saved) do { if ((given) && (differs)) { \
-            rc = fail(EXIT_USAGE, opt " " fmt " differs from the checkpoint's " fmt "; leave it out to resume (see ncsn info %s)", \
-                      val, saved, c.resume); goto out; } } while (0)
-        SAME("--batch", c.g_batch, c.batch != saved_batch, "%ld", c.batch, saved_batch);
-        SAME("--lr", c.g_lr, c.lr != adam.lr, "%g", (double)c.lr, (double)adam.lr);
-        SAME("--levels", c.g_levels, c.levels != L, "%ld", c.levels, (long)L);
-        SAME("--sigma-max", c.g_smax, c.sigma_max != sigmas[0], "%g", (double)c.sigma_max, (double)sigmas[0]);
-        SAME("--sigma-min", c.g_smin, c.sigma_min != sigmas[L - 1], "%g", (double)c.sigma_min, (double)sigmas[L - 1]);
-        SAME("--width", c.g_width, c.width != m->cfg.hidden[0], "%ld", c.width, (long)m->cfg.hidden[0]);
-        SAME("--depth", c.g_depth, c.depth != m->cfg.n_hidden, "%ld", c.depth, (long)m->cfg.n_hidden);
-        SAME("--embed", c.g_embed, c.embed != (m->cfg.cond == NCSN_COND_EMBED ? m->cfg.embed_dim : 0), "%ld", c.embed,
-             (long)(m->cfg.cond == NCSN_COND_EMBED ? m->cfg.embed_dim : 0));
-        SAME("--act", c.g_act, c.act != (int)m->cfg.act, "%s", act_names[c.act], act_names[m->cfg.act]);
-        SAME("--weighting", c.g_weighting, c.weighting != saved_w, "%s", weighting_names[c.weighting], weighting_names[saved_w]);
-        SAME("--schedule", c.g_schedule, c.schedule != saved_sched, "%s", schedule_names[c.schedule], schedule_names[saved_sched]);
-        SAME("--seed", c.g_seed, c.seed != saved_seed, "%llu", (unsigned long long)c.seed, (unsigned long long)saved_seed);
-#undef SAME
-        c.batch = saved_batch;
-        c.lr = adam.lr;
-        c.levels = L;
-        c.sigma_max = sigmas[0];
-        c.sigma_min = sigmas[L - 1];
-        c.weighting = saved_w;
-        c.schedule = saved_sched;
-        c.seed = saved_seed;
-        if (!c.g_steps) c.steps = saved_steps;
-        if (c.steps < step) { rc = fail(EXIT_USAGE, "--steps = %ld is below the checkpoint's step %ld", c.steps, step); goto out; }
-        if (!c.g_every) c.every = saved_every;
-        if (!c.output) {   /* from the path the user typed, never from the file's cli.output */
-            size_t k = strlen(c.resume);
-            if (k <= 5 || strcmp(c.resume + k - 5, ".ckpt") != 0 || k - 5 >= sizeof out_default) {
-                rc = fail(EXIT_USAGE, "give -o MODEL.safetensors: without -o, --resume MODEL.ckpt writes MODEL, and '%s' is not so named",
-                          shown(c.resume));
-                goto out;
-            }
-            memcpy(out_default, c.resume, k - 5);
-            out_default[k - 5] = 0;
-            c.output = out_default;
-        }
-        if (!c.g_ckpt && strcmp(c.resume, "-") != 0) c.checkpoint = c.resume;
+    if (c.resume) {
+        if ((rc = train_resume(&c, &t, data, n, dim, hash)) != 0) goto out;
     } else {
-        ncsn_config cfg;
-        if (!c.g_smax) {
-            double dmax = largest_distance(data, n, dim, &exact);
-            c.sigma_max = (float)dmax;
-            if (!isfinite(c.sigma_max)) {   /* a data problem, not a usage one: no --sigma-max was given */
-                rc = fail(EXIT_INPUT, "'%s': the data's largest pairwise distance %g is beyond the float range (values near +-3.4e38?); "
-                          "rescale the data or give --sigma-max", shown(c.data), dmax);
-                goto out;
-            }
-            if (!(c.sigma_max > c.sigma_min)) {
-                rc = fail(EXIT_INPUT, "the data's largest pairwise distance %g is not above --sigma-min = %g (all points equal?); give --sigma-max",
-                          dmax, (double)c.sigma_min);
-                goto out;
-            }
-        }
-        if (!(c.sigma_max > c.sigma_min)) { rc = fail(EXIT_USAGE, "--sigma-max = %g must be > --sigma-min = %g", (double)c.sigma_max, (double)c.sigma_min); goto out; }
-        if (!(sigmas = (float *)malloc(sizeof(float) * (size_t)c.levels))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
-        L = (int)c.levels;
-        if (ncsn_schedule(sigmas, L, c.sigma_max, c.sigma_min, (ncsn_schedule_kind)c.schedule) != NCSN_OK) {
-            rc = c.g_smax ? fail(EXIT_USAGE, "%s", ncsn_last_error()) : fail(EXIT_INPUT, "'%s': %s (sigma_max from the data)", shown(c.data), ncsn_last_error());
+        ncsn_train_opts to = train_opts(&c, dim);
+        c.steps = to.steps;
+        if ((st = ncsn_trainer_create(&t, &to, data, n, dim, NULL)) != NCSN_OK) {
+            if (st == NCSN_ERR_ARG && !c.g_smax && strstr(ncsn_last_error(), "largest pairwise distance"))
+                rc = fail(EXIT_INPUT, "%s (all points equal?); give --sigma-max", ncsn_last_error());
+            else rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error());
             goto out;
         }
-        cfg = c.embed ? ncsn_config_embed(dim, (int)c.embed, (int)c.width, (int)c.depth) : ncsn_config_concat(dim, (int)c.width, (int)c.depth);
-        cfg.act = (ncsn_act)c.act;
-        ncsn_rng_seed(&rng, c.seed, 54);
-        if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK || (st = ncsn_model_init(m, &rng)) != NCSN_OK ||
-            (st = ncsn_adam_create(&adam, m->n_params, c.lr)) != NCSN_OK) {
-            rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error());
-            goto out;
-        }
-    }
-    if (!c.checkpoint && !strcmp(c.output, "-")) {   /* stdout: no MODEL.ckpt to derive */
-        if (c.every > 0 && c.g_every) { rc = fail(EXIT_USAGE, "-o - with --checkpoint-every: give --checkpoint PATH"); goto out; }
-        c.every = 0;
-        c.checkpoint = "-";
     }
     if (!c.checkpoint) { snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", c.output); c.checkpoint = ckpt_default; }
-    if (c.every > 0 && same_file(c.output, c.checkpoint)) {   /* the model would overwrite the checkpoint: nothing left to resume */
-        rc = fail(EXIT_USAGE, "the model (-o %s) and the checkpoint (%s) are the same file; give another --checkpoint or -o", c.output, c.checkpoint);
-        goto out;
-    }
-    if (strcmp(c.data, "-") != 0 && (same_file(c.output, c.data) || (c.every > 0 && same_file(c.checkpoint, c.data)))) {
-        rc = fail(EXIT_USAGE, "writing '%s' would overwrite the data", same_file(c.output, c.data) ? c.output : c.checkpoint);
-        goto out;
-    }
-    if (c.threads > 1 && (st = ncsn_model_set_threads(m, (int)c.threads)) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
-    B = c.batch < n ? c.batch : n;
-    if ((st = ncsn_dsm_batch_alloc(&bt, (int)B, dim)) != NCSN_OK || (st = ncsn_model_reserve(m, (int)B)) != NCSN_OK) {
-        rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error());
-        goto out;
-    }
-    if (B < n && !(xb = (float *)malloc(sizeof(float) * (size_t)B * (size_t)dim))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
 
     /* what the files say about this run (the same for a resumed run: its output is bit-identical) */
     meta.n = 0;
@@ -666,186 +793,142 @@ static int cmd_train(int argc, char **argv)
     meta_add(&meta, "cli.data", "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
     if (names[0]) meta_add(&meta, "cli.columns", "%s", names);
     meta_add(&meta, "cli.steps", "%ld", c.steps);
-    meta_add(&meta, "cli.batch", "%ld", c.batch);
-    meta_add(&meta, "cli.weighting", "%s", weighting_names[c.weighting]);
-    meta_add(&meta, "cli.schedule", "%s", schedule_names[c.schedule]);
-    meta_add(&meta, "cli.seed", "%llu", (unsigned long long)c.seed);
+    meta_add(&meta, "cli.batch", "%d", t->opts.batch);
+    meta_add(&meta, "cli.weighting", "%s", weighting_names[t->opts.weighting]);
+    meta_add(&meta, "cli.schedule", "%s", schedule_names[t->opts.schedule]);
+    meta_add(&meta, "cli.seed", "%llu", (unsigned long long)t->opts.seed);
+    meta_add(&meta, "cli.preset", "%s", preset_names[c.preset]);
     meta_add(&meta, "cli.output", "%s", c.output);
     meta_add(&meta, "cli.checkpoint_every", "%ld", c.every);
 
+    if (c.every > 0) remove_stale_tmp(c.checkpoint, c.quiet);
+    remove_stale_tmp(c.output, c.quiet);
     if ((rc = check_writable(c.output)) != 0 || (c.every > 0 && (rc = check_writable(c.checkpoint)) != 0)) goto out;
     memset(&pr, 0, sizeof pr);
     pr.mode = c.quiet || c.progress == 3 ? 0 : c.progress == 1 ? 1 : c.progress == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 2;
     pr.total = c.steps;
     pr.log_every = c.log_every > 0 ? c.log_every : (c.steps >= 20 ? c.steps / 20 : 1);
     pr.t0 = now();
-    pr.step0 = step;
+    pr.step0 = t->step;
     if (!c.quiet) {
-        if (c.resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, shown(c.resume), step, c.steps);
+        if (c.resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, c.resume, t->step, c.steps);
         else
-            fprintf(stderr, "%s: %d points of dim %d; %lu parameters; %d levels %g .. %g%s; batch %ld; %ld steps\n", cmd, n, dim,
-                    (unsigned long)m->n_params, L, (double)sigmas[0], (double)sigmas[L - 1],
-                    c.g_smax ? "" : exact ? " (sigma_max = largest pairwise distance)" : " (sigma_max ~ largest pairwise distance, estimated)",
-                    c.batch, c.steps);
+            fprintf(stderr, "%s: %d points of dim %d%s; %lu parameters; %d levels %g .. %g%s; batch %d; %ld steps; EMA %g; %ld threads\n",
+                    cmd, n, dim, t->opts.standardize ? " (standardised)" : "", (unsigned long)t->model->n_params, t->L, (double)t->sigmas[0],
+                    (double)t->sigmas[t->L - 1], c.g_smax || c.preset ? "" : t->sigma_max_exact ? " (sigma_max = largest pairwise distance)" :
+                    " (sigma_max ~ largest pairwise distance, estimated)", t->batch, c.steps, (double)t->opts.ema_rate, c.threads);
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    while (step < c.steps) {
-        const float *x = data;
-        long b;
-        if (B < n) {
-            for (b = 0; b < B; b++) memcpy(xb + (size_t)b * dim, data + (size_t)ncsn_rng_bounded(&rng, (uint32_t)n) * dim, sizeof(float) * (size_t)dim);
-            x = xb;
-        }
-        ncsn_model_zero_grad(m);
-        st = ncsn_dsm_loss(m, &bt, x, (int)B, sigmas, L, (ncsn_weighting)c.weighting, &rng, NULL, NULL, 1, &loss);
-        if (st == NCSN_OK) st = ncsn_model_check_finite(m, NULL, NCSN_CHECK_GRADS);
-        if (st == NCSN_OK) st = ncsn_model_adam_step(m, &adam);
-        if (st == NCSN_OK) st = ncsn_model_check_finite(m, &adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
-        if (st != NCSN_OK) {
+    tail_from = c.steps - (c.steps >= 100 ? c.steps / 100 : 1);   /* the last 1 % for the final mean loss */
+    while (t->step < c.steps) {
+        if ((st = ncsn_trainer_step(t)) != NCSN_OK) {
             progress_break(&pr);
-            if (st == NCSN_ERR_NONFINITE) {
-                char why[320], big[96] = "";
-                int t, tb = 0;
-                float wmax = 0.0f;
-                snprintf(why, sizeof why, "%s", ncsn_last_error());
-                for (t = 0; t < m->n_tensors; t++) {   /* the largest weight: where training blew up */
-                    const ncsn_tensor *T = &m->tensors[t];
-                    size_t q, cnt = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1);
-                    for (q = 0; q < cnt; q++)
-                        if (fabsf(m->params[T->offset + q]) > wmax) { wmax = fabsf(m->params[T->offset + q]); tb = t; }
-                }
-                if (isfinite(wmax)) snprintf(big, sizeof big, " (largest weight %.3g, in %s)", (double)wmax, m->tensors[tb].name);
-                /* say which file is intact only if there is one */
-                if (ckpt_step >= 0) snprintf(kept, sizeof kept, "the checkpoint of step %ld in '%s' is intact", ckpt_step, c.checkpoint);
-                else if (c.resume) snprintf(kept, sizeof kept, "no checkpoint was written; '%s' (step %ld) is intact", shown(c.resume), pr.step0);
-                else snprintf(kept, sizeof kept, "no checkpoint was written yet");
-                rc = fail(EXIT_NUMERIC, "numerical failure at step %ld: %s%s; %s (try a smaller --lr)", step + 1, why, big, kept);
-            }
-            else rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", step + 1, ncsn_last_error());
+            rc = st == NCSN_ERR_NONFINITE ? train_nonfinite(&c, t) : fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", t->step + 1, ncsn_last_error());
             goto out;
         }
-        step++;
-        progress_step(&pr, step, loss, 0);
-        if (c.every > 0 && (step % c.every == 0 || step == c.steps || interrupted)) {
-            if ((st = ncsn_checkpoint_save(c.checkpoint, m, &adam, &rng, sigmas, L, step, meta.kv)) != NCSN_OK) {
+        if (t->step > tail_from) { tail_sum += t->loss; tail_n++; }
+        progress_step(&pr, t->step, t->loss, 0);
+        if (c.every > 0 && (t->step % c.every == 0 || t->step == c.steps || interrupted)) {
+            if ((st = ncsn_trainer_save(t, c.checkpoint, meta.kv)) != NCSN_OK) {
                 progress_break(&pr);
-                rc = fail(save_status_code(st), "checkpoint at step %ld: %s", step, ncsn_last_error());
+                rc = fail(save_status_code(st), "checkpoint at step %ld: %s", t->step, ncsn_last_error());
                 goto out;
             }
-            ckpt_step = step;
-            if (pr.mode == 2 && c.every >= pr.log_every && step != c.steps) fprintf(stderr, "checkpoint at step %ld: %s\n", step, c.checkpoint);
+            if (pr.mode == 2 && c.every >= pr.log_every && t->step != c.steps) fprintf(stderr, "checkpoint at step %ld: %s\n", t->step, c.checkpoint);
         }
-        if (interrupted && step < c.steps) {   /* 128 + the signal, as a shell reports a process it killed */
-            int code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
-            const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
+        if (interrupted && t->step < c.steps) {
             progress_break(&pr);
-            if (c.every > 0) rc = fail(code, "%s at step %ld; checkpoint written: continue with --resume %s", sig, step, c.checkpoint);
-            else rc = fail(code, "%s at step %ld; no checkpoint (--checkpoint-every 0)", sig, step);
+            if (c.every > 0) rc = fail(EXIT_INTERRUPTED, "interrupted at step %ld; checkpoint written: continue with --resume %s", t->step, c.checkpoint);
+            else rc = fail(EXIT_INTERRUPTED, "interrupted at step %ld; no checkpoint (--checkpoint-every 0)", t->step);
             goto out;
         }
     }
     progress_break(&pr);
-    if ((st = ncsn_checkpoint_save(c.output, m, NULL, NULL, sigmas, L, step, meta.kv)) != NCSN_OK) {
+    if ((st = ncsn_trainer_save_model(t, c.output, meta.kv)) != NCSN_OK) {
         rc = fail(save_status_code(st), "%s", ncsn_last_error());
         goto out;
     }
-    if (!c.quiet) fprintf(stderr, "%s: wrote %s (step %ld, loss %.5g)\n", cmd, strcmp(c.output, "-") ? c.output : "the model to stdout", step, (double)loss);
+    if (!c.quiet) {
+        fprintf(stderr, "%s: wrote %s (step %ld; loss of the last step %.5g", cmd, c.output, t->step, (double)t->loss);
+        if (tail_n > 1) fprintf(stderr, ", mean over the last %ld steps %.5g", tail_n, tail_sum / (double)tail_n);
+        fprintf(stderr, "%s)\n", t->ema ? "; the file holds the EMA weights" : "");
+    }
 out:
-    ncsn_free(ckfile);
-    ncsn_dsm_batch_free(&bt);
-    ncsn_adam_free(&adam);
-    ncsn_model_free(m);
+    ncsn_trainer_free(t);
     ncsn_free(data);
-    free(xb);
-    free(sigmas);
     return rc;
 }
 
 /* ---- model + schedule for sample / score ---- */
-typedef struct loaded { ncsn_model *m; float *sigmas; int L; unsigned char *file; size_t len; } loaded;
+typedef struct loaded { ncsn_model *m; float *sigmas; int L; ncsn_stdz stdz; } loaded;
 
-/* the file is read once (it may be a pipe) and kept for its metadata */
 static int load_model(const char *path, loaded *ld)
 {
     ncsn_status st;
     ld->m = NULL;
     ld->L = 0;
-    ld->file = NULL;
-    ld->len = 0;
+    memset(&ld->stdz, 0, sizeof ld->stdz);
     ld->sigmas = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS);
     if (!ld->sigmas) return fail(EXIT_NOMEM, "out of memory");
-    if ((st = ncsn_read_file(path, 0, &ld->file, &ld->len)) != NCSN_OK) return lib_fail_input(st);
-    st = ncsn_checkpoint_load_mem(ld->file, ld->len, &ld->m, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
-    if (st != NCSN_OK) return lib_fail_file(st, path);
+    st = ncsn_checkpoint_load(path, &ld->m, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
+    if (st == NCSN_OK) st = ncsn_stdz_load(&ld->stdz, path, ld->m->cfg.dim);   /* the identity for a file without one */
+    if (st != NCSN_OK) return lib_fail_input(st);
     return 0;
 }
 
 static void free_loaded(loaded *ld)
 {
     ncsn_model_free(ld->m);
+    ncsn_stdz_free(&ld->stdz);
     free(ld->sigmas);
-    ncsn_free(ld->file);
 }
 
-/* cli.columns is text from the file: written as the CSV header only if it parses back as exactly
-   dim column names (a forged value could add columns or a data row); else x1..xd */
-static void print_header(const loaded *ld, const char *path, int dim)
+typedef struct sample_progress { int mode, L; double t0; } sample_progress;
+
+static ncsn_status sample_tick(void *user, int level, int step, float sigma, const float *x, int n, int dim)
 {
-    char names[4160], back[4160], *text;
-    int ok = 0, i, n = 0, d = 0;
-    size_t k, q;
-    float *pts = NULL;
-    if (ncsn_file_meta_mem(ld->file, ld->len, "cli.columns", names, sizeof names) == NCSN_OK && names[0]) {
-        k = strlen(names);
-        if ((text = (char *)malloc(k + 2 * (size_t)dim + 2)) != NULL) {
-            memcpy(text, names, k);
-            q = k;
-            text[q++] = '\n';
-            for (i = 0; i < dim; i++) { if (i) text[q++] = ','; text[q++] = '0'; }
-            text[q++] = '\n';
-            ok = ncsn_csv_parse(text, q, NULL, &pts, &n, &d, back, sizeof back) == NCSN_OK && n == 1 && d == dim && strcmp(back, names) == 0;
-            ncsn_free(pts);
-            free(text);
-        }
-        if (ok) { printf("%s\n", names); return; }
-        fail(0, "'%s': its cli.columns is not a CSV header of %d names; writing x1..x%d", shown(path), dim, dim);
-    }
-    for (i = 0; i < dim; i++) printf(i ? ",x%d" : "x%d", i + 1);
-    putchar('\n');
+    sample_progress *p = (sample_progress *)user;
+    (void)x; (void)n; (void)dim;
+    if (step != 0 || p->mode == 0) return interrupted ? NCSN_ERR_CALLBACK : NCSN_OK;
+    if (p->mode == 1) fprintf(stderr, "\rlevel %d/%d (sigma %.4g)  %.0fs   ", level + 1, p->L, (double)sigma, now() - p->t0);
+    else fprintf(stderr, "level %d/%d sigma %.4g %.1fs\n", level + 1, p->L, (double)sigma, now() - p->t0);
+    fflush(stderr);
+    return interrupted ? NCSN_ERR_CALLBACK : NCSN_OK;
 }
 
-/* chains per piece of `ncsn sample`: the most whose working memory fits SAMPLE_BUDGET, at least one */
-#define SAMPLE_BUDGET ((size_t)64 << 20)
-static size_t piece_bytes(const ncsn_model *m, long c)
+/* the sampler of the model's recipe: a seed's preset, else the data-driven one (ncsn_sampler_recipe) */
+static ncsn_sampler_opts sampler_for(const char *model, const loaded *ld, long T)
 {
-    return ncsn_model_workspace_bytes(m, (int)c) + (size_t)c * (size_t)m->cfg.dim * 3 * sizeof(float) + (size_t)c;   /* + scores, noise, rows, skip flags */
-}
-static long sample_piece(const ncsn_model *m, long n)
-{
-    long lo = 1, hi = n;
-    while (lo < hi) {   /* the bytes grow with the count: bisect */
-        long mid = lo + (hi - lo + 1) / 2;
-        if (piece_bytes(m, mid) <= SAMPLE_BUDGET) lo = mid;
-        else hi = mid - 1;
+    char v[64];
+    ncsn_sampler_opts so = ncsn_sampler_recipe(ld->sigmas, ld->L, (int)T);
+    if (ncsn_file_meta(model, "cli.preset", v, sizeof v) == NCSN_OK && (!strcmp(v, "seed000") || !strcmp(v, "seed001"))) {
+        so = ncsn_sampler_defaults();
+        so.steps_per_level = T > 0 ? (int)T : 100;
+        so.form = v[6] == '0' ? NCSN_LANGEVIN_SONG : NCSN_LANGEVIN_HALF;   /* seed 000: eps 5e-5 from N(0, I); 001: 1e-4 from N(0, sigma_1^2 I) */
+        so.eps = v[6] == '0' ? 5e-5f : 1e-4f;
+        so.init = v[6] == '0' ? NCSN_INIT_NORMAL : NCSN_INIT_NORMAL_SIGMA1;
     }
-    return lo;
+    return so;
 }
 
 static int cmd_sample(int argc, char **argv)
 {
     opt_state o;
     const char *model = NULL;
-    long n = 1000, T = 100, threads = 1, levels = 0, piece, first;
-    float eps = 5e-5f, smax = 0.0f, smin = 0.0f;
-    int form = NCSN_LANGEVIN_SONG, init = 0, denoise = 0, header = 0, schedule = 0, r, rc = 0, i, bad = 0;
+    long n = 1000, T = 0, threads = default_threads(), levels = 0;
+    float eps = 0.0f, smax = 0.0f, smin = 0.0f;
+    int form = -1, init = -1, denoise = -1, header = 0, schedule = 0, r, rc = 0, i, bad = 0, progress_mode = 0, quiet = 0;
     uint64_t seed = 1;
-    loaded ld = { NULL, NULL, 0, NULL, 0 };
-    ncsn_sampler_opts so = ncsn_sampler_defaults();
-    ncsn_rng rng, start;
+    loaded ld;
+    ncsn_sampler_opts so;
+    sample_progress sp;
+    ncsn_rng rng;
     ncsn_status st;
     float *x = NULL;
     unsigned char *skip = NULL;
+    char names[4160];
+    memset(&ld, 0, sizeof ld);
     o.argc = argc; o.argv = argv; o.i = 0;
     while ((r = next_arg(&o)) != 0) {
         const char *nm = o.name;
@@ -861,6 +944,7 @@ static int cmd_sample(int argc, char **argv)
         else if (!strcmp(nm, "--form")) { if (parse_choice(nm, need_value(&o), form_names, &form)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--init")) { if (parse_choice(nm, need_value(&o), init_names, &init)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--denoise")) denoise = 1;
+        else if (!strcmp(nm, "--no-denoise")) denoise = 0;
         else if (!strcmp(nm, "--header")) header = 1;
         else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &seed)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &threads)) return EXIT_USAGE; }
@@ -868,6 +952,8 @@ static int cmd_sample(int argc, char **argv)
         else if (!strcmp(nm, "--sigma-max")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &smax)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--sigma-min")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &smin)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--schedule")) { if (parse_choice(nm, need_value(&o), schedule_names, &schedule)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--progress")) { if (parse_choice(nm, need_value(&o), progress_names, &progress_mode)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "-q") || !strcmp(nm, "--quiet")) quiet = 1;
         else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn sample --help)", nm);
     }
     if (!model) return fail(EXIT_USAGE, "no model file (usage: ncsn sample MODEL.safetensors -n N; see --help)");
@@ -881,31 +967,38 @@ static int cmd_sample(int argc, char **argv)
     }
     if (!ld.L) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (a torch file?): give --levels, --sigma-max and --sigma-min", model); goto out; }
     if (threads > 1 && ncsn_model_set_threads(ld.m, (int)threads) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
-    piece = sample_piece(ld.m, n);
-    x = (float *)malloc(sizeof(float) * (size_t)piece * (size_t)ld.m->cfg.dim);
-    skip = (unsigned char *)malloc((size_t)piece);
-    if (!x || !skip) { rc = fail(EXIT_NOMEM, "out of memory for %ld samples", piece); goto out; }
-    so.form = (ncsn_langevin_form)form;
-    so.eps = eps;
-    so.steps_per_level = (int)T;
-    so.init = init ? NCSN_INIT_NORMAL_SIGMA1 : NCSN_INIT_NORMAL;
-    so.denoise_final = denoise;
-    ncsn_rng_seed(&start, seed, 54);
-    if (header) print_header(&ld, model, ld.m->cfg.dim);
-    for (first = 0; first < n; first += piece) {   /* each piece from the run's start: the bits of one batch */
-        int c = (int)(n - first < piece ? n - first : piece);
-        rng = start;
-        st = ncsn_sample_annealed_chains(ncsn_model_score, ld.m, ld.m->cfg.dim, ld.sigmas, ld.L, &so, &rng, x, (int)n, (int)first, c);
-        if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
-        for (i = 0; i < c; i++) {
-            int d;
-            skip[i] = 0;
-            for (d = 0; d < ld.m->cfg.dim; d++)
-                if (!isfinite(x[(size_t)i * ld.m->cfg.dim + d])) { skip[i] = 1; bad++; break; }
+    x = (float *)malloc(sizeof(float) * (size_t)n * (size_t)ld.m->cfg.dim);
+    skip = (unsigned char *)calloc((size_t)n, 1);
+    if (!x || !skip) { rc = fail(EXIT_NOMEM, "out of memory for %ld samples", n); goto out; }
+    so = sampler_for(model, &ld, T);
+    if (form >= 0) so.form = (ncsn_langevin_form)form;
+    if (eps > 0.0f) so.eps = eps;
+    if (init >= 0) so.init = init ? NCSN_INIT_NORMAL_SIGMA1 : NCSN_INIT_NORMAL;
+    if (denoise >= 0) so.denoise_final = denoise;
+    sp.mode = quiet || progress_mode == 3 ? 0 : progress_mode == 1 ? 1 : progress_mode == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 0;
+    sp.L = ld.L;
+    sp.t0 = now();
+    so.callback = sample_tick;
+    so.callback_user = &sp;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    ncsn_rng_seed(&rng, seed, 54);
+    st = ncsn_sample_data(ld.m, &ld.stdz, ld.sigmas, ld.L, &so, &rng, x, (int)n, skip, &bad);
+    if (sp.mode == 1) fputc('\n', stderr);
+    if (st == NCSN_ERR_CALLBACK) { rc = fail(EXIT_INTERRUPTED, "interrupted; nothing written"); goto out; }
+    if (st != NCSN_OK) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+    if (header) {
+        if (ncsn_file_meta(model, "cli.columns", names, sizeof names) == NCSN_OK && names[0]) printf("%s\n", names);
+        else {
+            for (i = 0; i < ld.m->cfg.dim; i++) printf(i ? ",x%d" : "x%d", i + 1);
+            putchar('\n');
         }
-        if (!write_rows(stdout, x, c, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
     }
-    if (bad) rc = fail(EXIT_NUMERIC, "%d of %ld chains diverged (NaN or inf) and were left out (try a smaller --eps)", bad, n);
+    if (!write_rows(stdout, x, (int)n, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
+    if (bad)
+        rc = fail(EXIT_NUMERIC, "%d of %ld chains diverged (left the data's region: not finite, or farther than %.4g from the data's center, "
+                  "its radius %.4g + sigma_1 %.4g, in standardised units) and were left out", bad, n,
+                  (double)ld.stdz.radius + (double)ld.sigmas[0], (double)ld.stdz.radius, (double)ld.sigmas[0]);
 out:
     free_loaded(&ld);
     free(x);
@@ -917,12 +1010,13 @@ static int cmd_score(int argc, char **argv)
 {
     opt_state o;
     const char *model = NULL, *input = "-";
-    long threads = 1, level = -1;
+    long threads = default_threads(), level = -1;
     float sigma = 0.0f;
     int r, rc = 0, n = 0, dim = 0, i;
-    loaded ld = { NULL, NULL, 0, NULL, 0 };
+    loaded ld;
     float *pts = NULL, *out = NULL;
     ncsn_status st;
+    memset(&ld, 0, sizeof ld);
     o.argc = argc; o.argv = argv; o.i = 0;
     while ((r = next_arg(&o)) != 0) {
         const char *nm = o.name;
@@ -939,7 +1033,6 @@ static int cmd_score(int argc, char **argv)
         else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn score --help)", nm);
     }
     if (!model) return fail(EXIT_USAGE, "no model file (usage: ncsn score MODEL.safetensors --sigma S < points.csv; see --help)");
-    if (!strcmp(model, "-") && !strcmp(input, "-")) return fail(EXIT_USAGE, "the model and the points cannot both be stdin ('-'): give --input PATH");
     if ((sigma > 0.0f) == (level >= 0)) return fail(EXIT_USAGE, "give exactly one of --sigma S and --level I");
     if ((rc = load_model(model, &ld)) != 0) goto out;
     if (level >= 0) {
@@ -950,6 +1043,7 @@ static int cmd_score(int argc, char **argv)
     if ((st = ncsn_csv_load(input, NULL, &pts, &n, &dim, NULL, 0)) != NCSN_OK) { rc = lib_fail_input(st); goto out; }
     if (dim != ld.m->cfg.dim) { rc = fail(EXIT_INPUT, "the points have %d columns, the model's dimension is %d", dim, ld.m->cfg.dim); goto out; }
     if (!(out = (float *)malloc(sizeof(float) * (size_t)n * (size_t)dim))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
+    ncsn_stdz_apply(&ld.stdz, pts, n);   /* the network's units; the scores come back in the user's */
     for (i = 0; i < n; i += 4096) {
         int c = n - i < 4096 ? n - i : 4096;
         if ((st = ncsn_model_score(ld.m, out + (size_t)i * dim, pts + (size_t)i * dim, sigma, c)) != NCSN_OK) {
@@ -957,6 +1051,7 @@ static int cmd_score(int argc, char **argv)
             goto out;
         }
     }
+    ncsn_stdz_score(&ld.stdz, out, n);
     for (i = 0; i < n * dim; i++)
         if (!isfinite(out[i])) { rc = fail(EXIT_NUMERIC, "the score at point %d is not finite", i / dim + 1); break; }
     if (!write_rows(stdout, out, n, dim, NULL)) { rc = fail(EXIT_OUTPUT, "writing the scores failed (%s)", strerror(errno)); goto out; }
@@ -972,11 +1067,13 @@ static int cmd_info(int argc, char **argv)
     static const char *const keys[] = { "ncsn.kind", "library", "ncsn.step", "ncsn.adam.step", "ncsn.adam.lr", "ncsn.adam.beta1",
                                         "ncsn.adam.beta2", "ncsn.adam.eps", "ncsn.adam.weight_decay", "ncsn.rng.state", "ncsn.rng.inc",
                                         "cli.data", "cli.columns", "cli.steps", "cli.batch", "cli.weighting", "cli.schedule", "cli.seed",
-                                        "cli.output", "cli.checkpoint_every", NULL };
+                                        "cli.output", "cli.checkpoint_every", "cli.preset", "ncsn.train.ema_rate", "ncsn.train.standardize",
+                                        "ncsn.data.radius", NULL };
     const char *path = NULL;
-    loaded ld = { NULL, NULL, 0, NULL, 0 };
-    char v[4160], safe[4 * 4160 + 1];
+    loaded ld;
+    char v[4160];
     int i, rc;
+    memset(&ld, 0, sizeof ld);
     for (i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return help(usage_info);
         if (argv[i][0] == '-' && argv[i][1]) return fail(EXIT_USAGE, "unknown option '%s' (see ncsn info --help)", argv[i]);
@@ -985,8 +1082,7 @@ static int cmd_info(int argc, char **argv)
     }
     if (!path) return fail(EXIT_USAGE, "no file (usage: ncsn info FILE.safetensors)");
     if ((rc = load_model(path, &ld)) != 0) { free_loaded(&ld); return rc; }
-    ncsn_text_escape(safe, sizeof safe, shown(path));
-    printf("file: %s\n", safe);
+    printf("file: %s\n", path);
     printf("network: dim %d, %s conditioning", ld.m->cfg.dim, ld.m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat");
     if (ld.m->cfg.cond == NCSN_COND_EMBED) printf(" (E = %d)", ld.m->cfg.embed_dim);
     printf(", hidden");
@@ -997,16 +1093,13 @@ static int cmd_info(int argc, char **argv)
     for (i = 0; i < ld.L && i < 12; i++) printf(i ? ", %.6g" : ": %.6g", (double)ld.sigmas[i]);
     if (ld.L > 12) printf(", ... %.6g", (double)ld.sigmas[ld.L - 1]);
     printf("\n");
-    for (i = 0; keys[i]; i++)   /* values from the file: escaped (no terminal escapes, no forged lines) */
-        if (ncsn_file_meta_mem(ld.file, ld.len, keys[i], v, sizeof v) == NCSN_OK) {
-            ncsn_text_escape(safe, sizeof safe, v);
-            printf("%s: %s\n", keys[i], safe);
-        }
+    for (i = 0; keys[i]; i++)
+        if (ncsn_file_meta(path, keys[i], v, sizeof v) == NCSN_OK) printf("%s: %s\n", keys[i], v);
     free_loaded(&ld);
     return 0;
 }
 
-static int run(int argc, char **argv)
+int main(int argc, char **argv)
 {
     static char name[32];
     if (argc < 2) { fputs(usage_main, stderr); return EXIT_USAGE; }
@@ -1025,17 +1118,4 @@ static int run(int argc, char **argv)
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
     cmd = "ncsn";
     return fail(EXIT_USAGE, "unknown command '%s' (commands: train, sample, score, info; see ncsn --help)", argv[1]);
-}
-
-/* output is never lost silently: a full disk, /dev/full or a closed stdout at the last flush or
-   close is exit 4 (a failure before keeps its own code) */
-int main(int argc, char **argv)
-{
-    int rc = run(argc, argv), bad = fflush(stdout) != 0 || ferror(stdout), err = errno;
-    if (fclose(stdout) != 0 && !bad) { bad = 1; err = errno; }
-    if (bad) {
-        int code = fail(EXIT_OUTPUT, "writing to stdout failed (%s)", strerror(err));
-        return rc ? rc : code;
-    }
-    return rc;
 }

@@ -7,6 +7,7 @@
                                             one Markdown row: SET is a synthetic name or real:NAME
      quality tune SET DATA.csv [steps=S batch=B lr=X width=W ema=R T=T]
                                             train, sample and evaluate in-process (for tuning)
+     quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
@@ -357,6 +358,24 @@ static int cmd_tune(int argc, char **argv)
     return rc;
 }
 
+/* 100 samples of the 8x8 digits as a 10 x 10 grid for gnuplot's `with image` (gaps of one pixel) */
+static int cmd_grid(const char *in, const char *out)
+{
+    float *x = NULL;
+    int n, dim, X, Y;
+    FILE *fp;
+    if (q_load(in, &x, &n, &dim)) return 1;
+    if (dim != 64 || n < 100 || !(fp = fopen(out, "w"))) { fprintf(stderr, "quality grid: need 100 samples of 64 pixels and a writable %s\n", out); ncsn_free(x); return 1; }
+    for (Y = 0; Y < 90; Y++)
+        for (X = 0; X < 90; X++) {
+            float v = 0.0f;
+            if (X % 9 < 8 && Y % 9 < 8) v = x[(size_t)((Y / 9) * 10 + X / 9) * 64 + (Y % 9) * 8 + X % 9];
+            fprintf(fp, "%d %d %.4g\n", X, Y, (double)(v < 0.0f ? 0.0f : v > 16.0f ? 16.0f : v));
+        }
+    ncsn_free(x);
+    return fclose(fp) != 0;
+}
+
 int main(int argc, char **argv)
 {
     q_init_sets();
@@ -374,6 +393,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (argc >= 2 && !strcmp(argv[1], "header")) { q_print_header(); return 0; }
+    if (argc >= 4 && !strcmp(argv[1], "grid")) return cmd_grid(argv[2], argv[3]);
     if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);
     fprintf(stderr, "usage: quality gen|eval|tune|header ... (see quality/quality.c)\n");

@@ -1,10 +1,11 @@
 #!/bin/sh
 # deps.sh TARGET - make sure what TARGET needs is installed: on Debian as root it runs apt-get,
-# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross
+# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross | quality
 #   test:  a C and a C++ compiler, pcg's reference C++ header (libpcg-cpp-dev), and a locale with a
 #          decimal comma (de_DE.UTF-8, made with localedef) for the locale test; without root the
 #          locale is only named (that one test then says SKIP), everything else is required.
 #   plots: a C compiler and gnuplot with its PNG (cairo) terminal and the DejaVu fonts the figures use.
+#   quality: R (r-base-core: faithful, iris), python3-sklearn (its digits.csv.gz) and gnuplot.
 set -u
 pkgs=""
 have_hdr() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CXX:-c++} -x c++ - -o /dev/null >/dev/null 2>&1; }
@@ -34,6 +35,9 @@ case "${1:-test}" in
   plots)  command -v cc >/dev/null 2>&1 || pkgs="$pkgs gcc libc6-dev"
           command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox"
           [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs="$pkgs fonts-dejavu-core";;
+  quality) command -v Rscript >/dev/null 2>&1 || pkgs="$pkgs r-base-core"
+          [ -f /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz ] || pkgs="$pkgs python3-sklearn"
+          command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox";;
   cross)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-aarch64-linux-gnu"
           command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || pkgs="$pkgs g++-aarch64-linux-gnu libc6-dev-arm64-cross"
           command -v qemu-aarch64 >/dev/null 2>&1 || pkgs="$pkgs qemu-user";;

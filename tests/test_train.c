@@ -73,7 +73,10 @@ static void steps_match_loop(void)
             ncsn_model_zero_grad(m);
             ncsn_dsm_loss(m, &bt, B < N ? xb : data, B, sig, 4, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
             ncsn_model_adam_step(m, &opt);
-            for (i = 0; i < (int)m->n_params; i++) ema[i] = 0.9f * ema[i] + 0.1f * m->params[i] + 0.0f * ema[i];
+            {   /* with the warm-up: the rate is at most (1 + k)/(10 + k) */
+                double rate = fmin(0.9, (step + 1.0) / (step + 10.0));
+                for (i = 0; i < (int)m->n_params; i++) ema[i] = (float)(rate * ema[i] + (1.0 - rate) * m->params[i]);
+            }
         }
         ok = same_bits(t->model->params, m->params, m->n_params) && t->rng.state == r.state && t->loss == loss && t->step == STEPS;
         CHECK(ok, "%s: trainer and hand-written loop differ", b ? "full batch" : "minibatches");

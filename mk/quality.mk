@@ -1,0 +1,13 @@
+# mk/quality.mk - `make quality`: every data set of docs/quality.md trained and sampled with the
+# CLI's defaults, one table row each (about 15 minutes on 2 cores). Installs R (r-base-core, for
+# faithful and iris) and python3-sklearn (for the digits) through tests/deps.sh, like the others.
+QUALITY_OUT ?= build/quality
+
+.PHONY: quality
+$(BUILD)/quality: quality/quality.c ncsn.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+quality: $(BUILD)/quality $(BUILD)/ncsn
+	@sh tests/deps.sh quality
+	sh quality/run.sh $(BUILD) $(QUALITY_OUT)
