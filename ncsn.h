@@ -440,9 +440,12 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
 NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int dim,
                                            const float *sigmas, int L, const float *data, int n,
                                            ncsn_rng *rng, float *out);
-/* The sampler settings of the data-driven recipe for levels sigmas[L] (geometric): Song's form,
-   T steps per level (T <= 0: 100), eps from technique 4 with gamma = sigmas[0]/sigmas[1], start N(0, sigma_1^2 I)
-   around the origin (the data's mean in standardised units), final denoising step. */
+/* The sampler settings of the data-driven recipe for levels sigmas[L]: Song's form, T steps per
+   level (T <= 0: 100), eps = sigma_L^2 / 2, i.e. every level's step is half its variance
+   (a_i = sigma_i^2 / 2), start N(0, sigma_1^2 I) around the origin (the data's mean in
+   standardised units), final denoising step. Not technique 4's eps (ncsn_step_eps): it assumes
+   point-like data, and measured on two Gaussians it leaves modes 17-19 % too wide (a mode of
+   variance v relaxes only T a_i / (v + sigma_i^2) e-folds per level); at sigma_L^2 / 2, 2-4 %. */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T);
 /* Divergence: a chain has left the data's region when a coordinate is not finite or its distance
    from s->center exceeds s->radius + sigma_1 (network units; the data's own points are within
@@ -3652,12 +3655,9 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
 {
     ncsn_sampler_opts o = ncsn_sampler_defaults();
-    double gamma;
-    if (T <= 0) T = 100;
-    gamma = sigmas && L >= 2 && sigmas[1] > 0.0f ? (double)sigmas[0] / (double)sigmas[1] : 0.0;
     o.form = NCSN_LANGEVIN_SONG;
-    o.steps_per_level = T;
-    o.eps = sigmas && L >= 1 ? (float)ncsn_step_eps(T, gamma, (double)sigmas[L - 1]) : 0.0f;
+    o.steps_per_level = T > 0 ? T : 100;
+    o.eps = sigmas && L >= 1 ? 0.5f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
     o.init = NCSN_INIT_NORMAL_SIGMA1;
     o.denoise_final = 1;
     return o;

@@ -226,13 +226,13 @@ static const char usage_sample[] =
     "usage: ncsn sample MODEL.safetensors [-n N] [options] > samples.csv\n"
     "\n"
     "Annealed Langevin dynamics through the model's noise levels, in the user's units; one sample per\n"
-    "line on stdout. Defaults (Song & Ermon 2020): x + a s + sqrt(2a) z with a = eps sigma_i^2/sigma_L^2,\n"
-    "eps from the steps per level and the levels' ratio (technique 4), start N(0, sigma_1^2 I) in\n"
-    "standardised units, a final denoising step. A model trained with --preset uses its seed's sampler.\n"
+    "line on stdout. Defaults: x + a s + sqrt(2a) z with a = eps sigma_i^2/sigma_L^2 and eps =\n"
+    "sigma_L^2/2 (each level's step is half its variance; docs/training.md), start N(0, sigma_1^2 I)\n"
+    "in standardised units, a final denoising step. A model trained with --preset uses its seed's sampler.\n"
     "\n"
     "  -n N                     number of samples (default 1000)\n"
     "  --steps-per-level T      Langevin steps per level (default 100)\n"
-    "  --eps E                  step constant epsilon (default: technique 4)\n"
+    "  --eps E                  step constant epsilon (default sigma_L^2/2)\n"
     "  --form song|half         song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z\n"
     "  --init normal|sigma1     start from N(0, I) or N(0, sigma_1^2 I)\n"
     "  --denoise, --no-denoise  end with x + sigma_L^2 s(x, sigma_L), or not\n"
@@ -529,13 +529,27 @@ static char *select_columns(const csv_text *t, char sep, const int *cols, int ns
     return out;
 }
 
+/* the numeric columns of the first data row as ranges ("2-5,7"), leaving out an unnamed column 1 */
+static void numeric_columns(const csv_text *t, int nr, int skip_first, char *out, size_t cap)
+{
+    size_t o = 0;
+    int k = skip_first, a;
+    out[0] = 0;
+    while (k < nr && o + 24 < cap) {
+        if (!is_number(t->f[k])) { k++; continue; }
+        for (a = k; k + 1 < nr && is_number(t->f[k + 1]); k++) {}
+        o += (size_t)snprintf(out + o, cap - o, a == k ? "%s%d" : "%s%d-%d", o ? "," : "", a + 1, k + 1);
+        k++;
+    }
+}
+
 /* The data of path: the columns chosen by spec (NULL: all), or a message naming the column that
    is not numeric (R's row names, a text column) and the option that selects the others. */
 static int load_columns(const char *path, const char *spec, float **data, int *n, int *dim, char *names, size_t names_cap)
 {
     csv_text t;
     const char *p, *b, *e;
-    char sep = ',', *sel = NULL;
+    char sep = ',', *sel = NULL, hint[256];
     int nh = 0, nr = 0, k, rc = 0, header = 1, nsel = 0;
     size_t cap = 0, sl = 0;
     FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -570,13 +584,13 @@ static int load_columns(const char *path, const char *spec, float **data, int *n
         else if (next_line(&p, t.text + t.len, &b, &e)) nr = split_fields(b, e, sep, t.buf, t.f, MAX_COLS);
         if (!header) nh = 0;
     }
+    numeric_columns(&t, nr, nh > 1 && t.h[0][0] == 0, hint, sizeof hint);
     if (spec) {
         if ((rc = parse_columns(spec, t.h, nh, nr > nh ? nr : nh, t.cols, &nsel)) != 0) goto out;
-        if (!(sel = select_columns(&t, sep, t.cols, nsel, &sl))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
     } else {
         if (nh > 1 && t.h[0][0] == 0) {
-            rc = fail(EXIT_INPUT, "%s: column 1 has no name: R's write.csv row names? Choose the data columns, e.g. --columns 2-%d "
-                      "(or by name: --columns %s,...)", path, nh, t.h[1]);
+            rc = fail(EXIT_INPUT, "%s: column 1 has no name: R's write.csv row names? Choose the data columns with --columns, "
+                      "e.g. --columns %s (numbers, a-b ranges or header names)", path, hint);
             goto out;
         }
         for (nsel = 0; nsel < nr && nsel < MAX_COLS; nsel++) t.cols[nsel] = nsel;
@@ -586,10 +600,11 @@ static int load_columns(const char *path, const char *spec, float **data, int *n
             char col[320];
             if (nh > t.cols[k]) snprintf(col, sizeof col, "column %d ('%.256s')", t.cols[k] + 1, t.h[t.cols[k]]);
             else snprintf(col, sizeof col, "column %d", t.cols[k] + 1);
-            rc = fail(EXIT_INPUT, "%s: %s holds '%.64s', not a number: choose the numeric columns with --columns (numbers, a-b ranges or names)",
-                      path, col, t.f[t.cols[k]]);
+            rc = fail(EXIT_INPUT, "%s: %s holds '%.64s', not a number: choose the numeric columns with --columns, e.g. --columns %s "
+                      "(numbers, a-b ranges or header names)", path, col, t.f[t.cols[k]], hint);
             goto out;
         }
+    if (spec && !(sel = select_columns(&t, sep, t.cols, nsel, &sl))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
     memset(&co, 0, sizeof co);
     co.source = path;
     st = sel ? ncsn_csv_parse(sel, sl, &co, data, n, dim, names, names_cap) : ncsn_csv_parse(t.text, t.len, &co, data, n, dim, names, names_cap);
