@@ -444,7 +444,7 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
    level (T <= 0: 100), eps = sigma_L^2 / 2, i.e. every level's step is half its variance
    (a_i = sigma_i^2 / 2), start N(0, sigma_1^2 I) around the origin (the data's mean in
    standardised units), final denoising step. Not technique 4's eps (ncsn_step_eps): it assumes
-   point-like data, and measured on two Gaussians it leaves modes 17-19 % too wide (a mode of
+   point-like data, and measured on two Gaussians it leaves modes 15-19 % too wide (a mode of
    variance v relaxes only T a_i / (v + sigma_i^2) e-folds per level); at sigma_L^2 / 2, 2-4 %. */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T);
 /* Divergence: a chain has left the data's region when a coordinate is not finite or its distance
