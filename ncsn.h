@@ -441,13 +441,13 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
                                            const float *sigmas, int L, const float *data, int n,
                                            ncsn_rng *rng, float *out);
 /* The sampler settings of the data-driven recipe for levels sigmas[L]: Song's form, T steps per
-   level (T <= 0: 500), eps = sigma_L^2 / 10, i.e. every level's step is a tenth of its variance
-   (a_i = sigma_i^2 / 10: T a_i / sigma_i^2 = 50 e-folds of relaxation per level), start
+   level (T <= 0: 200), eps = sigma_L^2 / 4, i.e. every level's step is a quarter of its variance
+   (a_i = sigma_i^2 / 4: T a_i / sigma_i^2 = 50 e-folds of relaxation per level), start
    N(0, sigma_1^2 I) around the origin (the data's mean in standardised units), final denoising
    step. Not technique 4's eps (ncsn_step_eps): it assumes point-like data, and measured on two
    Gaussians it leaves modes 15-19 % too wide (a mode of variance v relaxes only
-   T a_i / (v + sigma_i^2) e-folds per level). Larger steps at T = 100 (a_i = sigma_i^2 / 2) fix
-   the widths but over-disperse: the 1/5 : 4/5 toy's weight came out 0.232 (0.200 here). */
+   T a_i / (v + sigma_i^2) e-folds per level). Larger steps (a_i = sigma_i^2 / 2, T = 100)
+   over-disperse: the 1/5 : 4/5 toy's weight came out 0.232 (0.210 here; docs/training.md). */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T);
 /* Divergence: a chain has left the data's region when a coordinate is not finite or its distance
    from s->center exceeds s->radius + sigma_1 (network units; the data's own points are within
@@ -3658,8 +3658,8 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
 {
     ncsn_sampler_opts o = ncsn_sampler_defaults();
     o.form = NCSN_LANGEVIN_SONG;
-    o.steps_per_level = T > 0 ? T : 500;
-    o.eps = sigmas && L >= 1 ? 0.1f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
+    o.steps_per_level = T > 0 ? T : 200;
+    o.eps = sigmas && L >= 1 ? 0.25f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
     o.init = NCSN_INIT_NORMAL_SIGMA1;
     o.denoise_final = 1;
     return o;

@@ -255,13 +255,13 @@ static void settings(void)
         CHECK(tr_t4(e, 100, 2.13, 0.01) <= tr_t4(e * 0.99, 100, 2.13, 0.01) && tr_t4(e, 100, 2.13, 0.01) <= tr_t4(e * 1.01, 100, 2.13, 0.01),
               "T = 100: eps %g minimises", e);
     }
-    {   /* the recipe: Song's form, T = 500, eps = sigma_L^2 / 10, denoising, sigma_1 start */
+    {   /* the recipe: Song's form, T = 200, eps = sigma_L^2 / 4, denoising, sigma_1 start */
         float sig[6];
         ncsn_sampler_opts o;
         ncsn_schedule(sig, 6, 8.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
         o = ncsn_sampler_recipe(sig, 6, 0);
-        CHECK(o.form == NCSN_LANGEVIN_SONG && o.steps_per_level == 500 && o.denoise_final && o.init == NCSN_INIT_NORMAL_SIGMA1, "recipe");
-        CHECK(o.eps == 0.1f * sig[5] * sig[5], "recipe eps %g", (double)o.eps);
+        CHECK(o.form == NCSN_LANGEVIN_SONG && o.steps_per_level == 200 && o.denoise_final && o.init == NCSN_INIT_NORMAL_SIGMA1, "recipe");
+        CHECK(o.eps == 0.25f * sig[5] * sig[5], "recipe eps %g", (double)o.eps);
     }
 }
 
