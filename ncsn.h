@@ -379,6 +379,10 @@ NCSNDEF ncsn_status ncsn_trainer_resume(ncsn_trainer **out, const char *path, co
 NCSNDEF ncsn_status ncsn_trainer_save_model(const ncsn_trainer *t, const char *path, const char *const *extra_meta);
 /* The standardisation stored in a model or checkpoint file (the identity, radius 0, if none). */
 NCSNDEF ncsn_status ncsn_stdz_load(ncsn_stdz *s, const char *path, int dim);
+/* The same from a file's bytes (read once with ncsn_read_file: a pipe cannot be read twice). */
+NCSNDEF ncsn_status ncsn_trainer_resume_mem(ncsn_trainer **out, const unsigned char *buf, size_t len, const float *data,
+                                            int n, int dim, int threads);
+NCSNDEF ncsn_status ncsn_stdz_load_mem(ncsn_stdz *s, const unsigned char *buf, size_t len, int dim);
 #endif
 
 /* ---- 9. Langevin samplers -------------------------------------------------------------------
@@ -3311,9 +3315,14 @@ NCSNDEF ncsn_status ncsn_trainer_create(ncsn_trainer **out, const ncsn_train_opt
     if (!out) return ncsn__fail(NCSN_ERR_ARG, "%s: out = NULL", fn);
     if ((st = ncsn__trainer_alloc(&t, o, data, n, dim, fn)) != NCSN_OK) goto fail;
     smax = o->sigmas ? (double)o->sigmas[0] : o->sigma_max > 0.0f ? (double)o->sigma_max : ncsn_sigma_max_from_data(t->data, n, dim, &t->sigma_max_exact);
+    if (!o->sigmas && o->sigma_max <= 0.0f && !ncsn__isfinite((float)smax)) {
+        st = ncsn__fail(NCSN_ERR_ARG, "%s: the data's largest pairwise distance %g is beyond the float range (values near +-3.4e38?); "
+                        "rescale the data or give sigma_max", fn, smax);
+        goto fail;
+    }
     if (!o->sigmas && !((float)smax > o->sigma_min)) {
-        st = ncsn__fail(NCSN_ERR_ARG, "%s: sigma_max = %g (%s) must be > sigma_min = %g", fn, smax,
-                        o->sigma_max > 0.0f ? "given" : "the data's largest pairwise distance", (double)o->sigma_min);
+        st = ncsn__fail(NCSN_ERR_ARG, "%s: %s %g is not above sigma_min = %g%s", fn, o->sigma_max > 0.0f ? "sigma_max" : "the data's largest pairwise distance",
+                        smax, (double)o->sigma_min, o->sigma_max > 0.0f ? "" : " (all points equal?)");
         goto fail;
     }
     t->L = o->levels > 0 ? o->levels : ncsn_levels_for(smax, (double)o->sigma_min, ncsn_level_ratio(dim));
@@ -5855,42 +5864,62 @@ fail:
     return st;
 }
 
-/* parse the file at path and run one of the readers above on it */
-static ncsn_status ncsn__with_file(const char *fn, const char *path, ncsn__st_file **f, unsigned char **buf)
+/* parse a file's bytes (*f from NCSN_MALLOC, freed by the caller) */
+static ncsn_status ncsn__parse_mem(const char *fn, const unsigned char *buf, size_t len, ncsn__st_file **f)
 {
-    size_t len;
     ncsn_status st;
-    *f = NULL;
-    if ((st = ncsn__read_file(fn, path, NCSN__MAX_FILE, buf, &len)) != NCSN_OK) return st;
-    if (!(*f = (ncsn__st_file *)ncsn__alloc(sizeof **f))) { NCSN_FREE(*buf); return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn); }
-    if ((st = ncsn__st_parse(*f, *buf, len)) != NCSN_OK) { NCSN_FREE(*f); NCSN_FREE(*buf); *f = NULL; }
+    if (!(*f = (ncsn__st_file *)ncsn__alloc(sizeof **f))) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
+    if ((st = ncsn__st_parse(*f, buf, len)) != NCSN_OK) { NCSN_FREE(*f); *f = NULL; }
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_trainer_resume_mem(ncsn_trainer **out, const unsigned char *buf, size_t len, const float *data, int n, int dim,
+                                            int threads)
+{
+    ncsn__st_file *f;
+    ncsn_status st;
+    if (!out || !buf || !data) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_resume: %s = NULL", !out ? "out" : !buf ? "buf" : "data");
+    *out = NULL;
+    if ((st = ncsn__parse_mem("ncsn_trainer_resume", buf, len, &f)) != NCSN_OK) return st;
+    st = ncsn__trainer_resume_f(f, out, data, n, dim, threads);
+    NCSN_FREE(f);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_stdz_load_mem(ncsn_stdz *s, const unsigned char *buf, size_t len, int dim)
+{
+    ncsn__st_file *f;
+    ncsn_status st;
+    if (!s || !buf) return ncsn__fail(NCSN_ERR_ARG, "ncsn_stdz_load: %s = NULL", !s ? "s" : "buf");
+    memset(s, 0, sizeof *s);
+    if ((st = ncsn__parse_mem("ncsn_stdz_load", buf, len, &f)) != NCSN_OK) return st;
+    st = ncsn__st_stdz(f, "ncsn_stdz_load", s, dim);
+    NCSN_FREE(f);
     return st;
 }
 
 NCSNDEF ncsn_status ncsn_trainer_resume(ncsn_trainer **out, const char *path, const float *data, int n, int dim, int threads)
 {
-    ncsn__st_file *f;
     unsigned char *buf;
+    size_t len;
     ncsn_status st;
-    if (!out || !path || !data) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_resume: %s = NULL", !out ? "out" : !path ? "path" : "data");
+    if (!out || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_resume: %s = NULL", !out ? "out" : "path");
     *out = NULL;
-    if ((st = ncsn__with_file("ncsn_trainer_resume", path, &f, &buf)) != NCSN_OK) return st;
-    st = ncsn__trainer_resume_f(f, out, data, n, dim, threads);
-    NCSN_FREE(f);
+    if ((st = ncsn_read_file(path, 0, &buf, &len)) != NCSN_OK) return st;
+    st = ncsn_trainer_resume_mem(out, buf, len, data, n, dim, threads);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_trainer_resume", path);
 }
 
 NCSNDEF ncsn_status ncsn_stdz_load(ncsn_stdz *s, const char *path, int dim)
 {
-    ncsn__st_file *f;
     unsigned char *buf;
+    size_t len;
     ncsn_status st;
     if (!s || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_stdz_load: %s = NULL", !s ? "s" : "path");
     memset(s, 0, sizeof *s);
-    if ((st = ncsn__with_file("ncsn_stdz_load", path, &f, &buf)) != NCSN_OK) return st;
-    st = ncsn__st_stdz(f, "ncsn_stdz_load", s, dim);
-    NCSN_FREE(f);
+    if ((st = ncsn_read_file(path, 0, &buf, &len)) != NCSN_OK) return st;
+    st = ncsn_stdz_load_mem(s, buf, len, dim);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_stdz_load", path);
 }

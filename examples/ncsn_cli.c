@@ -8,8 +8,10 @@
      ncsn info model.safetensors
 
    Exit codes: 0 ok, 1 usage error, 2 bad input file, 3 numerical failure, 4 cannot write
-   output, 5 out of memory, 130 interrupted (a checkpoint was written first). */
-#define _POSIX_C_SOURCE 200809L   /* clock_gettime, isatty, fileno, opendir */
+   output, 5 out of memory, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (128 + the signal;
+   a checkpoint was written first). A path "-" is stdin (an input) or stdout (-o -). Outputs go
+   only to paths given on the command line, never to one read from a file. */
+#define _XOPEN_SOURCE 700   /* POSIX 2008 with XSI: clock_gettime, isatty, fileno, mkstemp, realpath */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include <stdio.h>
@@ -21,27 +23,37 @@
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
+#include <sys/stat.h>
 
-enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_NUMERIC = 3, EXIT_OUTPUT = 4, EXIT_NOMEM = 5, EXIT_INTERRUPTED = 130 };
+enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_NUMERIC = 3, EXIT_OUTPUT = 4, EXIT_NOMEM = 5, EXIT_SIGINT = 130, EXIT_SIGTERM = 143 };
 
 static const char *cmd = "ncsn";      /* "ncsn train" etc., for messages */
 
+/* a message on stderr; what it quotes (names and values from files) is escaped first */
 static int fail(int code, const char *fmt, ...)
 {
+    char raw[8192], safe[8192];
     va_list ap;
-    fprintf(stderr, "%s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    ncsn_text_escape(safe, sizeof safe, raw);
+    fprintf(stderr, "%s: %s\n", cmd, safe);
     return code;
 }
+
+static const char *shown(const char *path) { return strcmp(path, "-") == 0 ? "<stdin>" : path; }
 
 /* the exit code for a library failure while reading input */
 static int lib_fail_input(ncsn_status st)
 {
     return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "%s", ncsn_last_error());
+}
+
+/* the same for a file read into memory first: the message names it */
+static int lib_fail_file(ncsn_status st, const char *path)
+{
+    return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "'%s': %s", shown(path), ncsn_last_error());
 }
 
 static double now(void)
@@ -51,8 +63,8 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig) { (void)sig; interrupted = 1; }
+static volatile sig_atomic_t interrupted;   /* the signal that asked to stop, 0 if none */
+static void on_signal(int sig) { interrupted = sig; }
 
 /* ---- option parsing: "--name value" or "--name=value"; every value checked ---- */
 typedef struct opt_state { int argc, i; char **argv; const char *name, *value; } opt_state;
@@ -122,7 +134,7 @@ static int parse_float_opt(const char *name, const char *s, double lo, int lo_in
     char *e;
     float v;
     if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
-    v = strtof(s, &e);
+    v = ncsn_strtof(s, &e);
     if (e == s || *e) return fail(EXIT_USAGE, "%s = '%s' is not a number", name, s);
     if (!isfinite(v)) return fail(EXIT_USAGE, "%s = '%s' is not a finite float", name, s);
     if (!(lo_incl ? v >= lo : v > lo) || !(v <= hi))
@@ -168,10 +180,13 @@ static const char usage_main[] =
     "CSV: one point per line, any number of columns, separated by commas (or spaces/tabs);\n"
     "an optional header line of names; '#' comments and blank lines are skipped.\n"
     "\n"
+    "A path '-' is stdin (the data, a model, the points) or stdout (train -o -).\n"
+    "\n"
     "exit codes: 0 ok, 1 usage error, 2 bad input file (missing, malformed, wrong shape),\n"
     "3 numerical failure (NaN/inf in training, chains that left the data's region in sampling),\n"
     "4 cannot write output,\n"
-    "5 out of memory, 130 interrupted (training writes a checkpoint first)\n";
+    "5 out of memory, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (training writes\n"
+    "a checkpoint first)\n";
 
 static const char usage_train[] =
     "usage: ncsn train DATA.csv -o MODEL.safetensors [options]\n"
@@ -181,7 +196,9 @@ static const char usage_train[] =
     "PyTorch's state_dict names). Every default comes from the data (docs/training.md): columns are\n"
     "standardised, sigma_max = the largest pairwise distance, the number of levels from the dimension.\n"
     "\n"
-    "  -o, --output PATH        the model file to write (required unless resuming)\n"
+    "  -o, --output PATH        the model file to write ('-': stdout; then no checkpoints unless\n"
+    "                           --checkpoint is given). Resuming without -o writes MODEL for\n"
+    "                           --resume MODEL.ckpt, and needs -o for any other name\n"
     "  --columns LIST           the data columns: 1-based numbers, ranges a-b or header names, e.g.\n"
     "                           --columns 2,3 or --columns eruptions,waiting (R's write.csv puts row\n"
     "                           names in column 1; text columns must be left out)\n"
@@ -207,9 +224,10 @@ static const char usage_train[] =
     "  --seed S                 random seed (default 42); the same seed gives the same bits\n"
     "  --threads T              threads for the network (default: the machine's cores; any T gives\n"
     "                           the same bits)\n"
-    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt)\n"
+    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt; never the model's own path)\n"
     "  --checkpoint-every K     write the checkpoint every K steps and at the end (default 500;\n"
-    "                           0: never). Writes are atomic: a crash leaves the previous one.\n"
+    "                           0: never). Writes are atomic: a crash leaves the previous one\n"
+    "                           (and may leave a PATH.tmp.XXXXXX file, which you may delete).\n"
     "  --resume CKPT            continue the run saved in CKPT (same data, same settings; --steps\n"
     "                           may be raised). The result is bit-identical to an uninterrupted run.\n"
     "  --progress MODE          auto (default: a live line on a terminal, plain lines otherwise),\n"
@@ -220,7 +238,8 @@ static const char usage_train[] =
     "The progress shows the mean loss since the last line; the final line gives the last step's loss\n"
     "and the mean over the last 1 % of the steps. On NaN or infinity in the loss, a gradient or a\n"
     "weight, training stops with exit code 3 and a message naming the step and the tensor; the last\n"
-    "checkpoint is left intact. Ctrl-C writes a checkpoint and exits with 130.\n";
+    "checkpoint is left intact. Ctrl-C (SIGINT) or SIGTERM writes a checkpoint and exits with 130\n"
+    "or 143.\n";
 
 static const char usage_sample[] =
     "usage: ncsn sample MODEL.safetensors [-n N] [options] > samples.csv\n"
@@ -257,7 +276,7 @@ static const char usage_score[] =
     "\n"
     "  --sigma S                the noise level (any S > 0)\n"
     "  --level I                the model's I-th noise level (0 = the largest)\n"
-    "  --input PATH             read points from PATH instead of stdin\n"
+    "  --input PATH             read points from PATH instead of stdin ('-')\n"
     "  --threads T              threads for the network (default: the machine's cores)\n";
 
 static const char usage_info[] =
@@ -271,10 +290,15 @@ static int help(const char *text) { fputs(text, stdout); return 0; }
 /* ---- CSV output ---- */
 static int write_rows(FILE *out, const float *x, int n, int dim, const unsigned char *skip)
 {
+    char v[32];
     int i, d;
     for (i = 0; i < n; i++) {
         if (skip && skip[i]) continue;
-        for (d = 0; d < dim; d++) fprintf(out, d ? ",%.9g" : "%.9g", (double)x[(size_t)i * dim + d]);
+        for (d = 0; d < dim; d++) {   /* %.9g in the "C" locale, whatever the locale */
+            ncsn_format_f32(v, sizeof v, x[(size_t)i * dim + d], 9);
+            if (d) fputc(',', out);
+            fputs(v, out);
+        }
         fputc('\n', out);
     }
     return fflush(out) == 0 && !ferror(out);
@@ -318,46 +342,43 @@ static uint64_t data_hash(const float *x, int n, int dim)
     return h;
 }
 
-/* remove PATH.tmp.XXXXXX left by a crash during a write (the library's atomic writes) */
-static void remove_stale_tmp(const char *path, int quiet)
-{
-    char dir[4096], full[8192];
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    size_t bl = strlen(base);
-    DIR *dp;
-    struct dirent *de;
-    if (slash) {
-        size_t n = (size_t)(slash - path);
-        if (n >= sizeof dir) return;
-        memcpy(dir, path, n);
-        dir[n] = 0;
-        if (n == 0) strcpy(dir, "/");
-    } else strcpy(dir, ".");
-    if (!(dp = opendir(dir))) return;
-    while ((de = readdir(dp)) != NULL) {
-        const char *nm = de->d_name;
-        int k, ok = strlen(nm) == bl + 11 && strncmp(nm, base, bl) == 0 && strncmp(nm + bl, ".tmp.", 5) == 0;
-        for (k = 0; ok && k < 6; k++) {
-            char c = nm[bl + 5 + k];
-            ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        }
-        if (!ok) continue;
-        snprintf(full, sizeof full, "%s/%s", dir, nm);
-        if (remove(full) == 0 && !quiet) fprintf(stderr, "%s: removed %s, left by an interrupted write\n", cmd, full);
-    }
-    closedir(dp);
-}
-
-/* fail early (exit 4) if nothing can be written next to path: not after hours of training */
+/* fail early (exit 4) if path cannot be written: not after hours of training. A probe file with
+   a unique name (mkstemp: O_EXCL) is made next to it and removed: no one else's file is touched. */
 static int check_writable(const char *path)
 {
     char probe[4200];
-    FILE *fp;
-    snprintf(probe, sizeof probe, "%s.tmp.probe0", path);   /* the name of a stale temporary: cleaned if left */
-    if (!(fp = fopen(probe, "wb"))) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
-    fclose(fp);
+    struct stat sb;
+    int fd;
+    if (strcmp(path, "-") == 0) return 0;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': it is a directory", path);
+    if (snprintf(probe, sizeof probe, "%s.tmp.XXXXXX", path) >= (int)sizeof probe) return fail(EXIT_OUTPUT, "'%s': the path is too long", path);
+    if ((fd = mkstemp(probe)) < 0) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
+    close(fd);
     remove(probe);
     return 0;
+}
+
+/* two paths name the same file: the same directory (resolved) and last component, or the same
+   inode when both exist */
+static int same_file(const char *a, const char *b)
+{
+    char ra[8192], rb[8192];
+    struct stat sa, sb;
+    int k;
+    if (strcmp(a, b) == 0) return 1;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    for (k = 0; k < 2; k++) {
+        const char *p = k ? b : a, *slash = strrchr(p, '/');
+        char dir[4096], res[4096], *out = k ? rb : ra;
+        size_t n = slash ? (size_t)(slash - p) : 0;
+        if (!slash) strcpy(dir, ".");
+        else if (n == 0) strcpy(dir, "/");
+        else if (n < sizeof dir) { memcpy(dir, p, n); dir[n] = 0; }
+        else return 0;
+        if (!realpath(dir, res)) snprintf(res, sizeof res, "%s", dir);
+        snprintf(out, 8192, "%s/%s", res, slash ? slash + 1 : p);
+    }
+    return strcmp(ra, rb) == 0;
 }
 
 typedef struct progress {
@@ -551,24 +572,16 @@ static int load_columns(const char *path, const char *spec, float **data, int *n
     const char *p, *b, *e;
     char sep = ',', *sel = NULL, hint[256];
     int nh = 0, nr = 0, k, rc = 0, header = 1, nsel = 0;
-    size_t cap = 0, sl = 0;
-    FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    size_t sl = 0;
+    unsigned char *raw = NULL;
     ncsn_csv_opts co;
     ncsn_status st;
     memset(&t, 0, sizeof t);
-    if (!fp) return fail(EXIT_INPUT, "cannot open '%s' (%s)", path, strerror(errno));
-    for (;;) {
-        size_t got;
-        if (t.len + 65536 + 1 > cap) {
-            char *nt = (char *)realloc(t.text, cap = 2 * cap + 65536 + 1);
-            if (!nt) { rc = fail(EXIT_NOMEM, "out of memory reading '%s'", path); goto out; }
-            t.text = nt;
-        }
-        if ((got = fread(t.text + t.len, 1, 65536, fp)) == 0) break;
-        t.len += got;
-    }
-    if (ferror(fp)) { rc = fail(EXIT_INPUT, "cannot read '%s' (%s)", path, strerror(errno)); goto out; }
-    t.text[t.len] = 0;
+    if ((st = ncsn_read_file(path, 0, &raw, &t.len)) != NCSN_OK) return lib_fail_input(st);   /* '-' and pipes: read once */
+    t.text = (char *)malloc(t.len + 1);
+    if (t.text) { memcpy(t.text, raw, t.len); t.text[t.len] = 0; }
+    ncsn_free(raw);
+    if (!t.text) return fail(EXIT_NOMEM, "out of memory reading '%s'", shown(path));
     t.buf = (char *)malloc(t.len + 2);
     t.hbuf = (char *)malloc(t.len + 2);
     t.f = (const char **)malloc(sizeof(char *) * MAX_COLS);
@@ -606,11 +619,10 @@ static int load_columns(const char *path, const char *spec, float **data, int *n
         }
     if (spec && !(sel = select_columns(&t, sep, t.cols, nsel, &sl))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
     memset(&co, 0, sizeof co);
-    co.source = path;
+    co.source = shown(path);
     st = sel ? ncsn_csv_parse(sel, sl, &co, data, n, dim, names, names_cap) : ncsn_csv_parse(t.text, t.len, &co, data, n, dim, names, names_cap);
     if (st != NCSN_OK) rc = lib_fail_input(st);
 out:
-    if (fp != stdin) fclose(fp);
     free(sel);
     csv_text_free(&t);
     return rc;
@@ -650,35 +662,36 @@ static ncsn_train_opts train_opts(const train_cfg *c, int dim)
     return o;
 }
 
-/* resume: everything from the checkpoint; options may only repeat it (or raise --steps) */
-static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int n, int dim, uint64_t hash)
+/* resume: everything from the checkpoint (read once: it may be a pipe); options may only repeat it
+   (or raise --steps) */
+static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int n, int dim, uint64_t hash, char *out_default, size_t out_cap)
 {
     char v[4160], want[96];
     long saved_steps, saved_every;
-    int preset = 0;
+    int preset = 0, rc = 0;
+    unsigned char *ck = NULL;
+    size_t cklen = 0;
     ncsn_trainer *t;
     ncsn_status st;
-    static char saved_out[4160];
+    if ((st = ncsn_read_file(c->resume, 0, &ck, &cklen)) != NCSN_OK) return lib_fail_input(st);
     snprintf(want, sizeof want, "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
-#define SAVED(key) do { if ((st = ncsn_file_meta(c->resume, key, v, sizeof v)) != NCSN_OK) \
-            return st == NCSN_ERR_IO ? lib_fail_input(st) : fail(EXIT_INPUT, "'%s' was not written by ncsn train (%s)", c->resume, ncsn_last_error()); } while (0)
+#define SAVED(key) do { if (ncsn_file_meta_mem(ck, cklen, key, v, sizeof v) != NCSN_OK) { \
+            rc = fail(EXIT_INPUT, "'%s' was not written by ncsn train (%s)", shown(c->resume), ncsn_last_error()); goto out; } } while (0)
     SAVED("cli.data");
-    if (strcmp(v, want) != 0) return fail(EXIT_INPUT, "'%s' is not the data the checkpoint was trained on (checkpoint: %s; this file: %s)", c->data, v, want);
-    if ((st = ncsn_trainer_resume(tp, c->resume, data, n, dim, (int)c->threads)) != NCSN_OK) return lib_fail_input(st);
-    t = *tp;
+    if (strcmp(v, want) != 0) { rc = fail(EXIT_INPUT, "'%s' is not the data the checkpoint was trained on (checkpoint: %s; this file: %s)", shown(c->data), v, want); goto out; }
     SAVED("cli.steps");
-    if (parse_long_opt("metadata cli.steps", v, 1, 1L << 40, &saved_steps)) return EXIT_INPUT;
+    if (parse_long_opt("metadata cli.steps", v, 1, 1L << 40, &saved_steps)) { rc = EXIT_INPUT; goto out; }
     SAVED("cli.checkpoint_every");
-    if (parse_long_opt("metadata cli.checkpoint_every", v, 0, 1L << 40, &saved_every)) return EXIT_INPUT;
+    if (parse_long_opt("metadata cli.checkpoint_every", v, 0, 1L << 40, &saved_every)) { rc = EXIT_INPUT; goto out; }
     SAVED("cli.preset");
-    if (parse_choice("metadata cli.preset", v, preset_names, &preset)) return EXIT_INPUT;
-    SAVED("cli.output");
-    snprintf(saved_out, sizeof saved_out, "%s", v);
+    if (parse_choice("metadata cli.preset", v, preset_names, &preset)) { rc = EXIT_INPUT; goto out; }
 #undef SAVED
+    if ((st = ncsn_trainer_resume_mem(tp, ck, cklen, data, n, dim, (int)c->threads)) != NCSN_OK) { rc = lib_fail_file(st, c->resume); goto out; }
+    t = *tp;
     /* an option that changes the run is a mistake: say which */
-#define SAME(opt, given, differs, fmt, val, saved) do { if ((given) && (differs)) \
-            return fail(EXIT_USAGE, opt " " fmt " differs from the checkpoint's " fmt "; leave it out to resume (see ncsn info %s)", \
-                        val, saved, c->resume); } while (0)
+#define SAME(opt, given, differs, fmt, val, saved) do { if ((given) && (differs)) { \
+            rc = fail(EXIT_USAGE, opt " " fmt " differs from the checkpoint's " fmt "; leave it out to resume (see ncsn info %s)", \
+                      val, saved, c->resume); goto out; } } while (0)
     SAME("--batch", c->g_batch, c->batch != t->opts.batch, "%ld", c->batch, (long)t->opts.batch);
     SAME("--lr", c->g_lr, c->lr != t->adam.lr, "%g", (double)c->lr, (double)t->adam.lr);
     SAME("--levels", c->g_levels, c->levels != t->L, "%ld", c->levels, (long)t->L);
@@ -697,17 +710,28 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
 #undef SAME
     c->preset = preset;
     if (!c->g_steps) c->steps = saved_steps;
-    if (c->steps < t->step) return fail(EXIT_USAGE, "--steps = %ld is below the checkpoint's step %ld", c->steps, t->step);
+    if (c->steps < t->step) { rc = fail(EXIT_USAGE, "--steps = %ld is below the checkpoint's step %ld", c->steps, t->step); goto out; }
     if (!c->g_every) c->every = saved_every;
-    if (!c->output) c->output = saved_out;
-    if (!c->g_ckpt) c->checkpoint = c->resume;
-    return 0;
+    if (!c->output) {   /* from the path the user typed, never from the file's cli.output */
+        size_t k = strlen(c->resume);
+        if (k <= 5 || strcmp(c->resume + k - 5, ".ckpt") != 0 || k - 5 >= out_cap) {
+            rc = fail(EXIT_USAGE, "give -o MODEL.safetensors: without -o, --resume MODEL.ckpt writes MODEL, and '%s' is not so named", shown(c->resume));
+            goto out;
+        }
+        memcpy(out_default, c->resume, k - 5);
+        out_default[k - 5] = 0;
+        c->output = out_default;
+    }
+    if (!c->g_ckpt && strcmp(c->resume, "-") != 0) c->checkpoint = c->resume;
+out:
+    ncsn_free(ck);
+    return rc;
 }
 
-/* a numerical failure: the step, the tensor, the largest weight */
-static int train_nonfinite(const train_cfg *c, const ncsn_trainer *t)
+/* a numerical failure: the step, the tensor, the largest weight, which file is intact */
+static int train_nonfinite(const train_cfg *c, const ncsn_trainer *t, long ckpt_step, long step0)
 {
-    char why[320], big[96] = "";
+    char why[320], big[96] = "", kept[4400];
     int q, tb = 0;
     float wmax = 0.0f;
     snprintf(why, sizeof why, "%s", ncsn_last_error());
@@ -718,8 +742,10 @@ static int train_nonfinite(const train_cfg *c, const ncsn_trainer *t)
             if (fabsf(t->model->params[T->offset + k]) > wmax) { wmax = fabsf(t->model->params[T->offset + k]); tb = q; }
     }
     if (isfinite(wmax)) snprintf(big, sizeof big, " (largest weight %.3g, in %s)", (double)wmax, t->model->tensors[tb].name);
-    return fail(EXIT_NUMERIC, "numerical failure at step %ld: %s%s; %s", t->step + 1, why, big,
-                c->every > 0 ? "the last checkpoint is intact (try a smaller --lr)" : "nothing was written (try a smaller --lr)");
+    if (ckpt_step >= 0) snprintf(kept, sizeof kept, "the checkpoint of step %ld in '%s' is intact", ckpt_step, c->checkpoint);
+    else if (c->resume) snprintf(kept, sizeof kept, "no checkpoint was written; '%s' (step %ld) is intact", shown(c->resume), step0);
+    else snprintf(kept, sizeof kept, "no checkpoint was written yet");
+    return fail(EXIT_NUMERIC, "numerical failure at step %ld: %s%s; %s (try a smaller --lr)", t->step + 1, why, big, kept);
 }
 
 static int cmd_train(int argc, char **argv)
@@ -729,7 +755,8 @@ static int cmd_train(int argc, char **argv)
     int r, rc = 0;
     float *data = NULL;
     int n = 0, dim = 0;
-    char names[4096], ckpt_default[4096];
+    char names[4096], ckpt_default[4096], out_default[4096];
+    long ckpt_step = -1, step0;
     ncsn_trainer *t = NULL;
     ncsn_status st;
     static meta_list meta;
@@ -782,25 +809,45 @@ static int cmd_train(int argc, char **argv)
     }
     if (!c.data) return fail(EXIT_USAGE, "no data file (usage: ncsn train DATA.csv -o MODEL.safetensors; see --help)");
     if (!c.output && !c.resume) return fail(EXIT_USAGE, "no output file: give -o MODEL.safetensors");
+    if (c.resume && !strcmp(c.resume, "-") && !strcmp(c.data, "-")) return fail(EXIT_USAGE, "the data and --resume cannot both be stdin ('-')");
+    if (c.checkpoint && !strcmp(c.checkpoint, "-")) return fail(EXIT_USAGE, "--checkpoint cannot be stdout ('-'): it is rewritten during training");
+    if (c.output && !strcmp(c.output, "-") && isatty(fileno(stdout)))
+        return fail(EXIT_USAGE, "-o -: refusing to write a binary model to a terminal; redirect stdout (> model.safetensors)");
     if (c.g_smax && c.g_smin && !(c.sigma_max > c.sigma_min))
         return fail(EXIT_USAGE, "--sigma-max = %g must be > --sigma-min = %g", (double)c.sigma_max, (double)c.sigma_min);
 
     if ((rc = load_columns(c.data, c.columns, &data, &n, &dim, names, sizeof names)) != 0) return rc;
-    if (dim > 65536) { rc = fail(EXIT_INPUT, "'%s' has %d columns; at most 65536", c.data, dim); goto out; }
+    if (dim > 65536) { rc = fail(EXIT_INPUT, "'%s' has %d columns; at most 65536", shown(c.data), dim); goto out; }
     hash = data_hash(data, n, dim);
     if (c.resume) {
-        if ((rc = train_resume(&c, &t, data, n, dim, hash)) != 0) goto out;
+        if ((rc = train_resume(&c, &t, data, n, dim, hash, out_default, sizeof out_default)) != 0) goto out;
     } else {
         ncsn_train_opts to = train_opts(&c, dim);
         c.steps = to.steps;
         if ((st = ncsn_trainer_create(&t, &to, data, n, dim, NULL)) != NCSN_OK) {
-            if (st == NCSN_ERR_ARG && !c.g_smax && strstr(ncsn_last_error(), "largest pairwise distance"))
-                rc = fail(EXIT_INPUT, "%s (all points equal?); give --sigma-max", ncsn_last_error());
+            const char *e = ncsn_last_error();
+            if (!strncmp(e, "ncsn_trainer_create: ", 21)) e += 21;
+            if (st == NCSN_ERR_ARG && !c.g_smax && strstr(e, "largest pairwise distance"))   /* a data problem: no --sigma-max was given */
+                rc = fail(EXIT_INPUT, "'%s': %s; give --sigma-max", shown(c.data), e);
             else rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error());
             goto out;
         }
     }
+    if (!c.checkpoint && !strcmp(c.output, "-")) {   /* stdout: no MODEL.ckpt to derive */
+        if (c.every > 0 && c.g_every) { rc = fail(EXIT_USAGE, "-o - with --checkpoint-every: give --checkpoint PATH"); goto out; }
+        c.every = 0;
+        c.checkpoint = "-";
+    }
     if (!c.checkpoint) { snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", c.output); c.checkpoint = ckpt_default; }
+    if (c.every > 0 && same_file(c.output, c.checkpoint)) {   /* the model would overwrite the checkpoint: nothing left to resume */
+        rc = fail(EXIT_USAGE, "the model (-o %s) and the checkpoint (%s) are the same file; give another --checkpoint or -o", c.output, c.checkpoint);
+        goto out;
+    }
+    if (strcmp(c.data, "-") != 0 && (same_file(c.output, c.data) || (c.every > 0 && same_file(c.checkpoint, c.data)))) {
+        rc = fail(EXIT_USAGE, "writing '%s' would overwrite the data", same_file(c.output, c.data) ? c.output : c.checkpoint);
+        goto out;
+    }
+    step0 = t->step;
 
     /* what the files say about this run (the same for a resumed run: its output is bit-identical) */
     meta.n = 0;
@@ -816,8 +863,6 @@ static int cmd_train(int argc, char **argv)
     meta_add(&meta, "cli.output", "%s", c.output);
     meta_add(&meta, "cli.checkpoint_every", "%ld", c.every);
 
-    if (c.every > 0) remove_stale_tmp(c.checkpoint, c.quiet);
-    remove_stale_tmp(c.output, c.quiet);
     if ((rc = check_writable(c.output)) != 0 || (c.every > 0 && (rc = check_writable(c.checkpoint)) != 0)) goto out;
     memset(&pr, 0, sizeof pr);
     pr.mode = c.quiet || c.progress == 3 ? 0 : c.progress == 1 ? 1 : c.progress == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 2;
@@ -826,7 +871,7 @@ static int cmd_train(int argc, char **argv)
     pr.t0 = now();
     pr.step0 = t->step;
     if (!c.quiet) {
-        if (c.resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, c.resume, t->step, c.steps);
+        if (c.resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, shown(c.resume), t->step, c.steps);
         else
             fprintf(stderr, "%s: %d points of dim %d%s; %lu parameters; %d levels %g .. %g%s; batch %d; %ld steps; EMA %g; %ld threads\n",
                     cmd, n, dim, t->opts.standardize ? " (standardised)" : "", (unsigned long)t->model->n_params, t->L, (double)t->sigmas[0],
@@ -839,7 +884,7 @@ static int cmd_train(int argc, char **argv)
     while (t->step < c.steps) {
         if ((st = ncsn_trainer_step(t)) != NCSN_OK) {
             progress_break(&pr);
-            rc = st == NCSN_ERR_NONFINITE ? train_nonfinite(&c, t) : fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", t->step + 1, ncsn_last_error());
+            rc = st == NCSN_ERR_NONFINITE ? train_nonfinite(&c, t, ckpt_step, step0) : fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", t->step + 1, ncsn_last_error());
             goto out;
         }
         if (t->step > tail_from) { tail_sum += t->loss; tail_n++; }
@@ -850,12 +895,15 @@ static int cmd_train(int argc, char **argv)
                 rc = fail(save_status_code(st), "checkpoint at step %ld: %s", t->step, ncsn_last_error());
                 goto out;
             }
+            ckpt_step = t->step;
             if (pr.mode == 2 && c.every >= pr.log_every && t->step != c.steps) fprintf(stderr, "checkpoint at step %ld: %s\n", t->step, c.checkpoint);
         }
-        if (interrupted && t->step < c.steps) {
+        if (interrupted && t->step < c.steps) {   /* 128 + the signal, as a shell reports a process it killed */
+            int code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
+            const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
             progress_break(&pr);
-            if (c.every > 0) rc = fail(EXIT_INTERRUPTED, "interrupted at step %ld; checkpoint written: continue with --resume %s", t->step, c.checkpoint);
-            else rc = fail(EXIT_INTERRUPTED, "interrupted at step %ld; no checkpoint (--checkpoint-every 0)", t->step);
+            if (c.every > 0) rc = fail(code, "%s at step %ld; checkpoint written: continue with --resume %s", sig, t->step, c.checkpoint);
+            else rc = fail(code, "%s at step %ld; no checkpoint (--checkpoint-every 0)", sig, t->step);
             goto out;
         }
     }
@@ -865,7 +913,8 @@ static int cmd_train(int argc, char **argv)
         goto out;
     }
     if (!c.quiet) {
-        fprintf(stderr, "%s: wrote %s (step %ld; loss of the last step %.5g", cmd, c.output, t->step, (double)t->loss);
+        fprintf(stderr, "%s: wrote %s (step %ld; loss of the last step %.5g", cmd, strcmp(c.output, "-") ? c.output : "the model to stdout", t->step,
+                (double)t->loss);
         if (tail_n > 1) fprintf(stderr, ", mean over the last %ld steps %.5g", tail_n, tail_sum / (double)tail_n);
         fprintf(stderr, "%s)\n", t->ema ? "; the file holds the EMA weights" : "");
     }
@@ -876,19 +925,23 @@ out:
 }
 
 /* ---- model + schedule for sample / score ---- */
-typedef struct loaded { ncsn_model *m; float *sigmas; int L; ncsn_stdz stdz; } loaded;
+typedef struct loaded { ncsn_model *m; float *sigmas; int L; unsigned char *file; size_t len; ncsn_stdz stdz; } loaded;
 
+/* the file is read once (it may be a pipe) and kept for its metadata */
 static int load_model(const char *path, loaded *ld)
 {
     ncsn_status st;
     ld->m = NULL;
     ld->L = 0;
+    ld->file = NULL;
+    ld->len = 0;
     memset(&ld->stdz, 0, sizeof ld->stdz);
     ld->sigmas = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS);
     if (!ld->sigmas) return fail(EXIT_NOMEM, "out of memory");
-    st = ncsn_checkpoint_load(path, &ld->m, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
-    if (st == NCSN_OK) st = ncsn_stdz_load(&ld->stdz, path, ld->m->cfg.dim);   /* the identity for a file without one */
-    if (st != NCSN_OK) return lib_fail_input(st);
+    if ((st = ncsn_read_file(path, 0, &ld->file, &ld->len)) != NCSN_OK) return lib_fail_input(st);
+    st = ncsn_checkpoint_load_mem(ld->file, ld->len, &ld->m, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
+    if (st == NCSN_OK) st = ncsn_stdz_load_mem(&ld->stdz, ld->file, ld->len, ld->m->cfg.dim);   /* the identity for a file without one */
+    if (st != NCSN_OK) return lib_fail_file(st, path);
     return 0;
 }
 
@@ -897,6 +950,34 @@ static void free_loaded(loaded *ld)
     ncsn_model_free(ld->m);
     ncsn_stdz_free(&ld->stdz);
     free(ld->sigmas);
+    ncsn_free(ld->file);
+}
+
+/* cli.columns is text from the file: written as the CSV header only if it parses back as exactly
+   dim column names (a forged value could add columns or a data row); else x1..xd */
+static void print_header(const loaded *ld, const char *path, int dim)
+{
+    char names[4160], back[4160], *text;
+    int ok = 0, i, n = 0, d = 0;
+    size_t k, q;
+    float *pts = NULL;
+    if (ncsn_file_meta_mem(ld->file, ld->len, "cli.columns", names, sizeof names) == NCSN_OK && names[0]) {
+        k = strlen(names);
+        if ((text = (char *)malloc(k + 2 * (size_t)dim + 2)) != NULL) {
+            memcpy(text, names, k);
+            q = k;
+            text[q++] = '\n';
+            for (i = 0; i < dim; i++) { if (i) text[q++] = ','; text[q++] = '0'; }
+            text[q++] = '\n';
+            ok = ncsn_csv_parse(text, q, NULL, &pts, &n, &d, back, sizeof back) == NCSN_OK && n == 1 && d == dim && strcmp(back, names) == 0;
+            ncsn_free(pts);
+            free(text);
+        }
+        if (ok) { printf("%s\n", names); return; }
+        fail(0, "'%s': its cli.columns is not a CSV header of %d names; writing x1..x%d", shown(path), dim, dim);
+    }
+    for (i = 0; i < dim; i++) printf(i ? ",x%d" : "x%d", i + 1);
+    putchar('\n');
 }
 
 typedef struct sample_progress { int mode, L; double t0; } sample_progress;
@@ -913,11 +994,11 @@ static ncsn_status sample_tick(void *user, int level, int step, float sigma, con
 }
 
 /* the sampler of the model's recipe: a seed's preset, else the data-driven one (ncsn_sampler_recipe) */
-static ncsn_sampler_opts sampler_for(const char *model, const loaded *ld, long T)
+static ncsn_sampler_opts sampler_for(const loaded *ld, long T)
 {
     char v[64];
     ncsn_sampler_opts so = ncsn_sampler_recipe(ld->sigmas, ld->L, (int)T);
-    if (ncsn_file_meta(model, "cli.preset", v, sizeof v) == NCSN_OK && (!strcmp(v, "seed000") || !strcmp(v, "seed001"))) {
+    if (ncsn_file_meta_mem(ld->file, ld->len, "cli.preset", v, sizeof v) == NCSN_OK && (!strcmp(v, "seed000") || !strcmp(v, "seed001"))) {
         so = ncsn_sampler_defaults();
         so.steps_per_level = T > 0 ? (int)T : 100;
         so.form = v[6] == '0' ? NCSN_LANGEVIN_SONG : NCSN_LANGEVIN_HALF;   /* seed 000: eps 5e-5 from N(0, I); 001: 1e-4 from N(0, sigma_1^2 I) */
@@ -933,7 +1014,7 @@ static int cmd_sample(int argc, char **argv)
     const char *model = NULL;
     long n = 1000, T = 0, threads = default_threads(), levels = 0;
     float eps = 0.0f, smax = 0.0f, smin = 0.0f;
-    int form = -1, init = -1, denoise = -1, header = 0, schedule = 0, r, rc = 0, i, bad = 0, progress_mode = 0, quiet = 0;
+    int form = -1, init = -1, denoise = -1, header = 0, schedule = 0, r, rc = 0, bad = 0, progress_mode = 0, quiet = 0;
     uint64_t seed = 1;
     loaded ld;
     ncsn_sampler_opts so;
@@ -942,7 +1023,6 @@ static int cmd_sample(int argc, char **argv)
     ncsn_status st;
     float *x = NULL;
     unsigned char *skip = NULL;
-    char names[4160];
     memset(&ld, 0, sizeof ld);
     o.argc = argc; o.argv = argv; o.i = 0;
     while ((r = next_arg(&o)) != 0) {
@@ -985,7 +1065,7 @@ static int cmd_sample(int argc, char **argv)
     x = (float *)malloc(sizeof(float) * (size_t)n * (size_t)ld.m->cfg.dim);
     skip = (unsigned char *)calloc((size_t)n, 1);
     if (!x || !skip) { rc = fail(EXIT_NOMEM, "out of memory for %ld samples", n); goto out; }
-    so = sampler_for(model, &ld, T);
+    so = sampler_for(&ld, T);
     if (form >= 0) so.form = (ncsn_langevin_form)form;
     if (eps > 0.0f) so.eps = eps;
     if (init >= 0) so.init = init ? NCSN_INIT_NORMAL_SIGMA1 : NCSN_INIT_NORMAL;
@@ -1000,15 +1080,9 @@ static int cmd_sample(int argc, char **argv)
     ncsn_rng_seed(&rng, seed, 54);
     st = ncsn_sample_data(ld.m, &ld.stdz, ld.sigmas, ld.L, &so, &rng, x, (int)n, skip, &bad);
     if (sp.mode == 1) fputc('\n', stderr);
-    if (st == NCSN_ERR_CALLBACK) { rc = fail(EXIT_INTERRUPTED, "interrupted; nothing written"); goto out; }
+    if (st == NCSN_ERR_CALLBACK) { rc = fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "interrupted; nothing written"); goto out; }
     if (st != NCSN_OK) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
-    if (header) {
-        if (ncsn_file_meta(model, "cli.columns", names, sizeof names) == NCSN_OK && names[0]) printf("%s\n", names);
-        else {
-            for (i = 0; i < ld.m->cfg.dim; i++) printf(i ? ",x%d" : "x%d", i + 1);
-            putchar('\n');
-        }
-    }
+    if (header) print_header(&ld, model, ld.m->cfg.dim);
     if (!write_rows(stdout, x, (int)n, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
     if (bad)
         rc = fail(EXIT_NUMERIC, "%d of %ld chains diverged (left the data's region: not finite, or farther than %.4g from the data's center, "
@@ -1048,6 +1122,7 @@ static int cmd_score(int argc, char **argv)
         else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn score --help)", nm);
     }
     if (!model) return fail(EXIT_USAGE, "no model file (usage: ncsn score MODEL.safetensors --sigma S < points.csv; see --help)");
+    if (!strcmp(model, "-") && !strcmp(input, "-")) return fail(EXIT_USAGE, "the model and the points cannot both be stdin ('-'): give --input PATH");
     if ((sigma > 0.0f) == (level >= 0)) return fail(EXIT_USAGE, "give exactly one of --sigma S and --level I");
     if ((rc = load_model(model, &ld)) != 0) goto out;
     if (level >= 0) {
@@ -1086,7 +1161,7 @@ static int cmd_info(int argc, char **argv)
                                         "ncsn.data.radius", NULL };
     const char *path = NULL;
     loaded ld;
-    char v[4160];
+    char v[4160], safe[4 * 4160 + 1];
     int i, rc;
     memset(&ld, 0, sizeof ld);
     for (i = 0; i < argc; i++) {
@@ -1097,7 +1172,8 @@ static int cmd_info(int argc, char **argv)
     }
     if (!path) return fail(EXIT_USAGE, "no file (usage: ncsn info FILE.safetensors)");
     if ((rc = load_model(path, &ld)) != 0) { free_loaded(&ld); return rc; }
-    printf("file: %s\n", path);
+    ncsn_text_escape(safe, sizeof safe, shown(path));
+    printf("file: %s\n", safe);
     printf("network: dim %d, %s conditioning", ld.m->cfg.dim, ld.m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat");
     if (ld.m->cfg.cond == NCSN_COND_EMBED) printf(" (E = %d)", ld.m->cfg.embed_dim);
     printf(", hidden");
@@ -1108,13 +1184,16 @@ static int cmd_info(int argc, char **argv)
     for (i = 0; i < ld.L && i < 12; i++) printf(i ? ", %.6g" : ": %.6g", (double)ld.sigmas[i]);
     if (ld.L > 12) printf(", ... %.6g", (double)ld.sigmas[ld.L - 1]);
     printf("\n");
-    for (i = 0; keys[i]; i++)
-        if (ncsn_file_meta(path, keys[i], v, sizeof v) == NCSN_OK) printf("%s: %s\n", keys[i], v);
+    for (i = 0; keys[i]; i++)   /* values from the file: escaped (no terminal escapes, no forged lines) */
+        if (ncsn_file_meta_mem(ld.file, ld.len, keys[i], v, sizeof v) == NCSN_OK) {
+            ncsn_text_escape(safe, sizeof safe, v);
+            printf("%s: %s\n", keys[i], safe);
+        }
     free_loaded(&ld);
     return 0;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     static char name[32];
     if (argc < 2) { fputs(usage_main, stderr); return EXIT_USAGE; }
@@ -1133,4 +1212,17 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
     cmd = "ncsn";
     return fail(EXIT_USAGE, "unknown command '%s' (commands: train, sample, score, info; see ncsn --help)", argv[1]);
+}
+
+/* output is never lost silently: a full disk, /dev/full or a closed stdout at the last flush or
+   close is exit 4 (a failure before keeps its own code) */
+int main(int argc, char **argv)
+{
+    int rc = run(argc, argv), bad = fflush(stdout) != 0 || ferror(stdout), err = errno;
+    if (fclose(stdout) != 0 && !bad) { bad = 1; err = errno; }
+    if (bad) {
+        int code = fail(EXIT_OUTPUT, "writing to stdout failed (%s)", strerror(err));
+        return rc ? rc : code;
+    }
+    return rc;
 }

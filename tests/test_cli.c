@@ -58,7 +58,11 @@ static void tl_csv(void)
     tl_csv_ok("1.5,-2\n0.1,3e-3", 2, 2, v22, "", "no header, no final newline");
     tl_csv_ok("\xef\xbb\xbf# data\r\n\r\n  1.5 ,\t-2\r\n# more\n0.1,3e-3\r\n\n", 2, 2, v22, NULL, "BOM, CRLF, comments, blanks, spaces");
     tl_csv_ok("1.5 -2\n0.1\t  3e-3\n", 2, 2, v22, NULL, "whitespace separated");
-    tl_csv_ok("\"a,b\",\"c\"\"d\"\n\"1.5\",-2\n0.1,\"3e-3\"\n", 2, 2, v22, "a,b,c\"d", "quoted fields");
+    /* names come back as a CSV line that parses to the same names: "a,b" and c"d are two columns */
+    tl_csv_ok("\"a,b\",\"c\"\"d\"\n\"1.5\",-2\n0.1,\"3e-3\"\n", 2, 2, v22, "\"a,b\",\"c\"\"d\"", "quoted fields");
+    tl_csv_ok("#x,y\n\"#a\",b\n1.5,-2\n0.1,3e-3\n", 2, 2, v22, "\"#a\",b", "a name starting with #");
+    tl_csv_bad("a\x1b[31m,b\n1,2\n", 13, NULL, "csv:1:1: the column name has a control character (byte 0x1b)", "escape code in a name");
+    tl_csv_bad("1,2\n3,\x1b]0;pwned\x07\n", 17, NULL, "csv:2:2: '\\x1b]0;pwned\\x07' is not a number", "escape code in a value (message escaped)");
     tl_csv_ok("v\n1\n2\n3\n", 3, 1, v31, "v", "one column");
     tl_csv_ok("0x1p-2,-0,1e-40\n", 1, 3, v13, NULL, "hex float, negative zero, subnormal");
     tl_csv_bad("x,y\n1,2\n3,abc\n", 15, NULL, "csv:3:2: 'abc' is not a number", "text value");
@@ -144,21 +148,41 @@ static void tl_read(const char *name, char *buf, size_t cap)
     fclose(fp);
 }
 
-/* run `ncsn ARGS` in the scratch directory; stdout and stderr into tl_out / tl_err; the exit code */
-static int tl_run(const char *fmt, ...)
+/* run the shell command line in the scratch directory, "$N" being the binary; stdout and stderr
+   into tl_out / tl_err; the exit code */
+static int tl_exec(const char *line)
 {
-    char args[2048], cmd[4096];
-    va_list ap;
+    char cmd[4096];
     int st;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > out.txt 2> err.txt", tl_dir, tl_bin, args);
+    snprintf(cmd, sizeof cmd, "cd '%s' && N='%s' && { %s ; } > out.txt 2> err.txt", tl_dir, tl_bin, line);
     fflush(stdout);
     st = system(cmd);
     tl_read("out.txt", tl_out, sizeof tl_out);
     tl_read("err.txt", tl_err, sizeof tl_err);
     return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+/* `ncsn ARGS` */
+static int tl_run(const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    memcpy(line, "\"$N\" ", 5);
+    va_start(ap, fmt);
+    vsnprintf(line + 5, sizeof line - 5, fmt, ap);
+    va_end(ap);
+    return tl_exec(line);
+}
+
+/* any shell command line, e.g. a pipe into "$N" */
+static int tl_sh(const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    return tl_exec(line);
 }
 
 static void tl_write(const char *name, const char *text, size_t len)
@@ -241,6 +265,149 @@ static int tl_same_data(const char *a, const char *b)
 }
 
 static const char *tl_small = "--width 16 --depth 2 --levels 11 --batch 64 --seed 3 --progress none";
+static const char *tl_tiny = "--steps 3 --width 4 --depth 1 --levels 2 --checkpoint-every 0 --progress none";
+
+static void tl_copy_out(char *dst, size_t cap)
+{
+    size_t n = strlen(tl_out);
+    if (n > cap - 1) n = cap - 1;
+    memcpy(dst, tl_out, n);
+    dst[n] = 0;
+}
+
+static int tl_exists(const char *name)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", tl_dir, name);
+    return access(p, F_OK) == 0;
+}
+
+/* pipes, FIFOs, /dev/stdin and '-' read exactly (a probe byte was lost: 15,2 read as 5,2);
+   -o - writes the model to stdout */
+static void tl_pipes(void)
+{
+    char want[4096];
+    int rc;
+    tl_write("p.csv", "15,2\n3,4\n5,6\n", 13);
+    rc = tl_run("train p.csv -o p_file.st %s", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train from a file");
+    rc = tl_sh("printf '15,2\\n3,4\\n5,6\\n' | \"$N\" train /dev/stdin -o p_stdin.st %s", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train from /dev/stdin (a pipe)");
+    CHECK(tl_same_data("p_file.st", "p_stdin.st"), "cli: training from a pipe on /dev/stdin gives another model than from the file");
+    rc = tl_sh("cat p.csv | \"$N\" train - -o p_dash.st %s", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train from -");
+    CHECK(tl_same_data("p_file.st", "p_dash.st"), "cli: training from '-' gives another model than from the file");
+    tl_write("one.csv", "15,2\n", 5);
+    rc = tl_run("score model.safetensors --sigma 1 --input one.csv");
+    tl_copy_out(want, sizeof want);
+    rc = tl_sh("rm -f f.csv && mkfifo f.csv && { printf '15,2\\n' > f.csv & } && \"$N\" score model.safetensors --sigma 1 --input f.csv; r=$?; rm -f f.csv; exit $r");
+    CHECK(rc == 0 && want[0] && strcmp(want, tl_out) == 0, "cli score --input FIFO: exit %d, '%s' (from the file: '%s') %s", rc, tl_out, want, tl_err);
+    rc = tl_run("info model.safetensors");
+    tl_copy_out(want, sizeof want);
+    rc = tl_sh("cat model.safetensors | \"$N\" info -");
+    CHECK(rc == 0 && strstr(tl_out, "ncsn.step: 300") && strcmp(strchr(tl_out, '\n'), strchr(want, '\n')) == 0,
+          "cli info - (a pipe): exit %d: %s%s", rc, tl_out, tl_err);
+    rc = tl_sh("cat model.safetensors | \"$N\" info /dev/stdin");
+    CHECK(rc == 0 && strstr(tl_out, "ncsn.step: 300"), "cli info /dev/stdin (a pipe): exit %d: %s", rc, tl_err);
+    rc = tl_sh("cat model.safetensors | \"$N\" sample - -n 3 --steps-per-level 2 --header");
+    CHECK(rc == 0 && strncmp(tl_out, "x,y\n", 4) == 0 && tl_lines(tl_out) == 4, "cli sample - --header: exit %d: %s%s", rc, tl_out, tl_err);
+    rc = tl_sh("cat model.safetensors | \"$N\" score - --sigma 1");
+    EXPECT(rc, 1, "cannot both be stdin", "score with the model and the points on stdin");
+    rc = tl_sh("\"$N\" train p.csv -o - %s > p_out.st", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train -o -");
+    CHECK(!tl_exists("-") && tl_same_data("p_file.st", "p_out.st"), "cli: train -o - must write the model to stdout, not to a file named '-'");
+    rc = tl_sh("\"$N\" train p.csv -o - --steps 3 --checkpoint-every 1 > p_out.st");
+    EXPECT(rc, 1, "give --checkpoint PATH", "-o - with checkpoints and no --checkpoint");
+    rc = tl_run("train p.csv -o x.st --checkpoint - %s", tl_tiny);
+    EXPECT(rc, 1, "--checkpoint cannot be stdout", "--checkpoint -");
+}
+
+/* a file never chooses where the program writes; temporary files of others are left alone;
+   output errors are exit 4; text from files is escaped */
+static void tl_outputs(void)
+{
+    size_t len;
+    unsigned char *b;
+    int rc;
+    /* --resume without -o: the model goes next to the checkpoint the user named, never to the
+       checkpoint's cli.output (here first.st, holding the user's own bytes) */
+    rc = tl_run("train p.csv -o first.st --checkpoint v.ckpt --steps 3 --checkpoint-every 1 --width 4 --depth 1 --levels 2 --progress none");
+    EXPECT(rc, 0, (const char *)NULL, "train for the output rule");
+    tl_write("first.st", "precious", 8);
+    rc = tl_run("train p.csv --resume v.ckpt --steps 4 --progress none");
+    EXPECT(rc, 0, (const char *)NULL, "resume without -o");
+    b = tl_slurp("first.st", &len);
+    CHECK(b && len == 8 && memcmp(b, "precious", 8) == 0 && tl_exists("v"), "cli: resume without -o wrote to the checkpoint's cli.output");
+    free(b);
+    tl_sh("cp v.ckpt v.other");
+    rc = tl_run("train p.csv --resume v.other --progress none");
+    EXPECT(rc, 1, "give -o", "resume without -o from a name without .ckpt");
+    /* files named like temporaries: a user's and another writer's survive a run */
+    tl_write("t5.st.tmp.backup", "mine", 4);
+    tl_write("t5.st.tmp.abc123", "theirs", 6);
+    tl_write("t5.st.ckpt.tmp.zz9999", "theirs", 6);
+    rc = tl_run("train p.csv -o t5.st --steps 3 --checkpoint-every 1 --width 4 --depth 1 --levels 2 --progress none");
+    EXPECT(rc, 0, (const char *)NULL, "train next to foreign .tmp. files");
+    CHECK(tl_exists("t5.st.tmp.backup") && tl_exists("t5.st.tmp.abc123") && tl_exists("t5.st.ckpt.tmp.zz9999"),
+          "cli: train removed files it did not create (%s.tmp.*)", "t5.st");
+    tl_sh("rm -f t5.st.tmp.backup t5.st.tmp.abc123 t5.st.ckpt.tmp.zz9999");
+    /* writes to a full device */
+    rc = tl_sh("\"$N\" info model.safetensors > /dev/full");
+    EXPECT(rc, 4, "writing to stdout failed", "info > /dev/full");
+    rc = tl_sh("\"$N\" --help > /dev/full");
+    EXPECT(rc, 4, "writing to stdout failed", "--help > /dev/full");
+    rc = tl_sh("\"$N\" --version > /dev/full");
+    EXPECT(rc, 4, "writing to stdout failed", "--version > /dev/full");
+    rc = tl_sh("\"$N\" sample model.safetensors -n 2 --steps-per-level 1 > /dev/full");
+    EXPECT(rc, 4, (const char *)NULL, "sample > /dev/full");
+    rc = tl_sh("\"$N\" train p.csv -o - %s > /dev/full", tl_tiny);
+    EXPECT(rc, 4, "stdout", "train -o - > /dev/full");
+    {   /* a model whose metadata holds escape sequences and a forged line and data row */
+        ncsn_config cfg = ncsn_config_concat(2, 4, 1);
+        ncsn_model *m = NULL;
+        ncsn_rng rng;
+        float sig[2] = { 1.0f, 0.5f };
+        char path[1024];
+        static const char *const extra[] = { "cli.columns", "x\x1b[31m,y\n7,7", "cli.data", "evil\x1b]0;title\x07\nncsn.step: 999", NULL };
+        snprintf(path, sizeof path, "%s/evil.st", tl_dir);
+        ncsn_rng_seed(&rng, 1, 2);
+        CHECK(ncsn_model_create(&m, &cfg) == NCSN_OK && ncsn_model_init(m, &rng) == NCSN_OK &&
+              ncsn_checkpoint_save(path, m, NULL, NULL, sig, 2, 0, extra) == NCSN_OK, "cli: crafting a model: %s", ncsn_last_error());
+        ncsn_model_free(m);
+    }
+    rc = tl_run("info evil.st");
+    CHECK(rc == 0 && !strchr(tl_out, 0x1b) && !strchr(tl_out, 0x07) && !strstr(tl_out, "\nncsn.step: 999") && !strstr(tl_out, "\n7,7") &&
+          strstr(tl_out, "cli.data: evil\\x1b]0;title\\x07\\x0ancsn.step: 999"), "cli info echoes raw text from the file: %s", tl_out);
+    rc = tl_run("sample evil.st -n 2 --steps-per-level 1 --header");
+    CHECK(rc == 0 && strncmp(tl_out, "x1,x2\n", 6) == 0 && tl_lines(tl_out) == 3 && strstr(tl_err, "cli.columns") && !strchr(tl_err, 0x1b),
+          "cli sample --header wrote a forged header: exit %d: %s / %s", rc, tl_out, tl_err);
+    tl_write("esc.csv", "1,2\n3,\x1b[2J\n", 12);
+    rc = tl_run("train esc.csv -o x.st");
+    EXPECT(rc, 2, "esc.csv:2:2: '\\x1b[2J' is not a number", "an escape sequence in the data");
+    CHECK(!strchr(tl_err, 0x1b), "cli: an error message holds a raw escape sequence");
+}
+
+/* exit codes and messages that tell what happened, checked before training where they can be */
+static void tl_truth(void)
+{
+    int rc;
+    tl_write("huge.csv", "3.4e38,0\n-3.4e38,0\n0,1\n", 23);
+    rc = tl_run("train huge.csv -o x.st --no-standardize %s", tl_tiny);   /* raw units: standardised, these data are fine */
+    EXPECT(rc, 2, "huge.csv': the data's largest pairwise distance", "data near FLT_MAX");
+    tl_write("blow.csv", "1e19,1e19\n-1e19,2\n0,0\n", 22);
+    rc = tl_run("train blow.csv -o x.st --no-standardize --preset seed000 --sigma-max 1 --sigma-min 0.5 --levels 2 --checkpoint-every 1 --steps 5 --progress none");
+    EXPECT(rc, 3, "at step 1: ", "a NaN at step 1");
+    CHECK(strstr(tl_err, "no checkpoint was written") && !strstr(tl_err, "is intact"), "cli: a NaN at step 1 claims a checkpoint: %s", tl_err);
+    tl_sh("mkdir -p outdir");
+    rc = tl_run("train p.csv -o outdir --steps 50 --width 4 --depth 1 --levels 2 --progress plain --log-every 1");
+    EXPECT(rc, 4, "'outdir': it is a directory", "-o DIR");
+    CHECK(!strstr(tl_err, "step 1/"), "cli: -o DIR failed only after training");
+    rc = tl_run("train p.csv -o same.st --checkpoint ./same.st %s --checkpoint-every 1", tl_tiny);
+    EXPECT(rc, 1, "are the same file", "-o X --checkpoint X");
+    CHECK(!tl_exists("same.st"), "cli: -o X --checkpoint X wrote X");
+    rc = tl_run("train p.csv -o p.csv %s", tl_tiny);
+    EXPECT(rc, 1, "would overwrite the data", "-o DATA");
+}
 
 /* ckpt with its metadata cli.data (the data's shape and hash) replaced by donor's (a checkpoint of
    other data): the edit the CLI's hash cannot see. 0 if not possible. */
@@ -426,7 +593,7 @@ static void tl_commands(void)
     EXPECT(rc, 2, "NUL byte", "binary data file");
     tl_write("same.csv", "1,1\n1,1\n1,1\n", 12);
     rc = tl_run("train same.csv -o m.st");
-    EXPECT(rc, 2, "sigma_max = 0 (the data's largest pairwise distance)", "identical points");
+    EXPECT(rc, 2, "largest pairwise distance 0", "identical points");
     snprintf(ckpt_path, sizeof ckpt_path, "%s/m.st", tl_dir);
     CHECK(access(ckpt_path, F_OK) != 0, "cli: a failed run wrote a model");
 
@@ -524,6 +691,10 @@ static void tl_commands(void)
     tl_resume_other_dim();
     tl_sample_memory();
 
+    tl_pipes();
+    tl_outputs();
+    tl_truth();
+
     /* progress: a live line on a terminal, periodic lines otherwise */
     rc = tl_run("train data.csv -o p.safetensors --steps 40 --checkpoint-every 0 --width 8 --depth 1 --progress plain --log-every 10");
     CHECK(rc == 0 && strstr(tl_err, "step 10/40 loss ") && strstr(tl_err, "step 40/40 loss ") && strstr(tl_err, "steps/s ETA") &&
@@ -550,7 +721,8 @@ static void tl_commands(void)
     }
 
 #if defined(__linux__) || defined(__APPLE__)
-    {   /* Ctrl-C: exit 130 and a loadable checkpoint written on the way out */
+    for (i = 0; i < 2; i++) {   /* Ctrl-C (SIGINT) and SIGTERM: exit 130 / 143 and a loadable checkpoint written on the way out */
+        const int sig = i ? SIGTERM : SIGINT, want = i ? 143 : 130;
         pid_t pid;
         int status = 0, code = -1, waited;
         char data_path[1024], out_path[1024], ck[1024], log_path[1024];
@@ -559,6 +731,7 @@ static void tl_commands(void)
         snprintf(out_path, sizeof out_path, "%s/int.safetensors", tl_dir);
         snprintf(ck, sizeof ck, "%s/int.ckpt", tl_dir);
         snprintf(log_path, sizeof log_path, "%s/int.log", tl_dir);
+        remove(log_path);   /* the previous run's "step 2/" must not count */
         fflush(stdout);
         pid = fork();
         CHECK(pid >= 0, "cli Ctrl-C: fork failed");
@@ -576,18 +749,19 @@ static void tl_commands(void)
             nanosleep(&ts, NULL);
         }
         if (pid > 0) {   /* never kill(-1, ...) */
-            kill(pid, SIGINT);
+            kill(pid, sig);
             waitpid(pid, &status, 0);
             code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         }
-        CHECK(code == 130, "cli Ctrl-C: exit %d, want 130", code);
+        CHECK(code == want, "cli signal %d: exit %d, want %d", sig, code, want);
         {
             ncsn_model *m = NULL;
             long step = 0;
             CHECK(ncsn_checkpoint_load(ck, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step > 0,
-                  "cli Ctrl-C: no loadable checkpoint: %s", ncsn_last_error());
+                  "cli signal %d: no loadable checkpoint: %s", sig, ncsn_last_error());
             ncsn_model_free(m);
         }
+        remove(ck);
     }
 #endif
 }
