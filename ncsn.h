@@ -465,6 +465,11 @@ NCSNDEF int ncsn_diverged(const ncsn_stdz *s, float sigma1, const float *x, int 
 NCSNDEF ncsn_status ncsn_sample_data(ncsn_model *m, const ncsn_stdz *s, const float *sigmas, int L,
                                      const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n,
                                      unsigned char *diverged, int *n_diverged);
+/* The same for the chains [first, first + count) of an n-chain run (ncsn_sample_annealed_chains:
+   rng at the run's start, x[count][dim], diverged[count]); the pieces of a run give its bits. */
+NCSNDEF ncsn_status ncsn_sample_data_chains(ncsn_model *m, const ncsn_stdz *s, const float *sigmas, int L,
+                                            const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, int first,
+                                            int count, unsigned char *diverged, int *n_diverged);
 
 /* ---- 10. data and exact scores ------------------------------------------------------------- */
 typedef struct ncsn_gmm {     /* sum_k w_k N(mu_k, diag(var_k)); var may be 0 (point masses) */
@@ -3689,19 +3694,25 @@ NCSNDEF int ncsn_diverged(const ncsn_stdz *s, float sigma1, const float *x, int 
     return count;
 }
 
-NCSNDEF ncsn_status ncsn_sample_data(ncsn_model *m, const ncsn_stdz *s, const float *sigmas, int L, const ncsn_sampler_opts *o,
-                                     ncsn_rng *rng, float *x, int n, unsigned char *diverged, int *n_diverged)
+NCSNDEF ncsn_status ncsn_sample_data_chains(ncsn_model *m, const ncsn_stdz *s, const float *sigmas, int L, const ncsn_sampler_opts *o,
+                                            ncsn_rng *rng, float *x, int n, int first, int count, unsigned char *diverged, int *n_diverged)
 {
     ncsn_status st;
     int bad;
     if (!m || !s) return ncsn__fail(NCSN_ERR_ARG, "ncsn_sample_data: %s = NULL", !m ? "model" : "s");
     if (s->dim != m->cfg.dim) return ncsn__fail(NCSN_ERR_ARG, "ncsn_sample_data: standardisation dim %d, model dim %d", s->dim, m->cfg.dim);
-    st = ncsn_sample_annealed(ncsn_model_score, m, m->cfg.dim, sigmas, L, o, rng, x, n);
+    st = ncsn_sample_annealed_chains(ncsn_model_score, m, m->cfg.dim, sigmas, L, o, rng, x, n, first, count);
     if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) return st;
-    bad = ncsn_diverged(s, sigmas[0], x, n, diverged);
+    bad = ncsn_diverged(s, sigmas[0], x, count, diverged);
     if (n_diverged) *n_diverged = bad;
-    ncsn_stdz_undo(s, x, n);
+    ncsn_stdz_undo(s, x, count);
     return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_sample_data(ncsn_model *m, const ncsn_stdz *s, const float *sigmas, int L, const ncsn_sampler_opts *o,
+                                     ncsn_rng *rng, float *x, int n, unsigned char *diverged, int *n_diverged)
+{
+    return ncsn_sample_data_chains(m, s, sigmas, L, o, rng, x, n, 0, n, diverged, n_diverged);
 }
 
 /* ---- 10. data and exact scores ------------------------------------------------------------------- */

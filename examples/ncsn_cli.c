@@ -265,7 +265,11 @@ static const char usage_sample[] =
     "\n"
     "A chain that diverged - not finite, or farther from the training data's center than the data's\n"
     "radius plus sigma_1 (both stored in the model, standardised units) - is left out; then the exit\n"
-    "code is 3.\n";
+    "code is 3.\n"
+    "\n"
+    "Memory does not grow with -n: the chains run in pieces of at most 64 MiB of working memory (the\n"
+    "network's workspace, scores, noise and rows; at least one chain at a time), each written as it\n"
+    "ends, besides the model itself. The samples are the same bits as one batch of all N chains.\n";
 
 static const char usage_score[] =
     "usage: ncsn score MODEL.safetensors (--sigma S | --level I) [--input POINTS.csv] > scores.csv\n"
@@ -674,6 +678,10 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     ncsn_trainer *t;
     ncsn_status st;
     if ((st = ncsn_read_file(c->resume, 0, &ck, &cklen)) != NCSN_OK) return lib_fail_input(st);
+    if (ncsn_file_meta_mem(ck, cklen, "ncsn.dim", v, sizeof v) == NCSN_OK && atoi(v) != dim) {   /* before anything else: its cli.data may have been edited to match */
+        rc = fail(EXIT_INPUT, "'%s' holds a model of dimension %s, but '%s' has %d columns", shown(c->resume), v, shown(c->data), dim);
+        goto out;
+    }
     snprintf(want, sizeof want, "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
 #define SAVED(key) do { if (ncsn_file_meta_mem(ck, cklen, key, v, sizeof v) != NCSN_OK) { \
             rc = fail(EXIT_INPUT, "'%s' was not written by ncsn train (%s)", shown(c->resume), ncsn_last_error()); goto out; } } while (0)
@@ -1008,19 +1016,36 @@ static ncsn_sampler_opts sampler_for(const loaded *ld, long T)
     return so;
 }
 
+/* chains per piece of `ncsn sample`: the most whose working memory fits SAMPLE_BUDGET, at least one */
+#define SAMPLE_BUDGET ((size_t)64 << 20)
+static size_t piece_bytes(const ncsn_model *m, long c)
+{
+    return ncsn_model_workspace_bytes(m, (int)c) + (size_t)c * (size_t)m->cfg.dim * 3 * sizeof(float) + (size_t)c;   /* + scores, noise, rows, skip flags */
+}
+static long sample_piece(const ncsn_model *m, long n)
+{
+    long lo = 1, hi = n;
+    while (lo < hi) {   /* the bytes grow with the count: bisect */
+        long mid = lo + (hi - lo + 1) / 2;
+        if (piece_bytes(m, mid) <= SAMPLE_BUDGET) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
 static int cmd_sample(int argc, char **argv)
 {
     opt_state o;
     const char *model = NULL;
-    long n = 1000, T = 0, threads = default_threads(), levels = 0;
+    long n = 1000, T = 0, threads = default_threads(), levels = 0, piece, first;
     float eps = 0.0f, smax = 0.0f, smin = 0.0f;
     int form = -1, init = -1, denoise = -1, header = 0, schedule = 0, r, rc = 0, bad = 0, progress_mode = 0, quiet = 0;
     uint64_t seed = 1;
     loaded ld;
     ncsn_sampler_opts so;
     sample_progress sp;
-    ncsn_rng rng;
-    ncsn_status st;
+    ncsn_rng rng, start;
+    ncsn_status st = NCSN_OK;
     float *x = NULL;
     unsigned char *skip = NULL;
     memset(&ld, 0, sizeof ld);
@@ -1062,9 +1087,10 @@ static int cmd_sample(int argc, char **argv)
     }
     if (!ld.L) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (a torch file?): give --levels, --sigma-max and --sigma-min", model); goto out; }
     if (threads > 1 && ncsn_model_set_threads(ld.m, (int)threads) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
-    x = (float *)malloc(sizeof(float) * (size_t)n * (size_t)ld.m->cfg.dim);
-    skip = (unsigned char *)calloc((size_t)n, 1);
-    if (!x || !skip) { rc = fail(EXIT_NOMEM, "out of memory for %ld samples", n); goto out; }
+    piece = sample_piece(ld.m, n);
+    x = (float *)malloc(sizeof(float) * (size_t)piece * (size_t)ld.m->cfg.dim);
+    skip = (unsigned char *)malloc((size_t)piece);
+    if (!x || !skip) { rc = fail(EXIT_NOMEM, "out of memory for %ld samples", piece); goto out; }
     so = sampler_for(&ld, T);
     if (form >= 0) so.form = (ncsn_langevin_form)form;
     if (eps > 0.0f) so.eps = eps;
@@ -1077,13 +1103,19 @@ static int cmd_sample(int argc, char **argv)
     so.callback_user = &sp;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    ncsn_rng_seed(&rng, seed, 54);
-    st = ncsn_sample_data(ld.m, &ld.stdz, ld.sigmas, ld.L, &so, &rng, x, (int)n, skip, &bad);
-    if (sp.mode == 1) fputc('\n', stderr);
-    if (st == NCSN_ERR_CALLBACK) { rc = fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "interrupted; nothing written"); goto out; }
-    if (st != NCSN_OK) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+    ncsn_rng_seed(&start, seed, 54);
     if (header) print_header(&ld, model, ld.m->cfg.dim);
-    if (!write_rows(stdout, x, (int)n, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
+    for (first = 0; first < n; first += piece) {   /* each piece from the run's start: the bits of one batch */
+        int c = (int)(n - first < piece ? n - first : piece), b = 0;
+        rng = start;
+        st = ncsn_sample_data_chains(ld.m, &ld.stdz, ld.sigmas, ld.L, &so, &rng, x, (int)n, (int)first, c, skip, &b);
+        if (st != NCSN_OK) break;
+        bad += b;
+        if (!write_rows(stdout, x, c, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
+    }
+    if (sp.mode == 1) fputc('\n', stderr);
+    if (st == NCSN_ERR_CALLBACK) { rc = fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "interrupted"); goto out; }
+    if (st != NCSN_OK) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
     if (bad)
         rc = fail(EXIT_NUMERIC, "%d of %ld chains diverged (left the data's region: not finite, or farther than %.4g from the data's center, "
                   "its radius %.4g + sigma_1 %.4g, in standardised units) and were left out", bad, n,
