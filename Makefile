@@ -5,9 +5,15 @@ OPT     ?= -O2
 ARCH    ?= -march=native
 DEFS    ?=
 BUILD   ?= build/default
+# STD= CXXSTD= (and WARN/CXXWARN without -pedantic): the compilers' default dialects, as the
+# matrix builds them too; WERROR=-Werror makes any warning fail the build (every matrix cell)
+STD      = -std=c99
+CXXSTD   = -std=c++11
 WARN     = -Wall -Wextra -pedantic
-CFLAGS   = -std=c99 $(WARN) $(OPT) $(ARCH) $(DEFS)
-CXXFLAGS = -std=c++11 -Wall -Wextra $(OPT) $(ARCH) $(DEFS)
+CXXWARN  = -Wall -Wextra -pedantic
+WERROR   =
+CFLAGS   = $(STD) $(WARN) $(WERROR) $(OPT) $(ARCH) $(DEFS)
+CXXFLAGS = $(CXXSTD) $(CXXWARN) $(WERROR) $(OPT) $(ARCH) $(DEFS)
 LDLIBS   = -lm -lpthread
 
 TEST_SRC  = $(wildcard tests/*.c)
@@ -35,12 +41,18 @@ $(BUILD)/%: examples/%.c ncsn.h
 examples: $(EXAMPLES)
 
 # The test command: every check, the golden files compared bit for bit, "N passed, N failed" last.
+# Before the suite: the self-test of this build, then tests/user_builds.sh (the README example and
+# the self-test in gcc's and clang's default dialects with -march=native, and the flag table: each
+# unsafe-math flag refused at compile time or caught by ncsn_selftest; about 10 compiles).
 test: deps-test
 	@$(MAKE) --no-print-directory $(BUILD)/run_tests $(EXAMPLES)
 	./$(BUILD)/minimal > /dev/null
+	./$(BUILD)/ncsn selftest
+	sh tests/user_builds.sh $(BUILD)
 	./$(BUILD)/run_tests
 
-# Regenerate golden/ on purpose (never run by `make test`); commit with a message saying why.
+# Regenerate golden/ on purpose (never run by `make test`), and with it the hashes ncsn_selftest()
+# compares with (the NCSN__SELFTEST_* lines of ncsn.h); commit with a message saying why.
 golden: $(BUILD)/run_tests
 	./$(BUILD)/run_tests --write-golden
 

@@ -30,13 +30,17 @@
                         thread that called the API (pool workers never allocate), so it
                         need not be thread-safe.
      NCSN_ASSERT(x)     internal assertions (default: assert.h).
-   -ffast-math is refused with #error: it breaks the IEEE arithmetic the bits depend on.
+   -ffast-math, -Ofast, -funsafe-math-optimizations and the parts of them that gcc or clang reveal
+   by a macro (-fassociative-math, -freciprocal-math, -fno-signed-zeros, -ffinite-math-only) are
+   refused with #error, and so is x87 excess precision (FLT_EVAL_METHOD other than 0, 16, 32);
+   ncsn_selftest() catches at run time what no macro reveals.
 
    CONTENTS (sections in the order data flows)
      1. status and errors        2. PCG32 random numbers     3. deterministic math
      4. noise schedules          5. score network (MLP)      6. DSM loss
      7. Adam                     8. training (settings, standardisation, trainer)
      9. Langevin samplers        10. data and exact scores    11. safetensors files, checkpoints, CSV
+     12. self-test
 
    DETERMINISM (see README): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
@@ -76,7 +80,8 @@ typedef enum ncsn_status {
     NCSN_ERR_IO,           /* a file could not be opened, read or written */
     NCSN_ERR_FORMAT,       /* a file is malformed, truncated or does not match the model */
     NCSN_ERR_NONFINITE,    /* a loss, gradient or weight became NaN or infinite */
-    NCSN_ERR_CALLBACK      /* a user callback asked to stop */
+    NCSN_ERR_CALLBACK,     /* a user callback asked to stop */
+    NCSN_ERR_BUILD         /* this build does not compute the reference bits (ncsn_selftest) */
 } ncsn_status;
 
 NCSNDEF const char *ncsn_status_string(ncsn_status s);
@@ -610,6 +615,17 @@ NCSNDEF int ncsn_format_f32(char *buf, size_t cap, float v, int precision);
 /* Which kernels this build runs ("scalar", "avx512", ...). */
 NCSNDEF const char *ncsn_simd_name(void);
 
+/* ---- 12. self-test ----------------------------------------------------------------------------
+   Checks that this build computes the reference bits, in a few milliseconds (about 3 ms with the
+   AVX2 or AVX-512 kernels at -O2; up to 0.1 s with the scalar or SSE2 kernels or at -O0): PCG32
+   and normals, every math function on the golden grid, three small networks' forward/backward,
+   50 DSM steps with Adam, annealed and plain Langevin sampling, each part's bits hashed and
+   compared with values embedded here from the golden files; then that Adam refuses an infinite
+   or NaN gradient. NCSN_OK, or NCSN_ERR_BUILD with ncsn_last_error() naming the first part that
+   differs, both hashes, and the build setting that usually causes it (NCSN_ERR_NOMEM if its small
+   models cannot be allocated). Unsafe-math flags that no macro reveals end up here. */
+NCSNDEF ncsn_status ncsn_selftest(void);
+
 #ifdef __cplusplus
 }
 #endif
@@ -622,8 +638,20 @@ NCSNDEF const char *ncsn_simd_name(void);
 #ifndef NCSN_IMPLEMENTATION_DONE
 #define NCSN_IMPLEMENTATION_DONE
 
-#ifdef __FAST_MATH__
+/* Unsafe-math modes that a macro reveals (gcc defines all five, clang only the first two) are
+   refused, one #error naming the flag; those no macro reveals (clang's -funsafe-math-optimizations,
+   -fassociative-math, -freciprocal-math; gcc's -fsingle-precision-constant; subnormals flushed to
+   zero) are caught at run time by ncsn_selftest(). */
+#if defined(__FAST_MATH__)
 #error "ncsn.h: -ffast-math (or -Ofast) breaks IEEE arithmetic and bit-reproducibility; build without it"
+#elif defined(__ASSOCIATIVE_MATH__)
+#error "ncsn.h: -fassociative-math (set by -ffast-math, -Ofast, -funsafe-math-optimizations) reorders float sums and changes the bits; build without it"
+#elif defined(__RECIPROCAL_MATH__)
+#error "ncsn.h: -freciprocal-math (set by -ffast-math, -Ofast, -funsafe-math-optimizations) turns x / y into x * (1 / y) and changes the bits; build without it"
+#elif defined(__NO_SIGNED_ZEROS__)
+#error "ncsn.h: -fno-signed-zeros (set by -ffast-math, -Ofast, -funsafe-math-optimizations) lets x * 0 fold to 0 and changes the bits; build without it"
+#elif defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__
+#error "ncsn.h: -ffinite-math-only lets the compiler delete the NaN and infinity checks that training and sampling rely on; build without it"
 #endif
 
 #include <float.h>
@@ -634,8 +662,14 @@ NCSNDEF const char *ncsn_simd_name(void);
 #include <stdarg.h>
 #include <limits.h>
 
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
-#error "ncsn.h: needs FLT_EVAL_METHOD == 0 (no x87 excess precision); on 32-bit x86 use -msse2 -mfpmath=sse"
+/* FLT_EVAL_METHOD 0 evaluates float and double in their own precision; so do 16 (TS 18661-3: only
+   _Float16 is widened, to float; gcc's default gnu dialect reports it on CPUs with AVX512-FP16) and
+   32 (float as _Float32, its own format). Every other value is refused: 1 and 2 widen float (2 also
+   double, x87), 33, 64 and above evaluate float in _Float32x/_Float64 or wider, and a negative value
+   (-1: indeterminable) promises nothing, so the precision of intermediates, and the bits, could
+   change with register allocation. */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0 && FLT_EVAL_METHOD != 16 && FLT_EVAL_METHOD != 32
+#error "ncsn.h: FLT_EVAL_METHOD is not 0, 16 or 32: float or double arithmetic is widened (x87?); on 32-bit x86 use -msse2 -mfpmath=sse"
 #endif
 
 #if defined(NCSN_MALLOC) != defined(NCSN_FREE)
@@ -772,6 +806,7 @@ NCSNDEF const char *ncsn_status_string(ncsn_status s)
     case NCSN_ERR_FORMAT: return "malformed or mismatched file";
     case NCSN_ERR_NONFINITE: return "non-finite value";
     case NCSN_ERR_CALLBACK: return "stopped by callback";
+    case NCSN_ERR_BUILD: return "build computes different bits";
     }
     return "unknown status";
 }
@@ -783,6 +818,17 @@ static void *ncsn__alloc(size_t n)
     return n ? NCSN_MALLOC(n) : NULL;
 }
 #define NCSN__ALLOC_N(T, count) ((size_t)(count) > (size_t)-1 / sizeof(T) ? NULL : (T *)ncsn__alloc((size_t)(count) * sizeof(T)))
+/* The most elements one batch buffer (B x D floats, n x dim chains) or one model (parameters,
+   workspace) may hold: 2^40 where size_t has 64 bits; SIZE_MAX/16 (2^28 - 1) where it has 32
+   (ILP32), so that every byte count formed from it, up to 4 floats per element, fits in size_t.
+   Counts are compared with it before any size_t product is formed from them. */
+#if SIZE_MAX / 16 >= 0x10000000000
+#define NCSN__MAX_ELEMS ((size_t)0x10000000000)
+#else
+#define NCSN__MAX_ELEMS (SIZE_MAX / 16)
+#endif
+/* b * d would exceed NCSN__MAX_ELEMS (b, d >= 1) */
+static int ncsn__too_many(size_t b, size_t d) { return b > NCSN__MAX_ELEMS / d; }
 
 static uint32_t ncsn__f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float ncsn__u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
@@ -2066,6 +2112,20 @@ typedef struct ncsn__priv {
 
 static int ncsn__cond_width(const ncsn_config *c) { return c->cond == NCSN_COND_EMBED ? c->embed_dim : 1; }
 
+/* parameters of a checked config, counted in 64 bits (up to 17 layers of 2^20 x 2^20 weights) */
+static uint64_t ncsn__config_params(const ncsn_config *c)
+{
+    uint64_t need = 0, in = (uint64_t)c->dim + (uint64_t)ncsn__cond_width(c);
+    int l;
+    if (c->cond == NCSN_COND_EMBED) need += 2u * ((uint64_t)c->embed_dim + 1u) * (uint64_t)c->embed_dim;
+    for (l = 0; l <= c->n_hidden; l++) {
+        uint64_t o = l < c->n_hidden ? (uint64_t)c->hidden[l] : (uint64_t)c->dim;
+        need += (in + 1u) * o;
+        in = o;
+    }
+    return need;
+}
+
 static void ncsn__add_tensor(ncsn_model *m, const char *name, int rows, int cols, size_t *off)
 {
     ncsn_tensor *t = &m->tensors[m->n_tensors++];
@@ -2099,6 +2159,9 @@ NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
     if (!out) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_create: out = NULL");
     *out = NULL;
     if ((st = ncsn_config_check(cfg)) != NCSN_OK) return st;
+    if (ncsn__config_params(cfg) > NCSN__MAX_ELEMS)   /* before any size_t sum of them can wrap */
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_create: the config has %llu parameters; at most %llu on this target",
+                          (unsigned long long)ncsn__config_params(cfg), (unsigned long long)NCSN__MAX_ELEMS);
     m = (ncsn_model *)ncsn__alloc(sizeof *m);
     p = (ncsn__priv *)ncsn__alloc(sizeof *p);
     if (!m || !p) {
@@ -2221,30 +2284,32 @@ NCSNDEF ncsn_status ncsn_model_init(ncsn_model *m, ncsn_rng *rng)
     return NCSN_OK;
 }
 
-static size_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
+/* the workspace for a batch of cap, laid out at base (NULL: only counted); counted in 64 bits so
+   that a batch too large for a 32-bit size_t is refused instead of wrapping */
+static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
 {
     ncsn__priv *p = (ncsn__priv *)m->priv;
     const ncsn_config *c = &m->cfg;
-    size_t off = 0, B = (size_t)cap, maxw = (size_t)c->dim + (size_t)ncsn__cond_width(c), maxwt = 0;
-    size_t E = (size_t)c->embed_dim, H0 = (size_t)c->hidden[0];
+    uint64_t off = 0, B = (uint64_t)cap, maxw = (uint64_t)c->dim + (uint64_t)ncsn__cond_width(c), maxwt = 0;
+    uint64_t E = (uint64_t)c->embed_dim, H0 = (uint64_t)c->hidden[0];
     int l;
-#define NCSN__TAKE(ptr, count) do { if (base) (ptr) = base + off; off += (count); off = (off + 15u) & ~(size_t)15u; } while (0)
+#define NCSN__TAKE(ptr, count) do { if (base) (ptr) = base + (size_t)off; off += (count); off = (off + 15u) & ~(uint64_t)15u; } while (0)
     for (l = 0; l < m->n_layers; l++) {
-        size_t w = (size_t)m->layers[l].in * (size_t)m->layers[l].out;
-        if ((size_t)m->layers[l].out > maxw) maxw = (size_t)m->layers[l].out;
+        uint64_t w = (uint64_t)m->layers[l].in * (uint64_t)m->layers[l].out;
+        if ((uint64_t)m->layers[l].out > maxw) maxw = (uint64_t)m->layers[l].out;
         if (w > maxwt) maxwt = w;
     }
     if (c->cond == NCSN_COND_EMBED && E * E > maxwt) maxwt = E * E;
     if (E > maxw) maxw = E;
-    NCSN__TAKE(p->x, B * (size_t)c->dim);
+    NCSN__TAKE(p->x, B * (uint64_t)c->dim);
     NCSN__TAKE(p->sig, B);
-    NCSN__TAKE(p->in, B * ((size_t)c->dim + (size_t)ncsn__cond_width(c)));
+    NCSN__TAKE(p->in, B * ((uint64_t)c->dim + (uint64_t)ncsn__cond_width(c)));
     for (l = 0; l < c->n_hidden; l++) {
-        NCSN__TAKE(p->z[l], B * (size_t)c->hidden[l]);
-        NCSN__TAKE(p->a[l], B * (size_t)c->hidden[l]);
-        NCSN__TAKE(p->sg[l], B * (size_t)c->hidden[l]);
+        NCSN__TAKE(p->z[l], B * (uint64_t)c->hidden[l]);
+        NCSN__TAKE(p->a[l], B * (uint64_t)c->hidden[l]);
+        NCSN__TAKE(p->sg[l], B * (uint64_t)c->hidden[l]);
     }
-    NCSN__TAKE(p->y, B * (size_t)c->dim);
+    NCSN__TAKE(p->y, B * (uint64_t)c->dim);
     NCSN__TAKE(p->sfill, B);
     NCSN__TAKE(p->slot_sig, B);
     NCSN__TAKE(p->prefix, B * H0);
@@ -2275,7 +2340,7 @@ NCSNDEF size_t ncsn_model_workspace_bytes(const ncsn_model *m, int batch)
 NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
 {
     ncsn__priv *p;
-    size_t need;
+    uint64_t need;
     float *ws;
     int *slots;
     if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_reserve: model = NULL");
@@ -2283,6 +2348,9 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
     if (batch <= m->cap) return NCSN_OK;
     p = (ncsn__priv *)m->priv;
     need = ncsn__ws_layout(m, batch, NULL);
+    if (need > NCSN__MAX_ELEMS)
+        return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_reserve: batch = %d needs a workspace of %llu floats; at most %llu on this target",
+                          batch, (unsigned long long)need, (unsigned long long)NCSN__MAX_ELEMS);
     ws = NCSN__ALLOC_N(float, need);
     slots = NCSN__ALLOC_N(int, batch);
     if (!ws || !slots) {
@@ -2294,7 +2362,7 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
     NCSN_FREE(p->slot_of);
     m->ws = ws;
     p->slot_of = slots;
-    m->ws_size = need;
+    m->ws_size = (size_t)need;
     m->cap = batch;
     m->last_batch = 0;
     ncsn__ws_layout(m, batch, ws);
@@ -2328,7 +2396,7 @@ typedef __mmask16 ncsn__vm;
 #define ncsn__vany(m) ((m) != 0)
 #define ncsn__vmul(a, b) _mm512_mul_ps(a, b)
 #define ncsn__vdiv(a, b) _mm512_div_ps(a, b)
-#define ncsn__vsqrt(a) _mm512_sqrt_ps(a)
+#define ncsn__vsqrt(a) _mm512_maskz_sqrt_ps((__mmask16)0xffff, a)   /* maskz: no g++ 12 false positive */
 #define ncsn__vsub(a, b) _mm512_sub_ps(a, b)
 #define ncsn__vneg(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)))
 #elif defined(NCSN__AVX2)
@@ -2721,8 +2789,10 @@ NCSNDEF ncsn_status ncsn_dsm_batch_alloc(ncsn_dsm_batch *bt, int B, int D)
     size_t n;
     if (!bt) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_batch_alloc: batch = NULL");
     memset(bt, 0, sizeof *bt);
-    if (B < 1 || D < 1 || (size_t)B > ((size_t)1 << 40) / (size_t)D)
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_batch_alloc: B = %d, D = %d must be >= 1", B, D);
+    if (B < 1 || D < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_batch_alloc: B = %d, D = %d must be >= 1", B, D);
+    if (ncsn__too_many((size_t)B, (size_t)D))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_batch_alloc: B x D = %d x %d exceeds %llu, the most elements a batch holds on this target",
+                          B, D, (unsigned long long)NCSN__MAX_ELEMS);
     n = (size_t)B * (size_t)D;
     bt->level = NCSN__ALLOC_N(int, B);
     bt->sigma = NCSN__ALLOC_N(float, B);
@@ -3483,7 +3553,9 @@ static ncsn_status ncsn__sampler_check(const char *fn, ncsn_score_fn score, void
         return ncsn__fail(NCSN_ERR_ARG, "%s: init = %d is not an init", fn, (int)o->init);
     if (o->init == NCSN_INIT_UNIFORM && !(o->init_lo < o->init_hi))
         return ncsn__fail(NCSN_ERR_ARG, "%s: init_lo = %g must be < init_hi = %g", fn, (double)o->init_lo, (double)o->init_hi);
-    if ((size_t)n > ((size_t)1 << 40) / (size_t)dim) return ncsn__fail(NCSN_ERR_ARG, "%s: n = %d too large", fn, n);
+    if (ncsn__too_many((size_t)n, (size_t)dim))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: n x dim = %d x %d exceeds %llu, the most elements the chains hold on this target",
+                          fn, n, dim, (unsigned long long)NCSN__MAX_ELEMS);
     return NCSN_OK;
 }
 
@@ -4733,13 +4805,7 @@ static ncsn_status ncsn__st_model(const ncsn__st_file *f, ncsn_model **out)
     }
     if ((st = ncsn__st_check_config(f, &cfg)) != NCSN_OK) return st;
     {   /* the data must hold every parameter of that config: never allocate more than the file */
-        uint64_t need = 0, in = (uint64_t)cfg.dim + (cfg.cond == NCSN_COND_EMBED ? (uint64_t)cfg.embed_dim : 1u);
-        if (cfg.cond == NCSN_COND_EMBED) need += 2u * ((uint64_t)cfg.embed_dim + 1u) * (uint64_t)cfg.embed_dim;
-        for (l = 0; l <= cfg.n_hidden; l++) {
-            uint64_t o = l < cfg.n_hidden ? (uint64_t)cfg.hidden[l] : (uint64_t)cfg.dim;
-            need += (in + 1u) * o;
-            in = o;
-        }
+        uint64_t need = ncsn__config_params(&cfg);
         if (need > f->data_len / 4u)
             return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: the tensor shapes imply %llu parameters, the file holds %llu data bytes",
                               (unsigned long long)need, (unsigned long long)f->data_len);
@@ -5953,6 +6019,278 @@ NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts, f
     return st;
 }
 #endif /* NCSN_NO_STDIO */
+
+/* ---- 12. self-test ------------------------------------------------------------------------------
+   Each part recomputes some series of golden/ exactly as tests/golden_gen.c does and hashes their
+   bits in file order: FNV-1a (64-bit) over each value's bytes, least significant first (4 for a
+   float or an integer, 8 for a double). The expected hashes below are written by `make golden`
+   from the golden files; `make test` checks that they still match golden/. Do not edit by hand. */
+#define NCSN__SELFTEST_RNG    0x0d1bdcc248fb7bd4ULL   /* rng.txt: the series of seed 42 */
+#define NCSN__SELFTEST_MATH   0xa64cdc0f42b19e49ULL   /* math.txt: all */
+#define NCSN__SELFTEST_MODEL  0x31c15340bf718e82ULL   /* model.txt: all */
+#define NCSN__SELFTEST_TRAIN  0x0f950ea76a697083ULL   /* train.txt: loss, weight */
+#define NCSN__SELFTEST_SAMPLE 0x8b73410046976f45ULL   /* sample.txt: all */
+#define NCSN__SELFTEST_PARTS 5
+
+static void ncsn__hash_bits(uint64_t *h, uint64_t bits, int bytes)
+{
+    int k;
+    for (k = 0; k < bytes; k++) {
+        *h ^= (bits >> (8 * k)) & 0xffu;
+        *h *= 0x100000001b3ULL;
+    }
+}
+static void ncsn__hash_f32(uint64_t *h, float v) { ncsn__hash_bits(h, ncsn__f2u(v), 4); }
+static void ncsn__hash_f64(uint64_t *h, double v) { ncsn__hash_bits(h, ncsn__d2u(v), 8); }
+static void ncsn__hash_f32s(uint64_t *h, const float *v, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) ncsn__hash_f32(h, v[i]);
+}
+
+/* rng.txt, seed (42, 54): raw outputs, bounded draws, uniforms, normals, a jump ahead */
+static ncsn_status ncsn__selftest_rng(uint64_t *h)
+{
+    ncsn_rng r;
+    float z[63];
+    int i;
+    ncsn_rng_seed(&r, 42u, 54u);
+    for (i = 0; i < 32; i++) ncsn__hash_bits(h, ncsn_rng_u32(&r), 4);
+    for (i = 0; i < 16; i++) ncsn__hash_bits(h, ncsn_rng_bounded(&r, 6), 4);
+    for (i = 0; i < 8; i++) ncsn__hash_bits(h, ncsn_rng_bounded(&r, 3000000019u), 4);
+    for (i = 0; i < 32; i++) ncsn__hash_f32(h, ncsn_rng_uniform(&r));
+    ncsn_rng_normals(&r, z, 63);
+    ncsn__hash_f32s(h, z, 63);
+    ncsn_rng_advance(&r, 1000003u);
+    for (i = 0; i < 4; i++) ncsn__hash_bits(h, ncsn_rng_u32(&r), 4);
+    return NCSN_OK;
+}
+
+/* ldexpf(m, e) for m in [1, 2), e in [-149, 128], without libm: every step is exact but the
+   last, which rounds once (to a subnormal or to infinity) as ldexpf does */
+static float ncsn__selftest_ldexpf(float m, int e)
+{
+    if (e > 127) return m * ncsn__u2f(0x7f000000u) * 2.0f;
+    if (e < -126) return m * ncsn__u2f(0x00800000u) * ncsn__u2f((uint32_t)(e + 126 + 127) << 23);
+    return m * ncsn__u2f((uint32_t)(e + 127) << 23);
+}
+
+/* math.txt: every function on its grid, the edges, the double functions */
+static ncsn_status ncsn__selftest_math(uint64_t *h)
+{
+    static const float edge[] = { -88.7228394f, -88.8f, -95.0f, -103.0f, -104.0f, -87.5f, -150.0f };
+    static const float big[] = { 6588468.0f, 1e9f, 1e12f, 3e38f, -4.42746e11f, 131072.5f };
+    int i;
+    for (i = 0; i <= 400; i++) ncsn__hash_f32(h, ncsn_expf(-104.0f + 193.0f * (float)i / 400.0f));
+    for (i = 0; i <= 400; i++)
+        ncsn__hash_f32(h, ncsn_logf(ncsn__selftest_ldexpf(1.0f + (float)(i % 23) / 23.0f, -149 + (i * 277) / 400)));
+    for (i = 0; i <= 200; i++) ncsn__hash_f32(h, ncsn_log1pf((-1.0f + 2.0f * (float)i / 200.0f) * 0.999f));
+    for (i = 0; i <= 400; i++) {
+        float x = -60.0f + 120.0f * (float)i / 400.0f;
+        ncsn__hash_f32(h, ncsn_sinf(x));
+        ncsn__hash_f32(h, ncsn_cosf(x));
+    }
+    for (i = 0; i <= 200; i++) {
+        float x = -30.0f + 60.0f * (float)i / 200.0f;
+        ncsn__hash_f32(h, ncsn_sigmoidf(x));
+        ncsn__hash_f32(h, ncsn_siluf(x));
+        ncsn__hash_f32(h, ncsn_softplusf(x));
+    }
+    for (i = 0; i < (int)(sizeof edge / sizeof edge[0]); i++) {
+        ncsn__hash_f32(h, ncsn_sigmoidf(edge[i]));
+        ncsn__hash_f32(h, ncsn_siluf(edge[i]));
+    }
+    for (i = 0; i < (int)(sizeof big / sizeof big[0]); i++) {
+        ncsn__hash_f32(h, ncsn_sinf(big[i]));
+        ncsn__hash_f32(h, ncsn_cosf(big[i]));
+    }
+    ncsn__hash_f64(h, ncsn_sinpi(2251799813685248.5));
+    ncsn__hash_f64(h, ncsn_cospi(2251799813685249.5));
+    for (i = 0; i <= 100; i++) {   /* 2^(20 i - 1000) is a normal double: the product is exact */
+        ncsn__hash_f64(h, ncsn_exp(-700.0 + 1400.0 * (double)i / 100.0));
+        ncsn__hash_f64(h, ncsn_log((1.0 + (double)i / 101.0) * ncsn__u2d((uint64_t)(20 * i - 1000 + 1023) << 52)));
+        ncsn__hash_f64(h, ncsn_cospi((double)i / 100.0));
+    }
+    return NCSN_OK;
+}
+
+/* model.txt, one case: a small model at init on fixed inputs; outputs, input gradients, every
+   seventh parameter gradient of d(|out|^2 / 2) */
+static ncsn_status ncsn__selftest_net(uint64_t *h, ncsn_config cfg)
+{
+    ncsn_model *m = NULL;
+    ncsn_rng r;
+    float x[7 * 4], sig[7], out[7 * 4], dx[7 * 4];
+    size_t n = 7 * (size_t)cfg.dim, i;
+    ncsn_status st;
+    ncsn_rng_seed(&r, 2019, 1);
+    if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK) return st;
+    ncsn_model_init(m, &r);
+    if (cfg.zero_init_output) {   /* values in the zero output layer, so that the output is not 0 */
+        const ncsn_layer *L = &m->layers[m->n_layers - 1];
+        for (i = 0; i < (size_t)L->in * (size_t)L->out; i++) m->params[L->w + i] = 0.01f * ncsn_rng_normal(&r);
+    }
+    ncsn_rng_normals(&r, x, n);
+    for (i = 0; i < 7; i++) sig[i] = i < 3 ? 0.5f : (float)(i + 1);
+    if ((st = ncsn_model_forward(m, out, x, sig, 7)) == NCSN_OK) {
+        ncsn__hash_f32s(h, out, n);
+        ncsn_model_zero_grad(m);
+        st = ncsn_model_backward(m, dx, out);
+        ncsn__hash_f32s(h, dx, n);
+        for (i = 0; i < m->n_params; i += 7) ncsn__hash_f32(h, m->grads[i]);
+    }
+    ncsn_model_free(m);
+    return st;
+}
+
+static ncsn_status ncsn__selftest_model(uint64_t *h)
+{
+    ncsn_config c = ncsn_config_concat(3, 20, 2);
+    ncsn_status st;
+    c.act = NCSN_ACT_SOFTPLUS;
+    c.scale_by_sigma = 1;
+    if ((st = ncsn__selftest_net(h, ncsn_config_concat(2, 37, 3))) != NCSN_OK) return st;
+    if ((st = ncsn__selftest_net(h, ncsn_config_embed(2, 16, 33, 2))) != NCSN_OK) return st;
+    return ncsn__selftest_net(h, c);
+}
+
+/* train.txt: 50 Adam steps of DSM on seed 000's data with a small ScoreNet; losses, weights */
+static ncsn_status ncsn__selftest_train(uint64_t *h)
+{
+    ncsn_config cfg = ncsn_config_concat(2, 32, 3);
+    ncsn_model *m = NULL;
+    ncsn_adam opt;
+    ncsn_dsm_batch bt;
+    ncsn_rng r;
+    float data[64 * 2], sig[10], loss = 0.0f;
+    size_t i;
+    int step;
+    ncsn_status st;
+    memset(&opt, 0, sizeof opt);
+    memset(&bt, 0, sizeof bt);
+    ncsn_rng_seed(&r, 7, 0);
+    ncsn_schedule(sig, 10, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
+    ncsn_data_two_gaussians(&r, data, 64);
+    if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK) return st;
+    ncsn_model_init(m, &r);
+    if ((st = ncsn_adam_create(&opt, m->n_params, 1e-3f)) == NCSN_OK) st = ncsn_dsm_batch_alloc(&bt, 64, 2);
+    for (step = 0; step < 50 && st == NCSN_OK; step++) {
+        ncsn_model_zero_grad(m);
+        st = ncsn_dsm_loss(m, &bt, data, 64, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+        if (st == NCSN_OK) st = ncsn_model_adam_step(m, &opt);
+        ncsn__hash_f32(h, loss);
+    }
+    for (i = 0; i < m->n_params && st == NCSN_OK; i += 3) ncsn__hash_f32(h, m->params[i]);
+    ncsn_dsm_batch_free(&bt);
+    ncsn_adam_free(&opt);
+    ncsn_model_free(m);
+    return st;
+}
+
+/* sample.txt: annealed and plain Langevin with the exact score, annealed with a small network */
+static ncsn_status ncsn__selftest_sample(uint64_t *h)
+{
+    ncsn_sampler_opts o = ncsn_sampler_defaults();
+    ncsn_config cfg = ncsn_config_embed(2, 8, 16, 2);
+    ncsn_model *m = NULL;
+    ncsn_rng r;
+    float sig[5], x[16 * 2];
+    ncsn_status st;
+    ncsn_schedule(sig, 5, 20.0f, 1.0f, NCSN_SCHEDULE_GEOMETRIC);
+    ncsn_rng_seed(&r, 11, 3);
+    o.eps = 0.1f;
+    o.steps_per_level = 20;
+    o.init = NCSN_INIT_UNIFORM;
+    o.init_lo = -8.0f;
+    o.init_hi = 8.0f;
+    if ((st = ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 5, &o, &r, x, 16)) != NCSN_OK) return st;
+    ncsn__hash_f32s(h, x, 32);
+    if ((st = ncsn_sample_langevin(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, 0.0f, 0.1f, 50, &o, &r, x, 16)) != NCSN_OK) return st;
+    ncsn__hash_f32s(h, x, 32);
+    if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK) return st;
+    m->cfg.zero_init_output = 0;
+    ncsn_model_init(m, &r);
+    o = ncsn_sampler_defaults();
+    o.form = NCSN_LANGEVIN_SONG;
+    o.eps = 5e-7f;
+    o.steps_per_level = 10;
+    o.init = NCSN_INIT_NORMAL;
+    o.denoise_final = 1;
+    ncsn_schedule(sig, 5, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
+    st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, 5, &o, &r, x, 16);
+    ncsn__hash_f32s(h, x, 32);
+    ncsn_model_free(m);
+    return st;
+}
+
+/* Adam must refuse a gradient of +inf or NaN anywhere, also inside its vector pass */
+static int ncsn__selftest_nonfinite(void)
+{
+    float p[256], g[256], mv[512];
+    ncsn_adam a;
+    int k, refused = 0;
+    memset(&a, 0, sizeof a);
+    a.lr = 1e-3f; a.beta1 = 0.9f; a.beta2 = 0.999f; a.eps = 1e-8f;
+    a.n = 256; a.m = mv; a.v = mv + 256;
+    for (k = 0; k < 2; k++) {
+        memset(p, 0, sizeof p); memset(g, 0, sizeof g); memset(mv, 0, sizeof mv);
+        g[100] = ncsn__u2f(k ? 0x7fc00000u : 0x7f800000u);
+        refused += ncsn_adam_step(&a, p, g) == NCSN_ERR_NONFINITE;
+    }
+    return refused == 2;
+}
+
+static const struct {
+    const char *name;
+    ncsn_status (*run)(uint64_t *h);
+    const char *cause;   /* the build setting that usually causes a difference here */
+} ncsn__selftest_parts[NCSN__SELFTEST_PARTS] = {
+    { "PCG32 and normals", ncsn__selftest_rng, "the normals use the math functions: float arithmetic changed (unsafe-math?), or a miscompiled build" },
+    { "math functions", ncsn__selftest_math, "float arithmetic changed: unsafe-math (clang's -funsafe-math-optimizations, "
+                                             "-fassociative-math, -freciprocal-math) or gcc's -fsingle-precision-constant?" },
+    { "network forward/backward", ncsn__selftest_model, "float arithmetic changed (unsafe-math, or products fused into sums?)" },
+    { "DSM with Adam step", ncsn__selftest_train, "float arithmetic changed (unsafe-math or -fsingle-precision-constant?)" },
+    { "Langevin sampler step", ncsn__selftest_sample, "float arithmetic changed (unsafe-math?)" },
+};
+
+/* subnormals flushed to zero in this thread (FTZ/DAZ), as crtfastmath.o sets them for a whole
+   program linked with -ffast-math; volatile keeps the compiler from folding the products */
+static int ncsn__flushes_subnormals(void)
+{
+    volatile float tiny = 1e-30f, small = 1e-10f, sub = ncsn__u2f(0x00000400u), two = 2.0f;
+    return tiny * small == 0.0f || sub * two == 0.0f;   /* 1e-40: a subnormal result; 2^-139: a subnormal input */
+}
+
+/* the self-test against given hashes (ncsn_selftest: the embedded ones) */
+static ncsn_status ncsn__selftest_against(const uint64_t *want)
+{
+    int k;
+    for (k = 0; k < NCSN__SELFTEST_PARTS; k++) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        ncsn_status st = ncsn__selftest_parts[k].run(&h);
+        if (st != NCSN_OK) {   /* out of memory, or a call refused what the golden run accepted */
+            char why[sizeof ncsn__errbuf];
+            snprintf(why, sizeof why, "%s", ncsn_last_error());
+            return ncsn__fail(st == NCSN_ERR_NOMEM ? st : NCSN_ERR_BUILD, "ncsn_selftest: %s: %s", ncsn__selftest_parts[k].name, why);
+        }
+        if (h != want[k])
+            return ncsn__fail(NCSN_ERR_BUILD, "ncsn_selftest: %s hash 0x%016llx != 0x%016llx expected: %s", ncsn__selftest_parts[k].name,
+                              (unsigned long long)h, (unsigned long long)want[k],
+                              ncsn__flushes_subnormals() ? "subnormals are flushed to zero (FTZ/DAZ: an object built with -ffast-math "
+                                                           "in the program?)" : ncsn__selftest_parts[k].cause);
+    }
+    if (!ncsn__selftest_nonfinite())
+        return ncsn__fail(NCSN_ERR_BUILD, "ncsn_selftest: Adam accepted an infinite or NaN gradient: the build deleted NaN/infinity "
+                                          "checks (-ffinite-math-only hidden from the preprocessor?)");
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_selftest(void)
+{
+    static const uint64_t want[NCSN__SELFTEST_PARTS] = { NCSN__SELFTEST_RNG, NCSN__SELFTEST_MATH, NCSN__SELFTEST_MODEL,
+                                                         NCSN__SELFTEST_TRAIN, NCSN__SELFTEST_SAMPLE };
+    return ncsn__selftest_against(want);
+}
 
 #if defined(NCSN_STATIC) && defined(__GNUC__)
 #pragma GCC diagnostic pop

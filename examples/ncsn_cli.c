@@ -6,6 +6,7 @@
      ncsn sample model.safetensors -n 1000 > samples.csv
      ncsn score model.safetensors --sigma 0.1 < points.csv > scores.csv
      ncsn info model.safetensors
+     ncsn selftest
 
    Exit codes: 0 ok, 1 usage error, 2 bad input file, 3 numerical failure, 4 cannot write
    output, 5 out of memory, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (128 + the signal;
@@ -24,6 +25,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <limits.h>
+
+/* the most steps (--steps, --checkpoint-every, --log-every): 2^40, or LONG_MAX where long has 32 bits */
+#if LONG_MAX > 0x7fffffffL
+#define MAX_STEPS (1L << 40)
+#else
+#define MAX_STEPS LONG_MAX
+#endif
 
 enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_NUMERIC = 3, EXIT_OUTPUT = 4, EXIT_NOMEM = 5, EXIT_SIGINT = 130, EXIT_SIGTERM = 143 };
 
@@ -176,6 +185,7 @@ static const char usage_main[] =
     "  sample MODEL.safetensors -n N          draw N samples by annealed Langevin dynamics (CSV on stdout)\n"
     "  score  MODEL.safetensors --sigma S     the network's scores s(x, S) at points read as CSV\n"
     "  info   FILE.safetensors                what a model or checkpoint file holds\n"
+    "  selftest                               check that this build computes the reference bits\n"
     "\n"
     "CSV: one point per line, any number of columns, separated by commas (or spaces/tabs);\n"
     "an optional header line of names; '#' comments and blank lines are skipped.\n"
@@ -290,6 +300,26 @@ static const char usage_info[] =
     "optimizer and the settings it was trained with.\n";
 
 static int help(const char *text) { fputs(text, stdout); return 0; }
+
+/* ---- selftest ---- */
+static const char usage_selftest[] =
+    "usage: ncsn selftest\n"
+    "\n"
+    "Checks in milliseconds that this build of ncsn.h computes the reference bits (ncsn_selftest):\n"
+    "PCG32, the math functions, network forward/backward, DSM with Adam, Langevin sampling.\n"
+    "Exit 0 if it does; 3, naming the first part that differs and the usual cause, if not.\n";
+
+static int cmd_selftest(int argc, char **argv)
+{
+    double t0 = now();
+    ncsn_status st;
+    if (argc > 0 && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help"))) return help(usage_selftest);
+    if (argc > 0) return fail(EXIT_USAGE, "unexpected argument '%s' (see ncsn selftest --help)", argv[0]);
+    if ((st = ncsn_selftest()) != NCSN_OK) return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_NUMERIC, "%s", ncsn_last_error());
+    printf("ncsn selftest: ok, this build computes the reference bits (ncsn.h %s, kernels %s, %.1f ms)\n", NCSN_VERSION_STRING,
+           ncsn_simd_name(), 1e3 * (now() - t0));
+    return 0;
+}
 
 /* ---- CSV output ---- */
 static int write_rows(FILE *out, const float *x, int n, int dim, const unsigned char *skip)
@@ -688,9 +718,9 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     SAVED("cli.data");
     if (strcmp(v, want) != 0) { rc = fail(EXIT_INPUT, "'%s' is not the data the checkpoint was trained on (checkpoint: %s; this file: %s)", shown(c->data), v, want); goto out; }
     SAVED("cli.steps");
-    if (parse_long_opt("metadata cli.steps", v, 1, 1L << 40, &saved_steps)) { rc = EXIT_INPUT; goto out; }
+    if (parse_long_opt("metadata cli.steps", v, 1, MAX_STEPS, &saved_steps)) { rc = EXIT_INPUT; goto out; }
     SAVED("cli.checkpoint_every");
-    if (parse_long_opt("metadata cli.checkpoint_every", v, 0, 1L << 40, &saved_every)) { rc = EXIT_INPUT; goto out; }
+    if (parse_long_opt("metadata cli.checkpoint_every", v, 0, MAX_STEPS, &saved_every)) { rc = EXIT_INPUT; goto out; }
     SAVED("cli.preset");
     if (parse_choice("metadata cli.preset", v, preset_names, &preset)) { rc = EXIT_INPUT; goto out; }
 #undef SAVED
@@ -786,7 +816,7 @@ static int cmd_train(int argc, char **argv)
         else if (!strcmp(nm, "-o") || !strcmp(nm, "--output")) { if (!(c.output = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c.g_output = 1; }
         else if (!strcmp(nm, "--preset")) { if (parse_choice(nm, need_value(&o), preset_names, &c.preset)) return EXIT_USAGE; c.g_preset = 1; }
         else if (!strcmp(nm, "--columns")) { if (!(c.columns = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
-        else if (!strcmp(nm, "--steps")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 40, &c.steps)) return EXIT_USAGE; c.g_steps = 1; }
+        else if (!strcmp(nm, "--steps")) { if (parse_long_opt(nm, need_value(&o), 1, MAX_STEPS, &c.steps)) return EXIT_USAGE; c.g_steps = 1; }
         else if (!strcmp(nm, "--batch")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 26, &c.batch)) return EXIT_USAGE; c.g_batch = 1; }
         else if (!strcmp(nm, "--lr")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.lr)) return EXIT_USAGE; c.g_lr = 1; }
         else if (!strcmp(nm, "--ema")) { if (parse_float_opt(nm, need_value(&o), 0, 1, 0.99999999, &c.ema)) return EXIT_USAGE; c.g_ema = 1; }
@@ -808,10 +838,10 @@ static int cmd_train(int argc, char **argv)
         else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &c.seed)) return EXIT_USAGE; c.g_seed = 1; }
         else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &c.threads)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--checkpoint")) { if (!(c.checkpoint = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c.g_ckpt = 1; }
-        else if (!strcmp(nm, "--checkpoint-every")) { if (parse_long_opt(nm, need_value(&o), 0, 1L << 40, &c.every)) return EXIT_USAGE; c.g_every = 1; }
+        else if (!strcmp(nm, "--checkpoint-every")) { if (parse_long_opt(nm, need_value(&o), 0, MAX_STEPS, &c.every)) return EXIT_USAGE; c.g_every = 1; }
         else if (!strcmp(nm, "--resume")) { if (!(c.resume = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
         else if (!strcmp(nm, "--progress")) { if (parse_choice(nm, need_value(&o), progress_names, &c.progress)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--log-every")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 40, &c.log_every)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--log-every")) { if (parse_long_opt(nm, need_value(&o), 1, MAX_STEPS, &c.log_every)) return EXIT_USAGE; }
         else if (!strcmp(nm, "-q") || !strcmp(nm, "--quiet")) c.quiet = 1;
         else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn train --help)", nm);
     }
@@ -1234,7 +1264,7 @@ static int run(int argc, char **argv)
     if (!strcmp(argv[1], "help")) {
         const char *c = argc > 2 ? argv[2] : "";
         return help(!strcmp(c, "train") ? usage_train : !strcmp(c, "sample") ? usage_sample : !strcmp(c, "score") ? usage_score :
-                    !strcmp(c, "info") ? usage_info : usage_main);
+                    !strcmp(c, "info") ? usage_info : !strcmp(c, "selftest") ? usage_selftest : usage_main);
     }
     snprintf(name, sizeof name, "ncsn %.16s", argv[1]);
     cmd = name;
@@ -1242,8 +1272,9 @@ static int run(int argc, char **argv)
     if (!strcmp(argv[1], "sample")) return cmd_sample(argc - 2, argv + 2);
     if (!strcmp(argv[1], "score")) return cmd_score(argc - 2, argv + 2);
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "selftest")) return cmd_selftest(argc - 2, argv + 2);
     cmd = "ncsn";
-    return fail(EXIT_USAGE, "unknown command '%s' (commands: train, sample, score, info; see ncsn --help)", argv[1]);
+    return fail(EXIT_USAGE, "unknown command '%s' (commands: train, sample, score, info, selftest; see ncsn --help)", argv[1]);
 }
 
 /* output is never lost silently: a full disk, /dev/full or a closed stdout at the last flush or

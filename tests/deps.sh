@@ -28,7 +28,11 @@ case "${1:-test}" in
           comma_locale;;
   matrix) command -v clang >/dev/null 2>&1 || pkgs="$pkgs clang"
           command -v gcc >/dev/null 2>&1 || pkgs="$pkgs gcc g++"
-          have_hdr pcg_random.hpp || pkgs="$pkgs libpcg-cpp-dev";;
+          have_hdr pcg_random.hpp || pkgs="$pkgs libpcg-cpp-dev"
+          # 32-bit x86 cells: the versioned multilib packages (gcc-multilib conflicts with the aarch64 cross compilers)
+          v=$(gcc -dumpversion 2>/dev/null | cut -d. -f1)
+          { echo 'int main(void){return 0;}' | gcc -m32 -x c - -o /dev/null && echo 'int main(){return 0;}' | g++ -m32 -x c++ - -o /dev/null; } >/dev/null 2>&1 ||
+            pkgs="$pkgs gcc-${v:-12}-multilib g++-${v:-12}-multilib libc6-dev-i386";;
   torch)  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || pkgs="$pkgs python3-torch libopenblas0-pthread";;
   bench)  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || pkgs="$pkgs python3-torch libopenblas0-pthread"
           have_hdr oneapi/dnnl/dnnl.hpp || pkgs="$pkgs libdnnl-dev";;
@@ -40,7 +44,9 @@ case "${1:-test}" in
           command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox";;
   cross)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-aarch64-linux-gnu"
           command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || pkgs="$pkgs g++-aarch64-linux-gnu libc6-dev-arm64-cross"
-          command -v qemu-aarch64 >/dev/null 2>&1 || pkgs="$pkgs qemu-user";;
+          command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-arm-linux-gnueabihf"
+          command -v arm-linux-gnueabihf-g++ >/dev/null 2>&1 || pkgs="$pkgs g++-arm-linux-gnueabihf"
+          { command -v qemu-aarch64 && command -v qemu-arm; } >/dev/null 2>&1 || pkgs="$pkgs qemu-user";;
 esac
 if [ -n "$pkgs" ]; then
   if is_root; then

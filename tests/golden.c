@@ -53,6 +53,98 @@ static const struct { const char *file; void (*gen)(gsink *); } golden_files[] =
 };
 #define N_GOLDEN (sizeof golden_files / sizeof golden_files[0])
 
+/* ---- ncsn_selftest's embedded hashes (the NCSN__SELFTEST_* lines of ncsn.h) ----
+   Each part hashes some series of one golden file (NULL: all of them), in file order: FNV-1a
+   (64-bit) over each value's bits, least significant byte first (a 0x%08x field is 4 bytes, a
+   0x%016llx field 8), exactly as the library's self-test hashes what it computes. */
+static const char *const st_rng_series[] = { "u32.s42.q54", "bounded6.s42", "bounded_big.s42", "uniform.s42", "normal.s42", "advanced.s42", NULL };
+static const char *const st_train_series[] = { "loss", "weight", NULL };
+static const struct { const char *macro, *file; const char *const *series; } selftest_parts[] = {
+    { "NCSN__SELFTEST_RNG", "rng.txt", st_rng_series }, { "NCSN__SELFTEST_MATH", "math.txt", NULL },
+    { "NCSN__SELFTEST_MODEL", "model.txt", NULL }, { "NCSN__SELFTEST_TRAIN", "train.txt", st_train_series },
+    { "NCSN__SELFTEST_SAMPLE", "sample.txt", NULL },
+};
+#define N_SELFTEST (sizeof selftest_parts / sizeof selftest_parts[0])
+
+static char *read_all(const char *path, size_t *len);
+
+static int series_chosen(const char *const *series, const char *name, size_t len)
+{
+    if (!series) return 1;
+    for (; *series; series++)
+        if (strlen(*series) == len && memcmp(*series, name, len) == 0) return 1;
+    return 0;
+}
+
+int golden_selftest_parts(void) { return (int)N_SELFTEST; }
+const char *golden_selftest_macro(int part) { return selftest_parts[part].macro; }
+
+/* the hash of part `part` from golden/; 0 if the file is unreadable or a chosen line is malformed */
+int golden_selftest_hash(int part, uint64_t *out)
+{
+    char path[512], *text;
+    size_t len = 0, a = 0;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    snprintf(path, sizeof path, "%s/%s", t_golden_dir, selftest_parts[part].file);
+    if (!(text = read_all(path, &len))) return 0;
+    while (a < len) {
+        size_t e = a, name = 0, k;
+        const char *hex;
+        char *end;
+        unsigned long long bits;
+        while (e < len && text[e] != '\n') e++;
+        text[e] = 0;
+        while (text[a + name] && text[a + name] != ' ') name++;
+        if (series_chosen(selftest_parts[part].series, text + a, name)) {
+            hex = strstr(text + a + name, " 0x");
+            if (!hex) { free(text); return 0; }
+            bits = strtoull(hex + 3, &end, 16);
+            if (end - (hex + 3) != 8 && end - (hex + 3) != 16) { free(text); return 0; }
+            for (k = 0; k < (size_t)(end - (hex + 3)) / 2; k++) {
+                h ^= (bits >> (8 * k)) & 0xffu;
+                h *= 0x100000001b3ULL;
+            }
+        }
+        a = e + 1;
+    }
+    free(text);
+    *out = h;
+    return 1;
+}
+
+/* rewrite ncsn.h's NCSN__SELFTEST_* values from the golden files just written (make golden) */
+static int golden_update_header(void)
+{
+    char path[512], tmp[520], *text;
+    size_t len = 0, i;
+    int ok;
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/../ncsn.h", t_golden_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!(text = read_all(path, &len))) { fprintf(stderr, "cannot read %s\n", path); return 1; }
+    for (i = 0; i < N_SELFTEST; i++) {
+        char key[64], *at, *hex;
+        uint64_t h;
+        snprintf(key, sizeof key, "\n#define %s ", selftest_parts[i].macro);
+        at = strstr(text, key);
+        hex = at ? strstr(at + strlen(key), "0x") : NULL;
+        if (!hex || !golden_selftest_hash((int)i, &h)) { fprintf(stderr, "%s: no %s line to update\n", path, selftest_parts[i].macro); free(text); return 1; }
+        snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
+        memcpy(hex + 2, key, 16);
+        printf("%s: %s = 0x%s\n", path, selftest_parts[i].macro, key);
+    }
+    fp = fopen(tmp, "wb");
+    ok = fp && fwrite(text, 1, len, fp) == len;
+    if (fp && fclose(fp) != 0) ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, "cannot write %s\n", path);
+        free(text);
+        return 1;
+    }
+    free(text);
+    return 0;
+}
+
 int golden_write_all(void)
 {
     size_t i;
@@ -68,7 +160,7 @@ int golden_write_all(void)
         printf("wrote %s (%lu bytes)\n", path, (unsigned long)s.len);
         free(s.buf);
     }
-    return 0;
+    return golden_update_header();
 }
 
 static char *read_all(const char *path, size_t *len)

@@ -66,7 +66,7 @@ int t_close(double got, double want, double tol)
 }
 
 #define GROUPS(X) X(rng) X(math) X(schedule) X(worked) X(kernels) X(model) X(dsm) X(sampler) \
-                  X(safetensors) X(checkpoint) X(train) X(cli) X(io) X(alloc) X(quality) X(cpp) X(readme) X(plots) X(golden)
+                  X(safetensors) X(checkpoint) X(train) X(cli) X(io) X(alloc) X(quality) X(cpp) X(readme) X(plots) X(selftest) X(golden)
 /* weak, so the suite links while a group is being written; a missing group counts as a failure */
 #define DECL(name) void test_##name(void) __attribute__((weak));
 GROUPS(DECL)
@@ -79,22 +79,23 @@ int main(int argc, char **argv)
 {
     size_t i;
     int write_golden = 0;
-    const char *only = NULL, *q = getenv("NCSN_TEST_QUICK");
-    int a;
+    const char *only[32], *q = getenv("NCSN_TEST_QUICK");
+    int a, n_only = 0;
     t_quick = q && *q && *q != '0';
     if (getenv("NCSN_TEST_THREADS")) t_threads = atoi(getenv("NCSN_TEST_THREADS"));
     if (t_threads < 1) t_threads = 1;
     for (a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--golden-dir") == 0 && a + 1 < argc) t_golden_dir = argv[++a];
         else if (strcmp(argv[a], "--write-golden") == 0) write_golden = 1;
-        else only = argv[a];
+        else if (n_only < 32) only[n_only++] = argv[a];   /* run only the groups named */
     }
     if (write_golden) return golden_write_all();
     printf("ncsn.h %s tests, kernels: %s, %d thread%s%s\n", NCSN_VERSION_STRING, ncsn_simd_name(), t_threads,
            t_threads > 1 ? "s" : "", t_quick ? " (quick)" : "");
     for (i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-        int p0 = t_pass, f0 = t_fail;
-        if (only && strcmp(only, groups[i].name) != 0) continue;
+        int p0 = t_pass, f0 = t_fail, k, named = n_only == 0;
+        for (k = 0; k < n_only; k++) named |= strcmp(only[k], groups[i].name) == 0;
+        if (!named) continue;
         if (!groups[i].fn) { CHECK(0, "test group %s is not built", groups[i].name); continue; }
         groups[i].fn();
         printf("  %-12s %4d passed, %d failed\n", groups[i].name, t_pass - p0, t_fail - f0);

@@ -1,8 +1,19 @@
 #!/bin/sh
 # matrix.sh - rebuild the suite in every cell and compare every cell with the same golden files.
-# Cells: {gcc, clang} x {-O0, -O3 -march=native -ffp-contract=fast} x {scalar, SSE2, AVX2+FMA, AVX-512}
-# (the SIMD paths this CPU can run); -O3 cells also rerun the golden group with 2, 3 and 8 threads.
-# Then aarch64 (NEON and scalar) cross-built and run under qemu-user when installed.
+# Every cell is built with -Werror (a warning fails it; C with -pedantic and C++ with -pedantic
+# where the dialect is standard) and also runs `ncsn selftest` (the embedded hashes). Cells:
+#  - {gcc, clang} x {-O0, -O3 -march=native -ffp-contract=fast} x {scalar, SSE2, AVX2+FMA, AVX-512}
+#    (the SIMD paths this CPU can run), -std=c99 / -std=c++11; the -O3 cells also rerun the golden
+#    group with 2, 3 and 8 threads;
+#  - {gcc, clang} in their default dialects (no -std=: gnu17 / gnu++17), -O2 -march=native (gcc
+#    reports FLT_EVAL_METHOD 16 on a CPU with AVX512-FP16);
+#  - 32-bit x86 (ILP32, 32-bit size_t): {gcc, clang} -m32 -msse2 -mfpmath=sse at -O2 (SSE2 kernels)
+#    and at -O3 -march=native (the widest kernels in 32-bit mode);
+#  - aarch64 (NEON and scalar) and 32-bit ARM (armhf: ARMv7 NEON has no fused multiply-add and
+#    flushes subnormals, so the header uses no NEON there: the scalar kernels, with the VFPv4 vfma
+#    instruction for fmaf with -mfpu=neon-vfpv4, and libm's software fmaf on Debian's baseline
+#    VFPv3-D16, a cell that runs the golden and selftest groups only), cross-built and run under
+#    qemu-user.
 # Cells run quick mode (golden files and unit checks, not the slow statistical ones: the SSE2 cell
 # took 3 min 18 s in full, 5 s quick), except clang -O3 on the widest SIMD path, which runs all.
 set -u
@@ -13,6 +24,45 @@ cpu=$(cat /proc/cpuinfo 2>/dev/null)
 paths="scalar sse2"
 echo "$cpu" | grep -qw avx2 && echo "$cpu" | grep -qw fma && paths="$paths avx2"
 echo "$cpu" | grep -qw avx512f && paths="$paths avx512"
+
+# add a run's "N passed, N failed" to the totals
+tally() {
+  p=$(echo "$1" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'); f=$(echo "$1" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  total_pass=$((total_pass+${p:-0})); total_fail=$((total_fail+${f:-1}))
+}
+# build_cell LABEL BUILD MAKE-VARIABLES...: the suite and the ncsn command, -Werror
+build_cell() {
+  label=$1; b=$2; shift 2
+  cells=$((cells+1)); t0=$(date +%s)
+  if ! make -s BUILD="$b" WERROR=-Werror "$@" "$b/run_tests" >"$b.log" 2>&1; then
+    echo "cell $label: BUILD FAILED (a warning fails it too; -Werror)"; tail -20 "$b.log"; fails=$((fails+1)); return 1
+  fi
+}
+# run_cell LABEL BUILD QUICK "GROUPS" [RUNNER...]: the suite (GROUPS "": every group), then
+# `ncsn selftest`, under RUNNER (qemu) if given
+run_cell() {
+  label=$1; b=$2; quick=$3; groups=$4; shift 4
+  out=$(NCSN_TEST_QUICK=$quick "$@" "./$b/run_tests" $groups 2>&1); rc=$?
+  st=$("$@" "./$b/ncsn" selftest 2>&1); src=$?
+  last=$(echo "$out" | tail -1)
+  echo "cell $label ($(echo "$out" | head -1 | sed 's/.*kernels: //')): $last; selftest $([ $src -eq 0 ] && echo ok || echo FAILED)  [$(( $(date +%s) - t0 )) s with the build]"
+  tally "$last"
+  [ $rc -ne 0 ] && { echo "$out" | grep FAIL | head -10; fails=$((fails+1)); }
+  [ $src -ne 0 ] && { echo "  $st"; fails=$((fails+1)); }
+}
+# the golden group again at 2, 3 and 8 threads
+thread_cells() {
+  label=$1; b=$2
+  for t in 2 3 8; do
+    cells=$((cells+1))
+    tout=$(NCSN_TEST_THREADS=$t "./$b/run_tests" golden 2>&1); trc=$?
+    tlast=$(echo "$tout" | tail -1)
+    echo "cell $label, $t threads (golden): $tlast"
+    tally "$tlast"
+    [ $trc -ne 0 ] && { echo "$tout" | grep FAIL | head -5; fails=$((fails+1)); }
+  done
+}
+
 for cc in gcc clang; do
   command -v $cc >/dev/null 2>&1 || { echo "matrix: $cc not installed"; fails=$((fails+1)); continue; }
   cxx=g++; [ $cc = clang ] && cxx=clang++
@@ -29,53 +79,65 @@ for cc in gcc clang; do
         # one cell also runs the slow statistical checks (make test runs them with gcc)
         [ $cc = clang ] && [ $path = "${paths##* }" ] && quick=0; fi
       b="build/matrix/$cc-$opt-$path"
-      cells=$((cells+1)); t0=$(date +%s)
-      if ! make -s BUILD="$b" CC=$cc CXX=$cxx OPT="$o" ARCH="$arch" DEFS="$defs" "$b/run_tests" >"$b.log" 2>&1; then
-        mkdir -p "$(dirname "$b")"; echo "cell $cc $opt $path: BUILD FAILED"; tail -20 "$b.log"; fails=$((fails+1)); continue
-      fi
-      out=$(NCSN_TEST_QUICK=$quick "./$b/run_tests" 2>&1); rc=$?
-      last=$(echo "$out" | tail -1)
-      echo "cell $cc -$opt $path ($(echo "$out" | head -1 | sed 's/.*kernels: //')): $last  [$(( $(date +%s) - t0 )) s with the build]"
-      p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'); f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-      total_pass=$((total_pass+${p:-0})); total_fail=$((total_fail+${f:-1}))
-      [ $rc -ne 0 ] && { echo "$out" | grep FAIL | head -10; fails=$((fails+1)); }
-      if [ $opt = O3 ]; then
-        for t in 2 3 8; do
-          cells=$((cells+1))
-          tout=$(NCSN_TEST_THREADS=$t "./$b/run_tests" golden 2>&1); trc=$?
-          tlast=$(echo "$tout" | tail -1)
-          echo "cell $cc -$opt $path, $t threads (golden): $tlast"
-          tp=$(echo "$tlast" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'); tf=$(echo "$tlast" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-          total_pass=$((total_pass+${tp:-0})); total_fail=$((total_fail+${tf:-1}))
-          [ $trc -ne 0 ] && { echo "$tout" | grep FAIL | head -5; fails=$((fails+1)); }
-        done
-      fi
+      build_cell "$cc -$opt $path" "$b" CC=$cc CXX=$cxx OPT="$o" ARCH="$arch" DEFS="$defs" || continue
+      run_cell "$cc -$opt $path" "$b" $quick ""
+      [ $opt = O3 ] && thread_cells "$cc -$opt $path" "$b"
     done
   done
+  # the compiler's default dialect, as a user's project builds the header
+  b="build/matrix/$cc-default-dialect"
+  build_cell "$cc -O2 -march=native, default dialect" "$b" CC=$cc CXX=$cxx STD= CXXSTD= WARN="-Wall -Wextra" CXXWARN="-Wall -Wextra" \
+    OPT=-O2 ARCH=-march=native DEFS= && run_cell "$cc -O2 -march=native, default dialect" "$b" 1 ""
 done
-# aarch64: NEON and scalar, under qemu-user (pcg-cpp is header-only: its three headers are linked in)
-if command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 && command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 && command -v qemu-aarch64 >/dev/null 2>&1; then
-  mkdir -p build/cross-include
-  for f in pcg_random.hpp pcg_extras.hpp pcg_uint128.hpp; do ln -sf /usr/include/$f build/cross-include/$f; done
-  for path in neon scalar; do
-    defs=""; [ $path = scalar ] && defs="-DNCSN_NO_SIMD"
-    b="build/matrix/aarch64-O2-$path"
-    cells=$((cells+1)); t0=$(date +%s)
-    mkdir -p build/matrix
-    if ! make -s BUILD="$b" CC=aarch64-linux-gnu-gcc CXX="aarch64-linux-gnu-g++ -Ibuild/cross-include" OPT="-O2 -ffp-contract=fast" ARCH= DEFS="$defs" "$b/run_tests" >"$b.log" 2>&1; then
-      echo "cell aarch64 $path: BUILD FAILED"; tail -20 "$b.log"; fails=$((fails+1)); continue
-    fi
-    out=$(NCSN_TEST_QUICK=1 NCSN_TEST_THREADS=3 qemu-aarch64 -L /usr/aarch64-linux-gnu "./$b/run_tests" 2>&1); rc=$?
-    last=$(echo "$out" | tail -1)
-    echo "cell aarch64 gcc -O2 $path under qemu, 3 threads ($(echo "$out" | head -1 | sed 's/.*kernels: //')): $last  [$(( $(date +%s) - t0 )) s with the build]"
-    p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'); f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-    total_pass=$((total_pass+${p:-0})); total_fail=$((total_fail+${f:-1}))
-    [ $rc -ne 0 ] && { echo "$out" | grep FAIL | head -10; fails=$((fails+1)); }
-  done
-else
-  echo "matrix: aarch64 cross compiler or qemu-user not installed (make deps-cross): aarch64 cells skipped"
-  fails=$((fails+1))
+
+# 32-bit x86. Without Debian's gcc-multilib (it conflicts with the aarch64 cross compilers) there
+# is no /usr/include/asm: the amd64 kernel headers serve both widths, so a link to them is enough.
+m32inc=""
+if [ ! -e /usr/include/asm ] && [ -d /usr/include/x86_64-linux-gnu/asm ]; then
+  mkdir -p build/m32-include && ln -sfn /usr/include/x86_64-linux-gnu/asm build/m32-include/asm && m32inc="-Ibuild/m32-include"
 fi
+printf '#include <stdio.h>\n#include <errno.h>\nint main(void) { return (int)sizeof(size_t) != 4; }\n' > build/matrix/m32probe.c
+printf '#include <pcg_random.hpp>\nint main() { pcg32 r(1u); return (int)(r() & 0u); }\n' > build/matrix/m32probe.cpp
+for cc in gcc clang; do
+  cxx=g++; [ $cc = clang ] && cxx=clang++
+  m32="-m32 -msse2 -mfpmath=sse $m32inc"
+  if ! $cc $m32 build/matrix/m32probe.c -o build/matrix/m32probe >/dev/null 2>&1 || ! ./build/matrix/m32probe ||
+     ! $cxx $m32 build/matrix/m32probe.cpp -o build/matrix/m32probe >/dev/null 2>&1; then
+    echo "matrix: $cc -m32 cannot build 32-bit programs (make deps-matrix: gcc-12-multilib g++-12-multilib libc6-dev-i386): skipped"
+    fails=$((fails+1)); continue
+  fi
+  for opt in O2 O3; do
+    o="-O2"; arch=""; [ $opt = O3 ] && o="-O3 -ffp-contract=fast" && arch="-march=native"
+    b="build/matrix/$cc-m32-$opt"
+    build_cell "$cc -m32 -msse2 -mfpmath=sse $o $arch" "$b" CC="$cc $m32" CXX="$cxx $m32" OPT="$o" ARCH="$arch" DEFS= &&
+      run_cell "$cc -m32 -msse2 -mfpmath=sse $o $arch" "$b" 1 ""
+  done
+done
+
+# cross builds under qemu-user (pcg-cpp is header-only: its three headers are linked in)
+mkdir -p build/cross-include
+for f in pcg_random.hpp pcg_extras.hpp pcg_uint128.hpp; do ln -sf /usr/include/$f build/cross-include/$f; done
+# cross_cells TRIPLE QEMU NAME:FLAGS:GROUPS... (GROUPS empty: every group)
+cross_cells() {
+  triple=$1; qemu=$2; shift 2
+  if ! command -v $triple-gcc >/dev/null 2>&1 || ! command -v $triple-g++ >/dev/null 2>&1 || ! command -v $qemu >/dev/null 2>&1; then
+    echo "matrix: $triple cross compiler or $qemu not installed (make deps-cross): $triple cells skipped"
+    fails=$((fails+1)); return
+  fi
+  for spec in "$@"; do
+    name=${spec%%:*}; rest=${spec#*:}; flags=${rest%%:*}; groups=${rest#*:}
+    b="build/matrix/$triple-O2-$name"
+    build_cell "$triple gcc -O2 $flags" "$b" CC="$triple-gcc $flags" CXX="$triple-g++ $flags -Ibuild/cross-include" \
+      OPT="-O2 -ffp-contract=fast" ARCH= DEFS= &&
+      run_cell "$triple gcc -O2 $flags under qemu, 3 threads${groups:+, groups $groups}" "$b" 1 "$groups" \
+        env NCSN_TEST_THREADS=3 $qemu -L /usr/$triple
+  done
+}
+cross_cells aarch64-linux-gnu qemu-aarch64 "neon::" "scalar:-DNCSN_NO_SIMD:"
+# Debian's armhf baseline (VFPv3-D16) has no fused multiply-add instruction: fmaf is libm's software
+# one, which made the quick suite take 9 min of CPU under qemu; that cell runs golden and selftest
+cross_cells arm-linux-gnueabihf qemu-arm "neon-vfpv4:-mfpu=neon-vfpv4:" "vfpv3::golden selftest"
+
 echo "matrix: $cells cells, $fails failed"
 echo "$total_pass passed, $total_fail failed"
 [ $fails -eq 0 ]

@@ -1,0 +1,112 @@
+#!/bin/sh
+# user_builds.sh BUILD - the builds a user makes that the suite's own flags (-std=c99) would hide.
+#  1. The README example (examples/minimal.c) and the self-test program (tests/flags/selftest_prog.c) in
+#     gcc's and clang's default dialects (no -std=) with -O2 -march=native, -Wall -Wextra -Werror,
+#     and the self-test program as C++ (g++'s default dialect): each must build without a warning,
+#     the example must print what BUILD/minimal prints, and the self-test must pass.
+#  2. The flag table: tests/flags/selftest_prog.c built with each unsafe-math flag must either be refused at
+#     compile time by an #error that names the flag, or compile to a program whose ncsn_selftest()
+#     fails. Rows are "compiler|flags|word the #error must contain (default: the first flag)|words
+#     the self-test's message must contain (optional)";
+#     a flag given as link:F is passed to the link only (gcc's -ffast-math links crtfastmath.o,
+#     which flushes subnormals to zero for the whole program). Rows of a missing compiler are skipped.
+# Rows run two at a time; about 10 full compiles in all. Prints one line per check, then
+# "user builds: N checks, N failed"; exits 1 if any failed.
+set -u
+cd "$(dirname "$0")/.."
+build=${1:-build/default}
+dir="$build/user_builds"
+mkdir -p "$dir"
+rm -f "$dir"/*.result
+ref=$("./$build/minimal" 2>&1) || { echo "user builds: ./$build/minimal failed"; exit 1; }
+jobs=$(nproc 2>/dev/null || echo 2); [ "$jobs" -gt 2 ] && jobs=2
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# one check; its verdict ("ok ..." or "FAIL ...") goes to $dir/$1.result
+check_example() {   # id cc
+  log="$dir/$1.log"
+  if ! $2 -O2 -march=native -Wall -Wextra -Werror examples/minimal.c -o "$dir/$1" -lm -lpthread >"$log" 2>&1; then
+    echo "FAIL README example, $2 -O2 -march=native (default dialect): does not build warning-free: $(head -3 "$log" | tr '\n' ' ')"
+  elif [ "$("./$dir/$1" 2>&1)" != "$ref" ]; then
+    echo "FAIL README example, $2 -O2 -march=native: prints '$("./$dir/$1" 2>&1)', the suite's build '$ref'"
+  else echo "ok   README example, $2 -O2 -march=native (default dialect): warning-free, same output"; fi
+}
+check_control() {   # id cc [-x c++]
+  id=$1; cc=$2; shift 2
+  log="$dir/$id.log"
+  if ! $cc -O2 -march=native -Wall -Wextra -Werror "$@" tests/flags/selftest_prog.c -o "$dir/$id" -lm -lpthread >"$log" 2>&1; then
+    echo "FAIL self-test, $cc${*:+ $*} -O2 -march=native (default dialect): does not build warning-free: $(head -3 "$log" | tr '\n' ' ')"
+  elif ! out=$("./$dir/$id" 2>&1); then
+    echo "FAIL self-test, $cc${*:+ $*} -O2 -march=native (default dialect): $out"
+  else echo "ok   self-test, $cc${*:+ $*} -O2 -march=native (default dialect): passes"; fi
+}
+check_row() {   # id cc flags word [message]
+  id=$1; cc=$2; flags=$3; word=$4; msg=${5:-}
+  cflags=""; lflags=""
+  for f in $flags; do case $f in link:*) lflags="$lflags ${f#link:}";; *) cflags="$cflags $f";; esac; done
+  log="$dir/$id.log"
+  # the preprocessor alone finds an #error quickly; only a row it lets through is compiled and run
+  if ! $cc -O2 -march=native $cflags -E tests/flags/selftest_prog.c -o /dev/null >"$log" 2>&1; then
+    if grep -q "error.*ncsn.h:.*$word" "$log"; then echo "ok   $cc $flags: refused, the #error names $word"
+    else echo "FAIL $cc $flags: does not preprocess, but no #error naming $word: $(grep -m1 error "$log")"; fi
+  elif ! $cc -O2 -march=native $cflags -c tests/flags/selftest_prog.c -o "$dir/$id.o" >"$log" 2>&1 ||
+       ! $cc $lflags "$dir/$id.o" -o "$dir/$id" -lm -lpthread >>"$log" 2>&1; then
+    echo "FAIL $cc $flags: preprocesses but does not build: $(grep -m1 error "$log")"
+  elif out=$("./$dir/$id" 2>&1); then
+    echo "FAIL $cc $flags: accepted, and ncsn_selftest passes (not caught)"
+  elif [ -n "$msg" ] && ! echo "$out" | grep -qF -e "$msg"; then
+    echo "FAIL $cc $flags: ncsn_selftest fails, but its message lacks '$msg': $out"
+  else echo "ok   $cc $flags: compiles, ncsn_selftest fails: $out"; fi
+}
+
+n=0
+run() {   # queue one check, at most $jobs at a time
+  n=$((n + 1))
+  ( "$@" > "$dir/$(printf %02d $n).result" ) &
+  [ $((n % jobs)) -eq 0 ] && wait
+}
+for cc in gcc clang; do
+  have $cc || { echo "skip $cc: not installed"; continue; }
+  run check_example "minimal_$cc" $cc
+  run check_control "selftest_$cc" $cc
+done
+have g++ && run check_control "selftest_gxx" g++ -x c++
+while IFS='|' read -r cc flags word msg; do
+  case $cc in ''|'#'*) continue;; esac
+  have "$cc" || continue
+  set -- $flags
+  [ -n "$word" ] || word=$1
+  run check_row "row$n" "$cc" "$flags" "$word" "$msg"
+done <<'EOF'
+# the issue's table, with both compilers where the flag exists
+gcc|-ffast-math|
+clang|-ffast-math|
+gcc|-Ofast|-ffast-math
+clang|-Ofast|-ffast-math
+gcc|-funsafe-math-optimizations|
+clang|-funsafe-math-optimizations|
+gcc|-fassociative-math -fno-signed-zeros -fno-trapping-math|
+clang|-fassociative-math -fno-signed-zeros -fno-trapping-math|
+gcc|-ffast-math -fno-finite-math-only|
+clang|-ffast-math -fno-finite-math-only|
+gcc|-freciprocal-math|
+clang|-freciprocal-math|
+gcc|-fsingle-precision-constant||-fsingle-precision-constant?
+gcc|-ffinite-math-only|
+clang|-ffinite-math-only|
+gcc|-fno-signed-zeros|
+# the macro hidden from the preprocessor: ncsn_selftest's check that Adam refuses a NaN catches it
+gcc|-ffinite-math-only -U__FINITE_MATH_ONLY__||Adam accepted an infinite or NaN gradient
+# a -ffast-math link puts crtfastmath.o in: FTZ/DAZ for the whole program
+gcc|link:-ffast-math|-ffast-math|subnormals are flushed to zero
+EOF
+wait
+fails=0; total=0
+for f in "$dir"/*.result; do
+  total=$((total + 1))
+  cat "$f"
+  grep -q '^FAIL' "$f" && fails=$((fails + 1))
+done
+echo "user builds: $total checks, $fails failed"
+[ $fails -eq 0 ]
