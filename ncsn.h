@@ -526,7 +526,8 @@ NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int 
 #define NCSN_MAX_STEP (LONG_MAX / 2 + 1) /* largest training or Adam step a checkpoint holds: 2^62 (64-bit long) */
 #ifndef NCSN_NO_STDIO
 /* Tensor names and shapes of the PyTorch modules' state_dict; the config goes in __metadata__.
-   path "-" writes stdout (flushed; not atomic), as ncsn_checkpoint_save does. */
+   path "-" writes stdout (flushed; not atomic), as ncsn_checkpoint_save does; so is an existing
+   FIFO or device (/dev/stdout, /dev/null) written into, never replaced. */
 NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path);
 /* Builds the model from the file: the config from __metadata__ when present, else inferred
    from the tensor names and shapes (a file written by torch). Also reads checkpoints. */
@@ -5374,6 +5375,19 @@ static ncsn_status ncsn__atomic_commit(const char *fn, FILE *fp, char *tmp, cons
     return NCSN_OK;
 }
 
+/* path is an existing file that is neither regular nor a directory (a FIFO, /dev/stdout, /dev/null):
+   a save writes into it, as a shell's `>` does; renaming over it would replace it by a file */
+static int ncsn__special_file(const char *path)
+{
+#if defined(NCSN__POSIX_FILES)
+    struct stat sb;
+    return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+#else
+    (void)path;
+    return 0;
+#endif
+}
+
 /* a growing header string */
 typedef struct ncsn__sb { char *p; size_t n, cap; int ok; } ncsn__sb;
 static void ncsn__sb_printf(ncsn__sb *b, const char *fmt, ...)
@@ -5472,7 +5486,7 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     char v[320], *tmp = NULL;
     FILE *fp = NULL;
     ncsn_status st;
-    int i, t, k, n_extra = 0, ok, to_stdout;
+    int i, t, k, n_extra = 0, ok, to_stdout, in_place;
     if (!m || !path) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !m ? "model" : "path");
     to_stdout = strcmp(path, "-") == 0;
     if (!m->params || m->n_tensors < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: the model has no parameters", fn);
@@ -5553,8 +5567,13 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     ncsn__sb_printf(&b, "}");
     while (b.ok && b.n % 8) ncsn__sb_printf(&b, " ");   /* the data starts 8-byte aligned */
     if (!b.ok || b.n > NCSN__ST_MAX_HEADER) { NCSN_FREE(b.p); return ncsn__fail(NCSN_ERR_ARG, "%s: header too long", fn); }
+    in_place = !to_stdout && ncsn__special_file(path);
     if (to_stdout) fp = stdout;
-    else if ((st = ncsn__atomic_open(fn, path, &tmp, &fp)) != NCSN_OK) { NCSN_FREE(b.p); return st; }
+    else if (in_place && (fp = fopen(path, "wb")) == NULL) {
+        NCSN_FREE(b.p);
+        return ncsn__fail(NCSN_ERR_IO, "%s: cannot open '%s' (%s)", fn, path, strerror(errno));
+    }
+    else if (!in_place && (st = ncsn__atomic_open(fn, path, &tmp, &fp)) != NCSN_OK) { NCSN_FREE(b.p); return st; }
     for (i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)b.n >> (8 * i));
     ok = fwrite(lenb, 1, 8, fp) == 8 && fwrite(b.p, 1, b.n, fp) == b.n;
     NCSN_FREE(b.p);
@@ -5568,6 +5587,11 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     if (to_stdout) {
         if (ok && fflush(stdout) == 0 && !ferror(stdout)) return NCSN_OK;
         return ncsn__fail(NCSN_ERR_IO, "%s: writing to stdout failed (%s)", fn, strerror(errno));
+    }
+    if (in_place) {
+        ok = ok && fflush(fp) == 0 && !ferror(fp);
+        if (fclose(fp) == 0 && ok) return NCSN_OK;
+        return ncsn__fail(NCSN_ERR_IO, "%s: writing '%s' failed (%s)", fn, path, strerror(errno));
     }
     return ncsn__atomic_commit(fn, fp, tmp, path, ok);
 }
