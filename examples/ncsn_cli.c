@@ -377,7 +377,8 @@ static uint64_t data_hash(const float *x, int n, int dim)
 }
 
 /* fail early (exit 4) if path cannot be written: not after hours of training. A probe file with
-   a unique name (mkstemp: O_EXCL) is made next to it and removed: no one else's file is touched. */
+   a unique name (mkstemp: O_EXCL) is made next to a regular file and removed: no one else's file
+   is touched. */
 static int check_writable(const char *path)
 {
     char probe[4200];
@@ -385,6 +386,7 @@ static int check_writable(const char *path)
     int fd;
     if (strcmp(path, "-") == 0) return 0;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': it is a directory", path);
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) return 0;   /* a pipe or device (/dev/fd/3): written into, nothing made next to it */
     if (snprintf(probe, sizeof probe, "%s.tmp.XXXXXX", path) >= (int)sizeof probe) return fail(EXIT_OUTPUT, "'%s': the path is too long", path);
     if ((fd = mkstemp(probe)) < 0) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
     close(fd);

@@ -316,6 +316,10 @@ static void tl_pipes(void)
     rc = tl_sh("\"$N\" train p.csv -o - %s > p_out.st", tl_tiny);
     EXPECT(rc, 0, (const char *)NULL, "train -o -");
     CHECK(!tl_exists("-") && tl_same_data("p_file.st", "p_out.st"), "cli: train -o - must write the model to stdout, not to a file named '-'");
+    /* a pipe named by path (/dev/fd/3, /dev/stdout): written into, not probed nor renamed over */
+    rc = tl_sh("{ \"$N\" train p.csv -o /dev/fd/3 %s 3>&1 >/dev/null; echo $? > rc.txt; } | cat > p_fd.st; exit $(cat rc.txt)", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train -o /dev/fd/3 (a pipe)");
+    CHECK(tl_same_data("p_file.st", "p_fd.st"), "cli: train -o /dev/fd/3 must write the model into the pipe");
     rc = tl_sh("\"$N\" train p.csv -o - --steps 3 --checkpoint-every 1 > p_out.st");
     EXPECT(rc, 1, "give --checkpoint PATH", "-o - with checkpoints and no --checkpoint");
     rc = tl_run("train p.csv -o x.st --checkpoint - %s", tl_tiny);
