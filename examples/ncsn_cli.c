@@ -994,7 +994,8 @@ static void free_loaded(loaded *ld)
 }
 
 /* cli.columns is text from the file: written as the CSV header only if it parses back as exactly
-   dim column names (a forged value could add columns or a data row); else x1..xd */
+   dim column names (a forged value could add columns or a data row) and holds nothing that
+   ncsn_text_escape would escape; else x1..xd */
 static void print_header(const loaded *ld, const char *path, int dim)
 {
     char names[4160], back[4160], *text;
@@ -1009,7 +1010,8 @@ static void print_header(const loaded *ld, const char *path, int dim)
             text[q++] = '\n';
             for (i = 0; i < dim; i++) { if (i) text[q++] = ','; text[q++] = '0'; }
             text[q++] = '\n';
-            ok = ncsn_csv_parse(text, q, NULL, &pts, &n, &d, back, sizeof back) == NCSN_OK && n == 1 && d == dim && strcmp(back, names) == 0;
+            ok = ncsn_csv_parse(text, q, NULL, &pts, &n, &d, back, sizeof back) == NCSN_OK && n == 1 && d == dim && strcmp(back, names) == 0 &&
+                 ncsn_text_escape(back, sizeof back, names) == k;   /* nothing to escape: no control byte, C1 (U+009B) included */
             ncsn_free(pts);
             free(text);
         }

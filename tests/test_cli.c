@@ -373,10 +373,13 @@ static void tl_outputs(void)
         float sig[2] = { 1.0f, 0.5f };
         char path[1024];
         static const char *const extra[] = { "cli.columns", "x\x1b[31m,y\n7,7", "cli.data", "evil\x1b]0;title\x07\nncsn.step: 999", NULL };
+        static const char *const c1[] = { "cli.columns", "\xc2\x9b" "31mx,y", NULL };   /* U+009B: the one-character CSI */
         snprintf(path, sizeof path, "%s/evil.st", tl_dir);
         ncsn_rng_seed(&rng, 1, 2);
         CHECK(ncsn_model_create(&m, &cfg) == NCSN_OK && ncsn_model_init(m, &rng) == NCSN_OK &&
               ncsn_checkpoint_save(path, m, NULL, NULL, sig, 2, 0, extra) == NCSN_OK, "cli: crafting a model: %s", ncsn_last_error());
+        snprintf(path, sizeof path, "%s/evil_c1.st", tl_dir);
+        CHECK(ncsn_checkpoint_save(path, m, NULL, NULL, sig, 2, 0, c1) == NCSN_OK, "cli: crafting a model: %s", ncsn_last_error());
         ncsn_model_free(m);
     }
     rc = tl_run("info evil.st");
@@ -385,6 +388,9 @@ static void tl_outputs(void)
     rc = tl_run("sample evil.st -n 2 --steps-per-level 1 --header");
     CHECK(rc == 0 && strncmp(tl_out, "x1,x2\n", 6) == 0 && tl_lines(tl_out) == 3 && strstr(tl_err, "cli.columns") && !strchr(tl_err, 0x1b),
           "cli sample --header wrote a forged header: exit %d: %s / %s", rc, tl_out, tl_err);
+    rc = tl_run("sample evil_c1.st -n 1 --steps-per-level 1 --header");
+    CHECK(rc == 0 && strncmp(tl_out, "x1,x2\n", 6) == 0 && !strstr(tl_err, "\xc2\x9b"),
+          "cli sample --header wrote a C1 control from cli.columns: exit %d: %s / %s", rc, tl_out, tl_err);
     tl_write("esc.csv", "1,2\n3,\x1b[2J\n", 12);
     rc = tl_run("train esc.csv -o x.st");
     EXPECT(rc, 2, "esc.csv:2:2: '\\x1b[2J' is not a number", "an escape sequence in the data");
