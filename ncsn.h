@@ -5652,7 +5652,7 @@ static ncsn_status ncsn__read_file(const char *fn, const char *path, size_t max,
         if (n == cap) {   /* the size + 1 (to see the end), else 4 KiB, then doubling; never past max + 1 */
             size_t nc = cap ? 2 * cap : sz > 0 ? (size_t)sz + 1 : (size_t)1 << 12;
             unsigned char *nb;
-            if (nc > max + 1) nc = max + 1;
+            if (nc - 1 > max) nc = max + 1;   /* not nc > max + 1: max = SIZE_MAX would wrap */
             if (nc <= n) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max); goto out; }
             if ((nb = (unsigned char *)ncsn__alloc(nc)) == NULL) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory reading '%s'", fn, path); goto out; }
             if (n) memcpy(nb, b, n);

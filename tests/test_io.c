@@ -280,6 +280,13 @@ static void ti_pipes(const char *dir)
               "pipes: metadata from a FIFO: '%s' %s", v, ncsn_last_error());
         CHECK(ti_fifo_done(pid), "pipes: the FIFO writer failed");
         ti_save_into_fifo(fifo, bytes, len);
+        {   /* no limit: max = SIZE_MAX (max + 1 wrapped to 0, and every file was "larger than the limit") */
+            unsigned char *again = NULL;
+            size_t n2 = 0;
+            CHECK(ncsn_read_file(model, (size_t)-1, &again, &n2) == NCSN_OK && n2 == len && memcmp(again, bytes, len) == 0,
+                  "ncsn_read_file with max = SIZE_MAX: %s", ncsn_last_error());
+            ncsn_free(again);
+        }
         free(bytes);
     }
     remove(fifo);
