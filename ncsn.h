@@ -5375,13 +5375,15 @@ static ncsn_status ncsn__atomic_commit(const char *fn, FILE *fp, char *tmp, cons
     return NCSN_OK;
 }
 
-/* path is an existing file that is neither regular nor a directory (a FIFO, /dev/stdout, /dev/null):
-   a save writes into it, as a shell's `>` does; renaming over it would replace it by a file */
+/* 1 if path is (or links to) a FIFO or a character device (/dev/stdout, /dev/null): a save writes
+   into it, as a shell's `>` does (renaming over it would replace it by a file); -1 for a block
+   device (a disk): refused, neither overwritten nor replaced; 0 otherwise (an atomic rename) */
 static int ncsn__special_file(const char *path)
 {
 #if defined(NCSN__POSIX_FILES)
     struct stat sb;
-    return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+    if (stat(path, &sb) != 0) return 0;
+    return S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode) ? 1 : S_ISBLK(sb.st_mode) ? -1 : 0;
 #else
     (void)path;
     return 0;
@@ -5567,7 +5569,8 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     ncsn__sb_printf(&b, "}");
     while (b.ok && b.n % 8) ncsn__sb_printf(&b, " ");   /* the data starts 8-byte aligned */
     if (!b.ok || b.n > NCSN__ST_MAX_HEADER) { NCSN_FREE(b.p); return ncsn__fail(NCSN_ERR_ARG, "%s: header too long", fn); }
-    in_place = !to_stdout && ncsn__special_file(path);
+    in_place = to_stdout ? 0 : ncsn__special_file(path);
+    if (in_place < 0) { NCSN_FREE(b.p); return ncsn__fail(NCSN_ERR_IO, "%s: '%s' is a block device; not written", fn, path); }
     if (to_stdout) fp = stdout;
     else if (in_place && (fp = fopen(path, "wb")) == NULL) {
         NCSN_FREE(b.p);

@@ -386,7 +386,8 @@ static int check_writable(const char *path)
     int fd;
     if (strcmp(path, "-") == 0) return 0;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': it is a directory", path);
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) return 0;   /* a pipe or device (/dev/fd/3): written into, nothing made next to it */
+    if (stat(path, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))) return 0;   /* a pipe or device (/dev/fd/3): written into */
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': not a regular file, a FIFO or a character device", path);
     if (snprintf(probe, sizeof probe, "%s.tmp.XXXXXX", path) >= (int)sizeof probe) return fail(EXIT_OUTPUT, "'%s': the path is too long", path);
     if ((fd = mkstemp(probe)) < 0) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
     close(fd);
