@@ -851,6 +851,8 @@ static int cmd_train(int argc, char **argv)
     if (!c.data) return fail(EXIT_USAGE, "no data file (usage: ncsn train DATA.csv -o MODEL.safetensors; see --help)");
     if (!c.output && !c.resume) return fail(EXIT_USAGE, "no output file: give -o MODEL.safetensors");
     if (c.resume && !strcmp(c.resume, "-") && !strcmp(c.data, "-")) return fail(EXIT_USAGE, "the data and --resume cannot both be stdin ('-')");
+    if (c.output && !c.output[0]) return fail(EXIT_USAGE, "-o is an empty path");   /* else found only when the model is renamed into place */
+    if (c.checkpoint && !c.checkpoint[0]) return fail(EXIT_USAGE, "--checkpoint is an empty path");
     if (c.checkpoint && !strcmp(c.checkpoint, "-")) return fail(EXIT_USAGE, "--checkpoint cannot be stdout ('-'): it is rewritten during training");
     if (c.output && !strcmp(c.output, "-") && isatty(fileno(stdout)))
         return fail(EXIT_USAGE, "-o -: refusing to write a binary model to a terminal; redirect stdout (> model.safetensors)");

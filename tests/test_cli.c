@@ -412,6 +412,11 @@ static void tl_truth(void)
     rc = tl_run("train p.csv -o outdir --steps 50 --width 4 --depth 1 --levels 2 --progress plain --log-every 1");
     EXPECT(rc, 4, "'outdir': it is a directory", "-o DIR");
     CHECK(!strstr(tl_err, "step 1/"), "cli: -o DIR failed only after training");
+    rc = tl_run("train p.csv -o '' --steps 50 --width 4 --depth 1 --levels 2 --progress plain --log-every 1 --checkpoint-every 0");
+    EXPECT(rc, 1, "-o is an empty path", "-o ''");
+    CHECK(!strstr(tl_err, "step 1/"), "cli: -o '' failed only after training");
+    rc = tl_run("train p.csv -o e.st --checkpoint '' --steps 50 --width 4 --depth 1 --levels 2 --progress plain --log-every 1");
+    EXPECT(rc, 1, "--checkpoint is an empty path", "--checkpoint ''");
     rc = tl_run("train p.csv -o same.st --checkpoint ./same.st %s --checkpoint-every 1", tl_tiny);
     EXPECT(rc, 1, "are the same file", "-o X --checkpoint X");
     CHECK(!tl_exists("same.st"), "cli: -o X --checkpoint X wrote X");
