@@ -544,7 +544,12 @@ static int parse_columns(const char *spec, const char *const *names, int n_names
             a = b = j + 1;
         }
         if (a < 1 || b < a || b > ncol) return fail(EXIT_USAGE, "--columns: '%s' is not within columns 1..%d", item, ncol);
-        for (j = a; j <= b && *nsel < MAX_COLS; j++) cols[(*nsel)++] = j - 1;
+        for (j = a; j <= b && *nsel < MAX_COLS; j++) {   /* distinct: select_columns' buffer holds each field once */
+            int q;
+            for (q = 0; q < *nsel; q++)
+                if (cols[q] == j - 1) return fail(EXIT_USAGE, "--columns: column %d appears twice", j);
+            cols[(*nsel)++] = j - 1;
+        }
     }
     if (!*nsel) return fail(EXIT_USAGE, "--columns needs at least one column");
     return 0;
@@ -563,13 +568,15 @@ static char *select_columns(const csv_text *t, char sep, const int *cols, int ns
     char *out = (char *)malloc(3 * t->len + 16);
     const char *p = t->text, *end = t->text + t->len;
     size_t o = 0;
+    int k, last = 0;
     if (!out) return NULL;
+    for (k = 0; k < nsel; k++) if (cols[k] > last) last = cols[k];
     while (p < end) {
         const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end, *q;
-        int nf, k;
+        int nf;
         for (q = p; q < le && (*q == ' ' || *q == '\t' || *q == '\r'); q++) {}
         nf = q < le && *q != '#' ? split_fields(p, le, sep, t->buf, t->f, MAX_COLS) : 0;
-        if (nf == 0 || cols[nsel - 1] >= nf) { memcpy(out + o, p, (size_t)(le - p)); o += (size_t)(le - p); }   /* the library says why */
+        if (nf == 0 || last >= nf) { memcpy(out + o, p, (size_t)(le - p)); o += (size_t)(le - p); }   /* the library says why */
         else
             for (k = 0; k < nsel; k++) {
                 int c = cols[k];

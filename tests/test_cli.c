@@ -412,6 +412,11 @@ static void tl_truth(void)
     rc = tl_run("train p.csv -o outdir --steps 50 --width 4 --depth 1 --levels 2 --progress plain --log-every 1");
     EXPECT(rc, 4, "'outdir': it is a directory", "-o DIR");
     CHECK(!strstr(tl_err, "step 1/"), "cli: -o DIR failed only after training");
+    tl_write("rag.csv", "a,b\n1,2\n3\n5,6\n", 14);   /* --columns: a short line is an error, not a stale field */
+    rc = tl_run("train rag.csv --columns 2,1 -o x.st %s", tl_tiny);
+    EXPECT(rc, 2, "rag.csv:3:", "--columns 2,1 on a line of 1 field");
+    rc = tl_run("train p.csv --columns 1,1,1,1,1,1,1,1 -o x.st %s", tl_tiny);   /* overflowed the selected text's buffer */
+    EXPECT(rc, 1, "--columns: column 1 appears twice", "--columns 1,1,...");
     rc = tl_run("train p.csv -o '' --steps 50 --width 4 --depth 1 --levels 2 --progress plain --log-every 1 --checkpoint-every 0");
     EXPECT(rc, 1, "-o is an empty path", "-o ''");
     CHECK(!strstr(tl_err, "step 1/"), "cli: -o '' failed only after training");
