@@ -199,7 +199,8 @@ NCSNDEF void        ncsn_model_free(ncsn_model *m);
 NCSNDEF ncsn_status ncsn_model_init(ncsn_model *m, ncsn_rng *rng);
 NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch); /* allocate the workspace once */
 /* The bytes ncsn_model_reserve(m, batch) holds: the workspace of a forward and backward pass of batch
-   samples (0 if m is NULL or batch < 1). Lets a caller choose a batch that fits its memory. */
+   samples (0 if m is NULL or batch < 1; SIZE_MAX if more than this target holds: 2^40 floats, or
+   2^28 - 1 with a 32-bit size_t). Lets a caller choose a batch that fits its memory. */
 NCSNDEF size_t ncsn_model_workspace_bytes(const ncsn_model *m, int batch);
 /* out[B][D] = s(x[B][D], sigma[B]), D = m->cfg.dim: out and x hold B*D floats, sigma B. Keeps what
    backward needs; the workspace grows to B samples if it is smaller (ncsn_model_reserve). */
@@ -2333,9 +2334,12 @@ static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
 
 NCSNDEF size_t ncsn_model_workspace_bytes(const ncsn_model *m, int batch)
 {
+    uint64_t n;
     if (!m || batch < 1) return 0;
     /* the layout only counts when given no base: m is not written */
-    return ncsn__ws_layout((ncsn_model *)m, batch, NULL) * sizeof(float) + (size_t)batch * sizeof(int);
+    n = ncsn__ws_layout((ncsn_model *)m, batch, NULL);
+    if (n > NCSN__MAX_ELEMS) return SIZE_MAX;   /* more than this target holds: ncsn_model_reserve refuses it */
+    return (size_t)n * sizeof(float) + (size_t)batch * sizeof(int);
 }
 
 NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
@@ -4668,6 +4672,7 @@ NCSNDEF int ncsn_format_f32(char *buf, size_t cap, float v, int precision)
         b.n = 1;
         if (e2 > 0) ncsn__big_shl(&b, e2);
         for (i = -e2; i > 0; i -= 12) ncsn__big_mul_add(&b, p5[i < 12 ? i : 12], 0u);   /* m 2^e2 = m 5^-e2 10^e2 */
+        dig[0] = '0';   /* b > 0 gives at least one digit; aarch64/armhf gcc 12 -O2 cannot see that (-Wmaybe-uninitialized) */
         nd = ncsn__big_digits(&b, dig);
         X = nd - 1 + (e2 < 0 ? e2 : 0);   /* the value is d.ddd 10^X */
         ncsn__round_digits(dig, &nd, &X, precision);

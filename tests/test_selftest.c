@@ -133,6 +133,10 @@ static void st_limits(void)
     /* 2^26 samples x 2^20 hidden units of workspace */
     if (ncsn_model_create(&m, &wide) == NCSN_OK) {
         ST_EXPECT(ncsn_model_reserve(m, 1 << 26), NCSN_ERR_NOMEM, "batch = 67108864 needs a workspace of");
+        CHECK(ncsn_model_workspace_bytes(m, 1 << 26) == SIZE_MAX, "workspace bytes of 2^26 x 2^20: %llu, want SIZE_MAX (beyond the limit)",
+              (unsigned long long)ncsn_model_workspace_bytes(m, 1 << 26));
+        CHECK(ncsn_model_workspace_bytes(m, 1) < (size_t)64 << 20, "workspace bytes of one sample: %llu",
+              (unsigned long long)ncsn_model_workspace_bytes(m, 1));
         ST_EXPECT(ncsn_model_forward(m, x, x, &sig, 1), NCSN_OK, "");
         ncsn_model_free(m);
     }
