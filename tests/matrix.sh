@@ -109,8 +109,8 @@ for cc in gcc clang; do
   for opt in O2 O3; do
     o="-O2"; arch=""; [ $opt = O3 ] && o="-O3 -ffp-contract=fast" && arch="-march=native"
     b="build/matrix/$cc-m32-$opt"
-    build_cell "$cc -m32 -msse2 -mfpmath=sse $o $arch" "$b" CC="$cc $m32" CXX="$cxx $m32" OPT="$o" ARCH="$arch" DEFS= &&
-      run_cell "$cc -m32 -msse2 -mfpmath=sse $o $arch" "$b" 1 ""
+    build_cell "$cc -m32 -msse2 -mfpmath=sse $o${arch:+ $arch}" "$b" CC="$cc $m32" CXX="$cxx $m32" OPT="$o" ARCH="$arch" DEFS= &&
+      run_cell "$cc -m32 -msse2 -mfpmath=sse $o${arch:+ $arch}" "$b" 1 ""
   done
 done
 
@@ -127,9 +127,9 @@ cross_cells() {
   for spec in "$@"; do
     name=${spec%%:*}; rest=${spec#*:}; flags=${rest%%:*}; groups=${rest#*:}
     b="build/matrix/$triple-O2-$name"
-    build_cell "$triple gcc -O2 $flags" "$b" CC="$triple-gcc $flags" CXX="$triple-g++ $flags -Ibuild/cross-include" \
+    build_cell "$triple gcc -O2${flags:+ $flags}" "$b" CC="$triple-gcc $flags" CXX="$triple-g++ $flags -Ibuild/cross-include" \
       OPT="-O2 -ffp-contract=fast" ARCH= DEFS= &&
-      run_cell "$triple gcc -O2 $flags under qemu, 3 threads${groups:+, groups $groups}" "$b" 1 "$groups" \
+      run_cell "$triple gcc -O2${flags:+ $flags} under qemu, 3 threads${groups:+, groups $groups}" "$b" 1 "$groups" \
         env NCSN_TEST_THREADS=3 $qemu -L /usr/$triple
   done
 }
