@@ -29,6 +29,7 @@ all: $(BUILD)/run_tests $(EXAMPLES)
 $(BUILD)/%.o: tests/%.c ncsn.h tests/test.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/test_model.o $(BUILD)/scalar_copy.o: tests/scalar_copy.h
 $(BUILD)/test_cpp.o: tests/test_cpp.cpp tests/test_cpp_side.c ncsn.h tests/test.h
 	@mkdir -p $(BUILD)
 	$(CXX) $(CXXFLAGS) -c $< -o $@

@@ -137,8 +137,15 @@ NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float s
                                   ncsn_schedule_kind kind);
 
 /* ---- 5. score network s(x, sigma): an MLP --------------------------------------------------
-   CONCAT (seed 000's ScoreNet):  net([x, sigma]),  net = Linear-act-...-Linear.
-   EMBED  (seed 001's NCSNScoreNetwork): e = Linear-SiLU-Linear(sinusoid(sigma)),  net([x, e]).
+   CONCAT (seed 000's ScoreNet):  net([x, c]),  net = Linear-act-...-Linear.
+   EMBED  (seed 001's NCSNScoreNetwork): e = Linear-SiLU-Linear(sinusoid(c)),  net([x, e]),
+          sinusoid(c) = (sin(c f_j) ..., cos(c f_j) ...), f_j geometric over j = 0..E/2-1.
+   The conditioning input c is sigma itself (NCSN_SIGMA_RAW, the seeds) or ln sigma
+   (NCSN_SIGMA_LOG, computed with ncsn_logf; sigma gets no gradient either way). Raw sigma in
+   [0.01, 13] leaves the small levels a sliver of the input range: the net cannot tell 0.01 from
+   0.022 and its score is 170-200 % wrong there (docs/conditioning.md); ln sigma spaces geometric
+   levels evenly. Frequencies: RAW f_j = 10000^(-j/(E/2-1)) (seed 001); LOG f_j = 4 * 256^(-j/(E/2-1)),
+   from 4 (adjacent levels apart) to 1/64 (monotone over the whole range of ln sigma).
    Optional output scaling s = net(...)/sigma. Weights are stored [in][out] (each input row
    contiguous over outputs); safetensors files use PyTorch's [out][in]. First-layer order of
    accumulation, fixed for every build: bias, then the conditioning rows, then the data rows. */
@@ -146,6 +153,7 @@ NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float s
 #define NCSN_MAX_TENSORS (2 * NCSN_MAX_HIDDEN + 8)
 
 typedef enum ncsn_cond { NCSN_COND_CONCAT = 0, NCSN_COND_EMBED = 1 } ncsn_cond;
+typedef enum ncsn_sigma_input { NCSN_SIGMA_RAW = 0, NCSN_SIGMA_LOG = 1 } ncsn_sigma_input;
 typedef enum ncsn_act  { NCSN_ACT_SILU = 0, NCSN_ACT_SOFTPLUS = 1 } ncsn_act;
 
 typedef struct ncsn_config {
@@ -153,6 +161,7 @@ typedef struct ncsn_config {
     int n_hidden;                   /* hidden layers (>= 1) */
     int hidden[NCSN_MAX_HIDDEN];    /* their widths */
     ncsn_cond cond;
+    ncsn_sigma_input sigma_input;   /* what the conditioning sees: sigma (seeds) or ln sigma */
     int embed_dim;                  /* EMBED: sinusoidal embedding size (even, >= 4) */
     ncsn_act act;
     int scale_by_sigma;             /* 1: s = net/sigma */
@@ -161,6 +170,10 @@ typedef struct ncsn_config {
 
 NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth);              /* seed 000 */
 NCSNDEF ncsn_config ncsn_config_embed(int dim, int embed_dim, int width, int depth); /* seed 001 */
+/* The recommended network for training on data of dimension dim (docs/conditioning.md):
+   ln sigma concatenated to x, s = net/sigma, SiLU, 3 hidden layers of 128 (256 above 32
+   dimensions), the output layer zero-initialised. */
+NCSNDEF ncsn_config ncsn_config_default(int dim);
 
 typedef struct ncsn_tensor {
     char name[32];       /* PyTorch state_dict name, e.g. "net.0.weight" */
@@ -2073,6 +2086,15 @@ NCSNDEF ncsn_config ncsn_config_embed(int dim, int embed_dim, int width, int dep
     return c;
 }
 
+NCSNDEF ncsn_config ncsn_config_default(int dim)
+{
+    ncsn_config c = ncsn_config_concat(dim, dim > 32 ? 256 : 128, 3);
+    c.sigma_input = NCSN_SIGMA_LOG;
+    c.scale_by_sigma = 1;
+    c.zero_init_output = 1;
+    return c;
+}
+
 #define NCSN__MAX_DIM (1 << 20)
 
 NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *c)
@@ -2088,6 +2110,8 @@ NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *c)
             return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: hidden[%d] = %d must be in [1, %d]", i, c->hidden[i], NCSN__MAX_DIM);
     if (c->cond != NCSN_COND_CONCAT && c->cond != NCSN_COND_EMBED)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: cond = %d is not a conditioning", (int)c->cond);
+    if (c->sigma_input != NCSN_SIGMA_RAW && c->sigma_input != NCSN_SIGMA_LOG)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: sigma_input = %d is not a conditioning input", (int)c->sigma_input);
     if (c->cond == NCSN_COND_EMBED && (c->embed_dim < 4 || c->embed_dim % 2 || c->embed_dim > 65536))
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: embed_dim = %d must be even and in [4, 65536]", c->embed_dim);
     if (c->act != NCSN_ACT_SILU && c->act != NCSN_ACT_SOFTPLUS)
@@ -2103,6 +2127,7 @@ typedef struct ncsn__priv {
     float *freq;               /* [E/2] */
     int *slot_of;              /* [cap] distinct-sigma slot of each sample */
     int n_slots;
+    float *slot_c;             /* [cap] the conditioning input of each slot: sigma or ln sigma */
     float *x, *sig, *in;       /* copies of the inputs; in = [x, cond] per sample */
     float *z[NCSN_MAX_HIDDEN], *a[NCSN_MAX_HIDDEN], *sg[NCSN_MAX_HIDDEN], *e1s;
     float *y;                  /* net output before /sigma */
@@ -2199,10 +2224,11 @@ NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
     memset(m->params, 0, off * sizeof(float));
     memset(m->grads, 0, off * sizeof(float));
     if (cfg->cond == NCSN_COND_EMBED) {
-        /* seed 001: freq_j = exp(-j * log(10000)/(half-1)), the product taken in float as torch does */
-        int j, half = E / 2;
-        float c = (float)(-ncsn_log(10000.0) / (double)(half - 1));
-        for (j = 0; j < half; j++) p->freq[j] = ncsn_expf((float)j * c);
+        /* seed 001: freq_j = exp(-j * log(10000)/(half-1)), the product taken in float as torch does;
+           ln sigma: the same form from 1/4 down to 1/64 (section 5's comment says why) */
+        int j, half = E / 2, lg = cfg->sigma_input == NCSN_SIGMA_LOG;
+        float c = (float)(-ncsn_log(lg ? 16.0 : 10000.0) / (double)(half - 1)), f0 = lg ? 0.25f : 1.0f;
+        for (j = 0; j < half; j++) p->freq[j] = f0 * ncsn_expf((float)j * c);
     }
     *out = m;
     return NCSN_OK;
@@ -2314,6 +2340,7 @@ static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
     NCSN__TAKE(p->y, B * (uint64_t)c->dim);
     NCSN__TAKE(p->sfill, B);
     NCSN__TAKE(p->slot_sig, B);
+    NCSN__TAKE(p->slot_c, B);
     NCSN__TAKE(p->prefix, B * H0);
     NCSN__TAKE(p->gslot, B * H0);
     if (c->cond == NCSN_COND_EMBED) {
@@ -2609,8 +2636,9 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
     C = ncsn__cond_width(c);
     H0 = c->hidden[0];
     for (b = 0; b < B; b++)
-        if (c->scale_by_sigma && !(sigma[b] > 0.0f))
-            return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: sigma[%d] = %g must be > 0 with scale_by_sigma", b, (double)sigma[b]);
+        if ((c->scale_by_sigma || c->sigma_input == NCSN_SIGMA_LOG) && !(sigma[b] > 0.0f))
+            return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: sigma[%d] = %g must be > 0 with %s", b, (double)sigma[b],
+                              c->scale_by_sigma ? "scale_by_sigma" : "sigma_input = log");
     memcpy(p->x, x, (size_t)B * D * sizeof(float));
     memcpy(p->sig, sigma, (size_t)B * sizeof(float));
     /* distinct sigma values, in order of first appearance: the conditioning is computed once each */
@@ -2620,7 +2648,10 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
         s = p->n_slots - 1;
         if (s < 0 || ncsn__f2u(p->slot_sig[s]) != bits)
             for (s = 0; s < p->n_slots && ncsn__f2u(p->slot_sig[s]) != bits; s++) {}
-        if (s == p->n_slots) p->slot_sig[p->n_slots++] = sigma[b];
+        if (s == p->n_slots) {
+            p->slot_c[s] = c->sigma_input == NCSN_SIGMA_LOG ? ncsn_logf(sigma[b]) : sigma[b];
+            p->slot_sig[p->n_slots++] = sigma[b];
+        }
         p->slot_of[b] = s;
     }
     {
@@ -2633,7 +2664,7 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
             const ncsn_layer *e1 = &m->emb[0], *e2 = &m->emb[1];
             for (s = 0; s < S; s++)
                 for (j = 0; j < half; j++) {
-                    float arg = p->slot_sig[s] * p->freq[j];
+                    float arg = p->slot_c[s] * p->freq[j];
                     p->e0[(size_t)s * E + j] = ncsn_sinf(arg);
                     p->e0[(size_t)s * E + half + j] = ncsn_cosf(arg);
                 }
@@ -2644,7 +2675,7 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
             ncsn__gemm_acc(p->e2, E, p->e1a, E, m->params + e2->w, E, S, E, E);
             ncsn__gemm_acc(p->prefix, H0, p->e2, E, W0 + (size_t)D * H0, H0, S, E, H0);
         } else {
-            ncsn__gemm_acc(p->prefix, H0, p->slot_sig, 1, W0 + (size_t)D * H0, H0, S, 1, H0);
+            ncsn__gemm_acc(p->prefix, H0, p->slot_c, 1, W0 + (size_t)D * H0, H0, S, 1, H0);
         }
         /* first layer: prefix (bias + conditioning rows), then the data rows */
         for (b = 0; b < B; b++) {
@@ -2653,7 +2684,7 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
             if (c->cond == NCSN_COND_EMBED)
                 memcpy(p->in + (size_t)b * (D + C) + D, p->e2 + (size_t)p->slot_of[b] * C, (size_t)C * sizeof(float));
             else
-                p->in[(size_t)b * (D + C) + D] = sigma[b];
+                p->in[(size_t)b * (D + C) + D] = p->slot_c[p->slot_of[b]];
         }
         ncsn__pgemm_acc(p->pool, p->z[0], H0, p->x, D, W0, H0, B, D, H0);
         ncsn__pact(p->pool, 0, p->a[0], p->sg[0], p->z[0], NULL, (size_t)B * H0, c->act);
@@ -4805,6 +4836,12 @@ static ncsn_status ncsn__st_model(const ncsn__st_file *f, ncsn_model **out)
     if ((r = ncsn__st_meta_get(f, "scale_by_sigma", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
     if (r && (!ncsn__parse_int(v, &cfg.scale_by_sigma) || cfg.scale_by_sigma > 1))
         return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata scale_by_sigma = '%.64s' must be 0 or 1", v);
+    if ((r = ncsn__st_meta_get(f, "sigma_input", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
+    if (r) {
+        if (strcmp(v, "raw") == 0) cfg.sigma_input = NCSN_SIGMA_RAW;
+        else if (strcmp(v, "log") == 0) cfg.sigma_input = NCSN_SIGMA_LOG;
+        else return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata sigma_input = '%.64s' must be raw or log", v);
+    }
     if (ncsn_config_check(&cfg) != NCSN_OK) {
         snprintf(v, sizeof v, "%s", ncsn_last_error());   /* not the error buffer itself as an argument */
         return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: %s", v);
@@ -5430,7 +5467,7 @@ static void ncsn__sb_kv(ncsn__sb *b, const char *k, const char *v)
 static int ncsn__st_reserved(const char *k)
 {
     return strncmp(k, "ncsn.", 5) == 0 || strcmp(k, "format") == 0 || strcmp(k, "library") == 0 || strcmp(k, "cond") == 0 ||
-           strcmp(k, "act") == 0 || strcmp(k, "scale_by_sigma") == 0;
+           strcmp(k, "act") == 0 || strcmp(k, "scale_by_sigma") == 0 || strcmp(k, "sigma_input") == 0;
 }
 
 static int ncsn__put_f32s(FILE *fp, const float *src, size_t count, size_t stride)
@@ -5511,7 +5548,7 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
         size_t kl = strlen(extra[k]), j;
         if (!extra[k + 1]) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%.64s' has no value (NULL)", fn, extra[k]);
         if (kl < 1 || kl > 63 || ncsn__st_reserved(extra[k]))
-            return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%.64s' must be 1 to 63 bytes and not reserved (ncsn.*, format, library, cond, act, scale_by_sigma)", fn, extra[k]);
+            return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%.64s' must be 1 to 63 bytes and not reserved (ncsn.*, format, library, cond, act, scale_by_sigma, sigma_input)", fn, extra[k]);
         if (strlen(extra[k + 1]) > 4096) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta '%s' is longer than 4096 bytes", fn, extra[k]);
         for (j = 0; j < (size_t)k; j += 2)
             if (strcmp(extra[j], extra[k]) == 0) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%s' appears twice", fn, extra[k]);
@@ -5532,6 +5569,7 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     ncsn__sb_printf(&b, "{\"__metadata__\":{\"format\":\"pt\",\"library\":\"ncsn.h %s\",\"cond\":\"%s\",\"act\":\"%s\",\"scale_by_sigma\":\"%d\"",
                     NCSN_VERSION_STRING, m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat",
                     m->cfg.act == NCSN_ACT_SOFTPLUS ? "softplus" : "silu", m->cfg.scale_by_sigma);
+    if (m->cfg.sigma_input == NCSN_SIGMA_LOG) ncsn__sb_kv(&b, "sigma_input", "log");   /* absent: raw (older files keep their bytes) */
     ncsn__sb_kv(&b, "ncsn.kind", adam ? "checkpoint" : "model");
     sprintf(v, "%d", m->cfg.dim);
     ncsn__sb_kv(&b, "ncsn.dim", v);

@@ -2,10 +2,12 @@
 
    The reference below is written from the documented layout only (weights [in][out] at
    m->layers[l].w / m->emb[i].w, biases at .b; CONCAT input [x, sigma]; EMBED input [x, e] with
-   e = Linear-SiLU-Linear(sin(sigma f_j) ..., cos(sigma f_j) ...), f_j = exp(-j log(10000)/(half-1));
+   e = Linear-SiLU-Linear(sin(c f_j) ..., cos(c f_j) ...), f_j = exp(-j log(10000)/(half-1));
+   with sigma_input = log, c = ln sigma in both and f_j = exp(-j log(16)/(half-1))/4, else c = sigma;
    output / sigma with scale_by_sigma) and libm in double. Gradients are checked by central
    differences of that reference, for every element of every parameter tensor and for dx. */
 #include "test.h"
+#include "scalar_copy.h"
 #include <stdlib.h>
 
 /* ---- the test's own generator (xorshift64*) ---- */
@@ -44,22 +46,23 @@ static void ref_forward(const ncsn_model *m, const double *P, const double *x, c
     int D = c->dim, b, j, l, d;
     for (b = 0; b < B; b++) {
         double in[TM_MAXW], h[TM_MAXW], e0[TM_MAXW], e1[TM_MAXW];
-        double s = (double)sigma[b];
+        double s = (double)sigma[b], cin = c->sigma_input == NCSN_SIGMA_LOG ? log(s) : s;
         int n_in = D;
         for (d = 0; d < D; d++) in[d] = x[(size_t)b * D + d];
         if (c->cond == NCSN_COND_EMBED) {
             int E = c->embed_dim, half = E / 2;
             for (j = 0; j < half; j++) {
-                double f = exp(-(double)j * log(10000.0) / (double)(half - 1));
-                e0[j] = sin(s * f);
-                e0[half + j] = cos(s * f);
+                double f = c->sigma_input == NCSN_SIGMA_LOG ? 0.25 * exp(-(double)j * log(16.0) / (double)(half - 1))
+                                                            : exp(-(double)j * log(10000.0) / (double)(half - 1));
+                e0[j] = sin(cin * f);
+                e0[half + j] = cos(cin * f);
             }
             ref_linear(&m->emb[0], P, e0, e1);
             for (j = 0; j < E; j++) e1[j] = ref_act(e1[j], NCSN_ACT_SILU);
             ref_linear(&m->emb[1], P, e1, in + D);
             n_in += E;
         } else {
-            in[D] = s;
+            in[D] = cin;
             n_in += 1;
         }
         (void)n_in;
@@ -83,7 +86,7 @@ static double ref_loss(const ncsn_model *m, const double *P, const double *x, co
 }
 
 /* ---- configurations ---- */
-static ncsn_config tm_cfg(int cond, int act, int scale, int depth, int dim, int variant)
+static ncsn_config tm_cfg(int cond, int act, int scale, int depth, int dim, int variant, int log_sigma)
 {
     ncsn_config c;
     int l;
@@ -91,15 +94,16 @@ static ncsn_config tm_cfg(int cond, int act, int scale, int depth, int dim, int 
     for (l = 0; l < depth; l++) c.hidden[l] = 5 + (variant + 3 * l) % 5;   /* widths 5..9, differing per layer */
     c.act = act ? NCSN_ACT_SOFTPLUS : NCSN_ACT_SILU;
     c.scale_by_sigma = scale;
+    c.sigma_input = log_sigma ? NCSN_SIGMA_LOG : NCSN_SIGMA_RAW;
     c.zero_init_output = 0;   /* else every gradient below the output layer is legitimately 0 */
     return c;
 }
 
 static const char *tm_name(const ncsn_config *c, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/%s%s depth %d dim %d E %d", c->cond == NCSN_COND_EMBED ? "embed" : "concat",
-             c->act == NCSN_ACT_SILU ? "silu" : "softplus", c->scale_by_sigma ? "/sigma" : "", c->n_hidden, c->dim,
-             c->embed_dim);
+    snprintf(buf, n, "%s%s/%s%s depth %d dim %d E %d", c->cond == NCSN_COND_EMBED ? "embed" : "concat",
+             c->sigma_input == NCSN_SIGMA_LOG ? "(ln sigma)" : "", c->act == NCSN_ACT_SILU ? "silu" : "softplus",
+             c->scale_by_sigma ? "/sigma" : "", c->n_hidden, c->dim, c->embed_dim);
     return buf;
 }
 
@@ -431,6 +435,7 @@ static void tm_check_config_errors(void)
     TM_CASE("hidden[1]", "0", c->hidden[1] = 0);
     TM_CASE("scale_by_sigma", "2", c->scale_by_sigma = 2);
     TM_CASE("zero_init_output", "-1", c->zero_init_output = -1);
+    TM_CASE("sigma_input", "2", c->sigma_input = (ncsn_sigma_input)2);
 #undef TM_CASE
     for (i = 0; i < n; i++) {
         ncsn_model *m = (ncsn_model *)&cases[i];  /* must be overwritten with NULL */
@@ -485,6 +490,14 @@ static void tm_check_misc(void)
             sg[4] = 0.0f;
             CHECK(ncsn_model_forward(m, o2, x, sg, 9) == NCSN_ERR_ARG && tm_names(ncsn_last_error(), "sigma[4]", "0"),
                   "scale_by_sigma with sigma[4] = 0: '%s'", ncsn_last_error());
+        } else {   /* ln sigma needs sigma > 0 even without the output scaling */
+            ncsn_model *ml = NULL;
+            c.sigma_input = NCSN_SIGMA_LOG;
+            sg[2] = -0.5f;
+            CHECK(ncsn_model_create(&ml, &c) == NCSN_OK && ncsn_model_forward(ml, o2, x, sg, 9) == NCSN_ERR_ARG &&
+                  tm_names(ncsn_last_error(), "sigma[2]", "-0.5") && strstr(ncsn_last_error(), "sigma_input = log"),
+                  "sigma_input = log with sigma[2] = -0.5: '%s'", ncsn_last_error());
+            ncsn_model_free(ml);
         }
         /* tensor names: PyTorch's state_dict */
         CHECK(ncsn_model_tensor(m, "net.0.weight") && ncsn_model_tensor(m, "net.4.bias") && !ncsn_model_tensor(m, "net.6.weight") &&
@@ -494,22 +507,96 @@ static void tm_check_misc(void)
     }
 }
 
+/* (g) this build's kernels against the scalar copy (tests/scalar_copy.c): forward, dx and every
+   gradient bit for bit, for each conditioning and input, at widths that leave vector tails and a
+   batch over one summation block */
+static void tm_check_scalar(void)
+{
+    enum { B = 70, D = 3 };
+    static float x[B * D], R[B * D], sigma[B], out[B * D], dx[B * D], out_s[B * D], dx_s[B * D], g_s[20000];
+    static const float pool[4] = { 0.01f, 0.37f, 2.5f, 11.0f };
+    int lg, cond, scale, b;
+    for (b = 0; b < B * D; b++) { x[b] = tm_sym(3.0); R[b] = tm_sym(1.0); }
+    for (b = 0; b < B; b++) sigma[b] = pool[(b * 7) % 4];
+    for (lg = 0; lg < 2; lg++)
+        for (cond = 0; cond < 2; cond++)
+            for (scale = 0; scale < 2; scale++) {
+                ncsn_config c = cond ? ncsn_config_embed(D, 12, 37, 3) : ncsn_config_concat(D, 37, 3);
+                ncsn_model *m = NULL;
+                ncsn_rng rng;
+                char nm[96];
+                c.hidden[1] = 19;
+                c.hidden[2] = 24;
+                c.zero_init_output = 0;
+                c.scale_by_sigma = scale;
+                c.sigma_input = lg ? NCSN_SIGMA_LOG : NCSN_SIGMA_RAW;
+                tm_name(&c, nm, sizeof nm);
+                if (!scalar_model_run(&c, 31, x, sigma, R, B, out_s, dx_s, g_s, sizeof g_s / sizeof g_s[0]) ||
+                    ncsn_model_create(&m, &c) != NCSN_OK) {
+                    CHECK(0, "%s: scalar copy or create failed: %s", nm, ncsn_last_error());
+                    ncsn_model_free(m);
+                    continue;
+                }
+                ncsn_rng_seed(&rng, 31, 9);
+                ncsn_model_init(m, &rng);
+                CHECK(ncsn_model_forward(m, out, x, sigma, B) == NCSN_OK && ncsn_model_backward(m, dx, R) == NCSN_OK,
+                      "%s: %s", nm, ncsn_last_error());
+                CHECK(memcmp(out, out_s, sizeof out) == 0, "%s: forward (%s) differs from the scalar kernels", nm, ncsn_simd_name());
+                CHECK(memcmp(dx, dx_s, sizeof dx) == 0, "%s: dx (%s) differs from the scalar kernels", nm, ncsn_simd_name());
+                CHECK(memcmp(m->grads, g_s, m->n_params * sizeof(float)) == 0, "%s: gradients (%s) differ from the scalar kernels", nm,
+                      ncsn_simd_name());
+                ncsn_model_free(m);
+            }
+    CHECK(strcmp(scalar_copy_kernels(), "scalar") == 0, "the scalar copy runs '%s' kernels", scalar_copy_kernels());
+}
+
+/* (h) the recommended configuration, and the seeds' forms left as they were */
+static void tm_check_default(void)
+{
+    static const int dims[4] = { 2, 32, 33, 64 }, widths[4] = { 128, 128, 256, 256 };
+    int i, l;
+    for (i = 0; i < 4; i++) {
+        ncsn_config c = ncsn_config_default(dims[i]);
+        ncsn_model *m = NULL;
+        int same_width = 1;
+        for (l = 0; l < c.n_hidden; l++) same_width &= c.hidden[l] == widths[i];
+        CHECK(ncsn_config_check(&c) == NCSN_OK && c.dim == dims[i] && c.cond == NCSN_COND_CONCAT && c.sigma_input == NCSN_SIGMA_LOG &&
+                  c.scale_by_sigma == 1 && c.zero_init_output == 1 && c.act == NCSN_ACT_SILU && c.n_hidden == 3 && same_width,
+              "ncsn_config_default(%d): cond %d, sigma_input %d, scale %d, zero_init %d, %d hidden of %d", dims[i], (int)c.cond,
+              (int)c.sigma_input, c.scale_by_sigma, c.zero_init_output, c.n_hidden, c.hidden[0]);
+        CHECK(ncsn_model_create(&m, &c) == NCSN_OK && m->n_params == (size_t)(dims[i] + 2) * widths[i] + 2 * (size_t)(widths[i] + 1) * widths[i] +
+                                                                      (size_t)(widths[i] + 1) * dims[i],
+              "ncsn_config_default(%d): model of %lu parameters: %s", dims[i], m ? (unsigned long)m->n_params : 0ul, ncsn_last_error());
+        ncsn_model_free(m);
+    }
+    {
+        ncsn_config bad = ncsn_config_default(0);
+        CHECK(ncsn_config_check(&bad) == NCSN_ERR_ARG && tm_names(ncsn_last_error(), "dim", "0"), "ncsn_config_default(0) must not pass the check");
+    }
+    CHECK(ncsn_config_concat(2, 128, 3).sigma_input == NCSN_SIGMA_RAW && ncsn_config_embed(2, 64, 128, 3).sigma_input == NCSN_SIGMA_RAW &&
+              ncsn_config_concat(2, 128, 3).scale_by_sigma == 0 && ncsn_config_embed(2, 64, 128, 3).scale_by_sigma == 0,
+          "the seeds' configurations condition on raw sigma without output scaling");
+}
+
 void test_model(void)
 {
-    int cond, act, scale, depth, k = 0, reps;
+    int cond, act, scale, depth, k = 0, reps, lg;
     tm_state = 0x243f6a8885a308d3ULL;
     tm_max_rel = tm_max_fwd_rel = 0.0;
     for (reps = 0; reps < (t_quick ? 1 : 2); reps++)
-        for (cond = 0; cond < 2; cond++)
-            for (act = 0; act < 2; act++)
-                for (scale = 0; scale < 2; scale++)
-                    for (depth = 1; depth <= 3; depth++, k++) {
-                        ncsn_config c = tm_cfg(cond, act, scale, depth, 1 + k % 3, k);
-                        tm_check_config(&c, 100 + k);
-                        if (reps == 0) tm_check_batch(&c, 200 + k);
-                    }
+        for (lg = 0; lg < 2; lg++)
+            for (cond = 0; cond < 2; cond++)
+                for (act = 0; act < 2; act++)
+                    for (scale = 0; scale < 2; scale++)
+                        for (depth = 1; depth <= 3; depth++, k++) {
+                            ncsn_config c = tm_cfg(cond, act, scale, depth, 1 + k % 3, k, lg);
+                            tm_check_config(&c, 100 + k);
+                            if (reps == 0) tm_check_batch(&c, 200 + k);
+                        }
     tm_check_init();
     tm_check_config_errors();
     tm_check_misc();
+    tm_check_scalar();
+    tm_check_default();
     printf("  model: max relative error: forward %.2g, gradients %.2g\n", tm_max_fwd_rel, tm_max_rel);
 }

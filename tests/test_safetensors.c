@@ -234,7 +234,8 @@ static void ts_check_layout(const ncsn_model *m, const unsigned char *buf, size_
 static int ts_same_config(const ncsn_config *a, const ncsn_config *b)
 {
     int l;
-    if (a->dim != b->dim || a->n_hidden != b->n_hidden || a->cond != b->cond || a->act != b->act || a->scale_by_sigma != b->scale_by_sigma)
+    if (a->dim != b->dim || a->n_hidden != b->n_hidden || a->cond != b->cond || a->act != b->act || a->scale_by_sigma != b->scale_by_sigma ||
+        a->sigma_input != b->sigma_input)
         return 0;
     if (a->cond == NCSN_COND_EMBED && a->embed_dim != b->embed_dim) return 0;
     for (l = 0; l < a->n_hidden; l++) if (a->hidden[l] != b->hidden[l]) return 0;
@@ -302,6 +303,48 @@ static void ts_round_trip(const ncsn_config *cfg, uint64_t seed, const char *wha
     free(buf);
     ncsn_model_free(m);
     ncsn_model_free(m2);
+}
+
+/* sigma_input in the metadata: "log" written only for ln sigma (older files keep their bytes),
+   read back as written; "raw" is accepted; the key is reserved */
+static void ts_sigma_input(void)
+{
+    char path[512], v[16];
+    ncsn_config c = ncsn_config_embed(2, 6, 5, 2);
+    ncsn_model *m = NULL, *r = NULL;
+    ncsn_rng rng;
+    unsigned char *buf = NULL;
+    size_t len = 0, i;
+    int lg;
+    static const char *const extra[] = { "sigma_input", "raw", NULL };
+    if (!ts_tmpname(path, sizeof path)) { CHECK(0, "sigma_input: no temporary file name"); return; }
+    for (lg = 0; lg < 2; lg++) {
+        c.sigma_input = lg ? NCSN_SIGMA_LOG : NCSN_SIGMA_RAW;
+        if (ncsn_model_create(&m, &c) != NCSN_OK) { CHECK(0, "sigma_input: create: %s", ncsn_last_error()); break; }
+        ncsn_rng_seed(&rng, 8, 8);
+        ncsn_model_init(m, &rng);
+        CHECK(ncsn_model_save(m, path) == NCSN_OK && (buf = t_read_file(path, &len)) != NULL, "sigma_input: save: %s", ncsn_last_error());
+        if (!lg) CHECK(buf && ncsn_file_meta_mem(buf, len, "sigma_input", v, sizeof v) == NCSN_ERR_FORMAT, "a raw-sigma model wrote the key sigma_input");
+        else CHECK(buf && ncsn_file_meta_mem(buf, len, "sigma_input", v, sizeof v) == NCSN_OK && strcmp(v, "log") == 0,
+                   "a ln-sigma model's file: sigma_input = '%s'", v);
+        if (buf && lg) {   /* the same file saying "raw" loads as a raw-sigma model */
+            unsigned char *q = NULL;
+            for (i = 0; i + 5 < len; i++)
+                if (memcmp(buf + i, "\"log\"", 5) == 0) { q = buf + i + 1; break; }
+            if (q) memcpy(q, "raw", 3);
+            CHECK(q && ncsn_model_load_mem(&r, buf, len) == NCSN_OK && r->cfg.sigma_input == NCSN_SIGMA_RAW, "sigma_input = raw: %s",
+                  ncsn_last_error());
+            ncsn_model_free(r);
+            r = NULL;
+        }
+        CHECK(ncsn_checkpoint_save(path, m, NULL, NULL, NULL, 0, 0, extra) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigma_input"),
+              "extra_meta key sigma_input must be refused: %s", ncsn_last_error());
+        free(buf);
+        buf = NULL;
+        ncsn_model_free(m);
+        m = NULL;
+    }
+    remove(path);
 }
 
 /* ---- building files by hand ---- */
@@ -471,6 +514,8 @@ static void ts_hostile(void)
     TS_SUB("unknown activation in metadata", "{\"format\":\"pt\"}", "{\"format\":\"pt\",\"act\":\"relu\"}");
     TS_SUB("scale_by_sigma = 7 in metadata", "{\"format\":\"pt\"}", "{\"scale_by_sigma\":\"7\"}");
     TS_SUB("scale_by_sigma = -1 in metadata", "{\"format\":\"pt\"}", "{\"scale_by_sigma\":\"-1\"}");
+    TS_SUB("unknown sigma_input in metadata", "{\"format\":\"pt\"}", "{\"format\":\"pt\",\"sigma_input\":\"sqrt\"}");
+    TS_SUB("sigma_input twice in metadata", "{\"format\":\"pt\"}", "{\"sigma_input\":\"log\",\"sigma_input\":\"log\"}");
     {   /* the data buffer must be covered exactly (safetensors: no holes, no overlaps) */
         unsigned char d40[40];
         memset(d40, 0, sizeof d40);
@@ -806,6 +851,14 @@ void test_safetensors(void)
     ts_round_trip(&c, 3, "round trip embed depth 6");
     c = ncsn_config_concat(2, 128, 3);    /* seed 000's ScoreNet */
     ts_round_trip(&c, 4, "round trip seed 000 ScoreNet");
+    c = ncsn_config_concat(3, 9, 2);
+    c.sigma_input = NCSN_SIGMA_LOG;
+    ts_round_trip(&c, 5, "round trip concat of ln sigma");
+    c = ncsn_config_embed(2, 8, 7, 3);
+    c.sigma_input = NCSN_SIGMA_LOG;
+    c.scale_by_sigma = 1;
+    ts_round_trip(&c, 6, "round trip embedding of ln sigma");
+    ts_sigma_input();
     { /* i/o errors */
         ncsn_model *m = NULL, *m2 = (ncsn_model *)&c;
         c = ncsn_config_concat(1, 2, 1);
