@@ -74,3 +74,4 @@ include mk/plots.mk
 include mk/bench.mk
 include mk/reliability.mk
 include mk/quality.mk
+include mk/conditioning.mk
