@@ -142,10 +142,13 @@ NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float s
           sinusoid(c) = (sin(c f_j) ..., cos(c f_j) ...), f_j geometric over j = 0..E/2-1.
    The conditioning input c is sigma itself (NCSN_SIGMA_RAW, the seeds) or ln sigma
    (NCSN_SIGMA_LOG, computed with ncsn_logf; sigma gets no gradient either way). Raw sigma in
-   [0.01, 13] leaves the small levels a sliver of the input range: the net cannot tell 0.01 from
-   0.022 and its score is 170-200 % wrong there (docs/conditioning.md); ln sigma spaces geometric
-   levels evenly. Frequencies: RAW f_j = 10000^(-j/(E/2-1)) (seed 001); LOG f_j = 4 * 256^(-j/(E/2-1)),
-   from 4 (adjacent levels apart) to 1/64 (monotone over the whole range of ln sigma).
+   [0.01, 13] leaves the small levels a sliver of the input range: with s = net/sigma the net
+   cannot tell 0.01 from 0.022 and its score is 86-265 % wrong there; ln sigma spaces geometric
+   levels evenly, so the small levels, which carry little DSM signal, learn from their neighbours
+   (docs/conditioning.md). Frequencies: RAW f_j = 10000^(-j/(E/2-1)) (seed 001); LOG
+   f_j = 16^(-j/(E/2-1)) / 4, from 1/4 down to 1/64: smooth over the whole range of ln sigma
+   (higher frequencies isolate the levels and leave the small ones unlearned).
+   ncsn_config_default: ln sigma concatenated, s = net/sigma, the best form measured.
    Optional output scaling s = net(...)/sigma. Weights are stored [in][out] (each input row
    contiguous over outputs); safetensors files use PyTorch's [out][in]. First-layer order of
    accumulation, fixed for every build: bias, then the conditioning rows, then the data rows. */
@@ -171,8 +174,8 @@ typedef struct ncsn_config {
 NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth);              /* seed 000 */
 NCSNDEF ncsn_config ncsn_config_embed(int dim, int embed_dim, int width, int depth); /* seed 001 */
 /* The recommended network for training on data of dimension dim (docs/conditioning.md):
-   ln sigma concatenated to x, s = net/sigma, SiLU, 3 hidden layers of 128 (256 above 32
-   dimensions), the output layer zero-initialised. */
+   ln sigma concatenated to x, s = net/sigma, SiLU, 3 hidden layers of 128 up to 4 dimensions,
+   256 up to 16, 512 above (measured adequate to 64), the output layer zero-initialised. */
 NCSNDEF ncsn_config ncsn_config_default(int dim);
 
 typedef struct ncsn_tensor {
@@ -2088,7 +2091,7 @@ NCSNDEF ncsn_config ncsn_config_embed(int dim, int embed_dim, int width, int dep
 
 NCSNDEF ncsn_config ncsn_config_default(int dim)
 {
-    ncsn_config c = ncsn_config_concat(dim, dim > 32 ? 256 : 128, 3);
+    ncsn_config c = ncsn_config_concat(dim, dim <= 4 ? 128 : dim <= 16 ? 256 : 512, 3);
     c.sigma_input = NCSN_SIGMA_LOG;
     c.scale_by_sigma = 1;
     c.zero_init_output = 1;

@@ -22,8 +22,9 @@
    --capacity instead trains the recommended network (ncsn_config_default's form) at several
    widths and depths on 4-mode anisotropic mixtures in 2 to 64 dimensions.
 
-   Runtime on one core of the 2-core test machine, unloaded: about 6 minutes (96 trainings of
-   3-4 s); --quick (1 seed, 300 steps) about 40 s; --capacity about 6 minutes.
+   Runtime on one idle core of the 2-core test machine: about 6 minutes (96 trainings of 3-4 s;
+   21 minutes measured while the machine was shared); --quick (1 seed, 300 steps) under a
+   minute; --capacity about 10 minutes (32 measured while shared).
    usage: ex6_conditioning OUTDIR [--quick] [--capacity] [--seeds N] [--steps N] [--sets MASK]
    writes OUTDIR/ex6_conditioning.dat (or ex6_capacity.dat): data set, level, sigma, then per
    column the mean error (%) over the seeds, its minimum and maximum, one block per data set;

@@ -553,9 +553,9 @@ static void tm_check_scalar(void)
 /* (h) the recommended configuration, and the seeds' forms left as they were */
 static void tm_check_default(void)
 {
-    static const int dims[4] = { 2, 32, 33, 64 }, widths[4] = { 128, 128, 256, 256 };
+    static const int dims[6] = { 2, 4, 5, 16, 17, 64 }, widths[6] = { 128, 128, 256, 256, 512, 512 };
     int i, l;
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 6; i++) {
         ncsn_config c = ncsn_config_default(dims[i]);
         ncsn_model *m = NULL;
         int same_width = 1;
