@@ -1250,7 +1250,8 @@ static int cmd_info(int argc, char **argv)
     if ((rc = load_model(path, &ld)) != 0) { free_loaded(&ld); return rc; }
     ncsn_text_escape(safe, sizeof safe, shown(path));
     printf("file: %s\n", safe);
-    printf("network: dim %d, %s conditioning", ld.m->cfg.dim, ld.m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat");
+    printf("network: dim %d, %s conditioning%s", ld.m->cfg.dim, ld.m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat",
+           ld.m->cfg.sigma_input == NCSN_SIGMA_LOG ? " on ln sigma" : "");
     if (ld.m->cfg.cond == NCSN_COND_EMBED) printf(" (E = %d)", ld.m->cfg.embed_dim);
     printf(", hidden");
     for (i = 0; i < ld.m->cfg.n_hidden; i++) printf(" %d", ld.m->cfg.hidden[i]);

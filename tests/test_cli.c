@@ -630,6 +630,20 @@ static void tl_commands(void)
           strstr(tl_out, "ncsn.step: 300") && strstr(tl_out, "cli.columns: x,y"), "cli info: exit %d: %s", rc, tl_out);
     rc = tl_run("info model.safetensors.ckpt");
     CHECK(rc == 0 && strstr(tl_out, "ncsn.kind: checkpoint") && strstr(tl_out, "ncsn.adam.step: 300"), "cli info of the checkpoint: %s", tl_out);
+    {   /* a model conditioned on ln sigma says so */
+        ncsn_config c = ncsn_config_default(2);
+        ncsn_model *m = NULL;
+        ncsn_rng r;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/logsigma.safetensors", tl_dir);
+        ncsn_rng_seed(&r, 3, 3);
+        CHECK(ncsn_model_create(&m, &c) == NCSN_OK && ncsn_model_init(m, &r) == NCSN_OK && ncsn_model_save(m, path) == NCSN_OK,
+              "cli: saving a ln-sigma model: %s", ncsn_last_error());
+        ncsn_model_free(m);
+        rc = tl_run("info logsigma.safetensors");
+        CHECK(rc == 0 && strstr(tl_out, "network: dim 2, concat conditioning on ln sigma, hidden 128 128 128, silu, s = net/sigma"),
+              "cli info of a ln-sigma model: exit %d: %s", rc, tl_out);
+    }
     rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5");
     CHECK(rc == 0 && tl_lines(tl_out) == 40, "cli sample: exit %d, %d lines: %s", rc, tl_lines(tl_out), tl_err);
     {
