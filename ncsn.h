@@ -175,7 +175,8 @@ NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth);          
 NCSNDEF ncsn_config ncsn_config_embed(int dim, int embed_dim, int width, int depth); /* seed 001 */
 /* The recommended network for training on data of dimension dim (docs/conditioning.md):
    ln sigma concatenated to x, s = net/sigma, SiLU, 3 hidden layers of 128 up to 4 dimensions,
-   256 up to 16, 512 above (measured adequate to 64), the output layer zero-initialised. */
+   256 up to 16, 512 above (measured to 64: widths 64-512 in docs/conditioning.md), the output
+   layer zero-initialised. */
 NCSNDEF ncsn_config ncsn_config_default(int dim);
 
 typedef struct ncsn_tensor {
