@@ -139,7 +139,7 @@ NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float s
 /* ---- 5. score network s(x, sigma): an MLP --------------------------------------------------
    CONCAT (seed 000's ScoreNet):  net([x, c]),  net = Linear-act-...-Linear.
    EMBED  (seed 001's NCSNScoreNetwork): e = Linear-SiLU-Linear(sinusoid(c)),  net([x, e]),
-          sinusoid(c) = (sin(c f_j) ..., cos(c f_j) ...), f_j geometric over j = 0..E/2-1.
+          sinusoid(c) = (sine of c f_j ..., cosine of c f_j ...), f_j geometric over j = 0..E/2-1.
    The conditioning input c is sigma itself (NCSN_SIGMA_RAW, the seeds) or ln sigma
    (NCSN_SIGMA_LOG, computed with ncsn_logf; sigma gets no gradient either way). Raw sigma in
    [0.01, 13] leaves the small levels a sliver of the input range: with s = net/sigma the net

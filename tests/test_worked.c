@@ -1,4 +1,4 @@
-/* test_worked.c - every worked number of the three seeds (../shared/seeds/), computed by the
+/* test_worked.c - every worked number of the three seeds (the documents the README names), computed by the
    library. Where a seed is wrong the check asserts the correct value; the README's errata table
    lists each such slip. The seed's printed precision sets each tolerance. */
 #include "test.h"

@@ -1,6 +1,6 @@
 """seed_models.py - the seeds' PyTorch code, copied verbatim: the reference ncsn.h is checked against.
 
-Sources (line numbers are those of the seed files in /work/shared/seeds):
+Sources (line numbers are those of the three seed documents the README names, as plain text):
   seed 000 (000_15130d08e5e1aeed.txt): ScoreNet (lines 131-150), generate_data (263-269), the
       sigma list (271-277, wrapped in a function), the training-loop body (285-304, wrapped in
       a function).
