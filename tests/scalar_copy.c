@@ -3,7 +3,9 @@
    with the scalar reference bit for bit (test_model.c); the golden files do the same across
    builds, but only for the configurations they hold. */
 #define NCSN_STATIC
+#ifndef NCSN_NO_SIMD /* the scalar matrix cells pass it on the command line */
 #define NCSN_NO_SIMD
+#endif
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include "scalar_copy.h"
