@@ -1,11 +1,13 @@
 #!/bin/sh
 # deps.sh TARGET - make sure what TARGET needs is installed: on Debian as root it runs apt-get,
-# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross | quality
+# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross | quality | install
 #   test:  a C and a C++ compiler, pcg's reference C++ header (libpcg-cpp-dev), and a locale with a
 #          decimal comma (de_DE.UTF-8, made with localedef) for the locale test; without root the
 #          locale is only named (that one test then says SKIP), everything else is required.
 #   plots: a C compiler and gnuplot with its PNG (cairo) terminal and the DejaVu fonts the figures use.
 #   quality: R (r-base-core: faithful, iris), python3-sklearn (its digits.csv.gz) and gnuplot.
+#   install: what make check-install builds consumers with: cmake, pkg-config (pkgconf) and groff
+#          (the man page is checked with it).
 set -u
 pkgs=""
 have_hdr() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CXX:-c++} -x c++ - -o /dev/null >/dev/null 2>&1; }
@@ -42,6 +44,10 @@ case "${1:-test}" in
   quality) command -v Rscript >/dev/null 2>&1 || pkgs="$pkgs r-base-core"
           [ -f /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz ] || pkgs="$pkgs python3-sklearn"
           command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox";;
+  install) command -v cc >/dev/null 2>&1 || pkgs="$pkgs gcc libc6-dev"
+          command -v cmake >/dev/null 2>&1 || pkgs="$pkgs cmake"
+          command -v pkg-config >/dev/null 2>&1 || pkgs="$pkgs pkgconf"
+          command -v groff >/dev/null 2>&1 || pkgs="$pkgs groff-base";;
   cross)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-aarch64-linux-gnu"
           command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || pkgs="$pkgs g++-aarch64-linux-gnu libc6-dev-arm64-cross"
           command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-arm-linux-gnueabihf"
