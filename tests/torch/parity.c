@@ -29,6 +29,9 @@
          diagnostics for the embedding: S distinct sigmas f32[S]; writes the sinusoid
          frequencies f32[E/2], the sinusoidal features f32[S*E] and the embedding MLP output
          f32[S*E] of the forward pass (read from the model's private workspace).
+     resave MODEL OUT_MODEL
+         ncsn_checkpoint_load then ncsn_checkpoint_save of the network and its noise levels (if
+         any): what ncsn.h reads from a file and writes back (tests/torch/roundtrip.py).
    Exit status 0 on success; otherwise a message on stderr and status 1. */
 #define NCSN_IMPLEMENTATION
 #include "ncsn.h"
@@ -327,11 +330,24 @@ done:
     return rc;
 }
 
+static int mode_resave(char **a)
+{
+    ncsn_model *m = NULL;
+    float *sigmas = (float *)malloc(NCSN_MAX_LEVELS * sizeof(float));
+    int L = 0, rc;
+    if (!sigmas) return fail("resave", "out of memory");
+    rc = check(ncsn_checkpoint_load(a[0], &m, NULL, NULL, sigmas, NCSN_MAX_LEVELS, &L, NULL), "ncsn_checkpoint_load") ||
+         check(ncsn_checkpoint_save(a[1], m, NULL, NULL, L ? sigmas : NULL, L, 0, NULL), "ncsn_checkpoint_save");
+    ncsn_model_free(m);
+    free(sigmas);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int nargs; int (*fn)(char **); } modes[] = {
         { "forward", 8, mode_forward }, { "loss", 11, mode_loss }, { "train", 12, mode_train },
-        { "init", 8, mode_init }, { "embed", 6, mode_embed }
+        { "init", 8, mode_init }, { "embed", 6, mode_embed }, { "resave", 2, mode_resave }
     };
     size_t i;
     if (argc == 2 && strcmp(argv[1], "info") == 0) {
@@ -347,6 +363,6 @@ int main(int argc, char **argv)
             }
             return modes[i].fn(argv + 2);
         }
-    fprintf(stderr, "usage: parity info | forward | loss | train | init | embed ... (see tests/torch/parity.c)\n");
+    fprintf(stderr, "usage: parity info | forward | loss | train | init | embed | resave ... (see tests/torch/parity.c)\n");
     return 2;
 }

@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tests/torch/parity.py --driver build/default/parity     (or: make check-torch)
 
-The seed models get their weights through safetensors files written by safetensors_lite.py and
+The seed models get their weights through safetensors files written by python/ncsn_st.py and
 read by ncsn_model_load; both sides get the same inputs, levels and noise (the seeds' calls to
 torch.randint / torch.randn_like are replaced by fixed tensors while they run), and compare:
 
@@ -52,7 +52,8 @@ except ImportError as e:  # pragma: no cover
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import safetensors_lite as st  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+import ncsn_st as st  # noqa: E402
 import seed_models as S  # noqa: E402
 
 # Tolerances (max-norm relative error, see above), set from measurements: the comments give the
@@ -114,7 +115,7 @@ def t2n(t):
 
 
 def save_model(model, path):
-    st.save(path, model.state_dict(), {"format": "pt"})
+    st.write(path, model.state_dict(), {"format": "pt"})
     return path
 
 
@@ -275,7 +276,7 @@ class Driver:
         fx, fs, fd = (write_f32(self.file(n), a) for n, a in (("x.f32", x), ("sigma.f32", sigma), ("dout.f32", dout)))
         o_s, o_dx, o_g = self.file("score.f32"), self.file("dx.f32"), self.file("grads.safetensors")
         self.run("forward", model_path, B, fx, fs, fd, o_s, o_dx, o_g)
-        grads, _ = st.load(o_g)
+        grads, _ = st.read(o_g)
         assert sorted(grads) == sorted(names), (sorted(grads), sorted(names))
         return read_f32(o_s, (B, D)), read_f32(o_dx, (B, D)), grads
 
@@ -287,7 +288,7 @@ class Driver:
         fe = write_f32(self.file("eps.f32"), eps)
         o_l, o_p, o_g = self.file("loss.f32"), self.file("pred.f32"), self.file("grads.safetensors")
         self.run("loss", model_path, B, len(sigmas), fs, fx, fl, fe, weight, o_l, o_p, o_g)
-        return float(read_f32(o_l, (1,))[0]), read_f32(o_p, (B, D)), st.load(o_g)[0]
+        return float(read_f32(o_l, (1,))[0]), read_f32(o_p, (B, D)), st.read(o_g)[0]
 
     def train(self, model_path, xs, sigmas, levels, eps, weight, steps, lr):
         n_eval, B, D = xs.shape
@@ -465,13 +466,14 @@ def test_training(R, drv, label, model, step_fn, batches, sigmas, gen, eval_batc
 
     t_losses = run_torch(model, torch.float32)
     m64 = as64(make_like(model))
-    m64.load_state_dict({k: v.double() for k, v in st.state_dict_from(path)[0].items()}, strict=True)
+    m64.load_state_dict({k: v.double() for k, v in st.load_model(path)[0].items()}, strict=True)
     t64_losses = run_torch(m64, torch.float64)
     for s in range(STEPS + 1):
         what = "loss at step %d" % (s + 1) if s < STEPS else "loss after %d steps (no update)" % STEPS
         R.scalar("%s [%s]" % (what, label), "training loss", c_losses[s], t_losses[s], TOL_TRAIN_LOSS, t64_losses[s])
     # every weight after the steps, and the reverse direction on the trained model
-    sd_c, meta = st.state_dict_from(c_path)
+    sd_c, _, settings = st.load_model(c_path)
+    meta = settings["metadata"]
     fresh = make_like(model)
     fresh.load_state_dict(sd_c, strict=True)
     p64 = dict(m64.named_parameters())
@@ -498,7 +500,7 @@ def test_reverse(R, drv, data, sigmas, gen, B):
     for cond, zero in (("concat", 0), ("embed", 0), ("embed", 1)):
         (_, x, sig), _ = score_inputs(gen, data, sigmas, B)
         path, c_s = drv.init(cond, 42, zero, t2n(x), t2n(sig))
-        sd, meta = st.state_dict_from(path)
+        sd, _, _ = st.load_model(path)
         m = S.ScoreNet(hidden_dim=128) if cond == "concat" else \
             S.NCSNScoreNetwork(input_dim=2, hidden_dims=[128, 128, 128], sigma_embed_dim=64)
         m.load_state_dict(sd, strict=True)
