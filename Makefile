@@ -22,7 +22,7 @@ EXAMPLES  = $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
 
 # deps-WHAT runs `sh tests/deps.sh WHAT` (installs or names the missing packages). A static pattern
 # rule: make never applies an implicit pattern rule (deps-%:) to a .PHONY target, so one did nothing.
-DEPS = deps-test deps-matrix deps-torch deps-bench deps-plots deps-cross deps-quality deps-install
+DEPS = deps-test deps-matrix deps-torch deps-bench deps-plots deps-cross deps-quality deps-install deps-shared
 .PHONY: all test golden test-matrix examples plots check-torch bench quality clean $(DEPS)
 all: $(BUILD)/run_tests $(EXAMPLES)
 

@@ -26,6 +26,9 @@
      NCSN_NO_STDIO      leave out the file functions (safetensors save/load).
      NCSN_NO_THREADS    leave out the thread pool (then no -lpthread is needed).
      NCSN_NO_FSYNC      saves are still atomic (temporary file + rename) but skip fsync.
+     NCSN_BUILD_SHARED  compiling a shared library (make shared): the API functions are exported
+                        (visibility default, dllexport), everything else stays hidden with
+                        -fvisibility=hidden. NCSN_SHARED: a program using the DLL (dllimport).
      NCSN_MALLOC(n), NCSN_FREE(p)   allocator; define both or neither. Called only from the
                         thread that called the API (pool workers never allocate), so it
                         need not be thread-safe.
@@ -64,6 +67,12 @@
 
 #ifdef NCSN_STATIC
 #define NCSNDEF static
+#elif defined(_WIN32) && defined(NCSN_BUILD_SHARED)
+#define NCSNDEF extern __declspec(dllexport)
+#elif defined(_WIN32) && defined(NCSN_SHARED)
+#define NCSNDEF extern __declspec(dllimport)
+#elif defined(NCSN_BUILD_SHARED) && (defined(__GNUC__) || defined(__clang__))
+#define NCSNDEF extern __attribute__((visibility("default")))   /* the API only: build with -fvisibility=hidden */
 #else
 #define NCSNDEF extern
 #endif

@@ -42,3 +42,20 @@ uninstall:
 
 check-install: deps-install $(NCSN_CLI) $(BUILD)/ncsn.1
 	CC="$(CC)" MAKE="$(MAKE)" sh tests/install/check.sh $(BUILD)
+
+# ---- the shared library, for other languages (python/ncsn_ctypes.py; docs/python.md) ----------
+#   make shared          $(BUILD)/libncsn.so: ncsn.h's implementation with -fvisibility=hidden and
+#                        NCSN_BUILD_SHARED, so it exports the API functions and nothing else
+#   make check-shared    tests/shared/exports.sh (exactly the API exported, no ncsn__ symbol), then
+#                        the ctypes example against the ncsn command (same model bits, same samples)
+PYTHON ?= /usr/bin/python3
+.PHONY: shared check-shared
+$(BUILD)/libncsn.so: ncsn.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -DNCSN_IMPLEMENTATION -DNCSN_BUILD_SHARED -shared -x c ncsn.h \
+	  -Wl,-soname,libncsn.so.$(firstword $(subst ., ,$(NCSN_VERSION))) -o $@ $(LDLIBS)
+shared: $(BUILD)/libncsn.so
+
+check-shared: deps-shared $(BUILD)/libncsn.so $(NCSN_CLI)
+	sh tests/shared/exports.sh $(BUILD)/libncsn.so ncsn.h
+	$(PYTHON) tests/shared/check_ctypes.py $(BUILD)/libncsn.so $(NCSN_CLI)

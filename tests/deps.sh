@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh TARGET - make sure what TARGET needs is installed: on Debian as root it runs apt-get,
-# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross | quality | install
+# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross | quality | install | shared
 #   test:  a C and a C++ compiler, pcg's reference C++ header (libpcg-cpp-dev), and a locale with a
 #          decimal comma (de_DE.UTF-8, made with localedef) for the locale test; without root the
 #          locale is only named (that one test then says SKIP), everything else is required.
@@ -8,6 +8,7 @@
 #   quality: R (r-base-core: faithful, iris), python3-sklearn (its digits.csv.gz) and gnuplot.
 #   install: what make check-install builds consumers with: cmake, pkg-config (pkgconf) and groff
 #          (the man page is checked with it).
+#   shared: make check-shared: nm (binutils) and numpy for /usr/bin/python3.
 set -u
 pkgs=""
 have_hdr() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CXX:-c++} -x c++ - -o /dev/null >/dev/null 2>&1; }
@@ -48,6 +49,8 @@ case "${1:-test}" in
           command -v cmake >/dev/null 2>&1 || pkgs="$pkgs cmake"
           command -v pkg-config >/dev/null 2>&1 || pkgs="$pkgs pkgconf"
           command -v groff >/dev/null 2>&1 || pkgs="$pkgs groff-base";;
+  shared) command -v nm >/dev/null 2>&1 || pkgs="$pkgs binutils"
+          /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || pkgs="$pkgs python3-numpy";;
   cross)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-aarch64-linux-gnu"
           command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || pkgs="$pkgs g++-aarch64-linux-gnu libc6-dev-arm64-cross"
           command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-arm-linux-gnueabihf"
