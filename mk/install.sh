@@ -18,7 +18,10 @@ done
 case "${DESTDIR:-}$prefix$bindir$includedir$pkgconfigdir$cmakedir$man1dir$manifestdir" in
   *[[:space:]]*) echo "install.sh: DESTDIR and the install directories must not contain white space" >&2; exit 2;;
 esac
-case "$prefix" in /*) ;; *) echo "install.sh: PREFIX = '$prefix' must be an absolute path" >&2; exit 2;; esac
+for v in prefix bindir includedir pkgconfigdir cmakedir man1dir manifestdir; do
+  eval "val=\$$v"
+  case "$val" in /*) ;; *) echo "install.sh: $v = '$val' must be an absolute path" >&2; exit 2;; esac
+done
 D=${DESTDIR:-}
 D=${D%/}
 manifest=$manifestdir/install-manifest
@@ -37,27 +40,41 @@ candidate_dirs() {
   done | sort -u | awk '{ print length($0) " " $0 }' | sort -rn | cut -d' ' -f2-
 }
 
-# mkdir -p that prints each directory it creates (without DESTDIR), parents first
+# mkdir -p that prints each directory it creates (without DESTDIR), parents first; DESTDIR itself
+# is made if missing but not listed (a staging directory is the packager's)
 make_dir() {
   d=$1 missing=
-  while [ ! -d "$D$d" ]; do missing="$d $missing"; d=$(dirname "$d"); done
+  [ -z "$D" ] || mkdir -p "$D"
+  while [ "$d" != / ] && [ ! -d "$D$d" ]; do missing="$d $missing"; d=$(dirname "$d"); done
   for m in $missing; do mkdir "$D$m"; echo "$m"; done
+}
+
+# the path of directory $2 relative to directory $1 (both absolute; no realpath -m on BSD or macOS)
+relative() {
+  common=$1 up=
+  while [ "$common" != / ] && [ "${2#"$common"/}" = "$2" ] && [ "$2" != "$common" ]; do
+    common=$(dirname "$common") up="../$up"
+  done
+  if [ "$2" = "$common" ]; then rest=; elif [ "$common" = / ]; then rest=${2#/}; else rest=${2#"$common"/}; fi
+  r="$up$rest"; r=${r%/}
+  echo "${r:-.}"
 }
 
 # a template with @NCSN_VERSION@ etc. replaced
 subst() {
   major=${NCSN_VERSION%%.*} rest=${NCSN_VERSION#*.}
   minor=${rest%%.*}
-  inc_rel=$(realpath -m --relative-to="$cmakedir" "$includedir")
+  inc_rel=$(relative "$cmakedir" "$includedir")
   sed -e "s|@NCSN_VERSION@|$NCSN_VERSION|g" -e "s|@NCSN_VERSION_MAJOR@|$major|g" \
       -e "s|@NCSN_VERSION_MINOR@|$minor|g" -e "s|@NCSN_INCLUDE_REL@|$inc_rel|g" "$1"
 }
 
 pc_file() {
+  case "$includedir" in "$prefix"/*) pc_includedir="\${prefix}/${includedir#"$prefix"/}";; *) pc_includedir=$includedir;; esac
   cat <<EOF
 # ncsn.pc - ncsn.h, a single-header C99 library: define NCSN_IMPLEMENTATION in one source file.
 prefix=$prefix
-includedir=$includedir
+includedir=$pc_includedir
 
 Name: ncsn
 Description: Noise Conditional Score Networks (Song & Ermon 2019) in one C header

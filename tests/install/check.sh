@@ -97,4 +97,16 @@ $MAKE --no-print-directory uninstall DESTDIR="$dest" PREFIX="$prefix" BUILD="$bu
 snapshot > "$tmp/after"
 diff "$tmp/before" "$tmp/after" || fail "after make uninstall the tree differs from before the install (< before, > after)"
 ok "make uninstall: the tree is as before ($(wc -l < "$tmp/before") lines of paths, modes and checksums)"
+
+# a DESTDIR that does not exist yet (a packager's fresh staging directory): made by install, and
+# after uninstall it is all that is left (timeout: a loop that never reaches an existing directory)
+fresh=$tmp/fresh/stage
+timeout 300 $MAKE --no-print-directory install DESTDIR="$fresh" PREFIX=/usr BUILD="$build" > "$tmp/install2.log" ||
+  fail "make install into a DESTDIR that does not exist"
+[ -f "$fresh/usr/include/ncsn.h" ] || fail "make install into a new DESTDIR did not install ncsn.h"
+timeout 300 $MAKE --no-print-directory uninstall DESTDIR="$fresh" PREFIX=/usr BUILD="$build" > "$tmp/uninstall2.log" ||
+  fail "make uninstall from a new DESTDIR"
+left=$(cd "$tmp/fresh" && find . | LC_ALL=C sort | tr '\n' ' ')
+[ "$left" = ". ./stage " ] || fail "after install and uninstall in a new DESTDIR, left: $left"
+ok "a new DESTDIR: install made it, uninstall left it empty"
 echo "check-install: passed"
