@@ -102,10 +102,8 @@ _SIGNATURES = {
 def load(path=None):
     """The shared library with the signatures above set."""
     here = os.path.dirname(os.path.abspath(__file__))
-    for p in (path, os.environ.get("NCSN_LIB"), os.path.join(here, "..", "build", "default", "libncsn.so"), "libncsn.so"):
-        if p and (os.path.exists(p) or p == "libncsn.so"):
-            lib = C.CDLL(p)
-            break
+    built = os.path.join(here, "..", "build", "default", "libncsn.so")
+    lib = C.CDLL(path or os.environ.get("NCSN_LIB") or (built if os.path.exists(built) else "libncsn.so"))
     for name, (res, args) in _SIGNATURES.items():
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = res, args

@@ -68,7 +68,7 @@ def read(source):
         return dict(pairs)
     try:
         header = json.loads(buf[8:8 + n].decode("utf-8"), object_pairs_hook=unique)
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise ValueError("%s: the header is not UTF-8 JSON (%s)" % (what, e))
     if not isinstance(header, dict):
         raise ValueError("%s: the header is not a JSON object" % what)
@@ -154,8 +154,12 @@ def _net_layout(names, shape_of, what):
         want += ["sigma_embed.%d.%s" % (i, w) for i in (1, 3) for w in ("weight", "bias")]
     if sorted(want) != sorted(names):
         raise ValueError("%s: network tensors %s, expected %s" % (what, sorted(names), sorted(want)))
+    if len(idx) - 1 > 16:
+        raise ValueError("%s: %d hidden layers; ncsn.h has at most 16 (NCSN_MAX_HIDDEN)" % (what, len(idx) - 1))
     widths = [shape_of("net.%d.weight" % i) for i in idx]
     E = shape_of("sigma_embed.1.weight")[0] if embed else 0
+    if embed and (E < 4 or E % 2):
+        raise ValueError("%s: sigma embedding size %d must be even and >= 4, as ncsn.h requires" % (what, E))
     dim = widths[-1][0]
     prev = dim + (E if embed else 1)
     for i, s in zip(idx, widths):

@@ -161,6 +161,7 @@ def refusals(tmp):
     cases = [("levels that do not decrease", lambda: ncsn_st.save_model(p, m, torch.tensor([1.0, 2.0]))),
              ("a zero level", lambda: ncsn_st.save_model(p, m, torch.tensor([1.0, 0.0]))),
              ("float64 weights", lambda: ncsn_st.save_model(p, S.ScoreNet(hidden_dim=16).double())),
+             ("an odd embedding size", lambda: ncsn_st.save_model(p, S.NCSNScoreNetwork(2, [8], sigma_embed_dim=5))),
              ("a tensor that is not the network's", lambda: ncsn_st.save_model(p, dict(m.state_dict(), extra=torch.zeros(1))))]
     for what, fn in cases:
         try:
