@@ -33,6 +33,7 @@ function esc(s,    out, i, c, p) {
         out = out c; p = substr(s, i, 1)
     }
     if (out ~ /^[.\x27]/) out = "\\&" out
+    if (out ~ /(e\.g|i\.e)\.$/) out = out "\\&"   # not a sentence end: no double space after it
     return out
 }
 # a tag: option words bold, their arguments italic; a command name (first word, no dash) bold
