@@ -209,12 +209,7 @@ typedef struct ncsn_model {
     int n_layers;        /* main net: n_hidden + 1 */
     ncsn_layer layers[NCSN_MAX_HIDDEN + 1];
     ncsn_layer emb[2];   /* EMBED only */
-    /* workspace of the last forward pass, reused by backward (private) */
-    int cap;             /* batch capacity */
-    size_t ws_size;
-    float *ws;
-    int last_batch;
-    void *priv;
+    struct ncsn__work *work;  /* private: the last forward pass's workspace, the thread pool */
 } ncsn_model;
 
 NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *cfg);
@@ -2135,20 +2130,42 @@ NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *c)
     return NCSN_OK;
 }
 
-/* private part of a model: frequencies of the sinusoidal embedding and workspace views */
-typedef struct ncsn__priv {
-    float *freq;               /* [E/2] */
-    int *slot_of;              /* [cap] distinct-sigma slot of each sample */
-    int n_slots;
-    float *slot_c;             /* [cap] the conditioning input of each slot: sigma or ln sigma */
-    float *x, *sig, *in;       /* copies of the inputs; in = [x, cond] per sample */
-    float *z[NCSN_MAX_HIDDEN], *a[NCSN_MAX_HIDDEN], *sg[NCSN_MAX_HIDDEN], *e1s;
-    float *y;                  /* net output before /sigma */
-    float *sfill;              /* sigma column for ncsn_model_score */
-    float *slot_sig, *e0, *e1z, *e1a, *e2, *prefix, *gslot, *de2, *de1;
-    float *d0, *d1, *wt;       /* backward scratch */
-    ncsn__pool *pool;          /* NULL: one thread */
-} ncsn__priv;
+/* The model's private state: the workspace of the last forward pass, which backward reuses, and
+   what is fixed per model (embedding frequencies, thread pool). Shapes: B = cap (the batch
+   capacity), S <= B the distinct sigmas of the last batch (slots), D = dim, C = conditioning width
+   (1, or E = embed_dim), H_l = hidden[l], W = the widest layer input or output, max(D + C, H_l, E).
+   Every float view is 16-float aligned inside buf. */
+typedef struct ncsn__work {
+    int cap;                   /* B: the batch the views below hold */
+    int batch;                 /* the last forward's batch (0: none to differentiate) */
+    size_t n_floats;           /* floats in buf */
+    float *buf;                /* the one allocation behind every float view below */
+    int *slot_of;              /* [B] slot of each sample: the index of its sigma among the distinct ones */
+    int n_slots;               /* S */
+    float *freq;               /* [E/2] sinusoidal embedding frequencies (EMBED; per model, not per batch) */
+    ncsn__pool *pool;          /* the threads of ncsn_model_set_threads; NULL: the caller only */
+    float *x;                  /* [B, D] copy of the input x */
+    float *sigma;              /* [B] copy of the input sigma */
+    float *input;              /* [B, D + C] the first layer's input per sample: [x, c] or [x, e] */
+    float *pre[NCSN_MAX_HIDDEN];  /* [B, H_l] pre-activation of hidden layer l */
+    float *act[NCSN_MAX_HIDDEN];  /* [B, H_l] its activation, the next layer's input */
+    float *sgm[NCSN_MAX_HIDDEN];  /* [B, H_l] sigmoid of pre[l] (SiLU's backward reuses it) */
+    float *net_out;            /* [B, D] the last layer's output, before the division by sigma */
+    float *sigma_fill;         /* [B] one sigma repeated, for ncsn_model_score */
+    float *slot_sigma;         /* [S] the distinct sigmas, in order of first appearance */
+    float *slot_cond;          /* [S] their conditioning input c: sigma or ln sigma */
+    float *e_sin;              /* [S, E] sinusoid(c): E/2 sines, then E/2 cosines */
+    float *e_pre;              /* [S, E] pre-activation of sigma_embed.1 */
+    float *e_act;              /* [S, E] its SiLU, sigma_embed.3's input */
+    float *e_sgm;              /* [S, E] sigmoid of e_pre (for SiLU's backward) */
+    float *e_out;              /* [S, E] the embedding e = sigma_embed.3's output */
+    float *slot_pre0;          /* [S, H_0] the first layer's bias plus its conditioning rows, per slot */
+    float *slot_dpre0;         /* [S, H_0] dL/dpre[0] summed over each slot's samples (in sample order) */
+    float *de_out;             /* [S, E] dL/de */
+    float *de_pre;             /* [S, E] dL/de_act, then dL/de_pre in place */
+    float *grad_a, *grad_b;    /* [B, W] dL/d(layer output), alternating as backward walks down */
+    float *weight_t;           /* [W_in * W_out] the current layer's weights transposed, [out][in] */
+} ncsn__work;
 
 static int ncsn__cond_width(const ncsn_config *c) { return c->cond == NCSN_COND_EMBED ? c->embed_dim : 1; }
 
@@ -2192,7 +2209,7 @@ static void ncsn__add_linear(ncsn_model *m, ncsn_layer *L, const char *prefix, i
 NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
 {
     ncsn_model *m;
-    ncsn__priv *p;
+    ncsn__work *p;
     size_t off = 0;
     int l, in, E;
     ncsn_status st;
@@ -2203,7 +2220,7 @@ NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_create: the config has %llu parameters; at most %llu on this target",
                           (unsigned long long)ncsn__config_params(cfg), (unsigned long long)NCSN__MAX_ELEMS);
     m = (ncsn_model *)ncsn__alloc(sizeof *m);
-    p = (ncsn__priv *)ncsn__alloc(sizeof *p);
+    p = (ncsn__work *)ncsn__alloc(sizeof *p);
     if (!m || !p) {
         NCSN_FREE(m); NCSN_FREE(p);
         return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_create: out of memory");
@@ -2211,7 +2228,7 @@ NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
     memset(m, 0, sizeof *m);
     memset(p, 0, sizeof *p);
     m->cfg = *cfg;
-    m->priv = p;
+    m->work = p;
     E = cfg->embed_dim;
     if (cfg->cond == NCSN_COND_EMBED) {
         ncsn__add_linear(m, &m->emb[0], "sigma_embed.1", E, E, &off);
@@ -2249,16 +2266,16 @@ NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
 
 NCSNDEF void ncsn_model_free(ncsn_model *m)
 {
-    ncsn__priv *p;
+    ncsn__work *p;
     if (!m) return;
-    p = (ncsn__priv *)m->priv;
+    p = m->work;
     if (p) {
         ncsn__pool_free(p->pool);
         NCSN_FREE(p->freq);
         NCSN_FREE(p->slot_of);
+        NCSN_FREE(p->buf);
         NCSN_FREE(p);
     }
-    NCSN_FREE(m->ws);
     NCSN_FREE(m->params);
     NCSN_FREE(m->grads);
     NCSN_FREE(m);
@@ -2274,7 +2291,7 @@ NCSNDEF const ncsn_tensor *ncsn_model_tensor(const ncsn_model *m, const char *na
 
 NCSNDEF ncsn_status ncsn_model_set_threads(ncsn_model *m, int n_threads)
 {
-    ncsn__priv *p;
+    ncsn__work *p;
     ncsn__pool *pool = NULL;
     ncsn_status st;
     if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_set_threads: model = NULL");
@@ -2283,7 +2300,7 @@ NCSNDEF ncsn_status ncsn_model_set_threads(ncsn_model *m, int n_threads)
 #ifdef NCSN_NO_THREADS
     if (n_threads > 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_set_threads: n_threads = %d, but built with NCSN_NO_THREADS", n_threads);
 #endif
-    p = (ncsn__priv *)m->priv;
+    p = m->work;
     if (n_threads > 1 && (st = ncsn__pool_create(&pool, n_threads)) != NCSN_OK) return st;
     ncsn__pool_free(p->pool);
     p->pool = pool;
@@ -2329,7 +2346,7 @@ NCSNDEF ncsn_status ncsn_model_init(ncsn_model *m, ncsn_rng *rng)
    that a batch too large for a 32-bit size_t is refused instead of wrapping */
 static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
 {
-    ncsn__priv *p = (ncsn__priv *)m->priv;
+    ncsn__work *p = m->work;
     const ncsn_config *c = &m->cfg;
     uint64_t off = 0, B = (uint64_t)cap, maxw = (uint64_t)c->dim + (uint64_t)ncsn__cond_width(c), maxwt = 0;
     uint64_t E = (uint64_t)c->embed_dim, H0 = (uint64_t)c->hidden[0];
@@ -2343,31 +2360,31 @@ static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
     if (c->cond == NCSN_COND_EMBED && E * E > maxwt) maxwt = E * E;
     if (E > maxw) maxw = E;
     NCSN__TAKE(p->x, B * (uint64_t)c->dim);
-    NCSN__TAKE(p->sig, B);
-    NCSN__TAKE(p->in, B * ((uint64_t)c->dim + (uint64_t)ncsn__cond_width(c)));
+    NCSN__TAKE(p->sigma, B);
+    NCSN__TAKE(p->input, B * ((uint64_t)c->dim + (uint64_t)ncsn__cond_width(c)));
     for (l = 0; l < c->n_hidden; l++) {
-        NCSN__TAKE(p->z[l], B * (uint64_t)c->hidden[l]);
-        NCSN__TAKE(p->a[l], B * (uint64_t)c->hidden[l]);
-        NCSN__TAKE(p->sg[l], B * (uint64_t)c->hidden[l]);
+        NCSN__TAKE(p->pre[l], B * (uint64_t)c->hidden[l]);
+        NCSN__TAKE(p->act[l], B * (uint64_t)c->hidden[l]);
+        NCSN__TAKE(p->sgm[l], B * (uint64_t)c->hidden[l]);
     }
-    NCSN__TAKE(p->y, B * (uint64_t)c->dim);
-    NCSN__TAKE(p->sfill, B);
-    NCSN__TAKE(p->slot_sig, B);
-    NCSN__TAKE(p->slot_c, B);
-    NCSN__TAKE(p->prefix, B * H0);
-    NCSN__TAKE(p->gslot, B * H0);
+    NCSN__TAKE(p->net_out, B * (uint64_t)c->dim);
+    NCSN__TAKE(p->sigma_fill, B);
+    NCSN__TAKE(p->slot_sigma, B);
+    NCSN__TAKE(p->slot_cond, B);
+    NCSN__TAKE(p->slot_pre0, B * H0);
+    NCSN__TAKE(p->slot_dpre0, B * H0);
     if (c->cond == NCSN_COND_EMBED) {
-        NCSN__TAKE(p->e0, B * E);
-        NCSN__TAKE(p->e1z, B * E);
-        NCSN__TAKE(p->e1a, B * E);
-        NCSN__TAKE(p->e1s, B * E);
-        NCSN__TAKE(p->e2, B * E);
-        NCSN__TAKE(p->de2, B * E);
-        NCSN__TAKE(p->de1, B * E);
+        NCSN__TAKE(p->e_sin, B * E);
+        NCSN__TAKE(p->e_pre, B * E);
+        NCSN__TAKE(p->e_act, B * E);
+        NCSN__TAKE(p->e_sgm, B * E);
+        NCSN__TAKE(p->e_out, B * E);
+        NCSN__TAKE(p->de_out, B * E);
+        NCSN__TAKE(p->de_pre, B * E);
     }
-    NCSN__TAKE(p->d0, B * maxw);
-    NCSN__TAKE(p->d1, B * maxw);
-    NCSN__TAKE(p->wt, maxwt);
+    NCSN__TAKE(p->grad_a, B * maxw);
+    NCSN__TAKE(p->grad_b, B * maxw);
+    NCSN__TAKE(p->weight_t, maxwt);
 #undef NCSN__TAKE
     return off;
 }
@@ -2384,14 +2401,14 @@ NCSNDEF size_t ncsn_model_workspace_bytes(const ncsn_model *m, int batch)
 
 NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
 {
-    ncsn__priv *p;
+    ncsn__work *p;
     uint64_t need;
     float *ws;
     int *slots;
     if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_reserve: model = NULL");
     if (batch < 1 || batch > (1 << 26)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_reserve: batch = %d must be in [1, 2^26]", batch);
-    if (batch <= m->cap) return NCSN_OK;
-    p = (ncsn__priv *)m->priv;
+    p = m->work;
+    if (batch <= p->cap) return NCSN_OK;
     need = ncsn__ws_layout(m, batch, NULL);
     if (need > NCSN__MAX_ELEMS)
         return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_reserve: batch = %d needs a workspace of %llu floats; at most %llu on this target",
@@ -2400,16 +2417,16 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
     slots = NCSN__ALLOC_N(int, batch);
     if (!ws || !slots) {
         NCSN_FREE(ws); NCSN_FREE(slots);
-        if (m->ws) ncsn__ws_layout(m, m->cap, m->ws);  /* keep the old views valid */
+        if (p->buf) ncsn__ws_layout(m, p->cap, p->buf);  /* keep the old views valid */
         return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_reserve: out of memory for batch = %d", batch);
     }
-    NCSN_FREE(m->ws);
+    NCSN_FREE(p->buf);
     NCSN_FREE(p->slot_of);
-    m->ws = ws;
+    p->buf = ws;
     p->slot_of = slots;
-    m->ws_size = (size_t)need;
-    m->cap = batch;
-    m->last_batch = 0;
+    p->n_floats = (size_t)need;
+    p->cap = batch;
+    p->batch = 0;
     ncsn__ws_layout(m, batch, ws);
     return NCSN_OK;
 }
@@ -2633,174 +2650,226 @@ static void ncsn__fill_rows(float *Y, const float *row, int B, int N)
     for (b = 0; b < B; b++) memcpy(Y + (size_t)b * N, row, (size_t)N * sizeof(float));
 }
 
-NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x, const float *sigma, int B)
+/* The network as layers, each a forward/backward pair; ncsn_model_forward and ncsn_model_backward
+   are the lists of their calls. Every pair keeps the exact order of operations of the reference
+   (tests/test_model.c), so the split changes no bit. */
+
+/* Conditioning: the distinct sigmas of the batch in order of first appearance (the slots), and
+   their conditioning input c (sigma or ln sigma), so everything that depends on sigma alone is
+   computed once per slot. No backward: sigma gets no gradient. */
+static void ncsn__cond_fwd(const ncsn_model *m, ncsn__work *w, const float *sigma, int B)
 {
-    ncsn__priv *p;
+    int b, s;
+    w->n_slots = 0;
+    for (b = 0; b < B; b++) {
+        uint32_t bits = ncsn__f2u(sigma[b]);
+        s = w->n_slots - 1;
+        if (s < 0 || ncsn__f2u(w->slot_sigma[s]) != bits)
+            for (s = 0; s < w->n_slots && ncsn__f2u(w->slot_sigma[s]) != bits; s++) {}
+        if (s == w->n_slots) {
+            w->slot_cond[s] = m->cfg.sigma_input == NCSN_SIGMA_LOG ? ncsn_logf(sigma[b]) : sigma[b];
+            w->slot_sigma[w->n_slots++] = sigma[b];
+        }
+        w->slot_of[b] = s;
+    }
+}
+
+/* Linear: out[B, N] = b + in[B, K] W (W [K][N]): the bias, then the rows of in in order. */
+static void ncsn__linear_fwd(ncsn__pool *pool, const ncsn_model *m, const ncsn_layer *L, float *out,
+                             const float *in, int B)
+{
+    ncsn__fill_rows(out, m->params + L->b, B, L->out);
+    ncsn__pgemm_acc(pool, out, L->out, in, L->in, m->params + L->w, L->out, B, L->in, L->out);
+}
+
+/* dW += in^T dout, db += column sums of dout, then (din non-NULL) din = dout W^T, W^T built in
+   weight_t [N][K]. */
+static void ncsn__linear_bwd(ncsn__pool *pool, ncsn_model *m, const ncsn_layer *L, float *din, float *weight_t,
+                             const float *dout, const float *in, int B)
+{
+    ncsn__pgemm_tn_acc(pool, m->grads + L->w, L->out, in, L->in, dout, L->out, B, L->in, L->out);
+    ncsn__pcolsum_acc(pool, m->grads + L->b, dout, L->out, B, L->out);
+    if (!din) return;
+    if (pool) ncsn__ptranspose(pool, weight_t, m->params + L->w, L->in, L->out);
+    else ncsn__transpose(weight_t, m->params + L->w, L->in, L->out);   /* the same moves on one thread */
+    memset(din, 0, (size_t)B * L->in * sizeof(float));
+    ncsn__pgemm_acc(pool, din, L->in, dout, L->out, weight_t, L->in, B, L->out, L->in);
+}
+
+/* Activation, elementwise over n values: a = act(pre), sgm = sigmoid(pre) kept for SiLU's backward. */
+static void ncsn__activation_fwd(ncsn__pool *pool, ncsn_act act, float *a, float *sgm, const float *pre, size_t n)
+{
+    ncsn__pact(pool, 0, a, sgm, pre, NULL, n, act);
+}
+
+/* dpre = da * act'(pre); dpre may be da (in place). */
+static void ncsn__activation_bwd(ncsn__pool *pool, ncsn_act act, float *dpre, const float *da, const float *pre,
+                                 float *sgm, size_t n)
+{
+    ncsn__pact(pool, 1, dpre, sgm, pre, da, n, act);
+}
+
+/* Sigma embedding (EMBED), per slot: e = sigma_embed.3(SiLU(sigma_embed.1(sinusoid(c)))). Slots
+   are few: it runs on the caller's thread. */
+static void ncsn__embed_fwd(const ncsn_model *m, ncsn__work *w)
+{
+    int E = m->cfg.embed_dim, half = E / 2, S = w->n_slots, s, j;
+    for (s = 0; s < S; s++)
+        for (j = 0; j < half; j++) {
+            float arg = w->slot_cond[s] * w->freq[j];
+            w->e_sin[(size_t)s * E + j] = ncsn_sinf(arg);
+            w->e_sin[(size_t)s * E + half + j] = ncsn_cosf(arg);
+        }
+    ncsn__linear_fwd(NULL, m, &m->emb[0], w->e_pre, w->e_sin, S);
+    ncsn__activation_fwd(NULL, NCSN_ACT_SILU, w->e_act, w->e_sgm, w->e_pre, (size_t)S * E);
+    ncsn__linear_fwd(NULL, m, &m->emb[1], w->e_out, w->e_act, S);
+}
+
+/* From dL/de (de_out, left by ncsn__first_bwd) to the embedding's weight gradients. */
+static void ncsn__embed_bwd(ncsn_model *m, ncsn__work *w)
+{
+    int S = w->n_slots;
+    ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->weight_t, w->de_out, w->e_act, S);
+    ncsn__activation_bwd(NULL, NCSN_ACT_SILU, w->de_pre, w->de_pre, w->e_pre, w->e_sgm, (size_t)S * m->cfg.embed_dim);
+    ncsn__linear_bwd(NULL, m, &m->emb[0], NULL, w->weight_t, w->de_pre, w->e_sin, S);
+}
+
+/* First layer, input [x, cond] with cond = c (CONCAT) or e (EMBED): per slot the bias plus the
+   conditioning rows (slot_pre0), then per sample its slot's row plus the data rows. Keeps the
+   input [x, cond] per sample for the weight gradient. */
+static void ncsn__first_fwd(const ncsn_model *m, ncsn__work *w, const float *x, int B)
+{
+    const ncsn_layer *L0 = &m->layers[0];
+    const float *W0 = m->params + L0->w;
+    int D = m->cfg.dim, C = ncsn__cond_width(&m->cfg), H0 = L0->out, S = w->n_slots, b;
+    const float *cond = m->cfg.cond == NCSN_COND_EMBED ? w->e_out : w->slot_cond;
+    ncsn__fill_rows(w->slot_pre0, m->params + L0->b, S, H0);
+    ncsn__pgemm_acc(NULL, w->slot_pre0, H0, cond, C, W0 + (size_t)D * H0, H0, S, C, H0);
+    for (b = 0; b < B; b++) {
+        memcpy(w->pre[0] + (size_t)b * H0, w->slot_pre0 + (size_t)w->slot_of[b] * H0, (size_t)H0 * sizeof(float));
+        memcpy(w->input + (size_t)b * (D + C), x + (size_t)b * D, (size_t)D * sizeof(float));
+        memcpy(w->input + (size_t)b * (D + C) + D, cond + (size_t)w->slot_of[b] * C, (size_t)C * sizeof(float));
+    }
+    ncsn__pgemm_acc(w->pool, w->pre[0], H0, w->x, D, W0, H0, B, D, H0);
+}
+
+/* dW0, db0 from dpre0; dx = dpre0 W0x^T (dx may be NULL); EMBED: de_out = (each slot's sum of
+   dpre0, in sample order) W0c^T. */
+static void ncsn__first_bwd(ncsn_model *m, ncsn__work *w, float *dx, const float *dpre0, int B)
+{
+    const ncsn_layer *L0 = &m->layers[0];
+    int D = m->cfg.dim, C = ncsn__cond_width(&m->cfg), H0 = L0->out, S = w->n_slots, embed = m->cfg.cond == NCSN_COND_EMBED, b, o;
+    ncsn__pgemm_tn_acc(w->pool, m->grads + L0->w, H0, w->input, D + C, dpre0, H0, B, D + C, H0);
+    ncsn__pcolsum_acc(w->pool, m->grads + L0->b, dpre0, H0, B, H0);
+    if (dx || embed)   /* training without dx (DSM) needs no W0^T */
+        ncsn__ptranspose(w->pool, w->weight_t, m->params + L0->w, D + C, H0);   /* [H0][D + C] */
+    if (dx) {
+        memset(dx, 0, (size_t)B * D * sizeof(float));
+        ncsn__pgemm_acc(w->pool, dx, D, dpre0, H0, w->weight_t, D + C, B, H0, D);
+    }
+    if (!embed) return;
+    memset(w->slot_dpre0, 0, (size_t)S * H0 * sizeof(float));
+    for (b = 0; b < B; b++) {
+        float *g = w->slot_dpre0 + (size_t)w->slot_of[b] * H0;
+        const float *dz = dpre0 + (size_t)b * H0;
+        for (o = 0; o < H0; o++) g[o] += dz[o];
+    }
+    memset(w->de_out, 0, (size_t)S * C * sizeof(float));
+    ncsn__pgemm_acc(NULL, w->de_out, C, w->slot_dpre0, H0, w->weight_t + D, D + C, S, H0, C);
+}
+
+/* Output: s = net_out / sigma with scale_by_sigma, else net_out. */
+static void ncsn__scale_fwd(const ncsn_model *m, const ncsn__work *w, float *out, int B)
+{
+    size_t b, d, D = (size_t)m->cfg.dim;
+    for (b = 0; b < (size_t)B; b++)
+        for (d = 0; d < D; d++) {
+            float v = w->net_out[b * D + d];
+            out[b * D + d] = m->cfg.scale_by_sigma ? v / w->sigma[b] : v;
+        }
+}
+
+static void ncsn__scale_bwd(const ncsn_model *m, const ncsn__work *w, float *dnet_out, const float *dout, int B)
+{
+    size_t b, d, D = (size_t)m->cfg.dim;
+    for (b = 0; b < (size_t)B; b++)
+        for (d = 0; d < D; d++) {
+            float g = dout[b * D + d];
+            dnet_out[b * D + d] = m->cfg.scale_by_sigma ? g / w->sigma[b] : g;
+        }
+}
+
+static ncsn_status ncsn__forward_args(ncsn_model *m, float *out, const float *x, const float *sigma, int B)
+{
     const ncsn_config *c;
-    int D, C, H0, b, l, s;
-    ncsn_status st;
+    int b;
     if (!m || !out || !x || !sigma)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: %s = NULL", !m ? "model" : !out ? "out" : !x ? "x" : "sigma");
     if (B < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: B = %d must be >= 1", B);
-    if ((st = ncsn_model_reserve(m, B)) != NCSN_OK) return st;
-    p = (ncsn__priv *)m->priv;
     c = &m->cfg;
-    D = c->dim;
-    C = ncsn__cond_width(c);
-    H0 = c->hidden[0];
     for (b = 0; b < B; b++)
         if ((c->scale_by_sigma || c->sigma_input == NCSN_SIGMA_LOG) && !(sigma[b] > 0.0f))
             return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: sigma[%d] = %g must be > 0 with %s", b, (double)sigma[b],
                               c->scale_by_sigma ? "scale_by_sigma" : "sigma_input = log");
-    memcpy(p->x, x, (size_t)B * D * sizeof(float));
-    memcpy(p->sig, sigma, (size_t)B * sizeof(float));
-    /* distinct sigma values, in order of first appearance: the conditioning is computed once each */
-    p->n_slots = 0;
-    for (b = 0; b < B; b++) {
-        uint32_t bits = ncsn__f2u(sigma[b]);
-        s = p->n_slots - 1;
-        if (s < 0 || ncsn__f2u(p->slot_sig[s]) != bits)
-            for (s = 0; s < p->n_slots && ncsn__f2u(p->slot_sig[s]) != bits; s++) {}
-        if (s == p->n_slots) {
-            p->slot_c[s] = c->sigma_input == NCSN_SIGMA_LOG ? ncsn_logf(sigma[b]) : sigma[b];
-            p->slot_sig[p->n_slots++] = sigma[b];
-        }
-        p->slot_of[b] = s;
+    return ncsn_model_reserve(m, B);
+}
+
+NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x, const float *sigma, int B)
+{
+    ncsn__work *w;
+    int l, H, n_hidden;
+    ncsn_status st;
+    if ((st = ncsn__forward_args(m, out, x, sigma, B)) != NCSN_OK) return st;
+    w = m->work;
+    n_hidden = m->cfg.n_hidden;
+    memcpy(w->x, x, (size_t)B * m->cfg.dim * sizeof(float));
+    memcpy(w->sigma, sigma, (size_t)B * sizeof(float));
+    ncsn__cond_fwd(m, w, sigma, B);
+    if (m->cfg.cond == NCSN_COND_EMBED) ncsn__embed_fwd(m, w);
+    ncsn__first_fwd(m, w, x, B);
+    ncsn__activation_fwd(w->pool, m->cfg.act, w->act[0], w->sgm[0], w->pre[0], (size_t)B * m->cfg.hidden[0]);
+    for (l = 1; l < n_hidden; l++) {
+        H = m->cfg.hidden[l];
+        ncsn__linear_fwd(w->pool, m, &m->layers[l], w->pre[l], w->act[l - 1], B);
+        ncsn__activation_fwd(w->pool, m->cfg.act, w->act[l], w->sgm[l], w->pre[l], (size_t)B * H);
     }
-    {
-        const ncsn_layer *L0 = &m->layers[0];
-        const float *W0 = m->params + L0->w, *b0 = m->params + L0->b;
-        int S = p->n_slots;
-        ncsn__fill_rows(p->prefix, b0, S, H0);
-        if (c->cond == NCSN_COND_EMBED) {
-            int E = c->embed_dim, half = E / 2, j;
-            const ncsn_layer *e1 = &m->emb[0], *e2 = &m->emb[1];
-            for (s = 0; s < S; s++)
-                for (j = 0; j < half; j++) {
-                    float arg = p->slot_c[s] * p->freq[j];
-                    p->e0[(size_t)s * E + j] = ncsn_sinf(arg);
-                    p->e0[(size_t)s * E + half + j] = ncsn_cosf(arg);
-                }
-            ncsn__fill_rows(p->e1z, m->params + e1->b, S, E);
-            ncsn__gemm_acc(p->e1z, E, p->e0, E, m->params + e1->w, E, S, E, E);
-            ncsn__act_fwd(p->e1a, p->e1s, p->e1z, (size_t)S * E, NCSN_ACT_SILU);
-            ncsn__fill_rows(p->e2, m->params + e2->b, S, E);
-            ncsn__gemm_acc(p->e2, E, p->e1a, E, m->params + e2->w, E, S, E, E);
-            ncsn__gemm_acc(p->prefix, H0, p->e2, E, W0 + (size_t)D * H0, H0, S, E, H0);
-        } else {
-            ncsn__gemm_acc(p->prefix, H0, p->slot_c, 1, W0 + (size_t)D * H0, H0, S, 1, H0);
-        }
-        /* first layer: prefix (bias + conditioning rows), then the data rows */
-        for (b = 0; b < B; b++) {
-            memcpy(p->z[0] + (size_t)b * H0, p->prefix + (size_t)p->slot_of[b] * H0, (size_t)H0 * sizeof(float));
-            memcpy(p->in + (size_t)b * (D + C), x + (size_t)b * D, (size_t)D * sizeof(float));
-            if (c->cond == NCSN_COND_EMBED)
-                memcpy(p->in + (size_t)b * (D + C) + D, p->e2 + (size_t)p->slot_of[b] * C, (size_t)C * sizeof(float));
-            else
-                p->in[(size_t)b * (D + C) + D] = p->slot_c[p->slot_of[b]];
-        }
-        ncsn__pgemm_acc(p->pool, p->z[0], H0, p->x, D, W0, H0, B, D, H0);
-        ncsn__pact(p->pool, 0, p->a[0], p->sg[0], p->z[0], NULL, (size_t)B * H0, c->act);
-    }
-    for (l = 1; l < m->n_layers; l++) {
-        const ncsn_layer *L = &m->layers[l];
-        float *z = l < c->n_hidden ? p->z[l] : p->y;
-        ncsn__fill_rows(z, m->params + L->b, B, L->out);
-        ncsn__pgemm_acc(p->pool, z, L->out, p->a[l - 1], L->in, m->params + L->w, L->out, B, L->in, L->out);
-        if (l < c->n_hidden) ncsn__pact(p->pool, 0, p->a[l], p->sg[l], z, NULL, (size_t)B * L->out, c->act);
-    }
-    for (b = 0; b < B; b++) {
-        int d;
-        for (d = 0; d < D; d++) {
-            float v = p->y[(size_t)b * D + d];
-            out[(size_t)b * D + d] = c->scale_by_sigma ? v / p->sig[b] : v;
-        }
-    }
-    m->last_batch = B;
+    ncsn__linear_fwd(w->pool, m, &m->layers[n_hidden], w->net_out, w->act[n_hidden - 1], B);
+    ncsn__scale_fwd(m, w, out, B);
+    w->batch = B;
     return NCSN_OK;
 }
 
 NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *dout)
 {
-    ncsn__priv *p;
-    const ncsn_config *c;
-    int D, C, H0, B, b, l, d;
-    float *dcur, *dnext;
+    ncsn__work *w;
+    float *dcur, *dnext, *swap;
+    int B, l;
     if (!m || !dout) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_backward: %s = NULL", !m ? "model" : "dout");
-    if (m->last_batch < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_backward: no forward pass to differentiate");
-    p = (ncsn__priv *)m->priv;
-    c = &m->cfg;
-    B = m->last_batch;
-    D = c->dim;
-    C = ncsn__cond_width(c);
-    H0 = c->hidden[0];
-    dcur = p->d0;
-    dnext = p->d1;
-    for (b = 0; b < B; b++)
-        for (d = 0; d < D; d++) {
-            float g = dout[(size_t)b * D + d];
-            dcur[(size_t)b * D + d] = c->scale_by_sigma ? g / p->sig[b] : g;
-        }
-    /* dcur = dL/dz of layer l; walk back to layer 1 */
+    w = m->work;
+    if (w->batch < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_backward: no forward pass to differentiate");
+    B = w->batch;
+    dcur = w->grad_a;    /* dL/d(output of layer l) */
+    dnext = w->grad_b;
+    ncsn__scale_bwd(m, w, dcur, dout, B);
     for (l = m->n_layers - 1; l >= 1; l--) {
-        const ncsn_layer *L = &m->layers[l];
-        float *tmp;
-        ncsn__pgemm_tn_acc(p->pool, m->grads + L->w, L->out, p->a[l - 1], L->in, dcur, L->out, B, L->in, L->out);
-        ncsn__pcolsum_acc(p->pool, m->grads + L->b, dcur, L->out, B, L->out);
-        ncsn__ptranspose(p->pool, p->wt, m->params + L->w, L->in, L->out);
-        memset(dnext, 0, (size_t)B * L->in * sizeof(float));
-        ncsn__pgemm_acc(p->pool, dnext, L->in, dcur, L->out, p->wt, L->in, B, L->out, L->in);
-        ncsn__pact(p->pool, 1, dnext, p->sg[l - 1], p->z[l - 1], dnext, (size_t)B * L->in, c->act);
-        tmp = dcur; dcur = dnext; dnext = tmp;
+        ncsn__linear_bwd(w->pool, m, &m->layers[l], dnext, w->weight_t, dcur, w->act[l - 1], B);
+        ncsn__activation_bwd(w->pool, m->cfg.act, dnext, dnext, w->pre[l - 1], w->sgm[l - 1], (size_t)B * m->layers[l].in);
+        swap = dcur; dcur = dnext; dnext = swap;
     }
-    {
-        const ncsn_layer *L0 = &m->layers[0];
-        int S = p->n_slots;
-        ncsn__pgemm_tn_acc(p->pool, m->grads + L0->w, H0, p->in, D + C, dcur, H0, B, D + C, H0);
-        ncsn__pcolsum_acc(p->pool, m->grads + L0->b, dcur, H0, B, H0);
-        if (dx || c->cond == NCSN_COND_EMBED)   /* training without dx (DSM) needs no W0^T */
-            ncsn__ptranspose(p->pool, p->wt, m->params + L0->w, D + C, H0);   /* wt is [H0][D+C] */
-        if (dx) {
-            memset(dx, 0, (size_t)B * D * sizeof(float));
-            ncsn__pgemm_acc(p->pool, dx, D, dcur, H0, p->wt, D + C, B, H0, D);
-        }
-        if (c->cond == NCSN_COND_EMBED) {
-            int E = c->embed_dim;
-            const ncsn_layer *e1 = &m->emb[0], *e2 = &m->emb[1];
-            /* per slot: gslot = sum of its samples' dz (in sample order), de2 = gslot W0_cond^T */
-            memset(p->gslot, 0, (size_t)S * H0 * sizeof(float));
-            for (b = 0; b < B; b++) {
-                float *g = p->gslot + (size_t)p->slot_of[b] * H0;
-                const float *dz = dcur + (size_t)b * H0;
-                int o;
-                for (o = 0; o < H0; o++) g[o] += dz[o];
-            }
-            memset(p->de2, 0, (size_t)S * E * sizeof(float));
-            ncsn__gemm_acc(p->de2, E, p->gslot, H0, p->wt + D, D + C, S, H0, E);
-            ncsn__gemm_tn_acc(m->grads + e2->w, E, p->e1a, E, p->de2, E, S, E, E);
-            ncsn__colsum_acc(m->grads + e2->b, p->de2, E, S, E);
-            ncsn__transpose(p->wt, m->params + e2->w, E, E);
-            memset(p->de1, 0, (size_t)S * E * sizeof(float));
-            ncsn__gemm_acc(p->de1, E, p->de2, E, p->wt, E, S, E, E);
-            ncsn__act_bwd(p->de1, p->de1, p->e1z, p->e1s, (size_t)S * E, NCSN_ACT_SILU);
-            ncsn__gemm_tn_acc(m->grads + e1->w, E, p->e0, E, p->de1, E, S, E, E);
-            ncsn__colsum_acc(m->grads + e1->b, p->de1, E, S, E);
-        }
-    }
+    ncsn__first_bwd(m, w, dx, dcur, B);
+    if (m->cfg.cond == NCSN_COND_EMBED) ncsn__embed_bwd(m, w);
     return NCSN_OK;
 }
 
 NCSNDEF ncsn_status ncsn_model_score(void *model, float *out, const float *x, float sigma, int n)
 {
     ncsn_model *m = (ncsn_model *)model;
-    ncsn__priv *p;
     ncsn_status st;
     int b;
     if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_score: model = NULL");
     if ((st = ncsn_model_reserve(m, n)) != NCSN_OK) return st;
-    p = (ncsn__priv *)m->priv;
-    for (b = 0; b < n; b++) p->sfill[b] = sigma;
-    return ncsn_model_forward(m, out, x, p->sfill, n);
+    for (b = 0; b < n; b++) m->work->sigma_fill[b] = sigma;
+    return ncsn_model_forward(m, out, x, m->work->sigma_fill, n);
 }
 
 /* ---- 6. denoising score matching ----------------------------------------------------------------- */
@@ -3088,7 +3157,7 @@ NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
     if (opt && opt->n != m->n_params)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_adam_step: opt->n = %lu but the model has %lu parameters", (unsigned long)opt->n,
                           (unsigned long)m->n_params);
-    return ncsn__adam_step(opt, m->params, m->grads, ((ncsn__priv *)m->priv)->pool, "ncsn_model_adam_step");
+    return ncsn__adam_step(opt, m->params, m->grads, m->work->pool, "ncsn_model_adam_step");
 }
 
 /* ---- 8. training -------------------------------------------------------------------------------- */

@@ -305,7 +305,7 @@ done:
 static int mode_embed(char **a)
 {
     ncsn_model *m = NULL;
-    ncsn__priv *p;
+    const ncsn__work *p;
     long S;
     float *sig = NULL, *x = NULL, *out = NULL;
     int rc = 1, E;
@@ -318,10 +318,10 @@ static int mode_embed(char **a)
     out = (float *)malloc((size_t)S * (size_t)m->cfg.dim * sizeof(float));
     if (!sig || !x || !out) goto done;
     if (check(ncsn_model_forward(m, out, x, sig, (int)S), "ncsn_model_forward")) goto done;
-    p = (ncsn__priv *)m->priv;
+    p = m->work;
     if (p->n_slots != (int)S) { fail("embed: the sigmas must be distinct", NULL); goto done; }
-    if (write_f32(a[3], p->freq, (size_t)(E / 2)) || write_f32(a[4], p->e0, (size_t)S * E) ||
-        write_f32(a[5], p->e2, (size_t)S * E))
+    if (write_f32(a[3], p->freq, (size_t)(E / 2)) || write_f32(a[4], p->e_sin, (size_t)S * E) ||
+        write_f32(a[5], p->e_out, (size_t)S * E))
         goto done;
     rc = 0;
 done:
