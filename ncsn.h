@@ -4311,11 +4311,137 @@ static ncsn_status ncsn__st_coverage(const ncsn__st_file *f)
     return NCSN_OK;
 }
 
+/* The __metadata__ object, after its key: where each key and value is (decoded when asked for). */
+static ncsn_status ncsn__st_parse_meta(ncsn__st_file *f, ncsn__json *j)
+{
+    if (!ncsn__js_eat(j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ is not an object");
+    if (ncsn__js_eat(j, '}')) return NCSN_OK;
+    for (;;) {
+        const char *kp, *vp;
+        ncsn__js_ws(j);
+        kp = j->p;
+        if (!ncsn__js_str(j, NULL, 0) || !ncsn__js_eat(j, ':'))
+            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ must map strings to strings");
+        ncsn__js_ws(j);
+        vp = j->p;
+        if (!ncsn__js_str(j, NULL, 0))
+            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ must map strings to strings");
+        if (f->n_meta >= NCSN__ST_MAX_META)
+            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: more than %d __metadata__ entries", NCSN__ST_MAX_META);
+        f->meta_k[f->n_meta] = kp;
+        f->meta_v[f->n_meta] = vp;
+        f->n_meta++;
+        if (ncsn__js_eat(j, ',')) continue;
+        if (ncsn__js_eat(j, '}')) return NCSN_OK;
+        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: unterminated __metadata__");
+    }
+}
+
+/* A tensor's "shape" value: a list of 1 or 2 sizes (or none, a scalar). */
+static ncsn_status ncsn__st_parse_shape(ncsn__json *j, ncsn__st_entry *e)
+{
+    if (!ncsn__js_eat(j, '[')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': shape is not a list", e->name);
+    e->ndim = 0;
+    if (ncsn__js_eat(j, ']')) return NCSN_OK;
+    for (;;) {
+        uint64_t v;
+        if (e->ndim >= 2 || !ncsn__js_uint(j, &v) || v > (1u << 30))
+            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': shape must be 1 or 2 sizes <= 2^30", e->name);
+        e->shape[e->ndim++] = v;
+        if (ncsn__js_eat(j, ',')) continue;
+        if (ncsn__js_eat(j, ']')) return NCSN_OK;
+        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad shape", e->name);
+    }
+}
+
+/* One field of a tensor's object, after its key k: dtype (F32 only), shape, data_offsets; others skipped. */
+static ncsn_status ncsn__st_parse_field(ncsn__json *j, ncsn__st_entry *e, const char *k, int *have)
+{
+    const char *key = e->name;
+    if (strcmp(k, "dtype") == 0) {
+        char dt[16];
+        if (!ncsn__js_str(j, dt, sizeof dt)) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad dtype", key);
+        if (strcmp(dt, "F32") != 0) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' has dtype %s; only F32 is supported", key, dt);
+        *have |= 1;
+    } else if (strcmp(k, "shape") == 0) {
+        ncsn_status st = ncsn__st_parse_shape(j, e);
+        if (st != NCSN_OK) return st;
+        *have |= 2;
+    } else if (strcmp(k, "data_offsets") == 0) {
+        if (!ncsn__js_eat(j, '[') || !ncsn__js_uint(j, &e->begin) || !ncsn__js_eat(j, ',') ||
+            !ncsn__js_uint(j, &e->end) || !ncsn__js_eat(j, ']'))
+            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': data_offsets must be [begin, end]", key);
+        *have |= 4;
+    } else if (!ncsn__js_skip(j)) {
+        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad value of '%s'", key, k);
+    }
+    return NCSN_OK;
+}
+
+/* A tensor's object, after its key: all three fields, and offsets that hold its floats in the data. */
+static ncsn_status ncsn__st_parse_tensor(ncsn__st_file *f, ncsn__json *j, const char *key)
+{
+    ncsn__st_entry *e;
+    int have = 0, d;
+    uint64_t count = 1;
+    ncsn_status st;
+    if (f->n >= NCSN__ST_MAX_ENTRIES) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: more than %d tensors", NCSN__ST_MAX_ENTRIES);
+    e = &f->e[f->n++];
+    strcpy(e->name, key);
+    if (!ncsn__js_eat(j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' is not an object", key);
+    if (!ncsn__js_eat(j, '}'))
+        for (;;) {
+            char k2[32];
+            if (!ncsn__js_str(j, k2, sizeof k2) || !ncsn__js_eat(j, ':'))
+                return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad field", key);
+            if ((st = ncsn__st_parse_field(j, e, k2, &have)) != NCSN_OK) return st;
+            if (ncsn__js_eat(j, ',')) continue;
+            if (ncsn__js_eat(j, '}')) break;
+            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': unterminated object", key);
+        }
+    if (have != 7) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' lacks dtype, shape or data_offsets", key);
+    for (d = 0; d < e->ndim; d++) count *= e->shape[d];  /* <= 2^60: no overflow */
+    if (e->begin > e->end || e->end > f->data_len || e->end - e->begin != count * 4u)
+        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': data_offsets [%llu, %llu] do not hold %llu floats within %llu data bytes",
+                          key, (unsigned long long)e->begin, (unsigned long long)e->end,
+                          (unsigned long long)count, (unsigned long long)f->data_len);
+    return NCSN_OK;
+}
+
+/* The header's top-level object: tensors and at most one __metadata__, then nothing but white space. */
+static ncsn_status ncsn__st_parse_header(ncsn__st_file *f, ncsn__json *j, const unsigned char *buf)
+{
+    int have_meta = 0;
+    ncsn_status st;
+    if (!ncsn__js_eat(j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: header is not a JSON object");
+    if (!ncsn__js_eat(j, '}'))
+        for (;;) {
+            char key[64];
+            if (!ncsn__js_str(j, key, sizeof key) || !ncsn__js_eat(j, ':'))
+                return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: bad key in header near byte %ld", (long)(j->p - (const char *)buf));
+            if (strcmp(key, "__metadata__") == 0) {
+                if (have_meta) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: two __metadata__ objects");
+                have_meta = 1;
+                st = ncsn__st_parse_meta(f, j);
+            } else {
+                st = ncsn__st_parse_tensor(f, j, key);
+            }
+            if (st != NCSN_OK) return st;
+            if (ncsn__js_eat(j, ',')) continue;
+            if (ncsn__js_eat(j, '}')) break;
+            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: header object is not terminated");
+        }
+    ncsn__js_ws(j);
+    if (j->p != j->end) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: trailing bytes after the header object");
+    return NCSN_OK;
+}
+
 static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, size_t len)
 {
     uint64_t hlen = 0;
     ncsn__json j;
-    int i, k, have_meta = 0;
+    int i, k;
+    ncsn_status st;
     memset(f, 0, sizeof *f);
     if (!buf || len < 8) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: file of %lu bytes is too short for a header", (unsigned long)len);
     for (i = 7; i >= 0; i--) hlen = (hlen << 8) | buf[i];
@@ -4328,98 +4454,7 @@ static ncsn_status ncsn__st_parse(ncsn__st_file *f, const unsigned char *buf, si
     j.end = j.p + hlen;
     j.depth = 0;
     f->hdr_end = j.end;
-    if (!ncsn__js_eat(&j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: header is not a JSON object");
-    if (ncsn__js_eat(&j, '}')) goto done;
-    for (;;) {
-        char key[64];
-        if (!ncsn__js_str(&j, key, sizeof key) || !ncsn__js_eat(&j, ':'))
-            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: bad key in header near byte %ld", (long)(j.p - (const char *)buf));
-        if (strcmp(key, "__metadata__") == 0) {
-            if (have_meta) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: two __metadata__ objects");
-            have_meta = 1;
-            if (!ncsn__js_eat(&j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ is not an object");
-            if (!ncsn__js_eat(&j, '}'))
-                for (;;) {   /* record where each key and value is; they are decoded when asked for */
-                    const char *kp, *vp;
-                    ncsn__js_ws(&j);
-                    kp = j.p;
-                    if (!ncsn__js_str(&j, NULL, 0) || !ncsn__js_eat(&j, ':'))
-                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ must map strings to strings");
-                    ncsn__js_ws(&j);
-                    vp = j.p;
-                    if (!ncsn__js_str(&j, NULL, 0))
-                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: __metadata__ must map strings to strings");
-                    if (f->n_meta >= NCSN__ST_MAX_META)
-                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: more than %d __metadata__ entries", NCSN__ST_MAX_META);
-                    f->meta_k[f->n_meta] = kp;
-                    f->meta_v[f->n_meta] = vp;
-                    f->n_meta++;
-                    if (ncsn__js_eat(&j, ',')) continue;
-                    if (ncsn__js_eat(&j, '}')) break;
-                    return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: unterminated __metadata__");
-                }
-        } else {
-            ncsn__st_entry *e;
-            int have_dtype = 0, have_shape = 0, have_off = 0;
-            if (f->n >= NCSN__ST_MAX_ENTRIES) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: more than %d tensors", NCSN__ST_MAX_ENTRIES);
-            e = &f->e[f->n++];
-            strcpy(e->name, key);
-            if (!ncsn__js_eat(&j, '{')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' is not an object", key);
-            if (!ncsn__js_eat(&j, '}'))
-                for (;;) {
-                    char k2[32];
-                    if (!ncsn__js_str(&j, k2, sizeof k2) || !ncsn__js_eat(&j, ':'))
-                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad field", key);
-                    if (strcmp(k2, "dtype") == 0) {
-                        char dt[16];
-                        if (!ncsn__js_str(&j, dt, sizeof dt)) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad dtype", key);
-                        if (strcmp(dt, "F32") != 0) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' has dtype %s; only F32 is supported", key, dt);
-                        have_dtype = 1;
-                    } else if (strcmp(k2, "shape") == 0) {
-                        if (!ncsn__js_eat(&j, '[')) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': shape is not a list", key);
-                        e->ndim = 0;
-                        if (!ncsn__js_eat(&j, ']'))
-                            for (;;) {
-                                uint64_t v;
-                                if (e->ndim >= 2 || !ncsn__js_uint(&j, &v) || v > (1u << 30))
-                                    return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': shape must be 1 or 2 sizes <= 2^30", key);
-                                e->shape[e->ndim++] = v;
-                                if (ncsn__js_eat(&j, ',')) continue;
-                                if (ncsn__js_eat(&j, ']')) break;
-                                return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad shape", key);
-                            }
-                        have_shape = 1;
-                    } else if (strcmp(k2, "data_offsets") == 0) {
-                        if (!ncsn__js_eat(&j, '[') || !ncsn__js_uint(&j, &e->begin) || !ncsn__js_eat(&j, ',') ||
-                            !ncsn__js_uint(&j, &e->end) || !ncsn__js_eat(&j, ']'))
-                            return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': data_offsets must be [begin, end]", key);
-                        have_off = 1;
-                    } else if (!ncsn__js_skip(&j)) {
-                        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': bad value of '%s'", key, k2);
-                    }
-                    if (ncsn__js_eat(&j, ',')) continue;
-                    if (ncsn__js_eat(&j, '}')) break;
-                    return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': unterminated object", key);
-                }
-            if (!have_dtype || !have_shape || !have_off)
-                return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' lacks dtype, shape or data_offsets", key);
-            {
-                uint64_t count = 1;
-                int d;
-                for (d = 0; d < e->ndim; d++) count *= e->shape[d];  /* <= 2^60: no overflow */
-                if (e->begin > e->end || e->end > f->data_len || e->end - e->begin != count * 4u)
-                    return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': data_offsets [%llu, %llu] do not hold %llu floats within %llu data bytes",
-                                      key, (unsigned long long)e->begin, (unsigned long long)e->end,
-                                      (unsigned long long)count, (unsigned long long)f->data_len);
-            }
-        }
-        if (ncsn__js_eat(&j, ',')) continue;
-        if (ncsn__js_eat(&j, '}')) break;
-        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: header object is not terminated");
-    }
-done:
-    ncsn__js_ws(&j);
-    if (j.p != j.end) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: trailing bytes after the header object");
+    if ((st = ncsn__st_parse_header(f, &j, buf)) != NCSN_OK) return st;
     for (i = 0; i < f->n; i++)
         for (k = i + 1; k < f->n; k++)
             if (strcmp(f->e[i].name, f->e[k].name) == 0)
@@ -5015,6 +5050,69 @@ static ncsn_status ncsn__st_meta_float(const ncsn__st_file *f, const char *key, 
     return NCSN_OK;
 }
 
+/* The RNG state of a checkpoint (metadata ncsn.rng.state and an odd ncsn.rng.inc) into *g. */
+static ncsn_status ncsn__st_rng(const ncsn__st_file *f, ncsn_rng *g)
+{
+    char v[64];
+    ncsn_status st;
+    if ((st = ncsn__st_meta_need(f, "ncsn.rng.state", v, sizeof v)) != NCSN_OK) return st;
+    if (!ncsn__parse_hex64(v, &g->state))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.rng.state = '%s' is not 0x and 1 to 16 hex digits", v);
+    if ((st = ncsn__st_meta_need(f, "ncsn.rng.inc", v, sizeof v)) != NCSN_OK) return st;
+    if (!ncsn__parse_hex64(v, &g->inc) || !(g->inc & 1u))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.rng.inc = '%s' must be an odd hex number", v);
+    return NCSN_OK;
+}
+
+/* Adam's hyper-parameters and step from a checkpoint's metadata, each in its range. */
+static ncsn_status ncsn__st_adam_hyper(const ncsn__st_file *f, float *lr, float *b1, float *b2, float *eps, float *wd, long *as)
+{
+    char v[64];
+    ncsn_status st;
+    if (!ncsn__st_find(f, "adam.m.net.0.weight"))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: no optimizer state (adam.m.*): a model file, not a checkpoint");
+    if ((st = ncsn__st_meta_float(f, "ncsn.adam.lr", lr)) != NCSN_OK || (st = ncsn__st_meta_float(f, "ncsn.adam.beta1", b1)) != NCSN_OK ||
+        (st = ncsn__st_meta_float(f, "ncsn.adam.beta2", b2)) != NCSN_OK || (st = ncsn__st_meta_float(f, "ncsn.adam.eps", eps)) != NCSN_OK ||
+        (st = ncsn__st_meta_float(f, "ncsn.adam.weight_decay", wd)) != NCSN_OK)
+        return st;
+    if (!(*lr > 0.0f) || !(*b1 >= 0.0f && *b1 < 1.0f) || !(*b2 >= 0.0f && *b2 < 1.0f) || !(*eps > 0.0f) || !(*wd >= 0.0f))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: Adam lr = %g, betas = (%g, %g), eps = %g, weight_decay = %g out of range",
+                          (double)*lr, (double)*b1, (double)*b2, (double)*eps, (double)*wd);
+    if ((st = ncsn__st_meta_need(f, "ncsn.adam.step", v, sizeof v)) != NCSN_OK) return st;
+    if (!ncsn__parse_step(v, as))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.adam.step = '%s' must be an integer in [0, %ld]", v, (long)NCSN_MAX_STEP);
+    return NCSN_OK;
+}
+
+/* Adam for m from a checkpoint: hyper-parameters, step and the moments adam.m.* / adam.v.* (finite,
+   second moments >= 0). On failure *a may hold memory: the caller frees it. */
+static ncsn_status ncsn__st_adam(const ncsn__st_file *f, const ncsn_model *m, ncsn_adam *a)
+{
+    float lr = 0.0f, b1 = 0.0f, b2 = 0.0f, eps = 0.0f, wd = 0.0f;
+    long as = 0;
+    size_t k;
+    int t;
+    ncsn_status st;
+    if ((st = ncsn__st_adam_hyper(f, &lr, &b1, &b2, &eps, &wd, &as)) != NCSN_OK) return st;
+    if ((st = ncsn_adam_create(a, m->n_params, lr)) != NCSN_OK) return st;
+    a->beta1 = b1; a->beta2 = b2; a->eps = eps; a->weight_decay = wd; a->step = as;
+    for (t = 0; t < 2 * m->n_tensors; t++) {
+        const ncsn_tensor *T = &m->tensors[t % m->n_tensors];
+        const ncsn__st_entry *e;
+        char nm[64];
+        int bad, br = 0, bc = 0;
+        snprintf(nm, sizeof nm, "adam.%c.%s", t < m->n_tensors ? 'm' : 'v', T->name);
+        if ((e = ncsn__st_find(f, nm)) == NULL) return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor %s is missing", nm);
+        if (!ncsn__st_shape_ok(e, T)) return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor %s does not have the shape of %s", nm, T->name);
+        ncsn__st_get_tensor(f, e, T, t < m->n_tensors ? a->m : a->v, &bad, &br, &bc);
+        if (bad) return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor %s element [%d, %d] is not finite", nm, br, bc);
+    }
+    for (k = 0; k < a->n; k++)
+        if (a->v[k] < 0.0f)
+            return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: Adam's second moment %lu = %g is negative", (unsigned long)k, (double)a->v[k]);
+    return NCSN_OK;
+}
+
 static ncsn_status ncsn__st_checkpoint(const ncsn__st_file *f, ncsn_model **model, ncsn_adam *adam, ncsn_rng *rng,
                                        float *sigmas, int sigmas_cap, int *L, long *step)
 {
@@ -5039,52 +5137,8 @@ static ncsn_status ncsn__st_checkpoint(const ncsn__st_file *f, ncsn_model **mode
         st = ncsn__fail(NCSN_ERR_ARG, "ncsn_checkpoint_load: sigmas_cap = %d, the file has %d levels", sigmas_cap, nl);
         goto fail;
     }
-    if (rng) {
-        if ((st = ncsn__st_meta_need(f, "ncsn.rng.state", v, sizeof v)) != NCSN_OK) goto fail;
-        if (!ncsn__parse_hex64(v, &g.state)) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.rng.state = '%s' is not 0x and 1 to 16 hex digits", v); goto fail; }
-        if ((st = ncsn__st_meta_need(f, "ncsn.rng.inc", v, sizeof v)) != NCSN_OK) goto fail;
-        if (!ncsn__parse_hex64(v, &g.inc) || !(g.inc & 1u)) {
-            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.rng.inc = '%s' must be an odd hex number", v);
-            goto fail;
-        }
-    }
-    if (adam) {
-        float lr, b1, b2, eps, wd;
-        long as;
-        size_t k;
-        int t;
-        if (!ncsn__st_find(f, "adam.m.net.0.weight"))
-            { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: no optimizer state (adam.m.*): a model file, not a checkpoint"); goto fail; }
-        if ((st = ncsn__st_meta_float(f, "ncsn.adam.lr", &lr)) != NCSN_OK || (st = ncsn__st_meta_float(f, "ncsn.adam.beta1", &b1)) != NCSN_OK ||
-            (st = ncsn__st_meta_float(f, "ncsn.adam.beta2", &b2)) != NCSN_OK || (st = ncsn__st_meta_float(f, "ncsn.adam.eps", &eps)) != NCSN_OK ||
-            (st = ncsn__st_meta_float(f, "ncsn.adam.weight_decay", &wd)) != NCSN_OK)
-            goto fail;
-        if (!(lr > 0.0f) || !(b1 >= 0.0f && b1 < 1.0f) || !(b2 >= 0.0f && b2 < 1.0f) || !(eps > 0.0f) || !(wd >= 0.0f)) {
-            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: Adam lr = %g, betas = (%g, %g), eps = %g, weight_decay = %g out of range",
-                            (double)lr, (double)b1, (double)b2, (double)eps, (double)wd);
-            goto fail;
-        }
-        if ((st = ncsn__st_meta_need(f, "ncsn.adam.step", v, sizeof v)) != NCSN_OK) goto fail;
-        if (!ncsn__parse_step(v, &as)) {
-            st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: metadata ncsn.adam.step = '%s' must be an integer in [0, %ld]", v, (long)NCSN_MAX_STEP);
-            goto fail;
-        }
-        if ((st = ncsn_adam_create(&a, m->n_params, lr)) != NCSN_OK) goto fail;
-        a.beta1 = b1; a.beta2 = b2; a.eps = eps; a.weight_decay = wd; a.step = as;
-        for (t = 0; t < 2 * m->n_tensors; t++) {
-            const ncsn_tensor *T = &m->tensors[t % m->n_tensors];
-            const ncsn__st_entry *e;
-            char nm[64];
-            int bad, br = 0, bc = 0;
-            snprintf(nm, sizeof nm, "adam.%c.%s", t < m->n_tensors ? 'm' : 'v', T->name);
-            if ((e = ncsn__st_find(f, nm)) == NULL) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor %s is missing", nm); goto fail; }
-            if (!ncsn__st_shape_ok(e, T)) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor %s does not have the shape of %s", nm, T->name); goto fail; }
-            ncsn__st_get_tensor(f, e, T, t < m->n_tensors ? a.m : a.v, &bad, &br, &bc);
-            if (bad) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: tensor %s element [%d, %d] is not finite", nm, br, bc); goto fail; }
-        }
-        for (k = 0; k < a.n; k++)
-            if (a.v[k] < 0.0f) { st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_checkpoint_load: Adam's second moment %lu = %g is negative", (unsigned long)k, (double)a.v[k]); goto fail; }
-    }
+    if (rng && (st = ncsn__st_rng(f, &g)) != NCSN_OK) goto fail;
+    if (adam && (st = ncsn__st_adam(f, m, &a)) != NCSN_OK) goto fail;
     /* success: only now are the outputs written */
     if (sigmas && se) for (i = 0; i < nl; i++) sigmas[i] = ncsn__le_f32(f->data + se->begin + 4u * (size_t)i);
     if (L) *L = nl;
@@ -5230,111 +5284,151 @@ static size_t ncsn__csv_put_name(char *names, size_t cap, size_t w, const char *
     return w;
 }
 
+/* the state of one ncsn_csv_parse */
+typedef struct ncsn__csv {
+    const char *src;           /* the name in messages */
+    long line;                 /* the current line, from 1 */
+    char mode;                 /* ',' or ' ' (set by the first data or header line) */
+    int max_cols, cols;        /* the limit; the columns of every line (0: not known yet) */
+    long first_line;           /* the line that set cols */
+    float *vals;               /* [cap] the values read, count of them */
+    size_t cap, count, limit;  /* limit: the most values the text can hold */
+    char fb[NCSN__CSV_FIELD];  /* the current field */
+} ncsn__csv;
+
+/* Whether the line [ls, le) is a header: no field is a number (*is_header). */
+static ncsn_status ncsn__csv_is_header(ncsn__csv *c, const char *ls, const char *le, int *is_header)
+{
+    const char *q = ls;
+    int f = 0, n_num = 0, n_text = 0, tl, last;
+    float dummy;
+    while (ncsn__csv_field(&q, le, c->mode, c->fb, &tl, &last)) {
+        if (++f > c->max_cols) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", c->src, c->line, c->max_cols);
+        if (!tl && c->fb[0] && ncsn__parse_f32(c->fb, &dummy) == 0) n_text++;
+        else n_num++;
+        if (last) break;
+    }
+    *is_header = n_text > 0 && n_num == 0;
+    return NCSN_OK;
+}
+
+/* The header line: its names (no control characters) into names, and the column count. */
+static ncsn_status ncsn__csv_header(ncsn__csv *c, const char *ls, const char *le, char *names, size_t names_cap)
+{
+    const char *q = ls, *bad;
+    size_t w = 0;
+    int f = 0, tl, last;
+    while (ncsn__csv_field(&q, le, c->mode, c->fb, &tl, &last)) {
+        f++;
+        for (bad = c->fb; *bad && (unsigned char)*bad >= 0x20 && *bad != 0x7f; bad++) {}
+        if (*bad)
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: the column name has a control character (byte 0x%02x)", c->src, c->line, f,
+                              (unsigned)(unsigned char)*bad);
+        if (names && names_cap && w != (size_t)-1) w = ncsn__csv_put_name(names, names_cap, w, c->fb, f > 1);
+        if (last) break;
+    }
+    c->cols = f;
+    c->first_line = c->line;
+    return NCSN_OK;
+}
+
+/* one value appended to c->vals, which grows by doubling up to c->limit */
+static ncsn_status ncsn__csv_push(ncsn__csv *c, float val)
+{
+    if (c->count == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 256;
+        float *nv;
+        if (nc > c->limit) nc = c->limit;
+        if (nc <= c->count) nc = c->count + 1;
+        nv = NCSN__ALLOC_N(float, nc);
+        if (!nv) return ncsn__fail(NCSN_ERR_NOMEM, "%s:%ld: out of memory for %lu values", c->src, c->line, (unsigned long)nc);
+        if (c->count) memcpy(nv, c->vals, c->count * sizeof(float));
+        NCSN_FREE(c->vals);
+        c->vals = nv;
+        c->cap = nc;
+    }
+    c->vals[c->count++] = val;
+    return NCSN_OK;
+}
+
+/* A data line: every field a finite float, as many as the first line had. */
+static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
+{
+    const char *q = ls, *src = c->src;
+    int f = 0, tl, last, r;
+    long line = c->line;
+    ncsn_status st;
+    while (ncsn__csv_field(&q, le, c->mode, c->fb, &tl, &last)) {
+        float val = 0.0f;
+        if (++f > c->max_cols) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", src, line, c->max_cols);
+        if (c->cols && f > c->cols) break;
+        if (tl) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: field longer than %d characters", src, line, f, NCSN__CSV_FIELD - 1);
+        if (!c->fb[0]) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: empty field", src, line, f);
+        r = ncsn__parse_f32(c->fb, &val);
+        if (r == 0) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a number", src, line, f, c->fb);
+        if (r < 0) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a finite float", src, line, f, c->fb);
+        if ((st = ncsn__csv_push(c, val)) != NCSN_OK) return st;
+        if (last) break;
+    }
+    if (!c->cols) { c->cols = f; c->first_line = line; }
+    if (f > c->cols)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns (line %ld has %d)", src, line, c->cols, c->first_line, c->cols);
+    if (f < c->cols)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: %d columns, but line %ld has %d", src, line, f, c->first_line, c->cols);
+    return NCSN_OK;
+}
+
 NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_opts *o, float **data, int *n_out, int *dim_out,
                                    char *names, size_t names_cap)
 {
-    const char *src = o && o->source ? o->source : "csv";
-    long max_rows = o && o->max_rows > 0 ? o->max_rows : 1L << 26, rows = 0, line = 0, first_line = 0;
-    int max_cols = o && o->max_cols > 0 ? o->max_cols : 65536, cols = 0, header_done = 0;
+    long max_rows = o && o->max_rows > 0 ? o->max_rows : 1L << 26, rows = 0;
     size_t max_line = o && o->max_line > 0 ? o->max_line : (size_t)1 << 20;
-    size_t cap = 0, count = 0, limit = len / 2 + 16;   /* a value takes >= 2 bytes with its separator */
     const char *p = text, *end = text;
-    float *vals = NULL;
-    char mode = 0, fb[NCSN__CSV_FIELD];
+    int header_done = 0, is_header = 0;
+    ncsn__csv c;
     ncsn_status st = NCSN_OK;
     if (!data || !n_out || !dim_out) return ncsn__fail(NCSN_ERR_ARG, "ncsn_csv_parse: %s = NULL", !data ? "data" : !n_out ? "n" : "dim");
     *data = NULL;
     *n_out = *dim_out = 0;
     if (names && names_cap) names[0] = 0;
     if (!text && len) return ncsn__fail(NCSN_ERR_ARG, "ncsn_csv_parse: text = NULL with len = %lu", (unsigned long)len);
+    memset(&c, 0, sizeof c);
+    c.src = o && o->source ? o->source : "csv";
+    c.max_cols = o && o->max_cols > 0 ? o->max_cols : 65536;
+    c.limit = len / 2 + 16;   /* a value takes >= 2 bytes with its separator */
     if (max_rows > INT_MAX) max_rows = INT_MAX;
     if (!text) p = end = "";
     else end = text + len;
     if (end - p >= 3 && (unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf) p += 3;
     while (p < end) {
-        const char *ls = p, *le = (const char *)memchr(p, '\n', (size_t)(end - p)), *q;
-        int f = 0, n_num = 0, n_text = 0, is_header, tl, last;
+        const char *ls = p, *le = (const char *)memchr(p, '\n', (size_t)(end - p));
         if (!le) le = end;
         p = le < end ? le + 1 : end;
-        line++;
-        if ((size_t)(le - ls) > max_line) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: line longer than %lu bytes", src, line, (unsigned long)max_line); goto fail; }
-        if (memchr(ls, 0, (size_t)(le - ls))) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: NUL byte (not a text file?)", src, line); goto fail; }
+        c.line++;
+        if ((size_t)(le - ls) > max_line) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: line longer than %lu bytes", c.src, c.line, (unsigned long)max_line); goto fail; }
+        if (memchr(ls, 0, (size_t)(le - ls))) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: NUL byte (not a text file?)", c.src, c.line); goto fail; }
         while (ls < le && (*ls == ' ' || *ls == '\t' || *ls == '\r')) ls++;
         while (le > ls && (le[-1] == ' ' || le[-1] == '\t' || le[-1] == '\r')) le--;
         if (ls == le || *ls == '#') continue;
-        if (!mode) mode = memchr(ls, ',', (size_t)(le - ls)) ? ',' : ' ';
-        /* a header is the first non-comment line when none of its fields is a number */
-        if (!header_done) {
-            float dummy;
-            q = ls;
-            while (ncsn__csv_field(&q, le, mode, fb, &tl, &last)) {
-                if (++f > max_cols) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", src, line, max_cols); goto fail; }
-                if (!tl && fb[0] && ncsn__parse_f32(fb, &dummy) == 0) n_text++;
-                else n_num++;
-                if (last) break;
-            }
+        if (!c.mode) c.mode = memchr(ls, ',', (size_t)(le - ls)) ? ',' : ' ';
+        if (!header_done) {   /* a header is the first non-comment line when none of its fields is a number */
             header_done = 1;
-            is_header = n_text > 0 && n_num == 0;
+            if ((st = ncsn__csv_is_header(&c, ls, le, &is_header)) != NCSN_OK) goto fail;
             if (is_header) {
-                size_t w = 0;
-                const char *bad;
-                q = ls;
-                f = 0;
-                while (ncsn__csv_field(&q, le, mode, fb, &tl, &last)) {
-                    f++;
-                    for (bad = fb; *bad && (unsigned char)*bad >= 0x20 && *bad != 0x7f; bad++) {}
-                    if (*bad) {
-                        st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: the column name has a control character (byte 0x%02x)", src, line, f,
-                                        (unsigned)(unsigned char)*bad);
-                        goto fail;
-                    }
-                    if (names && names_cap && w != (size_t)-1) w = ncsn__csv_put_name(names, names_cap, w, fb, f > 1);
-                    if (last) break;
-                }
-                cols = f;
-                first_line = line;
+                if ((st = ncsn__csv_header(&c, ls, le, names, names_cap)) != NCSN_OK) goto fail;
                 continue;
             }
-            f = 0;
         }
-        q = ls;
-        while (ncsn__csv_field(&q, le, mode, fb, &tl, &last)) {
-            int r;
-            float val = 0.0f;
-            if (++f > max_cols) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", src, line, max_cols); goto fail; }
-            if (cols && f > cols) break;
-            if (tl) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: field longer than %d characters", src, line, f, NCSN__CSV_FIELD - 1); goto fail; }
-            if (!fb[0]) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: empty field", src, line, f); goto fail; }
-            r = ncsn__parse_f32(fb, &val);
-            if (r == 0) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a number", src, line, f, fb); goto fail; }
-            if (r < 0) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a finite float", src, line, f, fb); goto fail; }
-            if (count == cap) {
-                size_t nc = cap ? 2 * cap : 256;
-                float *nv;
-                if (nc > limit) nc = limit;
-                if (nc <= count) nc = count + 1;
-                nv = NCSN__ALLOC_N(float, nc);
-                if (!nv) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s:%ld: out of memory for %lu values", src, line, (unsigned long)nc); goto fail; }
-                if (count) memcpy(nv, vals, count * sizeof(float));
-                NCSN_FREE(vals);
-                vals = nv;
-                cap = nc;
-            }
-            vals[count++] = val;
-            if (last) break;
-        }
-        if (!cols) { cols = f; first_line = line; }
-        if (f > cols) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns (line %ld has %d)", src, line, cols, first_line, cols); goto fail; }
-        if (f < cols) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: %d columns, but line %ld has %d", src, line, f, first_line, cols); goto fail; }
-        if (++rows > max_rows) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %ld rows", src, line, max_rows); goto fail; }
+        if ((st = ncsn__csv_row(&c, ls, le)) != NCSN_OK) goto fail;
+        if (++rows > max_rows) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %ld rows", c.src, c.line, max_rows); goto fail; }
     }
-    if (rows == 0) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: no data rows", src); goto fail; }
-    *data = vals;
+    if (rows == 0) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: no data rows", c.src); goto fail; }
+    *data = c.vals;
     *n_out = (int)rows;
-    *dim_out = cols;
+    *dim_out = c.cols;
     return NCSN_OK;
 fail:
-    NCSN_FREE(vals);
+    NCSN_FREE(c.vals);
     if (names && names_cap) names[0] = 0;
     return st;
 }
@@ -5602,30 +5696,41 @@ static void ncsn__st_more_header(ncsn__sb *b, const ncsn_model *m, const ncsn__s
     for (t = 0; t < more->n_flat; t++) ncsn__st_entry_json(b, "", more->flat[t].name, more->flat[t].rows, more->flat[t].cols, &off);
 }
 
-static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_model *m, const ncsn_adam *adam, const ncsn_rng *rng,
-                                 const float *sigmas, int L, long step, const char *const *extra, int checkpoint,
-                                 const ncsn__st_more *more)
+/* what one file holds (ncsn__st_save's arguments) */
+typedef struct ncsn__st_out {
+    const ncsn_model *m;
+    const ncsn_adam *adam;         /* NULL: a model file */
+    const ncsn_rng *rng;           /* may be NULL */
+    const float *sigmas;           /* [L] */
+    int L;
+    long step;
+    const char *const *extra;      /* the caller's {"key", "value", ..., NULL}, or NULL */
+    int checkpoint;                /* 1: write ncsn.step */
+    const ncsn__st_more *more;     /* the trainer's additions, or NULL */
+} ncsn__st_out;
+
+/* Refuses what the loaders would refuse; *extra_len gets room for the extra metadata in JSON. */
+static ncsn_status ncsn__st_save_check(const char *fn, const char *path, const ncsn__st_out *o, size_t *extra_len)
 {
-    ncsn__sb b;
-    size_t extra_len = 0, data_off = 0;
-    unsigned char lenb[8];
-    char v[320], *tmp = NULL;
-    FILE *fp = NULL;
+    const ncsn_model *m = o->m;
+    const ncsn_adam *adam = o->adam;
+    const char *const *extra = o->extra;
+    char v[320];
+    int k, n_extra = 0;
     ncsn_status st;
-    int i, t, k, n_extra = 0, ok, to_stdout, in_place;
     if (!m || !path) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !m ? "model" : "path");
-    to_stdout = strcmp(path, "-") == 0;
     if (!m->params || m->n_tensors < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: the model has no parameters", fn);
     if (adam && (!adam->m || !adam->v || adam->n != m->n_params))
         return ncsn__fail(NCSN_ERR_ARG, "%s: the Adam state has n = %lu values, the model %lu parameters", fn, (unsigned long)adam->n,
                           (unsigned long)m->n_params);
-    if (L < 0 || L > NCSN_MAX_LEVELS || (L > 0 && !sigmas))
-        return ncsn__fail(NCSN_ERR_ARG, "%s: L = %d must be in [0, %d]%s", fn, L, NCSN_MAX_LEVELS, L > 0 && !sigmas ? " with sigmas" : "");
-    if (ncsn__levels_check(fn, "sigmas", sigmas, NULL, L) != NCSN_OK) return NCSN_ERR_ARG;   /* what the loader accepts */
-    if (step < 0 || step > NCSN_MAX_STEP) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %ld must be in [0, %ld]", fn, step, (long)NCSN_MAX_STEP);
+    if (o->L < 0 || o->L > NCSN_MAX_LEVELS || (o->L > 0 && !o->sigmas))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: L = %d must be in [0, %d]%s", fn, o->L, NCSN_MAX_LEVELS, o->L > 0 && !o->sigmas ? " with sigmas" : "");
+    if (ncsn__levels_check(fn, "sigmas", o->sigmas, NULL, o->L) != NCSN_OK) return NCSN_ERR_ARG;   /* what the loader accepts */
+    if (o->step < 0 || o->step > NCSN_MAX_STEP) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %ld must be in [0, %ld]", fn, o->step, (long)NCSN_MAX_STEP);
     if (adam && (adam->step < 0 || adam->step > NCSN_MAX_STEP))
         return ncsn__fail(NCSN_ERR_ARG, "%s: Adam step = %ld must be in [0, %ld]", fn, adam->step, (long)NCSN_MAX_STEP);
-    if (rng && !(rng->inc & 1u)) return ncsn__fail(NCSN_ERR_ARG, "%s: rng inc = 0x%llx must be odd", fn, (unsigned long long)rng->inc);
+    if (o->rng && !(o->rng->inc & 1u)) return ncsn__fail(NCSN_ERR_ARG, "%s: rng inc = 0x%llx must be odd", fn, (unsigned long long)o->rng->inc);
+    *extra_len = 0;
     for (k = 0; extra && extra[k]; k += 2) {
         size_t kl = strlen(extra[k]), j;
         if (!extra[k + 1]) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%.64s' has no value (NULL)", fn, extra[k]);
@@ -5635,65 +5740,122 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
         for (j = 0; j < (size_t)k; j += 2)
             if (strcmp(extra[j], extra[k]) == 0) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%s' appears twice", fn, extra[k]);
         if (++n_extra > 64) return ncsn__fail(NCSN_ERR_ARG, "%s: more than 64 extra_meta entries", fn);
-        extra_len += 6 * (kl + strlen(extra[k + 1])) + 8;
+        *extra_len += 6 * (kl + strlen(extra[k + 1])) + 8;
     }
     if ((st = ncsn_model_check_finite(m, adam, NCSN_CHECK_PARAMS | (adam ? NCSN_CHECK_MOMENTS : 0))) != NCSN_OK) {
         snprintf(v, sizeof v, "%s", ncsn_last_error());
         return ncsn__fail(st, "%s: not saved: %s", fn, v);
     }
-    b.cap = 2048 + (size_t)m->n_tensors * 4 * 192 + extra_len + (more ? 4 * 192 : 0);
-    for (k = 0; more && more->meta && more->meta[k]; k += 2) b.cap += 6 * (strlen(more->meta[k]) + strlen(more->meta[k + 1])) + 8;
-    b.n = 0;
-    b.ok = 1;
-    b.p = (char *)ncsn__alloc(b.cap);
-    if (!b.p) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
-    /* __metadata__: the model's keys first (as ncsn_model_save always wrote them) */
-    ncsn__sb_printf(&b, "{\"__metadata__\":{\"format\":\"pt\",\"library\":\"ncsn.h %s\",\"cond\":\"%s\",\"act\":\"%s\",\"scale_by_sigma\":\"%d\"",
+    return NCSN_OK;
+}
+
+/* The __metadata__ object: the model's keys first (as ncsn_model_save always wrote them). */
+static void ncsn__st_meta_json(ncsn__sb *b, const ncsn__st_out *o)
+{
+    const ncsn_model *m = o->m;
+    const ncsn_adam *adam = o->adam;
+    char v[320];
+    int i, k;
+    ncsn__sb_printf(b, "{\"__metadata__\":{\"format\":\"pt\",\"library\":\"ncsn.h %s\",\"cond\":\"%s\",\"act\":\"%s\",\"scale_by_sigma\":\"%d\"",
                     NCSN_VERSION_STRING, m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat",
                     m->cfg.act == NCSN_ACT_SOFTPLUS ? "softplus" : "silu", m->cfg.scale_by_sigma);
-    if (m->cfg.sigma_input == NCSN_SIGMA_LOG) ncsn__sb_kv(&b, "sigma_input", "log");   /* absent: raw (older files keep their bytes) */
-    ncsn__sb_kv(&b, "ncsn.kind", adam ? "checkpoint" : "model");
+    if (m->cfg.sigma_input == NCSN_SIGMA_LOG) ncsn__sb_kv(b, "sigma_input", "log");   /* absent: raw (older files keep their bytes) */
+    ncsn__sb_kv(b, "ncsn.kind", adam ? "checkpoint" : "model");
     sprintf(v, "%d", m->cfg.dim);
-    ncsn__sb_kv(&b, "ncsn.dim", v);
+    ncsn__sb_kv(b, "ncsn.dim", v);
     for (i = 0, k = 0; i < m->cfg.n_hidden; i++) k += sprintf(v + k, i ? ",%d" : "%d", m->cfg.hidden[i]);
-    ncsn__sb_kv(&b, "ncsn.hidden", v);
+    ncsn__sb_kv(b, "ncsn.hidden", v);
     sprintf(v, "%d", m->cfg.cond == NCSN_COND_EMBED ? m->cfg.embed_dim : 0);
-    ncsn__sb_kv(&b, "ncsn.embed_dim", v);
+    ncsn__sb_kv(b, "ncsn.embed_dim", v);
     sprintf(v, "%d", m->cfg.zero_init_output);
-    ncsn__sb_kv(&b, "ncsn.zero_init_output", v);
-    if (checkpoint) {
-        sprintf(v, "%ld", step);
-        ncsn__sb_kv(&b, "ncsn.step", v);
+    ncsn__sb_kv(b, "ncsn.zero_init_output", v);
+    if (o->checkpoint) {
+        sprintf(v, "%ld", o->step);
+        ncsn__sb_kv(b, "ncsn.step", v);
     }
-    if (L > 0) {
-        sprintf(v, "%d", L);
-        ncsn__sb_kv(&b, "ncsn.levels", v);
+    if (o->L > 0) {
+        sprintf(v, "%d", o->L);
+        ncsn__sb_kv(b, "ncsn.levels", v);
     }
     if (adam) {   /* %.9g in the "C" locale whatever the caller's: every float round-trips */
-        ncsn_format_f32(v, sizeof v, adam->lr, 9); ncsn__sb_kv(&b, "ncsn.adam.lr", v);
-        ncsn_format_f32(v, sizeof v, adam->beta1, 9); ncsn__sb_kv(&b, "ncsn.adam.beta1", v);
-        ncsn_format_f32(v, sizeof v, adam->beta2, 9); ncsn__sb_kv(&b, "ncsn.adam.beta2", v);
-        ncsn_format_f32(v, sizeof v, adam->eps, 9); ncsn__sb_kv(&b, "ncsn.adam.eps", v);
-        ncsn_format_f32(v, sizeof v, adam->weight_decay, 9); ncsn__sb_kv(&b, "ncsn.adam.weight_decay", v);
-        sprintf(v, "%ld", adam->step); ncsn__sb_kv(&b, "ncsn.adam.step", v);
+        ncsn_format_f32(v, sizeof v, adam->lr, 9); ncsn__sb_kv(b, "ncsn.adam.lr", v);
+        ncsn_format_f32(v, sizeof v, adam->beta1, 9); ncsn__sb_kv(b, "ncsn.adam.beta1", v);
+        ncsn_format_f32(v, sizeof v, adam->beta2, 9); ncsn__sb_kv(b, "ncsn.adam.beta2", v);
+        ncsn_format_f32(v, sizeof v, adam->eps, 9); ncsn__sb_kv(b, "ncsn.adam.eps", v);
+        ncsn_format_f32(v, sizeof v, adam->weight_decay, 9); ncsn__sb_kv(b, "ncsn.adam.weight_decay", v);
+        sprintf(v, "%ld", adam->step); ncsn__sb_kv(b, "ncsn.adam.step", v);
     }
-    if (rng) {
-        sprintf(v, "0x%016llx", (unsigned long long)rng->state); ncsn__sb_kv(&b, "ncsn.rng.state", v);
-        sprintf(v, "0x%016llx", (unsigned long long)rng->inc); ncsn__sb_kv(&b, "ncsn.rng.inc", v);
+    if (o->rng) {
+        sprintf(v, "0x%016llx", (unsigned long long)o->rng->state); ncsn__sb_kv(b, "ncsn.rng.state", v);
+        sprintf(v, "0x%016llx", (unsigned long long)o->rng->inc); ncsn__sb_kv(b, "ncsn.rng.inc", v);
     }
-    for (k = 0; extra && extra[k]; k += 2) ncsn__sb_kv(&b, extra[k], extra[k + 1]);
-    for (k = 0; more && more->meta && more->meta[k]; k += 2) ncsn__sb_kv(&b, more->meta[k], more->meta[k + 1]);
-    ncsn__sb_printf(&b, "}");
-    /* tensors: the model's, then Adam's moments, then the schedule, in data order */
-    for (t = 0; t < (adam ? 3 : 1) * m->n_tensors; t++) {
+    for (k = 0; o->extra && o->extra[k]; k += 2) ncsn__sb_kv(b, o->extra[k], o->extra[k + 1]);
+    for (k = 0; o->more && o->more->meta && o->more->meta[k]; k += 2) ncsn__sb_kv(b, o->more->meta[k], o->more->meta[k + 1]);
+    ncsn__sb_printf(b, "}");
+}
+
+/* The whole header into b (allocated here): metadata, then the tensors in data order (the model's,
+   Adam's moments, the schedule, the trainer's), padded so that the data starts 8-byte aligned. */
+static ncsn_status ncsn__st_header_json(const char *fn, ncsn__sb *b, const ncsn__st_out *o, size_t extra_len)
+{
+    const ncsn_model *m = o->m;
+    size_t data_off = 0;
+    int t, k;
+    b->cap = 2048 + (size_t)m->n_tensors * 4 * 192 + extra_len + (o->more ? 4 * 192 : 0);
+    for (k = 0; o->more && o->more->meta && o->more->meta[k]; k += 2) b->cap += 6 * (strlen(o->more->meta[k]) + strlen(o->more->meta[k + 1])) + 8;
+    b->n = 0;
+    b->ok = 1;
+    b->p = (char *)ncsn__alloc(b->cap);
+    if (!b->p) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
+    ncsn__st_meta_json(b, o);
+    for (t = 0; t < (o->adam ? 3 : 1) * m->n_tensors; t++) {
         const ncsn_tensor *T = &m->tensors[t % m->n_tensors];
-        ncsn__st_entry_json(&b, t < m->n_tensors ? "" : t < 2 * m->n_tensors ? "adam.m." : "adam.v.", T->name, T->rows, T->cols, &data_off);
+        ncsn__st_entry_json(b, t < m->n_tensors ? "" : t < 2 * m->n_tensors ? "adam.m." : "adam.v.", T->name, T->rows, T->cols, &data_off);
     }
-    if (L > 0) ncsn__st_entry_json(&b, "", "sigmas", L, 0, &data_off);
-    if (more) ncsn__st_more_header(&b, m, more, data_off);
-    ncsn__sb_printf(&b, "}");
-    while (b.ok && b.n % 8) ncsn__sb_printf(&b, " ");   /* the data starts 8-byte aligned */
-    if (!b.ok || b.n > NCSN__ST_MAX_HEADER) { NCSN_FREE(b.p); return ncsn__fail(NCSN_ERR_ARG, "%s: header too long", fn); }
+    if (o->L > 0) ncsn__st_entry_json(b, "", "sigmas", o->L, 0, &data_off);
+    if (o->more) ncsn__st_more_header(b, m, o->more, data_off);
+    ncsn__sb_printf(b, "}");
+    while (b->ok && b->n % 8) ncsn__sb_printf(b, " ");   /* the data starts 8-byte aligned */
+    if (!b->ok || b->n > NCSN__ST_MAX_HEADER) { NCSN_FREE(b->p); return ncsn__fail(NCSN_ERR_ARG, "%s: header too long", fn); }
+    return NCSN_OK;
+}
+
+/* The header's length, the header, then every tensor's data in the header's order; 1 if all written. */
+static int ncsn__st_write_body(FILE *fp, const ncsn__sb *b, const ncsn__st_out *o)
+{
+    const ncsn_model *m = o->m;
+    const ncsn_adam *adam = o->adam;
+    const ncsn__st_more *more = o->more;
+    unsigned char lenb[8];
+    int i, t, ok;
+    for (i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)b->n >> (8 * i));
+    ok = fwrite(lenb, 1, 8, fp) == 8 && fwrite(b->p, 1, b->n, fp) == b->n;
+    for (t = 0; t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, m->params, &m->tensors[t]);
+    for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->m, &m->tensors[t]);
+    for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->v, &m->tensors[t]);
+    if (o->L > 0 && ok) ok = ncsn__put_f32s(fp, o->sigmas, (size_t)o->L, 1);
+    for (t = 0; more && more->ema && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, more->ema, &m->tensors[t]);
+    for (t = 0; more && t < more->n_flat && ok; t++)
+        ok = ncsn__put_f32s(fp, more->flat[t].p, (size_t)more->flat[t].rows * (size_t)(more->flat[t].cols ? more->flat[t].cols : 1), 1);
+    return ok;
+}
+
+static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_model *m, const ncsn_adam *adam, const ncsn_rng *rng,
+                                 const float *sigmas, int L, long step, const char *const *extra, int checkpoint,
+                                 const ncsn__st_more *more)
+{
+    ncsn__st_out o;
+    ncsn__sb b;
+    size_t extra_len = 0;
+    char *tmp = NULL;
+    FILE *fp = NULL;
+    ncsn_status st;
+    int ok, to_stdout, in_place;
+    o.m = m; o.adam = adam; o.rng = rng; o.sigmas = sigmas; o.L = L; o.step = step;
+    o.extra = extra; o.checkpoint = checkpoint; o.more = more;
+    if ((st = ncsn__st_save_check(fn, path, &o, &extra_len)) != NCSN_OK) return st;
+    to_stdout = strcmp(path, "-") == 0;
+    if ((st = ncsn__st_header_json(fn, &b, &o, extra_len)) != NCSN_OK) return st;
     in_place = to_stdout ? 0 : ncsn__special_file(path);
     if (in_place < 0) { NCSN_FREE(b.p); return ncsn__fail(NCSN_ERR_IO, "%s: '%s' is a block device; not written", fn, path); }
     if (to_stdout) fp = stdout;
@@ -5702,16 +5864,8 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
         return ncsn__fail(NCSN_ERR_IO, "%s: cannot open '%s' (%s)", fn, path, strerror(errno));
     }
     else if (!in_place && (st = ncsn__atomic_open(fn, path, &tmp, &fp)) != NCSN_OK) { NCSN_FREE(b.p); return st; }
-    for (i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)b.n >> (8 * i));
-    ok = fwrite(lenb, 1, 8, fp) == 8 && fwrite(b.p, 1, b.n, fp) == b.n;
+    ok = ncsn__st_write_body(fp, &b, &o);
     NCSN_FREE(b.p);
-    for (t = 0; t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, m->params, &m->tensors[t]);
-    for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->m, &m->tensors[t]);
-    for (t = 0; adam && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, adam->v, &m->tensors[t]);
-    if (L > 0 && ok) ok = ncsn__put_f32s(fp, sigmas, (size_t)L, 1);
-    for (t = 0; more && more->ema && t < m->n_tensors && ok; t++) ok = ncsn__put_tensor(fp, more->ema, &m->tensors[t]);
-    for (t = 0; more && t < more->n_flat && ok; t++)
-        ok = ncsn__put_f32s(fp, more->flat[t].p, (size_t)more->flat[t].rows * (size_t)(more->flat[t].cols ? more->flat[t].cols : 1), 1);
     if (to_stdout) {
         if (ok && fflush(stdout) == 0 && !ferror(stdout)) return NCSN_OK;
         return ncsn__fail(NCSN_ERR_IO, "%s: writing to stdout failed (%s)", fn, strerror(errno));
