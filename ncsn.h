@@ -16,8 +16,23 @@
          ncsn_rng_seed(&rng, 42, 54);
          if (ncsn_model_create(&m, &cfg) != NCSN_OK) puts(ncsn_last_error());
          ncsn_model_init(m, &rng);
-         ...   ncsn_dsm_loss(..., backward = 1, ...), ncsn_adam_step() (or ncsn_model_adam_step()), ncsn_sample_annealed()
+         ...   ncsn_dsm_loss(), ncsn_adam_step() (or ncsn_model_adam_step()), ncsn_sample_annealed()
          ncsn_model_free(m);
+
+   THREAD SAFETY
+     The library keeps no global state but the message of ncsn_last_error, which is per thread
+     (with gcc, clang and MSVC; one buffer shared by all threads with other compilers), so
+     different objects may be used by different threads at once. One object may not: every
+     ncsn_model, ncsn_trainer, ncsn_adam, ncsn_dsm_batch and ncsn_rng belongs to one thread at a
+     time. A model is written even by calls that look read-only: ncsn_model_forward and
+     ncsn_model_score keep their activations in the model's workspace for ncsn_model_backward,
+     so two threads sampling from one model need a model each (ncsn_model_load it twice, or copy
+     params into a second ncsn_model_create). Give every thread its own ncsn_rng (seeded, or a
+     copy of one stream: with ncsn_sample_annealed_chains, threads that each have a model and a
+     copy of the start rng run pieces of one sampling run and get its bits). Read-only data may be
+     shared: configs, noise levels, a const ncsn_gmm, an ncsn_stdz after fitting, data arrays.
+     ncsn_model_set_threads makes one model use a pool of threads inside each call; the caller
+     still makes one call at a time. ncsn_selftest may run on any thread at any time.
 
    COMPILE-TIME OPTIONS (define before the #include that has NCSN_IMPLEMENTATION,
    unless marked "global": those must be the same wherever the header is included)
@@ -38,12 +53,16 @@
    refused with #error, and so is x87 excess precision (FLT_EVAL_METHOD other than 0, 16, 32);
    ncsn_selftest() catches at run time what no macro reveals.
 
-   CONTENTS (sections in the order data flows)
-     1. status and errors        2. PCG32 random numbers     3. deterministic math
+   CONTENTS (sections in the order data flows; the same numbers in the declarations and the
+   implementation, each marked "---- N. name")
+     1. status and errors        2. PCG32 random numbers     3. deterministic math, SIMD name
      4. noise schedules          5. score network (MLP)      6. DSM loss
-     7. Adam                     8. training (settings, standardisation, trainer)
+     7. Adam                     8. training (settings, standardisation, minibatches, trainer)
      9. Langevin samplers        10. data and exact scores    11. safetensors files, checkpoints, CSV
      12. self-test
+   The implementation alone has three unnumbered parts, the kernels the sections share: SIMD
+   selection (before 1), the vector vocabulary with the matrix kernels and the thread pool
+   (between 4 and 5).
 
    DETERMINISM (see README): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
@@ -51,6 +70,10 @@
    never by libm; noise for element i is at a fixed position of the PCG32 stream.
 
    REVISION HISTORY
+     unreleased  API: ncsn_dsm_loss lost its three rarely used parameters (levels, noise, backward;
+                 now ncsn_dsm_loss_ex with an ncsn_dsm_opts); ncsn_checkpoint_save/_load/_load_mem
+                 take the model first, then the file, as ncsn_model_save/_load do; ncsn_model's
+                 workspace fields (cap, ws, ws_size, last_batch, priv) are private (docs/api.md).
      0.1.0  first release: PCG32, math, schedules, MLP score nets, DSM, Adam, ALD, safetensors.
 */
 #ifndef NCSN_H
@@ -131,6 +154,8 @@ NCSNDEF double ncsn_exp(double x);     /* double versions, used for the schedule
 NCSNDEF double ncsn_log(double x);
 NCSNDEF double ncsn_sinpi(double x);   /* sin of pi x, exact argument reduction */
 NCSNDEF double ncsn_cospi(double x);
+/* Which kernels this build runs ("scalar", "avx512", ...). */
+NCSNDEF const char *ncsn_simd_name(void);
 
 /* ---- 4. noise schedules: sigma[0] = sigma_max > ... > sigma[L-1] = sigma_min ------------------
    GEOMETRIC: sigma_i = sigma_max (sigma_min/sigma_max)^(i/(L-1)), computed in double as
@@ -240,6 +265,15 @@ NCSNDEF ncsn_status ncsn_model_set_threads(ncsn_model *m, int n_threads);
    x[n][dim]; it must write exactly n*dim floats (ncsn_model_score: dim = the model's). */
 typedef ncsn_status (*ncsn_score_fn)(void *user, float *out, const float *x, float sigma, int n);
 NCSNDEF ncsn_status ncsn_model_score(void *model, float *out, const float *x, float sigma, int n);
+struct ncsn_adam;
+/* Numerical faults: the first NaN or infinity among the parameters (NCSN_CHECK_PARAMS), the
+   gradients (NCSN_CHECK_GRADS) and Adam's moments (NCSN_CHECK_MOMENTS, adam non-NULL), OR-ed in
+   `which`. NCSN_ERR_NONFINITE names the tensor and element, e.g. "gradient net.2.weight[1, 0] = nan"
+   (PyTorch's [out, in] indices). adam is an ncsn_adam (section 7), declared here as struct ncsn_adam. */
+#define NCSN_CHECK_PARAMS  1
+#define NCSN_CHECK_GRADS   2
+#define NCSN_CHECK_MOMENTS 4
+NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const struct ncsn_adam *adam, int which);
 
 /* ---- 6. denoising score matching ------------------------------------------------------------
    For each sample: level ~ U{0..L-1} (ncsn_rng_bounded), then eps ~ N(0, I) (all levels first,
@@ -267,14 +301,23 @@ typedef struct ncsn_dsm_batch {   /* what one loss evaluation drew */
 /* Buffers for up to B samples of dimension D (cap = B, dim = D); free with ncsn_dsm_batch_free. */
 NCSNDEF ncsn_status ncsn_dsm_batch_alloc(ncsn_dsm_batch *b, int B, int D);
 NCSNDEF void        ncsn_dsm_batch_free(ncsn_dsm_batch *b);
-/* Draw levels and noise from rng, forward, loss; if backward, accumulate gradients. If
-   levels_given (non-NULL) they are used instead of drawn; if eps_given, the noise too.
-   Buffers: x [B*D], sigmas [L], levels_given [B], eps_given [B*D] with D = the model's dim; bt must
-   hold B samples of dimension D (bt->cap >= B, bt->dim == D: checked, NCSN_ERR_ARG otherwise). */
+/* One training evaluation: draw levels and noise from rng, forward, *loss, then backward, which
+   ACCUMULATES the gradients into m->grads (zero them first: ncsn_model_zero_grad). Buffers: x
+   [B*D], sigmas [L] with D = the model's dim; bt must hold B samples of dimension D (bt->cap >= B,
+   bt->dim == D: checked, NCSN_ERR_ARG otherwise). */
 NCSNDEF ncsn_status ncsn_dsm_loss(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, int B,
-                                  const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng,
-                                  const int *levels_given, const float *eps_given,
-                                  int backward, float *loss);
+                                  const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng, float *loss);
+/* What ncsn_dsm_loss_ex does differently; all zero (or opts NULL) is ncsn_dsm_loss. */
+typedef struct ncsn_dsm_opts {
+    const int *levels;   /* [B] the levels to use instead of drawing them (NULL: drawn) */
+    const float *eps;    /* [B*D] the noise to use instead of drawing it (NULL: drawn) */
+    int loss_only;       /* 1: no backward pass, the gradients untouched (e.g. a validation loss) */
+} ncsn_dsm_opts;
+/* ncsn_dsm_loss with given levels or noise, or without the backward pass; rng may be NULL when
+   both levels and eps are given. */
+NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, int B,
+                                     const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng,
+                                     const ncsn_dsm_opts *opts, float *loss);
 
 /* ---- 7. Adam with PyTorch's semantics (torch.optim.Adam / AdamW) -------------------------- */
 typedef struct ncsn_adam {
@@ -334,6 +377,12 @@ NCSNDEF void ncsn_stdz_apply(const ncsn_stdz *s, float *x, int n);  /* user -> n
 NCSNDEF void ncsn_stdz_undo(const ncsn_stdz *s, float *x, int n);   /* network -> user units: fma(z, scale, loc) */
 /* A score in network units -> the user's: grad_x log p = (grad_z log p) / scale. */
 NCSNDEF void ncsn_stdz_score(const ncsn_stdz *s, float *score, int n);
+/* A minibatch of B distinct rows of data [n][dim], as torch.randperm(n)[:B] picks them: a partial
+   Fisher-Yates shuffle moves B random entries of perm (a permutation of 0..n-1 the caller keeps
+   between calls; start it as the identity) to its front, one bounded draw each, and copies those
+   rows to batch [B][dim]. perm holds n ints, data n*dim floats, batch B*dim; an entry of perm outside
+   [0, n) is refused before its row is read. */
+NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float *data, int dim, float *batch, int B);
 
 /* The trainer: model, Adam, DSM buffers, EMA of the weights, RNG, noise levels, minibatch
    permutation and standardisation, one step per call. Minibatches: batch >= n uses every point
@@ -519,12 +568,6 @@ NCSNDEF void ncsn_data_two_gaussians(ncsn_rng *rng, float *out, int n);
    by this call's own mean and std (as the seed's numpy code): two calls differ by that shift, so
    draw once and split when comparing samples from one set against another. out holds 2n floats. */
 NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n);
-/* A minibatch of B distinct rows of data [n][dim], as torch.randperm(n)[:B] picks them: a partial
-   Fisher-Yates shuffle moves B random entries of perm (a permutation of 0..n-1 the caller keeps
-   between calls; start it as the identity) to its front, one bounded draw each, and copies those
-   rows to batch [B][dim]. perm holds n ints, data n*dim floats, batch B*dim; an entry of perm outside
-   [0, n) is refused before its row is read. */
-NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float *data, int dim, float *batch, int B);
 /* Song & Ermon's toy: weight 1/5 at (-5,-5), 4/5 at (5,5), std 1. */
 NCSNDEF const ncsn_gmm *ncsn_gmm_toy(void);
 NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void);
@@ -562,7 +605,7 @@ NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path);
    not "ncsn.*" nor the model's own keys). adam, rng, sigmas (L = 0) and extra_meta may be NULL.
    step and Adam's step must be in [0, NCSN_MAX_STEP]: exactly what ncsn_checkpoint_load reads.
    Non-finite parameters or moments are refused (NCSN_ERR_NONFINITE): the old file stays. */
-NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, const ncsn_adam *adam,
+NCSNDEF ncsn_status ncsn_checkpoint_save(const ncsn_model *m, const char *path, const ncsn_adam *adam,
                                          const ncsn_rng *rng, const float *sigmas, int L, long step,
                                          const char *const *extra_meta);
 /* Loads what ncsn_checkpoint_save wrote. *model is created (free with ncsn_model_free). If adam is
@@ -572,7 +615,7 @@ NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, 
    for sigmas_cap floats) gets them: a file with more levels is refused (NCSN_ERR_ARG), never cut.
    *step gets the saved step (0 if none). On failure *model is NULL, *adam is zeroed
    (ncsn_adam_free is safe) and rng, sigmas, L and step are untouched. */
-NCSNDEF ncsn_status ncsn_checkpoint_load(const char *path, ncsn_model **model, ncsn_adam *adam,
+NCSNDEF ncsn_status ncsn_checkpoint_load(ncsn_model **model, const char *path, ncsn_adam *adam,
                                          ncsn_rng *rng, float *sigmas, int sigmas_cap, int *L, long *step);
 /* The string value of one __metadata__ key of a safetensors file into value (room for cap >= 1
    bytes, NUL-terminated); NCSN_ERR_FORMAT, and value "", if absent or longer than cap - 1. */
@@ -586,20 +629,11 @@ NCSNDEF ncsn_status ncsn_read_file(const char *path, size_t max, unsigned char *
 #endif
 /* The same loaders on a file already in memory: buf holds len bytes (never read beyond). */
 NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len);
-NCSNDEF ncsn_status ncsn_checkpoint_load_mem(const unsigned char *buf, size_t len, ncsn_model **model,
+NCSNDEF ncsn_status ncsn_checkpoint_load_mem(ncsn_model **model, const unsigned char *buf, size_t len,
                                              ncsn_adam *adam, ncsn_rng *rng, float *sigmas,
                                              int sigmas_cap, int *L, long *step);
 NCSNDEF ncsn_status ncsn_file_meta_mem(const unsigned char *buf, size_t len, const char *key,
                                        char *value, size_t cap);
-
-/* Numerical faults: the first NaN or infinity among the parameters (NCSN_CHECK_PARAMS), the
-   gradients (NCSN_CHECK_GRADS) and Adam's moments (NCSN_CHECK_MOMENTS, adam non-NULL), OR-ed in
-   `which`. NCSN_ERR_NONFINITE names the tensor and element, e.g. "gradient net.2.weight[1, 0] = nan"
-   (PyTorch's [out, in] indices). */
-#define NCSN_CHECK_PARAMS  1
-#define NCSN_CHECK_GRADS   2
-#define NCSN_CHECK_MOMENTS 4
-NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const ncsn_adam *adam, int which);
 
 /* CSV data: one point per line, the same number of columns on every line, separated by commas
    (or, if the first line has no comma, by spaces/tabs); optional header line of names (every
@@ -635,8 +669,6 @@ NCSNDEF void ncsn_free(void *p);   /* frees what ncsn_csv_* allocated (with NCSN
    does not fit or precision is out of range. */
 NCSNDEF float ncsn_strtof(const char *s, char **end);
 NCSNDEF int ncsn_format_f32(char *buf, size_t cap, float v, int precision);
-/* Which kernels this build runs ("scalar", "avx512", ...). */
-NCSNDEF const char *ncsn_simd_name(void);
 
 /* ---- 12. self-test ----------------------------------------------------------------------------
    Checks that this build computes the reference bits, in a few milliseconds (about 3 ms with the
@@ -2936,10 +2968,17 @@ NCSNDEF void ncsn_dsm_batch_free(ncsn_dsm_batch *bt)
 }
 
 NCSNDEF ncsn_status ncsn_dsm_loss(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, int B,
-                                  const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng,
-                                  const int *levels_given, const float *eps_given,
-                                  int backward, float *loss)
+                                  const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng, float *loss)
 {
+    return ncsn_dsm_loss_ex(m, bt, x, B, sigmas, L, w, rng, NULL, loss);
+}
+
+NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, int B,
+                                     const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng,
+                                     const ncsn_dsm_opts *opts, float *loss)
+{
+    const int *levels_given = opts ? opts->levels : NULL;
+    const float *eps_given = opts ? opts->eps : NULL;
     int D, b, d;
     size_t n;
     double acc = 0.0;
@@ -2990,7 +3029,7 @@ NCSNDEF ncsn_status ncsn_dsm_loss(ncsn_model *m, ncsn_dsm_batch *bt, const float
     *loss = lossf;
     if (!ncsn__isfinite(lossf))
         return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_dsm_loss: loss = %g is not finite", (double)lossf);
-    if (backward && (st = ncsn_model_backward(m, NULL, bt->dpred)) != NCSN_OK) return st;
+    if (!(opts && opts->loss_only) && (st = ncsn_model_backward(m, NULL, bt->dpred)) != NCSN_OK) return st;
     return NCSN_OK;
 }
 
@@ -3565,7 +3604,7 @@ NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t)
         x = t->xb;
     }
     ncsn_model_zero_grad(t->model);
-    st = ncsn_dsm_loss(t->model, &t->dsm, x, t->batch, t->sigmas, t->L, t->opts.weighting, &t->rng, NULL, NULL, 1, &loss);
+    st = ncsn_dsm_loss(t->model, &t->dsm, x, t->batch, t->sigmas, t->L, t->opts.weighting, &t->rng, &loss);
     if (st == NCSN_OK && !ncsn__isfinite(loss)) st = ncsn__fail(NCSN_ERR_NONFINITE, "loss = %g", (double)loss);
     if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, NULL, NCSN_CHECK_GRADS);
     if (st == NCSN_OK) st = ncsn_model_adam_step(t->model, &t->adam);
@@ -5153,7 +5192,7 @@ fail:
     return st;
 }
 
-NCSNDEF ncsn_status ncsn_checkpoint_load_mem(const unsigned char *buf, size_t len, ncsn_model **model, ncsn_adam *adam,
+NCSNDEF ncsn_status ncsn_checkpoint_load_mem(ncsn_model **model, const unsigned char *buf, size_t len, ncsn_adam *adam,
                                              ncsn_rng *rng, float *sigmas, int sigmas_cap, int *L, long *step)
 {
     ncsn__st_file *f;
@@ -5883,7 +5922,7 @@ NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path)
     return ncsn__st_save("ncsn_model_save", path, m, NULL, NULL, NULL, 0, 0, NULL, 0, NULL);
 }
 
-NCSNDEF ncsn_status ncsn_checkpoint_save(const char *path, const ncsn_model *m, const ncsn_adam *adam, const ncsn_rng *rng,
+NCSNDEF ncsn_status ncsn_checkpoint_save(const ncsn_model *m, const char *path, const ncsn_adam *adam, const ncsn_rng *rng,
                                          const float *sigmas, int L, long step, const char *const *extra_meta)
 {
     return ncsn__st_save("ncsn_checkpoint_save", path, m, adam, rng, sigmas, L, step, extra_meta, 1, NULL);
@@ -5989,7 +6028,7 @@ NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path)
     return ncsn__with_path(st, "ncsn_model_load", path);
 }
 
-NCSNDEF ncsn_status ncsn_checkpoint_load(const char *path, ncsn_model **model, ncsn_adam *adam, ncsn_rng *rng,
+NCSNDEF ncsn_status ncsn_checkpoint_load(ncsn_model **model, const char *path, ncsn_adam *adam, ncsn_rng *rng,
                                          float *sigmas, int sigmas_cap, int *L, long *step)
 {
     unsigned char *buf;
@@ -5999,7 +6038,7 @@ NCSNDEF ncsn_status ncsn_checkpoint_load(const char *path, ncsn_model **model, n
     *model = NULL;
     if (adam) memset(adam, 0, sizeof *adam);
     if ((st = ncsn__read_file("ncsn_checkpoint_load", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
-    st = ncsn_checkpoint_load_mem(buf, len, model, adam, rng, sigmas, sigmas_cap, L, step);
+    st = ncsn_checkpoint_load_mem(model, buf, len, adam, rng, sigmas, sigmas_cap, L, step);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_checkpoint_load", path);
 }
@@ -6482,7 +6521,7 @@ static ncsn_status ncsn__selftest_train(uint64_t *h)
     if ((st = ncsn_adam_create(&opt, m->n_params, 1e-3f)) == NCSN_OK) st = ncsn_dsm_batch_alloc(&bt, 64, 2);
     for (step = 0; step < 50 && st == NCSN_OK; step++) {
         ncsn_model_zero_grad(m);
-        st = ncsn_dsm_loss(m, &bt, data, 64, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+        st = ncsn_dsm_loss(m, &bt, data, 64, sig, 10, NCSN_WEIGHT_SIGMA2, &r, &loss);
         if (st == NCSN_OK) st = ncsn_model_adam_step(m, &opt);
         ncsn__hash_f32(h, loss);
     }

@@ -177,7 +177,7 @@ static void train_step(state *st)
         x = st->batch;
     }
     ncsn_model_zero_grad(st->m);
-    CHECK(ncsn_dsm_loss(st->m, &st->bt, x, st->B, st->sig, L, NCSN_WEIGHT_SIGMA2, &st->rng, NULL, NULL, 1, &loss), "dsm_loss");
+    CHECK(ncsn_dsm_loss(st->m, &st->bt, x, st->B, st->sig, L, NCSN_WEIGHT_SIGMA2, &st->rng, &loss), "dsm_loss");
     CHECK(ncsn_model_adam_step(st->m, &st->opt), "adam_step");
 }
 

@@ -457,7 +457,7 @@ static int check_train(const char *w)
     CHECK(ncsn_dsm_batch_alloc(&bt, t.B, t.D), "dsm_batch_alloc");
     r2 = t.rng;
     ncsn_model_zero_grad(m);
-    CHECK(ncsn_dsm_loss(m, &bt, t.data.data(), t.B, t.sig, NL, NCSN_WEIGHT_SIGMA2, &r2, NULL, NULL, 1, &loss), "dsm_loss");
+    CHECK(ncsn_dsm_loss(m, &bt, t.data.data(), t.B, t.sig, NL, NCSN_WEIGHT_SIGMA2, &r2, &loss), "dsm_loss");
     train_loss(t);
     char values[128];
     snprintf(values, sizeof values, ",\"onednn\":%.9g,\"ncsn\":%.9g", (double)t.loss, (double)loss);

@@ -142,7 +142,10 @@ int main(int argc, char **argv)
                 loss_hist[k][step] = tr->loss;
                 if ((step + 1) % VAL_EVERY == 0) {   /* levels and noise given: the rng is not touched */
                     float vl = 0.0f;
-                    ncsn_dsm_loss(m, &vbt, val_x, N_VAL, sig[k], L, NCSN_WEIGHT_SIGMA2, &tr->rng, val_lvl, val_eps, 0, &vl);
+                    ncsn_dsm_opts val = { NULL, NULL, 1 };
+                    val.levels = val_lvl;
+                    val.eps = val_eps;
+                    ncsn_dsm_loss_ex(m, &vbt, val_x, N_VAL, sig[k], L, NCSN_WEIGHT_SIGMA2, &tr->rng, &val, &vl);
                     val_hist[k][(step + 1) / VAL_EVERY - 1] = vl;
                 }
             }

@@ -143,6 +143,7 @@ int main(int argc, char **argv)
     float sig[L], loss = 0.0f, z[BATCH * DX];
     ncsn_config cfg = ncsn_config_embed(DM, 64, 128, 3);
     ncsn_model *m = NULL;
+    ncsn_dsm_opts noise;   /* the noise given: its class coordinates stay 0 */
     ncsn_adam opt;
     ncsn_dsm_batch bt;
     ncsn_sampler_opts o = ncsn_sampler_defaults();
@@ -169,6 +170,8 @@ int main(int argc, char **argv)
 
     t0 = now();
     memset(eps, 0, sizeof eps);   /* the class coordinates of the noise stay 0 */
+    memset(&noise, 0, sizeof noise);
+    noise.eps = eps;
     for (step = 0; step < steps; step++) {
         for (i = 0; i < BATCH; i++) {   /* a batch with replacement; [x, onehot(label)] */
             int j = (int)ncsn_rng_bounded(&rng, N_DATA);
@@ -179,7 +182,7 @@ int main(int argc, char **argv)
         ncsn_rng_normals(&rng, z, BATCH * DX);
         for (i = 0; i < BATCH; i++) { eps[DM * i] = z[DX * i]; eps[DM * i + 1] = z[DX * i + 1]; }
         ncsn_model_zero_grad(m);
-        if (ncsn_dsm_loss(m, &bt, xin, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, eps, 1, &loss) != NCSN_OK ||
+        if (ncsn_dsm_loss_ex(m, &bt, xin, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rng, &noise, &loss) != NCSN_OK ||
             ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {
             fprintf(stderr, "step %d: %s\n", step, ncsn_last_error());
             return 1;

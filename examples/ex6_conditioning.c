@@ -174,7 +174,7 @@ static ncsn_model *train(const ncsn_config *cfg, const float *data, const float 
         float r = (1.0f + i) / (10.0f + i) < ema_rate ? (1.0f + i) / (10.0f + i) : ema_rate;   /* TensorFlow's warm-up */
         ncsn_minibatch(&r_train, perm, N_TRAIN, data, cfg->dim, xb, BATCH);
         ncsn_model_zero_grad(m);
-        ok = ncsn_dsm_loss(m, &bt, xb, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &r_train, NULL, NULL, 1, &loss) == NCSN_OK &&
+        ok = ncsn_dsm_loss(m, &bt, xb, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &r_train, &loss) == NCSN_OK &&
              ncsn_model_adam_step(m, &opt) == NCSN_OK;
         for (k = 0; ok && k < m->n_params; k++) ema[k] = fmaf(r, ema[k] - m->params[k], m->params[k]);
     }

@@ -989,7 +989,7 @@ static int load_model(const char *path, loaded *ld)
     ld->sigmas = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS);
     if (!ld->sigmas) return fail(EXIT_NOMEM, "out of memory");
     if ((st = ncsn_read_file(path, 0, &ld->file, &ld->len)) != NCSN_OK) return lib_fail_input(st);
-    st = ncsn_checkpoint_load_mem(ld->file, ld->len, &ld->m, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
+    st = ncsn_checkpoint_load_mem(&ld->m, ld->file, ld->len, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
     if (st == NCSN_OK) st = ncsn_stdz_load_mem(&ld->stdz, ld->file, ld->len, ld->m->cfg.dim);   /* the identity for a file without one */
     if (st != NCSN_OK) return lib_fail_file(st, path);
     return 0;

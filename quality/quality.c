@@ -294,7 +294,7 @@ static int cmd_eval(int argc, char **argv)
     if (q_load(argv[1], &data, &n, &dim) || q_load(argv[2], &x, &ns, &ds)) goto out;
     if (ds != dim) { fprintf(stderr, "quality: samples have %d columns, data %d\n", ds, dim); goto out; }
     if (!(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
-    if (ncsn_checkpoint_load(argv[3], &m, NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || ncsn_stdz_load(&st, argv[3], dim) != NCSN_OK) {
+    if (ncsn_checkpoint_load(&m, argv[3], NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || ncsn_stdz_load(&st, argv[3], dim) != NCSN_OK) {
         fprintf(stderr, "quality: %s\n", ncsn_last_error());
         goto out;
     }

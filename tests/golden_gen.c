@@ -161,7 +161,7 @@ void gen_train(gsink *s)
     ncsn_dsm_batch_alloc(&bt, 64, 2);
     for (step = 0; step < 50; step++) {
         ncsn_model_zero_grad(m);
-        ncsn_dsm_loss(m, &bt, data, 64, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+        ncsn_dsm_loss(m, &bt, data, 64, sig, 10, NCSN_WEIGHT_SIGMA2, &r, &loss);
         ncsn_model_adam_step(m, &opt);
         g_f32(s, "loss", step, loss);
     }
@@ -181,7 +181,7 @@ void gen_train(gsink *s)
         ncsn_dsm_batch_alloc(&bt, 300, 2);
         for (step = 0; step < 8; step++) {
             ncsn_model_zero_grad(m);
-            ncsn_dsm_loss(m, &bt, big, 300, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+            ncsn_dsm_loss(m, &bt, big, 300, sig, 10, NCSN_WEIGHT_SIGMA2, &r, &loss);
             g_f32(s, "b300.loss", step, loss);
             for (i = 0; i < (int)m->n_params; i += 97) g_f32(s, "b300.grad", step * 10000 + i, m->grads[i]);
             ncsn_model_adam_step(m, &opt);

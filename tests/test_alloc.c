@@ -93,14 +93,14 @@ static ncsn_status ta_cycle(const char *path, const char **where)
     TA(ncsn_dsm_batch_alloc(&bt, 16, 2));
     for (i = 0; i < 2; i++) {
         ncsn_model_zero_grad(m);
-        TA(ncsn_dsm_loss(m, &bt, data, 16, sig, 4, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss));
+        TA(ncsn_dsm_loss(m, &bt, data, 16, sig, 4, NCSN_WEIGHT_SIGMA2, &rng, &loss));
         TA(ncsn_adam_step(&adam, m->params, m->grads));
     }
     TA(ncsn_model_check_finite(m, &adam, NCSN_CHECK_PARAMS | NCSN_CHECK_GRADS | NCSN_CHECK_MOMENTS));
-    TA(ncsn_checkpoint_save(path, m, &adam, &rng, sig, 4, 2, extra));
+    TA(ncsn_checkpoint_save(m, path, &adam, &rng, sig, 4, 2, extra));
     TA(ncsn_model_save(m, path));
-    TA(ncsn_checkpoint_save(path, m, &adam, &rng, sig, 4, 2, extra));
-    TA(ncsn_checkpoint_load(path, &m2, &adam2, &rng2, sig2, 8, &L2, &step2));
+    TA(ncsn_checkpoint_save(m, path, &adam, &rng, sig, 4, 2, extra));
+    TA(ncsn_checkpoint_load(&m2, path, &adam2, &rng2, sig2, 8, &L2, &step2));
     TA(ncsn_model_load(&m3, path));
     TA(ncsn_file_meta(path, "k", v, sizeof v));
     TA(ncsn_csv_parse(ta_csv, sizeof ta_csv - 1, NULL, &csv, &n, &dim, NULL, 0));

@@ -75,7 +75,7 @@ static int tc_resume(tc_run *r, const char *path)
     int L = 0;
     memset(r, 0, sizeof *r);
     tc_data(r->data);
-    if (ncsn_checkpoint_load(path, &r->m, &r->adam, &r->rng, sig, 16, &L, &r->step) != NCSN_OK || L != TC_L) return 0;
+    if (ncsn_checkpoint_load(&r->m, path, &r->adam, &r->rng, sig, 16, &L, &r->step) != NCSN_OK || L != TC_L) return 0;
     memcpy(r->sig, sig, sizeof r->sig);
     return ncsn_dsm_batch_alloc(&r->bt, TC_B, 2) == NCSN_OK;
 }
@@ -87,7 +87,7 @@ static ncsn_status tc_step(tc_run *r)
     ncsn_status st;
     for (b = 0; b < TC_B; b++) memcpy(r->xb + 2 * b, r->data + 2 * ncsn_rng_bounded(&r->rng, TC_N), 2 * sizeof(float));
     ncsn_model_zero_grad(r->m);
-    if ((st = ncsn_dsm_loss(r->m, &r->bt, r->xb, TC_B, r->sig, TC_L, NCSN_WEIGHT_SIGMA2, &r->rng, NULL, NULL, 1, &loss)) != NCSN_OK) return st;
+    if ((st = ncsn_dsm_loss(r->m, &r->bt, r->xb, TC_B, r->sig, TC_L, NCSN_WEIGHT_SIGMA2, &r->rng, &loss)) != NCSN_OK) return st;
     if ((st = ncsn_adam_step(&r->adam, r->m->params, r->m->grads)) != NCSN_OK) return st;
     r->step++;
     return NCSN_OK;
@@ -101,7 +101,7 @@ static ncsn_status tc_train(tc_run *r, long to, const char *path, int every)
     while (r->step < to) {
         if ((st = tc_step(r)) != NCSN_OK) return st;
         if (every && r->step % every == 0 &&
-            (st = ncsn_checkpoint_save(path, r->m, &r->adam, &r->rng, r->sig, TC_L, r->step, extra)) != NCSN_OK)
+            (st = ncsn_checkpoint_save(r->m, path, &r->adam, &r->rng, r->sig, TC_L, r->step, extra)) != NCSN_OK)
             return st;
     }
     return NCSN_OK;
@@ -176,7 +176,7 @@ static void tc_round_trip(const char *dir)
     snprintf(path, sizeof path, "%s/rt.ckpt", dir);
     if (!tc_start(&a, 6)) { CHECK(0, "round trip: setup: %s", ncsn_last_error()); return; }
     CHECK(tc_train(&a, 5, NULL, 0) == NCSN_OK, "round trip: training: %s", ncsn_last_error());
-    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, a.step, extra) == NCSN_OK, "round trip: save: %s", ncsn_last_error());
+    CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, a.step, extra) == NCSN_OK, "round trip: save: %s", ncsn_last_error());
     CHECK(tc_count_tmp(dir) == 0, "round trip: a temporary file was left behind");
     CHECK(tc_resume(&b, path), "round trip: load: %s", ncsn_last_error());
     if (b.m) {
@@ -193,15 +193,15 @@ static void tc_round_trip(const char *dir)
           "round trip: the checkpoint does not load as a model: %s", ncsn_last_error());
     ncsn_model_free(mm);
     mm = NULL;
-    CHECK(ncsn_checkpoint_load(path, &mm, NULL, NULL, sig, 16, &L, &step) == NCSN_OK && L == TC_L && step == 5 && sig[TC_L - 1] == 0.05f,
+    CHECK(ncsn_checkpoint_load(&mm, path, NULL, NULL, sig, 16, &L, &step) == NCSN_OK && L == TC_L && step == 5 && sig[TC_L - 1] == 0.05f,
           "round trip: model + schedule only: L %d step %ld: %s", L, step, ncsn_last_error());
     ncsn_model_free(mm);
     mm = NULL;
     L = -1;
-    CHECK(ncsn_checkpoint_load(path, &mm, NULL, NULL, NULL, 0, &L, NULL) == NCSN_OK && L == TC_L, "round trip: the number of levels alone");
+    CHECK(ncsn_checkpoint_load(&mm, path, NULL, NULL, NULL, 0, &L, NULL) == NCSN_OK && L == TC_L, "round trip: the number of levels alone");
     ncsn_model_free(mm);
     mm = NULL;
-    CHECK(ncsn_checkpoint_load(path, &mm, NULL, NULL, sig, 3, &L, NULL) == NCSN_ERR_ARG && !mm, "round trip: sigmas_cap 3 < 6 levels must be NCSN_ERR_ARG");
+    CHECK(ncsn_checkpoint_load(&mm, path, NULL, NULL, sig, 3, &L, NULL) == NCSN_ERR_ARG && !mm, "round trip: sigmas_cap 3 < 6 levels must be NCSN_ERR_ARG");
     CHECK(ncsn_file_meta(path, "note", v, sizeof v) == NCSN_OK && strcmp(v, extra[1]) == 0, "round trip: extra metadata with escapes: '%s'", v);
     CHECK(ncsn_file_meta(path, "run", v, sizeof v) == NCSN_OK && strcmp(v, "7") == 0, "round trip: extra metadata 'run'");
     CHECK(ncsn_file_meta(path, "ncsn.kind", v, sizeof v) == NCSN_OK && strcmp(v, "checkpoint") == 0, "round trip: ncsn.kind = '%s'", v);
@@ -216,12 +216,12 @@ static void tc_round_trip(const char *dir)
         ncsn_adam ad;
         ncsn_rng g = { 1, 3 };
         ad.m = (float *)&ad;   /* must become NULL */
-        CHECK(ncsn_checkpoint_load(path, &mm, &ad, NULL, NULL, 0, NULL, NULL) == NCSN_ERR_FORMAT && !mm && !ad.m &&
+        CHECK(ncsn_checkpoint_load(&mm, path, &ad, NULL, NULL, 0, NULL, NULL) == NCSN_ERR_FORMAT && !mm && !ad.m &&
               strstr(ncsn_last_error(), "not a checkpoint"), "a model file loaded as a checkpoint with Adam: %s", ncsn_last_error());
-        CHECK(ncsn_checkpoint_load(path, &mm, NULL, &g, NULL, 0, NULL, NULL) == NCSN_ERR_FORMAT && !mm && g.state == 1 && g.inc == 3,
+        CHECK(ncsn_checkpoint_load(&mm, path, NULL, &g, NULL, 0, NULL, NULL) == NCSN_ERR_FORMAT && !mm && g.state == 1 && g.inc == 3,
               "a model file has no RNG state; rng must stay untouched: %s", ncsn_last_error());
         L = -1;
-        CHECK(ncsn_checkpoint_load(path, &mm, NULL, NULL, sig, 16, &L, &step) == NCSN_OK && L == 0 && step == 0,
+        CHECK(ncsn_checkpoint_load(&mm, path, NULL, NULL, sig, 16, &L, &step) == NCSN_OK && L == 0 && step == 0,
               "a model file loads with L = 0, step = 0: %s", ncsn_last_error());
         ncsn_model_free(mm);
         mm = NULL;
@@ -355,7 +355,7 @@ static int tc_save_limited(void)
     rl.rlim_cur = rl.rlim_max = 1000;   /* bytes: the checkpoint is larger */
     signal(SIGXFSZ, SIG_IGN);
     if (setrlimit(RLIMIT_FSIZE, &rl) != 0) return 99;
-    return (int)ncsn_checkpoint_save(tc_fsize_path, tc_fsize_run->m, &tc_fsize_run->adam, &tc_fsize_run->rng, tc_fsize_run->sig, TC_L,
+    return (int)ncsn_checkpoint_save(tc_fsize_run->m, tc_fsize_path, &tc_fsize_run->adam, &tc_fsize_run->rng, tc_fsize_run->sig, TC_L,
                                       tc_fsize_run->step, NULL);
 }
 #endif
@@ -371,7 +371,7 @@ static void tc_atomic(const char *dir)
     if (!tc_start(&a, 6)) { CHECK(0, "atomic: setup"); return; }
     tc_train(&a, 2, path, 2);
     before = t_read_file(path, &lb);
-    CHECK(ncsn_checkpoint_save("/nonexistent-dir-ncsn/x.ckpt", a.m, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_IO &&
+    CHECK(ncsn_checkpoint_save(a.m, "/nonexistent-dir-ncsn/x.ckpt", &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_IO &&
           strstr(ncsn_last_error(), "nonexistent"), "save into a missing directory: %s", ncsn_last_error());
     tc_train(&a, 3, NULL, 0);
 #if !defined(_WIN32)
@@ -396,12 +396,12 @@ static void tc_atomic(const char *dir)
         const ncsn_tensor *T = ncsn_model_tensor(a.m, "net.2.weight");
         float keep = a.m->params[T->offset + 1 * T->rows + 0];   /* torch [0, 1] */
         a.m->params[T->offset + 1 * T->rows + 0] = NAN;
-        st = ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, a.step, NULL);
+        st = ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, a.step, NULL);
         CHECK(st == NCSN_ERR_NONFINITE && strstr(ncsn_last_error(), "net.2.weight[0, 1]"), "save of a NaN weight: %d %s", (int)st,
               ncsn_last_error());
         a.m->params[T->offset + 1 * T->rows + 0] = keep;
         a.adam.v[3] = INFINITY;
-        st = ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, a.step, NULL);
+        st = ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, a.step, NULL);
         CHECK(st == NCSN_ERR_NONFINITE && strstr(ncsn_last_error(), "Adam second moment"), "save of an infinite moment: %s", ncsn_last_error());
         a.adam.v[3] = 0.0f;
         after = t_read_file(path, &la);
@@ -417,24 +417,24 @@ static void tc_atomic(const char *dir)
         ncsn_rng even = { 1, 2 };
         ncsn_adam wrong = a.adam;
         wrong.n = a.adam.n - 1;
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, reserved) == NCSN_ERR_ARG, "extra key ncsn.step must be refused");
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, fmtkey) == NCSN_ERR_ARG, "extra key 'format' must be refused");
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, nullv) == NCSN_ERR_ARG, "extra key without a value must be refused");
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, dup) == NCSN_ERR_ARG, "a duplicate extra key must be refused");
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, empty) == NCSN_ERR_ARG, "an empty extra key must be refused");
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, bad_sig, 3, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigmas[1]"),
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, 1, reserved) == NCSN_ERR_ARG, "extra key ncsn.step must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, 1, fmtkey) == NCSN_ERR_ARG, "extra key 'format' must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, 1, nullv) == NCSN_ERR_ARG, "extra key without a value must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, 1, dup) == NCSN_ERR_ARG, "a duplicate extra key must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, 1, empty) == NCSN_ERR_ARG, "an empty extra key must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, bad_sig, 3, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigmas[1]"),
               "sigma 0 must be refused: %s", ncsn_last_error());
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, up_sig, 3, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigmas[2] = 2"),
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, up_sig, 3, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigmas[2] = 2"),
               "increasing sigmas must be refused (the loader refuses them): %s", ncsn_last_error());
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, sub_sig, 3, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigmas[2]"),
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, sub_sig, 3, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigmas[2]"),
               "a subnormal sigma must be refused (the loader refuses it): %s", ncsn_last_error());
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, NULL, 3, 1, NULL) == NCSN_ERR_ARG, "L = 3 without sigmas must be refused");
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, -1, 1, NULL) == NCSN_ERR_ARG, "L = -1 must be refused");
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, -5, NULL) == NCSN_ERR_ARG, "step = -5 must be refused");
-        CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &even, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "an even PCG increment must be refused");
-        CHECK(ncsn_checkpoint_save(path, a.m, &wrong, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "Adam of the wrong size must be refused");
-        CHECK(ncsn_checkpoint_save(path, NULL, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "model NULL must be refused");
-        CHECK(ncsn_checkpoint_save(NULL, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "path NULL must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, NULL, 3, 1, NULL) == NCSN_ERR_ARG, "L = 3 without sigmas must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, -1, 1, NULL) == NCSN_ERR_ARG, "L = -1 must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, -5, NULL) == NCSN_ERR_ARG, "step = -5 must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &even, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "an even PCG increment must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, path, &wrong, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "Adam of the wrong size must be refused");
+        CHECK(ncsn_checkpoint_save(NULL, path, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "model NULL must be refused");
+        CHECK(ncsn_checkpoint_save(a.m, NULL, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG, "path NULL must be refused");
         after = t_read_file(path, &la);
         CHECK(before && after && la == lb && memcmp(before, after, la) == 0, "a refused save changed the old checkpoint");
         free(after);
@@ -455,36 +455,36 @@ static void tc_step_limits(const char *dir)
     snprintf(path, sizeof path, "%s/steps.ckpt", dir);
     if (!tc_start(&a, 3)) { CHECK(0, "step limits: setup"); return; }
     tc_train(&a, 1, NULL, 0);
-    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 0, NULL) == NCSN_OK, "step 0: %s", ncsn_last_error());
-    CHECK(ncsn_checkpoint_load(path, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == 0, "step 0 round trip: %s", ncsn_last_error());
+    CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, 0, NULL) == NCSN_OK, "step 0: %s", ncsn_last_error());
+    CHECK(ncsn_checkpoint_load(&m, path, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == 0, "step 0 round trip: %s", ncsn_last_error());
     ncsn_model_free(m);
     m = NULL;
 #if LONG_MAX > 0x7fffffffL   /* NCSN_MAX_STEP is 2^62 where long has 64 bits (LONG_MAX elsewhere) */
     CHECK(NCSN_MAX_STEP == 4611686018427387904L, "NCSN_MAX_STEP = %ld, want 2^62", (long)NCSN_MAX_STEP);
 #endif
     a.adam.step = NCSN_MAX_STEP;
-    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, NCSN_MAX_STEP, NULL) == NCSN_OK, "step NCSN_MAX_STEP: save: %s",
+    CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, NCSN_MAX_STEP, NULL) == NCSN_OK, "step NCSN_MAX_STEP: save: %s",
           ncsn_last_error());
     step = -1;
     memset(&ad, 0, sizeof ad);
-    CHECK(ncsn_checkpoint_load(path, &m, &ad, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == NCSN_MAX_STEP && ad.step == NCSN_MAX_STEP,
+    CHECK(ncsn_checkpoint_load(&m, path, &ad, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == NCSN_MAX_STEP && ad.step == NCSN_MAX_STEP,
           "step NCSN_MAX_STEP = %ld: the saved file must load with that step (got %ld, Adam %ld): %s", (long)NCSN_MAX_STEP, step, ad.step,
           ncsn_last_error());
     ncsn_model_free(m);
     m = NULL;
     ncsn_adam_free(&ad);
 #if LONG_MAX > 0x7fffffffL
-    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, NCSN_MAX_STEP + 1, NULL) == NCSN_ERR_ARG &&
+    CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, NCSN_MAX_STEP + 1, NULL) == NCSN_ERR_ARG &&
           strstr(ncsn_last_error(), "step = 4611686018427387905 must be in [0, 4611686018427387904]"),
           "step 2^62 + 1 must be refused by the saver (the loader cannot read it): %s", ncsn_last_error());
     a.adam.step = NCSN_MAX_STEP + 1;
-    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "Adam"),
+    CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, 1, NULL) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "Adam"),
           "Adam step 2^62 + 1 must be refused by the saver: %s", ncsn_last_error());
     a.adam.step = LONG_MAX;
-    CHECK(ncsn_checkpoint_save(path, a.m, &a.adam, &a.rng, a.sig, TC_L, LONG_MAX, NULL) == NCSN_ERR_ARG, "step LONG_MAX must be refused");
+    CHECK(ncsn_checkpoint_save(a.m, path, &a.adam, &a.rng, a.sig, TC_L, LONG_MAX, NULL) == NCSN_ERR_ARG, "step LONG_MAX must be refused");
 #endif
     /* the refused saves left the file of step NCSN_MAX_STEP */
-    CHECK(ncsn_checkpoint_load(path, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == NCSN_MAX_STEP, "after refused saves: %s",
+    CHECK(ncsn_checkpoint_load(&m, path, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == NCSN_MAX_STEP, "after refused saves: %s",
           ncsn_last_error());
     ncsn_model_free(m);
     tc_free(&a);
@@ -578,7 +578,7 @@ static void tc_expect(const unsigned char *buf, size_t len, ncsn_status want, co
     if (!buf || !copy) { CHECK(0, "%s: could not build the input", what); free(copy); return; }
     memcpy(copy, buf, len);
     ad.m = (float *)&ad;   /* must become NULL */
-    st = ncsn_checkpoint_load_mem(copy, len, &m, &ad, &g, sig, 16, &L, &step);
+    st = ncsn_checkpoint_load_mem(&m, copy, len, &ad, &g, sig, 16, &L, &step);
     CHECK(st == want, "%s: status %d (%s), want %d; message '%s'", what, (int)st, ncsn_status_string(st), (int)want, ncsn_last_error());
     if (st != NCSN_OK) {
         CHECK(m == NULL && ad.m == NULL && g.state == 5 && g.inc == 7 && L == -3 && step == -3 && sig[0] == 0.0f,
@@ -743,7 +743,7 @@ static void tc_hostile(const char *dir)
             unsigned char *c = (unsigned char *)malloc(L0 ? L0 : 1);
             ncsn_status st;
             memcpy(c, buf, L0);
-            st = ncsn_checkpoint_load_mem(c, L0, &m, &ad, &g, NULL, 0, NULL, NULL);
+            st = ncsn_checkpoint_load_mem(&m, c, L0, &ad, &g, NULL, 0, NULL, NULL);
             if (st == NCSN_OK) { if (trunc_ok < 0) trunc_ok = (int)L0; ncsn_model_free(m); ncsn_adam_free(&ad); }
             else if (st != NCSN_ERR_FORMAT || m || !ncsn_last_error()[0]) odd++;
             free(c);
@@ -762,7 +762,7 @@ static void tc_hostile(const char *dir)
                 xs ^= xs << 13; xs ^= xs >> 7; xs ^= xs << 17;
                 memcpy(c, buf, len);
                 c[pos] ^= (unsigned char)(k == 0 ? 0x01 : k == 1 ? 0x80 : (xs | 1u));
-                st = ncsn_checkpoint_load_mem(c, len, &m, &ad, &g, sig, 16, &L, NULL);
+                st = ncsn_checkpoint_load_mem(&m, c, len, &ad, &g, sig, 16, &L, NULL);
                 n++;
                 if (st == NCSN_OK) {
                     size_t q;

@@ -377,9 +377,9 @@ static void tl_outputs(void)
         snprintf(path, sizeof path, "%s/evil.st", tl_dir);
         ncsn_rng_seed(&rng, 1, 2);
         CHECK(ncsn_model_create(&m, &cfg) == NCSN_OK && ncsn_model_init(m, &rng) == NCSN_OK &&
-              ncsn_checkpoint_save(path, m, NULL, NULL, sig, 2, 0, extra) == NCSN_OK, "cli: crafting a model: %s", ncsn_last_error());
+              ncsn_checkpoint_save(m, path, NULL, NULL, sig, 2, 0, extra) == NCSN_OK, "cli: crafting a model: %s", ncsn_last_error());
         snprintf(path, sizeof path, "%s/evil_c1.st", tl_dir);
-        CHECK(ncsn_checkpoint_save(path, m, NULL, NULL, sig, 2, 0, c1) == NCSN_OK, "cli: crafting a model: %s", ncsn_last_error());
+        CHECK(ncsn_checkpoint_save(m, path, NULL, NULL, sig, 2, 0, c1) == NCSN_OK, "cli: crafting a model: %s", ncsn_last_error());
         ncsn_model_free(m);
     }
     rc = tl_run("info evil.st");
@@ -524,7 +524,7 @@ static void tl_sample_memory(void)
     snprintf(path, sizeof path, "%s/big.safetensors", tl_dir);
     ncsn_rng_seed(&r, 1, 1);
     if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &r) != NCSN_OK ||
-        ncsn_checkpoint_save(path, m, NULL, NULL, sig, 3, 0, NULL) != NCSN_OK) {
+        ncsn_checkpoint_save(m, path, NULL, NULL, sig, 3, 0, NULL) != NCSN_OK) {
         CHECK(0, "cli: big model: %s", ncsn_last_error());
         ncsn_model_free(m);
         return;
@@ -752,7 +752,7 @@ static void tl_commands(void)
         const char *s = strstr(tl_err, "at step ");
         if (s) fail_step = atol(s + 8);
         if (access(ckpt_path, F_OK) == 0) {
-            CHECK(ncsn_checkpoint_load(ckpt_path, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == fail_step - 1,
+            CHECK(ncsn_checkpoint_load(&m, ckpt_path, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == fail_step - 1,
                   "cli: after the failure at step %ld the checkpoint (step %ld) must load: %s", fail_step, step, ncsn_last_error());
         } else CHECK(fail_step == 1, "cli: no checkpoint although the failure was at step %ld", fail_step);
         ncsn_model_free(m);
@@ -795,7 +795,7 @@ static void tl_commands(void)
         {
             ncsn_model *m = NULL;
             long step = 0;
-            CHECK(ncsn_checkpoint_load(ck, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step > 0,
+            CHECK(ncsn_checkpoint_load(&m, ck, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step > 0,
                   "cli signal %d: no loadable checkpoint: %s", sig, ncsn_last_error());
             ncsn_model_free(m);
         }

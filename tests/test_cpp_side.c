@@ -86,7 +86,7 @@ SIDE_STORAGE void SIDE_VALUES_FN(float *out, int n)
         status[5] = (float)ncsn_dsm_batch_alloc(&bt, B, D);
         if (status[5] == 0.0f) {
             ncsn_model_zero_grad(m);
-            status[6] = (float)ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss);
+            status[6] = (float)ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_SIGMA2, &rng, &loss);
             side_put(&s, loss);
             side_puts(&s, m->grads, 32);
             side_puts(&s, m->grads + m->n_params - 32, 32);

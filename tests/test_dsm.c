@@ -12,6 +12,7 @@ static void dsm_loss_checks(void)
     ncsn_rng r, copy;
     float sig[L], x[B * D], loss, pred[B * D], eps[B * D];
     int b, d, w, lv[B], counts[L] = { 0 }, i;
+    ncsn_dsm_opts only_loss = { NULL, NULL, 1 }, given = { NULL, NULL, 1 }, given_bwd = { NULL, NULL, 0 };
     ncsn_rng_seed(&r, 99, 1);
     ncsn_schedule(sig, L, 5.0f, 0.05f, NCSN_SCHEDULE_GEOMETRIC);
     ncsn_model_create(&m, &cfg);
@@ -21,7 +22,10 @@ static void dsm_loss_checks(void)
     for (w = 0; w < 3; w++) {
         double want = 0.0;
         copy = r;
-        CHECK(ncsn_dsm_loss(m, &bt, x, B, sig, L, (ncsn_weighting)w, &r, NULL, NULL, 0, &loss) == NCSN_OK, "loss");
+        ncsn_model_zero_grad(m);
+        CHECK(ncsn_dsm_loss_ex(m, &bt, x, B, sig, L, (ncsn_weighting)w, &r, &only_loss, &loss) == NCSN_OK, "loss");
+        for (i = 0; i < (int)m->n_params && m->grads[i] == 0.0f; i++) {}
+        CHECK(i == (int)m->n_params, "loss_only: gradient %d = %g, want the gradients untouched", i, (double)m->grads[i]);
         /* the draws: B levels by bounded(L), then B*D normals, in that order */
         for (b = 0; b < B; b++) lv[b] = (int)ncsn_rng_bounded(&copy, L);
         ncsn_rng_normals(&copy, eps, B * D);
@@ -59,17 +63,21 @@ static void dsm_loss_checks(void)
         float l2;
         memcpy(lv, bt.level, sizeof lv);
         memcpy(eps, bt.eps, sizeof eps);
-        CHECK(ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_INV_SIGMA2, NULL, lv, eps, 0, &l2) == NCSN_OK, "given noise");
+        given.levels = lv;
+        given.eps = eps;
+        CHECK(ncsn_dsm_loss_ex(m, &bt, x, B, sig, L, NCSN_WEIGHT_INV_SIGMA2, NULL, &given, &l2) == NCSN_OK, "given noise");
         CHECK(t_f2u(l2) == t_f2u(loss), "given levels/noise reproduce the loss bit for bit");
         lv[3] = L;
-        CHECK(ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_ONE, NULL, lv, eps, 0, &l2) == NCSN_ERR_ARG &&
+        CHECK(ncsn_dsm_loss_ex(m, &bt, x, B, sig, L, NCSN_WEIGHT_ONE, NULL, &given, &l2) == NCSN_ERR_ARG &&
               strstr(ncsn_last_error(), "level[3]") != NULL, "an out-of-range level is rejected: %s", ncsn_last_error());
     }
     /* backward=1 accumulates exactly the model's backward of dpred */
     {
         float *g1 = (float *)malloc(m->n_params * sizeof(float));
         ncsn_model_zero_grad(m);
-        ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_SIGMA2, NULL, bt.level, bt.eps, 1, &loss);
+        given_bwd.levels = bt.level;
+        given_bwd.eps = bt.eps;
+        ncsn_dsm_loss_ex(m, &bt, x, B, sig, L, NCSN_WEIGHT_SIGMA2, NULL, &given_bwd, &loss);
         memcpy(g1, m->grads, m->n_params * sizeof(float));
         ncsn_model_zero_grad(m);
         ncsn_model_forward(m, pred, bt.xt, bt.sigma, B);
@@ -79,7 +87,7 @@ static void dsm_loss_checks(void)
     }
     /* a NaN weight is reported, not propagated silently */
     m->params[5] = NAN;
-    CHECK(ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss) == NCSN_ERR_NONFINITE &&
+    CHECK(ncsn_dsm_loss(m, &bt, x, B, sig, L, NCSN_WEIGHT_SIGMA2, &r, &loss) == NCSN_ERR_NONFINITE &&
           strstr(ncsn_last_error(), "loss"), "non-finite loss detected: %s", ncsn_last_error());
     ncsn_dsm_batch_free(&bt);
     ncsn_model_free(m);
@@ -152,6 +160,7 @@ static void training_lowers_loss(void)
     float sig[10], data[256 * 2], before, after, l;
     int lv[256], s;
     float eps[512];
+    ncsn_dsm_opts fixed = { NULL, NULL, 1 };   /* the same levels and noise, loss only */
     ncsn_rng_seed(&r, 1234, 0);
     ncsn_schedule(sig, 10, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
     ncsn_data_two_gaussians(&r, data, 256);
@@ -161,13 +170,15 @@ static void training_lowers_loss(void)
     ncsn_dsm_batch_alloc(&bt, 256, 2);
     for (s = 0; s < 256; s++) lv[s] = s % 10;
     ncsn_rng_normals(&r, eps, 512);
-    ncsn_dsm_loss(m, &bt, data, 256, sig, 10, NCSN_WEIGHT_SIGMA2, NULL, lv, eps, 0, &before);
+    fixed.levels = lv;
+    fixed.eps = eps;
+    ncsn_dsm_loss_ex(m, &bt, data, 256, sig, 10, NCSN_WEIGHT_SIGMA2, NULL, &fixed, &before);
     for (s = 0; s < (t_quick ? 60 : 300); s++) {
         ncsn_model_zero_grad(m);
-        ncsn_dsm_loss(m, &bt, data, 256, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &l);
+        ncsn_dsm_loss(m, &bt, data, 256, sig, 10, NCSN_WEIGHT_SIGMA2, &r, &l);
         ncsn_adam_step(&opt, m->params, m->grads);
     }
-    ncsn_dsm_loss(m, &bt, data, 256, sig, 10, NCSN_WEIGHT_SIGMA2, NULL, lv, eps, 0, &after);
+    ncsn_dsm_loss_ex(m, &bt, data, 256, sig, 10, NCSN_WEIGHT_SIGMA2, NULL, &fixed, &after);
     /* quick mode (-O0 matrix cells) trains 60 steps instead of 300 */
     CHECK(after < (t_quick ? 0.9f : 0.8f) * before, "training did not lower the loss: %g -> %g", (double)before, (double)after);
     ncsn_dsm_batch_free(&bt);
@@ -211,7 +222,7 @@ static void threads_same_bits(void)
             ncsn_dsm_batch_alloc(&bt, B, D);
             for (t = 0; t < 3; t++) {   /* a failing step would leave the initial weights, equal for every count */
                 ncsn_model_zero_grad(m);
-                CHECK(ncsn_dsm_loss(m, &bt, data, B, sig, 6, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss) == NCSN_OK &&
+                CHECK(ncsn_dsm_loss(m, &bt, data, B, sig, 6, NCSN_WEIGHT_SIGMA2, &r, &loss) == NCSN_OK &&
                           ncsn_model_adam_step(m, &opt) == NCSN_OK,
                       "%s, %d threads, step %d: %s", name[c], counts[k], t, ncsn_last_error());
             }
@@ -269,7 +280,7 @@ static void model_adam_step_checks(void)
         a1.weight_decay = a2.weight_decay = wd ? 0.05f : 0.0f;
         for (i = 0; i < 3; i++) {
             ncsn_model_zero_grad(m);
-            ncsn_dsm_loss(m, &bt, data, 64, sig, 4, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+            ncsn_dsm_loss(m, &bt, data, 64, sig, 4, NCSN_WEIGHT_SIGMA2, &r, &loss);
             memcpy(p2, m->params, m->n_params * sizeof(float));
             CHECK(ncsn_adam_step(&a2, p2, m->grads) == NCSN_OK, "adam_step: %s", ncsn_last_error());
             CHECK(ncsn_model_adam_step(m, &a1) == NCSN_OK, "model_adam_step: %s", ncsn_last_error());
@@ -358,7 +369,7 @@ static int cap_loss(void)
     ncsn_rng r;
     float loss;
     ncsn_rng_seed(&r, 1, 1);
-    return (int)ncsn_dsm_loss(cap_m, cap_bp, cap_x, cap_B, cap_sig, 4, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+    return (int)ncsn_dsm_loss(cap_m, cap_bp, cap_x, cap_B, cap_sig, 4, NCSN_WEIGHT_SIGMA2, &r, &loss);
 }
 
 static void batch_capacity_checks(void)

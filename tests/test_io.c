@@ -150,7 +150,7 @@ static ncsn_status ti_save(const char *path)
         (st = ncsn_adam_create(&adam, m->n_params, 1.25e-3f)) == NCSN_OK) {
         adam.beta2 = 0.9995f;
         adam.eps = 3e-8f;
-        st = ncsn_checkpoint_save(path, m, &adam, &rng, sig, 3, 17, extra);
+        st = ncsn_checkpoint_save(m, path, &adam, &rng, sig, 3, 17, extra);
     }
     ncsn_adam_free(&adam);
     ncsn_model_free(m);
@@ -195,7 +195,7 @@ static void ti_locale(const char *dir)
         ncsn_adam adam;
         ncsn_rng rng;
         long step = 0;
-        ncsn_status st = ncsn_checkpoint_load(path_c, &m, &adam, &rng, NULL, 0, NULL, &step);
+        ncsn_status st = ncsn_checkpoint_load(&m, path_c, &adam, &rng, NULL, 0, NULL, &step);
         CHECK(st == NCSN_OK && step == 17 && adam.lr == 1.25e-3f && adam.beta2 == 0.9995f && adam.eps == 3e-8f,
               "locale %s: the checkpoint written under \"C\" does not load with its hyper-parameters: %s", loc, ncsn_last_error());
         ncsn_adam_free(&adam);
@@ -280,7 +280,7 @@ static void ti_pipes(const char *dir)
         ncsn_model *m = NULL;
         long step = 0;
         pid = ti_fifo_writer(fifo, bytes, len);
-        CHECK(ncsn_checkpoint_load(fifo, &m, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == 17,
+        CHECK(ncsn_checkpoint_load(&m, fifo, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == 17,
               "pipes: a checkpoint from a FIFO: %s", ncsn_last_error());
         CHECK(ti_fifo_done(pid), "pipes: the FIFO writer failed");
         ncsn_model_free(m);

@@ -71,7 +71,7 @@ static void trained_seed000(void)
     for (step = 0; step < N_TRAIN; step++) {
         int off = (int)ncsn_rng_bounded(&r, N_DATA - BATCH + 1);   /* a random window of the data */
         ncsn_model_zero_grad(m);
-        if (ncsn_dsm_loss(m, &bt, data + 2 * off, BATCH, sig, 10, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss) != NCSN_OK) break;
+        if (ncsn_dsm_loss(m, &bt, data + 2 * off, BATCH, sig, 10, NCSN_WEIGHT_SIGMA2, &r, &loss) != NCSN_OK) break;
         ncsn_model_adam_step(m, &opt);
     }
     CHECK(step == N_TRAIN, "training stopped at step %d: %s", step, ncsn_last_error());

@@ -52,6 +52,39 @@ static void readme_deps_rules(void)
 #endif
 }
 
+/* The example teaches by example: every call of a function that returns an ncsn_status (the
+   declarations "NCSNDEF ncsn_status NAME(" in ncsn.h) must have its result kept, "= NAME(", or
+   tested, "(NAME(" (the unchecked ncsn_model_init and ncsn_adam_step of an earlier version failed). */
+static void readme_statuses_checked(const char *ex)
+{
+    char *h = slurp("ncsn.h"), name[64];
+    const char *d, *u;
+    int n_calls = 0, n_unchecked = 0;
+    char *impl = h ? strstr(h, "#ifdef NCSN_IMPLEMENTATION") : NULL;
+    CHECK(h != NULL, "ncsn.h must exist (run from the repository root)");
+    if (impl) *impl = 0;   /* the declarations only: each name once */
+    for (d = h; h && (d = strstr(d, "NCSNDEF ncsn_status ")) != NULL; d++) {
+        size_t k = 0;
+        const char *p = d + strlen("NCSNDEF ncsn_status ");
+        while (k + 1 < sizeof name && (p[k] == '_' || (p[k] >= 'a' && p[k] <= 'z') || (p[k] >= '0' && p[k] <= '9'))) { name[k] = p[k]; k++; }
+        name[k] = 0;
+        if (p[k] != '(' || k == 0) continue;
+        for (u = ex; (u = strstr(u, name)) != NULL; u += k) {
+            const char *b = u;
+            if (u[k] != '(' || (u > ex && (u[-1] == '_' || (u[-1] >= 'a' && u[-1] <= 'z')))) continue;
+            while (b > ex && b[-1] == ' ') b--;
+            n_calls++;
+            if (b == ex || (b[-1] != '=' && b[-1] != '(')) {
+                n_unchecked++;
+                CHECK(0, "examples/minimal.c calls %s without checking its status", name);
+            }
+        }
+    }
+    CHECK(n_calls >= 8, "examples/minimal.c: only %d status-returning calls found (the scan is broken?)", n_calls);
+    printf("  readme: examples/minimal.c checks the status of %d of its %d calls that return one\n", n_calls - n_unchecked, n_calls);
+    free(h);
+}
+
 void test_readme(void)
 {
     char *readme = slurp("README.md"), *ex = slurp("examples/minimal.c");
@@ -67,6 +100,7 @@ void test_readme(void)
               "README's code block differs from examples/minimal.c");
     }
     CHECK(strstr(readme, "make test") && strstr(readme, "make plots"), "README names make test and make plots");
+    readme_statuses_checked(ex);
     free(readme);
     free(ex);
     readme_deps_rules();

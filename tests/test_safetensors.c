@@ -337,7 +337,7 @@ static void ts_sigma_input(void)
             ncsn_model_free(r);
             r = NULL;
         }
-        CHECK(ncsn_checkpoint_save(path, m, NULL, NULL, NULL, 0, 0, extra) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigma_input"),
+        CHECK(ncsn_checkpoint_save(m, path, NULL, NULL, NULL, 0, 0, extra) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigma_input"),
               "extra_meta key sigma_input must be refused: %s", ncsn_last_error());
         free(buf);
         buf = NULL;

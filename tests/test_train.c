@@ -71,7 +71,7 @@ static void steps_match_loop(void)
         for (step = 0; step < STEPS; step++) {
             if (B < N) ncsn_minibatch(&r, perm, N, data, D, xb, B);
             ncsn_model_zero_grad(m);
-            ncsn_dsm_loss(m, &bt, B < N ? xb : data, B, sig, 4, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+            ncsn_dsm_loss(m, &bt, B < N ? xb : data, B, sig, 4, NCSN_WEIGHT_SIGMA2, &r, &loss);
             ncsn_model_adam_step(m, &opt);
             {   /* with the warm-up: the rate is at most (1 + k)/(10 + k) */
                 double rate = fmin(0.9, (step + 1.0) / (step + 10.0));

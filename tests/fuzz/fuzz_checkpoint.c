@@ -15,7 +15,7 @@ static void fz_resume(ncsn_model *m, ncsn_adam *ad, ncsn_rng *g, const float *si
     ncsn_rng r = *g;
     ncsn_status st;
     if (m->n_params > ((size_t)1 << 16) || ncsn_dsm_batch_alloc(&bt, B, DATA_DIM) != NCSN_OK) return;
-    st = ncsn_dsm_loss(m, &bt, data, B, sig, L, NCSN_WEIGHT_SIGMA2, &r, NULL, NULL, 1, &loss);
+    st = ncsn_dsm_loss(m, &bt, data, B, sig, L, NCSN_WEIGHT_SIGMA2, &r, &loss);
     if (m->cfg.dim != DATA_DIM) FZ_ASSERT(st == NCSN_ERR_ARG, "a training step ran on data of another dimension than the model's");
     else FZ_ASSERT(st == NCSN_OK || st == NCSN_ERR_NONFINITE, "a training step on the loaded checkpoint failed");
     if (st == NCSN_OK) FZ_ASSERT(ncsn_model_adam_step(m, ad) == NCSN_OK || ncsn_model_check_finite(m, NULL, NCSN_CHECK_GRADS) != NCSN_OK,
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long step = -1;
     ncsn_status st;
     fz_input_size = size;
-    st = ncsn_checkpoint_load_mem(data, size, &m, &ad, &g, sig, 16, &L, &step);
+    st = ncsn_checkpoint_load_mem(&m, data, size, &ad, &g, sig, 16, &L, &step);
     if (st == NCSN_OK) {
         size_t k;
         fz_check_model(m);

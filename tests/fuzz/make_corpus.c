@@ -46,16 +46,16 @@ static void model(const char *name, ncsn_config cfg, int L)
         return;
     }
     ncsn_rng_normals(&rng, data, (size_t)8 * cfg.dim);
-    ncsn_dsm_loss(m, &bt, data, 8, sig, L, NCSN_WEIGHT_SIGMA2, &rng, NULL, NULL, 1, &loss);
+    ncsn_dsm_loss(m, &bt, data, 8, sig, L, NCSN_WEIGHT_SIGMA2, &rng, &loss);
     ncsn_adam_step(&ad, m->params, m->grads);
     snprintf(p, sizeof p, "%s/safetensors/%s.safetensors", dir, name);
     ncsn_model_save(m, p);
     snprintf(p, sizeof p, "%s/safetensors/%s_ckpt.safetensors", dir, name);
-    ncsn_checkpoint_save(p, m, &ad, &rng, sig, L, 1, extra);
+    ncsn_checkpoint_save(m, p, &ad, &rng, sig, L, 1, extra);
     snprintf(p, sizeof p, "%s/checkpoint/%s.ckpt", dir, name);
-    ncsn_checkpoint_save(p, m, &ad, &rng, sig, L, 1, extra);
+    ncsn_checkpoint_save(m, p, &ad, &rng, sig, L, 1, extra);
     snprintf(p, sizeof p, "%s/checkpoint/%s_model.safetensors", dir, name);
-    ncsn_checkpoint_save(p, m, NULL, NULL, sig, L, 1, NULL);
+    ncsn_checkpoint_save(m, p, NULL, NULL, sig, L, 1, NULL);
     ncsn_dsm_batch_free(&bt);
     ncsn_adam_free(&ad);
     ncsn_model_free(m);

@@ -194,6 +194,7 @@ static int mode_loss(char **a)
 {
     ncsn_model *m = NULL;
     ncsn_dsm_batch bt;
+    ncsn_dsm_opts given;
     ncsn_weighting w;
     long B, L;
     float *sigmas = NULL, *x = NULL, *eps = NULL, loss = 0.0f;
@@ -211,7 +212,10 @@ static int mode_loss(char **a)
     if (check(ncsn_dsm_batch_alloc(&bt, (int)B, m->cfg.dim), "ncsn_dsm_batch_alloc")) goto done;
     have_bt = 1;
     ncsn_model_zero_grad(m);
-    if (check(ncsn_dsm_loss(m, &bt, x, (int)B, sigmas, (int)L, w, NULL, lv, eps, 1, &loss), "ncsn_dsm_loss")) goto done;
+    given.levels = lv;
+    given.eps = eps;
+    given.loss_only = 0;
+    if (check(ncsn_dsm_loss_ex(m, &bt, x, (int)B, sigmas, (int)L, w, NULL, &given, &loss), "ncsn_dsm_loss_ex")) goto done;
     if (write_f32(a[8], &loss, 1) || write_f32(a[9], bt.pred, n) || write_grads(m, a[10])) goto done;
     rc = 0;
 done:
@@ -225,6 +229,7 @@ static int mode_train(char **a)
 {
     ncsn_model *m = NULL;
     ncsn_dsm_batch bt;
+    ncsn_dsm_opts given;
     ncsn_adam opt;
     ncsn_weighting w;
     long B, L, steps, s;
@@ -253,8 +258,10 @@ static int mode_train(char **a)
     for (s = 0; s <= steps; s++) {
         int update = s < steps;
         ncsn_model_zero_grad(m);
-        if (check(ncsn_dsm_loss(m, &bt, x + (size_t)s * n, (int)B, sigmas, (int)L, w, NULL,
-                                lv + (size_t)s * (size_t)B, eps + (size_t)s * n, update, &losses[s]), "ncsn_dsm_loss"))
+        given.levels = lv + (size_t)s * (size_t)B;
+        given.eps = eps + (size_t)s * n;
+        given.loss_only = !update;
+        if (check(ncsn_dsm_loss_ex(m, &bt, x + (size_t)s * n, (int)B, sigmas, (int)L, w, NULL, &given, &losses[s]), "ncsn_dsm_loss_ex"))
             goto done;
         if (update && check(ncsn_adam_step(&opt, m->params, m->grads), "ncsn_adam_step")) goto done;
     }
