@@ -9,6 +9,9 @@
 #include "test.h"
 #include "scalar_copy.h"
 #include <stdlib.h>
+#if !defined(NCSN_NO_THREADS) && !defined(_WIN32)
+#include <pthread.h>
+#endif
 
 /* ---- the test's own generator (xorshift64*) ---- */
 static uint64_t tm_state = 0x243f6a8885a308d3ULL;
@@ -578,6 +581,83 @@ static void tm_check_default(void)
           "the seeds' configurations condition on raw sigma without output scaling");
 }
 
+#if !defined(NCSN_NO_THREADS) && !defined(_WIN32)
+/* The header's THREAD SAFETY note: different models on different threads at once. Each job trains
+   its own model 5 steps (DSM, backward, Adam) and samples with it; run on two threads at the same
+   time, both must give the bits of the same jobs run one after the other (hidden shared state,
+   a workspace or a pool shared between models, would mix them). */
+typedef struct tm_job { ncsn_model *m; ncsn_rng rng; float out[32 * 2]; ncsn_status st; } tm_job;
+
+static void *tm_job_run(void *p)
+{
+    tm_job *j = (tm_job *)p;
+    float data[64 * 2], sig[4], loss = 0.0f;
+    ncsn_dsm_batch bt;
+    ncsn_adam opt;
+    ncsn_sampler_opts so = ncsn_sampler_defaults();
+    int s;
+    memset(&bt, 0, sizeof bt);
+    memset(&opt, 0, sizeof opt);
+    ncsn_data_two_gaussians(&j->rng, data, 64);
+    j->st = ncsn_schedule(sig, 4, 5.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
+    if (j->st == NCSN_OK) j->st = ncsn_dsm_batch_alloc(&bt, 64, 2);
+    if (j->st == NCSN_OK) j->st = ncsn_adam_create(&opt, j->m->n_params, 1e-3f);
+    for (s = 0; s < 5 && j->st == NCSN_OK; s++) {
+        ncsn_model_zero_grad(j->m);
+        j->st = ncsn_dsm_loss(j->m, &bt, data, 64, sig, 4, NCSN_WEIGHT_SIGMA2, &j->rng, &loss);
+        if (j->st == NCSN_OK) j->st = ncsn_model_adam_step(j->m, &opt);
+    }
+    so.steps_per_level = 5;
+    so.eps = 1e-3f;
+    if (j->st == NCSN_OK) j->st = ncsn_sample_annealed(ncsn_model_score, j->m, 2, sig, 4, &so, &j->rng, j->out, 32);
+    ncsn_dsm_batch_free(&bt);
+    ncsn_adam_free(&opt);
+    return NULL;
+}
+
+static int tm_jobs(tm_job *j, int together)
+{
+    ncsn_config c[2];
+    pthread_t th;
+    int i, ok = 1;
+    c[0] = ncsn_config_concat(2, 32, 2);
+    c[1] = ncsn_config_embed(2, 8, 32, 2);
+    for (i = 0; i < 2; i++) {
+        memset(&j[i], 0, sizeof j[i]);
+        ncsn_rng_seed(&j[i].rng, 7 + (uint64_t)i, 3);
+        ok &= ncsn_model_create(&j[i].m, &c[i]) == NCSN_OK && ncsn_model_init(j[i].m, &j[i].rng) == NCSN_OK;
+    }
+    if (!ok) return 0;
+    if (together && pthread_create(&th, NULL, tm_job_run, &j[1]) == 0) {
+        tm_job_run(&j[0]);
+        pthread_join(th, NULL);
+    } else {
+        tm_job_run(&j[0]);
+        tm_job_run(&j[1]);
+    }
+    return 1;
+}
+
+static void tm_check_two_threads(void)
+{
+    tm_job seq[2], par[2];
+    int i, ok;
+    memset(seq, 0, sizeof seq);
+    memset(par, 0, sizeof par);
+    ok = tm_jobs(seq, 0) && tm_jobs(par, 1);
+    CHECK(ok, "two threads: models not created: %s", ncsn_last_error());
+    for (i = 0; ok && i < 2; i++) {
+        CHECK(seq[i].st == NCSN_OK && par[i].st == NCSN_OK, "two threads: job %d failed", i);
+        CHECK(memcmp(seq[i].out, par[i].out, sizeof seq[i].out) == 0 &&
+                  memcmp(seq[i].m->params, par[i].m->params, seq[i].m->n_params * sizeof(float)) == 0,
+              "two models trained and sampled on two threads at once differ from the same jobs run in turn (job %d)", i);
+    }
+    for (i = 0; i < 2; i++) { ncsn_model_free(seq[i].m); ncsn_model_free(par[i].m); }
+}
+#else
+static void tm_check_two_threads(void) {}
+#endif
+
 void test_model(void)
 {
     int cond, act, scale, depth, k = 0, reps, lg;
@@ -598,5 +678,6 @@ void test_model(void)
     tm_check_misc();
     tm_check_scalar();
     tm_check_default();
+    tm_check_two_threads();
     printf("  model: max relative error: forward %.2g, gradients %.2g\n", tm_max_fwd_rel, tm_max_rel);
 }
