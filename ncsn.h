@@ -234,7 +234,7 @@ typedef struct ncsn_model {
     int n_layers;        /* main net: n_hidden + 1 */
     ncsn_layer layers[NCSN_MAX_HIDDEN + 1];
     ncsn_layer emb[2];   /* EMBED only */
-    struct ncsn__work *work;  /* private: the last forward pass's workspace, the thread pool */
+    struct ncsn__workspace *work;  /* private: the last forward pass's workspace, the thread pool */
 } ncsn_model;
 
 NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *cfg);
@@ -2166,8 +2166,8 @@ NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *c)
    what is fixed per model (embedding frequencies, thread pool). Shapes: B = cap (the batch
    capacity), S <= B the distinct sigmas of the last batch (slots), D = dim, C = conditioning width
    (1, or E = embed_dim), H_l = hidden[l], W = the widest layer input or output, max(D + C, H_l, E).
-   Every float view is 16-float aligned inside buf. */
-typedef struct ncsn__work {
+   Every float view is 16-float aligned inside buf; a view of S rows has room for B. */
+typedef struct ncsn__workspace {
     int cap;                   /* B: the batch the views below hold */
     int batch;                 /* the last forward's batch (0: none to differentiate) */
     size_t n_floats;           /* floats in buf */
@@ -2196,8 +2196,8 @@ typedef struct ncsn__work {
     float *de_out;             /* [S, E] dL/de */
     float *de_pre;             /* [S, E] dL/de_act, then dL/de_pre in place */
     float *grad_a, *grad_b;    /* [B, W] dL/d(layer output), alternating as backward walks down */
-    float *weight_t;           /* [W_in * W_out] the current layer's weights transposed, [out][in] */
-} ncsn__work;
+    float *weight_t;           /* [max over layers of in * out] one layer's weights transposed, [out][in] */
+} ncsn__workspace;
 
 static int ncsn__cond_width(const ncsn_config *c) { return c->cond == NCSN_COND_EMBED ? c->embed_dim : 1; }
 
@@ -2241,7 +2241,7 @@ static void ncsn__add_linear(ncsn_model *m, ncsn_layer *L, const char *prefix, i
 NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
 {
     ncsn_model *m;
-    ncsn__work *p;
+    ncsn__workspace *p;
     size_t off = 0;
     int l, in, E;
     ncsn_status st;
@@ -2252,7 +2252,7 @@ NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_create: the config has %llu parameters; at most %llu on this target",
                           (unsigned long long)ncsn__config_params(cfg), (unsigned long long)NCSN__MAX_ELEMS);
     m = (ncsn_model *)ncsn__alloc(sizeof *m);
-    p = (ncsn__work *)ncsn__alloc(sizeof *p);
+    p = (ncsn__workspace *)ncsn__alloc(sizeof *p);
     if (!m || !p) {
         NCSN_FREE(m); NCSN_FREE(p);
         return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_model_create: out of memory");
@@ -2298,7 +2298,7 @@ NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
 
 NCSNDEF void ncsn_model_free(ncsn_model *m)
 {
-    ncsn__work *p;
+    ncsn__workspace *p;
     if (!m) return;
     p = m->work;
     if (p) {
@@ -2323,7 +2323,7 @@ NCSNDEF const ncsn_tensor *ncsn_model_tensor(const ncsn_model *m, const char *na
 
 NCSNDEF ncsn_status ncsn_model_set_threads(ncsn_model *m, int n_threads)
 {
-    ncsn__work *p;
+    ncsn__workspace *p;
     ncsn__pool *pool = NULL;
     ncsn_status st;
     if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_set_threads: model = NULL");
@@ -2378,7 +2378,7 @@ NCSNDEF ncsn_status ncsn_model_init(ncsn_model *m, ncsn_rng *rng)
    that a batch too large for a 32-bit size_t is refused instead of wrapping */
 static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
 {
-    ncsn__work *p = m->work;
+    ncsn__workspace *p = m->work;
     const ncsn_config *c = &m->cfg;
     uint64_t off = 0, B = (uint64_t)cap, maxw = (uint64_t)c->dim + (uint64_t)ncsn__cond_width(c), maxwt = 0;
     uint64_t E = (uint64_t)c->embed_dim, H0 = (uint64_t)c->hidden[0];
@@ -2433,7 +2433,7 @@ NCSNDEF size_t ncsn_model_workspace_bytes(const ncsn_model *m, int batch)
 
 NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
 {
-    ncsn__work *p;
+    ncsn__workspace *p;
     uint64_t need;
     float *ws;
     int *slots;
@@ -2689,7 +2689,7 @@ static void ncsn__fill_rows(float *Y, const float *row, int B, int N)
 /* Conditioning: the distinct sigmas of the batch in order of first appearance (the slots), and
    their conditioning input c (sigma or ln sigma), so everything that depends on sigma alone is
    computed once per slot. No backward: sigma gets no gradient. */
-static void ncsn__cond_fwd(const ncsn_model *m, ncsn__work *w, const float *sigma, int B)
+static void ncsn__cond_fwd(const ncsn_model *m, ncsn__workspace *w, const float *sigma, int B)
 {
     int b, s;
     w->n_slots = 0;
@@ -2743,7 +2743,7 @@ static void ncsn__activation_bwd(ncsn__pool *pool, ncsn_act act, float *dpre, co
 
 /* Sigma embedding (EMBED), per slot: e = sigma_embed.3(SiLU(sigma_embed.1(sinusoid(c)))). Slots
    are few: it runs on the caller's thread. */
-static void ncsn__embed_fwd(const ncsn_model *m, ncsn__work *w)
+static void ncsn__embed_fwd(const ncsn_model *m, ncsn__workspace *w)
 {
     int E = m->cfg.embed_dim, half = E / 2, S = w->n_slots, s, j;
     for (s = 0; s < S; s++)
@@ -2758,7 +2758,7 @@ static void ncsn__embed_fwd(const ncsn_model *m, ncsn__work *w)
 }
 
 /* From dL/de (de_out, left by ncsn__first_bwd) to the embedding's weight gradients. */
-static void ncsn__embed_bwd(ncsn_model *m, ncsn__work *w)
+static void ncsn__embed_bwd(ncsn_model *m, ncsn__workspace *w)
 {
     int S = w->n_slots;
     ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->weight_t, w->de_out, w->e_act, S);
@@ -2769,7 +2769,7 @@ static void ncsn__embed_bwd(ncsn_model *m, ncsn__work *w)
 /* First layer, input [x, cond] with cond = c (CONCAT) or e (EMBED): per slot the bias plus the
    conditioning rows (slot_pre0), then per sample its slot's row plus the data rows. Keeps the
    input [x, cond] per sample for the weight gradient. */
-static void ncsn__first_fwd(const ncsn_model *m, ncsn__work *w, const float *x, int B)
+static void ncsn__first_fwd(const ncsn_model *m, ncsn__workspace *w, const float *x, int B)
 {
     const ncsn_layer *L0 = &m->layers[0];
     const float *W0 = m->params + L0->w;
@@ -2787,7 +2787,7 @@ static void ncsn__first_fwd(const ncsn_model *m, ncsn__work *w, const float *x, 
 
 /* dW0, db0 from dpre0; dx = dpre0 W0x^T (dx may be NULL); EMBED: de_out = (each slot's sum of
    dpre0, in sample order) W0c^T. */
-static void ncsn__first_bwd(ncsn_model *m, ncsn__work *w, float *dx, const float *dpre0, int B)
+static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const float *dpre0, int B)
 {
     const ncsn_layer *L0 = &m->layers[0];
     int D = m->cfg.dim, C = ncsn__cond_width(&m->cfg), H0 = L0->out, S = w->n_slots, embed = m->cfg.cond == NCSN_COND_EMBED, b, o;
@@ -2811,7 +2811,7 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__work *w, float *dx, const float
 }
 
 /* Output: s = net_out / sigma with scale_by_sigma, else net_out. */
-static void ncsn__scale_fwd(const ncsn_model *m, const ncsn__work *w, float *out, int B)
+static void ncsn__scale_fwd(const ncsn_model *m, const ncsn__workspace *w, float *out, int B)
 {
     size_t b, d, D = (size_t)m->cfg.dim;
     for (b = 0; b < (size_t)B; b++)
@@ -2821,7 +2821,7 @@ static void ncsn__scale_fwd(const ncsn_model *m, const ncsn__work *w, float *out
         }
 }
 
-static void ncsn__scale_bwd(const ncsn_model *m, const ncsn__work *w, float *dnet_out, const float *dout, int B)
+static void ncsn__scale_bwd(const ncsn_model *m, const ncsn__workspace *w, float *dnet_out, const float *dout, int B)
 {
     size_t b, d, D = (size_t)m->cfg.dim;
     for (b = 0; b < (size_t)B; b++)
@@ -2848,7 +2848,7 @@ static ncsn_status ncsn__forward_args(ncsn_model *m, float *out, const float *x,
 
 NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x, const float *sigma, int B)
 {
-    ncsn__work *w;
+    ncsn__workspace *w;
     int l, H, n_hidden;
     ncsn_status st;
     if ((st = ncsn__forward_args(m, out, x, sigma, B)) != NCSN_OK) return st;
@@ -2873,7 +2873,7 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
 
 NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *dout)
 {
-    ncsn__work *w;
+    ncsn__workspace *w;
     float *dcur, *dnext, *swap;
     int B, l;
     if (!m || !dout) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_backward: %s = NULL", !m ? "model" : "dout");

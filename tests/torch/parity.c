@@ -312,7 +312,7 @@ done:
 static int mode_embed(char **a)
 {
     ncsn_model *m = NULL;
-    const ncsn__work *p;
+    const ncsn__workspace *p;
     long S;
     float *sig = NULL, *x = NULL, *out = NULL;
     int rc = 1, E;
