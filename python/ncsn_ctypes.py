@@ -86,7 +86,7 @@ _SIGNATURES = {
     "ncsn_trainer_step": (C.c_int, [C.POINTER(Trainer)]),
     "ncsn_trainer_save_model": (C.c_int, [C.POINTER(Trainer), C.c_char_p, C.c_void_p]),
     "ncsn_trainer_free": (None, [C.POINTER(Trainer)]),
-    "ncsn_checkpoint_load": (C.c_int, [C.c_char_p, C.POINTER(C.c_void_p), C.c_void_p, C.c_void_p, F, C.c_int,
+    "ncsn_checkpoint_load": (C.c_int, [C.POINTER(C.c_void_p), C.c_char_p, C.c_void_p, C.c_void_p, F, C.c_int,
                                        C.POINTER(C.c_int), C.c_void_p]),
     "ncsn_stdz_load": (C.c_int, [C.POINTER(Stdz), C.c_char_p, C.c_int]),
     "ncsn_stdz_free": (None, [C.POINTER(Stdz)]),
@@ -144,7 +144,7 @@ def sample(lib, model_path, n, seed=1, steps_per_level=0, threads=1):
     """ncsn sample MODEL -n N --seed S: (samples [n, dim] in the data's units, diverged [n] bool)."""
     model, L = C.c_void_p(), C.c_int()
     sigmas = np.zeros(1 << 16, np.float32)
-    check(lib, lib.ncsn_checkpoint_load(model_path.encode(), C.byref(model), None, None, fptr(sigmas), sigmas.size,
+    check(lib, lib.ncsn_checkpoint_load(C.byref(model), model_path.encode(), None, None, fptr(sigmas), sigmas.size,
                                         C.byref(L), None), "ncsn_checkpoint_load")
     stdz = Stdz()
     try:
