@@ -536,8 +536,9 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
    the count. */
 NCSNDEF int ncsn_diverged(const ncsn_stdz *s, float sigma1, const float *x, int n, unsigned char *diverged);
 /* Samples in the user's units from a network trained in s's units: annealed Langevin (x[n][dim]
-   in network units), ncsn_diverged, then ncsn_stdz_undo. *n_diverged (may be NULL) gets the
-   count; NCSN_OK even when some diverged (their rows hold what the chain reached). */
+   in network units), ncsn_diverged, then ncsn_stdz_undo; a row that is not finite after undo (a
+   huge scale) is diverged too. *n_diverged (may be NULL) gets the count; NCSN_OK even when some
+   diverged (their rows hold what the chain reached). */
 NCSNDEF ncsn_status ncsn_sample_data(ncsn_model *m, const ncsn_stdz *s, const float *sigmas, int L,
                                      const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n,
                                      unsigned char *diverged, int *n_diverged);
@@ -626,6 +627,10 @@ NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *valu
    atomic). To read a pipe's bytes once and look at them several times, use this and the _mem
    functions. */
 NCSNDEF ncsn_status ncsn_read_file(const char *path, size_t max, unsigned char **buf, size_t *len);
+/* The same for a safetensors file (at most 2^31 bytes), as every loader of them reads: its first 8
+   bytes (the header's length) are read and checked first, so /dev/zero, random bytes or another
+   kind of file are refused after 8 bytes, not after 2 GiB. */
+NCSNDEF ncsn_status ncsn_read_safetensors(const char *path, unsigned char **buf, size_t *len);
 #endif
 /* The same loaders on a file already in memory: buf holds len bytes (never read beyond). */
 NCSNDEF ncsn_status ncsn_model_load_mem(ncsn_model **out, const unsigned char *buf, size_t len);
@@ -3923,6 +3928,22 @@ NCSNDEF int ncsn_diverged(const ncsn_stdz *s, float sigma1, const float *x, int 
     return count;
 }
 
+/* the divergence rule in network units, then undo; a row that undo makes infinite (a file's scale
+   of 1e38 times a finite z) counts as diverged too, so that no caller prints it as a sample */
+static int ncsn__rule_and_undo(const ncsn_stdz *s, float sigma1, float *x, int n, unsigned char *diverged)
+{
+    int i, d, bad, count = 0;
+    for (i = 0; i < n; i++) {
+        float *row = x + (size_t)i * s->dim;
+        bad = ncsn_diverged(s, sigma1, row, 1, NULL);
+        ncsn_stdz_undo(s, row, 1);
+        for (d = 0; d < s->dim && !bad; d++) bad = !ncsn__isfinite(row[d]);
+        if (diverged) diverged[i] = (unsigned char)bad;
+        count += bad;
+    }
+    return count;
+}
+
 NCSNDEF ncsn_status ncsn_sample_data_chains(ncsn_model *m, const ncsn_stdz *s, const float *sigmas, int L, const ncsn_sampler_opts *o,
                                             ncsn_rng *rng, float *x, int n, int first, int count, unsigned char *diverged, int *n_diverged)
 {
@@ -3932,9 +3953,8 @@ NCSNDEF ncsn_status ncsn_sample_data_chains(ncsn_model *m, const ncsn_stdz *s, c
     if (s->dim != m->cfg.dim) return ncsn__fail(NCSN_ERR_ARG, "ncsn_sample_data: standardisation dim %d, model dim %d", s->dim, m->cfg.dim);
     st = ncsn_sample_annealed_chains(ncsn_model_score, m, m->cfg.dim, sigmas, L, o, rng, x, n, first, count);
     if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) return st;
-    bad = ncsn_diverged(s, sigmas[0], x, count, diverged);
+    bad = ncsn__rule_and_undo(s, sigmas[0], x, count, diverged);
     if (n_diverged) *n_diverged = bad;
-    ncsn_stdz_undo(s, x, count);
     return NCSN_OK;
 }
 
@@ -4536,7 +4556,7 @@ static int ncsn__parse_int(const char *s, int *out)
     long v = 0;
     if (!s || !*s) return 0;
     for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > 100000000L) return 0;
+        if (*s < '0' || *s > '9' || v > (INT_MAX - (*s - '0')) / 10) return 0;
         v = v * 10 + (*s - '0');
     }
     *out = (int)v;
@@ -5950,7 +5970,20 @@ static long ncsn__regular_size(FILE *fp)
    is read before the size is asked (a pipe, a FIFO or /dev/stdin cannot seek, and a byte read to
    probe it would be lost): a regular file is read into one block of its size + 1, anything else
    into a doubling buffer. */
-static ncsn_status ncsn__read_file(const char *fn, const char *path, size_t max, unsigned char **buf, size_t *len)
+/* a safetensors file's first 8 bytes give its header's length: /dev/zero (0) or random bytes (a
+   huge length) are refused there, before anything else is read */
+static ncsn_status ncsn__st_prefix_check(const char *fn, const char *path, const unsigned char *b, long size)
+{
+    uint64_t h = 0;
+    int i;
+    for (i = 7; i >= 0; i--) h = (h << 8) | b[i];
+    if (h >= 2 && h <= NCSN__ST_MAX_HEADER && (size < 0 || h <= (uint64_t)size - 8)) return NCSN_OK;
+    return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is not a safetensors file: its first 8 bytes announce a header of %llu bytes "
+                      "(2 to %u%s)", fn, path, (unsigned long long)h, NCSN__ST_MAX_HEADER, size < 0 ? "" : ", within the file");
+}
+
+/* st_prefix: the file is safetensors; its first 8 bytes are read and checked first */
+static ncsn_status ncsn__read_file(const char *fn, const char *path, size_t max, int st_prefix, unsigned char **buf, size_t *len)
 {
     FILE *fp;
     unsigned char *b = NULL;
@@ -5981,9 +6014,10 @@ static ncsn_status ncsn__read_file(const char *fn, const char *path, size_t max,
             b = nb;
             cap = nc;
         }
-        got = fread(b + n, 1, cap - n, fp);
+        got = fread(b + n, 1, st_prefix && n < 8 ? 8 - n : cap - n, fp);
         n += got;
         if (got == 0) break;
+        if (st_prefix && n == 8 && (st = ncsn__st_prefix_check(fn, path, b, sz)) != NCSN_OK) goto out;
     }
     if (n > max) st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max);
     else if (ferror(fp)) st = ncsn__fail(NCSN_ERR_IO, "%s: cannot read '%s' (%s)", fn, path, strerror(errno));
@@ -6012,7 +6046,13 @@ static ncsn_status ncsn__with_path(ncsn_status st, const char *fn, const char *p
 NCSNDEF ncsn_status ncsn_read_file(const char *path, size_t max, unsigned char **buf, size_t *len)
 {
     if (!path || !buf || !len) return ncsn__fail(NCSN_ERR_ARG, "ncsn_read_file: %s = NULL", !path ? "path" : !buf ? "buf" : "len");
-    return ncsn__read_file("ncsn_read_file", path, max ? max : NCSN__MAX_FILE, buf, len);
+    return ncsn__read_file("ncsn_read_file", path, max ? max : NCSN__MAX_FILE, 0, buf, len);
+}
+
+NCSNDEF ncsn_status ncsn_read_safetensors(const char *path, unsigned char **buf, size_t *len)
+{
+    if (!path || !buf || !len) return ncsn__fail(NCSN_ERR_ARG, "ncsn_read_safetensors: %s = NULL", !path ? "path" : !buf ? "buf" : "len");
+    return ncsn__read_file("ncsn_read_safetensors", path, NCSN__MAX_FILE, 1, buf, len);
 }
 
 NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path)
@@ -6022,7 +6062,7 @@ NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path)
     ncsn_status st;
     if (!out || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_load: %s = NULL", !out ? "out" : "path");
     *out = NULL;
-    if ((st = ncsn__read_file("ncsn_model_load", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_model_load", path, NCSN__MAX_FILE, 1, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_model_load_mem(out, buf, len);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_model_load", path);
@@ -6037,7 +6077,7 @@ NCSNDEF ncsn_status ncsn_checkpoint_load(ncsn_model **model, const char *path, n
     if (!path || !model) return ncsn__fail(NCSN_ERR_ARG, "ncsn_checkpoint_load: %s = NULL", !path ? "path" : "model");
     *model = NULL;
     if (adam) memset(adam, 0, sizeof *adam);
-    if ((st = ncsn__read_file("ncsn_checkpoint_load", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_checkpoint_load", path, NCSN__MAX_FILE, 1, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_checkpoint_load_mem(model, buf, len, adam, rng, sigmas, sigmas_cap, L, step);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_checkpoint_load", path);
@@ -6050,7 +6090,7 @@ NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *valu
     ncsn_status st;
     if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_file_meta: path = NULL");
     if (value && cap) value[0] = 0;
-    if ((st = ncsn__read_file("ncsn_file_meta", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_file_meta", path, NCSN__MAX_FILE, 1, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_file_meta_mem(buf, len, key, value, cap);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_file_meta", path);
@@ -6127,7 +6167,8 @@ static ncsn_status ncsn__st_flat_get(const ncsn__st_file *f, const char *fn, con
     size_t i, count = (size_t)rows * (size_t)(cols ? cols : 1);
     if (!e) return ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s is missing", fn, name);
     if (cols ? !(e->ndim == 2 && e->shape[0] == (uint64_t)rows && e->shape[1] == (uint64_t)cols) : !(e->ndim == 1 && e->shape[0] == (uint64_t)rows))
-        return ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s must have shape [%d%s%d]", fn, name, rows, cols ? ", " : "", cols ? cols : 0);
+        return cols ? ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s must have shape [%d, %d]", fn, name, rows, cols)
+                    : ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s must have shape [%d]", fn, name, rows);
     for (i = 0; i < count; i++) {
         float v = ncsn__le_f32(f->data + e->begin + 4u * i);
         if (!ncsn__isfinite(v)) return ncsn__fail(NCSN_ERR_FORMAT, "%s: tensor %s element %lu is not finite", fn, name, (unsigned long)i);
@@ -6146,12 +6187,37 @@ static ncsn_status ncsn__st_meta_intv(const ncsn__st_file *f, const char *fn, co
     return NCSN_OK;
 }
 
+/* the standardisation is four entries written together: a file with some but not all of them was
+   cut or edited, and reading the rest as the identity (radius 0 turns the divergence rule off)
+   would sample in the wrong units; 1 if it has all four, 0 if none, -1 (*st set) if some */
+static int ncsn__st_stdz_present(const ncsn__st_file *f, const char *fn, ncsn_status *st)
+{
+    static const char *const parts[4] = { "data.loc", "data.scale", "data.center", "ncsn.data.radius" };
+    char v[64];
+    int i, have[4], n = 0;
+    for (i = 0; i < 4; i++) {
+        have[i] = i < 3 ? ncsn__st_find(f, parts[i]) != NULL : ncsn__st_meta_get(f, parts[i], v, sizeof v);
+        if (have[i] < 0) { *st = NCSN_ERR_FORMAT; return -1; }
+        n += have[i];
+    }
+    *st = NCSN_OK;
+    if (n == 0 || n == 4) return n == 4;
+    for (i = 0; have[i]; i++) {}
+    *st = ncsn__fail(NCSN_ERR_FORMAT, "%s: the standardisation is incomplete: %s is missing (data.loc, data.scale, data.center and "
+                     "ncsn.data.radius go together)", fn, parts[i]);
+    return -1;
+}
+
 static ncsn_status ncsn__st_stdz(const ncsn__st_file *f, const char *fn, ncsn_stdz *s, int dim)
 {
     ncsn_status st;
     char v[64];
     int d, r;
-    if ((st = ncsn_stdz_identity(s, dim)) != NCSN_OK || !ncsn__st_find(f, "data.loc")) return st;
+    if ((st = ncsn_stdz_identity(s, dim)) != NCSN_OK) return st;
+    if ((r = ncsn__st_stdz_present(f, fn, &st)) != 1) {
+        if (r < 0) ncsn_stdz_free(s);
+        return st;
+    }
     if ((st = ncsn__st_flat_get(f, fn, "data.loc", dim, 0, s->loc)) != NCSN_OK || (st = ncsn__st_flat_get(f, fn, "data.scale", dim, 0, s->scale)) != NCSN_OK ||
         (st = ncsn__st_flat_get(f, fn, "data.center", dim, 0, s->center)) != NCSN_OK)
         goto fail;
@@ -6166,6 +6232,20 @@ static ncsn_status ncsn__st_stdz(const ncsn__st_file *f, const char *fn, ncsn_st
 fail:
     ncsn_stdz_free(s);
     return st;
+}
+
+/* decimal digits only, at most 2^64 - 1, as the saver writes them: strtoull would take "-1" (as
+   2^64 - 1), " 5", "+5" and clamp an overflow */
+static int ncsn__parse_u64(const char *s, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (!*s) return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (ULLONG_MAX - (unsigned)(*s - '0')) / 10) return 0;
+        v = v * 10 + (unsigned)(*s - '0');
+    }
+    *out = v;
+    return 1;
 }
 
 /* the options a checkpoint was trained with */
@@ -6189,10 +6269,9 @@ static ncsn_status ncsn__st_train_opts(const ncsn__st_file *f, const char *fn, c
     if (ncsn__parse_f32(v, &o->ema_rate) != 1 || !(o->ema_rate >= 0.0f && o->ema_rate < 1.0f))
         return ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata ncsn.train.ema_rate = '%s' must be in [0, 1)", fn, v);
     for (w = 0; w < 2; w++) {
-        char *e;
         if ((st = ncsn__st_meta_need(f, w ? "ncsn.train.stream" : "ncsn.train.seed", v, sizeof v)) != NCSN_OK) return st;
-        u[w] = strtoull(v, &e, 10);
-        if (e == v || *e) return ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata %s = '%s' is not an integer", fn, w ? "ncsn.train.stream" : "ncsn.train.seed", v);
+        if (!ncsn__parse_u64(v, &u[w]))
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata %s = '%s' is not a decimal integer in [0, 2^64)", fn, w ? "ncsn.train.stream" : "ncsn.train.seed", v);
     }
     o->seed = u[0];
     o->stream = u[1];
@@ -6253,6 +6332,10 @@ static ncsn_status ncsn__trainer_resume_f(const ncsn__st_file *f, ncsn_trainer *
     if ((st = ncsn__st_checkpoint(f, &m, &a, &rng, NULL, 0, &L, &step)) != NCSN_OK) return st;
     if (L < 2 || m->cfg.dim != dim) {
         st = ncsn__fail(NCSN_ERR_FORMAT, "%s: the checkpoint has %d levels and dimension %d; the data have dimension %d", fn, L, m->cfg.dim, dim);
+        goto fail;
+    }
+    if (a.step != step) {   /* the trainer steps Adam once a step: another count was edited (2^62 would fail only at the next save) */
+        st = ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata ncsn.adam.step = %ld differs from ncsn.step = %ld: not a trainer's checkpoint", fn, a.step, step);
         goto fail;
     }
     if ((st = ncsn__st_train_opts(f, fn, m, &a, &o)) != NCSN_OK || (st = ncsn__st_stdz(f, fn, &saved, dim)) != NCSN_OK) goto fail;
@@ -6327,7 +6410,7 @@ NCSNDEF ncsn_status ncsn_trainer_resume(ncsn_trainer **out, const char *path, co
     ncsn_status st;
     if (!out || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_resume: %s = NULL", !out ? "out" : "path");
     *out = NULL;
-    if ((st = ncsn_read_file(path, 0, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn_read_safetensors(path, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_trainer_resume_mem(out, buf, len, data, n, dim, threads);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_trainer_resume", path);
@@ -6340,7 +6423,7 @@ NCSNDEF ncsn_status ncsn_stdz_load(ncsn_stdz *s, const char *path, int dim)
     ncsn_status st;
     if (!s || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_stdz_load: %s = NULL", !s ? "s" : "path");
     memset(s, 0, sizeof *s);
-    if ((st = ncsn_read_file(path, 0, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn_read_safetensors(path, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_stdz_load_mem(s, buf, len, dim);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_stdz_load", path);
@@ -6358,7 +6441,7 @@ NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts, f
     if (opts) o = *opts; else memset(&o, 0, sizeof o);
     if (!o.source) o.source = strcmp(path, "-") == 0 ? "<stdin>" : path;
     if (o.max_bytes == 0) o.max_bytes = (size_t)1 << 30;
-    if ((st = ncsn__read_file("ncsn_csv_load", path, o.max_bytes, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_csv_load", path, o.max_bytes, 0, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_csv_parse((const char *)buf, len, &o, data, n, dim, names, names_cap);
     NCSN_FREE(buf);
     return st;

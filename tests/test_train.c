@@ -305,6 +305,108 @@ static void divergence(void)
     }
 }
 
+/* a copy of the file buf[len] with the header text `from` replaced by `to` (once; the header
+   length prefix adjusted), or NULL if `from` is not in the header */
+static unsigned char *tr_edit(const unsigned char *buf, size_t len, const char *from, const char *to, size_t *out_len)
+{
+    uint64_t h = 0, h2;
+    size_t i, kf = strlen(from), kt = strlen(to);
+    unsigned char *o;
+    for (i = 8; i-- > 0;) h = (h << 8) | buf[i];
+    for (i = 8; i + kf <= 8 + h && memcmp(buf + i, from, kf) != 0; i++) {}
+    if (i + kf > 8 + h || !(o = (unsigned char *)malloc(len - kf + kt))) return NULL;
+    memcpy(o, buf, i);
+    memcpy(o + i, to, kt);
+    memcpy(o + i + kt, buf + i + kf, len - i - kf);
+    for (h2 = h - kf + kt, i = 0; i < 8; i++, h2 >>= 8) o[i] = (unsigned char)(h2 & 255);
+    *out_len = len - kf + kt;
+    return o;
+}
+
+/* what a trainer's files hold is checked as they are read: a standardisation without its radius
+   (the divergence rule would be off), edited counters and seeds are refused with the field named
+   (a missing data.* tensor takes the same path); a huge scale never yields an infinite sample
+   counted as valid */
+static void hostile_files(void)
+{
+    enum { N = 60, D = 2 };
+    const char *path = "build/test_train_hostile.safetensors";
+    static const char *const cases[][3] = {   /* header text, its replacement, what the message names */
+        { "\"ncsn.data.radius\"", "\"ncsn.data.radiux\"", "ncsn.data.radius is missing" },
+        { "\"ncsn.adam.step\":\"4\"", "\"ncsn.adam.step\":\"4611686018427387904\"", "ncsn.adam.step" },
+        { "\"ncsn.train.seed\":\"42\"", "\"ncsn.train.seed\":\"-1\"", "ncsn.train.seed = '-1'" },
+        { "\"ncsn.train.stream\":\"54\"", "\"ncsn.train.stream\":\"99999999999999999999\"", "ncsn.train.stream" },
+    };
+    float *data = tr_data(N, D, 11);
+    ncsn_train_opts o = tr_opts(1000);
+    ncsn_trainer *t = NULL, *r = NULL;
+    unsigned char *buf = NULL, *ed;
+    size_t len = 0, elen;
+    ncsn_stdz s;
+    int i;
+    o.standardize = 1;
+    o.ema_rate = 0.9f;
+    o.seed = 42;
+    o.stream = 54;
+    if (ncsn_trainer_create(&t, &o, data, N, D, NULL) != NCSN_OK || ncsn_trainer_run(t, 4, 0, NULL, NULL) != NCSN_OK) {
+        CHECK(0, "hostile files: trainer: %s", ncsn_last_error());
+        goto out;
+    }
+    CHECK(ncsn_trainer_save(t, path, NULL) == NCSN_OK && (buf = t_read_file(path, &len)) != NULL, "save: %s", ncsn_last_error());
+    if (!buf) goto out;
+    o.batch = INT_MAX;   /* all points: the loader took at most 10^9 */
+    if (ncsn_trainer_create(&r, &o, data, N, D, NULL) == NCSN_OK && ncsn_trainer_save(r, path, NULL) == NCSN_OK) {
+        ncsn_trainer_free(r);
+        r = NULL;
+        CHECK(ncsn_trainer_resume(&r, path, data, N, D, 1) == NCSN_OK, "batch = INT_MAX saved, then refused: %s", ncsn_last_error());
+    } else CHECK(0, "batch = INT_MAX: %s", ncsn_last_error());
+    ncsn_trainer_free(r);
+    r = NULL;
+    CHECK(ncsn_stdz_load_mem(&s, buf, len, 3) == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "must have shape [3]"),
+          "a standardisation of 2 columns for 3: %s", ncsn_last_error());
+    for (i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+        ncsn_status st;
+        if (!(ed = tr_edit(buf, len, cases[i][0], cases[i][1], &elen))) { CHECK(0, "hostile files: no %s in the header", cases[i][0]); continue; }
+        st = ncsn_trainer_resume_mem(&r, ed, elen, data, N, D, 1);
+        CHECK(st == NCSN_ERR_FORMAT && !r && strstr(ncsn_last_error(), cases[i][2]), "resume with %s: status %d, '%s' (want '%s')", cases[i][1],
+              (int)st, ncsn_last_error(), cases[i][2]);
+        ncsn_trainer_free(r);
+        r = NULL;
+        if (i < 1) {   /* the sampling side reads the same standardisation */
+            st = ncsn_stdz_load_mem(&s, ed, elen, D);
+            CHECK(st == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), cases[i][2]), "stdz_load with %s: status %d, '%s'", cases[i][1], (int)st,
+                  ncsn_last_error());
+            if (st == NCSN_OK) ncsn_stdz_free(&s);
+        }
+        free(ed);
+    }
+    {   /* scale 3e38 (finite, > 0: the file may say so): the rows it sends to infinity are diverged */
+        enum { C = 64 };
+        float x[C * D];
+        unsigned char fl[C];
+        ncsn_sampler_opts so = ncsn_sampler_recipe(t->sigmas, t->L, 2);
+        ncsn_rng g;
+        int bad = -1, inf_rows = 0, ok = 1, d;
+        ncsn_stdz_identity(&s, D);
+        s.scale[0] = 3e38f;
+        ncsn_rng_seed(&g, 1, 2);
+        CHECK(ncsn_sample_data(t->model, &s, t->sigmas, t->L, &so, &g, x, C, fl, &bad) == NCSN_OK, "sample_data: %s", ncsn_last_error());
+        for (i = 0; i < C; i++) {
+            int fin = 1;
+            for (d = 0; d < D; d++) fin &= isfinite(x[i * D + d]) != 0;
+            inf_rows += !fin;
+            ok &= fl[i] || fin;
+        }
+        CHECK(inf_rows > 0 && ok && bad == inf_rows, "scale 3e38: %d infinite rows, %d flagged diverged (all %s)", inf_rows, bad, ok ? "flagged" : "NOT flagged");
+        ncsn_stdz_free(&s);
+    }
+out:
+    ncsn_trainer_free(t);
+    free(buf);
+    remove(path);
+    free(data);
+}
+
 void test_train(void)
 {
     steps_match_loop();
@@ -312,4 +414,5 @@ void test_train(void)
     standardisation();
     settings();
     divergence();
+    hostile_files();
 }
