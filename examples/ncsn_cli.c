@@ -287,6 +287,8 @@ static const char usage_score[] =
     "The network's score s(x, sigma) = grad_x log p_sigma(x) at each point (one line per point, same\n"
     "columns), reading the points as CSV from --input or stdin. Points and scores are in the data's\n"
     "units; sigma is in the model's standardised units (as its noise levels: see ncsn info).\n"
+    "If a score is not finite (e.g. a sigma far below the model's levels), nothing is written: the\n"
+    "message names the first such point and the exit code is 3.\n"
     "\n"
     "  --sigma S                the noise level (any S > 0)\n"
     "  --level I                the model's I-th noise level (0 = the largest)\n"
@@ -717,7 +719,7 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     size_t cklen = 0;
     ncsn_trainer *t;
     ncsn_status st;
-    if ((st = ncsn_read_file(c->resume, 0, &ck, &cklen)) != NCSN_OK) return lib_fail_input(st);
+    if ((st = ncsn_read_safetensors(c->resume, &ck, &cklen)) != NCSN_OK) return lib_fail_input(st);
     if (ncsn_file_meta_mem(ck, cklen, "ncsn.dim", v, sizeof v) == NCSN_OK && atoi(v) != dim) {   /* before anything else: its cli.data may have been edited to match */
         rc = fail(EXIT_INPUT, "'%s' holds a model of dimension %s, but '%s' has %d columns", shown(c->resume), v, shown(c->data), dim);
         goto out;
@@ -988,7 +990,7 @@ static int load_model(const char *path, loaded *ld)
     memset(&ld->stdz, 0, sizeof ld->stdz);
     ld->sigmas = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS);
     if (!ld->sigmas) return fail(EXIT_NOMEM, "out of memory");
-    if ((st = ncsn_read_file(path, 0, &ld->file, &ld->len)) != NCSN_OK) return lib_fail_input(st);
+    if ((st = ncsn_read_safetensors(path, &ld->file, &ld->len)) != NCSN_OK) return lib_fail_input(st);
     st = ncsn_checkpoint_load_mem(&ld->m, ld->file, ld->len, NULL, NULL, ld->sigmas, NCSN_MAX_LEVELS, &ld->L, NULL);
     if (st == NCSN_OK) st = ncsn_stdz_load_mem(&ld->stdz, ld->file, ld->len, ld->m->cfg.dim);   /* the identity for a file without one */
     if (st != NCSN_OK) return lib_fail_file(st, path);
@@ -1218,8 +1220,8 @@ static int cmd_score(int argc, char **argv)
         }
     }
     ncsn_stdz_score(&ld.stdz, out, n);
-    for (i = 0; i < n * dim; i++)
-        if (!isfinite(out[i])) { rc = fail(EXIT_NUMERIC, "the score at point %d is not finite", i / dim + 1); break; }
+    for (i = 0; i < n * dim; i++)   /* all or nothing: a row of inf among scores would be read as a result */
+        if (!isfinite(out[i])) { rc = fail(EXIT_NUMERIC, "the score at point %d is not finite (sigma %g too small?); no scores written", i / dim + 1, (double)sigma); goto out; }
     if (!write_rows(stdout, out, n, dim, NULL)) { rc = fail(EXIT_OUTPUT, "writing the scores failed (%s)", strerror(errno)); goto out; }
 out:
     free_loaded(&ld);

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L   /* mkdtemp, readlink, fork, execv, kill */
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
@@ -538,6 +539,63 @@ static void tl_sample_memory(void)
     remove(path);
 }
 
+/* overwrite the first float of tensor `name` of a safetensors file of the test directory */
+static int tl_poke_tensor(const char *file, const char *name, float v)
+{
+    char p[1024], key[96];
+    size_t len, h = 0;
+    unsigned char *b = tl_slurp(file, &len);
+    const char *at;
+    unsigned long begin = 0, end = 0;
+    int i, ok = 0;
+    FILE *fp;
+    if (!b || len < 8) { free(b); return 0; }
+    for (i = 7; i >= 0; i--) h = (h << 8) | b[i];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    at = h <= len - 8 ? tl_memstr((const char *)b + 8, h, key) : NULL;
+    at = at ? strstr(at, "\"data_offsets\":[") : NULL;
+    if (at && sscanf(at, "\"data_offsets\":[%lu,%lu]", &begin, &end) == 2 && end >= begin + 4 && 8 + h + end <= len) {
+        memcpy(b + 8 + h + begin, &v, 4);   /* little-endian hosts (as the suite's golden files) */
+        snprintf(p, sizeof p, "%s/%s", tl_dir, file);
+        if ((fp = fopen(p, "wb")) != NULL) { ok = fwrite(b, 1, len, fp) == len; ok &= fclose(fp) == 0; }
+    }
+    free(b);
+    return ok;
+}
+
+/* the trainer's fields of a model file are untrusted: a scale of 3e38 (finite, > 0) sends samples
+   to infinity, which are left out (they were printed, rows of inf); a safetensors loader refuses
+   /dev/zero from its first 8 bytes (it read 2 GiB first); score writes nothing when a score is not
+   finite (it wrote the inf rows, then exit 3); -o naming a symbolic link replaces the link with
+   the new file and leaves its target untouched, as every atomic save does (docs/reliability.md) */
+static void tl_hostile(void)
+{
+    struct stat sb;
+    char tgt[64];
+    int rc;
+    rc = tl_run("train data.csv -o hs.st %s", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train for the hostile files");
+    CHECK(tl_poke_tensor("hs.st", "data.scale", 3e38f), "cli: cannot edit hs.st");
+    rc = tl_run("sample hs.st -n 300 --steps-per-level 2 -q --threads 1");
+    CHECK(rc == 3 && !strstr(tl_out, "inf") && !strstr(tl_out, "nan") && strstr(tl_err, "diverged"),
+          "cli sample with data.scale 3e38: exit %d (want 3), %d rows%s, '%.200s'", rc, tl_lines(tl_out), strstr(tl_out, "inf") ? " with inf" : "", tl_err);
+    rc = tl_run("info /dev/zero");
+    EXPECT(rc, 2, "announce a header of 0 bytes", "info /dev/zero");
+    rc = tl_sh("printf '0,0\\n1,1\\n' | \"$N\" score hs.st --sigma 1e-45");
+    CHECK(rc == 3 && tl_out[0] == 0 && strstr(tl_err, "no scores written"), "cli score at sigma 1e-45: exit %d (want 3), stdout '%.100s', '%.200s'", rc,
+          tl_out, tl_err);
+    tl_write("target.txt", "keep", 4);
+    rc = tl_sh("rm -f link.st && ln -s target.txt link.st && \"$N\" train data.csv -o link.st %s", tl_tiny);
+    tl_read("target.txt", tgt, sizeof tgt);
+    {
+        char lp[1024];
+        snprintf(lp, sizeof lp, "%s/link.st", tl_dir);
+        CHECK(rc == 0 && lstat(lp, &sb) == 0 && S_ISREG(sb.st_mode) && strncmp(tgt, "keep", 4) == 0,
+              "cli -o a symbolic link: exit %d; the link is %s, its target '%.4s' (want: replaced by the model, target untouched)", rc,
+              lstat(lp, &sb) == 0 && S_ISREG(sb.st_mode) ? "a file" : "still a link", tgt);
+    }
+}
+
 static void tl_commands(void)
 {
     int rc, i;
@@ -732,6 +790,7 @@ static void tl_commands(void)
     tl_pipes();
     tl_outputs();
     tl_truth();
+    tl_hostile();
 
     /* progress: a live line on a terminal, periodic lines otherwise */
     rc = tl_run("train data.csv -o p.safetensors --steps 40 --checkpoint-every 0 --width 8 --depth 1 --progress plain --log-every 10");
