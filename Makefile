@@ -1,4 +1,4 @@
-# ncsn.h - build, test and reproduce. `make test` is the test command; `make plots` the main job.
+# ncsn.h - build, test and reproduce. `make test` runs every check; `make plots` draws the figures.
 CC      ?= cc
 CXX     ?= c++
 OPT     ?= -O2
@@ -18,13 +18,18 @@ LDLIBS   = -lm -lpthread
 
 TEST_SRC  = $(wildcard tests/*.c)
 TEST_OBJ  = $(TEST_SRC:tests/%.c=$(BUILD)/%.o) $(BUILD)/test_cpp.o
+# the programs built on the library, each from one source file into $(BUILD)/NAME:
+# examples/ (the README example, the seed programs), exercises/, plots/ (figure data), tools/ (`ncsn`)
 EXAMPLES  = $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
+EXERCISES = $(patsubst exercises/%.c,$(BUILD)/%,$(wildcard exercises/*.c))
+FIGURES   = $(patsubst plots/%.c,$(BUILD)/%,$(wildcard plots/*.c))
+PROGRAMS  = $(EXAMPLES) $(EXERCISES) $(FIGURES) $(BUILD)/ncsn
 
 # deps-WHAT runs `sh tests/deps.sh WHAT` (installs or names the missing packages). A static pattern
 # rule: make never applies an implicit pattern rule (deps-%:) to a .PHONY target, so one did nothing.
 DEPS = deps-test deps-matrix deps-torch deps-bench deps-plots deps-cross deps-quality deps-install deps-shared
-.PHONY: all test golden test-matrix examples plots check-torch bench quality clean $(DEPS)
-all: $(BUILD)/run_tests $(EXAMPLES)
+.PHONY: all test golden test-matrix programs plots check-torch bench quality clean $(DEPS)
+all: $(BUILD)/run_tests $(PROGRAMS)
 
 $(BUILD)/%.o: tests/%.c ncsn.h tests/test.h
 	@mkdir -p $(BUILD)
@@ -33,20 +38,32 @@ $(BUILD)/test_model.o $(BUILD)/scalar_copy.o: tests/scalar_copy.h
 $(BUILD)/test_cpp.o: tests/test_cpp.cpp tests/test_cpp_side.c ncsn.h tests/test.h
 	@mkdir -p $(BUILD)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
-$(BUILD)/run_tests: $(TEST_OBJ)
+# the `cli` test group runs the command from next to run_tests
+$(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/ncsn
 	$(CXX) $(TEST_OBJ) -o $@ $(LDLIBS)
 
-$(BUILD)/%: examples/%.c ncsn.h
+# the command `ncsn` (tools/ncsn_cli.c)
+$(BUILD)/ncsn: tools/ncsn_cli.c ncsn.h tools/common.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
-examples: $(EXAMPLES)
+
+$(BUILD)/%: examples/%.c ncsn.h tools/common.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+$(BUILD)/%: exercises/%.c ncsn.h tools/common.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+$(BUILD)/%: plots/%.c ncsn.h tools/common.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+programs: $(PROGRAMS)
 
 # The test command: every check, the golden files compared bit for bit, "N passed, N failed" last.
 # Before the suite: the self-test of this build, then tests/user_builds.sh (the README example and
 # the self-test in gcc's and clang's default dialects with -march=native, and the flag table: each
 # unsafe-math flag refused at compile time or caught by ncsn_selftest; about 10 compiles).
 test: deps-test
-	@$(MAKE) --no-print-directory $(BUILD)/run_tests $(EXAMPLES)
+	@$(MAKE) --no-print-directory $(BUILD)/run_tests $(PROGRAMS)
 	./$(BUILD)/minimal > /dev/null
 	./$(BUILD)/ncsn selftest
 	sh tests/user_builds.sh $(BUILD)

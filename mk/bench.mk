@@ -48,7 +48,7 @@ $(BENCH_BUILD)/bench_dnnl: bench/bench_dnnl.cpp bench/harness.h ncsn.h
 $(BENCH_BUILD)/peak: bench/peak.c
 	@mkdir -p $(BENCH_BUILD)
 	$(CC) $(BENCH_CFLAGS) $< -o $@ -lm -lpthread
-$(BENCH_BUILD)/seed00%: examples/seed00%.c ncsn.h
+$(BENCH_BUILD)/seed00%: examples/seed00%.c ncsn.h tools/common.h
 	@mkdir -p $(BENCH_BUILD)
 	$(CC) $(BENCH_CFLAGS) $< -o $@ $(LDLIBS)
 

@@ -1,4 +1,4 @@
-# mk/plots.mk - `make plots`, the main job: build the examples, run every data producer, draw every
+# mk/plots.mk - `make plots`: build the programs, run every data producer, draw every
 # figure with gnuplot into plots/out/*.png, and check that each PNG exists and is not trivial.
 # Included at the end of the Makefile (uses its CC, CFLAGS, LDLIBS, BUILD and $(BUILD)/% rule).
 #
@@ -6,7 +6,7 @@
 #   make plots PLOTS_QUICK=1    reduced sizes (--quick, fewer training steps), for CI speed tests
 #
 # Producers (each writes plain whitespace-separated text into $(PLOTS_DATA)):
-#   examples/fig_*.c, examples/ex*.c    run as  X DATADIR [--quick]
+#   plots/fig_*.c, exercises/ex*.c    run as  X DATADIR [--quick]
 #   seed000_two_gaussians [steps] [out.csv], seed001_swiss_roll [steps] [prefix], seed002_toy_mixing [prefix]
 # Figures: every plots/NAME.gp, run as  gnuplot -e "data='DATADIR'; out='OUTDIR'" plots/NAME.gp,
 # writes OUTDIR/NAME.png. Producers re-run only when their binary changes (stamp files in the data
@@ -30,24 +30,23 @@ SEED000_STEPS = 2000
 SEED001_STEPS = 10000
 endif
 
-PLOTS_FIG_SRC = $(wildcard examples/fig_*.c)
-PLOTS_EX_SRC  = $(wildcard examples/ex*.c)
+PLOTS_FIG_SRC = $(wildcard plots/fig_*.c)
+PLOTS_EX_SRC  = $(wildcard exercises/ex*.c)
 # longest first, so that `-j` starts them early
-PLOTS_PRODUCERS = seed000_two_gaussians $(patsubst examples/%.c,%,$(PLOTS_EX_SRC)) seed001_swiss_roll \
-                  $(patsubst examples/%.c,%,$(PLOTS_FIG_SRC)) seed002_toy_mixing
+PLOTS_PRODUCERS = seed000_two_gaussians $(patsubst exercises/%.c,%,$(PLOTS_EX_SRC)) seed001_swiss_roll \
+                  $(patsubst plots/%.c,%,$(PLOTS_FIG_SRC)) seed002_toy_mixing
 PLOTS_STAMPS  = $(PLOTS_PRODUCERS:%=$(PLOTS_DATA)/.%.$(PLOTS_MODE))
 PLOTS_GP      = $(wildcard plots/*.gp)
 PLOTS_PNG     = $(PLOTS_GP:plots/%.gp=$(PLOTS_OUT)/%.png)
 
 .PHONY: plots plots-data plots-draw plots-check
 
-# the figure programs and the test group also depend on the shared header
-$(patsubst examples/%.c,$(BUILD)/%,$(PLOTS_FIG_SRC)): examples/fig_common.h
-$(patsubst examples/%.c,$(BUILD)/%,$(PLOTS_EX_SRC)): examples/ex_common.h
-$(BUILD)/test_plots.o: examples/fig_common.h
+# the test group checks the figure computations of the shared header
+$(patsubst exercises/%.c,$(BUILD)/%,$(PLOTS_EX_SRC)): exercises/ex_common.h
+$(BUILD)/test_plots.o: tools/common.h
 
 plots: deps-plots
-	@$(MAKE) --no-print-directory -j$(PLOTS_JOBS) examples
+	@$(MAKE) --no-print-directory -j$(PLOTS_JOBS) programs
 	@mkdir -p $(PLOTS_DATA)
 	@rm -f $(PLOTS_DATA)/.*.$(PLOTS_OTHER)
 	@echo "plots: $(words $(PLOTS_PRODUCERS)) producers ($(PLOTS_MODE), $(PLOTS_JOBS) at a time) into $(PLOTS_DATA), then $(words $(PLOTS_GP)) figures into $(PLOTS_OUT)"

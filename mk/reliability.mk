@@ -1,7 +1,7 @@
-# mk/reliability.mk - the `ncsn` command and the long reliability runs (issue 7). Included at the
-# end of the Makefile (uses its CC, CFLAGS, LDLIBS, BUILD and the $(BUILD)/% rule for examples/).
+# mk/reliability.mk - the long reliability runs: sanitizers, valgrind, fuzzing, and killing
+# `ncsn train` mid-run. Included at the end of the Makefile (uses its CC, LDLIBS, BUILD and the
+# rules for run_tests and $(BUILD)/ncsn).
 #
-#   make                the suite and the examples, and $(BUILD)/ncsn (examples/ncsn_cli.c)
 #   make asan           the suite rebuilt with clang -fsanitize=address,undefined, run in quick mode
 #   make valgrind       the suite under valgrind memcheck (quick mode, AVX2 build: valgrind has no AVX-512),
 #                       one valgrind per test group, VG_JOBS at a time; VG_GROUPS="cli alloc" for some only
@@ -11,13 +11,6 @@
 #                       and compare with an uninterrupted run byte for byte
 #   make reliability    all of the above but `fuzz` (asan, valgrind, fuzz-ci, kill-test)
 .PHONY: asan valgrind fuzz fuzz-ci fuzz-corpus kill-test reliability
-
-# the command is examples/ncsn_cli.c; users run it as `ncsn`. Building the suite builds it too: the
-# `cli` test group runs it from next to run_tests.
-$(BUILD)/ncsn: $(BUILD)/ncsn_cli
-	cp $< $@
-all examples: $(BUILD)/ncsn
-$(BUILD)/run_tests: $(BUILD)/ncsn
 
 SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_BUILD ?= build/asan

@@ -1,6 +1,6 @@
 # ex1_schedules.gp - seed 001 exercise 1: geometric vs linear vs cosine noise schedules.
 # usage: gnuplot -e "data='DIR'; out='OUTDIR'" plots/ex1_schedules.gp   (DIR holds ex1_*.dat)
-# Every number in a title is read from ex1_summary.dat, written by examples/ex1_schedules.c.
+# Every number in a title is read from ex1_summary.dat, written by exercises/ex1_schedules.c.
 if (!exists("data")) data = 'plots/out/data'
 if (!exists("out")) out = 'plots/out'
 set terminal pngcairo size 1050,1000 font ',9'

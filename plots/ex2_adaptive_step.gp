@@ -1,7 +1,7 @@
 # ex2_adaptive_step.gp - seed 001 exercise 2, part A: alpha ~ 1/||s||^2 vs the fixed alpha_i = kappa sigma_i^2,
 # driven by the exact score of a three-mode mixture.
 # usage: gnuplot -e "data='DIR'; out='OUTDIR'" plots/ex2_adaptive_step.gp   (DIR holds ex2_*.dat)
-# Every number in a title is read from ex2_grid.dat, written by examples/ex2_adaptive_step.c.
+# Every number in a title is read from ex2_grid.dat, written by exercises/ex2_adaptive_step.c.
 if (!exists("data")) data = 'plots/out/data'
 if (!exists("out")) out = 'plots/out'
 set terminal pngcairo size 1050,760 font ',9'

@@ -1,7 +1,7 @@
 # ex2_trained.gp - seed 001 exercise 2, part B: the three step rules driven by a trained score network
 # on the Swiss roll, at kappa = 1 (seed 001's eps = 1e-4) and kappa = 0.25.
 # usage: gnuplot -e "data='DIR'; out='OUTDIR'" plots/ex2_trained.gp   (DIR holds ex2_net*.dat)
-# Every number in a title is read from ex2_net.dat, written by examples/ex2_adaptive_step.c.
+# Every number in a title is read from ex2_net.dat, written by exercises/ex2_adaptive_step.c.
 if (!exists("data")) data = 'plots/out/data'
 if (!exists("out")) out = 'plots/out'
 set terminal pngcairo size 1050,760 font ',9'

@@ -1,7 +1,7 @@
 # ex3_conditional.gp - seed 001 exercise 3: a class-conditional NCSN (input [x, onehot(class)]) on a
 # 4-class 2-D Gaussian mixture.
 # usage: gnuplot -e "data='DIR'; out='OUTDIR'" plots/ex3_conditional.gp   (DIR holds ex3_*.dat)
-# Every number in a title or label is read from ex3_summary.dat, written by examples/ex3_conditional.c.
+# Every number in a title or label is read from ex3_summary.dat, written by exercises/ex3_conditional.c.
 if (!exists("data")) data = 'plots/out/data'
 if (!exists("out")) out = 'plots/out'
 set terminal pngcairo size 1100,780 font ',9'

@@ -2,7 +2,7 @@
 # from 5 to 0.01 (37 frames): exact score of the smoothed training set | learned score | relative error.
 # Also writes ex4_animation.png: frames 0, 18 and 36 side by side (exact above, network below).
 # usage: gnuplot -e "data='DIR'; out='OUTDIR'" plots/ex4_animation.gp   (DIR holds ex4_*.dat)
-# Every number in a title is read from ex4_frames.dat, written by examples/ex4_animation.c.
+# Every number in a title is read from ex4_frames.dat, written by exercises/ex4_animation.c.
 # Arrows are unit directions (0.8 of a grid cell); colour is log10 |s|, on one scale for all frames.
 if (!exists("data")) data = 'plots/out/data'
 if (!exists("out")) out = 'plots/out'

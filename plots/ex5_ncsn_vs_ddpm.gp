@@ -1,6 +1,6 @@
 # ex5_ncsn_vs_ddpm.gp - seed 001 exercise 5: NCSN vs DDPM on the Swiss roll with the same network.
 # usage: gnuplot -e "data='DIR'; out='OUTDIR'" plots/ex5_ncsn_vs_ddpm.gp   (DIR holds ex5_*.dat)
-# Every number in a title is read from ex5_summary.dat, written by examples/ex5_ncsn_vs_ddpm.c.
+# Every number in a title is read from ex5_summary.dat, written by exercises/ex5_ncsn_vs_ddpm.c.
 if (!exists("data")) data = 'plots/out/data'
 if (!exists("out")) out = 'plots/out'
 set terminal pngcairo size 1050,800 font ',9'

@@ -1,7 +1,7 @@
 # ex6_conditioning.gp - exercise 6: the learned score's error per noise level for eight ways to
 # condition the network on sigma (docs/conditioning.md).
 # usage: gnuplot -e "data='DIR'; out='OUTDIR'" plots/ex6_conditioning.gp   (DIR holds ex6_conditioning*.dat)
-# Every number in a title is read from ex6_conditioning_meta.dat, written by examples/ex6_conditioning.c.
+# Every number in a title is read from ex6_conditioning_meta.dat, written by exercises/ex6_conditioning.c.
 if (!exists("data")) data = 'plots/out/data'
 if (!exists("out")) out = 'plots/out'
 set terminal pngcairo size 1050,800 font ',9'

@@ -1,4 +1,4 @@
-/* test_plots.c - the computations behind `make plots` (examples/fig_common.h), at reduced size:
+/* test_plots.c - the computations behind `make plots` (tools/common.h), at reduced size:
    - grids, the geometric schedule against the VE SDE it discretises, DDPM's equivalent sigma;
    - perturbed 1-D densities integrate to 1 and match the seed's worked number;
    - the point-mass log-density agrees with ncsn_gmm_logpdf;
@@ -8,7 +8,7 @@
    - a net trained at one small sigma is much worse far from the data than near it (figure 1);
    - the sigma ||s|| diagnostic: ~E||z|| for a point mass, ~0 for wide data at small sigma. */
 #include "test.h"
-#include "../examples/fig_common.h"
+#include "../tools/common.h"
 
 static void grid_schedule_sde(void)
 {

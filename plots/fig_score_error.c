@@ -9,7 +9,7 @@
           OUTDIR/f0e.key       (sigma, steps, median relative errors near and far from the data) */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
-#include "fig_common.h"
+#include "../tools/common.h"
 
 #define N_DATA 5000
 #define NX 161

@@ -13,7 +13,7 @@
           learned and exact at 1000 noisy training points: the seed-002 diagnostic), OUTDIR/f1.key */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
-#include "fig_common.h"
+#include "../tools/common.h"
 
 #define N_DATA 5000
 #define L 10

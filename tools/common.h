@@ -1,5 +1,5 @@
-/* fig_common.h - the computations behind the figures of `make plots`, shared by the programs
-   examples/fig_*.c (which write them to data files) and tests/test_plots.c (which checks them at
+/* common.h - the computations behind the figures of `make plots`, shared by the programs
+   plots/fig_*.c (which write them to data files) and tests/test_plots.c (which checks them at
    reduced size). Include after ncsn.h; the functions are static, so any translation unit may
    include this header (the implementation of ncsn.h must be compiled in exactly one of them).
 

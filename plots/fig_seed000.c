@@ -23,7 +23,7 @@
      f0.key                   every number the titles print */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
-#include "fig_common.h"
+#include "../tools/common.h"
 
 #define N_DATA 5000
 #define L 10

@@ -11,7 +11,7 @@
           f2_noisy.dat (x~, then r(x~) - x~), f2_norms.dat (sigma, mean ||sigma s||), f2.key */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
-#include "fig_common.h"
+#include "../tools/common.h"
 
 #define K_CURVE 400
 #define N_NOISY 400
