@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
+#include "../tools/common.h"   /* now(): wall-clock seconds */
 #include <stdio.h>
 #include <stdlib.h>
 #include <math.h>
@@ -15,13 +16,6 @@
 #define N_DATA 5000
 #define N_SAMPLES 500
 #define L 10
-
-static double now(void)   /* wall clock: the model may run on several threads */
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void mode_stats(const float *x, int n)
 {

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
+#include "../tools/common.h"   /* now(): wall-clock seconds */
 #include <stdio.h>
 #include <stdlib.h>
 #include <math.h>
@@ -17,13 +18,6 @@
 #define N_DATA 5000
 #define N_SAMPLES 1000
 #define L 10
-
-static double now(void)   /* wall clock: the model may run on several threads */
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static ncsn_status print_loss(void *user, const ncsn_trainer *t)
 {

@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ex_common.h"
+#include "../tools/common.h"
 
 #define N_DATA 5000
 #define N_SAMPLES 1000
@@ -182,16 +182,7 @@ int main(int argc, char **argv)
             if (r == 0 && k == 2) {   /* the loss curves of the first run, before the second overwrites them */
                 fp = open_out(dir, "ex1_loss.dat");
                 fprintf(fp, "# step  minibatch loss, 100-step moving average: geometric linear cosine\n");
-                for (step = 99; step < steps; step += 10) {
-                    int kk;
-                    fprintf(fp, "%d", step + 1);
-                    for (kk = 0; kk < 3; kk++) {
-                        double s = 0.0;
-                        for (i = step - 99; i <= step; i++) s += loss_hist[kk][i];
-                        fprintf(fp, " %.6g", s / 100.0);
-                    }
-                    fprintf(fp, "\n");
-                }
+                fig_loss_avg(fp, loss_hist[0], 3, MAX_STEPS, steps);
                 fclose(fp);
                 fp = open_out(dir, "ex1_val.dat");
                 fprintf(fp, "# step  validation loss (fixed points, levels, noise): geometric linear cosine\n");

@@ -43,7 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ex_common.h"
+#include "../tools/common.h"
 
 #define D 2
 #define L 10

@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ex_common.h"
+#include "../tools/common.h"
 
 #define NC 4                /* classes */
 #define DX 2                /* data dimension */
@@ -258,11 +258,7 @@ int main(int argc, char **argv)
     }
     fp = open_out(dir, "ex3_loss.dat");
     fprintf(fp, "# step  loss per data coordinate, 100-step moving average\n");
-    for (step = 99; step < steps; step += 10) {
-        double s = 0.0;
-        for (i = step - 99; i <= step; i++) s += loss_hist[i];
-        fprintf(fp, "%d %.6g\n", step + 1, s / 100.0);
-    }
+    fig_loss_avg(fp, loss_hist, 1, MAX_STEPS, steps);
     fclose(fp);
     ncsn_dsm_batch_free(&bt);
     ncsn_adam_free(&opt);

@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ex_common.h"
+#include "../tools/common.h"
 
 #define D 2
 #define N_DATA 5000
@@ -244,15 +244,7 @@ int main(int argc, char **argv)
 
     fp = open_out(dir, "ex5_loss.dat");
     fprintf(fp, "# step  noise-prediction loss per coordinate, 100-step moving average: ncsn ncsn_scaled ddpm\n");
-    for (step = 99; step < steps; step += 10) {
-        fprintf(fp, "%d", step + 1);
-        for (k = 0; k < 3; k++) {
-            double s = 0.0;
-            for (i = step - 99; i <= step; i++) s += loss_hist[k][i];
-            fprintf(fp, " %.6g", s / 100.0);
-        }
-        fprintf(fp, "\n");
-    }
+    fig_loss_avg(fp, loss_hist[0], 3, MAX_STEPS, steps);
     fclose(fp);
     fp = open_out(dir, "ex5_data.dat");
     for (i = 0; i < N_DATA; i++) fprintf(fp, "%.6g %.6g\n", data[D * i], data[D * i + 1]);

@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ex_common.h"
+#include "../tools/common.h"
 
 #define N_TRAIN 10000
 #define N_EVAL 4000

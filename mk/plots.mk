@@ -42,7 +42,6 @@ PLOTS_PNG     = $(PLOTS_GP:plots/%.gp=$(PLOTS_OUT)/%.png)
 .PHONY: plots plots-data plots-draw plots-check
 
 # the test group checks the figure computations of the shared header
-$(patsubst exercises/%.c,$(BUILD)/%,$(PLOTS_EX_SRC)): exercises/ex_common.h
 $(BUILD)/test_plots.o: tools/common.h
 
 plots: deps-plots

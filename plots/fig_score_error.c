@@ -7,6 +7,7 @@
           OUTDIR/f0e_arrows.dat (x y, then unit directions of the learned and the exact score: 17 x 13 grid)
           OUTDIR/f0e_data.dat  (500 training points)
           OUTDIR/f0e.key       (sigma, steps, median relative errors near and far from the data) */
+#define _POSIX_C_SOURCE 199309L   /* clock_gettime, for now() in tools/common.h */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include "../tools/common.h"
@@ -19,19 +20,6 @@
 #define R_FAR 3.0
 #define AX 17
 #define AY 13
-
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(float *v, int n)
-{
-    if (n == 0) return NAN;
-    qsort(v, (size_t)n, sizeof *v, cmp_float);
-    return n % 2 ? v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + v[n / 2]);
-}
 
 int main(int argc, char **argv)
 {
@@ -59,7 +47,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "score: %s\n", ncsn_last_error());
         return 1;
     }
-    if (!(fp = fig_open(dir, "f0e_grid.dat"))) return 1;
+    fp = open_out(dir, "f0e_grid.dat");
     fprintf(fp, "# x y err=||s_theta-s_exact|| ||s_exact|| rel=err/||s_exact||  (sigma %g)\n", (double)sig[0]);
     for (i = 0; i < NX * NY; i++) {
         double dc = hypot(fabs(xy[2 * i]) - CENTRE, xy[2 * i + 1]), rel = err[i] / (mag[i] > 0 ? mag[i] : 1e-30f);
@@ -69,23 +57,23 @@ int main(int argc, char **argv)
         if (i % NX == NX - 1) fprintf(fp, "\n");
     }
     fclose(fp);
-    med_near = median(near, n_near);
-    med_far = median(far, n_far);
+    med_near = fig_median(near, n_near);
+    med_far = fig_median(far, n_far);
     fig_grid(axy, -7.5f, 7.5f, AX, -5.5f, 5.5f, AY);
     if (fig_field(ncsn_model_score, m, sig[0], axy, AX * AY, fl, lm) != NCSN_OK ||
         fig_field(ncsn_gmm_score_fn, (void *)ncsn_gmm_two_gaussians(), sig[0], axy, AX * AY, fe, lm) != NCSN_OK) {
         fprintf(stderr, "field: %s\n", ncsn_last_error());
         return 1;
     }
-    if (!(fp = fig_open(dir, "f0e_arrows.dat"))) return 1;
+    fp = open_out(dir, "f0e_arrows.dat");
     fprintf(fp, "# x y learned_ux learned_uy exact_ux exact_uy (unit directions)\n");
     for (i = 0; i < AX * AY; i++)
         fprintf(fp, "%.4f %.4f %.5f %.5f %.5f %.5f\n", axy[2 * i], axy[2 * i + 1], fl[4 * i + 2], fl[4 * i + 3], fe[4 * i + 2], fe[4 * i + 3]);
     fclose(fp);
-    if (!(fp = fig_open(dir, "f0e_data.dat"))) return 1;
+    fp = open_out(dir, "f0e_data.dat");
     for (i = 0; i < 500; i++) fprintf(fp, "%.5f %.5f\n", data[2 * i], data[2 * i + 1]);
     fclose(fp);
-    if (!(fp = fig_open(dir, "f0e.key"))) return 1;
+    fp = open_out(dir, "f0e.key");
     fprintf(fp, "sigma = %g\nsteps = %d\nmed_near = %.4f\nmed_far = %.4f\nr_near = %g\nr_far = %g\n", (double)sig[0], steps,
             med_near, med_far, R_NEAR, R_FAR);
     fclose(fp);

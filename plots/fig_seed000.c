@@ -21,6 +21,7 @@
      f0_sde_curve.dat, f0_sde_ncsn.dat, f0_sde_ddpm.dat   t sigma (figure 9)
      f0_norms.dat             sigma, mean ||sigma s|| learned, exact (the seed-002 diagnostic)
      f0.key                   every number the titles print */
+#define _POSIX_C_SOURCE 199309L   /* clock_gettime, for now() in tools/common.h */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include "../tools/common.h"
@@ -80,12 +81,12 @@ int main(int argc, char **argv)
         ncsn_schedule(cosv, L, 10.0f, 0.01f, NCSN_SCHEDULE_COSINE) != NCSN_OK) return fail("schedule");
     if (!(m = fig_train(&cfg, data, N_DATA, 512, sig, L, steps, 1e-3f, &rng, loss))) return fail("training");
     for (i = steps - 100; i < steps; i++) lossavg += loss[i] / 100.0;
-    if (!(key = fig_open(dir, "f0.key"))) return 1;
+    key = open_out(dir, "f0.key");
     fprintf(key, "steps = %d\nloss = %.4f\narch = \"%d", steps, lossavg, cfg.dim + 1);
     for (i = 0; i < cfg.n_hidden; i++) fprintf(key, "-%d", cfg.hidden[i]);
     fprintf(key, "-%d\"\nl_centre = %g\nl_radius = %g\n", cfg.dim, L_CENTRE, L_RADIUS);
 
-    if (!(fp = fig_open(dir, "f0_data.dat"))) return 1;
+    fp = open_out(dir, "f0_data.dat");
     for (i = 0; i < 1000; i++) fprintf(fp, "%.5f %.5f\n", data[2 * i], data[2 * i + 1]);
     fclose(fp);
 
@@ -102,14 +103,14 @@ int main(int argc, char **argv)
         }
         for (i = 0; i < MG * MG; i++) big += mlog[i] > mx + log(MAN_THRESH);
         fprintf(key, "man_thresh = %g\n", 100.0 * MAN_THRESH);   /* in per cent */
-        if (!(fp = fig_open(dir, "f0_manifold_density.dat"))) return 1;
+        fp = open_out(dir, "f0_manifold_density.dat");
         fprintf(fp, "# x y log10 q_sigma (sigma %g, %d point masses on the curve)\n", (double)s_m, N_SPIRAL);
         for (i = 0; i < MG * MG; i++) {
             fprintf(fp, "%.4f %.4f %.4f\n", mxy[2 * i], mxy[2 * i + 1], mlog[i] / 2.302585093);
             if (i % MG == MG - 1) fprintf(fp, "\n");
         }
         fclose(fp);
-        if (!(fp = fig_open(dir, "f0_manifold_pts.dat"))) return 1;
+        fp = open_out(dir, "f0_manifold_pts.dat");
         for (i = 0; i < N_SPIRAL; i++) fprintf(fp, "%.5f %.5f\n", spiral[2 * i], spiral[2 * i + 1]);
         fclose(fp);
         fprintf(key, "man_n = %d\nman_sigma = %g\nman_frac = %.4f\nman_log10max = %.3f\n", N_SPIRAL, (double)s_m,
@@ -132,7 +133,7 @@ int main(int argc, char **argv)
             fprintf(key, "d_sigma%d = %g\nd_gap%d = %.4g\nd_mass%d = %.12f\n", k, (double)s, k,
                     exp((double)ncsn_gmm_logpdf(&g1, &zero, s)), k, fig_trapezoid(wide, 16001, 0.01));
         }
-        if (!(fp = fig_open(dir, "f0_density.dat"))) return 1;
+        fp = open_out(dir, "f0_density.dat");
         fprintf(fp, "# x q_sigma(x) for sigma =");
         for (k = 0; k < 6; k++) fprintf(fp, " %g", (double)sig[dens_levels[k]]);
         fprintf(fp, "\n");
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
                 }
             fprintf(key, "l_sigma%d = %g\nl_err%d = %.4f\n", k, (double)s, k, num / den);
         }
-        if (!(fp = fig_open(dir, "f0_line.dat"))) return 1;
+        fp = open_out(dir, "f0_line.dat");
         fprintf(fp, "# x1 (x2 = 0), then learned and exact s_1 at sigma =");
         for (k = 0; k < 4; k++) fprintf(fp, " %g", (double)sig[line_levels[k]]);
         fprintf(fp, "\n");
@@ -173,7 +174,7 @@ int main(int argc, char **argv)
     }
 
     /* figure 5: the schedule */
-    if (!(fp = fig_open(dir, "f0_schedule.dat"))) return 1;
+    fp = open_out(dir, "f0_schedule.dat");
     fprintf(fp, "# i sigma_i: geometric linear cosine (sigma_max 10, sigma_min 0.01, L %d)\n", L);
     for (i = 0; i < L; i++) fprintf(fp, "%d %.6g %.6g %.6g\n", i + 1, sig[i], lin[i], cosv[i]);
     fclose(fp);
@@ -186,13 +187,11 @@ int main(int argc, char **argv)
         int n_left = 0, n_right = 0, n_bad = 0;
         ncsn_rng_normals(&rng, chains, N_TRAJ * 2);
         memcpy(x0, chains, sizeof x0);
-        tr.keep = KEEP; tr.cap = L * T_STEPS; tr.count = 0; tr.x = tx; tr.level = tlev; tr.sigma = tsig;
+        fig_traj_record(&o, &tr, KEEP, L * T_STEPS, tx, tlev, tsig);
         o.form = NCSN_LANGEVIN_SONG;
         o.eps = 5e-5f;
         o.steps_per_level = T_STEPS;
         o.init = NCSN_INIT_GIVEN;
-        o.callback = fig_traj_cb;
-        o.callback_user = &tr;
         st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, L, &o, &rng, chains, N_TRAJ);
         if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) return fail("sampling");
         for (i = 0; i < N_TRAJ; i++) {
@@ -201,11 +200,11 @@ int main(int argc, char **argv)
             else if (hypot(a + 3.0, b) < 2.0) n_left++;
             else if (hypot(a - 3.0, b) < 2.0) n_right++;
         }
-        if (!(fp = fig_open(dir, "f0_traj_end.dat"))) return 1;
+        fp = open_out(dir, "f0_traj_end.dat");
         for (i = 0; i < N_TRAJ; i++)
             if (isfinite(chains[2 * i]) && isfinite(chains[2 * i + 1])) fprintf(fp, "%.5g %.5g\n", chains[2 * i], chains[2 * i + 1]);
         fclose(fp);
-        if (!(fp = fig_open(dir, "f0_traj.dat"))) return 1;
+        fp = open_out(dir, "f0_traj.dat");
         for (c = 0; c < KEEP; c++) {
             fprintf(fp, "# chain %d: step x y level sigma\n0 %.5g %.5g 0 %g\n", c, x0[2 * c], x0[2 * c + 1], (double)sig[0]);
             for (i = 0; i < tr.count; i++)
@@ -224,36 +223,27 @@ int main(int argc, char **argv)
         char name[32];
         static float ang[FX * FY];
         float s = sig[line_levels[k]];
+        double med;
         if (fig_field(ncsn_model_score, m, s, fxy, FX * FY, fl, fll) != NCSN_OK ||
             fig_field(ncsn_gmm_score_fn, (void *)ncsn_gmm_two_gaussians(), s, fxy, FX * FY, fe, fel) != NCSN_OK)
             return fail("fields");
         snprintf(name, sizeof name, "f0_field%d.dat", k);
-        if (!(fp = fig_open(dir, name))) return 1;
+        fp = open_out(dir, name);
         fprintf(fp, "# x y learned: ux uy log10|s|, exact: ux uy log10|s| (sigma %g)\n", (double)s);
-        for (i = 0; i < FX * FY; i++) {
-            double dot = (double)fl[4 * i + 2] * fe[4 * i + 2] + (double)fl[4 * i + 3] * fe[4 * i + 3];
-            ang[i] = (float)(acos(dot > 1 ? 1 : dot < -1 ? -1 : dot) * 180.0 / FIG_PI);
-            fprintf(fp, "%.3f %.3f %.5f %.5f %.4f %.5f %.5f %.4f\n", fxy[2 * i], fxy[2 * i + 1], fl[4 * i + 2], fl[4 * i + 3],
-                    fll[i], fe[4 * i + 2], fe[4 * i + 3], fel[i]);
-        }
+        med = fig_write_fields(fp, fxy, FX * FY, fl, fll, fe, fel, ang);   /* median angle between the directions */
         fclose(fp);
-        {   /* median angle between learned and exact directions over the grid */
-            int a, b;
-            for (a = 1; a < FX * FY; a++)
-                for (b = a; b > 0 && ang[b - 1] > ang[b]; b--) { float t = ang[b]; ang[b] = ang[b - 1]; ang[b - 1] = t; }
-        }
-        fprintf(key, "f_sigma%d = %g\nf_angle%d = %.1f\n", k, (double)s, k, (double)ang[FX * FY / 2]);
+        fprintf(key, "f_sigma%d = %g\nf_angle%d = %.1f\n", k, (double)s, k, med);
     }
 
     /* figure 9: NCSN levels on the VE SDE's sigma(t), and DDPM's schedule as a noise level */
     fig_ddpm_sigma(DDPM_T, 1e-4, 0.02, ddpm, NULL);
-    if (!(fp = fig_open(dir, "f0_sde_curve.dat"))) return 1;
+    fp = open_out(dir, "f0_sde_curve.dat");
     for (i = 0; i <= 200; i++) fprintf(fp, "%.4f %.6g\n", i / 200.0, fig_ve_sigma(sig[L - 1], sig[0], i / 200.0));
     fclose(fp);
-    if (!(fp = fig_open(dir, "f0_sde_ncsn.dat"))) return 1;
+    fp = open_out(dir, "f0_sde_ncsn.dat");
     for (i = 0; i < L; i++) fprintf(fp, "%.6f %.6g %d\n", (double)(L - 1 - i) / (L - 1), (double)sig[i], i + 1);
     fclose(fp);
-    if (!(fp = fig_open(dir, "f0_sde_ddpm.dat"))) return 1;
+    fp = open_out(dir, "f0_sde_ddpm.dat");
     fprintf(fp, "# t = k/T, sqrt((1 - alphabar_k)/alphabar_k), beta linear 1e-4 -> 0.02, T = %d\n", DDPM_T);
     for (i = 0; i < DDPM_T; i++) fprintf(fp, "%.4f %.6g\n", (i + 1.0) / DDPM_T, ddpm[i]);
     fclose(fp);
@@ -265,7 +255,7 @@ int main(int argc, char **argv)
     if (ncsn_sigma_score_norms(ncsn_model_score, m, 2, sig, L, data, 2000, &rng, norms_net) != NCSN_OK ||
         ncsn_sigma_score_norms(ncsn_gmm_score_fn, (void *)ncsn_gmm_two_gaussians(), 2, sig, L, data, 2000, &r2, norms_ex) != NCSN_OK)
         return fail("sigma norms");
-    if (!(fp = fig_open(dir, "f0_norms.dat"))) return 1;
+    fp = open_out(dir, "f0_norms.dat");
     fprintf(fp, "# sigma, mean ||sigma s(x~, sigma)|| over 2000 noisy data points: learned, exact\n");
     for (i = 0; i < L; i++) fprintf(fp, "%.6g %.5f %.5f\n", (double)sig[i], (double)norms_net[i], (double)norms_ex[i]);
     fclose(fp);

@@ -11,6 +11,7 @@
    writes OUTDIR/f1_field<k>.dat (x y, learned ux uy log10|s|, exact ux uy log10|s|; k = 0..3),
           OUTDIR/f1_data.dat (the 5000 training points), OUTDIR/f1_norms.dat (sigma, mean ||sigma s||
           learned and exact at 1000 noisy training points: the seed-002 diagnostic), OUTDIR/f1.key */
+#define _POSIX_C_SOURCE 199309L   /* clock_gettime, for now() in tools/common.h */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include "../tools/common.h"
@@ -18,12 +19,6 @@
 #define N_DATA 5000
 #define L 10
 #define G 15
-
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -49,31 +44,26 @@ int main(int argc, char **argv)
         return 1;
     }
     emp = fig_point_masses(data, N_DATA, 2, w, v);
-    if (!(key = fig_open(dir, "f1.key"))) return 1;
+    key = open_out(dir, "f1.key");
     fprintf(key, "steps = %d\nloss = %.4f\nn_data = %d\nL = %d\nn_show = %d\n", steps, (double)loss[steps - 1], N_DATA, L, 4);
     fig_grid(xy, -3.0f, 3.0f, G, -3.0f, 3.0f, G);
     for (k = 0; k < 4; k++) {
         int lev = (int)((double)k * (L - 1) / 3.0);   /* np.linspace(0, L-1, 4).astype(int) */
         char name[32];
+        double med;
         if (fig_field(ncsn_model_score, m, sig[lev], xy, G * G, fl, ll) != NCSN_OK ||
             fig_field(ncsn_gmm_score_fn, &emp, sig[lev], xy, G * G, fe, le) != NCSN_OK) {
             fprintf(stderr, "fig_seed001: %s\n", ncsn_last_error());
             return 1;
         }
         snprintf(name, sizeof name, "f1_field%d.dat", k);
-        if (!(fp = fig_open(dir, name))) return 1;
+        fp = open_out(dir, name);
         fprintf(fp, "# x y learned: ux uy log10|s|, exact: ux uy log10|s| (level %d, sigma %g)\n", lev + 1, (double)sig[lev]);
-        for (i = 0; i < G * G; i++) {
-            double dot = (double)fl[4 * i + 2] * fe[4 * i + 2] + (double)fl[4 * i + 3] * fe[4 * i + 3];
-            ang[i] = (float)(acos(dot > 1 ? 1 : dot < -1 ? -1 : dot) * 180.0 / FIG_PI);
-            fprintf(fp, "%.3f %.3f %.5f %.5f %.4f %.5f %.5f %.4f\n", xy[2 * i], xy[2 * i + 1], fl[4 * i + 2], fl[4 * i + 3],
-                    ll[i], fe[4 * i + 2], fe[4 * i + 3], le[i]);
-        }
+        med = fig_write_fields(fp, xy, G * G, fl, ll, fe, le, ang);   /* median angle between the directions */
         fclose(fp);
-        qsort(ang, G * G, sizeof *ang, cmp_float);
-        fprintf(key, "sigma%d = %g\nlevel%d = %d\nangle%d = %.1f\n", k, (double)sig[lev], k, lev + 1, k, (double)ang[G * G / 2]);
+        fprintf(key, "sigma%d = %g\nlevel%d = %d\nangle%d = %.1f\n", k, (double)sig[lev], k, lev + 1, k, med);
     }
-    if (!(fp = fig_open(dir, "f1_data.dat"))) return 1;
+    fp = open_out(dir, "f1_data.dat");
     for (i = 0; i < N_DATA; i++) fprintf(fp, "%.5f %.5f\n", data[2 * i], data[2 * i + 1]);
     fclose(fp);
     /* the sigma ||s|| diagnostic on the Swiss roll: learned and exact, the same noise */
@@ -83,7 +73,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "fig_seed001: %s\n", ncsn_last_error());
         return 1;
     }
-    if (!(fp = fig_open(dir, "f1_norms.dat"))) return 1;
+    fp = open_out(dir, "f1_norms.dat");
     fprintf(fp, "# sigma, mean ||sigma s(x~, sigma)|| over 1000 noisy training points: learned, exact\n");
     for (i = 0; i < L; i++) fprintf(fp, "%.6g %.5f %.5f\n", (double)sig[i], (double)norms_net[i], (double)norms_ex[i]);
     fclose(fp);

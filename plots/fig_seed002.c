@@ -9,6 +9,7 @@
    usage: fig_seed002 OUTDIR [--quick]   (--quick changes nothing: everything here is fast)
    writes OUTDIR/f2_curve.dat (the curve's points), f2_kernels.dat (circles of radius sigma and 2 sigma),
           f2_noisy.dat (x~, then r(x~) - x~), f2_norms.dat (sigma, mean ||sigma s||), f2.key */
+#define _POSIX_C_SOURCE 199309L   /* clock_gettime, for now() in tools/common.h */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include "../tools/common.h"
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "fig_seed002: %s\n", ncsn_last_error());
         return 1;
     }
-    if (!(fp = fig_open(dir, "f2_noisy.dat"))) return 1;
+    fp = open_out(dir, "f2_noisy.dat");
     fprintf(fp, "# x~ (2), r(x~) - x~ = sigma^2 grad log q_sigma(x~) (2); sigma %g\n", (double)sigma);
     for (i = 0; i < N_NOISY; i++) {
         int n = fig_nearest(curve, K_CURVE, xt + 2 * i);
@@ -60,17 +61,17 @@ int main(int argc, char **argv)
         fprintf(fp, "%.5f %.5f %.6f %.6f\n", xt[2 * i], xt[2 * i + 1], field[2 * i], field[2 * i + 1]);
     }
     fclose(fp);
-    if (!(fp = fig_open(dir, "f2_curve.dat"))) return 1;
+    fp = open_out(dir, "f2_curve.dat");
     for (k = 0; k < K_CURVE; k++) fprintf(fp, "%.5f %.5f\n", curve[2 * k], curve[2 * k + 1]);
     fclose(fp);
-    if (!(fp = fig_open(dir, "f2_kernels.dat"))) return 1;   /* x y radius, for 'with circles' */
+    fp = open_out(dir, "f2_kernels.dat");   /* x y radius, for 'with circles' */
     for (k = 0; k < 7; k++) {
         int j = (K_CURVE - 1) * (2 * k + 1) / 14;
         fprintf(fp, "%.5f %.5f %.4f\n%.5f %.5f %.4f\n", curve[2 * j], curve[2 * j + 1], (double)sigma, curve[2 * j],
                 curve[2 * j + 1], 2.0 * sigma);
     }
     fclose(fp);
-    if (!(key = fig_open(dir, "f2.key"))) return 1;
+    key = open_out(dir, "f2.key");
     fprintf(key, "sigma = %g\nk_curve = %d\nn_noisy = %d\ntoward = %.4f\nmean_field = %.4f\nmean_dist = %.4f\nmax_diff = %.2g\n",
             (double)sigma, K_CURVE, N_NOISY, (double)toward / N_NOISY, fsum / N_NOISY, dsum / N_NOISY, maxdiff);
 
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "fig_seed002: %s\n", ncsn_last_error());
         return 1;
     }
-    if (!(fp = fig_open(dir, "f2_norms.dat"))) return 1;
+    fp = open_out(dir, "f2_norms.dat");
     fprintf(fp, "# sigma, mean ||sigma s(x~, sigma)|| over %d noisy toy points (exact score)\n", N_TOY);
     for (i = 0; i < 10; i++) fprintf(fp, "%.6g %.5f\n", (double)sig[i], (double)norms[i]);
     fclose(fp);

@@ -7,6 +7,7 @@
    - the denoising field sigma^2 grad log q_sigma equals E[x | x~] - x~ and points to the curve;
    - a net trained at one small sigma is much worse far from the data than near it (figure 1);
    - the sigma ||s|| diagnostic: ~E||z|| for a point mass, ~0 for wide data at small sigma. */
+#define _POSIX_C_SOURCE 199309L   /* clock_gettime, for now() in the shared header */
 #include "test.h"
 #include "../tools/common.h"
 
@@ -123,13 +124,11 @@ static void trajectories(void)
     ncsn_status st;
     ncsn_schedule(sig, L, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
     ncsn_rng_seed(&r, 11, 3);
-    tr.keep = KEEP; tr.cap = L * T; tr.count = 0; tr.x = buf; tr.level = lev; tr.sigma = ts;
+    fig_traj_record(&o, &tr, KEEP, L * T, buf, lev, ts);
     o.form = NCSN_LANGEVIN_SONG;
     o.eps = 2e-5f;
     o.steps_per_level = T;
     o.init = NCSN_INIT_NORMAL;
-    o.callback = fig_traj_cb;
-    o.callback_user = &tr;
     st = ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_two_gaussians(), 2, sig, L, &o, &r, x, N);
     CHECK(st == NCSN_OK, "sampling with the recording callback: %s", ncsn_last_error());
     CHECK(tr.count == L * T, "recorded %d steps, want %d", tr.count, L * T);

@@ -1,10 +1,20 @@
-/* common.h - the computations behind the figures of `make plots`, shared by the programs
-   plots/fig_*.c (which write them to data files) and tests/test_plots.c (which checks them at
-   reduced size). Include after ncsn.h; the functions are static, so any translation unit may
-   include this header (the implementation of ncsn.h must be compiled in exactly one of them).
+/* common.h - the helpers shared by the programs built on ncsn.h: the command (tools/), the seed
+   programs (examples/), the exercises (exercises/), the figure producers (plots/fig_*.c) and
+   tests/test_plots.c, which checks the figure computations at reduced size. Not part of the
+   library. The functions are static (and marked unused), so any translation unit may include this
+   header after ncsn.h; the includer defines _POSIX_C_SOURCE >= 199309L (or _XOPEN_SOURCE) before
+   its first system header, for clock_gettime.
 
    Contents:
-     fig_train          DSM training of a score net on minibatches (partial Fisher-Yates)
+     now                wall-clock seconds (the models may run on several threads)
+     open_out           DIR/NAME opened for writing, or exit with the reason
+     fig_args           the producers' command line: OUTDIR [--quick]
+     fig_trainer        the library's trainer with seed 001's recipe at a given batch and rate
+     ex_trainer         the same at seed 001's batch and rate, or exit: the exercises' training
+     fig_train          DSM training of a score net to a number of steps, returning the model
+     nn_dist            mean distance from generated points to the nearest data point
+     fig_loss_avg       loss curves written as 100-step moving averages
+     fig_cmp_float, fig_median   ascending order of floats (for qsort), the median
      fig_grid           a rectangular grid of 2-D points, rows of constant y
      fig_score_error    ||s_theta - s_exact|| and ||s_exact|| at points
      fig_logpdf_points  log q_sigma of equal-weight point masses (any number of them)
@@ -13,19 +23,22 @@
      fig_ddpm_sigma     DDPM's linear-beta schedule as an equivalent VE noise level
      fig_ve_sigma       the VE-SDE noise level sigma(t) = s_min (s_max/s_min)^t
      fig_traj           a sampler callback recording the first chains at every step
+     fig_traj_record    a sampler's options set to record into a fig_traj
      fig_field          a score field as unit directions and log10 magnitudes
+     fig_write_fields   a learned and an exact field side by side, and their median angle
      fig_wave, fig_spiral   the 1-D manifolds of the seed-000 and seed-002 figures
      fig_point_masses   a mixture of equal-weight point masses at given points
      fig_dae_field      the optimal denoiser's field r(x~) - x~ = sigma^2 grad log q_sigma(x~)
      fig_posterior_mean the same r(x~) computed directly (double), for the test
      fig_nearest        index of the nearest of K points */
-#ifndef FIG_COMMON_H
-#define FIG_COMMON_H
+#ifndef NCSN_TOOLS_COMMON_H
+#define NCSN_TOOLS_COMMON_H
 #include "../ncsn.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__GNUC__)
 #define FIG_FN static __attribute__((unused))
@@ -35,24 +48,79 @@
 
 #define FIG_PI 3.14159265358979323846
 
-/* Train a score network on data[n][dim] by sigma^2-weighted DSM with the library's trainer: every
-   step draws `batch` points without replacement (ncsn_minibatch, like torch.randperm), then one
-   ncsn_dsm_loss (random level per point) and one Adam step (lr); rng is continued and advanced.
-   loss_curve[steps] (may be NULL) receives every step's loss. Returns the model, or NULL with
-   ncsn_last_error() set. */
-FIG_FN ncsn_model *fig_train(const ncsn_config *cfg, const float *data, int n, int batch,
-                             const float *sig, int L, int steps, float lr, ncsn_rng *rng,
-                             float *loss_curve)
+/* wall-clock seconds: the models may run on several threads, so CPU time would overstate */
+FIG_FN double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* DIR/NAME opened for writing, or exit with the reason (these programs have nothing to undo) */
+FIG_FN FILE *open_out(const char *dir, const char *name)
+{
+    char path[1024];
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!(fp = fopen(path, "w"))) { perror(path); exit(1); }
+    return fp;
+}
+
+/* The producers' command line: OUTDIR [--quick]. */
+FIG_FN int fig_args(int argc, char **argv, const char **dir, int *quick)
+{
+    int a;
+    *dir = NULL;
+    *quick = 0;
+    for (a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--quick") == 0) *quick = 1;
+        else if (!*dir) *dir = argv[a];
+        else return 0;
+    }
+    if (!*dir) {
+        fprintf(stderr, "usage: %s OUTDIR [--quick]\n", argv[0]);
+        return 0;
+    }
+    return 1;
+}
+
+/* The library's trainer with seed 001's recipe (no EMA, no standardisation) on cfg and the levels
+   sig[L]: sigma^2-weighted DSM, every step `batch` points drawn without replacement
+   (ncsn_minibatch, like torch.randperm), a random level per point, one Adam step at rate lr. The
+   model's init continues *rng. NULL with ncsn_last_error() set on failure. */
+FIG_FN ncsn_trainer *fig_trainer(const ncsn_config *cfg, const float *data, int n, int batch,
+                                 const float *sig, int L, float lr, const ncsn_rng *rng)
 {
     ncsn_train_opts o = ncsn_train_preset_seed001();
     ncsn_trainer *t = NULL;
-    ncsn_model *m;
     o.net = *cfg;
     o.sigmas = sig;
     o.levels = L;
     o.batch = batch;
     o.lr = lr;
-    if (ncsn_trainer_create(&t, &o, data, n, cfg->dim, rng) != NCSN_OK) return NULL;
+    return ncsn_trainer_create(&t, &o, data, n, cfg->dim, rng) == NCSN_OK ? t : NULL;
+}
+
+/* fig_trainer at seed 001's batch (256) and rate (1e-3), or exit with the reason */
+FIG_FN ncsn_trainer *ex_trainer(const ncsn_config *cfg, const float *data, int n, const float *sig, int L, const ncsn_rng *rng)
+{
+    ncsn_trainer *t = fig_trainer(cfg, data, n, 256, sig, L, 1e-3f, rng);
+    if (!t) {
+        fprintf(stderr, "setup: %s\n", ncsn_last_error());
+        exit(1);
+    }
+    return t;
+}
+
+/* fig_trainer run for `steps` steps; rng is continued and advanced. loss_curve[steps] (may be
+   NULL) receives every step's loss. Returns the model, or NULL with ncsn_last_error() set. */
+FIG_FN ncsn_model *fig_train(const ncsn_config *cfg, const float *data, int n, int batch,
+                             const float *sig, int L, int steps, float lr, ncsn_rng *rng,
+                             float *loss_curve)
+{
+    ncsn_trainer *t = fig_trainer(cfg, data, n, batch, sig, L, lr, rng);
+    ncsn_model *m;
+    if (!t) return NULL;
     while (t->step < steps) {
         if (ncsn_trainer_step(t) != NCSN_OK) { ncsn_trainer_free(t); return NULL; }
         if (loss_curve) loss_curve[t->step - 1] = t->loss;
@@ -62,6 +130,54 @@ FIG_FN ncsn_model *fig_train(const ncsn_config *cfg, const float *data, int n, i
     t->model = NULL;
     ncsn_trainer_free(t);
     return m;
+}
+
+/* mean over the 2-d points of a of the distance to the nearest point of b (a sample-quality
+   measure: how far generated points lie from the data) */
+FIG_FN double nn_dist(const float *a, int na, const float *b, int nb)
+{
+    double tot = 0.0;
+    int i, j;
+    for (i = 0; i < na; i++) {
+        float best = INFINITY;
+        for (j = 0; j < nb; j++) {
+            float u = a[2 * i] - b[2 * j], v = a[2 * i + 1] - b[2 * j + 1];
+            if (u * u + v * v < best) best = u * u + v * v;
+        }
+        tot += sqrt(best);
+    }
+    return na ? tot / na : NAN;
+}
+
+/* rows loss curves, loss[r * stride + step] for step < steps, written as 100-step moving
+   averages every 10 steps: one line "step avg_0 ... avg_rows-1" each */
+FIG_FN void fig_loss_avg(FILE *fp, const float *loss, int rows, int stride, int steps)
+{
+    int step, r, i;
+    for (step = 99; step < steps; step += 10) {
+        fprintf(fp, "%d", step + 1);
+        for (r = 0; r < rows; r++) {
+            double s = 0.0;
+            for (i = step - 99; i <= step; i++) s += loss[(size_t)r * stride + i];
+            fprintf(fp, " %.6g", s / 100.0);
+        }
+        fprintf(fp, "\n");
+    }
+}
+
+/* ascending order of floats, for qsort */
+FIG_FN int fig_cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* the median of v[n], which it sorts; NAN for n = 0 */
+FIG_FN double fig_median(float *v, int n)
+{
+    if (n == 0) return NAN;
+    qsort(v, (size_t)n, sizeof *v, fig_cmp_float);
+    return n % 2 ? v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + v[n / 2]);
 }
 
 /* log q_sigma(x) for equal-weight point masses pts[K][dim] smoothed by N(0, sigma^2 I), in double
@@ -177,6 +293,20 @@ FIG_FN ncsn_status fig_traj_cb(void *user, int level, int step, float sigma, con
     return NCSN_OK;
 }
 
+/* Make the sampler o record into *t: the first `keep` chains after each of at most cap steps, into
+   x[cap][keep][2], level[cap] and sigma[cap]. */
+FIG_FN void fig_traj_record(ncsn_sampler_opts *o, fig_traj *t, int keep, int cap, float *x, int *level, float *sigma)
+{
+    t->keep = keep;
+    t->cap = cap;
+    t->count = 0;
+    t->x = x;
+    t->level = level;
+    t->sigma = sigma;
+    o->callback = fig_traj_cb;
+    o->callback_user = t;
+}
+
 /* A 2-D score field at n points: out[4i..4i+3] = (s_x, s_y, unit_x, unit_y) and logmag[i] =
    log10 ||s||. Unit vectors of a zero score are (0, 0). */
 FIG_FN ncsn_status fig_field(ncsn_score_fn fn, void *user, float sigma, const float *xy, int n,
@@ -198,6 +328,22 @@ FIG_FN ncsn_status fig_field(ncsn_score_fn fn, void *user, float sigma, const fl
         }
     free(s);
     return st;
+}
+
+/* A learned and an exact score field at xy[n] (fig_field's out and logmag: fl, ll and fe, le)
+   written side by side, one line "x y  ux uy log10|s|  ux uy log10|s|" per point; returns the
+   median angle in degrees between their directions (ang[n] is scratch). */
+FIG_FN double fig_write_fields(FILE *fp, const float *xy, int n, const float *fl, const float *ll,
+                               const float *fe, const float *le, float *ang)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        double dot = (double)fl[4 * i + 2] * fe[4 * i + 2] + (double)fl[4 * i + 3] * fe[4 * i + 3];
+        ang[i] = (float)(acos(dot > 1 ? 1 : dot < -1 ? -1 : dot) * 180.0 / FIG_PI);
+        fprintf(fp, "%.3f %.3f %.5f %.5f %.4f %.5f %.5f %.4f\n", xy[2 * i], xy[2 * i + 1], fl[4 * i + 2], fl[4 * i + 3],
+                ll[i], fe[4 * i + 2], fe[4 * i + 3], le[i]);
+    }
+    return fig_median(ang, n);
 }
 
 /* The seed-002 manifold: a wave, c(u) = (u, 1.2 sin(1.1 u)) for u in [-4, 4]. */
@@ -270,33 +416,5 @@ FIG_FN int fig_nearest(const float *pts, int K, const float *x)
         if (q < bd) { bd = q; best = k; }
     }
     return best;
-}
-
-/* The programs' command line: OUTDIR [--quick]. */
-FIG_FN int fig_args(int argc, char **argv, const char **dir, int *quick)
-{
-    int a;
-    *dir = NULL;
-    *quick = 0;
-    for (a = 1; a < argc; a++) {
-        if (strcmp(argv[a], "--quick") == 0) *quick = 1;
-        else if (!*dir) *dir = argv[a];
-        else return 0;
-    }
-    if (!*dir) {
-        fprintf(stderr, "usage: %s OUTDIR [--quick]\n", argv[0]);
-        return 0;
-    }
-    return 1;
-}
-
-/* fopen(dir/name, "w"), or a message and NULL. */
-FIG_FN FILE *fig_open(const char *dir, const char *name)
-{
-    char path[1024];
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(fp = fopen(path, "w"))) perror(path);
-    return fp;
 }
 #endif

@@ -15,6 +15,7 @@
 #define _XOPEN_SOURCE 700   /* POSIX 2008 with XSI: clock_gettime, isatty, fileno, mkstemp, realpath */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
+#include "common.h"   /* now(): wall-clock seconds */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,13 +64,6 @@ static int lib_fail_input(ncsn_status st)
 static int lib_fail_file(ncsn_status st, const char *path)
 {
     return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "'%s': %s", shown(path), ncsn_last_error());
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static volatile sig_atomic_t interrupted;   /* the signal that asked to stop, 0 if none */
