@@ -64,7 +64,7 @@
    selection (before 1), the vector vocabulary with the matrix kernels and the thread pool
    (between 4 and 5).
 
-   DETERMINISM (see README): every output element is one fixed sequence of IEEE operations;
+   DETERMINISM (see docs/determinism.md): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
    fused multiply-add and no other product is ever fused; exp/log/sin/cos are computed here,
    never by libm; noise for element i is at a fixed position of the PCG32 stream.
@@ -141,7 +141,7 @@ NCSNDEF float    ncsn_rng_uniform(ncsn_rng *rng);
 NCSNDEF void     ncsn_rng_normals(ncsn_rng *rng, float *out, size_t n);
 NCSNDEF float    ncsn_rng_normal(ncsn_rng *rng);  /* one normal; consumes 2 outputs */
 
-/* ---- 3. deterministic math (no libm transcendental; bounds measured in tests/, see README) -- */
+/* ---- 3. deterministic math (no libm transcendental; bounds in docs/accuracy.md) ------------- */
 NCSNDEF float  ncsn_expf(float x);
 NCSNDEF float  ncsn_logf(float x);
 NCSNDEF float  ncsn_log1pf(float x);

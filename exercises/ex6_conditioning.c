@@ -1,7 +1,8 @@
-/* ex6_conditioning.c - how the score network should see sigma (issue 12, item 4): the learned
-   score's error at every noise level, against the exact score of Gaussian mixtures, for the
-   ways to condition on sigma: {sigma raw, ln sigma} x {concatenated to x, sinusoidal embedding}
-   x {s = net, s = net/sigma}. docs/conditioning.md has the results and the choice they led to.
+/* ex6_conditioning.c - how the score network should see sigma (the measurement behind
+   ncsn_config_default): the learned score's error at every noise level, against the exact score
+   of Gaussian mixtures, for the ways to condition on sigma: {sigma raw, ln sigma} x
+   {concatenated to x, sinusoidal embedding} x {s = net, s = net/sigma}. docs/conditioning.md has
+   the results and the choice they led to.
 
    Every variant gets the same budget: an MLP with 3 hidden layers of 128 (SiLU), embedding size
    64 for the embedded variants, the output layer zero-initialised, sigma^2-weighted DSM, Adam

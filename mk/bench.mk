@@ -1,5 +1,5 @@
-# mk/bench.mk - `make bench`: ncsn.h against PyTorch and oneDNN on the seeds' workloads (issue 5,
-# item 1; issue 14, item 3). Included at the end of the Makefile (uses its CC, CXX, WARN, LDLIBS,
+# mk/bench.mk - `make bench`: ncsn.h against PyTorch and oneDNN on the seeds' workloads, the
+# table of docs/performance.md. Included at the end of the Makefile (uses its CC, CXX, WARN, LDLIBS,
 # TORCH_PYTHON from mk/torch.mk).
 #
 #   make bench                  W1..W10 (2 rounds) + the end-to-end examples

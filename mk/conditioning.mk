@@ -1,7 +1,7 @@
 # mk/conditioning.mk - `make conditioning`: the learned score's error per noise level for eight ways
-# to condition the score network on sigma, on four Gaussian mixtures with exact scores (issue 12,
-# item 4; docs/conditioning.md has the table and the choice it led to).
-# Included at the end of the Makefile (uses its BUILD and $(BUILD)/% rule).
+# to condition the score network on sigma, on four Gaussian mixtures with exact scores
+# (exercises/ex6_conditioning.c; docs/conditioning.md has the table and the choice it led to).
+# Included at the end of the Makefile (uses its BUILD and the rule for exercises/).
 #
 #   make conditioning                          the table: 8 variants x 4 mixtures x 3 seeds (~6 min)
 #   make conditioning COND_ARGS=--quick        1 seed, 300 steps (~40 s)

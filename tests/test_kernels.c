@@ -308,7 +308,7 @@ static long silu_sweep(uint32_t sign, uint32_t m0, uint32_t m1, uint32_t stride,
 /* Where the two computations split (below -87: x e^x in double) every float in [-200, -80] is
    checked in every mode. The full suite adds every float with |x| in [2^-4, 200] and every 64th
    pattern below 2^-4 (2.3e8 floats in all, about 6 s); NCSN_TEST_SILU=all checks every float
-   of both signs, infinities included (4.3e9, about a minute: measured once, see README). */
+   of both signs, infinities included (4.3e9, about a minute: measured once, see docs/reliability.md). */
 static void silu_one_definition(void)
 {
     const uint32_t neg = 0x80000000u, m80 = t_f2u(80.0f), m200 = t_f2u(200.0f), small = t_f2u(0x1p-4f), inf = 0x7f800000u;

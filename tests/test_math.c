@@ -9,7 +9,7 @@
    plus dense sweeps where errors concentrate; quick mode (NCSN_TEST_QUICK) takes every 9797th
    (a subset of the same points) and keeps every exact check.
 
-   MEASURED (gcc 12, x86-64; identical bits in every build) AND ASSERTED - quoted by the README.
+   MEASURED (gcc 12, x86-64; identical bits in every build) AND ASSERTED - quoted by docs/accuracy.md.
    "sampled" is what this test measures (stride 97; 195 for the last three); "all floats" is the
    maximum over every float in the range, measured once with the same code at stride 1.
      function       range                       sampled     all floats   asserted bound

@@ -63,7 +63,7 @@ static void densities(void)
         if (fabs(mass - 1.0) > worst) worst = fabs(mass - 1.0);
     }
     CHECK(worst < 1e-4, "perturbed densities integrate to 1 (worst |mass - 1| = %g)", worst);
-    /* seed 000's worked number (corrected in the README's errata): point mass at 3, sigma 0.5, q(4) */
+    /* seed 000's worked number (corrected in docs/errata.md): point mass at 3, sigma 0.5, q(4) */
     g.K = 1; g.means = &pm; g.vars = v + 1; g.weights = w;
     {
         static const float one = 1.0f;

@@ -1,9 +1,9 @@
-/* test_quality.c - the method works, at reduced size (issue 4, item 8):
+/* test_quality.c - the method works, at reduced size:
    - annealed Langevin with the exact score recovers the 1/5 : 4/5 weights of Song & Ermon's toy
      mixture within +-0.03, while plain Langevin with the same score does not;
    - a seed-000 ScoreNet trained by DSM and sampled by the seed's annealed Langevin gives mode
      weights 0.5 +- 0.03 and an energy distance to fresh data within 2x the data-vs-data floor.
-     One seeded run (the same bits on every build); the numbers it prints are in the README.
+     One seeded run (the same bits on every build); the numbers it prints are in docs/method.md.
    Everything is seeded, so these numbers are the same on every build. */
 #include "test.h"
 #include <stdlib.h>

@@ -1,26 +1,243 @@
-/* test_readme.c - the README's usage example is examples/minimal.c, byte for byte (make test
-   also compiles and runs that file), the README names the two commands, and both commands run
-   tests/deps.sh first (what installs their packages on a fresh machine). */
+/* test_readme.c - the README says what is true:
+   - its usage example is examples/minimal.c, byte for byte (make test also compiles and runs it),
+     and that example checks the status of every call that returns one;
+   - it stays a page a newcomer reads in five minutes (at most README_MAX_LINES lines);
+   - every ncsn_* name it cites is declared in ncsn.h's public part (a rename cannot leave it behind);
+   - every `make TARGET` it names is a target of the Makefile, and every `ncsn COMMAND` line of its
+     code blocks is a command the built ncsn accepts (COMMAND --help exits 0);
+   - every relative link in it and in the pages of docs/ leads to a file inside the repository, and none of
+     them names a path on a build machine;
+   - both of its commands run tests/deps.sh first (what installs their packages on a fresh machine). */
 #if !defined(_WIN32)
-#define _POSIX_C_SOURCE 200809L   /* popen */
+#define _POSIX_C_SOURCE 200809L   /* popen, readlink, opendir */
 #endif
 #include "test.h"
 #include <stdlib.h>
+#include <ctype.h>
+#if !defined(_WIN32)
+#include <dirent.h>
+#include <unistd.h>
+#endif
 
-static char *slurp(const char *path)
+#define README_MAX_LINES 200
+
+/* the file as a string (t_read_file leaves one spare byte for the NUL), or NULL */
+static char *readme_text(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    char *b;
-    long n;
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    b = (char *)malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, fp) != (size_t)n) { free(b); b = NULL; }
-    if (b) b[n] = 0;
-    fclose(fp);
-    return b;
+    size_t n;
+    char *s = (char *)t_read_file(path, &n);
+    if (s) s[n] = 0;
+    return s;
+}
+
+static int is_ident(int c) { return isalnum((unsigned char)c) || c == '_'; }
+
+/* the output of a shell command (at most cap - 1 bytes, the rest drained) and its exit status */
+static int readme_run(const char *cmd, char *out, size_t cap)
+{
+#if !defined(_WIN32)
+    char drain[256];
+    size_t n = 0, got;
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    while (n < cap - 1 && (got = fread(out + n, 1, cap - 1 - n, p)) > 0) n += got;
+    out[n] = 0;
+    while (fread(drain, 1, sizeof drain, p) > 0) {}   /* the command must not die of SIGPIPE */
+    return pclose(p);
+#else
+    (void)cmd; out[0] = 0; (void)cap;
+    return -1;
+#endif
+}
+
+/* every ncsn_* identifier in the README (not a file name such as tools/ncsn_cli.c) must stand as a
+   whole word in the header's declarations (the part before the implementation) */
+static void readme_names(const char *readme, const char *header)
+{
+    const char *impl = strstr(header, "#ifdef NCSN_IMPLEMENTATION"), *p = readme;
+    size_t decl_len = impl ? (size_t)(impl - header) : strlen(header);
+    int names = 0, missing = 0;
+    while ((p = strstr(p, "ncsn_")) != NULL) {
+        char name[64];
+        size_t k = 0;
+        const char *q = header;
+        int found = 0;
+        if (p > readme && (is_ident(p[-1]) || p[-1] == '/')) { p++; continue; }
+        while (is_ident(p[k]) && k < sizeof name - 1) { name[k] = p[k]; k++; }
+        name[k] = 0;
+        p += k;
+        while ((q = strstr(q, name)) != NULL && (size_t)(q - header) < decl_len) {
+            if ((q == header || !is_ident(q[-1])) && !is_ident(q[k])) { found = 1; break; }
+            q += k;
+        }
+        names++;
+        if (!found) missing++;
+        CHECK(found, "README cites %s, which ncsn.h does not declare", name);
+    }
+    CHECK(names >= 40 && missing == 0, "README's API map names %d functions and types (want >= 40), %d unknown", names, missing);
+}
+
+/* `make TARGET` in the README's text or code: each TARGET must be one the Makefile knows */
+static void readme_make_targets(const char *readme)
+{
+#if !defined(_WIN32)
+    const char *p = readme;
+    char out[4096], cmd[160], seen[2048] = " ";
+    int n = 0;
+    if (system("make --version > /dev/null 2>&1") != 0) { printf("  readme: no make on PATH: targets not checked (SKIP)\n"); return; }
+    while ((p = strstr(p, "make")) != NULL) {
+        char target[48], key[52];
+        size_t k = 0;
+        int prefixed = p > readme && (p[-1] == '`' || p[-1] == '\n');
+        p += 4;
+        if (!prefixed || (*p != ' ' && *p != '\n')) continue;
+        while (*p == ' ' || *p == '\n') p++;
+        while ((islower((unsigned char)p[k]) || p[k] == '-') && k < sizeof target - 1) { target[k] = p[k]; k++; }
+        target[k] = 0;
+        if (k == 0) continue;
+        snprintf(key, sizeof key, " %s ", target);
+        if (strstr(seen, key) || strlen(seen) + strlen(key) >= sizeof seen) continue;
+        strcat(seen, target);
+        strcat(seen, " ");
+        n++;
+        snprintf(cmd, sizeof cmd, "make -n --no-print-directory %s 2>&1", target);
+        /* "Nothing to be done": a file or folder of that name, not a target (`make docs`) */
+        CHECK(readme_run(cmd, out, sizeof out) == 0 && !strstr(out, "No rule to make target") && !strstr(out, "Nothing to be done"),
+              "README names `make %s`, which the Makefile does not build: %.200s", target, out);
+    }
+    CHECK(n >= 4, "README names %d make targets (want at least test, plots and two more)", n);
+#endif
+}
+
+/* the ncsn command next to run_tests (or $NCSN_CLI), as the cli group finds it */
+static int readme_cli_path(char *path, size_t cap)
+{
+#if !defined(_WIN32)
+    const char *env = getenv("NCSN_CLI");
+    char *slash;
+    ssize_t n;
+    if (env && *env) return snprintf(path, cap, "%s", env) < (int)cap;
+    n = readlink("/proc/self/exe", path, cap - 8);
+    if (n <= 0) return 0;
+    path[n] = 0;
+    slash = strrchr(path, '/');
+    strcpy(slash ? slash + 1 : path, "ncsn");
+    return 1;
+#else
+    (void)path; (void)cap;
+    return 0;
+#endif
+}
+
+/* each line "ncsn COMMAND ..." of a code block: `ncsn COMMAND --help` must succeed */
+static void readme_cli_commands(const char *readme)
+{
+    char bin[1024], cmd[1200], out[2048];
+    const char *p = readme;
+    int n = 0;
+    if (!readme_cli_path(bin, sizeof bin)) { printf("  readme: ncsn not found: commands not checked (SKIP)\n"); return; }
+    while ((p = strstr(p, "\nncsn ")) != NULL) {
+        char word[32];
+        size_t k = 0;
+        p += 6;
+        while (islower((unsigned char)p[k]) && k < sizeof word - 1) { word[k] = p[k]; k++; }
+        word[k] = 0;
+        if (k == 0) continue;
+        n++;
+        snprintf(cmd, sizeof cmd, "'%s' %s --help 2>&1", bin, word);
+        CHECK(readme_run(cmd, out, sizeof out) == 0, "README shows `ncsn %s`, which `%s` refuses: %.200s", word, cmd, out);
+    }
+    CHECK(n >= 3, "README shows %d ncsn command lines (want the three of its CLI section)", n);
+}
+
+/* every relative markdown link of the file at path (dir: its folder, "" for the root) must lead to
+   an existing file without leaving the repository; no machine path anywhere in its text */
+static void readme_links(const char *path, const char *dir)
+{
+    static const char *const machine[] = { "/work/", "/home/", "../" "shared" };
+    char *text = readme_text(path);
+    const char *p;
+    size_t i;
+    CHECK(text != NULL, "%s is readable", path);
+    if (!text) return;
+    for (i = 0; i < sizeof machine / sizeof *machine; i++)
+        CHECK(!strstr(text, machine[i]), "%s names '%s', a path outside the repository", path, machine[i]);
+    for (p = text; (p = strstr(p, "](")) != NULL;) {
+        char target[512], full[1100];
+        size_t k = 0;
+        int depth = 0;
+        const char *s;
+        FILE *fp;
+        p += 2;
+        while (p[k] && p[k] != ')' && p[k] != '#' && p[k] != ' ' && k < sizeof target - 1) { target[k] = p[k]; k++; }
+        target[k] = 0;
+        if (k == 0 || strstr(target, "://")) continue;
+        snprintf(full, sizeof full, "%s%s", dir, target);
+        for (s = full; *s; ) {   /* count folders down and up: going above the root leaves the repository */
+            if (strncmp(s, "../", 3) == 0) { depth--; s += 3; }
+            else if (strncmp(s, "./", 2) == 0) s += 2;
+            else { const char *slash = strchr(s, '/'); if (!slash) break; depth++; s = slash + 1; }
+            CHECK(depth >= 0, "%s links to %s, outside the repository", path, target);
+            if (depth < 0) break;
+        }
+        fp = fopen(full, "rb");
+        CHECK(fp != NULL, "%s links to %s, which does not exist", path, target);
+        if (fp) fclose(fp);
+    }
+    free(text);
+}
+
+static void readme_doc_links(void)
+{
+    int n = 0;
+    readme_links("README.md", "");
+#if !defined(_WIN32)
+    {
+        DIR *d = opendir("docs");
+        struct dirent *e;
+        CHECK(d != NULL, "docs/ exists");
+        while (d && (e = readdir(d)) != NULL) {
+            size_t len = strlen(e->d_name);
+            char path[600];
+            if (len < 4 || strcmp(e->d_name + len - 3, ".md") != 0) continue;
+            snprintf(path, sizeof path, "docs/%.500s", e->d_name);
+            readme_links(path, "docs/");
+            n++;
+        }
+        if (d) closedir(d);
+    }
+    CHECK(n >= 10, "docs/ holds %d pages (want the ten the README links, at least)", n);
+#endif
+}
+
+/* The example teaches by example: every call in minimal.c of a function that returns an ncsn_status
+   (the declarations "NCSNDEF ncsn_status NAME(" in ncsn.h) must have its result kept, "= NAME(",
+   or tested, "(NAME(" (the unchecked ncsn_model_init and ncsn_adam_step of an earlier version
+   failed). */
+static void readme_statuses_checked(const char *ex, const char *header)
+{
+    const char *impl = strstr(header, "#ifdef NCSN_IMPLEMENTATION"), *d, *u;
+    char name[64];
+    int n_calls = 0, n_unchecked = 0;
+    for (d = header; (d = strstr(d, "NCSNDEF ncsn_status ")) != NULL && (!impl || d < impl); d++) {
+        size_t k = 0;
+        const char *p = d + strlen("NCSNDEF ncsn_status ");
+        while (k + 1 < sizeof name && is_ident(p[k])) { name[k] = p[k]; k++; }
+        name[k] = 0;
+        if (p[k] != '(' || k == 0) continue;
+        for (u = ex; (u = strstr(u, name)) != NULL; u += k) {
+            const char *b = u;
+            if (u[k] != '(' || (u > ex && is_ident(u[-1]))) continue;
+            while (b > ex && b[-1] == ' ') b--;
+            n_calls++;
+            if (b == ex || (b[-1] != '=' && b[-1] != '(')) {
+                n_unchecked++;
+                CHECK(0, "examples/minimal.c calls %s without checking its status", name);
+            }
+        }
+    }
+    CHECK(n_calls >= 8, "examples/minimal.c: only %d status-returning calls found (the scan is broken?)", n_calls);
+    printf("  readme: examples/minimal.c checks the status of %d of its %d calls that return one\n", n_calls - n_unchecked, n_calls);
 }
 
 /* `make -n TARGET` (what make would run, nothing run) must start with `sh tests/deps.sh WHAT`:
@@ -32,18 +249,10 @@ static void readme_deps_rules(void)
     static const char *const target[] = { "deps-test", "deps-plots", "test", "plots" }, *const want[] = { "test", "plots", "test", "plots" };
     char cmd[256], out[8192], needle[64];
     int i;
-    FILE *p;
     if (system("make --version > /dev/null 2>&1") != 0) { printf("  readme: no make on PATH: deps rules not checked (SKIP)\n"); return; }
     for (i = 0; i < 4; i++) {
-        size_t n = 0, got;
         snprintf(cmd, sizeof cmd, "make -n --no-print-directory %s 2>&1", target[i]);
-        out[0] = 0;
-        if ((p = popen(cmd, "r")) != NULL) {
-            while (n < sizeof out - 1 && (got = fread(out + n, 1, sizeof out - 1 - n, p)) > 0) n += got;
-            out[n] = 0;
-            while (fread(needle, 1, sizeof needle, p) > 0) {}   /* drain: make must not die of SIGPIPE */
-            pclose(p);
-        }
+        readme_run(cmd, out, sizeof out);
         snprintf(needle, sizeof needle, "tests/deps.sh %s", want[i]);
         CHECK(strstr(out, needle) != NULL, "`make -n %s` does not run '%s' (it printed: %.200s)", target[i], needle, out);
         if (i >= 2 && strstr(out, needle))   /* before anything is compiled */
@@ -52,45 +261,13 @@ static void readme_deps_rules(void)
 #endif
 }
 
-/* The example teaches by example: every call of a function that returns an ncsn_status (the
-   declarations "NCSNDEF ncsn_status NAME(" in ncsn.h) must have its result kept, "= NAME(", or
-   tested, "(NAME(" (the unchecked ncsn_model_init and ncsn_adam_step of an earlier version failed). */
-static void readme_statuses_checked(const char *ex)
-{
-    char *h = slurp("ncsn.h"), name[64];
-    const char *d, *u;
-    int n_calls = 0, n_unchecked = 0;
-    char *impl = h ? strstr(h, "#ifdef NCSN_IMPLEMENTATION") : NULL;
-    CHECK(h != NULL, "ncsn.h must exist (run from the repository root)");
-    if (impl) *impl = 0;   /* the declarations only: each name once */
-    for (d = h; h && (d = strstr(d, "NCSNDEF ncsn_status ")) != NULL; d++) {
-        size_t k = 0;
-        const char *p = d + strlen("NCSNDEF ncsn_status ");
-        while (k + 1 < sizeof name && (p[k] == '_' || (p[k] >= 'a' && p[k] <= 'z') || (p[k] >= '0' && p[k] <= '9'))) { name[k] = p[k]; k++; }
-        name[k] = 0;
-        if (p[k] != '(' || k == 0) continue;
-        for (u = ex; (u = strstr(u, name)) != NULL; u += k) {
-            const char *b = u;
-            if (u[k] != '(' || (u > ex && (u[-1] == '_' || (u[-1] >= 'a' && u[-1] <= 'z')))) continue;
-            while (b > ex && b[-1] == ' ') b--;
-            n_calls++;
-            if (b == ex || (b[-1] != '=' && b[-1] != '(')) {
-                n_unchecked++;
-                CHECK(0, "examples/minimal.c calls %s without checking its status", name);
-            }
-        }
-    }
-    CHECK(n_calls >= 8, "examples/minimal.c: only %d status-returning calls found (the scan is broken?)", n_calls);
-    printf("  readme: examples/minimal.c checks the status of %d of its %d calls that return one\n", n_calls - n_unchecked, n_calls);
-    free(h);
-}
-
 void test_readme(void)
 {
-    char *readme = slurp("README.md"), *ex = slurp("examples/minimal.c");
-    const char *start, *end;
-    CHECK(readme && ex, "README.md and examples/minimal.c must exist (run from the repository root)");
-    if (!readme || !ex) { free(readme); free(ex); return; }
+    char *readme = readme_text("README.md"), *ex = readme_text("examples/minimal.c"), *header = readme_text("ncsn.h");
+    const char *start, *end, *p;
+    int lines = 0;
+    CHECK(readme && ex && header, "README.md, examples/minimal.c and ncsn.h must exist (run from the repository root)");
+    if (!readme || !ex || !header) { free(readme); free(ex); free(header); return; }
     start = strstr(readme, "```c\n/* minimal.c");
     CHECK(start != NULL, "README has the minimal.c code block");
     if (start) {
@@ -99,9 +276,16 @@ void test_readme(void)
         CHECK(end && (size_t)(end - start) == strlen(ex) && memcmp(start, ex, strlen(ex)) == 0,
               "README's code block differs from examples/minimal.c");
     }
+    for (p = readme; (p = strchr(p, '\n')) != NULL; p++) lines++;
+    CHECK(lines <= README_MAX_LINES, "README has %d lines (at most %d: the rest belongs in docs/)", lines, README_MAX_LINES);
     CHECK(strstr(readme, "make test") && strstr(readme, "make plots"), "README names make test and make plots");
-    readme_statuses_checked(ex);
+    readme_names(readme, header);
+    readme_make_targets(readme);
+    readme_cli_commands(readme);
+    readme_doc_links();
+    readme_statuses_checked(ex, header);
     free(readme);
     free(ex);
+    free(header);
     readme_deps_rules();
 }

@@ -1,6 +1,6 @@
-/* test_worked.c - every worked number of the three seeds (the documents the README names), computed by the
-   library. Where a seed is wrong the check asserts the correct value; the README's errata table
-   lists each such slip. The seed's printed precision sets each tolerance. */
+/* test_worked.c - every worked number of the three seeds (the documents docs/method.md describes),
+   computed by the library. Where a seed is wrong the check asserts the correct value; the table of
+   docs/errata.md lists each such slip. The seed's printed precision sets each tolerance. */
 #include "test.h"
 #include <stdlib.h>
 

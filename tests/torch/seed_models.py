@@ -1,12 +1,12 @@
 """seed_models.py - the seeds' PyTorch code, copied verbatim: the reference ncsn.h is checked against.
 
-Sources (line numbers are those of the three seed documents the README names, as plain text):
-  seed 000 (000_15130d08e5e1aeed.txt): ScoreNet (lines 131-150), generate_data (263-269), the
-      sigma list (271-277, wrapped in a function), the training-loop body (285-304, wrapped in
-      a function).
-  seed 001 (001_83d808f6137665b2.txt): SinusoidalPositionEmbeddings (215-229), NCSNScoreNetwork
-      (235-291), ncsn_loss and create_noise_schedule (297-358), annealed_langevin_dynamics
-      (364-406), NCSN (412-463), swiss_roll (474-482).
+Sources (the three seed documents, described by title in docs/method.md):
+  seed 000, the article "Noise Conditioned Score Networks: Teaching a Neural Network to Denoise
+      at Every Scale": ScoreNet, generate_data, the sigma list (wrapped in a function), the
+      training-loop body (wrapped in a function).
+  seed 001, the course notes "Noise Conditional Score Networks (NCSN)" (section 4, PyTorch
+      Implementation, and 5.1): SinusoidalPositionEmbeddings, NCSNScoreNetwork, ncsn_loss and
+      create_noise_schedule, annealed_langevin_dynamics, NCSN, swiss_roll.
 Nothing inside the copied blocks is edited. Where a seed is wrong, the fix lives OUTSIDE the
 copied text and is marked "ERRATUM":
 
