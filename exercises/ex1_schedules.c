@@ -131,7 +131,7 @@ int main(int argc, char **argv)
                 return 1;
             }
             ncsn_rng_seed(&rng, 2019, 1 + (uint64_t)r);   /* the same stream for every schedule of a run */
-            tr = ex_trainer(&cfg, data, N_DATA, sig[k], L, &rng);   /* batches of 256, as torch.randperm()[:256] */
+            tr = ex_trainer(&cfg, data, N_DATA, sig[k], L, &rng, 0);   /* batches of 256, as torch.randperm()[:256] */
             m = tr->model;
             t0 = now();
             for (step = 0; step < steps; step++) {

@@ -247,11 +247,7 @@ int main(int argc, char **argv)
         ncsn_data_swiss_roll(&rng, all, N_DATA + 3 * N_CHAINS);   /* one draw, split: see exercise 1 */
         memcpy(data, all, sizeof data);
         ncsn_schedule(sig_roll, L, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
-        tr = ex_trainer(&cfg, data, N_DATA, sig_roll, L, &rng);   /* batches of 256, as torch.randperm()[:256] */
-        if (ncsn_trainer_run(tr, steps, 0, NULL, NULL) != NCSN_OK) {
-            fprintf(stderr, "part B, step %ld: %s\n", tr->step, ncsn_last_error());
-            return 1;
-        }
+        tr = ex_trainer(&cfg, data, N_DATA, sig_roll, L, &rng, steps);   /* batches of 256, as torch.randperm()[:256] */
         rng = tr->rng;
         loss = tr->loss;
         m = tr->model;

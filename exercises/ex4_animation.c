@@ -73,11 +73,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "setup: %s\n", ncsn_last_error());
         return 1;
     }
-    tr = ex_trainer(&cfg, data, N_DATA, sig, L, &rng);   /* batches of 256, as torch.randperm()[:256] */
-    if (ncsn_trainer_run(tr, steps, 0, NULL, NULL) != NCSN_OK) {
-        fprintf(stderr, "step %ld: %s\n", tr->step, ncsn_last_error());
-        return 1;
-    }
+    tr = ex_trainer(&cfg, data, N_DATA, sig, L, &rng, steps);   /* batches of 256, as torch.randperm()[:256] */
     rng = tr->rng;
     m = tr->model;
     t_train = now() - t0;

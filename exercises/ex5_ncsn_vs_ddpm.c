@@ -162,7 +162,7 @@ int main(int argc, char **argv)
         ncsn_rng_seed(&rngs[k], 2019, 502);
         t_train[k] = c_train[k] = 0.0;
         if (k != DDPM) {
-            tr[k] = ex_trainer(&cfg, data, N_DATA, sig, L, &rngs[k]);
+            tr[k] = ex_trainer(&cfg, data, N_DATA, sig, L, &rngs[k], 0);
             m[k] = tr[k]->model;
             continue;
         }

@@ -10,7 +10,7 @@
      open_out           DIR/NAME opened for writing, or exit with the reason
      fig_args           the producers' command line: OUTDIR [--quick]
      fig_trainer        the library's trainer with seed 001's recipe at a given batch and rate
-     ex_trainer         the same at seed 001's batch and rate, or exit: the exercises' training
+     ex_trainer         fig_trainer at seed 001's batch and rate, run some steps, or exit
      fig_train          DSM training of a score net to a number of steps, returning the model
      nn_dist            mean distance from generated points to the nearest data point
      fig_loss_avg       loss curves written as 100-step moving averages
@@ -101,12 +101,18 @@ FIG_FN ncsn_trainer *fig_trainer(const ncsn_config *cfg, const float *data, int 
     return ncsn_trainer_create(&t, &o, data, n, cfg->dim, rng) == NCSN_OK ? t : NULL;
 }
 
-/* fig_trainer at seed 001's batch (256) and rate (1e-3), or exit with the reason */
-FIG_FN ncsn_trainer *ex_trainer(const ncsn_config *cfg, const float *data, int n, const float *sig, int L, const ncsn_rng *rng)
+/* fig_trainer at seed 001's batch (256) and rate (1e-3), run for `steps` steps (0: none, the
+   caller steps it), or exit with the reason */
+FIG_FN ncsn_trainer *ex_trainer(const ncsn_config *cfg, const float *data, int n, const float *sig, int L,
+                                const ncsn_rng *rng, long steps)
 {
     ncsn_trainer *t = fig_trainer(cfg, data, n, 256, sig, L, 1e-3f, rng);
     if (!t) {
         fprintf(stderr, "setup: %s\n", ncsn_last_error());
+        exit(1);
+    }
+    if (steps > 0 && ncsn_trainer_run(t, steps, 0, NULL, NULL) != NCSN_OK) {
+        fprintf(stderr, "training, step %ld: %s\n", t->step, ncsn_last_error());
         exit(1);
     }
     return t;
