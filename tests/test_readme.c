@@ -86,7 +86,7 @@ static void readme_make_targets(const char *readme)
     int n = 0;
     if (system("make --version > /dev/null 2>&1") != 0) { printf("  readme: no make on PATH: targets not checked (SKIP)\n"); return; }
     while ((p = strstr(p, "make")) != NULL) {
-        char target[48], key[52];
+        char target[48], key[64];
         size_t k = 0;
         int prefixed = p > readme && (p[-1] == '`' || p[-1] == '\n');
         p += 4;
@@ -100,9 +100,11 @@ static void readme_make_targets(const char *readme)
         strcat(seen, target);
         strcat(seen, " ");
         n++;
-        snprintf(cmd, sizeof cmd, "make -n --no-print-directory %s 2>&1", target);
-        /* "Nothing to be done": a file or folder of that name, not a target (`make docs`) */
-        CHECK(readme_run(cmd, out, sizeof out) == 0 && !strstr(out, "No rule to make target") && !strstr(out, "Nothing to be done"),
+        snprintf(cmd, sizeof cmd, "LC_ALL=C make -n --no-print-directory %s 2>&1", target);   /* make's messages in English */
+        /* "Nothing to be done for 'docs'": a file or folder of that name, not a target (a
+           sub-make's "nothing to do" for its own prerequisites is fine) */
+        snprintf(key, sizeof key, "for '%s'", target);
+        CHECK(readme_run(cmd, out, sizeof out) == 0 && !strstr(out, "No rule to make target") && !strstr(out, key),
               "README names `make %s`, which the Makefile does not build: %.200s", target, out);
     }
     CHECK(n >= 4, "README names %d make targets (want at least test, plots and two more)", n);
