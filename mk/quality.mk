@@ -4,7 +4,7 @@
 QUALITY_OUT ?= build/quality
 
 .PHONY: quality
-$(BUILD)/quality: quality/quality.c ncsn.h
+$(BUILD)/quality: quality/quality.c ncsn.h tools/common.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 

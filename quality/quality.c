@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
+#include "../tools/common.h"   /* now(): wall-clock seconds */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,13 +64,6 @@ static const qset *q_find(const char *name)
     for (i = 0; i < 5; i++)
         if (strcmp(q_sets[i].name, name) == 0) return &q_sets[i];
     return NULL;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* n points of set s from rng (the Swiss roll: one draw, as ncsn_data_swiss_roll standardises each) */
