@@ -5,7 +5,7 @@
    - every ncsn_* name it cites is declared in ncsn.h's public part (a rename cannot leave it behind);
    - every `make TARGET` it names is a target of the Makefile, and every `ncsn COMMAND` line of its
      code blocks is a command the built ncsn accepts (COMMAND --help exits 0);
-   - every relative link in it and in the pages of docs/ leads to a file inside the repository, and none of
+   - every relative link in it, in the pages of docs/ and in the folders' READMEs leads to a file inside the repository, and none of
      them names a path on a build machine;
    - both of its commands run tests/deps.sh first (what installs their packages on a fresh machine). */
 #if !defined(_WIN32)
@@ -191,8 +191,15 @@ static void readme_links(const char *path, const char *dir)
 
 static void readme_doc_links(void)
 {
+    static const char *const folder[] = { "examples/", "exercises/", "plots/", "tools/" };   /* each has an index */
+    char path[600];
     int n = 0;
+    size_t i;
     readme_links("README.md", "");
+    for (i = 0; i < sizeof folder / sizeof *folder; i++) {
+        snprintf(path, sizeof path, "%sREADME.md", folder[i]);
+        readme_links(path, folder[i]);
+    }
 #if !defined(_WIN32)
     {
         DIR *d = opendir("docs");
@@ -200,7 +207,6 @@ static void readme_doc_links(void)
         CHECK(d != NULL, "docs/ exists");
         while (d && (e = readdir(d)) != NULL) {
             size_t len = strlen(e->d_name);
-            char path[600];
             if (len < 4 || strcmp(e->d_name + len - 3, ".md") != 0) continue;
             snprintf(path, sizeof path, "docs/%.500s", e->d_name);
             readme_links(path, "docs/");
