@@ -64,7 +64,7 @@
    selection (before 1), the vector vocabulary with the matrix kernels and the thread pool
    (between 4 and 5).
 
-   DETERMINISM (see docs/determinism.md): every output element is one fixed sequence of IEEE operations;
+   DETERMINISM (docs/determinism.md): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
    fused multiply-add and no other product is ever fused; exp/log/sin/cos are computed here,
    never by libm; noise for element i is at a fixed position of the PCG32 stream.
