@@ -48,8 +48,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-# issue 14's targets: torch / ncsn.h (W2, W3 kept from issue 5), the fraction of the 2-core FMA
-# peak, oneDNN / ncsn.h on the training steps, and the baseline-flag build's speed against
+# the speed targets the project set itself: torch / ncsn.h per workload, the fraction of the
+# 2-core FMA peak, oneDNN / ncsn.h on the training steps, and the baseline-flag build's speed against
 # -march=native on every workload
 TARGETS = {"W1": 3.0, "W2": 4.0, "W3": 30.0, "W4": 4.0, "W5": 3.0}
 PEAK_TARGET = {"W1": 0.60, "W5": 0.60}
@@ -712,7 +712,7 @@ def render_terminal(R):
             ("/%.2fx" % r["ratio_onednn_cpu_1t"] if "ratio_onednn_cpu_1t" in r else ""),
             r["gflops_torch"], r["gflops_ncsn"], "%.0f%% (%.0f%%)" % (100 * r["peak_frac_ncsn"], 100 * r["peak_frac_torch"]),
             fmt_mb(r["mem_torch_kb"]), fmt_mb(r["mem_ncsn_kb"])))
-    L.append("torch/c, oneDNN/c: time of torch, of oneDNN, over ncsn.h's (above 1: ncsn.h faster; targets: issue 14); "
+    L.append("torch/c, oneDNN/c: time of torch, of oneDNN, over ncsn.h's (above 1: ncsn.h faster; targets: TARGETS in bench/run.py); "
              "base spd: ncsn.h -march=native time over the baseline build's (1: as fast; target >= %g)" % BASE_TARGET)
     if R.get("checks"):
         L.append("oneDNN against ncsn.h, same weights and draws (relative difference): " +

@@ -1,4 +1,4 @@
-# mk/install.mk - installing ncsn.h (issue 16; docs/install.md). Included from the Makefile.
+# mk/install.mk - installing ncsn.h system-wide (docs/install.md). Included from the Makefile.
 #   make install [PREFIX=/usr/local] [DESTDIR=]   ncsn.h, the ncsn command, ncsn(1), ncsn.pc and
 #                                                 the CMake package (find_package(ncsn): ncsn::ncsn)
 #   make uninstall [the same PREFIX and DESTDIR]  removes exactly those (mk/install.sh)
