@@ -5,8 +5,8 @@
    - every ncsn_* name it cites is declared in ncsn.h's public part (a rename cannot leave it behind);
    - every `make TARGET` it names is a target of the Makefile, and every `ncsn COMMAND` line of its
      code blocks is a command the built ncsn accepts (COMMAND --help exits 0);
-   - every relative link in it, in the pages of docs/ and in the folders' READMEs leads to a file inside the repository, and none of
-     them names a path on a build machine;
+   - every relative link in it, in the pages of docs/ and in the folders' READMEs leads to a file
+     inside the repository, and none of them names a path on a build machine or an issue number;
    - both of its commands run tests/deps.sh first (what installs their packages on a fresh machine). */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L   /* popen, readlink, opendir */
@@ -164,6 +164,9 @@ static void readme_links(const char *path, const char *dir)
     if (!text) return;
     for (i = 0; i < sizeof machine / sizeof *machine; i++)
         CHECK(!strstr(text, machine[i]), "%s names '%s', a path outside the repository", path, machine[i]);
+    for (p = text; (p = strstr(p, "ssue ")) != NULL; p++)   /* a reader cannot resolve "issue 12" */
+        CHECK(!(p > text && (p[-1] == 'i' || p[-1] == 'I') && isdigit((unsigned char)p[5])),
+              "%s cites an issue number (%.8s): say what the thing is for instead", path, p - 1);
     for (p = text; (p = strstr(p, "](")) != NULL;) {
         char target[512], full[1100];
         size_t k = 0;
