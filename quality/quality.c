@@ -5,7 +5,8 @@
      quality gen SET OUT.csv [N] [SEED]     a synthetic set (two_gaussians swiss_roll toy ring8 aniso3)
      quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
                                             one Markdown row: SET is a synthetic name or real:NAME
-     quality tune SET DATA.csv [steps=S batch=B lr=X width=W ema=R T=T]
+     quality tune SET DATA.csv [steps=S batch=B lr=X width=W ema=R T=T std=0|1 threads=N
+                                net=D out=SAMPLES.csv]   net=D: ncsn_config_default(D); width= after it
                                             train, sample and evaluate in-process (for tuning)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality header                         the table's header */
@@ -316,6 +317,7 @@ static int cmd_tune(int argc, char **argv)
     float *data = NULL, *x;
     int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc;
     double t0, ts;
+    const char *out = NULL;
     if (argc < 2 || q_load(argv[1], &data, &n, &dim)) return 1;
     for (i = 2; i < argc; i++) {
         const char *v = strchr(argv[i], '=');
@@ -329,6 +331,8 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "T=", 2)) T = atoi(v);
         else if (!strncmp(argv[i], "std=", 4)) o.standardize = atoi(v);
         else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
+        else if (!strncmp(argv[i], "net=", 4)) o.net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
+        else if (!strncmp(argv[i], "out=", 4)) out = v;
     }
     if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
@@ -351,6 +355,7 @@ static int cmd_tune(int argc, char **argv)
         free(flag);
     }
     fprintf(stderr, "tune: eps %g, T %d, train %.1f s, sample %.1f s\n", (double)so.eps, so.steps_per_level, ts, now() - t0 - ts);
+    if (out && q_write_csv(out, x, n_ok, dim)) return 1;
     rc = q_evaluate(argv[0], data, n, dim, x, n_ok, n_req, t->model, &t->stdz, t->sigmas, t->L, ts);
     ncsn_trainer_free(t);
     ncsn_free(data);
