@@ -261,7 +261,7 @@ static void q_score(const qset *s, ncsn_model *m, const ncsn_stdz *st, const flo
 
 static void q_print_header(void)
 {
-    printf("| data set | n x D | diverged | energy dist. | floor | fitted Gaussian | ED/floor | ED/Gauss | weight err | std err | score err (sigma>=0.05) | train s |\n");
+    printf("| data set | n x D | diverged | energy dist. | floor | fitted Gaussian | ED/floor | ED/Gauss | weight err | std err | score err (sigma>=0.05) | train CPU s |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
@@ -335,6 +335,7 @@ static int cmd_tune(int argc, char **argv)
     int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc;
     double t0, ts;
     const char *out = NULL;
+    clock_t c0;
     if (argc < 2 || q_load(argv[1], &data, &n, &dim)) return 1;
     for (i = 2; i < argc; i++) {
         const char *v = strchr(argv[i], '=');
@@ -354,8 +355,10 @@ static int cmd_tune(int argc, char **argv)
     if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
     t0 = now();
+    c0 = clock();
     if (ncsn_trainer_run(t, o.steps, 0, NULL, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     ts = now() - t0;
+    fprintf(stderr, "tune: training CPU %.1f s (all threads), wall %.1f s\n", (double)(clock() - c0) / CLOCKS_PER_SEC, ts);
     memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);   /* sample with the EMA weights */
     so = ncsn_sampler_recipe(t->sigmas, t->L, T);
     n_req = strncmp(argv[0], "real:", 5) ? Q_SAMPLES : n;
