@@ -5,12 +5,13 @@
 # packages and are exported as a user would: R's write.csv (row names in column 1, a text column
 # in iris) and sklearn's digits.csv.gz; each also in a standardised copy. The last column is the CPU time
 # (user + sys, all threads) of `ncsn train`: on a shared machine the wall time says little.
-# QUALITY_JOBS=J runs the rows in J lanes at once (default 1); QUALITY_THREADS=T gives the CLI
-# --threads T (default: its own, the machine's cores). Neither changes a single bit of the results.
+# QUALITY_JOBS=J runs J rows at once (default: the machine's cores), QUALITY_THREADS=T gives the
+# CLI --threads T (default 1; empty: the CLI's own default). Neither changes a bit of the results.
 set -u
 B=$1; OUT=$2
 Q="$B/quality"; N="$B/ncsn"
-JOBS=${QUALITY_JOBS:-1}; TH=${QUALITY_THREADS:+--threads $QUALITY_THREADS}
+JOBS=${QUALITY_JOBS:-$(getconf _NPROCESSORS_ONLN 2> /dev/null || echo 1)}
+TH=${QUALITY_THREADS-1}; TH=${TH:+--threads $TH}
 mkdir -p "$OUT"
 DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
 
@@ -43,8 +44,10 @@ Rscript -e "write.csv(faithful, '$OUT/faithful.csv'); write.csv(scale(faithful),
 zcat "$DIGITS" > "$OUT/digits.csv" && cut -d, -f1-64 "$OUT/digits.csv" > "$OUT/digits_num.csv" || exit 1
 
 for s in two_gaussians swiss_roll toy ring8 aniso3; do "$Q" gen $s "$OUT/$s.csv" || exit 1; done
-# the rows, the longest first; row k runs in lane k mod JOBS, each lane in order
-ROWS="real:digits real:digits_std two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std"
+# the rows, the longest first; each lane takes the next row nobody has claimed (mkdir is atomic)
+ALL="real:digits real:digits_std two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std"
+ROWS=${QUALITY_ROWS:-$ALL}   # a subset (QUALITY_ROWS="ring8 real:iris") reruns those rows only
+rm -rf "$OUT/.claims" && mkdir "$OUT/.claims" || exit 1
 args() {
   case $1 in
     real:faithful) echo "$OUT/faithful.csv $OUT/faithful_num.csv 272 --columns eruptions,waiting" ;;
@@ -58,16 +61,15 @@ args() {
 }
 LANE=0
 while [ $LANE -lt "$JOBS" ]; do
-  ( k=0; for r in $ROWS; do
-      [ $((k % JOBS)) -eq $LANE ] && row $r $(args $r)
-      k=$((k + 1))
+  ( for r in $ROWS; do
+      mkdir "$OUT/.claims/$r" 2> /dev/null && row $r $(args $r)
     done ) &
   LANE=$((LANE + 1))
 done
 wait
 "$Q" header
 for r in two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std real:digits real:digits_std; do
-  cat "$OUT/$r.row"
+  cat "$OUT/$r.row" 2> /dev/null
 done
 "$Q" grid "$OUT/real:digits.samples.csv" "$OUT/digits_grid.dat" && \
   gnuplot -e "data='$OUT/digits_grid.dat'; out='$OUT/digits.png'" quality/digits.gp && echo "(digits sample grid: $OUT/digits.png)"
