@@ -9,6 +9,8 @@
                                 net=D out=SAMPLES.csv]   net=D: ncsn_config_default(D); width= after it
                                             train, sample and evaluate in-process (for tuning)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
+     quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
+     quality exact SET DATA.csv MODEL N     the row of the sampler run with the mixture's exact score
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
@@ -383,6 +385,97 @@ static int cmd_tune(int argc, char **argv)
     return rc;
 }
 
+/* The sampler alone: the recipe's annealed Langevin run with the mixture's exact score (mapped
+   into the model's standardised units) instead of the network, on the model's levels; the same
+   row as eval. What it misses is the sampler's; what eval misses beyond it is the network's. */
+static int cmd_exact(const char *set, const char *data_csv, const char *model, int n_req)
+{
+    const qset *s = q_find(set);
+    float *data = NULL, *sig = NULL, *x, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD];
+    int n, dim, L = 0, k, d, rc;
+    ncsn_model *m = NULL;
+    ncsn_stdz st;
+    ncsn_gmm g;
+    ncsn_rng rng;
+    ncsn_sampler_opts so;
+    if (!s || !s->K || n_req < 1) { fprintf(stderr, "quality exact: a mixture set and N >= 1\n"); return 1; }
+    if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) return 1;
+    if (ncsn_checkpoint_load(model, &m, NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || ncsn_stdz_load(&st, model, dim) != NCSN_OK) {
+        fprintf(stderr, "quality: %s\n", ncsn_last_error());
+        return 1;
+    }
+    for (k = 0; k < s->K; k++)
+        for (d = 0; d < dim; d++) {
+            mu[k * dim + d] = (s->mu[k * dim + d] - st.loc[d]) / st.scale[d];
+            var[k * dim + d] = (s->sd[k * dim + d] / st.scale[d]) * (s->sd[k * dim + d] / st.scale[d]);
+        }
+    g.K = s->K; g.dim = dim; g.weights = s->w; g.means = mu; g.vars = var;
+    x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
+    so = ncsn_sampler_recipe(sig, L, 0);
+    ncsn_rng_seed(&rng, 1, 54);
+    if (ncsn_sample_annealed(ncsn_gmm_score_fn, &g, dim, sig, L, &so, &rng, x, n_req) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    ncsn_stdz_undo(&st, x, n_req);
+    rc = q_evaluate(set, data, n, dim, x, n_req, n_req, m, &st, sig, L, 0.0);
+    ncsn_free(data); free(sig); free(x);
+    ncsn_model_free(m); ncsn_stdz_free(&st);
+    return rc;
+}
+
+/* How much of the noise the model removes, per level, on data without an exact score: the
+   denoiser x^ = x~ + sigma^2 s(x~, sigma) (Tweedie) at 2000 noisy training points, in network
+   units; prints sigma, E|x^ - x|^2 / E|x~ - x|^2 (1: nothing removed, 0: all) and the data's
+   median nearest-neighbour distance (below it an ideal denoiser finds the training point). */
+static int cmd_denoise(const char *model, const char *data_csv)
+{
+    float *data = NULL, *sig = NULL, *x, *xt, *sc;
+    int n, dim, L = 0, np, i, j, l;
+    ncsn_model *m = NULL;
+    ncsn_stdz st;
+    ncsn_rng rng;
+    double *nn;
+    if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) return 1;
+    if (ncsn_checkpoint_load(model, &m, NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || ncsn_stdz_load(&st, model, dim) != NCSN_OK) {
+        fprintf(stderr, "quality: %s\n", ncsn_last_error());
+        return 1;
+    }
+    np = n < 2000 ? n : 2000;
+    x = (float *)malloc(sizeof(float) * (size_t)n * dim); xt = (float *)malloc(sizeof(float) * (size_t)np * dim);
+    sc = (float *)malloc(sizeof(float) * (size_t)np * dim); nn = (double *)malloc(sizeof(double) * (size_t)n);
+    memcpy(x, data, sizeof(float) * (size_t)n * dim);
+    ncsn_stdz_apply(&st, x, n);
+    for (i = 0; i < n; i++) {   /* nearest neighbour, network units */
+        nn[i] = 1e300;
+        for (j = 0; j < n; j++) {
+            double q = 0.0;
+            int d;
+            for (d = 0; d < dim && j != i; d++) q += ((double)x[(size_t)i * dim + d] - x[(size_t)j * dim + d]) * ((double)x[(size_t)i * dim + d] - x[(size_t)j * dim + d]);
+            if (j != i && q < nn[i]) nn[i] = q;
+        }
+    }
+    for (i = 1; i < n; i++) {   /* insertion sort for the median */
+        double v = nn[i];
+        for (j = i; j > 0 && nn[j - 1] > v; j--) nn[j] = nn[j - 1];
+        nn[j] = v;
+    }
+    printf("median nearest-neighbour distance %.3g (network units), %d levels\n", sqrt(nn[n / 2]), L);
+    ncsn_rng_seed(&rng, 779, 1);
+    for (l = 0; l < L; l++) {
+        double num = 0.0, den = 0.0;
+        ncsn_rng_normals(&rng, xt, (size_t)np * dim);
+        for (i = 0; i < np * dim; i++) xt[i] = fmaf(sig[l], xt[i], x[i]);
+        ncsn_model_score(m, sc, xt, sig[l], np);
+        for (i = 0; i < np * dim; i++) {
+            double e = (double)xt[i] + (double)sig[l] * sig[l] * sc[i] - x[i];
+            num += e * e;
+            den += ((double)xt[i] - x[i]) * ((double)xt[i] - x[i]);
+        }
+        printf("sigma %-8.3g noise left %.3f\n", (double)sig[l], num / den);
+    }
+    ncsn_free(data); free(sig); free(x); free(xt); free(sc); free(nn);
+    ncsn_model_free(m); ncsn_stdz_free(&st);
+    return 0;
+}
+
 /* 100 samples of the 8x8 digits as a 10 x 10 grid for gnuplot's `with image` (gaps of one pixel) */
 static int cmd_grid(const char *in, const char *out)
 {
@@ -421,6 +514,8 @@ int main(int argc, char **argv)
     if (argc >= 4 && !strcmp(argv[1], "grid")) return cmd_grid(argv[2], argv[3]);
     if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);
+    if (argc >= 4 && !strcmp(argv[1], "denoise")) return cmd_denoise(argv[2], argv[3]);
+    if (argc >= 6 && !strcmp(argv[1], "exact")) return cmd_exact(argv[2], argv[3], argv[4], atoi(argv[5]));
     fprintf(stderr, "usage: quality gen|eval|tune|header ... (see quality/quality.c)\n");
     return 1;
 }
