@@ -303,6 +303,16 @@ static int q_load(const char *path, float **x, int *n, int *dim)
     return 0;
 }
 
+/* a model file's network, levels and standardisation */
+static int q_load_model(const char *path, int dim, ncsn_model **m, ncsn_stdz *st, float *sig, int *L)
+{
+    if (ncsn_checkpoint_load(m, path, NULL, NULL, sig, NCSN_MAX_LEVELS, L, NULL) != NCSN_OK || ncsn_stdz_load(st, path, dim) != NCSN_OK) {
+        fprintf(stderr, "quality: %s\n", ncsn_last_error());
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_eval(int argc, char **argv)
 {
     float *data = NULL, *x = NULL, *sig = NULL;
@@ -314,10 +324,7 @@ static int cmd_eval(int argc, char **argv)
     if (q_load(argv[1], &data, &n, &dim) || q_load(argv[2], &x, &ns, &ds)) goto out;
     if (ds != dim) { fprintf(stderr, "quality: samples have %d columns, data %d\n", ds, dim); goto out; }
     if (!(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
-    if (ncsn_checkpoint_load(&m, argv[3], NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || ncsn_stdz_load(&st, argv[3], dim) != NCSN_OK) {
-        fprintf(stderr, "quality: %s\n", ncsn_last_error());
-        goto out;
-    }
+    if (q_load_model(argv[3], dim, &m, &st, sig, &L)) goto out;
     rc = q_evaluate(argv[0], data, n, dim, x, ns, atoi(argv[4]), m, &st, sig, L, atof(argv[5]));
 out:
     ncsn_free(data); ncsn_free(x); free(sig);
@@ -400,10 +407,7 @@ static int cmd_exact(const char *set, const char *data_csv, const char *model, i
     ncsn_sampler_opts so;
     if (!s || !s->K || n_req < 1) { fprintf(stderr, "quality exact: a mixture set and N >= 1\n"); return 1; }
     if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) return 1;
-    if (ncsn_checkpoint_load(model, &m, NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || ncsn_stdz_load(&st, model, dim) != NCSN_OK) {
-        fprintf(stderr, "quality: %s\n", ncsn_last_error());
-        return 1;
-    }
+    if (q_load_model(model, dim, &m, &st, sig, &L)) return 1;
     for (k = 0; k < s->K; k++)
         for (d = 0; d < dim; d++) {
             mu[k * dim + d] = (s->mu[k * dim + d] - st.loc[d]) / st.scale[d];
@@ -434,10 +438,7 @@ static int cmd_denoise(const char *model, const char *data_csv)
     ncsn_rng rng;
     double *nn;
     if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) return 1;
-    if (ncsn_checkpoint_load(model, &m, NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || ncsn_stdz_load(&st, model, dim) != NCSN_OK) {
-        fprintf(stderr, "quality: %s\n", ncsn_last_error());
-        return 1;
-    }
+    if (q_load_model(model, dim, &m, &st, sig, &L)) return 1;
     np = n < 2000 ? n : 2000;
     x = (float *)malloc(sizeof(float) * (size_t)n * dim); xt = (float *)malloc(sizeof(float) * (size_t)np * dim);
     sc = (float *)malloc(sizeof(float) * (size_t)np * dim); nn = (double *)malloc(sizeof(double) * (size_t)n);
