@@ -71,5 +71,7 @@ wait
 for r in two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std real:digits real:digits_std; do
   cat "$OUT/$r.row" 2> /dev/null
 done
-[ -s "$OUT/real:digits.samples.csv" ] && "$Q" grid "$OUT/real:digits.samples.csv" "$OUT/digits_grid.dat" && \
-  gnuplot -e "data='$OUT/digits_grid.dat'; out='$OUT/digits.png'" quality/digits.gp && echo "(digits sample grid: $OUT/digits.png)"
+if [ -s "$OUT/real:digits.samples.csv" ]; then
+  "$Q" grid "$OUT/real:digits.samples.csv" "$OUT/digits_grid.dat" &&
+    gnuplot -e "data='$OUT/digits_grid.dat'; out='$OUT/digits.png'" quality/digits.gp && echo "(digits sample grid: $OUT/digits.png)"
+fi
