@@ -6,7 +6,7 @@
      quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
                                             one Markdown row: SET is a synthetic name or real:NAME
      quality tune SET DATA.csv [steps=S batch=B lr=X width=W ema=R T=T std=0|1 threads=N
-                                net=D out=SAMPLES.csv]   net=D: ncsn_config_default(D); width= after it
+                                net=D out=SAMPLES.csv model=MODEL]   net=D: ncsn_config_default(D); width= after it
                                             train, sample and evaluate in-process (for tuning)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
@@ -343,7 +343,7 @@ static int cmd_tune(int argc, char **argv)
     float *data = NULL, *x;
     int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc;
     double t0, ts;
-    const char *out = NULL;
+    const char *out = NULL, *model = NULL;
     clock_t c0;
     if (argc < 2 || q_load(argv[1], &data, &n, &dim)) return 1;
     for (i = 2; i < argc; i++) {
@@ -360,6 +360,7 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
         else if (!strncmp(argv[i], "net=", 4)) o.net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
         else if (!strncmp(argv[i], "out=", 4)) out = v;
+        else if (!strncmp(argv[i], "model=", 6)) model = v;
     }
     if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
@@ -368,6 +369,7 @@ static int cmd_tune(int argc, char **argv)
     if (ncsn_trainer_run(t, o.steps, 0, NULL, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     ts = now() - t0;
     fprintf(stderr, "tune: training CPU %.1f s (all threads), wall %.1f s\n", (double)(clock() - c0) / CLOCKS_PER_SEC, ts);
+    if (model && ncsn_trainer_save_model(t, model, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);   /* sample with the EMA weights */
     so = ncsn_sampler_recipe(t->sigmas, t->L, T);
     n_req = strncmp(argv[0], "real:", 5) ? Q_SAMPLES : n;
