@@ -5,9 +5,12 @@
      quality gen SET OUT.csv [N] [SEED]     a synthetic set (two_gaussians swiss_roll toy ring8 aniso3)
      quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
                                             one Markdown row: SET is a synthetic name or real:NAME
-     quality tune SET DATA.csv [steps=S batch=B lr=X width=W ema=R T=T]
+     quality tune SET DATA.csv [steps=S batch=B lr=X width=W ema=R T=T std=0|1 threads=N
+                                net=D out=SAMPLES.csv model=MODEL]   net=D: ncsn_config_default(D); width= after it
                                             train, sample and evaluate in-process (for tuning)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
+     quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
+     quality exact SET DATA.csv MODEL N     the row of the sampler run with the mixture's exact score
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
@@ -127,7 +130,25 @@ typedef struct qrow {
     char levels[512], modes[512];
 } qrow;
 
-/* energy distances: samples vs fresh data, fresh vs fresh (the floor), fitted Gaussian vs fresh */
+/* the mean distance between two different points of x[n] (U-statistic) */
+static double q_mean_dist(const float *x, int n, int dim)
+{
+    double tot = 0.0;
+    int i, j, d;
+    for (i = 0; i < n; i++)
+        for (j = i + 1; j < n; j++) {
+            double q = 0.0;
+            for (d = 0; d < dim; d++) q += ((double)x[(size_t)i * dim + d] - x[(size_t)j * dim + d]) * ((double)x[(size_t)i * dim + d] - x[(size_t)j * dim + d]);
+            tot += sqrt(q);
+        }
+    return n > 1 ? tot / (0.5 * (double)n * (n - 1)) : 0.0;
+}
+
+/* energy distances: samples vs fresh data, fresh vs fresh (the floor), fitted Gaussian vs fresh.
+   Real sets have no fresh data: the floor is what independent draws from the data's own
+   distribution give against the data, in expectation. The V-statistic of two independent sets
+   of sizes p and q from one distribution has E = delta (1/p + 1/q), delta = E|X - X'|, estimated
+   by the data's mean distance between different points. */
 static void q_energy(const qset *s, const float *data, int n, int dim, const float *x, int n_ok, qrow *r)
 {
     int m = s ? Q_SAMPLES : n, k;
@@ -148,7 +169,7 @@ static void q_energy(const qset *s, const float *data, int n, int dim, const flo
         q_gauss(data, n, dim, &rng, b, m);
         r->gauss_ed += ncsn_energy_distance(b, m, a, m, dim) / Q_PAIRS;
     }
-    if (!s) r->floor_ed = -1.0;
+    if (!s) r->floor_ed = q_mean_dist(data, n, dim) * (1.0 / n_ok + 1.0 / n);
     free(a); free(b);
 }
 
@@ -236,15 +257,14 @@ static void q_score(const qset *s, ncsn_model *m, const ncsn_stdz *st, const flo
 
 static void q_print_header(void)
 {
-    printf("| data set | n x D | diverged | energy dist. | floor | fitted Gaussian | ED/floor | ED/Gauss | weight err | std err | score err (sigma>=0.05) | train s |\n");
+    printf("| data set | n x D | diverged | energy dist. | floor | fitted Gaussian | ED/floor | ED/Gauss | weight err | std err | score err (sigma>=0.05) | train CPU s |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
 static void q_print_row(const char *name, int n, int dim, const qrow *r)
 {
     printf("| %s | %d x %d | %d of %d | %.5f | ", name, n, dim, r->diverged, r->n_req, r->ed);
-    if (r->floor_ed >= 0) printf("%.5f | %.5f | %.2f | %.3f | ", r->floor_ed, r->gauss_ed, r->ed / r->floor_ed, r->ed / r->gauss_ed);
-    else printf("- | %.5f | - | %.3f | ", r->gauss_ed, r->ed / r->gauss_ed);
+    printf("%.5f | %.5f | %.2f | %.3f | ", r->floor_ed, r->gauss_ed, r->ed / r->floor_ed, r->ed / r->gauss_ed);
     if (r->w_err >= 0) printf("%.3f | %.1f %% | %.1f %% | ", r->w_err, 100 * r->sd_err, 100 * r->score_err);
     else printf("- | - | - | ");
     printf("%.1f |\n", r->train_s);
@@ -277,6 +297,16 @@ static int q_load(const char *path, float **x, int *n, int *dim)
     return 0;
 }
 
+/* a model file's network, levels and standardisation */
+static int q_load_model(const char *path, int dim, ncsn_model **m, ncsn_stdz *st, float *sig, int *L)
+{
+    if (ncsn_checkpoint_load(m, path, NULL, NULL, sig, NCSN_MAX_LEVELS, L, NULL) != NCSN_OK || ncsn_stdz_load(st, path, dim) != NCSN_OK) {
+        fprintf(stderr, "quality: %s\n", ncsn_last_error());
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_eval(int argc, char **argv)
 {
     float *data = NULL, *x = NULL, *sig = NULL;
@@ -288,10 +318,7 @@ static int cmd_eval(int argc, char **argv)
     if (q_load(argv[1], &data, &n, &dim) || q_load(argv[2], &x, &ns, &ds)) goto out;
     if (ds != dim) { fprintf(stderr, "quality: samples have %d columns, data %d\n", ds, dim); goto out; }
     if (!(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
-    if (ncsn_checkpoint_load(&m, argv[3], NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || ncsn_stdz_load(&st, argv[3], dim) != NCSN_OK) {
-        fprintf(stderr, "quality: %s\n", ncsn_last_error());
-        goto out;
-    }
+    if (q_load_model(argv[3], dim, &m, &st, sig, &L)) goto out;
     rc = q_evaluate(argv[0], data, n, dim, x, ns, atoi(argv[4]), m, &st, sig, L, atof(argv[5]));
 out:
     ncsn_free(data); ncsn_free(x); free(sig);
@@ -310,6 +337,8 @@ static int cmd_tune(int argc, char **argv)
     float *data = NULL, *x;
     int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc;
     double t0, ts;
+    const char *out = NULL, *model = NULL;
+    clock_t c0;
     if (argc < 2 || q_load(argv[1], &data, &n, &dim)) return 1;
     for (i = 2; i < argc; i++) {
         const char *v = strchr(argv[i], '=');
@@ -323,12 +352,18 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "T=", 2)) T = atoi(v);
         else if (!strncmp(argv[i], "std=", 4)) o.standardize = atoi(v);
         else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
+        else if (!strncmp(argv[i], "net=", 4)) o.net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
+        else if (!strncmp(argv[i], "out=", 4)) out = v;
+        else if (!strncmp(argv[i], "model=", 6)) model = v;
     }
     if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
     t0 = now();
+    c0 = clock();
     if (ncsn_trainer_run(t, o.steps, 0, NULL, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     ts = now() - t0;
+    fprintf(stderr, "tune: training CPU %.1f s (all threads), wall %.1f s\n", (double)(clock() - c0) / CLOCKS_PER_SEC, ts);
+    if (model && ncsn_trainer_save_model(t, model, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);   /* sample with the EMA weights */
     so = ncsn_sampler_recipe(t->sigmas, t->L, T);
     n_req = strncmp(argv[0], "real:", 5) ? Q_SAMPLES : n;
@@ -345,11 +380,97 @@ static int cmd_tune(int argc, char **argv)
         free(flag);
     }
     fprintf(stderr, "tune: eps %g, T %d, train %.1f s, sample %.1f s\n", (double)so.eps, so.steps_per_level, ts, now() - t0 - ts);
+    if (out && q_write_csv(out, x, n_ok, dim)) return 1;
     rc = q_evaluate(argv[0], data, n, dim, x, n_ok, n_req, t->model, &t->stdz, t->sigmas, t->L, ts);
     ncsn_trainer_free(t);
     ncsn_free(data);
     free(x);
     return rc;
+}
+
+/* The sampler alone: the recipe's annealed Langevin run with the mixture's exact score (mapped
+   into the model's standardised units) instead of the network, on the model's levels; the same
+   row as eval. What it misses is the sampler's; what eval misses beyond it is the network's. */
+static int cmd_exact(const char *set, const char *data_csv, const char *model, int n_req)
+{
+    const qset *s = q_find(set);
+    float *data = NULL, *sig = NULL, *x, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD];
+    int n, dim, L = 0, k, d, rc;
+    ncsn_model *m = NULL;
+    ncsn_stdz st;
+    ncsn_gmm g;
+    ncsn_rng rng;
+    ncsn_sampler_opts so;
+    if (!s || !s->K || n_req < 1) { fprintf(stderr, "quality exact: a mixture set and N >= 1\n"); return 1; }
+    if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) return 1;
+    if (q_load_model(model, dim, &m, &st, sig, &L)) return 1;
+    for (k = 0; k < s->K; k++)
+        for (d = 0; d < dim; d++) {
+            mu[k * dim + d] = (s->mu[k * dim + d] - st.loc[d]) / st.scale[d];
+            var[k * dim + d] = (s->sd[k * dim + d] / st.scale[d]) * (s->sd[k * dim + d] / st.scale[d]);
+        }
+    g.K = s->K; g.dim = dim; g.weights = s->w; g.means = mu; g.vars = var;
+    x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
+    so = ncsn_sampler_recipe(sig, L, 0);
+    ncsn_rng_seed(&rng, 1, 54);
+    if (ncsn_sample_annealed(ncsn_gmm_score_fn, &g, dim, sig, L, &so, &rng, x, n_req) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    ncsn_stdz_undo(&st, x, n_req);
+    rc = q_evaluate(set, data, n, dim, x, n_req, n_req, m, &st, sig, L, 0.0);
+    ncsn_free(data); free(sig); free(x);
+    ncsn_model_free(m); ncsn_stdz_free(&st);
+    return rc;
+}
+
+/* How much of the noise the model removes, per level, on data without an exact score: the
+   denoiser x^ = x~ + sigma^2 s(x~, sigma) (Tweedie) at 2000 noisy training points, in network
+   units; prints sigma, E|x^ - x|^2 / E|x~ - x|^2 (1: nothing removed, 0: all) and the data's
+   median nearest-neighbour distance (below it an ideal denoiser finds the training point). */
+static int cmd_denoise(const char *model, const char *data_csv)
+{
+    float *data = NULL, *sig = NULL, *x, *xt, *sc;
+    int n, dim, L = 0, np, i, j, l;
+    ncsn_model *m = NULL;
+    ncsn_stdz st;
+    ncsn_rng rng;
+    double *nn;
+    if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) return 1;
+    if (q_load_model(model, dim, &m, &st, sig, &L)) return 1;
+    np = n < 2000 ? n : 2000;
+    x = (float *)malloc(sizeof(float) * (size_t)n * dim); xt = (float *)malloc(sizeof(float) * (size_t)np * dim);
+    sc = (float *)malloc(sizeof(float) * (size_t)np * dim); nn = (double *)malloc(sizeof(double) * (size_t)n);
+    memcpy(x, data, sizeof(float) * (size_t)n * dim);
+    ncsn_stdz_apply(&st, x, n);
+    for (i = 0; i < n; i++) {   /* nearest neighbour, network units */
+        nn[i] = 1e300;
+        for (j = 0; j < n; j++) {
+            double q = 0.0;
+            int d;
+            for (d = 0; d < dim && j != i; d++) q += ((double)x[(size_t)i * dim + d] - x[(size_t)j * dim + d]) * ((double)x[(size_t)i * dim + d] - x[(size_t)j * dim + d]);
+            if (j != i && q < nn[i]) nn[i] = q;
+        }
+    }
+    for (i = 1; i < n; i++) {   /* insertion sort for the median */
+        double v = nn[i];
+        for (j = i; j > 0 && nn[j - 1] > v; j--) nn[j] = nn[j - 1];
+        nn[j] = v;
+    }
+    printf("median nearest-neighbour distance %.3g (network units), %d levels\n", sqrt(nn[n / 2]), L);
+    ncsn_rng_seed(&rng, 779, 1);
+    for (l = 0; l < L; l++) {
+        double num = 0.0, den = 0.0;
+        ncsn_rng_normals(&rng, xt, (size_t)np * dim);
+        for (i = 0; i < np * dim; i++) xt[i] = fmaf(sig[l], xt[i], x[i]);
+        ncsn_model_score(m, sc, xt, sig[l], np);
+        for (i = 0; i < np * dim; i++) {
+            double e = (double)xt[i] + (double)sig[l] * sig[l] * sc[i] - x[i];
+            num += e * e;
+            den += ((double)xt[i] - x[i]) * ((double)xt[i] - x[i]);
+        }
+        printf("sigma %-8.3g noise left %.3f\n", (double)sig[l], num / den);
+    }
+    ncsn_free(data); free(sig); free(x); free(xt); free(sc); free(nn);
+    ncsn_model_free(m); ncsn_stdz_free(&st);
+    return 0;
 }
 
 /* 100 samples of the 8x8 digits as a 10 x 10 grid for gnuplot's `with image` (gaps of one pixel) */
@@ -390,6 +511,8 @@ int main(int argc, char **argv)
     if (argc >= 4 && !strcmp(argv[1], "grid")) return cmd_grid(argv[2], argv[3]);
     if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);
+    if (argc >= 4 && !strcmp(argv[1], "denoise")) return cmd_denoise(argv[2], argv[3]);
+    if (argc >= 6 && !strcmp(argv[1], "exact")) return cmd_exact(argv[2], argv[3], argv[4], atoi(argv[5]));
     fprintf(stderr, "usage: quality gen|eval|tune|header ... (see quality/quality.c)\n");
     return 1;
 }

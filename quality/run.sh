@@ -3,25 +3,35 @@
 # (ncsn train DATA -o MODEL; ncsn sample MODEL -n N), then measured by quality/quality.c; prints
 # the Markdown table (docs/quality.md) and draws OUT/digits.png. The real data come from Debian
 # packages and are exported as a user would: R's write.csv (row names in column 1, a text column
-# in iris) and sklearn's digits.csv.gz; each also in a standardised copy.
+# in iris) and sklearn's digits.csv.gz; each also in a standardised copy. The last column is the CPU time
+# (user + sys, all threads) of `ncsn train`: on a shared machine the wall time says little.
+# QUALITY_JOBS=J runs J rows at once (default: the machine's cores), QUALITY_THREADS=T gives the
+# CLI --threads T (default 1; empty: the CLI's own default). Neither changes a bit of the results.
 set -u
 B=$1; OUT=$2
 Q="$B/quality"; N="$B/ncsn"
+JOBS=${QUALITY_JOBS:-$(getconf _NPROCESSORS_ONLN 2> /dev/null || echo 1)}
+TH=${QUALITY_THREADS-1}; TH=${TH:+--threads $TH}
 mkdir -p "$OUT"
 DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
 
-now() { date +%s.%N; }
-# one row: NAME TRAIN_CSV EVAL_CSV N_SAMPLES [train options...]
-row() {
+# CPU: the seconds (user + sys) of this shell's finished children, from the POSIX `times` builtin
+# (run in this shell: in a pipe or $(...) it would count a subshell's children)
+cpu() { times > "$OUT/.times$LANE"; CPU=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } print t }' "$OUT/.times$LANE"); }
+LANE=0
+# one row into OUT/NAME.row: NAME TRAIN_CSV EVAL_CSV N_SAMPLES [train options...]
+row() { row1 "$@" > "$OUT/$1.row"; }
+row1() {
   name=$1; train=$2; eval=$3; ns=$4; shift 4
-  t0=$(now)
-  if ! "$N" train "$train" -o "$OUT/$name.model" -q --checkpoint-every 0 "$@" 2> "$OUT/$name.train.log"; then
+  cpu; t0=$CPU
+  if ! "$N" train "$train" -o "$OUT/$name.model" -q --checkpoint-every 0 $TH "$@" 2> "$OUT/$name.train.log"; then
     echo "| $name | training failed: $(tail -n 1 "$OUT/$name.train.log") |"; return; fi
-  t1=$(now)
-  "$N" sample "$OUT/$name.model" -n "$ns" -q > "$OUT/$name.samples.csv" 2> "$OUT/$name.sample.log"
+  cpu; t1=$CPU
+  "$N" sample "$OUT/$name.model" -n "$ns" -q $TH > "$OUT/$name.samples.csv" 2> "$OUT/$name.sample.log"
   rc=$?
   if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then echo "| $name | sampling failed (exit $rc): $(tail -n 1 "$OUT/$name.sample.log") |"; return; fi
-  "$Q" eval "$name" "$eval" "$OUT/$name.samples.csv" "$OUT/$name.model" "$ns" "$(echo "$t1 - $t0" | bc)"
+  "$Q" eval "$name" "$eval" "$OUT/$name.samples.csv" "$OUT/$name.model" "$ns" "$(echo "$t1 - $t0" | bc)" ||
+    echo "| $name | evaluation failed (exit $rc of ncsn sample: $(tail -n 1 "$OUT/$name.sample.log")) |"
 }
 
 # the real data, as R and sklearn ship them
@@ -33,16 +43,35 @@ Rscript -e "write.csv(faithful, '$OUT/faithful.csv'); write.csv(scale(faithful),
         -e "write.csv(s, '$OUT/digits_std.csv', row.names = FALSE)" || exit 1
 zcat "$DIGITS" > "$OUT/digits.csv" && cut -d, -f1-64 "$OUT/digits.csv" > "$OUT/digits_num.csv" || exit 1
 
-"$Q" header
-for s in two_gaussians swiss_roll toy ring8 aniso3; do
-  "$Q" gen $s "$OUT/$s.csv" || exit 1
-  row $s "$OUT/$s.csv" "$OUT/$s.csv" 2000
+for s in two_gaussians swiss_roll toy ring8 aniso3; do "$Q" gen $s "$OUT/$s.csv" || exit 1; done
+# the rows, the longest first; each lane takes the next row nobody has claimed (mkdir is atomic)
+ALL="real:digits real:digits_std two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std"
+ROWS=${QUALITY_ROWS:-$ALL}   # a subset (QUALITY_ROWS="ring8 real:iris") reruns those rows only
+rm -rf "$OUT/.claims" && mkdir "$OUT/.claims" || exit 1
+args() {
+  case $1 in
+    real:faithful) echo "$OUT/faithful.csv $OUT/faithful_num.csv 272 --columns eruptions,waiting" ;;
+    real:faithful_std) echo "$OUT/faithful_std.csv $OUT/faithful_std_num.csv 272 --columns 2-3" ;;
+    real:iris) echo "$OUT/iris.csv $OUT/iris_num.csv 150 --columns 2-5" ;;
+    real:iris_std) echo "$OUT/iris_std.csv $OUT/iris_std_num.csv 150 --columns Sepal.Length,Sepal.Width,Petal.Length,Petal.Width" ;;
+    real:digits) echo "$OUT/digits.csv $OUT/digits_num.csv 1797 --columns 1-64" ;;
+    real:digits_std) echo "$OUT/digits_std.csv $OUT/digits_std.csv 1797" ;;
+    *) echo "$OUT/$1.csv $OUT/$1.csv 2000" ;;
+  esac
+}
+LANE=0
+while [ $LANE -lt "$JOBS" ]; do
+  ( for r in $ROWS; do
+      mkdir "$OUT/.claims/$r" 2> /dev/null && row $r $(args $r)
+    done ) &
+  LANE=$((LANE + 1))
 done
-row real:faithful "$OUT/faithful.csv" "$OUT/faithful_num.csv" 272 --columns eruptions,waiting
-row real:faithful_std "$OUT/faithful_std.csv" "$OUT/faithful_std_num.csv" 272 --columns 2-3
-row real:iris "$OUT/iris.csv" "$OUT/iris_num.csv" 150 --columns 2-5
-row real:iris_std "$OUT/iris_std.csv" "$OUT/iris_std_num.csv" 150 --columns Sepal.Length,Sepal.Width,Petal.Length,Petal.Width
-row real:digits "$OUT/digits.csv" "$OUT/digits_num.csv" 1797 --columns 1-64
-row real:digits_std "$OUT/digits_std.csv" "$OUT/digits_std.csv" 1797
-"$Q" grid "$OUT/real:digits.samples.csv" "$OUT/digits_grid.dat" && \
-  gnuplot -e "data='$OUT/digits_grid.dat'; out='$OUT/digits.png'" quality/digits.gp && echo "(digits sample grid: $OUT/digits.png)"
+wait
+"$Q" header
+for r in two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std real:digits real:digits_std; do
+  cat "$OUT/$r.row" 2> /dev/null
+done
+if [ -s "$OUT/real:digits.samples.csv" ]; then
+  "$Q" grid "$OUT/real:digits.samples.csv" "$OUT/digits_grid.dat" &&
+    gnuplot -e "data='$OUT/digits_grid.dat'; out='$OUT/digits.png'" quality/digits.gp && echo "(digits sample grid: $OUT/digits.png)"
+fi

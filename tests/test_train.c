@@ -407,8 +407,55 @@ out:
     free(data);
 }
 
+/* The scale floor: a nearly constant column with a rare outlier (an 8x8 digit's corner pixel: 0
+   in all but one image) standardised by its sd alone lies at |z| ~ 42 and sets sigma_1; the
+   floor range / NCSN_STDZ_MAX_Z keeps every column within +-NCSN_STDZ_MAX_Z, leaves ordinary
+   columns at their sd, and gives a per-column rescaled copy of the data the same units. */
+static void scale_floor(void)
+{
+    enum { N = 1797, D = 2 };
+    float *x = (float *)calloc((size_t)N * D, sizeof(float)), *y = (float *)malloc(sizeof(float) * N * D);
+    float *zx = (float *)malloc(sizeof(float) * N * D);
+    ncsn_stdz a, b;
+    ncsn_rng r;
+    double m = 0.0, v = 0.0, worst = 0.0, zmax = 0.0;
+    int i;
+    CHECK(ncsn_column_scale(2.0, 10.0) == 2.0, "sd above the floor: the sd");
+    CHECK(ncsn_column_scale(16.0 / 42.0, 16.0) == 16.0 / NCSN_STDZ_MAX_Z, "sd below range/%g: the floor", NCSN_STDZ_MAX_Z);
+    CHECK(ncsn_column_scale(0.0, 0.0) == 1.0 && ncsn_column_scale(1e-300, 1e-300) == 1.0, "a constant column: 1");
+    ncsn_rng_seed(&r, 12, 1);
+    for (i = 0; i < N; i++) {
+        ncsn_rng_normals(&r, &x[i * D + 1], 1);
+        m += x[i * D + 1] / (double)N;
+    }
+    x[500 * D] = 16.0f;   /* column 0: the outlier pixel */
+    for (i = 0; i < N; i++) v += (x[i * D + 1] - m) * (x[i * D + 1] - m) / (double)N;
+    if (ncsn_stdz_fit(&a, x, N, D, 1) != NCSN_OK) { CHECK(0, "fit: %s", ncsn_last_error()); goto out; }
+    CHECK_CLOSE(a.scale[1], sqrt(v), 1e-6, "a normal column keeps its sd");
+    CHECK_CLOSE(a.scale[0], 16.0 / NCSN_STDZ_MAX_Z, 1e-7, "the outlier column's scale: range / NCSN_STDZ_MAX_Z, not its sd 0.38");
+    memcpy(zx, x, sizeof(float) * N * D);
+    ncsn_stdz_apply(&a, zx, N);
+    for (i = 0; i < N * D; i++) zmax = fmax(zmax, fabs(zx[i]));
+    CHECK(zmax <= NCSN_STDZ_MAX_Z, "every standardised value within +-%g: %g", NCSN_STDZ_MAX_Z, zmax);
+    for (i = 0; i < N; i++) {   /* a rescaled copy (as R's scale() writes it) standardises to the same points */
+        y[i * D] = (x[i * D] - 0.25f) * 4.0f;
+        y[i * D + 1] = x[i * D + 1] * 0.5f + 3.0f;
+    }
+    if (ncsn_stdz_fit(&b, y, N, D, 1) == NCSN_OK) {
+        ncsn_stdz_apply(&b, y, N);
+        for (i = 0; i < N * D; i++) worst = fmax(worst, fabs((double)y[i] - zx[i]));
+        CHECK(worst < 1e-5, "a rescaled copy: the same standardised data (worst difference %g)", worst);
+        CHECK_CLOSE(b.radius, a.radius, 1e-5, "and the same radius");
+        ncsn_stdz_free(&b);
+    } else CHECK(0, "fit: %s", ncsn_last_error());
+    ncsn_stdz_free(&a);
+out:
+    free(x); free(y); free(zx);
+}
+
 void test_train(void)
 {
+    scale_floor();
     steps_match_loop();
     resume_bits();
     standardisation();
