@@ -97,7 +97,11 @@ static void st_nomem(void)
 
 static ncsn_status st_zero_score(void *user, float *out, const float *x, float sigma, int n)
 {
-    (void)user; (void)x; (void)sigma; (void)out; (void)n;
+    /* writes its zeros (the sampler's score buffer is not cleared: an unwritten one held heap
+       garbage, and the chain diverged now and then); every call with dim > 1 is refused first */
+    int i;
+    (void)user; (void)x; (void)sigma;
+    for (i = 0; i < n; i++) out[i] = 0.0f;
     return NCSN_OK;
 }
 
