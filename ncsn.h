@@ -670,6 +670,26 @@ NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts,
                                   float **data, int *n, int *dim, char *names, size_t names_cap);
 #endif
 NCSNDEF void ncsn_free(void *p);   /* frees what ncsn_csv_* allocated (with NCSN_FREE) */
+/* IDX files (the MNIST family's format): bytes 0 0, an element type (0x08: unsigned byte, the
+   only one read here), the number of sizes NDIM, NDIM big-endian u32 sizes, then the elements.
+   Images: NDIM 3 (count, rows, cols); byte b becomes b / 255 in [0, 1]; *data holds
+   n * rows * cols floats, one image after another, each row-major. Labels: NDIM 1 (count);
+   *labels holds n ints 0..255. The file must hold exactly the bytes its header announces (fewer:
+   truncated; more: the header lies), every size >= 1, n and rows * cols at most INT_MAX; all of it
+   is checked before anything is allocated, and a message names the source, the field and its
+   value. Decompress first: a gzip file is refused by its magic. Free the outputs with ncsn_free;
+   on failure they are NULL and the counts 0. source names the bytes in messages (NULL: "idx"). */
+NCSNDEF ncsn_status ncsn_idx_images_mem(const unsigned char *buf, size_t len, const char *source, float **data,
+                                        int *n, int *rows, int *cols);
+NCSNDEF ncsn_status ncsn_idx_labels_mem(const unsigned char *buf, size_t len, const char *source, int **labels, int *n);
+#ifndef NCSN_NO_STDIO
+NCSNDEF ncsn_status ncsn_idx_load_images(const char *path, float **data, int *n, int *rows, int *cols);
+NCSNDEF ncsn_status ncsn_idx_load_labels(const char *path, int **labels, int *n);
+/* An images file and its labels file together: their counts must agree (NCSN_ERR_FORMAT naming
+   both counts otherwise). */
+NCSNDEF ncsn_status ncsn_idx_load(const char *images_path, const char *labels_path, float **data, int **labels,
+                                  int *n, int *rows, int *cols);
+#endif
 /* Floats as text, independent of the locale: whatever setlocale() set LC_NUMERIC to, these use the
    "C" locale's forms, and the library reads and writes every float of its files (CSV, metadata)
    with them. ncsn_strtof is the "C" locale's strtof (leading white space, sign, decimal or 0x hex
@@ -6464,6 +6484,140 @@ NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts, f
     return st;
 }
 #endif /* NCSN_NO_STDIO */
+
+/* ---- IDX files ---- */
+/* The header of an IDX file of unsigned bytes with ndim sizes: each size into dims; the file must
+   hold exactly 4 + 4 ndim + their product bytes. Every check before any allocation; the product
+   is compared with the bytes present one factor at a time, so it cannot overflow. */
+static ncsn_status ncsn__idx_header(const char *fn, const char *src, const unsigned char *buf, size_t len, int ndim,
+                                    const char *const *field, uint32_t *dims, size_t *count)
+{
+    size_t head = 4 + 4 * (size_t)ndim, have, prod = 1;
+    char sizes[96];
+    int k, w = 0, over = 0;
+    if (len < 4) return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: truncated: %lu bytes, less than the 4-byte magic", fn, src, (unsigned long)len);
+    if (buf[0] == 0x1f && buf[1] == 0x8b)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: magic is gzip's (1f 8b): decompress the file first (gzip -dk)", fn, src);
+    if (buf[0] != 0 || buf[1] != 0)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: magic %02x %02x %02x %02x is not an IDX file's (00 00 type ndim)", fn, src,
+                          buf[0], buf[1], buf[2], buf[3]);
+    if (buf[2] != 0x08)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: element type 0x%02x, not 0x08 (unsigned byte)", fn, src, buf[2]);
+    if (buf[3] != ndim)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: ndim = %d, expected %d (%s)", fn, src, buf[3], ndim,
+                          ndim == 3 ? "an images file" : "a labels file");
+    if (len < head)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: truncated header: %lu bytes, the %d sizes need %lu", fn, src,
+                          (unsigned long)len, ndim, (unsigned long)head);
+    have = len - head;
+    for (k = 0; k < ndim; k++) {
+        const unsigned char *q = buf + 4 + 4 * (size_t)k;
+        dims[k] = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | (uint32_t)q[3];
+        if (dims[k] < 1 || dims[k] > (uint32_t)INT_MAX)
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: %s = %lu must be in [1, %d]", fn, src, field[k], (unsigned long)dims[k], INT_MAX);
+        w += snprintf(sizes + w, sizeof sizes - w, "%s%s = %lu", k ? ", " : "", field[k], (unsigned long)dims[k]);
+        if (dims[k] > have / prod) over = 1;   /* the product passes the bytes present: stop multiplying */
+        else prod *= dims[k];
+    }
+    if (ndim == 3 && (uint64_t)dims[1] * dims[2] > (uint64_t)INT_MAX)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: rows x cols = %lu x %lu is over %d", fn, src, (unsigned long)dims[1],
+                          (unsigned long)dims[2], INT_MAX);
+    if (over || prod != have)
+        return over ? ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: the header (%s) announces more data bytes than the %lu the file holds "
+                                 "(truncated)", fn, src, sizes, (unsigned long)have)
+                    : ncsn__fail(NCSN_ERR_FORMAT, "%s: %s: the header (%s) announces %lu data bytes, the file holds %lu (%s)", fn,
+                                 src, sizes, (unsigned long)prod, (unsigned long)have, prod < have ? "trailing bytes" : "truncated");
+    *count = prod;
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_idx_images_mem(const unsigned char *buf, size_t len, const char *source, float **data,
+                                        int *n, int *rows, int *cols)
+{
+    static const char *const field[3] = { "count", "rows", "cols" };
+    static const char *fn = "ncsn_idx_images";
+    uint32_t dims[3];
+    size_t count, k;
+    ncsn_status st;
+    if (data) *data = NULL;
+    if (n) *n = 0;
+    if (rows) *rows = 0;
+    if (cols) *cols = 0;
+    if (!buf || !data || !n || !rows || !cols)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !buf ? "buf" : !data ? "data" : !n ? "n" : !rows ? "rows" : "cols");
+    if ((st = ncsn__idx_header(fn, source ? source : "idx", buf, len, 3, field, dims, &count)) != NCSN_OK) return st;
+    if ((*data = NCSN__ALLOC_N(float, count)) == NULL)
+        return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %lu pixels", fn, (unsigned long)count);
+    buf += 16;
+    for (k = 0; k < count; k++) (*data)[k] = (float)buf[k] / 255.0f;
+    *n = (int)dims[0];
+    *rows = (int)dims[1];
+    *cols = (int)dims[2];
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_idx_labels_mem(const unsigned char *buf, size_t len, const char *source, int **labels, int *n)
+{
+    static const char *const field[1] = { "count" };
+    static const char *fn = "ncsn_idx_labels";
+    uint32_t dims[1];
+    size_t count, k;
+    ncsn_status st;
+    if (labels) *labels = NULL;
+    if (n) *n = 0;
+    if (!buf || !labels || !n) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !buf ? "buf" : !labels ? "labels" : "n");
+    if ((st = ncsn__idx_header(fn, source ? source : "idx", buf, len, 1, field, dims, &count)) != NCSN_OK) return st;
+    if ((*labels = NCSN__ALLOC_N(int, count)) == NULL)
+        return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %lu labels", fn, (unsigned long)count);
+    for (k = 0; k < count; k++) (*labels)[k] = buf[8 + k];
+    *n = (int)dims[0];
+    return NCSN_OK;
+}
+
+#ifndef NCSN_NO_STDIO
+NCSNDEF ncsn_status ncsn_idx_load_images(const char *path, float **data, int *n, int *rows, int *cols)
+{
+    unsigned char *buf;
+    size_t len;
+    ncsn_status st;
+    if (data) *data = NULL;
+    if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_idx_load_images: path = NULL");
+    if ((st = ncsn__read_file("ncsn_idx_load_images", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    st = ncsn_idx_images_mem(buf, len, path, data, n, rows, cols);
+    NCSN_FREE(buf);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_idx_load_labels(const char *path, int **labels, int *n)
+{
+    unsigned char *buf;
+    size_t len;
+    ncsn_status st;
+    if (labels) *labels = NULL;
+    if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_idx_load_labels: path = NULL");
+    if ((st = ncsn__read_file("ncsn_idx_load_labels", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    st = ncsn_idx_labels_mem(buf, len, path, labels, n);
+    NCSN_FREE(buf);
+    return st;
+}
+
+NCSNDEF ncsn_status ncsn_idx_load(const char *images_path, const char *labels_path, float **data, int **labels,
+                                  int *n, int *rows, int *cols)
+{
+    int nl = 0;
+    ncsn_status st;
+    if (labels) *labels = NULL;
+    if ((st = ncsn_idx_load_images(images_path, data, n, rows, cols)) != NCSN_OK) return st;
+    if ((st = ncsn_idx_load_labels(labels_path, labels, &nl)) == NCSN_OK && nl != *n)
+        st = ncsn__fail(NCSN_ERR_FORMAT, "ncsn_idx_load: %s: count = %d labels, but %s: count = %d images", labels_path, nl,
+                        images_path, *n);
+    if (st != NCSN_OK) {
+        NCSN_FREE(*data); *data = NULL; *n = 0; *rows = 0; *cols = 0;
+        if (labels) { NCSN_FREE(*labels); *labels = NULL; }
+    }
+    return st;
+}
+#endif
 
 /* ---- 12. self-test ------------------------------------------------------------------------------
    Each part recomputes some series of golden/ exactly as tests/golden_gen.c does and hashes their

@@ -66,7 +66,7 @@ int t_close(double got, double want, double tol)
 }
 
 #define GROUPS(X) X(rng) X(math) X(schedule) X(worked) X(kernels) X(model) X(dsm) X(sampler) \
-                  X(safetensors) X(checkpoint) X(train) X(cli) X(io) X(alloc) X(quality) X(cpp) X(readme) X(plots) X(selftest) X(golden)
+                  X(safetensors) X(checkpoint) X(train) X(cli) X(io) X(alloc) X(quality) X(images) X(cpp) X(readme) X(plots) X(selftest) X(golden)
 /* weak, so the suite links while a group is being written; a missing group counts as a failure */
 #define DECL(name) void test_##name(void) __attribute__((weak));
 GROUPS(DECL)

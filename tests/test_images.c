@@ -1,0 +1,134 @@
+/* test_images.c - the image layer: IDX files (valid, truncated, lying, hostile) and inpainting. */
+#include "test.h"
+#include <stdlib.h>
+
+/* an IDX file of unsigned bytes: magic 00 00 08 ndim, the sizes big-endian, then data_len bytes */
+static size_t idx_make(unsigned char *out, int ndim, const uint32_t *dims, const unsigned char *data, size_t data_len)
+{
+    size_t k = 0;
+    int d;
+    out[k++] = 0; out[k++] = 0; out[k++] = 0x08; out[k++] = (unsigned char)ndim;
+    for (d = 0; d < ndim; d++) {
+        out[k++] = (unsigned char)(dims[d] >> 24); out[k++] = (unsigned char)(dims[d] >> 16);
+        out[k++] = (unsigned char)(dims[d] >> 8); out[k++] = (unsigned char)dims[d];
+    }
+    if (data_len) memcpy(out + k, data, data_len);
+    return k + data_len;
+}
+
+/* refused with NCSN_ERR_FORMAT, outputs cleared, and the message holds want (the field) and the source */
+static int idx_refused(const unsigned char *buf, size_t len, const char *want)
+{
+    float *d = (float *)&d;
+    int n = -1, r = -1, c = -1;
+    ncsn_status st = ncsn_idx_images_mem(buf, len, "bad.idx", &d, &n, &r, &c);
+    return st == NCSN_ERR_FORMAT && d == NULL && n == 0 && r == 0 && c == 0 && strstr(ncsn_last_error(), "bad.idx") &&
+           strstr(ncsn_last_error(), want);
+}
+
+static void test_idx_valid(void)
+{
+    static const unsigned char px[12] = { 0, 255, 51, 1, 2, 3, 128, 127, 254, 10, 20, 30 };
+    static const unsigned char lab[3] = { 9, 0, 255 };
+    uint32_t dims[3] = { 2, 2, 3 }, nl = 3;
+    unsigned char buf[64];
+    size_t len = idx_make(buf, 3, dims, px, sizeof px);
+    float *d = NULL;
+    int *l = NULL, n = 0, r = 0, c = 0, k, ok = 1;
+    CHECK(ncsn_idx_images_mem(buf, len, "ok.idx", &d, &n, &r, &c) == NCSN_OK && n == 2 && r == 2 && c == 3,
+          "a valid images file: %s (n %d, rows %d, cols %d)", ncsn_last_error(), n, r, c);
+    for (k = 0; d && k < 12; k++) ok &= t_f2u(d[k]) == t_f2u((float)px[k] / 255.0f) && d[k] >= 0.0f && d[k] <= 1.0f;
+    CHECK(d && ok && d[1] == 1.0f && d[0] == 0.0f, "pixels are byte / 255 in [0, 1]");
+    ncsn_free(d);
+    len = idx_make(buf, 1, &nl, lab, sizeof lab);
+    CHECK(ncsn_idx_labels_mem(buf, len, NULL, &l, &n) == NCSN_OK && n == 3 && l[0] == 9 && l[1] == 0 && l[2] == 255,
+          "a valid labels file: %s", ncsn_last_error());
+    ncsn_free(l);
+}
+
+static void test_idx_hostile(void)
+{
+    static unsigned char px[24];
+    unsigned char buf[64], b2[64];
+    uint32_t dims[3] = { 2, 3, 4 };
+    size_t len = idx_make(buf, 3, dims, px, sizeof px), k;
+    int all = 1;
+    /* every proper prefix is truncated */
+    for (k = 0; k < len; k++) all &= idx_refused(buf, k, "truncated");
+    CHECK(all, "a truncated images file is refused, naming the source and the field (%s)", ncsn_last_error());
+    memcpy(b2, buf, len);
+    b2[len] = 7;
+    CHECK(idx_refused(b2, len + 1, "trailing bytes"), "one byte more than the header announces: %s", ncsn_last_error());
+    /* lying sizes: more images than bytes, an empty dimension, sizes whose product overflows 64 bits */
+    dims[0] = 3;
+    CHECK(idx_refused(b2, idx_make(b2, 3, dims, px, sizeof px), "(count = 3, rows = 3, cols = 4) announces more"), "count 3 with 2 images' bytes: %s",
+          ncsn_last_error());
+    dims[0] = 2; dims[1] = 0;
+    CHECK(idx_refused(b2, idx_make(b2, 3, dims, px, sizeof px), "rows = 0"), "rows = 0: %s", ncsn_last_error());
+    dims[0] = 0x7fffffffu; dims[1] = 28; dims[2] = 28;
+    CHECK(idx_refused(b2, idx_make(b2, 3, dims, px, sizeof px), "count = 2147483647, rows = 28, cols = 28) announces more"),
+          "2^31 - 1 images of 28 x 28 in 24 bytes: %s", ncsn_last_error());
+    dims[1] = 0x7fffffffu; dims[2] = 0x7fffffffu;
+    CHECK(idx_refused(b2, idx_make(b2, 3, dims, px, sizeof px), "rows x cols = 2147483647 x 2147483647"), "2^31-1 cubed: %s",
+          ncsn_last_error());
+    dims[0] = 0xffffffffu;
+    CHECK(idx_refused(b2, idx_make(b2, 3, dims, px, sizeof px), "count = 4294967295 must be in [1, "), "count 2^32-1: %s",
+          ncsn_last_error());
+    dims[0] = 1; dims[1] = 65536; dims[2] = 65536;   /* rows x cols = 2^32: more than an int holds */
+    CHECK(idx_refused(b2, idx_make(b2, 3, dims, px, sizeof px), "rows x cols = 65536 x 65536 is over"), "rows x cols = 2^32: %s", ncsn_last_error());
+    /* wrong magic: gzip (not decompressed), another type, another number of sizes, not IDX at all */
+    b2[0] = 0x1f; b2[1] = 0x8b; b2[2] = 8; b2[3] = 0;
+    CHECK(idx_refused(b2, 20, "gzip"), "a gzip file: %s", ncsn_last_error());
+    memcpy(b2, buf, len);
+    b2[2] = 0x0d;
+    CHECK(idx_refused(b2, len, "element type 0x0d"), "float elements: %s", ncsn_last_error());
+    b2[2] = 0x08; b2[3] = 1;
+    CHECK(idx_refused(b2, len, "ndim = 1, expected 3"), "a labels file read as images: %s", ncsn_last_error());
+    b2[3] = 3; b2[0] = 'P';
+    CHECK(idx_refused(b2, len, "magic 50 00 08 03"), "not an IDX file: %s", ncsn_last_error());
+}
+
+#if !defined(_WIN32)
+static void put_file(const char *path, const unsigned char *b, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    if (fp) { fwrite(b, 1, n, fp); fclose(fp); }
+}
+
+static void test_idx_files(void)
+{
+    static unsigned char px[2 * 4 * 4], lab[3];
+    unsigned char buf[64];
+    uint32_t dims[3] = { 2, 4, 4 }, nl = 3;
+    const char *im = "build/test_images_im.idx", *lb = "build/test_images_lb.idx";
+    float *d = (float *)&d;
+    int *l = (int *)&l, n = -1, r = -1, c = -1;
+    put_file(im, buf, idx_make(buf, 3, dims, px, sizeof px));
+    put_file(lb, buf, idx_make(buf, 1, &nl, lab, 2));   /* 3 announced, 2 present */
+    CHECK(ncsn_idx_load(im, lb, &d, &l, &n, &r, &c) == NCSN_ERR_FORMAT && !d && !l && n == 0 &&
+          strstr(ncsn_last_error(), lb) && strstr(ncsn_last_error(), "truncated"), "a truncated labels file: %s", ncsn_last_error());
+    put_file(lb, buf, idx_make(buf, 1, &nl, lab, 3));   /* 3 labels for 2 images */
+    CHECK(ncsn_idx_load(im, lb, &d, &l, &n, &r, &c) == NCSN_ERR_FORMAT && !d && !l && n == 0 &&
+          strstr(ncsn_last_error(), "count = 3 labels") && strstr(ncsn_last_error(), "count = 2 images"),
+          "labels and images counts differ: %s", ncsn_last_error());
+    nl = 2;
+    put_file(lb, buf, idx_make(buf, 1, &nl, lab, 2));
+    CHECK(ncsn_idx_load(im, lb, &d, &l, &n, &r, &c) == NCSN_OK && n == 2 && r == 4 && c == 4 && d && l,
+          "matching files load: %s", ncsn_last_error());
+    ncsn_free(d);
+    ncsn_free(l);
+    CHECK(ncsn_idx_load_images("build/no_such.idx", &d, &n, &r, &c) == NCSN_ERR_IO && strstr(ncsn_last_error(), "no_such"),
+          "a missing file: %s", ncsn_last_error());
+    remove(im);
+    remove(lb);
+}
+#endif
+
+void test_images(void)
+{
+    test_idx_valid();
+    test_idx_hostile();
+#if !defined(_WIN32)
+    test_idx_files();
+#endif
+}
