@@ -31,7 +31,7 @@ valgrind:
 	sh tests/valgrind.sh $(VG_BUILD)/run_tests $(VG_GROUPS)
 
 FUZZ_BUILD   ?= build/fuzz
-FUZZ_TARGETS  = safetensors checkpoint csv
+FUZZ_TARGETS  = safetensors checkpoint csv idx
 FUZZ_TIME    ?= 300
 FUZZ_CI_TIME ?= 45
 FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

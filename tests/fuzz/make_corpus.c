@@ -1,4 +1,4 @@
-/* make_corpus.c - writes the fuzzers' seed corpus (tests/fuzz/corpus/{safetensors,checkpoint,csv}):
+/* make_corpus.c - writes the fuzzers' seed corpus (tests/fuzz/corpus/{safetensors,checkpoint,csv,idx}):
    small valid files of every kind the loaders read, and near misses of each strict check (tensors
    overlapping or leaving a gap, a moment aliasing the weights, levels that are not a schedule, the
    step at NCSN_MAX_STEP and one past it). `make fuzz-corpus`
@@ -126,9 +126,32 @@ static void crafted_all(void)
     crafted("checkpoint", "bad_step_past_max.ckpt", ck, "\"ncsn.step\":\"1\"", "\"ncsn.step\":\"4611686018427387905\"", NULL, 0, 0);
 }
 
+/* IDX images and labels: valid ones and near misses of each check (one byte short, one byte
+   more, a lying count, a zero size, rows x cols past INT_MAX, another type, gzip's magic) */
+static void idx_files(void)
+{
+    unsigned char b[16 + 2 * 3 * 4];
+    int i;
+    static const unsigned char head[16] = { 0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4 };
+    memcpy(b, head, 16);
+    for (i = 0; i < 24; i++) b[16 + i] = (unsigned char)(i * 11);
+    put("idx", "images_2x3x4.idx", (const char *)b, sizeof b);
+    put("idx", "bad_images_short.idx", (const char *)b, sizeof b - 1);
+    b[7] = 3;
+    put("idx", "bad_images_count.idx", (const char *)b, sizeof b);
+    b[7] = 2; b[11] = 0;
+    put("idx", "bad_images_rows0.idx", (const char *)b, 16);
+    b[8] = 0; b[9] = 1; b[10] = 0; b[11] = 0; b[12] = 0; b[13] = 1; b[14] = 0; b[15] = 0;
+    put("idx", "bad_images_huge.idx", (const char *)b, sizeof b);
+    PUT_TEXT("idx", "labels_5.idx", "\0\0\x08\x01\0\0\0\x05\x09\x00\x03\x07\x01");
+    PUT_TEXT("idx", "bad_labels_long.idx", "\0\0\x08\x01\0\0\0\x02\x09\x00\x03");
+    PUT_TEXT("idx", "bad_type_float.idx", "\0\0\x0d\x01\0\0\0\x01\0\0\x80\x3f");
+    PUT_TEXT("idx", "bad_gzip.idx", "\x1f\x8b\x08\x00\0\0\0\0\0\x03");
+}
+
 int main(int argc, char **argv)
 {
-    static const char *const subs[] = { "safetensors", "checkpoint", "csv" };
+    static const char *const subs[] = { "safetensors", "checkpoint", "csv", "idx" };
     char p[1024];
     ncsn_config c;
     int i;
@@ -140,7 +163,7 @@ int main(int argc, char **argv)
     if (argc != 2) { fprintf(stderr, "usage: make_corpus DIR\n"); return 1; }
     dir = argv[1];
     mkdir(dir, 0777);
-    for (i = 0; i < 3; i++) { snprintf(p, sizeof p, "%s/%s", dir, subs[i]); mkdir(p, 0777); }
+    for (i = 0; i < 4; i++) { snprintf(p, sizeof p, "%s/%s", dir, subs[i]); mkdir(p, 0777); }
     c = ncsn_config_concat(2, 3, 1);
     model("concat_2_3", c, 3);
     c = ncsn_config_embed(1, 4, 3, 2);
@@ -172,5 +195,6 @@ int main(int argc, char **argv)
     PUT_TEXT("csv", "names_quoted.csv", "\"a b\",\"#c\",d\te\n1,2,3\n");
     PUT_TEXT("csv", "midpoints.csv", "7.00649232162408535461864e-46,3.40282356779733661637539395458142568448e38\n1.00000005960464477539062,6.103515625e-05\n");
     PUT_TEXT("csv", "bad_escape_name.csv", "a\x1b[31m,b\n1,2\n");
+    idx_files();
     return 0;
 }
