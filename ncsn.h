@@ -521,6 +521,16 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
                                          float score_sigma, float step, int n_steps,
                                          const ncsn_sampler_opts *opts, ncsn_rng *rng,
                                          float *x, int n);
+/* Inpainting (Song & Ermon 2019, Fig. 6 and appendix B.3): annealed Langevin on x[n][dim] where
+   the known elements (mask[k] != 0) are, at level i, replaced after every step by y = known +
+   sigma_i z~: one z~ ~ N(0, I) per level, n*dim normals drawn before the level's steps (masked or
+   not, so the stream's positions do not depend on the mask). The unknown elements move as in
+   ncsn_sample_annealed; opts->init starts all of them (the algorithm does not replace before the
+   first step). opts->denoise_final denoises the unknown elements only; the known ones end as the
+   last level's y, known + sigma_L z~, exactly. known, mask and x hold n*dim each. */
+NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                        const ncsn_sampler_opts *opts, ncsn_rng *rng, const float *known,
+                                        const unsigned char *mask, float *x, int n);
 /* Seed 002 sec. 5.3: out[i] = mean over the n points of ||sigma_i s(x_j + sigma_i z, sigma_i)||.
    sigmas and out hold L floats, data n*dim; dim is checked against the library's own scores. */
 NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int dim,
@@ -3846,27 +3856,34 @@ static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, 
     return st;
 }
 
+/* the levels checked and each level's two update coefficients, *cs and *cn [L] (free both) */
+static ncsn_status ncsn__level_coeffs(const char *fn, const ncsn_sampler_opts *o, const float *sigmas, int L, float **cs, float **cn)
+{
+    ncsn_status st = NCSN_OK;
+    int i;
+    *cs = *cn = NULL;
+    if (!sigmas || L < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: L = %d: need sigmas with L >= 1 levels", fn, L);
+    for (i = 0; i < L; i++)
+        if (!(sigmas[i] > 0.0f) || !ncsn__isfinite(sigmas[i]))
+            return ncsn__fail(NCSN_ERR_ARG, "%s: sigmas[%d] = %g must be finite and > 0", fn, i, (double)sigmas[i]);
+    *cs = NCSN__ALLOC_N(float, L);
+    *cn = NCSN__ALLOC_N(float, L);
+    if (!*cs || !*cn) st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
+    for (i = 0; i < L && st == NCSN_OK; i++) st = ncsn_langevin_coeffs(o->form, o->eps, sigmas[i], sigmas[L - 1], &(*cs)[i], &(*cn)[i]);
+    if (st != NCSN_OK) { NCSN_FREE(*cs); NCSN_FREE(*cn); *cs = *cn = NULL; }
+    return st;
+}
+
 static ncsn_status ncsn__annealed(const char *fn, ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
                                   const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, int first, int count)
 {
     float *cs, *cn;
     ncsn_status st;
-    int i;
     if ((st = ncsn__sampler_check(fn, score, user, dim, o, rng, x, n)) != NCSN_OK) return st;
     if (first < 0 || count < 1 || count > n - first)
         return ncsn__fail(NCSN_ERR_ARG, "%s: chains [%d, %d + %d) must lie in [0, n = %d)", fn, first, first, count, n);
-    if (!sigmas || L < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: L = %d: need sigmas with L >= 1 levels", fn, L);
-    for (i = 0; i < L; i++)
-        if (!(sigmas[i] > 0.0f) || !ncsn__isfinite(sigmas[i]))
-            return ncsn__fail(NCSN_ERR_ARG, "%s: sigmas[%d] = %g must be finite and > 0", fn, i, (double)sigmas[i]);
-    cs = NCSN__ALLOC_N(float, L);
-    cn = NCSN__ALLOC_N(float, L);
-    if (!cs || !cn) {
-        NCSN_FREE(cs); NCSN_FREE(cn);
-        return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
-    }
-    for (i = 0; i < L && st == NCSN_OK; i++) st = ncsn_langevin_coeffs(o->form, o->eps, sigmas[i], sigmas[L - 1], &cs[i], &cn[i]);
-    if (st == NCSN_OK) st = ncsn__langevin_run(score, user, dim, sigmas, L, sigmas, cs, cn, o, rng, x, n, first, count, fn);
+    if ((st = ncsn__level_coeffs(fn, o, sigmas, L, &cs, &cn)) != NCSN_OK) return st;
+    st = ncsn__langevin_run(score, user, dim, sigmas, L, sigmas, cs, cn, o, rng, x, n, first, count, fn);
     NCSN_FREE(cs);
     NCSN_FREE(cn);
     return st;
@@ -3882,6 +3899,62 @@ NCSNDEF ncsn_status ncsn_sample_annealed_chains(ncsn_score_fn score, void *user,
                                                 const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, int first, int count)
 {
     return ncsn__annealed("ncsn_sample_annealed_chains", score, user, dim, sigmas, L, o, rng, x, n, first, count);
+}
+
+/* one level of inpainting: y = known + sigma z~ (n*dim normals), then T steps, each followed by the
+   replacement of the known elements by y */
+static ncsn_status ncsn__inpaint_level(ncsn_score_fn score, void *user, int dim, int level, float sigma, float cs, float cn,
+                                       const ncsn_sampler_opts *o, ncsn_rng *rng, const float *known, const unsigned char *mask,
+                                       float *x, int n, float *s, float *z, float *y)
+{
+    size_t N = (size_t)n * (size_t)dim, k;
+    ncsn_status st;
+    int t;
+    ncsn_rng_normals(rng, y, N);
+    for (k = 0; k < N; k++) y[k] = fmaf(sigma, y[k], known[k]);
+    for (t = 0; t < o->steps_per_level; t++) {
+        if ((st = score(user, s, x, sigma, n)) != NCSN_OK) return st;
+        ncsn_rng_normals(rng, z, N);
+        ncsn_langevin_update(x, s, z, N, cs, cn);
+        for (k = 0; k < N; k++) if (mask[k]) x[k] = y[k];
+        if (o->callback && o->callback(o->callback_user, level, t, sigma, x, n, dim) != NCSN_OK)
+            return ncsn__fail(NCSN_ERR_CALLBACK, "ncsn_sample_inpaint: callback stopped at level %d step %d", level, t);
+    }
+    return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                        const ncsn_sampler_opts *o, ncsn_rng *rng, const float *known,
+                                        const unsigned char *mask, float *x, int n)
+{
+    static const char *fn = "ncsn_sample_inpaint";
+    float *cs = NULL, *cn = NULL, *buf;
+    size_t N, k;
+    ncsn__part all;
+    ncsn_status st;
+    int i;
+    if ((st = ncsn__sampler_check(fn, score, user, dim, o, rng, x, n)) != NCSN_OK) return st;
+    if (!known || !mask) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !known ? "known" : "mask");
+    if ((st = ncsn__level_coeffs(fn, o, sigmas, L, &cs, &cn)) != NCSN_OK) return st;
+    N = (size_t)n * (size_t)dim;
+    if ((buf = NCSN__ALLOC_N(float, 3 * N)) == NULL) {
+        NCSN_FREE(cs); NCSN_FREE(cn);
+        return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %d chains", fn, n);
+    }
+    all.a = 0; all.b = all.N = N;
+    ncsn__sampler_init(o, sigmas[0], rng, x, &all);
+    for (i = 0; i < L && st == NCSN_OK; i++)
+        st = ncsn__inpaint_level(score, user, dim, i, sigmas[i], cs[i], cn[i], o, rng, known, mask, x, n, buf, buf + N, buf + 2 * N);
+    if (st == NCSN_OK && o->denoise_final) {
+        float sl = sigmas[L - 1], v = sl * sl;
+        if ((st = score(user, buf, x, sl, n)) == NCSN_OK)
+            for (k = 0; k < N; k++) if (!mask[k]) x[k] = fmaf(v, buf[k], x[k]);
+    }
+    if (st == NCSN_OK && !ncsn__all_finite(x, N)) st = ncsn__fail(NCSN_ERR_NONFINITE, "%s: a chain diverged; step size too large for the score?", fn);
+    NCSN_FREE(buf);
+    NCSN_FREE(cs);
+    NCSN_FREE(cn);
+    return st;
 }
 
 NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int dim, float score_sigma, float step,

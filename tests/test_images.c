@@ -89,6 +89,58 @@ static void test_idx_hostile(void)
     CHECK(idx_refused(b2, len, "magic 50 00 08 03"), "not an IDX file: %s", ncsn_last_error());
 }
 
+/* a 4-D mixture as the score (any score does: the rule for the known elements ignores it) */
+static const float in_w[2] = { 0.5f, 0.5f }, in_mu[8] = { -1, 0, 1, 2, 1, 0.5f, -1, 0 }, in_var[8] = { 0.1f, 0.2f, 0.1f, 0.3f, 0.2f, 0.1f, 0.1f, 0.1f };
+static const ncsn_gmm in_gmm = { 2, 4, in_w, in_mu, in_var };
+
+static void test_inpaint(void)
+{
+    enum { D = 4, NC = 3, N = D * NC, L = 3, T = 4 };
+    static const float sig[L] = { 2.0f, 0.5f, 0.1f };
+    float known[N], x[N], x2[N], y[N], z[N], xa[N];
+    unsigned char mask[N], none[N];
+    ncsn_sampler_opts o = ncsn_sampler_recipe(sig, L, T);
+    ncsn_rng r, r2, rr;
+    int k, i, exact = 1, same = 1, kept = 1;
+    for (k = 0; k < N; k++) { known[k] = 0.25f * (float)k - 1.0f; mask[k] = (unsigned char)(k % D < 2); none[k] = 0; }
+    ncsn_rng_seed(&r, 11, 3);
+    r2 = r;
+    rr = r;
+    CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &r, known, mask, x, NC) == NCSN_OK,
+          "inpainting a mixture: %s", ncsn_last_error());
+    /* the stream: N init normals, then per level N normals for z~ and T x N for the steps */
+    ncsn_rng_normals(&rr, z, N);
+    for (i = 0; i < L; i++) {
+        ncsn_rng_normals(&rr, y, N);
+        if (i < L - 1) ncsn_rng_advance(&rr, (uint64_t)T * N);
+    }
+    for (k = 0; k < N; k++)
+        if (mask[k]) exact &= t_f2u(x[k]) == t_f2u(fmaf(sig[L - 1], y[k], known[k]));
+        else kept &= x[k] != fmaf(sig[L - 1], y[k], known[k]) && x[k] == x[k];
+    CHECK(exact, "the known elements end as known + sigma_L z~ of the last level, bit for bit");
+    CHECK(kept, "the unknown elements are sampled, not replaced");
+    ncsn_rng_advance(&rr, (uint64_t)T * N);
+    CHECK(r.state == rr.state, "the run consumes init + L (1 + T) blocks of normals");
+    CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &r2, known, mask, x2, NC) == NCSN_OK, "again");
+    for (k = 0; k < N; k++) same &= t_f2u(x[k]) == t_f2u(x2[k]);
+    CHECK(same, "the same seed gives the same bits");
+    /* no mask, one level, given start: ncsn_sample_annealed after the N normals of z~ */
+    o.init = NCSN_INIT_GIVEN;
+    o.denoise_final = 1;
+    for (k = 0; k < N; k++) x[k] = xa[k] = known[k];
+    ncsn_rng_seed(&r, 5, 1);
+    r2 = r;
+    ncsn_rng_advance(&r2, N);
+    CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, 1, &o, &r, known, none, x, NC) == NCSN_OK &&
+          ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, 1, &o, &r2, xa, NC) == NCSN_OK, "one level");
+    for (k = 0, same = 1; k < N; k++) same &= t_f2u(x[k]) == t_f2u(xa[k]);
+    CHECK(same && r.state == r2.state, "with nothing known, inpainting is annealed Langevin (final denoising included)");
+    CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &r, known, NULL, x, NC) == NCSN_ERR_ARG &&
+          strstr(ncsn_last_error(), "mask"), "mask NULL is refused: %s", ncsn_last_error());
+    CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, 3, sig, L, &o, &r, known, mask, x, NC) == NCSN_ERR_ARG,
+          "a dimension other than the mixture's is refused");
+}
+
 #if !defined(_WIN32)
 static void put_file(const char *path, const unsigned char *b, size_t n)
 {
@@ -129,6 +181,7 @@ void test_images(void)
 {
     test_idx_valid();
     test_idx_hostile();
+    test_inpaint();
 #if !defined(_WIN32)
     test_idx_files();
 #endif
