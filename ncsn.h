@@ -592,6 +592,20 @@ NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void);
    double accumulation in index order). 0 for identical distributions, up to O(1/n) bias.
    a holds na*dim floats, b nb*dim. */
 NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int nb, int dim);
+/* Softmax cross-entropy of a classifier: logits [B][K], labels [B] in [0, K). *loss = the mean
+   over the batch of ln(sum_k e^(l_k)) - l_label (ncsn_expf after subtracting the row's maximum, sums
+   and ncsn_log in double); dlogits [B][K] (may be NULL) gets its gradient, (softmax - onehot) / B. */
+NCSNDEF ncsn_status ncsn_softmax_xent(const float *logits, const int *labels, int B, int K, float *dlogits, float *loss);
+/* Eigen-decomposition of the symmetric n x n matrix a (row-major, double; destroyed) by cyclic
+   Jacobi rotations (sqrt is the only function called): evals[n] ascending, evecs[n][n] (may be
+   NULL) with column j the unit eigenvector of evals[j]. Sweeps until the off-diagonal part is
+   below 1e-15 of the matrix's norm (NCSN_ERR_NONFINITE for a non-finite entry). */
+NCSNDEF ncsn_status ncsn_sym_eigen(double *a, int n, double *evals, double *evecs);
+/* Frechet distance between the Gaussians fitted to a[na][dim] and b[nb][dim] (means, and
+   covariances with divisor n - 1, as FID computes them): |mu_a - mu_b|^2 + tr(C_a + C_b -
+   2 (C_a^(1/2) C_b C_a^(1/2))^(1/2)), in double, both square roots through ncsn_sym_eigen
+   (negative rounding-level eigenvalues count as 0). na, nb >= 2; dim up to 4096. */
+NCSNDEF ncsn_status ncsn_frechet_distance(const float *a, int na, const float *b, int nb, int dim, double *fd);
 
 /* ---- 11. safetensors files, checkpoints, CSV data ------------------------------------------
    Every loader rejects malformed, truncated, oversized or hostile input with NCSN_ERR_FORMAT and
@@ -4289,6 +4303,167 @@ NCSNDEF double ncsn_energy_distance(const float *a, int na, const float *b, int 
 {
     if (!a || !b || na < 1 || nb < 1 || dim < 1) return NAN;
     return 2.0 * ncsn__mean_dist(a, na, b, nb, dim) - ncsn__mean_dist(a, na, a, na, dim) - ncsn__mean_dist(b, nb, b, nb, dim);
+}
+
+NCSNDEF ncsn_status ncsn_softmax_xent(const float *logits, const int *labels, int B, int K, float *dlogits, float *loss)
+{
+    double total = 0.0;
+    int i, k;
+    if (!logits || !labels || !loss) return ncsn__fail(NCSN_ERR_ARG, "ncsn_softmax_xent: %s = NULL", !logits ? "logits" : !labels ? "labels" : "loss");
+    if (B < 1 || K < 2) return ncsn__fail(NCSN_ERR_ARG, "ncsn_softmax_xent: B = %d, K = %d: need B >= 1, K >= 2", B, K);
+    for (i = 0; i < B; i++)
+        if (labels[i] < 0 || labels[i] >= K) return ncsn__fail(NCSN_ERR_ARG, "ncsn_softmax_xent: labels[%d] = %d is outside [0, %d)", i, labels[i], K);
+    for (i = 0; i < B; i++) {
+        const float *l = logits + (size_t)i * K;
+        float mx = l[0];
+        double sum = 0.0;
+        for (k = 1; k < K; k++) if (l[k] > mx) mx = l[k];
+        if (!ncsn__isfinite(mx)) return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_softmax_xent: row %d has a logit %g", i, (double)mx);
+        for (k = 0; k < K; k++) sum += (double)ncsn_expf(l[k] - mx);
+        total += (double)mx + ncsn_log(sum) - (double)l[labels[i]];
+        if (dlogits)
+            for (k = 0; k < K; k++)
+                dlogits[(size_t)i * K + k] = (float)(((double)ncsn_expf(l[k] - mx) / sum - (k == labels[i] ? 1.0 : 0.0)) / (double)B);
+    }
+    *loss = (float)(total / (double)B);
+    return NCSN_OK;
+}
+
+/* one Jacobi rotation zeroing a[p][q] (p < q): a <- R^T a R, v <- v R */
+static void ncsn__jacobi_rotate(double *a, double *v, int n, int p, int q)
+{
+    double apq = a[(size_t)p * n + q], theta = (a[(size_t)q * n + q] - a[(size_t)p * n + p]) / (2.0 * apq);
+    double t = (theta >= 0.0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0)), c = 1.0 / sqrt(t * t + 1.0), s = t * c;
+    int k;
+    for (k = 0; k < n; k++) {   /* columns p and q */
+        double akp = a[(size_t)k * n + p], akq = a[(size_t)k * n + q];
+        a[(size_t)k * n + p] = c * akp - s * akq;
+        a[(size_t)k * n + q] = s * akp + c * akq;
+    }
+    for (k = 0; k < n; k++) {   /* rows p and q */
+        double apk = a[(size_t)p * n + k], aqk = a[(size_t)q * n + k];
+        a[(size_t)p * n + k] = c * apk - s * aqk;
+        a[(size_t)q * n + k] = s * apk + c * aqk;
+    }
+    a[(size_t)p * n + q] = a[(size_t)q * n + p] = 0.0;
+    if (v)
+        for (k = 0; k < n; k++) {
+            double vkp = v[(size_t)k * n + p], vkq = v[(size_t)k * n + q];
+            v[(size_t)k * n + p] = c * vkp - s * vkq;
+            v[(size_t)k * n + q] = s * vkp + c * vkq;
+        }
+}
+
+/* evals ascending, evecs' columns with them (selection sort: n is small) */
+static void ncsn__eigen_sort(double *evals, double *evecs, int n)
+{
+    int i, j, k;
+    for (i = 0; i < n; i++) {
+        int m = i;
+        for (j = i + 1; j < n; j++) if (evals[j] < evals[m]) m = j;
+        if (m == i) continue;
+        { double e = evals[i]; evals[i] = evals[m]; evals[m] = e; }
+        if (evecs)
+            for (k = 0; k < n; k++) {
+                double e = evecs[(size_t)k * n + i];
+                evecs[(size_t)k * n + i] = evecs[(size_t)k * n + m];
+                evecs[(size_t)k * n + m] = e;
+            }
+    }
+}
+
+NCSNDEF ncsn_status ncsn_sym_eigen(double *a, int n, double *evals, double *evecs)
+{
+    double norm = 0.0, off;
+    size_t k;
+    int p, q, sweep;
+    if (!a || !evals) return ncsn__fail(NCSN_ERR_ARG, "ncsn_sym_eigen: %s = NULL", !a ? "a" : "evals");
+    if (n < 1 || n > 4096) return ncsn__fail(NCSN_ERR_ARG, "ncsn_sym_eigen: n = %d must be in [1, 4096]", n);
+    for (k = 0; k < (size_t)n * n; k++) {
+        if (!(a[k] - a[k] == 0.0)) return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_sym_eigen: a[%lu] = %g", (unsigned long)k, a[k]);
+        norm += a[k] * a[k];
+    }
+    if (evecs)
+        for (k = 0; k < (size_t)n * n; k++) evecs[k] = k % ((size_t)n + 1) == 0 ? 1.0 : 0.0;
+    for (sweep = 0; sweep < 100; sweep++) {
+        for (off = 0.0, p = 0; p < n; p++)
+            for (q = p + 1; q < n; q++) off += 2.0 * a[(size_t)p * n + q] * a[(size_t)p * n + q];
+        if (off <= 1e-30 * norm) break;
+        for (p = 0; p < n; p++)
+            for (q = p + 1; q < n; q++)
+                if (a[(size_t)p * n + q] != 0.0) ncsn__jacobi_rotate(a, evecs, n, p, q);
+    }
+    for (p = 0; p < n; p++) evals[p] = a[(size_t)p * n + p];
+    ncsn__eigen_sort(evals, evecs, n);
+    return NCSN_OK;
+}
+
+/* mean [dim] and covariance [dim][dim] (divisor n - 1) of x[n][dim], in double */
+static void ncsn__moments(const float *x, int n, int dim, double *mu, double *cov)
+{
+    int i, j, k;
+    for (j = 0; j < dim; j++) mu[j] = 0.0;
+    for (i = 0; i < n; i++) for (j = 0; j < dim; j++) mu[j] += (double)x[(size_t)i * dim + j];
+    for (j = 0; j < dim; j++) mu[j] /= (double)n;
+    memset(cov, 0, sizeof(double) * (size_t)dim * dim);
+    for (i = 0; i < n; i++)
+        for (j = 0; j < dim; j++) {
+            double dj = (double)x[(size_t)i * dim + j] - mu[j];
+            for (k = 0; k <= j; k++) cov[(size_t)j * dim + k] += dj * ((double)x[(size_t)i * dim + k] - mu[k]);
+        }
+    for (j = 0; j < dim; j++)
+        for (k = 0; k <= j; k++) cov[(size_t)k * dim + j] = cov[(size_t)j * dim + k] /= (double)(n - 1);
+}
+
+/* out = a b for dim x dim matrices */
+static void ncsn__matmul_d(double *out, const double *a, const double *b, int dim)
+{
+    int i, j, k;
+    for (i = 0; i < dim; i++)
+        for (j = 0; j < dim; j++) {
+            double acc = 0.0;
+            for (k = 0; k < dim; k++) acc += a[(size_t)i * dim + k] * b[(size_t)k * dim + j];
+            out[(size_t)i * dim + j] = acc;
+        }
+}
+
+NCSNDEF ncsn_status ncsn_frechet_distance(const float *a, int na, const float *b, int nb, int dim, double *fd)
+{
+    size_t D2;
+    double *w, *mua, *mub, *ca, *cb, *v, *s, *t, *ev, d = 0.0, tr = 0.0;
+    ncsn_status st;
+    int i, j;
+    if (!a || !b || !fd) return ncsn__fail(NCSN_ERR_ARG, "ncsn_frechet_distance: %s = NULL", !a ? "a" : !b ? "b" : "fd");
+    if (na < 2 || nb < 2 || dim < 1 || dim > 4096)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_frechet_distance: na = %d, nb = %d, dim = %d: need na, nb >= 2 and dim in [1, 4096]", na, nb, dim);
+    D2 = (size_t)dim * dim;
+    if ((w = NCSN__ALLOC_N(double, 5 * D2 + 3 * (size_t)dim)) == NULL) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_frechet_distance: out of memory");
+    ca = w; cb = ca + D2; v = cb + D2; s = v + D2; t = s + D2; mua = t + D2; mub = mua + dim; ev = mub + dim;
+    ncsn__moments(a, na, dim, mua, ca);
+    ncsn__moments(b, nb, dim, mub, cb);
+    for (i = 0; i < dim; i++) d += (mua[i] - mub[i]) * (mua[i] - mub[i]) + ca[(size_t)i * dim + i] + cb[(size_t)i * dim + i];
+    if ((st = ncsn_sym_eigen(ca, dim, ev, v)) == NCSN_OK) {
+        for (i = 0; i < dim; i++) ev[i] = ev[i] > 0.0 ? sqrt(ev[i]) : 0.0;
+        for (i = 0; i < dim; i++)   /* t = V diag(sqrt l) */
+            for (j = 0; j < dim; j++) t[(size_t)i * dim + j] = v[(size_t)i * dim + j] * ev[j];
+        for (i = 0; i < dim; i++)   /* s = C_a^(1/2) = t V^T */
+            for (j = 0; j <= i; j++) {
+                double acc = 0.0;
+                int k;
+                for (k = 0; k < dim; k++) acc += t[(size_t)i * dim + k] * v[(size_t)j * dim + k];
+                s[(size_t)i * dim + j] = s[(size_t)j * dim + i] = acc;
+            }
+        ncsn__matmul_d(t, s, cb, dim);
+        ncsn__matmul_d(v, t, s, dim);   /* C_a^(1/2) C_b C_a^(1/2), symmetric up to rounding */
+        for (i = 0; i < dim; i++)
+            for (j = 0; j < i; j++) v[(size_t)i * dim + j] = v[(size_t)j * dim + i] = 0.5 * (v[(size_t)i * dim + j] + v[(size_t)j * dim + i]);
+        if ((st = ncsn_sym_eigen(v, dim, ev, NULL)) == NCSN_OK)
+            for (i = 0; i < dim; i++) tr += ev[i] > 0.0 ? sqrt(ev[i]) : 0.0;
+    }
+    NCSN_FREE(w);
+    if (st != NCSN_OK) return st;
+    *fd = d - 2.0 * tr;
+    return NCSN_OK;
 }
 
 static const float ncsn__toy_w[2] = { 0.2f, 0.8f };

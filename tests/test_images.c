@@ -141,6 +141,61 @@ static void test_inpaint(void)
           "a dimension other than the mixture's is refused");
 }
 
+static void test_xent(void)
+{
+    static const float lg[6] = { 1.0f, 2.0f, 3.0f, 0.0f, 0.0f, 0.0f };
+    static const int lab[2] = { 2, 0 };
+    int bad[2] = { 2, 3 }, k;
+    float d[6], loss = -1.0f;
+    double z = exp(1.0) + exp(2.0) + exp(3.0), want = ((log(z) - 3.0) + log(3.0)) / 2.0;
+    double dw[6];
+    for (k = 0; k < 3; k++) dw[k] = (exp((double)lg[k]) / z - (k == 2)) / 2.0;
+    for (k = 3; k < 6; k++) dw[k] = (1.0 / 3.0 - (k == 3)) / 2.0;
+    CHECK(ncsn_softmax_xent(lg, lab, 2, 3, d, &loss) == NCSN_OK, "softmax cross-entropy: %s", ncsn_last_error());
+    CHECK_CLOSE(loss, want, 1e-6, "mean of ln(e + e^2 + e^3) - 3 and ln 3");
+    for (k = 0; k < 6; k++) CHECK_CLOSE(d[k], dw[k], 1e-6, "(softmax - onehot) / B");
+    CHECK(ncsn_softmax_xent(lg, bad, 2, 3, d, &loss) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "labels[1] = 3"),
+          "a label outside [0, K): %s", ncsn_last_error());
+}
+
+static void test_eigen_fd(void)
+{
+    double a[9] = { 2, 1, 0, 1, 2, 0, 0, 0, 5 }, a0[9], ev[3], v[9], fd = -1.0;
+    float x[4 * 2], y[4 * 2];
+    int i, j, k, ok = 1;
+    ncsn_status st;
+    memcpy(a0, a, sizeof a);
+    st = ncsn_sym_eigen(a, 3, ev, v);
+    CHECK(st == NCSN_OK && t_close(ev[0], 1, 1e-14) && t_close(ev[1], 3, 1e-14) && t_close(ev[2], 5, 1e-14),
+          "eigenvalues of [[2,1,0],[1,2,0],[0,0,5]]: %g %g %g", ev[0], ev[1], ev[2]);
+    for (i = 0; i < 3; i++)   /* A v_j = l_j v_j */
+        for (j = 0; j < 3; j++) {
+            double acc = 0.0;
+            for (k = 0; k < 3; k++) acc += a0[i * 3 + k] * v[k * 3 + j];
+            ok &= fabs(acc - ev[j] * v[i * 3 + j]) < 1e-13;
+        }
+    CHECK(ok, "the eigenvectors satisfy A v = l v");
+    /* x: the four points (+-1, 0), (0, +-2): mean 0, C = diag(2/3, 8/3); y = 3x + (1, -1): C_y = 9 C_x,
+       FD = |(1, -1)|^2 + tr(C + 9C - 2 (C^(1/2) 9C C^(1/2))^(1/2)) = 2 + tr(C) (10 - 6) = 2 + 4 (10/3) */
+    { static const float p[8] = { 1, 0, -1, 0, 0, 2, 0, -2 };
+      for (k = 0; k < 8; k++) { x[k] = p[k]; y[k] = 3.0f * p[k] + (k % 2 ? -1.0f : 1.0f); } }
+    st = ncsn_frechet_distance(x, 4, y, 4, 2, &fd);
+    CHECK(st == NCSN_OK && t_close(fd, 2.0 + 40.0 / 3.0, 1e-12),
+          "FD of a set and its affine image: %.17g, want %.17g", fd, 2.0 + 40.0 / 3.0);
+    CHECK(ncsn_frechet_distance(x, 4, x, 4, 2, &fd) == NCSN_OK && fabs(fd) < 1e-12, "FD of a set with itself: %g", fd);
+    /* a correlated pair: x rotated by 45 degrees has the same eigenvalues, so FD = tr(C + R C R^T - 2 (..)^(1/2)) */
+    { float r[8]; double c = sqrt(0.5), want;
+      for (k = 0; k < 4; k++) { r[2 * k] = (float)(c * x[2 * k] - c * x[2 * k + 1]); r[2 * k + 1] = (float)(c * x[2 * k] + c * x[2 * k + 1]); }
+      /* C = diag(a, b), R C R^T = [[s, d], [d, s]] with s = (a + b)/2, d = (a - b)/2; C^(1/2) M C^(1/2) has
+         trace a s + b s and determinant a b (s^2 - d^2) = (a b)^2: its square root's trace is
+         sqrt(tr + 2 sqrt(det)) */
+      { double ea = 2.0 / 3.0, eb = 8.0 / 3.0, sm = (ea + eb) / 2.0, tr = ea * sm + eb * sm;
+        want = 2.0 * (ea + eb) - 2.0 * sqrt(tr + 2.0 * ea * eb); }
+      st = ncsn_frechet_distance(x, 4, r, 4, 2, &fd);
+      CHECK(st == NCSN_OK && t_close(fd, want, 1e-6), "FD of a set and its rotation: %.17g, want %.17g", fd, want); }
+    CHECK(ncsn_frechet_distance(x, 1, y, 4, 2, &fd) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "na = 1"), "one point: %s", ncsn_last_error());
+}
+
 #if !defined(_WIN32)
 static void put_file(const char *path, const unsigned char *b, size_t n)
 {
@@ -182,6 +237,8 @@ void test_images(void)
     test_idx_valid();
     test_idx_hostile();
     test_inpaint();
+    test_xent();
+    test_eigen_fd();
 #if !defined(_WIN32)
     test_idx_files();
 #endif
