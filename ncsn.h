@@ -604,7 +604,8 @@ NCSNDEF ncsn_status ncsn_sym_eigen(double *a, int n, double *evals, double *evec
 /* Frechet distance between the Gaussians fitted to a[na][dim] and b[nb][dim] (means, and
    covariances with divisor n - 1, as FID computes them): |mu_a - mu_b|^2 + tr(C_a + C_b -
    2 (C_a^(1/2) C_b C_a^(1/2))^(1/2)), in double, both square roots through ncsn_sym_eigen
-   (negative rounding-level eigenvalues count as 0). na, nb >= 2; dim up to 4096. */
+   (negative rounding-level eigenvalues count as 0). na, nb >= 2; dim up to 4096. Every product
+   that meets a sum is an explicit fma, so the bits are the same on every build. */
 NCSNDEF ncsn_status ncsn_frechet_distance(const float *a, int na, const float *b, int nb, int dim, double *fd);
 
 /* ---- 11. safetensors files, checkpoints, CSV data ------------------------------------------
@@ -4333,24 +4334,24 @@ NCSNDEF ncsn_status ncsn_softmax_xent(const float *logits, const int *labels, in
 static void ncsn__jacobi_rotate(double *a, double *v, int n, int p, int q)
 {
     double apq = a[(size_t)p * n + q], theta = (a[(size_t)q * n + q] - a[(size_t)p * n + p]) / (2.0 * apq);
-    double t = (theta >= 0.0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0)), c = 1.0 / sqrt(t * t + 1.0), s = t * c;
+    double t = (theta >= 0.0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(fma(theta, theta, 1.0))), c = 1.0 / sqrt(fma(t, t, 1.0)), s = t * c;
     int k;
     for (k = 0; k < n; k++) {   /* columns p and q */
         double akp = a[(size_t)k * n + p], akq = a[(size_t)k * n + q];
-        a[(size_t)k * n + p] = c * akp - s * akq;
-        a[(size_t)k * n + q] = s * akp + c * akq;
+        a[(size_t)k * n + p] = fma(c, akp, -(s * akq));
+        a[(size_t)k * n + q] = fma(s, akp, c * akq);
     }
     for (k = 0; k < n; k++) {   /* rows p and q */
         double apk = a[(size_t)p * n + k], aqk = a[(size_t)q * n + k];
-        a[(size_t)p * n + k] = c * apk - s * aqk;
-        a[(size_t)q * n + k] = s * apk + c * aqk;
+        a[(size_t)p * n + k] = fma(c, apk, -(s * aqk));
+        a[(size_t)q * n + k] = fma(s, apk, c * aqk);
     }
     a[(size_t)p * n + q] = a[(size_t)q * n + p] = 0.0;
     if (v)
         for (k = 0; k < n; k++) {
             double vkp = v[(size_t)k * n + p], vkq = v[(size_t)k * n + q];
-            v[(size_t)k * n + p] = c * vkp - s * vkq;
-            v[(size_t)k * n + q] = s * vkp + c * vkq;
+            v[(size_t)k * n + p] = fma(c, vkp, -(s * vkq));
+            v[(size_t)k * n + q] = fma(s, vkp, c * vkq);
         }
 }
 
@@ -4381,13 +4382,13 @@ NCSNDEF ncsn_status ncsn_sym_eigen(double *a, int n, double *evals, double *evec
     if (n < 1 || n > 4096) return ncsn__fail(NCSN_ERR_ARG, "ncsn_sym_eigen: n = %d must be in [1, 4096]", n);
     for (k = 0; k < (size_t)n * n; k++) {
         if (!(a[k] - a[k] == 0.0)) return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_sym_eigen: a[%lu] = %g", (unsigned long)k, a[k]);
-        norm += a[k] * a[k];
+        norm = fma(a[k], a[k], norm);
     }
     if (evecs)
         for (k = 0; k < (size_t)n * n; k++) evecs[k] = k % ((size_t)n + 1) == 0 ? 1.0 : 0.0;
     for (sweep = 0; sweep < 100; sweep++) {
         for (off = 0.0, p = 0; p < n; p++)
-            for (q = p + 1; q < n; q++) off += 2.0 * a[(size_t)p * n + q] * a[(size_t)p * n + q];
+            for (q = p + 1; q < n; q++) off = fma(2.0 * a[(size_t)p * n + q], a[(size_t)p * n + q], off);
         if (off <= 1e-30 * norm) break;
         for (p = 0; p < n; p++)
             for (q = p + 1; q < n; q++)
@@ -4409,7 +4410,7 @@ static void ncsn__moments(const float *x, int n, int dim, double *mu, double *co
     for (i = 0; i < n; i++)
         for (j = 0; j < dim; j++) {
             double dj = (double)x[(size_t)i * dim + j] - mu[j];
-            for (k = 0; k <= j; k++) cov[(size_t)j * dim + k] += dj * ((double)x[(size_t)i * dim + k] - mu[k]);
+            for (k = 0; k <= j; k++) cov[(size_t)j * dim + k] = fma(dj, (double)x[(size_t)i * dim + k] - mu[k], cov[(size_t)j * dim + k]);
         }
     for (j = 0; j < dim; j++)
         for (k = 0; k <= j; k++) cov[(size_t)k * dim + j] = cov[(size_t)j * dim + k] /= (double)(n - 1);
@@ -4422,7 +4423,7 @@ static void ncsn__matmul_d(double *out, const double *a, const double *b, int di
     for (i = 0; i < dim; i++)
         for (j = 0; j < dim; j++) {
             double acc = 0.0;
-            for (k = 0; k < dim; k++) acc += a[(size_t)i * dim + k] * b[(size_t)k * dim + j];
+            for (k = 0; k < dim; k++) acc = fma(a[(size_t)i * dim + k], b[(size_t)k * dim + j], acc);
             out[(size_t)i * dim + j] = acc;
         }
 }
@@ -4441,7 +4442,11 @@ NCSNDEF ncsn_status ncsn_frechet_distance(const float *a, int na, const float *b
     ca = w; cb = ca + D2; v = cb + D2; s = v + D2; t = s + D2; mua = t + D2; mub = mua + dim; ev = mub + dim;
     ncsn__moments(a, na, dim, mua, ca);
     ncsn__moments(b, nb, dim, mub, cb);
-    for (i = 0; i < dim; i++) d += (mua[i] - mub[i]) * (mua[i] - mub[i]) + ca[(size_t)i * dim + i] + cb[(size_t)i * dim + i];
+    for (i = 0; i < dim; i++) {
+        d = fma(mua[i] - mub[i], mua[i] - mub[i], d);
+        d += ca[(size_t)i * dim + i];
+        d += cb[(size_t)i * dim + i];
+    }
     if ((st = ncsn_sym_eigen(ca, dim, ev, v)) == NCSN_OK) {
         for (i = 0; i < dim; i++) ev[i] = ev[i] > 0.0 ? sqrt(ev[i]) : 0.0;
         for (i = 0; i < dim; i++)   /* t = V diag(sqrt l) */
@@ -4450,7 +4455,7 @@ NCSNDEF ncsn_status ncsn_frechet_distance(const float *a, int na, const float *b
             for (j = 0; j <= i; j++) {
                 double acc = 0.0;
                 int k;
-                for (k = 0; k < dim; k++) acc += t[(size_t)i * dim + k] * v[(size_t)j * dim + k];
+                for (k = 0; k < dim; k++) acc = fma(t[(size_t)i * dim + k], v[(size_t)j * dim + k], acc);
                 s[(size_t)i * dim + j] = s[(size_t)j * dim + i] = acc;
             }
         ncsn__matmul_d(t, s, cb, dim);
@@ -4462,7 +4467,7 @@ NCSNDEF ncsn_status ncsn_frechet_distance(const float *a, int na, const float *b
     }
     NCSN_FREE(w);
     if (st != NCSN_OK) return st;
-    *fd = d - 2.0 * tr;
+    *fd = fma(-2.0, tr, d);
     return NCSN_OK;
 }
 

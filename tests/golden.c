@@ -46,10 +46,12 @@ void gen_schedule(gsink *s);
 void gen_model(gsink *s);
 void gen_train(gsink *s);
 void gen_sample(gsink *s);
+void gen_images(gsink *s);
 
 static const struct { const char *file; void (*gen)(gsink *); } golden_files[] = {
     { "rng.txt", gen_rng }, { "math.txt", gen_math }, { "schedule.txt", gen_schedule },
     { "model.txt", gen_model }, { "train.txt", gen_train }, { "sample.txt", gen_sample },
+    { "images.txt", gen_images },
 };
 #define N_GOLDEN (sizeof golden_files / sizeof golden_files[0])
 
