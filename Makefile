@@ -93,3 +93,4 @@ include mk/reliability.mk
 include mk/quality.mk
 include mk/conditioning.mk
 include mk/install.mk
+include mk/images.mk

@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh TARGET - make sure what TARGET needs is installed: on Debian as root it runs apt-get,
-# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross | quality | install | shared
+# otherwise it prints the exact command and fails. TARGET: test | matrix | torch | bench | plots | cross | quality | install | shared | images
 #   test:  a C and a C++ compiler, pcg's reference C++ header (libpcg-cpp-dev), and a locale with a
 #          decimal comma (de_DE.UTF-8, made with localedef) for the locale test; without root the
 #          locale is only named (that one test then says SKIP), everything else is required.
@@ -9,6 +9,7 @@
 #   install: what make check-install builds consumers with: cmake, pkg-config (pkgconf) and groff
 #          (the man page is checked with it).
 #   shared: make check-shared: nm (binutils) and numpy for /usr/bin/python3.
+#   images: Fashion-MNIST (dataset-fashion-mnist: gzip'd IDX files), gzip, gnuplot and its fonts.
 set -u
 pkgs=""
 have_hdr() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CXX:-c++} -x c++ - -o /dev/null >/dev/null 2>&1; }
@@ -51,6 +52,10 @@ case "${1:-test}" in
           command -v groff >/dev/null 2>&1 || pkgs="$pkgs groff-base";;
   shared) command -v nm >/dev/null 2>&1 || pkgs="$pkgs binutils"
           /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || pkgs="$pkgs python3-numpy";;
+  images) [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || pkgs="$pkgs dataset-fashion-mnist"
+          command -v gzip >/dev/null 2>&1 || pkgs="$pkgs gzip"
+          command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox"
+          [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs="$pkgs fonts-dejavu-core";;
   cross)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-aarch64-linux-gnu"
           command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || pkgs="$pkgs g++-aarch64-linux-gnu libc6-dev-arm64-cross"
           command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || pkgs="$pkgs gcc-arm-linux-gnueabihf"

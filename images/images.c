@@ -1,0 +1,679 @@
+/* images.c - an MLP NCSN on Fashion-MNIST (issue 15): `make images` (mk/images.mk).
+     images train DATA MODEL [--quick]   train on DATA's training images (all but the last HOLD) and
+                                         write the model file MODEL (EMA weights, levels)
+     images eval DATA MODEL OUT [--quick] sample, inpaint and measure; text files for gnuplot in OUT
+     images train-trainer DATA MODEL    the same network through ncsn_trainer (s = net/sigma): the
+                                        comparison of docs/images.md
+   DATA holds the four IDX files, decompressed. --quick: the reduced run of `make plots` (a small
+   subset, few steps); --medium: the full network, fewer steps. docs/images.md has the numbers. */
+#define _POSIX_C_SOURCE 200809L   /* clock_gettime */
+#define NCSN_IMPLEMENTATION
+#include "../ncsn.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SIDE 28
+#define PIX (SIDE * SIDE)
+
+typedef struct run_cfg {
+    int n_train;      /* images the score network trains on (the first of the file) */
+    int hold;         /* the held-out slice: the last `hold` training images (FD's floor) */
+    long steps;       /* training steps */
+    int width, depth; /* the MLP */
+    int T;            /* Langevin steps per level */
+    int n_samples;    /* samples for the metric */
+    int clf_epochs;   /* the classifier's epochs */
+} run_cfg;
+
+/* quick 1: the reduced run of `make plots`; 2: a medium run (the full network and data, a quarter
+   of the steps, half the samples), as measured in docs/images.md */
+static run_cfg config(int quick)
+{
+    run_cfg c;
+    c.n_train = quick == 1 ? 2000 : 50000;
+    c.hold = quick == 1 ? 500 : 10000;
+    c.steps = quick == 1 ? 300 : quick == 2 ? 2500 : 10000;
+    c.width = quick == 1 ? 128 : 512;
+    c.depth = 3;
+    c.T = quick == 1 ? 2 : 5;
+    c.n_samples = quick == 1 ? 200 : quick == 2 ? 500 : 1000;
+    c.clf_epochs = quick == 1 ? 1 : quick == 2 ? 2 : 3;
+    return c;
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "images: %s: %s\n", what, ncsn_last_error());
+    exit(1);
+}
+
+typedef struct fmnist { float *x; int *y; int n; } fmnist;
+
+static void load_set(fmnist *s, const char *dir, const char *prefix)
+{
+    char ip[1024], lp[1024];
+    int r, c;
+    snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte", dir, prefix);
+    snprintf(lp, sizeof lp, "%s/%s-labels-idx1-ubyte", dir, prefix);
+    if (ncsn_idx_load(ip, lp, &s->x, &s->y, &s->n, &r, &c) != NCSN_OK) die("loading the data");
+    if (r != SIDE || c != SIDE) { fprintf(stderr, "images: %s holds %d x %d images, not 28 x 28\n", ip, r, c); exit(1); }
+}
+
+/* ---- the preconditioned score network (Karras et al. 2022, "EDM", sec. 5): the MLP F sees
+   c_in x and the score is s = (D - x) / sigma^2 with the denoiser D = c_skip x + c_out F:
+   c_skip = sd^2 / (sigma^2 + sd^2), c_out = sigma sd / sqrt(sigma^2 + sd^2), c_in = 1 / sqrt(sigma^2 + sd^2),
+   sd the data's pixel standard deviation. The identity part of the score is exact, so the MLP never
+   has to pass 784 dimensions of noise through its 512-wide layers (measured: s = net/sigma does not
+   learn it, docs/images.md). F is trained on DSM with target (x - c_skip x~) / c_out, unit weight. ---- */
+typedef struct pnet { ncsn_model *m; float sd; float *xin, *f, *sig; int cap; } pnet;
+
+static void pc_coeffs(float sigma, float sd, float *cin, float *cskip, float *cout)
+{
+    float v = fmaf(sigma, sigma, sd * sd), r = sqrtf(v);
+    *cin = 1.0f / r;
+    *cskip = sd * sd / v;
+    *cout = sigma * sd / r;
+}
+
+static void pc_reserve(pnet *p, int n)
+{
+    if (n <= p->cap) return;
+    free(p->xin); free(p->f); free(p->sig);
+    p->xin = (float *)malloc(sizeof(float) * (size_t)n * PIX);
+    p->f = (float *)malloc(sizeof(float) * (size_t)n * PIX);
+    p->sig = (float *)malloc(sizeof(float) * (size_t)n);
+    if (!p->xin || !p->f || !p->sig) { fprintf(stderr, "images: out of memory\n"); exit(1); }
+    p->cap = n;
+}
+
+/* ncsn_score_fn: s = (c_skip x + c_out F(c_in x) - x) / sigma^2 */
+static ncsn_status pc_score(void *user, float *out, const float *x, float sigma, int n)
+{
+    pnet *p = (pnet *)user;
+    float cin, cskip, cout, inv = 1.0f / (sigma * sigma);
+    size_t k, N = (size_t)n * PIX;
+    ncsn_status st;
+    int i;
+    pc_reserve(p, n);
+    pc_coeffs(sigma, p->sd, &cin, &cskip, &cout);
+    for (k = 0; k < N; k++) p->xin[k] = cin * x[k];
+    for (i = 0; i < n; i++) p->sig[i] = sigma;
+    if ((st = ncsn_model_forward(p->m, p->f, p->xin, p->sig, n)) != NCSN_OK) return st;
+    for (k = 0; k < N; k++) out[k] = (fmaf(cout, p->f[k], fmaf(cskip, x[k], -x[k]))) * inv;
+    return NCSN_OK;
+}
+
+/* one step on the minibatch xb [B][PIX]: levels, noise, F's loss and gradient, Adam, EMA */
+static float pc_step(pnet *p, ncsn_adam *opt, float *ema, long step, const float *xb, int B, const float *sigmas, int L, ncsn_rng *rng,
+                     float *z, float *tgt)
+{
+    size_t k, N = (size_t)B * PIX;
+    double loss = 0.0;
+    float warm = (1.0f + (float)step) / (10.0f + (float)step);
+    int b;
+    pc_reserve(p, B);
+    for (b = 0; b < B; b++) p->sig[b] = sigmas[ncsn_rng_bounded(rng, (uint32_t)L)];
+    ncsn_rng_normals(rng, z, N);
+    for (b = 0; b < B; b++) {
+        float cin, cskip, cout;
+        pc_coeffs(p->sig[b], p->sd, &cin, &cskip, &cout);
+        for (k = (size_t)b * PIX; k < (size_t)(b + 1) * PIX; k++) {
+            float xt = fmaf(p->sig[b], z[k], xb[k]);
+            p->xin[k] = cin * xt;
+            tgt[k] = fmaf(-cskip, xt, xb[k]) / cout;
+        }
+    }
+    if (ncsn_model_forward(p->m, p->f, p->xin, p->sig, B) != NCSN_OK) die("forward");
+    for (k = 0; k < N; k++) {
+        float d = p->f[k] - tgt[k];
+        loss += (double)d * d;
+        tgt[k] = 2.0f * d / (float)N;   /* dL/dF of the mean squared error */
+    }
+    ncsn_model_zero_grad(p->m);
+    if (ncsn_model_backward(p->m, NULL, tgt) != NCSN_OK || ncsn_model_check_finite(p->m, NULL, NCSN_CHECK_GRADS) != NCSN_OK ||
+        ncsn_model_adam_step(p->m, opt) != NCSN_OK)
+        die("training step");
+    ncsn_ema_update(ema, p->m->params, p->m->n_params, warm < 0.999f ? warm : 0.999f);
+    return (float)(loss / (double)N);
+}
+
+/* the data's pixel standard deviation over x [n][PIX], in double */
+static float pixel_std(const float *x, int n)
+{
+    double s = 0.0, s2 = 0.0, m;
+    size_t k, N = (size_t)n * PIX;
+    for (k = 0; k < N; k++) { s += x[k]; s2 += (double)x[k] * x[k]; }
+    m = s / (double)N;
+    return (float)sqrt(s2 / (double)N - m * m);
+}
+
+static ncsn_status progress(void *user, const ncsn_trainer *t)
+{
+    double *t0 = (double *)user;
+    printf("  step %6ld  loss %.4f  %.0f s\n", t->step, (double)t->loss, now() - *t0);
+    fflush(stdout);
+    return NCSN_OK;
+}
+
+static int cmd_train(const char *dir, const char *model, const run_cfg *c)
+{
+    fmnist tr;
+    ncsn_train_opts o = ncsn_train_defaults();
+    ncsn_trainer *t;
+    double t0;
+    int i;
+    load_set(&tr, dir, "train");
+    if (c->n_train + c->hold > tr.n) { fprintf(stderr, "images: %d training images, need %d\n", tr.n, c->n_train + c->hold); return 1; }
+    o.net = ncsn_config_default(PIX);
+    o.net.n_hidden = c->depth;
+    for (i = 0; i < c->depth; i++) o.net.hidden[i] = c->width;
+    o.standardize = 0;   /* pixels are already in [0, 1]; a border pixel's tiny std would blow it up */
+    o.batch = 128;
+    o.steps = c->steps;
+    o.threads = 2;
+    t0 = now();
+    if (ncsn_trainer_create(&t, &o, tr.x, c->n_train, PIX, NULL) != NCSN_OK) die("trainer");
+    printf("images: training %dx%d MLP on %d images: sigma_1 %.4g (%s), %d levels to %.3g, batch %d, lr %g, EMA %g, %ld steps\n",
+           c->width, c->depth, c->n_train, (double)t->sigmas[0], t->sigma_max_exact ? "exact" : "farthest-point sweeps", t->L,
+           (double)t->sigmas[t->L - 1], o.batch, (double)o.lr, (double)o.ema_rate, o.steps);
+    t0 = now();
+    if (ncsn_trainer_run(t, o.steps, o.steps / 10 > 0 ? o.steps / 10 : 1, progress, &t0) != NCSN_OK) die("training");
+    printf("images: trained in %.0f s (%.0f images/s)\n", now() - t0, (double)o.steps * o.batch / (now() - t0));
+    if (ncsn_trainer_save_model(t, model, NULL) != NCSN_OK) die("saving the model");
+    ncsn_trainer_free(t);
+    ncsn_free(tr.x);
+    ncsn_free(tr.y);
+    return 0;
+}
+
+/* the preconditioned network trained with the library's pieces: levels from the data (techniques 1
+   and 2), ncsn_config_default's MLP without s = net/sigma, ncsn_minibatch, Adam, EMA */
+static int cmd_train_pc(const char *dir, const char *model, const run_cfg *c)
+{
+    fmnist tr;
+    ncsn_config cfg = ncsn_config_default(PIX);
+    pnet p;
+    ncsn_adam opt;
+    ncsn_rng rng;
+    float sig[4096], *ema, *xb = (float *)malloc(sizeof(float) * 128 * PIX), *z = (float *)malloc(sizeof(float) * 128 * PIX);
+    float *tgt = (float *)malloc(sizeof(float) * 128 * PIX), loss = 0.0f;
+    int *perm, i, L, exact = 0;
+    double smax, t0;
+    char sdv[32], stv[32];
+    const char *meta[] = { "images.sigma_data", sdv, "images.preconditioned", "1", "images.steps", stv, NULL };
+    long step;
+    load_set(&tr, dir, "train");
+    memset(&p, 0, sizeof p);
+    cfg.n_hidden = c->depth;
+    for (i = 0; i < c->depth; i++) cfg.hidden[i] = c->width;
+    cfg.scale_by_sigma = 0;
+    smax = ncsn_sigma_max_from_data(tr.x, c->n_train, PIX, &exact);
+    L = ncsn_levels_for(smax, 0.01, ncsn_level_ratio(PIX));
+    if (L > 4096 || ncsn_schedule(sig, L, (float)smax, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK) die("levels");
+    p.sd = pixel_std(tr.x, c->n_train);
+    ncsn_rng_seed(&rng, 15, 15);
+    if (ncsn_model_create(&p.m, &cfg) != NCSN_OK || ncsn_model_init(p.m, &rng) != NCSN_OK) die("model");
+    ncsn_model_set_threads(p.m, 2);
+    if (ncsn_adam_create(&opt, p.m->n_params, 1e-3f) != NCSN_OK) die("Adam");
+    ema = (float *)malloc(sizeof(float) * p.m->n_params);
+    memcpy(ema, p.m->params, sizeof(float) * p.m->n_params);
+    perm = (int *)malloc(sizeof(int) * (size_t)c->n_train);
+    for (i = 0; i < c->n_train; i++) perm[i] = i;
+    printf("images: training the preconditioned %dx%d MLP on %d images: sigma_1 %.4g (%s), %d levels to 0.01, sigma_data %.4f, batch 128, lr 0.001, EMA 0.999, %ld steps\n",
+           c->width, c->depth, c->n_train, smax, exact ? "exact" : "farthest-point sweeps", L, (double)p.sd, c->steps);
+    t0 = now();
+    for (step = 0; step < c->steps; step++) {
+        if (ncsn_minibatch(&rng, perm, c->n_train, tr.x, PIX, xb, 128) != NCSN_OK) die("minibatch");
+        loss = pc_step(&p, &opt, ema, step, xb, 128, sig, L, &rng, z, tgt);
+        if ((step + 1) % (c->steps / 10 > 0 ? c->steps / 10 : 1) == 0) { printf("  step %6ld  loss %.4f  %.0f s\n", step + 1, (double)loss, now() - t0); fflush(stdout); }
+    }
+    printf("images: trained in %.0f s (%.0f images/s)\n", now() - t0, (double)c->steps * 128 / (now() - t0));
+    memcpy(p.m->params, ema, sizeof(float) * p.m->n_params);
+    ncsn_format_f32(sdv, sizeof sdv, p.sd, 9);
+    snprintf(stv, sizeof stv, "%ld", c->steps);
+    if (ncsn_checkpoint_save(p.m, model, NULL, NULL, sig, L, c->steps, meta) != NCSN_OK) die("saving the model");
+    ncsn_model_free(p.m);
+    free(p.xin); free(p.f); free(p.sig); free(ema); free(perm); free(xb); free(z); free(tgt);
+    ncsn_free(tr.x);
+    ncsn_free(tr.y);
+    return 0;
+}
+
+/* ---- the classifier: the library's MLP (784 -> 256 -> 128 -> 784 outputs, of which the first
+   FEAT are the features) and a linear head FEAT -> 10, trained with ncsn_softmax_xent ---- */
+#define FEAT 64
+#define CLASSES 10
+typedef struct clf { ncsn_model *m; float head[FEAT * CLASSES + CLASSES], grad[FEAT * CLASSES + CLASSES]; ncsn_adam am, ah; } clf;
+
+/* features [n][FEAT] and logits [n][CLASSES] (either may be NULL) of x [n][PIX], B at a time */
+static void clf_forward(clf *c, const float *x, int n, float *feat, float *logits, float *work)
+{
+    static float one[512];
+    int i, j, k, b, B;
+    for (i = 0; i < 512; i++) one[i] = 1.0f;
+    for (i = 0; i < n; i += B) {
+        B = n - i < 512 ? n - i : 512;
+        if (ncsn_model_forward(c->m, work, x + (size_t)i * PIX, one, B) != NCSN_OK) die("classifier forward");
+        for (b = 0; b < B; b++) {
+            const float *f = work + (size_t)b * PIX;
+            if (feat) memcpy(feat + (size_t)(i + b) * FEAT, f, sizeof(float) * FEAT);
+            if (logits)
+                for (k = 0; k < CLASSES; k++) {
+                    float acc = c->head[FEAT * CLASSES + k];
+                    for (j = 0; j < FEAT; j++) acc = fmaf(f[j], c->head[j * CLASSES + k], acc);
+                    logits[(size_t)(i + b) * CLASSES + k] = acc;
+                }
+        }
+    }
+}
+
+/* one step on the minibatch xb [B][PIX], yb [B] */
+static float clf_step(clf *c, const float *xb, const int *yb, int B, float *work, float *dout)
+{
+    float logits[128 * CLASSES], dl[128 * CLASSES], loss;
+    int b, j, k;
+    clf_forward(c, xb, B, NULL, logits, work);
+    if (ncsn_softmax_xent(logits, yb, B, CLASSES, dl, &loss) != NCSN_OK) die("cross-entropy");
+    memset(c->grad, 0, sizeof c->grad);
+    memset(dout, 0, sizeof(float) * (size_t)B * PIX);
+    for (b = 0; b < B; b++) {
+        const float *f = work + (size_t)b * PIX;
+        for (k = 0; k < CLASSES; k++) {
+            float g = dl[b * CLASSES + k];
+            c->grad[FEAT * CLASSES + k] += g;
+            for (j = 0; j < FEAT; j++) c->grad[j * CLASSES + k] = fmaf(f[j], g, c->grad[j * CLASSES + k]);
+        }
+        for (j = 0; j < FEAT; j++) {
+            float acc = 0.0f;
+            for (k = 0; k < CLASSES; k++) acc = fmaf(dl[b * CLASSES + k], c->head[j * CLASSES + k], acc);
+            dout[(size_t)b * PIX + j] = acc;
+        }
+    }
+    ncsn_model_zero_grad(c->m);
+    if (ncsn_model_backward(c->m, NULL, dout) != NCSN_OK || ncsn_model_adam_step(c->m, &c->am) != NCSN_OK ||
+        ncsn_adam_step(&c->ah, c->head, c->grad) != NCSN_OK)
+        die("classifier step");
+    return loss;
+}
+
+static int argmax10(const float *l)
+{
+    int k, best = 0;
+    for (k = 1; k < CLASSES; k++) if (l[k] > l[best]) best = k;
+    return best;
+}
+
+/* the share of x's images classified as their label y */
+static double clf_accuracy(clf *c, const float *x, const int *y, int n, float *work)
+{
+    float *lg = (float *)malloc(sizeof(float) * (size_t)n * CLASSES);
+    int i, right = 0;
+    clf_forward(c, x, n, NULL, lg, work);
+    for (i = 0; i < n; i++) right += argmax10(lg + (size_t)i * CLASSES) == y[i];
+    free(lg);
+    return (double)right / n;
+}
+
+static void clf_train(clf *c, const float *x, const int *y, int n, int epochs, float *work)
+{
+    ncsn_config cfg = ncsn_config_concat(PIX, 256, 2);
+    ncsn_rng rng;
+    float xb[128 * PIX], *dout = (float *)malloc(sizeof(float) * 128 * PIX), loss = 0.0f;
+    int *perm = (int *)malloc(sizeof(int) * (size_t)n), yb[128], i, b, e;
+    cfg.hidden[1] = 128;
+    ncsn_rng_seed(&rng, 2026, 15);
+    if (ncsn_model_create(&c->m, &cfg) != NCSN_OK || ncsn_model_init(c->m, &rng) != NCSN_OK) die("classifier");
+    ncsn_model_set_threads(c->m, 2);
+    for (i = 0; i < FEAT * CLASSES; i++) c->head[i] = (ncsn_rng_uniform(&rng) - 0.5f) * 0.25f;   /* U(-1/8, 1/8) = U(+-1/sqrt(FEAT)) */
+    for (i = 0; i < CLASSES; i++) c->head[FEAT * CLASSES + i] = 0.0f;
+    if (ncsn_adam_create(&c->am, c->m->n_params, 1e-3f) != NCSN_OK || ncsn_adam_create(&c->ah, FEAT * CLASSES + CLASSES, 1e-3f) != NCSN_OK)
+        die("classifier Adam");
+    for (i = 0; i < n; i++) perm[i] = i;
+    for (e = 0; e < epochs; e++)
+        for (b = 0; b + 128 <= n; b += 128) {
+            if (ncsn_minibatch(&rng, perm, n, x, PIX, xb, 128) != NCSN_OK) die("minibatch");
+            for (i = 0; i < 128; i++) yb[i] = y[perm[i]];
+            loss = clf_step(c, xb, yb, 128, work, dout);
+        }
+    printf("images: classifier 784-256-128-%d features-10 trained %d epochs on %d images, last loss %.4f\n", FEAT, epochs, n, (double)loss);
+    free(dout);
+    free(perm);
+}
+
+/* ---- output: image grids as text matrices for gnuplot (row 0 at the top), gaps of 0.5 gray ---- */
+static void put_grid(const char *dir, const char *name, const float *img, int n, int cols)
+{
+    char path[1024];
+    FILE *fp;
+    int rows = (n + cols - 1) / cols, R = rows * (SIDE + 1) - 1, C = cols * (SIDE + 1) - 1, r, c;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!(fp = fopen(path, "w"))) { perror(path); exit(1); }
+    for (r = 0; r < R; r++) {
+        for (c = 0; c < C; c++) {
+            int i = (r / (SIDE + 1)) * cols + c / (SIDE + 1), y = r % (SIDE + 1), x = c % (SIDE + 1);
+            float v = i < n && y < SIDE && x < SIDE ? img[(size_t)i * PIX + y * SIDE + x] : 0.5f;
+            fprintf(fp, c ? " %.3f" : "%.3f", (double)(v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v));
+        }
+        fputc('\n', fp);
+    }
+    fclose(fp);
+}
+
+static void clamp01(float *x, size_t n)
+{
+    size_t k;
+    for (k = 0; k < n; k++) x[k] = x[k] < 0.0f ? 0.0f : x[k] > 1.0f ? 1.0f : x[k];
+}
+
+/* moves the samples whose pixels are all finite to the front; their count */
+static int keep_finite(float *x, int m)
+{
+    int i, k, kept = 0;
+    for (i = 0; i < m; i++) {
+        int ok = 1;
+        for (k = 0; k < PIX; k++) ok &= x[(size_t)i * PIX + k] - x[(size_t)i * PIX + k] == 0.0f;
+        if (ok && kept != i) memcpy(x + (size_t)kept * PIX, x + (size_t)i * PIX, sizeof(float) * PIX);
+        kept += ok;
+    }
+    return kept;
+}
+
+/* squared distance, 8 partial sums in a fixed order */
+static float sqdist(const float *a, const float *b)
+{
+    float s[8] = { 0 }, t;
+    int k, j;
+    for (k = 0; k < PIX; k += 8)
+        for (j = 0; j < 8; j++) { t = a[k + j] - b[k + j]; s[j] = fmaf(t, t, s[j]); }
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* the nearest of the n training images to each of q [m][PIX]: distance and index */
+static void nearest(const float *q, int m, const float *train, int n, float *dist, int *idx)
+{
+    int i, j;
+    for (i = 0; i < m; i++) {
+        float best = sqdist(q + (size_t)i * PIX, train);
+        int bi = 0;
+        for (j = 1; j < n; j++) {
+            float d = sqdist(q + (size_t)i * PIX, train + (size_t)j * PIX);
+            if (d < best) { best = d; bi = j; }
+        }
+        dist[i] = sqrtf(best);
+        if (idx) idx[i] = bi;
+    }
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* m samples of the Gaussian with train's mean and full covariance (Cholesky in double, a 1e-6
+   ridge: the border pixels are constant), clamped to [0, 1] like the model's samples */
+static void gaussian_samples(const float *x, int n, float *out, int m, ncsn_rng *rng)
+{
+    double *mu = (double *)calloc(PIX, sizeof(double)), *C = (double *)calloc((size_t)PIX * PIX, sizeof(double));
+    float z[PIX];
+    int i, j, k;
+    for (i = 0; i < n; i++) for (j = 0; j < PIX; j++) mu[j] += x[(size_t)i * PIX + j];
+    for (j = 0; j < PIX; j++) mu[j] /= n;
+    for (i = 0; i < n; i++) {
+        const float *p = x + (size_t)i * PIX;
+        for (j = 0; j < PIX; j++) {
+            double dj = p[j] - mu[j];
+            if (dj != 0.0) for (k = 0; k <= j; k++) C[(size_t)j * PIX + k] += dj * (p[k] - mu[k]);
+        }
+    }
+    for (j = 0; j < PIX; j++) { for (k = 0; k <= j; k++) C[(size_t)j * PIX + k] /= (n - 1); C[(size_t)j * PIX + j] += 1e-6; }
+    for (j = 0; j < PIX; j++) {   /* lower Cholesky factor in place */
+        double d = C[(size_t)j * PIX + j];
+        for (k = 0; k < j; k++) d -= C[(size_t)j * PIX + k] * C[(size_t)j * PIX + k];
+        d = sqrt(d > 1e-12 ? d : 1e-12);
+        C[(size_t)j * PIX + j] = d;
+        for (i = j + 1; i < PIX; i++) {
+            double v = C[(size_t)i * PIX + j];
+            for (k = 0; k < j; k++) v -= C[(size_t)i * PIX + k] * C[(size_t)j * PIX + k];
+            C[(size_t)i * PIX + j] = v / d;
+        }
+    }
+    for (i = 0; i < m; i++) {
+        ncsn_rng_normals(rng, z, PIX);
+        for (j = 0; j < PIX; j++) {
+            double v = mu[j];
+            for (k = 0; k <= j; k++) v += C[(size_t)j * PIX + k] * z[k];
+            out[(size_t)i * PIX + j] = (float)v;
+        }
+    }
+    clamp01(out, (size_t)m * PIX);
+    free(mu);
+    free(C);
+}
+
+/* ---- snapshots of a few chains at a few levels (the callback sees every step) ---- */
+#define SNAPS 9
+typedef struct snaps { float *buf; int levels[SNAPS], T, n; } snaps;
+static ncsn_status snap_cb(void *user, int level, int step, float sigma, const float *x, int n, int dim)
+{
+    snaps *s = (snaps *)user;
+    int k;
+    (void)sigma;
+    if (step != s->T - 1) return NCSN_OK;
+    for (k = 0; k < SNAPS; k++)
+        if (s->levels[k] == level) {
+            int c;
+            for (c = 0; c < n; c++) memcpy(s->buf + ((size_t)c * (SNAPS + 1) + k) * PIX, x + (size_t)c * dim, sizeof(float) * PIX);
+        }
+    return NCSN_OK;
+}
+
+typedef struct model_set { ncsn_model *m; ncsn_stdz sd; float sig[4096]; int L; pnet pn; ncsn_score_fn score; void *user; } model_set;
+
+static void draw_snapshots(const model_set *ms, const run_cfg *c, const char *out)
+{
+    enum { CH = 6 };
+    snaps s;
+    ncsn_sampler_opts o = ncsn_sampler_recipe(ms->sig, ms->L, c->T);
+    float x[CH * PIX];
+    ncsn_rng rng;
+    int k, ch;
+    s.buf = (float *)calloc((size_t)CH * (SNAPS + 1) * PIX, sizeof(float));
+    s.T = c->T;
+    s.n = CH;
+    for (k = 0; k < SNAPS; k++) s.levels[k] = (int)((double)k * (ms->L - 1) / (SNAPS - 1) + 0.5);
+    o.callback = snap_cb;
+    o.callback_user = &s;
+    ncsn_rng_seed(&rng, 15, 3);
+    if (ncsn_sample_annealed(ms->score, ms->user, PIX, ms->sig, ms->L, &o, &rng, x, CH) != NCSN_OK) die("snapshots");
+    for (ch = 0; ch < CH; ch++) memcpy(s.buf + ((size_t)ch * (SNAPS + 1) + SNAPS) * PIX, x + (size_t)ch * PIX, sizeof(float) * PIX);
+    put_grid(out, "images_langevin.dat", s.buf, CH * (SNAPS + 1), SNAPS + 1);
+    {   /* the levels shown, for the figure's labels */
+        char p[1024];
+        FILE *fp;
+        snprintf(p, sizeof p, "%s/images_langevin_levels.dat", out);
+        if ((fp = fopen(p, "w")) != NULL) {
+            for (k = 0; k < SNAPS; k++) fprintf(fp, "%d %.4g\n", s.levels[k], (double)ms->sig[s.levels[k]]);
+            fclose(fp);
+        }
+    }
+    free(s.buf);
+}
+
+/* inpaint n test images with mask kind 0 (lower half hidden) or 1 (centre 14 x 14 hidden) */
+static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int n, int kind, float *x, float *shown)
+{
+    ncsn_sampler_opts o = ncsn_sampler_recipe(ms->sig, ms->L, c->T);
+    unsigned char *mask = (unsigned char *)malloc((size_t)n * PIX);
+    ncsn_rng rng;
+    int i, p;
+    for (i = 0; i < n; i++)
+        for (p = 0; p < PIX; p++) {
+            int y = p / SIDE, xx = p % SIDE, hidden = kind == 0 ? y >= SIDE / 2 : (y >= 7 && y < 21 && xx >= 7 && xx < 21);
+            mask[(size_t)i * PIX + p] = (unsigned char)!hidden;
+            if (shown) shown[(size_t)i * PIX + p] = hidden ? 0.3f : img[(size_t)i * PIX + p];
+        }
+    ncsn_rng_seed(&rng, 15, 4 + (uint64_t)kind);
+    if (ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig, ms->L, &o, &rng, img, mask, x, n) != NCSN_OK) die("inpainting");
+    clamp01(x, (size_t)n * PIX);
+    free(mask);
+}
+
+/* a model written by `train` (preconditioned: its sigma_data in the metadata) or `train-trainer` */
+static void load_model(model_set *ms, const char *path)
+{
+    char v[32];
+    memset(&ms->pn, 0, sizeof ms->pn);
+    if (ncsn_checkpoint_load(&ms->m, path, NULL, NULL, ms->sig, 4096, &ms->L, NULL) != NCSN_OK) die("loading the model");
+    if (ncsn_stdz_load(&ms->sd, path, PIX) != NCSN_OK) die("loading the model's standardisation");
+    ncsn_model_set_threads(ms->m, 2);
+    ms->score = ncsn_model_score;
+    ms->user = ms->m;
+    if (ncsn_file_meta(path, "images.sigma_data", v, sizeof v) == NCSN_OK) {
+        ms->pn.m = ms->m;
+        ms->pn.sd = ncsn_strtof(v, NULL);
+        ms->score = pc_score;
+        ms->user = &ms->pn;
+    }
+}
+
+typedef struct metrics { double acc, fd, floor, gauss, share_min, share_max, med_test, min_sample, inpaint_agree; int close, diverged; } metrics;
+
+/* FD of each set's features against the test set's; the class shares of the samples */
+static void measure_fd(clf *cl, const float *smp, const float *held, const float *gauss, int m, const float *test, int nt,
+                       float *work, metrics *r)
+{
+    float *ft = (float *)malloc(sizeof(float) * (size_t)nt * FEAT), *fs = (float *)malloc(sizeof(float) * (size_t)m * FEAT);
+    float *lg = (float *)malloc(sizeof(float) * (size_t)m * CLASSES);
+    int count[CLASSES] = { 0 }, i;
+    clf_forward(cl, test, nt, ft, NULL, work);
+    clf_forward(cl, held, m, fs, NULL, work);
+    if (ncsn_frechet_distance(fs, m, ft, nt, FEAT, &r->floor) != NCSN_OK) die("FD");
+    clf_forward(cl, gauss, m, fs, NULL, work);
+    if (ncsn_frechet_distance(fs, m, ft, nt, FEAT, &r->gauss) != NCSN_OK) die("FD");
+    clf_forward(cl, smp, m, fs, lg, work);
+    if (ncsn_frechet_distance(fs, m, ft, nt, FEAT, &r->fd) != NCSN_OK) die("FD");
+    for (i = 0; i < m; i++) count[argmax10(lg + (size_t)i * CLASSES)]++;
+    r->share_min = 1.0; r->share_max = 0.0;
+    printf("images: classes of the samples:");
+    for (i = 0; i < CLASSES; i++) {
+        double sh = (double)count[i] / m;
+        printf(" %d", count[i]);
+        if (sh < r->share_min) r->share_min = sh;
+        if (sh > r->share_max) r->share_max = sh;
+    }
+    printf(" (of %d)\n", m);
+    free(ft); free(fs); free(lg);
+}
+
+static void measure_nn(const float *smp, int m, const fmnist *tr, int n_train, const float *test, const char *out, metrics *r)
+{
+    int mt = m < 500 ? m : 500, i, *idx = (int *)malloc(sizeof(int) * (size_t)m);
+    float *ds = (float *)malloc(sizeof(float) * (size_t)m), *dt = (float *)malloc(sizeof(float) * (size_t)mt), *pair;
+    nearest(smp, m, tr->x, n_train, ds, idx);
+    nearest(test, mt, tr->x, n_train, dt, NULL);
+    pair = (float *)malloc(sizeof(float) * 32 * PIX);
+    for (i = 0; i < 16; i++) {
+        memcpy(pair + (size_t)i * PIX, smp + (size_t)i * PIX, sizeof(float) * PIX);
+        memcpy(pair + (size_t)(16 + i) * PIX, tr->x + (size_t)idx[i] * PIX, sizeof(float) * PIX);
+    }
+    put_grid(out, "images_nearest.dat", pair, 32, 16);
+    qsort(dt, (size_t)mt, sizeof(float), cmp_float);
+    r->med_test = dt[mt / 2];
+    r->min_sample = ds[0];
+    for (i = 0, r->close = 0; i < m; i++) {
+        if (ds[i] < r->min_sample) r->min_sample = ds[i];
+        r->close += ds[i] < r->med_test / 2.0;
+    }
+    qsort(ds, (size_t)m, sizeof(float), cmp_float);
+    printf("images: nearest training image: samples median %.3f, min %.3f; test images median %.3f (%d of them); %d samples closer than %.3f\n",
+           (double)ds[m / 2], r->min_sample, r->med_test, mt, r->close, r->med_test / 2.0);
+    free(idx); free(ds); free(dt); free(pair);
+}
+
+static int cmd_eval(const char *dir, const char *model, const char *out, const run_cfg *c)
+{
+    fmnist tr, te;
+    model_set ms;
+    clf cl;
+    metrics r;
+    ncsn_rng rng;
+    int m = c->n_samples, n_inp = c->n_samples < 200 ? c->n_samples : 200, i, agree = 0;
+    float *work = (float *)malloc(sizeof(float) * 512 * PIX), *smp = (float *)malloc(sizeof(float) * (size_t)m * PIX);
+    float *gs = (float *)malloc(sizeof(float) * (size_t)m * PIX), *inp = (float *)malloc(sizeof(float) * (size_t)n_inp * PIX);
+    float *lg = (float *)malloc(sizeof(float) * (size_t)n_inp * CLASSES), fig[40 * PIX], shown[8 * PIX];
+    const float *held;
+    double t0;
+    ncsn_sampler_opts o;
+    ncsn_status st;
+    memset(&r, 0, sizeof r);
+    load_set(&tr, dir, "train");
+    load_set(&te, dir, "t10k");
+    held = tr.x + (size_t)(tr.n - c->hold) * PIX;
+    load_model(&ms, model);
+    clf_train(&cl, tr.x, tr.y, c->n_train, c->clf_epochs, work);
+    r.acc = clf_accuracy(&cl, te.x, te.y, te.n, work);
+    printf("images: classifier test accuracy %.4f (%d test images)\n", r.acc, te.n);
+    o = ncsn_sampler_recipe(ms.sig, ms.L, c->T);
+    ncsn_rng_seed(&rng, 15, 1);
+    t0 = now();
+    st = ncsn_sample_annealed(ms.score, ms.user, PIX, ms.sig, ms.L, &o, &rng, smp, m);
+    if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("sampling");
+    r.diverged = ncsn_diverged(&ms.sd, ms.sig[0], smp, m, NULL);
+    printf("images: %d samples, %d levels x %d steps + denoising, in %.0f s; %d diverged (left out of the metric)\n", m, ms.L, c->T,
+           now() - t0, r.diverged);
+    m = keep_finite(smp, m);
+    clamp01(smp, (size_t)m * PIX);
+    put_grid(out, "images_samples.dat", smp, 64 < m ? 64 : m, 8);
+    ncsn_rng_seed(&rng, 15, 2);
+    gaussian_samples(tr.x, c->n_train, gs, m, &rng);
+    put_grid(out, "images_gaussian.dat", gs, 16 < m ? 16 : m, 8);
+    measure_fd(&cl, smp, held, gs, m, te.x, te.n, work, &r);
+    measure_nn(smp, m, &tr, c->n_train, te.x, out, &r);
+    draw_snapshots(&ms, c, out);
+    inpaint(&ms, c, te.x, n_inp, 0, inp, NULL);
+    clf_forward(&cl, inp, n_inp, NULL, lg, work);
+    for (i = 0; i < n_inp; i++) agree += argmax10(lg + (size_t)i * CLASSES) == te.y[i];
+    r.inpaint_agree = (double)agree / n_inp;
+    printf("images: lower-half inpainting of %d test images: the classifier gives the hidden image's label to %.3f\n", n_inp, r.inpaint_agree);
+    memcpy(fig, te.x, sizeof(float) * 8 * PIX);
+    inpaint(&ms, c, te.x, 8, 0, fig + 16 * PIX, fig + 8 * PIX);
+    inpaint(&ms, c, te.x, 8, 1, fig + 32 * PIX, shown);
+    memcpy(fig + 24 * PIX, shown, sizeof shown);
+    put_grid(out, "images_inpaint.dat", fig, 40, 8);
+    {
+        char p[1024];
+        FILE *fp;
+        snprintf(p, sizeof p, "%s/images_summary.dat", out);
+        if ((fp = fopen(p, "w")) != NULL) {
+            fprintf(fp, "# fd floor gauss share_min share_max acc med_test min_sample close inpaint_agree n_samples n_train steps width depth T L diverged\n");
+            fprintf(fp, "%.4f %.4f %.4f %.4f %.4f %.4f %.4f %.4f %d %.4f %d %d %ld %d %d %d %d %d\n", r.fd, r.floor, r.gauss, r.share_min,
+                    r.share_max, r.acc, r.med_test, r.min_sample, r.close, r.inpaint_agree, m, c->n_train, c->steps, c->width,
+                    c->depth, c->T, ms.L, r.diverged);
+            fclose(fp);
+        }
+    }
+    printf("images: FD %.2f (floor %.2f, gaussian %.2f), classes %.3f..%.3f\n", r.fd, r.floor, r.gauss, r.share_min, r.share_max);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[argc - 1], "--quick") == 0 ? 1 : argc > 1 && strcmp(argv[argc - 1], "--medium") == 0 ? 2 : 0;
+    run_cfg c = config(quick);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 4 && strcmp(argv[1], "train") == 0) return cmd_train_pc(argv[2], argv[3], &c);
+    if (argc >= 4 && strcmp(argv[1], "train-trainer") == 0) return cmd_train(argv[2], argv[3], &c);
+    if (argc >= 5 && strcmp(argv[1], "eval") == 0) return cmd_eval(argv[2], argv[3], argv[4], &c);
+    fprintf(stderr, "usage: images train DATA MODEL [--quick] | images eval DATA MODEL OUT [--quick]\n");
+    return 2;
+}

@@ -1,0 +1,48 @@
+# mk/images.mk - `make images` (issue 15): an MLP NCSN trained on Fashion-MNIST (images/images.c),
+# its samples, Langevin snapshots and inpainting drawn with plots/images_*.gp, and the metric
+# (docs/images.md). Included at the end of the Makefile (uses its CC, CFLAGS, LDLIBS and BUILD).
+#
+#   make images      the full run: 10000 steps of the preconditioned 512x3 MLP on 50000 images,
+#                    a classifier, 1000 samples, inpainting; budget about 30 min on 2 cores.
+#                    Figures and numbers in $(IMAGES_OUT); the last line is
+#                    images: FD <v> (floor <v>, gaussian <v>), classes <min>..<max>
+#   make plots       also runs the reduced run (--quick: 2000 images, 300 steps of 128x3, 200
+#                    samples; about 25 s) and draws the same figures into plots/out
+# The gzip'd IDX files of dataset-fashion-mnist are decompressed into $(IMAGES_DATA) (the header
+# reads IDX, not gzip).
+IMAGES_SRC   ?= /usr/share/datasets/fashion-mnist
+IMAGES_DATA  ?= $(BUILD)/fashion-mnist
+IMAGES_OUT   ?= $(BUILD)/images
+IMAGES_FILES  = $(addprefix $(IMAGES_DATA)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
+IMAGES_FIGS   = samples nearest langevin inpaint
+IMAGES_BIN    = $(BUILD)/images_run
+
+.PHONY: images deps-images
+deps-images:
+	@sh tests/deps.sh images
+
+$(IMAGES_BIN): images/images.c ncsn.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+$(IMAGES_DATA)/%-ubyte:
+	@sh tests/deps.sh images
+	@mkdir -p $(IMAGES_DATA)
+	gzip -dc $(IMAGES_SRC)/$*-ubyte.gz > $@.tmp && mv $@.tmp $@
+
+$(IMAGES_OUT)/model.safetensors: $(IMAGES_BIN) $(IMAGES_FILES)
+	@mkdir -p $(IMAGES_OUT)
+	./$(IMAGES_BIN) train $(IMAGES_DATA) $@ | tee $(IMAGES_OUT)/train.log
+
+images: deps-images $(IMAGES_OUT)/model.safetensors
+	./$(IMAGES_BIN) eval $(IMAGES_DATA) $(IMAGES_OUT)/model.safetensors $(IMAGES_OUT) | tee $(IMAGES_OUT)/eval.log
+	@for g in $(IMAGES_FIGS); do gnuplot -e "data='$(IMAGES_OUT)'; out='$(IMAGES_OUT)'" plots/images_$$g.gp || exit 1; echo "  drew $(IMAGES_OUT)/images_$$g.png"; done
+	@tail -n 1 $(IMAGES_OUT)/eval.log
+
+# the reduced run as a producer of `make plots` (the same --quick run in both plots modes)
+$(PLOTS_DATA)/.images.$(PLOTS_MODE): $(IMAGES_BIN) $(IMAGES_FILES)
+	@mkdir -p $(PLOTS_DATA)
+	$(call plots_run,sh -c './$(IMAGES_BIN) train $(IMAGES_DATA) $(PLOTS_DATA)/images_model.safetensors --quick && ./$(IMAGES_BIN) eval $(IMAGES_DATA) $(PLOTS_DATA)/images_model.safetensors $(PLOTS_DATA) --quick',images)
+	@touch $@
+plots-data: $(PLOTS_DATA)/.images.$(PLOTS_MODE)
+$(IMAGES_FIGS:%=$(PLOTS_OUT)/images_%.png): $(PLOTS_DATA)/.images.$(PLOTS_MODE)
