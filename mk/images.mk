@@ -8,6 +8,7 @@
 #                    images: FD <v> (floor <v>, gaussian <v>), classes <min>..<max>
 #   make plots       also runs the reduced run (--quick: 2000 images, 300 steps of 128x3, 200
 #                    samples; about 25 s) and draws the same figures into plots/out
+# (tee shows the progress; a failing program leaves "images: FAILED" in the log, which fails make.)
 # The gzip'd IDX files of dataset-fashion-mnist are decompressed into $(IMAGES_DATA) (the header
 # reads IDX, not gzip).
 IMAGES_SRC   ?= /usr/share/datasets/fashion-mnist
@@ -32,10 +33,12 @@ $(IMAGES_DATA)/%-ubyte:
 
 $(IMAGES_OUT)/model.safetensors: $(IMAGES_BIN) $(IMAGES_FILES)
 	@mkdir -p $(IMAGES_OUT)
-	./$(IMAGES_BIN) train $(IMAGES_DATA) $@ | tee $(IMAGES_OUT)/train.log
+	{ ./$(IMAGES_BIN) train $(IMAGES_DATA) $@ || echo "images: FAILED (exit $$?)"; } | tee $(IMAGES_OUT)/train.log
+	@! grep -q '^images: FAILED' $(IMAGES_OUT)/train.log
 
 images: deps-images $(IMAGES_OUT)/model.safetensors
-	./$(IMAGES_BIN) eval $(IMAGES_DATA) $(IMAGES_OUT)/model.safetensors $(IMAGES_OUT) | tee $(IMAGES_OUT)/eval.log
+	{ ./$(IMAGES_BIN) eval $(IMAGES_DATA) $(IMAGES_OUT)/model.safetensors $(IMAGES_OUT) || echo "images: FAILED (exit $$?)"; } | tee $(IMAGES_OUT)/eval.log
+	@! grep -q '^images: FAILED' $(IMAGES_OUT)/eval.log
 	@for g in $(IMAGES_FIGS); do gnuplot -e "data='$(IMAGES_OUT)'; out='$(IMAGES_OUT)'" plots/images_$$g.gp || exit 1; echo "  drew $(IMAGES_OUT)/images_$$g.png"; done
 	@tail -n 1 $(IMAGES_OUT)/eval.log
 
