@@ -6835,7 +6835,7 @@ NCSNDEF ncsn_status ncsn_idx_load_images(const char *path, float **data, int *n,
     ncsn_status st;
     if (data) *data = NULL;
     if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_idx_load_images: path = NULL");
-    if ((st = ncsn__read_file("ncsn_idx_load_images", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_idx_load_images", path, NCSN__MAX_FILE, 0, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_idx_images_mem(buf, len, path, data, n, rows, cols);
     NCSN_FREE(buf);
     return st;
@@ -6848,7 +6848,7 @@ NCSNDEF ncsn_status ncsn_idx_load_labels(const char *path, int **labels, int *n)
     ncsn_status st;
     if (labels) *labels = NULL;
     if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_idx_load_labels: path = NULL");
-    if ((st = ncsn__read_file("ncsn_idx_load_labels", path, NCSN__MAX_FILE, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_idx_load_labels", path, NCSN__MAX_FILE, 0, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_idx_labels_mem(buf, len, path, labels, n);
     NCSN_FREE(buf);
     return st;
