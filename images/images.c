@@ -1,4 +1,4 @@
-/* images.c - an MLP NCSN on Fashion-MNIST (issue 15): `make images` (mk/images.mk).
+/* images.c - an MLP NCSN on Fashion-MNIST: `make images` (mk/images.mk).
      images train DATA MODEL [--quick]   train on DATA's training images (all but the last HOLD) and
                                          write the model file MODEL (EMA weights, levels)
      images eval DATA MODEL OUT [--quick] sample, inpaint and measure; text files for gnuplot in OUT

@@ -1,4 +1,4 @@
-# mk/images.mk - `make images` (issue 15): an MLP NCSN trained on Fashion-MNIST (images/images.c),
+# mk/images.mk - `make images`: an MLP NCSN trained on Fashion-MNIST (images/images.c),
 # its samples, Langevin snapshots and inpainting drawn with plots/images_*.gp, and the metric
 # (docs/images.md). Included at the end of the Makefile (uses its CC, CFLAGS, LDLIBS and BUILD).
 #
