@@ -2415,18 +2415,24 @@ static void ncsn__transpose(float *dst, const float *src, int rows, int cols)
     ncsn__transpose_cols(dst, src, rows, cols, 0, cols);
 }
 /* ---- thread pool: threads own outputs ----------------------------------------------------------------
-   A job is fn(arg, t, nt) run by threads t = 0..nt-1 (0 is the caller). Every parallel kernel
-   below hands each thread whole rows or columns of its output, computed by the same sequence as
-   the serial kernel, so the bits never depend on the thread count. */
+   A job is fn(arg, t, nt) for the parts t = 0..nt-1 of its output (nt: the pool's thread count).
+   Every parallel kernel below gives part t whole rows or columns of its output, computed by the
+   same sequence as the serial kernel, so the bits depend neither on the thread count nor on which
+   thread runs which part. */
 typedef void (*ncsn__job_fn)(void *arg, int t, int nt);
-/* A thread that waits first spins a while (about 0.1-0.5 ms) before it sleeps: a training step
-   runs dozens of short jobs, and waking a sleeping thread cost more than a 256-row layer takes
-   (seed 001's step ran 0.80 ms on 1 thread, 2.3 ms on 2). The flags the spinners read are written
-   with atomic stores, under the mutex as before. */
+/* Threads take parts as they arrive (a counter raised by compare-and-swap): the caller starts at
+   once and takes every part no worker has taken, so a worker that the OS has not scheduled yet
+   (a loaded machine) delays nothing; the caller waits only for parts already running. Before,
+   each thread owned part t and the caller waited for every worker: under load 2 threads ran 5-7x
+   slower than 1. Waiting threads spin briefly (a step runs dozens of short jobs, and waking a
+   sleeping thread cost more than a 256-row layer takes), yielding the CPU to any other runnable
+   thread as they spin, then sleep. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(NCSN_NO_THREADS)
+#include <sched.h>
 #define NCSN__LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define NCSN__STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 #define NCSN__SPIN 4000
+#define NCSN__YIELD_EVERY 64   /* spins between two sched_yield calls */
 #if defined(__x86_64__) || defined(__i386__)
 #define NCSN__PAUSE() __builtin_ia32_pause()
 #elif defined(__aarch64__)
@@ -2434,11 +2440,12 @@ typedef void (*ncsn__job_fn)(void *arg, int t, int nt);
 #else
 #define NCSN__PAUSE() ((void)0)
 #endif
+#define NCSN__RELAX(i) do { if ((i) % NCSN__YIELD_EVERY == NCSN__YIELD_EVERY - 1) sched_yield(); else NCSN__PAUSE(); } while (0)
 #else
 #define NCSN__LOAD(x) (x)
 #define NCSN__STORE(x, v) ((x) = (v))
 #define NCSN__SPIN 0
-#define NCSN__PAUSE() ((void)0)
+#define NCSN__RELAX(i) ((void)(i))
 #endif
 typedef struct ncsn__pool {
     int n;
@@ -2449,13 +2456,55 @@ typedef struct ncsn__pool {
     pthread_cond_t cv_go, cv_done;
     ncsn__job_fn fn;
     void *arg;
-    unsigned gen;
-    int pending, quit, sync;   /* sync: mu and the condition variables exist */
+    unsigned gen;              /* the job's number */
+    uint64_t claim;            /* gen << 32 | the next part to take */
+    int done;                  /* parts of this job finished */
+    int quit, sync;            /* sync: mu and the condition variables exist */
 #endif
 } ncsn__pool;
 
 #ifndef NCSN_NO_THREADS
 typedef struct ncsn__worker { ncsn__pool *pool; int t; } ncsn__worker;
+
+/* the next part of job gen, or -1 if every part is taken or the pool has moved on to another job
+   (a part taken belongs to gen, so its fn and arg stay valid until it is done) */
+static int ncsn__pool_take(ncsn__pool *p, unsigned gen)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    uint64_t c = __atomic_load_n(&p->claim, __ATOMIC_ACQUIRE);
+    while ((unsigned)(c >> 32) == gen && (int)(c & 0xffffffffu) < p->n)
+        if (__atomic_compare_exchange_n(&p->claim, &c, c + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return (int)(c & 0xffffffffu);
+    return -1;
+#else
+    int t = -1;
+    pthread_mutex_lock(&p->mu);
+    if ((unsigned)(p->claim >> 32) == gen && (int)(p->claim & 0xffffffffu) < p->n) t = (int)(p->claim++ & 0xffffffffu);
+    pthread_mutex_unlock(&p->mu);
+    return t;
+#endif
+}
+
+/* run the parts of job gen that are left; the thread that finishes the last part wakes the caller */
+static void ncsn__pool_work(ncsn__pool *p, unsigned gen, ncsn__job_fn fn, void *arg)
+{
+    int t, last;
+    while ((t = ncsn__pool_take(p, gen)) >= 0) {
+        fn(arg, t, p->n);
+#if defined(__GNUC__) || defined(__clang__)
+        last = __atomic_add_fetch(&p->done, 1, __ATOMIC_ACQ_REL) == p->n;
+        if (last) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->cv_done);
+            pthread_mutex_unlock(&p->mu);
+        }
+#else
+        pthread_mutex_lock(&p->mu);
+        last = ++p->done == p->n;
+        if (last) pthread_cond_signal(&p->cv_done);
+        pthread_mutex_unlock(&p->mu);
+#endif
+    }
+}
 
 /* Workers never call the allocator: the user's NCSN_MALLOC/NCSN_FREE need not be thread-safe. */
 static void *ncsn__worker_main(void *wp)
@@ -2467,7 +2516,7 @@ static void *ncsn__worker_main(void *wp)
         ncsn__job_fn fn;
         void *arg;
         int i;
-        for (i = 0; i < NCSN__SPIN && NCSN__LOAD(p->gen) == seen && !NCSN__LOAD(p->quit); i++) NCSN__PAUSE();
+        for (i = 0; i < NCSN__SPIN && NCSN__LOAD(p->gen) == seen && !NCSN__LOAD(p->quit); i++) NCSN__RELAX(i);
         pthread_mutex_lock(&p->mu);
         while (p->gen == seen && !p->quit) pthread_cond_wait(&p->cv_go, &p->mu);
         if (p->quit) { pthread_mutex_unlock(&p->mu); break; }
@@ -2475,11 +2524,7 @@ static void *ncsn__worker_main(void *wp)
         fn = p->fn;
         arg = p->arg;
         pthread_mutex_unlock(&p->mu);
-        fn(arg, w.t, p->n);
-        pthread_mutex_lock(&p->mu);
-        NCSN__STORE(p->pending, p->pending - 1);
-        if (p->pending == 0) pthread_cond_signal(&p->cv_done);
-        pthread_mutex_unlock(&p->mu);
+        ncsn__pool_work(p, seen, fn, arg);
     }
     return NULL;
 }
@@ -2544,23 +2589,27 @@ static ncsn_status ncsn__pool_create(ncsn__pool **out, int n)
     return NCSN_OK;
 }
 
-/* run fn on every thread of the pool (or inline if there is none / the work is small) */
+/* run fn's parts on the pool's threads, the caller included (inline, as one part, if there is no
+   pool or the work is small) */
 static void ncsn__pool_run(ncsn__pool *p, ncsn__job_fn fn, void *arg, double work)
 {
 #ifndef NCSN_NO_THREADS
     if (p && p->n > 1 && work >= 32768.0) {
+        unsigned gen;
         int i;
         pthread_mutex_lock(&p->mu);
         p->fn = fn;
         p->arg = arg;
-        p->pending = p->n - 1;
-        NCSN__STORE(p->gen, p->gen + 1);
+        gen = p->gen + 1;
+        NCSN__STORE(p->done, 0);
+        NCSN__STORE(p->claim, (uint64_t)gen << 32);
+        NCSN__STORE(p->gen, gen);
         pthread_cond_broadcast(&p->cv_go);
         pthread_mutex_unlock(&p->mu);
-        fn(arg, 0, p->n);
-        for (i = 0; i < 4 * NCSN__SPIN && NCSN__LOAD(p->pending) > 0; i++) NCSN__PAUSE();
+        ncsn__pool_work(p, gen, fn, arg);   /* every part no worker has taken yet */
+        for (i = 0; i < NCSN__SPIN && NCSN__LOAD(p->done) < p->n; i++) NCSN__RELAX(i);
         pthread_mutex_lock(&p->mu);
-        while (p->pending > 0) pthread_cond_wait(&p->cv_done, &p->mu);
+        while (NCSN__LOAD(p->done) < p->n) pthread_cond_wait(&p->cv_done, &p->mu);
         pthread_mutex_unlock(&p->mu);
         return;
     }
