@@ -38,6 +38,8 @@
    unless marked "global": those must be the same wherever the header is included)
      NCSN_STATIC        global: all functions static (private copy per translation unit).
      NCSN_NO_SIMD       use the scalar kernels only (the reference; same bits as SIMD).
+     NCSN_NO_DISPATCH   x86 with gcc/clang: choose the SIMD kernels from the target flags at
+                        compile time, as other compilers do, instead of by the CPU at run time.
      NCSN_NO_STDIO      leave out the file functions (safetensors save/load).
      NCSN_NO_THREADS    leave out the thread pool (then no -lpthread is needed).
      NCSN_NO_FSYNC      saves are still atomic (temporary file + rename) but skip fsync.

@@ -4,7 +4,8 @@
 # where the dialect is standard) and also runs `ncsn selftest` (the embedded hashes). Cells:
 #  - {gcc, clang} x {-O0, -O3 -march=native -ffp-contract=fast} x {scalar, SSE2, AVX2+FMA, AVX-512}
 #    (the SIMD paths this CPU can run), -std=c99 / -std=c++11; the -O3 cells also rerun the golden
-#    group with 2, 3 and 8 threads;
+#    group with 2, 3 and 8 threads. These cells choose the kernels at compile time (NCSN_NO_DISPATCH,
+#    the path of MSVC and other compilers); the baseline cells below test the runtime dispatch;
 #  - {gcc, clang} in their default dialects (no -std=: gnu17 / gnu++17), -O2 -march=native (gcc
 #    reports FLT_EVAL_METHOD 16 on a CPU with AVX512-FP16);
 #  - 32-bit x86 (ILP32, 32-bit size_t): {gcc, clang} -m32 -msse2 -mfpmath=sse at -O2 (SSE2 kernels)
@@ -77,9 +78,9 @@ want native && for cc in gcc clang; do
     for path in $paths; do
       case $path in
         scalar) arch="-march=x86-64"; defs="-DNCSN_NO_SIMD";;
-        sse2)   arch="-march=x86-64 -mno-avx -mno-fma"; defs="";;
-        avx2)   arch="-march=haswell"; defs="";;
-        avx512) arch="-march=x86-64-v4"; defs="";;
+        sse2)   arch="-march=x86-64 -mno-avx -mno-fma"; defs="-DNCSN_NO_DISPATCH";;
+        avx2)   arch="-march=haswell"; defs="-DNCSN_NO_DISPATCH";;
+        avx512) arch="-march=x86-64-v4"; defs="-DNCSN_NO_DISPATCH";;
       esac
       if [ $opt = O0 ]; then o="-O0"; quick=1; else o="-O3 -ffp-contract=fast"; quick=1
         [ $path = avx512 ] && arch="-march=native"
