@@ -21,7 +21,9 @@
 
    THREAD SAFETY
      The library keeps no global state but the message of ncsn_last_error, which is per thread
-     (with gcc, clang and MSVC; one buffer shared by all threads with other compilers), so
+     (with gcc, clang and MSVC; one buffer shared by all threads with other compilers), and the
+     kernel path, chosen once at the first kernel call (atomically: racing threads agree) or by
+     ncsn_simd_force, which must not run while another thread is inside the library; so
      different objects may be used by different threads at once. One object may not: every
      ncsn_model, ncsn_trainer, ncsn_adam, ncsn_dsm_batch and ncsn_rng belongs to one thread at a
      time. A model is written even by calls that look read-only: ncsn_model_forward and
