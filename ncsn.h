@@ -65,8 +65,8 @@
      9. Langevin samplers        10. data and exact scores    11. safetensors files, checkpoints, CSV
      12. self-test
    The implementation alone has three unnumbered parts, the kernels the sections share: SIMD
-   selection (before 1), the vector vocabulary with the matrix kernels and the thread pool
-   (between 4 and 5).
+   selection (before 1), the vector vocabulary with the kernels (matrix products, activations,
+   Adam, the Langevin update), their runtime dispatch and the thread pool (between 4 and 5).
 
    DETERMINISM (docs/determinism.md): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
