@@ -49,7 +49,7 @@ check_baseline() {   # id cc
   log="$dir/$1.log"
   flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
   case " $flags " in *" avx512f "*) want=avx512;; *" avx2 "*" fma "*|*" fma "*" avx2 "*) want="avx2+fma";; *) want="sse2 (emulated fma)";; esac
-  if ! $2 -O2 -Wall -Wextra -Werror examples/ncsn_cli.c -o "$dir/$1" -lm -lpthread >"$log" 2>&1; then
+  if ! $2 -O2 -Wall -Wextra -Werror tools/ncsn_cli.c -o "$dir/$1" -lm -lpthread >"$log" 2>&1; then
     echo "FAIL ncsn, $2 -O2 (no -m options): does not build warning-free: $(head -3 "$log" | tr '\n' ' ')"
   elif [ "$("./$dir/$1" --version)" != "ncsn $(sed -n 's/^#define NCSN_VERSION_STRING "\(.*\)"/\1/p' ncsn.h) (ncsn.h, kernels $want)" ]; then
     echo "FAIL ncsn, $2 -O2 (no -m options): '$("./$dir/$1" --version)', but this CPU's widest path is $want"
