@@ -21,7 +21,9 @@
 
    THREAD SAFETY
      The library keeps no global state but the message of ncsn_last_error, which is per thread
-     (with gcc, clang and MSVC; one buffer shared by all threads with other compilers), so
+     (with gcc, clang and MSVC; one buffer shared by all threads with other compilers), and the
+     kernel path, chosen once at the first kernel call (atomically: racing threads agree) or by
+     ncsn_simd_force, which must not run while another thread is inside the library; so
      different objects may be used by different threads at once. One object may not: every
      ncsn_model, ncsn_trainer, ncsn_adam, ncsn_dsm_batch and ncsn_rng belongs to one thread at a
      time. A model is written even by calls that look read-only: ncsn_model_forward and
@@ -38,6 +40,8 @@
    unless marked "global": those must be the same wherever the header is included)
      NCSN_STATIC        global: all functions static (private copy per translation unit).
      NCSN_NO_SIMD       use the scalar kernels only (the reference; same bits as SIMD).
+     NCSN_NO_DISPATCH   x86 with gcc/clang: choose the SIMD kernels from the target flags at
+                        compile time, as other compilers do, instead of by the CPU at run time.
      NCSN_NO_STDIO      leave out the file functions (safetensors save/load).
      NCSN_NO_THREADS    leave out the thread pool (then no -lpthread is needed).
      NCSN_NO_FSYNC      saves are still atomic (temporary file + rename) but skip fsync.
@@ -61,8 +65,8 @@
      9. Langevin samplers        10. data and exact scores    11. safetensors files, checkpoints, CSV
      12. self-test
    The implementation alone has three unnumbered parts, the kernels the sections share: SIMD
-   selection (before 1), the vector vocabulary with the matrix kernels and the thread pool
-   (between 4 and 5).
+   selection (before 1), the vector vocabulary with the kernels (matrix products, activations,
+   Adam, the Langevin update), their runtime dispatch and the thread pool (between 4 and 5).
 
    DETERMINISM (docs/determinism.md): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
@@ -154,8 +158,17 @@ NCSNDEF double ncsn_exp(double x);     /* double versions, used for the schedule
 NCSNDEF double ncsn_log(double x);
 NCSNDEF double ncsn_sinpi(double x);   /* sin of pi x, exact argument reduction */
 NCSNDEF double ncsn_cospi(double x);
-/* Which kernels this build runs ("scalar", "avx512", ...). */
+/* Which kernels this build runs: "avx512", "avx2+fma", "sse2 (emulated fma)", "neon" or "scalar".
+   With gcc or clang on x86 the header compiles the SSE2, AVX2+FMA and AVX-512 kernels whatever the
+   flags and runs the widest this CPU supports (checked once, at the first kernel call); elsewhere
+   the compiler's target flags choose. Every path gives the same bits. */
 NCSNDEF const char *ncsn_simd_name(void);
+/* Run the kernels of one path from now on: "scalar", "sse2", "avx2", "avx512", "neon" (or the
+   names above); NULL, "" or "auto": the widest again. NCSN_ERR_ARG if this build does not have the
+   path or this CPU (or its OS) cannot run it; nothing changes then. For tests and comparisons: call
+   it while no other thread is inside the library. The library reads no environment variable; the
+   test runner and the ncsn command pass NCSN_SIMD to it. */
+NCSNDEF ncsn_status ncsn_simd_force(const char *path);
 
 /* ---- 4. noise schedules: sigma[0] = sigma_max > ... > sigma[L-1] = sigma_min ------------------
    GEOMETRIC: sigma_i = sigma_max (sigma_min/sigma_max)^(i/(L-1)), computed in double as
@@ -808,9 +821,21 @@ NCSNDEF ncsn_status ncsn_selftest(void);
 #pragma GCC diagnostic ignored "-Wunused-function"  /* a static copy need not use every function */
 #endif
 
-/* ---- SIMD selection --------------------------------------------------------------------------- */
+/* ---- SIMD selection ---------------------------------------------------------------------------
+   x86 with gcc or clang: runtime dispatch. The SSE2, AVX2+FMA and AVX-512 kernels are compiled
+   side by side (target attributes) whatever the flags, and the first kernel call picks the widest
+   one the CPU and the OS support (cpuid, xgetbv). Elsewhere (MSVC, aarch64, other compilers, or
+   NCSN_NO_DISPATCH) the compiler's target macros pick one set at compile time. NCSN__<SET> says
+   that set's kernels are compiled in; the scalar ones always are. */
 #if !defined(NCSN_NO_SIMD)
-#if defined(__AVX512F__)
+#if !defined(NCSN_NO_DISPATCH) && (defined(__x86_64__) || (defined(__i386__) && defined(__SSE2__))) && \
+    !defined(__INTEL_COMPILER) && ((defined(__clang__) && __clang_major__ >= 5) || (!defined(__clang__) && __GNUC__ >= 6))
+#define NCSN__DISPATCH 1
+#define NCSN__AVX512 1
+#define NCSN__AVX2 1
+#define NCSN__SSE2 1
+#include <immintrin.h>
+#elif defined(__AVX512F__)
 #define NCSN__AVX512 1
 #include <immintrin.h>
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -1391,24 +1416,119 @@ NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float s
 }
 
 /* ---- vector vocabulary ---------------------------------------------------------------------------
-   Kernels are written once against these; each lane runs the scalar sequence of one output. */
+   Kernels are written once, against the generic names below, and each lane runs the scalar
+   sequence of one output. Every instruction set has one table of those names, prefixed with its
+   own (ncsn__avx2_load, ...); NCSN__ISA names the set being compiled (the kernel blocks further
+   down are expanded once per set, each copy reading its set's table), and NCSN__K(name) is the
+   copy's own name for a kernel: ncsn__avx2_gemm_acc, ... */
+#define NCSN__K(name) NCSN__K_(NCSN__ISA, name)
+#define NCSN__K_(isa, name) NCSN__K__(isa, name)
+#define NCSN__K__(isa, name) isa##name
+#define ncsn__v NCSN__K(v)            /* NCSN__VL floats */
+#define ncsn__vi NCSN__K(vi)          /* NCSN__VL 32-bit integers */
+#define ncsn__vm NCSN__K(vm)          /* a lane mask, from a comparison */
+#define NCSN__VL NCSN__K(VL)
+#define NCSN__VREGS NCSN__K(VREGS)    /* vector registers: 32 allow the larger register tiles */
+#define NCSN__TARGET NCSN__K(target)  /* the function attribute that enables the set (dispatch) */
+#define ncsn__vload(p) NCSN__K(load)(p)
+#define ncsn__vstore(p, v) NCSN__K(store)(p, v)
+#define ncsn__vset1(x) NCSN__K(set1)(x)
+#define ncsn__vfma(a, b, c) NCSN__K(fma)(a, b, c)   /* a * b + c, rounded once */
+#define ncsn__vadd(a, b) NCSN__K(add)(a, b)
+#define ncsn__vsub(a, b) NCSN__K(sub)(a, b)
+#define ncsn__vmul(a, b) NCSN__K(mul)(a, b)
+#define ncsn__vdiv(a, b) NCSN__K(div)(a, b)
+#define ncsn__vsqrt(a) NCSN__K(sqrt)(a)
+#define ncsn__vneg(x) NCSN__K(neg)(x)
+#define ncsn__vcvt_i(x) NCSN__K(cvt_i)(x)         /* x integral: exact */
+#define ncsn__vi_set1(c) NCSN__K(i_set1)(c)
+#define ncsn__vi_add(a, b) NCSN__K(i_add)(a, b)
+#define ncsn__vi_sub(a, b) NCSN__K(i_sub)(a, b)
+#define ncsn__vi_and(a, b) NCSN__K(i_and)(a, b)
+#define ncsn__vi_srai(a, c) NCSN__K(i_srai)(a, c)
+#define ncsn__vi_slli(a, c) NCSN__K(i_slli)(a, c)
+#define ncsn__vi_asf(a) NCSN__K(i_asf)(a)         /* the bits as floats */
+#define ncsn__vgt(a, b) NCSN__K(gt)(a, b)
+#define ncsn__vlt(a, b) NCSN__K(lt)(a, b)
+#define ncsn__vle(a, b) NCSN__K(le)(a, b)
+#define ncsn__vnan(a) NCSN__K(nan)(a)
+#define ncsn__vsel(m, a, b) NCSN__K(sel)(m, a, b)  /* m ? b : a, lane by lane */
+#define ncsn__vany(m) NCSN__K(any)(m)
+#if defined(NCSN__DISPATCH)
+#define NCSN__TARGET_ATTR(s) __attribute__((target(s)))
+#else
+#define NCSN__TARGET_ATTR(s)
+#endif
+#define ncsn__target                  /* the scalar references (prefix ncsn__) */
+#define ncsn__scalar_target
+
 #if defined(NCSN__AVX512)
-typedef __m512 ncsn__v;
-#define NCSN__VL 16
-#define ncsn__vload(p) _mm512_loadu_ps(p)
-#define ncsn__vstore(p, v) _mm512_storeu_ps(p, v)
-#define ncsn__vset1(x) _mm512_set1_ps(x)
-#define ncsn__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define ncsn__vadd(a, b) _mm512_add_ps(a, b)
-#elif defined(NCSN__AVX2)
-typedef __m256 ncsn__v;
-#define NCSN__VL 8
-#define ncsn__vload(p) _mm256_loadu_ps(p)
-#define ncsn__vstore(p, v) _mm256_storeu_ps(p, v)
-#define ncsn__vset1(x) _mm256_set1_ps(x)
-#define ncsn__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define ncsn__vadd(a, b) _mm256_add_ps(a, b)
-#elif defined(NCSN__SSE2)
+typedef __m512 ncsn__avx512_v;
+typedef __m512i ncsn__avx512_vi;
+typedef __mmask16 ncsn__avx512_vm;
+#define ncsn__avx512_VL 16
+#define ncsn__avx512_VREGS 32
+#define ncsn__avx512_target NCSN__TARGET_ATTR("avx512f,avx2,fma")
+#define ncsn__avx512_load(p) _mm512_loadu_ps(p)
+#define ncsn__avx512_store(p, v) _mm512_storeu_ps(p, v)
+#define ncsn__avx512_set1(x) _mm512_set1_ps(x)
+#define ncsn__avx512_fma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define ncsn__avx512_add(a, b) _mm512_add_ps(a, b)
+#define ncsn__avx512_sub(a, b) _mm512_sub_ps(a, b)
+#define ncsn__avx512_mul(a, b) _mm512_mul_ps(a, b)
+#define ncsn__avx512_div(a, b) _mm512_div_ps(a, b)
+#define ncsn__avx512_sqrt(a) _mm512_maskz_sqrt_ps((__mmask16)0xffff, a)   /* maskz: no g++ 12 false positive */
+#define ncsn__avx512_neg(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)))
+#define ncsn__avx512_cvt_i(x) _mm512_maskz_cvtps_epi32((__mmask16)0xffff, x)   /* maskz: no g++ 12 false positive */
+#define ncsn__avx512_i_set1(c) _mm512_set1_epi32(c)
+#define ncsn__avx512_i_add(a, b) _mm512_add_epi32(a, b)
+#define ncsn__avx512_i_sub(a, b) _mm512_sub_epi32(a, b)
+#define ncsn__avx512_i_and(a, b) _mm512_and_si512(a, b)
+#define ncsn__avx512_i_srai(a, c) _mm512_srai_epi32(a, c)
+#define ncsn__avx512_i_slli(a, c) _mm512_slli_epi32(a, c)
+#define ncsn__avx512_i_asf(a) _mm512_castsi512_ps(a)
+#define ncsn__avx512_gt(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define ncsn__avx512_lt(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define ncsn__avx512_le(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
+#define ncsn__avx512_nan(a) _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q)
+#define ncsn__avx512_sel(m, a, b) _mm512_mask_blend_ps(m, a, b)
+#define ncsn__avx512_any(m) ((m) != 0)
+#endif
+
+#if defined(NCSN__AVX2)
+typedef __m256 ncsn__avx2_v;
+typedef __m256i ncsn__avx2_vi;
+typedef __m256 ncsn__avx2_vm;
+#define ncsn__avx2_VL 8
+#define ncsn__avx2_VREGS 16
+#define ncsn__avx2_target NCSN__TARGET_ATTR("avx2,fma")
+#define ncsn__avx2_load(p) _mm256_loadu_ps(p)
+#define ncsn__avx2_store(p, v) _mm256_storeu_ps(p, v)
+#define ncsn__avx2_set1(x) _mm256_set1_ps(x)
+#define ncsn__avx2_fma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define ncsn__avx2_add(a, b) _mm256_add_ps(a, b)
+#define ncsn__avx2_sub(a, b) _mm256_sub_ps(a, b)
+#define ncsn__avx2_mul(a, b) _mm256_mul_ps(a, b)
+#define ncsn__avx2_div(a, b) _mm256_div_ps(a, b)
+#define ncsn__avx2_sqrt(a) _mm256_sqrt_ps(a)
+#define ncsn__avx2_neg(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
+#define ncsn__avx2_cvt_i(x) _mm256_cvtps_epi32(x)
+#define ncsn__avx2_i_set1(c) _mm256_set1_epi32(c)
+#define ncsn__avx2_i_add(a, b) _mm256_add_epi32(a, b)
+#define ncsn__avx2_i_sub(a, b) _mm256_sub_epi32(a, b)
+#define ncsn__avx2_i_and(a, b) _mm256_and_si256(a, b)
+#define ncsn__avx2_i_srai(a, c) _mm256_srai_epi32(a, c)
+#define ncsn__avx2_i_slli(a, c) _mm256_slli_epi32(a, c)
+#define ncsn__avx2_i_asf(a) _mm256_castsi256_ps(a)
+#define ncsn__avx2_gt(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define ncsn__avx2_lt(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
+#define ncsn__avx2_le(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
+#define ncsn__avx2_nan(a) _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
+#define ncsn__avx2_sel(m, a, b) _mm256_blendv_ps(a, b, m)
+#define ncsn__avx2_any(m) (_mm256_movemask_ps(m) != 0)
+#endif
+
+#if defined(NCSN__SSE2)
 /* SSE2 has no fused multiply-add: emulate a correctly rounded one. a*b is exact in double; the
    double sum is rounded to odd (TwoSum gives its exact error); rounding that to float once more is
    then the correctly rounded a*b + c (53 >= 24 + 2 bits), as fmaf. */
@@ -1430,194 +1550,69 @@ static __m128 ncsn__sse2_fma(__m128 a, __m128 b, __m128 c)
     __m128d hi = ncsn__fma_pd_odd(_mm_cvtps_pd(_mm_movehl_ps(a, a)), _mm_cvtps_pd(_mm_movehl_ps(b, b)), _mm_cvtps_pd(_mm_movehl_ps(c, c)));
     return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
 }
-typedef __m128 ncsn__v;
-#define NCSN__VL 4
-#define ncsn__vload(p) _mm_loadu_ps(p)
-#define ncsn__vstore(p, v) _mm_storeu_ps(p, v)
-#define ncsn__vset1(x) _mm_set1_ps(x)
-#define ncsn__vfma(a, b, c) ncsn__sse2_fma(a, b, c)
-#define ncsn__vadd(a, b) _mm_add_ps(a, b)
-#elif defined(NCSN__NEON)
-typedef float32x4_t ncsn__v;
-#define NCSN__VL 4
-#define ncsn__vload(p) vld1q_f32(p)
-#define ncsn__vstore(p, v) vst1q_f32(p, v)
-#define ncsn__vset1(x) vdupq_n_f32(x)
-#define ncsn__vfma(a, b, c) vfmaq_f32(c, a, b)
-#define ncsn__vadd(a, b) vaddq_f32(a, b)
-#else
-#define NCSN__VL 0
+typedef __m128 ncsn__sse2_v;
+typedef __m128i ncsn__sse2_vi;
+typedef __m128 ncsn__sse2_vm;
+#define ncsn__sse2_VL 4
+#define ncsn__sse2_VREGS 16
+#define ncsn__sse2_target             /* the x86-64 baseline (and required on i386) */
+#define ncsn__sse2_load(p) _mm_loadu_ps(p)
+#define ncsn__sse2_store(p, v) _mm_storeu_ps(p, v)
+#define ncsn__sse2_set1(x) _mm_set1_ps(x)
+/* ncsn__sse2_fma is the function above */
+#define ncsn__sse2_add(a, b) _mm_add_ps(a, b)
+#define ncsn__sse2_sub(a, b) _mm_sub_ps(a, b)
+#define ncsn__sse2_mul(a, b) _mm_mul_ps(a, b)
+#define ncsn__sse2_div(a, b) _mm_div_ps(a, b)
+#define ncsn__sse2_sqrt(a) _mm_sqrt_ps(a)
+#define ncsn__sse2_neg(x) _mm_xor_ps(x, _mm_set1_ps(-0.0f))
+#define ncsn__sse2_cvt_i(x) _mm_cvtps_epi32(x)
+#define ncsn__sse2_i_set1(c) _mm_set1_epi32(c)
+#define ncsn__sse2_i_add(a, b) _mm_add_epi32(a, b)
+#define ncsn__sse2_i_sub(a, b) _mm_sub_epi32(a, b)
+#define ncsn__sse2_i_and(a, b) _mm_and_si128(a, b)
+#define ncsn__sse2_i_srai(a, c) _mm_srai_epi32(a, c)
+#define ncsn__sse2_i_slli(a, c) _mm_slli_epi32(a, c)
+#define ncsn__sse2_i_asf(a) _mm_castsi128_ps(a)
+#define ncsn__sse2_gt(a, b) _mm_cmpgt_ps(a, b)
+#define ncsn__sse2_lt(a, b) _mm_cmplt_ps(a, b)
+#define ncsn__sse2_le(a, b) _mm_cmple_ps(a, b)
+#define ncsn__sse2_nan(a) _mm_cmpunord_ps(a, a)
+#define ncsn__sse2_sel(m, a, b) _mm_or_ps(_mm_and_ps(m, b), _mm_andnot_ps(m, a))
+#define ncsn__sse2_any(m) (_mm_movemask_ps(m) != 0)
 #endif
 
-NCSNDEF const char *ncsn_simd_name(void)
-{
-#if defined(NCSN__AVX512)
-    return "avx512";
-#elif defined(NCSN__AVX2)
-    return "avx2+fma";
-#elif defined(NCSN__NEON)
-    return "neon";
-#elif defined(NCSN__SSE2)
-    return "sse2 (emulated fma)";
-#else
-    return "scalar";
-#endif
-}
-
-/* Y[b][o] = fma(X[b][k], W[k][o], Y[b][o]) for k = 0..K-1 in order (Y holds the start). */
-static void ncsn__gemm_acc_ref(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
-                               int B, int K, int N)
-{
-    int b, k, o;
-    for (b = 0; b < B; b++)
-        for (o = 0; o < N; o++) {
-            float acc = Y[(size_t)b * ldy + o];
-            for (k = 0; k < K; k++) acc = fmaf(X[(size_t)b * ldx + k], W[(size_t)k * ldw + o], acc);
-            Y[(size_t)b * ldy + o] = acc;
-        }
-}
-
-static void ncsn__gemm_block(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
-                             int B, int K, int N)
-{
-#if NCSN__VL
-    int b = 0, k, o;
-    for (; b + 4 <= B; b += 4) {
-        float *y0 = Y + (size_t)b * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
-        const float *x0 = X + (size_t)b * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
-        o = 0;
-#if defined(NCSN__AVX512) || defined(NCSN__NEON)
-        /* 4 rows x 4 vectors: 16 accumulators hide the FMA latency (32 vector registers) */
-        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) {
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL), a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL);
-            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL), b2 = ncsn__vload(y1 + o + 2 * NCSN__VL), b3 = ncsn__vload(y1 + o + 3 * NCSN__VL);
-            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL), c2 = ncsn__vload(y2 + o + 2 * NCSN__VL), c3 = ncsn__vload(y2 + o + 3 * NCSN__VL);
-            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL), d2 = ncsn__vload(y3 + o + 2 * NCSN__VL), d3 = ncsn__vload(y3 + o + 3 * NCSN__VL);
-            for (k = 0; k < K; k++) {
-                const float *w = W + (size_t)k * ldw + o;
-                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), w2 = ncsn__vload(w + 2 * NCSN__VL), w3 = ncsn__vload(w + 3 * NCSN__VL), s;
-                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1); a2 = ncsn__vfma(s, w2, a2); a3 = ncsn__vfma(s, w3, a3);
-                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1); b2 = ncsn__vfma(s, w2, b2); b3 = ncsn__vfma(s, w3, b3);
-                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1); c2 = ncsn__vfma(s, w2, c2); c3 = ncsn__vfma(s, w3, c3);
-                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1); d2 = ncsn__vfma(s, w2, d2); d3 = ncsn__vfma(s, w3, d3);
-            }
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3);
-            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1); ncsn__vstore(y1 + o + 2 * NCSN__VL, b2); ncsn__vstore(y1 + o + 3 * NCSN__VL, b3);
-            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1); ncsn__vstore(y2 + o + 2 * NCSN__VL, c2); ncsn__vstore(y2 + o + 3 * NCSN__VL, c3);
-            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1); ncsn__vstore(y3 + o + 2 * NCSN__VL, d2); ncsn__vstore(y3 + o + 3 * NCSN__VL, d3);
-        }
-#endif
-        for (; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) {
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL);
-            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL);
-            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL);
-            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL);
-            for (k = 0; k < K; k++) {
-                const float *w = W + (size_t)k * ldw + o;
-                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), s;
-                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1);
-                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1);
-                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1);
-                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1);
-            }
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1);
-            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1);
-            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1);
-            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1);
-        }
-        for (; o + NCSN__VL <= N; o += NCSN__VL) {
-            ncsn__v a0 = ncsn__vload(y0 + o), b0 = ncsn__vload(y1 + o);
-            ncsn__v c0 = ncsn__vload(y2 + o), d0 = ncsn__vload(y3 + o);
-            for (k = 0; k < K; k++) {
-                ncsn__v w0 = ncsn__vload(W + (size_t)k * ldw + o);
-                a0 = ncsn__vfma(ncsn__vset1(x0[k]), w0, a0);
-                b0 = ncsn__vfma(ncsn__vset1(x1[k]), w0, b0);
-                c0 = ncsn__vfma(ncsn__vset1(x2[k]), w0, c0);
-                d0 = ncsn__vfma(ncsn__vset1(x3[k]), w0, d0);
-            }
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y1 + o, b0);
-            ncsn__vstore(y2 + o, c0); ncsn__vstore(y3 + o, d0);
-        }
-        if (o < N) ncsn__gemm_acc_ref(y0 + o, ldy, x0, ldx, W + o, ldw, 4, K, N - o);
-    }
-    for (; b < B; b++) {
-        float *y0 = Y + (size_t)b * ldy;
-        const float *x0 = X + (size_t)b * ldx;
-        /* one row (a batch of 1 when sampling one chain): 8 or 4 independent accumulators hide the latency */
-        for (o = 0; o + 8 * NCSN__VL <= N; o += 8 * NCSN__VL) {
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL);
-            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL);
-            ncsn__v a4 = ncsn__vload(y0 + o + 4 * NCSN__VL), a5 = ncsn__vload(y0 + o + 5 * NCSN__VL);
-            ncsn__v a6 = ncsn__vload(y0 + o + 6 * NCSN__VL), a7 = ncsn__vload(y0 + o + 7 * NCSN__VL);
-            for (k = 0; k < K; k++) {
-                const float *w = W + (size_t)k * ldw + o;
-                ncsn__v s = ncsn__vset1(x0[k]);
-                a0 = ncsn__vfma(s, ncsn__vload(w), a0);
-                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1);
-                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2);
-                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3);
-                a4 = ncsn__vfma(s, ncsn__vload(w + 4 * NCSN__VL), a4);
-                a5 = ncsn__vfma(s, ncsn__vload(w + 5 * NCSN__VL), a5);
-                a6 = ncsn__vfma(s, ncsn__vload(w + 6 * NCSN__VL), a6);
-                a7 = ncsn__vfma(s, ncsn__vload(w + 7 * NCSN__VL), a7);
-            }
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1);
-            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3);
-            ncsn__vstore(y0 + o + 4 * NCSN__VL, a4); ncsn__vstore(y0 + o + 5 * NCSN__VL, a5);
-            ncsn__vstore(y0 + o + 6 * NCSN__VL, a6); ncsn__vstore(y0 + o + 7 * NCSN__VL, a7);
-        }
-        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) {
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL);
-            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL);
-            for (k = 0; k < K; k++) {
-                const float *w = W + (size_t)k * ldw + o;
-                ncsn__v s = ncsn__vset1(x0[k]);
-                a0 = ncsn__vfma(s, ncsn__vload(w), a0);
-                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1);
-                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2);
-                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3);
-            }
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1);
-            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3);
-        }
-        for (; o + NCSN__VL <= N; o += NCSN__VL) {
-            ncsn__v a0 = ncsn__vload(y0 + o);
-            for (k = 0; k < K; k++) a0 = ncsn__vfma(ncsn__vset1(x0[k]), ncsn__vload(W + (size_t)k * ldw + o), a0);
-            ncsn__vstore(y0 + o, a0);
-        }
-        if (o < N) ncsn__gemm_acc_ref(y0 + o, ldy, x0, ldx, W + o, ldw, 1, K, N - o);
-    }
-#else
-    ncsn__gemm_acc_ref(Y, ldy, X, ldx, W, ldw, B, K, N);
-#endif
-}
-
-/* Narrow outputs (N below one vector, e.g. the 2-d score layer): no vector spans the outputs, so
-   8 rows run as 8 independent scalar fma chains (the reference's single chain is latency-bound,
-   7x slower); each output is still one fma per k, k in order. */
-#if NCSN__VL
-static void ncsn__gemm_narrow(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
-                              int B, int K, int N)
-{
-    int b = 0, k, o;
-    for (; b + 8 <= B; b += 8) {
-        const float *x0 = X + (size_t)b * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
-        const float *x4 = x3 + ldx, *x5 = x4 + ldx, *x6 = x5 + ldx, *x7 = x6 + ldx;
-        for (o = 0; o < N; o++) {
-            float *y = Y + (size_t)b * ldy + o;
-            float a0 = y[0], a1 = y[ldy], a2 = y[2 * (size_t)ldy], a3 = y[3 * (size_t)ldy];
-            float a4 = y[4 * (size_t)ldy], a5 = y[5 * (size_t)ldy], a6 = y[6 * (size_t)ldy], a7 = y[7 * (size_t)ldy];
-            for (k = 0; k < K; k++) {
-                float w = W[(size_t)k * ldw + o];
-                a0 = fmaf(x0[k], w, a0); a1 = fmaf(x1[k], w, a1); a2 = fmaf(x2[k], w, a2); a3 = fmaf(x3[k], w, a3);
-                a4 = fmaf(x4[k], w, a4); a5 = fmaf(x5[k], w, a5); a6 = fmaf(x6[k], w, a6); a7 = fmaf(x7[k], w, a7);
-            }
-            y[0] = a0; y[ldy] = a1; y[2 * (size_t)ldy] = a2; y[3 * (size_t)ldy] = a3;
-            y[4 * (size_t)ldy] = a4; y[5 * (size_t)ldy] = a5; y[6 * (size_t)ldy] = a6; y[7 * (size_t)ldy] = a7;
-        }
-    }
-    if (b < B) ncsn__gemm_acc_ref(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, ldw, B - b, K, N);
-}
+#if defined(NCSN__NEON)
+typedef float32x4_t ncsn__neon_v;
+typedef int32x4_t ncsn__neon_vi;
+typedef uint32x4_t ncsn__neon_vm;
+#define ncsn__neon_VL 4
+#define ncsn__neon_VREGS 32
+#define ncsn__neon_target             /* the aarch64 baseline */
+#define ncsn__neon_load(p) vld1q_f32(p)
+#define ncsn__neon_store(p, v) vst1q_f32(p, v)
+#define ncsn__neon_set1(x) vdupq_n_f32(x)
+#define ncsn__neon_fma(a, b, c) vfmaq_f32(c, a, b)
+#define ncsn__neon_add(a, b) vaddq_f32(a, b)
+#define ncsn__neon_sub(a, b) vsubq_f32(a, b)
+#define ncsn__neon_mul(a, b) vmulq_f32(a, b)
+#define ncsn__neon_div(a, b) vdivq_f32(a, b)
+#define ncsn__neon_sqrt(a) vsqrtq_f32(a)
+#define ncsn__neon_neg(x) vnegq_f32(x)
+#define ncsn__neon_cvt_i(x) vcvtq_s32_f32(x)     /* truncation: exact on the integral argument */
+#define ncsn__neon_i_set1(c) vdupq_n_s32(c)
+#define ncsn__neon_i_add(a, b) vaddq_s32(a, b)
+#define ncsn__neon_i_sub(a, b) vsubq_s32(a, b)
+#define ncsn__neon_i_and(a, b) vandq_s32(a, b)
+#define ncsn__neon_i_srai(a, c) vshrq_n_s32(a, c)
+#define ncsn__neon_i_slli(a, c) vshlq_n_s32(a, c)
+#define ncsn__neon_i_asf(a) vreinterpretq_f32_s32(a)
+#define ncsn__neon_gt(a, b) vcgtq_f32(a, b)
+#define ncsn__neon_lt(a, b) vcltq_f32(a, b)
+#define ncsn__neon_le(a, b) vcleq_f32(a, b)
+#define ncsn__neon_nan(a) vmvnq_u32(vceqq_f32(a, a))
+#define ncsn__neon_sel(m, a, b) vbslq_f32(m, b, a)
+#define ncsn__neon_any(m) (vmaxvq_u32(m) != 0)
 #endif
 
 /* Cache blocking: 64 rows x 64 inputs x 256 outputs at a time, so the weight panel (64 KB) and the
@@ -1631,258 +1626,100 @@ static void ncsn__gemm_narrow(float *Y, int ldy, const float *X, int ldx, const 
    unpacked panel's rows all map to the same L1 set and miss. Only the memory layout changes. */
 #define NCSN__GEMM_PB 128
 #define NCSN__ALIGN64(buf) ((buf) + (16 - ((size_t)(buf) / sizeof(float)) % 16) % 16)   /* a float[n + 16] buffer's first 64-byte boundary */
-static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw,
-                           int B, int K, int N)
+
+/* Sums over the batch go in fixed blocks of NCSN__SUM_BLOCK samples: each block is summed from
+   zero in sample order, then added to the total in block order. The grouping depends on nothing
+   but the batch size, is more accurate than one running float sum, and lets threads own blocks. */
+#define NCSN__SUM_BLOCK 64
+/* Wide inputs or outputs: each 64-sample block's dY (64 x 128) and X (64 x 48) are first copied
+   into contiguous stack buffers (44 KB), for the same reason as in ncsn__gemm_acc. Rows of up to
+   NCSN__TN_PACK_LD floats cache well unpacked (128-wide: 139 GFLOP/s unpacked, 128 packed). */
+#define NCSN__TN_KC 48
+#define NCSN__TN_PACK_LD 256
+
+/* The references: one fmaf per term, in the documented order. The scalar path runs them (as
+   ncsn__gemm_acc_ref, ...), and each vector set's copy does its kernels' tails. */
+#define NCSN__REF_KERNELS \
+/* Y[b][o] = fma(X[b][k], W[k][o], Y[b][o]) for k = 0..K-1 in order (Y holds the start). */ \
+static NCSN__TARGET void NCSN__K(gemm_acc_ref)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
+                               int B, int K, int N) \
+{ \
+    int b, k, o; \
+    for (b = 0; b < B; b++) \
+        for (o = 0; o < N; o++) { \
+            float acc = Y[(size_t)b * ldy + o]; \
+            for (k = 0; k < K; k++) acc = fmaf(X[(size_t)b * ldx + k], W[(size_t)k * ldw + o], acc); \
+            Y[(size_t)b * ldy + o] = acc; \
+        } \
+} \
+\
+/* dW[k][o] += sum over blocks of (sum_b X[b][k] dY[b][o], fused, from 0, b in order) (accumulates). */ \
+static NCSN__TARGET void NCSN__K(gemm_tn_acc_ref)(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, \
+                                  int B, int K, int N) \
+{ \
+    int b, b0, k, o; \
+    for (k = 0; k < K; k++) \
+        for (o = 0; o < N; o++) { \
+            float tot = dW[(size_t)k * ldw + o]; \
+            for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) { \
+                float acc = 0.0f; \
+                for (b = b0; b < B && b < b0 + NCSN__SUM_BLOCK; b++) acc = fmaf(X[(size_t)b * ldx + k], dY[(size_t)b * ldy + o], acc); \
+                tot = tot + acc; \
+            } \
+            dW[(size_t)k * ldw + o] = tot; \
+        } \
+} \
+/* end of NCSN__REF_KERNELS */
+#define NCSN__ISA ncsn__
+NCSN__REF_KERNELS
+#undef NCSN__ISA
+
+/* The cache blocking shared by every path: 64 rows x 64 inputs x 256 outputs at a time, each
+   block by the path's own block kernel (the reference on the scalar path). */
+typedef void (*ncsn__gemm_fn)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N);
+static void ncsn__gemm_tiles(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                             ncsn__gemm_fn block)
 {
     int n0, b0, k0;
-#if NCSN__VL
-    if (N < NCSN__VL) {
-        ncsn__gemm_narrow(Y, ldy, X, ldx, W, ldw, B, K, N);
-        return;
-    }
-#endif
-    if (B <= NCSN__GEMM_BB && K <= NCSN__GEMM_KB && N <= NCSN__GEMM_NB) {
-        ncsn__gemm_block(Y, ldy, X, ldx, W, ldw, B, K, N);
-        return;
-    }
-#if NCSN__VL
-    if (B >= 16 && ldw > NCSN__GEMM_PB) {
-        float buf[NCSN__GEMM_KB * NCSN__GEMM_PB + 16];
-        float *pk = NCSN__ALIGN64(buf);
-        for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) {
-            int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB;
-            for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) {
-                int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB, kk;
-                for (kk = 0; kk < kb; kk++) memcpy(pk + (size_t)kk * nb, W + (size_t)(k0 + kk) * ldw + n0, (size_t)nb * sizeof(float));
-                for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
-                    int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
-                    ncsn__gemm_block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb);
-                }
-            }
-        }
-        return;
-    }
-#endif
     for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB) {
         int nb = N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB;
         for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
             int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
             for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) {
                 int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB;
-                ncsn__gemm_block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx,
-                                 W + (size_t)k0 * ldw + n0, ldw, bb, kb, nb);
+                block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx,
+                  W + (size_t)k0 * ldw + n0, ldw, bb, kb, nb);
             }
         }
     }
 }
 
-/* Sums over the batch go in fixed blocks of NCSN__SUM_BLOCK samples: each block is summed from
-   zero in sample order, then added to the total in block order. The grouping depends on nothing
-   but the batch size, is more accurate than one running float sum, and lets threads own blocks. */
-#define NCSN__SUM_BLOCK 64
-
-/* dW[k][o] += sum over blocks of (sum_b X[b][k] dY[b][o], fused, from 0, b in order) (accumulates). */
-static void ncsn__gemm_tn_acc_ref(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
-                                  int B, int K, int N)
-{
-    int b, b0, k, o;
-    for (k = 0; k < K; k++)
-        for (o = 0; o < N; o++) {
-            float tot = dW[(size_t)k * ldw + o];
-            for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
-                float acc = 0.0f;
-                for (b = b0; b < B && b < b0 + NCSN__SUM_BLOCK; b++) acc = fmaf(X[(size_t)b * ldx + k], dY[(size_t)b * ldy + o], acc);
-                tot = tot + acc;
-            }
-            dW[(size_t)k * ldw + o] = tot;
-        }
-}
-
-static void ncsn__gemm_tn_block4(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
-                                 int B, int K, int N)
-{
-#if NCSN__VL
-    int b, k = 0, o;
-    for (; k + 4 <= K; k += 4) {
-        float *w0 = dW + (size_t)k * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
-        for (o = 0; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) {
-            ncsn__v a0 = ncsn__vset1(0.0f), a1 = ncsn__vset1(0.0f);
-            ncsn__v b0 = ncsn__vset1(0.0f), b1 = ncsn__vset1(0.0f);
-            ncsn__v c0 = ncsn__vset1(0.0f), c1 = ncsn__vset1(0.0f);
-            ncsn__v d0 = ncsn__vset1(0.0f), d1 = ncsn__vset1(0.0f);
-            for (b = 0; b < B; b++) {
-                const float *x = X + (size_t)b * ldx + k, *g = dY + (size_t)b * ldy + o;
-                ncsn__v g0 = ncsn__vload(g), g1 = ncsn__vload(g + NCSN__VL), s;
-                s = ncsn__vset1(x[0]); a0 = ncsn__vfma(s, g0, a0); a1 = ncsn__vfma(s, g1, a1);
-                s = ncsn__vset1(x[1]); b0 = ncsn__vfma(s, g0, b0); b1 = ncsn__vfma(s, g1, b1);
-                s = ncsn__vset1(x[2]); c0 = ncsn__vfma(s, g0, c0); c1 = ncsn__vfma(s, g1, c1);
-                s = ncsn__vset1(x[3]); d0 = ncsn__vfma(s, g0, d0); d1 = ncsn__vfma(s, g1, d1);
-            }
-            ncsn__vstore(w0 + o, ncsn__vadd(ncsn__vload(w0 + o), a0)); ncsn__vstore(w0 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w0 + o + NCSN__VL), a1));
-            ncsn__vstore(w1 + o, ncsn__vadd(ncsn__vload(w1 + o), b0)); ncsn__vstore(w1 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w1 + o + NCSN__VL), b1));
-            ncsn__vstore(w2 + o, ncsn__vadd(ncsn__vload(w2 + o), c0)); ncsn__vstore(w2 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w2 + o + NCSN__VL), c1));
-            ncsn__vstore(w3 + o, ncsn__vadd(ncsn__vload(w3 + o), d0)); ncsn__vstore(w3 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w3 + o + NCSN__VL), d1));
-        }
-        for (; o + NCSN__VL <= N; o += NCSN__VL) {
-            ncsn__v a0 = ncsn__vset1(0.0f), b0 = ncsn__vset1(0.0f);
-            ncsn__v c0 = ncsn__vset1(0.0f), d0 = ncsn__vset1(0.0f);
-            for (b = 0; b < B; b++) {
-                const float *x = X + (size_t)b * ldx + k;
-                ncsn__v g0 = ncsn__vload(dY + (size_t)b * ldy + o);
-                a0 = ncsn__vfma(ncsn__vset1(x[0]), g0, a0);
-                b0 = ncsn__vfma(ncsn__vset1(x[1]), g0, b0);
-                c0 = ncsn__vfma(ncsn__vset1(x[2]), g0, c0);
-                d0 = ncsn__vfma(ncsn__vset1(x[3]), g0, d0);
-            }
-            ncsn__vstore(w0 + o, ncsn__vadd(ncsn__vload(w0 + o), a0)); ncsn__vstore(w1 + o, ncsn__vadd(ncsn__vload(w1 + o), b0));
-            ncsn__vstore(w2 + o, ncsn__vadd(ncsn__vload(w2 + o), c0)); ncsn__vstore(w3 + o, ncsn__vadd(ncsn__vload(w3 + o), d0));
-        }
-        if (o < N) ncsn__gemm_tn_acc_ref(w0 + o, ldw, X + k, ldx, dY + o, ldy, B, 4, N - o);
-    }
-    for (; k < K; k++) {
-        float *w0 = dW + (size_t)k * ldw;
-        for (o = 0; o + NCSN__VL <= N; o += NCSN__VL) {
-            ncsn__v a0 = ncsn__vset1(0.0f);
-            for (b = 0; b < B; b++)
-                a0 = ncsn__vfma(ncsn__vset1(X[(size_t)b * ldx + k]), ncsn__vload(dY + (size_t)b * ldy + o), a0);
-            ncsn__vstore(w0 + o, ncsn__vadd(ncsn__vload(w0 + o), a0));
-        }
-        if (o < N) ncsn__gemm_tn_acc_ref(w0 + o, ldw, X + k, ldx, dY + o, ldy, B, 1, N - o);
-    }
-#else
-    ncsn__gemm_tn_acc_ref(dW, ldw, X, ldx, dY, ldy, B, K, N);
-#endif
-}
-
-#if NCSN__VL
-/* Narrow outputs (N below one vector): vectorised across 4 vectors of k instead (rows of X are
-   contiguous in k); per output the same block sum from zero, b in order, then one add. */
-static void ncsn__gemm_tn_narrow(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
-                                 int B, int K, int N)
-{
-    float t[4 * NCSN__VL];
-    int k = 0, o, b, j;
-    for (; k + 4 * NCSN__VL <= K; k += 4 * NCSN__VL)
-        for (o = 0; o < N; o++) {
-            ncsn__v a0 = ncsn__vset1(0.0f), a1 = a0, a2 = a0, a3 = a0;
-            for (b = 0; b < B; b++) {
-                const float *x = X + (size_t)b * ldx + k;
-                ncsn__v s = ncsn__vset1(dY[(size_t)b * ldy + o]);
-                a0 = ncsn__vfma(ncsn__vload(x), s, a0);
-                a1 = ncsn__vfma(ncsn__vload(x + NCSN__VL), s, a1);
-                a2 = ncsn__vfma(ncsn__vload(x + 2 * NCSN__VL), s, a2);
-                a3 = ncsn__vfma(ncsn__vload(x + 3 * NCSN__VL), s, a3);
-            }
-            for (j = 0; j < 4 * NCSN__VL; j++) t[j] = dW[(size_t)(k + j) * ldw + o];
-            ncsn__vstore(t, ncsn__vadd(ncsn__vload(t), a0));
-            ncsn__vstore(t + NCSN__VL, ncsn__vadd(ncsn__vload(t + NCSN__VL), a1));
-            ncsn__vstore(t + 2 * NCSN__VL, ncsn__vadd(ncsn__vload(t + 2 * NCSN__VL), a2));
-            ncsn__vstore(t + 3 * NCSN__VL, ncsn__vadd(ncsn__vload(t + 3 * NCSN__VL), a3));
-            for (j = 0; j < 4 * NCSN__VL; j++) dW[(size_t)(k + j) * ldw + o] = t[j];
-        }
-    for (; k + NCSN__VL <= K; k += NCSN__VL)
-        for (o = 0; o < N; o++) {
-            ncsn__v a0 = ncsn__vset1(0.0f);
-            for (b = 0; b < B; b++) a0 = ncsn__vfma(ncsn__vload(X + (size_t)b * ldx + k), ncsn__vset1(dY[(size_t)b * ldy + o]), a0);
-            for (j = 0; j < NCSN__VL; j++) t[j] = dW[(size_t)(k + j) * ldw + o];
-            ncsn__vstore(t, ncsn__vadd(ncsn__vload(t), a0));
-            for (j = 0; j < NCSN__VL; j++) dW[(size_t)(k + j) * ldw + o] = t[j];
-        }
-    if (k < K) ncsn__gemm_tn_acc_ref(dW + (size_t)k * ldw, ldw, X + k, ldx, dY, ldy, B, K - k, N);
-}
-#endif
-
-/* One block of at most NCSN__SUM_BLOCK samples (B <= 64). With 32 vector registers, a 6-row x
-   4-vector tile: 24 accumulators, 10 loads per 24 FMAs; the rest goes to the 4-row kernel. */
-static void ncsn__gemm_tn_block(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
-                                int B, int K, int N)
-{
-    int k = 0;
-#if NCSN__VL
-    if (N < NCSN__VL) {
-        ncsn__gemm_tn_narrow(dW, ldw, X, ldx, dY, ldy, B, K, N);
-        return;
-    }
-#endif
-#if defined(NCSN__AVX512) || defined(NCSN__NEON)
-    for (; k + 6 <= K; k += 6) {
-        int b, o;
-        for (o = 0; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) {
-            ncsn__v a00 = ncsn__vset1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-            ncsn__v a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-            ncsn__v a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
-            for (b = 0; b < B; b++) {
-                const float *x = X + (size_t)b * ldx + k, *g = dY + (size_t)b * ldy + o;
-                ncsn__v g0 = ncsn__vload(g), g1 = ncsn__vload(g + NCSN__VL), g2 = ncsn__vload(g + 2 * NCSN__VL), g3 = ncsn__vload(g + 3 * NCSN__VL), s;
-#define NCSN__TN_ROW(r) s = ncsn__vset1(x[r]); a##r##0 = ncsn__vfma(s, g0, a##r##0); a##r##1 = ncsn__vfma(s, g1, a##r##1); \
-                        a##r##2 = ncsn__vfma(s, g2, a##r##2); a##r##3 = ncsn__vfma(s, g3, a##r##3);
-                NCSN__TN_ROW(0) NCSN__TN_ROW(1) NCSN__TN_ROW(2) NCSN__TN_ROW(3) NCSN__TN_ROW(4) NCSN__TN_ROW(5)
-#undef NCSN__TN_ROW
-            }
-#define NCSN__TN_PUT(r) { float *w = dW + (size_t)(k + r) * ldw + o; \
-                ncsn__vstore(w, ncsn__vadd(ncsn__vload(w), a##r##0)); ncsn__vstore(w + NCSN__VL, ncsn__vadd(ncsn__vload(w + NCSN__VL), a##r##1)); \
-                ncsn__vstore(w + 2 * NCSN__VL, ncsn__vadd(ncsn__vload(w + 2 * NCSN__VL), a##r##2)); \
-                ncsn__vstore(w + 3 * NCSN__VL, ncsn__vadd(ncsn__vload(w + 3 * NCSN__VL), a##r##3)); }
-            NCSN__TN_PUT(0) NCSN__TN_PUT(1) NCSN__TN_PUT(2) NCSN__TN_PUT(3) NCSN__TN_PUT(4) NCSN__TN_PUT(5)
-#undef NCSN__TN_PUT
-        }
-        if (o < N) ncsn__gemm_tn_block4(dW + (size_t)k * ldw + o, ldw, X + k, ldx, dY + o, ldy, B, 6, N - o);
-    }
-#endif
-    if (k < K) ncsn__gemm_tn_block4(dW + (size_t)k * ldw, ldw, X + k, ldx, dY, ldy, B, K - k, N);
-}
-
-/* Wide inputs or outputs: each 64-sample block's dY (64 x 128) and X (64 x 48) are first copied
-   into contiguous stack buffers (44 KB), for the same reason as in ncsn__gemm_acc. Rows of up to
-   NCSN__TN_PACK_LD floats cache well unpacked (128-wide: 139 GFLOP/s unpacked, 128 packed). */
-#define NCSN__TN_KC 48
-#define NCSN__TN_PACK_LD 256
-static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy,
-                              int B, int K, int N)
+/* the same for dW: NCSN__GEMM_NB (256) outputs at a time, so a block's dY panel (64 KB) stays in cache */
+static void ncsn__gemm_tn_tiles(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N,
+                                ncsn__gemm_fn block)
 {
     int b0, n0;
-#if NCSN__VL
-    if (K >= 16 && N >= 16 && (ldy > NCSN__TN_PACK_LD || ldx > NCSN__TN_PACK_LD)) {
-        float dbuf[NCSN__SUM_BLOCK * NCSN__GEMM_PB + 16], xbuf[NCSN__SUM_BLOCK * NCSN__TN_KC + 16];
-        float *dp = NCSN__ALIGN64(dbuf), *xp = NCSN__ALIGN64(xbuf);
-        int k0, b;
-        for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) {
-            int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB;
-            for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
-                int bb = B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK;
-                for (b = 0; b < bb; b++) memcpy(dp + (size_t)b * nb, dY + (size_t)(b0 + b) * ldy + n0, (size_t)nb * sizeof(float));
-                for (k0 = 0; k0 < K; k0 += NCSN__TN_KC) {
-                    int kb = K - k0 < NCSN__TN_KC ? K - k0 : NCSN__TN_KC;
-                    for (b = 0; b < bb; b++) memcpy(xp + (size_t)b * kb, X + (size_t)(b0 + b) * ldx + k0, (size_t)kb * sizeof(float));
-                    ncsn__gemm_tn_block(dW + (size_t)k0 * ldw + n0, ldw, xp, kb, dp, nb, bb, kb, nb);
-                }
-            }
-        }
-        return;
-    }
-#endif
-    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB)   /* NCSN__GEMM_NB (256) outputs at a time: the block's dY panel (64 KB) stays in cache */
+    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB)
         for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK)
-            ncsn__gemm_tn_block(dW + n0, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy + n0, ldy,
-                                B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB);
+            block(dW + n0, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy + n0, ldy,
+                  B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB);
+}
+
+static void ncsn__scalar_gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+{
+    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref);
+}
+
+static void ncsn__scalar_gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
+{
+    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, ncsn__gemm_tn_acc_ref);
 }
 
 /* db[o] += sum over blocks of (sum_b dY[b][o] from 0, b in order), blocks in order. */
-static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N)
+static void ncsn__scalar_colsum_acc(float *db, const float *dY, int ldy, int B, int N)
 {
-    int b, b0, o = 0;
-#if NCSN__VL
-    for (; o + NCSN__VL <= N; o += NCSN__VL) {
-        ncsn__v tot = ncsn__vload(db + o);
-        for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
-            ncsn__v a = ncsn__vset1(0.0f);
-            for (b = b0; b < B && b < b0 + NCSN__SUM_BLOCK; b++) a = ncsn__vadd(a, ncsn__vload(dY + (size_t)b * ldy + o));
-            tot = ncsn__vadd(tot, a);
-        }
-        ncsn__vstore(db + o, tot);
-    }
-#endif
-    for (; o < N; o++) {
+    int b, b0, o;
+    for (o = 0; o < N; o++) {
         float tot = db[o];
         for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
             float a = 0.0f;
@@ -1892,6 +1729,723 @@ static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N)
         db[o] = tot;
     }
 }
+
+/* a = act(z); for SiLU also sg = sigmoid(z), kept for the backward pass */
+static void ncsn__scalar_act_fwd(float *a, float *sg, const float *z, size_t n, ncsn_act act)
+{
+    size_t i;
+    if (act != NCSN_ACT_SILU) {
+        for (i = 0; i < n; i++) a[i] = ncsn_softplusf(z[i]);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        float s = ncsn_sigmoidf(z[i]);
+        sg[i] = s;
+        a[i] = z[i] < NCSN__SILU_LOW ? ncsn__silu_low(z[i]) : z[i] * s;   /* ncsn_siluf's bits */
+    }
+}
+
+/* dz = da * act'(z): silu' = s + z s (1 - s) = fma(z s, 1 - s, s) with the stored s; softplus' = sigmoid */
+static void ncsn__scalar_act_bwd(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act)
+{
+    size_t i;
+    if (act != NCSN_ACT_SILU) {
+        for (i = 0; i < n; i++) dz[i] = da[i] * ncsn_sigmoidf(z[i]);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        float s = sg[i], d = fmaf(z[i] * s, 1.0f - s, s);
+        dz[i] = da[i] * d;
+    }
+}
+
+/* one Adam update's constants, and the update itself on parameters [lo, hi) */
+typedef struct ncsn__adam_job {
+    float *params, *m, *v;
+    const float *grads;
+    float step_size, bc2_sqrt, omb1, omb2, beta2, eps, decay;
+    int decoupled;
+    size_t n;
+} ncsn__adam_job;
+
+static void ncsn__scalar_adam(const ncsn__adam_job *a, size_t lo, size_t hi)
+{
+    size_t i;
+    float *params = a->params, *mm = a->m, *vv = a->v;
+    const float *grads = a->grads;
+    for (i = lo; i < hi; i++) {
+        float g = grads[i], m = mm[i], v = vv[i], p = params[i], denom;
+        if (a->decoupled) p = p * a->decay;
+        m = fmaf(a->omb1, g - m, m);              /* m.lerp_(g, 1 - beta1) */
+        v = fmaf(a->omb2 * g, g, v * a->beta2);   /* v.mul_(beta2).addcmul_(g, g, 1 - beta2) */
+        denom = sqrtf(v) / a->bc2_sqrt + a->eps;
+        params[i] = fmaf(-a->step_size, m / denom, p);
+        mm[i] = m;
+        vv[i] = v;
+    }
+}
+
+/* index of the first non-finite value, or n */
+static size_t ncsn__scalar_first_nonfinite(const float *g, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!ncsn__isfinite(g[i])) return i;
+    return n;
+}
+
+static void ncsn__scalar_langevin(float *x, const float *score, const float *z, size_t n, float c_score, float c_noise)
+{
+    size_t i;
+    for (i = 0; i < n; i++) x[i] = fmaf(c_noise, z[i], fmaf(c_score, score[i], x[i]));
+}
+
+/* dW tile helpers of the 6-row kernel below: row r of the tile, its four vectors */
+#define NCSN__TN_ROW(r) s = ncsn__vset1(x[r]); a##r##0 = ncsn__vfma(s, g0, a##r##0); a##r##1 = ncsn__vfma(s, g1, a##r##1); \
+                        a##r##2 = ncsn__vfma(s, g2, a##r##2); a##r##3 = ncsn__vfma(s, g3, a##r##3);
+#define NCSN__TN_PUT(r) { float *w = dW + (size_t)(k + r) * ldw + o; \
+                ncsn__vstore(w, ncsn__vadd(ncsn__vload(w), a##r##0)); ncsn__vstore(w + NCSN__VL, ncsn__vadd(ncsn__vload(w + NCSN__VL), a##r##1)); \
+                ncsn__vstore(w + 2 * NCSN__VL, ncsn__vadd(ncsn__vload(w + 2 * NCSN__VL), a##r##2)); \
+                ncsn__vstore(w + 3 * NCSN__VL, ncsn__vadd(ncsn__vload(w + 3 * NCSN__VL), a##r##3)); }
+
+/* ---- vector kernels, each block expanded once per set (NCSN__ISA): Y += X W ---- */
+#define NCSN__GEMM_KERNELS \
+static NCSN__TARGET void NCSN__K(gemm_block)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
+                             int B, int K, int N) \
+{ \
+    int b = 0, k, o; \
+    for (; b + 4 <= B; b += 4) { \
+        float *y0 = Y + (size_t)b * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy; \
+        const float *x0 = X + (size_t)b * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx; \
+        o = 0; \
+        if (NCSN__VREGS >= 32) \
+        /* 4 rows x 4 vectors: 16 accumulators hide the FMA latency (32 vector registers) */ \
+        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) { \
+            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL), a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL); \
+            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL), b2 = ncsn__vload(y1 + o + 2 * NCSN__VL), b3 = ncsn__vload(y1 + o + 3 * NCSN__VL); \
+            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL), c2 = ncsn__vload(y2 + o + 2 * NCSN__VL), c3 = ncsn__vload(y2 + o + 3 * NCSN__VL); \
+            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL), d2 = ncsn__vload(y3 + o + 2 * NCSN__VL), d3 = ncsn__vload(y3 + o + 3 * NCSN__VL); \
+            for (k = 0; k < K; k++) { \
+                const float *w = W + (size_t)k * ldw + o; \
+                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), w2 = ncsn__vload(w + 2 * NCSN__VL), w3 = ncsn__vload(w + 3 * NCSN__VL), s; \
+                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1); a2 = ncsn__vfma(s, w2, a2); a3 = ncsn__vfma(s, w3, a3); \
+                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1); b2 = ncsn__vfma(s, w2, b2); b3 = ncsn__vfma(s, w3, b3); \
+                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1); c2 = ncsn__vfma(s, w2, c2); c3 = ncsn__vfma(s, w3, c3); \
+                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1); d2 = ncsn__vfma(s, w2, d2); d3 = ncsn__vfma(s, w3, d3); \
+            } \
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3); \
+            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1); ncsn__vstore(y1 + o + 2 * NCSN__VL, b2); ncsn__vstore(y1 + o + 3 * NCSN__VL, b3); \
+            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1); ncsn__vstore(y2 + o + 2 * NCSN__VL, c2); ncsn__vstore(y2 + o + 3 * NCSN__VL, c3); \
+            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1); ncsn__vstore(y3 + o + 2 * NCSN__VL, d2); ncsn__vstore(y3 + o + 3 * NCSN__VL, d3); \
+        } \
+        for (; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) { \
+            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL); \
+            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL); \
+            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL); \
+            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL); \
+            for (k = 0; k < K; k++) { \
+                const float *w = W + (size_t)k * ldw + o; \
+                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), s; \
+                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1); \
+                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1); \
+                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1); \
+                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1); \
+            } \
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); \
+            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1); \
+            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1); \
+            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1); \
+        } \
+        for (; o + NCSN__VL <= N; o += NCSN__VL) { \
+            ncsn__v a0 = ncsn__vload(y0 + o), b0 = ncsn__vload(y1 + o); \
+            ncsn__v c0 = ncsn__vload(y2 + o), d0 = ncsn__vload(y3 + o); \
+            for (k = 0; k < K; k++) { \
+                ncsn__v w0 = ncsn__vload(W + (size_t)k * ldw + o); \
+                a0 = ncsn__vfma(ncsn__vset1(x0[k]), w0, a0); \
+                b0 = ncsn__vfma(ncsn__vset1(x1[k]), w0, b0); \
+                c0 = ncsn__vfma(ncsn__vset1(x2[k]), w0, c0); \
+                d0 = ncsn__vfma(ncsn__vset1(x3[k]), w0, d0); \
+            } \
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y1 + o, b0); \
+            ncsn__vstore(y2 + o, c0); ncsn__vstore(y3 + o, d0); \
+        } \
+        if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 4, K, N - o); \
+    } \
+    for (; b < B; b++) { \
+        float *y0 = Y + (size_t)b * ldy; \
+        const float *x0 = X + (size_t)b * ldx; \
+        /* one row (a batch of 1 when sampling one chain): 8 or 4 independent accumulators hide the latency */ \
+        for (o = 0; o + 8 * NCSN__VL <= N; o += 8 * NCSN__VL) { \
+            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL); \
+            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL); \
+            ncsn__v a4 = ncsn__vload(y0 + o + 4 * NCSN__VL), a5 = ncsn__vload(y0 + o + 5 * NCSN__VL); \
+            ncsn__v a6 = ncsn__vload(y0 + o + 6 * NCSN__VL), a7 = ncsn__vload(y0 + o + 7 * NCSN__VL); \
+            for (k = 0; k < K; k++) { \
+                const float *w = W + (size_t)k * ldw + o; \
+                ncsn__v s = ncsn__vset1(x0[k]); \
+                a0 = ncsn__vfma(s, ncsn__vload(w), a0); \
+                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1); \
+                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2); \
+                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3); \
+                a4 = ncsn__vfma(s, ncsn__vload(w + 4 * NCSN__VL), a4); \
+                a5 = ncsn__vfma(s, ncsn__vload(w + 5 * NCSN__VL), a5); \
+                a6 = ncsn__vfma(s, ncsn__vload(w + 6 * NCSN__VL), a6); \
+                a7 = ncsn__vfma(s, ncsn__vload(w + 7 * NCSN__VL), a7); \
+            } \
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); \
+            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3); \
+            ncsn__vstore(y0 + o + 4 * NCSN__VL, a4); ncsn__vstore(y0 + o + 5 * NCSN__VL, a5); \
+            ncsn__vstore(y0 + o + 6 * NCSN__VL, a6); ncsn__vstore(y0 + o + 7 * NCSN__VL, a7); \
+        } \
+        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) { \
+            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL); \
+            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL); \
+            for (k = 0; k < K; k++) { \
+                const float *w = W + (size_t)k * ldw + o; \
+                ncsn__v s = ncsn__vset1(x0[k]); \
+                a0 = ncsn__vfma(s, ncsn__vload(w), a0); \
+                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1); \
+                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2); \
+                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3); \
+            } \
+            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); \
+            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3); \
+        } \
+        for (; o + NCSN__VL <= N; o += NCSN__VL) { \
+            ncsn__v a0 = ncsn__vload(y0 + o); \
+            for (k = 0; k < K; k++) a0 = ncsn__vfma(ncsn__vset1(x0[k]), ncsn__vload(W + (size_t)k * ldw + o), a0); \
+            ncsn__vstore(y0 + o, a0); \
+        } \
+        if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 1, K, N - o); \
+    } \
+} \
+\
+/* Narrow outputs (N below one vector, e.g. the 2-d score layer): no vector spans the outputs, so \
+   8 rows run as 8 independent scalar fma chains (the reference's single chain is latency-bound, \
+   7x slower); each output is still one fma per k, k in order. */ \
+static NCSN__TARGET void NCSN__K(gemm_narrow)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
+                              int B, int K, int N) \
+{ \
+    int b = 0, k, o; \
+    for (; b + 8 <= B; b += 8) { \
+        const float *x0 = X + (size_t)b * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx; \
+        const float *x4 = x3 + ldx, *x5 = x4 + ldx, *x6 = x5 + ldx, *x7 = x6 + ldx; \
+        for (o = 0; o < N; o++) { \
+            float *y = Y + (size_t)b * ldy + o; \
+            float a0 = y[0], a1 = y[ldy], a2 = y[2 * (size_t)ldy], a3 = y[3 * (size_t)ldy]; \
+            float a4 = y[4 * (size_t)ldy], a5 = y[5 * (size_t)ldy], a6 = y[6 * (size_t)ldy], a7 = y[7 * (size_t)ldy]; \
+            for (k = 0; k < K; k++) { \
+                float w = W[(size_t)k * ldw + o]; \
+                a0 = fmaf(x0[k], w, a0); a1 = fmaf(x1[k], w, a1); a2 = fmaf(x2[k], w, a2); a3 = fmaf(x3[k], w, a3); \
+                a4 = fmaf(x4[k], w, a4); a5 = fmaf(x5[k], w, a5); a6 = fmaf(x6[k], w, a6); a7 = fmaf(x7[k], w, a7); \
+            } \
+            y[0] = a0; y[ldy] = a1; y[2 * (size_t)ldy] = a2; y[3 * (size_t)ldy] = a3; \
+            y[4 * (size_t)ldy] = a4; y[5 * (size_t)ldy] = a5; y[6 * (size_t)ldy] = a6; y[7 * (size_t)ldy] = a7; \
+        } \
+    } \
+    if (b < B) NCSN__K(gemm_acc_ref)(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, ldw, B - b, K, N); \
+} \
+\
+static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
+                           int B, int K, int N) \
+{ \
+    int n0, b0, k0; \
+    if (N < NCSN__VL) { \
+        NCSN__K(gemm_narrow)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+        return; \
+    } \
+    if (B <= NCSN__GEMM_BB && K <= NCSN__GEMM_KB && N <= NCSN__GEMM_NB) { \
+        NCSN__K(gemm_block)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+        return; \
+    } \
+    if (B >= 16 && ldw > NCSN__GEMM_PB) { \
+        float buf[NCSN__GEMM_KB * NCSN__GEMM_PB + 16]; \
+        float *pk = NCSN__ALIGN64(buf); \
+        for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) { \
+            int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB; \
+            for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) { \
+                int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB, kk; \
+                for (kk = 0; kk < kb; kk++) memcpy(pk + (size_t)kk * nb, W + (size_t)(k0 + kk) * ldw + n0, (size_t)nb * sizeof(float)); \
+                for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) { \
+                    int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB; \
+                    NCSN__K(gemm_block)(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb); \
+                } \
+            } \
+        } \
+        return; \
+    } \
+    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, NCSN__K(gemm_block)); \
+} \
+/* end of NCSN__GEMM_KERNELS */
+
+/* dW += X^T dY */
+#define NCSN__GEMM_TN_KERNELS \
+static NCSN__TARGET void NCSN__K(gemm_tn_block4)(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, \
+                                 int B, int K, int N) \
+{ \
+    int b, k = 0, o; \
+    for (; k + 4 <= K; k += 4) { \
+        float *w0 = dW + (size_t)k * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw; \
+        for (o = 0; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) { \
+            ncsn__v a0 = ncsn__vset1(0.0f), a1 = ncsn__vset1(0.0f); \
+            ncsn__v b0 = ncsn__vset1(0.0f), b1 = ncsn__vset1(0.0f); \
+            ncsn__v c0 = ncsn__vset1(0.0f), c1 = ncsn__vset1(0.0f); \
+            ncsn__v d0 = ncsn__vset1(0.0f), d1 = ncsn__vset1(0.0f); \
+            for (b = 0; b < B; b++) { \
+                const float *x = X + (size_t)b * ldx + k, *g = dY + (size_t)b * ldy + o; \
+                ncsn__v g0 = ncsn__vload(g), g1 = ncsn__vload(g + NCSN__VL), s; \
+                s = ncsn__vset1(x[0]); a0 = ncsn__vfma(s, g0, a0); a1 = ncsn__vfma(s, g1, a1); \
+                s = ncsn__vset1(x[1]); b0 = ncsn__vfma(s, g0, b0); b1 = ncsn__vfma(s, g1, b1); \
+                s = ncsn__vset1(x[2]); c0 = ncsn__vfma(s, g0, c0); c1 = ncsn__vfma(s, g1, c1); \
+                s = ncsn__vset1(x[3]); d0 = ncsn__vfma(s, g0, d0); d1 = ncsn__vfma(s, g1, d1); \
+            } \
+            ncsn__vstore(w0 + o, ncsn__vadd(ncsn__vload(w0 + o), a0)); ncsn__vstore(w0 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w0 + o + NCSN__VL), a1)); \
+            ncsn__vstore(w1 + o, ncsn__vadd(ncsn__vload(w1 + o), b0)); ncsn__vstore(w1 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w1 + o + NCSN__VL), b1)); \
+            ncsn__vstore(w2 + o, ncsn__vadd(ncsn__vload(w2 + o), c0)); ncsn__vstore(w2 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w2 + o + NCSN__VL), c1)); \
+            ncsn__vstore(w3 + o, ncsn__vadd(ncsn__vload(w3 + o), d0)); ncsn__vstore(w3 + o + NCSN__VL, ncsn__vadd(ncsn__vload(w3 + o + NCSN__VL), d1)); \
+        } \
+        for (; o + NCSN__VL <= N; o += NCSN__VL) { \
+            ncsn__v a0 = ncsn__vset1(0.0f), b0 = ncsn__vset1(0.0f); \
+            ncsn__v c0 = ncsn__vset1(0.0f), d0 = ncsn__vset1(0.0f); \
+            for (b = 0; b < B; b++) { \
+                const float *x = X + (size_t)b * ldx + k; \
+                ncsn__v g0 = ncsn__vload(dY + (size_t)b * ldy + o); \
+                a0 = ncsn__vfma(ncsn__vset1(x[0]), g0, a0); \
+                b0 = ncsn__vfma(ncsn__vset1(x[1]), g0, b0); \
+                c0 = ncsn__vfma(ncsn__vset1(x[2]), g0, c0); \
+                d0 = ncsn__vfma(ncsn__vset1(x[3]), g0, d0); \
+            } \
+            ncsn__vstore(w0 + o, ncsn__vadd(ncsn__vload(w0 + o), a0)); ncsn__vstore(w1 + o, ncsn__vadd(ncsn__vload(w1 + o), b0)); \
+            ncsn__vstore(w2 + o, ncsn__vadd(ncsn__vload(w2 + o), c0)); ncsn__vstore(w3 + o, ncsn__vadd(ncsn__vload(w3 + o), d0)); \
+        } \
+        if (o < N) NCSN__K(gemm_tn_acc_ref)(w0 + o, ldw, X + k, ldx, dY + o, ldy, B, 4, N - o); \
+    } \
+    for (; k < K; k++) { \
+        float *w0 = dW + (size_t)k * ldw; \
+        for (o = 0; o + NCSN__VL <= N; o += NCSN__VL) { \
+            ncsn__v a0 = ncsn__vset1(0.0f); \
+            for (b = 0; b < B; b++) \
+                a0 = ncsn__vfma(ncsn__vset1(X[(size_t)b * ldx + k]), ncsn__vload(dY + (size_t)b * ldy + o), a0); \
+            ncsn__vstore(w0 + o, ncsn__vadd(ncsn__vload(w0 + o), a0)); \
+        } \
+        if (o < N) NCSN__K(gemm_tn_acc_ref)(w0 + o, ldw, X + k, ldx, dY + o, ldy, B, 1, N - o); \
+    } \
+} \
+\
+/* Narrow outputs (N below one vector): vectorised across 4 vectors of k instead (rows of X are \
+   contiguous in k); per output the same block sum from zero, b in order, then one add. */ \
+static NCSN__TARGET void NCSN__K(gemm_tn_narrow)(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, \
+                                 int B, int K, int N) \
+{ \
+    float t[4 * NCSN__VL]; \
+    int k = 0, o, b, j; \
+    for (; k + 4 * NCSN__VL <= K; k += 4 * NCSN__VL) \
+        for (o = 0; o < N; o++) { \
+            ncsn__v a0 = ncsn__vset1(0.0f), a1 = a0, a2 = a0, a3 = a0; \
+            for (b = 0; b < B; b++) { \
+                const float *x = X + (size_t)b * ldx + k; \
+                ncsn__v s = ncsn__vset1(dY[(size_t)b * ldy + o]); \
+                a0 = ncsn__vfma(ncsn__vload(x), s, a0); \
+                a1 = ncsn__vfma(ncsn__vload(x + NCSN__VL), s, a1); \
+                a2 = ncsn__vfma(ncsn__vload(x + 2 * NCSN__VL), s, a2); \
+                a3 = ncsn__vfma(ncsn__vload(x + 3 * NCSN__VL), s, a3); \
+            } \
+            for (j = 0; j < 4 * NCSN__VL; j++) t[j] = dW[(size_t)(k + j) * ldw + o]; \
+            ncsn__vstore(t, ncsn__vadd(ncsn__vload(t), a0)); \
+            ncsn__vstore(t + NCSN__VL, ncsn__vadd(ncsn__vload(t + NCSN__VL), a1)); \
+            ncsn__vstore(t + 2 * NCSN__VL, ncsn__vadd(ncsn__vload(t + 2 * NCSN__VL), a2)); \
+            ncsn__vstore(t + 3 * NCSN__VL, ncsn__vadd(ncsn__vload(t + 3 * NCSN__VL), a3)); \
+            for (j = 0; j < 4 * NCSN__VL; j++) dW[(size_t)(k + j) * ldw + o] = t[j]; \
+        } \
+    for (; k + NCSN__VL <= K; k += NCSN__VL) \
+        for (o = 0; o < N; o++) { \
+            ncsn__v a0 = ncsn__vset1(0.0f); \
+            for (b = 0; b < B; b++) a0 = ncsn__vfma(ncsn__vload(X + (size_t)b * ldx + k), ncsn__vset1(dY[(size_t)b * ldy + o]), a0); \
+            for (j = 0; j < NCSN__VL; j++) t[j] = dW[(size_t)(k + j) * ldw + o]; \
+            ncsn__vstore(t, ncsn__vadd(ncsn__vload(t), a0)); \
+            for (j = 0; j < NCSN__VL; j++) dW[(size_t)(k + j) * ldw + o] = t[j]; \
+        } \
+    if (k < K) NCSN__K(gemm_tn_acc_ref)(dW + (size_t)k * ldw, ldw, X + k, ldx, dY, ldy, B, K - k, N); \
+} \
+\
+/* One block of at most NCSN__SUM_BLOCK samples (B <= 64). With 32 vector registers, a 6-row x \
+   4-vector tile: 24 accumulators, 10 loads per 24 FMAs; the rest goes to the 4-row kernel. */ \
+static NCSN__TARGET void NCSN__K(gemm_tn_block)(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, \
+                                int B, int K, int N) \
+{ \
+    int k = 0; \
+    if (N < NCSN__VL) { \
+        NCSN__K(gemm_tn_narrow)(dW, ldw, X, ldx, dY, ldy, B, K, N); \
+        return; \
+    } \
+    if (NCSN__VREGS >= 32) \
+    for (; k + 6 <= K; k += 6) { \
+        int b, o; \
+        for (o = 0; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) { \
+            ncsn__v a00 = ncsn__vset1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00; \
+            ncsn__v a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00; \
+            ncsn__v a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00; \
+            for (b = 0; b < B; b++) { \
+                const float *x = X + (size_t)b * ldx + k, *g = dY + (size_t)b * ldy + o; \
+                ncsn__v g0 = ncsn__vload(g), g1 = ncsn__vload(g + NCSN__VL), g2 = ncsn__vload(g + 2 * NCSN__VL), g3 = ncsn__vload(g + 3 * NCSN__VL), s; \
+                NCSN__TN_ROW(0) NCSN__TN_ROW(1) NCSN__TN_ROW(2) NCSN__TN_ROW(3) NCSN__TN_ROW(4) NCSN__TN_ROW(5) \
+            } \
+            NCSN__TN_PUT(0) NCSN__TN_PUT(1) NCSN__TN_PUT(2) NCSN__TN_PUT(3) NCSN__TN_PUT(4) NCSN__TN_PUT(5) \
+        } \
+        if (o < N) NCSN__K(gemm_tn_block4)(dW + (size_t)k * ldw + o, ldw, X + k, ldx, dY + o, ldy, B, 6, N - o); \
+    } \
+    if (k < K) NCSN__K(gemm_tn_block4)(dW + (size_t)k * ldw, ldw, X + k, ldx, dY, ldy, B, K - k, N); \
+} \
+\
+static NCSN__TARGET void NCSN__K(gemm_tn_acc)(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, \
+                              int B, int K, int N) \
+{ \
+    int b0, n0; \
+    if (K >= 16 && N >= 16 && (ldy > NCSN__TN_PACK_LD || ldx > NCSN__TN_PACK_LD)) { \
+        float dbuf[NCSN__SUM_BLOCK * NCSN__GEMM_PB + 16], xbuf[NCSN__SUM_BLOCK * NCSN__TN_KC + 16]; \
+        float *dp = NCSN__ALIGN64(dbuf), *xp = NCSN__ALIGN64(xbuf); \
+        int k0, b; \
+        for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) { \
+            int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB; \
+            for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) { \
+                int bb = B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK; \
+                for (b = 0; b < bb; b++) memcpy(dp + (size_t)b * nb, dY + (size_t)(b0 + b) * ldy + n0, (size_t)nb * sizeof(float)); \
+                for (k0 = 0; k0 < K; k0 += NCSN__TN_KC) { \
+                    int kb = K - k0 < NCSN__TN_KC ? K - k0 : NCSN__TN_KC; \
+                    for (b = 0; b < bb; b++) memcpy(xp + (size_t)b * kb, X + (size_t)(b0 + b) * ldx + k0, (size_t)kb * sizeof(float)); \
+                    NCSN__K(gemm_tn_block)(dW + (size_t)k0 * ldw + n0, ldw, xp, kb, dp, nb, bb, kb, nb); \
+                } \
+            } \
+        } \
+        return; \
+    } \
+    (void)b0; \
+    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, NCSN__K(gemm_tn_block)); \
+} \
+/* end of NCSN__GEMM_TN_KERNELS */
+
+/* column sums, activations, Adam, the finiteness scan, the Langevin update */
+#define NCSN__ELEMENTWISE_KERNELS \
+/* db[o] += ...: ncsn__scalar_colsum_acc's sums, NCSN__VL columns at a time */ \
+static NCSN__TARGET void NCSN__K(colsum_acc)(float *db, const float *dY, int ldy, int B, int N) \
+{ \
+    int b, b0, o = 0; \
+    for (; o + NCSN__VL <= N; o += NCSN__VL) { \
+        ncsn__v tot = ncsn__vload(db + o); \
+        for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) { \
+            ncsn__v a = ncsn__vset1(0.0f); \
+            for (b = b0; b < B && b < b0 + NCSN__SUM_BLOCK; b++) a = ncsn__vadd(a, ncsn__vload(dY + (size_t)b * ldy + o)); \
+            tot = ncsn__vadd(tot, a); \
+        } \
+        ncsn__vstore(db + o, tot); \
+    } \
+    if (o < N) ncsn__scalar_colsum_acc(db + o, dY + o, ldy, B, N - o); \
+} \
+\
+/* exp on a vector: the operations of ncsn_expf, lane by lane, in the same order */ \
+static NCSN__TARGET ncsn__v NCSN__K(vexpf)(ncsn__v x) \
+{ \
+    const ncsn__v magic = ncsn__vset1(NCSN__MAGIC_ROUND); \
+    ncsn__vm big = ncsn__vgt(x, ncsn__vset1(88.7228394f)), small = ncsn__vlt(x, ncsn__vset1(-103.972084f)), nan = ncsn__vnan(x); \
+    ncsn__v k = ncsn__vsub(ncsn__vfma(x, ncsn__vset1(1.44269502162933349609375f), magic), magic), nk = ncsn__vneg(k), r, p; \
+    ncsn__vi n, n1, n2; \
+    r = ncsn__vfma(nk, ncsn__vset1(0.693145751953125f), x);   /* fma(-k, ln2 hi, x) */ \
+    r = ncsn__vfma(nk, ncsn__vset1(1.428606765330187e-06f), r); \
+    p = ncsn__vset1(1.98412698e-4f); \
+    p = ncsn__vfma(p, r, ncsn__vset1(1.38888889e-3f)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(8.33333377e-3f)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(4.16666679e-2f)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(0.166666672f)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(0.5f)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(1.0f)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(1.0f)); \
+    n = ncsn__vcvt_i(k); \
+    n1 = ncsn__vi_srai(ncsn__vi_add(n, ncsn__vi_and(ncsn__vi_srai(n, 31), ncsn__vi_set1(1))), 1);  /* n/2 truncated, as C */ \
+    n2 = ncsn__vi_sub(n, n1); \
+    p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n1, ncsn__vi_set1(127)), 23))); \
+    p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n2, ncsn__vi_set1(127)), 23))); \
+    p = ncsn__vsel(small, p, ncsn__vset1(0.0f)); \
+    p = ncsn__vsel(big, p, ncsn__vset1(HUGE_VALF)); \
+    return ncsn__vsel(nan, p, x); \
+} \
+\
+/* lanes with x <= c take e^x (computed only when some lane needs it); the others keep b */ \
+static NCSN__TARGET ncsn__v NCSN__K(vsel_le)(ncsn__v x, float c, ncsn__v b) \
+{ \
+    ncsn__vm m = ncsn__vle(x, ncsn__vset1(c)); \
+    return ncsn__vany(m) ? ncsn__vsel(m, b, NCSN__K(vexpf)(x)) : b; \
+} \
+\
+/* ncsn__scalar_act_fwd, NCSN__VL values at a time */ \
+static NCSN__TARGET void NCSN__K(act_fwd)(float *a, float *sg, const float *z, size_t n, ncsn_act act) \
+{ \
+    size_t i = 0; \
+    const ncsn__v one = ncsn__vset1(1.0f); \
+    if (act == NCSN_ACT_SILU) { \
+        for (; i + NCSN__VL <= n; i += NCSN__VL) { \
+            ncsn__v zz = ncsn__vload(z + i); \
+            ncsn__v s = ncsn__vdiv(one, ncsn__vadd(one, NCSN__K(vexpf)(ncsn__vneg(zz)))); \
+            s = NCSN__K(vsel_le)(zz, -88.7228394f, s);   /* as ncsn_sigmoidf: e^x where e^-x overflows */ \
+            ncsn__vstore(sg + i, s); \
+            ncsn__vstore(a + i, ncsn__vmul(zz, s)); \
+            if (ncsn__vany(ncsn__vlt(zz, ncsn__vset1(NCSN__SILU_LOW)))) {   /* rare: those lanes as ncsn_siluf */ \
+                int j; \
+                for (j = 0; j < NCSN__VL; j++) \
+                    if (z[i + j] < NCSN__SILU_LOW) a[i + j] = ncsn__silu_low(z[i + j]); \
+            } \
+        } \
+    } \
+    ncsn__scalar_act_fwd(a + i, sg + i, z + i, n - i, act); \
+} \
+\
+static NCSN__TARGET void NCSN__K(act_bwd)(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act) \
+{ \
+    size_t i = 0; \
+    const ncsn__v one = ncsn__vset1(1.0f); \
+    if (act == NCSN_ACT_SILU) { \
+        for (; i + NCSN__VL <= n; i += NCSN__VL) { \
+            ncsn__v s = ncsn__vload(sg + i); \
+            ncsn__v d = ncsn__vfma(ncsn__vmul(ncsn__vload(z + i), s), ncsn__vsub(one, s), s); \
+            ncsn__vstore(dz + i, ncsn__vmul(ncsn__vload(da + i), d)); \
+        } \
+    } \
+    ncsn__scalar_act_bwd(dz + i, da + i, z + i, sg + i, n - i, act); \
+} \
+\
+/* ncsn__scalar_adam, NCSN__VL parameters at a time (sqrt and / are correctly rounded) */ \
+static NCSN__TARGET void NCSN__K(adam)(const ncsn__adam_job *a, size_t lo, size_t hi) \
+{ \
+    size_t i = lo; \
+    float *params = a->params, *mm = a->m, *vv = a->v; \
+    const float *grads = a->grads; \
+    const ncsn__v vomb1 = ncsn__vset1(a->omb1), vomb2 = ncsn__vset1(a->omb2), vb2 = ncsn__vset1(a->beta2); \
+    const ncsn__v vbc2 = ncsn__vset1(a->bc2_sqrt), veps = ncsn__vset1(a->eps), vstep = ncsn__vset1(-a->step_size); \
+    const ncsn__v vdecay = ncsn__vset1(a->decay); \
+    for (; i + NCSN__VL <= hi; i += NCSN__VL) { \
+        ncsn__v g = ncsn__vload(grads + i), m = ncsn__vload(mm + i), v = ncsn__vload(vv + i), p = ncsn__vload(params + i), denom; \
+        if (a->decoupled) p = ncsn__vmul(p, vdecay); \
+        m = ncsn__vfma(vomb1, ncsn__vsub(g, m), m); \
+        v = ncsn__vfma(ncsn__vmul(vomb2, g), g, ncsn__vmul(v, vb2)); \
+        denom = ncsn__vadd(ncsn__vdiv(ncsn__vsqrt(v), vbc2), veps); \
+        ncsn__vstore(params + i, ncsn__vfma(vstep, ncsn__vdiv(m, denom), p)); \
+        ncsn__vstore(mm + i, m); \
+        ncsn__vstore(vv + i, v); \
+    } \
+    ncsn__scalar_adam(a, i, hi); \
+} \
+\
+/* a vector pass: g * 0 is NaN exactly when g is not finite; the chunk that has one is searched by the scalar loop */ \
+static NCSN__TARGET size_t NCSN__K(first_nonfinite)(const float *g, size_t n) \
+{ \
+    size_t i = 0; \
+    const ncsn__v zero = ncsn__vset1(0.0f); \
+    for (; i + 8 * NCSN__VL <= n; i += 8 * NCSN__VL) { \
+        float t[NCSN__VL]; \
+        int j, k; \
+        ncsn__v acc = zero; \
+        for (k = 0; k < 8; k++) acc = ncsn__vadd(acc, ncsn__vmul(ncsn__vload(g + i + (size_t)k * NCSN__VL), zero)); \
+        ncsn__vstore(t, acc); \
+        for (j = 0; j < NCSN__VL; j++) \
+            if (t[j] != 0.0f) break; \
+        if (j < NCSN__VL) break;   /* somewhere in this chunk: the scalar loop finds it */ \
+    } \
+    return i + ncsn__scalar_first_nonfinite(g + i, n - i); \
+} \
+\
+static NCSN__TARGET void NCSN__K(langevin)(float *x, const float *score, const float *z, size_t n, float c_score, float c_noise) \
+{ \
+    size_t i = 0; \
+    ncsn__v a = ncsn__vset1(c_score), b = ncsn__vset1(c_noise); \
+    for (; i + NCSN__VL <= n; i += NCSN__VL) \
+        ncsn__vstore(x + i, ncsn__vfma(b, ncsn__vload(z + i), ncsn__vfma(a, ncsn__vload(score + i), ncsn__vload(x + i)))); \
+    ncsn__scalar_langevin(x + i, score + i, z + i, n - i, c_score, c_noise); \
+} \
+/* end of NCSN__ELEMENTWISE_KERNELS */
+
+/* The kernels of each set the build has. */
+#define NCSN__VECTOR_KERNELS NCSN__REF_KERNELS NCSN__GEMM_KERNELS NCSN__GEMM_TN_KERNELS NCSN__ELEMENTWISE_KERNELS
+#if defined(NCSN__AVX512)
+#if defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  /* g++ 12: _mm512_undefined_epi32 inside its own intrinsics */
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#define NCSN__ISA ncsn__avx512_
+NCSN__VECTOR_KERNELS
+#undef NCSN__ISA
+#if defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+#if defined(NCSN__AVX2)
+#define NCSN__ISA ncsn__avx2_
+NCSN__VECTOR_KERNELS
+#undef NCSN__ISA
+#endif
+#if defined(NCSN__SSE2)
+#define NCSN__ISA ncsn__sse2_
+NCSN__VECTOR_KERNELS
+#undef NCSN__ISA
+#endif
+#if defined(NCSN__NEON)
+#define NCSN__ISA ncsn__neon_
+NCSN__VECTOR_KERNELS
+#undef NCSN__ISA
+#endif
+
+/* ---- dispatch ----------------------------------------------------------------------------------
+   One table per compiled set, narrowest first. The first kernel call takes the last one this CPU
+   runs (a compare-and-swap from "not chosen": threads racing to it agree, and it never overrides
+   ncsn_simd_force); every later call reads the choice. */
+#define NCSN__CPU_SSE2 1u
+#define NCSN__CPU_AVX2 2u     /* AVX2 and FMA, and the OS saves YMM state */
+#define NCSN__CPU_AVX512 4u   /* AVX-512F, and the OS saves ZMM and mask state */
+typedef struct ncsn__kernels {
+    const char *key, *name;   /* what ncsn_simd_force takes; what ncsn_simd_name reports */
+    unsigned need;            /* NCSN__CPU_* bits the set needs (dispatch builds) */
+    ncsn__gemm_fn gemm_acc, gemm_tn_acc;
+    void (*colsum_acc)(float *db, const float *dY, int ldy, int B, int N);
+    void (*act_fwd)(float *a, float *sg, const float *z, size_t n, ncsn_act act);
+    void (*act_bwd)(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act);
+    void (*adam)(const ncsn__adam_job *a, size_t lo, size_t hi);
+    size_t (*first_nonfinite)(const float *g, size_t n);
+    void (*langevin)(float *x, const float *score, const float *z, size_t n, float c_score, float c_noise);
+} ncsn__kernels;
+#define NCSN__KTABLE(key, name, need) { key, name, need, NCSN__K(gemm_acc), NCSN__K(gemm_tn_acc), NCSN__K(colsum_acc), \
+    NCSN__K(act_fwd), NCSN__K(act_bwd), NCSN__K(adam), NCSN__K(first_nonfinite), NCSN__K(langevin) }
+static const ncsn__kernels ncsn__ktab[] = {
+#define NCSN__ISA ncsn__scalar_
+    NCSN__KTABLE("scalar", "scalar", 0u),
+#undef NCSN__ISA
+#if defined(NCSN__SSE2)
+#define NCSN__ISA ncsn__sse2_
+    NCSN__KTABLE("sse2", "sse2 (emulated fma)", NCSN__CPU_SSE2),
+#undef NCSN__ISA
+#endif
+#if defined(NCSN__NEON)
+#define NCSN__ISA ncsn__neon_
+    NCSN__KTABLE("neon", "neon", 0u),
+#undef NCSN__ISA
+#endif
+#if defined(NCSN__AVX2)
+#define NCSN__ISA ncsn__avx2_
+    NCSN__KTABLE("avx2", "avx2+fma", NCSN__CPU_AVX2),
+#undef NCSN__ISA
+#endif
+#if defined(NCSN__AVX512)
+#define NCSN__ISA ncsn__avx512_
+    NCSN__KTABLE("avx512", "avx512", NCSN__CPU_AVX512 | NCSN__CPU_AVX2),
+#undef NCSN__ISA
+#endif
+};
+#define NCSN__NKTAB ((int)(sizeof ncsn__ktab / sizeof ncsn__ktab[0]))
+
+#if defined(NCSN__DISPATCH)
+static void ncsn__cpuid(unsigned leaf, unsigned *r)
+{
+    unsigned a, b, c, d;
+    __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(0u));
+    r[0] = a; r[1] = b; r[2] = c; r[3] = d;
+}
+
+/* what this CPU runs and its OS supports: the instructions (cpuid), and the register state the OS
+   saves on a context switch (XCR0, by xgetbv; without it AVX registers would be corrupted) */
+static unsigned ncsn__cpu_features(void)
+{
+    unsigned r[4], f = NCSN__CPU_SSE2, xcr0, xcr0_hi;   /* SSE2: the x86-64 baseline (required on i386) */
+    ncsn__cpuid(0, r);
+    if (r[0] < 7) return f;
+    ncsn__cpuid(1, r);
+    if (!(r[2] & (1u << 27)) || !(r[2] & (1u << 28)) || !(r[2] & (1u << 12))) return f;   /* OSXSAVE, AVX, FMA */
+    __asm__ __volatile__(".byte 0x0f, 0x01, 0xd0" : "=a"(xcr0), "=d"(xcr0_hi) : "c"(0u));   /* xgetbv */
+    (void)xcr0_hi;
+    if ((xcr0 & 0x6u) != 0x6u) return f;                                                    /* XMM, YMM */
+    ncsn__cpuid(7, r);
+    if (!(r[1] & (1u << 5))) return f;                                                      /* AVX2 */
+    f |= NCSN__CPU_AVX2;
+    if ((r[1] & (1u << 16)) && (xcr0 & 0xe0u) == 0xe0u) f |= NCSN__CPU_AVX512;             /* AVX-512F; opmask, ZMM */
+    return f;
+}
+#else
+static unsigned ncsn__cpu_features(void) { return ~0u; }   /* the compiler's target flags chose the sets */
+#endif
+
+static int ncsn__kbest(void)
+{
+    unsigned f = ncsn__cpu_features();
+    int i = NCSN__NKTAB - 1;
+    while (i > 0 && (ncsn__ktab[i].need & ~f)) i--;
+    return i;
+}
+
+static int ncsn__ksel = -1;   /* the chosen table, -1 until the first kernel call */
+#if defined(__GNUC__)
+#define NCSN__KSEL_LOAD() __atomic_load_n(&ncsn__ksel, __ATOMIC_RELAXED)
+#define NCSN__KSEL_STORE(v) __atomic_store_n(&ncsn__ksel, (v), __ATOMIC_RELAXED)
+#define NCSN__KSEL_INIT(v) do { int ncsn__unset = -1; \
+    __atomic_compare_exchange_n(&ncsn__ksel, &ncsn__unset, (v), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED); } while (0)
+#else   /* no dispatch: every thread computes the same constant choice */
+#define NCSN__KSEL_LOAD() ncsn__ksel
+#define NCSN__KSEL_STORE(v) (ncsn__ksel = (v))
+#define NCSN__KSEL_INIT(v) (ncsn__ksel = (v))
+#endif
+
+static const ncsn__kernels *ncsn__kt(void)
+{
+    int i = NCSN__KSEL_LOAD();
+    if (i < 0) {
+        NCSN__KSEL_INIT(ncsn__kbest());
+        i = NCSN__KSEL_LOAD();
+    }
+    return &ncsn__ktab[i];
+}
+
+NCSNDEF const char *ncsn_simd_name(void) { return ncsn__kt()->name; }
+
+NCSNDEF ncsn_status ncsn_simd_force(const char *path)
+{
+    char list[64];
+    size_t len = 0;
+    int i;
+    if (!path || !*path || !strcmp(path, "auto")) {
+        NCSN__KSEL_STORE(ncsn__kbest());
+        return NCSN_OK;
+    }
+    for (i = 0; i < NCSN__NKTAB; i++)
+        if (!strcmp(path, ncsn__ktab[i].key) || !strcmp(path, ncsn__ktab[i].name)) {
+            if (ncsn__ktab[i].need & ~ncsn__cpu_features())
+                return ncsn__fail(NCSN_ERR_ARG, "ncsn_simd_force: path = \"%s\": this CPU (or its OS) cannot run it", ncsn__ktab[i].key);
+            NCSN__KSEL_STORE(i);
+            return NCSN_OK;
+        }
+    list[0] = '\0';
+    for (i = 0; i < NCSN__NKTAB; i++) {
+        size_t k = strlen(ncsn__ktab[i].key);
+        if (len + k + 3 > sizeof list) break;
+        if (i) { memcpy(list + len, ", ", 2); len += 2; }
+        memcpy(list + len, ncsn__ktab[i].key, k + 1);
+        len += k;
+    }
+    return ncsn__fail(NCSN_ERR_ARG, "ncsn_simd_force: path = \"%.40s\" is not one of this build's: %s, or auto", path, list);
+}
+
+/* the kernels sections 5-9 call, each on the chosen set */
+static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+{
+    ncsn__kt()->gemm_acc(Y, ldy, X, ldx, W, ldw, B, K, N);
+}
+static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
+{
+    ncsn__kt()->gemm_tn_acc(dW, ldw, X, ldx, dY, ldy, B, K, N);
+}
+static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N) { ncsn__kt()->colsum_acc(db, dY, ldy, B, N); }
+static void ncsn__act_fwd(float *a, float *sg, const float *z, size_t n, ncsn_act act) { ncsn__kt()->act_fwd(a, sg, z, n, act); }
+static void ncsn__act_bwd(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act)
+{
+    ncsn__kt()->act_bwd(dz, da, z, sg, n, act);
+}
+static void ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi) { ncsn__kt()->adam(a, lo, hi); }
+static size_t ncsn__first_nonfinite(const float *g, size_t n) { return ncsn__kt()->first_nonfinite(g, n); }
 
 /* columns c_lo..c_hi-1 of src [rows][cols] into rows of dst [cols][rows] */
 static void ncsn__transpose_cols(float *dst, const float *src, int rows, int cols, int c_lo, int c_hi)
@@ -1909,20 +2463,25 @@ static void ncsn__transpose(float *dst, const float *src, int rows, int cols)
 {
     ncsn__transpose_cols(dst, src, rows, cols, 0, cols);
 }
-
 /* ---- thread pool: threads own outputs ----------------------------------------------------------------
-   A job is fn(arg, t, nt) run by threads t = 0..nt-1 (0 is the caller). Every parallel kernel
-   below hands each thread whole rows or columns of its output, computed by the same sequence as
-   the serial kernel, so the bits never depend on the thread count. */
+   A job is fn(arg, t, nt) for the parts t = 0..nt-1 of its output (nt: the pool's thread count).
+   Every parallel kernel below gives part t whole rows or columns of its output, computed by the
+   same sequence as the serial kernel, so the bits depend neither on the thread count nor on which
+   thread runs which part. */
 typedef void (*ncsn__job_fn)(void *arg, int t, int nt);
-/* A thread that waits first spins a while (about 0.1-0.5 ms) before it sleeps: a training step
-   runs dozens of short jobs, and waking a sleeping thread cost more than a 256-row layer takes
-   (seed 001's step ran 0.80 ms on 1 thread, 2.3 ms on 2). The flags the spinners read are written
-   with atomic stores, under the mutex as before. */
+/* Threads take parts as they arrive (a counter raised by compare-and-swap): the caller starts at
+   once and takes every part no worker has taken, so a worker that the OS has not scheduled yet
+   (a loaded machine) delays nothing; the caller waits only for parts already running. Before,
+   each thread owned part t and the caller waited for every worker: under load 2 threads ran 5-7x
+   slower than 1. Waiting threads spin briefly (a step runs dozens of short jobs, and waking a
+   sleeping thread cost more than a 256-row layer takes), yielding the CPU to any other runnable
+   thread as they spin, then sleep. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(NCSN_NO_THREADS)
+#include <sched.h>
 #define NCSN__LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define NCSN__STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 #define NCSN__SPIN 4000
+#define NCSN__YIELD_EVERY 64   /* spins between two sched_yield calls */
 #if defined(__x86_64__) || defined(__i386__)
 #define NCSN__PAUSE() __builtin_ia32_pause()
 #elif defined(__aarch64__)
@@ -1930,11 +2489,12 @@ typedef void (*ncsn__job_fn)(void *arg, int t, int nt);
 #else
 #define NCSN__PAUSE() ((void)0)
 #endif
+#define NCSN__RELAX(i) do { if ((i) % NCSN__YIELD_EVERY == NCSN__YIELD_EVERY - 1) sched_yield(); else NCSN__PAUSE(); } while (0)
 #else
 #define NCSN__LOAD(x) (x)
 #define NCSN__STORE(x, v) ((x) = (v))
 #define NCSN__SPIN 0
-#define NCSN__PAUSE() ((void)0)
+#define NCSN__RELAX(i) ((void)(i))
 #endif
 typedef struct ncsn__pool {
     int n;
@@ -1945,13 +2505,55 @@ typedef struct ncsn__pool {
     pthread_cond_t cv_go, cv_done;
     ncsn__job_fn fn;
     void *arg;
-    unsigned gen;
-    int pending, quit, sync;   /* sync: mu and the condition variables exist */
+    unsigned gen;              /* the job's number */
+    uint64_t claim;            /* gen << 32 | the next part to take */
+    int done;                  /* parts of this job finished */
+    int quit, sync;            /* sync: mu and the condition variables exist */
 #endif
 } ncsn__pool;
 
 #ifndef NCSN_NO_THREADS
 typedef struct ncsn__worker { ncsn__pool *pool; int t; } ncsn__worker;
+
+/* the next part of job gen, or -1 if every part is taken or the pool has moved on to another job
+   (a part taken belongs to gen, so its fn and arg stay valid until it is done) */
+static int ncsn__pool_take(ncsn__pool *p, unsigned gen)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    uint64_t c = __atomic_load_n(&p->claim, __ATOMIC_ACQUIRE);
+    while ((unsigned)(c >> 32) == gen && (int)(c & 0xffffffffu) < p->n)
+        if (__atomic_compare_exchange_n(&p->claim, &c, c + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return (int)(c & 0xffffffffu);
+    return -1;
+#else
+    int t = -1;
+    pthread_mutex_lock(&p->mu);
+    if ((unsigned)(p->claim >> 32) == gen && (int)(p->claim & 0xffffffffu) < p->n) t = (int)(p->claim++ & 0xffffffffu);
+    pthread_mutex_unlock(&p->mu);
+    return t;
+#endif
+}
+
+/* run the parts of job gen that are left; the thread that finishes the last part wakes the caller */
+static void ncsn__pool_work(ncsn__pool *p, unsigned gen, ncsn__job_fn fn, void *arg)
+{
+    int t, last;
+    while ((t = ncsn__pool_take(p, gen)) >= 0) {
+        fn(arg, t, p->n);
+#if defined(__GNUC__) || defined(__clang__)
+        last = __atomic_add_fetch(&p->done, 1, __ATOMIC_ACQ_REL) == p->n;
+        if (last) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->cv_done);
+            pthread_mutex_unlock(&p->mu);
+        }
+#else
+        pthread_mutex_lock(&p->mu);
+        last = ++p->done == p->n;
+        if (last) pthread_cond_signal(&p->cv_done);
+        pthread_mutex_unlock(&p->mu);
+#endif
+    }
+}
 
 /* Workers never call the allocator: the user's NCSN_MALLOC/NCSN_FREE need not be thread-safe. */
 static void *ncsn__worker_main(void *wp)
@@ -1963,7 +2565,7 @@ static void *ncsn__worker_main(void *wp)
         ncsn__job_fn fn;
         void *arg;
         int i;
-        for (i = 0; i < NCSN__SPIN && NCSN__LOAD(p->gen) == seen && !NCSN__LOAD(p->quit); i++) NCSN__PAUSE();
+        for (i = 0; i < NCSN__SPIN && NCSN__LOAD(p->gen) == seen && !NCSN__LOAD(p->quit); i++) NCSN__RELAX(i);
         pthread_mutex_lock(&p->mu);
         while (p->gen == seen && !p->quit) pthread_cond_wait(&p->cv_go, &p->mu);
         if (p->quit) { pthread_mutex_unlock(&p->mu); break; }
@@ -1971,11 +2573,7 @@ static void *ncsn__worker_main(void *wp)
         fn = p->fn;
         arg = p->arg;
         pthread_mutex_unlock(&p->mu);
-        fn(arg, w.t, p->n);
-        pthread_mutex_lock(&p->mu);
-        NCSN__STORE(p->pending, p->pending - 1);
-        if (p->pending == 0) pthread_cond_signal(&p->cv_done);
-        pthread_mutex_unlock(&p->mu);
+        ncsn__pool_work(p, seen, fn, arg);
     }
     return NULL;
 }
@@ -2040,23 +2638,27 @@ static ncsn_status ncsn__pool_create(ncsn__pool **out, int n)
     return NCSN_OK;
 }
 
-/* run fn on every thread of the pool (or inline if there is none / the work is small) */
+/* run fn's parts on the pool's threads, the caller included (inline, as one part, if there is no
+   pool or the work is small) */
 static void ncsn__pool_run(ncsn__pool *p, ncsn__job_fn fn, void *arg, double work)
 {
 #ifndef NCSN_NO_THREADS
     if (p && p->n > 1 && work >= 32768.0) {
+        unsigned gen;
         int i;
         pthread_mutex_lock(&p->mu);
         p->fn = fn;
         p->arg = arg;
-        p->pending = p->n - 1;
-        NCSN__STORE(p->gen, p->gen + 1);
+        gen = p->gen + 1;
+        NCSN__STORE(p->done, 0);
+        NCSN__STORE(p->claim, (uint64_t)gen << 32);
+        NCSN__STORE(p->gen, gen);
         pthread_cond_broadcast(&p->cv_go);
         pthread_mutex_unlock(&p->mu);
-        fn(arg, 0, p->n);
-        for (i = 0; i < 4 * NCSN__SPIN && NCSN__LOAD(p->pending) > 0; i++) NCSN__PAUSE();
+        ncsn__pool_work(p, gen, fn, arg);   /* every part no worker has taken yet */
+        for (i = 0; i < NCSN__SPIN && NCSN__LOAD(p->done) < p->n; i++) NCSN__RELAX(i);
         pthread_mutex_lock(&p->mu);
-        while (p->pending > 0) pthread_cond_wait(&p->cv_done, &p->mu);
+        while (NCSN__LOAD(p->done) < p->n) pthread_cond_wait(&p->cv_done, &p->mu);
         pthread_mutex_unlock(&p->mu);
         return;
     }
@@ -2519,200 +3121,6 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
     return NCSN_OK;
 }
 
-/* exp on a vector: the operations of ncsn_expf, lane by lane, in the same order. The vocabulary
-   grows by what it needs: integer lanes (vi), comparisons giving a lane mask (vm), and a select. */
-#if defined(NCSN__AVX512) && defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  /* g++ 12: _mm512_undefined_epi32 inside its own intrinsics */
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#define NCSN__POP_MAYBE_UNINIT 1
-#endif
-#if defined(NCSN__AVX512)
-typedef __m512i ncsn__vi;
-typedef __mmask16 ncsn__vm;
-#define ncsn__vcvt_i(x) _mm512_maskz_cvtps_epi32((__mmask16)0xffff, x)   /* maskz: no g++ 12 false positive */
-#define ncsn__vi_set1(c) _mm512_set1_epi32(c)
-#define ncsn__vi_add(a, b) _mm512_add_epi32(a, b)
-#define ncsn__vi_sub(a, b) _mm512_sub_epi32(a, b)
-#define ncsn__vi_and(a, b) _mm512_and_si512(a, b)
-#define ncsn__vi_srai(a, c) _mm512_srai_epi32(a, c)
-#define ncsn__vi_slli(a, c) _mm512_slli_epi32(a, c)
-#define ncsn__vi_asf(a) _mm512_castsi512_ps(a)
-#define ncsn__vgt(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
-#define ncsn__vlt(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
-#define ncsn__vle(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
-#define ncsn__vnan(a) _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q)
-#define ncsn__vsel(m, a, b) _mm512_mask_blend_ps(m, a, b)                /* m ? b : a */
-#define ncsn__vany(m) ((m) != 0)
-#define ncsn__vmul(a, b) _mm512_mul_ps(a, b)
-#define ncsn__vdiv(a, b) _mm512_div_ps(a, b)
-#define ncsn__vsqrt(a) _mm512_maskz_sqrt_ps((__mmask16)0xffff, a)   /* maskz: no g++ 12 false positive */
-#define ncsn__vsub(a, b) _mm512_sub_ps(a, b)
-#define ncsn__vneg(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)))
-#elif defined(NCSN__AVX2)
-typedef __m256i ncsn__vi;
-typedef __m256 ncsn__vm;
-#define ncsn__vcvt_i(x) _mm256_cvtps_epi32(x)
-#define ncsn__vi_set1(c) _mm256_set1_epi32(c)
-#define ncsn__vi_add(a, b) _mm256_add_epi32(a, b)
-#define ncsn__vi_sub(a, b) _mm256_sub_epi32(a, b)
-#define ncsn__vi_and(a, b) _mm256_and_si256(a, b)
-#define ncsn__vi_srai(a, c) _mm256_srai_epi32(a, c)
-#define ncsn__vi_slli(a, c) _mm256_slli_epi32(a, c)
-#define ncsn__vi_asf(a) _mm256_castsi256_ps(a)
-#define ncsn__vgt(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
-#define ncsn__vlt(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
-#define ncsn__vle(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
-#define ncsn__vnan(a) _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
-#define ncsn__vsel(m, a, b) _mm256_blendv_ps(a, b, m)
-#define ncsn__vany(m) (_mm256_movemask_ps(m) != 0)
-#define ncsn__vmul(a, b) _mm256_mul_ps(a, b)
-#define ncsn__vdiv(a, b) _mm256_div_ps(a, b)
-#define ncsn__vsqrt(a) _mm256_sqrt_ps(a)
-#define ncsn__vsub(a, b) _mm256_sub_ps(a, b)
-#define ncsn__vneg(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
-#elif defined(NCSN__SSE2)
-typedef __m128i ncsn__vi;
-typedef __m128 ncsn__vm;
-#define ncsn__vcvt_i(x) _mm_cvtps_epi32(x)
-#define ncsn__vi_set1(c) _mm_set1_epi32(c)
-#define ncsn__vi_add(a, b) _mm_add_epi32(a, b)
-#define ncsn__vi_sub(a, b) _mm_sub_epi32(a, b)
-#define ncsn__vi_and(a, b) _mm_and_si128(a, b)
-#define ncsn__vi_srai(a, c) _mm_srai_epi32(a, c)
-#define ncsn__vi_slli(a, c) _mm_slli_epi32(a, c)
-#define ncsn__vi_asf(a) _mm_castsi128_ps(a)
-#define ncsn__vgt(a, b) _mm_cmpgt_ps(a, b)
-#define ncsn__vlt(a, b) _mm_cmplt_ps(a, b)
-#define ncsn__vle(a, b) _mm_cmple_ps(a, b)
-#define ncsn__vnan(a) _mm_cmpunord_ps(a, a)
-#define ncsn__vsel(m, a, b) _mm_or_ps(_mm_and_ps(m, b), _mm_andnot_ps(m, a))
-#define ncsn__vany(m) (_mm_movemask_ps(m) != 0)
-#define ncsn__vmul(a, b) _mm_mul_ps(a, b)
-#define ncsn__vdiv(a, b) _mm_div_ps(a, b)
-#define ncsn__vsqrt(a) _mm_sqrt_ps(a)
-#define ncsn__vsub(a, b) _mm_sub_ps(a, b)
-#define ncsn__vneg(x) _mm_xor_ps(x, _mm_set1_ps(-0.0f))
-#elif defined(NCSN__NEON)
-typedef int32x4_t ncsn__vi;
-typedef uint32x4_t ncsn__vm;
-#define ncsn__vcvt_i(x) vcvtq_s32_f32(x)     /* the argument is integral: truncation is exact */
-#define ncsn__vi_set1(c) vdupq_n_s32(c)
-#define ncsn__vi_add(a, b) vaddq_s32(a, b)
-#define ncsn__vi_sub(a, b) vsubq_s32(a, b)
-#define ncsn__vi_and(a, b) vandq_s32(a, b)
-#define ncsn__vi_srai(a, c) vshrq_n_s32(a, c)
-#define ncsn__vi_slli(a, c) vshlq_n_s32(a, c)
-#define ncsn__vi_asf(a) vreinterpretq_f32_s32(a)
-#define ncsn__vgt(a, b) vcgtq_f32(a, b)
-#define ncsn__vlt(a, b) vcltq_f32(a, b)
-#define ncsn__vle(a, b) vcleq_f32(a, b)
-#define ncsn__vnan(a) vmvnq_u32(vceqq_f32(a, a))
-#define ncsn__vsel(m, a, b) vbslq_f32(m, b, a)
-#define ncsn__vany(m) (vmaxvq_u32(m) != 0)
-#define ncsn__vmul(a, b) vmulq_f32(a, b)
-#define ncsn__vdiv(a, b) vdivq_f32(a, b)
-#define ncsn__vsqrt(a) vsqrtq_f32(a)
-#define ncsn__vsub(a, b) vsubq_f32(a, b)
-#define ncsn__vneg(x) vnegq_f32(x)
-#endif
-
-#if NCSN__VL
-static ncsn__v ncsn__vexpf(ncsn__v x)
-{
-    const ncsn__v magic = ncsn__vset1(NCSN__MAGIC_ROUND);
-    ncsn__vm big = ncsn__vgt(x, ncsn__vset1(88.7228394f)), small = ncsn__vlt(x, ncsn__vset1(-103.972084f)), nan = ncsn__vnan(x);
-    ncsn__v k = ncsn__vsub(ncsn__vfma(x, ncsn__vset1(1.44269502162933349609375f), magic), magic), nk = ncsn__vneg(k), r, p;
-    ncsn__vi n, n1, n2;
-    r = ncsn__vfma(nk, ncsn__vset1(0.693145751953125f), x);   /* fma(-k, ln2 hi, x) */
-    r = ncsn__vfma(nk, ncsn__vset1(1.428606765330187e-06f), r);
-    p = ncsn__vset1(1.98412698e-4f);
-    p = ncsn__vfma(p, r, ncsn__vset1(1.38888889e-3f));
-    p = ncsn__vfma(p, r, ncsn__vset1(8.33333377e-3f));
-    p = ncsn__vfma(p, r, ncsn__vset1(4.16666679e-2f));
-    p = ncsn__vfma(p, r, ncsn__vset1(0.166666672f));
-    p = ncsn__vfma(p, r, ncsn__vset1(0.5f));
-    p = ncsn__vfma(p, r, ncsn__vset1(1.0f));
-    p = ncsn__vfma(p, r, ncsn__vset1(1.0f));
-    n = ncsn__vcvt_i(k);
-    n1 = ncsn__vi_srai(ncsn__vi_add(n, ncsn__vi_and(ncsn__vi_srai(n, 31), ncsn__vi_set1(1))), 1);  /* n/2 truncated, as C */
-    n2 = ncsn__vi_sub(n, n1);
-    p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n1, ncsn__vi_set1(127)), 23)));
-    p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n2, ncsn__vi_set1(127)), 23)));
-    p = ncsn__vsel(small, p, ncsn__vset1(0.0f));
-    p = ncsn__vsel(big, p, ncsn__vset1(HUGE_VALF));
-    return ncsn__vsel(nan, p, x);
-}
-#define ncsn__vexp(x) ncsn__vexpf(x)
-
-/* lanes with x <= c take e^x (computed only when some lane needs it); the others keep b */
-static ncsn__v ncsn__vsel_le(ncsn__v x, float c, ncsn__v b)
-{
-    ncsn__vm m = ncsn__vle(x, ncsn__vset1(c));
-    return ncsn__vany(m) ? ncsn__vsel(m, b, ncsn__vexpf(x)) : b;
-}
-#endif
-
-/* a = act(z); for SiLU also sg = sigmoid(z), kept for the backward pass */
-static void ncsn__act_fwd(float *a, float *sg, const float *z, size_t n, ncsn_act act)
-{
-    size_t i = 0;
-    if (act != NCSN_ACT_SILU) {
-        for (i = 0; i < n; i++) a[i] = ncsn_softplusf(z[i]);
-        return;
-    }
-#if NCSN__VL
-    {
-        const ncsn__v one = ncsn__vset1(1.0f);
-        for (; i + NCSN__VL <= n; i += NCSN__VL) {
-            ncsn__v zz = ncsn__vload(z + i);
-            ncsn__v s = ncsn__vdiv(one, ncsn__vadd(one, ncsn__vexp(ncsn__vneg(zz))));
-            s = ncsn__vsel_le(zz, -88.7228394f, s);   /* as ncsn_sigmoidf: e^x where e^-x overflows */
-            ncsn__vstore(sg + i, s);
-            ncsn__vstore(a + i, ncsn__vmul(zz, s));
-            if (ncsn__vany(ncsn__vlt(zz, ncsn__vset1(NCSN__SILU_LOW)))) {   /* rare: those lanes as ncsn_siluf */
-                int j;
-                for (j = 0; j < NCSN__VL; j++)
-                    if (z[i + j] < NCSN__SILU_LOW) a[i + j] = ncsn__silu_low(z[i + j]);
-            }
-        }
-    }
-#endif
-    for (; i < n; i++) {
-        float s = ncsn_sigmoidf(z[i]);
-        sg[i] = s;
-        a[i] = z[i] < NCSN__SILU_LOW ? ncsn__silu_low(z[i]) : z[i] * s;   /* ncsn_siluf's bits */
-    }
-}
-
-#ifdef NCSN__POP_MAYBE_UNINIT
-#pragma GCC diagnostic pop
-#endif
-
-/* dz = da * act'(z): silu' = s + z s (1 - s) = fma(z s, 1 - s, s) with the stored s; softplus' = sigmoid */
-static void ncsn__act_bwd(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act)
-{
-    size_t i = 0;
-    if (act != NCSN_ACT_SILU) {
-        for (i = 0; i < n; i++) dz[i] = da[i] * ncsn_sigmoidf(z[i]);
-        return;
-    }
-#if NCSN__VL
-    {
-        const ncsn__v one = ncsn__vset1(1.0f);
-        for (; i + NCSN__VL <= n; i += NCSN__VL) {
-            ncsn__v s = ncsn__vload(sg + i);
-            ncsn__v d = ncsn__vfma(ncsn__vmul(ncsn__vload(z + i), s), ncsn__vsub(one, s), s);
-            ncsn__vstore(dz + i, ncsn__vmul(ncsn__vload(da + i), d));
-        }
-    }
-#endif
-    for (; i < n; i++) {
-        float s = sg[i], d = fmaf(z[i] * s, 1.0f - s, s);
-        dz[i] = da[i] * d;
-    }
-}
-
 typedef struct ncsn__act_args { float *a, *sg; const float *z, *da; size_t n; ncsn_act act; int bwd; } ncsn__act_args;
 
 static void ncsn__act_job(void *ap, int t, int nt)
@@ -3133,79 +3541,12 @@ NCSNDEF void ncsn_adam_free(ncsn_adam *opt)
     opt->m = opt->v = NULL;
 }
 
-/* one Adam update's constants, and the update itself on parameters [lo, hi) */
-typedef struct ncsn__adam_job {
-    float *params, *m, *v;
-    const float *grads;
-    float step_size, bc2_sqrt, omb1, omb2, beta2, eps, decay;
-    int decoupled;
-    size_t n;
-} ncsn__adam_job;
-
-static void ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi)
-{
-    size_t i = lo;
-    float *params = a->params, *mm = a->m, *vv = a->v;
-    const float *grads = a->grads;
-#if NCSN__VL
-    {   /* the scalar loop below, NCSN__VL parameters at a time (sqrt and / are correctly rounded) */
-        const ncsn__v vomb1 = ncsn__vset1(a->omb1), vomb2 = ncsn__vset1(a->omb2), vb2 = ncsn__vset1(a->beta2);
-        const ncsn__v vbc2 = ncsn__vset1(a->bc2_sqrt), veps = ncsn__vset1(a->eps), vstep = ncsn__vset1(-a->step_size);
-        const ncsn__v vdecay = ncsn__vset1(a->decay);
-        for (; i + NCSN__VL <= hi; i += NCSN__VL) {
-            ncsn__v g = ncsn__vload(grads + i), m = ncsn__vload(mm + i), v = ncsn__vload(vv + i), p = ncsn__vload(params + i), denom;
-            if (a->decoupled) p = ncsn__vmul(p, vdecay);
-            m = ncsn__vfma(vomb1, ncsn__vsub(g, m), m);
-            v = ncsn__vfma(ncsn__vmul(vomb2, g), g, ncsn__vmul(v, vb2));
-            denom = ncsn__vadd(ncsn__vdiv(ncsn__vsqrt(v), vbc2), veps);
-            ncsn__vstore(params + i, ncsn__vfma(vstep, ncsn__vdiv(m, denom), p));
-            ncsn__vstore(mm + i, m);
-            ncsn__vstore(vv + i, v);
-        }
-    }
-#endif
-    for (; i < hi; i++) {
-        float g = grads[i], m = mm[i], v = vv[i], p = params[i], denom;
-        if (a->decoupled) p = p * a->decay;
-        m = fmaf(a->omb1, g - m, m);              /* m.lerp_(g, 1 - beta1) */
-        v = fmaf(a->omb2 * g, g, v * a->beta2);   /* v.mul_(beta2).addcmul_(g, g, 1 - beta2) */
-        denom = sqrtf(v) / a->bc2_sqrt + a->eps;
-        params[i] = fmaf(-a->step_size, m / denom, p);
-        mm[i] = m;
-        vv[i] = v;
-    }
-}
-
 static void ncsn__adam_thread(void *ap, int t, int nt)
 {
     const ncsn__adam_job *a = (const ncsn__adam_job *)ap;
     size_t lo, hi;
     ncsn__split_z(a->n, 64, t, nt, &lo, &hi);
     if (hi > lo) ncsn__adam_range(a, lo, hi);
-}
-
-/* index of the first non-finite gradient, or n (a vector pass: g * 0 is NaN exactly when g is not finite) */
-static size_t ncsn__first_nonfinite(const float *g, size_t n)
-{
-    size_t i = 0;
-#if NCSN__VL
-    {
-        const ncsn__v zero = ncsn__vset1(0.0f);
-        for (; i + 8 * NCSN__VL <= n; i += 8 * NCSN__VL) {
-            float t[NCSN__VL];
-            int j, k;
-            ncsn__v acc = zero;
-            for (k = 0; k < 8; k++) acc = ncsn__vadd(acc, ncsn__vmul(ncsn__vload(g + i + (size_t)k * NCSN__VL), zero));
-            ncsn__vstore(t, acc);
-            for (j = 0; j < NCSN__VL; j++)
-                if (t[j] != 0.0f) break;
-            if (j < NCSN__VL) break;   /* somewhere in this chunk: the scalar loop finds it */
-        }
-    }
-#endif
-    for (; i < n; i++)
-        if (!ncsn__isfinite(g[i])) return i;
-    return n;
 }
 
 static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *grads, ncsn__pool *pool, const char *fn)
@@ -3735,13 +4076,7 @@ NCSNDEF ncsn_status ncsn_langevin_coeffs(ncsn_langevin_form form, float eps, flo
 
 NCSNDEF void ncsn_langevin_update(float *x, const float *score, const float *z, size_t n, float c_score, float c_noise)
 {
-    size_t i = 0;
-#if NCSN__VL
-    ncsn__v a = ncsn__vset1(c_score), b = ncsn__vset1(c_noise);
-    for (; i + NCSN__VL <= n; i += NCSN__VL)
-        ncsn__vstore(x + i, ncsn__vfma(b, ncsn__vload(z + i), ncsn__vfma(a, ncsn__vload(score + i), ncsn__vload(x + i))));
-#endif
-    for (; i < n; i++) x[i] = fmaf(c_noise, z[i], fmaf(c_score, score[i], x[i]));
+    ncsn__kt()->langevin(x, score, z, n, c_score, c_noise);
 }
 
 static int ncsn__all_finite(const float *x, size_t n)

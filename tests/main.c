@@ -66,7 +66,8 @@ int t_close(double got, double want, double tol)
 }
 
 #define GROUPS(X) X(rng) X(math) X(schedule) X(worked) X(kernels) X(model) X(dsm) X(sampler) \
-                  X(safetensors) X(checkpoint) X(train) X(cli) X(io) X(alloc) X(quality) X(images) X(cpp) X(readme) X(plots) X(selftest) X(golden)
+                  X(safetensors) X(checkpoint) X(train) X(cli) X(io) X(alloc) X(quality) X(images) X(cpp) X(readme) X(plots) X(selftest) X(golden) \
+                  X(dispatch)
 /* weak, so the suite links while a group is being written; a missing group counts as a failure */
 #define DECL(name) void test_##name(void) __attribute__((weak));
 GROUPS(DECL)
@@ -90,6 +91,10 @@ int main(int argc, char **argv)
         else if (n_only < 32) only[n_only++] = argv[a];   /* run only the groups named */
     }
     if (write_golden) return golden_write_all();
+    if (getenv("NCSN_SIMD") && *getenv("NCSN_SIMD") && t_simd_force(getenv("NCSN_SIMD")) != NCSN_OK) {   /* a kernel path, forced */
+        printf("NCSN_SIMD: %s\n", ncsn_last_error());
+        return 1;
+    }
     printf("ncsn.h %s tests, kernels: %s, %d thread%s%s\n", NCSN_VERSION_STRING, ncsn_simd_name(), t_threads,
            t_threads > 1 ? "s" : "", t_quick ? " (quick)" : "");
     for (i = 0; i < sizeof groups / sizeof groups[0]; i++) {

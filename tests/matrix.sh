@@ -4,7 +4,8 @@
 # where the dialect is standard) and also runs `ncsn selftest` (the embedded hashes). Cells:
 #  - {gcc, clang} x {-O0, -O3 -march=native -ffp-contract=fast} x {scalar, SSE2, AVX2+FMA, AVX-512}
 #    (the SIMD paths this CPU can run), -std=c99 / -std=c++11; the -O3 cells also rerun the golden
-#    group with 2, 3 and 8 threads;
+#    group with 2, 3 and 8 threads. These cells choose the kernels at compile time (NCSN_NO_DISPATCH,
+#    the path of MSVC and other compilers); the baseline cells below test the runtime dispatch;
 #  - {gcc, clang} in their default dialects (no -std=: gnu17 / gnu++17), -O2 -march=native (gcc
 #    reports FLT_EVAL_METHOD 16 on a CPU with AVX512-FP16);
 #  - 32-bit x86 (ILP32, 32-bit size_t): {gcc, clang} -m32 -msse2 -mfpmath=sse at -O2 (SSE2 kernels)
@@ -14,6 +15,10 @@
 #    instruction for fmaf with -mfpu=neon-vfpv4, and libm's software fmaf on Debian's baseline
 #    VFPv3-D16, a cell that runs the golden and selftest groups only), cross-built and run under
 #    qemu-user.
+#  - baseline flags ({gcc, clang} -O2, no -m options: what most host projects pass): the runtime
+#    dispatch, one cell per kernel path the CPU has (forced by NCSN_SIMD), and one running the
+#    dispatch group (every path in one process);
+# MATRIX_PARTS="baseline cross" (any of native, baseline, m32, cross) runs only those parts.
 # Cells run quick mode (golden files and unit checks, not the slow statistical ones: the SSE2 cell
 # took 3 min 18 s in full, 5 s quick), except clang -O3 on the widest SIMD path, which runs all.
 set -u
@@ -24,6 +29,9 @@ cpu=$(cat /proc/cpuinfo 2>/dev/null)
 paths="scalar sse2"
 echo "$cpu" | grep -qw avx2 && echo "$cpu" | grep -qw fma && paths="$paths avx2"
 echo "$cpu" | grep -qw avx512f && paths="$paths avx512"
+
+parts=${MATRIX_PARTS:-native baseline m32 cross}
+want() { case " $parts " in *" $1 "*) return 0;; esac; return 1; }
 
 # add a run's "N passed, N failed" to the totals
 tally() {
@@ -63,16 +71,16 @@ thread_cells() {
   done
 }
 
-for cc in gcc clang; do
+want native && for cc in gcc clang; do
   command -v $cc >/dev/null 2>&1 || { echo "matrix: $cc not installed"; fails=$((fails+1)); continue; }
   cxx=g++; [ $cc = clang ] && cxx=clang++
   for opt in O0 O3; do
     for path in $paths; do
       case $path in
         scalar) arch="-march=x86-64"; defs="-DNCSN_NO_SIMD";;
-        sse2)   arch="-march=x86-64 -mno-avx -mno-fma"; defs="";;
-        avx2)   arch="-march=haswell"; defs="";;
-        avx512) arch="-march=x86-64-v4"; defs="";;
+        sse2)   arch="-march=x86-64 -mno-avx -mno-fma"; defs="-DNCSN_NO_DISPATCH";;
+        avx2)   arch="-march=haswell"; defs="-DNCSN_NO_DISPATCH";;
+        avx512) arch="-march=x86-64-v4"; defs="-DNCSN_NO_DISPATCH";;
       esac
       if [ $opt = O0 ]; then o="-O0"; quick=1; else o="-O3 -ffp-contract=fast"; quick=1
         [ $path = avx512 ] && arch="-march=native"
@@ -90,6 +98,21 @@ for cc in gcc clang; do
     OPT=-O2 ARCH=-march=native DEFS= && run_cell "$cc -O2 -march=native, default dialect" "$b" 1 ""
 done
 
+# baseline flags: one build per compiler, each kernel path forced in turn (the suite's runner and
+# `ncsn selftest` read NCSN_SIMD), then the dispatch group
+want baseline && for cc in gcc clang; do
+  command -v $cc >/dev/null 2>&1 || continue
+  cxx=g++; [ $cc = clang ] && cxx=clang++
+  b="build/matrix/$cc-O2-baseline"
+  build_cell "$cc -O2 (baseline flags)" "$b" CC=$cc CXX=$cxx OPT=-O2 ARCH= DEFS= || continue
+  for path in $paths; do
+    [ $path = scalar ] || cells=$((cells+1))
+    run_cell "$cc -O2 (baseline flags), NCSN_SIMD=$path" "$b" 1 "" env NCSN_SIMD=$path
+  done
+  cells=$((cells+1))
+  run_cell "$cc -O2 (baseline flags), dispatch group" "$b" 1 "dispatch"
+done
+
 # 32-bit x86. Without Debian's gcc-multilib (it conflicts with the aarch64 cross compilers) there
 # is no /usr/include/asm: the amd64 kernel headers serve both widths, so a link to them is enough.
 m32inc=""
@@ -98,7 +121,7 @@ if [ ! -e /usr/include/asm ] && [ -d /usr/include/x86_64-linux-gnu/asm ]; then
 fi
 printf '#include <stdio.h>\n#include <errno.h>\nint main(void) { return (int)sizeof(size_t) != 4; }\n' > build/matrix/m32probe.c
 printf '#include <pcg_random.hpp>\nint main() { pcg32 r(1u); return (int)(r() & 0u); }\n' > build/matrix/m32probe.cpp
-for cc in gcc clang; do
+want m32 && for cc in gcc clang; do
   cxx=g++; [ $cc = clang ] && cxx=clang++
   m32="-m32 -msse2 -mfpmath=sse $m32inc"
   if ! $cc $m32 build/matrix/m32probe.c -o build/matrix/m32probe >/dev/null 2>&1 || ! ./build/matrix/m32probe ||
@@ -133,10 +156,10 @@ cross_cells() {
         env NCSN_TEST_THREADS=3 $qemu -L /usr/$triple
   done
 }
-cross_cells aarch64-linux-gnu qemu-aarch64 "neon::" "scalar:-DNCSN_NO_SIMD:"
+want cross && cross_cells aarch64-linux-gnu qemu-aarch64 "neon::" "scalar:-DNCSN_NO_SIMD:"
 # Debian's armhf baseline (VFPv3-D16) has no fused multiply-add instruction: fmaf is libm's software
 # one, which made the quick suite take 9 min of CPU under qemu; that cell runs golden and selftest
-cross_cells arm-linux-gnueabihf qemu-arm "neon-vfpv4:-mfpu=neon-vfpv4:" "vfpv3::golden selftest"
+want cross && cross_cells arm-linux-gnueabihf qemu-arm "neon-vfpv4:-mfpu=neon-vfpv4:" "vfpv3::golden selftest"
 
 echo "matrix: $cells cells, $fails failed"
 echo "$total_pass passed, $total_fail failed"

@@ -26,6 +26,11 @@ unsigned char *t_read_file(const char *path, size_t *len);
 /* fn's return value (0..31) when run in a child process, -1 if the child crashed (a memory error is
    then a failed check instead of the end of the suite), -2 if there is no fork */
 int t_in_child(int (*fn)(void));
+/* ncsn_simd_force(path) on the suite's implementation and on the private copies whose kernels the
+   groups call (test_kernels.c, test_selftest.c); NCSN_OK only if every copy took it */
+ncsn_status t_simd_force(const char *path);
+ncsn_status tk_simd_force(const char *path);
+ncsn_status ts_simd_force(const char *path);
 #ifdef __cplusplus
 }
 #endif

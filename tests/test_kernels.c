@@ -349,8 +349,49 @@ static void silu_one_definition(void)
     }
 }
 
+#ifndef NCSN_NO_THREADS
+/* The pool hands out parts as threads arrive: every part of every job must run exactly once and
+   be finished when ncsn__pool_run returns, whoever ran it, late workers included (jobs of
+   different lengths so that workers arrive at different points). */
+typedef struct { int hits[8], bad_nt; volatile float sink; } tk_pool_job;
+static void tk_pool_part(void *ap, int t, int nt)
+{
+    tk_pool_job *j = (tk_pool_job *)ap;
+    int i, spin = (t * 7 + 3) % 5 * 200;
+    float x = 1.0f;
+    if (nt != 3) j->bad_nt++;
+    for (i = 0; i < spin; i++) x = x * 1.0000001f;   /* parts of unequal length */
+    j->sink = x;
+    __atomic_add_fetch(&j->hits[t], 1, __ATOMIC_RELAXED);
+}
+static void pool_parts_once(void)
+{
+    ncsn__pool *p = NULL;
+    tk_pool_job j[2];   /* jobs alternate between two arguments: a part run with the previous job's shows */
+    int r, t, wrong = 0;
+    if (ncsn__pool_create(&p, 3) != NCSN_OK) { CHECK(0, "pool of 3: %s", ncsn_last_error()); return; }
+    memset(j, 0, sizeof j);
+    for (r = 0; r < (t_quick ? 4000 : 40000); r++) {
+        tk_pool_job *cur = &j[r & 1], *prev = &j[~r & 1];
+        ncsn__pool_run(p, tk_pool_part, cur, 1e6);
+        for (t = 0; t < 3; t++)
+            wrong += __atomic_load_n(&cur->hits[t], __ATOMIC_RELAXED) != 1 || __atomic_load_n(&prev->hits[t], __ATOMIC_RELAXED) != 0;
+        memset(cur->hits, 0, sizeof cur->hits);
+    }
+    ncsn__pool_free(p);
+    CHECK(wrong == 0 && j[0].bad_nt + j[1].bad_nt == 0, "pool: %d parts not run exactly once, by then, with their own job's argument; "
+          "%d saw nt != 3", wrong, j[0].bad_nt + j[1].bad_nt);
+}
+#endif
+
+/* this copy's kernel path (test_dispatch.c forces each in turn) */
+ncsn_status tk_simd_force(const char *path) { return ncsn_simd_force(path); }
+
 void test_kernels(void)
 {
+#ifndef NCSN_NO_THREADS
+    pool_parts_once();
+#endif
     act_edges();
     silu_one_definition();
 #if defined(NCSN__SSE2)

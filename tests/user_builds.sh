@@ -4,6 +4,10 @@
 #     gcc's and clang's default dialects (no -std=) with -O2 -march=native, -Wall -Wextra -Werror,
 #     and the self-test program as C++ (g++'s default dialect): each must build without a warning,
 #     the example must print what BUILD/minimal prints, and the self-test must pass.
+#  1b. The CLI built as most host projects build the header, plain `cc -O2` (x86-64: no -m options):
+#     `ncsn --version` must name the widest kernel path this CPU lists in /proc/cpuinfo (runtime
+#     dispatch; before it, such a build ran SSE2 with an emulated FMA), and NCSN_SIMD=sse2 must
+#     switch it to SSE2.
 #  2. The flag table: tests/flags/selftest_prog.c built with each unsafe-math flag must either be refused at
 #     compile time by an #error that names the flag, or compile to a program whose ncsn_selftest()
 #     fails. Rows are "compiler|flags|word the #error must contain (default: the first flag)|words
@@ -41,6 +45,18 @@ check_control() {   # id cc [-x c++]
     echo "FAIL self-test, $cc${*:+ $*} -O2 -march=native (default dialect): $out"
   else echo "ok   self-test, $cc${*:+ $*} -O2 -march=native (default dialect): passes"; fi
 }
+check_baseline() {   # id cc
+  log="$dir/$1.log"
+  flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+  case " $flags " in *" avx512f "*) want=avx512;; *" avx2 "*" fma "*|*" fma "*" avx2 "*) want="avx2+fma";; *) want="sse2 (emulated fma)";; esac
+  if ! $2 -O2 -Wall -Wextra -Werror tools/ncsn_cli.c -o "$dir/$1" -lm -lpthread >"$log" 2>&1; then
+    echo "FAIL ncsn, $2 -O2 (no -m options): does not build warning-free: $(head -3 "$log" | tr '\n' ' ')"
+  elif [ "$("./$dir/$1" --version)" != "ncsn $(sed -n 's/^#define NCSN_VERSION_STRING "\(.*\)"/\1/p' ncsn.h) (ncsn.h, kernels $want)" ]; then
+    echo "FAIL ncsn, $2 -O2 (no -m options): '$("./$dir/$1" --version)', but this CPU's widest path is $want"
+  elif ! NCSN_SIMD=sse2 "./$dir/$1" --version | grep -q 'kernels sse2 (emulated fma)'; then
+    echo "FAIL ncsn, $2 -O2: NCSN_SIMD=sse2 ncsn --version: '$(NCSN_SIMD=sse2 "./$dir/$1" --version 2>&1)'"
+  else echo "ok   ncsn, $2 -O2 (no -m options): --version names kernels $want, NCSN_SIMD=sse2 switches to SSE2"; fi
+}
 check_row() {   # id cc flags word [message]
   id=$1; cc=$2; flags=$3; word=$4; msg=${5:-}
   cflags=""; lflags=""
@@ -70,6 +86,7 @@ for cc in gcc clang; do
   have $cc || { echo "skip $cc: not installed"; continue; }
   run check_example "minimal_$cc" $cc
   run check_control "selftest_$cc" $cc
+  case $(uname -m) in x86_64|i?86) run check_baseline "baseline_$cc" $cc;; esac
 done
 have g++ && run check_control "selftest_gxx" g++ -x c++
 while IFS='|' read -r cc flags word msg; do

@@ -190,7 +190,10 @@ static const char usage_main[] =
     "3 numerical failure (NaN/inf in training, chains that left the data's region in sampling),\n"
     "4 cannot write output,\n"
     "5 out of memory, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (training writes\n"
-    "a checkpoint first)\n";
+    "a checkpoint first)\n"
+    "\n"
+    "NCSN_SIMD=scalar|sse2|avx2|avx512|neon runs that kernel path instead of the CPU's widest\n"
+    "(for comparisons: every path gives the same bits; ncsn --version names the one used)\n";
 
 static const char usage_train[] =
     "usage: ncsn train DATA.csv -o MODEL.safetensors [options]\n"
@@ -1269,6 +1272,8 @@ static int cmd_info(int argc, char **argv)
 static int run(int argc, char **argv)
 {
     static char name[32];
+    const char *simd = getenv("NCSN_SIMD");
+    if (simd && *simd && ncsn_simd_force(simd) != NCSN_OK) return fail(EXIT_USAGE, "NCSN_SIMD: %s", ncsn_last_error());
     if (argc < 2) { fputs(usage_main, stderr); return EXIT_USAGE; }
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) return help(usage_main);
     if (!strcmp(argv[1], "--version")) { printf("ncsn %s (ncsn.h, kernels %s)\n", NCSN_VERSION_STRING, ncsn_simd_name()); return 0; }
