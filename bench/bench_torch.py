@@ -46,6 +46,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "torch"))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
 try:
     import numpy as np
@@ -57,10 +58,10 @@ except ImportError as e:  # pragma: no cover
     sys.exit(2)
 
 import seed_models as S  # noqa: E402  (the seeds' code, verbatim)
-import safetensors_lite as st  # noqa: E402
+import ncsn_st as st  # noqa: E402  (the project's safetensors reader)
 
 
-# ---- seed 000, lines 228-247 (000_15130d08e5e1aeed.txt), verbatim ----------------------------
+# ---- seed 000 (the article's annealed Langevin sampler), verbatim ----------------------------------------
 def annealed_langevin_dynamics(score_net, sigmas, n_steps=100,
                                 eps=0.00005, dim=2):
     """Generate samples using Annealed Langevin Dynamics."""
@@ -171,7 +172,7 @@ def emit(d):
 
 # ---- the workloads -------------------------------------------------------------------------------
 def load_into(model, path):
-    tensors, _ = st.load(path)
+    tensors, _ = st.read(path)
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in tensors.items()}, strict=True)
     return model
 
