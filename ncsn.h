@@ -58,15 +58,15 @@
    ncsn_selftest() catches at run time what no macro reveals.
 
    CONTENTS (sections in the order data flows; the same numbers in the declarations and the
-   implementation, each marked "---- N. name")
-     1. status and errors        2. PCG32 random numbers     3. deterministic math, SIMD name
-     4. noise schedules          5. score network (MLP)      6. DSM loss
-     7. Adam                     8. training (settings, standardisation, minibatches, trainer)
-     9. Langevin samplers        10. data and exact scores    11. safetensors files, checkpoints, CSV
-     12. self-test
-   The implementation alone has three unnumbered parts, the kernels the sections share: SIMD
-   selection (before 1), the vector vocabulary with the kernels (matrix products, activations,
-   Adam, the Langevin update), their runtime dispatch and the thread pool (between 4 and 5).
+   implementation, each marked "---- N. name"; 1 and 7 exist in the implementation only)
+     1. platform: SIMD selection     2. status and errors          3. PCG32 random numbers
+     4. deterministic math           5. noise schedules            6. kernels: the vector
+        vocabulary (one table per instruction set), matrix products, activations, Adam and
+        Langevin updates, the kernel path and its runtime dispatch
+     7. thread pool                  8. score network (MLP)        9. DSM loss
+     10. Adam                        11. training (settings, standardisation, minibatches, trainer)
+     12. Langevin samplers           13. data, exact scores, metrics
+     14. files: safetensors, checkpoints, CSV, IDX                 15. self-test
 
    DETERMINISM (docs/determinism.md): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
@@ -108,7 +108,7 @@
 extern "C" {
 #endif
 
-/* ---- 1. status and errors ------------------------------------------------------------------ */
+/* ---- 2. status and errors ------------------------------------------------------------------ */
 typedef enum ncsn_status {
     NCSN_OK = 0,
     NCSN_ERR_ARG,          /* a parameter is invalid; the message names it and its value */
@@ -130,7 +130,7 @@ NCSNDEF const char *ncsn_last_error(void);
    bytes and a NUL (cap > 0), never cutting an escape or a character; returns the length. */
 NCSNDEF size_t ncsn_text_escape(char *out, size_t cap, const char *s);
 
-/* ---- 2. PCG32 (O'Neill's pcg32: XSH-RR 64/32, same seeding and outputs as pcg-c-basic) ---- */
+/* ---- 3. PCG32 (O'Neill's pcg32: XSH-RR 64/32, same seeding and outputs as pcg-c-basic) ---- */
 typedef struct ncsn_rng { uint64_t state, inc; } ncsn_rng;
 
 NCSNDEF void     ncsn_rng_seed(ncsn_rng *rng, uint64_t initstate, uint64_t initseq);
@@ -145,7 +145,7 @@ NCSNDEF float    ncsn_rng_uniform(ncsn_rng *rng);
 NCSNDEF void     ncsn_rng_normals(ncsn_rng *rng, float *out, size_t n);
 NCSNDEF float    ncsn_rng_normal(ncsn_rng *rng);  /* one normal; consumes 2 outputs */
 
-/* ---- 3. deterministic math (no libm transcendental; bounds in docs/accuracy.md) ------------- */
+/* ---- 4. deterministic math (no libm transcendental; bounds in docs/accuracy.md) ------------- */
 NCSNDEF float  ncsn_expf(float x);
 NCSNDEF float  ncsn_logf(float x);
 NCSNDEF float  ncsn_log1pf(float x);
@@ -158,19 +158,8 @@ NCSNDEF double ncsn_exp(double x);     /* double versions, used for the schedule
 NCSNDEF double ncsn_log(double x);
 NCSNDEF double ncsn_sinpi(double x);   /* sin of pi x, exact argument reduction */
 NCSNDEF double ncsn_cospi(double x);
-/* Which kernels this build runs: "avx512", "avx2+fma", "sse2 (emulated fma)", "neon" or "scalar".
-   With gcc or clang on x86 the header compiles the SSE2, AVX2+FMA and AVX-512 kernels whatever the
-   flags and runs the widest this CPU supports (checked once, at the first kernel call); elsewhere
-   the compiler's target flags choose. Every path gives the same bits. */
-NCSNDEF const char *ncsn_simd_name(void);
-/* Run the kernels of one path from now on: "scalar", "sse2", "avx2", "avx512", "neon" (or the
-   names above); NULL, "" or "auto": the widest again. NCSN_ERR_ARG if this build does not have the
-   path or this CPU (or its OS) cannot run it; nothing changes then. For tests and comparisons: call
-   it while no other thread is inside the library. The library reads no environment variable; the
-   test runner and the ncsn command pass NCSN_SIMD to it. */
-NCSNDEF ncsn_status ncsn_simd_force(const char *path);
 
-/* ---- 4. noise schedules: sigma[0] = sigma_max > ... > sigma[L-1] = sigma_min ------------------
+/* ---- 5. noise schedules: sigma[0] = sigma_max > ... > sigma[L-1] = sigma_min ------------------
    GEOMETRIC: sigma_i = sigma_max (sigma_min/sigma_max)^(i/(L-1)), computed in double as
               sigma_max * e^((i/(L-1)) ln(sigma_min/sigma_max)) and rounded once to float;
               the two ends are exactly sigma_max and sigma_min.
@@ -183,7 +172,20 @@ typedef enum ncsn_schedule_kind {
 NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float sigma_min,
                                   ncsn_schedule_kind kind);
 
-/* ---- 5. score network s(x, sigma): an MLP --------------------------------------------------
+/* ---- 6. kernels (the implementation also holds 1. platform and 7. thread pool) ---------------- */
+/* Which kernels this build runs: "avx512", "avx2+fma", "sse2 (emulated fma)", "neon" or "scalar".
+   With gcc or clang on x86 the header compiles the SSE2, AVX2+FMA and AVX-512 kernels whatever the
+   flags and runs the widest this CPU supports (checked once, at the first kernel call); elsewhere
+   the compiler's target flags choose. Every path gives the same bits. */
+NCSNDEF const char *ncsn_simd_name(void);
+/* Run the kernels of one path from now on: "scalar", "sse2", "avx2", "avx512", "neon" (or the
+   names above); NULL, "" or "auto": the widest again. NCSN_ERR_ARG if this build does not have the
+   path or this CPU (or its OS) cannot run it; nothing changes then. For tests and comparisons: call
+   it while no other thread is inside the library. The library reads no environment variable; the
+   test runner and the ncsn command pass NCSN_SIMD to it. */
+NCSNDEF ncsn_status ncsn_simd_force(const char *path);
+
+/* ---- 8. score network s(x, sigma): an MLP --------------------------------------------------
    CONCAT (seed 000's ScoreNet):  net([x, c]),  net = Linear-act-...-Linear.
    EMBED  (seed 001's NCSNScoreNetwork): e = Linear-SiLU-Linear(sinusoid(c)),  net([x, e]),
           sinusoid(c) = (sine of c f_j ..., cosine of c f_j ...), f_j geometric over j = 0..E/2-1.
@@ -282,13 +284,13 @@ struct ncsn_adam;
 /* Numerical faults: the first NaN or infinity among the parameters (NCSN_CHECK_PARAMS), the
    gradients (NCSN_CHECK_GRADS) and Adam's moments (NCSN_CHECK_MOMENTS, adam non-NULL), OR-ed in
    `which`. NCSN_ERR_NONFINITE names the tensor and element, e.g. "gradient net.2.weight[1, 0] = nan"
-   (PyTorch's [out, in] indices). adam is an ncsn_adam (section 7), declared here as struct ncsn_adam. */
+   (PyTorch's [out, in] indices). adam is an ncsn_adam (section 10), declared here as struct ncsn_adam. */
 #define NCSN_CHECK_PARAMS  1
 #define NCSN_CHECK_GRADS   2
 #define NCSN_CHECK_MOMENTS 4
 NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const struct ncsn_adam *adam, int which);
 
-/* ---- 6. denoising score matching ------------------------------------------------------------
+/* ---- 9. denoising score matching ------------------------------------------------------------
    For each sample: level ~ U{0..L-1} (ncsn_rng_bounded), then eps ~ N(0, I) (all levels first,
    then all B*D normals in order), x~ = x + sigma eps, target = -eps/sigma, and
    loss = mean over B*D of lambda(sigma) (s(x~, sigma) - target)^2 (the seeds' torch .mean()). */
@@ -332,7 +334,7 @@ NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const fl
                                      const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng,
                                      const ncsn_dsm_opts *opts, float *loss);
 
-/* ---- 7. Adam with PyTorch's semantics (torch.optim.Adam / AdamW) -------------------------- */
+/* ---- 10. Adam with PyTorch's semantics (torch.optim.Adam / AdamW) -------------------------- */
 typedef struct ncsn_adam {
     float lr, beta1, beta2, eps, weight_decay;  /* weight_decay > 0: AdamW (decoupled) */
     long step;
@@ -345,7 +347,7 @@ NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *g
 /* the same step on m's parameters with m's gradients, on m's threads (same bits) */
 NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt);
 
-/* ---- 8. training: settings from the data, standardisation, the trainer ----------------------
+/* ---- 11. training: settings from the data, standardisation, the trainer ----------------------
    Song & Ermon (2020), "Improved Techniques for Training Score-Based Generative Models", gives
    rules for the settings; these functions compute them from the data (docs/training.md).      */
 /* Technique 1: sigma_1 = the largest pairwise Euclidean distance of x[n][dim], in double. Exact
@@ -382,7 +384,7 @@ NCSNDEF void   ncsn_ema_update(float *ema, const float *params, size_t n, float 
 NCSNDEF double ncsn_column_scale(double sd, double range);
 /* Where the data live. The network works in standardised units z = (x - loc) / scale per column
    (loc = column mean, scale = ncsn_column_scale; the identity when standardisation is off). center and radius describe the training data in those units:
-   its mean and the largest distance of a point from it (for the divergence rule, section 9). */
+   its mean and the largest distance of a point from it (for the divergence rule, section 12). */
 typedef struct ncsn_stdz {
     int dim;
     float *loc, *scale, *center;  /* [dim] each, one allocation */
@@ -480,7 +482,7 @@ NCSNDEF ncsn_status ncsn_trainer_resume_mem(ncsn_trainer **out, const unsigned c
 NCSNDEF ncsn_status ncsn_stdz_load_mem(ncsn_stdz *s, const unsigned char *buf, size_t len, int dim);
 #endif
 
-/* ---- 9. Langevin samplers -------------------------------------------------------------------
+/* ---- 12. Langevin samplers -------------------------------------------------------------------
    SONG:  x <- x + a s + sqrt(2a) z,  a_i = eps sigma_i^2 / sigma_L^2      (seed 000)
    HALF:  x <- x + (a/2) s + sqrt(a) z, a_i = eps (sigma_i / sigma_L)^2   (seeds 001, 002)
    Each step: score of all n chains, then n*dim normals from rng in order, then the update
@@ -577,7 +579,7 @@ NCSNDEF ncsn_status ncsn_sample_data_chains(ncsn_model *m, const ncsn_stdz *s, c
                                             const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, int first,
                                             int count, unsigned char *diverged, int *n_diverged);
 
-/* ---- 10. data and exact scores ------------------------------------------------------------- */
+/* ---- 13. data and exact scores ------------------------------------------------------------- */
 typedef struct ncsn_gmm {     /* sum_k w_k N(mu_k, diag(var_k)); var may be 0 (point masses) */
     int K, dim;
     const float *weights;     /* [K], sum 1 */
@@ -621,7 +623,7 @@ NCSNDEF ncsn_status ncsn_sym_eigen(double *a, int n, double *evals, double *evec
    that meets a sum is an explicit fma, so the bits are the same on every build. */
 NCSNDEF ncsn_status ncsn_frechet_distance(const float *a, int na, const float *b, int nb, int dim, double *fd);
 
-/* ---- 11. safetensors files, checkpoints, CSV data ------------------------------------------
+/* ---- 14. safetensors files, checkpoints, CSV data ------------------------------------------
    Every loader rejects malformed, truncated, oversized or hostile input with NCSN_ERR_FORMAT and
    a message: it never crashes, hangs, reads out of bounds, or allocates much more than its input.
    The tensors must cover the data buffer exactly, as the safetensors format requires (no byte
@@ -739,7 +741,7 @@ NCSNDEF ncsn_status ncsn_idx_load(const char *images_path, const char *labels_pa
 NCSNDEF float ncsn_strtof(const char *s, char **end);
 NCSNDEF int ncsn_format_f32(char *buf, size_t cap, float v, int precision);
 
-/* ---- 12. self-test ----------------------------------------------------------------------------
+/* ---- 15. self-test ----------------------------------------------------------------------------
    Checks that this build computes the reference bits, in a few milliseconds (about 3 ms with the
    AVX2 or AVX-512 kernels at -O2; up to 0.1 s with the scalar or SSE2 kernels or at -O0): PCG32
    and normals, every math function on the golden grid, three small networks' forward/backward,
@@ -821,7 +823,7 @@ NCSNDEF ncsn_status ncsn_selftest(void);
 #pragma GCC diagnostic ignored "-Wunused-function"  /* a static copy need not use every function */
 #endif
 
-/* ---- SIMD selection ---------------------------------------------------------------------------
+/* ---- 1. platform: SIMD selection ---------------------------------------------------------------------------
    x86 with gcc or clang: runtime dispatch. The SSE2, AVX2+FMA and AVX-512 kernels are compiled
    side by side (target attributes) whatever the flags, and the first kernel call picks the widest
    one the CPU and the OS support (cpuid, xgetbv). Elsewhere (MSVC, aarch64, other compilers, or
@@ -873,7 +875,7 @@ NCSNDEF ncsn_status ncsn_selftest(void);
 #define NCSN__OPAQUE(v) ((void)0)
 #endif
 
-/* ---- 1. status and errors --------------------------------------------------------------------- */
+/* ---- 2. status and errors --------------------------------------------------------------------- */
 static NCSN__TLS char ncsn__errbuf[256];
 
 /* the length of a printable UTF-8 character at p (>= U+00A0, no bidi control or line separator),
@@ -972,7 +974,7 @@ static uint64_t ncsn__d2u(double f) { uint64_t u; memcpy(&u, &f, 8); return u; }
 static double ncsn__u2d(uint64_t u) { double f; memcpy(&f, &u, 8); return f; }
 static int ncsn__isfinite(float f) { return (ncsn__f2u(f) & 0x7f800000u) != 0x7f800000u; }
 
-/* ---- 2. PCG32 ------------------------------------------------------------------------------------ */
+/* ---- 3. PCG32 ------------------------------------------------------------------------------------ */
 #define NCSN__PCG_MULT 6364136223846793005ULL
 
 NCSNDEF uint32_t ncsn_rng_u32(ncsn_rng *rng)
@@ -1065,7 +1067,7 @@ NCSNDEF float ncsn_rng_normal(ncsn_rng *rng)
     return z;
 }
 
-/* ---- 3. deterministic math --------------------------------------------------------------------
+/* ---- 4. deterministic math --------------------------------------------------------------------
    Exact range reductions (with FMA) and short polynomials in Horner form with fmaf; every
    operation is written out, so scalar and SIMD code can follow the same sequence. */
 #define NCSN__MAGIC_ROUND 12582912.0f  /* 1.5 * 2^23: adding it rounds to an integer */
@@ -1360,7 +1362,7 @@ NCSNDEF double ncsn_cospi(double x)
     }
 }
 
-/* ---- 4. noise schedules ------------------------------------------------------------------------ */
+/* ---- 5. noise schedules ------------------------------------------------------------------------ */
 static float ncsn__le_f32(const unsigned char *p)
 {
     return ncsn__u2f((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
@@ -1415,7 +1417,7 @@ NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float s
     return NCSN_OK;
 }
 
-/* ---- vector vocabulary ---------------------------------------------------------------------------
+/* ---- 6. kernels: the vector vocabulary ---------------------------------------------------------------------------
    Kernels are written once, against the generic names below, and each lane runs the scalar
    sequence of one output. Every instruction set has one table of those names, prefixed with its
    own (ncsn__avx2_load, ...); NCSN__ISA names the set being compiled (the kernel blocks further
@@ -1808,7 +1810,7 @@ static void ncsn__scalar_langevin(float *x, const float *score, const float *z, 
                 ncsn__vstore(w + 2 * NCSN__VL, ncsn__vadd(ncsn__vload(w + 2 * NCSN__VL), a##r##2)); \
                 ncsn__vstore(w + 3 * NCSN__VL, ncsn__vadd(ncsn__vload(w + 3 * NCSN__VL), a##r##3)); }
 
-/* ---- vector kernels, each block expanded once per set (NCSN__ISA): Y += X W ---- */
+/* ---- 6. kernels: vector kernels, each block expanded once per set (NCSN__ISA): Y += X W ---- */
 #define NCSN__GEMM_KERNELS \
 static NCSN__TARGET void NCSN__K(gemm_block)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
                              int B, int K, int N) \
@@ -2293,7 +2295,7 @@ NCSN__VECTOR_KERNELS
 #undef NCSN__ISA
 #endif
 
-/* ---- dispatch ----------------------------------------------------------------------------------
+/* ---- 6. kernels: dispatch ----------------------------------------------------------------------------------
    One table per compiled set, narrowest first. The first kernel call takes the last one this CPU
    runs (a compare-and-swap from "not chosen": threads racing to it agree, and it never overrides
    ncsn_simd_force); every later call reads the choice. */
@@ -2429,7 +2431,7 @@ NCSNDEF ncsn_status ncsn_simd_force(const char *path)
     return ncsn__fail(NCSN_ERR_ARG, "ncsn_simd_force: path = \"%.40s\" is not one of this build's: %s, or auto", path, list);
 }
 
-/* the kernels sections 5-9 call, each on the chosen set */
+/* the kernels sections 8-12 call, each on the chosen set */
 static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
 {
     ncsn__kt()->gemm_acc(Y, ldy, X, ldx, W, ldw, B, K, N);
@@ -2463,7 +2465,7 @@ static void ncsn__transpose(float *dst, const float *src, int rows, int cols)
 {
     ncsn__transpose_cols(dst, src, rows, cols, 0, cols);
 }
-/* ---- thread pool: threads own outputs ----------------------------------------------------------------
+/* ---- 7. thread pool: threads own outputs ----------------------------------------------------------------
    A job is fn(arg, t, nt) for the parts t = 0..nt-1 of its output (nt: the pool's thread count).
    Every parallel kernel below gives part t whole rows or columns of its output, computed by the
    same sequence as the serial kernel, so the bits depend neither on the thread count nor on which
@@ -2761,7 +2763,7 @@ static void ncsn__pcolsum_acc(ncsn__pool *p, float *db, const float *dY, int ldy
     ncsn__pool_run(p, ncsn__colsum_job, &a, (double)B * N);
 }
 
-/* ---- 5. score network ---------------------------------------------------------------------------- */
+/* ---- 8. score network ---------------------------------------------------------------------------- */
 NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth)
 {
     ncsn_config c;
@@ -2945,7 +2947,7 @@ NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
     memset(m->grads, 0, off * sizeof(float));
     if (cfg->cond == NCSN_COND_EMBED) {
         /* seed 001: freq_j = exp(-j * log(10000)/(half-1)), the product taken in float as torch does;
-           ln sigma: the same form from 1/4 down to 1/64 (section 5's comment says why) */
+           ln sigma: the same form from 1/4 down to 1/64 (section 8's comment says why) */
         int j, half = E / 2, lg = cfg->sigma_input == NCSN_SIGMA_LOG;
         float c = (float)(-ncsn_log(lg ? 16.0 : 10000.0) / (double)(half - 1)), f0 = lg ? 0.25f : 1.0f;
         for (j = 0; j < half; j++) p->freq[j] = f0 * ncsn_expf((float)j * c);
@@ -3368,7 +3370,34 @@ NCSNDEF ncsn_status ncsn_model_score(void *model, float *out, const float *x, fl
     return ncsn_model_forward(m, out, x, m->work->sigma_fill, n);
 }
 
-/* ---- 6. denoising score matching ----------------------------------------------------------------- */
+NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const ncsn_adam *adam, int which)
+{
+    static const char *const what[4] = { "parameter", "gradient", "Adam first moment", "Adam second moment" };
+    int k, t;
+    if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_check_finite: model = NULL");
+    if ((which & NCSN_CHECK_MOMENTS) && (!adam || !adam->m || !adam->v || adam->n != m->n_params))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_check_finite: NCSN_CHECK_MOMENTS needs the model's Adam state");
+    for (k = 0; k < 4; k++) {
+        const float *b = k == 0 ? m->params : k == 1 ? m->grads : k == 2 ? (adam ? adam->m : NULL) : (adam ? adam->v : NULL);
+        size_t i;
+        if (!(which & (k == 0 ? NCSN_CHECK_PARAMS : k == 1 ? NCSN_CHECK_GRADS : NCSN_CHECK_MOMENTS)) || !b) continue;
+        if ((i = ncsn__first_nonfinite(b, m->n_params)) < m->n_params) {
+            for (t = 0; t < m->n_tensors; t++) {
+                const ncsn_tensor *T = &m->tensors[t];
+                size_t sz = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1), o;
+                if (i < T->offset || i >= T->offset + sz) continue;
+                o = i - T->offset;   /* ours [in][out] -> PyTorch [out, in] */
+                if (T->cols) return ncsn__fail(NCSN_ERR_NONFINITE, "%s %s[%d, %d] = %g", what[k], T->name, (int)(o % (size_t)T->rows),
+                                               (int)(o / (size_t)T->rows), (double)b[i]);
+                return ncsn__fail(NCSN_ERR_NONFINITE, "%s %s[%d] = %g", what[k], T->name, (int)o, (double)b[i]);
+            }
+            return ncsn__fail(NCSN_ERR_NONFINITE, "%s %lu = %g", what[k], (unsigned long)i, (double)b[i]);
+        }
+    }
+    return NCSN_OK;
+}
+
+/* ---- 9. denoising score matching ----------------------------------------------------------------- */
 NCSNDEF float ncsn_weight(ncsn_weighting w, float sigma)
 {
     switch (w) {
@@ -3497,7 +3526,7 @@ NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const fl
     return NCSN_OK;
 }
 
-/* ---- 7. Adam ----------------------------------------------------------------------------------- */
+/* ---- 10. Adam ----------------------------------------------------------------------------------- */
 static double ncsn__opaque_d(double v) { NCSN__OPAQUE(v); return v; }
 
 static double ncsn__powi(double b, long e)
@@ -3596,7 +3625,7 @@ NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
     return ncsn__adam_step(opt, m->params, m->grads, m->work->pool, "ncsn_model_adam_step");
 }
 
-/* ---- 8. training -------------------------------------------------------------------------------- */
+/* ---- 11. training -------------------------------------------------------------------------------- */
 static double ncsn__sqdist(const float *a, const float *b, int dim)
 {
     double s = 0.0;
@@ -4043,7 +4072,25 @@ NCSNDEF const float *ncsn_trainer_weights(const ncsn_trainer *t)
     return t->ema ? t->ema : t->model->params;
 }
 
-/* ---- 9. Langevin samplers ----------------------------------------------------------------------- */
+NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float *data, int dim, float *batch, int B)
+{
+    int i;
+    if (!rng || !perm || !data || !batch)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: %s = NULL", !rng ? "rng" : !perm ? "perm" : !data ? "data" : "batch");
+    if (dim < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: dim = %d must be >= 1", dim);
+    if (B < 1 || B > n) return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: B = %d must be in [1, n = %d]", B, n);
+    for (i = 0; i < B; i++) {
+        int j = i + (int)ncsn_rng_bounded(rng, (uint32_t)(n - i)), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+        if (perm[i] < 0 || perm[i] >= n)
+            return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: perm[%d] = %d is not in [0, n = %d): perm must hold 0..n-1", i, perm[i], n);
+        memcpy(batch + (size_t)i * dim, data + (size_t)perm[i] * dim, (size_t)dim * sizeof(float));
+    }
+    return NCSN_OK;
+}
+
+/* ---- 12. Langevin samplers ----------------------------------------------------------------------- */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_defaults(void)
 {
     ncsn_sampler_opts o;
@@ -4424,7 +4471,7 @@ NCSNDEF ncsn_status ncsn_sample_data(ncsn_model *m, const ncsn_stdz *s, const fl
     return ncsn_sample_data_chains(m, s, sigmas, L, o, rng, x, n, 0, n, diverged, n_diverged);
 }
 
-/* ---- 10. data and exact scores ------------------------------------------------------------------- */
+/* ---- 13. data and exact scores ------------------------------------------------------------------- */
 static ncsn_status ncsn__gmm_check(const ncsn_gmm *g, const char *fn)
 {
     int k, d;
@@ -4573,24 +4620,6 @@ NCSNDEF void ncsn_data_two_gaussians(ncsn_rng *rng, float *out, int n)
         out[2 * i] = fmaf(0.5f, z[0], out[2 * i]);
         out[2 * i + 1] = 0.5f * z[1];
     }
-}
-
-NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float *data, int dim, float *batch, int B)
-{
-    int i;
-    if (!rng || !perm || !data || !batch)
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: %s = NULL", !rng ? "rng" : !perm ? "perm" : !data ? "data" : "batch");
-    if (dim < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: dim = %d must be >= 1", dim);
-    if (B < 1 || B > n) return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: B = %d must be in [1, n = %d]", B, n);
-    for (i = 0; i < B; i++) {
-        int j = i + (int)ncsn_rng_bounded(rng, (uint32_t)(n - i)), t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-        if (perm[i] < 0 || perm[i] >= n)
-            return ncsn__fail(NCSN_ERR_ARG, "ncsn_minibatch: perm[%d] = %d is not in [0, n = %d): perm must hold 0..n-1", i, perm[i], n);
-        memcpy(batch + (size_t)i * dim, data + (size_t)perm[i] * dim, (size_t)dim * sizeof(float));
-    }
-    return NCSN_OK;
 }
 
 NCSNDEF void ncsn_data_swiss_roll(ncsn_rng *rng, float *out, int n)
@@ -4817,7 +4846,7 @@ static const ncsn_gmm ncsn__two = { 2, 2, ncsn__two_w, ncsn__two_mu, ncsn__two_v
 NCSNDEF const ncsn_gmm *ncsn_gmm_toy(void) { return &ncsn__toy; }
 NCSNDEF const ncsn_gmm *ncsn_gmm_two_gaussians(void) { return &ncsn__two; }
 
-/* ---- 11. safetensors ------------------------------------------------------------------------------
+/* ---- 14. safetensors ------------------------------------------------------------------------------
    8-byte little-endian header length N, N bytes of JSON, then the raw little-endian data. The
    parser accepts only what it needs, bounds every read, and never allocates more than the file.
    Checkpoints are safetensors files with more tensors and metadata; CSV data is parsed with limits
@@ -5870,33 +5899,6 @@ NCSNDEF ncsn_status ncsn_file_meta_mem(const unsigned char *buf, size_t len, con
     if (st != NCSN_OK) value[0] = 0;
     NCSN_FREE(f);
     return st;
-}
-
-NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const ncsn_adam *adam, int which)
-{
-    static const char *const what[4] = { "parameter", "gradient", "Adam first moment", "Adam second moment" };
-    int k, t;
-    if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_check_finite: model = NULL");
-    if ((which & NCSN_CHECK_MOMENTS) && (!adam || !adam->m || !adam->v || adam->n != m->n_params))
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_check_finite: NCSN_CHECK_MOMENTS needs the model's Adam state");
-    for (k = 0; k < 4; k++) {
-        const float *b = k == 0 ? m->params : k == 1 ? m->grads : k == 2 ? (adam ? adam->m : NULL) : (adam ? adam->v : NULL);
-        size_t i;
-        if (!(which & (k == 0 ? NCSN_CHECK_PARAMS : k == 1 ? NCSN_CHECK_GRADS : NCSN_CHECK_MOMENTS)) || !b) continue;
-        if ((i = ncsn__first_nonfinite(b, m->n_params)) < m->n_params) {
-            for (t = 0; t < m->n_tensors; t++) {
-                const ncsn_tensor *T = &m->tensors[t];
-                size_t sz = (size_t)T->rows * (size_t)(T->cols ? T->cols : 1), o;
-                if (i < T->offset || i >= T->offset + sz) continue;
-                o = i - T->offset;   /* ours [in][out] -> PyTorch [out, in] */
-                if (T->cols) return ncsn__fail(NCSN_ERR_NONFINITE, "%s %s[%d, %d] = %g", what[k], T->name, (int)(o % (size_t)T->rows),
-                                               (int)(o / (size_t)T->rows), (double)b[i]);
-                return ncsn__fail(NCSN_ERR_NONFINITE, "%s %s[%d] = %g", what[k], T->name, (int)o, (double)b[i]);
-            }
-            return ncsn__fail(NCSN_ERR_NONFINITE, "%s %lu = %g", what[k], (unsigned long)i, (double)b[i]);
-        }
-    }
-    return NCSN_OK;
 }
 
 NCSNDEF void ncsn_free(void *p) { NCSN_FREE(p); }
@@ -7207,7 +7209,7 @@ NCSNDEF ncsn_status ncsn_idx_load(const char *images_path, const char *labels_pa
 }
 #endif
 
-/* ---- 12. self-test ------------------------------------------------------------------------------
+/* ---- 15. self-test ------------------------------------------------------------------------------
    Each part recomputes some series of golden/ exactly as tests/golden_gen.c does and hashes their
    bits in file order: FNV-1a (64-bit) over each value's bytes, least significant first (4 for a
    float or an integer, 8 for a double). The expected hashes below are written by `make golden`

@@ -7,7 +7,7 @@ optional). docs/python.md has the example; in short:
     model.load_state_dict(state_dict, strict=True)
     ncsn_st.save_model("back.safetensors", model, sigmas, settings)
 
-The format (ncsn.h section 11): an 8-byte little-endian header length N, N bytes of JSON
+The format (ncsn.h section 14): an 8-byte little-endian header length N, N bytes of JSON
     {"__metadata__": {str: str}, "<name>": {"dtype", "shape", "data_offsets": [begin, end]}, ...}
 padded with spaces to a multiple of 8, then the tensors' bytes, which they cover exactly. A model
 file holds the network's tensors under PyTorch's state_dict names ("net.0.weight" [out, in], ...,

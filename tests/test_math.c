@@ -1,5 +1,5 @@
-/* test_math.c - the deterministic math of section 3 against libm, and the noise schedules of
-   section 4 against their documented formulas.
+/* test_math.c - the deterministic math of section 4 against libm, and the noise schedules of
+   section 5 against their documented formulas.
 
    Error measure: |f(x) - ref(x)| / ulp(ref), ulp(r) = the spacing of floats at |r| (2^(e-23) for
    |r| in [2^e, 2^(e+1)), 2^-149 for subnormal r); ref is libm in double (rounding of the
@@ -381,7 +381,7 @@ void test_math(void)
 }
 
 /* ---- 4. schedules --------------------------------------------------------------------------------
-   References: the formulas of ncsn.h section 4 in double with libm (exp, log, cos), rounded by
+   References: the formulas of ncsn.h section 5 in double with libm (exp, log, cos), rounded by
    the comparison only. The library computes in double and rounds once, so every interior value
    must be within 0.5 ulp (plus a hair for its own double-precision error) of the reference;
    that implies the required "within 1 ulp". */

@@ -1,4 +1,4 @@
-/* test_train.c - the training layer (ncsn.h section 8):
+/* test_train.c - the training layer (ncsn.h section 11):
    - a trainer's steps give the bits of the hand-written loop with the same recipe (minibatches
      and full batch), and its EMA the bits of the hand-written recurrence;
    - a run saved and resumed continues bit for bit (weights, EMA, Adam, RNG, permutation); other
