@@ -1129,7 +1129,7 @@ NCSNDEF float ncsn_logf(float x)
 
 NCSNDEF float ncsn_log1pf(float x)
 {
-    /* log(u) * x/(u-1) with u = 1+x corrects the rounding of u (Goldberg). */
+    /* ln u * x/(u-1) with u = 1+x corrects the rounding of u (Goldberg). */
     float u = 1.0f + x;
     if (x != x) return x;
     if (u == 1.0f) return x;
@@ -1243,7 +1243,7 @@ NCSNDEF float ncsn_siluf(float x)
 
 NCSNDEF float ncsn_softplusf(float x)
 {
-    /* max(x,0) + log1p(exp(-|x|)) */
+    /* max(x,0) + ln(1 + e^-|x|), by ncsn_log1pf and ncsn_expf */
     float ax = x < 0.0f ? -x : x;
     float m = x > 0.0f ? x : 0.0f;
     if (x != x) return x;
@@ -1302,7 +1302,7 @@ NCSNDEF double ncsn_log(double x)
     return p;
 }
 
-/* sin(pi x) and cos(pi x) on |x| <= 1/4: Taylor in double to degree 21 and 22 */
+/* sin of pi x and cos of pi x on |x| <= 1/4: Taylor in double to degree 21 and 22 */
 static double ncsn__sinpi_kernel(double x)
 {
     double r = x * 3.141592653589793, z = r * r, p = 0.0;
@@ -2946,7 +2946,7 @@ NCSNDEF ncsn_status ncsn_model_create(ncsn_model **out, const ncsn_config *cfg)
     memset(m->params, 0, off * sizeof(float));
     memset(m->grads, 0, off * sizeof(float));
     if (cfg->cond == NCSN_COND_EMBED) {
-        /* seed 001: freq_j = exp(-j * log(10000)/(half-1)), the product taken in float as torch does;
+        /* seed 001: freq_j = e^(-j ln 10000/(half-1)), the product taken in float as torch does;
            ln sigma: the same form from 1/4 down to 1/64 (section 8's comment says why) */
         int j, half = E / 2, lg = cfg->sigma_input == NCSN_SIGMA_LOG;
         float c = (float)(-ncsn_log(lg ? 16.0 : 10000.0) / (double)(half - 1)), f0 = lg ? 0.25f : 1.0f;
@@ -4486,8 +4486,8 @@ static ncsn_status ncsn__gmm_check(const ncsn_gmm *g, const char *fn)
     return NCSN_OK;
 }
 
-/* per component: c_k = log w_k - sum_d log(2 pi (var_kd + sigma^2)) / 2 ... kept as the pair
-   (log w_k, sum of logs) so the logit below is one fixed expression */
+/* per component: c_k = ln w_k - sum_d ln[2 pi (var_kd + sigma^2)] / 2 ... kept as the pair
+   (ln w_k, sum of logs) so the logit below is one fixed expression */
 static void ncsn__gmm_consts(const ncsn_gmm *g, float s2, float *logw, float *logdet)
 {
     int k, d, D = g->dim;
