@@ -1,4 +1,4 @@
-/* ncsn.h - v0.1.0 - MIT or public domain - Noise Conditional Score Networks in one C header.
+/* ncsn.h - v0.2.0 - MIT or public domain - Noise Conditional Score Networks in one C header.
 
    Song & Ermon (2019): a score network s(x, sigma) trained by denoising score matching at a
    ladder of noise levels, sampled by annealed Langevin dynamics. Bit-for-bit reproducible: the
@@ -74,19 +74,21 @@
    never by libm; noise for element i is at a fixed position of the PCG32 stream.
 
    REVISION HISTORY
-     unreleased  API: ncsn_dsm_loss lost its three rarely used parameters (levels, noise, backward;
-                 now ncsn_dsm_loss_ex with an ncsn_dsm_opts); ncsn_checkpoint_save/_load/_load_mem
-                 take the model first, then the file, as ncsn_model_save/_load do; ncsn_model's
-                 workspace fields (cap, ws, ws_size, last_batch, priv) are private (docs/api.md).
+     0.2.0  API: ncsn_dsm_loss lost its three rarely used parameters (levels, noise, backward;
+            now ncsn_dsm_loss_ex with an ncsn_dsm_opts); ncsn_checkpoint_save/_load/_load_mem
+            take the model first, then the file, as ncsn_model_save/_load do; ncsn_model's
+            workspace fields (cap, ws, ws_size, last_batch, priv) are private (docs/api.md).
+            New: runtime kernel dispatch on x86 (ncsn_simd_force), the training layer, IDX files,
+            inpainting, ncsn_read_safetensors, the Frechet distance. Same bits as 0.1.0.
      0.1.0  first release: PCG32, math, schedules, MLP score nets, DSM, Adam, ALD, safetensors.
 */
 #ifndef NCSN_H
 #define NCSN_H
 
 #define NCSN_VERSION_MAJOR 0
-#define NCSN_VERSION_MINOR 1
+#define NCSN_VERSION_MINOR 2
 #define NCSN_VERSION_PATCH 0
-#define NCSN_VERSION_STRING "0.1.0"
+#define NCSN_VERSION_STRING "0.2.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -2381,7 +2383,7 @@ static int ncsn__kbest(void)
 }
 
 static int ncsn__ksel = -1;   /* the chosen table, -1 until the first kernel call */
-#if defined(__GNUC__)
+#if defined(__GNUC__) || defined(__clang__)   /* clang-cl dispatches too, without __GNUC__ */
 #define NCSN__KSEL_LOAD() __atomic_load_n(&ncsn__ksel, __ATOMIC_RELAXED)
 #define NCSN__KSEL_STORE(v) __atomic_store_n(&ncsn__ksel, (v), __ATOMIC_RELAXED)
 #define NCSN__KSEL_INIT(v) do { int ncsn__unset = -1; \
@@ -4347,7 +4349,11 @@ NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim
         if ((st = score(user, buf, x, sl, n)) == NCSN_OK)
             for (k = 0; k < N; k++) if (!mask[k]) x[k] = fmaf(v, buf[k], x[k]);
     }
-    if (st == NCSN_OK && !ncsn__all_finite(x, N)) st = ncsn__fail(NCSN_ERR_NONFINITE, "%s: a chain diverged; step size too large for the score?", fn);
+    if (st == NCSN_OK && !ncsn__all_finite(x, N)) {
+        int j, bad = 0;
+        for (j = 0; j < n; j++) bad += !ncsn__all_finite(x + (size_t)j * dim, (size_t)dim);
+        st = ncsn__fail(NCSN_ERR_NONFINITE, "%s: %d of %d chains diverged; step size too large for the score?", fn, bad, n);
+    }
     NCSN_FREE(buf);
     NCSN_FREE(cs);
     NCSN_FREE(cn);
@@ -4748,12 +4754,18 @@ NCSNDEF ncsn_status ncsn_sym_eigen(double *a, int n, double *evals, double *evec
         if (!(a[k] - a[k] == 0.0)) return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_sym_eigen: a[%lu] = %g", (unsigned long)k, a[k]);
         norm = fma(a[k], a[k], norm);
     }
+    /* the stopping test compares with 1e-30 of the squared norm: an infinite norm would stop it
+       at once and return the matrix's diagonal as if it were the eigenvalues */
+    if (!(norm - norm == 0.0))
+        return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_sym_eigen: the sum of squares of a overflows (entries up to about 1e154)");
     if (evecs)
         for (k = 0; k < (size_t)n * n; k++) evecs[k] = k % ((size_t)n + 1) == 0 ? 1.0 : 0.0;
-    for (sweep = 0; sweep < 100; sweep++) {
+    for (sweep = 0; ; sweep++) {
         for (off = 0.0, p = 0; p < n; p++)
             for (q = p + 1; q < n; q++) off = fma(2.0 * a[(size_t)p * n + q], a[(size_t)p * n + q], off);
         if (off <= 1e-30 * norm) break;
+        if (sweep == 100)
+            return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_sym_eigen: no convergence in 100 sweeps (off-diagonal %g of %g)", off, norm);
         for (p = 0; p < n; p++)
             for (q = p + 1; q < n; q++)
                 if (a[(size_t)p * n + q] != 0.0) ncsn__jacobi_rotate(a, evecs, n, p, q);

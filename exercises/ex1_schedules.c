@@ -145,7 +145,10 @@ int main(int argc, char **argv)
                     ncsn_dsm_opts val = { NULL, NULL, 1 };
                     val.levels = val_lvl;
                     val.eps = val_eps;
-                    ncsn_dsm_loss_ex(m, &vbt, val_x, N_VAL, sig[k], L, NCSN_WEIGHT_SIGMA2, &tr->rng, &val, &vl);
+                    if (ncsn_dsm_loss_ex(m, &vbt, val_x, N_VAL, sig[k], L, NCSN_WEIGHT_SIGMA2, &tr->rng, &val, &vl) != NCSN_OK) {
+                        fprintf(stderr, "ex1_schedules: validation loss: %s\n", ncsn_last_error());
+                        return 1;
+                    }
                     val_hist[k][(step + 1) / VAL_EVERY - 1] = vl;
                 }
             }

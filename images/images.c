@@ -56,6 +56,14 @@ static void die(const char *what)
     exit(1);
 }
 
+/* every buffer here is needed: out of memory ends the run with a message, not a NULL dereference */
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) { fprintf(stderr, "images: out of memory (%lu bytes)\n", (unsigned long)n); exit(1); }
+    return p;
+}
+
 typedef struct fmnist { float *x; int *y; int n; } fmnist;
 
 static void load_set(fmnist *s, const char *dir, const char *prefix)
@@ -88,9 +96,9 @@ static void pc_reserve(pnet *p, int n)
 {
     if (n <= p->cap) return;
     free(p->xin); free(p->f); free(p->sig);
-    p->xin = (float *)malloc(sizeof(float) * (size_t)n * PIX);
-    p->f = (float *)malloc(sizeof(float) * (size_t)n * PIX);
-    p->sig = (float *)malloc(sizeof(float) * (size_t)n);
+    p->xin = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
+    p->f = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
+    p->sig = (float *)xmalloc(sizeof(float) * (size_t)n);
     if (!p->xin || !p->f || !p->sig) { fprintf(stderr, "images: out of memory\n"); exit(1); }
     p->cap = n;
 }
@@ -204,8 +212,8 @@ static int cmd_train_pc(const char *dir, const char *model, const run_cfg *c)
     pnet p;
     ncsn_adam opt;
     ncsn_rng rng;
-    float sig[4096], *ema, *xb = (float *)malloc(sizeof(float) * 128 * PIX), *z = (float *)malloc(sizeof(float) * 128 * PIX);
-    float *tgt = (float *)malloc(sizeof(float) * 128 * PIX), loss = 0.0f;
+    float sig[4096], *ema, *xb = (float *)xmalloc(sizeof(float) * 128 * PIX), *z = (float *)xmalloc(sizeof(float) * 128 * PIX);
+    float *tgt = (float *)xmalloc(sizeof(float) * 128 * PIX), loss = 0.0f;
     int *perm, i, L, exact = 0;
     double smax, t0;
     char sdv[32], stv[32];
@@ -222,11 +230,11 @@ static int cmd_train_pc(const char *dir, const char *model, const run_cfg *c)
     p.sd = pixel_std(tr.x, c->n_train);
     ncsn_rng_seed(&rng, 15, 15);
     if (ncsn_model_create(&p.m, &cfg) != NCSN_OK || ncsn_model_init(p.m, &rng) != NCSN_OK) die("model");
-    ncsn_model_set_threads(p.m, 2);
+    if (ncsn_model_set_threads(p.m, 2) != NCSN_OK) die("threads");
     if (ncsn_adam_create(&opt, p.m->n_params, 1e-3f) != NCSN_OK) die("Adam");
-    ema = (float *)malloc(sizeof(float) * p.m->n_params);
+    ema = (float *)xmalloc(sizeof(float) * p.m->n_params);
     memcpy(ema, p.m->params, sizeof(float) * p.m->n_params);
-    perm = (int *)malloc(sizeof(int) * (size_t)c->n_train);
+    perm = (int *)xmalloc(sizeof(int) * (size_t)c->n_train);
     for (i = 0; i < c->n_train; i++) perm[i] = i;
     printf("images: training the preconditioned %dx%d MLP on %d images: sigma_1 %.4g (%s), %d levels to 0.01, sigma_data %.4f, batch 128, lr 0.001, EMA 0.999, %ld steps\n",
            c->width, c->depth, c->n_train, smax, exact ? "exact" : "farthest-point sweeps", L, (double)p.sd, c->steps);
@@ -315,7 +323,7 @@ static int argmax10(const float *l)
 /* the share of x's images classified as their label y */
 static double clf_accuracy(clf *c, const float *x, const int *y, int n, float *work)
 {
-    float *lg = (float *)malloc(sizeof(float) * (size_t)n * CLASSES);
+    float *lg = (float *)xmalloc(sizeof(float) * (size_t)n * CLASSES);
     int i, right = 0;
     clf_forward(c, x, n, NULL, lg, work);
     for (i = 0; i < n; i++) right += argmax10(lg + (size_t)i * CLASSES) == y[i];
@@ -327,12 +335,12 @@ static void clf_train(clf *c, const float *x, const int *y, int n, int epochs, f
 {
     ncsn_config cfg = ncsn_config_concat(PIX, 256, 2);
     ncsn_rng rng;
-    float xb[128 * PIX], *dout = (float *)malloc(sizeof(float) * 128 * PIX), loss = 0.0f;
-    int *perm = (int *)malloc(sizeof(int) * (size_t)n), yb[128], i, b, e;
+    float xb[128 * PIX], *dout = (float *)xmalloc(sizeof(float) * 128 * PIX), loss = 0.0f;
+    int *perm = (int *)xmalloc(sizeof(int) * (size_t)n), yb[128], i, b, e;
     cfg.hidden[1] = 128;
     ncsn_rng_seed(&rng, 2026, 15);
     if (ncsn_model_create(&c->m, &cfg) != NCSN_OK || ncsn_model_init(c->m, &rng) != NCSN_OK) die("classifier");
-    ncsn_model_set_threads(c->m, 2);
+    if (ncsn_model_set_threads(c->m, 2) != NCSN_OK) die("threads");
     for (i = 0; i < FEAT * CLASSES; i++) c->head[i] = (ncsn_rng_uniform(&rng) - 0.5f) * 0.25f;   /* U(-1/8, 1/8) = U(+-1/sqrt(FEAT)) */
     for (i = 0; i < CLASSES; i++) c->head[FEAT * CLASSES + i] = 0.0f;
     if (ncsn_adam_create(&c->am, c->m->n_params, 1e-3f) != NCSN_OK || ncsn_adam_create(&c->ah, FEAT * CLASSES + CLASSES, 1e-3f) != NCSN_OK)
@@ -513,7 +521,7 @@ static void draw_snapshots(const model_set *ms, const run_cfg *c, const char *ou
 static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int n, int kind, float *x, float *shown)
 {
     ncsn_sampler_opts o = ncsn_sampler_recipe(ms->sig, ms->L, c->T);
-    unsigned char *mask = (unsigned char *)malloc((size_t)n * PIX);
+    unsigned char *mask = (unsigned char *)xmalloc((size_t)n * PIX);
     ncsn_rng rng;
     int i, p;
     for (i = 0; i < n; i++)
@@ -535,7 +543,7 @@ static void load_model(model_set *ms, const char *path)
     memset(&ms->pn, 0, sizeof ms->pn);
     if (ncsn_checkpoint_load(&ms->m, path, NULL, NULL, ms->sig, 4096, &ms->L, NULL) != NCSN_OK) die("loading the model");
     if (ncsn_stdz_load(&ms->sd, path, PIX) != NCSN_OK) die("loading the model's standardisation");
-    ncsn_model_set_threads(ms->m, 2);
+    if (ncsn_model_set_threads(ms->m, 2) != NCSN_OK) die("threads");
     ms->score = ncsn_model_score;
     ms->user = ms->m;
     if (ncsn_file_meta(path, "images.sigma_data", v, sizeof v) == NCSN_OK) {
@@ -552,8 +560,8 @@ typedef struct metrics { double acc, fd, floor, gauss, share_min, share_max, med
 static void measure_fd(clf *cl, const float *smp, const float *held, const float *gauss, int m, const float *test, int nt,
                        float *work, metrics *r)
 {
-    float *ft = (float *)malloc(sizeof(float) * (size_t)nt * FEAT), *fs = (float *)malloc(sizeof(float) * (size_t)m * FEAT);
-    float *lg = (float *)malloc(sizeof(float) * (size_t)m * CLASSES);
+    float *ft = (float *)xmalloc(sizeof(float) * (size_t)nt * FEAT), *fs = (float *)xmalloc(sizeof(float) * (size_t)m * FEAT);
+    float *lg = (float *)xmalloc(sizeof(float) * (size_t)m * CLASSES);
     int count[CLASSES] = { 0 }, i;
     clf_forward(cl, test, nt, ft, NULL, work);
     clf_forward(cl, held, m, fs, NULL, work);
@@ -577,11 +585,11 @@ static void measure_fd(clf *cl, const float *smp, const float *held, const float
 
 static void measure_nn(const float *smp, int m, const fmnist *tr, int n_train, const float *test, const char *out, metrics *r)
 {
-    int mt = m < 500 ? m : 500, i, *idx = (int *)malloc(sizeof(int) * (size_t)m);
-    float *ds = (float *)malloc(sizeof(float) * (size_t)m), *dt = (float *)malloc(sizeof(float) * (size_t)mt), *pair;
+    int mt = m < 500 ? m : 500, i, *idx = (int *)xmalloc(sizeof(int) * (size_t)m);
+    float *ds = (float *)xmalloc(sizeof(float) * (size_t)m), *dt = (float *)xmalloc(sizeof(float) * (size_t)mt), *pair;
     nearest(smp, m, tr->x, n_train, ds, idx);
     nearest(test, mt, tr->x, n_train, dt, NULL);
-    pair = (float *)malloc(sizeof(float) * 32 * PIX);
+    pair = (float *)xmalloc(sizeof(float) * 32 * PIX);
     for (i = 0; i < 16; i++) {
         memcpy(pair + (size_t)i * PIX, smp + (size_t)i * PIX, sizeof(float) * PIX);
         memcpy(pair + (size_t)(16 + i) * PIX, tr->x + (size_t)idx[i] * PIX, sizeof(float) * PIX);
@@ -608,9 +616,9 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     metrics r;
     ncsn_rng rng;
     int m = c->n_samples, n_inp = c->n_samples < 200 ? c->n_samples : 200, i, agree = 0;
-    float *work = (float *)malloc(sizeof(float) * 512 * PIX), *smp = (float *)malloc(sizeof(float) * (size_t)m * PIX);
-    float *gs = (float *)malloc(sizeof(float) * (size_t)m * PIX), *inp = (float *)malloc(sizeof(float) * (size_t)n_inp * PIX);
-    float *lg = (float *)malloc(sizeof(float) * (size_t)n_inp * CLASSES), fig[40 * PIX], shown[8 * PIX];
+    float *work = (float *)xmalloc(sizeof(float) * 512 * PIX), *smp = (float *)xmalloc(sizeof(float) * (size_t)m * PIX);
+    float *gs = (float *)xmalloc(sizeof(float) * (size_t)m * PIX), *inp = (float *)xmalloc(sizeof(float) * (size_t)n_inp * PIX);
+    float *lg = (float *)xmalloc(sizeof(float) * (size_t)n_inp * CLASSES), fig[40 * PIX], shown[8 * PIX];
     const float *held;
     double t0;
     ncsn_sampler_opts o;

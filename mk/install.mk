@@ -53,7 +53,7 @@ PYTHON ?= /usr/bin/python3
 $(BUILD)/libncsn.so: ncsn.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -DNCSN_IMPLEMENTATION -DNCSN_BUILD_SHARED -shared -x c ncsn.h \
-	  -Wl,-soname,libncsn.so.$(firstword $(subst ., ,$(NCSN_VERSION))) -o $@ $(LDLIBS)
+	  -o $@ $(LDLIBS)   # no soname: no libncsn.so.N is installed or built (a program linked with -lncsn needs libncsn.so)
 shared: $(BUILD)/libncsn.so
 
 check-shared: deps-shared $(BUILD)/libncsn.so $(NCSN_CLI)

@@ -194,6 +194,12 @@ static void test_eigen_fd(void)
       st = ncsn_frechet_distance(x, 4, r, 4, 2, &fd);
       CHECK(st == NCSN_OK && t_close(fd, want, 1e-6), "FD of a set and its rotation: %.17g, want %.17g", fd, want); }
     CHECK(ncsn_frechet_distance(x, 1, y, 4, 2, &fd) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "na = 1"), "one point: %s", ncsn_last_error());
+    /* entries near 1e200: the squared norm overflows; the stopping test then passed at once and
+       the diagonal (0, 0) came back as the eigenvalues of [[0, 1e200], [1e200, 0]] */
+    { double big[4] = { 0.0, 1e200, 1e200, 0.0 }, bev[2] = { 0.0, 0.0 };
+      st = ncsn_sym_eigen(big, 2, bev, NULL);
+      CHECK(st == NCSN_ERR_NONFINITE && strstr(ncsn_last_error(), "overflows"),
+            "an overflowing matrix is refused: status %d, eigenvalues %g %g", (int)st, bev[0], bev[1]); }
 }
 
 #if !defined(_WIN32)

@@ -55,7 +55,9 @@ check_baseline() {   # id cc
     echo "FAIL ncsn, $2 -O2 (no -m options): '$("./$dir/$1" --version)', but this CPU's widest path is $want"
   elif ! NCSN_SIMD=sse2 "./$dir/$1" --version | grep -q 'kernels sse2 (emulated fma)'; then
     echo "FAIL ncsn, $2 -O2: NCSN_SIMD=sse2 ncsn --version: '$(NCSN_SIMD=sse2 "./$dir/$1" --version 2>&1)'"
-  else echo "ok   ncsn, $2 -O2 (no -m options): --version names kernels $want, NCSN_SIMD=sse2 switches to SSE2"; fi
+  elif ! NCSN_SIMD=bogus "./$dir/$1" --help >/dev/null 2>&1; then   # the man page is made from --help
+    echo "FAIL ncsn, $2 -O2: NCSN_SIMD=bogus ncsn --help fails (the help must not depend on the kernel path)"
+  else echo "ok   ncsn, $2 -O2 (no -m options): --version names kernels $want, NCSN_SIMD=sse2 switches to SSE2, --help whatever NCSN_SIMD says"; fi
 }
 check_row() {   # id cc flags word [message]
   id=$1; cc=$2; flags=$3; word=$4; msg=${5:-}

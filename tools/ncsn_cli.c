@@ -1273,9 +1273,9 @@ static int run(int argc, char **argv)
 {
     static char name[32];
     const char *simd = getenv("NCSN_SIMD");
-    if (simd && *simd && ncsn_simd_force(simd) != NCSN_OK) return fail(EXIT_USAGE, "NCSN_SIMD: %s", ncsn_last_error());
     if (argc < 2) { fputs(usage_main, stderr); return EXIT_USAGE; }
-    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) return help(usage_main);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) return help(usage_main);   /* whatever NCSN_SIMD says */
+    if (simd && *simd && ncsn_simd_force(simd) != NCSN_OK) return fail(EXIT_USAGE, "NCSN_SIMD: %s", ncsn_last_error());
     if (!strcmp(argv[1], "--version")) { printf("ncsn %s (ncsn.h, kernels %s)\n", NCSN_VERSION_STRING, ncsn_simd_name()); return 0; }
     if (!strcmp(argv[1], "help")) {
         const char *c = argc > 2 ? argv[2] : "";
