@@ -9,7 +9,7 @@ TORCH_PYTHON ?= /usr/bin/python3
 
 $(BUILD)/parity: tests/torch/parity.c ncsn.h
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -I. tests/torch/parity.c -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Werror -I. tests/torch/parity.c -o $@ $(LDLIBS)
 
 check-torch: deps-torch $(BUILD)/parity $(BUILD)/ncsn
 	@$(TORCH_PYTHON) -c 'import numpy, torch' >/dev/null 2>&1 || { \

@@ -25,7 +25,7 @@ static void dsm_loss_checks(void)
         ncsn_model_zero_grad(m);
         CHECK(ncsn_dsm_loss_ex(m, &bt, x, B, sig, L, (ncsn_weighting)w, &r, &only_loss, &loss) == NCSN_OK, "loss");
         for (i = 0; i < (int)m->n_params && m->grads[i] == 0.0f; i++) {}
-        CHECK(i == (int)m->n_params, "loss_only: gradient %d = %g, want the gradients untouched", i, (double)m->grads[i]);
+        CHECK(i == (int)m->n_params, "loss_only: gradient %d = %g, want the gradients untouched", i, i < (int)m->n_params ? (double)m->grads[i] : 0.0);
         /* the draws: B levels by bounded(L), then B*D normals, in that order */
         for (b = 0; b < B; b++) lv[b] = (int)ncsn_rng_bounded(&copy, L);
         ncsn_rng_normals(&copy, eps, B * D);

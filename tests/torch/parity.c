@@ -343,8 +343,8 @@ static int mode_resave(char **a)
     float *sigmas = (float *)malloc(NCSN_MAX_LEVELS * sizeof(float));
     int L = 0, rc;
     if (!sigmas) return fail("resave", "out of memory");
-    rc = check(ncsn_checkpoint_load(a[0], &m, NULL, NULL, sigmas, NCSN_MAX_LEVELS, &L, NULL), "ncsn_checkpoint_load") ||
-         check(ncsn_checkpoint_save(a[1], m, NULL, NULL, L ? sigmas : NULL, L, 0, NULL), "ncsn_checkpoint_save");
+    rc = check(ncsn_checkpoint_load(&m, a[0], NULL, NULL, sigmas, NCSN_MAX_LEVELS, &L, NULL), "ncsn_checkpoint_load") ||
+         check(ncsn_checkpoint_save(m, a[1], NULL, NULL, L ? sigmas : NULL, L, 0, NULL), "ncsn_checkpoint_save");
     ncsn_model_free(m);
     free(sigmas);
     return rc;
