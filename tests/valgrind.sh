@@ -12,7 +12,7 @@ if [ "${1:-}" = --one ]; then   # one group (run by xargs below)
   bin=$2; g=$3; logs=$(dirname "$bin")/valgrind; start=$(date +%s)
   children=""   # the cli group runs the ncsn command (through sh): check it too
   [ "$g" = cli ] && children="--trace-children=yes"
-  NCSN_TEST_QUICK=1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+  NCSN_TEST_QUICK=1 NCSN_TEST_VIRTUAL_CPU=1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
     --show-leak-kinds=definite,indirect,possible $children "$bin" "$g" > "$logs/$g.log" 2>&1
   echo "$? $(( $(date +%s) - start ))" > "$logs/$g.rc"
   exit 0
