@@ -2500,6 +2500,11 @@ typedef void (*ncsn__job_fn)(void *arg, int t, int nt);
 #define NCSN__SPIN 0
 #define NCSN__RELAX(i) ((void)(i))
 #endif
+#if defined(__GNUC__) || defined(__clang__)
+#define NCSN__ALIGN8 __attribute__((aligned(8)))
+#else
+#define NCSN__ALIGN8
+#endif
 typedef struct ncsn__pool {
     int n;
 #ifndef NCSN_NO_THREADS
@@ -2510,7 +2515,9 @@ typedef struct ncsn__pool {
     ncsn__job_fn fn;
     void *arg;
     unsigned gen;              /* the job's number */
-    uint64_t claim;            /* gen << 32 | the next part to take */
+    /* gen << 32 | the next part to take; 8-byte aligned for the atomics, which i386's struct
+       layout (4) would not give it (clang -m32: -Watomic-alignment) */
+    uint64_t claim NCSN__ALIGN8;
     int done;                  /* parts of this job finished */
     int quit, sync;            /* sync: mu and the condition variables exist */
 #endif

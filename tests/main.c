@@ -42,6 +42,26 @@ unsigned char *t_read_file(const char *path, size_t *len)
     if (b) *len = (size_t)n;
     return b;
 }
+/* the ELF machine number of the file at path, 0 if it is not ELF or unreadable */
+static int t_elf_machine(const char *path)
+{
+    unsigned char h[20];
+    FILE *fp = fopen(path, "rb");
+    int m = 0;
+    if (!fp) return 0;
+    if (fread(h, 1, 20, fp) == 20 && h[0] == 0x7f && h[1] == 'E' && h[2] == 'L' && h[3] == 'F')
+        m = h[5] == 2 ? (h[18] << 8) | h[19] : h[18] | (h[19] << 8);
+    fclose(fp);
+    return m;
+}
+
+int t_runs_on_host(const char *path)
+{
+    int bin = t_elf_machine(path), sh = t_elf_machine("/bin/sh");
+    if (!bin || !sh || bin == sh) return 1;
+    return bin == 3 && sh == 62;   /* i386 (-m32) runs on x86-64 */
+}
+
 int t_in_child(int (*fn)(void))
 {
 #if !defined(_WIN32)

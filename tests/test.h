@@ -29,6 +29,9 @@ int t_in_child(int (*fn)(void));
 /* ncsn_simd_force(path) on the suite's implementation and on the private copies whose kernels the
    groups call (test_kernels.c, test_selftest.c); NCSN_OK only if every copy took it */
 ncsn_status t_simd_force(const char *path);
+/* 0 if the program at path is built for another machine than /bin/sh (a cross build run under
+   qemu-user: the host's shell cannot start it), 1 otherwise */
+int t_runs_on_host(const char *path);
 ncsn_status tk_simd_force(const char *path);
 ncsn_status ts_simd_force(const char *path);
 #ifdef __cplusplus

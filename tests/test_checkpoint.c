@@ -9,6 +9,7 @@
    kill-test` runs many against the `ncsn` command). */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L   /* fork, kill, mkdtemp, setrlimit, nanosleep */
+#define _FILE_OFFSET_BITS 64   /* stat and readdir on 32-bit builds: 64-bit inode numbers (EOVERFLOW) */
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <sys/resource.h>

@@ -8,6 +8,7 @@
    FIFO holding "15,2\n..." gives 15, not 5 (a probe byte was once lost). */
 #if !defined(_WIN32)
 #define _XOPEN_SOURCE 700   /* POSIX 2008 with XSI: mkfifo, mkdtemp, fork, mknod */
+#define _FILE_OFFSET_BITS 64   /* stat and readdir on 32-bit builds: 64-bit inode numbers (EOVERFLOW) */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>

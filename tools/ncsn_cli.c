@@ -13,6 +13,7 @@
    a checkpoint was written first). A path "-" is stdin (an input) or stdout (-o -). Outputs go
    only to paths given on the command line, never to one read from a file. */
 #define _XOPEN_SOURCE 700   /* POSIX 2008 with XSI: clock_gettime, isatty, fileno, mkstemp, realpath */
+#define _FILE_OFFSET_BITS 64   /* stat and readdir on 32-bit builds: 64-bit inode numbers (EOVERFLOW) */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include "common.h"   /* now(): wall-clock seconds */
