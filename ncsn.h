@@ -1047,7 +1047,8 @@ static void ncsn__box_muller(uint32_t a, uint32_t b, float *z0, float *z1)
     *z1 = sn;
 }
 
-NCSNDEF void ncsn_rng_normals(ncsn_rng *rng, float *out, size_t n)
+/* ncsn_rng_normals on the host's flags: the reference */
+static void ncsn__normals_loop(ncsn_rng *rng, float *out, size_t n)
 {
     size_t i;
     float z0, z1;
@@ -1060,6 +1061,28 @@ NCSNDEF void ncsn_rng_normals(ncsn_rng *rng, float *out, size_t n)
         ncsn__box_muller(a, b, &z0, &z1);
         out[i] = z0;
     }
+}
+
+#if defined(NCSN__DISPATCH)
+static int ncsn__kernels_have_fma(void);   /* section 6 */
+/* The same loop with FMA enabled and everything it calls (logarithm, sine, cosine) inlined: a
+   build without FMA in its flags otherwise calls libm for each fmaf (through the PLT, about 30 of
+   them per pair). The operations are the same, so are the bits. Not per vector set: scalar code. */
+static __attribute__((target("avx2,fma"), flatten)) void ncsn__normals_loop_fma(ncsn_rng *rng, float *out, size_t n)
+{
+    ncsn__normals_loop(rng, out, n);
+}
+#endif
+
+NCSNDEF void ncsn_rng_normals(ncsn_rng *rng, float *out, size_t n)
+{
+#if defined(NCSN__DISPATCH)
+    if (ncsn__kernels_have_fma()) {
+        ncsn__normals_loop_fma(rng, out, n);
+        return;
+    }
+#endif
+    ncsn__normals_loop(rng, out, n);
 }
 
 NCSNDEF float ncsn_rng_normal(ncsn_rng *rng)
@@ -2405,6 +2428,9 @@ static const ncsn__kernels *ncsn__kt(void)
 }
 
 NCSNDEF const char *ncsn_simd_name(void) { return ncsn__kt()->name; }
+#if defined(NCSN__DISPATCH)
+static int ncsn__kernels_have_fma(void) { return (ncsn__kt()->need & NCSN__CPU_AVX2) != 0; }
+#endif
 
 NCSNDEF ncsn_status ncsn_simd_force(const char *path)
 {

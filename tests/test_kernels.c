@@ -384,6 +384,37 @@ static void pool_parts_once(void)
 }
 #endif
 
+/* ncsn_rng_normals on this path (a dispatching build runs a copy compiled with FMA on the avx2 and
+   avx512 paths) against ncsn__normals_loop, the reference compiled with this file's flags: the same
+   bits and the same stream position, for a long stream and for every count 0..9 (odd tails) */
+static void normals_same_bits(void)
+{
+    size_t n = t_quick ? ((size_t)1 << 16) + 1 : ((size_t)1 << 20) + 1, i, m, bad = 0, first = 0;
+    float *a = (float *)malloc(n * sizeof *a), *b = (float *)malloc(n * sizeof *b);
+    ncsn_rng r, q;
+    int tails_ok = 1;
+    if (!a || !b) { free(a); free(b); CHECK(0, "out of memory"); return; }
+    ncsn_rng_seed(&r, 77u, 5u);
+    q = r;
+    ncsn_rng_normals(&r, a, n);
+    ncsn__normals_loop(&q, b, n);
+    for (i = 0; i < n; i++)
+        if (t_f2u(a[i]) != t_f2u(b[i]) && bad++ == 0) first = i;
+    CHECK(bad == 0 && r.state == q.state, "normals on path %s: %lu of %lu differ from the reference (first: #%lu, %a against %a)%s",
+          ncsn_simd_name(), (unsigned long)bad, (unsigned long)n, (unsigned long)first, (double)a[first], (double)b[first],
+          r.state == q.state ? "" : "; the stream ends elsewhere");
+    for (m = 0; m <= 9; m++) {
+        ncsn_rng_seed(&r, 78u + m, 5u);
+        q = r;
+        ncsn_rng_normals(&r, a, m);
+        ncsn__normals_loop(&q, b, m);
+        tails_ok &= (m == 0 || memcmp(a, b, m * sizeof *a) == 0) && r.state == q.state;
+    }
+    CHECK(tails_ok, "normals on path %s: a count of 0..9 differs from the reference", ncsn_simd_name());
+    free(a);
+    free(b);
+}
+
 /* this copy's kernel path (test_dispatch.c forces each in turn) */
 ncsn_status tk_simd_force(const char *path) { return ncsn_simd_force(path); }
 
@@ -394,6 +425,7 @@ void test_kernels(void)
 #endif
     act_edges();
     silu_one_definition();
+    normals_same_bits();
 #if defined(NCSN__SSE2)
     sse2_fma_exact();
 #endif
