@@ -1067,7 +1067,9 @@ static void ncsn__normals_loop(ncsn_rng *rng, float *out, size_t n)
 static int ncsn__kernels_have_fma(void);   /* section 6 */
 /* The same loop with FMA enabled and everything it calls (logarithm, sine, cosine) inlined: a
    build without FMA in its flags otherwise calls libm for each fmaf (through the PLT, about 30 of
-   them per pair). The operations are the same, so are the bits. Not per vector set: scalar code. */
+   them per pair). The operations are the same, so are the bits. One copy for both FMA paths: an
+   avx512f one (no avx512vl) moves scalars through zmm registers and returns without vzeroupper,
+   and the host's SSE code after it then ran 2x slower (the seed-001 training step). */
 static __attribute__((target("avx2,fma"), flatten)) void ncsn__normals_loop_fma(ncsn_rng *rng, float *out, size_t n)
 {
     ncsn__normals_loop(rng, out, n);
