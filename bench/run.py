@@ -913,10 +913,12 @@ def render_markdown(R):
         R["load_start"], R["load_end"], "; the rounds' torch ÷ ncsn.h ratios ranged: " + ranged if ranged else ""))
     if R.get("profile"):
         L.append("")
-        L.append("Where ncsn.h spends its time (`perf record`, 1 thread, share of samples; `ncsn__gemm_block` is "
-                 "the Y += X·W register tile (forward, and dX in backward) and `ncsn__gemm_acc` its blocking and panel "
-                 "packing, `ncsn__gemm_tn_block` the dW += Xᵀ·dY tile and `ncsn__gemm_tn_acc` its packing, `ncsn__act_*` "
-                 "SiLU, `ncsn__adam_thread` Adam; self time of `ncsn_model_backward` is mostly the transposed copy of each W):")
+        L.append("Where ncsn.h spends its time (`perf record`, 1 thread, share of samples; each kernel is named with "
+                 "its path, `ncsn__avx512_gemm_block` ...: `gemm_block` is "
+                 "the Y += X·W register tile (forward, and dX in backward) and `gemm_acc` its blocking and panel "
+                 "packing, `gemm_tn_block` the dW += Xᵀ·dY tile and `gemm_tn_acc` its packing, `act_*` "
+                 "SiLU, `adam` Adam, `ncsn__normals_loop_fma` the normals; self time of `ncsn__linear_bwd` is mostly the "
+                 "transposed copy of each W):")
         L.append("")
         L.append("| workload | top functions |")
         L.append("|---|---|")
