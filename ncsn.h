@@ -1678,22 +1678,78 @@ static NCSN__TARGET void NCSN__K(gemm_tn_acc_ref)(float *dW, int ldw, const floa
 NCSN__REF_KERNELS
 #undef NCSN__ISA
 
+/* What a product does with a tile of its output (at most 64 rows x 256 outputs, still in cache)
+   before its first k and after its last: the layer's bias and activation, fused so that neither
+   is a pass over memory of its own. Each output element keeps its sequence of operations: it
+   starts at bias[o] (or +0) instead of a copy of it, and the activation or its derivative is the
+   same elementwise kernel on the same values. a, sg and z are indexed as Y (Y's leading dimension). */
+typedef void (*ncsn__act_fwd_fn)(float *a, float *sg, const float *z, size_t n, ncsn_act act);
+typedef void (*ncsn__act_bwd_fn)(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act);
+typedef struct ncsn__gemm_ep {
+    const float *bias;    /* non-NULL: Y[b][o] starts at bias[o], Y's old value unread */
+    int zero;             /* (no bias) Y[b][o] starts at +0 */
+    float *a, *sg;        /* non-NULL a: forward, a = act(Y), sg = sigmoid(Y) */
+    const float *z;       /* non-NULL z: backward, Y = Y act'(z) (sg: the stored sigmoid of z) */
+    ncsn_act act;
+    ncsn__act_fwd_fn fwd; /* the elementwise kernels of the path that runs the product */
+    ncsn__act_bwd_fn bwd;
+} ncsn__gemm_ep;
+
+/* ep for the part of Y that starts off elements (row-major) and col columns in */
+static ncsn__gemm_ep ncsn__ep_at(const ncsn__gemm_ep *ep, size_t off, int col)
+{
+    ncsn__gemm_ep e = *ep;
+    if (e.bias) e.bias += col;
+    if (e.a) e.a += off;
+    if (e.sg) e.sg += off;
+    if (e.z) e.z += off;
+    return e;
+}
+
+/* before the first k of the tile Y [bb][nb] at (b0, n0) */
+static void ncsn__ep_start(const ncsn__gemm_ep *ep, float *Y, int ldy, int b0, int n0, int bb, int nb)
+{
+    int b, o;
+    if (!ep || (!ep->bias && !ep->zero)) return;
+    for (b = b0; b < b0 + bb; b++) {
+        float *y = Y + (size_t)b * ldy + n0;
+        if (ep->bias) memcpy(y, ep->bias + n0, (size_t)nb * sizeof(float));
+        else for (o = 0; o < nb; o++) y[o] = 0.0f;
+    }
+}
+
+/* after the last k of the tile */
+static void ncsn__ep_finish(const ncsn__gemm_ep *ep, float *Y, int ldy, int b0, int n0, int bb, int nb)
+{
+    int b;
+    if (!ep || (!ep->a && !ep->z)) return;
+    for (b = b0; b < b0 + bb; b++) {
+        size_t r = (size_t)b * ldy + n0;
+        if (ep->a) ep->fwd(ep->a + r, ep->sg ? ep->sg + r : NULL, Y + r, (size_t)nb, ep->act);
+        else ep->bwd(Y + r, Y + r, ep->z + r, ep->sg ? ep->sg + r : NULL, (size_t)nb, ep->act);
+    }
+}
+
 /* The cache blocking shared by every path: 64 rows x 64 inputs x 256 outputs at a time, each
    block by the path's own block kernel (the reference on the scalar path). */
 typedef void (*ncsn__gemm_fn)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N);
+typedef void (*ncsn__gemm_ep_fn)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                                 const ncsn__gemm_ep *ep);
 static void ncsn__gemm_tiles(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
-                             ncsn__gemm_fn block)
+                             ncsn__gemm_fn block, const ncsn__gemm_ep *ep)
 {
     int n0, b0, k0;
     for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB) {
         int nb = N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB;
         for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
             int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
+            ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb);
             for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) {
                 int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB;
                 block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx,
                   W + (size_t)k0 * ldw + n0, ldw, bb, kb, nb);
             }
+            ncsn__ep_finish(ep, Y, ldy, b0, n0, bb, nb);
         }
     }
 }
@@ -1709,9 +1765,10 @@ static void ncsn__gemm_tn_tiles(float *dW, int ldw, const float *X, int ldx, con
                   B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB);
 }
 
-static void ncsn__scalar_gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+static void ncsn__scalar_gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                                  const ncsn__gemm_ep *ep)
 {
-    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref);
+    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, ep);
 }
 
 static void ncsn__scalar_gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
@@ -1951,18 +2008,17 @@ static NCSN__TARGET void NCSN__K(gemm_narrow)(float *Y, int ldy, const float *X,
 } \
 \
 static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
-                           int B, int K, int N) \
+                           int B, int K, int N, const ncsn__gemm_ep *ep) \
 { \
     int n0, b0, k0; \
-    if (N < NCSN__VL) { \
-        NCSN__K(gemm_narrow)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+    if (N < NCSN__VL || (B <= NCSN__GEMM_BB && K <= NCSN__GEMM_KB && N <= NCSN__GEMM_NB)) { \
+        ncsn__ep_start(ep, Y, ldy, 0, 0, B, N); \
+        if (N < NCSN__VL) NCSN__K(gemm_narrow)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+        else NCSN__K(gemm_block)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+        ncsn__ep_finish(ep, Y, ldy, 0, 0, B, N); \
         return; \
     } \
-    if (B <= NCSN__GEMM_BB && K <= NCSN__GEMM_KB && N <= NCSN__GEMM_NB) { \
-        NCSN__K(gemm_block)(Y, ldy, X, ldx, W, ldw, B, K, N); \
-        return; \
-    } \
-    if (B >= 16 && ldw > NCSN__GEMM_PB) { \
+    if (B >= 16 && ldw > NCSN__GEMM_PB && K > 0) { \
         float buf[NCSN__GEMM_KB * NCSN__GEMM_PB + 16]; \
         float *pk = NCSN__ALIGN64(buf); \
         for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) { \
@@ -1972,13 +2028,15 @@ static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, in
                 for (kk = 0; kk < kb; kk++) memcpy(pk + (size_t)kk * nb, W + (size_t)(k0 + kk) * ldw + n0, (size_t)nb * sizeof(float)); \
                 for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) { \
                     int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB; \
+                    if (k0 == 0) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb); \
                     NCSN__K(gemm_block)(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb); \
+                    if (k0 + kb == K) ncsn__ep_finish(ep, Y, ldy, b0, n0, bb, nb); \
                 } \
             } \
         } \
         return; \
     } \
-    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, NCSN__K(gemm_block)); \
+    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, NCSN__K(gemm_block), ep); \
 } \
 /* end of NCSN__GEMM_KERNELS */
 
@@ -2307,7 +2365,8 @@ NCSN__VECTOR_KERNELS
 typedef struct ncsn__kernels {
     const char *key, *name;   /* what ncsn_simd_force takes; what ncsn_simd_name reports */
     unsigned need;            /* NCSN__CPU_* bits the set needs (dispatch builds) */
-    ncsn__gemm_fn gemm_acc, gemm_tn_acc;
+    ncsn__gemm_ep_fn gemm_acc;
+    ncsn__gemm_fn gemm_tn_acc;
     void (*colsum_acc)(float *db, const float *dY, int ldy, int B, int N);
     void (*act_fwd)(float *a, float *sg, const float *z, size_t n, ncsn_act act);
     void (*act_bwd)(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act);
@@ -2434,20 +2493,24 @@ NCSNDEF ncsn_status ncsn_simd_force(const char *path)
 }
 
 /* the kernels sections 8-12 call, each on the chosen set */
-static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+/* ep (may be NULL) gets the chosen path's activation kernels */
+static void ncsn__gemm_ep_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                              const ncsn__gemm_ep *ep)
 {
-    ncsn__kt()->gemm_acc(Y, ldy, X, ldx, W, ldw, B, K, N);
+    const ncsn__kernels *kt = ncsn__kt();
+    ncsn__gemm_ep e;
+    if (ep) {
+        e = *ep;
+        e.fwd = kt->act_fwd;
+        e.bwd = kt->act_bwd;
+    }
+    kt->gemm_acc(Y, ldy, X, ldx, W, ldw, B, K, N, ep ? &e : NULL);
 }
 static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
 {
     ncsn__kt()->gemm_tn_acc(dW, ldw, X, ldx, dY, ldy, B, K, N);
 }
 static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N) { ncsn__kt()->colsum_acc(db, dY, ldy, B, N); }
-static void ncsn__act_fwd(float *a, float *sg, const float *z, size_t n, ncsn_act act) { ncsn__kt()->act_fwd(a, sg, z, n, act); }
-static void ncsn__act_bwd(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act)
-{
-    ncsn__kt()->act_bwd(dz, da, z, sg, n, act);
-}
 static void ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi) { ncsn__kt()->adam(a, lo, hi); }
 static size_t ncsn__first_nonfinite(const float *g, size_t n) { return ncsn__kt()->first_nonfinite(g, n); }
 
@@ -2697,25 +2760,33 @@ static void ncsn__split(int n, int align, int t, int nt, int *lo, int *hi)
 
 typedef struct ncsn__gemm_args {
     float *Y; int ldy; const float *X; int ldx; const float *W; int ldw; int B, K, N;
+    const ncsn__gemm_ep *ep;   /* NULL: a plain product */
 } ncsn__gemm_args;
 
 static void ncsn__gemm_job(void *ap, int t, int nt)
 {
     ncsn__gemm_args *a = (ncsn__gemm_args *)ap;
+    ncsn__gemm_ep e;
     int lo, hi;
     if (a->B < 512 && a->N >= 128 * nt) {   /* a short batch of wide rows: columns, so each thread reads and packs only its part of W */
         ncsn__split(a->N, 64, t, nt, &lo, &hi);
-        if (hi > lo) ncsn__gemm_acc(a->Y + lo, a->ldy, a->X, a->ldx, a->W + lo, a->ldw, a->B, a->K, hi - lo);
+        if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo, lo);
+        if (hi > lo) ncsn__gemm_ep_acc(a->Y + lo, a->ldy, a->X, a->ldx, a->W + lo, a->ldw, a->B, a->K, hi - lo, a->ep ? &e : NULL);
         return;
     }
     ncsn__split(a->B, 4, t, nt, &lo, &hi);   /* rows of the batch */
-    if (hi > lo) ncsn__gemm_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + (size_t)lo * a->ldx, a->ldx, a->W, a->ldw, hi - lo, a->K, a->N);
+    if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo * a->ldy, 0);
+    if (hi > lo)
+        ncsn__gemm_ep_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + (size_t)lo * a->ldx, a->ldx, a->W, a->ldw, hi - lo, a->K, a->N,
+                          a->ep ? &e : NULL);
 }
 
-static void ncsn__pgemm_acc(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+/* Y = ep's start + X W, then ep's activation; the threads own rows (or columns) of Y */
+static void ncsn__pgemm_ep(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                           const ncsn__gemm_ep *ep)
 {
     ncsn__gemm_args a;
-    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N;
+    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep;
     ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
 }
 
@@ -3132,31 +3203,6 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
     return NCSN_OK;
 }
 
-typedef struct ncsn__act_args { float *a, *sg; const float *z, *da; size_t n; ncsn_act act; int bwd; } ncsn__act_args;
-
-static void ncsn__act_job(void *ap, int t, int nt)
-{
-    ncsn__act_args *a = (ncsn__act_args *)ap;
-    size_t lo, hi;   /* elementwise: any split gives the same bits; 64-aligned keeps the vector loops whole */
-    ncsn__split_z(a->n, 64, t, nt, &lo, &hi);
-    if (hi <= lo) return;
-    if (a->bwd) ncsn__act_bwd(a->a + lo, a->da + lo, a->z + lo, a->sg ? a->sg + lo : NULL, hi - lo, a->act);
-    else ncsn__act_fwd(a->a + lo, a->sg + lo, a->z + lo, hi - lo, a->act);
-}
-
-static void ncsn__pact(ncsn__pool *p, int bwd, float *a, float *sg, const float *z, const float *da, size_t n, ncsn_act act)
-{
-    ncsn__act_args x;
-    x.a = a; x.sg = sg; x.z = z; x.da = da; x.n = n; x.act = act; x.bwd = bwd;
-    ncsn__pool_run(p, ncsn__act_job, &x, (double)n * 16.0);
-}
-
-static void ncsn__fill_rows(float *Y, const float *row, int B, int N)
-{
-    int b;
-    for (b = 0; b < B; b++) memcpy(Y + (size_t)b * N, row, (size_t)N * sizeof(float));
-}
-
 /* The network as layers, each a forward/backward pair; ncsn_model_forward and ncsn_model_backward
    are the lists of their calls. Every pair keeps the exact order of operations of the reference
    (tests/test_model.c), so the split changes no bit. */
@@ -3181,39 +3227,39 @@ static void ncsn__cond_fwd(const ncsn_model *m, ncsn__workspace *w, const float 
     }
 }
 
-/* Linear: out[B, N] = b + in[B, K] W (W [K][N]): the bias, then the rows of in in order. */
+/* Linear, and the activation after it (a non-NULL): out[B, N] = b + in[B, K] W (W [K][N]), the
+   bias, then the rows of in in order; a = act(out), sgm = sigmoid(out) kept for SiLU's backward.
+   The bias and the activation are applied to each tile of out by the product itself (ncsn__gemm_ep). */
 static void ncsn__linear_fwd(ncsn__pool *pool, const ncsn_model *m, const ncsn_layer *L, float *out,
-                             const float *in, int B)
+                             const float *in, int B, float *a, float *sgm, ncsn_act act)
 {
-    ncsn__fill_rows(out, m->params + L->b, B, L->out);
-    ncsn__pgemm_acc(pool, out, L->out, in, L->in, m->params + L->w, L->out, B, L->in, L->out);
+    ncsn__gemm_ep ep;
+    memset(&ep, 0, sizeof ep);
+    ep.bias = m->params + L->b;
+    ep.a = a;
+    ep.sg = sgm;
+    ep.act = act;
+    ncsn__pgemm_ep(pool, out, L->out, in, L->in, m->params + L->w, L->out, B, L->in, L->out, &ep);
 }
 
 /* dW += in^T dout, db += column sums of dout, then (din non-NULL) din = dout W^T, W^T built in
-   weight_t [N][K]. */
+   weight_t [N][K]; with pre non-NULL, din is then the gradient of the activation's input pre
+   (sgm: its stored sigmoid): din * act'(pre), applied to each tile of din by the product. */
 static void ncsn__linear_bwd(ncsn__pool *pool, ncsn_model *m, const ncsn_layer *L, float *din, float *weight_t,
-                             const float *dout, const float *in, int B)
+                             const float *dout, const float *in, int B, const float *pre, float *sgm, ncsn_act act)
 {
+    ncsn__gemm_ep ep;
     ncsn__pgemm_tn_acc(pool, m->grads + L->w, L->out, in, L->in, dout, L->out, B, L->in, L->out);
     ncsn__pcolsum_acc(pool, m->grads + L->b, dout, L->out, B, L->out);
     if (!din) return;
     if (pool) ncsn__ptranspose(pool, weight_t, m->params + L->w, L->in, L->out);
     else ncsn__transpose(weight_t, m->params + L->w, L->in, L->out);   /* the same moves on one thread */
-    memset(din, 0, (size_t)B * L->in * sizeof(float));
-    ncsn__pgemm_acc(pool, din, L->in, dout, L->out, weight_t, L->in, B, L->out, L->in);
-}
-
-/* Activation, elementwise over n values: a = act(pre), sgm = sigmoid(pre) kept for SiLU's backward. */
-static void ncsn__activation_fwd(ncsn__pool *pool, ncsn_act act, float *a, float *sgm, const float *pre, size_t n)
-{
-    ncsn__pact(pool, 0, a, sgm, pre, NULL, n, act);
-}
-
-/* dpre = da * act'(pre); dpre may be da (in place). */
-static void ncsn__activation_bwd(ncsn__pool *pool, ncsn_act act, float *dpre, const float *da, const float *pre,
-                                 float *sgm, size_t n)
-{
-    ncsn__pact(pool, 1, dpre, sgm, pre, da, n, act);
+    memset(&ep, 0, sizeof ep);
+    ep.zero = 1;
+    ep.z = pre;
+    ep.sg = sgm;
+    ep.act = act;
+    ncsn__pgemm_ep(pool, din, L->in, dout, L->out, weight_t, L->in, B, L->out, L->in, &ep);
 }
 
 /* Sigma embedding (EMBED), per slot: e = sigma_embed.3(SiLU(sigma_embed.1(sinusoid(c)))). Slots
@@ -3227,18 +3273,16 @@ static void ncsn__embed_fwd(const ncsn_model *m, ncsn__workspace *w)
             w->e_sin[(size_t)s * E + j] = ncsn_sinf(arg);
             w->e_sin[(size_t)s * E + half + j] = ncsn_cosf(arg);
         }
-    ncsn__linear_fwd(NULL, m, &m->emb[0], w->e_pre, w->e_sin, S);
-    ncsn__activation_fwd(NULL, NCSN_ACT_SILU, w->e_act, w->e_sgm, w->e_pre, (size_t)S * E);
-    ncsn__linear_fwd(NULL, m, &m->emb[1], w->e_out, w->e_act, S);
+    ncsn__linear_fwd(NULL, m, &m->emb[0], w->e_pre, w->e_sin, S, w->e_act, w->e_sgm, NCSN_ACT_SILU);
+    ncsn__linear_fwd(NULL, m, &m->emb[1], w->e_out, w->e_act, S, NULL, NULL, NCSN_ACT_SILU);
 }
 
 /* From dL/de (de_out, left by ncsn__first_bwd) to the embedding's weight gradients. */
 static void ncsn__embed_bwd(ncsn_model *m, ncsn__workspace *w)
 {
     int S = w->n_slots;
-    ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->weight_t, w->de_out, w->e_act, S);
-    ncsn__activation_bwd(NULL, NCSN_ACT_SILU, w->de_pre, w->de_pre, w->e_pre, w->e_sgm, (size_t)S * m->cfg.embed_dim);
-    ncsn__linear_bwd(NULL, m, &m->emb[0], NULL, w->weight_t, w->de_pre, w->e_sin, S);
+    ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->weight_t, w->de_out, w->e_act, S, w->e_pre, w->e_sgm, NCSN_ACT_SILU);
+    ncsn__linear_bwd(NULL, m, &m->emb[0], NULL, w->weight_t, w->de_pre, w->e_sin, S, NULL, NULL, NCSN_ACT_SILU);
 }
 
 /* First layer, input [x, cond] with cond = c (CONCAT) or e (EMBED): per slot the bias plus the
@@ -3250,14 +3294,20 @@ static void ncsn__first_fwd(const ncsn_model *m, ncsn__workspace *w, const float
     const float *W0 = m->params + L0->w;
     int D = m->cfg.dim, C = ncsn__cond_width(&m->cfg), H0 = L0->out, S = w->n_slots, b;
     const float *cond = m->cfg.cond == NCSN_COND_EMBED ? w->e_out : w->slot_cond;
-    ncsn__fill_rows(w->slot_pre0, m->params + L0->b, S, H0);
-    ncsn__pgemm_acc(NULL, w->slot_pre0, H0, cond, C, W0 + (size_t)D * H0, H0, S, C, H0);
+    ncsn__gemm_ep ep;
+    memset(&ep, 0, sizeof ep);
+    ep.bias = m->params + L0->b;
+    ncsn__pgemm_ep(NULL, w->slot_pre0, H0, cond, C, W0 + (size_t)D * H0, H0, S, C, H0, &ep);
     for (b = 0; b < B; b++) {
         memcpy(w->pre[0] + (size_t)b * H0, w->slot_pre0 + (size_t)w->slot_of[b] * H0, (size_t)H0 * sizeof(float));
         memcpy(w->input + (size_t)b * (D + C), x + (size_t)b * D, (size_t)D * sizeof(float));
         memcpy(w->input + (size_t)b * (D + C) + D, cond + (size_t)w->slot_of[b] * C, (size_t)C * sizeof(float));
     }
-    ncsn__pgemm_acc(w->pool, w->pre[0], H0, w->x, D, W0, H0, B, D, H0);
+    ep.bias = NULL;   /* pre[0] starts at its slot's row; then the first activation */
+    ep.a = w->act[0];
+    ep.sg = w->sgm[0];
+    ep.act = m->cfg.act;
+    ncsn__pgemm_ep(w->pool, w->pre[0], H0, w->x, D, W0, H0, B, D, H0, &ep);
 }
 
 /* dW0, db0 from dpre0; dx = dpre0 W0x^T (dx may be NULL); EMBED: de_out = (each slot's sum of
@@ -3266,14 +3316,14 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const 
 {
     const ncsn_layer *L0 = &m->layers[0];
     int D = m->cfg.dim, C = ncsn__cond_width(&m->cfg), H0 = L0->out, S = w->n_slots, embed = m->cfg.cond == NCSN_COND_EMBED, b, o;
+    ncsn__gemm_ep ep;
+    memset(&ep, 0, sizeof ep);
+    ep.zero = 1;   /* dx and de_out start at 0 */
     ncsn__pgemm_tn_acc(w->pool, m->grads + L0->w, H0, w->input, D + C, dpre0, H0, B, D + C, H0);
     ncsn__pcolsum_acc(w->pool, m->grads + L0->b, dpre0, H0, B, H0);
     if (dx || embed)   /* training without dx (DSM) needs no W0^T */
         ncsn__ptranspose(w->pool, w->weight_t, m->params + L0->w, D + C, H0);   /* [H0][D + C] */
-    if (dx) {
-        memset(dx, 0, (size_t)B * D * sizeof(float));
-        ncsn__pgemm_acc(w->pool, dx, D, dpre0, H0, w->weight_t, D + C, B, H0, D);
-    }
+    if (dx) ncsn__pgemm_ep(w->pool, dx, D, dpre0, H0, w->weight_t, D + C, B, H0, D, &ep);
     if (!embed) return;
     memset(w->slot_dpre0, 0, (size_t)S * H0 * sizeof(float));
     for (b = 0; b < B; b++) {
@@ -3281,8 +3331,7 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const 
         const float *dz = dpre0 + (size_t)b * H0;
         for (o = 0; o < H0; o++) g[o] += dz[o];
     }
-    memset(w->de_out, 0, (size_t)S * C * sizeof(float));
-    ncsn__pgemm_acc(NULL, w->de_out, C, w->slot_dpre0, H0, w->weight_t + D, D + C, S, H0, C);
+    ncsn__pgemm_ep(NULL, w->de_out, C, w->slot_dpre0, H0, w->weight_t + D, D + C, S, H0, C, &ep);
 }
 
 /* Output: s = net_out / sigma with scale_by_sigma, else net_out. */
@@ -3324,7 +3373,7 @@ static ncsn_status ncsn__forward_args(ncsn_model *m, float *out, const float *x,
 NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x, const float *sigma, int B)
 {
     ncsn__workspace *w;
-    int l, H, n_hidden;
+    int l, n_hidden;
     ncsn_status st;
     if ((st = ncsn__forward_args(m, out, x, sigma, B)) != NCSN_OK) return st;
     w = m->work;
@@ -3333,14 +3382,10 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
     memcpy(w->sigma, sigma, (size_t)B * sizeof(float));
     ncsn__cond_fwd(m, w, sigma, B);
     if (m->cfg.cond == NCSN_COND_EMBED) ncsn__embed_fwd(m, w);
-    ncsn__first_fwd(m, w, x, B);
-    ncsn__activation_fwd(w->pool, m->cfg.act, w->act[0], w->sgm[0], w->pre[0], (size_t)B * m->cfg.hidden[0]);
-    for (l = 1; l < n_hidden; l++) {
-        H = m->cfg.hidden[l];
-        ncsn__linear_fwd(w->pool, m, &m->layers[l], w->pre[l], w->act[l - 1], B);
-        ncsn__activation_fwd(w->pool, m->cfg.act, w->act[l], w->sgm[l], w->pre[l], (size_t)B * H);
-    }
-    ncsn__linear_fwd(w->pool, m, &m->layers[n_hidden], w->net_out, w->act[n_hidden - 1], B);
+    ncsn__first_fwd(m, w, x, B);   /* and the first activation */
+    for (l = 1; l < n_hidden; l++)
+        ncsn__linear_fwd(w->pool, m, &m->layers[l], w->pre[l], w->act[l - 1], B, w->act[l], w->sgm[l], m->cfg.act);
+    ncsn__linear_fwd(w->pool, m, &m->layers[n_hidden], w->net_out, w->act[n_hidden - 1], B, NULL, NULL, m->cfg.act);
     ncsn__scale_fwd(m, w, out, B);
     w->batch = B;
     return NCSN_OK;
@@ -3359,8 +3404,8 @@ NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *d
     dnext = w->grad_b;
     ncsn__scale_bwd(m, w, dcur, dout, B);
     for (l = m->n_layers - 1; l >= 1; l--) {
-        ncsn__linear_bwd(w->pool, m, &m->layers[l], dnext, w->weight_t, dcur, w->act[l - 1], B);
-        ncsn__activation_bwd(w->pool, m->cfg.act, dnext, dnext, w->pre[l - 1], w->sgm[l - 1], (size_t)B * m->layers[l].in);
+        ncsn__linear_bwd(w->pool, m, &m->layers[l], dnext, w->weight_t, dcur, w->act[l - 1], B, w->pre[l - 1], w->sgm[l - 1],
+                         m->cfg.act);
         swap = dcur; dcur = dnext; dnext = swap;
     }
     ncsn__first_bwd(m, w, dx, dcur, B);
