@@ -346,7 +346,9 @@ typedef struct ncsn_adam {
 NCSNDEF ncsn_status ncsn_adam_create(ncsn_adam *opt, size_t n, float lr); /* betas .9,.999, eps 1e-8 */
 NCSNDEF void        ncsn_adam_free(ncsn_adam *opt);
 NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads); /* both opt->n floats */
-/* the same step on m's parameters with m's gradients, on m's threads (same bits) */
+/* the same step on m's parameters with m's gradients, on m's threads (same bits); the same pass
+   leaves m->grads zero, ready for the next backward, so a training loop needs ncsn_model_zero_grad
+   only before its first step (on an error nothing is written and the gradients stay) */
 NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt);
 
 /* ---- 11. training: settings from the data, standardisation, the trainer ----------------------
@@ -410,7 +412,8 @@ NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float 
 /* The trainer: model, Adam, DSM buffers, EMA of the weights, RNG, noise levels, minibatch
    permutation and standardisation, one step per call. Minibatches: batch >= n uses every point
    in order each step; batch < n draws with ncsn_minibatch (as torch.randperm(n)[:batch]).
-   Each step: [minibatch], zero_grad, ncsn_dsm_loss (backward), gradient check, Adam, [EMA]. */
+   Each step: [minibatch], ncsn_dsm_loss (backward), gradient check, Adam (which zeroes the
+   gradients for the next step), [EMA]. */
 typedef struct ncsn_train_opts {
     ncsn_config net;           /* the network; net.dim is set from the data */
     long steps;                /* the run's length (ncsn_trainer_run's `until` in the CLI) */
@@ -1824,6 +1827,7 @@ static void ncsn__scalar_act_bwd(float *dz, const float *da, const float *z, con
 typedef struct ncsn__adam_job {
     float *params, *m, *v;
     const float *grads;
+    float *zero;    /* non-NULL: the gradients (grads), each set to +0 once read: no zeroing pass of its own */
     float step_size, bc2_sqrt, omb1, omb2, beta2, eps, decay;
     int decoupled;
     size_t n;
@@ -1836,6 +1840,7 @@ static void ncsn__scalar_adam(const ncsn__adam_job *a, size_t lo, size_t hi)
     const float *grads = a->grads;
     for (i = lo; i < hi; i++) {
         float g = grads[i], m = mm[i], v = vv[i], p = params[i], denom;
+        if (a->zero) a->zero[i] = 0.0f;
         if (a->decoupled) p = p * a->decay;
         m = fmaf(a->omb1, g - m, m);              /* m.lerp_(g, 1 - beta1) */
         v = fmaf(a->omb2 * g, g, v * a->beta2);   /* v.mul_(beta2).addcmul_(g, g, 1 - beta2) */
@@ -2285,6 +2290,7 @@ static NCSN__TARGET void NCSN__K(adam)(const ncsn__adam_job *a, size_t lo, size_
     const ncsn__v vdecay = ncsn__vset1(a->decay); \
     for (; i + NCSN__VL <= hi; i += NCSN__VL) { \
         ncsn__v g = ncsn__vload(grads + i), m = ncsn__vload(mm + i), v = ncsn__vload(vv + i), p = ncsn__vload(params + i), denom; \
+        if (a->zero) ncsn__vstore(a->zero + i, ncsn__vset1(0.0f)); \
         if (a->decoupled) p = ncsn__vmul(p, vdecay); \
         m = ncsn__vfma(vomb1, ncsn__vsub(g, m), m); \
         v = ncsn__vfma(ncsn__vmul(vomb2, g), g, ncsn__vmul(v, vb2)); \
@@ -3632,7 +3638,8 @@ static void ncsn__adam_thread(void *ap, int t, int nt)
     if (hi > lo) ncsn__adam_range(a, lo, hi);
 }
 
-static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *grads, ncsn__pool *pool, const char *fn)
+/* zero: NULL, or grads, which the same pass then sets to 0 (not on an error: nothing is written) */
+static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *grads, float *zero, ncsn__pool *pool, const char *fn)
 {
     size_t bad;
     double bc1, bc2;
@@ -3652,7 +3659,7 @@ static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *g
     /* torch: bias_correction = 1 - beta^step in double; step_size = lr/bc1; denom = sqrt(v)/sqrt(bc2) + eps */
     bc1 = 1.0 - ncsn__powi((double)opt->beta1, opt->step);
     bc2 = 1.0 - ncsn__powi((double)opt->beta2, opt->step);
-    a.params = params; a.grads = grads; a.m = opt->m; a.v = opt->v; a.n = opt->n;
+    a.params = params; a.grads = grads; a.zero = zero; a.m = opt->m; a.v = opt->v; a.n = opt->n;
     a.step_size = (float)((double)opt->lr / bc1);
     a.bc2_sqrt = (float)sqrt(bc2);
     a.omb1 = 1.0f - opt->beta1;
@@ -3667,7 +3674,7 @@ static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *g
 
 NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads)
 {
-    return ncsn__adam_step(opt, params, grads, NULL, "ncsn_adam_step");
+    return ncsn__adam_step(opt, params, grads, NULL, NULL, "ncsn_adam_step");
 }
 
 NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
@@ -3676,7 +3683,7 @@ NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
     if (opt && opt->n != m->n_params)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_adam_step: opt->n = %lu but the model has %lu parameters", (unsigned long)opt->n,
                           (unsigned long)m->n_params);
-    return ncsn__adam_step(opt, m->params, m->grads, m->work->pool, "ncsn_model_adam_step");
+    return ncsn__adam_step(opt, m->params, m->grads, m->grads, m->work->pool, "ncsn_model_adam_step");
 }
 
 /* ---- 11. training -------------------------------------------------------------------------------- */
@@ -4094,13 +4101,16 @@ NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t)
         if ((st = ncsn_minibatch(&t->rng, t->perm, t->n, t->data, t->dim, t->xb, t->batch)) != NCSN_OK) return st;
         x = t->xb;
     }
-    ncsn_model_zero_grad(t->model);
+    /* the gradients are zero: from ncsn_model_create, the last step's Adam pass, or the error path below */
     st = ncsn_dsm_loss(t->model, &t->dsm, x, t->batch, t->sigmas, t->L, t->opts.weighting, &t->rng, &loss);
     if (st == NCSN_OK && !ncsn__isfinite(loss)) st = ncsn__fail(NCSN_ERR_NONFINITE, "loss = %g", (double)loss);
     if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, NULL, NCSN_CHECK_GRADS);
     if (st == NCSN_OK) st = ncsn_model_adam_step(t->model, &t->adam);
     if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, &t->adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
-    if (st != NCSN_OK) return st;
+    if (st != NCSN_OK) {
+        ncsn_model_zero_grad(t->model);
+        return st;
+    }
     if (t->ema) {   /* warm-up: the rate is at most (1 + step)/(10 + step), so a short run's EMA is not its initial weights */
         float warm = (float)(t->step + 1) / (float)(t->step + 10);
         ncsn_ema_update(t->ema, t->model->params, t->model->n_params, warm < t->opts.ema_rate ? warm : t->opts.ema_rate);

@@ -287,6 +287,12 @@ static void model_adam_step_checks(void)
             CHECK(memcmp(p2, m->params, m->n_params * sizeof(float)) == 0 && memcmp(a1.m, a2.m, m->n_params * sizeof(float)) == 0 &&
                       memcmp(a1.v, a2.v, m->n_params * sizeof(float)) == 0 && a1.step == a2.step,
                   "%s step %d: ncsn_model_adam_step on 3 threads differs from ncsn_adam_step", wd ? "AdamW" : "Adam", i);
+            {   /* the same pass zeroes the gradients (+0), ready for the next backward */
+                size_t k, nz = 0;
+                for (k = 0; k < m->n_params; k++) nz += t_f2u(m->grads[k]) != 0u;
+                CHECK(nz == 0, "%s step %d: ncsn_model_adam_step left %lu of %lu gradients nonzero", wd ? "AdamW" : "Adam", i,
+                      (unsigned long)nz, (unsigned long)m->n_params);
+            }
         }
         ncsn_adam_free(&a2);
         if (wd) break;
@@ -304,6 +310,7 @@ static void model_adam_step_checks(void)
         CHECK(ncsn_model_adam_step(m, &a1) == NCSN_ERR_NONFINITE && strstr(ncsn_last_error(), want) && a1.step == st0 &&
                   memcmp(p2, m->params, m->n_params * sizeof(float)) == 0,
               "non-finite gradient at %d: %s", bad_idx[i], ncsn_last_error());
+        CHECK(m->grads[bad_idx[i]] != m->grads[bad_idx[i]] || isinf(m->grads[bad_idx[i]]), "a refused step zeroed the gradients");
         m->grads[bad_idx[i]] = keep;
     }
     ncsn_adam_free(&a1);
