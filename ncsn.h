@@ -1757,26 +1757,30 @@ static void ncsn__gemm_tiles(float *Y, int ldy, const float *X, int ldx, const f
     }
 }
 
-/* the same for dW: NCSN__GEMM_NB (256) outputs at a time, so a block's dY panel (64 KB) stays in cache */
+/* the same for dW: NCSN__GEMM_NB (256) outputs at a time, so a block's dY panel (64 KB) stays in
+   cache. With db non-NULL, the bias gradient's column sums of that panel follow each block while
+   it is in cache: db[o] += (the block's sum from 0), blocks in order, as ncsn__scalar_colsum_acc. */
+typedef void (*ncsn__colsum_fn)(float *db, const float *dY, int ldy, int B, int N);
+typedef void (*ncsn__gemm_tn_fn)(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N,
+                                 float *db);
 static void ncsn__gemm_tn_tiles(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N,
-                                ncsn__gemm_fn block)
+                                ncsn__gemm_fn block, float *db, ncsn__colsum_fn colsum)
 {
     int b0, n0;
-    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB)
-        for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK)
-            block(dW + n0, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy + n0, ldy,
-                  B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB);
+    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB) {
+        int nb = N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB;
+        for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
+            int bb = B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK;
+            block(dW + n0, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy + n0, ldy, bb, K, nb);
+            if (db) colsum(db + n0, dY + (size_t)b0 * ldy + n0, ldy, bb, nb);
+        }
+    }
 }
 
 static void ncsn__scalar_gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
                                   const ncsn__gemm_ep *ep)
 {
     ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, ep);
-}
-
-static void ncsn__scalar_gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
-{
-    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, ncsn__gemm_tn_acc_ref);
 }
 
 /* db[o] += sum over blocks of (sum_b dY[b][o] from 0, b in order), blocks in order. */
@@ -1792,6 +1796,12 @@ static void ncsn__scalar_colsum_acc(float *db, const float *dY, int ldy, int B, 
         }
         db[o] = tot;
     }
+}
+
+static void ncsn__scalar_gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N,
+                                     float *db)
+{
+    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, ncsn__gemm_tn_acc_ref, db, ncsn__scalar_colsum_acc);
 }
 
 /* a = act(z); for SiLU also sg = sigmoid(z), kept for the backward pass */
@@ -2165,7 +2175,7 @@ static NCSN__TARGET void NCSN__K(gemm_tn_block)(float *dW, int ldw, const float 
 } \
 \
 static NCSN__TARGET void NCSN__K(gemm_tn_acc)(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, \
-                              int B, int K, int N) \
+                              int B, int K, int N, float *db) \
 { \
     int b0, n0; \
     if (K >= 16 && N >= 16 && (ldy > NCSN__TN_PACK_LD || ldx > NCSN__TN_PACK_LD)) { \
@@ -2182,12 +2192,13 @@ static NCSN__TARGET void NCSN__K(gemm_tn_acc)(float *dW, int ldw, const float *X
                     for (b = 0; b < bb; b++) memcpy(xp + (size_t)b * kb, X + (size_t)(b0 + b) * ldx + k0, (size_t)kb * sizeof(float)); \
                     NCSN__K(gemm_tn_block)(dW + (size_t)k0 * ldw + n0, ldw, xp, kb, dp, nb, bb, kb, nb); \
                 } \
+                if (db) NCSN__K(colsum_acc)(db + n0, dp, nb, bb, nb); \
             } \
         } \
         return; \
     } \
     (void)b0; \
-    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, NCSN__K(gemm_tn_block)); \
+    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, NCSN__K(gemm_tn_block), db, NCSN__K(colsum_acc)); \
 } \
 /* end of NCSN__GEMM_TN_KERNELS */
 
@@ -2331,7 +2342,7 @@ static NCSN__TARGET void NCSN__K(langevin)(float *x, const float *score, const f
 /* end of NCSN__ELEMENTWISE_KERNELS */
 
 /* The kernels of each set the build has. */
-#define NCSN__VECTOR_KERNELS NCSN__REF_KERNELS NCSN__GEMM_KERNELS NCSN__GEMM_TN_KERNELS NCSN__ELEMENTWISE_KERNELS
+#define NCSN__VECTOR_KERNELS NCSN__REF_KERNELS NCSN__ELEMENTWISE_KERNELS NCSN__GEMM_KERNELS NCSN__GEMM_TN_KERNELS
 #if defined(NCSN__AVX512)
 #if defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -2372,7 +2383,7 @@ typedef struct ncsn__kernels {
     const char *key, *name;   /* what ncsn_simd_force takes; what ncsn_simd_name reports */
     unsigned need;            /* NCSN__CPU_* bits the set needs (dispatch builds) */
     ncsn__gemm_ep_fn gemm_acc;
-    ncsn__gemm_fn gemm_tn_acc;
+    ncsn__gemm_tn_fn gemm_tn_acc;
     void (*colsum_acc)(float *db, const float *dY, int ldy, int B, int N);
     void (*act_fwd)(float *a, float *sg, const float *z, size_t n, ncsn_act act);
     void (*act_bwd)(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act);
@@ -2512,11 +2523,11 @@ static void ncsn__gemm_ep_acc(float *Y, int ldy, const float *X, int ldx, const 
     }
     kt->gemm_acc(Y, ldy, X, ldx, W, ldw, B, K, N, ep ? &e : NULL);
 }
-static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
+/* dW += X^T dY and (db non-NULL) db += the column sums of dY, in the same pass over dY */
+static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N, float *db)
 {
-    ncsn__kt()->gemm_tn_acc(dW, ldw, X, ldx, dY, ldy, B, K, N);
+    ncsn__kt()->gemm_tn_acc(dW, ldw, X, ldx, dY, ldy, B, K, N, db);
 }
-static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N) { ncsn__kt()->colsum_acc(db, dY, ldy, B, N); }
 static void ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi) { ncsn__kt()->adam(a, lo, hi); }
 static size_t ncsn__first_nonfinite(const float *g, size_t n) { return ncsn__kt()->first_nonfinite(g, n); }
 
@@ -2767,6 +2778,7 @@ static void ncsn__split(int n, int align, int t, int nt, int *lo, int *hi)
 typedef struct ncsn__gemm_args {
     float *Y; int ldy; const float *X; int ldx; const float *W; int ldw; int B, K, N;
     const ncsn__gemm_ep *ep;   /* NULL: a plain product */
+    float *db;                 /* dW products: the bias gradient, or NULL */
 } ncsn__gemm_args;
 
 static void ncsn__gemm_job(void *ap, int t, int nt)
@@ -2800,28 +2812,23 @@ static void ncsn__gemm_tn_job(void *ap, int t, int nt)
 {
     ncsn__gemm_args *a = (ncsn__gemm_args *)ap;   /* Y = dW [K][N], X = X [B][K], W = dY [B][N] */
     int lo, hi;
-    if (a->K >= 8 * nt) {   /* rows of dW */
+    if (a->K >= 8 * nt) {   /* rows of dW; db (every column) with the part that has row 0 */
         ncsn__split(a->K, 4, t, nt, &lo, &hi);
-        if (hi > lo) ncsn__gemm_tn_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + lo, a->ldx, a->W, a->ldw, a->B, hi - lo, a->N);
-    } else {                /* columns of dW */
+        if (hi > lo)
+            ncsn__gemm_tn_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + lo, a->ldx, a->W, a->ldw, a->B, hi - lo, a->N, lo ? NULL : a->db);
+    } else {                /* columns of dW and of db */
         ncsn__split(a->N, 32, t, nt, &lo, &hi);
-        if (hi > lo) ncsn__gemm_tn_acc(a->Y + lo, a->ldy, a->X, a->ldx, a->W + lo, a->ldw, a->B, a->K, hi - lo);
+        if (hi > lo) ncsn__gemm_tn_acc(a->Y + lo, a->ldy, a->X, a->ldx, a->W + lo, a->ldw, a->B, a->K, hi - lo, a->db ? a->db + lo : NULL);
     }
 }
 
-static void ncsn__pgemm_tn_acc(ncsn__pool *p, float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
+/* dW += X^T dY, and db (may be NULL) += the column sums of dY, on the pool */
+static void ncsn__pgemm_tn_acc(ncsn__pool *p, float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N,
+                               float *db)
 {
     ncsn__gemm_args a;
-    a.Y = dW; a.ldy = ldw; a.X = X; a.ldx = ldx; a.W = dY; a.ldw = ldy; a.B = B; a.K = K; a.N = N;
-    ncsn__pool_run(p, ncsn__gemm_tn_job, &a, (double)B * K * N);
-}
-
-static void ncsn__colsum_job(void *ap, int t, int nt)
-{
-    ncsn__gemm_args *a = (ncsn__gemm_args *)ap;
-    int lo, hi;
-    ncsn__split(a->N, 32, t, nt, &lo, &hi);
-    if (hi > lo) ncsn__colsum_acc(a->Y + lo, a->X + lo, a->ldx, a->B, hi - lo);
+    a.Y = dW; a.ldy = ldw; a.X = X; a.ldx = ldx; a.W = dY; a.ldw = ldy; a.B = B; a.K = K; a.N = N; a.ep = NULL; a.db = db;
+    ncsn__pool_run(p, ncsn__gemm_tn_job, &a, (double)B * (K + 1) * N);
 }
 
 static void ncsn__transpose_job(void *ap, int t, int nt)
@@ -2839,14 +2846,6 @@ static void ncsn__ptranspose(ncsn__pool *p, float *dst, const float *src, int ro
     memset(&a, 0, sizeof a);
     a.Y = dst; a.X = src; a.K = rows; a.N = cols;
     ncsn__pool_run(p, ncsn__transpose_job, &a, 8.0 * rows * cols);
-}
-
-static void ncsn__pcolsum_acc(ncsn__pool *p, float *db, const float *dY, int ldy, int B, int N)
-{
-    ncsn__gemm_args a;
-    memset(&a, 0, sizeof a);
-    a.Y = db; a.X = dY; a.ldx = ldy; a.B = B; a.N = N;
-    ncsn__pool_run(p, ncsn__colsum_job, &a, (double)B * N);
 }
 
 /* ---- 8. score network ---------------------------------------------------------------------------- */
@@ -3255,8 +3254,7 @@ static void ncsn__linear_bwd(ncsn__pool *pool, ncsn_model *m, const ncsn_layer *
                              const float *dout, const float *in, int B, const float *pre, float *sgm, ncsn_act act)
 {
     ncsn__gemm_ep ep;
-    ncsn__pgemm_tn_acc(pool, m->grads + L->w, L->out, in, L->in, dout, L->out, B, L->in, L->out);
-    ncsn__pcolsum_acc(pool, m->grads + L->b, dout, L->out, B, L->out);
+    ncsn__pgemm_tn_acc(pool, m->grads + L->w, L->out, in, L->in, dout, L->out, B, L->in, L->out, m->grads + L->b);
     if (!din) return;
     if (pool) ncsn__ptranspose(pool, weight_t, m->params + L->w, L->in, L->out);
     else ncsn__transpose(weight_t, m->params + L->w, L->in, L->out);   /* the same moves on one thread */
@@ -3325,8 +3323,7 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const 
     ncsn__gemm_ep ep;
     memset(&ep, 0, sizeof ep);
     ep.zero = 1;   /* dx and de_out start at 0 */
-    ncsn__pgemm_tn_acc(w->pool, m->grads + L0->w, H0, w->input, D + C, dpre0, H0, B, D + C, H0);
-    ncsn__pcolsum_acc(w->pool, m->grads + L0->b, dpre0, H0, B, H0);
+    ncsn__pgemm_tn_acc(w->pool, m->grads + L0->w, H0, w->input, D + C, dpre0, H0, B, D + C, H0, m->grads + L0->b);
     if (dx || embed)   /* training without dx (DSM) needs no W0^T */
         ncsn__ptranspose(w->pool, w->weight_t, m->params + L0->w, D + C, H0);   /* [H0][D + C] */
     if (dx) ncsn__pgemm_ep(w->pool, dx, D, dpre0, H0, w->weight_t, D + C, B, H0, D, &ep);

@@ -134,22 +134,31 @@ out:
     free(y0); free(y1); free(y2); free(y3); free(x); free(w);
 }
 
-/* dW (K x N, ld ldw) += X^T (B x K, ld ldx) dY (B x N, ld ldy) */
-static void tk_one_gemm_tn(tk_stats *s, int B, int K, int N, int pad)
+/* dW (K x N, ld ldw) += X^T (B x K, ld ldx) dY (B x N, ld ldy), and in the same call (the bias
+   gradient fused into the dW kernel) db += the column sums of dY; threads > 1: on a pool */
+static void tk_one_gemm_tn_t(tk_stats *s, int B, int K, int N, int pad, int threads)
 {
     int ldw = N + pad, ldx = K + (pad % 5), ldy = N + (pad % 3) * 7;
-    size_t nw = (size_t)K * ldw + 2 * TK_GUARD, nx = (size_t)B * ldx + 1, ny = (size_t)B * ldy + 1;
+    size_t nw = (size_t)K * ldw + 2 * TK_GUARD, nx = (size_t)B * ldx + 1, ny = (size_t)B * ldy + 1, nb = (size_t)N + 2 * TK_GUARD;
     float *w0 = (float *)malloc(nw * sizeof(float)), *w1 = (float *)malloc(nw * sizeof(float));
     float *w2 = (float *)malloc(nw * sizeof(float)), *w3 = (float *)malloc(nw * sizeof(float));
     float *x = (float *)malloc(nx * sizeof(float)), *g = (float *)malloc(ny * sizeof(float));
+    float *db1 = (float *)malloc(nb * sizeof(float)), *db2 = (float *)malloc(nb * sizeof(float));
+    ncsn__pool *pool = NULL;
     int d;
-    if (!w0 || !w1 || !w2 || !w3 || !x || !g) { CHECK(0, "out of memory"); goto out; }
-    tk_fill(w0, nw); tk_fill(x, nx); tk_fill(g, ny);
+    if (!w0 || !w1 || !w2 || !w3 || !x || !g || !db1 || !db2) { CHECK(0, "out of memory"); goto out; }
+    tk_fill(w0, nw); tk_fill(x, nx); tk_fill(g, ny); tk_fill(db1, nb);
     memcpy(w1, w0, nw * sizeof(float)); memcpy(w2, w0, nw * sizeof(float)); memcpy(w3, w0, nw * sizeof(float));
-    ncsn__gemm_tn_acc(w1 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N);
+    memcpy(db2, db1, nb * sizeof(float));
+#ifndef NCSN_NO_THREADS
+    if (threads > 1 && ncsn__pool_create(&pool, threads) != NCSN_OK) { CHECK(0, "pool: %s", ncsn_last_error()); goto out; }
+#endif
+    ncsn__pgemm_tn_acc(pool, w1 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N, db1 + TK_GUARD);
     ncsn__gemm_tn_acc_ref(w2 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N);
     plain_gemm_tn(w3 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N);
+    plain_colsum(db2 + TK_GUARD, g, ldy, B, N);
     s->calls++;
+    if ((d = tk_first_diff(db1, db2, nb)) >= 0) tk_note(s, &s->fails_fast, "the column sums fused into gemm_tn_acc != plain", B, K, N, pad, d);
     if ((d = tk_first_diff(w1, w3, nw)) >= 0) tk_note(s, &s->fails_fast, "gemm_tn_acc != plain", B, K, N, pad, d);
     if ((d = tk_first_diff(w2, w3, nw)) >= 0) tk_note(s, &s->fails_ref, "gemm_tn_acc_ref != plain", B, K, N, pad, d);
     {
@@ -162,8 +171,10 @@ static void tk_one_gemm_tn(tk_stats *s, int B, int K, int N, int pad)
         if (bad >= 0) tk_note(s, &s->fails_pad, "gemm_tn_acc wrote outside dW", B, K, N, pad, bad);
     }
 out:
-    free(w0); free(w1); free(w2); free(w3); free(x); free(g);
+    ncsn__pool_free(pool);
+    free(w0); free(w1); free(w2); free(w3); free(x); free(g); free(db1); free(db2);
 }
+static void tk_one_gemm_tn(tk_stats *s, int B, int K, int N, int pad) { tk_one_gemm_tn_t(s, B, K, N, pad, 1); }
 
 /* equal bits, or both NaN (a NaN's payload may differ between the scalar and vector units) */
 static int tk_first_diff_nan(const float *a, const float *b, size_t n)
@@ -229,7 +240,7 @@ static void tk_one_colsum(tk_stats *s, int B, int N, int pad)
     if (!b0 || !b1 || !b2 || !g) { CHECK(0, "out of memory"); goto out; }
     tk_fill(b0, nb); tk_fill(g, ny);
     memcpy(b1, b0, nb * sizeof(float)); memcpy(b2, b0, nb * sizeof(float));
-    ncsn__colsum_acc(b1 + TK_GUARD, g, ldy, B, N);
+    ncsn__kt()->colsum_acc(b1 + TK_GUARD, g, ldy, B, N);
     plain_colsum(b2 + TK_GUARD, g, ldy, B, N);
     s->calls++;
     if ((d = tk_first_diff(b1, b2, nb)) >= 0) tk_note(s, &s->fails_fast, "colsum_acc != plain", B, 0, N, pad, d);
@@ -512,6 +523,9 @@ void test_kernels(void)
         for (i = 0; i < 8; i++) {
             tk_one_gemm(&sg, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
             tk_one_gemm_tn(&st, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
+#ifndef NCSN_NO_THREADS
+            tk_one_gemm_tn_t(&st, pk[i][0], pk[i][1], pk[i][2], pk[i][3], 3);   /* rows of dW (db with row 0), or columns */
+#endif
         }
     }
     {   /* the fused products on every path of gemm_acc (narrow, one block, tiles, packed weight
@@ -529,6 +543,10 @@ void test_kernels(void)
 #endif
             }
     }
+#ifndef NCSN_NO_THREADS
+    tk_one_gemm_tn_t(&st, 100, 9, 130, 2, 3);   /* few rows of dW: columns of dW and db per thread */
+    tk_one_gemm_tn_t(&st, 300, 5, 70, 1, 3);
+#endif
     tk_one_colsum(&sc, 300, 70, 2);
     /* zero sizes leave everything unchanged (the plain loops do nothing) */
     tk_one_gemm(&sg, 5, 0, 17, 2);
