@@ -1777,10 +1777,52 @@ static void ncsn__gemm_tn_tiles(float *dW, int ldw, const float *X, int ldx, con
     }
 }
 
+/* Y = ep's start + X W^T, W stored [N][K] (ldw): dX = dY W^T from the weights as they are stored,
+   without a transposed copy. A panel of W^T (up to 128 k x 128 outputs, 64 KB) is transposed
+   into a stack buffer, which every row of X then reuses through the path's block kernel (narrow:
+   outputs fewer than a vector); each output is still one fma per k, k in order, panel after
+   panel. One panel holds K <= 128 whole, so a tile of Y stays in cache from its start to its
+   activation. */
+#define NCSN__NT_KP (2 * NCSN__GEMM_KB)
+static void ncsn__gemm_nt_panels(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                                 ncsn__gemm_fn block, const ncsn__gemm_ep *ep)
+{
+    float buf[NCSN__NT_KP * NCSN__GEMM_PB + 16];
+    float *pk = NCSN__ALIGN64(buf);
+    int kp = K <= NCSN__NT_KP ? K : NCSN__GEMM_KB, n0, k0, b0, kk, j;
+    if (K == 0) {   /* the start and the activation alone */
+        ncsn__ep_start(ep, Y, ldy, 0, 0, B, N);
+        ncsn__ep_finish(ep, Y, ldy, 0, 0, B, N);
+        return;
+    }
+    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) {
+        int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB;
+        for (k0 = 0; k0 < K; k0 += kp) {
+            int kb = K - k0 < kp ? K - k0 : kp;
+            for (j = 0; j < nb; j++) {
+                const float *w = W + (size_t)(n0 + j) * ldw + k0;
+                for (kk = 0; kk < kb; kk++) pk[(size_t)kk * nb + j] = w[kk];
+            }
+            for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
+                int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
+                if (k0 == 0) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb);
+                block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb);
+                if (k0 + kb == K) ncsn__ep_finish(ep, Y, ldy, b0, n0, bb, nb);
+            }
+        }
+    }
+}
+
 static void ncsn__scalar_gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
                                   const ncsn__gemm_ep *ep)
 {
     ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, ep);
+}
+
+static void ncsn__scalar_gemm_nt(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                                 const ncsn__gemm_ep *ep)
+{
+    ncsn__gemm_nt_panels(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, ep);
 }
 
 /* db[o] += sum over blocks of (sum_b dY[b][o] from 0, b in order), blocks in order. */
@@ -2052,6 +2094,13 @@ static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, in
         return; \
     } \
     ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, NCSN__K(gemm_block), ep); \
+} \
+\
+/* Y = ep's start + X W^T, W stored [N][K]: ncsn__gemm_nt_panels with this set's block kernels */ \
+static NCSN__TARGET void NCSN__K(gemm_nt)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
+                          int B, int K, int N, const ncsn__gemm_ep *ep) \
+{ \
+    ncsn__gemm_nt_panels(Y, ldy, X, ldx, W, ldw, B, K, N, N < NCSN__VL ? NCSN__K(gemm_narrow) : NCSN__K(gemm_block), ep); \
 } \
 /* end of NCSN__GEMM_KERNELS */
 
@@ -2382,7 +2431,7 @@ NCSN__VECTOR_KERNELS
 typedef struct ncsn__kernels {
     const char *key, *name;   /* what ncsn_simd_force takes; what ncsn_simd_name reports */
     unsigned need;            /* NCSN__CPU_* bits the set needs (dispatch builds) */
-    ncsn__gemm_ep_fn gemm_acc;
+    ncsn__gemm_ep_fn gemm_acc, gemm_nt;
     ncsn__gemm_tn_fn gemm_tn_acc;
     void (*colsum_acc)(float *db, const float *dY, int ldy, int B, int N);
     void (*act_fwd)(float *a, float *sg, const float *z, size_t n, ncsn_act act);
@@ -2391,7 +2440,7 @@ typedef struct ncsn__kernels {
     size_t (*first_nonfinite)(const float *g, size_t n);
     void (*langevin)(float *x, const float *score, const float *z, size_t n, float c_score, float c_noise);
 } ncsn__kernels;
-#define NCSN__KTABLE(key, name, need) { key, name, need, NCSN__K(gemm_acc), NCSN__K(gemm_tn_acc), NCSN__K(colsum_acc), \
+#define NCSN__KTABLE(key, name, need) { key, name, need, NCSN__K(gemm_acc), NCSN__K(gemm_nt), NCSN__K(gemm_tn_acc), NCSN__K(colsum_acc), \
     NCSN__K(act_fwd), NCSN__K(act_bwd), NCSN__K(adam), NCSN__K(first_nonfinite), NCSN__K(langevin) }
 static const ncsn__kernels ncsn__ktab[] = {
 #define NCSN__ISA ncsn__scalar_
@@ -2523,6 +2572,21 @@ static void ncsn__gemm_ep_acc(float *Y, int ldy, const float *X, int ldx, const 
     }
     kt->gemm_acc(Y, ldy, X, ldx, W, ldw, B, K, N, ep ? &e : NULL);
 }
+/* the same for Y = X W^T, W stored [N][K] (wt) */
+static void ncsn__gemm_ep_run(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                              const ncsn__gemm_ep *ep, int wt)
+{
+    const ncsn__kernels *kt = ncsn__kt();
+    ncsn__gemm_ep e;
+    if (!wt) {
+        ncsn__gemm_ep_acc(Y, ldy, X, ldx, W, ldw, B, K, N, ep);
+        return;
+    }
+    e = *ep;
+    e.fwd = kt->act_fwd;
+    e.bwd = kt->act_bwd;
+    kt->gemm_nt(Y, ldy, X, ldx, W, ldw, B, K, N, &e);
+}
 /* dW += X^T dY and (db non-NULL) db += the column sums of dY, in the same pass over dY */
 static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N, float *db)
 {
@@ -2531,22 +2595,6 @@ static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const
 static void ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi) { ncsn__kt()->adam(a, lo, hi); }
 static size_t ncsn__first_nonfinite(const float *g, size_t n) { return ncsn__kt()->first_nonfinite(g, n); }
 
-/* columns c_lo..c_hi-1 of src [rows][cols] into rows of dst [cols][rows] */
-static void ncsn__transpose_cols(float *dst, const float *src, int rows, int cols, int c_lo, int c_hi)
-{
-    int r0, c0, r, c;
-    /* 16 x 16 tiles, writes contiguous: with 1024-float rows every row of a tile maps to the same
-       L1 set, and 16 lines per side nearly fit its ways (32 x 32 tiles ran 5.7x slower) */
-    for (r0 = 0; r0 < rows; r0 += 16)
-        for (c0 = c_lo; c0 < c_hi; c0 += 16)
-            for (c = c0; c < c_hi && c < c0 + 16; c++)
-                for (r = r0; r < rows && r < r0 + 16; r++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
-}
-
-static void ncsn__transpose(float *dst, const float *src, int rows, int cols)
-{
-    ncsn__transpose_cols(dst, src, rows, cols, 0, cols);
-}
 /* ---- 7. thread pool: threads own outputs ----------------------------------------------------------------
    A job is fn(arg, t, nt) for the parts t = 0..nt-1 of its output (nt: the pool's thread count).
    Every parallel kernel below gives part t whole rows or columns of its output, computed by the
@@ -2778,6 +2826,7 @@ static void ncsn__split(int n, int align, int t, int nt, int *lo, int *hi)
 typedef struct ncsn__gemm_args {
     float *Y; int ldy; const float *X; int ldx; const float *W; int ldw; int B, K, N;
     const ncsn__gemm_ep *ep;   /* NULL: a plain product */
+    int wt;                    /* W is stored [N][K]: Y = X W^T */
     float *db;                 /* dW products: the bias gradient, or NULL */
 } ncsn__gemm_args;
 
@@ -2789,14 +2838,16 @@ static void ncsn__gemm_job(void *ap, int t, int nt)
     if (a->B < 512 && a->N >= 128 * nt) {   /* a short batch of wide rows: columns, so each thread reads and packs only its part of W */
         ncsn__split(a->N, 64, t, nt, &lo, &hi);
         if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo, lo);
-        if (hi > lo) ncsn__gemm_ep_acc(a->Y + lo, a->ldy, a->X, a->ldx, a->W + lo, a->ldw, a->B, a->K, hi - lo, a->ep ? &e : NULL);
+        if (hi > lo)
+            ncsn__gemm_ep_run(a->Y + lo, a->ldy, a->X, a->ldx, a->W + (a->wt ? (size_t)lo * a->ldw : (size_t)lo), a->ldw, a->B, a->K,
+                              hi - lo, a->ep ? &e : NULL, a->wt);
         return;
     }
     ncsn__split(a->B, 4, t, nt, &lo, &hi);   /* rows of the batch */
     if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo * a->ldy, 0);
     if (hi > lo)
-        ncsn__gemm_ep_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + (size_t)lo * a->ldx, a->ldx, a->W, a->ldw, hi - lo, a->K, a->N,
-                          a->ep ? &e : NULL);
+        ncsn__gemm_ep_run(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + (size_t)lo * a->ldx, a->ldx, a->W, a->ldw, hi - lo, a->K, a->N,
+                          a->ep ? &e : NULL, a->wt);
 }
 
 /* Y = ep's start + X W, then ep's activation; the threads own rows (or columns) of Y */
@@ -2804,7 +2855,16 @@ static void ncsn__pgemm_ep(ncsn__pool *p, float *Y, int ldy, const float *X, int
                            const ncsn__gemm_ep *ep)
 {
     ncsn__gemm_args a;
-    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep;
+    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep; a.wt = 0;
+    ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
+}
+
+/* Y = ep's start + X W^T, W stored [N][K] (ldw); the threads own rows (or columns) of Y */
+static void ncsn__pgemm_nt(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                           const ncsn__gemm_ep *ep)
+{
+    ncsn__gemm_args a;
+    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep; a.wt = 1;
     ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
 }
 
@@ -2831,22 +2891,6 @@ static void ncsn__pgemm_tn_acc(ncsn__pool *p, float *dW, int ldw, const float *X
     ncsn__pool_run(p, ncsn__gemm_tn_job, &a, (double)B * (K + 1) * N);
 }
 
-static void ncsn__transpose_job(void *ap, int t, int nt)
-{
-    ncsn__gemm_args *a = (ncsn__gemm_args *)ap;   /* Y = dst [N][K], X = src [K][N] */
-    int lo, hi;
-    ncsn__split(a->N, 16, t, nt, &lo, &hi);        /* columns of src: rows of dst */
-    if (hi > lo) ncsn__transpose_cols(a->Y, a->X, a->K, a->N, lo, hi);
-}
-
-/* dst [cols][rows] = src [rows][cols] transposed, the threads owning rows of dst */
-static void ncsn__ptranspose(ncsn__pool *p, float *dst, const float *src, int rows, int cols)
-{
-    ncsn__gemm_args a;
-    memset(&a, 0, sizeof a);
-    a.Y = dst; a.X = src; a.K = rows; a.N = cols;
-    ncsn__pool_run(p, ncsn__transpose_job, &a, 8.0 * rows * cols);
-}
 
 /* ---- 8. score network ---------------------------------------------------------------------------- */
 NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth)
@@ -2941,7 +2985,6 @@ typedef struct ncsn__workspace {
     float *de_out;             /* [S, E] dL/de */
     float *de_pre;             /* [S, E] dL/de_act, then dL/de_pre in place */
     float *grad_a, *grad_b;    /* [B, W] dL/d(layer output), alternating as backward walks down */
-    float *weight_t;           /* [max over layers of in * out] one layer's weights transposed, [out][in] */
 } ncsn__workspace;
 
 static int ncsn__cond_width(const ncsn_config *c) { return c->cond == NCSN_COND_EMBED ? c->embed_dim : 1; }
@@ -3125,16 +3168,12 @@ static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
 {
     ncsn__workspace *p = m->work;
     const ncsn_config *c = &m->cfg;
-    uint64_t off = 0, B = (uint64_t)cap, maxw = (uint64_t)c->dim + (uint64_t)ncsn__cond_width(c), maxwt = 0;
+    uint64_t off = 0, B = (uint64_t)cap, maxw = (uint64_t)c->dim + (uint64_t)ncsn__cond_width(c);
     uint64_t E = (uint64_t)c->embed_dim, H0 = (uint64_t)c->hidden[0];
     int l;
 #define NCSN__TAKE(ptr, count) do { if (base) (ptr) = base + (size_t)off; off += (count); off = (off + 15u) & ~(uint64_t)15u; } while (0)
-    for (l = 0; l < m->n_layers; l++) {
-        uint64_t w = (uint64_t)m->layers[l].in * (uint64_t)m->layers[l].out;
+    for (l = 0; l < m->n_layers; l++)
         if ((uint64_t)m->layers[l].out > maxw) maxw = (uint64_t)m->layers[l].out;
-        if (w > maxwt) maxwt = w;
-    }
-    if (c->cond == NCSN_COND_EMBED && E * E > maxwt) maxwt = E * E;
     if (E > maxw) maxw = E;
     NCSN__TAKE(p->x, B * (uint64_t)c->dim);
     NCSN__TAKE(p->sigma, B);
@@ -3161,7 +3200,6 @@ static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
     }
     NCSN__TAKE(p->grad_a, B * maxw);
     NCSN__TAKE(p->grad_b, B * maxw);
-    NCSN__TAKE(p->weight_t, maxwt);
 #undef NCSN__TAKE
     return off;
 }
@@ -3247,23 +3285,21 @@ static void ncsn__linear_fwd(ncsn__pool *pool, const ncsn_model *m, const ncsn_l
     ncsn__pgemm_ep(pool, out, L->out, in, L->in, m->params + L->w, L->out, B, L->in, L->out, &ep);
 }
 
-/* dW += in^T dout, db += column sums of dout, then (din non-NULL) din = dout W^T, W^T built in
-   weight_t [N][K]; with pre non-NULL, din is then the gradient of the activation's input pre
+/* dW += in^T dout, db += column sums of dout, then (din non-NULL) din = dout W^T from W as stored;
+   with pre non-NULL, din is then the gradient of the activation's input pre
    (sgm: its stored sigmoid): din * act'(pre), applied to each tile of din by the product. */
-static void ncsn__linear_bwd(ncsn__pool *pool, ncsn_model *m, const ncsn_layer *L, float *din, float *weight_t,
+static void ncsn__linear_bwd(ncsn__pool *pool, ncsn_model *m, const ncsn_layer *L, float *din,
                              const float *dout, const float *in, int B, const float *pre, float *sgm, ncsn_act act)
 {
     ncsn__gemm_ep ep;
     ncsn__pgemm_tn_acc(pool, m->grads + L->w, L->out, in, L->in, dout, L->out, B, L->in, L->out, m->grads + L->b);
     if (!din) return;
-    if (pool) ncsn__ptranspose(pool, weight_t, m->params + L->w, L->in, L->out);
-    else ncsn__transpose(weight_t, m->params + L->w, L->in, L->out);   /* the same moves on one thread */
     memset(&ep, 0, sizeof ep);
     ep.zero = 1;
     ep.z = pre;
     ep.sg = sgm;
     ep.act = act;
-    ncsn__pgemm_ep(pool, din, L->in, dout, L->out, weight_t, L->in, B, L->out, L->in, &ep);
+    ncsn__pgemm_nt(pool, din, L->in, dout, L->out, m->params + L->w, L->out, B, L->out, L->in, &ep);
 }
 
 /* Sigma embedding (EMBED), per slot: e = sigma_embed.3(SiLU(sigma_embed.1(sinusoid(c)))). Slots
@@ -3285,8 +3321,8 @@ static void ncsn__embed_fwd(const ncsn_model *m, ncsn__workspace *w)
 static void ncsn__embed_bwd(ncsn_model *m, ncsn__workspace *w)
 {
     int S = w->n_slots;
-    ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->weight_t, w->de_out, w->e_act, S, w->e_pre, w->e_sgm, NCSN_ACT_SILU);
-    ncsn__linear_bwd(NULL, m, &m->emb[0], NULL, w->weight_t, w->de_pre, w->e_sin, S, NULL, NULL, NCSN_ACT_SILU);
+    ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->de_out, w->e_act, S, w->e_pre, w->e_sgm, NCSN_ACT_SILU);
+    ncsn__linear_bwd(NULL, m, &m->emb[0], NULL, w->de_pre, w->e_sin, S, NULL, NULL, NCSN_ACT_SILU);
 }
 
 /* First layer, input [x, cond] with cond = c (CONCAT) or e (EMBED): per slot the bias plus the
@@ -3324,9 +3360,7 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const 
     memset(&ep, 0, sizeof ep);
     ep.zero = 1;   /* dx and de_out start at 0 */
     ncsn__pgemm_tn_acc(w->pool, m->grads + L0->w, H0, w->input, D + C, dpre0, H0, B, D + C, H0, m->grads + L0->b);
-    if (dx || embed)   /* training without dx (DSM) needs no W0^T */
-        ncsn__ptranspose(w->pool, w->weight_t, m->params + L0->w, D + C, H0);   /* [H0][D + C] */
-    if (dx) ncsn__pgemm_ep(w->pool, dx, D, dpre0, H0, w->weight_t, D + C, B, H0, D, &ep);
+    if (dx) ncsn__pgemm_nt(w->pool, dx, D, dpre0, H0, m->params + L0->w, H0, B, H0, D, &ep);   /* W0's data rows */
     if (!embed) return;
     memset(w->slot_dpre0, 0, (size_t)S * H0 * sizeof(float));
     for (b = 0; b < B; b++) {
@@ -3334,7 +3368,7 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const 
         const float *dz = dpre0 + (size_t)b * H0;
         for (o = 0; o < H0; o++) g[o] += dz[o];
     }
-    ncsn__pgemm_ep(NULL, w->de_out, C, w->slot_dpre0, H0, w->weight_t + D, D + C, S, H0, C, &ep);
+    ncsn__pgemm_nt(NULL, w->de_out, C, w->slot_dpre0, H0, m->params + L0->w + (size_t)D * H0, H0, S, H0, C, &ep);   /* its conditioning rows */
 }
 
 /* Output: s = net_out / sigma with scale_by_sigma, else net_out. */
@@ -3407,7 +3441,7 @@ NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *d
     dnext = w->grad_b;
     ncsn__scale_bwd(m, w, dcur, dout, B);
     for (l = m->n_layers - 1; l >= 1; l--) {
-        ncsn__linear_bwd(w->pool, m, &m->layers[l], dnext, w->weight_t, dcur, w->act[l - 1], B, w->pre[l - 1], w->sgm[l - 1],
+        ncsn__linear_bwd(w->pool, m, &m->layers[l], dnext, dcur, w->act[l - 1], B, w->pre[l - 1], w->sgm[l - 1],
                          m->cfg.act);
         swap = dcur; dcur = dnext; dnext = swap;
     }

@@ -188,8 +188,9 @@ static int tk_first_diff_nan(const float *a, const float *b, size_t n)
 /* The fused product (ncsn__gemm_ep) against the unfused steps it replaces, on the scalar
    references: Y = bias row (or 0), plain_gemm, then the activation (mode 0: SiLU, 1: softplus,
    2: none) or its derivative in place (3: SiLU, 4: softplus) row by row. threads > 1: the pool's
-   split (rows or columns of Y) must give the same bits. */
-static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, int threads)
+   split (rows or columns of Y) must give the same bits. nt: the product reads W stored [N][K]
+   (ncsn__pgemm_nt: dX from the weights as stored) and the reference its transposed copy. */
+static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, int threads, int nt)
 {
     int ldy = N + pad, ldx = K + (pad % 5), ldw = N + (pad % 3) * 7, bwd = mode >= 3, b, d = -1;
     size_t ny = (size_t)B * ldy + 2 * TK_GUARD, nx = (size_t)B * ldx + 1, nw = (size_t)K * ldw + 1;
@@ -198,11 +199,17 @@ static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, 
     float *g1 = (float *)malloc(ny * sizeof(float)), *g2 = (float *)malloc(ny * sizeof(float));
     float *z = (float *)malloc(ny * sizeof(float)), *bias = (float *)malloc((size_t)(N + 1) * sizeof(float));
     float *x = (float *)malloc(nx * sizeof(float)), *w = (float *)malloc(nw * sizeof(float));
+    int ldwn = K + (pad % 3) * 5, k, o;
+    float *wn = (float *)malloc(((size_t)N * ldwn + 1) * sizeof(float));
     ncsn_act act = mode == 1 || mode == 4 ? NCSN_ACT_SOFTPLUS : NCSN_ACT_SILU;
     ncsn__gemm_ep ep;
     ncsn__pool *pool = NULL;
-    if (!y1 || !y2 || !a1 || !a2 || !g1 || !g2 || !z || !bias || !x || !w) { CHECK(0, "out of memory"); goto out; }
+    if (!y1 || !y2 || !a1 || !a2 || !g1 || !g2 || !z || !bias || !x || !w || !wn) { CHECK(0, "out of memory"); goto out; }
     tk_fill(y1, ny); tk_fill(a1, ny); tk_fill(g1, ny); tk_fill(z, ny); tk_fill(bias, (size_t)N + 1); tk_fill(x, nx); tk_fill(w, nw);
+    tk_fill(wn, (size_t)N * ldwn + 1);
+    if (nt)   /* the reference's W [K][N] is the transpose of the stored [N][K] */
+        for (k = 0; k < K; k++)
+            for (o = 0; o < N; o++) w[(size_t)k * ldw + o] = wn[(size_t)o * ldwn + k];
     memcpy(y2, y1, ny * sizeof(float)); memcpy(a2, a1, ny * sizeof(float)); memcpy(g2, g1, ny * sizeof(float));
     memset(&ep, 0, sizeof ep);
     ep.act = act;
@@ -211,7 +218,8 @@ static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, 
 #ifndef NCSN_NO_THREADS
     if (threads > 1 && ncsn__pool_create(&pool, threads) != NCSN_OK) { CHECK(0, "pool: %s", ncsn_last_error()); goto out; }
 #endif
-    ncsn__pgemm_ep(pool, y1 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N, &ep);
+    if (nt) ncsn__pgemm_nt(pool, y1 + TK_GUARD, ldy, x, ldx, wn, ldwn, B, K, N, &ep);
+    else ncsn__pgemm_ep(pool, y1 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N, &ep);
     for (b = 0; b < B; b++) {
         float *y = y2 + TK_GUARD + (size_t)b * ldy;
         size_t r = TK_GUARD + (size_t)b * ldy;
@@ -227,7 +235,7 @@ static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, 
     else if ((d = tk_first_diff_nan(g1, g2, ny)) >= 0) tk_note(s, &s->fails_fast, "fused sigmoid != unfused", B, K, N, pad, d);
 out:
     ncsn__pool_free(pool);
-    free(y1); free(y2); free(a1); free(a2); free(g1); free(g2); free(z); free(bias); free(x); free(w);
+    free(y1); free(y2); free(a1); free(a2); free(g1); free(g2); free(z); free(bias); free(x); free(w); free(wn);
 }
 
 static void tk_one_colsum(tk_stats *s, int B, int N, int pad)
@@ -489,7 +497,8 @@ void test_kernels(void)
             tk_one_gemm_tn(&st, K, B, N, pad);     /* tn: the blocked dimension is K (rows of dW) */
             tk_one_gemm_tn(&st, B, e, N, pad % 3);
             tk_one_colsum(&sc, B, N, pad);
-            if (i % 3 == 0) tk_one_gemm_ep(&se, B, K, N, pad, (N + i) % 5, 1);
+            if (i % 3 == 0) tk_one_gemm_ep(&se, B, K, N, pad, (N + i) % 5, 1, 0);
+            if (i % 3 == 1) tk_one_gemm_ep(&se, B, K, N, pad, (N + i) % 5, 1, 1);
         }
     /* every K in 1..nmax for the gemm reduction, and random triples */
     for (K = 1; K <= nmax; K++) {
@@ -529,17 +538,20 @@ void test_kernels(void)
         }
     }
     {   /* the fused products on every path of gemm_acc (narrow, one block, tiles, packed weight
-           panels with several k panels: the bias at the first, the activation after the last),
+           panels with several k panels: the bias at the first, the activation after the last) and
+           of gemm_nt (K <= 128 in one panel, or panels of 64),
            K = 0 (the bias and activation alone), and on the pool (rows, and columns for a short
            batch of wide rows) */
         static const int ep[][4] = { { 9, 5, 3, 0 }, { 5, 64, 64, 1 }, { 70, 65, 257, 0 }, { 16, 130, 129, 3 }, { 20, 70, 300, 0 },
-                                     { 66, 200, 131, 5 }, { 7, 0, 40, 2 }, { 100, 9, 130, 0 }, { 20, 30, 400, 1 }, { 130, 129, 3, 2 } };
+                                     { 66, 200, 131, 5 }, { 7, 0, 40, 2 }, { 100, 9, 130, 0 }, { 20, 30, 400, 1 }, { 130, 129, 3, 2 }, { 70, 128, 130, 1 }, { 12, 101, 9, 0 } };
         int mode;
-        for (i = 0; i < 10; i++)
+        for (i = 0; i < 12; i++)
             for (mode = 0; mode < 5; mode++) {
-                tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 1);
+                tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 1, 0);
+                tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 1, 1);
 #ifndef NCSN_NO_THREADS
-                if (i >= 7) tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 3);
+                if (i >= 7 && i <= 10) tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 3, 0);
+                if (i >= 7 && i <= 10) tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 3, 1);
 #endif
             }
     }
