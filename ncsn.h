@@ -1918,6 +1918,50 @@ static void ncsn__scalar_langevin(float *x, const float *score, const float *z, 
     for (i = 0; i < n; i++) x[i] = fmaf(c_noise, z[i], fmaf(c_score, score[i], x[i]));
 }
 
+/* The block kernel's loops, each written once for every width: nv vectors of outputs (EACH
+   lists the vector slots 0..nv-1), for four rows (accumulators a, b, c, d: rows 0..3, which
+   share each weight vector) or one row. Every accumulator is its own chain: fma over k in order. */
+#define NCSN__V1(M) M(0)
+#define NCSN__V2(M) M(0) M(1)
+#define NCSN__V4(M) M(0) M(1) M(2) M(3)
+#define NCSN__V8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+#define NCSN__R4_LD(j) ncsn__v a##j = ncsn__vload(y0 + o + j * NCSN__VL), b##j = ncsn__vload(y1 + o + j * NCSN__VL), \
+                               c##j = ncsn__vload(y2 + o + j * NCSN__VL), d##j = ncsn__vload(y3 + o + j * NCSN__VL);
+#define NCSN__R4_W(j) ncsn__v w##j = ncsn__vload(w + j * NCSN__VL);
+#define NCSN__R4_A(j) a##j = ncsn__vfma(s, w##j, a##j);
+#define NCSN__R4_B(j) b##j = ncsn__vfma(s, w##j, b##j);
+#define NCSN__R4_C(j) c##j = ncsn__vfma(s, w##j, c##j);
+#define NCSN__R4_D(j) d##j = ncsn__vfma(s, w##j, d##j);
+#define NCSN__R4_ST(j) ncsn__vstore(y0 + o + j * NCSN__VL, a##j); ncsn__vstore(y1 + o + j * NCSN__VL, b##j); \
+                       ncsn__vstore(y2 + o + j * NCSN__VL, c##j); ncsn__vstore(y3 + o + j * NCSN__VL, d##j);
+#define NCSN__ROWS4_LOOP(nv, EACH) \
+    for (; o + nv * NCSN__VL <= N; o += nv * NCSN__VL) { \
+        EACH(NCSN__R4_LD) \
+        for (k = 0; k < K; k++) { \
+            const float *w = W + (size_t)k * ldw + o; \
+            ncsn__v s; \
+            EACH(NCSN__R4_W) \
+            s = ncsn__vset1(x0[k]); EACH(NCSN__R4_A) \
+            s = ncsn__vset1(x1[k]); EACH(NCSN__R4_B) \
+            s = ncsn__vset1(x2[k]); EACH(NCSN__R4_C) \
+            s = ncsn__vset1(x3[k]); EACH(NCSN__R4_D) \
+        } \
+        EACH(NCSN__R4_ST) \
+    }
+#define NCSN__R1_LD(j) ncsn__v a##j = ncsn__vload(y0 + o + j * NCSN__VL);
+#define NCSN__R1_FMA(j) a##j = ncsn__vfma(s, ncsn__vload(w + j * NCSN__VL), a##j);
+#define NCSN__R1_ST(j) ncsn__vstore(y0 + o + j * NCSN__VL, a##j);
+#define NCSN__ROW1_LOOP(nv, EACH) \
+    for (; o + nv * NCSN__VL <= N; o += nv * NCSN__VL) { \
+        EACH(NCSN__R1_LD) \
+        for (k = 0; k < K; k++) { \
+            const float *w = W + (size_t)k * ldw + o; \
+            ncsn__v s = ncsn__vset1(x0[k]); \
+            EACH(NCSN__R1_FMA) \
+        } \
+        EACH(NCSN__R1_ST) \
+    }
+
 /* dW tile helpers of the 6-row kernel below: row r of the tile, its four vectors */
 #define NCSN__TN_ROW(r) s = ncsn__vset1(x[r]); a##r##0 = ncsn__vfma(s, g0, a##r##0); a##r##1 = ncsn__vfma(s, g1, a##r##1); \
                         a##r##2 = ncsn__vfma(s, g2, a##r##2); a##r##3 = ncsn__vfma(s, g3, a##r##3);
@@ -1928,114 +1972,35 @@ static void ncsn__scalar_langevin(float *x, const float *score, const float *z, 
 
 /* ---- 6. kernels: vector kernels, each block expanded once per set (NCSN__ISA): Y += X W ---- */
 #define NCSN__GEMM_KERNELS \
+/* Four rows of Y at once: 4 rows x 4, 2 or 1 vectors (the 4-vector tile needs 32 vector \
+   registers: 16 accumulators hide the FMA latency), the last outputs by the reference. */ \
+static NCSN__TARGET void NCSN__K(gemm_rows4)(float *y0, int ldy, const float *x0, int ldx, const float *W, int ldw, int K, int N) \
+{ \
+    float *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy; \
+    const float *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx; \
+    int k, o = 0; \
+    if (NCSN__VREGS >= 32) NCSN__ROWS4_LOOP(4, NCSN__V4) \
+    NCSN__ROWS4_LOOP(2, NCSN__V2) \
+    NCSN__ROWS4_LOOP(1, NCSN__V1) \
+    if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 4, K, N - o); \
+} \
+\
+/* One row (a batch of 1 when sampling one chain): 8, 4 or 1 vectors of independent accumulators. */ \
+static NCSN__TARGET void NCSN__K(gemm_row1)(float *y0, const float *x0, const float *W, int ldw, int K, int N) \
+{ \
+    int k, o = 0; \
+    NCSN__ROW1_LOOP(8, NCSN__V8) \
+    NCSN__ROW1_LOOP(4, NCSN__V4) \
+    NCSN__ROW1_LOOP(1, NCSN__V1) \
+    if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, 0, x0, 0, W + o, ldw, 1, K, N - o); \
+} \
+\
 static NCSN__TARGET void NCSN__K(gemm_block)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
                              int B, int K, int N) \
 { \
-    int b = 0, k, o; \
-    for (; b + 4 <= B; b += 4) { \
-        float *y0 = Y + (size_t)b * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy; \
-        const float *x0 = X + (size_t)b * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx; \
-        o = 0; \
-        if (NCSN__VREGS >= 32) \
-        /* 4 rows x 4 vectors: 16 accumulators hide the FMA latency (32 vector registers) */ \
-        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL), a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL); \
-            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL), b2 = ncsn__vload(y1 + o + 2 * NCSN__VL), b3 = ncsn__vload(y1 + o + 3 * NCSN__VL); \
-            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL), c2 = ncsn__vload(y2 + o + 2 * NCSN__VL), c3 = ncsn__vload(y2 + o + 3 * NCSN__VL); \
-            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL), d2 = ncsn__vload(y3 + o + 2 * NCSN__VL), d3 = ncsn__vload(y3 + o + 3 * NCSN__VL); \
-            for (k = 0; k < K; k++) { \
-                const float *w = W + (size_t)k * ldw + o; \
-                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), w2 = ncsn__vload(w + 2 * NCSN__VL), w3 = ncsn__vload(w + 3 * NCSN__VL), s; \
-                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1); a2 = ncsn__vfma(s, w2, a2); a3 = ncsn__vfma(s, w3, a3); \
-                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1); b2 = ncsn__vfma(s, w2, b2); b3 = ncsn__vfma(s, w3, b3); \
-                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1); c2 = ncsn__vfma(s, w2, c2); c3 = ncsn__vfma(s, w3, c3); \
-                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1); d2 = ncsn__vfma(s, w2, d2); d3 = ncsn__vfma(s, w3, d3); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3); \
-            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1); ncsn__vstore(y1 + o + 2 * NCSN__VL, b2); ncsn__vstore(y1 + o + 3 * NCSN__VL, b3); \
-            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1); ncsn__vstore(y2 + o + 2 * NCSN__VL, c2); ncsn__vstore(y2 + o + 3 * NCSN__VL, c3); \
-            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1); ncsn__vstore(y3 + o + 2 * NCSN__VL, d2); ncsn__vstore(y3 + o + 3 * NCSN__VL, d3); \
-        } \
-        for (; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL); \
-            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL); \
-            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL); \
-            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL); \
-            for (k = 0; k < K; k++) { \
-                const float *w = W + (size_t)k * ldw + o; \
-                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), s; \
-                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1); \
-                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1); \
-                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1); \
-                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); \
-            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1); \
-            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1); \
-            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1); \
-        } \
-        for (; o + NCSN__VL <= N; o += NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), b0 = ncsn__vload(y1 + o); \
-            ncsn__v c0 = ncsn__vload(y2 + o), d0 = ncsn__vload(y3 + o); \
-            for (k = 0; k < K; k++) { \
-                ncsn__v w0 = ncsn__vload(W + (size_t)k * ldw + o); \
-                a0 = ncsn__vfma(ncsn__vset1(x0[k]), w0, a0); \
-                b0 = ncsn__vfma(ncsn__vset1(x1[k]), w0, b0); \
-                c0 = ncsn__vfma(ncsn__vset1(x2[k]), w0, c0); \
-                d0 = ncsn__vfma(ncsn__vset1(x3[k]), w0, d0); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y1 + o, b0); \
-            ncsn__vstore(y2 + o, c0); ncsn__vstore(y3 + o, d0); \
-        } \
-        if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 4, K, N - o); \
-    } \
-    for (; b < B; b++) { \
-        float *y0 = Y + (size_t)b * ldy; \
-        const float *x0 = X + (size_t)b * ldx; \
-        /* one row (a batch of 1 when sampling one chain): 8 or 4 independent accumulators hide the latency */ \
-        for (o = 0; o + 8 * NCSN__VL <= N; o += 8 * NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL); \
-            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL); \
-            ncsn__v a4 = ncsn__vload(y0 + o + 4 * NCSN__VL), a5 = ncsn__vload(y0 + o + 5 * NCSN__VL); \
-            ncsn__v a6 = ncsn__vload(y0 + o + 6 * NCSN__VL), a7 = ncsn__vload(y0 + o + 7 * NCSN__VL); \
-            for (k = 0; k < K; k++) { \
-                const float *w = W + (size_t)k * ldw + o; \
-                ncsn__v s = ncsn__vset1(x0[k]); \
-                a0 = ncsn__vfma(s, ncsn__vload(w), a0); \
-                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1); \
-                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2); \
-                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3); \
-                a4 = ncsn__vfma(s, ncsn__vload(w + 4 * NCSN__VL), a4); \
-                a5 = ncsn__vfma(s, ncsn__vload(w + 5 * NCSN__VL), a5); \
-                a6 = ncsn__vfma(s, ncsn__vload(w + 6 * NCSN__VL), a6); \
-                a7 = ncsn__vfma(s, ncsn__vload(w + 7 * NCSN__VL), a7); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); \
-            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3); \
-            ncsn__vstore(y0 + o + 4 * NCSN__VL, a4); ncsn__vstore(y0 + o + 5 * NCSN__VL, a5); \
-            ncsn__vstore(y0 + o + 6 * NCSN__VL, a6); ncsn__vstore(y0 + o + 7 * NCSN__VL, a7); \
-        } \
-        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL); \
-            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL); \
-            for (k = 0; k < K; k++) { \
-                const float *w = W + (size_t)k * ldw + o; \
-                ncsn__v s = ncsn__vset1(x0[k]); \
-                a0 = ncsn__vfma(s, ncsn__vload(w), a0); \
-                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1); \
-                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2); \
-                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); \
-            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3); \
-        } \
-        for (; o + NCSN__VL <= N; o += NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o); \
-            for (k = 0; k < K; k++) a0 = ncsn__vfma(ncsn__vset1(x0[k]), ncsn__vload(W + (size_t)k * ldw + o), a0); \
-            ncsn__vstore(y0 + o, a0); \
-        } \
-        if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 1, K, N - o); \
-    } \
+    int b = 0; \
+    for (; b + 4 <= B; b += 4) NCSN__K(gemm_rows4)(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, ldw, K, N); \
+    for (; b < B; b++) NCSN__K(gemm_row1)(Y + (size_t)b * ldy, X + (size_t)b * ldx, W, ldw, K, N); \
 } \
 \
 /* Narrow outputs (N below one vector, e.g. the 2-d score layer): no vector spans the outputs, so \
