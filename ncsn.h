@@ -1072,6 +1072,28 @@ NCSNDEF float ncsn_rng_normal(ncsn_rng *rng)
     return z;
 }
 
+/* The noise of chains [first, first + count) of an n-chain run: elements [a, b) of each block of
+   N = n dim draws, a = first dim, b = a + count dim. Drawing only those (the rest of each block is
+   skipped with ncsn_rng_advance) gives the bits one batch gives them, so a run can go in pieces. */
+typedef struct ncsn__part { size_t a, b, N; } ncsn__part;
+
+/* normals a..b-1 of a block of N normals starting at rng, the bits ncsn_rng_normals(rng, all, N)
+   puts at all[a..b-1] (normals 2j and 2j+1 come from outputs 2j and 2j+1); rng is left at the end
+   of the block, 2 ceil(N/2) outputs on */
+static void ncsn__normals_part(ncsn_rng *rng, float *out, const ncsn__part *p)
+{
+    size_t a = p->a;
+    ncsn_rng_advance(rng, (uint64_t)(a & ~(size_t)1));
+    if (a & 1u) {   /* the sine half of a pair whose cosine belongs to the chain before */
+        float pair[2];
+        ncsn_rng_normals(rng, pair, 2);
+        *out++ = pair[1];
+        a++;
+    }
+    if (p->b > a) ncsn_rng_normals(rng, out, p->b - a);
+    ncsn_rng_advance(rng, (uint64_t)(((p->N + 1) & ~(size_t)1) - ((p->b + 1) & ~(size_t)1)));
+}
+
 /* ---- 4. deterministic math --------------------------------------------------------------------
    Exact range reductions (with FMA) and short polynomials in Horner form with fmaf; every
    operation is written out, so scalar and SIMD code can follow the same sequence. */
@@ -3508,6 +3530,50 @@ NCSNDEF ncsn_status ncsn_dsm_batch_alloc(ncsn_dsm_batch *bt, int B, int D)
     return NCSN_OK;
 }
 
+/* The per-sample work of a DSM batch on the model's threads, each part whole samples (rows):
+   first the noise (rng non-NULL: each part draws its own rows' normals from a copy of rng, at
+   their places in the stream, ncsn__normals_part) and the perturbed input; after the forward pass
+   (loss set), each element's loss term and d loss/d pred. Elementwise, so the bits depend on no
+   split; the caller sums the terms in index order. */
+typedef struct ncsn__dsm_job {
+    ncsn_dsm_batch *bt;
+    const float *x;
+    const ncsn_rng *rng;
+    int B, D, loss;
+    ncsn_weighting w;
+    float inv_n, *terms;
+} ncsn__dsm_job;
+
+static void ncsn__dsm_rows(void *ap, int t, int nt)
+{
+    ncsn__dsm_job *j = (ncsn__dsm_job *)ap;
+    ncsn_dsm_batch *bt = j->bt;
+    size_t D = (size_t)j->D, i;
+    int lo, hi, b;
+    ncsn__split(j->B, 1, t, nt, &lo, &hi);
+    if (hi <= lo) return;
+    if (!j->loss && j->rng) {
+        ncsn_rng r = *j->rng;
+        ncsn__part p;
+        p.a = (size_t)lo * D; p.b = (size_t)hi * D; p.N = (size_t)j->B * D;
+        ncsn__normals_part(&r, bt->eps + p.a, &p);
+    }
+    for (b = lo; b < hi; b++) {
+        float sg = bt->sigma[b], lam = ncsn_weight(j->w, sg), g2 = 2.0f * lam * j->inv_n;
+        if (!j->loss) {
+            ncsn_dsm_perturb(bt->xt + (size_t)b * D, NULL, j->x + (size_t)b * D, bt->eps + (size_t)b * D, sg, j->D);
+            continue;
+        }
+        for (i = (size_t)b * D; i < (size_t)(b + 1) * D; i++) {
+            float diff = bt->pred[i] - (-bt->eps[i] / sg);
+            float term = lam * (diff * diff);
+            NCSN__OPAQUE(term);
+            j->terms[i] = term;
+            bt->dpred[i] = g2 * diff;
+        }
+    }
+}
+
 NCSNDEF void ncsn_dsm_batch_free(ncsn_dsm_batch *bt)
 {
     if (!bt) return;
@@ -3528,10 +3594,11 @@ NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const fl
 {
     const int *levels_given = opts ? opts->levels : NULL;
     const float *eps_given = opts ? opts->eps : NULL;
-    int D, b, d;
-    size_t n;
+    int D, b;
+    size_t n, i;
     double acc = 0.0;
-    float inv_n, lossf;
+    float lossf;
+    ncsn__dsm_job job;
     ncsn_status st;
     if (!m || !bt || !x || !sigmas || !loss)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: %s = NULL", !m ? "model" : !bt ? "batch" : !x ? "x" : !sigmas ? "sigmas" : "loss");
@@ -3557,23 +3624,18 @@ NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const fl
         bt->sigma[b] = sigmas[lv];
     }
     if (eps_given) memcpy(bt->eps, eps_given, n * sizeof(float));
-    else ncsn_rng_normals(rng, bt->eps, n);
-    for (b = 0; b < B; b++)
-        ncsn_dsm_perturb(bt->xt + (size_t)b * D, NULL, x + (size_t)b * D, bt->eps + (size_t)b * D, bt->sigma[b], D);
+    if ((st = ncsn_model_reserve(m, B)) != NCSN_OK) return st;   /* the pool and grad_b below */
+    memset(&job, 0, sizeof job);
+    job.bt = bt; job.x = x; job.rng = eps_given ? NULL : rng; job.B = B; job.D = D; job.w = w;
+    ncsn__pool_run(m->work->pool, ncsn__dsm_rows, &job, (double)n * (eps_given ? 2.0 : 64.0));
+    if (!eps_given) ncsn_rng_advance(rng, (uint64_t)((n + 1) & ~(size_t)1));   /* where ncsn_rng_normals(rng, eps, n) leaves it */
     if ((st = ncsn_model_forward(m, bt->pred, bt->xt, bt->sigma, B)) != NCSN_OK) return st;
     /* loss = mean(lambda (pred - target)^2) summed in index order in double; d loss/d pred */
-    inv_n = (float)(1.0 / (double)n);
-    for (b = 0; b < B; b++) {
-        float sg = bt->sigma[b], lam = ncsn_weight(w, sg), g2 = 2.0f * lam * inv_n;
-        for (d = 0; d < D; d++) {
-            size_t i = (size_t)b * D + d;
-            float diff = bt->pred[i] - (-bt->eps[i] / sg);
-            float term = lam * (diff * diff);
-            NCSN__OPAQUE(term);
-            acc += (double)term;
-            bt->dpred[i] = g2 * diff;
-        }
-    }
+    job.terms = m->work->grad_b;   /* unused until the backward below: [B, >= D] */
+    job.inv_n = (float)(1.0 / (double)n);
+    job.loss = 1;
+    ncsn__pool_run(m->work->pool, ncsn__dsm_rows, &job, (double)n * 16.0);
+    for (i = 0; i < n; i++) acc += (double)job.terms[i];
     lossf = (float)(acc / (double)n);
     *loss = lossf;
     if (!ncsn__isfinite(lossf))
@@ -4223,28 +4285,6 @@ static ncsn_status ncsn__sampler_check(const char *fn, ncsn_score_fn score, void
         return ncsn__fail(NCSN_ERR_ARG, "%s: n x dim = %d x %d exceeds %llu, the most elements the chains hold on this target",
                           fn, n, dim, (unsigned long long)NCSN__MAX_ELEMS);
     return NCSN_OK;
-}
-
-/* The noise of chains [first, first + count) of an n-chain run: elements [a, b) of each block of
-   N = n dim draws, a = first dim, b = a + count dim. Drawing only those (the rest of each block is
-   skipped with ncsn_rng_advance) gives the bits one batch gives them, so a run can go in pieces. */
-typedef struct ncsn__part { size_t a, b, N; } ncsn__part;
-
-/* normals a..b-1 of a block of N normals starting at rng, the bits ncsn_rng_normals(rng, all, N)
-   puts at all[a..b-1] (normals 2j and 2j+1 come from outputs 2j and 2j+1); rng is left at the end
-   of the block, 2 ceil(N/2) outputs on */
-static void ncsn__normals_part(ncsn_rng *rng, float *out, const ncsn__part *p)
-{
-    size_t a = p->a;
-    ncsn_rng_advance(rng, (uint64_t)(a & ~(size_t)1));
-    if (a & 1u) {   /* the sine half of a pair whose cosine belongs to the chain before */
-        float pair[2];
-        ncsn_rng_normals(rng, pair, 2);
-        *out++ = pair[1];
-        a++;
-    }
-    if (p->b > a) ncsn_rng_normals(rng, out, p->b - a);
-    ncsn_rng_advance(rng, (uint64_t)(((p->N + 1) & ~(size_t)1) - ((p->b + 1) & ~(size_t)1)));
 }
 
 static void ncsn__sampler_init(const ncsn_sampler_opts *o, float sigma1, ncsn_rng *rng, float *x, const ncsn__part *p)
