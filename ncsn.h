@@ -346,7 +346,9 @@ typedef struct ncsn_adam {
 NCSNDEF ncsn_status ncsn_adam_create(ncsn_adam *opt, size_t n, float lr); /* betas .9,.999, eps 1e-8 */
 NCSNDEF void        ncsn_adam_free(ncsn_adam *opt);
 NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads); /* both opt->n floats */
-/* the same step on m's parameters with m's gradients, on m's threads (same bits) */
+/* the same step on m's parameters with m's gradients, on m's threads (same bits); the same pass
+   leaves m->grads zero, ready for the next backward, so a training loop needs ncsn_model_zero_grad
+   only before its first step (on an error nothing is written and the gradients stay) */
 NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt);
 
 /* ---- 11. training: settings from the data, standardisation, the trainer ----------------------
@@ -410,7 +412,8 @@ NCSNDEF ncsn_status ncsn_minibatch(ncsn_rng *rng, int *perm, int n, const float 
 /* The trainer: model, Adam, DSM buffers, EMA of the weights, RNG, noise levels, minibatch
    permutation and standardisation, one step per call. Minibatches: batch >= n uses every point
    in order each step; batch < n draws with ncsn_minibatch (as torch.randperm(n)[:batch]).
-   Each step: [minibatch], zero_grad, ncsn_dsm_loss (backward), gradient check, Adam, [EMA]. */
+   Each step: [minibatch], ncsn_dsm_loss (backward), gradient check, Adam (which zeroes the
+   gradients for the next step), [EMA]. */
 typedef struct ncsn_train_opts {
     ncsn_config net;           /* the network; net.dim is set from the data */
     long steps;                /* the run's length (ncsn_trainer_run's `until` in the CLI) */
@@ -1094,6 +1097,28 @@ NCSNDEF float ncsn_rng_normal(ncsn_rng *rng)
     return z;
 }
 
+/* The noise of chains [first, first + count) of an n-chain run: elements [a, b) of each block of
+   N = n dim draws, a = first dim, b = a + count dim. Drawing only those (the rest of each block is
+   skipped with ncsn_rng_advance) gives the bits one batch gives them, so a run can go in pieces. */
+typedef struct ncsn__part { size_t a, b, N; } ncsn__part;
+
+/* normals a..b-1 of a block of N normals starting at rng, the bits ncsn_rng_normals(rng, all, N)
+   puts at all[a..b-1] (normals 2j and 2j+1 come from outputs 2j and 2j+1); rng is left at the end
+   of the block, 2 ceil(N/2) outputs on */
+static void ncsn__normals_part(ncsn_rng *rng, float *out, const ncsn__part *p)
+{
+    size_t a = p->a;
+    ncsn_rng_advance(rng, (uint64_t)(a & ~(size_t)1));
+    if (a & 1u) {   /* the sine half of a pair whose cosine belongs to the chain before */
+        float pair[2];
+        ncsn_rng_normals(rng, pair, 2);
+        *out++ = pair[1];
+        a++;
+    }
+    if (p->b > a) ncsn_rng_normals(rng, out, p->b - a);
+    ncsn_rng_advance(rng, (uint64_t)(((p->N + 1) & ~(size_t)1) - ((p->b + 1) & ~(size_t)1)));
+}
+
 /* ---- 4. deterministic math --------------------------------------------------------------------
    Exact range reductions (with FMA) and short polynomials in Horner form with fmaf; every
    operation is written out, so scalar and SIMD code can follow the same sequence. */
@@ -1703,45 +1728,148 @@ static NCSN__TARGET void NCSN__K(gemm_tn_acc_ref)(float *dW, int ldw, const floa
 NCSN__REF_KERNELS
 #undef NCSN__ISA
 
+/* What a product does with a tile of its output (at most 64 rows x 256 outputs, still in cache)
+   before its first k and after its last: the layer's bias and activation, fused so that neither
+   is a pass over memory of its own. Each output element keeps its sequence of operations: it
+   starts at bias[o] (or +0) instead of a copy of it, and the activation or its derivative is the
+   same elementwise kernel on the same values. a, sg and z are indexed as Y (Y's leading dimension). */
+typedef void (*ncsn__act_fwd_fn)(float *a, float *sg, const float *z, size_t n, ncsn_act act);
+typedef void (*ncsn__act_bwd_fn)(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act);
+typedef struct ncsn__gemm_ep {
+    const float *bias;    /* non-NULL: Y[b][o] starts at bias[o], Y's old value unread */
+    int zero;             /* (no bias) Y[b][o] starts at +0 */
+    float *a, *sg;        /* non-NULL a: forward, a = act(Y), sg = sigmoid(Y) */
+    const float *z;       /* non-NULL z: backward, Y = Y act'(z) (sg: the stored sigmoid of z) */
+    ncsn_act act;
+    ncsn__act_fwd_fn fwd; /* the elementwise kernels of the path that runs the product */
+    ncsn__act_bwd_fn bwd;
+} ncsn__gemm_ep;
+
+/* ep for the part of Y that starts off elements (row-major) and col columns in */
+static ncsn__gemm_ep ncsn__ep_at(const ncsn__gemm_ep *ep, size_t off, int col)
+{
+    ncsn__gemm_ep e = *ep;
+    if (e.bias) e.bias += col;
+    if (e.a) e.a += off;
+    if (e.sg) e.sg += off;
+    if (e.z) e.z += off;
+    return e;
+}
+
+/* before the first k of the tile Y [bb][nb] at (b0, n0) */
+static void ncsn__ep_start(const ncsn__gemm_ep *ep, float *Y, int ldy, int b0, int n0, int bb, int nb)
+{
+    int b, o;
+    if (!ep || (!ep->bias && !ep->zero)) return;
+    for (b = b0; b < b0 + bb; b++) {
+        float *y = Y + (size_t)b * ldy + n0;
+        if (ep->bias) memcpy(y, ep->bias + n0, (size_t)nb * sizeof(float));
+        else for (o = 0; o < nb; o++) y[o] = 0.0f;
+    }
+}
+
+/* after the last k of the tile */
+static void ncsn__ep_finish(const ncsn__gemm_ep *ep, float *Y, int ldy, int b0, int n0, int bb, int nb)
+{
+    int b;
+    if (!ep || (!ep->a && !ep->z)) return;
+    for (b = b0; b < b0 + bb; b++) {
+        size_t r = (size_t)b * ldy + n0;
+        if (ep->a) ep->fwd(ep->a + r, ep->sg ? ep->sg + r : NULL, Y + r, (size_t)nb, ep->act);
+        else ep->bwd(Y + r, Y + r, ep->z + r, ep->sg ? ep->sg + r : NULL, (size_t)nb, ep->act);
+    }
+}
+
 /* The cache blocking shared by every path: 64 rows x 64 inputs x 256 outputs at a time, each
    block by the path's own block kernel (the reference on the scalar path). */
 typedef void (*ncsn__gemm_fn)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N);
+typedef void (*ncsn__gemm_ep_fn)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                                 const ncsn__gemm_ep *ep);
 static void ncsn__gemm_tiles(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
-                             ncsn__gemm_fn block)
+                             ncsn__gemm_fn block, const ncsn__gemm_ep *ep)
 {
     int n0, b0, k0;
     for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB) {
         int nb = N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB;
         for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
             int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
+            ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb);
             for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) {
                 int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB;
                 block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx,
                   W + (size_t)k0 * ldw + n0, ldw, bb, kb, nb);
             }
+            ncsn__ep_finish(ep, Y, ldy, b0, n0, bb, nb);
         }
     }
 }
 
-/* the same for dW: NCSN__GEMM_NB (256) outputs at a time, so a block's dY panel (64 KB) stays in cache */
+/* the same for dW: NCSN__GEMM_NB (256) outputs at a time, so a block's dY panel (64 KB) stays in
+   cache. With db non-NULL, the bias gradient's column sums of that panel follow each block while
+   it is in cache: db[o] += (the block's sum from 0), blocks in order, as ncsn__scalar_colsum_acc. */
+typedef void (*ncsn__colsum_fn)(float *db, const float *dY, int ldy, int B, int N);
+typedef void (*ncsn__gemm_tn_fn)(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N,
+                                 float *db);
 static void ncsn__gemm_tn_tiles(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N,
-                                ncsn__gemm_fn block)
+                                ncsn__gemm_fn block, float *db, ncsn__colsum_fn colsum)
 {
     int b0, n0;
-    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB)
-        for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK)
-            block(dW + n0, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy + n0, ldy,
-                  B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK, K, N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB);
+    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB) {
+        int nb = N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB;
+        for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) {
+            int bb = B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK;
+            block(dW + n0, ldw, X + (size_t)b0 * ldx, ldx, dY + (size_t)b0 * ldy + n0, ldy, bb, K, nb);
+            if (db) colsum(db + n0, dY + (size_t)b0 * ldy + n0, ldy, bb, nb);
+        }
+    }
 }
 
-static void ncsn__scalar_gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+/* Y = ep's start + X W^T, W stored [N][K] (ldw): dX = dY W^T from the weights as they are stored,
+   without a transposed copy. A panel of W^T (up to 128 k x 128 outputs, 64 KB) is transposed
+   into a stack buffer, which every row of X then reuses through the path's block kernel (narrow:
+   outputs fewer than a vector); each output is still one fma per k, k in order, panel after
+   panel. One panel holds K <= 128 whole, so a tile of Y stays in cache from its start to its
+   activation. */
+#define NCSN__NT_KP (2 * NCSN__GEMM_KB)
+static void ncsn__gemm_nt_panels(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                                 ncsn__gemm_fn block, const ncsn__gemm_ep *ep)
 {
-    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref);
+    float buf[NCSN__NT_KP * NCSN__GEMM_PB + 16];
+    float *pk = NCSN__ALIGN64(buf);
+    int kp = K <= NCSN__NT_KP ? K : NCSN__GEMM_KB, n0, k0, b0, kk, j;
+    if (K == 0) {   /* the start and the activation alone */
+        ncsn__ep_start(ep, Y, ldy, 0, 0, B, N);
+        ncsn__ep_finish(ep, Y, ldy, 0, 0, B, N);
+        return;
+    }
+    for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) {
+        int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB;
+        for (k0 = 0; k0 < K; k0 += kp) {
+            int kb = K - k0 < kp ? K - k0 : kp;
+            for (j = 0; j < nb; j++) {
+                const float *w = W + (size_t)(n0 + j) * ldw + k0;
+                for (kk = 0; kk < kb; kk++) pk[(size_t)kk * nb + j] = w[kk];
+            }
+            for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
+                int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
+                if (k0 == 0) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb);
+                block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb);
+                if (k0 + kb == K) ncsn__ep_finish(ep, Y, ldy, b0, n0, bb, nb);
+            }
+        }
+    }
 }
 
-static void ncsn__scalar_gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
+static void ncsn__scalar_gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                                  const ncsn__gemm_ep *ep)
 {
-    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, ncsn__gemm_tn_acc_ref);
+    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, ep);
+}
+
+static void ncsn__scalar_gemm_nt(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                                 const ncsn__gemm_ep *ep)
+{
+    ncsn__gemm_nt_panels(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, ep);
 }
 
 /* db[o] += sum over blocks of (sum_b dY[b][o] from 0, b in order), blocks in order. */
@@ -1757,6 +1885,12 @@ static void ncsn__scalar_colsum_acc(float *db, const float *dY, int ldy, int B, 
         }
         db[o] = tot;
     }
+}
+
+static void ncsn__scalar_gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N,
+                                     float *db)
+{
+    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, ncsn__gemm_tn_acc_ref, db, ncsn__scalar_colsum_acc);
 }
 
 /* a = act(z); for SiLU also sg = sigmoid(z), kept for the backward pass */
@@ -1792,6 +1926,7 @@ static void ncsn__scalar_act_bwd(float *dz, const float *da, const float *z, con
 typedef struct ncsn__adam_job {
     float *params, *m, *v;
     const float *grads;
+    float *zero;    /* non-NULL: the gradients (grads), each set to +0 once read: no zeroing pass of its own */
     float step_size, bc2_sqrt, omb1, omb2, beta2, eps, decay;
     int decoupled;
     size_t n;
@@ -1804,6 +1939,7 @@ static void ncsn__scalar_adam(const ncsn__adam_job *a, size_t lo, size_t hi)
     const float *grads = a->grads;
     for (i = lo; i < hi; i++) {
         float g = grads[i], m = mm[i], v = vv[i], p = params[i], denom;
+        if (a->zero) a->zero[i] = 0.0f;
         if (a->decoupled) p = p * a->decay;
         m = fmaf(a->omb1, g - m, m);              /* m.lerp_(g, 1 - beta1) */
         v = fmaf(a->omb2 * g, g, v * a->beta2);   /* v.mul_(beta2).addcmul_(g, g, 1 - beta2) */
@@ -1829,6 +1965,50 @@ static void ncsn__scalar_langevin(float *x, const float *score, const float *z, 
     for (i = 0; i < n; i++) x[i] = fmaf(c_noise, z[i], fmaf(c_score, score[i], x[i]));
 }
 
+/* The block kernel's loops, each written once for every width: nv vectors of outputs (EACH
+   lists the vector slots 0..nv-1), for four rows (accumulators a, b, c, d: rows 0..3, which
+   share each weight vector) or one row. Every accumulator is its own chain: fma over k in order. */
+#define NCSN__V1(M) M(0)
+#define NCSN__V2(M) M(0) M(1)
+#define NCSN__V4(M) M(0) M(1) M(2) M(3)
+#define NCSN__V8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+#define NCSN__R4_LD(j) ncsn__v a##j = ncsn__vload(y0 + o + j * NCSN__VL), b##j = ncsn__vload(y1 + o + j * NCSN__VL), \
+                               c##j = ncsn__vload(y2 + o + j * NCSN__VL), d##j = ncsn__vload(y3 + o + j * NCSN__VL);
+#define NCSN__R4_W(j) ncsn__v w##j = ncsn__vload(w + j * NCSN__VL);
+#define NCSN__R4_A(j) a##j = ncsn__vfma(s, w##j, a##j);
+#define NCSN__R4_B(j) b##j = ncsn__vfma(s, w##j, b##j);
+#define NCSN__R4_C(j) c##j = ncsn__vfma(s, w##j, c##j);
+#define NCSN__R4_D(j) d##j = ncsn__vfma(s, w##j, d##j);
+#define NCSN__R4_ST(j) ncsn__vstore(y0 + o + j * NCSN__VL, a##j); ncsn__vstore(y1 + o + j * NCSN__VL, b##j); \
+                       ncsn__vstore(y2 + o + j * NCSN__VL, c##j); ncsn__vstore(y3 + o + j * NCSN__VL, d##j);
+#define NCSN__ROWS4_LOOP(nv, EACH) \
+    for (; o + nv * NCSN__VL <= N; o += nv * NCSN__VL) { \
+        EACH(NCSN__R4_LD) \
+        for (k = 0; k < K; k++) { \
+            const float *w = W + (size_t)k * ldw + o; \
+            ncsn__v s; \
+            EACH(NCSN__R4_W) \
+            s = ncsn__vset1(x0[k]); EACH(NCSN__R4_A) \
+            s = ncsn__vset1(x1[k]); EACH(NCSN__R4_B) \
+            s = ncsn__vset1(x2[k]); EACH(NCSN__R4_C) \
+            s = ncsn__vset1(x3[k]); EACH(NCSN__R4_D) \
+        } \
+        EACH(NCSN__R4_ST) \
+    }
+#define NCSN__R1_LD(j) ncsn__v a##j = ncsn__vload(y0 + o + j * NCSN__VL);
+#define NCSN__R1_FMA(j) a##j = ncsn__vfma(s, ncsn__vload(w + j * NCSN__VL), a##j);
+#define NCSN__R1_ST(j) ncsn__vstore(y0 + o + j * NCSN__VL, a##j);
+#define NCSN__ROW1_LOOP(nv, EACH) \
+    for (; o + nv * NCSN__VL <= N; o += nv * NCSN__VL) { \
+        EACH(NCSN__R1_LD) \
+        for (k = 0; k < K; k++) { \
+            const float *w = W + (size_t)k * ldw + o; \
+            ncsn__v s = ncsn__vset1(x0[k]); \
+            EACH(NCSN__R1_FMA) \
+        } \
+        EACH(NCSN__R1_ST) \
+    }
+
 /* dW tile helpers of the 6-row kernel below: row r of the tile, its four vectors */
 #define NCSN__TN_ROW(r) s = ncsn__vset1(x[r]); a##r##0 = ncsn__vfma(s, g0, a##r##0); a##r##1 = ncsn__vfma(s, g1, a##r##1); \
                         a##r##2 = ncsn__vfma(s, g2, a##r##2); a##r##3 = ncsn__vfma(s, g3, a##r##3);
@@ -1839,114 +2019,35 @@ static void ncsn__scalar_langevin(float *x, const float *score, const float *z, 
 
 /* ---- 6. kernels: vector kernels, each block expanded once per set (NCSN__ISA): Y += X W ---- */
 #define NCSN__GEMM_KERNELS \
+/* Four rows of Y at once: 4 rows x 4, 2 or 1 vectors (the 4-vector tile needs 32 vector \
+   registers: 16 accumulators hide the FMA latency), the last outputs by the reference. */ \
+static NCSN__TARGET void NCSN__K(gemm_rows4)(float *y0, int ldy, const float *x0, int ldx, const float *W, int ldw, int K, int N) \
+{ \
+    float *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy; \
+    const float *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx; \
+    int k, o = 0; \
+    if (NCSN__VREGS >= 32) NCSN__ROWS4_LOOP(4, NCSN__V4) \
+    NCSN__ROWS4_LOOP(2, NCSN__V2) \
+    NCSN__ROWS4_LOOP(1, NCSN__V1) \
+    if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 4, K, N - o); \
+} \
+\
+/* One row (a batch of 1 when sampling one chain): 8, 4 or 1 vectors of independent accumulators. */ \
+static NCSN__TARGET void NCSN__K(gemm_row1)(float *y0, const float *x0, const float *W, int ldw, int K, int N) \
+{ \
+    int k, o = 0; \
+    NCSN__ROW1_LOOP(8, NCSN__V8) \
+    NCSN__ROW1_LOOP(4, NCSN__V4) \
+    NCSN__ROW1_LOOP(1, NCSN__V1) \
+    if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, 0, x0, 0, W + o, ldw, 1, K, N - o); \
+} \
+\
 static NCSN__TARGET void NCSN__K(gemm_block)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
                              int B, int K, int N) \
 { \
-    int b = 0, k, o; \
-    for (; b + 4 <= B; b += 4) { \
-        float *y0 = Y + (size_t)b * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy; \
-        const float *x0 = X + (size_t)b * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx; \
-        o = 0; \
-        if (NCSN__VREGS >= 32) \
-        /* 4 rows x 4 vectors: 16 accumulators hide the FMA latency (32 vector registers) */ \
-        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL), a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL); \
-            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL), b2 = ncsn__vload(y1 + o + 2 * NCSN__VL), b3 = ncsn__vload(y1 + o + 3 * NCSN__VL); \
-            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL), c2 = ncsn__vload(y2 + o + 2 * NCSN__VL), c3 = ncsn__vload(y2 + o + 3 * NCSN__VL); \
-            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL), d2 = ncsn__vload(y3 + o + 2 * NCSN__VL), d3 = ncsn__vload(y3 + o + 3 * NCSN__VL); \
-            for (k = 0; k < K; k++) { \
-                const float *w = W + (size_t)k * ldw + o; \
-                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), w2 = ncsn__vload(w + 2 * NCSN__VL), w3 = ncsn__vload(w + 3 * NCSN__VL), s; \
-                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1); a2 = ncsn__vfma(s, w2, a2); a3 = ncsn__vfma(s, w3, a3); \
-                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1); b2 = ncsn__vfma(s, w2, b2); b3 = ncsn__vfma(s, w3, b3); \
-                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1); c2 = ncsn__vfma(s, w2, c2); c3 = ncsn__vfma(s, w3, c3); \
-                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1); d2 = ncsn__vfma(s, w2, d2); d3 = ncsn__vfma(s, w3, d3); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3); \
-            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1); ncsn__vstore(y1 + o + 2 * NCSN__VL, b2); ncsn__vstore(y1 + o + 3 * NCSN__VL, b3); \
-            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1); ncsn__vstore(y2 + o + 2 * NCSN__VL, c2); ncsn__vstore(y2 + o + 3 * NCSN__VL, c3); \
-            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1); ncsn__vstore(y3 + o + 2 * NCSN__VL, d2); ncsn__vstore(y3 + o + 3 * NCSN__VL, d3); \
-        } \
-        for (; o + 2 * NCSN__VL <= N; o += 2 * NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL); \
-            ncsn__v b0 = ncsn__vload(y1 + o), b1 = ncsn__vload(y1 + o + NCSN__VL); \
-            ncsn__v c0 = ncsn__vload(y2 + o), c1 = ncsn__vload(y2 + o + NCSN__VL); \
-            ncsn__v d0 = ncsn__vload(y3 + o), d1 = ncsn__vload(y3 + o + NCSN__VL); \
-            for (k = 0; k < K; k++) { \
-                const float *w = W + (size_t)k * ldw + o; \
-                ncsn__v w0 = ncsn__vload(w), w1 = ncsn__vload(w + NCSN__VL), s; \
-                s = ncsn__vset1(x0[k]); a0 = ncsn__vfma(s, w0, a0); a1 = ncsn__vfma(s, w1, a1); \
-                s = ncsn__vset1(x1[k]); b0 = ncsn__vfma(s, w0, b0); b1 = ncsn__vfma(s, w1, b1); \
-                s = ncsn__vset1(x2[k]); c0 = ncsn__vfma(s, w0, c0); c1 = ncsn__vfma(s, w1, c1); \
-                s = ncsn__vset1(x3[k]); d0 = ncsn__vfma(s, w0, d0); d1 = ncsn__vfma(s, w1, d1); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); \
-            ncsn__vstore(y1 + o, b0); ncsn__vstore(y1 + o + NCSN__VL, b1); \
-            ncsn__vstore(y2 + o, c0); ncsn__vstore(y2 + o + NCSN__VL, c1); \
-            ncsn__vstore(y3 + o, d0); ncsn__vstore(y3 + o + NCSN__VL, d1); \
-        } \
-        for (; o + NCSN__VL <= N; o += NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), b0 = ncsn__vload(y1 + o); \
-            ncsn__v c0 = ncsn__vload(y2 + o), d0 = ncsn__vload(y3 + o); \
-            for (k = 0; k < K; k++) { \
-                ncsn__v w0 = ncsn__vload(W + (size_t)k * ldw + o); \
-                a0 = ncsn__vfma(ncsn__vset1(x0[k]), w0, a0); \
-                b0 = ncsn__vfma(ncsn__vset1(x1[k]), w0, b0); \
-                c0 = ncsn__vfma(ncsn__vset1(x2[k]), w0, c0); \
-                d0 = ncsn__vfma(ncsn__vset1(x3[k]), w0, d0); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y1 + o, b0); \
-            ncsn__vstore(y2 + o, c0); ncsn__vstore(y3 + o, d0); \
-        } \
-        if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 4, K, N - o); \
-    } \
-    for (; b < B; b++) { \
-        float *y0 = Y + (size_t)b * ldy; \
-        const float *x0 = X + (size_t)b * ldx; \
-        /* one row (a batch of 1 when sampling one chain): 8 or 4 independent accumulators hide the latency */ \
-        for (o = 0; o + 8 * NCSN__VL <= N; o += 8 * NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL); \
-            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL); \
-            ncsn__v a4 = ncsn__vload(y0 + o + 4 * NCSN__VL), a5 = ncsn__vload(y0 + o + 5 * NCSN__VL); \
-            ncsn__v a6 = ncsn__vload(y0 + o + 6 * NCSN__VL), a7 = ncsn__vload(y0 + o + 7 * NCSN__VL); \
-            for (k = 0; k < K; k++) { \
-                const float *w = W + (size_t)k * ldw + o; \
-                ncsn__v s = ncsn__vset1(x0[k]); \
-                a0 = ncsn__vfma(s, ncsn__vload(w), a0); \
-                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1); \
-                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2); \
-                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3); \
-                a4 = ncsn__vfma(s, ncsn__vload(w + 4 * NCSN__VL), a4); \
-                a5 = ncsn__vfma(s, ncsn__vload(w + 5 * NCSN__VL), a5); \
-                a6 = ncsn__vfma(s, ncsn__vload(w + 6 * NCSN__VL), a6); \
-                a7 = ncsn__vfma(s, ncsn__vload(w + 7 * NCSN__VL), a7); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); \
-            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3); \
-            ncsn__vstore(y0 + o + 4 * NCSN__VL, a4); ncsn__vstore(y0 + o + 5 * NCSN__VL, a5); \
-            ncsn__vstore(y0 + o + 6 * NCSN__VL, a6); ncsn__vstore(y0 + o + 7 * NCSN__VL, a7); \
-        } \
-        for (; o + 4 * NCSN__VL <= N; o += 4 * NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o), a1 = ncsn__vload(y0 + o + NCSN__VL); \
-            ncsn__v a2 = ncsn__vload(y0 + o + 2 * NCSN__VL), a3 = ncsn__vload(y0 + o + 3 * NCSN__VL); \
-            for (k = 0; k < K; k++) { \
-                const float *w = W + (size_t)k * ldw + o; \
-                ncsn__v s = ncsn__vset1(x0[k]); \
-                a0 = ncsn__vfma(s, ncsn__vload(w), a0); \
-                a1 = ncsn__vfma(s, ncsn__vload(w + NCSN__VL), a1); \
-                a2 = ncsn__vfma(s, ncsn__vload(w + 2 * NCSN__VL), a2); \
-                a3 = ncsn__vfma(s, ncsn__vload(w + 3 * NCSN__VL), a3); \
-            } \
-            ncsn__vstore(y0 + o, a0); ncsn__vstore(y0 + o + NCSN__VL, a1); \
-            ncsn__vstore(y0 + o + 2 * NCSN__VL, a2); ncsn__vstore(y0 + o + 3 * NCSN__VL, a3); \
-        } \
-        for (; o + NCSN__VL <= N; o += NCSN__VL) { \
-            ncsn__v a0 = ncsn__vload(y0 + o); \
-            for (k = 0; k < K; k++) a0 = ncsn__vfma(ncsn__vset1(x0[k]), ncsn__vload(W + (size_t)k * ldw + o), a0); \
-            ncsn__vstore(y0 + o, a0); \
-        } \
-        if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 1, K, N - o); \
-    } \
+    int b = 0; \
+    for (; b + 4 <= B; b += 4) NCSN__K(gemm_rows4)(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, ldw, K, N); \
+    for (; b < B; b++) NCSN__K(gemm_row1)(Y + (size_t)b * ldy, X + (size_t)b * ldx, W, ldw, K, N); \
 } \
 \
 /* Narrow outputs (N below one vector, e.g. the 2-d score layer): no vector spans the outputs, so \
@@ -1976,18 +2077,17 @@ static NCSN__TARGET void NCSN__K(gemm_narrow)(float *Y, int ldy, const float *X,
 } \
 \
 static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
-                           int B, int K, int N) \
+                           int B, int K, int N, const ncsn__gemm_ep *ep) \
 { \
     int n0, b0, k0; \
-    if (N < NCSN__VL) { \
-        NCSN__K(gemm_narrow)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+    if (N < NCSN__VL || (B <= NCSN__GEMM_BB && K <= NCSN__GEMM_KB && N <= NCSN__GEMM_NB)) { \
+        ncsn__ep_start(ep, Y, ldy, 0, 0, B, N); \
+        if (N < NCSN__VL) NCSN__K(gemm_narrow)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+        else NCSN__K(gemm_block)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+        ncsn__ep_finish(ep, Y, ldy, 0, 0, B, N); \
         return; \
     } \
-    if (B <= NCSN__GEMM_BB && K <= NCSN__GEMM_KB && N <= NCSN__GEMM_NB) { \
-        NCSN__K(gemm_block)(Y, ldy, X, ldx, W, ldw, B, K, N); \
-        return; \
-    } \
-    if (B >= 16 && ldw > NCSN__GEMM_PB) { \
+    if (B >= 16 && ldw > NCSN__GEMM_PB && K > 0) { \
         float buf[NCSN__GEMM_KB * NCSN__GEMM_PB + 16]; \
         float *pk = NCSN__ALIGN64(buf); \
         for (n0 = 0; n0 < N; n0 += NCSN__GEMM_PB) { \
@@ -1997,13 +2097,22 @@ static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, in
                 for (kk = 0; kk < kb; kk++) memcpy(pk + (size_t)kk * nb, W + (size_t)(k0 + kk) * ldw + n0, (size_t)nb * sizeof(float)); \
                 for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) { \
                     int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB; \
+                    if (k0 == 0) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb); \
                     NCSN__K(gemm_block)(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb); \
+                    if (k0 + kb == K) ncsn__ep_finish(ep, Y, ldy, b0, n0, bb, nb); \
                 } \
             } \
         } \
         return; \
     } \
-    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, NCSN__K(gemm_block)); \
+    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, NCSN__K(gemm_block), ep); \
+} \
+\
+/* Y = ep's start + X W^T, W stored [N][K]: ncsn__gemm_nt_panels with this set's block kernels */ \
+static NCSN__TARGET void NCSN__K(gemm_nt)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
+                          int B, int K, int N, const ncsn__gemm_ep *ep) \
+{ \
+    ncsn__gemm_nt_panels(Y, ldy, X, ldx, W, ldw, B, K, N, N < NCSN__VL ? NCSN__K(gemm_narrow) : NCSN__K(gemm_block), ep); \
 } \
 /* end of NCSN__GEMM_KERNELS */
 
@@ -2127,7 +2236,7 @@ static NCSN__TARGET void NCSN__K(gemm_tn_block)(float *dW, int ldw, const float 
 } \
 \
 static NCSN__TARGET void NCSN__K(gemm_tn_acc)(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, \
-                              int B, int K, int N) \
+                              int B, int K, int N, float *db) \
 { \
     int b0, n0; \
     if (K >= 16 && N >= 16 && (ldy > NCSN__TN_PACK_LD || ldx > NCSN__TN_PACK_LD)) { \
@@ -2144,12 +2253,13 @@ static NCSN__TARGET void NCSN__K(gemm_tn_acc)(float *dW, int ldw, const float *X
                     for (b = 0; b < bb; b++) memcpy(xp + (size_t)b * kb, X + (size_t)(b0 + b) * ldx + k0, (size_t)kb * sizeof(float)); \
                     NCSN__K(gemm_tn_block)(dW + (size_t)k0 * ldw + n0, ldw, xp, kb, dp, nb, bb, kb, nb); \
                 } \
+                if (db) NCSN__K(colsum_acc)(db + n0, dp, nb, bb, nb); \
             } \
         } \
         return; \
     } \
     (void)b0; \
-    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, NCSN__K(gemm_tn_block)); \
+    ncsn__gemm_tn_tiles(dW, ldw, X, ldx, dY, ldy, B, K, N, NCSN__K(gemm_tn_block), db, NCSN__K(colsum_acc)); \
 } \
 /* end of NCSN__GEMM_TN_KERNELS */
 
@@ -2252,6 +2362,7 @@ static NCSN__TARGET void NCSN__K(adam)(const ncsn__adam_job *a, size_t lo, size_
     const ncsn__v vdecay = ncsn__vset1(a->decay); \
     for (; i + NCSN__VL <= hi; i += NCSN__VL) { \
         ncsn__v g = ncsn__vload(grads + i), m = ncsn__vload(mm + i), v = ncsn__vload(vv + i), p = ncsn__vload(params + i), denom; \
+        if (a->zero) ncsn__vstore(a->zero + i, ncsn__vset1(0.0f)); \
         if (a->decoupled) p = ncsn__vmul(p, vdecay); \
         m = ncsn__vfma(vomb1, ncsn__vsub(g, m), m); \
         v = ncsn__vfma(ncsn__vmul(vomb2, g), g, ncsn__vmul(v, vb2)); \
@@ -2292,7 +2403,7 @@ static NCSN__TARGET void NCSN__K(langevin)(float *x, const float *score, const f
 /* end of NCSN__ELEMENTWISE_KERNELS */
 
 /* The kernels of each set the build has. */
-#define NCSN__VECTOR_KERNELS NCSN__REF_KERNELS NCSN__GEMM_KERNELS NCSN__GEMM_TN_KERNELS NCSN__ELEMENTWISE_KERNELS
+#define NCSN__VECTOR_KERNELS NCSN__REF_KERNELS NCSN__ELEMENTWISE_KERNELS NCSN__GEMM_KERNELS NCSN__GEMM_TN_KERNELS
 #if defined(NCSN__AVX512)
 #if defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -2332,7 +2443,8 @@ NCSN__VECTOR_KERNELS
 typedef struct ncsn__kernels {
     const char *key, *name;   /* what ncsn_simd_force takes; what ncsn_simd_name reports */
     unsigned need;            /* NCSN__CPU_* bits the set needs (dispatch builds) */
-    ncsn__gemm_fn gemm_acc, gemm_tn_acc;
+    ncsn__gemm_ep_fn gemm_acc, gemm_nt;
+    ncsn__gemm_tn_fn gemm_tn_acc;
     void (*colsum_acc)(float *db, const float *dY, int ldy, int B, int N);
     void (*act_fwd)(float *a, float *sg, const float *z, size_t n, ncsn_act act);
     void (*act_bwd)(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act);
@@ -2340,7 +2452,7 @@ typedef struct ncsn__kernels {
     size_t (*first_nonfinite)(const float *g, size_t n);
     void (*langevin)(float *x, const float *score, const float *z, size_t n, float c_score, float c_noise);
 } ncsn__kernels;
-#define NCSN__KTABLE(key, name, need) { key, name, need, NCSN__K(gemm_acc), NCSN__K(gemm_tn_acc), NCSN__K(colsum_acc), \
+#define NCSN__KTABLE(key, name, need) { key, name, need, NCSN__K(gemm_acc), NCSN__K(gemm_nt), NCSN__K(gemm_tn_acc), NCSN__K(colsum_acc), \
     NCSN__K(act_fwd), NCSN__K(act_bwd), NCSN__K(adam), NCSN__K(first_nonfinite), NCSN__K(langevin) }
 static const ncsn__kernels ncsn__ktab[] = {
 #define NCSN__ISA ncsn__scalar_
@@ -2462,39 +2574,42 @@ NCSNDEF ncsn_status ncsn_simd_force(const char *path)
 }
 
 /* the kernels sections 8-12 call, each on the chosen set */
-static void ncsn__gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+/* ep (may be NULL) gets the chosen path's activation kernels */
+static void ncsn__gemm_ep_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                              const ncsn__gemm_ep *ep)
 {
-    ncsn__kt()->gemm_acc(Y, ldy, X, ldx, W, ldw, B, K, N);
+    const ncsn__kernels *kt = ncsn__kt();
+    ncsn__gemm_ep e;
+    if (ep) {
+        e = *ep;
+        e.fwd = kt->act_fwd;
+        e.bwd = kt->act_bwd;
+    }
+    kt->gemm_acc(Y, ldy, X, ldx, W, ldw, B, K, N, ep ? &e : NULL);
 }
-static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
+/* the same for Y = X W^T, W stored [N][K] (wt) */
+static void ncsn__gemm_ep_run(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                              const ncsn__gemm_ep *ep, int wt)
 {
-    ncsn__kt()->gemm_tn_acc(dW, ldw, X, ldx, dY, ldy, B, K, N);
+    const ncsn__kernels *kt = ncsn__kt();
+    ncsn__gemm_ep e;
+    if (!wt) {
+        ncsn__gemm_ep_acc(Y, ldy, X, ldx, W, ldw, B, K, N, ep);
+        return;
+    }
+    e = *ep;
+    e.fwd = kt->act_fwd;
+    e.bwd = kt->act_bwd;
+    kt->gemm_nt(Y, ldy, X, ldx, W, ldw, B, K, N, &e);
 }
-static void ncsn__colsum_acc(float *db, const float *dY, int ldy, int B, int N) { ncsn__kt()->colsum_acc(db, dY, ldy, B, N); }
-static void ncsn__act_fwd(float *a, float *sg, const float *z, size_t n, ncsn_act act) { ncsn__kt()->act_fwd(a, sg, z, n, act); }
-static void ncsn__act_bwd(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act)
+/* dW += X^T dY and (db non-NULL) db += the column sums of dY, in the same pass over dY */
+static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N, float *db)
 {
-    ncsn__kt()->act_bwd(dz, da, z, sg, n, act);
+    ncsn__kt()->gemm_tn_acc(dW, ldw, X, ldx, dY, ldy, B, K, N, db);
 }
 static void ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi) { ncsn__kt()->adam(a, lo, hi); }
 static size_t ncsn__first_nonfinite(const float *g, size_t n) { return ncsn__kt()->first_nonfinite(g, n); }
 
-/* columns c_lo..c_hi-1 of src [rows][cols] into rows of dst [cols][rows] */
-static void ncsn__transpose_cols(float *dst, const float *src, int rows, int cols, int c_lo, int c_hi)
-{
-    int r0, c0, r, c;
-    /* 16 x 16 tiles, writes contiguous: with 1024-float rows every row of a tile maps to the same
-       L1 set, and 16 lines per side nearly fit its ways (32 x 32 tiles ran 5.7x slower) */
-    for (r0 = 0; r0 < rows; r0 += 16)
-        for (c0 = c_lo; c0 < c_hi; c0 += 16)
-            for (c = c0; c < c_hi && c < c0 + 16; c++)
-                for (r = r0; r < rows && r < r0 + 16; r++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
-}
-
-static void ncsn__transpose(float *dst, const float *src, int rows, int cols)
-{
-    ncsn__transpose_cols(dst, src, rows, cols, 0, cols);
-}
 /* ---- 7. thread pool: threads own outputs ----------------------------------------------------------------
    A job is fn(arg, t, nt) for the parts t = 0..nt-1 of its output (nt: the pool's thread count).
    Every parallel kernel below gives part t whole rows or columns of its output, computed by the
@@ -2725,25 +2840,46 @@ static void ncsn__split(int n, int align, int t, int nt, int *lo, int *hi)
 
 typedef struct ncsn__gemm_args {
     float *Y; int ldy; const float *X; int ldx; const float *W; int ldw; int B, K, N;
+    const ncsn__gemm_ep *ep;   /* NULL: a plain product */
+    int wt;                    /* W is stored [N][K]: Y = X W^T */
+    float *db;                 /* dW products: the bias gradient, or NULL */
 } ncsn__gemm_args;
 
 static void ncsn__gemm_job(void *ap, int t, int nt)
 {
     ncsn__gemm_args *a = (ncsn__gemm_args *)ap;
+    ncsn__gemm_ep e;
     int lo, hi;
     if (a->B < 512 && a->N >= 128 * nt) {   /* a short batch of wide rows: columns, so each thread reads and packs only its part of W */
         ncsn__split(a->N, 64, t, nt, &lo, &hi);
-        if (hi > lo) ncsn__gemm_acc(a->Y + lo, a->ldy, a->X, a->ldx, a->W + lo, a->ldw, a->B, a->K, hi - lo);
+        if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo, lo);
+        if (hi > lo)
+            ncsn__gemm_ep_run(a->Y + lo, a->ldy, a->X, a->ldx, a->W + (a->wt ? (size_t)lo * a->ldw : (size_t)lo), a->ldw, a->B, a->K,
+                              hi - lo, a->ep ? &e : NULL, a->wt);
         return;
     }
     ncsn__split(a->B, 4, t, nt, &lo, &hi);   /* rows of the batch */
-    if (hi > lo) ncsn__gemm_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + (size_t)lo * a->ldx, a->ldx, a->W, a->ldw, hi - lo, a->K, a->N);
+    if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo * a->ldy, 0);
+    if (hi > lo)
+        ncsn__gemm_ep_run(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + (size_t)lo * a->ldx, a->ldx, a->W, a->ldw, hi - lo, a->K, a->N,
+                          a->ep ? &e : NULL, a->wt);
 }
 
-static void ncsn__pgemm_acc(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+/* Y = ep's start + X W, then ep's activation; the threads own rows (or columns) of Y */
+static void ncsn__pgemm_ep(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                           const ncsn__gemm_ep *ep)
 {
     ncsn__gemm_args a;
-    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N;
+    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep; a.wt = 0;
+    ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
+}
+
+/* Y = ep's start + X W^T, W stored [N][K] (ldw); the threads own rows (or columns) of Y */
+static void ncsn__pgemm_nt(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                           const ncsn__gemm_ep *ep)
+{
+    ncsn__gemm_args a;
+    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep; a.wt = 1;
     ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
 }
 
@@ -2751,54 +2887,25 @@ static void ncsn__gemm_tn_job(void *ap, int t, int nt)
 {
     ncsn__gemm_args *a = (ncsn__gemm_args *)ap;   /* Y = dW [K][N], X = X [B][K], W = dY [B][N] */
     int lo, hi;
-    if (a->K >= 8 * nt) {   /* rows of dW */
+    if (a->K >= 8 * nt) {   /* rows of dW; db (every column) with the part that has row 0 */
         ncsn__split(a->K, 4, t, nt, &lo, &hi);
-        if (hi > lo) ncsn__gemm_tn_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + lo, a->ldx, a->W, a->ldw, a->B, hi - lo, a->N);
-    } else {                /* columns of dW */
+        if (hi > lo)
+            ncsn__gemm_tn_acc(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + lo, a->ldx, a->W, a->ldw, a->B, hi - lo, a->N, lo ? NULL : a->db);
+    } else {                /* columns of dW and of db */
         ncsn__split(a->N, 32, t, nt, &lo, &hi);
-        if (hi > lo) ncsn__gemm_tn_acc(a->Y + lo, a->ldy, a->X, a->ldx, a->W + lo, a->ldw, a->B, a->K, hi - lo);
+        if (hi > lo) ncsn__gemm_tn_acc(a->Y + lo, a->ldy, a->X, a->ldx, a->W + lo, a->ldw, a->B, a->K, hi - lo, a->db ? a->db + lo : NULL);
     }
 }
 
-static void ncsn__pgemm_tn_acc(ncsn__pool *p, float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N)
+/* dW += X^T dY, and db (may be NULL) += the column sums of dY, on the pool */
+static void ncsn__pgemm_tn_acc(ncsn__pool *p, float *dW, int ldw, const float *X, int ldx, const float *dY, int ldy, int B, int K, int N,
+                               float *db)
 {
     ncsn__gemm_args a;
-    a.Y = dW; a.ldy = ldw; a.X = X; a.ldx = ldx; a.W = dY; a.ldw = ldy; a.B = B; a.K = K; a.N = N;
-    ncsn__pool_run(p, ncsn__gemm_tn_job, &a, (double)B * K * N);
+    a.Y = dW; a.ldy = ldw; a.X = X; a.ldx = ldx; a.W = dY; a.ldw = ldy; a.B = B; a.K = K; a.N = N; a.ep = NULL; a.db = db;
+    ncsn__pool_run(p, ncsn__gemm_tn_job, &a, (double)B * (K + 1) * N);
 }
 
-static void ncsn__colsum_job(void *ap, int t, int nt)
-{
-    ncsn__gemm_args *a = (ncsn__gemm_args *)ap;
-    int lo, hi;
-    ncsn__split(a->N, 32, t, nt, &lo, &hi);
-    if (hi > lo) ncsn__colsum_acc(a->Y + lo, a->X + lo, a->ldx, a->B, hi - lo);
-}
-
-static void ncsn__transpose_job(void *ap, int t, int nt)
-{
-    ncsn__gemm_args *a = (ncsn__gemm_args *)ap;   /* Y = dst [N][K], X = src [K][N] */
-    int lo, hi;
-    ncsn__split(a->N, 16, t, nt, &lo, &hi);        /* columns of src: rows of dst */
-    if (hi > lo) ncsn__transpose_cols(a->Y, a->X, a->K, a->N, lo, hi);
-}
-
-/* dst [cols][rows] = src [rows][cols] transposed, the threads owning rows of dst */
-static void ncsn__ptranspose(ncsn__pool *p, float *dst, const float *src, int rows, int cols)
-{
-    ncsn__gemm_args a;
-    memset(&a, 0, sizeof a);
-    a.Y = dst; a.X = src; a.K = rows; a.N = cols;
-    ncsn__pool_run(p, ncsn__transpose_job, &a, 8.0 * rows * cols);
-}
-
-static void ncsn__pcolsum_acc(ncsn__pool *p, float *db, const float *dY, int ldy, int B, int N)
-{
-    ncsn__gemm_args a;
-    memset(&a, 0, sizeof a);
-    a.Y = db; a.X = dY; a.ldx = ldy; a.B = B; a.N = N;
-    ncsn__pool_run(p, ncsn__colsum_job, &a, (double)B * N);
-}
 
 /* ---- 8. score network ---------------------------------------------------------------------------- */
 NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth)
@@ -2893,7 +3000,6 @@ typedef struct ncsn__workspace {
     float *de_out;             /* [S, E] dL/de */
     float *de_pre;             /* [S, E] dL/de_act, then dL/de_pre in place */
     float *grad_a, *grad_b;    /* [B, W] dL/d(layer output), alternating as backward walks down */
-    float *weight_t;           /* [max over layers of in * out] one layer's weights transposed, [out][in] */
 } ncsn__workspace;
 
 static int ncsn__cond_width(const ncsn_config *c) { return c->cond == NCSN_COND_EMBED ? c->embed_dim : 1; }
@@ -3077,16 +3183,12 @@ static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
 {
     ncsn__workspace *p = m->work;
     const ncsn_config *c = &m->cfg;
-    uint64_t off = 0, B = (uint64_t)cap, maxw = (uint64_t)c->dim + (uint64_t)ncsn__cond_width(c), maxwt = 0;
+    uint64_t off = 0, B = (uint64_t)cap, maxw = (uint64_t)c->dim + (uint64_t)ncsn__cond_width(c);
     uint64_t E = (uint64_t)c->embed_dim, H0 = (uint64_t)c->hidden[0];
     int l;
 #define NCSN__TAKE(ptr, count) do { if (base) (ptr) = base + (size_t)off; off += (count); off = (off + 15u) & ~(uint64_t)15u; } while (0)
-    for (l = 0; l < m->n_layers; l++) {
-        uint64_t w = (uint64_t)m->layers[l].in * (uint64_t)m->layers[l].out;
+    for (l = 0; l < m->n_layers; l++)
         if ((uint64_t)m->layers[l].out > maxw) maxw = (uint64_t)m->layers[l].out;
-        if (w > maxwt) maxwt = w;
-    }
-    if (c->cond == NCSN_COND_EMBED && E * E > maxwt) maxwt = E * E;
     if (E > maxw) maxw = E;
     NCSN__TAKE(p->x, B * (uint64_t)c->dim);
     NCSN__TAKE(p->sigma, B);
@@ -3113,7 +3215,6 @@ static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
     }
     NCSN__TAKE(p->grad_a, B * maxw);
     NCSN__TAKE(p->grad_b, B * maxw);
-    NCSN__TAKE(p->weight_t, maxwt);
 #undef NCSN__TAKE
     return off;
 }
@@ -3160,31 +3261,6 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
     return NCSN_OK;
 }
 
-typedef struct ncsn__act_args { float *a, *sg; const float *z, *da; size_t n; ncsn_act act; int bwd; } ncsn__act_args;
-
-static void ncsn__act_job(void *ap, int t, int nt)
-{
-    ncsn__act_args *a = (ncsn__act_args *)ap;
-    size_t lo, hi;   /* elementwise: any split gives the same bits; 64-aligned keeps the vector loops whole */
-    ncsn__split_z(a->n, 64, t, nt, &lo, &hi);
-    if (hi <= lo) return;
-    if (a->bwd) ncsn__act_bwd(a->a + lo, a->da + lo, a->z + lo, a->sg ? a->sg + lo : NULL, hi - lo, a->act);
-    else ncsn__act_fwd(a->a + lo, a->sg + lo, a->z + lo, hi - lo, a->act);
-}
-
-static void ncsn__pact(ncsn__pool *p, int bwd, float *a, float *sg, const float *z, const float *da, size_t n, ncsn_act act)
-{
-    ncsn__act_args x;
-    x.a = a; x.sg = sg; x.z = z; x.da = da; x.n = n; x.act = act; x.bwd = bwd;
-    ncsn__pool_run(p, ncsn__act_job, &x, (double)n * 16.0);
-}
-
-static void ncsn__fill_rows(float *Y, const float *row, int B, int N)
-{
-    int b;
-    for (b = 0; b < B; b++) memcpy(Y + (size_t)b * N, row, (size_t)N * sizeof(float));
-}
-
 /* The network as layers, each a forward/backward pair; ncsn_model_forward and ncsn_model_backward
    are the lists of their calls. Every pair keeps the exact order of operations of the reference
    (tests/test_model.c), so the split changes no bit. */
@@ -3209,39 +3285,36 @@ static void ncsn__cond_fwd(const ncsn_model *m, ncsn__workspace *w, const float 
     }
 }
 
-/* Linear: out[B, N] = b + in[B, K] W (W [K][N]): the bias, then the rows of in in order. */
+/* Linear, and the activation after it (a non-NULL): out[B, N] = b + in[B, K] W (W [K][N]), the
+   bias, then the rows of in in order; a = act(out), sgm = sigmoid(out) kept for SiLU's backward.
+   The bias and the activation are applied to each tile of out by the product itself (ncsn__gemm_ep). */
 static void ncsn__linear_fwd(ncsn__pool *pool, const ncsn_model *m, const ncsn_layer *L, float *out,
-                             const float *in, int B)
+                             const float *in, int B, float *a, float *sgm, ncsn_act act)
 {
-    ncsn__fill_rows(out, m->params + L->b, B, L->out);
-    ncsn__pgemm_acc(pool, out, L->out, in, L->in, m->params + L->w, L->out, B, L->in, L->out);
+    ncsn__gemm_ep ep;
+    memset(&ep, 0, sizeof ep);
+    ep.bias = m->params + L->b;
+    ep.a = a;
+    ep.sg = sgm;
+    ep.act = act;
+    ncsn__pgemm_ep(pool, out, L->out, in, L->in, m->params + L->w, L->out, B, L->in, L->out, &ep);
 }
 
-/* dW += in^T dout, db += column sums of dout, then (din non-NULL) din = dout W^T, W^T built in
-   weight_t [N][K]. */
-static void ncsn__linear_bwd(ncsn__pool *pool, ncsn_model *m, const ncsn_layer *L, float *din, float *weight_t,
-                             const float *dout, const float *in, int B)
+/* dW += in^T dout, db += column sums of dout, then (din non-NULL) din = dout W^T from W as stored;
+   with pre non-NULL, din is then the gradient of the activation's input pre
+   (sgm: its stored sigmoid): din * act'(pre), applied to each tile of din by the product. */
+static void ncsn__linear_bwd(ncsn__pool *pool, ncsn_model *m, const ncsn_layer *L, float *din,
+                             const float *dout, const float *in, int B, const float *pre, float *sgm, ncsn_act act)
 {
-    ncsn__pgemm_tn_acc(pool, m->grads + L->w, L->out, in, L->in, dout, L->out, B, L->in, L->out);
-    ncsn__pcolsum_acc(pool, m->grads + L->b, dout, L->out, B, L->out);
+    ncsn__gemm_ep ep;
+    ncsn__pgemm_tn_acc(pool, m->grads + L->w, L->out, in, L->in, dout, L->out, B, L->in, L->out, m->grads + L->b);
     if (!din) return;
-    if (pool) ncsn__ptranspose(pool, weight_t, m->params + L->w, L->in, L->out);
-    else ncsn__transpose(weight_t, m->params + L->w, L->in, L->out);   /* the same moves on one thread */
-    memset(din, 0, (size_t)B * L->in * sizeof(float));
-    ncsn__pgemm_acc(pool, din, L->in, dout, L->out, weight_t, L->in, B, L->out, L->in);
-}
-
-/* Activation, elementwise over n values: a = act(pre), sgm = sigmoid(pre) kept for SiLU's backward. */
-static void ncsn__activation_fwd(ncsn__pool *pool, ncsn_act act, float *a, float *sgm, const float *pre, size_t n)
-{
-    ncsn__pact(pool, 0, a, sgm, pre, NULL, n, act);
-}
-
-/* dpre = da * act'(pre); dpre may be da (in place). */
-static void ncsn__activation_bwd(ncsn__pool *pool, ncsn_act act, float *dpre, const float *da, const float *pre,
-                                 float *sgm, size_t n)
-{
-    ncsn__pact(pool, 1, dpre, sgm, pre, da, n, act);
+    memset(&ep, 0, sizeof ep);
+    ep.zero = 1;
+    ep.z = pre;
+    ep.sg = sgm;
+    ep.act = act;
+    ncsn__pgemm_nt(pool, din, L->in, dout, L->out, m->params + L->w, L->out, B, L->out, L->in, &ep);
 }
 
 /* Sigma embedding (EMBED), per slot: e = sigma_embed.3(SiLU(sigma_embed.1(sinusoid(c)))). Slots
@@ -3255,18 +3328,16 @@ static void ncsn__embed_fwd(const ncsn_model *m, ncsn__workspace *w)
             w->e_sin[(size_t)s * E + j] = ncsn_sinf(arg);
             w->e_sin[(size_t)s * E + half + j] = ncsn_cosf(arg);
         }
-    ncsn__linear_fwd(NULL, m, &m->emb[0], w->e_pre, w->e_sin, S);
-    ncsn__activation_fwd(NULL, NCSN_ACT_SILU, w->e_act, w->e_sgm, w->e_pre, (size_t)S * E);
-    ncsn__linear_fwd(NULL, m, &m->emb[1], w->e_out, w->e_act, S);
+    ncsn__linear_fwd(NULL, m, &m->emb[0], w->e_pre, w->e_sin, S, w->e_act, w->e_sgm, NCSN_ACT_SILU);
+    ncsn__linear_fwd(NULL, m, &m->emb[1], w->e_out, w->e_act, S, NULL, NULL, NCSN_ACT_SILU);
 }
 
 /* From dL/de (de_out, left by ncsn__first_bwd) to the embedding's weight gradients. */
 static void ncsn__embed_bwd(ncsn_model *m, ncsn__workspace *w)
 {
     int S = w->n_slots;
-    ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->weight_t, w->de_out, w->e_act, S);
-    ncsn__activation_bwd(NULL, NCSN_ACT_SILU, w->de_pre, w->de_pre, w->e_pre, w->e_sgm, (size_t)S * m->cfg.embed_dim);
-    ncsn__linear_bwd(NULL, m, &m->emb[0], NULL, w->weight_t, w->de_pre, w->e_sin, S);
+    ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->de_out, w->e_act, S, w->e_pre, w->e_sgm, NCSN_ACT_SILU);
+    ncsn__linear_bwd(NULL, m, &m->emb[0], NULL, w->de_pre, w->e_sin, S, NULL, NULL, NCSN_ACT_SILU);
 }
 
 /* First layer, input [x, cond] with cond = c (CONCAT) or e (EMBED): per slot the bias plus the
@@ -3278,14 +3349,20 @@ static void ncsn__first_fwd(const ncsn_model *m, ncsn__workspace *w, const float
     const float *W0 = m->params + L0->w;
     int D = m->cfg.dim, C = ncsn__cond_width(&m->cfg), H0 = L0->out, S = w->n_slots, b;
     const float *cond = m->cfg.cond == NCSN_COND_EMBED ? w->e_out : w->slot_cond;
-    ncsn__fill_rows(w->slot_pre0, m->params + L0->b, S, H0);
-    ncsn__pgemm_acc(NULL, w->slot_pre0, H0, cond, C, W0 + (size_t)D * H0, H0, S, C, H0);
+    ncsn__gemm_ep ep;
+    memset(&ep, 0, sizeof ep);
+    ep.bias = m->params + L0->b;
+    ncsn__pgemm_ep(NULL, w->slot_pre0, H0, cond, C, W0 + (size_t)D * H0, H0, S, C, H0, &ep);
     for (b = 0; b < B; b++) {
         memcpy(w->pre[0] + (size_t)b * H0, w->slot_pre0 + (size_t)w->slot_of[b] * H0, (size_t)H0 * sizeof(float));
         memcpy(w->input + (size_t)b * (D + C), x + (size_t)b * D, (size_t)D * sizeof(float));
         memcpy(w->input + (size_t)b * (D + C) + D, cond + (size_t)w->slot_of[b] * C, (size_t)C * sizeof(float));
     }
-    ncsn__pgemm_acc(w->pool, w->pre[0], H0, w->x, D, W0, H0, B, D, H0);
+    ep.bias = NULL;   /* pre[0] starts at its slot's row; then the first activation */
+    ep.a = w->act[0];
+    ep.sg = w->sgm[0];
+    ep.act = m->cfg.act;
+    ncsn__pgemm_ep(w->pool, w->pre[0], H0, w->x, D, W0, H0, B, D, H0, &ep);
 }
 
 /* dW0, db0 from dpre0; dx = dpre0 W0x^T (dx may be NULL); EMBED: de_out = (each slot's sum of
@@ -3294,14 +3371,11 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const 
 {
     const ncsn_layer *L0 = &m->layers[0];
     int D = m->cfg.dim, C = ncsn__cond_width(&m->cfg), H0 = L0->out, S = w->n_slots, embed = m->cfg.cond == NCSN_COND_EMBED, b, o;
-    ncsn__pgemm_tn_acc(w->pool, m->grads + L0->w, H0, w->input, D + C, dpre0, H0, B, D + C, H0);
-    ncsn__pcolsum_acc(w->pool, m->grads + L0->b, dpre0, H0, B, H0);
-    if (dx || embed)   /* training without dx (DSM) needs no W0^T */
-        ncsn__ptranspose(w->pool, w->weight_t, m->params + L0->w, D + C, H0);   /* [H0][D + C] */
-    if (dx) {
-        memset(dx, 0, (size_t)B * D * sizeof(float));
-        ncsn__pgemm_acc(w->pool, dx, D, dpre0, H0, w->weight_t, D + C, B, H0, D);
-    }
+    ncsn__gemm_ep ep;
+    memset(&ep, 0, sizeof ep);
+    ep.zero = 1;   /* dx and de_out start at 0 */
+    ncsn__pgemm_tn_acc(w->pool, m->grads + L0->w, H0, w->input, D + C, dpre0, H0, B, D + C, H0, m->grads + L0->b);
+    if (dx) ncsn__pgemm_nt(w->pool, dx, D, dpre0, H0, m->params + L0->w, H0, B, H0, D, &ep);   /* W0's data rows */
     if (!embed) return;
     memset(w->slot_dpre0, 0, (size_t)S * H0 * sizeof(float));
     for (b = 0; b < B; b++) {
@@ -3309,8 +3383,7 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const 
         const float *dz = dpre0 + (size_t)b * H0;
         for (o = 0; o < H0; o++) g[o] += dz[o];
     }
-    memset(w->de_out, 0, (size_t)S * C * sizeof(float));
-    ncsn__pgemm_acc(NULL, w->de_out, C, w->slot_dpre0, H0, w->weight_t + D, D + C, S, H0, C);
+    ncsn__pgemm_nt(NULL, w->de_out, C, w->slot_dpre0, H0, m->params + L0->w + (size_t)D * H0, H0, S, H0, C, &ep);   /* its conditioning rows */
 }
 
 /* Output: s = net_out / sigma with scale_by_sigma, else net_out. */
@@ -3352,7 +3425,7 @@ static ncsn_status ncsn__forward_args(ncsn_model *m, float *out, const float *x,
 NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x, const float *sigma, int B)
 {
     ncsn__workspace *w;
-    int l, H, n_hidden;
+    int l, n_hidden;
     ncsn_status st;
     if ((st = ncsn__forward_args(m, out, x, sigma, B)) != NCSN_OK) return st;
     w = m->work;
@@ -3361,14 +3434,10 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
     memcpy(w->sigma, sigma, (size_t)B * sizeof(float));
     ncsn__cond_fwd(m, w, sigma, B);
     if (m->cfg.cond == NCSN_COND_EMBED) ncsn__embed_fwd(m, w);
-    ncsn__first_fwd(m, w, x, B);
-    ncsn__activation_fwd(w->pool, m->cfg.act, w->act[0], w->sgm[0], w->pre[0], (size_t)B * m->cfg.hidden[0]);
-    for (l = 1; l < n_hidden; l++) {
-        H = m->cfg.hidden[l];
-        ncsn__linear_fwd(w->pool, m, &m->layers[l], w->pre[l], w->act[l - 1], B);
-        ncsn__activation_fwd(w->pool, m->cfg.act, w->act[l], w->sgm[l], w->pre[l], (size_t)B * H);
-    }
-    ncsn__linear_fwd(w->pool, m, &m->layers[n_hidden], w->net_out, w->act[n_hidden - 1], B);
+    ncsn__first_fwd(m, w, x, B);   /* and the first activation */
+    for (l = 1; l < n_hidden; l++)
+        ncsn__linear_fwd(w->pool, m, &m->layers[l], w->pre[l], w->act[l - 1], B, w->act[l], w->sgm[l], m->cfg.act);
+    ncsn__linear_fwd(w->pool, m, &m->layers[n_hidden], w->net_out, w->act[n_hidden - 1], B, NULL, NULL, m->cfg.act);
     ncsn__scale_fwd(m, w, out, B);
     w->batch = B;
     return NCSN_OK;
@@ -3387,8 +3456,8 @@ NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *d
     dnext = w->grad_b;
     ncsn__scale_bwd(m, w, dcur, dout, B);
     for (l = m->n_layers - 1; l >= 1; l--) {
-        ncsn__linear_bwd(w->pool, m, &m->layers[l], dnext, w->weight_t, dcur, w->act[l - 1], B);
-        ncsn__activation_bwd(w->pool, m->cfg.act, dnext, dnext, w->pre[l - 1], w->sgm[l - 1], (size_t)B * m->layers[l].in);
+        ncsn__linear_bwd(w->pool, m, &m->layers[l], dnext, dcur, w->act[l - 1], B, w->pre[l - 1], w->sgm[l - 1],
+                         m->cfg.act);
         swap = dcur; dcur = dnext; dnext = swap;
     }
     ncsn__first_bwd(m, w, dx, dcur, B);
@@ -3489,6 +3558,50 @@ NCSNDEF ncsn_status ncsn_dsm_batch_alloc(ncsn_dsm_batch *bt, int B, int D)
     return NCSN_OK;
 }
 
+/* The per-sample work of a DSM batch on the model's threads, each part whole samples (rows):
+   first the noise (rng non-NULL: each part draws its own rows' normals from a copy of rng, at
+   their places in the stream, ncsn__normals_part) and the perturbed input; after the forward pass
+   (loss set), each element's loss term and d loss/d pred. Elementwise, so the bits depend on no
+   split; the caller sums the terms in index order. */
+typedef struct ncsn__dsm_job {
+    ncsn_dsm_batch *bt;
+    const float *x;
+    const ncsn_rng *rng;
+    int B, D, loss;
+    ncsn_weighting w;
+    float inv_n, *terms;
+} ncsn__dsm_job;
+
+static void ncsn__dsm_rows(void *ap, int t, int nt)
+{
+    ncsn__dsm_job *j = (ncsn__dsm_job *)ap;
+    ncsn_dsm_batch *bt = j->bt;
+    size_t D = (size_t)j->D, i;
+    int lo, hi, b;
+    ncsn__split(j->B, 1, t, nt, &lo, &hi);
+    if (hi <= lo) return;
+    if (!j->loss && j->rng) {
+        ncsn_rng r = *j->rng;
+        ncsn__part p;
+        p.a = (size_t)lo * D; p.b = (size_t)hi * D; p.N = (size_t)j->B * D;
+        ncsn__normals_part(&r, bt->eps + p.a, &p);
+    }
+    for (b = lo; b < hi; b++) {
+        float sg = bt->sigma[b], lam = ncsn_weight(j->w, sg), g2 = 2.0f * lam * j->inv_n;
+        if (!j->loss) {
+            ncsn_dsm_perturb(bt->xt + (size_t)b * D, NULL, j->x + (size_t)b * D, bt->eps + (size_t)b * D, sg, j->D);
+            continue;
+        }
+        for (i = (size_t)b * D; i < (size_t)(b + 1) * D; i++) {
+            float diff = bt->pred[i] - (-bt->eps[i] / sg);
+            float term = lam * (diff * diff);
+            NCSN__OPAQUE(term);
+            j->terms[i] = term;
+            bt->dpred[i] = g2 * diff;
+        }
+    }
+}
+
 NCSNDEF void ncsn_dsm_batch_free(ncsn_dsm_batch *bt)
 {
     if (!bt) return;
@@ -3509,10 +3622,11 @@ NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const fl
 {
     const int *levels_given = opts ? opts->levels : NULL;
     const float *eps_given = opts ? opts->eps : NULL;
-    int D, b, d;
-    size_t n;
+    int D, b;
+    size_t n, i;
     double acc = 0.0;
-    float inv_n, lossf;
+    float lossf;
+    ncsn__dsm_job job;
     ncsn_status st;
     if (!m || !bt || !x || !sigmas || !loss)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_dsm_loss: %s = NULL", !m ? "model" : !bt ? "batch" : !x ? "x" : !sigmas ? "sigmas" : "loss");
@@ -3538,23 +3652,18 @@ NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const fl
         bt->sigma[b] = sigmas[lv];
     }
     if (eps_given) memcpy(bt->eps, eps_given, n * sizeof(float));
-    else ncsn_rng_normals(rng, bt->eps, n);
-    for (b = 0; b < B; b++)
-        ncsn_dsm_perturb(bt->xt + (size_t)b * D, NULL, x + (size_t)b * D, bt->eps + (size_t)b * D, bt->sigma[b], D);
+    if ((st = ncsn_model_reserve(m, B)) != NCSN_OK) return st;   /* the pool and grad_b below */
+    memset(&job, 0, sizeof job);
+    job.bt = bt; job.x = x; job.rng = eps_given ? NULL : rng; job.B = B; job.D = D; job.w = w;
+    ncsn__pool_run(m->work->pool, ncsn__dsm_rows, &job, (double)n * (eps_given ? 2.0 : 64.0));
+    if (!eps_given) ncsn_rng_advance(rng, (uint64_t)((n + 1) & ~(size_t)1));   /* where ncsn_rng_normals(rng, eps, n) leaves it */
     if ((st = ncsn_model_forward(m, bt->pred, bt->xt, bt->sigma, B)) != NCSN_OK) return st;
     /* loss = mean(lambda (pred - target)^2) summed in index order in double; d loss/d pred */
-    inv_n = (float)(1.0 / (double)n);
-    for (b = 0; b < B; b++) {
-        float sg = bt->sigma[b], lam = ncsn_weight(w, sg), g2 = 2.0f * lam * inv_n;
-        for (d = 0; d < D; d++) {
-            size_t i = (size_t)b * D + d;
-            float diff = bt->pred[i] - (-bt->eps[i] / sg);
-            float term = lam * (diff * diff);
-            NCSN__OPAQUE(term);
-            acc += (double)term;
-            bt->dpred[i] = g2 * diff;
-        }
-    }
+    job.terms = m->work->grad_b;   /* unused until the backward below: [B, >= D] */
+    job.inv_n = (float)(1.0 / (double)n);
+    job.loss = 1;
+    ncsn__pool_run(m->work->pool, ncsn__dsm_rows, &job, (double)n * 16.0);
+    for (i = 0; i < n; i++) acc += (double)job.terms[i];
     lossf = (float)(acc / (double)n);
     *loss = lossf;
     if (!ncsn__isfinite(lossf))
@@ -3615,7 +3724,8 @@ static void ncsn__adam_thread(void *ap, int t, int nt)
     if (hi > lo) ncsn__adam_range(a, lo, hi);
 }
 
-static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *grads, ncsn__pool *pool, const char *fn)
+/* zero: NULL, or grads, which the same pass then sets to 0 (not on an error: nothing is written) */
+static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *grads, float *zero, ncsn__pool *pool, const char *fn)
 {
     size_t bad;
     double bc1, bc2;
@@ -3635,7 +3745,7 @@ static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *g
     /* torch: bias_correction = 1 - beta^step in double; step_size = lr/bc1; denom = sqrt(v)/sqrt(bc2) + eps */
     bc1 = 1.0 - ncsn__powi((double)opt->beta1, opt->step);
     bc2 = 1.0 - ncsn__powi((double)opt->beta2, opt->step);
-    a.params = params; a.grads = grads; a.m = opt->m; a.v = opt->v; a.n = opt->n;
+    a.params = params; a.grads = grads; a.zero = zero; a.m = opt->m; a.v = opt->v; a.n = opt->n;
     a.step_size = (float)((double)opt->lr / bc1);
     a.bc2_sqrt = (float)sqrt(bc2);
     a.omb1 = 1.0f - opt->beta1;
@@ -3650,7 +3760,7 @@ static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *g
 
 NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads)
 {
-    return ncsn__adam_step(opt, params, grads, NULL, "ncsn_adam_step");
+    return ncsn__adam_step(opt, params, grads, NULL, NULL, "ncsn_adam_step");
 }
 
 NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
@@ -3659,7 +3769,7 @@ NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
     if (opt && opt->n != m->n_params)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_adam_step: opt->n = %lu but the model has %lu parameters", (unsigned long)opt->n,
                           (unsigned long)m->n_params);
-    return ncsn__adam_step(opt, m->params, m->grads, m->work->pool, "ncsn_model_adam_step");
+    return ncsn__adam_step(opt, m->params, m->grads, m->grads, m->work->pool, "ncsn_model_adam_step");
 }
 
 /* ---- 11. training -------------------------------------------------------------------------------- */
@@ -4077,13 +4187,16 @@ NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t)
         if ((st = ncsn_minibatch(&t->rng, t->perm, t->n, t->data, t->dim, t->xb, t->batch)) != NCSN_OK) return st;
         x = t->xb;
     }
-    ncsn_model_zero_grad(t->model);
+    /* the gradients are zero: from ncsn_model_create, the last step's Adam pass, or the error path below */
     st = ncsn_dsm_loss(t->model, &t->dsm, x, t->batch, t->sigmas, t->L, t->opts.weighting, &t->rng, &loss);
     if (st == NCSN_OK && !ncsn__isfinite(loss)) st = ncsn__fail(NCSN_ERR_NONFINITE, "loss = %g", (double)loss);
     if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, NULL, NCSN_CHECK_GRADS);
     if (st == NCSN_OK) st = ncsn_model_adam_step(t->model, &t->adam);
     if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, &t->adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
-    if (st != NCSN_OK) return st;
+    if (st != NCSN_OK) {
+        ncsn_model_zero_grad(t->model);
+        return st;
+    }
     if (t->ema) {   /* warm-up: the rate is at most (1 + step)/(10 + step), so a short run's EMA is not its initial weights */
         float warm = (float)(t->step + 1) / (float)(t->step + 10);
         ncsn_ema_update(t->ema, t->model->params, t->model->n_params, warm < t->opts.ema_rate ? warm : t->opts.ema_rate);
@@ -4200,28 +4313,6 @@ static ncsn_status ncsn__sampler_check(const char *fn, ncsn_score_fn score, void
         return ncsn__fail(NCSN_ERR_ARG, "%s: n x dim = %d x %d exceeds %llu, the most elements the chains hold on this target",
                           fn, n, dim, (unsigned long long)NCSN__MAX_ELEMS);
     return NCSN_OK;
-}
-
-/* The noise of chains [first, first + count) of an n-chain run: elements [a, b) of each block of
-   N = n dim draws, a = first dim, b = a + count dim. Drawing only those (the rest of each block is
-   skipped with ncsn_rng_advance) gives the bits one batch gives them, so a run can go in pieces. */
-typedef struct ncsn__part { size_t a, b, N; } ncsn__part;
-
-/* normals a..b-1 of a block of N normals starting at rng, the bits ncsn_rng_normals(rng, all, N)
-   puts at all[a..b-1] (normals 2j and 2j+1 come from outputs 2j and 2j+1); rng is left at the end
-   of the block, 2 ceil(N/2) outputs on */
-static void ncsn__normals_part(ncsn_rng *rng, float *out, const ncsn__part *p)
-{
-    size_t a = p->a;
-    ncsn_rng_advance(rng, (uint64_t)(a & ~(size_t)1));
-    if (a & 1u) {   /* the sine half of a pair whose cosine belongs to the chain before */
-        float pair[2];
-        ncsn_rng_normals(rng, pair, 2);
-        *out++ = pair[1];
-        a++;
-    }
-    if (p->b > a) ncsn_rng_normals(rng, out, p->b - a);
-    ncsn_rng_advance(rng, (uint64_t)(((p->N + 1) & ~(size_t)1) - ((p->b + 1) & ~(size_t)1)));
 }
 
 static void ncsn__sampler_init(const ncsn_sampler_opts *o, float sigma1, ncsn_rng *rng, float *x, const ncsn__part *p)

@@ -9,7 +9,7 @@
 
    Workloads (one "iteration" is what the time is per):
      W1  seed 000 training step: full batch 5000, ScoreNet 3-128-128-128-2 (concat sigma), sigma^2
-         DSM loss + backward + Adam (lr 1e-3); zero_grad + ncsn_dsm_loss + ncsn_model_adam_step, as
+         DSM loss + backward + Adam (lr 1e-3); ncsn_dsm_loss + ncsn_model_adam_step (which zeroes the gradients), as
          examples/seed000_two_gaussians.c does.
      W2  seed 001 training step: batch 256 drawn as the first 256 of a random permutation of 5000
          Swiss-roll points, NCSNScoreNetwork (embedding 64, hidden 128x3), sigma^2 DSM + Adam, as
@@ -176,7 +176,7 @@ static void train_step(state *st)
         ncsn_minibatch(&st->rng, st->perm, st->n_data, st->data, 2, st->batch, st->B);
         x = st->batch;
     }
-    ncsn_model_zero_grad(st->m);
+    /* no ncsn_model_zero_grad: ncsn_model_adam_step leaves the gradients zero (and create made them so) */
     CHECK(ncsn_dsm_loss(st->m, &st->bt, x, st->B, st->sig, L, NCSN_WEIGHT_SIGMA2, &st->rng, &loss), "dsm_loss");
     CHECK(ncsn_model_adam_step(st->m, &st->opt), "adam_step");
 }

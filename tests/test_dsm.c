@@ -255,6 +255,53 @@ static void threads_same_bits(void)
     }
 }
 
+/* The DSM noise and loss on the model's pool: every thread count gives the noise of
+   ncsn_rng_normals at the same stream positions (an odd dimension: normal pairs straddle samples,
+   and the parts' edges), the same perturbed input, loss, d loss/d pred and gradients, and leaves
+   the rng where one thread leaves it. */
+static void dsm_threads_same_bits(void)
+{
+    ncsn_config cfg = ncsn_config_concat(3, 40, 2);
+    ncsn_model *m[3] = { NULL, NULL, NULL };
+    ncsn_dsm_batch bt[3];
+    ncsn_rng r, rr[3];
+    enum { B = 301, D = 3 };
+    static float data[B * D], eps_ref[B * D];
+    float sig[5], loss[3];
+    int k, nthr[3] = { 1, 2, 3 }, ok = 1;
+    ncsn_rng_seed(&r, 77, 3);
+    for (k = 0; k < B * D; k++) data[k] = ncsn_rng_normal(&r);
+    ncsn_schedule(sig, 5, 4.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
+    memset(bt, 0, sizeof bt);
+    for (k = 0; k < 3; k++) {
+        ncsn_rng init;
+        ncsn_rng_seed(&init, 5, 5);
+        if (ncsn_model_create(&m[k], &cfg) != NCSN_OK || ncsn_model_init(m[k], &init) != NCSN_OK ||
+            ncsn_model_set_threads(m[k], nthr[k]) != NCSN_OK || ncsn_dsm_batch_alloc(&bt[k], B, D) != NCSN_OK) {
+            CHECK(0, "setup: %s", ncsn_last_error());
+            goto out;
+        }
+        ncsn_rng_seed(&rr[k], 9, 11);
+        CHECK(ncsn_dsm_loss(m[k], &bt[k], data, B, sig, 5, NCSN_WEIGHT_SIGMA2, &rr[k], &loss[k]) == NCSN_OK, "dsm_loss: %s", ncsn_last_error());
+    }
+    {   /* the noise the one-thread code drew: after the B level draws, B x D normals in one call */
+        ncsn_rng ref;
+        ncsn_rng_seed(&ref, 9, 11);
+        for (k = 0; k < B; k++) (void)ncsn_rng_bounded(&ref, 5u);
+        ncsn_rng_normals(&ref, eps_ref, (size_t)B * D);
+        CHECK(memcmp(eps_ref, bt[0].eps, sizeof eps_ref) == 0, "DSM noise on 1 thread differs from ncsn_rng_normals");
+        CHECK(ref.state == rr[0].state, "DSM on 1 thread leaves the rng elsewhere than ncsn_rng_normals");
+    }
+    for (k = 1; k < 3; k++) {
+        ok &= memcmp(bt[0].eps, bt[k].eps, sizeof(float) * B * D) == 0 && memcmp(bt[0].xt, bt[k].xt, sizeof(float) * B * D) == 0 &&
+              memcmp(bt[0].dpred, bt[k].dpred, sizeof(float) * B * D) == 0 && t_f2u(loss[0]) == t_f2u(loss[k]) &&
+              memcmp(m[0]->grads, m[k]->grads, m[0]->n_params * sizeof(float)) == 0 && rr[0].state == rr[k].state;
+        CHECK(ok, "DSM on %d threads differs from 1 thread (noise, input, loss, gradients or the rng after)", nthr[k]);
+    }
+out:
+    for (k = 0; k < 3; k++) { ncsn_dsm_batch_free(&bt[k]); ncsn_model_free(m[k]); }
+}
+
 /* ncsn_model_adam_step on 3 threads = ncsn_adam_step, bit for bit (Adam and AdamW); a non-finite
    gradient anywhere (vector body or scalar tail) is found at its index; a wrong-sized optimiser is refused */
 static void model_adam_step_checks(void)
@@ -287,6 +334,12 @@ static void model_adam_step_checks(void)
             CHECK(memcmp(p2, m->params, m->n_params * sizeof(float)) == 0 && memcmp(a1.m, a2.m, m->n_params * sizeof(float)) == 0 &&
                       memcmp(a1.v, a2.v, m->n_params * sizeof(float)) == 0 && a1.step == a2.step,
                   "%s step %d: ncsn_model_adam_step on 3 threads differs from ncsn_adam_step", wd ? "AdamW" : "Adam", i);
+            {   /* the same pass zeroes the gradients (+0), ready for the next backward */
+                size_t k, nz = 0;
+                for (k = 0; k < m->n_params; k++) nz += t_f2u(m->grads[k]) != 0u;
+                CHECK(nz == 0, "%s step %d: ncsn_model_adam_step left %lu of %lu gradients nonzero", wd ? "AdamW" : "Adam", i,
+                      (unsigned long)nz, (unsigned long)m->n_params);
+            }
         }
         ncsn_adam_free(&a2);
         if (wd) break;
@@ -304,6 +357,7 @@ static void model_adam_step_checks(void)
         CHECK(ncsn_model_adam_step(m, &a1) == NCSN_ERR_NONFINITE && strstr(ncsn_last_error(), want) && a1.step == st0 &&
                   memcmp(p2, m->params, m->n_params * sizeof(float)) == 0,
               "non-finite gradient at %d: %s", bad_idx[i], ncsn_last_error());
+        CHECK(m->grads[bad_idx[i]] != m->grads[bad_idx[i]] || isinf(m->grads[bad_idx[i]]), "a refused step zeroed the gradients");
         m->grads[bad_idx[i]] = keep;
     }
     ncsn_adam_free(&a1);
@@ -430,6 +484,7 @@ void test_dsm(void)
     batch_capacity_checks();
     minibatch_checks();
     model_adam_step_checks();
+    dsm_threads_same_bits();
     threads_same_bits();
     dsm_loss_checks();
     adam_checks();

@@ -15,6 +15,14 @@
 #include <stdlib.h>
 #include <float.h>
 
+/* the chosen path's kernels, as the library calls them */
+static void tk_gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N)
+{
+    ncsn__gemm_ep_acc(Y, ldy, X, ldx, W, ldw, B, K, N, NULL);
+}
+#define tk_act_fwd ncsn__kt()->act_fwd
+#define tk_act_bwd ncsn__kt()->act_bwd
+
 /* xorshift64*: the test's own generator, independent of the library's PCG32 */
 static uint64_t tk_state = 0x9e3779b97f4a7c15ULL;
 static uint32_t tk_u32(void)
@@ -107,7 +115,7 @@ static void tk_one_gemm(tk_stats *s, int B, int K, int N, int pad)
     if (!y0 || !y1 || !y2 || !y3 || !x || !w) { CHECK(0, "out of memory"); goto out; }
     tk_fill(y0, ny); tk_fill(x, nx); tk_fill(w, nw);
     memcpy(y1, y0, ny * sizeof(float)); memcpy(y2, y0, ny * sizeof(float)); memcpy(y3, y0, ny * sizeof(float));
-    ncsn__gemm_acc(y1 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N);
+    tk_gemm_acc(y1 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N);
     ncsn__gemm_acc_ref(y2 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N);
     plain_gemm(y3 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N);
     s->calls++;
@@ -126,22 +134,31 @@ out:
     free(y0); free(y1); free(y2); free(y3); free(x); free(w);
 }
 
-/* dW (K x N, ld ldw) += X^T (B x K, ld ldx) dY (B x N, ld ldy) */
-static void tk_one_gemm_tn(tk_stats *s, int B, int K, int N, int pad)
+/* dW (K x N, ld ldw) += X^T (B x K, ld ldx) dY (B x N, ld ldy), and in the same call (the bias
+   gradient fused into the dW kernel) db += the column sums of dY; threads > 1: on a pool */
+static void tk_one_gemm_tn_t(tk_stats *s, int B, int K, int N, int pad, int threads)
 {
     int ldw = N + pad, ldx = K + (pad % 5), ldy = N + (pad % 3) * 7;
-    size_t nw = (size_t)K * ldw + 2 * TK_GUARD, nx = (size_t)B * ldx + 1, ny = (size_t)B * ldy + 1;
+    size_t nw = (size_t)K * ldw + 2 * TK_GUARD, nx = (size_t)B * ldx + 1, ny = (size_t)B * ldy + 1, nb = (size_t)N + 2 * TK_GUARD;
     float *w0 = (float *)malloc(nw * sizeof(float)), *w1 = (float *)malloc(nw * sizeof(float));
     float *w2 = (float *)malloc(nw * sizeof(float)), *w3 = (float *)malloc(nw * sizeof(float));
     float *x = (float *)malloc(nx * sizeof(float)), *g = (float *)malloc(ny * sizeof(float));
+    float *db1 = (float *)malloc(nb * sizeof(float)), *db2 = (float *)malloc(nb * sizeof(float));
+    ncsn__pool *pool = NULL;
     int d;
-    if (!w0 || !w1 || !w2 || !w3 || !x || !g) { CHECK(0, "out of memory"); goto out; }
-    tk_fill(w0, nw); tk_fill(x, nx); tk_fill(g, ny);
+    if (!w0 || !w1 || !w2 || !w3 || !x || !g || !db1 || !db2) { CHECK(0, "out of memory"); goto out; }
+    tk_fill(w0, nw); tk_fill(x, nx); tk_fill(g, ny); tk_fill(db1, nb);
     memcpy(w1, w0, nw * sizeof(float)); memcpy(w2, w0, nw * sizeof(float)); memcpy(w3, w0, nw * sizeof(float));
-    ncsn__gemm_tn_acc(w1 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N);
+    memcpy(db2, db1, nb * sizeof(float));
+#ifndef NCSN_NO_THREADS
+    if (threads > 1 && ncsn__pool_create(&pool, threads) != NCSN_OK) { CHECK(0, "pool: %s", ncsn_last_error()); goto out; }
+#endif
+    ncsn__pgemm_tn_acc(pool, w1 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N, db1 + TK_GUARD);
     ncsn__gemm_tn_acc_ref(w2 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N);
     plain_gemm_tn(w3 + TK_GUARD, ldw, x, ldx, g, ldy, B, K, N);
+    plain_colsum(db2 + TK_GUARD, g, ldy, B, N);
     s->calls++;
+    if ((d = tk_first_diff(db1, db2, nb)) >= 0) tk_note(s, &s->fails_fast, "the column sums fused into gemm_tn_acc != plain", B, K, N, pad, d);
     if ((d = tk_first_diff(w1, w3, nw)) >= 0) tk_note(s, &s->fails_fast, "gemm_tn_acc != plain", B, K, N, pad, d);
     if ((d = tk_first_diff(w2, w3, nw)) >= 0) tk_note(s, &s->fails_ref, "gemm_tn_acc_ref != plain", B, K, N, pad, d);
     {
@@ -154,7 +171,71 @@ static void tk_one_gemm_tn(tk_stats *s, int B, int K, int N, int pad)
         if (bad >= 0) tk_note(s, &s->fails_pad, "gemm_tn_acc wrote outside dW", B, K, N, pad, bad);
     }
 out:
-    free(w0); free(w1); free(w2); free(w3); free(x); free(g);
+    ncsn__pool_free(pool);
+    free(w0); free(w1); free(w2); free(w3); free(x); free(g); free(db1); free(db2);
+}
+static void tk_one_gemm_tn(tk_stats *s, int B, int K, int N, int pad) { tk_one_gemm_tn_t(s, B, K, N, pad, 1); }
+
+/* equal bits, or both NaN (a NaN's payload may differ between the scalar and vector units) */
+static int tk_first_diff_nan(const float *a, const float *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (t_f2u(a[i]) != t_f2u(b[i]) && !(a[i] != a[i] && b[i] != b[i])) return (int)i;
+    return -1;
+}
+
+/* The fused product (ncsn__gemm_ep) against the unfused steps it replaces, on the scalar
+   references: Y = bias row (or 0), plain_gemm, then the activation (mode 0: SiLU, 1: softplus,
+   2: none) or its derivative in place (3: SiLU, 4: softplus) row by row. threads > 1: the pool's
+   split (rows or columns of Y) must give the same bits. nt: the product reads W stored [N][K]
+   (ncsn__pgemm_nt: dX from the weights as stored) and the reference its transposed copy. */
+static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, int threads, int nt)
+{
+    int ldy = N + pad, ldx = K + (pad % 5), ldw = N + (pad % 3) * 7, bwd = mode >= 3, b, d = -1;
+    size_t ny = (size_t)B * ldy + 2 * TK_GUARD, nx = (size_t)B * ldx + 1, nw = (size_t)K * ldw + 1;
+    float *y1 = (float *)malloc(ny * sizeof(float)), *y2 = (float *)malloc(ny * sizeof(float));
+    float *a1 = (float *)malloc(ny * sizeof(float)), *a2 = (float *)malloc(ny * sizeof(float));
+    float *g1 = (float *)malloc(ny * sizeof(float)), *g2 = (float *)malloc(ny * sizeof(float));
+    float *z = (float *)malloc(ny * sizeof(float)), *bias = (float *)malloc((size_t)(N + 1) * sizeof(float));
+    float *x = (float *)malloc(nx * sizeof(float)), *w = (float *)malloc(nw * sizeof(float));
+    int ldwn = K + (pad % 3) * 5, k, o;
+    float *wn = (float *)malloc(((size_t)N * ldwn + 1) * sizeof(float));
+    ncsn_act act = mode == 1 || mode == 4 ? NCSN_ACT_SOFTPLUS : NCSN_ACT_SILU;
+    ncsn__gemm_ep ep;
+    ncsn__pool *pool = NULL;
+    if (!y1 || !y2 || !a1 || !a2 || !g1 || !g2 || !z || !bias || !x || !w || !wn) { CHECK(0, "out of memory"); goto out; }
+    tk_fill(y1, ny); tk_fill(a1, ny); tk_fill(g1, ny); tk_fill(z, ny); tk_fill(bias, (size_t)N + 1); tk_fill(x, nx); tk_fill(w, nw);
+    tk_fill(wn, (size_t)N * ldwn + 1);
+    if (nt)   /* the reference's W [K][N] is the transpose of the stored [N][K] */
+        for (k = 0; k < K; k++)
+            for (o = 0; o < N; o++) w[(size_t)k * ldw + o] = wn[(size_t)o * ldwn + k];
+    memcpy(y2, y1, ny * sizeof(float)); memcpy(a2, a1, ny * sizeof(float)); memcpy(g2, g1, ny * sizeof(float));
+    memset(&ep, 0, sizeof ep);
+    ep.act = act;
+    if (bwd) { ep.zero = 1; ep.z = z + TK_GUARD; ep.sg = g1 + TK_GUARD; }
+    else { ep.bias = bias; if (mode < 2) { ep.a = a1 + TK_GUARD; ep.sg = g1 + TK_GUARD; } }
+#ifndef NCSN_NO_THREADS
+    if (threads > 1 && ncsn__pool_create(&pool, threads) != NCSN_OK) { CHECK(0, "pool: %s", ncsn_last_error()); goto out; }
+#endif
+    if (nt) ncsn__pgemm_nt(pool, y1 + TK_GUARD, ldy, x, ldx, wn, ldwn, B, K, N, &ep);
+    else ncsn__pgemm_ep(pool, y1 + TK_GUARD, ldy, x, ldx, w, ldw, B, K, N, &ep);
+    for (b = 0; b < B; b++) {
+        float *y = y2 + TK_GUARD + (size_t)b * ldy;
+        size_t r = TK_GUARD + (size_t)b * ldy;
+        if (bwd) memset(y, 0, (size_t)N * sizeof(float));
+        else memcpy(y, bias, (size_t)N * sizeof(float));
+        plain_gemm(y, ldy, x + (size_t)b * ldx, ldx, w, ldw, 1, K, N);
+        if (bwd) ncsn__scalar_act_bwd(y, y, z + r, g2 + r, (size_t)N, act);
+        else if (mode < 2) ncsn__scalar_act_fwd(a2 + r, g2 + r, y, (size_t)N, act);
+    }
+    s->calls++;
+    if ((d = tk_first_diff_nan(y1, y2, ny)) >= 0) tk_note(s, &s->fails_fast, "fused Y != unfused", B, K, N, pad, d);
+    else if ((d = tk_first_diff_nan(a1, a2, ny)) >= 0) tk_note(s, &s->fails_fast, "fused activation != unfused", B, K, N, pad, d);
+    else if ((d = tk_first_diff_nan(g1, g2, ny)) >= 0) tk_note(s, &s->fails_fast, "fused sigmoid != unfused", B, K, N, pad, d);
+out:
+    ncsn__pool_free(pool);
+    free(y1); free(y2); free(a1); free(a2); free(g1); free(g2); free(z); free(bias); free(x); free(w); free(wn);
 }
 
 static void tk_one_colsum(tk_stats *s, int B, int N, int pad)
@@ -167,7 +248,7 @@ static void tk_one_colsum(tk_stats *s, int B, int N, int pad)
     if (!b0 || !b1 || !b2 || !g) { CHECK(0, "out of memory"); goto out; }
     tk_fill(b0, nb); tk_fill(g, ny);
     memcpy(b1, b0, nb * sizeof(float)); memcpy(b2, b0, nb * sizeof(float));
-    ncsn__colsum_acc(b1 + TK_GUARD, g, ldy, B, N);
+    ncsn__kt()->colsum_acc(b1 + TK_GUARD, g, ldy, B, N);
     plain_colsum(b2 + TK_GUARD, g, ldy, B, N);
     s->calls++;
     if ((d = tk_first_diff(b1, b2, nb)) >= 0) tk_note(s, &s->fails_fast, "colsum_acc != plain", B, 0, N, pad, d);
@@ -267,8 +348,8 @@ static void act_edges(void)
     }
     z[0] = HUGE_VALF; z[1] = -HUGE_VALF; z[2] = NAN; z[3] = -88.7228394f; z[4] = 88.7228394f; z[5] = -103.972084f;
     z[6] = -0.0f; z[7] = 1e-30f; z[8] = -89.0f; z[9] = 104.0f; z[17] = -200.0f; z[33] = 0.5f;
-    ncsn__act_fwd(a, sg, z, N, NCSN_ACT_SILU);
-    ncsn__act_bwd(dz, da, z, sg, N, NCSN_ACT_SILU);
+    tk_act_fwd(a, sg, z, N, NCSN_ACT_SILU);
+    tk_act_bwd(dz, da, z, sg, N, NCSN_ACT_SILU);
     for (i = 0; i < N; i++) {
         float s = ncsn_sigmoidf(z[i]), want_a = ncsn_siluf(z[i]), want_dz = da[i] * fmaf(z[i] * s, 1.0f - s, s);
         if (t_f2u(sg[i]) != t_f2u(s) && !(s != s && sg[i] != sg[i])) bad++;
@@ -292,7 +373,7 @@ static long silu_sweep(uint32_t sign, uint32_t m0, uint32_t m1, uint32_t stride,
     while (m <= m1) {
         int n = 0, i;
         for (; n < BLK && m <= m1; n++, m += stride) z[n] = t_u2f(sign | (uint32_t)m);
-        ncsn__act_fwd(a, sg, z, (size_t)n, NCSN_ACT_SILU);
+        tk_act_fwd(a, sg, z, (size_t)n, NCSN_ACT_SILU);
         for (i = 0; i < n; i++) {
             float want = ncsn_siluf(z[i]);
             if (t_f2u(a[i]) != t_f2u(want) && !(want != want && a[i] != a[i])) {
@@ -340,7 +421,7 @@ static void silu_one_definition(void)
         static const float sp[4] = { NAN, -NAN, -FLT_MAX, FLT_MAX };
         float a[4], sg[4];
         int i, ok = 1;
-        ncsn__act_fwd(a, sg, sp, 4, NCSN_ACT_SILU);
+        tk_act_fwd(a, sg, sp, 4, NCSN_ACT_SILU);
         for (i = 0; i < 4; i++) {
             float want = ncsn_siluf(sp[i]);
             if (t_f2u(a[i]) != t_f2u(want) && !(want != want && a[i] != a[i])) ok = 0;
@@ -429,9 +510,10 @@ void test_kernels(void)
 #if defined(NCSN__SSE2)
     sse2_fma_exact();
 #endif
-    tk_stats sg, st, sc, sl;
+    tk_stats sg, st, sc, sl, se;
     int B, K, N, i, pad, nmax = t_quick ? 40 : 70;
     memset(&sg, 0, sizeof sg); memset(&st, 0, sizeof st); memset(&sc, 0, sizeof sc); memset(&sl, 0, sizeof sl);
+    memset(&se, 0, sizeof se);
     tk_state = 0x9e3779b97f4a7c15ULL;
 
     /* every N in 1..nmax against every row-tail B (and K) of the edge list; pads vary */
@@ -447,6 +529,8 @@ void test_kernels(void)
             tk_one_gemm_tn(&st, K, B, N, pad);     /* tn: the blocked dimension is K (rows of dW) */
             tk_one_gemm_tn(&st, B, e, N, pad % 3);
             tk_one_colsum(&sc, B, N, pad);
+            if (i % 3 == 0) tk_one_gemm_ep(&se, B, K, N, pad, (N + i) % 5, 1, 0);
+            if (i % 3 == 1) tk_one_gemm_ep(&se, B, K, N, pad, (N + i) % 5, 1, 1);
         }
     /* every K in 1..nmax for the gemm reduction, and random triples */
     for (K = 1; K <= nmax; K++) {
@@ -480,8 +564,33 @@ void test_kernels(void)
         for (i = 0; i < 8; i++) {
             tk_one_gemm(&sg, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
             tk_one_gemm_tn(&st, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
+#ifndef NCSN_NO_THREADS
+            tk_one_gemm_tn_t(&st, pk[i][0], pk[i][1], pk[i][2], pk[i][3], 3);   /* rows of dW (db with row 0), or columns */
+#endif
         }
     }
+    {   /* the fused products on every path of gemm_acc (narrow, one block, tiles, packed weight
+           panels with several k panels: the bias at the first, the activation after the last) and
+           of gemm_nt (K <= 128 in one panel, or panels of 64),
+           K = 0 (the bias and activation alone), and on the pool (rows, and columns for a short
+           batch of wide rows) */
+        static const int ep[][4] = { { 9, 5, 3, 0 }, { 5, 64, 64, 1 }, { 70, 65, 257, 0 }, { 16, 130, 129, 3 }, { 20, 70, 300, 0 },
+                                     { 66, 200, 131, 5 }, { 7, 0, 40, 2 }, { 100, 9, 130, 0 }, { 20, 30, 400, 1 }, { 130, 129, 3, 2 }, { 70, 128, 130, 1 }, { 12, 101, 9, 0 } };
+        int mode;
+        for (i = 0; i < 12; i++)
+            for (mode = 0; mode < 5; mode++) {
+                tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 1, 0);
+                tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 1, 1);
+#ifndef NCSN_NO_THREADS
+                if (i >= 7 && i <= 10) tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 3, 0);
+                if (i >= 7 && i <= 10) tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 3, 1);
+#endif
+            }
+    }
+#ifndef NCSN_NO_THREADS
+    tk_one_gemm_tn_t(&st, 100, 9, 130, 2, 3);   /* few rows of dW: columns of dW and db per thread */
+    tk_one_gemm_tn_t(&st, 300, 5, 70, 1, 3);
+#endif
     tk_one_colsum(&sc, 300, 70, 2);
     /* zero sizes leave everything unchanged (the plain loops do nothing) */
     tk_one_gemm(&sg, 5, 0, 17, 2);
@@ -494,16 +603,17 @@ void test_kernels(void)
     tk_report("gemm_tn_acc", &st);
     tk_report("colsum_acc", &sc);
     tk_report("langevin_update", &sl);
+    tk_report("gemm with bias and activation (fused)", &se);
 
     /* the comparison can fail: one changed operation order changes bits on these inputs */
     {
         float y0[8], y1[8], x[3] = { 1.0f, 1e-8f, -1.0f }, w[3] = { 1.0f, 1.0f, 1.0f };
         memset(y0, 0, sizeof y0); memset(y1, 0, sizeof y1);
-        ncsn__gemm_acc(y0, 1, x, 3, w, 1, 1, 3, 1);          /* ((0 + 1) + 1e-8) - 1 = 0 in float */
+        tk_gemm_acc(y0, 1, x, 3, w, 1, 1, 3, 1);          /* ((0 + 1) + 1e-8) - 1 = 0 in float */
         y1[0] = fmaf(x[1], w[1], fmaf(x[2], w[2], fmaf(x[0], w[0], 0.0f)));  /* k = 0, 2, 1: 1e-8 */
         CHECK(t_f2u(y0[0]) != t_f2u(y1[0]), "order-sensitivity probe: both orders gave %g", (double)y0[0]);
         CHECK(y0[0] == 0.0f, "gemm_acc order: got %g, want 0 (bias, then k = 0, 1, 2 in order)", (double)y0[0]);
     }
-    printf("  kernels: %s, %d gemm / %d gemm_tn / %d colsum / %d langevin shapes\n", ncsn_simd_name(),
-           sg.calls, st.calls, sc.calls, sl.calls);
+    printf("  kernels: %s, %d gemm / %d gemm_tn / %d colsum / %d langevin / %d fused gemm shapes\n", ncsn_simd_name(),
+           sg.calls, st.calls, sc.calls, sl.calls, se.calls);
 }
