@@ -496,6 +496,26 @@ static void normals_same_bits(void)
     free(b);
 }
 
+/* the σ embedding's sinusoid on this path (a dispatching build runs a copy compiled with FMA on the
+   avx2 and avx512 paths) against ncsn__sinusoid compiled with this file's flags, over arguments
+   from 0 to about 1e5 in magnitude (the argument reduction's ranges) */
+static void sinusoid_same_bits(void)
+{
+    enum { S = 64, E = 128 };
+    static float cond[S], freq[E / 2], a[S * E], b[S * E];
+    ncsn_rng r;
+    int i, bad = 0, first = 0;
+    ncsn_rng_seed(&r, 91u, 3u);
+    for (i = 0; i < S; i++) cond[i] = (ncsn_rng_uniform(&r) - 0.5f) * 20.0f;
+    for (i = 0; i < E / 2; i++) freq[i] = ncsn_rng_uniform(&r) * (float)(1 << (i % 14));
+    ncsn__embed_sinusoid(a, cond, freq, S, E);
+    ncsn__sinusoid(b, cond, freq, S, E);
+    for (i = 0; i < S * E; i++)
+        if (t_f2u(a[i]) != t_f2u(b[i]) && bad++ == 0) first = i;
+    CHECK(bad == 0, "sinusoid on path %s: %d of %d differ from the reference (first: #%d, %a against %a)",
+          ncsn_simd_name(), bad, S * E, first, (double)a[first], (double)b[first]);
+}
+
 /* this copy's kernel path (test_dispatch.c forces each in turn) */
 ncsn_status tk_simd_force(const char *path) { return ncsn_simd_force(path); }
 
@@ -507,6 +527,7 @@ void test_kernels(void)
     act_edges();
     silu_one_definition();
     normals_same_bits();
+    sinusoid_same_bits();
 #if defined(NCSN__SSE2)
     sse2_fma_exact();
 #endif
