@@ -1124,22 +1124,36 @@ static void ncsn__normals_part(ncsn_rng *rng, float *out, const ncsn__part *p)
    operation is written out, so scalar and SIMD code can follow the same sequence. */
 #define NCSN__MAGIC_ROUND 12582912.0f  /* 1.5 * 2^23: adding it rounds to an integer */
 
+/* ncsn_expf's constants, shared with the vector exp (NCSN__K(vexpf)) so both run one sequence */
+#define NCSN__EXPF_OVERFLOW  88.7228394f             /* e^x > FLT_MAX above this */
+#define NCSN__EXPF_UNDERFLOW (-103.972084f)          /* e^x below half the smallest subnormal */
+#define NCSN__LOG2E          1.44269502162933349609375f
+#define NCSN__EXPF_LN2_HI    0.693145751953125f      /* ln 2, high part (16 bits: k ln2_hi is exact) */
+#define NCSN__EXPF_LN2_LO    1.428606765330187e-06f  /* ln 2 - NCSN__EXPF_LN2_HI */
+/* 1/k! for k = 7..2, then 1 and 1: Taylor to degree 7 on |r| <= 0.347, highest first (Horner) */
+#define NCSN__EXPF_C7 1.98412698e-4f
+#define NCSN__EXPF_C6 1.38888889e-3f
+#define NCSN__EXPF_C5 8.33333377e-3f
+#define NCSN__EXPF_C4 4.16666679e-2f
+#define NCSN__EXPF_C3 0.166666672f
+#define NCSN__EXPF_C2 0.5f
+
 NCSNDEF float ncsn_expf(float x)
 {
     float k, r, p;
     int n, n1;
     if (x != x) return x;
-    if (x > 88.7228394f) return HUGE_VALF;      /* e^x > FLT_MAX */
-    if (x < -103.972084f) return 0.0f;          /* e^x below half the smallest subnormal */
-    k = fmaf(x, 1.44269502162933349609375f, NCSN__MAGIC_ROUND) - NCSN__MAGIC_ROUND;
-    r = fmaf(-k, 0.693145751953125f, x);           /* ln2 high part (16 bits) */
-    r = fmaf(-k, 1.428606765330187e-06f, r);       /* ln2 low part */
-    p = 1.98412698e-4f;                            /* 1/5040: Taylor to degree 7, |r| <= 0.347 */
-    p = fmaf(p, r, 1.38888889e-3f);
-    p = fmaf(p, r, 8.33333377e-3f);
-    p = fmaf(p, r, 4.16666679e-2f);
-    p = fmaf(p, r, 0.166666672f);
-    p = fmaf(p, r, 0.5f);
+    if (x > NCSN__EXPF_OVERFLOW) return HUGE_VALF;
+    if (x < NCSN__EXPF_UNDERFLOW) return 0.0f;
+    k = fmaf(x, NCSN__LOG2E, NCSN__MAGIC_ROUND) - NCSN__MAGIC_ROUND;
+    r = fmaf(-k, NCSN__EXPF_LN2_HI, x);
+    r = fmaf(-k, NCSN__EXPF_LN2_LO, r);
+    p = NCSN__EXPF_C7;
+    p = fmaf(p, r, NCSN__EXPF_C6);
+    p = fmaf(p, r, NCSN__EXPF_C5);
+    p = fmaf(p, r, NCSN__EXPF_C4);
+    p = fmaf(p, r, NCSN__EXPF_C3);
+    p = fmaf(p, r, NCSN__EXPF_C2);
     p = fmaf(p, r, 1.0f);
     p = fmaf(p, r, 1.0f);
     n = (int)k;
@@ -1275,7 +1289,7 @@ static void ncsn__sincos_turns(float u, float *s, float *c)
 
 NCSNDEF float ncsn_sigmoidf(float x)
 {
-    if (x <= -88.7228394f) return ncsn_expf(x);  /* e^-x overflows; sigmoid(x) = e^x (1 - e^x), e^x < 2^-127 */
+    if (x <= -NCSN__EXPF_OVERFLOW) return ncsn_expf(x);  /* e^-x overflows; sigmoid(x) = e^x (1 - e^x), e^x < 2^-127 */
     return 1.0f / (1.0f + ncsn_expf(-x));
 }
 
@@ -2285,17 +2299,17 @@ static NCSN__TARGET void NCSN__K(colsum_acc)(float *db, const float *dY, int ldy
 static NCSN__TARGET ncsn__v NCSN__K(vexpf)(ncsn__v x) \
 { \
     const ncsn__v magic = ncsn__vset1(NCSN__MAGIC_ROUND); \
-    ncsn__vm big = ncsn__vgt(x, ncsn__vset1(88.7228394f)), small = ncsn__vlt(x, ncsn__vset1(-103.972084f)), nan = ncsn__vnan(x); \
-    ncsn__v k = ncsn__vsub(ncsn__vfma(x, ncsn__vset1(1.44269502162933349609375f), magic), magic), nk = ncsn__vneg(k), r, p; \
+    ncsn__vm big = ncsn__vgt(x, ncsn__vset1(NCSN__EXPF_OVERFLOW)), small = ncsn__vlt(x, ncsn__vset1(NCSN__EXPF_UNDERFLOW)), nan = ncsn__vnan(x); \
+    ncsn__v k = ncsn__vsub(ncsn__vfma(x, ncsn__vset1(NCSN__LOG2E), magic), magic), nk = ncsn__vneg(k), r, p; \
     ncsn__vi n, n1, n2; \
-    r = ncsn__vfma(nk, ncsn__vset1(0.693145751953125f), x);   /* fma(-k, ln2 hi, x) */ \
-    r = ncsn__vfma(nk, ncsn__vset1(1.428606765330187e-06f), r); \
-    p = ncsn__vset1(1.98412698e-4f); \
-    p = ncsn__vfma(p, r, ncsn__vset1(1.38888889e-3f)); \
-    p = ncsn__vfma(p, r, ncsn__vset1(8.33333377e-3f)); \
-    p = ncsn__vfma(p, r, ncsn__vset1(4.16666679e-2f)); \
-    p = ncsn__vfma(p, r, ncsn__vset1(0.166666672f)); \
-    p = ncsn__vfma(p, r, ncsn__vset1(0.5f)); \
+    r = ncsn__vfma(nk, ncsn__vset1(NCSN__EXPF_LN2_HI), x); \
+    r = ncsn__vfma(nk, ncsn__vset1(NCSN__EXPF_LN2_LO), r); \
+    p = ncsn__vset1(NCSN__EXPF_C7); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C6)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C5)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C4)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C3)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C2)); \
     p = ncsn__vfma(p, r, ncsn__vset1(1.0f)); \
     p = ncsn__vfma(p, r, ncsn__vset1(1.0f)); \
     n = ncsn__vcvt_i(k); \
@@ -7405,7 +7419,7 @@ static float ncsn__selftest_ldexpf(float m, int e)
 /* math.txt: every function on its grid, the edges, the double functions */
 static ncsn_status ncsn__selftest_math(uint64_t *h)
 {
-    static const float edge[] = { -88.7228394f, -88.8f, -95.0f, -103.0f, -104.0f, -87.5f, -150.0f };
+    static const float edge[] = { -NCSN__EXPF_OVERFLOW, -88.8f, -95.0f, -103.0f, -104.0f, -87.5f, -150.0f };
     static const float big[] = { 6588468.0f, 1e9f, 1e12f, 3e38f, -4.42746e11f, 131072.5f };
     int i;
     for (i = 0; i <= 400; i++) ncsn__hash_f32(h, ncsn_expf(-104.0f + 193.0f * (float)i / 400.0f));
