@@ -773,7 +773,7 @@ NCSNDEF ncsn_status ncsn_selftest(void);
 /*                                       IMPLEMENTATION                                         */
 /* ============================================================================================ */
 #ifdef NCSN_IMPLEMENTATION
-#ifndef NCSN_IMPLEMENTATION_DONE
+#ifndef NCSN_IMPLEMENTATION_DONE   /* the Makefile defines it to link programs with one shared implementation */
 #define NCSN_IMPLEMENTATION_DONE
 
 /* Unsafe-math modes that a macro reveals (gcc defines all five, clang only the first two) are
