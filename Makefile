@@ -63,7 +63,7 @@ programs: $(PROGRAMS)
 # The test command: every check, the golden files compared bit for bit, "N passed, N failed" last.
 # Before the suite: the self-test of this build, then tests/user_builds.sh (the README example and
 # the self-test in gcc's and clang's default dialects with -march=native, and the flag table: each
-# unsafe-math flag refused at compile time or caught by ncsn_selftest; about 9 compiles, TEST_JOBS at a time).
+# unsafe-math flag refused at compile time or caught by ncsn_selftest; 13 compiles, TEST_JOBS at a time).
 # the objects and programs compile on every core, and the suite's groups run TEST_JOBS at a time
 # (NCSN_TEST_JOBS; its output is that of a sequential run)
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)

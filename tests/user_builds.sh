@@ -15,7 +15,7 @@
 #     a flag given as link:F is passed to the link only (gcc's -ffast-math links crtfastmath.o,
 #     which flushes subnormals to zero for the whole program). Rows of a missing compiler are skipped.
 # Checks run NCSN_TEST_JOBS at a time (default: the number of cores; `make test` passes TEST_JOBS),
-# each starting as soon as one ends; about 9 full compiles in all (a row with link flags only links
+# each starting as soon as one ends; 13 full compiles in all (a row with link flags only links
 # the self-test's object that its compiler's check compiled: warning flags change no code). Prints
 # one line per check, then "user builds: N checks, N failed"; exits 1 if any failed.
 set -u
