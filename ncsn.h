@@ -392,9 +392,10 @@ NCSNDEF double ncsn_column_scale(double sd, double range);
 typedef struct ncsn_stdz {
     int dim;
     float *loc, *scale, *center;  /* [dim] each, one allocation */
-    float radius;                  /* 0: unknown (a file without it) */
+    float radius;                  /* > 0 when known; 0: unknown (a file without the data's statistics) */
 } ncsn_stdz;
-/* Fit to x[n][dim]: standardize = 0 gives loc 0, scale 1. Free with ncsn_stdz_free. */
+/* Fit to x[n][dim]: standardize = 0 gives loc 0, scale 1. The radius is at least FLT_MIN (data at
+   one point have FLT_MIN, not 0, which means unknown). Free with ncsn_stdz_free. */
 NCSNDEF ncsn_status ncsn_stdz_fit(ncsn_stdz *s, const float *x, int n, int dim, int standardize);
 NCSNDEF ncsn_status ncsn_stdz_identity(ncsn_stdz *s, int dim);   /* loc 0, scale 1, radius 0 */
 NCSNDEF void ncsn_stdz_free(ncsn_stdz *s);
@@ -568,8 +569,8 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
 /* Divergence: a chain has left the data's region when a coordinate is not finite or its distance
    from s->center exceeds s->radius + sigma_1 (network units; the data's own points are within
    radius, and a chain that never came back from its N(0, sigma_1^2 I) start is far beyond). With
-   radius 0 (unknown) only non-finite chains count. Flags in diverged[n] (may be NULL); returns
-   the count. */
+   radius 0 (unknown: no file with the data's statistics holds it) only non-finite chains count.
+   Flags in diverged[n] (may be NULL); returns the count. */
 NCSNDEF int ncsn_diverged(const ncsn_stdz *s, float sigma1, const float *x, int n, unsigned char *diverged);
 /* Samples in the user's units from a network trained in s's units: annealed Langevin (x[n][dim]
    in network units), ncsn_diverged, then ncsn_stdz_undo; a row that is not finite after undo (a
@@ -678,9 +679,15 @@ NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *valu
    atomic). To read a pipe's bytes once and look at them several times, use this and the _mem
    functions. */
 NCSNDEF ncsn_status ncsn_read_file(const char *path, size_t max, unsigned char **buf, size_t *len);
+/* The same for a text file (CSV), as ncsn_csv_load reads: a NUL byte, which no text file holds,
+   ends the reading at once with NCSN_ERR_FORMAT naming its line, so binary data or a pipe that
+   goes on with zeros (cat data.csv /dev/zero) is refused in its first block, not after max bytes. */
+NCSNDEF ncsn_status ncsn_read_text(const char *path, size_t max, unsigned char **buf, size_t *len);
 /* The same for a safetensors file (at most 2^31 bytes), as every loader of them reads: its first 8
    bytes (the header's length) are read and checked first, so /dev/zero, random bytes or another
-   kind of file are refused after 8 bytes, not after 2 GiB. */
+   kind of file are refused after 8 bytes, not after 2 GiB; then its header, which says where the
+   data end: a byte beyond them (a pipe carrying the file and then other bytes) is refused at once.
+   The IDX loaders likewise read no further than the size their header announces. */
 NCSNDEF ncsn_status ncsn_read_safetensors(const char *path, unsigned char **buf, size_t *len);
 #endif
 /* The same loaders on a file already in memory: buf holds len bytes (never read beyond). */
@@ -766,7 +773,7 @@ NCSNDEF ncsn_status ncsn_selftest(void);
 /*                                       IMPLEMENTATION                                         */
 /* ============================================================================================ */
 #ifdef NCSN_IMPLEMENTATION
-#ifndef NCSN_IMPLEMENTATION_DONE
+#ifndef NCSN_IMPLEMENTATION_DONE   /* the Makefile defines it to link programs with one shared implementation */
 #define NCSN_IMPLEMENTATION_DONE
 
 /* Unsafe-math modes that a macro reveals (gcc defines all five, clang only the first two) are
@@ -1124,22 +1131,36 @@ static void ncsn__normals_part(ncsn_rng *rng, float *out, const ncsn__part *p)
    operation is written out, so scalar and SIMD code can follow the same sequence. */
 #define NCSN__MAGIC_ROUND 12582912.0f  /* 1.5 * 2^23: adding it rounds to an integer */
 
+/* ncsn_expf's constants, shared with the vector exp (NCSN__K(vexpf)) so both run one sequence */
+#define NCSN__EXPF_OVERFLOW  88.7228394f             /* e^x > FLT_MAX above this */
+#define NCSN__EXPF_UNDERFLOW (-103.972084f)          /* e^x below half the smallest subnormal */
+#define NCSN__LOG2E          1.44269502162933349609375f
+#define NCSN__EXPF_LN2_HI    0.693145751953125f      /* ln 2, high part (16 bits: k ln2_hi is exact) */
+#define NCSN__EXPF_LN2_LO    1.428606765330187e-06f  /* ln 2 - NCSN__EXPF_LN2_HI */
+/* 1/k! for k = 7..2, then 1 and 1: Taylor to degree 7 on |r| <= 0.347, highest first (Horner) */
+#define NCSN__EXPF_C7 1.98412698e-4f
+#define NCSN__EXPF_C6 1.38888889e-3f
+#define NCSN__EXPF_C5 8.33333377e-3f
+#define NCSN__EXPF_C4 4.16666679e-2f
+#define NCSN__EXPF_C3 0.166666672f
+#define NCSN__EXPF_C2 0.5f
+
 NCSNDEF float ncsn_expf(float x)
 {
     float k, r, p;
     int n, n1;
     if (x != x) return x;
-    if (x > 88.7228394f) return HUGE_VALF;      /* e^x > FLT_MAX */
-    if (x < -103.972084f) return 0.0f;          /* e^x below half the smallest subnormal */
-    k = fmaf(x, 1.44269502162933349609375f, NCSN__MAGIC_ROUND) - NCSN__MAGIC_ROUND;
-    r = fmaf(-k, 0.693145751953125f, x);           /* ln2 high part (16 bits) */
-    r = fmaf(-k, 1.428606765330187e-06f, r);       /* ln2 low part */
-    p = 1.98412698e-4f;                            /* 1/5040: Taylor to degree 7, |r| <= 0.347 */
-    p = fmaf(p, r, 1.38888889e-3f);
-    p = fmaf(p, r, 8.33333377e-3f);
-    p = fmaf(p, r, 4.16666679e-2f);
-    p = fmaf(p, r, 0.166666672f);
-    p = fmaf(p, r, 0.5f);
+    if (x > NCSN__EXPF_OVERFLOW) return HUGE_VALF;
+    if (x < NCSN__EXPF_UNDERFLOW) return 0.0f;
+    k = fmaf(x, NCSN__LOG2E, NCSN__MAGIC_ROUND) - NCSN__MAGIC_ROUND;
+    r = fmaf(-k, NCSN__EXPF_LN2_HI, x);
+    r = fmaf(-k, NCSN__EXPF_LN2_LO, r);
+    p = NCSN__EXPF_C7;
+    p = fmaf(p, r, NCSN__EXPF_C6);
+    p = fmaf(p, r, NCSN__EXPF_C5);
+    p = fmaf(p, r, NCSN__EXPF_C4);
+    p = fmaf(p, r, NCSN__EXPF_C3);
+    p = fmaf(p, r, NCSN__EXPF_C2);
     p = fmaf(p, r, 1.0f);
     p = fmaf(p, r, 1.0f);
     n = (int)k;
@@ -1275,7 +1296,7 @@ static void ncsn__sincos_turns(float u, float *s, float *c)
 
 NCSNDEF float ncsn_sigmoidf(float x)
 {
-    if (x <= -88.7228394f) return ncsn_expf(x);  /* e^-x overflows; sigmoid(x) = e^x (1 - e^x), e^x < 2^-127 */
+    if (x <= -NCSN__EXPF_OVERFLOW) return ncsn_expf(x);  /* e^-x overflows; sigmoid(x) = e^x (1 - e^x), e^x < 2^-127 */
     return 1.0f / (1.0f + ncsn_expf(-x));
 }
 
@@ -2285,17 +2306,17 @@ static NCSN__TARGET void NCSN__K(colsum_acc)(float *db, const float *dY, int ldy
 static NCSN__TARGET ncsn__v NCSN__K(vexpf)(ncsn__v x) \
 { \
     const ncsn__v magic = ncsn__vset1(NCSN__MAGIC_ROUND); \
-    ncsn__vm big = ncsn__vgt(x, ncsn__vset1(88.7228394f)), small = ncsn__vlt(x, ncsn__vset1(-103.972084f)), nan = ncsn__vnan(x); \
-    ncsn__v k = ncsn__vsub(ncsn__vfma(x, ncsn__vset1(1.44269502162933349609375f), magic), magic), nk = ncsn__vneg(k), r, p; \
+    ncsn__vm big = ncsn__vgt(x, ncsn__vset1(NCSN__EXPF_OVERFLOW)), small = ncsn__vlt(x, ncsn__vset1(NCSN__EXPF_UNDERFLOW)), nan = ncsn__vnan(x); \
+    ncsn__v k = ncsn__vsub(ncsn__vfma(x, ncsn__vset1(NCSN__LOG2E), magic), magic), nk = ncsn__vneg(k), r, p; \
     ncsn__vi n, n1, n2; \
-    r = ncsn__vfma(nk, ncsn__vset1(0.693145751953125f), x);   /* fma(-k, ln2 hi, x) */ \
-    r = ncsn__vfma(nk, ncsn__vset1(1.428606765330187e-06f), r); \
-    p = ncsn__vset1(1.98412698e-4f); \
-    p = ncsn__vfma(p, r, ncsn__vset1(1.38888889e-3f)); \
-    p = ncsn__vfma(p, r, ncsn__vset1(8.33333377e-3f)); \
-    p = ncsn__vfma(p, r, ncsn__vset1(4.16666679e-2f)); \
-    p = ncsn__vfma(p, r, ncsn__vset1(0.166666672f)); \
-    p = ncsn__vfma(p, r, ncsn__vset1(0.5f)); \
+    r = ncsn__vfma(nk, ncsn__vset1(NCSN__EXPF_LN2_HI), x); \
+    r = ncsn__vfma(nk, ncsn__vset1(NCSN__EXPF_LN2_LO), r); \
+    p = ncsn__vset1(NCSN__EXPF_C7); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C6)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C5)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C4)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C3)); \
+    p = ncsn__vfma(p, r, ncsn__vset1(NCSN__EXPF_C2)); \
     p = ncsn__vfma(p, r, ncsn__vset1(1.0f)); \
     p = ncsn__vfma(p, r, ncsn__vset1(1.0f)); \
     n = ncsn__vcvt_i(k); \
@@ -4004,6 +4025,7 @@ NCSNDEF ncsn_status ncsn_stdz_fit(ncsn_stdz *s, const float *x, int n, int dim, 
         if (q > r2) r2 = q;
     }
     s->radius = (float)sqrt(r2);
+    if (!(s->radius >= FLT_MIN)) s->radius = FLT_MIN;   /* a known radius is never 0: the divergence rule stays on */
     NCSN_FREE(z);
     return NCSN_OK;
 }
@@ -6758,69 +6780,6 @@ static long ncsn__regular_size(FILE *fp)
 #endif
 }
 
-/* the whole file into memory (at most max bytes); *buf from NCSN_MALLOC. path "-": stdin. Nothing
-   is read before the size is asked (a pipe, a FIFO or /dev/stdin cannot seek, and a byte read to
-   probe it would be lost): a regular file is read into one block of its size + 1, anything else
-   into a doubling buffer. */
-/* a safetensors file's first 8 bytes give its header's length: /dev/zero (0) or random bytes (a
-   huge length) are refused there, before anything else is read */
-static ncsn_status ncsn__st_prefix_check(const char *fn, const char *path, const unsigned char *b, long size)
-{
-    uint64_t h = 0;
-    int i;
-    for (i = 7; i >= 0; i--) h = (h << 8) | b[i];
-    if (h >= 2 && h <= NCSN__ST_MAX_HEADER && (size < 0 || h <= (uint64_t)size - 8)) return NCSN_OK;
-    return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is not a safetensors file: its first 8 bytes announce a header of %llu bytes "
-                      "(2 to %u%s)", fn, path, (unsigned long long)h, NCSN__ST_MAX_HEADER, size < 0 ? "" : ", within the file");
-}
-
-/* st_prefix: the file is safetensors; its first 8 bytes are read and checked first */
-static ncsn_status ncsn__read_file(const char *fn, const char *path, size_t max, int st_prefix, unsigned char **buf, size_t *len)
-{
-    FILE *fp;
-    unsigned char *b = NULL;
-    size_t cap = 0, n = 0;
-    long sz = -1;
-    int is_stdin = strcmp(path, "-") == 0;
-    ncsn_status st = NCSN_OK;
-    *buf = NULL;
-    *len = 0;
-    fp = is_stdin ? stdin : fopen(path, "rb");
-    if (!fp) return ncsn__fail(NCSN_ERR_IO, "%s: cannot open '%s' (%s)", fn, path, strerror(errno));
-    if (!is_stdin) sz = ncsn__regular_size(fp);
-    if (sz == -2) { st = ncsn__fail(NCSN_ERR_IO, "%s: cannot read '%s' (it is a directory)", fn, path); goto out; }
-    if (sz > 0 && (unsigned long)sz > (unsigned long)max) {
-        st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is %ld bytes, over the limit of %lu", fn, path, sz, (unsigned long)max);
-        goto out;
-    }
-    for (;;) {
-        size_t got;
-        if (n == cap) {   /* the size + 1 (to see the end), else 4 KiB, then doubling; never past max + 1 */
-            size_t nc = cap ? 2 * cap : sz > 0 ? (size_t)sz + 1 : (size_t)1 << 12;
-            unsigned char *nb;
-            if (nc - 1 > max) nc = max + 1;   /* not nc > max + 1: max = SIZE_MAX would wrap */
-            if (nc <= n) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max); goto out; }
-            if ((nb = (unsigned char *)ncsn__alloc(nc)) == NULL) { st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory reading '%s'", fn, path); goto out; }
-            if (n) memcpy(nb, b, n);
-            NCSN_FREE(b);
-            b = nb;
-            cap = nc;
-        }
-        got = fread(b + n, 1, st_prefix && n < 8 ? 8 - n : cap - n, fp);
-        n += got;
-        if (got == 0) break;
-        if (st_prefix && n == 8 && (st = ncsn__st_prefix_check(fn, path, b, sz)) != NCSN_OK) goto out;
-    }
-    if (n > max) st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max);
-    else if (ferror(fp)) st = ncsn__fail(NCSN_ERR_IO, "%s: cannot read '%s' (%s)", fn, path, strerror(errno));
-out:
-    if (!is_stdin) fclose(fp);
-    if (st != NCSN_OK) { NCSN_FREE(b); return st; }
-    *buf = b;
-    *len = n;
-    return NCSN_OK;
-}
-
 /* a loader's message with the file's name in it: "fn: 'path': what" */
 static ncsn_status ncsn__with_path(ncsn_status st, const char *fn, const char *path)
 {
@@ -6833,18 +6792,187 @@ static ncsn_status ncsn__with_path(ncsn_status st, const char *fn, const char *p
     return ncsn__fail(st, "%s: '%s': %s", fn, path, msg);
 }
 
+/* What a reader knows of the kind of file it reads, so that a pipe carrying a valid file and then
+   endless bytes (cat model.safetensors /dev/zero) is read no further than the file: the headers of
+   safetensors and IDX files declare their size, and a text file holds no NUL byte. */
+enum { NCSN__READ_ANY, NCSN__READ_TEXT, NCSN__READ_ST, NCSN__READ_IDX };
+
+typedef struct ncsn__reader {
+    const char *fn, *path;
+    int kind;
+    long size;      /* a regular file's size, else -1 */
+    size_t max;     /* the caller's limit */
+    size_t next;    /* the length at which the header is looked at again (SIZE_MAX: never) */
+    size_t total;   /* the size the header declares (SIZE_MAX: not known) */
+    int stop;       /* not this kind of file: return what was read, for the parser to name the fault */
+} ncsn__reader;
+
+/* a safetensors file's first 8 bytes give its header's length: /dev/zero (0) or random bytes (a
+   huge length) are refused there, before anything else is read */
+static ncsn_status ncsn__st_prefix_check(const char *fn, const char *path, const unsigned char *b, long size)
+{
+    uint64_t h = 0;
+    int i;
+    for (i = 7; i >= 0; i--) h = (h << 8) | b[i];
+    if (h >= 2 && h <= NCSN__ST_MAX_HEADER && (size < 0 || h <= (uint64_t)size - 8)) return NCSN_OK;
+    return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is not a safetensors file: its first 8 bytes announce a header of %llu bytes "
+                      "(2 to %u%s)", fn, path, (unsigned long long)h, NCSN__ST_MAX_HEADER, size < 0 ? "" : ", within the file");
+}
+
+static ncsn_status ncsn__read_declared(ncsn__reader *r, uint64_t total)
+{
+    if (total > (uint64_t)r->max)
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s': its header declares %llu bytes, over the limit of %lu", r->fn, r->path,
+                          (unsigned long long)total, (unsigned long)r->max);
+    r->total = (size_t)total;
+    return NCSN_OK;
+}
+
+/* the 8 + hlen bytes of a safetensors file's length and header: the size is where its last tensor ends */
+static ncsn_status ncsn__read_st_header(ncsn__reader *r, const unsigned char *b, size_t n)
+{
+    ncsn__st_file *f = (ncsn__st_file *)ncsn__alloc(sizeof *f);
+    ncsn__json j;
+    uint64_t end = 0;
+    ncsn_status st;
+    int i;
+    if (!f) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory reading '%s'", r->fn, r->path);
+    memset(f, 0, sizeof *f);
+    f->data_len = UINT64_MAX;   /* not known yet: only the header's own rules are checked here */
+    j.p = (const char *)b + 8;
+    j.end = (const char *)b + n;
+    j.depth = 0;
+    f->hdr_end = j.end;
+    st = ncsn__st_parse_header(f, &j, b);
+    for (i = 0; st == NCSN_OK && i < f->n; i++)
+        if (f->e[i].end > end) end = f->e[i].end;
+    NCSN_FREE(f);
+    if (st != NCSN_OK) return ncsn__with_path(st, r->fn, r->path);
+    return ncsn__read_declared(r, (uint64_t)n + end);   /* end <= 2^62: no overflow */
+}
+
+/* IDX: 4 bytes of magic, then 4 per size; the size is the header plus the sizes' product (unsigned bytes) */
+static ncsn_status ncsn__read_idx_header(ncsn__reader *r, const unsigned char *b, size_t n)
+{
+    uint64_t prod = 1;
+    size_t k;
+    if (n == 4) {
+        if (b[0] != 0 || b[1] != 0 || b[2] != 0x08 || b[3] < 1 || b[3] > 3) r->stop = 1;
+        else r->next = 4 + 4 * (size_t)b[3];
+        return NCSN_OK;
+    }
+    for (k = 4; k < n; k += 4) {
+        uint32_t d = (uint32_t)b[k] << 24 | (uint32_t)b[k + 1] << 16 | (uint32_t)b[k + 2] << 8 | (uint32_t)b[k + 3];
+        if (d == 0) { r->stop = 1; return NCSN_OK; }
+        prod = prod > ((uint64_t)1 << 40) / d ? ((uint64_t)1 << 40) + 1 : prod * d;   /* saturates far above any max */
+    }
+    return ncsn__read_declared(r, (uint64_t)n + prod);
+}
+
+/* n = r->next bytes are read: what the header says of the rest */
+static ncsn_status ncsn__read_header(ncsn__reader *r, const unsigned char *b, size_t n)
+{
+    r->next = SIZE_MAX;
+    if (r->kind == NCSN__READ_IDX) return ncsn__read_idx_header(r, b, n);
+    if (n > 8) return ncsn__read_st_header(r, b, n);
+    if (ncsn__st_prefix_check(r->fn, r->path, b, r->size) != NCSN_OK) return NCSN_ERR_FORMAT;
+    r->next = 8 + (size_t)(b[0] | b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);   /* <= 16 MiB: the upper bytes are 0 */
+    return NCSN_OK;
+}
+
+/* the buffer grown for more bytes: to the declared size + 1 (to see a byte beyond it) if known,
+   else the regular file's size + 1, else 4 KiB, then doubling; never past max + 1 */
+static ncsn_status ncsn__read_grow(const ncsn__reader *r, unsigned char **b, size_t n, size_t *cap)
+{
+    size_t nc = r->total != SIZE_MAX ? r->total + 1 : *cap ? 2 * *cap : r->size > 0 ? (size_t)r->size + 1 : (size_t)1 << 12;
+    unsigned char *nb;
+    if (nc - 1 > r->max) nc = r->max + 1;   /* not nc > max + 1: max = SIZE_MAX would wrap */
+    if (nc <= n) return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", r->fn, r->path, (unsigned long)r->max);
+    if ((nb = (unsigned char *)ncsn__alloc(nc)) == NULL) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory reading '%s'", r->fn, r->path);
+    if (n) memcpy(nb, *b, n);
+    NCSN_FREE(*b);
+    *b = nb;
+    *cap = nc;
+    return NCSN_OK;
+}
+
+/* a text file's got new bytes at b + n: a NUL among them ends the reading, naming its line */
+static ncsn_status ncsn__read_text_check(const ncsn__reader *r, const unsigned char *b, size_t n, size_t got)
+{
+    const unsigned char *nul = (const unsigned char *)memchr(b + n, 0, got), *p;
+    long line = 1;
+    if (!nul) return NCSN_OK;
+    for (p = b; (p = (const unsigned char *)memchr(p, '\n', (size_t)(nul - p))) != NULL; p++) line++;
+    return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s': line %ld has a NUL byte (not a text file?)", r->fn, r->path, line);
+}
+
+/* the whole file into memory (at most max bytes); *buf from NCSN_MALLOC. path "-": stdin. Nothing
+   is read before the size is asked (a pipe, a FIFO or /dev/stdin cannot seek, and a byte read to
+   probe it would be lost): a regular file is read into one block of its size + 1, anything else
+   into a doubling buffer, or one of the size its header declares. */
+static ncsn_status ncsn__read_file(const char *fn, const char *path, size_t max, int kind, unsigned char **buf, size_t *len)
+{
+    FILE *fp;
+    unsigned char *b = NULL;
+    size_t cap = 0, n = 0;
+    int is_stdin = strcmp(path, "-") == 0;
+    ncsn__reader r;
+    ncsn_status st = NCSN_OK;
+    *buf = NULL;
+    *len = 0;
+    r.fn = fn; r.path = path; r.kind = kind; r.size = -1; r.max = max; r.total = SIZE_MAX; r.stop = 0;
+    r.next = kind == NCSN__READ_ST ? 8 : kind == NCSN__READ_IDX ? 4 : SIZE_MAX;
+    fp = is_stdin ? stdin : fopen(path, "rb");
+    if (!fp) return ncsn__fail(NCSN_ERR_IO, "%s: cannot open '%s' (%s)", fn, path, strerror(errno));
+    if (!is_stdin) r.size = ncsn__regular_size(fp);
+    if (r.size == -2) { st = ncsn__fail(NCSN_ERR_IO, "%s: cannot read '%s' (it is a directory)", fn, path); goto out; }
+    if (r.size > 0 && (unsigned long)r.size > (unsigned long)max) {
+        st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is %ld bytes, over the limit of %lu", fn, path, r.size, (unsigned long)max);
+        goto out;
+    }
+    while (!r.stop) {
+        size_t want, got;
+        if (n == cap && (st = ncsn__read_grow(&r, &b, n, &cap)) != NCSN_OK) goto out;
+        want = r.next - n < cap - n ? r.next - n : cap - n;
+        got = fread(b + n, 1, want, fp);
+        if (kind == NCSN__READ_TEXT && (st = ncsn__read_text_check(&r, b, n, got)) != NCSN_OK) goto out;
+        n += got;
+        if (got == 0) break;
+        if (n > r.total) {
+            st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' goes on past the %lu bytes its header declares (trailing bytes)", fn, path,
+                            (unsigned long)r.total);
+            goto out;
+        }
+        if (n == r.next && (st = ncsn__read_header(&r, b, n)) != NCSN_OK) goto out;
+    }
+    if (n > max) st = ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is larger than the limit of %lu bytes", fn, path, (unsigned long)max);
+    else if (ferror(fp)) st = ncsn__fail(NCSN_ERR_IO, "%s: cannot read '%s' (%s)", fn, path, strerror(errno));
+out:
+    if (!is_stdin) fclose(fp);
+    if (st != NCSN_OK) { NCSN_FREE(b); return st; }
+    *buf = b;
+    *len = n;
+    return NCSN_OK;
+}
+
 #define NCSN__MAX_FILE ((size_t)1 << 31)
 
 NCSNDEF ncsn_status ncsn_read_file(const char *path, size_t max, unsigned char **buf, size_t *len)
 {
     if (!path || !buf || !len) return ncsn__fail(NCSN_ERR_ARG, "ncsn_read_file: %s = NULL", !path ? "path" : !buf ? "buf" : "len");
-    return ncsn__read_file("ncsn_read_file", path, max ? max : NCSN__MAX_FILE, 0, buf, len);
+    return ncsn__read_file("ncsn_read_file", path, max ? max : NCSN__MAX_FILE, NCSN__READ_ANY, buf, len);
+}
+
+NCSNDEF ncsn_status ncsn_read_text(const char *path, size_t max, unsigned char **buf, size_t *len)
+{
+    if (!path || !buf || !len) return ncsn__fail(NCSN_ERR_ARG, "ncsn_read_text: %s = NULL", !path ? "path" : !buf ? "buf" : "len");
+    return ncsn__read_file("ncsn_read_text", path, max ? max : NCSN__MAX_FILE, NCSN__READ_TEXT, buf, len);
 }
 
 NCSNDEF ncsn_status ncsn_read_safetensors(const char *path, unsigned char **buf, size_t *len)
 {
     if (!path || !buf || !len) return ncsn__fail(NCSN_ERR_ARG, "ncsn_read_safetensors: %s = NULL", !path ? "path" : !buf ? "buf" : "len");
-    return ncsn__read_file("ncsn_read_safetensors", path, NCSN__MAX_FILE, 1, buf, len);
+    return ncsn__read_file("ncsn_read_safetensors", path, NCSN__MAX_FILE, NCSN__READ_ST, buf, len);
 }
 
 NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path)
@@ -6854,7 +6982,7 @@ NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path)
     ncsn_status st;
     if (!out || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_load: %s = NULL", !out ? "out" : "path");
     *out = NULL;
-    if ((st = ncsn__read_file("ncsn_model_load", path, NCSN__MAX_FILE, 1, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_model_load", path, NCSN__MAX_FILE, NCSN__READ_ST, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_model_load_mem(out, buf, len);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_model_load", path);
@@ -6869,7 +6997,7 @@ NCSNDEF ncsn_status ncsn_checkpoint_load(ncsn_model **model, const char *path, n
     if (!path || !model) return ncsn__fail(NCSN_ERR_ARG, "ncsn_checkpoint_load: %s = NULL", !path ? "path" : "model");
     *model = NULL;
     if (adam) memset(adam, 0, sizeof *adam);
-    if ((st = ncsn__read_file("ncsn_checkpoint_load", path, NCSN__MAX_FILE, 1, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_checkpoint_load", path, NCSN__MAX_FILE, NCSN__READ_ST, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_checkpoint_load_mem(model, buf, len, adam, rng, sigmas, sigmas_cap, L, step);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_checkpoint_load", path);
@@ -6882,7 +7010,7 @@ NCSNDEF ncsn_status ncsn_file_meta(const char *path, const char *key, char *valu
     ncsn_status st;
     if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_file_meta: path = NULL");
     if (value && cap) value[0] = 0;
-    if ((st = ncsn__read_file("ncsn_file_meta", path, NCSN__MAX_FILE, 1, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_file_meta", path, NCSN__MAX_FILE, NCSN__READ_ST, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_file_meta_mem(buf, len, key, value, cap);
     NCSN_FREE(buf);
     return ncsn__with_path(st, "ncsn_file_meta", path);
@@ -7016,8 +7144,9 @@ static ncsn_status ncsn__st_stdz(const ncsn__st_file *f, const char *fn, ncsn_st
     for (d = 0; d < dim; d++)
         if (!(s->scale[d] > 0.0f)) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: data.scale[%d] = %g must be > 0", fn, d, (double)s->scale[d]); goto fail; }
     if ((r = ncsn__st_meta_get(f, "ncsn.data.radius", v, sizeof v)) < 0) { st = NCSN_ERR_FORMAT; goto fail; }
-    if (r && (ncsn__parse_f32(v, &s->radius) != 1 || !(s->radius >= 0.0f))) {
-        st = ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata ncsn.data.radius = '%s' must be a finite number >= 0", fn, v);
+    if (r && (ncsn__parse_f32(v, &s->radius) != 1 || !(s->radius > 0.0f))) {   /* 0 (unknown) would turn the divergence rule off */
+        st = ncsn__fail(NCSN_ERR_FORMAT, "%s: metadata ncsn.data.radius = '%s' must be a finite number > 0 (a file with the data's "
+                        "statistics knows their radius)", fn, v);
         goto fail;
     }
     return NCSN_OK;
@@ -7233,7 +7362,7 @@ NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts, f
     if (opts) o = *opts; else memset(&o, 0, sizeof o);
     if (!o.source) o.source = strcmp(path, "-") == 0 ? "<stdin>" : path;
     if (o.max_bytes == 0) o.max_bytes = (size_t)1 << 30;
-    if ((st = ncsn__read_file("ncsn_csv_load", path, o.max_bytes, 0, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_csv_load", path, o.max_bytes, NCSN__READ_TEXT, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_csv_parse((const char *)buf, len, &o, data, n, dim, names, names_cap);
     NCSN_FREE(buf);
     return st;
@@ -7337,7 +7466,7 @@ NCSNDEF ncsn_status ncsn_idx_load_images(const char *path, float **data, int *n,
     ncsn_status st;
     if (data) *data = NULL;
     if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_idx_load_images: path = NULL");
-    if ((st = ncsn__read_file("ncsn_idx_load_images", path, NCSN__MAX_FILE, 0, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_idx_load_images", path, NCSN__MAX_FILE, NCSN__READ_IDX, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_idx_images_mem(buf, len, path, data, n, rows, cols);
     NCSN_FREE(buf);
     return st;
@@ -7350,7 +7479,7 @@ NCSNDEF ncsn_status ncsn_idx_load_labels(const char *path, int **labels, int *n)
     ncsn_status st;
     if (labels) *labels = NULL;
     if (!path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_idx_load_labels: path = NULL");
-    if ((st = ncsn__read_file("ncsn_idx_load_labels", path, NCSN__MAX_FILE, 0, &buf, &len)) != NCSN_OK) return st;
+    if ((st = ncsn__read_file("ncsn_idx_load_labels", path, NCSN__MAX_FILE, NCSN__READ_IDX, &buf, &len)) != NCSN_OK) return st;
     st = ncsn_idx_labels_mem(buf, len, path, labels, n);
     NCSN_FREE(buf);
     return st;
@@ -7432,7 +7561,7 @@ static float ncsn__selftest_ldexpf(float m, int e)
 /* math.txt: every function on its grid, the edges, the double functions */
 static ncsn_status ncsn__selftest_math(uint64_t *h)
 {
-    static const float edge[] = { -88.7228394f, -88.8f, -95.0f, -103.0f, -104.0f, -87.5f, -150.0f };
+    static const float edge[] = { -NCSN__EXPF_OVERFLOW, -88.8f, -95.0f, -103.0f, -104.0f, -87.5f, -150.0f };
     static const float big[] = { 6588468.0f, 1e9f, 1e12f, 3e38f, -4.42746e11f, 131072.5f };
     int i;
     for (i = 0; i <= 400; i++) ncsn__hash_f32(h, ncsn_expf(-104.0f + 193.0f * (float)i / 400.0f));

@@ -46,6 +46,17 @@ LIBRARY = "ncsn_st.py (ncsn.h 0.1 file format)"
 
 
 # ---- the file format --------------------------------------------------------------------------
+def _radius(v, what):
+    """The data's radius, which a file with their statistics must hold: finite and > 0 (ncsn.h refuses
+    0, "unknown", there, since it turns the divergence check off; docs/reliability.md)."""
+    try:
+        r = float(np.float32(v))
+    except (TypeError, ValueError):
+        r = float("nan")
+    if not (np.isfinite(r) and r > 0):
+        raise ValueError("%s: ncsn.data.radius = %r must be a finite number > 0 with data.loc, data.scale, data.center" % (what, v))
+    return r
+
 def read(source):
     """A safetensors file (a path, or its bytes) as (dict name -> numpy array, dict metadata), in
     the file's order. Raises ValueError if it is malformed: header outside the file or not a JSON
@@ -233,7 +244,7 @@ def load_model(path, weights="model", as_numpy=False):
         st = {k: np.asarray(tensors.get("data." + k), np.float32) for k in ("loc", "scale", "center")}
         if any(v.shape != (dim,) or not np.all(np.isfinite(v)) for v in st.values()) or not np.all(st["scale"] > 0):
             raise ValueError("%s: data.loc, data.scale, data.center must be [%d] finite floats, scale > 0" % (what, dim))
-        st["radius"] = float(np.float32(meta.get("ncsn.data.radius", "0")))
+        st["radius"] = _radius(meta.get("ncsn.data.radius"), what)
         settings["standardization"] = st
     settings["document_model"] = _document_model(settings)
     keep = set(net) | {"sigmas", "data.loc", "data.scale", "data.center"}
@@ -312,7 +323,7 @@ def save_model(path, model, sigmas=None, settings=None):
     if st is not None:
         for k in ("loc", "scale", "center"):
             arrays["data." + k] = np.asarray(_numpy(st[k]), np.float32).reshape(dim)
-        meta["ncsn.data.radius"] = "%.9g" % float(np.float32(st.get("radius", 0.0)))
+        meta["ncsn.data.radius"] = "%.9g" % _radius(st.get("radius"), "save_model")
     for k, v in s.get("metadata", {}).items():
         if k not in _MODEL_KEYS and not k.startswith(_CHECKPOINT_PREFIXES):
             meta[k] = v

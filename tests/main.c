@@ -85,6 +85,9 @@ int t_close(double got, double want, double tol)
     return fabs(got - want) <= tol * scale;
 }
 
+static const char *t_ran_path[64];   /* per group: the kernel path it ran on, NULL if it did not run */
+int t_group_ran_on(const char *group, const char *path);
+
 #define GROUPS(X) X(rng) X(math) X(schedule) X(worked) X(kernels) X(model) X(dsm) X(sampler) \
                   X(safetensors) X(checkpoint) X(train) X(cli) X(io) X(alloc) X(quality) X(images) X(cpp) X(readme) X(plots) X(selftest) X(golden) \
                   X(dispatch)
@@ -96,12 +99,120 @@ static const struct { const char *name; void (*fn)(void); } groups[] = { GROUPS(
 
 int golden_write_all(void);
 
+#define N_GROUPS (sizeof groups / sizeof groups[0])
+
+int t_group_ran_on(const char *group, const char *path)
+{
+    size_t i;
+    for (i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        if (strcmp(groups[i].name, group) == 0) return t_ran_path[i] && strcmp(t_ran_path[i], path) == 0;
+    return 0;
+}
+
+static void t_group_line(size_t i, int pass, int fail)
+{
+    printf("  %-12s %4d passed, %d failed\n", groups[i].name, pass, fail);
+    fflush(stdout);
+}
+
+#if !defined(_WIN32)
+/* NCSN_TEST_JOBS=N > 1 (make test passes its TEST_JOBS): the groups run in up to N child processes
+   at once, the longest first, each printing into a temporary file that is copied out in the usual
+   order, so the output is a sequential run's. No two groups share a file (each has its own names
+   or temporary directory). A group that crashes counts as one failure (it ended the suite). */
+typedef struct { pid_t pid; FILE *out; int counts; int pass, fail, done; } t_job;
+
+static void t_job_start(t_job *j, size_t i)
+{
+    int fd[2];
+    fflush(stdout);
+    j->out = tmpfile();
+    if (!j->out || pipe(fd) != 0 || (j->pid = fork()) < 0) { j->pid = -1; return; }
+    if (j->pid == 0) {
+        int c[2];
+        close(fd[0]);
+        dup2(fileno(j->out), 1);
+        t_pass = t_fail = 0;
+        groups[i].fn();
+        fflush(stdout);
+        c[0] = t_pass;
+        c[1] = t_fail;
+        _exit(write(fd[1], c, sizeof c) == (ssize_t)sizeof c ? 0 : 1);
+    }
+    close(fd[1]);
+    j->counts = fd[0];
+}
+
+static void t_job_end(t_job *j, int status)
+{
+    int c[2];
+    j->done = 1;
+    if (read(j->counts, c, sizeof c) == (ssize_t)sizeof c) { j->pass = c[0]; j->fail = c[1]; }
+    else { j->fail = 1; j->pass = -status - 1; }   /* no counts: the process crashed */
+    close(j->counts);
+}
+
+/* a finished group's output and its line, as a sequential run prints them */
+static void t_job_show(t_job *j, size_t i)
+{
+    char buf[4096];
+    size_t k;
+    fflush(stdout);
+    if (j->out) {
+        rewind(j->out);
+        while ((k = fread(buf, 1, sizeof buf, j->out)) > 0) fwrite(buf, 1, k, stdout);
+        fclose(j->out);
+    }
+    if (j->pass < 0) printf("FAIL group %s: its process ended without its counts (status 0x%x)\n", groups[i].name, -j->pass - 1);
+    else t_pass += j->pass;
+    t_fail += j->fail;
+    t_group_line(i, j->pass < 0 ? 0 : j->pass, j->fail);
+}
+
+static void t_run_parallel(const int *run, int jobs)
+{
+    static const char *const longest[] = { "dispatch", "kernels", "quality", "math", "cli", "io", "sampler", "checkpoint" };
+    enum { N_LONG = sizeof longest / sizeof longest[0] };
+    t_job job[N_GROUPS];
+    size_t order[N_GROUPS], n = 0, started = 0, shown = 0, i;
+    int running = 0, k, m;
+    memset(job, 0, sizeof job);
+    for (k = 0; k <= N_LONG; k++)   /* the longest first, then the rest in order */
+        for (i = 0; i < N_GROUPS; i++) {
+            int is_long = 0;
+            for (m = 0; m < N_LONG; m++) is_long |= strcmp(groups[i].name, longest[m]) == 0;
+            if (run[i] && (k < N_LONG ? strcmp(groups[i].name, longest[k]) == 0 : !is_long)) order[n++] = i;
+        }
+    for (i = 0; shown < n; ) {
+        pid_t pid;
+        int status = 0;
+        for (; running < jobs && started < n; started++) {
+            t_job *j = &job[order[started]];
+            t_job_start(j, order[started]);
+            if (j->pid < 0) { j->done = 1; j->fail = 1; j->pass = 0; printf("FAIL group %s: no child process\n", groups[order[started]].name); }
+            else running++;
+        }
+        if (running > 0 && (pid = waitpid(-1, &status, 0)) > 0) {
+            size_t g;
+            for (g = 0; g < N_GROUPS; g++)
+                if (run[g] && !job[g].done && job[g].pid == pid) { t_job_end(&job[g], status); running--; }
+        }
+        for (; i < N_GROUPS && shown < n; i++) {   /* in the usual order, each as soon as those before it are shown */
+            if (!run[i]) continue;
+            if (!job[i].done) break;
+            t_job_show(&job[i], i);
+            shown++;
+        }
+    }
+}
+#endif
+
 int main(int argc, char **argv)
 {
     size_t i;
     int write_golden = 0;
     const char *only[32], *q = getenv("NCSN_TEST_QUICK");
-    int a, n_only = 0;
+    int a, n_only = 0, run[N_GROUPS], jobs = getenv("NCSN_TEST_JOBS") ? atoi(getenv("NCSN_TEST_JOBS")) : 1;
     t_quick = q && *q && *q != '0';
     if (getenv("NCSN_TEST_THREADS")) t_threads = atoi(getenv("NCSN_TEST_THREADS"));
     if (t_threads < 1) t_threads = 1;
@@ -117,14 +228,27 @@ int main(int argc, char **argv)
     }
     printf("ncsn.h %s tests, kernels: %s, %d thread%s%s\n", NCSN_VERSION_STRING, ncsn_simd_name(), t_threads,
            t_threads > 1 ? "s" : "", t_quick ? " (quick)" : "");
-    for (i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-        int p0 = t_pass, f0 = t_fail, k, named = n_only == 0;
-        for (k = 0; k < n_only; k++) named |= strcmp(only[k], groups[i].name) == 0;
-        if (!named) continue;
-        if (!groups[i].fn) { CHECK(0, "test group %s is not built", groups[i].name); continue; }
+    if (jobs < 1) jobs = 1;
+    for (i = 0; i < N_GROUPS; i++) {
+        int k;
+        run[i] = n_only == 0;
+        for (k = 0; k < n_only; k++) run[i] |= strcmp(only[k], groups[i].name) == 0;
+        if (run[i] && !groups[i].fn) { CHECK(0, "test group %s is not built", groups[i].name); run[i] = 0; }
+    }
+#if !defined(_WIN32)
+    if (jobs > 1) {
+        for (i = 0; i < N_GROUPS; i++)
+            if (run[i]) t_ran_path[i] = ncsn_simd_name();   /* each runs in this suite run, on this path */
+        t_run_parallel(run, jobs);
+        jobs = 0;
+    }
+#endif
+    for (i = 0; i < N_GROUPS && jobs; i++) {
+        int p0 = t_pass, f0 = t_fail;
+        if (!run[i]) continue;
+        t_ran_path[i] = ncsn_simd_name();
         groups[i].fn();
-        printf("  %-12s %4d passed, %d failed\n", groups[i].name, t_pass - p0, t_fail - f0);
-        fflush(stdout);
+        t_group_line(i, t_pass - p0, t_fail - f0);
     }
     printf("%d passed, %d failed\n", t_pass, t_fail);
     return t_fail ? 1 : 0;

@@ -32,6 +32,8 @@ ncsn_status t_simd_force(const char *path);
 /* 0 if the program at path is built for another machine than /bin/sh (a cross build run under
    qemu-user: the host's shell cannot start it), 1 otherwise */
 int t_runs_on_host(const char *path);
+/* 1 if this run of the suite ran (or, its groups in parallel, runs) the group named on the kernel path named */
+int t_group_ran_on(const char *group, const char *path);
 ncsn_status tk_simd_force(const char *path);
 ncsn_status ts_simd_force(const char *path);
 #ifdef __cplusplus

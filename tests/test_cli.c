@@ -393,7 +393,7 @@ static void tl_outputs(void)
     rc = tl_run("sample evil_c1.st -n 1 --steps-per-level 1 --header");
     CHECK(rc == 0 && strncmp(tl_out, "x1,x2\n", 6) == 0 && !strstr(tl_err, "\xc2\x9b"),
           "cli sample --header wrote a C1 control from cli.columns: exit %d: %s / %s", rc, tl_out, tl_err);
-    tl_write("esc.csv", "1,2\n3,\x1b[2J\n", 12);
+    tl_write("esc.csv", "1,2\n3,\x1b[2J\n", 11);   /* without the string's NUL: a NUL is refused before the escape is seen */
     rc = tl_run("train esc.csv -o x.st");
     EXPECT(rc, 2, "esc.csv:2:2: '\\x1b[2J' is not a number", "an escape sequence in the data");
     CHECK(!strchr(tl_err, 0x1b), "cli: an error message holds a raw escape sequence");
@@ -566,7 +566,8 @@ static int tl_poke_tensor(const char *file, const char *name, float v)
 
 /* the trainer's fields of a model file are untrusted: a scale of 3e38 (finite, > 0) sends samples
    to infinity, which are left out (they were printed, rows of inf); a safetensors loader refuses
-   /dev/zero from its first 8 bytes (it read 2 GiB first); score writes nothing when a score is not
+   /dev/zero from its first 8 bytes (it read 2 GiB first), and a model or CSV followed by zeros
+   where the file ends; score writes nothing when a score is not
    finite (it wrote the inf rows, then exit 3); -o naming a symbolic link replaces the link with
    the new file and leaves its target untouched, as every atomic save does (docs/reliability.md) */
 static void tl_hostile(void)
@@ -582,6 +583,11 @@ static void tl_hostile(void)
           "cli sample with data.scale 3e38: exit %d (want 3), %d rows%s, '%.200s'", rc, tl_lines(tl_out), strstr(tl_out, "inf") ? " with inf" : "", tl_err);
     rc = tl_run("info /dev/zero");
     EXPECT(rc, 2, "announce a header of 0 bytes", "info /dev/zero");
+    /* a valid file and then endless bytes: refused where the file ends (it read 2 GiB first) */
+    rc = tl_sh("{ cat hs.st; head -c 20000000 /dev/zero; } | \"$N\" info /dev/stdin");
+    EXPECT(rc, 2, "bytes its header declares (trailing bytes)", "info of a model and then zeros");
+    rc = tl_sh("{ cat data.csv; head -c 20000000 /dev/zero; } | \"$N\" train - -o z.st %s", tl_tiny);
+    EXPECT(rc, 2, "has a NUL byte", "train on CSV and then zeros");
     rc = tl_sh("printf '0,0\\n1,1\\n' | \"$N\" score hs.st --sigma 1e-45");
     CHECK(rc == 3 && tl_out[0] == 0 && strstr(tl_err, "no scores written"), "cli score at sigma 1e-45: exit %d (want 3), stdout '%.100s', '%.200s'", rc,
           tl_out, tl_err);

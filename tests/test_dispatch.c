@@ -4,7 +4,8 @@
    - the path chosen by default is the widest this CPU lists in /proc/cpuinfo (Linux, x86, a
      dispatching build), and ncsn_simd_force accepts exactly the paths the CPU has;
    - on every path it accepts (scalar and the default included), the kernels group (each kernel
-     against its scalar reference, bit for bit), the golden group and the self-test pass;
+     against its scalar reference, bit for bit), the golden group and the self-test pass (on the
+     path where this run of the suite already ran those three groups, they are not run again);
    - a path this build does not know is refused with a message naming it, and changes nothing. */
 #include "test.h"
 #include <stdlib.h>
@@ -67,12 +68,17 @@ void test_dispatch(void)
     for (i = 0; i < (int)(sizeof dp_paths / sizeof dp_paths[0]); i++) {
         int p0 = t_pass, f0 = t_fail;
         if (t_simd_force(dp_paths[i]) != NCSN_OK) continue;   /* not in this build or not on this CPU */
+        ran++;
+        ran_default |= strcmp(ncsn_simd_name(), first) == 0;
+        if (t_group_ran_on("kernels", ncsn_simd_name()) && t_group_ran_on("golden", ncsn_simd_name()) &&
+            t_group_ran_on("selftest", ncsn_simd_name())) {   /* the same checks again would only cost time (~10 s) */
+            printf("    path %-20s kernels, golden files, self-test: run by those groups above\n", ncsn_simd_name());
+            continue;
+        }
         test_kernels();
         test_golden();
         test_selftest();
         printf("    path %-20s kernels, golden files, self-test: %d passed, %d failed\n", ncsn_simd_name(), t_pass - p0, t_fail - f0);
-        ran++;
-        ran_default |= strcmp(ncsn_simd_name(), first) == 0;
     }
     CHECK(ran >= 1 && ran_default, "%d kernel paths ran, the default one (%s) %s", ran, first, ran_default ? "too" : "not");
     CHECK(t_simd_force(getenv("NCSN_SIMD") ? getenv("NCSN_SIMD") : "auto") == NCSN_OK, "back to the suite's path");

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <errno.h>
+#include <signal.h>
 #endif
 #include <locale.h>
 #include <stdlib.h>
@@ -230,6 +232,92 @@ static int ti_fifo_done(pid_t pid)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* a child writes len bytes into the FIFO path, then up to limit bytes of filler: 0 if the reader
+   stopped it early (closed the FIFO: EPIPE), 2 if all of it went in */
+static pid_t ti_fifo_flood(const char *path, const void *data, size_t len, int filler, size_t limit)
+{
+    pid_t pid;
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        static unsigned char fill[1 << 16];
+        size_t sent = 0;
+        int fd;
+        alarm(20);
+        signal(SIGPIPE, SIG_IGN);
+        memset(fill, filler, sizeof fill);
+        if ((fd = open(path, O_WRONLY)) < 0 || write(fd, data, len) != (ssize_t)len) _exit(1);
+        while (sent < limit) {
+            ssize_t k = write(fd, fill, sizeof fill);
+            if (k < 0) _exit(errno == EPIPE ? 0 : 1);
+            sent += (size_t)k;
+        }
+        _exit(2);
+    }
+    return pid;
+}
+
+static int ti_flood_status(pid_t pid)
+{
+    int status = 0;
+    if (pid <= 0) return -1;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A pipe carrying a valid file and then endless bytes (cat model.safetensors /dev/zero) is read no
+   further than the file's header declares (safetensors, IDX) or than its first NUL byte (CSV),
+   and refused at once: every loader read up to 2 GiB (1 GiB for CSV) before it failed. The writer
+   offers 16 MiB after the file; the reader must close the pipe long before. */
+static void ti_trailing(const char *fifo, const unsigned char *ckpt, size_t ckpt_len)
+{
+    enum { LIMIT = 16 << 20 };
+    static const unsigned char images[4 + 12 + 12] = { 0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 255 };
+    static const unsigned char labels[4 + 4 + 2] = { 0, 0, 8, 1, 0, 0, 0, 2, 7, 9 };
+    static const char csv[] = "1,2\n3,4\n";
+    const char *past = "past the ";
+    ncsn_model *m = NULL;
+    unsigned char *b = NULL;
+    float *d = NULL;
+    int *l = NULL, n = 0, r = 0, c = 0, k;
+    size_t len = 0;
+    ncsn_status st;
+    char v[64];
+    pid_t pid;
+    for (k = 0; k < 4; k++) {   /* the safetensors loaders, followed by zeros or by other bytes */
+        pid = ti_fifo_flood(fifo, ckpt, ckpt_len, k % 2 ? 'x' : 0, LIMIT);
+        st = k == 0 ? ncsn_model_load(&m, fifo) : k == 1 ? ncsn_checkpoint_load(&m, fifo, NULL, NULL, NULL, 0, NULL, NULL)
+           : k == 2 ? ncsn_file_meta(fifo, "ncsn.step", v, sizeof v) : ncsn_read_safetensors(fifo, &b, &len);
+        CHECK(st == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), past) && ti_flood_status(pid) == 0,
+              "trailing bytes: loader %d of a checkpoint and then filler: status %d (want %d), '%s'", k, (int)st, (int)NCSN_ERR_FORMAT,
+              ncsn_last_error());
+        ncsn_model_free(m);
+        m = NULL;
+        ncsn_free(b);
+        b = NULL;
+    }
+    pid = ti_fifo_flood(fifo, images, sizeof images, 0, LIMIT);
+    st = ncsn_idx_load_images(fifo, &d, &n, &r, &c);
+    CHECK(st == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), past) && ti_flood_status(pid) == 0, "trailing bytes: IDX images: %s",
+          ncsn_last_error());
+    ncsn_free(d);
+    pid = ti_fifo_flood(fifo, labels, sizeof labels, 0, LIMIT);
+    st = ncsn_idx_load_labels(fifo, &l, &n);
+    CHECK(st == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), past) && ti_flood_status(pid) == 0, "trailing bytes: IDX labels: %s",
+          ncsn_last_error());
+    ncsn_free(l);
+    pid = ti_fifo_flood(fifo, images, sizeof images, 0, 0);   /* the exact file still loads from a pipe */
+    CHECK(ncsn_idx_load_images(fifo, &d, &n, &r, &c) == NCSN_OK && n == 2 && r == 2 && c == 3 && d[11] == 1.0f && ti_flood_status(pid) == 2,
+          "IDX images from a FIFO: %s", ncsn_last_error());
+    ncsn_free(d);
+    d = NULL;
+    pid = ti_fifo_flood(fifo, csv, sizeof csv - 1, 0, LIMIT);
+    st = ncsn_csv_load(fifo, NULL, &d, &n, &c, NULL, 0);
+    CHECK(st == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "line 3 has a NUL byte") && ti_flood_status(pid) == 0,
+          "trailing bytes: CSV and then zeros: %s", ncsn_last_error());
+    ncsn_free(d);
+}
+
 /* a save to an existing FIFO (or /dev/stdout, /dev/null) writes into it: the atomic rename once
    replaced it by a regular file (as root, `-o /dev/null` replaced the device). The reader is opened
    first, non-blocking, so the old code fails the test instead of hanging it. */
@@ -290,6 +378,7 @@ static void ti_pipes(const char *dir)
               "pipes: metadata from a FIFO: '%s' %s", v, ncsn_last_error());
         CHECK(ti_fifo_done(pid), "pipes: the FIFO writer failed");
         ti_save_into_fifo(fifo, bytes, len);
+        ti_trailing(fifo, bytes, len);
         {   /* no limit: max = SIZE_MAX (max + 1 wrapped to 0, and every file was "larger than the limit") */
             unsigned char *again = NULL;
             size_t n2 = 0;

@@ -407,6 +407,48 @@ out:
     free(data);
 }
 
+/* A known radius is never 0, which means unknown and turns the divergence rule off: data at one
+   point are fitted with radius FLT_MIN (the rule flags a chain beyond sigma_1), a trainer's file
+   of them loads back with it, and a file with the data's statistics and radius 0 is refused (it
+   loaded, and sampling then flagged no chain however far it went). */
+static void radius_known(void)
+{
+    enum { N = 8, D = 2 };
+    const char *path = "build/test_train_radius.safetensors";
+    float data[N * D], far[D] = { 100.0f, 0.0f };
+    ncsn_train_opts o = tr_opts(4);
+    ncsn_trainer *t = NULL;
+    ncsn_stdz s, l;
+    unsigned char *buf = NULL, *ed = NULL;
+    size_t len = 0, elen = 0;
+    char v[64], from[96];
+    int i;
+    for (i = 0; i < N * D; i++) data[i] = i % D ? -2.0f : 3.0f;   /* every point at (3, -2) */
+    CHECK(ncsn_stdz_fit(&s, data, N, D, 1) == NCSN_OK && s.radius > 0.0f, "data at one point: radius %g (want > 0)", (double)s.radius);
+    CHECK(ncsn_diverged(&s, 2.0f, far, 1, NULL) == 1, "data at one point: a chain 100 from them is not flagged");
+    ncsn_stdz_free(&s);
+    o.sigma_max = 1.0f;   /* the data's diameter is 0: the levels are given */
+    o.sigma_min = 0.01f;
+    CHECK(ncsn_trainer_create(&t, &o, data, N, D, NULL) == NCSN_OK && ncsn_trainer_save(t, path, NULL) == NCSN_OK,
+          "a trainer on data at one point: %s", ncsn_last_error());
+    CHECK(ncsn_stdz_load(&l, path, D) == NCSN_OK && l.radius > 0.0f, "its file loads with radius %g (want > 0): %s", (double)l.radius,
+          ncsn_last_error());
+    ncsn_stdz_free(&l);
+    buf = t_read_file(path, &len);
+    CHECK(buf && ncsn_file_meta_mem(buf, len, "ncsn.data.radius", v, sizeof v) == NCSN_OK, "radius: %s", ncsn_last_error());
+    snprintf(from, sizeof from, "\"ncsn.data.radius\":\"%s\"", v);
+    if (buf && (ed = tr_edit(buf, len, from, "\"ncsn.data.radius\":\"0\"", &elen)) != NULL) {
+        ncsn_status st = ncsn_stdz_load_mem(&l, ed, elen, D);
+        CHECK(st == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "ncsn.data.radius = '0' must be a finite number > 0"),
+              "a file with radius 0: status %d, '%s'", (int)st, ncsn_last_error());
+        if (st == NCSN_OK) ncsn_stdz_free(&l);
+    } else CHECK(0, "radius: no %s in the header", from);
+    free(ed);
+    free(buf);
+    ncsn_trainer_free(t);
+    remove(path);
+}
+
 /* The scale floor: a nearly constant column with a rare outlier (an 8x8 digit's corner pixel: 0
    in all but one image) standardised by its sd alone lies at |z| ~ 42 and sets sigma_1; the
    floor range / NCSN_STDZ_MAX_Z keeps every column within +-NCSN_STDZ_MAX_Z, leaves ordinary
@@ -462,4 +504,5 @@ void test_train(void)
     settings();
     divergence();
     hostile_files();
+    radius_known();
 }

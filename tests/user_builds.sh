@@ -14,8 +14,10 @@
 #     the self-test's message must contain (optional)";
 #     a flag given as link:F is passed to the link only (gcc's -ffast-math links crtfastmath.o,
 #     which flushes subnormals to zero for the whole program). Rows of a missing compiler are skipped.
-# Rows run two at a time; about 10 full compiles in all. Prints one line per check, then
-# "user builds: N checks, N failed"; exits 1 if any failed.
+# Checks run NCSN_TEST_JOBS at a time (default: the number of cores; `make test` passes TEST_JOBS),
+# each starting as soon as one ends; 13 full compiles in all (a row with link flags only links
+# the self-test's object that its compiler's check compiled: warning flags change no code). Prints
+# one line per check, then "user builds: N checks, N failed"; exits 1 if any failed.
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build/default}
@@ -23,7 +25,7 @@ dir="$build/user_builds"
 mkdir -p "$dir"
 rm -f "$dir"/*.result
 ref=$("./$build/minimal" 2>&1) || { echo "user builds: ./$build/minimal failed"; exit 1; }
-jobs=$(nproc 2>/dev/null || echo 2); [ "$jobs" -gt 2 ] && jobs=2
+jobs=${NCSN_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}; [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -39,9 +41,11 @@ check_example() {   # id cc
 check_control() {   # id cc [-x c++]
   id=$1; cc=$2; shift 2
   log="$dir/$id.log"
-  if ! $cc -O2 -march=native -Wall -Wextra -Werror "$@" tests/flags/selftest_prog.c -o "$dir/$id" -lm -lpthread >"$log" 2>&1; then
+  if ! $cc -O2 -march=native -Wall -Wextra -Werror "$@" -c tests/flags/selftest_prog.c -o "$dir/$id.o" >"$log" 2>&1 ||
+     ! $cc "$dir/$id.o" -o "$dir/$id" -lm -lpthread >>"$log" 2>&1; then
+    : > "$dir/$id.done"
     echo "FAIL self-test, $cc${*:+ $*} -O2 -march=native (default dialect): does not build warning-free: $(head -3 "$log" | tr '\n' ' ')"
-  elif ! out=$("./$dir/$id" 2>&1); then
+  elif : > "$dir/$id.done"; ! out=$("./$dir/$id" 2>&1); then
     echo "FAIL self-test, $cc${*:+ $*} -O2 -march=native (default dialect): $out"
   else echo "ok   self-test, $cc${*:+ $*} -O2 -march=native (default dialect): passes"; fi
 }
@@ -64,12 +68,17 @@ check_row() {   # id cc flags word [message]
   cflags=""; lflags=""
   for f in $flags; do case $f in link:*) lflags="$lflags ${f#link:}";; *) cflags="$cflags $f";; esac; done
   log="$dir/$id.log"
+  obj="$dir/$id.o"
+  if [ -z "$cflags" ]; then   # link flags only: the object of check_control's build, once it is there
+    obj="$dir/selftest_$cc.o"
+    while [ ! -e "$dir/selftest_$cc.done" ]; do sleep 0.2; done
+  fi
   # the preprocessor alone finds an #error quickly; only a row it lets through is compiled and run
   if ! $cc -O2 -march=native $cflags -E tests/flags/selftest_prog.c -o /dev/null >"$log" 2>&1; then
     if grep -q "error.*ncsn.h:.*$word" "$log"; then echo "ok   $cc $flags: refused, the #error names $word"
     else echo "FAIL $cc $flags: does not preprocess, but no #error naming $word: $(grep -m1 error "$log")"; fi
-  elif ! $cc -O2 -march=native $cflags -c tests/flags/selftest_prog.c -o "$dir/$id.o" >"$log" 2>&1 ||
-       ! $cc $lflags "$dir/$id.o" -o "$dir/$id" -lm -lpthread >>"$log" 2>&1; then
+  elif { [ -n "$cflags" ] && ! $cc -O2 -march=native $cflags -c tests/flags/selftest_prog.c -o "$obj" >"$log" 2>&1; } ||
+       ! $cc $lflags "$obj" -o "$dir/$id" -lm -lpthread >>"$log" 2>&1; then
     echo "FAIL $cc $flags: preprocesses but does not build: $(grep -m1 error "$log")"
   elif out=$("./$dir/$id" 2>&1); then
     echo "FAIL $cc $flags: accepted, and ncsn_selftest passes (not caught)"
@@ -78,11 +87,15 @@ check_row() {   # id cc flags word [message]
   else echo "ok   $cc $flags: compiles, ncsn_selftest fails: $out"; fi
 }
 
+# a pool of $jobs tokens in a FIFO: a check takes one to start and gives it back when it ends
+rm -f "$dir"/*.done "$dir/tokens"
+mkfifo "$dir/tokens" && exec 3<>"$dir/tokens" && rm -f "$dir/tokens" || { echo "user builds: no FIFO for the job pool"; exit 1; }
+i=0; while [ $i -lt "$jobs" ]; do echo >&3; i=$((i + 1)); done
 n=0
-run() {   # queue one check, at most $jobs at a time
+run() {   # start one check when a token is free
   n=$((n + 1))
-  ( "$@" > "$dir/$(printf %02d $n).result" ) &
-  [ $((n % jobs)) -eq 0 ] && wait
+  read -r _ <&3
+  ( "$@" > "$dir/$(printf %02d $n).result"; echo >&3 ) &
 }
 for cc in gcc clang; do
   have $cc || { echo "skip $cc: not installed"; continue; }
@@ -127,5 +140,6 @@ for f in "$dir"/*.result; do
   cat "$f"
   grep -q '^FAIL' "$f" && fails=$((fails + 1))
 done
+exec 3>&-
 echo "user builds: $total checks, $fails failed"
 [ $fails -eq 0 ]

@@ -621,7 +621,7 @@ static int load_columns(const char *path, const char *spec, float **data, int *n
     ncsn_csv_opts co;
     ncsn_status st;
     memset(&t, 0, sizeof t);
-    if ((st = ncsn_read_file(path, 0, &raw, &t.len)) != NCSN_OK) return lib_fail_input(st);   /* '-' and pipes: read once */
+    if ((st = ncsn_read_text(path, 0, &raw, &t.len)) != NCSN_OK) return lib_fail_input(st);   /* '-' and pipes: read once; a NUL ends it */
     t.text = (char *)malloc(t.len + 1);
     if (t.text) { memcpy(t.text, raw, t.len); t.text[t.len] = 0; }
     ncsn_free(raw);
