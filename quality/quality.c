@@ -330,7 +330,7 @@ out:
 /* in-process: the library's defaults (what the CLI uses), overridable as key=value */
 static int cmd_tune(int argc, char **argv)
 {
-    ncsn_train_opts o = ncsn_train_defaults();
+    ncsn_train_opts o;
     ncsn_trainer *t = NULL;
     ncsn_sampler_opts so;
     ncsn_rng rng;
@@ -340,6 +340,7 @@ static int cmd_tune(int argc, char **argv)
     const char *out = NULL, *model = NULL;
     clock_t c0;
     if (argc < 2 || q_load(argv[1], &data, &n, &dim)) return 1;
+    o = ncsn_train_defaults_for(dim);
     for (i = 2; i < argc; i++) {
         const char *v = strchr(argv[i], '=');
         if (!v) continue;
@@ -350,6 +351,7 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "width=", 6)) { int k; for (k = 0; k < o.net.n_hidden; k++) o.net.hidden[k] = atoi(v); }
         else if (!strncmp(argv[i], "ema=", 4)) o.ema_rate = (float)atof(v);
         else if (!strncmp(argv[i], "T=", 2)) T = atoi(v);
+        else if (!strncmp(argv[i], "smin=", 5)) o.sigma_min = (float)atof(v);
         else if (!strncmp(argv[i], "std=", 4)) o.standardize = atoi(v);
         else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
         else if (!strncmp(argv[i], "net=", 4)) o.net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
@@ -365,7 +367,7 @@ static int cmd_tune(int argc, char **argv)
     fprintf(stderr, "tune: training CPU %.1f s (all threads), wall %.1f s\n", (double)(clock() - c0) / CLOCKS_PER_SEC, ts);
     if (model && ncsn_trainer_save_model(t, model, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);   /* sample with the EMA weights */
-    so = ncsn_sampler_recipe(t->sigmas, t->L, T);
+    so = ncsn_sampler_recipe_for(t->sigmas, t->L, T, dim);
     n_req = strncmp(argv[0], "real:", 5) ? Q_SAMPLES : n;
     x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
     {
@@ -411,7 +413,7 @@ static int cmd_exact(const char *set, const char *data_csv, const char *model, i
         }
     g.K = s->K; g.dim = dim; g.weights = s->w; g.means = mu; g.vars = var;
     x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
-    so = ncsn_sampler_recipe(sig, L, 0);
+    so = ncsn_sampler_recipe_for(sig, L, 0, dim);
     ncsn_rng_seed(&rng, 1, 54);
     if (ncsn_sample_annealed(ncsn_gmm_score_fn, &g, dim, sig, L, &so, &rng, x, n_req) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     ncsn_stdz_undo(&st, x, n_req);

@@ -266,6 +266,25 @@ static void settings(void)
         CHECK(o.form == NCSN_LANGEVIN_SONG && o.steps_per_level == 200 && o.denoise_final && o.init == NCSN_INIT_NORMAL_SIGMA1, "recipe");
         CHECK(o.eps == 0.25f * sig[5] * sig[5], "recipe eps %g", (double)o.eps);
     }
+    {   /* the dimension rule: up to 16 columns the recipe itself; above, 3 x 256, 5000 steps,
+           sigma_L 0.1, and a sampler of 5 steps per level at eps = sigma_L^2 / 2 */
+        ncsn_train_opts a = ncsn_train_defaults(), b = ncsn_train_defaults_for(16), c = ncsn_train_defaults_for(17);
+        float sig[6];
+        ncsn_sampler_opts p, q, r;
+        CHECK(b.net.n_hidden == a.net.n_hidden && b.net.hidden[0] == a.net.hidden[0] && b.net.hidden[2] == a.net.hidden[2] && b.steps == a.steps &&
+              b.sigma_min == a.sigma_min && b.net.cond == a.net.cond && b.net.embed_dim == a.net.embed_dim, "D = 16: ncsn_train_defaults_for is ncsn_train_defaults");
+        CHECK(c.net.n_hidden == 3 && c.net.hidden[0] == 256 && c.net.hidden[2] == 256 && c.steps == 5000 && c.sigma_min == 0.1f,
+              "D = 17: %d x %d, %ld steps, sigma_L %g", c.net.hidden[0], c.net.n_hidden, c.steps, (double)c.sigma_min);
+        CHECK(c.net.cond == a.net.cond && c.net.scale_by_sigma == a.net.scale_by_sigma && c.batch == a.batch && c.ema_rate == a.ema_rate,
+              "D = 17: the rest is the recipe's");
+        ncsn_schedule(sig, 6, 8.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
+        p = ncsn_sampler_recipe(sig, 6, 0); q = ncsn_sampler_recipe_for(sig, 6, 0, 16); r = ncsn_sampler_recipe_for(sig, 6, 0, 64);
+        CHECK(q.steps_per_level == p.steps_per_level && q.eps == p.eps && q.form == p.form && q.init == p.init && q.denoise_final == p.denoise_final,
+              "D = 16: the recipe's sampler");
+        CHECK(r.steps_per_level == 5 && r.eps == 0.5f * sig[5] * sig[5] && r.form == p.form && r.init == p.init && r.denoise_final,
+              "D = 64: T %d, eps %g", r.steps_per_level, (double)r.eps);
+        CHECK(ncsn_sampler_recipe_for(sig, 6, 40, 64).steps_per_level == 40, "D = 64: T given");
+    }
 }
 
 static void divergence(void)

@@ -214,7 +214,7 @@ static const char usage_train[] =
     "                           full batch, 2000 steps) or seed001 (sigma embedding 64, 10 levels 5 ->\n"
     "                           0.01, batch 256, 10000 steps); no standardisation, no EMA. Other options\n"
     "                           still apply on top.\n"
-    "  --steps N                total Adam steps (default 20000)\n"
+    "  --steps N                total Adam steps (default 20000; above 16 columns 5000)\n"
     "  --batch B                points per step (default 512); B >= the number of points uses all of\n"
     "                           them, in order, every step; smaller batches draw without replacement\n"
     "  --lr X                   Adam learning rate (default 0.001)\n"
@@ -222,9 +222,9 @@ static const char usage_train[] =
     "  --no-standardize         train on the raw columns (--standardize: the default)\n"
     "  --levels L               noise levels (default: from the dimension, Song & Ermon 2020)\n"
     "  --sigma-max A            largest noise level (default: the data's largest pairwise distance)\n"
-    "  --sigma-min B            smallest noise level (default 0.01; standardised units)\n"
+    "  --sigma-min B            smallest noise level (default 0.01, above 16 columns 0.1; standardised)\n"
     "  --schedule KIND          geometric (default), linear or cosine\n"
-    "  --width W --depth D      hidden layers: D layers of W units (default 128, 3)\n"
+    "  --width W --depth D      hidden layers: D layers of W units (default 128, 3; above 16 columns 256, 3)\n"
     "  --embed E                sinusoidal sigma embedding of size E (even, >= 4); 0: sigma is\n"
     "                           concatenated to x (seed 000's ScoreNet)\n"
     "  --act silu|softplus      activation (default silu)\n"
@@ -255,11 +255,12 @@ static const char usage_sample[] =
     "Annealed Langevin dynamics through the model's noise levels, in the user's units; one sample per\n"
     "line on stdout. Defaults: x + a s + sqrt(2a) z with a = eps sigma_i^2/sigma_L^2 and eps =\n"
     "sigma_L^2/4 (each level's step is a quarter of its variance; docs/training.md), 200 steps per\n"
-    "level, start N(0, sigma_1^2 I) in standardised units, a final denoising step. A model trained with --preset uses its seed's sampler.\n"
+    "level, start N(0, sigma_1^2 I) in standardised units, a final denoising step. Above 16 dimensions\n"
+    "5 steps per level and eps = sigma_L^2/2. A model trained with --preset uses its seed's sampler.\n"
     "\n"
     "  -n N                     number of samples (default 1000)\n"
-    "  --steps-per-level T      Langevin steps per level (default 200; a preset's: 100)\n"
-    "  --eps E                  step constant epsilon (default sigma_L^2/4)\n"
+    "  --steps-per-level T      Langevin steps per level (default 200, above 16 dimensions 5; a preset's: 100)\n"
+    "  --eps E                  step constant epsilon (default sigma_L^2/4, above 16 dimensions sigma_L^2/2)\n"
     "  --form song|half         song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z\n"
     "  --init normal|sigma1     start from N(0, I) or N(0, sigma_1^2 I)\n"
     "  --denoise, --no-denoise  end with x + sigma_L^2 s(x, sigma_L), or not\n"
@@ -682,7 +683,7 @@ static const char *const preset_names[] = { "none", "seed000", "seed001", NULL }
 /* the run's options: the data-driven recipe or a seed's, then what the command line says */
 static ncsn_train_opts train_opts(const train_cfg *c, int dim)
 {
-    ncsn_train_opts o = c->preset == 1 ? ncsn_train_preset_seed000() : c->preset == 2 ? ncsn_train_preset_seed001() : ncsn_train_defaults();
+    ncsn_train_opts o = c->preset == 1 ? ncsn_train_preset_seed000() : c->preset == 2 ? ncsn_train_preset_seed001() : ncsn_train_defaults_for(dim);
     int i, w = c->g_width ? (int)c->width : o.net.hidden[0], d = c->g_depth ? (int)c->depth : o.net.n_hidden, scaled = o.net.scale_by_sigma;
     if (c->g_embed) {
         o.net = c->embed ? ncsn_config_embed(dim, (int)c->embed, w, d) : ncsn_config_concat(dim, w, d);
@@ -1045,11 +1046,11 @@ static ncsn_status sample_tick(void *user, int level, int step, float sigma, con
     return interrupted ? NCSN_ERR_CALLBACK : NCSN_OK;
 }
 
-/* the sampler of the model's recipe: a seed's preset, else the data-driven one (ncsn_sampler_recipe) */
+/* the sampler of the model's recipe: a seed's preset, else the data-driven one (ncsn_sampler_recipe_for) */
 static ncsn_sampler_opts sampler_for(const loaded *ld, long T)
 {
     char v[64];
-    ncsn_sampler_opts so = ncsn_sampler_recipe(ld->sigmas, ld->L, (int)T);
+    ncsn_sampler_opts so = ncsn_sampler_recipe_for(ld->sigmas, ld->L, (int)T, ld->m->cfg.dim);
     if (ncsn_file_meta_mem(ld->file, ld->len, "cli.preset", v, sizeof v) == NCSN_OK && (!strcmp(v, "seed000") || !strcmp(v, "seed001"))) {
         so = ncsn_sampler_defaults();
         so.steps_per_level = T > 0 ? (int)T : 100;
