@@ -2357,7 +2357,7 @@ static NCSN__TARGET void NCSN__K(act_fwd)(float *a, float *sg, const float *z, s
         for (; i + NCSN__VL <= n; i += NCSN__VL) { \
             ncsn__v zz = ncsn__vload(z + i); \
             ncsn__v s = ncsn__vdiv(one, ncsn__vadd(one, NCSN__K(vexpf)(ncsn__vneg(zz)))); \
-            s = NCSN__K(vsel_le)(zz, -88.7228394f, s);   /* as ncsn_sigmoidf: e^x where e^-x overflows */ \
+            s = NCSN__K(vsel_le)(zz, -NCSN__EXPF_OVERFLOW, s);   /* as ncsn_sigmoidf: e^x where e^-x overflows */ \
             ncsn__vstore(sg + i, s); \
             ncsn__vstore(a + i, ncsn__vmul(zz, s)); \
             if (ncsn__vany(ncsn__vlt(zz, ncsn__vset1(NCSN__SILU_LOW)))) {   /* rare: those lanes as ncsn_siluf */ \
