@@ -3401,60 +3401,61 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const 
     ncsn__pgemm_nt(NULL, w->de_out, C, w->slot_dpre0, H0, m->params + L0->w + (size_t)D * H0, H0, S, H0, C, &ep);   /* its conditioning rows */
 }
 
-/* precond's scalings at sigma for data of standard deviation sd (ncsn_config) */
-static void ncsn__precond_coeffs(float sigma, float sd, float *cin, float *cskip, float *cout)
+/* precond's scalings at sigma (ncsn_config), and inv = 1/sigma^2 */
+typedef struct ncsn__pc { float cin, cskip, cout, inv; } ncsn__pc;
+static ncsn__pc ncsn__precond_at(float sigma, float sd)
 {
+    ncsn__pc c;
     float v = fmaf(sigma, sigma, sd * sd), r = sqrtf(v);
-    *cin = 1.0f / r;
-    *cskip = sd * sd / v;
-    *cout = sigma * sd / r;
+    c.cin = 1.0f / r;
+    c.cskip = sd * sd / v;
+    c.cout = sigma * sd / r;
+    c.inv = 1.0f / (sigma * sigma);
+    return c;
 }
 
 /* precond: the network's input c_in x, in place in w->x (the copy of x) */
 static void ncsn__precond_in(const ncsn_model *m, ncsn__workspace *w, int B)
 {
     size_t b, d, D = (size_t)m->cfg.dim;
-    float cin, cskip, cout;
     for (b = 0; b < (size_t)B; b++) {
-        ncsn__precond_coeffs(w->sigma[b], m->cfg.sigma_data, &cin, &cskip, &cout);
-        for (d = 0; d < D; d++) w->x[b * D + d] = cin * w->x[b * D + d];
+        ncsn__pc c = ncsn__precond_at(w->sigma[b], m->cfg.sigma_data);
+        for (d = 0; d < D; d++) w->x[b * D + d] = c.cin * w->x[b * D + d];
     }
 }
 
-/* Output: s = net_out / sigma with scale_by_sigma, (c_skip x + c_out net_out - x) / sigma^2 with
-   precond (x the caller's input), else net_out. */
+/* precond's output s = (c_skip x + c_out net_out - x) / sigma^2, x the caller's input */
+static void ncsn__precond_out(const ncsn_model *m, const ncsn__workspace *w, float *out, const float *x, int B)
+{
+    size_t b, d, D = (size_t)m->cfg.dim;
+    for (b = 0; b < (size_t)B; b++) {
+        ncsn__pc c = ncsn__precond_at(w->sigma[b], m->cfg.sigma_data);
+        for (d = 0; d < D; d++) out[b * D + d] = fmaf(c.cout, w->net_out[b * D + d], fmaf(c.cskip, x[b * D + d], -x[b * D + d])) * c.inv;
+    }
+}
+
+/* Output: s = net_out / sigma with scale_by_sigma, precond's (ncsn__precond_out), else net_out. */
 static void ncsn__scale_fwd(const ncsn_model *m, const ncsn__workspace *w, float *out, const float *x, int B)
 {
     size_t b, d, D = (size_t)m->cfg.dim;
-    float cin, cskip, cout, inv;
-    for (b = 0; b < (size_t)B; b++) {
-        if (m->cfg.precond) {
-            ncsn__precond_coeffs(w->sigma[b], m->cfg.sigma_data, &cin, &cskip, &cout);
-            inv = 1.0f / (w->sigma[b] * w->sigma[b]);
-            for (d = 0; d < D; d++) out[b * D + d] = fmaf(cout, w->net_out[b * D + d], fmaf(cskip, x[b * D + d], -x[b * D + d])) * inv;
-            continue;
-        }
+    if (m->cfg.precond) { ncsn__precond_out(m, w, out, x, B); return; }
+    for (b = 0; b < (size_t)B; b++)
         for (d = 0; d < D; d++) {
             float v = w->net_out[b * D + d];
             out[b * D + d] = m->cfg.scale_by_sigma ? v / w->sigma[b] : v;
         }
-    }
 }
 
+/* dL/d(net_out) from dL/ds: / sigma with scale_by_sigma, * c_out / sigma^2 with precond */
 static void ncsn__scale_bwd(const ncsn_model *m, const ncsn__workspace *w, float *dnet_out, const float *dout, int B)
 {
     size_t b, d, D = (size_t)m->cfg.dim;
-    float cin, cskip, cout, inv;
     for (b = 0; b < (size_t)B; b++) {
-        if (m->cfg.precond) {
-            ncsn__precond_coeffs(w->sigma[b], m->cfg.sigma_data, &cin, &cskip, &cout);
-            inv = 1.0f / (w->sigma[b] * w->sigma[b]);
-            for (d = 0; d < D; d++) dnet_out[b * D + d] = dout[b * D + d] * inv * cout;
-            continue;
-        }
+        ncsn__pc c = { 1.0f, 1.0f, 1.0f, 1.0f };
+        if (m->cfg.precond) c = ncsn__precond_at(w->sigma[b], m->cfg.sigma_data);
         for (d = 0; d < D; d++) {
             float g = dout[b * D + d];
-            dnet_out[b * D + d] = m->cfg.scale_by_sigma ? g / w->sigma[b] : g;
+            dnet_out[b * D + d] = m->cfg.precond ? g * c.inv * c.cout : m->cfg.scale_by_sigma ? g / w->sigma[b] : g;
         }
     }
 }
@@ -3464,11 +3465,9 @@ static void ncsn__scale_bwd(const ncsn_model *m, const ncsn__workspace *w, float
 static void ncsn__precond_dx(const ncsn_model *m, const ncsn__workspace *w, float *dx, const float *dout, int B)
 {
     size_t b, d, D = (size_t)m->cfg.dim;
-    float cin, cskip, cout, inv;
     for (b = 0; b < (size_t)B; b++) {
-        ncsn__precond_coeffs(w->sigma[b], m->cfg.sigma_data, &cin, &cskip, &cout);
-        inv = 1.0f / (w->sigma[b] * w->sigma[b]);
-        for (d = 0; d < D; d++) dx[b * D + d] = dout ? fmaf(cin, dx[b * D + d], (cskip - 1.0f) * inv * dout[b * D + d]) : cin * dx[b * D + d];
+        ncsn__pc c = ncsn__precond_at(w->sigma[b], m->cfg.sigma_data);
+        for (d = 0; d < D; d++) dx[b * D + d] = dout ? fmaf(c.cin, dx[b * D + d], (c.cskip - 1.0f) * c.inv * dout[b * D + d]) : c.cin * dx[b * D + d];
     }
 }
 
@@ -3691,15 +3690,15 @@ static ncsn_status ncsn__dsm_precond(ncsn_model *m, ncsn_dsm_batch *bt, const fl
 {
     size_t b, d, D = (size_t)m->cfg.dim, n = (size_t)B * D;
     const float *F = m->work->net_out;
-    float cin, cskip, cout, lossf;
+    float lossf;
     double acc = 0.0;
     ncsn_status st;
     for (b = 0; b < (size_t)B; b++) {
         float lam = ncsn_weight(w, bt->sigma[b]);
-        ncsn__precond_coeffs(bt->sigma[b], m->cfg.sigma_data, &cin, &cskip, &cout);
+        ncsn__pc c = ncsn__precond_at(bt->sigma[b], m->cfg.sigma_data);
         for (d = 0; d < D; d++) {
             size_t i = b * D + d;
-            float diff = F[i] - fmaf(-cskip, bt->xt[i], x[i]) / cout, term = lam * (diff * diff);
+            float diff = F[i] - fmaf(-c.cskip, bt->xt[i], x[i]) / c.cout, term = lam * (diff * diff);
             NCSN__OPAQUE(term);
             acc += (double)term;
             bt->dpred[i] = 2.0f * lam * diff / (float)n;
