@@ -79,7 +79,8 @@
             take the model first, then the file, as ncsn_model_save/_load do; ncsn_model's
             workspace fields (cap, ws, ws_size, last_batch, priv) are private (docs/api.md).
             New: runtime kernel dispatch on x86 (ncsn_simd_force), the training layer, IDX files,
-            inpainting, ncsn_read_safetensors, the Frechet distance. Same bits as 0.1.0.
+            inpainting, ncsn_read_safetensors, the Frechet distance, the preconditioned output
+            (ncsn_config.precond, sigma_data; stored as precond_sigma_data). Same bits as 0.1.0.
      0.1.0  first release: PCG32, math, schedules, MLP score nets, DSM, Adam, ALD, safetensors.
 */
 #ifndef NCSN_H
@@ -220,6 +221,14 @@ typedef struct ncsn_config {
     ncsn_act act;
     int scale_by_sigma;             /* 1: s = net/sigma */
     int zero_init_output;           /* 1: last layer weights and bias start at 0 (seed 001) */
+    /* 1: the preconditioned output (Karras et al. 2022, "EDM", sec. 5; needs scale_by_sigma = 0):
+       the net F sees c_in x and s = (c_skip x + c_out F - x) / sigma^2, with v = sigma^2 + sd^2,
+       c_in = 1/sqrt(v), c_skip = sd^2/v, c_out = sigma sd/sqrt(v), sd = sigma_data. The identity part
+       of the score is exact, so F only predicts the clean data: at 784-D s = net/sigma does not learn
+       it and every chain diverges (docs/images.md). DSM then trains F on (x - c_skip x~)/c_out with
+       lambda(sigma) on F's error (NCSN_WEIGHT_ONE is EDM's loss). */
+    int precond;
+    float sigma_data;               /* precond: the data's standard deviation, > 0 (the trainer: 0 = from the data) */
 } ncsn_config;
 
 NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth);              /* seed 000 */
@@ -295,7 +304,9 @@ NCSNDEF ncsn_status ncsn_model_check_finite(const ncsn_model *m, const struct nc
 /* ---- 9. denoising score matching ------------------------------------------------------------
    For each sample: level ~ U{0..L-1} (ncsn_rng_bounded), then eps ~ N(0, I) (all levels first,
    then all B*D normals in order), x~ = x + sigma eps, target = -eps/sigma, and
-   loss = mean over B*D of lambda(sigma) (s(x~, sigma) - target)^2 (the seeds' torch .mean()). */
+   loss = mean over B*D of lambda(sigma) (s(x~, sigma) - target)^2 (the seeds' torch .mean()).
+   A precond network (ncsn_config) is trained on its F instead: loss = mean of
+   lambda(sigma) (F - (x - c_skip x~)/c_out)^2, and the batch's dpred is dL/dF. */
 typedef enum ncsn_weighting {
     NCSN_WEIGHT_ONE = 0, NCSN_WEIGHT_SIGMA2 = 1, NCSN_WEIGHT_INV_SIGMA2 = 2
 } ncsn_weighting;
@@ -2996,6 +3007,10 @@ NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *c)
     if ((c->scale_by_sigma != 0 && c->scale_by_sigma != 1) || (c->zero_init_output != 0 && c->zero_init_output != 1))
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: scale_by_sigma = %d and zero_init_output = %d must be 0 or 1",
                           c->scale_by_sigma, c->zero_init_output);
+    if (c->precond != 0 && c->precond != 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: precond = %d must be 0 or 1", c->precond);
+    if (c->precond && c->scale_by_sigma) return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: precond = 1 needs scale_by_sigma = 0 (it is 1)");
+    if (c->precond && (!(c->sigma_data > 0.0f) || !ncsn__isfinite(c->sigma_data)))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: sigma_data = %g must be finite and > 0 with precond = 1", (double)c->sigma_data);
     return NCSN_OK;
 }
 
@@ -3446,10 +3461,44 @@ static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const 
     ncsn__pgemm_nt(NULL, w->de_out, C, w->slot_dpre0, H0, m->params + L0->w + (size_t)D * H0, H0, S, H0, C, &ep);   /* its conditioning rows */
 }
 
-/* Output: s = net_out / sigma with scale_by_sigma, else net_out. */
-static void ncsn__scale_fwd(const ncsn_model *m, const ncsn__workspace *w, float *out, int B)
+/* precond's scalings at sigma (ncsn_config), and inv = 1/sigma^2 */
+typedef struct ncsn__pc { float cin, cskip, cout, inv; } ncsn__pc;
+static ncsn__pc ncsn__precond_at(float sigma, float sd)
+{
+    ncsn__pc c;
+    float v = fmaf(sigma, sigma, sd * sd), r = sqrtf(v);
+    c.cin = 1.0f / r;
+    c.cskip = sd * sd / v;
+    c.cout = sigma * sd / r;
+    c.inv = 1.0f / (sigma * sigma);
+    return c;
+}
+
+/* precond: the network's input c_in x, in place in w->x (the copy of x) */
+static void ncsn__precond_in(const ncsn_model *m, ncsn__workspace *w, int B)
 {
     size_t b, d, D = (size_t)m->cfg.dim;
+    for (b = 0; b < (size_t)B; b++) {
+        ncsn__pc c = ncsn__precond_at(w->sigma[b], m->cfg.sigma_data);
+        for (d = 0; d < D; d++) w->x[b * D + d] = c.cin * w->x[b * D + d];
+    }
+}
+
+/* precond's output s = (c_skip x + c_out net_out - x) / sigma^2, x the caller's input */
+static void ncsn__precond_out(const ncsn_model *m, const ncsn__workspace *w, float *out, const float *x, int B)
+{
+    size_t b, d, D = (size_t)m->cfg.dim;
+    for (b = 0; b < (size_t)B; b++) {
+        ncsn__pc c = ncsn__precond_at(w->sigma[b], m->cfg.sigma_data);
+        for (d = 0; d < D; d++) out[b * D + d] = fmaf(c.cout, w->net_out[b * D + d], fmaf(c.cskip, x[b * D + d], -x[b * D + d])) * c.inv;
+    }
+}
+
+/* Output: s = net_out / sigma with scale_by_sigma, precond's (ncsn__precond_out), else net_out. */
+static void ncsn__scale_fwd(const ncsn_model *m, const ncsn__workspace *w, float *out, const float *x, int B)
+{
+    size_t b, d, D = (size_t)m->cfg.dim;
+    if (m->cfg.precond) { ncsn__precond_out(m, w, out, x, B); return; }
     for (b = 0; b < (size_t)B; b++)
         for (d = 0; d < D; d++) {
             float v = w->net_out[b * D + d];
@@ -3457,14 +3506,29 @@ static void ncsn__scale_fwd(const ncsn_model *m, const ncsn__workspace *w, float
         }
 }
 
+/* dL/d(net_out) from dL/ds: / sigma with scale_by_sigma, * c_out / sigma^2 with precond */
 static void ncsn__scale_bwd(const ncsn_model *m, const ncsn__workspace *w, float *dnet_out, const float *dout, int B)
 {
     size_t b, d, D = (size_t)m->cfg.dim;
-    for (b = 0; b < (size_t)B; b++)
+    for (b = 0; b < (size_t)B; b++) {
+        ncsn__pc c = { 1.0f, 1.0f, 1.0f, 1.0f };
+        if (m->cfg.precond) c = ncsn__precond_at(w->sigma[b], m->cfg.sigma_data);
         for (d = 0; d < D; d++) {
             float g = dout[b * D + d];
-            dnet_out[b * D + d] = m->cfg.scale_by_sigma ? g / w->sigma[b] : g;
+            dnet_out[b * D + d] = m->cfg.precond ? g * c.inv * c.cout : m->cfg.scale_by_sigma ? g / w->sigma[b] : g;
         }
+    }
+}
+
+/* precond: dx holds dL/d(c_in x) from the first layer; dx = c_in dx + (c_skip - 1) dout / sigma^2 (the skip
+   path; none when dout is NULL: a gradient of F, which has no skip path) */
+static void ncsn__precond_dx(const ncsn_model *m, const ncsn__workspace *w, float *dx, const float *dout, int B)
+{
+    size_t b, d, D = (size_t)m->cfg.dim;
+    for (b = 0; b < (size_t)B; b++) {
+        ncsn__pc c = ncsn__precond_at(w->sigma[b], m->cfg.sigma_data);
+        for (d = 0; d < D; d++) dx[b * D + d] = dout ? fmaf(c.cin, dx[b * D + d], (c.cskip - 1.0f) * c.inv * dout[b * D + d]) : c.cin * dx[b * D + d];
+    }
 }
 
 static ncsn_status ncsn__forward_args(ncsn_model *m, float *out, const float *x, const float *sigma, int B)
@@ -3476,9 +3540,9 @@ static ncsn_status ncsn__forward_args(ncsn_model *m, float *out, const float *x,
     if (B < 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: B = %d must be >= 1", B);
     c = &m->cfg;
     for (b = 0; b < B; b++)
-        if ((c->scale_by_sigma || c->sigma_input == NCSN_SIGMA_LOG) && !(sigma[b] > 0.0f))
+        if ((c->scale_by_sigma || c->precond || c->sigma_input == NCSN_SIGMA_LOG) && !(sigma[b] > 0.0f))
             return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_forward: sigma[%d] = %g must be > 0 with %s", b, (double)sigma[b],
-                              c->scale_by_sigma ? "scale_by_sigma" : "sigma_input = log");
+                              c->scale_by_sigma ? "scale_by_sigma" : c->precond ? "precond" : "sigma_input = log");
     return ncsn_model_reserve(m, B);
 }
 
@@ -3492,18 +3556,20 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
     n_hidden = m->cfg.n_hidden;
     memcpy(w->x, x, (size_t)B * m->cfg.dim * sizeof(float));
     memcpy(w->sigma, sigma, (size_t)B * sizeof(float));
+    if (m->cfg.precond) ncsn__precond_in(m, w, B);
     ncsn__cond_fwd(m, w, sigma, B);
     if (m->cfg.cond == NCSN_COND_EMBED) ncsn__embed_fwd(m, w);
-    ncsn__first_fwd(m, w, x, B);   /* and the first activation */
+    ncsn__first_fwd(m, w, m->cfg.precond ? w->x : x, B);   /* and the first activation */
     for (l = 1; l < n_hidden; l++)
         ncsn__linear_fwd(w->pool, m, &m->layers[l], w->pre[l], w->act[l - 1], B, w->act[l], w->sgm[l], m->cfg.act);
     ncsn__linear_fwd(w->pool, m, &m->layers[n_hidden], w->net_out, w->act[n_hidden - 1], B, NULL, NULL, m->cfg.act);
-    ncsn__scale_fwd(m, w, out, B);
+    ncsn__scale_fwd(m, w, out, x, B);
     w->batch = B;
     return NCSN_OK;
 }
 
-NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *dout)
+/* dout_is_dnet: dout is dL/d(net_out) (precond's DSM loss is on F itself), else dL/d(score) */
+static ncsn_status ncsn__backward(ncsn_model *m, float *dx, const float *dout, int dout_is_dnet)
 {
     ncsn__workspace *w;
     float *dcur, *dnext, *swap;
@@ -3514,15 +3580,22 @@ NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *d
     B = w->batch;
     dcur = w->grad_a;    /* dL/d(output of layer l) */
     dnext = w->grad_b;
-    ncsn__scale_bwd(m, w, dcur, dout, B);
+    if (dout_is_dnet) memcpy(dcur, dout, (size_t)B * (size_t)m->cfg.dim * sizeof(float));
+    else ncsn__scale_bwd(m, w, dcur, dout, B);
     for (l = m->n_layers - 1; l >= 1; l--) {
         ncsn__linear_bwd(w->pool, m, &m->layers[l], dnext, dcur, w->act[l - 1], B, w->pre[l - 1], w->sgm[l - 1],
                          m->cfg.act);
         swap = dcur; dcur = dnext; dnext = swap;
     }
     ncsn__first_bwd(m, w, dx, dcur, B);
+    if (dx && m->cfg.precond) ncsn__precond_dx(m, w, dx, dout_is_dnet ? NULL : dout, B);
     if (m->cfg.cond == NCSN_COND_EMBED) ncsn__embed_bwd(m, w);
     return NCSN_OK;
+}
+
+NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *dout)
+{
+    return ncsn__backward(m, dx, dout, 0);
 }
 
 NCSNDEF ncsn_status ncsn_model_score(void *model, float *out, const float *x, float sigma, int n)
@@ -3670,6 +3743,34 @@ NCSNDEF void ncsn_dsm_batch_free(ncsn_dsm_batch *bt)
     memset(bt, 0, sizeof *bt);
 }
 
+/* precond's DSM after the forward pass: loss = mean(lambda (F - (x - c_skip x~)/c_out)^2) on the
+   network's own output F (net_out), dpred = its gradient dL/dF, backward from F */
+static ncsn_status ncsn__dsm_precond(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, int B, ncsn_weighting w,
+                                     const ncsn_dsm_opts *opts, float *loss)
+{
+    size_t b, d, D = (size_t)m->cfg.dim, n = (size_t)B * D;
+    const float *F = m->work->net_out;
+    float lossf;
+    double acc = 0.0;
+    ncsn_status st;
+    for (b = 0; b < (size_t)B; b++) {
+        float lam = ncsn_weight(w, bt->sigma[b]);
+        ncsn__pc c = ncsn__precond_at(bt->sigma[b], m->cfg.sigma_data);
+        for (d = 0; d < D; d++) {
+            size_t i = b * D + d;
+            float diff = F[i] - fmaf(-c.cskip, bt->xt[i], x[i]) / c.cout, term = lam * (diff * diff);
+            NCSN__OPAQUE(term);
+            acc += (double)term;
+            bt->dpred[i] = 2.0f * lam * diff / (float)n;
+        }
+    }
+    lossf = (float)(acc / (double)n);
+    *loss = lossf;
+    if (!ncsn__isfinite(lossf)) return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_dsm_loss: loss = %g is not finite", (double)lossf);
+    if (!(opts && opts->loss_only) && (st = ncsn__backward(m, NULL, bt->dpred, 1)) != NCSN_OK) return st;
+    return NCSN_OK;
+}
+
 NCSNDEF ncsn_status ncsn_dsm_loss(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, int B,
                                   const float *sigmas, int L, ncsn_weighting w, ncsn_rng *rng, float *loss)
 {
@@ -3718,6 +3819,7 @@ NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const fl
     ncsn__pool_run(m->work->pool, ncsn__dsm_rows, &job, (double)n * (eps_given ? 2.0 : 64.0));
     if (!eps_given) ncsn_rng_advance(rng, (uint64_t)((n + 1) & ~(size_t)1));   /* where ncsn_rng_normals(rng, eps, n) leaves it */
     if ((st = ncsn_model_forward(m, bt->pred, bt->xt, bt->sigma, B)) != NCSN_OK) return st;
+    if (m->cfg.precond) return ncsn__dsm_precond(m, bt, x, B, w, opts, loss);
     /* loss = mean(lambda (pred - target)^2) summed in index order in double; d loss/d pred */
     job.terms = m->work->grad_b;   /* unused until the backward below: [B, >= D] */
     job.inv_n = (float)(1.0 / (double)n);
@@ -4194,6 +4296,16 @@ static ncsn_status ncsn__trainer_finish(ncsn_trainer *t, const char *fn)
     return NCSN_OK;
 }
 
+/* precond's sigma_data: the standard deviation of all N values of x (network units), in double */
+static float ncsn__data_std(const float *x, size_t N)
+{
+    double s = 0.0, s2 = 0.0, mean;
+    size_t k;
+    for (k = 0; k < N; k++) { s += x[k]; s2 += (double)x[k] * x[k]; }
+    mean = s / (double)N;
+    return (float)sqrt(s2 / (double)N - mean * mean);
+}
+
 NCSNDEF ncsn_status ncsn_trainer_create(ncsn_trainer **out, const ncsn_train_opts *o, const float *data, int n, int dim,
                                         const ncsn_rng *rng)
 {
@@ -4223,6 +4335,7 @@ NCSNDEF ncsn_status ncsn_trainer_create(ncsn_trainer **out, const ncsn_train_opt
     t->opts.sigmas = NULL;   /* the trainer's own copy is t->sigmas */
     if (rng) t->rng = *rng;
     else ncsn_rng_seed(&t->rng, o->seed, o->stream);
+    if (t->opts.net.precond && t->opts.net.sigma_data == 0.0f) t->opts.net.sigma_data = ncsn__data_std(t->data, (size_t)n * (size_t)dim);
     if ((st = ncsn_model_create(&t->model, &t->opts.net)) != NCSN_OK || (st = ncsn_model_init(t->model, &t->rng)) != NCSN_OK ||
         (st = ncsn_adam_create(&t->adam, t->model->n_params, o->lr)) != NCSN_OK || (st = ncsn__trainer_finish(t, fn)) != NCSN_OK)
         goto fail;
@@ -5893,6 +6006,10 @@ static ncsn_status ncsn__st_model(const ncsn__st_file *f, ncsn_model **out)
         else if (strcmp(v, "log") == 0) cfg.sigma_input = NCSN_SIGMA_LOG;
         else return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata sigma_input = '%.64s' must be raw or log", v);
     }
+    if ((r = ncsn__st_meta_get(f, "precond_sigma_data", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
+    if (r && (ncsn__parse_f32(v, &cfg.sigma_data) != 1 || !(cfg.sigma_data > 0.0f)))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata precond_sigma_data = '%.64s' must be a finite number > 0", v);
+    cfg.precond = r;   /* with scale_by_sigma = 1 too: refused by ncsn_config_check below */
     if (ncsn_config_check(&cfg) != NCSN_OK) {
         snprintf(v, sizeof v, "%s", ncsn_last_error());   /* not the error buffer itself as an argument */
         return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: %s", v);
@@ -6550,7 +6667,7 @@ static void ncsn__sb_kv(ncsn__sb *b, const char *k, const char *v)
 static int ncsn__st_reserved(const char *k)
 {
     return strncmp(k, "ncsn.", 5) == 0 || strcmp(k, "format") == 0 || strcmp(k, "library") == 0 || strcmp(k, "cond") == 0 ||
-           strcmp(k, "act") == 0 || strcmp(k, "scale_by_sigma") == 0 || strcmp(k, "sigma_input") == 0;
+           strcmp(k, "act") == 0 || strcmp(k, "scale_by_sigma") == 0 || strcmp(k, "sigma_input") == 0 || strcmp(k, "precond_sigma_data") == 0;
 }
 
 static int ncsn__put_f32s(FILE *fp, const float *src, size_t count, size_t stride)
@@ -6642,7 +6759,7 @@ static ncsn_status ncsn__st_save_check(const char *fn, const char *path, const n
         size_t kl = strlen(extra[k]), j;
         if (!extra[k + 1]) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%.64s' has no value (NULL)", fn, extra[k]);
         if (kl < 1 || kl > 63 || ncsn__st_reserved(extra[k]))
-            return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%.64s' must be 1 to 63 bytes and not reserved (ncsn.*, format, library, cond, act, scale_by_sigma, sigma_input)", fn, extra[k]);
+            return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%.64s' must be 1 to 63 bytes and not reserved (ncsn.*, format, library, cond, act, scale_by_sigma, sigma_input, precond_sigma_data)", fn, extra[k]);
         if (strlen(extra[k + 1]) > 4096) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta '%s' is longer than 4096 bytes", fn, extra[k]);
         for (j = 0; j < (size_t)k; j += 2)
             if (strcmp(extra[j], extra[k]) == 0) return ncsn__fail(NCSN_ERR_ARG, "%s: extra_meta key '%s' appears twice", fn, extra[k]);
@@ -6667,6 +6784,10 @@ static void ncsn__st_meta_json(ncsn__sb *b, const ncsn__st_out *o)
                     NCSN_VERSION_STRING, m->cfg.cond == NCSN_COND_EMBED ? "embed" : "concat",
                     m->cfg.act == NCSN_ACT_SOFTPLUS ? "softplus" : "silu", m->cfg.scale_by_sigma);
     if (m->cfg.sigma_input == NCSN_SIGMA_LOG) ncsn__sb_kv(b, "sigma_input", "log");   /* absent: raw (older files keep their bytes) */
+    if (m->cfg.precond) {   /* absent: not preconditioned */
+        ncsn_format_f32(v, sizeof v, m->cfg.sigma_data, 9);
+        ncsn__sb_kv(b, "precond_sigma_data", v);
+    }
     ncsn__sb_kv(b, "ncsn.kind", adam ? "checkpoint" : "model");
     sprintf(v, "%d", m->cfg.dim);
     ncsn__sb_kv(b, "ncsn.dim", v);

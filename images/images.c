@@ -1,8 +1,9 @@
 /* images.c - an MLP NCSN on Fashion-MNIST: `make images` (mk/images.mk).
-     images train DATA MODEL [--quick]   train on DATA's training images (all but the last HOLD) and
-                                         write the model file MODEL (EMA weights, levels)
+     images train DATA MODEL [--quick]   train the preconditioned network (ncsn_config.precond)
+                                         through ncsn_trainer on DATA's training images (all but the
+                                         last HOLD) and write the model file MODEL (EMA weights, levels)
      images eval DATA MODEL OUT [--quick] sample, inpaint and measure; text files for gnuplot in OUT
-     images train-trainer DATA MODEL    the same network through ncsn_trainer (s = net/sigma): the
+     images train-trainer DATA MODEL    the same network with the default's s = net/sigma: the
                                         comparison of docs/images.md
    DATA holds the four IDX files, decompressed. --quick: the reduced run of `make plots` (a small
    subset, few steps); --medium: the full network, fewer steps. docs/images.md has the numbers. */
@@ -76,94 +77,6 @@ static void load_set(fmnist *s, const char *dir, const char *prefix)
     if (r != SIDE || c != SIDE) { fprintf(stderr, "images: %s holds %d x %d images, not 28 x 28\n", ip, r, c); exit(1); }
 }
 
-/* ---- the preconditioned score network (Karras et al. 2022, "EDM", sec. 5): the MLP F sees
-   c_in x and the score is s = (D - x) / sigma^2 with the denoiser D = c_skip x + c_out F:
-   c_skip = sd^2 / (sigma^2 + sd^2), c_out = sigma sd / sqrt(sigma^2 + sd^2), c_in = 1 / sqrt(sigma^2 + sd^2),
-   sd the data's pixel standard deviation. The identity part of the score is exact, so the MLP never
-   has to pass 784 dimensions of noise through its 512-wide layers (measured: s = net/sigma does not
-   learn it, docs/images.md). F is trained on DSM with target (x - c_skip x~) / c_out, unit weight. ---- */
-typedef struct pnet { ncsn_model *m; float sd; float *xin, *f, *sig; int cap; } pnet;
-
-static void pc_coeffs(float sigma, float sd, float *cin, float *cskip, float *cout)
-{
-    float v = fmaf(sigma, sigma, sd * sd), r = sqrtf(v);
-    *cin = 1.0f / r;
-    *cskip = sd * sd / v;
-    *cout = sigma * sd / r;
-}
-
-static void pc_reserve(pnet *p, int n)
-{
-    if (n <= p->cap) return;
-    free(p->xin); free(p->f); free(p->sig);
-    p->xin = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
-    p->f = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
-    p->sig = (float *)xmalloc(sizeof(float) * (size_t)n);
-    if (!p->xin || !p->f || !p->sig) { fprintf(stderr, "images: out of memory\n"); exit(1); }
-    p->cap = n;
-}
-
-/* ncsn_score_fn: s = (c_skip x + c_out F(c_in x) - x) / sigma^2 */
-static ncsn_status pc_score(void *user, float *out, const float *x, float sigma, int n)
-{
-    pnet *p = (pnet *)user;
-    float cin, cskip, cout, inv = 1.0f / (sigma * sigma);
-    size_t k, N = (size_t)n * PIX;
-    ncsn_status st;
-    int i;
-    pc_reserve(p, n);
-    pc_coeffs(sigma, p->sd, &cin, &cskip, &cout);
-    for (k = 0; k < N; k++) p->xin[k] = cin * x[k];
-    for (i = 0; i < n; i++) p->sig[i] = sigma;
-    if ((st = ncsn_model_forward(p->m, p->f, p->xin, p->sig, n)) != NCSN_OK) return st;
-    for (k = 0; k < N; k++) out[k] = (fmaf(cout, p->f[k], fmaf(cskip, x[k], -x[k]))) * inv;
-    return NCSN_OK;
-}
-
-/* one step on the minibatch xb [B][PIX]: levels, noise, F's loss and gradient, Adam, EMA */
-static float pc_step(pnet *p, ncsn_adam *opt, float *ema, long step, const float *xb, int B, const float *sigmas, int L, ncsn_rng *rng,
-                     float *z, float *tgt)
-{
-    size_t k, N = (size_t)B * PIX;
-    double loss = 0.0;
-    float warm = (1.0f + (float)step) / (10.0f + (float)step);
-    int b;
-    pc_reserve(p, B);
-    for (b = 0; b < B; b++) p->sig[b] = sigmas[ncsn_rng_bounded(rng, (uint32_t)L)];
-    ncsn_rng_normals(rng, z, N);
-    for (b = 0; b < B; b++) {
-        float cin, cskip, cout;
-        pc_coeffs(p->sig[b], p->sd, &cin, &cskip, &cout);
-        for (k = (size_t)b * PIX; k < (size_t)(b + 1) * PIX; k++) {
-            float xt = fmaf(p->sig[b], z[k], xb[k]);
-            p->xin[k] = cin * xt;
-            tgt[k] = fmaf(-cskip, xt, xb[k]) / cout;
-        }
-    }
-    if (ncsn_model_forward(p->m, p->f, p->xin, p->sig, B) != NCSN_OK) die("forward");
-    for (k = 0; k < N; k++) {
-        float d = p->f[k] - tgt[k];
-        loss += (double)d * d;
-        tgt[k] = 2.0f * d / (float)N;   /* dL/dF of the mean squared error */
-    }
-    ncsn_model_zero_grad(p->m);
-    if (ncsn_model_backward(p->m, NULL, tgt) != NCSN_OK || ncsn_model_check_finite(p->m, NULL, NCSN_CHECK_GRADS) != NCSN_OK ||
-        ncsn_model_adam_step(p->m, opt) != NCSN_OK)
-        die("training step");
-    ncsn_ema_update(ema, p->m->params, p->m->n_params, warm < 0.999f ? warm : 0.999f);
-    return (float)(loss / (double)N);
-}
-
-/* the data's pixel standard deviation over x [n][PIX], in double */
-static float pixel_std(const float *x, int n)
-{
-    double s = 0.0, s2 = 0.0, m;
-    size_t k, N = (size_t)n * PIX;
-    for (k = 0; k < N; k++) { s += x[k]; s2 += (double)x[k] * x[k]; }
-    m = s / (double)N;
-    return (float)sqrt(s2 / (double)N - m * m);
-}
-
 static ncsn_status progress(void *user, const ncsn_trainer *t)
 {
     double *t0 = (double *)user;
@@ -172,85 +85,46 @@ static ncsn_status progress(void *user, const ncsn_trainer *t)
     return NCSN_OK;
 }
 
-static int cmd_train(const char *dir, const char *model, const run_cfg *c)
+/* the network through ncsn_trainer: ncsn_config_default's MLP at width x depth, levels from the
+   data (techniques 1 and 2), batch 128, lr 1e-3, EMA 0.999. precond: the preconditioned output
+   (ncsn_config.precond, sigma_data from the data, EDM's unit-weight loss on F); else the default's
+   s = net/sigma, which does not sample at 784-D (docs/images.md) */
+static int cmd_train(const char *dir, const char *model, const run_cfg *c, int precond)
 {
     fmnist tr;
     ncsn_train_opts o = ncsn_train_defaults();
     ncsn_trainer *t;
     double t0;
     int i;
+    char stv[32];
+    const char *meta[] = { "images.steps", stv, NULL };
     load_set(&tr, dir, "train");
     if (c->n_train + c->hold > tr.n) { fprintf(stderr, "images: %d training images, need %d\n", tr.n, c->n_train + c->hold); return 1; }
     o.net = ncsn_config_default(PIX);
     o.net.n_hidden = c->depth;
     for (i = 0; i < c->depth; i++) o.net.hidden[i] = c->width;
+    if (precond) {
+        o.net.scale_by_sigma = 0;
+        o.net.precond = 1;   /* sigma_data 0: the trainer computes it from the data */
+        o.weighting = NCSN_WEIGHT_ONE;
+        o.seed = 15;
+        o.stream = 15;
+    }
     o.standardize = 0;   /* pixels are already in [0, 1]; a border pixel's tiny std would blow it up */
     o.batch = 128;
     o.steps = c->steps;
     o.threads = 2;
-    t0 = now();
     if (ncsn_trainer_create(&t, &o, tr.x, c->n_train, PIX, NULL) != NCSN_OK) die("trainer");
-    printf("images: training %dx%d MLP on %d images: sigma_1 %.4g (%s), %d levels to %.3g, batch %d, lr %g, EMA %g, %ld steps\n",
-           c->width, c->depth, c->n_train, (double)t->sigmas[0], t->sigma_max_exact ? "exact" : "farthest-point sweeps", t->L,
-           (double)t->sigmas[t->L - 1], o.batch, (double)o.lr, (double)o.ema_rate, o.steps);
+    printf("images: training the %s %dx%d MLP on %d images: sigma_1 %.4g (%s), %d levels to %.3g, sigma_data %.4f, batch %d, lr %g, EMA %g, %ld steps\n",
+           precond ? "preconditioned" : "s = net/sigma", c->width, c->depth, c->n_train, (double)t->sigmas[0],
+           t->sigma_max_exact ? "exact" : "farthest-point sweeps", t->L, (double)t->sigmas[t->L - 1], (double)t->model->cfg.sigma_data,
+           o.batch, (double)o.lr, (double)o.ema_rate, o.steps);
     t0 = now();
     if (ncsn_trainer_run(t, o.steps, o.steps / 10 > 0 ? o.steps / 10 : 1, progress, &t0) != NCSN_OK) die("training");
     printf("images: trained in %.0f s (%.0f images/s)\n", now() - t0, (double)o.steps * o.batch / (now() - t0));
-    if (ncsn_trainer_save_model(t, model, NULL) != NCSN_OK) die("saving the model");
-    ncsn_trainer_free(t);
-    ncsn_free(tr.x);
-    ncsn_free(tr.y);
-    return 0;
-}
-
-/* the preconditioned network trained with the library's pieces: levels from the data (techniques 1
-   and 2), ncsn_config_default's MLP without s = net/sigma, ncsn_minibatch, Adam, EMA */
-static int cmd_train_pc(const char *dir, const char *model, const run_cfg *c)
-{
-    fmnist tr;
-    ncsn_config cfg = ncsn_config_default(PIX);
-    pnet p;
-    ncsn_adam opt;
-    ncsn_rng rng;
-    float sig[4096], *ema, *xb = (float *)xmalloc(sizeof(float) * 128 * PIX), *z = (float *)xmalloc(sizeof(float) * 128 * PIX);
-    float *tgt = (float *)xmalloc(sizeof(float) * 128 * PIX), loss = 0.0f;
-    int *perm, i, L, exact = 0;
-    double smax, t0;
-    char sdv[32], stv[32];
-    const char *meta[] = { "images.sigma_data", sdv, "images.preconditioned", "1", "images.steps", stv, NULL };
-    long step;
-    load_set(&tr, dir, "train");
-    memset(&p, 0, sizeof p);
-    cfg.n_hidden = c->depth;
-    for (i = 0; i < c->depth; i++) cfg.hidden[i] = c->width;
-    cfg.scale_by_sigma = 0;
-    smax = ncsn_sigma_max_from_data(tr.x, c->n_train, PIX, &exact);
-    L = ncsn_levels_for(smax, 0.01, ncsn_level_ratio(PIX));
-    if (L > 4096 || ncsn_schedule(sig, L, (float)smax, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK) die("levels");
-    p.sd = pixel_std(tr.x, c->n_train);
-    ncsn_rng_seed(&rng, 15, 15);
-    if (ncsn_model_create(&p.m, &cfg) != NCSN_OK || ncsn_model_init(p.m, &rng) != NCSN_OK) die("model");
-    if (ncsn_model_set_threads(p.m, 2) != NCSN_OK) die("threads");
-    if (ncsn_adam_create(&opt, p.m->n_params, 1e-3f) != NCSN_OK) die("Adam");
-    ema = (float *)xmalloc(sizeof(float) * p.m->n_params);
-    memcpy(ema, p.m->params, sizeof(float) * p.m->n_params);
-    perm = (int *)xmalloc(sizeof(int) * (size_t)c->n_train);
-    for (i = 0; i < c->n_train; i++) perm[i] = i;
-    printf("images: training the preconditioned %dx%d MLP on %d images: sigma_1 %.4g (%s), %d levels to 0.01, sigma_data %.4f, batch 128, lr 0.001, EMA 0.999, %ld steps\n",
-           c->width, c->depth, c->n_train, smax, exact ? "exact" : "farthest-point sweeps", L, (double)p.sd, c->steps);
-    t0 = now();
-    for (step = 0; step < c->steps; step++) {
-        if (ncsn_minibatch(&rng, perm, c->n_train, tr.x, PIX, xb, 128) != NCSN_OK) die("minibatch");
-        loss = pc_step(&p, &opt, ema, step, xb, 128, sig, L, &rng, z, tgt);
-        if ((step + 1) % (c->steps / 10 > 0 ? c->steps / 10 : 1) == 0) { printf("  step %6ld  loss %.4f  %.0f s\n", step + 1, (double)loss, now() - t0); fflush(stdout); }
-    }
-    printf("images: trained in %.0f s (%.0f images/s)\n", now() - t0, (double)c->steps * 128 / (now() - t0));
-    memcpy(p.m->params, ema, sizeof(float) * p.m->n_params);
-    ncsn_format_f32(sdv, sizeof sdv, p.sd, 9);
     snprintf(stv, sizeof stv, "%ld", c->steps);
-    if (ncsn_checkpoint_save(p.m, model, NULL, NULL, sig, L, c->steps, meta) != NCSN_OK) die("saving the model");
-    ncsn_model_free(p.m);
-    free(p.xin); free(p.f); free(p.sig); free(ema); free(perm); free(xb); free(z); free(tgt);
+    if (ncsn_trainer_save_model(t, model, meta) != NCSN_OK) die("saving the model");
+    ncsn_trainer_free(t);
     ncsn_free(tr.x);
     ncsn_free(tr.y);
     return 0;
@@ -485,7 +359,7 @@ static ncsn_status snap_cb(void *user, int level, int step, float sigma, const f
     return NCSN_OK;
 }
 
-typedef struct model_set { ncsn_model *m; ncsn_stdz sd; float sig[4096]; int L; pnet pn; ncsn_score_fn score; void *user; } model_set;
+typedef struct model_set { ncsn_model *m; ncsn_stdz sd; float sig[4096]; int L; ncsn_score_fn score; void *user; } model_set;
 
 static void draw_snapshots(const model_set *ms, const run_cfg *c, const char *out)
 {
@@ -536,22 +410,14 @@ static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int
     free(mask);
 }
 
-/* a model written by `train` (preconditioned: its sigma_data in the metadata) or `train-trainer` */
+/* a model written by `train` (preconditioned: ncsn_model_forward applies it) or `train-trainer` */
 static void load_model(model_set *ms, const char *path)
 {
-    char v[32];
-    memset(&ms->pn, 0, sizeof ms->pn);
     if (ncsn_checkpoint_load(&ms->m, path, NULL, NULL, ms->sig, 4096, &ms->L, NULL) != NCSN_OK) die("loading the model");
     if (ncsn_stdz_load(&ms->sd, path, PIX) != NCSN_OK) die("loading the model's standardisation");
     if (ncsn_model_set_threads(ms->m, 2) != NCSN_OK) die("threads");
     ms->score = ncsn_model_score;
     ms->user = ms->m;
-    if (ncsn_file_meta(path, "images.sigma_data", v, sizeof v) == NCSN_OK) {
-        ms->pn.m = ms->m;
-        ms->pn.sd = ncsn_strtof(v, NULL);
-        ms->score = pc_score;
-        ms->user = &ms->pn;
-    }
 }
 
 typedef struct metrics { double acc, fd, floor, gauss, share_min, share_max, med_test, min_sample, inpaint_agree; int close, diverged; } metrics;
@@ -637,7 +503,7 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     st = ncsn_sample_annealed(ms.score, ms.user, PIX, ms.sig, ms.L, &o, &rng, smp, m);
     if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("sampling");
     r.diverged = ncsn_diverged(&ms.sd, ms.sig[0], smp, m, NULL);
-    printf("images: %d samples, %d levels x %d steps + denoising, in %.0f s; %d diverged (left out of the metric)\n", m, ms.L, c->T,
+    printf("images: %d samples, %d levels x %d steps + denoising, in %.0f s; %d beyond the data's radius + sigma_1 (ncsn_diverged; non-finite ones are left out of the metric)\n", m, ms.L, c->T,
            now() - t0, r.diverged);
     m = keep_finite(smp, m);
     clamp01(smp, (size_t)m * PIX);
@@ -679,8 +545,8 @@ int main(int argc, char **argv)
     int quick = argc > 1 && strcmp(argv[argc - 1], "--quick") == 0 ? 1 : argc > 1 && strcmp(argv[argc - 1], "--medium") == 0 ? 2 : 0;
     run_cfg c = config(quick);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc >= 4 && strcmp(argv[1], "train") == 0) return cmd_train_pc(argv[2], argv[3], &c);
-    if (argc >= 4 && strcmp(argv[1], "train-trainer") == 0) return cmd_train(argv[2], argv[3], &c);
+    if (argc >= 4 && strcmp(argv[1], "train") == 0) return cmd_train(argv[2], argv[3], &c, 1);
+    if (argc >= 4 && strcmp(argv[1], "train-trainer") == 0) return cmd_train(argv[2], argv[3], &c, 0);
     if (argc >= 5 && strcmp(argv[1], "eval") == 0) return cmd_eval(argv[2], argv[3], argv[4], &c);
     fprintf(stderr, "usage: images train DATA MODEL [--quick] | images eval DATA MODEL OUT [--quick]\n");
     return 2;

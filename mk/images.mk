@@ -49,3 +49,24 @@ $(PLOTS_DATA)/.images.$(PLOTS_MODE): $(IMAGES_BIN) $(IMAGES_FILES)
 	@touch $@
 plots-data: $(PLOTS_DATA)/.images.$(PLOTS_MODE)
 $(IMAGES_FIGS:%=$(PLOTS_OUT)/images_%.png): $(PLOTS_DATA)/.images.$(PLOTS_MODE)
+
+# `make images-torch`: the same recipe trained with PyTorch (tests/torch/images_torch.py) beside
+# ncsn.h's, both models sampled and measured by the same `images eval` (sampler, classifier, FD),
+# and both training throughputs (images/s) in the same run. IMAGES_TORCH_SIZE picks the size:
+# --quick (default: 2000 images, 300 steps of 128x3; a few minutes with torch) or --medium (the
+# full network and data, 2500 steps). Outputs in $(IMAGES_OUT)/torch; the last line compares.
+IMAGES_TORCH_SIZE ?= --quick
+IMAGES_TORCH_STEPS = $(if $(filter --quick,$(IMAGES_TORCH_SIZE)),300,2500)
+IMAGES_TORCH_NTRAIN = $(if $(filter --quick,$(IMAGES_TORCH_SIZE)),2000,50000)
+.PHONY: images-torch
+images-torch: deps-images deps-torch $(IMAGES_BIN) $(IMAGES_FILES)
+	@mkdir -p $(IMAGES_OUT)/torch/c $(IMAGES_OUT)/torch/t
+	./$(IMAGES_BIN) train $(IMAGES_DATA) $(IMAGES_OUT)/torch/c.safetensors $(IMAGES_TORCH_SIZE) | tee $(IMAGES_OUT)/torch/c_train.log
+	$(TORCH_PYTHON) tests/torch/images_torch.py --data $(IMAGES_DATA) --like $(IMAGES_OUT)/torch/c.safetensors \
+	  --steps $(IMAGES_TORCH_STEPS) --n-train $(IMAGES_TORCH_NTRAIN) --out $(IMAGES_OUT)/torch/t.safetensors | tee $(IMAGES_OUT)/torch/t_train.log
+	./$(IMAGES_BIN) eval $(IMAGES_DATA) $(IMAGES_OUT)/torch/c.safetensors $(IMAGES_OUT)/torch/c $(IMAGES_TORCH_SIZE) | tee $(IMAGES_OUT)/torch/c_eval.log
+	./$(IMAGES_BIN) eval $(IMAGES_DATA) $(IMAGES_OUT)/torch/t.safetensors $(IMAGES_OUT)/torch/t $(IMAGES_TORCH_SIZE) | tee $(IMAGES_OUT)/torch/t_eval.log
+	@c=$$(tail -n 1 $(IMAGES_OUT)/torch/c_eval.log); t=$$(tail -n 1 $(IMAGES_OUT)/torch/t_eval.log); \
+	  cr=$$(sed -n 's/.*(\([0-9]*\) images\/s).*/\1/p' $(IMAGES_OUT)/torch/c_train.log); \
+	  tr=$$(sed -n 's/.*(\([0-9]*\) images\/s.*/\1/p' $(IMAGES_OUT)/torch/t_train.log); \
+	  echo "images-torch: ncsn.h $${c#images: } at $$cr images/s; torch $${t#images: } at $$tr images/s"

@@ -29,7 +29,7 @@ NCSN_OK, NCSN_ERR_NONFINITE = 0, 5
 class Config(C.Structure):          # ncsn_config
     _fields_ = [("dim", C.c_int), ("n_hidden", C.c_int), ("hidden", C.c_int * NCSN_MAX_HIDDEN), ("cond", C.c_int),
                 ("sigma_input", C.c_int), ("embed_dim", C.c_int), ("act", C.c_int), ("scale_by_sigma", C.c_int),
-                ("zero_init_output", C.c_int)]
+                ("zero_init_output", C.c_int), ("precond", C.c_int), ("sigma_data", C.c_float)]
 
 
 class TrainOpts(C.Structure):       # ncsn_train_opts

@@ -16,7 +16,10 @@ file holds the network's tensors under PyTorch's state_dict names ("net.0.weight
 "data.center" [dim]) and, in a checkpoint, Adam's moments ("adam.m.*", "adam.v.*"), the EMA weights
 ("ema.*") and the minibatch order ("train.perm"). The metadata says what the shapes cannot: "act"
 (silu | softplus), "scale_by_sigma" (0 | 1: s = net / sigma), "sigma_input" (absent or raw: the
-network sees sigma; log: ln sigma), "ncsn.zero_init_output", and the training settings.
+network sees sigma; log: ln sigma), "precond_sigma_data" (absent: none; a float sd > 0: the
+preconditioned output s = (c_skip x + c_out F(c_in x) - x) / sigma^2 with v = sigma^2 + sd^2,
+c_in = 1/sqrt(v), c_skip = sd^2/v, c_out = sigma sd/sqrt(v)), "ncsn.zero_init_output", and the
+training settings.
 
 load_model returns the network's tensors alone (a state_dict that loads with strict=True), the
 levels, and everything else in `settings`; save_model writes a network back with the metadata
@@ -38,7 +41,7 @@ _NAMES = {v: k for k, v in _DTYPES.items()}
 _MAX_HEADER = 100 << 20   # what a safetensors reader accepts (100 MB)
 _NET = re.compile(r"^(net\.(\d+)|sigma_embed\.([13]))\.(weight|bias)$")
 # metadata describing the network: save_model writes these from the settings, never copied over
-_MODEL_KEYS = ("format", "library", "cond", "act", "scale_by_sigma", "sigma_input", "ncsn.kind", "ncsn.dim",
+_MODEL_KEYS = ("format", "library", "cond", "act", "scale_by_sigma", "sigma_input", "precond_sigma_data", "ncsn.kind", "ncsn.dim",
                "ncsn.hidden", "ncsn.embed_dim", "ncsn.zero_init_output", "ncsn.levels", "ncsn.data.radius")
 # a checkpoint's optimizer and random state: meaningless once the weights are written elsewhere
 _CHECKPOINT_PREFIXES = ("ncsn.adam.", "ncsn.rng.")
@@ -235,8 +238,10 @@ def load_model(path, weights="model", as_numpy=False):
         "scale_by_sigma": _choice(meta, "scale_by_sigma", ("0", "1"), "0", what) == "1",
         "sigma_input": _choice(meta, "sigma_input", ("raw", "log"), "raw", what),
         "zero_init_output": _choice(meta, "ncsn.zero_init_output", ("0", "1"), "0", what) == "1",
-        "standardization": None, "metadata": meta,
+        "precond_sigma_data": _precond(meta, what), "standardization": None, "metadata": meta,
     }
+    if settings["precond_sigma_data"] is not None and settings["scale_by_sigma"]:
+        raise ValueError("%s: precond_sigma_data with scale_by_sigma = 1: a network has one output form" % what)
     if "ncsn.dim" in meta and meta["ncsn.dim"] != str(dim):
         raise ValueError("%s: metadata ncsn.dim = %r, but the tensors have dim %d" % (what, meta["ncsn.dim"], dim))
     sigmas = _levels(tensors["sigmas"], what) if "sigmas" in tensors else None
@@ -261,9 +266,23 @@ def load_model(path, weights="model", as_numpy=False):
     return state, sigmas, settings
 
 
+def _precond(meta, what):
+    """The file's precond_sigma_data as a float32 value, or None; anything but a finite float > 0 raises."""
+    v = meta.get("precond_sigma_data")
+    if v is None:
+        return None
+    try:
+        f = float(np.float32(float(v)))
+    except (TypeError, ValueError):
+        raise ValueError("%s: metadata precond_sigma_data = %r is not a number" % (what, v))
+    if not (math.isfinite(f) and f > 0):
+        raise ValueError("%s: metadata precond_sigma_data = %r must be a finite number > 0" % (what, v))
+    return f
+
+
 def _document_model(s):
     """The seeds' PyTorch class this network is, as code, or None (then use ScoreNetwork)."""
-    if s["act"] != "silu" or s["scale_by_sigma"] or s["sigma_input"] != "raw" or len(set(s["hidden"])) != 1:
+    if s["act"] != "silu" or s["scale_by_sigma"] or s.get("precond_sigma_data") or s["sigma_input"] != "raw" or len(set(s["hidden"])) != 1:
         return None
     w, depth = s["hidden"][0], len(s["hidden"])
     if s["cond"] == "concat":
@@ -271,7 +290,7 @@ def _document_model(s):
     return "NCSNScoreNetwork(input_dim=%d, hidden_dims=%s, sigma_embed_dim=%d)" % (s["dim"], [w] * depth, s["embed_dim"])
 
 
-def settings_for(state_dict, act="silu", scale_by_sigma=False, sigma_input="raw", zero_init_output=False):
+def settings_for(state_dict, act="silu", scale_by_sigma=False, sigma_input="raw", zero_init_output=False, precond_sigma_data=None):
     """The settings of a network given only its tensors (a torch model's state_dict): what
     save_model needs for a model that was never an ncsn.h file. The documents' ScoreNet and
     NCSNScoreNetwork use the defaults."""
@@ -279,6 +298,7 @@ def settings_for(state_dict, act="silu", scale_by_sigma=False, sigma_input="raw"
     dim, hidden, E = _net_layout(names, lambda n: list(_numpy(state_dict[n]).shape) if n in state_dict else None, "settings_for")
     s = {"dim": dim, "hidden": hidden, "cond": "embed" if E else "concat", "embed_dim": E, "act": act,
          "scale_by_sigma": bool(scale_by_sigma), "sigma_input": sigma_input, "zero_init_output": bool(zero_init_output),
+         "precond_sigma_data": precond_sigma_data,
          "standardization": None, "metadata": {}, "extra": {}}
     s["document_model"] = _document_model(s)
     return s
@@ -314,6 +334,8 @@ def save_model(path, model, sigmas=None, settings=None):
             "scale_by_sigma": "1" if s["scale_by_sigma"] else "0"}
     if s["sigma_input"] == "log":
         meta["sigma_input"] = "log"
+    if s.get("precond_sigma_data") is not None:
+        meta["precond_sigma_data"] = repr(float(np.float32(s["precond_sigma_data"])))
     meta.update({"ncsn.kind": "model", "ncsn.dim": str(dim), "ncsn.hidden": ",".join(map(str, hidden)),
                  "ncsn.embed_dim": str(E), "ncsn.zero_init_output": "1" if s["zero_init_output"] else "0"})
     if sigmas is not None:
@@ -371,6 +393,13 @@ def ScoreNetwork(settings):
             sigma = sigma.reshape(-1)
             c = torch.log(sigma) if log_sigma else sigma
             cond = self.sigma_embed(c) if E else c.unsqueeze(1)
+            sd = s.get("precond_sigma_data")
+            if sd:   # ncsn.h's ncsn_config.precond: F sees c_in x, s = (c_skip x + c_out F - x) / sigma^2
+                sg = sigma.unsqueeze(1)
+                v = sg * sg + sd * sd
+                c_in, c_skip, c_out = 1 / v.sqrt(), sd * sd / v, sg * sd / v.sqrt()
+                F = self.net(torch.cat([c_in * x, cond], dim=1))
+                return (c_skip * x + c_out * F - x) / (sg * sg)
             out = self.net(torch.cat([x, cond], dim=1))
             return out / sigma.unsqueeze(1) if s["scale_by_sigma"] else out
 

@@ -514,6 +514,298 @@ out:
     free(x); free(y); free(zx);
 }
 
+
+/* ---- the preconditioned output (ncsn_config.precond) ---- */
+static ncsn_config pc_config(void)
+{
+    ncsn_config c = ncsn_config_concat(3, 16, 2);
+    c.sigma_input = NCSN_SIGMA_LOG;
+    c.precond = 1;
+    c.sigma_data = 0.6f;
+    return c;
+}
+
+/* sum_k w_k out_k in double for the model's forward at (x, sig) */
+static double pc_dot(ncsn_model *m, const float *x, const float *sig, const float *w, int B, float *out)
+{
+    double acc = 0.0;
+    int k;
+    ncsn_model_forward(m, out, x, sig, B);
+    for (k = 0; k < B * 3; k++) acc += (double)w[k] * out[k];
+    return acc;
+}
+
+/* |num - ana| small against both and against the largest analytic value */
+static int pc_agree(double num, double ana, double scale)
+{
+    return fabs(num - ana) <= 0.02 * (fabs(num) + fabs(ana)) + 2e-3 * scale;
+}
+
+/* backward (parameters and dx) against central differences of <w, s(x, sigma)>, and the DSM
+   gradient (taken on F) against differences of the DSM loss */
+static void precond_gradients(void)
+{
+    enum { B = 4, D = 3 };
+    ncsn_config c = pc_config();
+    ncsn_model *m = NULL;
+    ncsn_dsm_batch bt;
+    ncsn_dsm_opts dop;
+    ncsn_rng r;
+    float x[B * D], w[B * D], out[B * D], dx[B * D], sig[B] = { 0.1f, 0.5f, 2.0f, 9.0f }, eps[B * D], *g, loss, lp, lm;
+    int lev[B] = { 0, 1, 2, 3 }, k, bad_x = 0, bad_p = 0, bad_d = 0;
+    double scale = 0.0;
+    size_t i;
+    ncsn_rng_seed(&r, 15, 1);
+    CHECK(ncsn_model_create(&m, &c) == NCSN_OK && ncsn_model_init(m, &r) == NCSN_OK, "precond model: %s", ncsn_last_error());
+    if (!m) return;
+    for (i = 0; i < m->n_params; i++) m->params[i] *= 3.0f;   /* F far from 0, so both paths of the score matter */
+    ncsn_rng_normals(&r, x, B * D);
+    ncsn_rng_normals(&r, w, B * D);
+    ncsn_rng_normals(&r, eps, B * D);
+    g = (float *)malloc(sizeof(float) * m->n_params);
+    ncsn_model_zero_grad(m);
+    pc_dot(m, x, sig, w, B, out);
+    ncsn_model_backward(m, dx, w);
+    memcpy(g, m->grads, sizeof(float) * m->n_params);
+    for (k = 0; k < B * D; k++) scale = fabs(dx[k]) > scale ? fabs(dx[k]) : scale;
+    for (k = 0; k < B * D; k++) {
+        float x0 = x[k], h = 1e-3f * (fabsf(x0) > 1.0f ? fabsf(x0) : 1.0f), xp = x0 + h, xm = x0 - h;
+        double vp, vm;
+        x[k] = xp; vp = pc_dot(m, x, sig, w, B, out);
+        x[k] = xm; vm = pc_dot(m, x, sig, w, B, out);
+        x[k] = x0;
+        bad_x += !pc_agree((vp - vm) / ((double)xp - xm), dx[k], scale);
+    }
+    CHECK(bad_x == 0, "precond: %d of %d dx entries disagree with central differences", bad_x, B * D);
+    for (scale = 0.0, i = 0; i < m->n_params; i++) scale = fabs(g[i]) > scale ? fabs(g[i]) : scale;
+    for (i = 0; i < m->n_params; i += 7) {
+        float p0 = m->params[i], h = 1e-3f * (fabsf(p0) > 1.0f ? fabsf(p0) : 1.0f), pp = p0 + h, pm = p0 - h;
+        double vp, vm;
+        m->params[i] = pp; vp = pc_dot(m, x, sig, w, B, out);
+        m->params[i] = pm; vm = pc_dot(m, x, sig, w, B, out);
+        m->params[i] = p0;
+        bad_p += !pc_agree((vp - vm) / ((double)pp - pm), g[i], scale);
+    }
+    CHECK(bad_p == 0, "precond: %d parameter gradients disagree with central differences", bad_p);
+    /* DSM: the loss on F, its gradient through backward from F */
+    memset(&dop, 0, sizeof dop);
+    dop.levels = lev;
+    dop.eps = eps;
+    ncsn_dsm_batch_alloc(&bt, B, D);
+    ncsn_model_zero_grad(m);
+    CHECK(ncsn_dsm_loss_ex(m, &bt, x, B, sig, B, NCSN_WEIGHT_ONE, NULL, &dop, &loss) == NCSN_OK, "precond DSM: %s", ncsn_last_error());
+    memcpy(g, m->grads, sizeof(float) * m->n_params);
+    dop.loss_only = 1;
+    for (scale = 0.0, i = 0; i < m->n_params; i++) scale = fabs(g[i]) > scale ? fabs(g[i]) : scale;
+    for (i = 0; i < m->n_params; i += 7) {
+        float p0 = m->params[i], h = 1e-3f * (fabsf(p0) > 1.0f ? fabsf(p0) : 1.0f), pp = p0 + h, pm = p0 - h;
+        m->params[i] = pp; ncsn_dsm_loss_ex(m, &bt, x, B, sig, B, NCSN_WEIGHT_ONE, NULL, &dop, &lp);
+        m->params[i] = pm; ncsn_dsm_loss_ex(m, &bt, x, B, sig, B, NCSN_WEIGHT_ONE, NULL, &dop, &lm);
+        m->params[i] = p0;
+        bad_d += !pc_agree(((double)lp - lm) / ((double)pp - pm), g[i], scale);
+    }
+    CHECK(bad_d == 0, "precond DSM: %d parameter gradients disagree with differences of the loss", bad_d);
+    ncsn_dsm_batch_free(&bt);
+    free(g);
+    ncsn_model_free(m);
+}
+
+/* the DSM step's bits equal the hand-written arithmetic (the program that first trained this form):
+   a plain network fed c_in x~, F's target (x - c_skip x~)/c_out, gradient 2 (F - target)/N */
+static void precond_reference_bits(void)
+{
+    enum { B = 4, D = 3 };
+    ncsn_config c = pc_config(), cp = pc_config();
+    ncsn_model *m = NULL, *p = NULL;
+    ncsn_dsm_batch bt;
+    ncsn_dsm_opts dop;
+    ncsn_rng r;
+    float x[B * D], eps[B * D], xin[B * D], tgt[B * D], F[B * D], sig[B] = { 0.1f, 0.5f, 2.0f, 9.0f }, loss;
+    int lev[B] = { 3, 0, 2, 1 }, b, d;
+    cp.precond = 0;
+    ncsn_rng_seed(&r, 15, 2);
+    ncsn_model_create(&m, &c);
+    ncsn_model_create(&p, &cp);
+    if (!m || !p) { CHECK(0, "precond models: %s", ncsn_last_error()); ncsn_model_free(m); ncsn_model_free(p); return; }
+    ncsn_model_init(m, &r);
+    memcpy(p->params, m->params, sizeof(float) * m->n_params);
+    ncsn_rng_normals(&r, x, B * D);
+    ncsn_rng_normals(&r, eps, B * D);
+    memset(&dop, 0, sizeof dop);
+    dop.levels = lev;
+    dop.eps = eps;
+    ncsn_dsm_batch_alloc(&bt, B, D);
+    ncsn_model_zero_grad(m);
+    ncsn_dsm_loss_ex(m, &bt, x, B, sig, B, NCSN_WEIGHT_ONE, NULL, &dop, &loss);
+    for (b = 0; b < B; b++) {
+        float sd = c.sigma_data, s = sig[lev[b]], v = fmaf(s, s, sd * sd), rt = sqrtf(v), cin = 1.0f / rt, cskip = sd * sd / v, cout = s * sd / rt;
+        for (d = 0; d < D; d++) {
+            float xt = fmaf(s, eps[b * D + d], x[b * D + d]);
+            xin[b * D + d] = cin * xt;
+            tgt[b * D + d] = fmaf(-cskip, xt, x[b * D + d]) / cout;
+        }
+        bt.sigma[b] = s;
+    }
+    ncsn_model_forward(p, F, xin, bt.sigma, B);
+    for (b = 0; b < B * D; b++) tgt[b] = 2.0f * (F[b] - tgt[b]) / (float)(B * D);
+    ncsn_model_zero_grad(p);
+    ncsn_model_backward(p, NULL, tgt);
+    CHECK(same_bits(m->grads, p->grads, m->n_params), "precond DSM gradients are the bits of the hand-written arithmetic");
+    ncsn_dsm_batch_free(&bt);
+    ncsn_model_free(m);
+    ncsn_model_free(p);
+}
+
+/* the form and sigma_data survive a file bit for bit; a file's precond_sigma_data is checked */
+static void precond_files(void)
+{
+    enum { B = 4, D = 3 };
+    static const char *const bad[] = { "-1", "0", "1e99", "nan", "abc", "" };
+    const char *path = "build/test_train_precond.safetensors";
+    ncsn_config c = pc_config();
+    ncsn_model *m = NULL, *l = NULL;
+    ncsn_rng r;
+    float x[B * D], a[B * D], b2[B * D], sig[B] = { 0.1f, 0.5f, 2.0f, 9.0f };
+    unsigned char *buf, *ed;
+    size_t len = 0, elen = 0, k;
+    char from[64], to[64], val[32];
+    c.sigma_data = 0.353501856f;
+    ncsn_rng_seed(&r, 15, 3);
+    ncsn_model_create(&m, &c);
+    if (!m) { CHECK(0, "precond model: %s", ncsn_last_error()); return; }
+    ncsn_model_init(m, &r);
+    ncsn_rng_normals(&r, x, B * D);
+    CHECK(ncsn_model_save(m, path) == NCSN_OK, "precond save: %s", ncsn_last_error());
+    CHECK(ncsn_model_load(&l, path) == NCSN_OK, "precond load: %s", ncsn_last_error());
+    if (l) {
+        CHECK(l->cfg.precond == 1 && t_f2u(l->cfg.sigma_data) == t_f2u(c.sigma_data) && l->cfg.scale_by_sigma == 0,
+              "precond round trip: precond %d, sigma_data %.9g", l->cfg.precond, (double)l->cfg.sigma_data);
+        ncsn_model_forward(m, a, x, sig, B);
+        ncsn_model_forward(l, b2, x, sig, B);
+        CHECK(same_bits(a, b2, B * D), "precond round trip: the loaded model's scores are the same bits");
+        ncsn_model_free(l);
+        l = NULL;
+    }
+    buf = t_read_file(path, &len);
+    ncsn_format_f32(val, sizeof val, c.sigma_data, 9);
+    snprintf(from, sizeof from, "\"precond_sigma_data\":\"%s\"", val);
+    for (k = 0; buf && k < sizeof bad / sizeof bad[0]; k++) {
+        snprintf(to, sizeof to, "\"precond_sigma_data\":\"%s\"", bad[k]);
+        ed = tr_edit(buf, len, from, to, &elen);
+        CHECK(ed && ncsn_model_load_mem(&l, ed, elen) == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "precond_sigma_data"),
+              "precond_sigma_data = '%s' refused: %s", bad[k], ncsn_last_error());
+        ncsn_model_free(l);
+        l = NULL;
+        free(ed);
+    }
+    ed = buf ? tr_edit(buf, len, "\"scale_by_sigma\":\"0\"", "\"scale_by_sigma\":\"1\"", &elen) : NULL;
+    CHECK(ed && ncsn_model_load_mem(&l, ed, elen) == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "scale_by_sigma"),
+          "precond with scale_by_sigma = 1 refused: %s", ncsn_last_error());
+    ncsn_model_free(l);
+    free(ed);
+    free(buf);
+    ncsn_model_free(m);
+    remove(path);
+}
+
+static uint32_t pc_hash(const float *v, size_t n)
+{
+    uint32_t h = 2166136261u;
+    size_t k;
+    for (k = 0; k < n; k++) { h ^= t_f2u(v[k]); h *= 16777619u; }
+    return h;
+}
+
+/* a precond trainer: one fixed run's bits (any build, any thread count) */
+static void precond_determinism(void)
+{
+    enum { N = 64, D = 3, STEPS = 25 };
+    float *data = tr_data(N, D, 21);
+    ncsn_train_opts o = ncsn_train_defaults();
+    ncsn_trainer *t1 = NULL, *t2 = NULL;
+    o.net = pc_config();
+    o.net.sigma_data = 0.0f;   /* from the data */
+    o.weighting = NCSN_WEIGHT_ONE;
+    o.batch = 16;
+    o.threads = 1;
+    ncsn_trainer_create(&t1, &o, data, N, D, NULL);
+    o.threads = 2;
+    ncsn_trainer_create(&t2, &o, data, N, D, NULL);
+    if (!t1 || !t2) { CHECK(0, "precond trainers: %s", ncsn_last_error()); ncsn_trainer_free(t1); ncsn_trainer_free(t2); free(data); return; }
+    CHECK(t1->model->cfg.precond && t1->model->cfg.sigma_data > 0.9f && t1->model->cfg.sigma_data < 1.1f,
+          "precond trainer: sigma_data %.9g from the standardised data (about 1)", (double)t1->model->cfg.sigma_data);
+    ncsn_trainer_run(t1, STEPS, 0, NULL, NULL);
+    ncsn_trainer_run(t2, STEPS, 0, NULL, NULL);
+    CHECK(same_bits(ncsn_trainer_weights(t1), ncsn_trainer_weights(t2), t1->model->n_params), "precond trainer: 1 and 2 threads give the same bits");
+    CHECK(pc_hash(ncsn_trainer_weights(t1), t1->model->n_params) == 0xce7f82a1u && t_f2u(t1->loss) == 0x3f195abfu,
+          "precond trainer: %d steps give the pinned bits (EMA hash 0x%08x, loss 0x%08x)", STEPS,
+          pc_hash(ncsn_trainer_weights(t1), t1->model->n_params), t_f2u(t1->loss));
+    ncsn_trainer_free(t1);
+    ncsn_trainer_free(t2);
+    free(data);
+}
+
+/* it learns: on a two-component mixture the trained score's error against the exact one is far
+   below the untrained network's (whose precond score is already -(x - 0)/(sigma^2 + sd^2)) */
+static double pc_score_err(ncsn_model *m, const ncsn_gmm *g, const float *x, int n, float sigma)
+{
+    float *s = (float *)malloc(sizeof(float) * (size_t)n * 2), *e = (float *)malloc(sizeof(float) * (size_t)n * 2);
+    double num = 0.0, den = 0.0;
+    int k;
+    ncsn_model_score(m, s, x, sigma, n);
+    ncsn_gmm_score(g, e, x, sigma, n);
+    for (k = 0; k < 2 * n; k++) { num += ((double)s[k] - e[k]) * ((double)s[k] - e[k]); den += (double)e[k] * e[k]; }
+    free(s); free(e);
+    return num / den;
+}
+
+static void precond_learns(void)
+{
+    enum { N = 2000, M = 500 };
+    static const float w[2] = { 0.5f, 0.5f }, mu[4] = { -2.0f, 0.0f, 2.0f, 1.0f }, var[4] = { 0.1f, 0.1f, 0.1f, 0.1f };
+    ncsn_gmm g = { 2, 2, w, mu, var };
+    float *x = (float *)malloc(sizeof(float) * N * 2), *q = (float *)malloc(sizeof(float) * M * 2), *z = (float *)malloc(sizeof(float) * M * 2), sg[3];
+    ncsn_train_opts o = ncsn_train_defaults();
+    ncsn_trainer *t = NULL;
+    ncsn_rng r;
+    double before[3], after[3];
+    int k, i;
+    ncsn_rng_seed(&r, 15, 4);
+    ncsn_gmm_sample(&g, &r, x, NULL, N);
+    ncsn_gmm_sample(&g, &r, q, NULL, M);
+    ncsn_rng_normals(&r, z, M * 2);
+    o.net = ncsn_config_default(2);
+    o.net.scale_by_sigma = 0;
+    o.net.precond = 1;
+    o.net.hidden[0] = o.net.hidden[1] = o.net.hidden[2] = 64;
+    o.weighting = NCSN_WEIGHT_ONE;
+    o.standardize = 0;
+    o.batch = 256;
+    o.steps = 1500;
+    o.threads = t_threads;
+    if (ncsn_trainer_create(&t, &o, x, N, 2, NULL) != NCSN_OK) { CHECK(0, "precond trainer: %s", ncsn_last_error()); free(x); free(q); free(z); return; }
+    sg[0] = t->sigmas[0]; sg[1] = t->sigmas[t->L / 2]; sg[2] = 0.1f;
+    for (k = 0; k < 3; k++) {   /* the query points: test points with noise of that sigma */
+        float *xs = (float *)malloc(sizeof(float) * M * 2);
+        for (i = 0; i < 2 * M; i++) xs[i] = fmaf(sg[k], z[i], q[i]);
+        before[k] = pc_score_err(t->model, &g, xs, M, sg[k]);
+        if (k == 2) ncsn_trainer_run(t, o.steps, 0, NULL, NULL);
+        free(xs);
+    }
+    memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);
+    for (k = 0; k < 3; k++) {
+        float *xs = (float *)malloc(sizeof(float) * M * 2);
+        for (i = 0; i < 2 * M; i++) xs[i] = fmaf(sg[k], z[i], q[i]);
+        after[k] = pc_score_err(t->model, &g, xs, M, sg[k]);
+        free(xs);
+        printf("  precond learns: sigma %.4g: relative score error %.4f untrained, %.4f after %ld steps\n", (double)sg[k], before[k], after[k], o.steps);
+        CHECK(after[k] < 0.05 && after[k] < 0.5 * before[k], "precond learns at sigma %g: relative score error %.4f (untrained %.4f)",
+              (double)sg[k], after[k], before[k]);
+    }
+    ncsn_trainer_free(t);
+    free(x); free(q); free(z);
+}
+
 void test_train(void)
 {
     scale_floor();
@@ -524,4 +816,9 @@ void test_train(void)
     divergence();
     hostile_files();
     radius_known();
+    precond_gradients();
+    precond_reference_bits();
+    precond_files();
+    precond_determinism();
+    precond_learns();
 }

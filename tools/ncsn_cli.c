@@ -165,6 +165,7 @@ static int parse_choice(const char *name, const char *s, const char *const *choi
 static const char *const schedule_names[] = { "geometric", "linear", "cosine", NULL };
 static const char *const weighting_names[] = { "one", "sigma2", "inv_sigma2", NULL };
 static const char *const act_names[] = { "silu", "softplus", NULL };
+static const char *const output_form_names[] = { "net", "scaled", "precond", NULL };   /* ncsn_config: neither, scale_by_sigma, precond */
 static const char *const form_names[] = { "song", "half", NULL };
 static const char *const init_names[] = { "normal", "sigma1", NULL };
 static const char *const progress_names[] = { "auto", "tty", "plain", "none", NULL };
@@ -228,6 +229,7 @@ static const char usage_train[] =
     "  --embed E                sinusoidal sigma embedding of size E (even, >= 4); 0: sigma is\n"
     "                           concatenated to x (seed 000's ScoreNet)\n"
     "  --act silu|softplus      activation (default silu)\n"
+    "  --output-form F          scaled (s = net/sigma; default), net or precond (Karras 2022; cli.md)\n"
     "  --weighting W            lambda(sigma): sigma2 (default), one or inv_sigma2\n"
     "  --seed S                 random seed (default 42); the same seed gives the same bits\n"
     "  --threads T              threads for the network (default: the machine's cores; any T gives\n"
@@ -343,13 +345,19 @@ static int write_rows(FILE *out, const float *x, int n, int dim, const unsigned 
 typedef struct train_cfg {
     long steps, batch, levels, width, depth, embed, every, log_every, threads;
     float lr, sigma_max, sigma_min, ema;
-    int schedule, weighting, act, progress, quiet, preset, standardize;
+    int schedule, weighting, act, progress, quiet, preset, standardize, output_form;
     uint64_t seed;
     const char *data, *output, *checkpoint, *resume, *columns;
     /* which were given on the command line */
     int g_steps, g_batch, g_lr, g_levels, g_smax, g_smin, g_schedule, g_width, g_depth, g_embed, g_act, g_weighting, g_seed, g_output, g_ckpt, g_every,
-        g_preset, g_ema, g_std;
+        g_preset, g_ema, g_std, g_oform;
 } train_cfg;
+
+/* the index in output_form_names of a network's output form */
+static int output_form_of(const ncsn_config *c)
+{
+    return c->precond ? 2 : c->scale_by_sigma ? 1 : 0;
+}
 
 /* the machine's cores: the default thread count (results do not depend on it) */
 static long default_threads(void)
@@ -692,6 +700,12 @@ static ncsn_train_opts train_opts(const train_cfg *c, int dim)
     o.net.n_hidden = d;
     for (i = 0; i < d; i++) o.net.hidden[i] = w;
     if (c->g_act) o.net.act = (ncsn_act)c->act;
+    if (c->g_oform) {
+        o.net.scale_by_sigma = c->output_form == 1;
+        o.net.precond = c->output_form == 2;
+        o.net.sigma_data = 0.0f;   /* the trainer's: from the data */
+        if (o.net.precond) o.weighting = NCSN_WEIGHT_ONE;   /* EDM's loss on F; --weighting below may still set it */
+    }
     if (c->g_steps) o.steps = c->steps;
     if (c->g_batch) o.batch = (int)c->batch;
     if (c->g_lr) o.lr = c->lr;
@@ -751,6 +765,8 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     SAME("--embed", c->g_embed, c->embed != (t->model->cfg.cond == NCSN_COND_EMBED ? t->model->cfg.embed_dim : 0), "%ld", c->embed,
          (long)(t->model->cfg.cond == NCSN_COND_EMBED ? t->model->cfg.embed_dim : 0));
     SAME("--act", c->g_act, c->act != (int)t->model->cfg.act, "%s", act_names[c->act], act_names[t->model->cfg.act]);
+    SAME("--output-form", c->g_oform, c->output_form != output_form_of(&t->model->cfg), "%s", output_form_names[c->output_form],
+         output_form_names[output_form_of(&t->model->cfg)]);
     SAME("--weighting", c->g_weighting, c->weighting != (int)t->opts.weighting, "%s", weighting_names[c->weighting], weighting_names[t->opts.weighting]);
     SAME("--schedule", c->g_schedule, c->schedule != (int)t->opts.schedule, "%s", schedule_names[c->schedule], schedule_names[t->opts.schedule]);
     SAME("--seed", c->g_seed, c->seed != t->opts.seed, "%llu", (unsigned long long)c->seed, (unsigned long long)t->opts.seed);
@@ -843,6 +859,7 @@ static int cmd_train(int argc, char **argv)
             c.g_embed = 1;
         }
         else if (!strcmp(nm, "--act")) { if (parse_choice(nm, need_value(&o), act_names, &c.act)) return EXIT_USAGE; c.g_act = 1; }
+        else if (!strcmp(nm, "--output-form")) { if (parse_choice(nm, need_value(&o), output_form_names, &c.output_form)) return EXIT_USAGE; c.g_oform = 1; }
         else if (!strcmp(nm, "--weighting")) { if (parse_choice(nm, need_value(&o), weighting_names, &c.weighting)) return EXIT_USAGE; c.g_weighting = 1; }
         else if (!strcmp(nm, "--standardize")) { c.standardize = 1; c.g_std = 1; }
         else if (!strcmp(nm, "--no-standardize")) { c.standardize = 0; c.g_std = 1; }
@@ -1256,8 +1273,9 @@ static int cmd_info(int argc, char **argv)
     if (ld.m->cfg.cond == NCSN_COND_EMBED) printf(" (E = %d)", ld.m->cfg.embed_dim);
     printf(", hidden");
     for (i = 0; i < ld.m->cfg.n_hidden; i++) printf(" %d", ld.m->cfg.hidden[i]);
-    printf(", %s%s, %lu parameters\n", ld.m->cfg.act == NCSN_ACT_SOFTPLUS ? "softplus" : "silu", ld.m->cfg.scale_by_sigma ? ", s = net/sigma" : "",
-           (unsigned long)ld.m->n_params);
+    printf(", %s%s", ld.m->cfg.act == NCSN_ACT_SOFTPLUS ? "softplus" : "silu", ld.m->cfg.scale_by_sigma ? ", s = net/sigma" : "");
+    if (ld.m->cfg.precond) printf(", preconditioned (sigma_data %.6g)", (double)ld.m->cfg.sigma_data);
+    printf(", %lu parameters\n", (unsigned long)ld.m->n_params);
     printf("noise levels: %d", ld.L);
     for (i = 0; i < ld.L && i < 12; i++) printf(i ? ", %.6g" : ": %.6g", (double)ld.sigmas[i]);
     if (ld.L > 12) printf(", ... %.6g", (double)ld.sigmas[ld.L - 1]);
