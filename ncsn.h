@@ -80,7 +80,11 @@
             workspace fields (cap, ws, ws_size, last_batch, priv) are private (docs/api.md).
             New: runtime kernel dispatch on x86 (ncsn_simd_force), the training layer, IDX files,
             inpainting, ncsn_read_safetensors, the Frechet distance, the preconditioned output
-            (ncsn_config.precond, sigma_data; stored as precond_sigma_data). Same bits as 0.1.0.
+            (ncsn_config.precond, sigma_data; stored as precond_sigma_data), ncsn_read_text,
+            ncsn_train_defaults_for and ncsn_sampler_recipe_for (the recipe above 16 dimensions).
+            Changed: ncsn_model_adam_step leaves the gradients zero (ncsn_adam_step does not
+            touch them); a file whose data radius (ncsn.data.radius) is 0 is refused (0.1.0
+            wrote 0 for data at a single point). Same bits as 0.1.0.
      0.1.0  first release: PCG32, math, schedules, MLP score nets, DSM, Adam, ALD, safetensors.
 */
 #ifndef NCSN_H
@@ -228,7 +232,7 @@ typedef struct ncsn_config {
        it and every chain diverges (docs/images.md). DSM then trains F on (x - c_skip x~)/c_out with
        lambda(sigma) on F's error (NCSN_WEIGHT_ONE is EDM's loss). */
     int precond;
-    float sigma_data;               /* precond: the data's standard deviation, > 0 (the trainer: 0 = from the data) */
+    float sigma_data;               /* precond: the data's standard deviation, in [1e-18, 1e18] (the trainer: 0 = from the data) */
 } ncsn_config;
 
 NCSNDEF ncsn_config ncsn_config_concat(int dim, int width, int depth);              /* seed 000 */
@@ -479,7 +483,9 @@ typedef struct ncsn_trainer {
 NCSNDEF ncsn_status ncsn_trainer_create(ncsn_trainer **out, const ncsn_train_opts *o, const float *data,
                                         int n, int dim, const ncsn_rng *rng);
 NCSNDEF void        ncsn_trainer_free(ncsn_trainer *t);
-/* One step. NCSN_ERR_NONFINITE (naming the tensor) leaves the weights as they were before Adam. */
+/* One step. NCSN_ERR_NONFINITE (naming the tensor) leaves the weights as they were before Adam.
+   It relies on the model's gradients being zero when it starts (its Adam step leaves them so): a
+   callback that runs ncsn_model_backward on t->model must call ncsn_model_zero_grad after it. */
 NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t);
 /* Called every `every` steps and after the last; a non-OK return stops the loop with that status. */
 typedef ncsn_status (*ncsn_train_callback)(void *user, const ncsn_trainer *t);
@@ -2914,6 +2920,7 @@ static void ncsn__pgemm_ep(ncsn__pool *p, float *Y, int ldy, const float *X, int
                            const ncsn__gemm_ep *ep)
 {
     ncsn__gemm_args a;
+    memset(&a, 0, sizeof a);   /* fields a job does not use stay defined */
     a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep; a.wt = 0;
     ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
 }
@@ -2923,6 +2930,7 @@ static void ncsn__pgemm_nt(ncsn__pool *p, float *Y, int ldy, const float *X, int
                            const ncsn__gemm_ep *ep)
 {
     ncsn__gemm_args a;
+    memset(&a, 0, sizeof a);   /* fields a job does not use stay defined */
     a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep; a.wt = 1;
     ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
 }
@@ -2946,6 +2954,7 @@ static void ncsn__pgemm_tn_acc(ncsn__pool *p, float *dW, int ldw, const float *X
                                float *db)
 {
     ncsn__gemm_args a;
+    memset(&a, 0, sizeof a);   /* fields a job does not use stay defined */
     a.Y = dW; a.ldy = ldw; a.X = X; a.ldx = ldx; a.W = dY; a.ldw = ldy; a.B = B; a.K = K; a.N = N; a.ep = NULL; a.db = db;
     ncsn__pool_run(p, ncsn__gemm_tn_job, &a, (double)B * (K + 1) * N);
 }
@@ -2985,6 +2994,12 @@ NCSNDEF ncsn_config ncsn_config_default(int dim)
 
 #define NCSN__MAX_DIM (1 << 20)
 
+/* precond's sd: the scalings use sd^2 + sigma^2 in float, so sd^2 must neither overflow (NaN
+   scores) nor underflow to 0 (a DSM target of x / c_out, about 1e30 x) */
+#define NCSN__SIGMA_DATA_MIN 1e-18f
+#define NCSN__SIGMA_DATA_MAX 1e18f
+static int ncsn__sigma_data_ok(float sd) { return sd >= NCSN__SIGMA_DATA_MIN && sd <= NCSN__SIGMA_DATA_MAX; }
+
 NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *c)
 {
     int i;
@@ -3009,8 +3024,9 @@ NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *c)
                           c->scale_by_sigma, c->zero_init_output);
     if (c->precond != 0 && c->precond != 1) return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: precond = %d must be 0 or 1", c->precond);
     if (c->precond && c->scale_by_sigma) return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: precond = 1 needs scale_by_sigma = 0 (it is 1)");
-    if (c->precond && (!(c->sigma_data > 0.0f) || !ncsn__isfinite(c->sigma_data)))
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: sigma_data = %g must be finite and > 0 with precond = 1", (double)c->sigma_data);
+    if (c->precond && !ncsn__sigma_data_ok(c->sigma_data))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_config: sigma_data = %g must be in [%g, %g] with precond = 1 (its square a normal float)",
+                          (double)c->sigma_data, (double)NCSN__SIGMA_DATA_MIN, (double)NCSN__SIGMA_DATA_MAX);
     return NCSN_OK;
 }
 
@@ -4299,11 +4315,15 @@ static ncsn_status ncsn__trainer_finish(ncsn_trainer *t, const char *fn)
 /* precond's sigma_data: the standard deviation of all N values of x (network units), in double */
 static float ncsn__data_std(const float *x, size_t N)
 {
-    double s = 0.0, s2 = 0.0, mean;
+    double m = 0.0, v = 0.0;
     size_t k;
-    for (k = 0; k < N; k++) { s += x[k]; s2 += (double)x[k] * x[k]; }
-    mean = s / (double)N;
-    return (float)sqrt(s2 / (double)N - mean * mean);
+    for (k = 0; k < N; k++) m += (double)x[k];
+    m /= (double)N;
+    for (k = 0; k < N; k++) {
+        double t = (double)x[k] - m;
+        v = fma(t, t, v);   /* explicit: a contracting compiler would otherwise choose, and the bits differ */
+    }
+    return (float)sqrt(v / (double)N);
 }
 
 NCSNDEF ncsn_status ncsn_trainer_create(ncsn_trainer **out, const ncsn_train_opts *o, const float *data, int n, int dim,
@@ -5963,15 +5983,14 @@ static int ncsn__st_extra_ok(const ncsn_model *m, const char *name)
     return 0;
 }
 
-static ncsn_status ncsn__st_model(const ncsn__st_file *f, ncsn_model **out)
+/* a file's network configuration: from the tensor shapes (as torch writes them), refined by our
+   metadata, checked, and held to the data the file has */
+static ncsn_status ncsn__st_config(const ncsn__st_file *f, ncsn_config *out)
 {
     ncsn_config cfg;
-    ncsn_model *m = NULL;
     ncsn_status st;
     char v[256];
-    int l, t, r;
-    *out = NULL;
-    /* the configuration: from the tensor shapes (as torch writes them), refined by our metadata */
+    int l, r;
     memset(&cfg, 0, sizeof cfg);
     {
         const ncsn__st_entry *e = ncsn__st_find(f, "sigma_embed.1.weight");
@@ -6007,8 +6026,9 @@ static ncsn_status ncsn__st_model(const ncsn__st_file *f, ncsn_model **out)
         else return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata sigma_input = '%.64s' must be raw or log", v);
     }
     if ((r = ncsn__st_meta_get(f, "precond_sigma_data", v, sizeof v)) < 0) return NCSN_ERR_FORMAT;
-    if (r && (ncsn__parse_f32(v, &cfg.sigma_data) != 1 || !(cfg.sigma_data > 0.0f)))
-        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata precond_sigma_data = '%.64s' must be a finite number > 0", v);
+    if (r && (ncsn__parse_f32(v, &cfg.sigma_data) != 1 || !ncsn__sigma_data_ok(cfg.sigma_data)))
+        return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: metadata precond_sigma_data = '%.64s' must be a number in [%g, %g]", v,
+                          (double)NCSN__SIGMA_DATA_MIN, (double)NCSN__SIGMA_DATA_MAX);
     cfg.precond = r;   /* with scale_by_sigma = 1 too: refused by ncsn_config_check below */
     if (ncsn_config_check(&cfg) != NCSN_OK) {
         snprintf(v, sizeof v, "%s", ncsn_last_error());   /* not the error buffer itself as an argument */
@@ -6021,6 +6041,18 @@ static ncsn_status ncsn__st_model(const ncsn__st_file *f, ncsn_model **out)
             return ncsn__fail(NCSN_ERR_FORMAT, "ncsn_model_load: the tensor shapes imply %llu parameters, the file holds %llu data bytes",
                               (unsigned long long)need, (unsigned long long)f->data_len);
     }
+    *out = cfg;
+    return NCSN_OK;
+}
+
+static ncsn_status ncsn__st_model(const ncsn__st_file *f, ncsn_model **out)
+{
+    ncsn_config cfg;
+    ncsn_model *m = NULL;
+    ncsn_status st;
+    int t;
+    *out = NULL;
+    if ((st = ncsn__st_config(f, &cfg)) != NCSN_OK) return st;
     if ((st = ncsn_model_create(&m, &cfg)) != NCSN_OK) return st;
     for (t = 0; t < f->n; t++)
         if (!ncsn_model_tensor(m, f->e[t].name) && !ncsn__st_extra_ok(m, f->e[t].name)) {
@@ -7003,7 +7035,8 @@ static ncsn_status ncsn__read_st_header(ncsn__reader *r, const unsigned char *b,
         if (f->e[i].end > end) end = f->e[i].end;
     NCSN_FREE(f);
     if (st != NCSN_OK) return ncsn__with_path(st, r->fn, r->path);
-    return ncsn__read_declared(r, (uint64_t)n + end);   /* end <= 2^62: no overflow */
+    /* the header was parsed with no data size known, so end may be near 2^64: saturate, not wrap */
+    return ncsn__read_declared(r, end > UINT64_MAX - n ? UINT64_MAX : (uint64_t)n + end);
 }
 
 /* IDX: 4 bytes of magic, then 4 per size; the size is the header plus the sizes' product (unsigned bytes) */

@@ -267,7 +267,7 @@ def load_model(path, weights="model", as_numpy=False):
 
 
 def _precond(meta, what):
-    """The file's precond_sigma_data as a float32 value, or None; anything but a finite float > 0 raises."""
+    """The file's precond_sigma_data as a float32 value, or None; anything outside [1e-18, 1e18] raises."""
     v = meta.get("precond_sigma_data")
     if v is None:
         return None
@@ -275,8 +275,8 @@ def _precond(meta, what):
         f = float(np.float32(float(v)))
     except (TypeError, ValueError):
         raise ValueError("%s: metadata precond_sigma_data = %r is not a number" % (what, v))
-    if not (math.isfinite(f) and f > 0):
-        raise ValueError("%s: metadata precond_sigma_data = %r must be a finite number > 0" % (what, v))
+    if not (float(np.float32(1e-18)) <= f <= float(np.float32(1e18))):   # as ncsn.h: its square must be a normal float32
+        raise ValueError("%s: metadata precond_sigma_data = %r must be a number in [1e-18, 1e18]" % (what, v))
     return f
 
 
@@ -335,7 +335,7 @@ def save_model(path, model, sigmas=None, settings=None):
     if s["sigma_input"] == "log":
         meta["sigma_input"] = "log"
     if s.get("precond_sigma_data") is not None:
-        meta["precond_sigma_data"] = repr(float(np.float32(s["precond_sigma_data"])))
+        meta["precond_sigma_data"] = "%.9g" % float(np.float32(s["precond_sigma_data"]))   # as ncsn.h writes it
     meta.update({"ncsn.kind": "model", "ncsn.dim": str(dim), "ncsn.hidden": ",".join(map(str, hidden)),
                  "ncsn.embed_dim": str(E), "ncsn.zero_init_output": "1" if s["zero_init_output"] else "0"})
     if sigmas is not None:

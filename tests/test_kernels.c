@@ -519,24 +519,10 @@ static void sinusoid_same_bits(void)
 /* this copy's kernel path (test_dispatch.c forces each in turn) */
 ncsn_status tk_simd_force(const char *path) { return ncsn_simd_force(path); }
 
-void test_kernels(void)
+/* every N and K up to nmax against the edge list's row tails, and random triples */
+static void tk_random_shapes(tk_stats *sg, tk_stats *st, tk_stats *sc, tk_stats *se, int nmax)
 {
-#ifndef NCSN_NO_THREADS
-    pool_parts_once();
-#endif
-    act_edges();
-    silu_one_definition();
-    normals_same_bits();
-    sinusoid_same_bits();
-#if defined(NCSN__SSE2)
-    sse2_fma_exact();
-#endif
-    tk_stats sg, st, sc, sl, se;
-    int B, K, N, i, pad, nmax = t_quick ? 40 : 70;
-    memset(&sg, 0, sizeof sg); memset(&st, 0, sizeof st); memset(&sc, 0, sizeof sc); memset(&sl, 0, sizeof sl);
-    memset(&se, 0, sizeof se);
-    tk_state = 0x9e3779b97f4a7c15ULL;
-
+    int B, K, N, i, pad;
     /* every N in 1..nmax against every row-tail B (and K) of the edge list; pads vary */
     for (N = 1; N <= nmax; N++)
         for (i = 0; i < TK_NEDGE; i++) {
@@ -546,47 +532,53 @@ void test_kernels(void)
             K = tk_edges[(i * 7 + N) % TK_NEDGE];
             if (B * K * N > (t_quick ? 3000 : 12000)) K = 1 + K % 9;   /* bound the cost; K's tails are covered below */
             pad = (N + i) % 4 == 0 ? 0 : (int)(tk_u32() % 19u);
-            tk_one_gemm(&sg, B, K, N, pad);
-            tk_one_gemm_tn(&st, K, B, N, pad);     /* tn: the blocked dimension is K (rows of dW) */
-            tk_one_gemm_tn(&st, B, e, N, pad % 3);
-            tk_one_colsum(&sc, B, N, pad);
-            if (i % 3 == 0) tk_one_gemm_ep(&se, B, K, N, pad, (N + i) % 5, 1, 0);
-            if (i % 3 == 1) tk_one_gemm_ep(&se, B, K, N, pad, (N + i) % 5, 1, 1);
+            tk_one_gemm(sg, B, K, N, pad);
+            tk_one_gemm_tn(st, K, B, N, pad);     /* tn: the blocked dimension is K (rows of dW) */
+            tk_one_gemm_tn(st, B, e, N, pad % 3);
+            tk_one_colsum(sc, B, N, pad);
+            if (i % 3 == 0) tk_one_gemm_ep(se, B, K, N, pad, (N + i) % 5, 1, 0);
+            if (i % 3 == 1) tk_one_gemm_ep(se, B, K, N, pad, (N + i) % 5, 1, 1);
         }
     /* every K in 1..nmax for the gemm reduction, and random triples */
     for (K = 1; K <= nmax; K++) {
-        tk_one_gemm(&sg, 1 + (int)(tk_u32() % 9u), K, 1 + (int)(tk_u32() % (unsigned)nmax), (int)(tk_u32() % 5u));
-        tk_one_gemm_tn(&st, K, 1 + (int)(tk_u32() % 9u), 1 + (int)(tk_u32() % (unsigned)nmax), (int)(tk_u32() % 5u));
+        tk_one_gemm(sg, 1 + (int)(tk_u32() % 9u), K, 1 + (int)(tk_u32() % (unsigned)nmax), (int)(tk_u32() % 5u));
+        tk_one_gemm_tn(st, K, 1 + (int)(tk_u32() % 9u), 1 + (int)(tk_u32() % (unsigned)nmax), (int)(tk_u32() % 5u));
     }
     for (i = 0; i < (t_quick ? 40 : 150); i++) {
         B = 1 + (int)(tk_u32() % (unsigned)nmax);
         K = 1 + (int)(tk_u32() % (unsigned)nmax);
         N = 1 + (int)(tk_u32() % (unsigned)nmax);
         pad = (int)(tk_u32() % 33u);
-        tk_one_gemm(&sg, B, K, N, pad);
-        tk_one_gemm_tn(&st, B, K, N, pad);
-        tk_one_colsum(&sc, B, N, pad);
+        tk_one_gemm(sg, B, K, N, pad);
+        tk_one_gemm_tn(st, B, K, N, pad);
+        tk_one_colsum(sc, B, N, pad);
     }
+}
+
+/* the model's own shapes, the wide and packed paths, the fused products and zero sizes */
+static void tk_model_shapes(tk_stats *sg, tk_stats *st, tk_stats *sc, tk_stats *se)
+{
+    int i;
     /* shapes of the model's own calls: a submatrix (ld > N) and a one-column conditioning */
-    tk_one_gemm(&sg, 13, 1, 37, 0);
-    tk_one_gemm(&sg, 6, 64, 64, 3);
-    tk_one_gemm_tn(&st, 64, 3, 128, 0);
-    tk_one_gemm_tn(&st, 300, 9, 70, 1);   /* several 64-sample blocks and a partial one */
+    tk_one_gemm(sg, 13, 1, 37, 0);
+    tk_one_gemm(sg, 6, 64, 64, 3);
+    tk_one_gemm_tn(st, 64, 3, 128, 0);
+    tk_one_gemm_tn(st, 300, 9, 70, 1);   /* several 64-sample blocks and a partial one */
     {   /* wide rows: the 8- and 4-vector single-row blocks and the 4x4 block (N up to 8 x 16 lanes and beyond) */
         static const int wide[] = { 127, 128, 129, 192, 257, 300 };
         int w, bb;
         for (w = 0; w < 6; w++)
-            for (bb = 1; bb <= 6; bb++) tk_one_gemm(&sg, bb, 1 + (w * 37) % 40, wide[w], w % 3);
+            for (bb = 1; bb <= 6; bb++) tk_one_gemm(sg, bb, 1 + (w * 37) % 40, wide[w], w % 3);
     }
     {   /* wide weights and long rows: the packed paths (64 x 128 weight panels; 64 x 128 dY and
            64 x 48 X blocks, rows over 256), with a tail in every dimension */
         static const int pk[][4] = { { 16, 64, 129, 0 }, { 20, 70, 131, 3 }, { 64, 130, 300, 1 }, { 129, 200, 257, 7 },
                                      { 17, 47, 20, 4 }, { 70, 97, 140, 2 }, { 65, 49, 17, 40 }, { 66, 270, 40, 3 } };
         for (i = 0; i < 8; i++) {
-            tk_one_gemm(&sg, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
-            tk_one_gemm_tn(&st, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
+            tk_one_gemm(sg, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
+            tk_one_gemm_tn(st, pk[i][0], pk[i][1], pk[i][2], pk[i][3]);
 #ifndef NCSN_NO_THREADS
-            tk_one_gemm_tn_t(&st, pk[i][0], pk[i][1], pk[i][2], pk[i][3], 3);   /* rows of dW (db with row 0), or columns */
+            tk_one_gemm_tn_t(st, pk[i][0], pk[i][1], pk[i][2], pk[i][3], 3);   /* rows of dW (db with row 0), or columns */
 #endif
         }
     }
@@ -600,23 +592,45 @@ void test_kernels(void)
         int mode;
         for (i = 0; i < 12; i++)
             for (mode = 0; mode < 5; mode++) {
-                tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 1, 0);
-                tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 1, 1);
+                tk_one_gemm_ep(se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 1, 0);
+                tk_one_gemm_ep(se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 1, 1);
 #ifndef NCSN_NO_THREADS
-                if (i >= 7 && i <= 10) tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 3, 0);
-                if (i >= 7 && i <= 10) tk_one_gemm_ep(&se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 3, 1);
+                if (i >= 7 && i <= 10) tk_one_gemm_ep(se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 3, 0);
+                if (i >= 7 && i <= 10) tk_one_gemm_ep(se, ep[i][0], ep[i][1], ep[i][2], ep[i][3], mode, 3, 1);
 #endif
             }
     }
 #ifndef NCSN_NO_THREADS
-    tk_one_gemm_tn_t(&st, 100, 9, 130, 2, 3);   /* few rows of dW: columns of dW and db per thread */
-    tk_one_gemm_tn_t(&st, 300, 5, 70, 1, 3);
+    tk_one_gemm_tn_t(st, 100, 9, 130, 2, 3);   /* few rows of dW: columns of dW and db per thread */
+    tk_one_gemm_tn_t(st, 300, 5, 70, 1, 3);
 #endif
-    tk_one_colsum(&sc, 300, 70, 2);
+    tk_one_colsum(sc, 300, 70, 2);
     /* zero sizes leave everything unchanged (the plain loops do nothing) */
-    tk_one_gemm(&sg, 5, 0, 17, 2);
-    tk_one_gemm_tn(&st, 0, 6, 17, 2);
-    tk_one_colsum(&sc, 0, 33, 1);
+    tk_one_gemm(sg, 5, 0, 17, 2);
+    tk_one_gemm_tn(st, 0, 6, 17, 2);
+    tk_one_colsum(sc, 0, 33, 1);
+}
+
+void test_kernels(void)
+{
+#ifndef NCSN_NO_THREADS
+    pool_parts_once();
+#endif
+    act_edges();
+    silu_one_definition();
+    normals_same_bits();
+    sinusoid_same_bits();
+#if defined(NCSN__SSE2)
+    sse2_fma_exact();
+#endif
+    tk_stats sg, st, sc, sl, se;
+    int N, nmax = t_quick ? 40 : 70;
+    memset(&sg, 0, sizeof sg); memset(&st, 0, sizeof st); memset(&sc, 0, sizeof sc); memset(&sl, 0, sizeof sl);
+    memset(&se, 0, sizeof se);
+    tk_state = 0x9e3779b97f4a7c15ULL;
+
+    tk_random_shapes(&sg, &st, &sc, &se, nmax);
+    tk_model_shapes(&sg, &st, &sc, &se);
     for (N = 0; N <= 200; N++) tk_one_langevin(&sl, (size_t)N, N % 3);
     tk_one_langevin(&sl, 4099, 1);
 

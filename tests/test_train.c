@@ -660,7 +660,7 @@ static void precond_reference_bits(void)
 static void precond_files(void)
 {
     enum { B = 4, D = 3 };
-    static const char *const bad[] = { "-1", "0", "1e99", "nan", "abc", "" };
+    static const char *const bad[] = { "-1", "0", "1e99", "nan", "abc", "", "2e20", "1e-30" };
     const char *path = "build/test_train_precond.safetensors";
     ncsn_config c = pc_config();
     ncsn_model *m = NULL, *l = NULL;
@@ -697,6 +697,15 @@ static void precond_files(void)
         ncsn_model_free(l);
         l = NULL;
         free(ed);
+    }
+    {   /* sd^2 must be a normal float: 1e20^2 overflows (NaN scores), 1e-30^2 underflows to 0 */
+        static const float far[] = { 1e20f, 1e-30f };
+        ncsn_config f = c;
+        for (k = 0; k < 2; k++) {
+            f.sigma_data = far[k];
+            CHECK(ncsn_config_check(&f) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigma_data"),
+                  "ncsn_config_check refuses sigma_data = %g: %s", (double)far[k], ncsn_last_error());
+        }
     }
     ed = buf ? tr_edit(buf, len, "\"scale_by_sigma\":\"0\"", "\"scale_by_sigma\":\"1\"", &elen) : NULL;
     CHECK(ed && ncsn_model_load_mem(&l, ed, elen) == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "scale_by_sigma"),
