@@ -812,77 +812,169 @@ static int train_nonfinite(const train_cfg *c, const ncsn_trainer *t, long ckpt_
     return fail(EXIT_NUMERIC, "numerical failure at step %ld: %s%s; %s (try a smaller --lr)", t->step + 1, why, big, kept);
 }
 
-static int cmd_train(int argc, char **argv)
+/* the options of `ncsn train` into c; *done set when the command ends here (help, a usage error) */
+static int train_parse(int argc, char **argv, train_cfg *c, int *done)
 {
-    train_cfg c;
     opt_state o;
-    int r, rc = 0;
-    float *data = NULL;
-    int n = 0, dim = 0;
-    char names[4096], ckpt_default[4096], out_default[4096];
-    long ckpt_step = -1, step0;
-    ncsn_trainer *t = NULL;
-    ncsn_status st;
-    static meta_list meta;
-    progress pr;
-    uint64_t hash;
-    double tail_sum = 0.0;
-    long tail_n = 0, tail_from;
-    memset(&c, 0, sizeof c);
-    c.levels = 0; c.width = 128; c.depth = 3; c.every = 500; c.threads = default_threads();
+    int r;
+    *done = 1;
+    memset(c, 0, sizeof *c);
+    c->levels = 0; c->width = 128; c->depth = 3; c->every = 500; c->threads = default_threads();
     o.argc = argc; o.argv = argv; o.i = 0;
     while ((r = next_arg(&o)) != 0) {
         const char *nm = o.name;
         if (r == 2) {
-            if (c.data) return fail(EXIT_USAGE, "unexpected argument '%s' (the data file is '%s'); see ncsn train --help", o.value, c.data);
-            c.data = o.value;
+            if (c->data) return fail(EXIT_USAGE, "unexpected argument '%s' (the data file is '%s'); see ncsn train --help", o.value, c->data);
+            c->data = o.value;
             continue;
         }
         if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help(usage_train);
-        else if (!strcmp(nm, "-o") || !strcmp(nm, "--output")) { if (!(c.output = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c.g_output = 1; }
-        else if (!strcmp(nm, "--preset")) { if (parse_choice(nm, need_value(&o), preset_names, &c.preset)) return EXIT_USAGE; c.g_preset = 1; }
-        else if (!strcmp(nm, "--columns")) { if (!(c.columns = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
-        else if (!strcmp(nm, "--steps")) { if (parse_long_opt(nm, need_value(&o), 1, MAX_STEPS, &c.steps)) return EXIT_USAGE; c.g_steps = 1; }
-        else if (!strcmp(nm, "--batch")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 26, &c.batch)) return EXIT_USAGE; c.g_batch = 1; }
-        else if (!strcmp(nm, "--lr")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.lr)) return EXIT_USAGE; c.g_lr = 1; }
-        else if (!strcmp(nm, "--ema")) { if (parse_float_opt(nm, need_value(&o), 0, 1, 0.99999999, &c.ema)) return EXIT_USAGE; c.g_ema = 1; }
-        else if (!strcmp(nm, "--levels")) { if (parse_long_opt(nm, need_value(&o), 2, NCSN_MAX_LEVELS, &c.levels)) return EXIT_USAGE; c.g_levels = 1; }
-        else if (!strcmp(nm, "--sigma-max")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.sigma_max)) return EXIT_USAGE; c.g_smax = 1; }
-        else if (!strcmp(nm, "--sigma-min")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c.sigma_min)) return EXIT_USAGE; c.g_smin = 1; }
-        else if (!strcmp(nm, "--schedule")) { if (parse_choice(nm, need_value(&o), schedule_names, &c.schedule)) return EXIT_USAGE; c.g_schedule = 1; }
-        else if (!strcmp(nm, "--width")) { if (parse_long_opt(nm, need_value(&o), 1, 65536, &c.width)) return EXIT_USAGE; c.g_width = 1; }
-        else if (!strcmp(nm, "--depth")) { if (parse_long_opt(nm, need_value(&o), 1, NCSN_MAX_HIDDEN, &c.depth)) return EXIT_USAGE; c.g_depth = 1; }
+        else if (!strcmp(nm, "-o") || !strcmp(nm, "--output")) { if (!(c->output = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c->g_output = 1; }
+        else if (!strcmp(nm, "--preset")) { if (parse_choice(nm, need_value(&o), preset_names, &c->preset)) return EXIT_USAGE; c->g_preset = 1; }
+        else if (!strcmp(nm, "--columns")) { if (!(c->columns = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
+        else if (!strcmp(nm, "--steps")) { if (parse_long_opt(nm, need_value(&o), 1, MAX_STEPS, &c->steps)) return EXIT_USAGE; c->g_steps = 1; }
+        else if (!strcmp(nm, "--batch")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 26, &c->batch)) return EXIT_USAGE; c->g_batch = 1; }
+        else if (!strcmp(nm, "--lr")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c->lr)) return EXIT_USAGE; c->g_lr = 1; }
+        else if (!strcmp(nm, "--ema")) { if (parse_float_opt(nm, need_value(&o), 0, 1, 0.99999999, &c->ema)) return EXIT_USAGE; c->g_ema = 1; }
+        else if (!strcmp(nm, "--levels")) { if (parse_long_opt(nm, need_value(&o), 2, NCSN_MAX_LEVELS, &c->levels)) return EXIT_USAGE; c->g_levels = 1; }
+        else if (!strcmp(nm, "--sigma-max")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c->sigma_max)) return EXIT_USAGE; c->g_smax = 1; }
+        else if (!strcmp(nm, "--sigma-min")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c->sigma_min)) return EXIT_USAGE; c->g_smin = 1; }
+        else if (!strcmp(nm, "--schedule")) { if (parse_choice(nm, need_value(&o), schedule_names, &c->schedule)) return EXIT_USAGE; c->g_schedule = 1; }
+        else if (!strcmp(nm, "--width")) { if (parse_long_opt(nm, need_value(&o), 1, 65536, &c->width)) return EXIT_USAGE; c->g_width = 1; }
+        else if (!strcmp(nm, "--depth")) { if (parse_long_opt(nm, need_value(&o), 1, NCSN_MAX_HIDDEN, &c->depth)) return EXIT_USAGE; c->g_depth = 1; }
         else if (!strcmp(nm, "--embed")) {
-            if (parse_long_opt(nm, need_value(&o), 0, 65536, &c.embed)) return EXIT_USAGE;
-            if (c.embed && (c.embed < 4 || c.embed % 2)) return fail(EXIT_USAGE, "--embed = %ld must be 0 or even and >= 4", c.embed);
-            c.g_embed = 1;
+            if (parse_long_opt(nm, need_value(&o), 0, 65536, &c->embed)) return EXIT_USAGE;
+            if (c->embed && (c->embed < 4 || c->embed % 2)) return fail(EXIT_USAGE, "--embed = %ld must be 0 or even and >= 4", c->embed);
+            c->g_embed = 1;
         }
-        else if (!strcmp(nm, "--act")) { if (parse_choice(nm, need_value(&o), act_names, &c.act)) return EXIT_USAGE; c.g_act = 1; }
-        else if (!strcmp(nm, "--output-form")) { if (parse_choice(nm, need_value(&o), output_form_names, &c.output_form)) return EXIT_USAGE; c.g_oform = 1; }
-        else if (!strcmp(nm, "--weighting")) { if (parse_choice(nm, need_value(&o), weighting_names, &c.weighting)) return EXIT_USAGE; c.g_weighting = 1; }
-        else if (!strcmp(nm, "--standardize")) { c.standardize = 1; c.g_std = 1; }
-        else if (!strcmp(nm, "--no-standardize")) { c.standardize = 0; c.g_std = 1; }
-        else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &c.seed)) return EXIT_USAGE; c.g_seed = 1; }
-        else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &c.threads)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--checkpoint")) { if (!(c.checkpoint = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c.g_ckpt = 1; }
-        else if (!strcmp(nm, "--checkpoint-every")) { if (parse_long_opt(nm, need_value(&o), 0, MAX_STEPS, &c.every)) return EXIT_USAGE; c.g_every = 1; }
-        else if (!strcmp(nm, "--resume")) { if (!(c.resume = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
-        else if (!strcmp(nm, "--progress")) { if (parse_choice(nm, need_value(&o), progress_names, &c.progress)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--log-every")) { if (parse_long_opt(nm, need_value(&o), 1, MAX_STEPS, &c.log_every)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "-q") || !strcmp(nm, "--quiet")) c.quiet = 1;
+        else if (!strcmp(nm, "--act")) { if (parse_choice(nm, need_value(&o), act_names, &c->act)) return EXIT_USAGE; c->g_act = 1; }
+        else if (!strcmp(nm, "--output-form")) { if (parse_choice(nm, need_value(&o), output_form_names, &c->output_form)) return EXIT_USAGE; c->g_oform = 1; }
+        else if (!strcmp(nm, "--weighting")) { if (parse_choice(nm, need_value(&o), weighting_names, &c->weighting)) return EXIT_USAGE; c->g_weighting = 1; }
+        else if (!strcmp(nm, "--standardize")) { c->standardize = 1; c->g_std = 1; }
+        else if (!strcmp(nm, "--no-standardize")) { c->standardize = 0; c->g_std = 1; }
+        else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &c->seed)) return EXIT_USAGE; c->g_seed = 1; }
+        else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &c->threads)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--checkpoint")) { if (!(c->checkpoint = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c->g_ckpt = 1; }
+        else if (!strcmp(nm, "--checkpoint-every")) { if (parse_long_opt(nm, need_value(&o), 0, MAX_STEPS, &c->every)) return EXIT_USAGE; c->g_every = 1; }
+        else if (!strcmp(nm, "--resume")) { if (!(c->resume = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
+        else if (!strcmp(nm, "--progress")) { if (parse_choice(nm, need_value(&o), progress_names, &c->progress)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--log-every")) { if (parse_long_opt(nm, need_value(&o), 1, MAX_STEPS, &c->log_every)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "-q") || !strcmp(nm, "--quiet")) c->quiet = 1;
         else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn train --help)", nm);
     }
-    if (!c.data) return fail(EXIT_USAGE, "no data file (usage: ncsn train DATA.csv -o MODEL.safetensors; see --help)");
-    if (!c.output && !c.resume) return fail(EXIT_USAGE, "no output file: give -o MODEL.safetensors");
-    if (c.resume && !strcmp(c.resume, "-") && !strcmp(c.data, "-")) return fail(EXIT_USAGE, "the data and --resume cannot both be stdin ('-')");
-    if (c.output && !c.output[0]) return fail(EXIT_USAGE, "-o is an empty path");   /* else found only when the model is renamed into place */
-    if (c.checkpoint && !c.checkpoint[0]) return fail(EXIT_USAGE, "--checkpoint is an empty path");
-    if (c.checkpoint && !strcmp(c.checkpoint, "-")) return fail(EXIT_USAGE, "--checkpoint cannot be stdout ('-'): it is rewritten during training");
-    if (c.output && !strcmp(c.output, "-") && isatty(fileno(stdout)))
+    if (!c->data) return fail(EXIT_USAGE, "no data file (usage: ncsn train DATA.csv -o MODEL.safetensors; see --help)");
+    if (!c->output && !c->resume) return fail(EXIT_USAGE, "no output file: give -o MODEL.safetensors");
+    if (c->resume && !strcmp(c->resume, "-") && !strcmp(c->data, "-")) return fail(EXIT_USAGE, "the data and --resume cannot both be stdin ('-')");
+    if (c->output && !c->output[0]) return fail(EXIT_USAGE, "-o is an empty path");   /* else found only when the model is renamed into place */
+    if (c->checkpoint && !c->checkpoint[0]) return fail(EXIT_USAGE, "--checkpoint is an empty path");
+    if (c->checkpoint && !strcmp(c->checkpoint, "-")) return fail(EXIT_USAGE, "--checkpoint cannot be stdout ('-'): it is rewritten during training");
+    if (c->output && !strcmp(c->output, "-") && isatty(fileno(stdout)))
         return fail(EXIT_USAGE, "-o -: refusing to write a binary model to a terminal; redirect stdout (> model.safetensors)");
-    if (c.g_smax && c.g_smin && !(c.sigma_max > c.sigma_min))
-        return fail(EXIT_USAGE, "--sigma-max = %g must be > --sigma-min = %g", (double)c.sigma_max, (double)c.sigma_min);
+    if (c->g_smax && c->g_smin && !(c->sigma_max > c->sigma_min))
+        return fail(EXIT_USAGE, "--sigma-max = %g must be > --sigma-min = %g", (double)c->sigma_max, (double)c->sigma_min);
 
+    *done = 0;
+    return 0;
+}
+
+/* the checkpoint's path (default MODEL.ckpt), refused where a write would destroy the model,
+   the checkpoint or the data */
+static int train_paths(train_cfg *c, char *ckpt_default, size_t cap)
+{
+    if (!c->checkpoint && !strcmp(c->output, "-")) {   /* stdout: no MODEL.ckpt to derive */
+        if (c->every > 0 && c->g_every) return fail(EXIT_USAGE, "-o - with --checkpoint-every: give --checkpoint PATH");
+        c->every = 0;
+        c->checkpoint = "-";
+    }
+    if (!c->checkpoint) { snprintf(ckpt_default, cap, "%s.ckpt", c->output); c->checkpoint = ckpt_default; }
+    if (c->every > 0 && same_file(c->output, c->checkpoint)) {   /* the model would overwrite the checkpoint: nothing left to resume */
+        return fail(EXIT_USAGE, "the model (-o %s) and the checkpoint (%s) are the same file; give another --checkpoint or -o", c->output, c->checkpoint);
+    }
+    if (strcmp(c->data, "-") != 0 && (same_file(c->output, c->data) || (c->every > 0 && same_file(c->checkpoint, c->data)))) {
+        return fail(EXIT_USAGE, "writing '%s' would overwrite the data", same_file(c->output, c->data) ? c->output : c->checkpoint);
+    }
+    return 0;
+}
+
+/* trains t to c->steps with progress, checkpoints and signals, then writes the model */
+static int train_run(train_cfg *c, ncsn_trainer *t, int n, int dim, const char *const *meta)
+{
+    progress pr;
+    ncsn_status st;
+    int rc = 0;
+    long ckpt_step = -1, step0 = t->step, tail_n = 0, tail_from;
+    double tail_sum = 0.0;
+    if ((rc = check_writable(c->output)) != 0 || (c->every > 0 && (rc = check_writable(c->checkpoint)) != 0)) return rc;
+    memset(&pr, 0, sizeof pr);
+    pr.mode = c->quiet || c->progress == 3 ? 0 : c->progress == 1 ? 1 : c->progress == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 2;
+    pr.total = c->steps;
+    pr.log_every = c->log_every > 0 ? c->log_every : (c->steps >= 20 ? c->steps / 20 : 1);
+    pr.t0 = now();
+    pr.step0 = t->step;
+    if (!c->quiet) {
+        if (c->resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, shown(c->resume), t->step, c->steps);
+        else
+            fprintf(stderr, "%s: %d points of dim %d%s; %lu parameters; %d levels %g .. %g%s; batch %d; %ld steps; EMA %g; %ld threads\n",
+                    cmd, n, dim, t->opts.standardize ? " (standardised)" : "", (unsigned long)t->model->n_params, t->L, (double)t->sigmas[0],
+                    (double)t->sigmas[t->L - 1], c->g_smax || c->preset ? "" : t->sigma_max_exact ? " (sigma_max = largest pairwise distance)" :
+                    " (sigma_max ~ largest pairwise distance, estimated)", t->batch, c->steps, (double)t->opts.ema_rate, c->threads);
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    tail_from = c->steps - (c->steps >= 100 ? c->steps / 100 : 1);   /* the last 1 % for the final mean loss */
+    while (t->step < c->steps) {
+        if ((st = ncsn_trainer_step(t)) != NCSN_OK) {
+            progress_break(&pr);
+            rc = st == NCSN_ERR_NONFINITE ? train_nonfinite(c, t, ckpt_step, step0) : fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", t->step + 1, ncsn_last_error());
+            return rc;
+        }
+        if (t->step > tail_from) { tail_sum += t->loss; tail_n++; }
+        progress_step(&pr, t->step, t->loss, 0);
+        if (c->every > 0 && (t->step % c->every == 0 || t->step == c->steps || interrupted)) {
+            if ((st = ncsn_trainer_save(t, c->checkpoint, meta)) != NCSN_OK) {
+                progress_break(&pr);
+                rc = fail(save_status_code(st), "checkpoint at step %ld: %s", t->step, ncsn_last_error());
+                return rc;
+            }
+            ckpt_step = t->step;
+            if (pr.mode == 2 && c->every >= pr.log_every && t->step != c->steps) fprintf(stderr, "checkpoint at step %ld: %s\n", t->step, c->checkpoint);
+        }
+        if (interrupted && t->step < c->steps) {   /* 128 + the signal, as a shell reports a process it killed */
+            int code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
+            const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
+            progress_break(&pr);
+            if (c->every > 0) rc = fail(code, "%s at step %ld; checkpoint written: continue with --resume %s", sig, t->step, c->checkpoint);
+            else rc = fail(code, "%s at step %ld; no checkpoint (--checkpoint-every 0)", sig, t->step);
+            return rc;
+        }
+    }
+    progress_break(&pr);
+    if ((st = ncsn_trainer_save_model(t, c->output, meta)) != NCSN_OK) {
+        rc = fail(save_status_code(st), "%s", ncsn_last_error());
+        return rc;
+    }
+    if (!c->quiet) {
+        fprintf(stderr, "%s: wrote %s (step %ld; loss of the last step %.5g", cmd, strcmp(c->output, "-") ? c->output : "the model to stdout", t->step,
+                (double)t->loss);
+        if (tail_n > 1) fprintf(stderr, ", mean over the last %ld steps %.5g", tail_n, tail_sum / (double)tail_n);
+        fprintf(stderr, "%s)\n", t->ema ? "; the file holds the EMA weights" : "");
+    }
+    return rc;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    train_cfg c;
+    int rc = 0, done;
+    float *data = NULL;
+    int n = 0, dim = 0;
+    char names[4096], ckpt_default[4096], out_default[4096];
+    ncsn_trainer *t = NULL;
+    ncsn_status st;
+    static meta_list meta;
+    uint64_t hash;
+    rc = train_parse(argc, argv, &c, &done);
+    if (done) return rc;
     if ((rc = load_columns(c.data, c.columns, &data, &n, &dim, names, sizeof names)) != 0) return rc;
     if (dim > 65536) { rc = fail(EXIT_INPUT, "'%s' has %d columns; at most 65536", shown(c.data), dim); goto out; }
     hash = data_hash(data, n, dim);
@@ -900,21 +992,7 @@ static int cmd_train(int argc, char **argv)
             goto out;
         }
     }
-    if (!c.checkpoint && !strcmp(c.output, "-")) {   /* stdout: no MODEL.ckpt to derive */
-        if (c.every > 0 && c.g_every) { rc = fail(EXIT_USAGE, "-o - with --checkpoint-every: give --checkpoint PATH"); goto out; }
-        c.every = 0;
-        c.checkpoint = "-";
-    }
-    if (!c.checkpoint) { snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", c.output); c.checkpoint = ckpt_default; }
-    if (c.every > 0 && same_file(c.output, c.checkpoint)) {   /* the model would overwrite the checkpoint: nothing left to resume */
-        rc = fail(EXIT_USAGE, "the model (-o %s) and the checkpoint (%s) are the same file; give another --checkpoint or -o", c.output, c.checkpoint);
-        goto out;
-    }
-    if (strcmp(c.data, "-") != 0 && (same_file(c.output, c.data) || (c.every > 0 && same_file(c.checkpoint, c.data)))) {
-        rc = fail(EXIT_USAGE, "writing '%s' would overwrite the data", same_file(c.output, c.data) ? c.output : c.checkpoint);
-        goto out;
-    }
-    step0 = t->step;
+    if ((rc = train_paths(&c, ckpt_default, sizeof ckpt_default)) != 0) goto out;
 
     /* what the files say about this run (the same for a resumed run: its output is bit-identical) */
     meta.n = 0;
@@ -930,61 +1008,7 @@ static int cmd_train(int argc, char **argv)
     meta_add(&meta, "cli.output", "%s", c.output);
     meta_add(&meta, "cli.checkpoint_every", "%ld", c.every);
 
-    if ((rc = check_writable(c.output)) != 0 || (c.every > 0 && (rc = check_writable(c.checkpoint)) != 0)) goto out;
-    memset(&pr, 0, sizeof pr);
-    pr.mode = c.quiet || c.progress == 3 ? 0 : c.progress == 1 ? 1 : c.progress == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 2;
-    pr.total = c.steps;
-    pr.log_every = c.log_every > 0 ? c.log_every : (c.steps >= 20 ? c.steps / 20 : 1);
-    pr.t0 = now();
-    pr.step0 = t->step;
-    if (!c.quiet) {
-        if (c.resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, shown(c.resume), t->step, c.steps);
-        else
-            fprintf(stderr, "%s: %d points of dim %d%s; %lu parameters; %d levels %g .. %g%s; batch %d; %ld steps; EMA %g; %ld threads\n",
-                    cmd, n, dim, t->opts.standardize ? " (standardised)" : "", (unsigned long)t->model->n_params, t->L, (double)t->sigmas[0],
-                    (double)t->sigmas[t->L - 1], c.g_smax || c.preset ? "" : t->sigma_max_exact ? " (sigma_max = largest pairwise distance)" :
-                    " (sigma_max ~ largest pairwise distance, estimated)", t->batch, c.steps, (double)t->opts.ema_rate, c.threads);
-    }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    tail_from = c.steps - (c.steps >= 100 ? c.steps / 100 : 1);   /* the last 1 % for the final mean loss */
-    while (t->step < c.steps) {
-        if ((st = ncsn_trainer_step(t)) != NCSN_OK) {
-            progress_break(&pr);
-            rc = st == NCSN_ERR_NONFINITE ? train_nonfinite(&c, t, ckpt_step, step0) : fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", t->step + 1, ncsn_last_error());
-            goto out;
-        }
-        if (t->step > tail_from) { tail_sum += t->loss; tail_n++; }
-        progress_step(&pr, t->step, t->loss, 0);
-        if (c.every > 0 && (t->step % c.every == 0 || t->step == c.steps || interrupted)) {
-            if ((st = ncsn_trainer_save(t, c.checkpoint, meta.kv)) != NCSN_OK) {
-                progress_break(&pr);
-                rc = fail(save_status_code(st), "checkpoint at step %ld: %s", t->step, ncsn_last_error());
-                goto out;
-            }
-            ckpt_step = t->step;
-            if (pr.mode == 2 && c.every >= pr.log_every && t->step != c.steps) fprintf(stderr, "checkpoint at step %ld: %s\n", t->step, c.checkpoint);
-        }
-        if (interrupted && t->step < c.steps) {   /* 128 + the signal, as a shell reports a process it killed */
-            int code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
-            const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
-            progress_break(&pr);
-            if (c.every > 0) rc = fail(code, "%s at step %ld; checkpoint written: continue with --resume %s", sig, t->step, c.checkpoint);
-            else rc = fail(code, "%s at step %ld; no checkpoint (--checkpoint-every 0)", sig, t->step);
-            goto out;
-        }
-    }
-    progress_break(&pr);
-    if ((st = ncsn_trainer_save_model(t, c.output, meta.kv)) != NCSN_OK) {
-        rc = fail(save_status_code(st), "%s", ncsn_last_error());
-        goto out;
-    }
-    if (!c.quiet) {
-        fprintf(stderr, "%s: wrote %s (step %ld; loss of the last step %.5g", cmd, strcmp(c.output, "-") ? c.output : "the model to stdout", t->step,
-                (double)t->loss);
-        if (tail_n > 1) fprintf(stderr, ", mean over the last %ld steps %.5g", tail_n, tail_sum / (double)tail_n);
-        fprintf(stderr, "%s)\n", t->ema ? "; the file holds the EMA weights" : "");
-    }
+    rc = train_run(&c, t, n, dim, meta.kv);
 out:
     ncsn_trainer_free(t);
     ncsn_free(data);
