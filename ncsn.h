@@ -2915,24 +2915,25 @@ static void ncsn__gemm_job(void *ap, int t, int nt)
                           a->ep ? &e : NULL, a->wt);
 }
 
-/* Y = ep's start + X W, then ep's activation; the threads own rows (or columns) of Y */
+/* Y = ep's start + X W (wt = 0) or X W^T with W stored [N][K] (wt = 1), then ep's activation; the
+   threads own rows (or columns) of Y */
+static void ncsn__pgemm_run(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                            const ncsn__gemm_ep *ep, int wt)
+{
+    ncsn__gemm_args a;
+    memset(&a, 0, sizeof a);   /* fields a job does not use stay defined */
+    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep; a.wt = wt;
+    ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
+}
 static void ncsn__pgemm_ep(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
                            const ncsn__gemm_ep *ep)
 {
-    ncsn__gemm_args a;
-    memset(&a, 0, sizeof a);   /* fields a job does not use stay defined */
-    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep; a.wt = 0;
-    ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
+    ncsn__pgemm_run(p, Y, ldy, X, ldx, W, ldw, B, K, N, ep, 0);
 }
-
-/* Y = ep's start + X W^T, W stored [N][K] (ldw); the threads own rows (or columns) of Y */
 static void ncsn__pgemm_nt(ncsn__pool *p, float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
                            const ncsn__gemm_ep *ep)
 {
-    ncsn__gemm_args a;
-    memset(&a, 0, sizeof a);   /* fields a job does not use stay defined */
-    a.Y = Y; a.ldy = ldy; a.X = X; a.ldx = ldx; a.W = W; a.ldw = ldw; a.B = B; a.K = K; a.N = N; a.ep = ep; a.wt = 1;
-    ncsn__pool_run(p, ncsn__gemm_job, &a, (double)B * K * N);
+    ncsn__pgemm_run(p, Y, ldy, X, ldx, W, ldw, B, K, N, ep, 1);
 }
 
 static void ncsn__gemm_tn_job(void *ap, int t, int nt)
