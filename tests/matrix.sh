@@ -2,10 +2,13 @@
 # matrix.sh - rebuild the suite in every cell and compare every cell with the same golden files.
 # Every cell is built with -Werror (a warning fails it; C with -pedantic and C++ with -pedantic
 # where the dialect is standard) and also runs `ncsn selftest` (the embedded hashes). Cells:
-#  - {gcc, clang} x {-O0, -O3 -march=native -ffp-contract=fast} x {scalar, SSE2, AVX2+FMA, AVX-512}
-#    (the SIMD paths this CPU can run), -std=c99 / -std=c++11; the -O3 cells also rerun the golden
-#    group with 2, 3 and 8 threads. These cells choose the kernels at compile time (NCSN_NO_DISPATCH,
-#    the path of MSVC and other compilers); the baseline cells below test the runtime dispatch;
+#  - {gcc, clang} x -O3 -march=native -ffp-contract=fast x {scalar, SSE2, AVX2+FMA, AVX-512} (the
+#    SIMD paths this CPU can run), -std=c99 / -std=c++11, each rerunning the golden group with 2, 3
+#    and 8 threads. These cells choose the kernels at compile time (NCSN_NO_DISPATCH, the path of
+#    MSVC and other compilers);
+#  - {gcc, clang} x -O0 x the same paths: one build per compiler (runtime dispatch), each path
+#    forced in turn with NCSN_SIMD, so that unoptimised code is checked on every kernel without
+#    four builds;
 #  - {gcc, clang} in their default dialects (no -std=: gnu17 / gnu++17), -O2 -march=native (gcc
 #    reports FLT_EVAL_METHOD 16 on a CPU with AVX512-FP16);
 #  - 32-bit x86 (ILP32, 32-bit size_t): {gcc, clang} -m32 -msse2 -mfpmath=sse at -O2 (SSE2 kernels)
@@ -19,6 +22,7 @@
 #    dispatch, one cell per kernel path the CPU has (forced by NCSN_SIMD), and one running the
 #    dispatch group (every path in one process);
 # MATRIX_PARTS="baseline cross" (any of native, baseline, m32, cross) runs only those parts.
+# Builds use every core (MATRIX_JOBS, default nproc); CI's time limit is the reason.
 # Cells run quick mode (golden files and unit checks, not the slow statistical ones: the SSE2 cell
 # took 3 min 18 s in full, 5 s quick), except clang -O3 on the widest SIMD path, which runs all.
 set -u
@@ -31,6 +35,7 @@ echo "$cpu" | grep -qw avx2 && echo "$cpu" | grep -qw fma && paths="$paths avx2"
 echo "$cpu" | grep -qw avx512f && paths="$paths avx512"
 
 parts=${MATRIX_PARTS:-native baseline m32 cross}
+jobs=${MATRIX_JOBS:-$(nproc 2>/dev/null || echo 2)}
 want() { case " $parts " in *" $1 "*) return 0;; esac; return 1; }
 
 # add a run's "N passed, N failed" to the totals
@@ -42,7 +47,7 @@ tally() {
 build_cell() {
   label=$1; b=$2; shift 2
   cells=$((cells+1)); t0=$(date +%s)
-  if ! make -s BUILD="$b" WERROR=-Werror "$@" "$b/run_tests" >"$b.log" 2>&1; then
+  if ! make -s -j"$jobs" BUILD="$b" WERROR=-Werror "$@" "$b/run_tests" >"$b.log" 2>&1; then
     echo "cell $label: BUILD FAILED (a warning fails it too; -Werror)"; tail -20 "$b.log"; fails=$((fails+1)); return 1
   fi
 }
@@ -74,24 +79,29 @@ thread_cells() {
 want native && for cc in gcc clang; do
   command -v $cc >/dev/null 2>&1 || { echo "matrix: $cc not installed"; fails=$((fails+1)); continue; }
   cxx=g++; [ $cc = clang ] && cxx=clang++
-  for opt in O0 O3; do
-    for path in $paths; do
-      case $path in
-        scalar) arch="-march=x86-64"; defs="-DNCSN_NO_SIMD";;
-        sse2)   arch="-march=x86-64 -mno-avx -mno-fma"; defs="-DNCSN_NO_DISPATCH";;
-        avx2)   arch="-march=haswell"; defs="-DNCSN_NO_DISPATCH";;
-        avx512) arch="-march=x86-64-v4"; defs="-DNCSN_NO_DISPATCH";;
-      esac
-      if [ $opt = O0 ]; then o="-O0"; quick=1; else o="-O3 -ffp-contract=fast"; quick=1
-        [ $path = avx512 ] && arch="-march=native"
-        # one cell also runs the slow statistical checks (make test runs them with gcc)
-        [ $cc = clang ] && [ $path = "${paths##* }" ] && quick=0; fi
-      b="build/matrix/$cc-$opt-$path"
-      build_cell "$cc -$opt $path" "$b" CC=$cc CXX=$cxx OPT="$o" ARCH="$arch" DEFS="$defs" || continue
-      run_cell "$cc -$opt $path" "$b" $quick ""
-      [ $opt = O3 ] && thread_cells "$cc -$opt $path" "$b"
-    done
+  for path in $paths; do
+    case $path in
+      scalar) arch="-march=x86-64"; defs="-DNCSN_NO_SIMD";;
+      sse2)   arch="-march=x86-64 -mno-avx -mno-fma"; defs="-DNCSN_NO_DISPATCH";;
+      avx2)   arch="-march=haswell"; defs="-DNCSN_NO_DISPATCH";;
+      avx512) arch="-march=native"; defs="-DNCSN_NO_DISPATCH";;
+    esac
+    # one cell also runs the slow statistical checks (make test runs them with gcc)
+    quick=1; [ $cc = clang ] && [ $path = "${paths##* }" ] && quick=0
+    b="build/matrix/$cc-O3-$path"
+    build_cell "$cc -O3 $path" "$b" CC=$cc CXX=$cxx OPT="-O3 -ffp-contract=fast" ARCH="$arch" DEFS="$defs" || continue
+    run_cell "$cc -O3 $path" "$b" $quick ""
+    thread_cells "$cc -O3 $path" "$b"
   done
+  # -O0: one build, every kernel path forced in turn
+  b="build/matrix/$cc-O0"
+  if build_cell "$cc -O0" "$b" CC=$cc CXX=$cxx OPT=-O0 ARCH="-march=x86-64" DEFS=; then
+    first=1
+    for path in $paths; do
+      [ $first = 1 ] || { cells=$((cells+1)); t0=$(date +%s); }; first=0
+      run_cell "$cc -O0, NCSN_SIMD=$path" "$b" 1 "" env NCSN_SIMD=$path
+    done
+  fi
   # the compiler's default dialect, as a user's project builds the header
   b="build/matrix/$cc-default-dialect"
   build_cell "$cc -O2 -march=native, default dialect" "$b" CC=$cc CXX=$cxx STD= CXXSTD= WARN="-Wall -Wextra" CXXWARN="-Wall -Wextra" \
