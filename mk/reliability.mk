@@ -16,10 +16,10 @@ SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 ASAN_BUILD ?= build/asan
 asan:
 	@sh tests/deps.sh matrix
-	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=clang CXX=clang++ OPT="-O1 -g $(SAN_FLAGS)" \
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) BUILD=$(ASAN_BUILD) CC=clang CXX=clang++ OPT="-O1 -g $(SAN_FLAGS)" \
 	  LDLIBS="-lm -lpthread $(SAN_FLAGS)" $(ASAN_BUILD)/run_tests
 	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  NCSN_TEST_QUICK=1 $(ASAN_BUILD)/run_tests
+	  NCSN_TEST_QUICK=1 NCSN_TEST_JOBS=$(TEST_JOBS) $(ASAN_BUILD)/run_tests
 
 VG_BUILD ?= build/valgrind
 VG_ARCH  ?= $(if $(filter x86_64,$(shell uname -m)),-march=x86-64-v3,)
@@ -27,7 +27,7 @@ VG_GROUPS ?=
 valgrind:
 	@command -v valgrind >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq valgrind >/dev/null; \
 	  else echo "valgrind: missing; install with: sudo apt-get install valgrind" >&2; exit 1; fi; }
-	@$(MAKE) --no-print-directory BUILD=$(VG_BUILD) OPT="-O1 -g" ARCH="$(VG_ARCH)" $(VG_BUILD)/run_tests
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) BUILD=$(VG_BUILD) OPT="-O1 -g" ARCH="$(VG_ARCH)" $(VG_BUILD)/run_tests
 	sh tests/valgrind.sh $(VG_BUILD)/run_tests $(VG_GROUPS)
 
 FUZZ_BUILD   ?= build/fuzz
@@ -47,8 +47,8 @@ fuzz:
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
 fuzz-ci:
 	@sh tests/fuzz/deps.sh
-	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
-	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CI_TIME) $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	FUZZ_JOBS=$(TEST_JOBS) sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CI_TIME) $(FUZZ_TARGETS)
 # regenerate the seed corpus in tests/fuzz/corpus (on purpose only, like `make golden`)
 fuzz-corpus: $(FUZZ_BUILD)/make_corpus
 	$(FUZZ_BUILD)/make_corpus tests/fuzz/corpus

@@ -22,7 +22,7 @@
 #    dispatch, one cell per kernel path the CPU has (forced by NCSN_SIMD), and one running the
 #    dispatch group (every path in one process);
 # MATRIX_PARTS="baseline cross" (any of native, baseline, m32, cross) runs only those parts.
-# Builds use every core (MATRIX_JOBS, default nproc); CI's time limit is the reason.
+# Builds and each cell's test groups use every core (MATRIX_JOBS, default nproc): CI has a time limit.
 # Cells run quick mode (golden files and unit checks, not the slow statistical ones: the SSE2 cell
 # took 3 min 18 s in full, 5 s quick), except clang -O3 on the widest SIMD path, which runs all.
 set -u
@@ -55,7 +55,7 @@ build_cell() {
 # `ncsn selftest`, under RUNNER (qemu) if given
 run_cell() {
   label=$1; b=$2; quick=$3; groups=$4; shift 4
-  out=$(NCSN_TEST_QUICK=$quick "$@" "./$b/run_tests" $groups 2>&1); rc=$?
+  out=$(NCSN_TEST_JOBS=$jobs NCSN_TEST_QUICK=$quick "$@" "./$b/run_tests" $groups 2>&1); rc=$?
   st=$("$@" "./$b/ncsn" selftest 2>&1); src=$?
   last=$(echo "$out" | tail -1)
   echo "cell $label ($(echo "$out" | head -1 | sed 's/.*kernels: //')): $last; selftest $([ $src -eq 0 ] && echo ok || echo FAILED)  [$(( $(date +%s) - t0 )) s with the build]"
