@@ -32,9 +32,11 @@ endif
 
 PLOTS_FIG_SRC = $(wildcard plots/fig_*.c)
 PLOTS_EX_SRC  = $(wildcard exercises/ex*.c)
-# longest first, so that `-j` starts them early
-PLOTS_PRODUCERS = seed000_two_gaussians $(patsubst exercises/%.c,%,$(PLOTS_EX_SRC)) seed001_swiss_roll \
-                  $(patsubst plots/%.c,%,$(PLOTS_FIG_SRC)) seed002_toy_mixing
+# longest first, so that `-j` starts them early: ex6 alone takes about twice as long as all the
+# others together on one core, so it starts at once and the rest share the other core
+PLOTS_LONGEST   = ex6_conditioning ex5_ncsn_vs_ddpm seed001_swiss_roll
+PLOTS_PRODUCERS = $(PLOTS_LONGEST) $(filter-out $(PLOTS_LONGEST),seed000_two_gaussians \
+                  $(patsubst exercises/%.c,%,$(PLOTS_EX_SRC)) $(patsubst plots/%.c,%,$(PLOTS_FIG_SRC)) seed002_toy_mixing)
 PLOTS_STAMPS  = $(PLOTS_PRODUCERS:%=$(PLOTS_DATA)/.%.$(PLOTS_MODE))
 PLOTS_GP      = $(wildcard plots/*.gp)
 PLOTS_PNG     = $(PLOTS_GP:plots/%.gp=$(PLOTS_OUT)/%.png)
