@@ -533,8 +533,9 @@ static int next_line(const char **p, const char *text_end, const char **b, const
     return 0;
 }
 
-/* --columns SPEC: 1-based numbers, ranges a-b and header names, comma-separated */
-static int parse_columns(const char *spec, const char *const *names, int n_names, int ncol, int *cols, int *nsel)
+/* --columns SPEC: 1-based numbers, ranges a-b and header names, comma-separated; header name j is
+   column j + 1 + off (off 1: R's write.table, whose header leaves out the row names' column) */
+static int parse_columns(const char *spec, const char *const *names, int n_names, int off, int ncol, int *cols, int *nsel)
 {
     const char *p = spec;
     *nsel = 0;
@@ -549,7 +550,7 @@ static int parse_columns(const char *spec, const char *const *names, int n_names
         if (e == item || *e) {   /* a name */
             for (j = 0; j < n_names && strcmp(names[j], item) != 0; j++) {}
             if (j == n_names) return fail(EXIT_USAGE, "--columns: no column named '%s' in the header", item);
-            a = b = j + 1;
+            a = b = j + 1 + off;
         }
         if (a < 1 || b < a || b > ncol) return fail(EXIT_USAGE, "--columns: '%s' is not within columns 1..%d", item, ncol);
         for (j = a; j <= b && *nsel < MAX_COLS; j++) {   /* distinct: select_columns' buffer holds each field once */
@@ -563,38 +564,71 @@ static int parse_columns(const char *spec, const char *const *names, int n_names
     return 0;
 }
 
-typedef struct csv_text { char *text, *buf, *hbuf; size_t len; const char **f, **h; int *cols; } csv_text;
+/* the CSV text and what its first lines say: the header's names h[nh] (line hline; nh 0: none),
+   the first data row's fields f[nr] (line rline), the separator, and off (1 when the header names
+   one column fewer than the rows hold: R's write.table row names) */
+typedef struct csv_text {
+    char *text, *buf, *hbuf;
+    size_t len;
+    const char **f, **h;
+    int *cols, nh, nr, off;
+    long hline, rline;
+    char sep;
+} csv_text;
 
 static void csv_text_free(csv_text *t)
 {
     free(t->text); free(t->buf); free(t->hbuf); free(t->f); free(t->h); free(t->cols);
 }
 
-/* the text with only the columns cols[nsel] (lines and comments kept: messages keep their lines) */
-static char *select_columns(const csv_text *t, char sep, const int *cols, int nsel, size_t *out_len)
+static long line_of(const char *text, const char *p)   /* the line number of the byte at p, from 1 */
+{
+    long n = 1;
+    for (; text < p; text++) n += *text == '\n';
+    return n;
+}
+
+/* the selected fields of one line, comma-joined and quoted (a header name may hold a comma) */
+static size_t put_fields(char *out, const char *const *f, int nf, int off, const int *cols, int nsel)
+{
+    size_t o = 0;
+    int k;
+    for (k = 0; k < nsel; k++) {
+        int c = cols[k] - off;
+        const char *v = c >= 0 && c < nf ? f[c] : "";   /* the row names' column has no name */
+        size_t l = strlen(v);
+        if (k) out[o++] = ',';
+        out[o++] = '"';
+        memcpy(out + o, v, l);
+        o += l;
+        out[o++] = '"';
+    }
+    return o;
+}
+
+/* the text with only the columns cols[nsel] (lines and comments kept: messages keep their lines);
+   NULL after a message (exit code in *rc) */
+static char *select_columns(const csv_text *t, const int *cols, int nsel, size_t *out_len, int *rc, const char *path)
 {
     char *out = (char *)malloc(3 * t->len + 16);
     const char *p = t->text, *end = t->text + t->len;
     size_t o = 0;
+    long line = 0;
     int k, last = 0;
-    if (!out) return NULL;
+    if (!out) { *rc = fail(EXIT_NOMEM, "out of memory"); return NULL; }
     for (k = 0; k < nsel; k++) if (cols[k] > last) last = cols[k];
     while (p < end) {
         const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end, *q;
         int nf;
+        line++;
         for (q = p; q < le && (*q == ' ' || *q == '\t' || *q == '\r'); q++) {}
-        nf = q < le && *q != '#' ? split_fields(p, le, sep, t->buf, t->f, MAX_COLS) : 0;
-        if (nf == 0 || last >= nf) { memcpy(out + o, p, (size_t)(le - p)); o += (size_t)(le - p); }   /* the library says why */
-        else
-            for (k = 0; k < nsel; k++) {
-                int c = cols[k];
-                size_t l = strlen(t->f[c]);
-                out[o++] = k ? ',' : '"';
-                if (k) out[o++] = '"';
-                memcpy(out + o, t->f[c], l);   /* quoted: a header name may hold a comma */
-                o += l;
-                out[o++] = '"';
-            }
+        nf = q < le && *q != '#' ? split_fields(p, le, t->sep, t->buf, t->f, MAX_COLS) : 0;
+        if (nf > 0 && t->nh && line == t->hline) o += put_fields(out + o, t->h, t->nh, t->off, cols, nsel);   /* the names of the columns */
+        else if (nf > 0 && last >= nf) {
+            free(out);
+            *rc = fail(EXIT_INPUT, "%s:%ld: %d columns, but --columns takes column %d", path, line, nf, last + 1);
+            return NULL;
+        } else if (nf > 0) o += put_fields(out + o, t->f, nf, 0, cols, nsel);
         out[o++] = '\n';
         p = nl ? nl + 1 : end;
     }
@@ -603,17 +637,63 @@ static char *select_columns(const csv_text *t, char sep, const int *cols, int ns
 }
 
 /* the numeric columns of the first data row as ranges ("2-5,7"), leaving out an unnamed column 1 */
-static void numeric_columns(const csv_text *t, int nr, int skip_first, char *out, size_t cap)
+static void numeric_columns(const csv_text *t, int skip_first, char *out, size_t cap)
 {
     size_t o = 0;
     int k = skip_first, a;
     out[0] = 0;
-    while (k < nr && o + 24 < cap) {
+    while (k < t->nr && o + 24 < cap) {
         if (!is_number(t->f[k])) { k++; continue; }
-        for (a = k; k + 1 < nr && is_number(t->f[k + 1]); k++) {}
+        for (a = k; k + 1 < t->nr && is_number(t->f[k + 1]); k++) {}
         o += (size_t)snprintf(out + o, cap - o, a == k ? "%s%d" : "%s%d-%d", o ? "," : "", a + 1, k + 1);
         k++;
     }
+}
+
+/* The first lines of t: the header and the first data row; 0, or a message for a first line that
+   is neither a header nor data (sklearn's counts and class names, R's write.csv2 semicolons) */
+static int first_lines(csv_text *t, const char *path)
+{
+    const char *p = t->text, *b, *e, *b2, *e2;
+    int k, header = 1, n2, names2;
+    if (memchr(t->text, 0, t->len) || !next_line(&p, t->text + t->len, &b, &e)) return 0;   /* the library says why */
+    t->hline = line_of(t->text, b);
+    t->sep = memchr(b, ',', (size_t)(e - b)) ? ',' : ' ';
+    if (t->sep == ' ' && memchr(b, ';', (size_t)(e - b)))
+        return fail(EXIT_INPUT, "%s:%ld: the fields are separated by ';' (R's write.csv2 or a spreadsheet with decimal commas?): "
+                    "ncsn reads commas, spaces or tabs and a decimal point (in R: write.csv)", path, t->hline);
+    t->nh = split_fields(b, e, t->sep, t->hbuf, t->h, MAX_COLS);
+    for (k = 0; k < t->nh; k++) header &= !is_number(t->h[k]);
+    if (header) {
+        if (next_line(&p, t->text + t->len, &b, &e)) { t->nr = split_fields(b, e, t->sep, t->buf, t->f, MAX_COLS); t->rline = line_of(t->text, b); }
+        t->off = t->nh >= 1 && t->nr == t->nh + 1;
+        return 0;
+    }
+    t->nh = 0;
+    t->nr = split_fields(b, e, t->sep, t->buf, t->f, MAX_COLS);
+    t->rline = t->hline;
+    if (!next_line(&p, t->text + t->len, &b2, &e2)) return 0;
+    n2 = split_fields(b2, e2, t->sep, t->hbuf, t->h, MAX_COLS);   /* the second row, to compare */
+    for (k = 0; k < n2 && !is_number(t->h[k]); k++) {}
+    names2 = k == n2;   /* a header after line 1 */
+    for (k = 0; k < t->nr && k < n2; k++)
+        if (!is_number(t->f[k]) && (names2 || is_number(t->h[k])))
+            return fail(EXIT_INPUT, "%s:%ld: line %ld mixes numbers and text (column %d holds '%.64s', line %ld %s): not a header of "
+                        "names nor a data row (sklearn's data files open with counts and class names); delete it, e.g. sed '%ldd' %s | "
+                        "ncsn train - ...", path, t->hline, t->hline, k + 1, t->f[k], line_of(t->text, b2), names2 ? "names" : "a number there",
+                        t->hline, path);
+    return 0;
+}
+
+/* a library message about the selected text "SRC:LINE:K: ..." names the file's column cols[K-1] */
+static void remap_column(const char *msg, const char *src, const int *cols, int nsel, char *out, size_t cap)
+{
+    size_t l = strlen(src);
+    long line;
+    int k, used = 0;
+    snprintf(out, cap, "%s", msg);
+    if (strncmp(msg, src, l) == 0 && sscanf(msg + l, ":%ld:%d:%n", &line, &k, &used) == 2 && used > 0 && k >= 1 && k <= nsel)
+        snprintf(out, cap, "%s:%ld:%d:%s", src, line, cols[k - 1] + 1, msg + l + used);
 }
 
 /* The data of path: the columns chosen by spec (NULL: all), or a message naming the column that
@@ -621,9 +701,8 @@ static void numeric_columns(const csv_text *t, int nr, int skip_first, char *out
 static int load_columns(const char *path, const char *spec, float **data, int *n, int *dim, char *names, size_t names_cap)
 {
     csv_text t;
-    const char *p, *b, *e;
-    char sep = ',', *sel = NULL, hint[256];
-    int nh = 0, nr = 0, k, rc = 0, header = 1, nsel = 0;
+    char *sel = NULL, hint[256], msg[1024];
+    int k, rc = 0, nsel = 0, unnamed;
     size_t sl = 0;
     unsigned char *raw = NULL;
     ncsn_csv_opts co;
@@ -634,46 +713,45 @@ static int load_columns(const char *path, const char *spec, float **data, int *n
     if (t.text) { memcpy(t.text, raw, t.len); t.text[t.len] = 0; }
     ncsn_free(raw);
     if (!t.text) return fail(EXIT_NOMEM, "out of memory reading '%s'", shown(path));
+    if (t.len >= 3 && memcmp(t.text, "\xef\xbb\xbf", 3) == 0) { memmove(t.text, t.text + 3, t.len - 2); t.len -= 3; }   /* a byte-order mark: not part of the first name */
     t.buf = (char *)malloc(t.len + 2);
     t.hbuf = (char *)malloc(t.len + 2);
     t.f = (const char **)malloc(sizeof(char *) * MAX_COLS);
     t.h = (const char **)malloc(sizeof(char *) * MAX_COLS);
     t.cols = (int *)malloc(sizeof(int) * MAX_COLS);
     if (!t.buf || !t.hbuf || !t.f || !t.h || !t.cols) { rc = fail(EXIT_NOMEM, "out of memory reading '%s'", path); goto out; }
-    p = t.text;
-    if (!memchr(t.text, 0, t.len) && next_line(&p, t.text + t.len, &b, &e)) {   /* the first line and the first data row */
-        sep = memchr(b, ',', (size_t)(e - b)) ? ',' : ' ';
-        nh = split_fields(b, e, sep, t.hbuf, t.h, MAX_COLS);
-        for (k = 0; k < nh; k++) header &= !is_number(t.h[k]);
-        if (!header) nr = split_fields(b, e, sep, t.buf, t.f, MAX_COLS);
-        else if (next_line(&p, t.text + t.len, &b, &e)) nr = split_fields(b, e, sep, t.buf, t.f, MAX_COLS);
-        if (!header) nh = 0;
-    }
-    numeric_columns(&t, nr, nh > 1 && t.h[0][0] == 0, hint, sizeof hint);
+    if ((rc = first_lines(&t, shown(path))) != 0) goto out;
+    unnamed = t.off || (t.nh > 1 && t.h[0][0] == 0);   /* R's row names: write.table leaves them unnamed, write.csv names them "" */
+    numeric_columns(&t, unnamed, hint, sizeof hint);
+    if (!hint[0]) snprintf(hint, sizeof hint, "(none of line %ld is a number)", t.rline);
     if (spec) {
-        if ((rc = parse_columns(spec, t.h, nh, nr > nh ? nr : nh, t.cols, &nsel)) != 0) goto out;
+        if ((rc = parse_columns(spec, t.h, t.nh, t.off, t.nr > t.nh ? t.nr : t.nh, t.cols, &nsel)) != 0) goto out;
     } else {
-        if (nh > 1 && t.h[0][0] == 0) {
-            rc = fail(EXIT_INPUT, "%s: column 1 has no name: R's write.csv row names? Choose the data columns with --columns, "
-                      "e.g. --columns %s (numbers, a-b ranges or header names)", path, hint);
+        if (unnamed) {
+            rc = fail(EXIT_INPUT, "%s: column 1 has no name: R's row names? Choose the data columns with --columns, "
+                      "e.g. --columns %s (numbers, a-b ranges or header names)", shown(path), hint);
             goto out;
         }
-        for (nsel = 0; nsel < nr && nsel < MAX_COLS; nsel++) t.cols[nsel] = nsel;
+        for (nsel = 0; nsel < t.nr && nsel < MAX_COLS; nsel++) t.cols[nsel] = nsel;
     }
     for (k = 0; k < nsel; k++)   /* a column of text in the first row: say which, and how to leave it out */
-        if (t.cols[k] < nr && !is_number(t.f[t.cols[k]])) {
+        if (t.cols[k] < t.nr && !is_number(t.f[t.cols[k]])) {
             char col[320];
-            if (nh > t.cols[k]) snprintf(col, sizeof col, "column %d ('%.256s')", t.cols[k] + 1, t.h[t.cols[k]]);
-            else snprintf(col, sizeof col, "column %d", t.cols[k] + 1);
-            rc = fail(EXIT_INPUT, "%s: %s holds '%.64s', not a number: choose the numeric columns with --columns, e.g. --columns %s "
-                      "(numbers, a-b ranges or header names)", path, col, t.f[t.cols[k]], hint);
+            int c = t.cols[k];
+            if (c - t.off >= 0 && c - t.off < t.nh) snprintf(col, sizeof col, "column %d ('%.256s')", c + 1, t.h[c - t.off]);
+            else snprintf(col, sizeof col, "column %d", c + 1);
+            rc = fail(EXIT_INPUT, "%s:%ld: %s holds '%.64s', not a number: choose the numeric columns with --columns, e.g. --columns %s "
+                      "(numbers, a-b ranges or header names)", shown(path), t.rline, col, t.f[c], hint);
             goto out;
         }
-    if (spec && !(sel = select_columns(&t, sep, t.cols, nsel, &sl))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
+    if (spec && !(sel = select_columns(&t, t.cols, nsel, &sl, &rc, shown(path)))) goto out;
     memset(&co, 0, sizeof co);
     co.source = shown(path);
     st = sel ? ncsn_csv_parse(sel, sl, &co, data, n, dim, names, names_cap) : ncsn_csv_parse(t.text, t.len, &co, data, n, dim, names, names_cap);
-    if (st != NCSN_OK) rc = lib_fail_input(st);
+    if (st != NCSN_OK && sel) {
+        remap_column(ncsn_last_error(), co.source, t.cols, nsel, msg, sizeof msg);
+        rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_INPUT, "%s", msg);
+    } else if (st != NCSN_OK) rc = lib_fail_input(st);
 out:
     free(sel);
     csv_text_free(&t);
