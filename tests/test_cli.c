@@ -405,47 +405,40 @@ static void tl_put(const char *name, const char *text) { tl_write(name, text, st
    with a message that names the line and what to do */
 static void tl_exported(void)
 {
+    static const char *const files[][2] = {
+        { "plain.csv", "x,y\n3.6,79\n1.8,54\n3.3,74\n" },
+        { "wt.csv", "\"x\" \"y\"\n\"1\" 3.6 79\n\"2\" 1.8 54\n\"3\" 3.3 74\n" },   /* R's write.table: no name for the row names */
+        { "bom.csv", "\xef\xbb\xbfx,y\n3.6,79\n1.8,54\n3.3,74\n" },                /* Excel's CSV UTF-8: a byte-order mark */
+        { "bomr.csv", "\xef\xbb\xbf\"\",\"x\",\"y\"\n\"1\",3.6,79\n\"2\",1.8,54\n" },
+        { "skl.csv", "4,2,setosa\n5.1,3.5,0\n4.9,3.0,1\n4.7,3.2,0\n4.6,3.1,1\n" },   /* sklearn: counts and class names */
+        { "skl2.csv", "3,2,,\n\"a\",\"b\",\"c\",\"d\"\n1,2,3,4\n5,6,7,9\n1,1,1,1\n" },   /* boston: counts, then names */
+        { "na.csv", "\"\",\"a\",\"b\"\n\"1\",1,2\n\"2\",NA,3\n" },                  /* R's NA in column 2 */
+        { "semi.csv", "\"\";\"a\";\"b\"\n\"1\";3,6;79\n\"2\";1,8;54\n" },            /* R's write.csv2 */
+    };
+    /* same: the model must be plain.st's (the same data); else the exit code and the message */
+    static const struct { const char *args; int same, code; const char *needle; } runs[] = {
+        { "plain.csv -o plain.st", 0, 0, NULL },
+        { "wt.csv --columns x,y -o c.st", 1, 0, NULL },   /* trained on (row number, x), exit 0 */
+        { "wt.csv --columns 2-3 -o c.st", 1, 0, NULL },
+        { "wt.csv -o x.st", 0, 2, "row names" },
+        { "bom.csv --columns x,y -o c.st", 1, 0, NULL },
+        { "bomr.csv -o x.st", 0, 2, "column 1 has no name" },
+        { "skl.csv --columns 1-2 -o x.st", 0, 2, "skl.csv:1: line 1 mixes numbers and text" },   /* took (4, 2) as a point */
+        { "skl.csv -o x.st", 0, 2, "skl.csv:1: line 1 mixes numbers and text" },
+        { "skl2.csv --columns 1-2 -o x.st", 0, 2, "skl2.csv:1: line 1 mixes numbers and text (column 3 holds '', line 2 names)" },
+        { "na.csv --columns a,b -o x.st", 0, 2, "na.csv:3:2: 'NA' is not a number" },   /* said column 1 */
+        { "semi.csv -o x.st", 0, 2, "semi.csv:1: the fields are separated by ';'" },
+    };
+    size_t i;
     int rc;
-    tl_put("plain.csv", "x,y\n3.6,79\n1.8,54\n3.3,74\n");
-    rc = tl_run("train plain.csv -o plain.st %s", tl_tiny);
-    EXPECT(rc, 0, (const char *)NULL, "train plain.csv");
-    /* R's write.table: the header leaves out the row names' column; names mean the columns after it */
-    tl_put("wt.csv", "\"x\" \"y\"\n\"1\" 3.6 79\n\"2\" 1.8 54\n\"3\" 3.3 74\n");
-    rc = tl_run("train wt.csv --columns x,y -o wt_names.st %s", tl_tiny);
-    EXPECT(rc, 0, (const char *)NULL, "write.table --columns x,y");
-    CHECK(tl_same_data("plain.st", "wt_names.st"), "cli: write.table's --columns x,y trained on other columns (the row names?)");
-    rc = tl_run("train wt.csv --columns 2-3 -o wt_nums.st %s", tl_tiny);
-    EXPECT(rc, 0, (const char *)NULL, "write.table --columns 2-3");
-    CHECK(tl_same_data("plain.st", "wt_nums.st"), "cli: write.table's --columns 2-3 gave other data");
-    rc = tl_run("train wt.csv -o x.st %s", tl_tiny);
-    EXPECT(rc, 2, "row names", "write.table without --columns");
-    /* a byte-order mark (Excel's CSV UTF-8) is not part of the first name */
-    tl_put("bom.csv", "\xef\xbb\xbfx,y\n3.6,79\n1.8,54\n3.3,74\n");
-    rc = tl_run("train bom.csv --columns x,y -o bom.st %s", tl_tiny);
-    EXPECT(rc, 0, (const char *)NULL, "BOM --columns x,y");
-    CHECK(tl_same_data("plain.st", "bom.st"), "cli: BOM --columns x,y gave other data");
-    rc = tl_run("info bom.st");
-    CHECK(rc == 0 && strstr(tl_out, "cli.columns: x,y\n"), "cli: the BOM went into the stored column names: %s", tl_out);
-    tl_put("bomr.csv", "\xef\xbb\xbf\"\",\"x\",\"y\"\n\"1\",3.6,79\n\"2\",1.8,54\n");
-    rc = tl_run("train bomr.csv -o x.st %s", tl_tiny);
-    EXPECT(rc, 2, "column 1 has no name", "BOM and R's row names");
-    /* sklearn's files open with counts and class names: --columns 1-2 took that line as a point */
-    tl_put("skl.csv", "4,2,setosa\n5.1,3.5,0\n4.9,3.0,1\n4.7,3.2,0\n4.6,3.1,1\n");
-    rc = tl_run("train skl.csv --columns 1-2 -o x.st %s", tl_tiny);
-    EXPECT(rc, 2, "skl.csv:1: line 1 mixes numbers and text", "sklearn's first line with --columns 1-2");
-    rc = tl_run("train skl.csv -o x.st %s", tl_tiny);
-    EXPECT(rc, 2, "skl.csv:1: line 1 mixes numbers and text", "sklearn's first line");
-    tl_put("skl2.csv", "3,2,,\n\"a\",\"b\",\"c\",\"d\"\n1,2,3,4\n5,6,7,9\n1,1,1,1\n");   /* boston: counts, then names */
-    rc = tl_run("train skl2.csv --columns 1-2 -o x.st %s", tl_tiny);
-    EXPECT(rc, 2, "skl2.csv:1: line 1 mixes numbers and text (column 3 holds '', line 2 names)", "sklearn's counts before a header");
-    /* a message after --columns names the file's column, not the selection's */
-    tl_put("na.csv", "\"\",\"a\",\"b\"\n\"1\",1,2\n\"2\",NA,3\n");
-    rc = tl_run("train na.csv --columns a,b -o x.st %s", tl_tiny);
-    EXPECT(rc, 2, "na.csv:3:2: 'NA' is not a number", "NA in column 2 after --columns");
-    /* R's write.csv2: semicolons and decimal commas */
-    tl_put("semi.csv", "\"\";\"a\";\"b\"\n\"1\";3,6;79\n\"2\";1,8;54\n");
-    rc = tl_run("train semi.csv -o x.st %s", tl_tiny);
-    EXPECT(rc, 2, "semi.csv:1: the fields are separated by ';'", "write.csv2");
+    for (i = 0; i < sizeof files / sizeof files[0]; i++) tl_put(files[i][0], files[i][1]);
+    for (i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        rc = tl_run("train %s %s", runs[i].args, tl_tiny);
+        EXPECT(rc, runs[i].code, runs[i].needle, runs[i].args);
+        CHECK(!runs[i].same || tl_same_data("plain.st", "c.st"), "cli: train %s trained on other data than plain.csv's", runs[i].args);
+    }
+    rc = tl_run("info c.st");   /* bom.csv's model was the last c.st */
+    CHECK(rc == 0 && strstr(tl_out, "cli.columns: x,y\n"), "cli: the byte-order mark went into the stored column names: %s", tl_out);
 }
 
 /* exit codes and messages that tell what happened, checked before training where they can be */
