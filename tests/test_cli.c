@@ -414,6 +414,7 @@ static void tl_exported(void)
         { "skl2.csv", "3,2,,\n\"a\",\"b\",\"c\",\"d\"\n1,2,3,4\n5,6,7,9\n1,1,1,1\n" },   /* boston: counts, then names */
         { "na.csv", "\"\",\"a\",\"b\"\n\"1\",1,2\n\"2\",NA,3\n" },                  /* R's NA in column 2 */
         { "semi.csv", "\"\";\"a\";\"b\"\n\"1\";3,6;79\n\"2\";1,8;54\n" },            /* R's write.csv2 */
+        { "trail.csv", "a,b\n1,2,\n3,4,\n" },                                        /* not row names: a trailing comma */
     };
     /* same: the model must be plain.st's (the same data); else the exit code and the message */
     static const struct { const char *args; int same, code; const char *needle; } runs[] = {
@@ -428,6 +429,9 @@ static void tl_exported(void)
         { "skl2.csv --columns 1-2 -o x.st", 0, 2, "skl2.csv:1: line 1 mixes numbers and text (column 3 holds '', line 2 names)" },
         { "na.csv --columns a,b -o x.st", 0, 2, "na.csv:3:2: 'NA' is not a number" },   /* said column 1 */
         { "semi.csv -o x.st", 0, 2, "semi.csv:1: the fields are separated by ';'" },
+        { "trail.csv -o x.st", 0, 2, "trail.csv:2: more than 2 columns" },   /* not "row names" */
+        { "plain.csv --columns 4294967297 -o x.st", 0, 1, "'4294967297' is not within columns 1..2" },   /* took column 1, exit 0 */
+        { "plain.csv --columns 1-4294967298 -o x.st", 0, 1, "'1-4294967298' is not within columns 1..2" },
     };
     size_t i;
     int rc;

@@ -542,11 +542,11 @@ static int parse_columns(const char *spec, const char *const *names, int n_names
     while (*p) {
         char item[256], *e;
         size_t l = strcspn(p, ",");
-        int a, b, j;
+        long a, b, j;   /* long: (int) 4294967297 was column 1 */
         snprintf(item, sizeof item, "%.*s", (int)(l < 255 ? l : 255), p);
         p += l + (p[l] == ',');
-        a = b = (int)strtol(item, &e, 10);
-        if (e != item && *e == '-') b = (int)strtol(e + 1, &e, 10);
+        a = b = strtol(item, &e, 10);
+        if (e != item && *e == '-') b = strtol(e + 1, &e, 10);
         if (e == item || *e) {   /* a name */
             for (j = 0; j < n_names && strcmp(names[j], item) != 0; j++) {}
             if (j == n_names) return fail(EXIT_USAGE, "--columns: no column named '%s' in the header", item);
@@ -556,8 +556,8 @@ static int parse_columns(const char *spec, const char *const *names, int n_names
         for (j = a; j <= b && *nsel < MAX_COLS; j++) {   /* distinct: select_columns' buffer holds each field once */
             int q;
             for (q = 0; q < *nsel; q++)
-                if (cols[q] == j - 1) return fail(EXIT_USAGE, "--columns: column %d appears twice", j);
-            cols[(*nsel)++] = j - 1;
+                if (cols[q] == j - 1) return fail(EXIT_USAGE, "--columns: column %ld appears twice", j);
+            cols[(*nsel)++] = (int)(j - 1);
         }
     }
     if (!*nsel) return fail(EXIT_USAGE, "--columns needs at least one column");
@@ -666,7 +666,7 @@ static int first_lines(csv_text *t, const char *path)
     for (k = 0; k < t->nh; k++) header &= !is_number(t->h[k]);
     if (header) {
         if (next_line(&p, t->text + t->len, &b, &e)) { t->nr = split_fields(b, e, t->sep, t->buf, t->f, MAX_COLS); t->rline = line_of(t->text, b); }
-        t->off = t->nh >= 1 && t->nr == t->nh + 1;
+        t->off = t->nh >= 1 && t->nr == t->nh + 1 && t->f[t->nr - 1][0];   /* not a trailing comma */
         return 0;
     }
     t->nh = 0;
