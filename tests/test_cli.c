@@ -475,6 +475,12 @@ static void tl_truth(void)
     CHECK(!tl_exists("same.st"), "cli: -o X --checkpoint X wrote X");
     rc = tl_run("train p.csv -o p.csv %s", tl_tiny);
     EXPECT(rc, 1, "would overwrite the data", "-o DATA");
+    rc = tl_run("train p.csv --seed 09 -o s9.st %s", tl_tiny);   /* strtoull's base 0: octal, and 09 refused */
+    EXPECT(rc, 0, (const char *)NULL, "--seed 09");
+    rc = tl_run("train p.csv --seed 010 -o s10a.st %s && \"$N\" train p.csv --seed 10 -o s10b.st %s", tl_tiny, tl_tiny);
+    CHECK(rc == 0 && tl_same_data("s10a.st", "s10b.st"), "cli: --seed 010 is not seed 10 (exit %d: %s)", rc, tl_err);
+    rc = tl_run("train p.csv --seed 0x10 -o x.st %s", tl_tiny);
+    EXPECT(rc, 1, "--seed = '0x10' is not a non-negative integer", "--seed 0x10");
 }
 
 /* ckpt with its metadata cli.data (the data's shape and hash) replaced by donor's (a checkpoint of

@@ -126,8 +126,8 @@ static int parse_u64_opt(const char *name, const char *s, uint64_t *out)
     unsigned long long v;
     if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
     errno = 0;
-    v = strtoull(s, &e, 0);
-    if (e == s || *e || errno == ERANGE || s[0] == '-') return fail(EXIT_USAGE, "%s = '%s' is not a non-negative integer", name, s);
+    v = strtoull(s, &e, 10);   /* decimal: base 0 read 010 as 8 and refused 09 */
+    if (e == s || *e || errno == ERANGE || !(s[0] >= '0' && s[0] <= '9')) return fail(EXIT_USAGE, "%s = '%s' is not a non-negative integer", name, s);
     *out = (uint64_t)v;
     return 0;
 }
