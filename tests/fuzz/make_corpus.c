@@ -195,6 +195,14 @@ int main(int argc, char **argv)
     PUT_TEXT("csv", "names_quoted.csv", "\"a b\",\"#c\",d\te\n1,2,3\n");
     PUT_TEXT("csv", "midpoints.csv", "7.00649232162408535461864e-46,3.40282356779733661637539395458142568448e38\n1.00000005960464477539062,6.103515625e-05\n");
     PUT_TEXT("csv", "bad_escape_name.csv", "a\x1b[31m,b\n1,2\n");
+    /* files as R and sklearn write them (the CLI's column handling reads the same text) */
+    PUT_TEXT("csv", "r_write_csv.csv", "\"\",\"eruptions\",\"waiting\"\n\"1\",3.6,79\n\"2\",1.8,54\n");
+    PUT_TEXT("csv", "r_write_table.txt", "\"eruptions\" \"waiting\"\n\"1\" 3.6 79\n\"2\" 1.8 54\n");
+    PUT_TEXT("csv", "r_write_csv2.csv", "\"\";\"eruptions\";\"waiting\"\n\"1\";3,6;79\n");
+    PUT_TEXT("csv", "r_na.csv", "\"\",\"Ozone\",\"Solar.R\"\n\"1\",41,190\n\"5\",NA,NA\n");
+    PUT_TEXT("csv", "sklearn_iris.csv", "150,4,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0.2,0\n");
+    PUT_TEXT("csv", "sklearn_boston.csv", "506,13,,,\n\"CRIM\",\"ZN\",\"INDUS\",\"CHAS\",\"MEDV\"\n0.00632,18,2.31,0,24\n");
+    PUT_TEXT("csv", "bom_header.csv", "\xef\xbb\xbf\"\",\"x\",\"y\"\n\"1\",1,2\n");
     idx_files();
     return 0;
 }
