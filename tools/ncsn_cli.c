@@ -678,8 +678,8 @@ static int first_lines(csv_text *t, const char *path)
     names2 = k == n2;   /* a header after line 1 */
     for (k = 0; k < t->nr && k < n2; k++)
         if (!is_number(t->f[k]) && (names2 || is_number(t->h[k])))
-            return fail(EXIT_INPUT, "%s:%ld: line %ld mixes numbers and text (column %d holds '%.64s', line %ld %s): not a header of "
-                        "names nor a data row (sklearn's data files open with counts and class names); delete it, e.g. sed '%ldd' %s | "
+            return fail(EXIT_INPUT, "%s:%ld: line %ld mixes numbers and text (column %d holds '%.64s', line %ld %s): not a header (every name text) "
+                        "nor a data row (sklearn's data files open with counts and class names); delete it, e.g. sed '%ldd' %s | "
                         "ncsn train - ...", path, t->hline, t->hline, k + 1, t->f[k], line_of(t->text, b2), names2 ? "names" : "a number there",
                         t->hline, path);
     return 0;
