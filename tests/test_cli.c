@@ -793,6 +793,16 @@ static void tl_commands(void)
     tl_write("points3.csv", "1,2,3\n", 6);
     rc = tl_run("score model.safetensors --sigma 0.5 --input points3.csv");
     EXPECT(rc, 2, "the points have 3 columns, the model's dimension is 2", "score with 3 columns");
+    {   /* points as R's write.csv writes them: the row names named, and --columns as for train */
+        char plain[4096];
+        rc = tl_run("score model.safetensors --sigma 0.5 --input points.csv");
+        tl_copy_out(plain, sizeof plain);
+        tl_put("rpoints.csv", "\"\",\"x\",\"y\"\n\"1\",0,0\n\"2\",3,0.5\n\"3\",-3,-0.25\n");
+        rc = tl_run("score model.safetensors --sigma 0.5 --input rpoints.csv");
+        EXPECT(rc, 2, "column 1 has no name", "score of R's write.csv points");   /* said "1:1: empty field" */
+        rc = tl_run("score model.safetensors --sigma 0.5 --input rpoints.csv --columns x,y");
+        CHECK(rc == 0 && strcmp(plain, tl_out) == 0, "cli score --columns x,y: exit %d, '%s' (want '%s') %s", rc, tl_out, plain, tl_err);
+    }
     rc = tl_run("score model.safetensors --level 11 --input points.csv");
     EXPECT(rc, 1, "--level = 11, but 'model.safetensors' has 11 noise levels", "score --level 11");
     rc = tl_run("sample data.csv -n 3");

@@ -293,6 +293,7 @@ static const char usage_score[] =
     "  --sigma S                the noise level (any S > 0)\n"
     "  --level I                the model's I-th noise level (0 = the largest)\n"
     "  --input PATH             read points from PATH instead of stdin ('-')\n"
+    "  --columns LIST           the points' columns, as for train (e.g. R's row names left out)\n"
     "  --threads T              threads for the network (default: the machine's cores)\n";
 
 static const char usage_info[] =
@@ -1293,7 +1294,7 @@ out:
 static int cmd_score(int argc, char **argv)
 {
     opt_state o;
-    const char *model = NULL, *input = "-";
+    const char *model = NULL, *input = "-", *columns = NULL;
     long threads = default_threads(), level = -1;
     float sigma = 0.0f;
     int r, rc = 0, n = 0, dim = 0, i;
@@ -1313,6 +1314,7 @@ static int cmd_score(int argc, char **argv)
         else if (!strcmp(nm, "--sigma")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &sigma)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--level")) { if (parse_long_opt(nm, need_value(&o), 0, NCSN_MAX_LEVELS - 1, &level)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--input")) { if (!(input = need_value(&o))) return fail(EXIT_USAGE, "--input needs a value"); }
+        else if (!strcmp(nm, "--columns")) { if (!(columns = need_value(&o))) return fail(EXIT_USAGE, "--columns needs a value"); }
         else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &threads)) return EXIT_USAGE; }
         else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn score --help)", nm);
     }
@@ -1325,7 +1327,7 @@ static int cmd_score(int argc, char **argv)
         sigma = ld.sigmas[level];
     }
     if (threads > 1 && ncsn_model_set_threads(ld.m, (int)threads) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
-    if ((st = ncsn_csv_load(input, NULL, &pts, &n, &dim, NULL, 0)) != NCSN_OK) { rc = lib_fail_input(st); goto out; }
+    if ((rc = load_columns(input, columns, &pts, &n, &dim, NULL, 0)) != 0) goto out;   /* as train reads its data */
     if (dim != ld.m->cfg.dim) { rc = fail(EXIT_INPUT, "the points have %d columns, the model's dimension is %d", dim, ld.m->cfg.dim); goto out; }
     if (!(out = (float *)malloc(sizeof(float) * (size_t)n * (size_t)dim))) { rc = fail(EXIT_NOMEM, "out of memory"); goto out; }
     ncsn_stdz_apply(&ld.stdz, pts, n);   /* the network's units; the scores come back in the user's */
