@@ -6277,6 +6277,16 @@ NCSNDEF void ncsn_free(void *p) { NCSN_FREE(p); }
 /* ---- CSV ---- */
 #define NCSN__CSV_FIELD 128
 
+/* the compressor whose magic bytes start b, or NULL: named when a "text" file holds a NUL */
+static const char *ncsn__compressed_kind(const unsigned char *b, size_t n)
+{
+    if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return "gzip";
+    if (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0) return "xz";
+    if (n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0) return "zstd";
+    if (n >= 4 && memcmp(b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9') return "bzip2";
+    return NULL;
+}
+
 /* the next field of a line into buf (quotes removed, spaces trimmed): 1, or 0 if the line has no
    more fields; *too_long if it did not fit; *last if it ends the line. mode ',' or ' ' (runs of
    spaces and tabs). */
@@ -6463,7 +6473,12 @@ NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_
         p = le < end ? le + 1 : end;
         c.line++;
         if ((size_t)(le - ls) > max_line) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: line longer than %lu bytes", c.src, c.line, (unsigned long)max_line); goto fail; }
-        if (memchr(ls, 0, (size_t)(le - ls))) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: NUL byte (not a text file?)", c.src, c.line); goto fail; }
+        if (memchr(ls, 0, (size_t)(le - ls))) {
+            const char *zip = ncsn__compressed_kind((const unsigned char *)text, len);
+            if (zip) st = ncsn__fail(NCSN_ERR_FORMAT, "%s: %s-compressed, not text: decompress it first (%s -dc FILE)", c.src, zip, zip);
+            else st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: NUL byte (not a text file?)", c.src, c.line);
+            goto fail;
+        }
         while (ls < le && (*ls == ' ' || *ls == '\t' || *ls == '\r')) ls++;
         while (le > ls && (le[-1] == ' ' || le[-1] == '\t' || le[-1] == '\r')) le--;
         if (ls == le || *ls == '#') continue;
@@ -7085,12 +7100,15 @@ static ncsn_status ncsn__read_grow(const ncsn__reader *r, unsigned char **b, siz
     return NCSN_OK;
 }
 
-/* a text file's got new bytes at b + n: a NUL among them ends the reading, naming its line */
+/* a text file's got new bytes at b + n: a NUL among them ends the reading, naming its line (or the
+   compression, for data files shipped compressed, as sklearn's are) */
 static ncsn_status ncsn__read_text_check(const ncsn__reader *r, const unsigned char *b, size_t n, size_t got)
 {
     const unsigned char *nul = (const unsigned char *)memchr(b + n, 0, got), *p;
+    const char *zip = ncsn__compressed_kind(b, n + got);
     long line = 1;
     if (!nul) return NCSN_OK;
+    if (zip) return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is %s-compressed, not text: decompress it first (%s -dc FILE)", r->fn, r->path, zip, zip);
     for (p = b; (p = (const unsigned char *)memchr(p, '\n', (size_t)(nul - p))) != NULL; p++) line++;
     return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s': line %ld has a NUL byte (not a text file?)", r->fn, r->path, line);
 }

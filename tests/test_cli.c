@@ -80,6 +80,8 @@ static void tl_csv(void)
     tl_csv_bad("", 0, NULL, "no data rows", "empty");
     tl_csv_bad("# nothing\n\n", 11, NULL, "no data rows", "only comments");
     tl_csv_bad("1,2\n3,\0", 7, NULL, "csv:2: NUL byte", "NUL byte");
+    tl_csv_bad("\x1f\x8b\x08\0\0\0", 6, NULL, "csv: gzip-compressed, not text: decompress it first (gzip -dc FILE)", "gzip data");
+    tl_csv_bad("\xfd" "7zXZ\0\0", 7, NULL, "xz-compressed", "xz data");
     tl_csv_bad("1.5e3x,2\n", 9, NULL, "'1.5e3x' is not a number", "trailing letters");
     tl_csv_bad("1 2\n3,4\n", 8, NULL, "csv:2:1: '3,4' is not a number", "delimiter change");
     memset(&o, 0, sizeof o);
@@ -732,6 +734,9 @@ static void tl_commands(void)
     tl_write("bin.csv", "\x7f" "ELF\x02\x01\x01\0\0\0", 10);
     rc = tl_run("train bin.csv -o m.st");
     EXPECT(rc, 2, "NUL byte", "binary data file");
+    tl_write("digits.csv.gz", "\x1f\x8b\x08\x08\0\0\0\0\0\x03", 10);   /* as sklearn ships its data files */
+    rc = tl_run("train digits.csv.gz -o m.st");
+    EXPECT(rc, 2, "is gzip-compressed, not text: decompress it first (gzip -dc FILE)", "gzip-compressed data file");
     tl_write("same.csv", "1,1\n1,1\n1,1\n", 12);
     rc = tl_run("train same.csv -o m.st");
     EXPECT(rc, 2, "largest pairwise distance 0", "identical points");
