@@ -403,6 +403,23 @@ static void tl_outputs(void)
 
 static void tl_put(const char *name, const char *text) { tl_write(name, text, strlen(text)); }
 
+/* a header naming 2 of 60000 selected columns: --columns wrote 3 bytes past its buffer per column
+   the header does not name (heap corruption: a garbage line number, then an abort) */
+static void tl_short_header(void)
+{
+    enum { NC = 60000 };
+    char *t = (char *)malloc(4 + 2 * NC + 1);
+    int k, rc;
+    if (!t) { CHECK(0, "cli: out of memory"); return; }
+    memcpy(t, "a,b\n", 4);
+    for (k = 0; k < NC; k++) { t[4 + 2 * k] = '1'; t[5 + 2 * k] = k + 1 < NC ? ',' : '\n'; }
+    t[4 + 2 * NC] = 0;
+    tl_put("shorthdr.csv", t);
+    free(t);
+    rc = tl_run("train shorthdr.csv --columns 1-60000 -o x.st");
+    EXPECT(rc, 2, "shorthdr.csv:1: the header names 2 columns, but --columns takes column 3", "a header shorter than --columns");
+}
+
 /* CSV files as R, sklearn and spreadsheets write them, read as the user means them or refused
    with a message that names the line and what to do */
 static void tl_exported(void)
@@ -416,7 +433,8 @@ static void tl_exported(void)
         { "skl2.csv", "3,2,,\n\"a\",\"b\",\"c\",\"d\"\n1,2,3,4\n5,6,7,9\n1,1,1,1\n" },   /* boston: counts, then names */
         { "na.csv", "\"\",\"a\",\"b\"\n\"1\",1,2\n\"2\",NA,3\n" },                  /* R's NA in column 2 */
         { "semi.csv", "\"\";\"a\";\"b\"\n\"1\";3,6;79\n\"2\";1,8;54\n" },            /* R's write.csv2 */
-        { "trail.csv", "a,b\n1,2,\n3,4,\n" },                                        /* not row names: a trailing comma */
+        { "trail.csv", "a,b\n1,2,,\n3,4,,\n" },                                        /* not row names: a trailing comma */
+        { "na1.csv", "1,NA\n2,3\n4,5\n" },                                              /* not sklearn's counts: a bad field */
     };
     /* same: the model must be plain.st's (the same data); else the exit code and the message */
     static const struct { const char *args; int same, code; const char *needle; } runs[] = {
@@ -431,7 +449,8 @@ static void tl_exported(void)
         { "skl2.csv --columns 1-2 -o x.st", 0, 2, "skl2.csv:1: line 1 mixes numbers and text (column 3 holds '', line 2 names)" },
         { "na.csv --columns a,b -o x.st", 0, 2, "na.csv:3:2: 'NA' is not a number" },   /* said column 1 */
         { "semi.csv -o x.st", 0, 2, "semi.csv:1: the fields are separated by ';'" },
-        { "trail.csv -o x.st", 0, 2, "trail.csv:2: more than 2 columns" },   /* not "row names" */
+        { "trail.csv -o x.st", 0, 2, "trail.csv:2: column 3 holds ''" },   /* not "row names" */
+        { "na1.csv -o x.st", 0, 2, "na1.csv:1: column 2 holds 'NA'" },      /* said: delete line 1 */
         { "plain.csv --columns 4294967297 -o x.st", 0, 1, "'4294967297' is not within columns 1..2" },   /* took column 1, exit 0 */
         { "plain.csv --columns 1-4294967298 -o x.st", 0, 1, "'1-4294967298' is not within columns 1..2" },
     };
@@ -443,6 +462,7 @@ static void tl_exported(void)
         EXPECT(rc, runs[i].code, runs[i].needle, runs[i].args);
         CHECK(!runs[i].same || tl_same_data("plain.st", "c.st"), "cli: train %s trained on other data than plain.csv's", runs[i].args);
     }
+    tl_short_header();
     rc = tl_run("info c.st");   /* bom.csv's model was the last c.st */
     CHECK(rc == 0 && strstr(tl_out, "cli.columns: x,y\n"), "cli: the byte-order mark went into the stored column names: %s", tl_out);
 }

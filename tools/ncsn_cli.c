@@ -55,11 +55,12 @@ static int fail(int code, const char *fmt, ...)
 
 static const char *shown(const char *path) { return strcmp(path, "-") == 0 ? "<stdin>" : path; }
 
-/* the exit code for a library failure while reading input */
-static int lib_fail_input(ncsn_status st)
+/* the exit code for a library failure while reading input, with its message (or a rewording) */
+static int input_fail(ncsn_status st, const char *msg)
 {
-    return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "%s", ncsn_last_error());
+    return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : st == NCSN_ERR_NONFINITE ? EXIT_NUMERIC : EXIT_INPUT, "%s", msg);
 }
+static int lib_fail_input(ncsn_status st) { return input_fail(st, ncsn_last_error()); }
 
 /* the same for a file read into memory first: the message names it */
 static int lib_fail_file(ncsn_status st, const char *path)
@@ -520,6 +521,13 @@ static int is_number(const char *s)
     return *e == 0;
 }
 
+static int is_count(const char *s)   /* digits only: a count of rows or columns */
+{
+    if (!*s) return 0;
+    while (*s >= '0' && *s <= '9') s++;
+    return *s == 0;
+}
+
 /* the next line that is neither blank nor a comment, from *p; 0 at the end */
 static int next_line(const char **p, const char *text_end, const char **b, const char **e)
 {
@@ -608,10 +616,11 @@ static size_t put_fields(char *out, const char *const *f, int nf, int off, const
 }
 
 /* the text with only the columns cols[nsel] (lines and comments kept: messages keep their lines);
-   NULL after a message (exit code in *rc) */
+   NULL after a message (exit code in *rc). A field grows by its quotes and comma, at most 3 bytes
+   per input byte; a header shorter than the selection adds 3 bytes per column it does not name. */
 static char *select_columns(const csv_text *t, const int *cols, int nsel, size_t *out_len, int *rc, const char *path)
 {
-    char *out = (char *)malloc(3 * t->len + 16);
+    char *out = (char *)malloc(3 * t->len + 3 * (size_t)nsel + 16);
     const char *p = t->text, *end = t->text + t->len;
     size_t o = 0;
     long line = 0;
@@ -624,7 +633,12 @@ static char *select_columns(const csv_text *t, const int *cols, int nsel, size_t
         line++;
         for (q = p; q < le && (*q == ' ' || *q == '\t' || *q == '\r'); q++) {}
         nf = q < le && *q != '#' ? split_fields(p, le, t->sep, t->buf, t->f, MAX_COLS) : 0;
-        if (nf > 0 && t->nh && line == t->hline) o += put_fields(out + o, t->h, t->nh, t->off, cols, nsel);   /* the names of the columns */
+        if (nf > 0 && t->nh && line == t->hline && last - t->off >= t->nh) {
+            for (k = 0; k < nsel && cols[k] - t->off < t->nh; k++) {}
+            free(out);
+            *rc = fail(EXIT_INPUT, "%s:%ld: the header names %d columns, but --columns takes column %d", path, line, t->nh, cols[k] + 1);
+            return NULL;
+        } else if (nf > 0 && t->nh && line == t->hline) o += put_fields(out + o, t->h, t->nh, t->off, cols, nsel);   /* the names of the columns */
         else if (nf > 0 && last >= nf) {
             free(out);
             *rc = fail(EXIT_INPUT, "%s:%ld: %d columns, but --columns takes column %d", path, line, nf, last + 1);
@@ -677,12 +691,16 @@ static int first_lines(csv_text *t, const char *path)
     n2 = split_fields(b2, e2, t->sep, t->hbuf, t->h, MAX_COLS);   /* the second row, to compare */
     for (k = 0; k < n2 && !is_number(t->h[k]); k++) {}
     names2 = k == n2;   /* a header after line 1 */
-    for (k = 0; k < t->nr && k < n2; k++)
+    /* sklearn's first line: the counts of rows and columns, then (maybe) the class names; any other
+       text in line 1 is a bad field, which the library names */
+    if (t->nr < 2 || !is_count(t->f[0]) || !is_count(t->f[1])) return 0;
+    for (k = 2; k < t->nr && k < n2; k++)
         if (!is_number(t->f[k]) && (names2 || is_number(t->h[k])))
             return fail(EXIT_INPUT, "%s:%ld: line %ld mixes numbers and text (column %d holds '%.64s', line %ld %s): not a header (every name text) "
-                        "nor a data row (sklearn's data files open with counts and class names); delete it, e.g. sed '%ldd' %s | "
-                        "ncsn train - ...", path, t->hline, t->hline, k + 1, t->f[k], line_of(t->text, b2), names2 ? "names" : "a number there",
-                        t->hline, path);
+                        "nor a data row (sklearn's data files open with counts and class names); delete that line first (e.g. sed '%ldd')",
+                        path, t->hline, t->hline, k + 1, t->f[k], line_of(t->text, b2), names2 ? "names" : "a number there", t->hline);
+    if (names2) return fail(EXIT_INPUT, "%s:%ld: line %ld holds counts and line %ld names (sklearn's data files open with counts): "
+                            "delete line %ld first (e.g. sed '%ldd')", path, t->hline, t->hline, line_of(t->text, b2), t->hline, t->hline);
     return 0;
 }
 
@@ -751,7 +769,7 @@ static int load_columns(const char *path, const char *spec, float **data, int *n
     st = sel ? ncsn_csv_parse(sel, sl, &co, data, n, dim, names, names_cap) : ncsn_csv_parse(t.text, t.len, &co, data, n, dim, names, names_cap);
     if (st != NCSN_OK && sel) {
         remap_column(ncsn_last_error(), co.source, t.cols, nsel, msg, sizeof msg);
-        rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_INPUT, "%s", msg);
+        rc = input_fail(st, msg);
     } else if (st != NCSN_OK) rc = lib_fail_input(st);
 out:
     free(sel);
