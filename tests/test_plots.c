@@ -183,7 +183,7 @@ static void one_level_net(void)
 {
     /* figure 1 (fig_score_error.c: the same data and noise level) with a narrower, deeper net
        (32 x 4 instead of 64 x 3, batches of 256 instead of 512: a quarter of the cost) on a coarser
-       grid; skipped in quick runs (the -O0 cells of the matrix) */
+       grid; skipped in quick runs (most matrix cells, make asan, make valgrind) */
     enum { ND = 5000, NX = 33, NY = 25 };
     static float data[ND * 2], xy[NX * NY * 2], err[NX * NY], mag[NX * NY], near[NX * NY], far[NX * NY];
     float sig[1] = { 0.1f };
