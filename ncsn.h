@@ -1980,13 +1980,17 @@ typedef struct ncsn__adam_job {
     float step_size, bc2_sqrt, omb1, omb2, beta2, eps, decay;
     int decoupled;
     size_t n;
+    int nonfinite;   /* set by a part that wrote a non-finite weight or moment */
 } ncsn__adam_job;
 
-static void ncsn__scalar_adam(const ncsn__adam_job *a, size_t lo, size_t hi)
+/* returns nonzero when a weight or moment it wrote is not finite: the trainer's check of them,
+   without a pass of its own */
+static int ncsn__scalar_adam(const ncsn__adam_job *a, size_t lo, size_t hi)
 {
     size_t i;
     float *params = a->params, *mm = a->m, *vv = a->v;
     const float *grads = a->grads;
+    int bad = 0;
     for (i = lo; i < hi; i++) {
         float g = grads[i], m = mm[i], v = vv[i], p = params[i], denom;
         if (a->zero) a->zero[i] = 0.0f;
@@ -1997,7 +2001,9 @@ static void ncsn__scalar_adam(const ncsn__adam_job *a, size_t lo, size_t hi)
         params[i] = fmaf(-a->step_size, m / denom, p);
         mm[i] = m;
         vv[i] = v;
+        bad |= !ncsn__isfinite(params[i]) | !ncsn__isfinite(m) | !ncsn__isfinite(v);
     }
+    return bad;
 }
 
 /* index of the first non-finite value, or n */
@@ -2402,14 +2408,17 @@ static NCSN__TARGET void NCSN__K(act_bwd)(float *dz, const float *da, const floa
 } \
 \
 /* ncsn__scalar_adam, NCSN__VL parameters at a time (sqrt and / are correctly rounded) */ \
-static NCSN__TARGET void NCSN__K(adam)(const ncsn__adam_job *a, size_t lo, size_t hi) \
+static NCSN__TARGET int NCSN__K(adam)(const ncsn__adam_job *a, size_t lo, size_t hi) \
 { \
     size_t i = lo; \
+    float t[NCSN__VL]; \
+    int j, bad = 0; \
     float *params = a->params, *mm = a->m, *vv = a->v; \
     const float *grads = a->grads; \
     const ncsn__v vomb1 = ncsn__vset1(a->omb1), vomb2 = ncsn__vset1(a->omb2), vb2 = ncsn__vset1(a->beta2); \
     const ncsn__v vbc2 = ncsn__vset1(a->bc2_sqrt), veps = ncsn__vset1(a->eps), vstep = ncsn__vset1(-a->step_size); \
-    const ncsn__v vdecay = ncsn__vset1(a->decay); \
+    const ncsn__v vdecay = ncsn__vset1(a->decay), zero = ncsn__vset1(0.0f); \
+    ncsn__v acc = zero;   /* x * 0 is NaN exactly when x is not finite */ \
     for (; i + NCSN__VL <= hi; i += NCSN__VL) { \
         ncsn__v g = ncsn__vload(grads + i), m = ncsn__vload(mm + i), v = ncsn__vload(vv + i), p = ncsn__vload(params + i), denom; \
         if (a->zero) ncsn__vstore(a->zero + i, ncsn__vset1(0.0f)); \
@@ -2417,11 +2426,15 @@ static NCSN__TARGET void NCSN__K(adam)(const ncsn__adam_job *a, size_t lo, size_
         m = ncsn__vfma(vomb1, ncsn__vsub(g, m), m); \
         v = ncsn__vfma(ncsn__vmul(vomb2, g), g, ncsn__vmul(v, vb2)); \
         denom = ncsn__vadd(ncsn__vdiv(ncsn__vsqrt(v), vbc2), veps); \
-        ncsn__vstore(params + i, ncsn__vfma(vstep, ncsn__vdiv(m, denom), p)); \
+        p = ncsn__vfma(vstep, ncsn__vdiv(m, denom), p); \
+        ncsn__vstore(params + i, p); \
         ncsn__vstore(mm + i, m); \
         ncsn__vstore(vv + i, v); \
+        acc = ncsn__vadd(acc, ncsn__vadd(ncsn__vmul(p, zero), ncsn__vadd(ncsn__vmul(m, zero), ncsn__vmul(v, zero)))); \
     } \
-    ncsn__scalar_adam(a, i, hi); \
+    ncsn__vstore(t, acc); \
+    for (j = 0; j < NCSN__VL; j++) bad |= t[j] != 0.0f; \
+    return ncsn__scalar_adam(a, i, hi) | bad; \
 } \
 \
 /* a vector pass: g * 0 is NaN exactly when g is not finite; the chunk that has one is searched by the scalar loop */ \
@@ -2498,7 +2511,7 @@ typedef struct ncsn__kernels {
     void (*colsum_acc)(float *db, const float *dY, int ldy, int B, int N);
     void (*act_fwd)(float *a, float *sg, const float *z, size_t n, ncsn_act act);
     void (*act_bwd)(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act);
-    void (*adam)(const ncsn__adam_job *a, size_t lo, size_t hi);
+    int (*adam)(const ncsn__adam_job *a, size_t lo, size_t hi);
     size_t (*first_nonfinite)(const float *g, size_t n);
     void (*langevin)(float *x, const float *score, const float *z, size_t n, float c_score, float c_noise);
 } ncsn__kernels;
@@ -2657,7 +2670,7 @@ static void ncsn__gemm_tn_acc(float *dW, int ldw, const float *X, int ldx, const
 {
     ncsn__kt()->gemm_tn_acc(dW, ldw, X, ldx, dY, ldy, B, K, N, db);
 }
-static void ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi) { ncsn__kt()->adam(a, lo, hi); }
+static int ncsn__adam_range(const ncsn__adam_job *a, size_t lo, size_t hi) { return ncsn__kt()->adam(a, lo, hi); }
 static size_t ncsn__first_nonfinite(const float *g, size_t n) { return ncsn__kt()->first_nonfinite(g, n); }
 
 /* ---- 7. thread pool: threads own outputs ----------------------------------------------------------------
@@ -3897,14 +3910,37 @@ NCSNDEF void ncsn_adam_free(ncsn_adam *opt)
 
 static void ncsn__adam_thread(void *ap, int t, int nt)
 {
-    const ncsn__adam_job *a = (const ncsn__adam_job *)ap;
+    ncsn__adam_job *a = (ncsn__adam_job *)ap;
     size_t lo, hi;
     ncsn__split_z(a->n, 64, t, nt, &lo, &hi);
-    if (hi > lo) ncsn__adam_range(a, lo, hi);
+    if (hi > lo && ncsn__adam_range(a, lo, hi)) NCSN__STORE(a->nonfinite, 1);
 }
 
-/* zero: NULL, or grads, which the same pass then sets to 0 (not on an error: nothing is written) */
-static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *grads, float *zero, ncsn__pool *pool, const char *fn)
+/* whether any of n floats is not finite, on the pool's threads */
+typedef struct ncsn__scan_job {
+    const float *x;
+    size_t n;
+    int found;
+} ncsn__scan_job;
+static void ncsn__scan_thread(void *ap, int t, int nt)
+{
+    ncsn__scan_job *a = (ncsn__scan_job *)ap;
+    size_t lo, hi;
+    ncsn__split_z(a->n, 64, t, nt, &lo, &hi);
+    if (hi > lo && ncsn__first_nonfinite(a->x + lo, hi - lo) < hi - lo) NCSN__STORE(a->found, 1);
+}
+static size_t ncsn__pfirst_nonfinite(ncsn__pool *pool, const float *x, size_t n)
+{
+    ncsn__scan_job a;
+    a.x = x; a.n = n; a.found = 0;
+    ncsn__pool_run(pool, ncsn__scan_thread, &a, (double)n);
+    return a.found ? ncsn__first_nonfinite(x, n) : n;   /* the first one's index: on the error path only */
+}
+
+/* zero: NULL, or grads, which the same pass then sets to 0 (not on an error: nothing is written).
+   wrote_nonfinite (may be NULL): set when a weight or moment written is not finite. */
+static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *grads, float *zero, ncsn__pool *pool, const char *fn,
+                                   int *wrote_nonfinite)
 {
     size_t bad;
     double bc1, bc2;
@@ -3918,7 +3954,7 @@ static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *g
     if (!(opt->eps > 0.0f) || !ncsn__isfinite(opt->eps)) return ncsn__fail(NCSN_ERR_ARG, "%s: eps = %g must be finite and > 0", fn, (double)opt->eps);
     if (!(opt->weight_decay >= 0.0f) || !ncsn__isfinite(opt->weight_decay))
         return ncsn__fail(NCSN_ERR_ARG, "%s: weight_decay = %g must be finite and >= 0", fn, (double)opt->weight_decay);
-    if ((bad = ncsn__first_nonfinite(grads, opt->n)) < opt->n)   /* it would poison the weights and both moments */
+    if ((bad = ncsn__pfirst_nonfinite(pool, grads, opt->n)) < opt->n)   /* it would poison the weights and both moments */
         return ncsn__fail(NCSN_ERR_NONFINITE, "%s: gradient[%lu] = %g is not finite; nothing updated", fn, (unsigned long)bad, (double)grads[bad]);
     opt->step++;
     /* torch: bias_correction = 1 - beta^step in double; step_size = lr/bc1; denom = sqrt(v)/sqrt(bc2) + eps */
@@ -3933,22 +3969,29 @@ static ncsn_status ncsn__adam_step(ncsn_adam *opt, float *params, const float *g
     a.eps = opt->eps;
     a.decay = fmaf(-opt->lr, opt->weight_decay, 1.0f);
     a.decoupled = opt->weight_decay > 0.0f;
+    a.nonfinite = 0;
     ncsn__pool_run(pool, ncsn__adam_thread, &a, 4.0 * (double)opt->n);   /* each parameter is its own output */
+    if (wrote_nonfinite) *wrote_nonfinite = a.nonfinite;
     return NCSN_OK;
 }
 
 NCSNDEF ncsn_status ncsn_adam_step(ncsn_adam *opt, float *params, const float *grads)
 {
-    return ncsn__adam_step(opt, params, grads, NULL, NULL, "ncsn_adam_step");
+    return ncsn__adam_step(opt, params, grads, NULL, NULL, "ncsn_adam_step", NULL);
 }
 
-NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
+static ncsn_status ncsn__model_adam(ncsn_model *m, ncsn_adam *opt, int *wrote_nonfinite)
 {
     if (!m) return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_adam_step: model = NULL");
     if (opt && opt->n != m->n_params)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_model_adam_step: opt->n = %lu but the model has %lu parameters", (unsigned long)opt->n,
                           (unsigned long)m->n_params);
-    return ncsn__adam_step(opt, m->params, m->grads, m->grads, m->work->pool, "ncsn_model_adam_step");
+    return ncsn__adam_step(opt, m->params, m->grads, m->grads, m->work->pool, "ncsn_model_adam_step", wrote_nonfinite);
+}
+
+NCSNDEF ncsn_status ncsn_model_adam_step(ncsn_model *m, ncsn_adam *opt)
+{
+    return ncsn__model_adam(m, opt, NULL);
 }
 
 /* ---- 11. training -------------------------------------------------------------------------------- */
@@ -4383,6 +4426,18 @@ NCSNDEF void ncsn_trainer_free(ncsn_trainer *t)
     NCSN_FREE(t);
 }
 
+/* Adam refuses a non-finite gradient (nothing updated) and reports a non-finite weight or moment
+   it wrote: each array is read once, and the scans that name the value run on an error only. */
+static ncsn_status ncsn__trainer_adam(ncsn_trainer *t)
+{
+    int wrote_nonfinite = 0;
+    ncsn_status st = ncsn__model_adam(t->model, &t->adam, &wrote_nonfinite), named = NCSN_OK;
+    if (st == NCSN_ERR_NONFINITE) named = ncsn_model_check_finite(t->model, NULL, NCSN_CHECK_GRADS);
+    else if (st == NCSN_OK && wrote_nonfinite)
+        named = ncsn_model_check_finite(t->model, &t->adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
+    return named != NCSN_OK ? named : st;
+}
+
 NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t)
 {
     const float *x;
@@ -4397,9 +4452,7 @@ NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t)
     /* the gradients are zero: from ncsn_model_create, the last step's Adam pass, or the error path below */
     st = ncsn_dsm_loss(t->model, &t->dsm, x, t->batch, t->sigmas, t->L, t->opts.weighting, &t->rng, &loss);
     if (st == NCSN_OK && !ncsn__isfinite(loss)) st = ncsn__fail(NCSN_ERR_NONFINITE, "loss = %g", (double)loss);
-    if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, NULL, NCSN_CHECK_GRADS);
-    if (st == NCSN_OK) st = ncsn_model_adam_step(t->model, &t->adam);
-    if (st == NCSN_OK) st = ncsn_model_check_finite(t->model, &t->adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
+    if (st == NCSN_OK) st = ncsn__trainer_adam(t);
     if (st != NCSN_OK) {
         ncsn_model_zero_grad(t->model);
         return st;

@@ -611,6 +611,41 @@ static void tk_model_shapes(tk_stats *sg, tk_stats *st, tk_stats *sc, tk_stats *
     tk_one_colsum(sc, 0, 33, 1);
 }
 
+/* Adam: the path's kernel against the scalar one, bit for bit, and its report of a non-finite
+   weight or moment it wrote (in the vector body and in the tail) */
+static void adam_reports(void)
+{
+    enum { NMAX = 70 };
+    float g[NMAX], p[2][NMAX], m[2][NMAX], v[2][NMAX];
+    ncsn__adam_job a;
+    int n, q, which, bad = 0, missed = 0, diff = 0;
+    memset(&a, 0, sizeof a);
+    a.step_size = 1e-3f; a.bc2_sqrt = 0.03f; a.omb1 = 0.1f; a.omb2 = 0.001f; a.beta2 = 0.999f; a.eps = 1e-8f; a.decay = 1.0f;
+    for (n = 1; n <= NMAX; n += 3)
+        for (q = 0; q < 4; q++)
+            for (which = 0; which < 3; which++) {
+                int r[2], s, pos = q == 0 ? -1 : q == 1 ? 0 : q == 2 ? n / 2 : n - 1;
+                tk_fill(g, (size_t)n);
+                tk_fill(p[0], (size_t)n); tk_fill(m[0], (size_t)n); tk_fill(v[0], (size_t)n);
+                for (s = 0; s < n; s++) v[0][s] = fabsf(v[0][s]);
+                if (pos >= 0) {   /* an infinite weight or v, or a NaN m: what Adam writes there is not finite */
+                    if (which == 0) p[0][pos] = INFINITY; else if (which == 1) m[0][pos] = NAN; else v[0][pos] = INFINITY;
+                }
+                memcpy(p[1], p[0], sizeof p[0]); memcpy(m[1], m[0], sizeof m[0]); memcpy(v[1], v[0], sizeof v[0]);
+                for (s = 0; s < 2; s++) {
+                    a.grads = g; a.params = p[s]; a.m = m[s]; a.v = v[s];
+                    r[s] = s ? ncsn__kt()->adam(&a, 0, (size_t)n) : ncsn__scalar_adam(&a, 0, (size_t)n);
+                }
+                diff += tk_first_diff_nan(p[0], p[1], (size_t)n) >= 0 || tk_first_diff_nan(m[0], m[1], (size_t)n) >= 0 ||
+                        tk_first_diff_nan(v[0], v[1], (size_t)n) >= 0;
+                if (pos < 0) bad += r[0] || r[1];
+                else missed += !r[0] || !r[1];
+                if (pos < 0) break;
+            }
+    CHECK(diff == 0, "adam (%s): %d cases differ from the scalar kernel", ncsn_simd_name(), diff);
+    CHECK(bad == 0 && missed == 0, "adam (%s): %d finite cases reported non-finite, %d non-finite ones missed", ncsn_simd_name(), bad, missed);
+}
+
 void test_kernels(void)
 {
 #ifndef NCSN_NO_THREADS
@@ -620,6 +655,7 @@ void test_kernels(void)
     silu_one_definition();
     normals_same_bits();
     sinusoid_same_bits();
+    adam_reports();
 #if defined(NCSN__SSE2)
     sse2_fma_exact();
 #endif

@@ -102,6 +102,45 @@ static void steps_match_loop(void)
     free(xb);
 }
 
+/* A non-finite gradient, weight or moment stops a step with its tensor named (Adam's pass finds
+   the written ones, the scans only name them); a refused gradient leaves the weights and steps. */
+static void nonfinite_steps(void)
+{
+    enum { N = 96, D = 3 };
+    static const char *const want[4] = { "gradient ", "gradient ", "Adam second moment ", "parameter " };
+    float *data = tr_data(N, D, 4), *p0 = NULL;
+    int c;
+    for (c = 0; c < 4; c++) {
+        ncsn_train_opts o = tr_opts(32);
+        ncsn_trainer *t = NULL;
+        ncsn_rng r;
+        ncsn_status st;
+        size_t k, n, nz = 0;
+        long step0, adam0;
+        ncsn_rng_seed(&r, 5, 6);
+        CHECK(ncsn_trainer_create(&t, &o, data, N, D, &r) == NCSN_OK && ncsn_trainer_step(t) == NCSN_OK, "create: %s", ncsn_last_error());
+        n = t->model->n_params;
+        k = c == 1 ? n - 1 : n / 2 + 3;   /* the last one: a vector kernel's scalar tail */
+        if (c < 2) t->model->grads[k] = c ? -INFINITY : NAN;
+        else if (c == 2) t->adam.v[k] = INFINITY;
+        else t->adam.m[k] = NAN;
+        p0 = (float *)malloc(sizeof(float) * n);
+        memcpy(p0, t->model->params, sizeof(float) * n);
+        step0 = t->step;
+        adam0 = t->adam.step;
+        st = ncsn_trainer_step(t);
+        CHECK(st == NCSN_ERR_NONFINITE && strncmp(ncsn_last_error(), want[c], strlen(want[c])) == 0 && strchr(ncsn_last_error(), '['),
+              "case %d: %d '%s', want '%s...'", c, (int)st, ncsn_last_error(), want[c]);
+        CHECK(t->step == step0, "case %d: a failed step counted", c);
+        for (k = 0; k < n; k++) nz += t->model->grads[k] != 0.0f;
+        CHECK(nz == 0, "case %d: %lu gradients left nonzero after the error", c, (unsigned long)nz);
+        if (c < 2) CHECK(same_bits(p0, t->model->params, n) && t->adam.step == adam0, "case %d: a refused gradient moved the weights", c);
+        free(p0);
+        ncsn_trainer_free(t);
+    }
+    free(data);
+}
+
 static void resume_bits(void)
 {
     enum { N = 80, D = 2 };
@@ -819,6 +858,7 @@ void test_train(void)
 {
     scale_floor();
     steps_match_loop();
+    nonfinite_steps();
     resume_bits();
     standardisation();
     settings();
