@@ -1787,6 +1787,9 @@ typedef void (*ncsn__act_fwd_fn)(float *a, float *sg, const float *z, size_t n, 
 typedef void (*ncsn__act_bwd_fn)(float *dz, const float *da, const float *z, const float *sg, size_t n, ncsn_act act);
 typedef struct ncsn__gemm_ep {
     const float *bias;    /* non-NULL: Y[b][o] starts at bias[o], Y's old value unread */
+    const float *rows;    /* non-NULL (no bias): Y[b][o] starts at rows[row_of[b] * ld_rows + o] */
+    const int *row_of;
+    int ld_rows;
     int zero;             /* (no bias) Y[b][o] starts at +0 */
     float *a, *sg;        /* non-NULL a: forward, a = act(Y), sg = sigmoid(Y) */
     const float *z;       /* non-NULL z: backward, Y = Y act'(z) (sg: the stored sigmoid of z) */
@@ -1796,10 +1799,11 @@ typedef struct ncsn__gemm_ep {
 } ncsn__gemm_ep;
 
 /* ep for the part of Y that starts off elements (row-major) and col columns in */
-static ncsn__gemm_ep ncsn__ep_at(const ncsn__gemm_ep *ep, size_t off, int col)
+static ncsn__gemm_ep ncsn__ep_at(const ncsn__gemm_ep *ep, size_t off, int row, int col)
 {
     ncsn__gemm_ep e = *ep;
     if (e.bias) e.bias += col;
+    if (e.rows) { e.rows += col; e.row_of += row; }
     if (e.a) e.a += off;
     if (e.sg) e.sg += off;
     if (e.z) e.z += off;
@@ -1810,10 +1814,11 @@ static ncsn__gemm_ep ncsn__ep_at(const ncsn__gemm_ep *ep, size_t off, int col)
 static void ncsn__ep_start(const ncsn__gemm_ep *ep, float *Y, int ldy, int b0, int n0, int bb, int nb)
 {
     int b, o;
-    if (!ep || (!ep->bias && !ep->zero)) return;
+    if (!ep || (!ep->bias && !ep->rows && !ep->zero)) return;
     for (b = b0; b < b0 + bb; b++) {
         float *y = Y + (size_t)b * ldy + n0;
         if (ep->bias) memcpy(y, ep->bias + n0, (size_t)nb * sizeof(float));
+        else if (ep->rows) memcpy(y, ep->rows + (size_t)ep->row_of[b] * ep->ld_rows + n0, (size_t)nb * sizeof(float));
         else for (o = 0; o < nb; o++) y[o] = 0.0f;
     }
 }
@@ -2915,14 +2920,14 @@ static void ncsn__gemm_job(void *ap, int t, int nt)
     int lo, hi;
     if (a->B < 512 && a->N >= 128 * nt) {   /* a short batch of wide rows: columns, so each thread reads and packs only its part of W */
         ncsn__split(a->N, 64, t, nt, &lo, &hi);
-        if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo, lo);
+        if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo, 0, lo);
         if (hi > lo)
             ncsn__gemm_ep_run(a->Y + lo, a->ldy, a->X, a->ldx, a->W + (a->wt ? (size_t)lo * a->ldw : (size_t)lo), a->ldw, a->B, a->K,
                               hi - lo, a->ep ? &e : NULL, a->wt);
         return;
     }
     ncsn__split(a->B, 4, t, nt, &lo, &hi);   /* rows of the batch */
-    if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo * a->ldy, 0);
+    if (a->ep) e = ncsn__ep_at(a->ep, (size_t)lo * a->ldy, lo, 0);
     if (hi > lo)
         ncsn__gemm_ep_run(a->Y + (size_t)lo * a->ldy, a->ldy, a->X + (size_t)lo * a->ldx, a->ldx, a->W, a->ldw, hi - lo, a->K, a->N,
                           a->ep ? &e : NULL, a->wt);
@@ -3459,11 +3464,13 @@ static void ncsn__first_fwd(const ncsn_model *m, ncsn__workspace *w, const float
     ep.bias = m->params + L0->b;
     ncsn__pgemm_ep(NULL, w->slot_pre0, H0, cond, C, W0 + (size_t)D * H0, H0, S, C, H0, &ep);
     for (b = 0; b < B; b++) {
-        memcpy(w->pre[0] + (size_t)b * H0, w->slot_pre0 + (size_t)w->slot_of[b] * H0, (size_t)H0 * sizeof(float));
         memcpy(w->input + (size_t)b * (D + C), x + (size_t)b * D, (size_t)D * sizeof(float));
         memcpy(w->input + (size_t)b * (D + C) + D, cond + (size_t)w->slot_of[b] * C, (size_t)C * sizeof(float));
     }
-    ep.bias = NULL;   /* pre[0] starts at its slot's row; then the first activation */
+    ep.bias = NULL;   /* pre[0] starts at its slot's row, copied tile by tile; then the first activation */
+    ep.rows = w->slot_pre0;
+    ep.row_of = w->slot_of;
+    ep.ld_rows = H0;
     ep.a = w->act[0];
     ep.sg = w->sgm[0];
     ep.act = m->cfg.act;

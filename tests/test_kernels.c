@@ -201,10 +201,14 @@ static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, 
     float *x = (float *)malloc(nx * sizeof(float)), *w = (float *)malloc(nw * sizeof(float));
     int ldwn = K + (pad % 3) * 5, k, o;
     float *wn = (float *)malloc(((size_t)N * ldwn + 1) * sizeof(float));
+    float *rows = (float *)malloc((size_t)3 * (N + 1) * sizeof(float));
+    int *row_of = (int *)malloc((size_t)(B + 1) * sizeof(int));
     ncsn_act act = mode == 1 || mode == 4 ? NCSN_ACT_SOFTPLUS : NCSN_ACT_SILU;
     ncsn__gemm_ep ep;
     ncsn__pool *pool = NULL;
-    if (!y1 || !y2 || !a1 || !a2 || !g1 || !g2 || !z || !bias || !x || !w || !wn) { CHECK(0, "out of memory"); goto out; }
+    if (!y1 || !y2 || !a1 || !a2 || !g1 || !g2 || !z || !bias || !x || !w || !wn || !rows || !row_of) { CHECK(0, "out of memory"); goto out; }
+    tk_fill(rows, (size_t)3 * (N + 1));
+    for (b = 0; b < B; b++) row_of[b] = (int)(tk_u32() % 3u);
     tk_fill(y1, ny); tk_fill(a1, ny); tk_fill(g1, ny); tk_fill(z, ny); tk_fill(bias, (size_t)N + 1); tk_fill(x, nx); tk_fill(w, nw);
     tk_fill(wn, (size_t)N * ldwn + 1);
     if (nt)   /* the reference's W [K][N] is the transpose of the stored [N][K] */
@@ -214,7 +218,11 @@ static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, 
     memset(&ep, 0, sizeof ep);
     ep.act = act;
     if (bwd) { ep.zero = 1; ep.z = z + TK_GUARD; ep.sg = g1 + TK_GUARD; }
-    else { ep.bias = bias; if (mode < 2) { ep.a = a1 + TK_GUARD; ep.sg = g1 + TK_GUARD; } }
+    else {   /* odd pad: each row starts at one of 3 rows (the first layer's slots), else at the bias */
+        if (pad % 2) { ep.rows = rows; ep.row_of = row_of; ep.ld_rows = N + 1; }
+        else ep.bias = bias;
+        if (mode < 2) { ep.a = a1 + TK_GUARD; ep.sg = g1 + TK_GUARD; }
+    }
 #ifndef NCSN_NO_THREADS
     if (threads > 1 && ncsn__pool_create(&pool, threads) != NCSN_OK) { CHECK(0, "pool: %s", ncsn_last_error()); goto out; }
 #endif
@@ -224,7 +232,7 @@ static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, 
         float *y = y2 + TK_GUARD + (size_t)b * ldy;
         size_t r = TK_GUARD + (size_t)b * ldy;
         if (bwd) memset(y, 0, (size_t)N * sizeof(float));
-        else memcpy(y, bias, (size_t)N * sizeof(float));
+        else memcpy(y, pad % 2 ? rows + (size_t)row_of[b] * (N + 1) : bias, (size_t)N * sizeof(float));
         plain_gemm(y, ldy, x + (size_t)b * ldx, ldx, w, ldw, 1, K, N);
         if (bwd) ncsn__scalar_act_bwd(y, y, z + r, g2 + r, (size_t)N, act);
         else if (mode < 2) ncsn__scalar_act_fwd(a2 + r, g2 + r, y, (size_t)N, act);
@@ -235,7 +243,7 @@ static void tk_one_gemm_ep(tk_stats *s, int B, int K, int N, int pad, int mode, 
     else if ((d = tk_first_diff_nan(g1, g2, ny)) >= 0) tk_note(s, &s->fails_fast, "fused sigmoid != unfused", B, K, N, pad, d);
 out:
     ncsn__pool_free(pool);
-    free(y1); free(y2); free(a1); free(a2); free(g1); free(g2); free(z); free(bias); free(x); free(w); free(wn);
+    free(y1); free(y2); free(a1); free(a2); free(g1); free(g2); free(z); free(bias); free(x); free(w); free(wn); free(rows); free(row_of);
 }
 
 static void tk_one_colsum(tk_stats *s, int B, int N, int pad)
