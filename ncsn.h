@@ -1901,7 +1901,14 @@ static void ncsn__gemm_nt_panels(float *Y, int ldy, const float *X, int ldx, con
         int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB;
         for (k0 = 0; k0 < K; k0 += kp) {
             int kb = K - k0 < kp ? K - k0 : kp;
-            for (j = 0; j < nb; j++) {
+            for (j = 0; j + 4 <= nb; j += 4) {   /* 4 rows of W at a time: 4 consecutive floats per store run */
+                const float *w0 = W + (size_t)(n0 + j) * ldw + k0, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+                for (kk = 0; kk < kb; kk++) {
+                    float *d = pk + (size_t)kk * nb + j;
+                    d[0] = w0[kk]; d[1] = w1[kk]; d[2] = w2[kk]; d[3] = w3[kk];
+                }
+            }
+            for (; j < nb; j++) {
                 const float *w = W + (size_t)(n0 + j) * ldw + k0;
                 for (kk = 0; kk < kb; kk++) pk[(size_t)kk * nb + j] = w[kk];
             }
