@@ -2367,15 +2367,10 @@ static NCSN__TARGET ncsn__v NCSN__K(vexpf)(ncsn__v x) \
     p = ncsn__vfma(p, r, ncsn__vset1(1.0f)); \
     p = ncsn__vfma(p, r, ncsn__vset1(1.0f)); \
     n = ncsn__vcvt_i(k); \
-    if (!ncsn__vany(ncsn__vgt(k, ncsn__vset1(126.5f))) && !ncsn__vany(ncsn__vlt(k, ncsn__vset1(-126.5f)))) { \
-        /* 2^n is a normal float, and p 2^(n/2) below is exact: one product rounds the same value once */ \
-        p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n, ncsn__vi_set1(127)), 23))); \
-    } else { \
-        n1 = ncsn__vi_srai(ncsn__vi_add(n, ncsn__vi_and(ncsn__vi_srai(n, 31), ncsn__vi_set1(1))), 1);  /* n/2 truncated, as C */ \
-        n2 = ncsn__vi_sub(n, n1); \
-        p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n1, ncsn__vi_set1(127)), 23))); \
-        p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n2, ncsn__vi_set1(127)), 23))); \
-    } \
+    n1 = ncsn__vi_srai(ncsn__vi_add(n, ncsn__vi_and(ncsn__vi_srai(n, 31), ncsn__vi_set1(1))), 1);  /* n/2 truncated, as C */ \
+    n2 = ncsn__vi_sub(n, n1); \
+    p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n1, ncsn__vi_set1(127)), 23))); \
+    p = ncsn__vmul(p, ncsn__vi_asf(ncsn__vi_slli(ncsn__vi_add(n2, ncsn__vi_set1(127)), 23))); \
     p = ncsn__vsel(small, p, ncsn__vset1(0.0f)); \
     p = ncsn__vsel(big, p, ncsn__vset1(HUGE_VALF)); \
     return ncsn__vsel(nan, p, x); \
