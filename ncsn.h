@@ -2013,7 +2013,7 @@ static int ncsn__scalar_adam(const ncsn__adam_job *a, size_t lo, size_t hi)
         params[i] = fmaf(-a->step_size, m / denom, p);
         mm[i] = m;
         vv[i] = v;
-        bad |= !ncsn__isfinite(params[i]) | !ncsn__isfinite(m) | !ncsn__isfinite(v);
+        if (!ncsn__isfinite(params[i]) || !ncsn__isfinite(m) || !ncsn__isfinite(v)) bad = 1;
     }
     return bad;
 }
