@@ -114,6 +114,7 @@ static void resume_bits(void)
     o.standardize = 1;
     o.sigma_max = 0.0f;   /* from the data */
     o.levels = 0;         /* from the dimension */
+    o.lr_decay_steps = 10;   /* the schedule crosses the save and its end: the base rate must survive the file */
     CHECK(ncsn_trainer_create(&a, &o, data, N, D, NULL) == NCSN_OK, "create: %s", ncsn_last_error());
     if (!a) goto out;
     ncsn_trainer_run(a, 7, 0, NULL, NULL);
@@ -121,7 +122,8 @@ static void resume_bits(void)
     ncsn_trainer_run(a, 15, 0, NULL, NULL);
     CHECK(ncsn_trainer_resume(&b, path, data, N, D, t_threads) == NCSN_OK, "resume: %s", ncsn_last_error());
     if (!b) goto out;
-    CHECK(b->step == 7 && b->L == a->L && b->batch == a->batch && b->opts.ema_rate == a->opts.ema_rate, "resumed settings");
+    CHECK(b->step == 7 && b->L == a->L && b->batch == a->batch && b->opts.ema_rate == a->opts.ema_rate &&
+          b->opts.lr == o.lr && b->opts.lr_decay_steps == 10, "resumed settings (lr %g, decay over %ld)", (double)b->opts.lr, b->opts.lr_decay_steps);
     ncsn_trainer_run(b, 15, 0, NULL, NULL);
     ok = same_bits(a->model->params, b->model->params, a->model->n_params) && same_bits(a->ema, b->ema, a->model->n_params) &&
          same_bits(a->adam.m, b->adam.m, a->adam.n) && same_bits(a->adam.v, b->adam.v, a->adam.n) && a->adam.step == b->adam.step &&
@@ -218,6 +220,13 @@ static void settings(void)
     double best = 0.0, worst = 0.0, x;
     ncsn_rng r;
     int i, j, d, ex = -1;
+    /* the learning rate: linear from lr to lr/100 over the decay, then lr/100; constant without */
+    CHECK(ncsn_lr_at(1e-3f, 0, 100) == 1e-3f && ncsn_lr_at(1e-3f, 50, 100) == (float)((double)1e-3f * (1.0 - 0.495)) &&
+          ncsn_lr_at(1e-3f, 100, 100) == (float)((double)1e-3f * 0.01) && ncsn_lr_at(1e-3f, 5000, 100) == (float)((double)1e-3f * 0.01) &&
+          ncsn_lr_at(1e-3f, 5000, 0) == 1e-3f, "ncsn_lr_at: %g %g %g", (double)ncsn_lr_at(1e-3f, 50, 100),
+          (double)ncsn_lr_at(1e-3f, 100, 100), (double)ncsn_lr_at(1e-3f, 5000, 0));
+    CHECK(ncsn_train_defaults().lr_decay_steps == ncsn_train_defaults().steps && ncsn_train_defaults_for(64).lr_decay_steps == ncsn_train_defaults_for(64).steps &&
+          ncsn_train_preset_seed000().lr_decay_steps == 0 && ncsn_train_preset_seed001().lr_decay_steps == 0, "the recipe decays over its run, the presets not");
     /* technique 1: the largest pairwise distance, exactly; and the sweep bound on a circle */
     ncsn_rng_seed(&r, 9, 9);
     ncsn_rng_normals(&r, pts, 600);
@@ -736,6 +745,7 @@ static void precond_determinism(void)
     o.net.sigma_data = 0.0f;   /* from the data */
     o.weighting = NCSN_WEIGHT_ONE;
     o.batch = 16;
+    o.lr_decay_steps = 0;   /* the bits were pinned at a constant rate */
     o.threads = 1;
     ncsn_trainer_create(&t1, &o, data, N, D, NULL);
     o.threads = 2;

@@ -219,7 +219,7 @@ static const char usage_train[] =
     "  --steps N                total Adam steps (default 20000; above 16 columns 5000)\n"
     "  --batch B                points per step (default 512); B >= the number of points uses all of\n"
     "                           them, in order, every step; smaller batches draw without replacement\n"
-    "  --lr X                   Adam learning rate (default 0.001)\n"
+    "  --lr X                   Adam learning rate (default 0.001, falling to 1/100 over --steps)\n"
     "  --ema R                  EMA rate of the weights written for sampling (default 0.999; 0: off)\n"
     "  --no-standardize         train on the raw columns (--standardize: the default)\n"
     "  --levels L               noise levels (default: from the dimension, Song & Ermon 2020)\n"
@@ -803,6 +803,7 @@ static ncsn_train_opts train_opts(const train_cfg *c, int dim)
         if (o.net.precond) o.weighting = NCSN_WEIGHT_ONE;   /* EDM's loss on F; --weighting below may still set it */
     }
     if (c->g_steps) o.steps = c->steps;
+    if (c->g_steps && o.lr_decay_steps > 0) o.lr_decay_steps = c->steps;   /* the rate's decay spans the run */
     if (c->g_batch) o.batch = (int)c->batch;
     if (c->g_lr) o.lr = c->lr;
     if (c->g_levels) o.levels = (int)c->levels;
@@ -852,7 +853,7 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
             rc = fail(EXIT_USAGE, opt " " fmt " differs from the checkpoint's " fmt "; leave it out to resume (see ncsn info %s)", \
                       val, saved, c->resume); goto out; } } while (0)
     SAME("--batch", c->g_batch, c->batch != t->opts.batch, "%ld", c->batch, (long)t->opts.batch);
-    SAME("--lr", c->g_lr, c->lr != t->adam.lr, "%g", (double)c->lr, (double)t->adam.lr);
+    SAME("--lr", c->g_lr, c->lr != t->opts.lr, "%g", (double)c->lr, (double)t->opts.lr);
     SAME("--levels", c->g_levels, c->levels != t->L, "%ld", c->levels, (long)t->L);
     SAME("--sigma-max", c->g_smax, c->sigma_max != t->sigmas[0], "%g", (double)c->sigma_max, (double)t->sigmas[0]);
     SAME("--sigma-min", c->g_smin, c->sigma_min != t->sigmas[t->L - 1], "%g", (double)c->sigma_min, (double)t->sigmas[t->L - 1]);
