@@ -219,7 +219,7 @@ static const char usage_train[] =
     "  --steps N                total Adam steps (default 20000; above 16 columns 5000)\n"
     "  --batch B                points per step (default 512); B >= the number of points uses all of\n"
     "                           them, in order, every step; smaller batches draw without replacement\n"
-    "  --lr X                   Adam learning rate (default 0.001, falling to 1/100 over --steps)\n"
+    "  --lr X                   Adam learning rate (default 0.001; >16 columns: to 1/100 over --steps)\n"
     "  --ema R                  EMA rate of the weights written for sampling (default 0.999; 0: off)\n"
     "  --no-standardize         train on the raw columns (--standardize: the default)\n"
     "  --levels L               noise levels (default: from the dimension, Song & Ermon 2020)\n"
