@@ -5,7 +5,7 @@
      quality gen SET OUT.csv [N] [SEED]     a synthetic set (two_gaussians swiss_roll toy ring8 aniso3)
      quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
                                             one Markdown row: SET is a synthetic name or real:NAME
-     quality tune SET DATA.csv [steps=S batch=B lr=X width=W ema=R T=T std=0|1 threads=N
+     quality tune SET DATA.csv [steps=S batch=B lr=X decay=0|1 width=W ema=R T=T std=0|1 threads=N
                                 net=D out=SAMPLES.csv model=MODEL]   net=D: ncsn_config_default(D); width= after it
                                             train, sample and evaluate in-process (for tuning)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
@@ -351,6 +351,7 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "width=", 6)) { int k; for (k = 0; k < o.net.n_hidden; k++) o.net.hidden[k] = atoi(v); }
         else if (!strncmp(argv[i], "ema=", 4)) o.ema_rate = (float)atof(v);
         else if (!strncmp(argv[i], "T=", 2)) T = atoi(v);
+        else if (!strncmp(argv[i], "decay=", 6)) o.lr_decay_steps = atoi(v) ? -1 : 0;   /* -1: over the run, set below */
         else if (!strncmp(argv[i], "smin=", 5)) o.sigma_min = (float)atof(v);
         else if (!strncmp(argv[i], "std=", 4)) o.standardize = atoi(v);
         else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
@@ -358,6 +359,7 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "out=", 4)) out = v;
         else if (!strncmp(argv[i], "model=", 6)) model = v;
     }
+    if (o.lr_decay_steps) o.lr_decay_steps = o.steps;   /* after steps= */
     if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
     t0 = now();

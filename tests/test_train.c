@@ -153,6 +153,7 @@ static void resume_bits(void)
     o.standardize = 1;
     o.sigma_max = 0.0f;   /* from the data */
     o.levels = 0;         /* from the dimension */
+    o.lr_decay_steps = 10;   /* the schedule crosses the save and its end: the base rate must survive the file */
     CHECK(ncsn_trainer_create(&a, &o, data, N, D, NULL) == NCSN_OK, "create: %s", ncsn_last_error());
     if (!a) goto out;
     ncsn_trainer_run(a, 7, 0, NULL, NULL);
@@ -160,7 +161,8 @@ static void resume_bits(void)
     ncsn_trainer_run(a, 15, 0, NULL, NULL);
     CHECK(ncsn_trainer_resume(&b, path, data, N, D, t_threads) == NCSN_OK, "resume: %s", ncsn_last_error());
     if (!b) goto out;
-    CHECK(b->step == 7 && b->L == a->L && b->batch == a->batch && b->opts.ema_rate == a->opts.ema_rate, "resumed settings");
+    CHECK(b->step == 7 && b->L == a->L && b->batch == a->batch && b->opts.ema_rate == a->opts.ema_rate &&
+          b->opts.lr == o.lr && b->opts.lr_decay_steps == 10, "resumed settings (lr %g, decay over %ld)", (double)b->opts.lr, b->opts.lr_decay_steps);
     ncsn_trainer_run(b, 15, 0, NULL, NULL);
     ok = same_bits(a->model->params, b->model->params, a->model->n_params) && same_bits(a->ema, b->ema, a->model->n_params) &&
          same_bits(a->adam.m, b->adam.m, a->adam.n) && same_bits(a->adam.v, b->adam.v, a->adam.n) && a->adam.step == b->adam.step &&
@@ -257,6 +259,13 @@ static void settings(void)
     double best = 0.0, worst = 0.0, x;
     ncsn_rng r;
     int i, j, d, ex = -1;
+    /* the learning rate: linear from lr to lr/100 over the decay, then lr/100; constant without */
+    CHECK(ncsn_lr_at(1e-3f, 0, 100) == 1e-3f && ncsn_lr_at(1e-3f, 50, 100) == (float)((double)1e-3f * (1.0 - 0.495)) &&
+          ncsn_lr_at(1e-3f, 100, 100) == (float)((double)1e-3f * 0.01) && ncsn_lr_at(1e-3f, 5000, 100) == (float)((double)1e-3f * 0.01) &&
+          ncsn_lr_at(1e-3f, 5000, 0) == 1e-3f, "ncsn_lr_at: %g %g %g", (double)ncsn_lr_at(1e-3f, 50, 100),
+          (double)ncsn_lr_at(1e-3f, 100, 100), (double)ncsn_lr_at(1e-3f, 5000, 0));
+    CHECK(ncsn_train_defaults().lr_decay_steps == 0 && ncsn_train_defaults_for(64).lr_decay_steps == ncsn_train_defaults_for(64).steps &&
+          ncsn_train_preset_seed000().lr_decay_steps == 0 && ncsn_train_preset_seed001().lr_decay_steps == 0, "above 16 dimensions the rate decays over the run; below and in the presets it is constant");
     /* technique 1: the largest pairwise distance, exactly; and the sweep bound on a circle */
     ncsn_rng_seed(&r, 9, 9);
     ncsn_rng_normals(&r, pts, 600);
@@ -306,7 +315,7 @@ static void settings(void)
         CHECK(o.eps == 0.25f * sig[5] * sig[5], "recipe eps %g", (double)o.eps);
     }
     {   /* the dimension rule: up to 16 columns the recipe itself; above, 3 x 256, 5000 steps,
-           sigma_L 0.1, and a sampler of 5 steps per level at eps = sigma_L^2 / 2 */
+           sigma_L 0.1, and a sampler of 5 steps per level at eps = 0.35 sigma_L^2 */
         ncsn_train_opts a = ncsn_train_defaults(), b = ncsn_train_defaults_for(16), c = ncsn_train_defaults_for(17);
         float sig[6];
         ncsn_sampler_opts p, q, r;
@@ -320,7 +329,7 @@ static void settings(void)
         p = ncsn_sampler_recipe(sig, 6, 0); q = ncsn_sampler_recipe_for(sig, 6, 0, 16); r = ncsn_sampler_recipe_for(sig, 6, 0, 64);
         CHECK(q.steps_per_level == p.steps_per_level && q.eps == p.eps && q.form == p.form && q.init == p.init && q.denoise_final == p.denoise_final,
               "D = 16: the recipe's sampler");
-        CHECK(r.steps_per_level == 5 && r.eps == 0.5f * sig[5] * sig[5] && r.form == p.form && r.init == p.init && r.denoise_final,
+        CHECK(r.steps_per_level == 5 && r.eps == 0.35f * sig[5] * sig[5] && r.form == p.form && r.init == p.init && r.denoise_final,
               "D = 64: T %d, eps %g", r.steps_per_level, (double)r.eps);
         CHECK(ncsn_sampler_recipe_for(sig, 6, 40, 64).steps_per_level == 40, "D = 64: T given");
     }

@@ -219,7 +219,7 @@ static const char usage_train[] =
     "  --steps N                total Adam steps (default 20000; above 16 columns 5000)\n"
     "  --batch B                points per step (default 512); B >= the number of points uses all of\n"
     "                           them, in order, every step; smaller batches draw without replacement\n"
-    "  --lr X                   Adam learning rate (default 0.001)\n"
+    "  --lr X                   Adam learning rate (default 0.001; >16 columns: to 1/100 over --steps)\n"
     "  --ema R                  EMA rate of the weights written for sampling (default 0.999; 0: off)\n"
     "  --no-standardize         train on the raw columns (--standardize: the default)\n"
     "  --levels L               noise levels (default: from the dimension, Song & Ermon 2020)\n"
@@ -258,11 +258,11 @@ static const char usage_sample[] =
     "line on stdout. Defaults: x + a s + sqrt(2a) z with a = eps sigma_i^2/sigma_L^2 and eps =\n"
     "sigma_L^2/4 (each level's step is a quarter of its variance; docs/training.md), 200 steps per\n"
     "level, start N(0, sigma_1^2 I) in standardised units, a final denoising step. Above 16 dimensions\n"
-    "5 steps per level and eps = sigma_L^2/2. A model trained with --preset uses its seed's sampler.\n"
+    "5 steps per level and eps = 0.35 sigma_L^2. A model trained with --preset uses its seed's sampler.\n"
     "\n"
     "  -n N                     number of samples (default 1000)\n"
     "  --steps-per-level T      Langevin steps per level (default 200, above 16 dimensions 5; a preset's: 100)\n"
-    "  --eps E                  step constant epsilon (default sigma_L^2/4, above 16 dimensions sigma_L^2/2)\n"
+    "  --eps E                  step constant epsilon (default sigma_L^2/4, above 16 dimensions 0.35 sigma_L^2)\n"
     "  --form song|half         song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z\n"
     "  --init normal|sigma1     start from N(0, I) or N(0, sigma_1^2 I)\n"
     "  --denoise, --no-denoise  end with x + sigma_L^2 s(x, sigma_L), or not\n"
@@ -803,6 +803,7 @@ static ncsn_train_opts train_opts(const train_cfg *c, int dim)
         if (o.net.precond) o.weighting = NCSN_WEIGHT_ONE;   /* EDM's loss on F; --weighting below may still set it */
     }
     if (c->g_steps) o.steps = c->steps;
+    if (c->g_steps && o.lr_decay_steps > 0) o.lr_decay_steps = c->steps;   /* the rate's decay spans the run */
     if (c->g_batch) o.batch = (int)c->batch;
     if (c->g_lr) o.lr = c->lr;
     if (c->g_levels) o.levels = (int)c->levels;
@@ -852,7 +853,7 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
             rc = fail(EXIT_USAGE, opt " " fmt " differs from the checkpoint's " fmt "; leave it out to resume (see ncsn info %s)", \
                       val, saved, c->resume); goto out; } } while (0)
     SAME("--batch", c->g_batch, c->batch != t->opts.batch, "%ld", c->batch, (long)t->opts.batch);
-    SAME("--lr", c->g_lr, c->lr != t->adam.lr, "%g", (double)c->lr, (double)t->adam.lr);
+    SAME("--lr", c->g_lr, c->lr != t->opts.lr, "%g", (double)c->lr, (double)t->opts.lr);
     SAME("--levels", c->g_levels, c->levels != t->L, "%ld", c->levels, (long)t->L);
     SAME("--sigma-max", c->g_smax, c->sigma_max != t->sigmas[0], "%g", (double)c->sigma_max, (double)t->sigmas[0]);
     SAME("--sigma-min", c->g_smin, c->sigma_min != t->sigmas[t->L - 1], "%g", (double)c->sigma_min, (double)t->sigmas[t->L - 1]);
