@@ -255,7 +255,7 @@ static void g_images_net(gsink *s, const char *pre, const float *img, int N, int
     o.net = ncsn_config_default(P);
     o.net.n_hidden = 2;
     o.net.hidden[0] = o.net.hidden[1] = 32;
-    if (precond) {   /* images/images.c's form: sigma_data from the data, EDM's unit weight */
+    if (precond) {   /* images/images.c's reduced run: sigma_data from the data, EDM's unit weight */
         o.net.scale_by_sigma = 0;
         o.net.precond = 1;
         o.weighting = NCSN_WEIGHT_ONE;
