@@ -24,6 +24,8 @@ typedef struct run_cfg {
     long steps;       /* training steps */
     int width, depth; /* the MLP */
     int T;            /* Langevin steps per level */
+    float sigma_data; /* precond's sigma_data (see cmd_train); 0: the data's standard deviation */
+    float sigma_end;  /* sampling and inpainting stop at the last level >= sigma_end and denoise there */
     int n_samples;    /* samples for the metric */
     int clf_epochs;   /* the classifier's epochs */
 } run_cfg;
@@ -39,6 +41,8 @@ static run_cfg config(int quick)
     c.width = quick == 1 ? 128 : 512;
     c.depth = 3;
     c.T = quick == 1 ? 2 : 5;
+    c.sigma_data = quick == 1 ? 0.0f : 0.05f;   /* 0: the data's; 300 steps are too few for F to learn images (FD 78 against 30) */
+    c.sigma_end = 0.1f;
     c.n_samples = quick == 1 ? 200 : quick == 2 ? 500 : 1000;
     c.clf_epochs = quick == 1 ? 1 : quick == 2 ? 2 : 3;
     return c;
@@ -87,8 +91,12 @@ static ncsn_status progress(void *user, const ncsn_trainer *t)
 
 /* the network through ncsn_trainer: ncsn_config_default's MLP at width x depth, levels from the
    data (techniques 1 and 2), batch 128, lr 1e-3, EMA 0.999. precond: the preconditioned output
-   (ncsn_config.precond, sigma_data from the data, EDM's unit-weight loss on F); else the default's
-   s = net/sigma, which does not sample at 784-D (docs/images.md) */
+   (ncsn_config.precond, EDM's unit-weight loss on F) with sigma_data c->sigma_data, not the data's
+   0.35: c_skip = sd^2/(sigma^2 + sd^2) then leaves the MLP a near-identity of rank ~784 to learn at
+   every sigma below ~sd, which a 512-wide MLP cannot represent (its denoiser was no better than the
+   identity below sigma = 0.5 and Langevin's noise piled up); with sd = 0.05 the fixed skip part pulls
+   every direction back and F predicts the image (docs/images.md). Else the default's s = net/sigma,
+   which does not sample at 784-D */
 static int cmd_train(const char *dir, const char *model, const run_cfg *c, int precond)
 {
     fmnist tr;
@@ -105,7 +113,8 @@ static int cmd_train(const char *dir, const char *model, const run_cfg *c, int p
     for (i = 0; i < c->depth; i++) o.net.hidden[i] = c->width;
     if (precond) {
         o.net.scale_by_sigma = 0;
-        o.net.precond = 1;   /* sigma_data 0: the trainer computes it from the data */
+        o.net.precond = 1;
+        o.net.sigma_data = c->sigma_data;
         o.weighting = NCSN_WEIGHT_ONE;
         o.seed = 15;
         o.stream = 15;
@@ -410,10 +419,13 @@ static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int
     free(mask);
 }
 
-/* a model written by `train` (preconditioned: ncsn_model_forward applies it) or `train-trainer` */
-static void load_model(model_set *ms, const char *path)
+/* a model written by `train` (preconditioned: ncsn_model_forward applies it) or `train-trainer`;
+   its levels down to sigma_end only: below it the learned denoiser removes little, and Langevin's
+   noise outgrows what the score pulls back (the recipe's final step denoises at the last level) */
+static void load_model(model_set *ms, const char *path, float sigma_end)
 {
     if (ncsn_checkpoint_load(&ms->m, path, NULL, NULL, ms->sig, 4096, &ms->L, NULL) != NCSN_OK) die("loading the model");
+    while (ms->L > 1 && ms->sig[ms->L - 1] < sigma_end) ms->L--;
     if (ncsn_stdz_load(&ms->sd, path, PIX) != NCSN_OK) die("loading the model's standardisation");
     if (ncsn_model_set_threads(ms->m, 2) != NCSN_OK) die("threads");
     ms->score = ncsn_model_score;
@@ -493,7 +505,7 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     load_set(&tr, dir, "train");
     load_set(&te, dir, "t10k");
     held = tr.x + (size_t)(tr.n - c->hold) * PIX;
-    load_model(&ms, model);
+    load_model(&ms, model, c->sigma_end);
     clf_train(&cl, tr.x, tr.y, c->n_train, c->clf_epochs, work);
     r.acc = clf_accuracy(&cl, te.x, te.y, te.n, work);
     printf("images: classifier test accuracy %.4f (%d test images)\n", r.acc, te.n);
@@ -503,7 +515,7 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     st = ncsn_sample_annealed(ms.score, ms.user, PIX, ms.sig, ms.L, &o, &rng, smp, m);
     if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("sampling");
     r.diverged = ncsn_diverged(&ms.sd, ms.sig[0], smp, m, NULL);
-    printf("images: %d samples, %d levels x %d steps + denoising, in %.0f s; %d beyond the data's radius + sigma_1 (ncsn_diverged; non-finite ones are left out of the metric)\n", m, ms.L, c->T,
+    printf("images: %d samples, %d levels (to %.3g) x %d steps + denoising, in %.0f s; %d beyond the data's radius + sigma_1 (ncsn_diverged; non-finite ones are left out of the metric)\n", m, ms.L, (double)ms.sig[ms.L - 1], c->T,
            now() - t0, r.diverged);
     m = keep_finite(smp, m);
     clamp01(smp, (size_t)m * PIX);

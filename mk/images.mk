@@ -2,12 +2,14 @@
 # its samples, Langevin snapshots and inpainting drawn with plots/images_*.gp, and the metric
 # (docs/images.md). Included at the end of the Makefile (uses its CC, CFLAGS, LDLIBS and BUILD).
 #
-#   make images      the full run: 10000 steps of the preconditioned 512x3 MLP on 50000 images,
-#                    a classifier, 1000 samples, inpainting; budget about 30 min on 2 cores.
+#   make images      the full run: 10000 steps of the preconditioned 512x3 MLP (sigma_data 0.05)
+#                    on 50000 images, a classifier, 1000 samples and inpainting with the levels
+#                    down to sigma = 0.1; budget about 30 min on 2 cores.
 #                    Figures and numbers in $(IMAGES_OUT); the last line is
 #                    images: FD <v> (floor <v>, gaussian <v>), classes <min>..<max>
-#   make plots       also runs the reduced run (--quick: 2000 images, 300 steps of 128x3, 200
-#                    samples; about 25 s) and draws the same figures into plots/out
+#   make plots       also runs the reduced run (--quick: 2000 images, 300 steps of 128x3, the
+#                    data's sigma_data, 200 samples; about 25 s) and draws the same figures into
+#                    plots/out
 # (tee shows the progress; a failing program leaves "images: FAILED" in the log, which fails make.)
 # The gzip'd IDX files of dataset-fashion-mnist are decompressed into $(IMAGES_DATA) (the header
 # reads IDX, not gzip).

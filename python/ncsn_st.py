@@ -397,9 +397,10 @@ def ScoreNetwork(settings):
             if sd:   # ncsn.h's ncsn_config.precond: F sees c_in x, s = (c_skip x + c_out F - x) / sigma^2
                 sg = sigma.unsqueeze(1)
                 v = sg * sg + sd * sd
-                c_in, c_skip, c_out = 1 / v.sqrt(), sd * sd / v, sg * sd / v.sqrt()
+                c_in, c_out = 1 / v.sqrt(), sg * sd / v.sqrt()
                 F = self.net(torch.cat([c_in * x, cond], dim=1))
-                return (c_skip * x + c_out * F - x) / (sg * sg)
+                # (c_skip - 1)/sigma^2 = -1/v exactly: c_skip - 1 from a rounded c_skip loses v/sigma^2
+                return c_out / (sg * sg) * F - x / v
             out = self.net(torch.cat([x, cond], dim=1))
             return out / sigma.unsqueeze(1) if s["scale_by_sigma"] else out
 

@@ -231,7 +231,8 @@ void gen_sample(gsink *s)
 
 /* the image path end to end at toy size (golden/images.txt): 16 synthetic 28 x 28 images (a bright
    rectangle on dark noise) through the IDX reader, the trainer on them (784-D, ln sigma concatenated,
-   s = net/sigma, levels from the data, EMA), samples, inpainting of the lower half, and the metrics */
+   levels from the data, EMA) with s = net/sigma and, as `make images` trains it, the preconditioned
+   output (keys "pc."), samples, inpainting of the lower half, and the metrics */
 static uint32_t g_hash(const float *v, size_t n)
 {
     uint32_t h = 2166136261u;
@@ -240,16 +241,52 @@ static uint32_t g_hash(const float *v, size_t n)
     return h;
 }
 
+/* the trainer's 6 steps on img [N][784], then 2 samples and 2 inpaintings with rng; keys pre + name */
+static void g_images_net(gsink *s, const char *pre, const float *img, int N, int precond, ncsn_rng *rng)
+{
+    enum { P = 784 };
+    ncsn_train_opts o = ncsn_train_defaults();
+    ncsn_trainer *t = NULL;
+    ncsn_sampler_opts so;
+    unsigned char mask[2 * P];
+    float x[2 * P];
+    char key[32];
+    int i, k;
+    o.net = ncsn_config_default(P);
+    o.net.n_hidden = 2;
+    o.net.hidden[0] = o.net.hidden[1] = 32;
+    if (precond) {   /* images/images.c's reduced run: sigma_data from the data, EDM's unit weight */
+        o.net.scale_by_sigma = 0;
+        o.net.precond = 1;
+        o.weighting = NCSN_WEIGHT_ONE;
+    }
+    o.standardize = 0;
+    o.batch = 8;
+    o.threads = t_threads;
+    ncsn_trainer_create(&t, &o, img, N, P, NULL);
+#define G_KEY(name) (snprintf(key, sizeof key, "%s%s", pre, name), key)
+    g_f32(s, G_KEY("sigma1"), 0, t->sigmas[0]);
+    g_u32(s, G_KEY("levels"), 0, (uint32_t)t->L);
+    if (precond) g_f32(s, G_KEY("sigma_data"), 0, t->model->cfg.sigma_data);
+    for (i = 0; i < 6; i++) { ncsn_trainer_step(t); g_f32(s, G_KEY("loss"), i, t->loss); }
+    g_u32(s, G_KEY("ema.hash"), 0, g_hash(ncsn_trainer_weights(t), t->model->n_params));
+    memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);
+    so = ncsn_sampler_recipe(t->sigmas, t->L, 1);
+    ncsn_sample_annealed(ncsn_model_score, t->model, P, t->sigmas, t->L, &so, rng, x, 2);
+    g_u32(s, G_KEY("sample.hash"), 0, g_hash(x, 2 * P));
+    for (k = 0; k < 2 * P; k++) mask[k] = (unsigned char)(k % P < P / 2);
+    ncsn_sample_inpaint(ncsn_model_score, t->model, P, t->sigmas, t->L, &so, rng, img, mask, x, 2);
+    g_u32(s, G_KEY("inpaint.hash"), 0, g_hash(x, 2 * P));
+#undef G_KEY
+    ncsn_trainer_free(t);
+}
+
 void gen_images(gsink *s)
 {
     enum { N = 16, P = 784 };
     static unsigned char file[16 + N * P];
     static const unsigned char head[16] = { 0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, 28, 0, 0, 0, 28 };
-    ncsn_train_opts o = ncsn_train_defaults();
-    ncsn_trainer *t = NULL;
-    ncsn_sampler_opts so;
-    unsigned char mask[2 * P];
-    float *img = NULL, x[2 * P], feat[N * 8], lg[6] = { 0.5f, -1.0f, 2.0f, 0.0f, 0.25f, 0.125f }, grad[6], loss;
+    float *img = NULL, feat[N * 8], lg[6] = { 0.5f, -1.0f, 2.0f, 0.0f, 0.25f, 0.125f }, grad[6], loss;
     int n = 0, r = 0, c = 0, i, k, lab[2] = { 2, 1 };
     double fd = 0.0;
     ncsn_rng rng;
@@ -264,30 +301,14 @@ void gen_images(gsink *s)
     }
     ncsn_idx_images_mem(file, sizeof file, "golden", &img, &n, &r, &c);
     g_u32(s, "idx.hash", 0, g_hash(img, (size_t)N * P));
-    o.net = ncsn_config_default(P);
-    o.net.n_hidden = 2;
-    o.net.hidden[0] = o.net.hidden[1] = 32;
-    o.standardize = 0;
-    o.batch = 8;
-    o.threads = t_threads;
-    ncsn_trainer_create(&t, &o, img, N, P, NULL);
-    g_f32(s, "sigma1", 0, t->sigmas[0]);
-    g_u32(s, "levels", 0, (uint32_t)t->L);
-    for (i = 0; i < 6; i++) { ncsn_trainer_step(t); g_f32(s, "loss", i, t->loss); }
-    g_u32(s, "ema.hash", 0, g_hash(ncsn_trainer_weights(t), t->model->n_params));
-    memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);
-    so = ncsn_sampler_recipe(t->sigmas, t->L, 1);
-    ncsn_sample_annealed(ncsn_model_score, t->model, P, t->sigmas, t->L, &so, &rng, x, 2);
-    g_u32(s, "sample.hash", 0, g_hash(x, 2 * P));
-    for (k = 0; k < 2 * P; k++) mask[k] = (unsigned char)(k % P < P / 2);
-    ncsn_sample_inpaint(ncsn_model_score, t->model, P, t->sigmas, t->L, &so, &rng, img, mask, x, 2);
-    g_u32(s, "inpaint.hash", 0, g_hash(x, 2 * P));
+    g_images_net(s, "", img, N, 0, &rng);
     for (i = 0; i < N; i++) for (k = 0; k < 8; k++) feat[i * 8 + k] = img[i * P + 90 * k + 50];
     ncsn_frechet_distance(feat, 8, feat + 8 * 8, 8, 8, &fd);
     g_f64(s, "fd", 0, fd);
     ncsn_softmax_xent(lg, lab, 2, 3, grad, &loss);
     g_f32(s, "xent", 0, loss);
     g_f32s(s, "xent.grad", grad, 6);
-    ncsn_trainer_free(t);
+    ncsn_rng_seed(&rng, 15, 1);
+    g_images_net(s, "pc.", img, N, 1, &rng);
     ncsn_free(img);
 }

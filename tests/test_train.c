@@ -704,6 +704,40 @@ static void precond_reference_bits(void)
     ncsn_model_free(p);
 }
 
+/* the skip path at small sigma: with F = 0 (zeroed output layer) the score is -x/(sigma^2 + sd^2)
+   and backward's dx is -dout/(sigma^2 + sd^2); both within a few float roundings of that in double
+   at every sigma (c_skip - 1 from a rounded c_skip was off by 2^-24 (1 + sd^2/sigma^2): 2e-4 here) */
+static void precond_skip_accuracy(void)
+{
+    enum { B = 5, D = 3 };
+    ncsn_config c = pc_config();
+    ncsn_model *m = NULL;
+    ncsn_rng r;
+    float x[B * D], g[B * D], out[B * D], dx[B * D], sig[B] = { 0.001f, 0.01f, 0.03f, 0.3f, 5.0f };
+    double worst_s = 0.0, worst_dx = 0.0;
+    int b, d;
+    c.zero_init_output = 1;
+    ncsn_rng_seed(&r, 15, 4);
+    CHECK(ncsn_model_create(&m, &c) == NCSN_OK && ncsn_model_init(m, &r) == NCSN_OK, "precond model: %s", ncsn_last_error());
+    if (!m) return;
+    ncsn_rng_normals(&r, x, B * D);
+    ncsn_rng_normals(&r, g, B * D);
+    ncsn_model_forward(m, out, x, sig, B);
+    ncsn_model_zero_grad(m);
+    ncsn_model_backward(m, dx, g);
+    for (b = 0; b < B; b++)
+        for (d = 0; d < D; d++) {
+            int k = b * D + d;
+            double v = (double)sig[b] * sig[b] + (double)c.sigma_data * c.sigma_data;
+            double es = fabs(out[k] + x[k] / v) * v / fabs(x[k]), ed = fabs(dx[k] + g[k] / v) * v / fabs(g[k]);
+            worst_s = es > worst_s ? es : worst_s;
+            worst_dx = ed > worst_dx ? ed : worst_dx;
+        }
+    CHECK(worst_s <= 4.0 * 0x1p-24 && worst_dx <= 4.0 * 0x1p-24,
+          "precond at sigma down to 0.001: the skip path's relative error %.3g (score), %.3g (dx) <= 4 * 2^-24", worst_s, worst_dx);
+    ncsn_model_free(m);
+}
+
 /* the form and sigma_data survive a file bit for bit; a file's precond_sigma_data is checked */
 static void precond_files(void)
 {
@@ -876,6 +910,7 @@ void test_train(void)
     radius_known();
     precond_gradients();
     precond_reference_bits();
+    precond_skip_accuracy();
     precond_files();
     precond_determinism();
     precond_learns();

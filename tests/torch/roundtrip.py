@@ -89,10 +89,7 @@ def c_to_torch_to_c(ncsn, tmp, data_csv, label, train_args):
         with torch.no_grad():
             z = torch.from_numpy((x - st["loc"]) / st["scale"])
             t = model(z, sigmas[level].expand(len(x))).numpy() / st["scale"]
-        r, tol = rel(c, t), TOL_SCORE
-        sd = settings.get("precond_sigma_data")
-        if sd:   # s = ((c_skip - 1) x + c_out F) / sigma^2: c_skip's rounding grows by (sigma^2 + sd^2) / sigma^2
-            tol = max(tol, 4 * 2.0 ** -24 * (1 + (sd / float(sigmas[level])) ** 2))
+        r, tol = rel(c, t), TOL_SCORE   # precond too: both take (c_skip - 1)/sigma^2 as -1/(sigma^2 + sd^2)
         check(r <= tol, "%s: torch scores vs ncsn score at sigma_%d = %.4g: rel %.2g <= %.2g"
               % (label, level, float(sigmas[level]), r, tol))
     ncsn_st.save_model(f2, model, sigmas, settings)
