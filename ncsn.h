@@ -441,7 +441,8 @@ typedef struct ncsn_train_opts {
     ncsn_weighting weighting;
     int batch;                 /* points per step (>= n: all, in order) */
     float lr;                  /* Adam's learning rate */
-    long lr_decay_steps;       /* > 0: the rate falls linearly to lr/100 over these steps, then stays (0: constant) */
+    long lr_decay_steps;       /* > 0: the rate falls linearly to lr/100 over these steps, then stays (0: constant);
+                                  ncsn_train_defaults_for above 16-D sets it to steps: change both together */
     float ema_rate;            /* 0: no EMA; else the rate (0.999 in the paper), at most (1 + k)/(10 + k) at step k */
     int standardize;           /* 1: train on standardised columns */
     uint64_t seed, stream;     /* the RNG's seed, unless ncsn_trainer_create is given one */
@@ -3366,6 +3367,7 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
    -1/v, not from the rounded c_skip: c_skip - 1 loses a factor v/sigma^2 of relative accuracy
    (2^-24 (1 + sd^2/sigma^2): 2.3e-4 at sigma = 0.01, sd = 0.35). */
 typedef struct ncsn__pc { float cin, cskip, cout, inv, outi, skip; } ncsn__pc;   /* NCSN__PC_N floats */
+typedef char ncsn__pc_size_check[sizeof(ncsn__pc) == NCSN__PC_N * sizeof(float) ? 1 : -1];
 static void ncsn__precond_slot(float *p, float sigma, float sd)
 {
     float v = fmaf(sigma, sigma, sd * sd), r = sqrtf(v);
@@ -4471,15 +4473,19 @@ static ncsn_status ncsn__trainer_adam(ncsn_trainer *t)
     int wrote_nonfinite = 0;
     ncsn_status st = ncsn__model_adam(t->model, &t->adam, &wrote_nonfinite), named = NCSN_OK;
     if (st == NCSN_ERR_NONFINITE) named = ncsn_model_check_finite(t->model, NULL, NCSN_CHECK_GRADS);
-    else if (st == NCSN_OK && wrote_nonfinite)
+    else if (st == NCSN_OK && wrote_nonfinite) {
         named = ncsn_model_check_finite(t->model, &t->adam, NCSN_CHECK_PARAMS | NCSN_CHECK_MOMENTS);
+        if (named == NCSN_OK) named = ncsn__fail(NCSN_ERR_NONFINITE, "Adam wrote a non-finite weight or moment");   /* never lost */
+    }
     return named != NCSN_OK ? named : st;
 }
 
 NCSNDEF float ncsn_lr_at(float lr, long step, long decay_steps)
 {
-    double f = step >= decay_steps ? 1.0 : (double)step / (double)decay_steps;
-    return decay_steps > 0 ? (float)((double)lr * (1.0 - 0.99 * f)) : lr;
+    double f = step >= decay_steps ? 1.0 : step <= 0 ? 0.0 : (double)step / (double)decay_steps;
+    float r = (float)((double)lr * (1.0 - 0.99 * f));
+    if (decay_steps <= 0) return lr;
+    return lr > 0.0f && r < FLT_MIN ? FLT_MIN : r;   /* a tiny rate decays to a normal float, never to 0 (Adam refuses 0) */
 }
 
 NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t)

@@ -525,6 +525,26 @@ static int tl_forge_data(const char *ckpt, const char *donor, const char *out)
     return ok;
 }
 
+/* above 16 columns the learning rate decays over the run's --steps: resuming with other --steps
+   cannot give the uninterrupted run's bits and is refused; ncsn info shows the schedule */
+static void tl_resume_decay(void)
+{
+    char text[40 * 17 * 4 + 1];
+    size_t o = 0;
+    int i, j, rc;
+    for (i = 0; i < 40; i++)
+        for (j = 0; j < 17; j++) o += (size_t)snprintf(text + o, sizeof text - o, "%d%c", (i * 7 + j * 3) % 10, j < 16 ? ',' : '\n');
+    tl_put("wide.csv", text);
+    rc = tl_run("train wide.csv -o wide.st --steps 6 --width 4 --depth 1 --levels 2 --checkpoint-every 3 --checkpoint wide.ckpt --progress none");
+    EXPECT(rc, 0, (const char *)NULL, "train 17 columns");
+    rc = tl_run("train wide.csv --resume wide.ckpt --steps 12 -o x.st --progress none");
+    EXPECT(rc, 1, "--steps (the learning rate decays over the run) 12 differs from the checkpoint's 6", "resume 17 columns with more steps");
+    rc = tl_run("train wide.csv --resume wide.ckpt --steps 6 -o x.st --progress none");
+    EXPECT(rc, 0, (const char *)NULL, "resume 17 columns with the same steps");
+    rc = tl_run("info wide.ckpt");
+    CHECK(rc == 0 && strstr(tl_out, "ncsn.train.lr_decay_steps: 6\n") && strstr(tl_out, "ncsn.train.lr: "), "cli info: the rate's schedule: %s", tl_out);
+}
+
 /* a checkpoint of 2-column data resumed on 3 columns (and the reverse), its cli.data edited to
    match: the model's dimension is checked against the data's before any step (it once wrote past
    the batch buffer: a heap overflow under ASan, a segfault at -O2) */
@@ -879,6 +899,7 @@ static void tl_commands(void)
     rc = tl_run("train data.csv --resume model.safetensors -o x.safetensors");
     EXPECT(rc, 2, "not a checkpoint", "resume from a model file");
     tl_resume_other_dim();
+    tl_resume_decay();
     tl_sample_memory();
 
     tl_pipes();

@@ -9,6 +9,7 @@
      the level ratio (2), eps (4); the sampler recipe;
    - the divergence rule, and ncsn_sample_data = ncsn_sample_annealed + the rule + undo. */
 #include "test.h"
+#include <float.h>
 #include <stdlib.h>
 
 static float *tr_data(int n, int dim, uint64_t seed)
@@ -157,8 +158,10 @@ static void resume_bits(void)
     CHECK(ncsn_trainer_create(&a, &o, data, N, D, NULL) == NCSN_OK, "create: %s", ncsn_last_error());
     if (!a) goto out;
     ncsn_trainer_run(a, 7, 0, NULL, NULL);
+    CHECK(a->adam.lr == ncsn_lr_at(o.lr, 6, 10), "step 7 ran at %g, not the schedule's", (double)a->adam.lr);
     CHECK(ncsn_trainer_save(a, path, NULL) == NCSN_OK, "save: %s", ncsn_last_error());
     ncsn_trainer_run(a, 15, 0, NULL, NULL);
+    CHECK(a->adam.lr == ncsn_lr_at(o.lr, 14, 10) && a->adam.lr < o.lr / 50, "step 15 ran at %g, not lr/100", (double)a->adam.lr);
     CHECK(ncsn_trainer_resume(&b, path, data, N, D, t_threads) == NCSN_OK, "resume: %s", ncsn_last_error());
     if (!b) goto out;
     CHECK(b->step == 7 && b->L == a->L && b->batch == a->batch && b->opts.ema_rate == a->opts.ema_rate &&
@@ -259,13 +262,6 @@ static void settings(void)
     double best = 0.0, worst = 0.0, x;
     ncsn_rng r;
     int i, j, d, ex = -1;
-    /* the learning rate: linear from lr to lr/100 over the decay, then lr/100; constant without */
-    CHECK(ncsn_lr_at(1e-3f, 0, 100) == 1e-3f && ncsn_lr_at(1e-3f, 50, 100) == (float)((double)1e-3f * (1.0 - 0.495)) &&
-          ncsn_lr_at(1e-3f, 100, 100) == (float)((double)1e-3f * 0.01) && ncsn_lr_at(1e-3f, 5000, 100) == (float)((double)1e-3f * 0.01) &&
-          ncsn_lr_at(1e-3f, 5000, 0) == 1e-3f, "ncsn_lr_at: %g %g %g", (double)ncsn_lr_at(1e-3f, 50, 100),
-          (double)ncsn_lr_at(1e-3f, 100, 100), (double)ncsn_lr_at(1e-3f, 5000, 0));
-    CHECK(ncsn_train_defaults().lr_decay_steps == 0 && ncsn_train_defaults_for(64).lr_decay_steps == ncsn_train_defaults_for(64).steps &&
-          ncsn_train_preset_seed000().lr_decay_steps == 0 && ncsn_train_preset_seed001().lr_decay_steps == 0, "above 16 dimensions the rate decays over the run; below and in the presets it is constant");
     /* technique 1: the largest pairwise distance, exactly; and the sweep bound on a circle */
     ncsn_rng_seed(&r, 9, 9);
     ncsn_rng_normals(&r, pts, 600);
@@ -314,6 +310,20 @@ static void settings(void)
         CHECK(o.form == NCSN_LANGEVIN_SONG && o.steps_per_level == 200 && o.denoise_final && o.init == NCSN_INIT_NORMAL_SIGMA1, "recipe");
         CHECK(o.eps == 0.25f * sig[5] * sig[5], "recipe eps %g", (double)o.eps);
     }
+}
+
+/* the recipe's rules by dimension, and its learning-rate schedule */
+static void recipe_rules(void)
+{
+    /* the learning rate: linear from lr to lr/100 over the decay, then lr/100; constant without */
+    CHECK(ncsn_lr_at(1e-3f, 0, 100) == 1e-3f && ncsn_lr_at(1e-3f, 50, 100) == (float)((double)1e-3f * (1.0 - 0.495)) &&
+          ncsn_lr_at(1e-3f, 100, 100) == (float)((double)1e-3f * 0.01) && ncsn_lr_at(1e-3f, 5000, 100) == (float)((double)1e-3f * 0.01) &&
+          ncsn_lr_at(1e-3f, 5000, 0) == 1e-3f, "ncsn_lr_at: %g %g %g", (double)ncsn_lr_at(1e-3f, 50, 100),
+          (double)ncsn_lr_at(1e-3f, 100, 100), (double)ncsn_lr_at(1e-3f, 5000, 0));
+    CHECK(ncsn_train_defaults().lr_decay_steps == 0 && ncsn_train_defaults_for(64).lr_decay_steps == ncsn_train_defaults_for(64).steps &&
+          ncsn_train_preset_seed000().lr_decay_steps == 0 && ncsn_train_preset_seed001().lr_decay_steps == 0, "above 16 dimensions the rate decays over the run; below and in the presets it is constant");
+    CHECK(ncsn_lr_at(1e-3f, -5, 100) == 1e-3f, "ncsn_lr_at before step 0: %g", (double)ncsn_lr_at(1e-3f, -5, 100));
+    CHECK(ncsn_lr_at(2e-38f, 500, 100) == FLT_MIN, "a tiny rate decays to FLT_MIN, not below: %g", (double)ncsn_lr_at(2e-38f, 500, 100));
     {   /* the dimension rule: up to 16 columns the recipe itself; above, 3 x 256, 5000 steps,
            sigma_L 0.1, and a sampler of 5 steps per level at eps = 0.35 sigma_L^2 */
         ncsn_train_opts a = ncsn_train_defaults(), b = ncsn_train_defaults_for(16), c = ncsn_train_defaults_for(17);
@@ -905,6 +915,7 @@ void test_train(void)
     resume_bits();
     standardisation();
     settings();
+    recipe_rules();
     divergence();
     hostile_files();
     radius_known();

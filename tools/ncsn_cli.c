@@ -238,8 +238,8 @@ static const char usage_train[] =
     "  --checkpoint-every K     write the checkpoint every K steps and at the end (default 500;\n"
     "                           0: never). Writes are atomic: a crash leaves the previous one\n"
     "                           (and maybe a PATH.tmp.XXXXXX file, safe to delete).\n"
-    "  --resume CKPT            continue the run saved in CKPT (same data, same settings; --steps\n"
-    "                           may be raised). The result is bit-identical to an uninterrupted run.\n"
+    "  --resume CKPT            continue the run saved in CKPT (same data and settings; --steps may\n"
+    "                           grow, except above 16 columns). Bit-identical to an uninterrupted run.\n"
     "  --progress MODE          auto (default: a live line on a terminal, plain lines otherwise),\n"
     "                           tty, plain or none\n"
     "  --log-every N            plain mode: a line every N steps (default steps/20)\n"
@@ -869,6 +869,9 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     SAME("--seed", c->g_seed, c->seed != t->opts.seed, "%llu", (unsigned long long)c->seed, (unsigned long long)t->opts.seed);
     SAME("--ema", c->g_ema, c->ema != t->opts.ema_rate, "%g", (double)c->ema, (double)t->opts.ema_rate);
     SAME("--preset", c->g_preset, c->preset != preset, "%s", preset_names[c->preset], preset_names[preset]);
+    /* the rate decays over the run's steps: another length would not give the uninterrupted run's bits */
+    SAME("--steps (the learning rate decays over the run)", c->g_steps && t->opts.lr_decay_steps > 0, c->steps != t->opts.lr_decay_steps,
+         "%ld", c->steps, t->opts.lr_decay_steps);
 #undef SAME
     c->preset = preset;
     if (!c->g_steps) c->steps = saved_steps;
@@ -1374,7 +1377,7 @@ static int cmd_info(int argc, char **argv)
                                         "ncsn.adam.beta2", "ncsn.adam.eps", "ncsn.adam.weight_decay", "ncsn.rng.state", "ncsn.rng.inc",
                                         "cli.data", "cli.columns", "cli.steps", "cli.batch", "cli.weighting", "cli.schedule", "cli.seed",
                                         "cli.output", "cli.checkpoint_every", "cli.preset", "ncsn.train.ema_rate", "ncsn.train.standardize",
-                                        "ncsn.data.radius", NULL };
+                                        "ncsn.train.lr", "ncsn.train.lr_decay_steps", "ncsn.data.radius", NULL };
     const char *path = NULL;
     loaded ld;
     char v[4160], safe[4 * 4160 + 1];
