@@ -231,8 +231,8 @@ void gen_sample(gsink *s)
 
 /* the image path end to end at toy size (golden/images.txt): 16 synthetic 28 x 28 images (a bright
    rectangle on dark noise) through the IDX reader, the trainer on them (784-D, ln sigma concatenated,
-   levels from the data, EMA) with s = net/sigma and, as `make images` trains it, the preconditioned
-   output (keys "pc."), samples, inpainting of the lower half, and the metrics */
+   levels from the data, EMA) with s = net/sigma and with the preconditioned output of `make plots`' reduced image run
+   (sigma_data from the data; keys "pc."), samples, inpainting of the lower half, and the metrics */
 static uint32_t g_hash(const float *v, size_t n)
 {
     uint32_t h = 2166136261u;
