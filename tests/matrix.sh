@@ -6,8 +6,8 @@
 #    SIMD paths this CPU can run), -std=c99 / -std=c++11, each rerunning the golden group with 2, 3
 #    and 8 threads. These cells choose the kernels at compile time (NCSN_NO_DISPATCH, the path of
 #    MSVC and other compilers);
-#  - {gcc, clang} x -O0: one build per compiler (runtime dispatch) running the dispatch group, which
-#    checks the kernels, golden files and self-test on every path the CPU has in one process;
+#  - {gcc, clang} x -O0 x the same paths: one build per compiler (runtime dispatch), the golden
+#    files and the self-test on each path forced in turn with NCSN_SIMD;
 #  - {gcc, clang} in their default dialects (no -std=: gnu17 / gnu++17), -O2 -march=native (gcc
 #    reports FLT_EVAL_METHOD 16 on a CPU with AVX512-FP16);
 #  - 32-bit x86 (ILP32, 32-bit size_t): {gcc, clang} -m32 -msse2 -mfpmath=sse at -O2 (SSE2 kernels)
@@ -25,7 +25,7 @@
 # Cells run quick mode (golden files and unit checks, not the slow statistical ones: the SSE2 cell
 # took 3 min 18 s in full, 5 s quick), except clang -O3 on the widest SIMD path, which runs all.
 # The 32-bit x86 cells other than gcc -O2 and the aarch64 scalar cell run the bit groups only ($bits
-# below), the -O0 cells the dispatch group; the others run every group.
+# below), the -O0 cells the golden files and the self-test; the others run every group.
 set -u
 cd "$(dirname "$0")/.."
 fails=0; cells=0; total_pass=0; total_fail=0
@@ -100,11 +100,17 @@ want native && for cc in gcc clang; do
     run_cell "$cc -O3 $path" "$b" $quick ""
     thread_cells "$cc -O3 $path" "$b"
   done
-  # -O0: one build (runtime dispatch); its dispatch group checks the kernels, the golden files and
-  # the self-test on every path the CPU has, one after the other in one process
+  # -O0: one build (runtime dispatch), the golden files and the self-test on each path forced in
+  # turn (the kernel checks, which run every kernel at every shape, take minutes per path
+  # unoptimised; they run in the -O3 and baseline cells)
   b="build/matrix/$cc-O0"
-  build_cell "$cc -O0" "$b" CC=$cc CXX=$cxx OPT=-O0 ARCH="-march=x86-64" DEFS= &&
-    run_cell "$cc -O0, dispatch group (every path)" "$b" 1 "dispatch"
+  if build_cell "$cc -O0" "$b" CC=$cc CXX=$cxx OPT=-O0 ARCH="-march=x86-64" DEFS=; then
+    for path in $paths; do
+      run_cell "$cc -O0, NCSN_SIMD=$path" "$b" 1 "golden selftest" env NCSN_SIMD=$path
+      cells=$((cells+1)); t0=$(date +%s)
+    done
+    cells=$((cells-1))
+  fi
   # the compiler's default dialect, as a user's project builds the header
   b="build/matrix/$cc-default-dialect"
   build_cell "$cc -O2 -march=native, default dialect" "$b" CC=$cc CXX=$cxx STD= CXXSTD= WARN="-Wall -Wextra" CXXWARN="-Wall -Wextra" \
