@@ -24,8 +24,10 @@
 # Builds and each cell's test groups use every core (MATRIX_JOBS, default nproc): CI has a time limit.
 # Cells run quick mode (golden files and unit checks, not the slow statistical ones: the SSE2 cell
 # took 3 min 18 s in full, 5 s quick), except clang -O3 on the widest SIMD path, which runs all.
-# The 32-bit x86 cells other than gcc -O2 and the aarch64 scalar cell run the bit groups only ($bits
-# below), the -O0 cells the golden files and the self-test; the others run every group.
+# The 32-bit x86 cells other than gcc -O2, clang's -O3 scalar and SSE2 cells and the aarch64 scalar
+# cell run the bit groups only ($bits below), armhf with NEON those and the file groups (readme, io,
+# safetensors: 32-bit file offsets and directory reads), the -O0 cells the golden files and the
+# self-test; the others run every group.
 set -u
 cd "$(dirname "$0")/.."
 fails=0; cells=0; total_pass=0; total_fail=0
@@ -93,11 +95,13 @@ want native && for cc in gcc clang; do
       avx2)   arch="-march=haswell"; defs="-DNCSN_NO_DISPATCH";;
       avx512) arch="-march=native"; defs="-DNCSN_NO_DISPATCH";;
     esac
-    # one cell also runs the slow statistical checks (make test runs them with gcc)
-    quick=1; [ $cc = clang ] && [ $path = "${paths##* }" ] && quick=0
+    # one cell also runs the slow statistical checks (make test runs them with gcc); clang's scalar
+    # and SSE2 cells run the bit groups (gcc's run every group on those paths)
+    quick=1; groups=""; [ $cc = clang ] && [ $path = "${paths##* }" ] && quick=0
+    [ $cc = clang ] && { [ $path = scalar ] || [ $path = sse2 ]; } && groups=$bits
     b="build/matrix/$cc-O3-$path"
     build_cell "$cc -O3 $path" "$b" CC=$cc CXX=$cxx OPT="-O3 -ffp-contract=fast" ARCH="$arch" DEFS="$defs" || continue
-    run_cell "$cc -O3 $path" "$b" $quick ""
+    run_cell "$cc -O3 $path" "$b" $quick "$groups"
     thread_cells "$cc -O3 $path" "$b"
   done
   # -O0: one build (runtime dispatch), the golden files and the self-test on each path forced in
@@ -180,7 +184,7 @@ cross_cells() {
 want cross && cross_cells aarch64-linux-gnu qemu-aarch64 "neon::" "scalar:-DNCSN_NO_SIMD:$bits"
 # Debian's armhf baseline (VFPv3-D16) has no fused multiply-add instruction: fmaf is libm's software
 # one, which made the quick suite take 9 min of CPU under qemu; that cell runs golden and selftest
-want cross && cross_cells arm-linux-gnueabihf qemu-arm "neon-vfpv4:-mfpu=neon-vfpv4:" "vfpv3::golden selftest"
+want cross && cross_cells arm-linux-gnueabihf qemu-arm "neon-vfpv4:-mfpu=neon-vfpv4:$bits readme io safetensors" "vfpv3::golden selftest"
 
 echo "matrix: $cells cells, $fails failed"
 echo "$total_pass passed, $total_fail failed"
