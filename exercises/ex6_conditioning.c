@@ -26,7 +26,9 @@
    Runtime on one idle core of the 2-core test machine: about 6 minutes (96 trainings of 3-4 s;
    21 minutes measured while the machine was shared); --quick (1 seed, 300 steps) under a
    minute; --capacity about 10 minutes (32 measured while shared).
-   usage: ex6_conditioning OUTDIR [--quick] [--capacity] [--seeds N] [--steps N] [--sets MASK]
+   usage: ex6_conditioning OUTDIR [--quick] [--capacity] [--seeds N] [--steps N] [--sets MASK] [--part P]
+   (--part P: the files are named ex6_conditioning.P.dat and ex6_conditioning_meta.P.dat; make plots
+   runs sets 0-1 and 2-3 as two parts on two cores and joins them)
    writes OUTDIR/ex6_conditioning.dat (or ex6_capacity.dat): data set, level, sigma, then per
    column the mean error (%) over the seeds, its minimum and maximum, one block per data set;
    OUTDIR/ex6_conditioning_meta.dat (ex6_capacity_meta.dat): steps seeds batch sigma_min.
@@ -314,6 +316,8 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     int quick = 0, capacity = 0, seeds_given = 0, n_sets, nc, a, k, c;
     unsigned set_mask = ~0u;
+    const char *part = NULL;   /* --part P: files named ...P.dat, so that two runs of other sets can share OUTDIR */
+    char name[96];
     static summary sum[5][MAX_COLS];
     static mixture mix[5];
     column col[MAX_COLS];
@@ -325,17 +329,19 @@ int main(int argc, char **argv)
         else if (strcmp(argv[a], "--seeds") == 0 && a + 1 < argc) seeds = atoi(argv[++a]), seeds_given = 1;
         else if (strcmp(argv[a], "--steps") == 0 && a + 1 < argc) steps = atoi(argv[++a]);
         else if (strcmp(argv[a], "--sets") == 0 && a + 1 < argc) set_mask = (unsigned)strtoul(argv[++a], NULL, 0);
+        else if (strcmp(argv[a], "--part") == 0 && a + 1 < argc && strlen(argv[a + 1]) < 16) part = argv[++a];
         else dir = NULL;
     }
     if (quick) { seeds = 1; steps = 300; ema_rate = 0.99f; }
     if (capacity && !seeds_given) seeds = 1;   /* the widths differ by more than the seeds do */
     if (!dir || seeds < 1 || seeds > MAX_SEEDS || steps < 1) {
-        fprintf(stderr, "usage: %s OUTDIR [--quick] [--capacity] [--seeds N (1..%d)] [--steps N] [--sets MASK]\n", argv[0], MAX_SEEDS);
+        fprintf(stderr, "usage: %s OUTDIR [--quick] [--capacity] [--seeds N (1..%d)] [--steps N] [--sets MASK] [--part P]\n", argv[0], MAX_SEEDS);
         return 2;
     }
     nc = columns(col, capacity);
     n_sets = capacity ? 5 : 4;
-    fp = open_out(dir, capacity ? "ex6_capacity.dat" : "ex6_conditioning.dat");
+    snprintf(name, sizeof name, "%s%s%s.dat", capacity ? "ex6_capacity" : "ex6_conditioning", part ? "." : "", part ? part : "");
+    fp = open_out(dir, name);
     fprintf(fp, "# set level sigma, then per column (");
     for (c = 0; c < nc; c++) fprintf(fp, "%s%s", c ? " " : "", col[c].name);
     fprintf(fp, "): mean min max error %% over %d seeds; %d steps\n", seeds, steps);
@@ -352,7 +358,8 @@ int main(int argc, char **argv)
         if (!run_set(&mix[k], k, col, nc, fp, sum[k])) return 1;
     }
     fclose(fp);
-    fp = open_out(dir, capacity ? "ex6_capacity_meta.dat" : "ex6_conditioning_meta.dat");
+    snprintf(name, sizeof name, "%s%s%s.dat", capacity ? "ex6_capacity_meta" : "ex6_conditioning_meta", part ? "." : "", part ? part : "");
+    fp = open_out(dir, name);
     fprintf(fp, "# steps seeds batch sigma_min\n%d %d %d %g\n", steps, seeds, BATCH, (double)SIGMA_MIN);
     fclose(fp);
     printf("\nsummary, error %% (mean of seeds): worst level with sigma >= 0.05 / at sigma_min / mean over the levels\n  %-16s", "");

@@ -34,8 +34,8 @@ PLOTS_FIG_SRC = $(wildcard plots/fig_*.c)
 PLOTS_EX_SRC  = $(wildcard exercises/ex*.c)
 # longest first, so that `-j` starts them early: ex6 alone takes about twice as long as all the
 # others together on one core, so it starts at once and the rest share the other core
-PLOTS_LONGEST   = ex6_conditioning ex5_ncsn_vs_ddpm seed001_swiss_roll
-PLOTS_PRODUCERS = $(PLOTS_LONGEST) $(filter-out $(PLOTS_LONGEST),seed000_two_gaussians \
+PLOTS_LONGEST   = ex6_conditioning.a ex6_conditioning.b ex5_ncsn_vs_ddpm seed001_swiss_roll
+PLOTS_PRODUCERS = $(PLOTS_LONGEST) $(filter-out $(PLOTS_LONGEST) ex6_conditioning,seed000_two_gaussians \
                   $(patsubst exercises/%.c,%,$(PLOTS_EX_SRC)) $(patsubst plots/%.c,%,$(PLOTS_FIG_SRC)) seed002_toy_mixing)
 PLOTS_STAMPS  = $(PLOTS_PRODUCERS:%=$(PLOTS_DATA)/.%.$(PLOTS_MODE))
 PLOTS_GP      = $(wildcard plots/*.gp)
@@ -71,6 +71,17 @@ $(PLOTS_DATA)/.fig_%.$(PLOTS_MODE): $(BUILD)/fig_%
 	@mkdir -p $(PLOTS_DATA)
 	$(call plots_run,./$< $(PLOTS_DATA) $(PLOTS_FLAG),fig_$*)
 	@touch $@
+
+# exercise 6 (about twice the other producers together) runs as two parts, data sets 0-1 and 2-3,
+# joined in order into the files its figure reads (each block ends with two blank lines)
+$(PLOTS_DATA)/.ex6_conditioning.a.$(PLOTS_MODE) $(PLOTS_DATA)/.ex6_conditioning.b.$(PLOTS_MODE): $(PLOTS_DATA)/.ex6_conditioning.%.$(PLOTS_MODE): $(BUILD)/ex6_conditioning
+	@mkdir -p $(PLOTS_DATA)
+	$(call plots_run,./$< $(PLOTS_DATA) $(PLOTS_FLAG) --part $* --sets $(if $(filter a,$*),3,12),ex6_conditioning.$*)
+	@touch $@
+$(PLOTS_DATA)/ex6_conditioning.dat: $(PLOTS_DATA)/.ex6_conditioning.a.$(PLOTS_MODE) $(PLOTS_DATA)/.ex6_conditioning.b.$(PLOTS_MODE)
+	@cat $(PLOTS_DATA)/ex6_conditioning.a.dat $(PLOTS_DATA)/ex6_conditioning.b.dat > $@
+	@cp $(PLOTS_DATA)/ex6_conditioning_meta.a.dat $(PLOTS_DATA)/ex6_conditioning_meta.dat
+$(PLOTS_OUT)/ex6_conditioning.png: $(PLOTS_DATA)/ex6_conditioning.dat
 
 $(PLOTS_DATA)/.ex%.$(PLOTS_MODE): $(BUILD)/ex%
 	@mkdir -p $(PLOTS_DATA)
