@@ -279,6 +279,66 @@ static void readme_deps_rules(void)
 #endif
 }
 
+/* the field names of `typedef struct NAME {` in the header, in order, space-separated (comments
+   removed; "int n, dim;" gives two names, arrays and pointers their name) */
+static void struct_fields(const char *header, const char *name, char *out, size_t cap)
+{
+    char key[96], *text, *w, *d;
+    const char *p, *e;
+    size_t o = 0;
+    out[0] = 0;
+    snprintf(key, sizeof key, "typedef struct %s {", name);
+    if (!(p = strstr(header, key)) || !(e = strstr(p, "} ")) || !(text = (char *)malloc((size_t)(e - p) + 1))) return;
+    p += strlen(key);
+    for (w = text; p < e; ) {   /* copy without comments */
+        if (p[0] == '/' && p[1] == '*') { const char *c = strstr(p + 2, "*/"); p = c && c < e ? c + 2 : e; }
+        else *w++ = *p++;
+    }
+    *w = 0;
+    for (d = strtok(text, ";"); d; d = strtok(NULL, ";")) {
+        char *piece = d, *comma;
+        do {
+            char *q, *id;
+            comma = strchr(piece, ',');
+            if (comma) *comma = 0;
+            if ((q = strchr(piece, '[')) != NULL) *q = 0;
+            for (q = piece + strlen(piece); q > piece && !is_ident(q[-1]); q--) {}
+            for (id = q; id > piece && is_ident(id[-1]); id--) {}
+            if (q > id && o + (size_t)(q - id) + 2 < cap) { o += (size_t)snprintf(out + o, cap - o, "%s%.*s", o ? " " : "", (int)(q - id), id); }
+            piece = comma ? comma + 1 : NULL;
+        } while (piece);
+    }
+    free(text);
+}
+
+/* python/ncsn_ctypes.py mirrors some of the header's structs field by field (ctypes has no other
+   way): a field added to the header and not there shifts every later field (it did, once: the
+   trainer's thread count read as 1088467456) */
+static void readme_ctypes_mirror(const char *header)
+{
+    char *py = readme_text("python/ncsn_ctypes.py"), want[1024], got[1024];
+    const char *p;
+    int n = 0;
+    CHECK(py != NULL, "python/ncsn_ctypes.py must exist");
+    if (!py) return;
+    for (p = py; (p = strstr(p, "(C.Structure):")) != NULL; p++) {
+        const char *hash = strchr(p, '#'), *f = strstr(p, "_fields_ = ["), *end = f ? strstr(f, "]\n") : NULL, *q;
+        char cname[64];
+        size_t o = 0;
+        if (!hash || !f || !end || sscanf(hash, "# %63[a-z_]", cname) != 1) continue;
+        got[0] = 0;
+        for (q = f; (q = strstr(q, "(\"")) != NULL && q < end; q += 2) {
+            const char *qe = strchr(q + 2, '"');
+            if (qe && o + (size_t)(qe - q) + 2 < sizeof got) o += (size_t)snprintf(got + o, sizeof got - o, "%s%.*s", o ? " " : "", (int)(qe - q - 2), q + 2);
+        }
+        struct_fields(header, cname, want, sizeof want);
+        CHECK(want[0] && strcmp(want, got) == 0, "python/ncsn_ctypes.py's %s: fields '%s', the header's '%s'", cname, got, want);
+        n++;
+    }
+    CHECK(n >= 7, "python/ncsn_ctypes.py: %d structs checked against the header", n);
+    free(py);
+}
+
 void test_readme(void)
 {
     char *readme = readme_text("README.md"), *ex = readme_text("examples/minimal.c"), *header = readme_text("ncsn.h");
@@ -302,6 +362,7 @@ void test_readme(void)
     readme_cli_commands(readme);
     readme_doc_links();
     readme_statuses_checked(ex, header);
+    readme_ctypes_mirror(header);
     free(readme);
     free(ex);
     free(header);
