@@ -626,7 +626,7 @@ static void adam_reports(void)
     enum { NMAX = 70 };
     float g[NMAX], p[2][NMAX], m[2][NMAX], v[2][NMAX];
     ncsn__adam_job a;
-    int n, q, which, bad = 0, missed = 0, diff = 0;
+    int n, q, which, bad = 0, missed = 0, diff = 0, virtual_cpu = getenv("NCSN_TEST_VIRTUAL_CPU") != NULL;
     memset(&a, 0, sizeof a);
     a.step_size = 1e-3f; a.bc2_sqrt = 0.03f; a.omb1 = 0.1f; a.omb2 = 0.001f; a.beta2 = 0.999f; a.eps = 1e-8f; a.decay = 1.0f;
     for (n = 1; n <= NMAX; n += 3)
@@ -644,8 +644,12 @@ static void adam_reports(void)
                     a.grads = g; a.params = p[s]; a.m = m[s]; a.v = v[s];
                     r[s] = s ? ncsn__kt()->adam(&a, 0, (size_t)n) : ncsn__scalar_adam(&a, 0, (size_t)n);
                 }
-                diff += tk_first_diff_nan(p[0], p[1], (size_t)n) >= 0 || tk_first_diff_nan(m[0], m[1], (size_t)n) >= 0 ||
-                        tk_first_diff_nan(v[0], v[1], (size_t)n) >= 0;
+                /* under valgrind (NCSN_TEST_VIRTUAL_CPU) the vector ops' results on infinities and
+                   NaN differ from the CPU's in 3 of the non-finite cases: only the finite ones
+                   are compared there (their bits, and every report, are still checked) */
+                if (pos < 0 || !virtual_cpu)
+                    diff += tk_first_diff_nan(p[0], p[1], (size_t)n) >= 0 || tk_first_diff_nan(m[0], m[1], (size_t)n) >= 0 ||
+                            tk_first_diff_nan(v[0], v[1], (size_t)n) >= 0;
                 if (pos < 0) bad += r[0] || r[1];
                 else missed += !r[0] || !r[1];
                 if (pos < 0) break;
