@@ -19,8 +19,8 @@ if [ "${1:-}" = --one ]; then   # one group (run by xargs below)
 fi
 bin=$1; shift
 groups=${*:-$(sed -n '/^#define GROUPS(X)/,/[^\\]$/p' tests/main.c | grep -o 'X([a-z_0-9]*)' | sed 's/X(\(.*\))/\1/')}
-# VG_SKIP: groups left out (CI leaves out cli: its ncsn runs under --trace-children took over 11
-# minutes, and make asan runs the same group against a sanitizer-built ncsn)
+# VG_SKIP: groups left out (CI leaves out cli and train: each took over 11 minutes under valgrind,
+# and make asan runs both, cli against a sanitizer-built ncsn)
 for skip in ${VG_SKIP:-}; do groups=$(printf '%s\n' $groups | grep -vx "$skip" | tr '\n' ' '); done
 jobs=${VG_JOBS:-$(nproc 2>/dev/null || echo 2)}
 logs=$(dirname "$bin")/valgrind; mkdir -p "$logs"; rm -f "$logs"/*.rc
