@@ -3066,6 +3066,12 @@ NCSNDEF ncsn_status ncsn_config_check(const ncsn_config *c)
    (1, or E = embed_dim), H_l = hidden[l], W = the widest layer input or output, max(D + C, H_l, E).
    Every float view is 16-float aligned inside buf; a view of S rows has room for B. */
 #define NCSN__PC_N 6   /* floats of precond's scalings per slot (ncsn__pc) */
+/* precond's scalings at sigma (ncsn_config), with v = sigma^2 + sd^2: c_in, c_skip, c_out,
+   inv = 1/sigma^2, outi = c_out/sigma^2 and skip = (c_skip - 1)/sigma^2 = -1/v. skip is computed as
+   -1/v, not from the rounded c_skip: c_skip - 1 loses a factor v/sigma^2 of relative accuracy
+   (2^-24 (1 + sd^2/sigma^2): 2.3e-4 at sigma = 0.01, sd = 0.35). */
+typedef struct ncsn__pc { float cin, cskip, cout, inv, outi, skip; } ncsn__pc;   /* NCSN__PC_N floats */
+typedef char ncsn__pc_size_check[sizeof(ncsn__pc) == NCSN__PC_N * sizeof(float) ? 1 : -1];
 typedef struct ncsn__workspace {
     int cap;                   /* B: the batch the views below hold */
     int batch;                 /* the last forward's batch (0: none to differentiate) */
@@ -3085,7 +3091,7 @@ typedef struct ncsn__workspace {
     float *sigma_fill;         /* [B] one sigma repeated, for ncsn_model_score */
     float *slot_sigma;         /* [S] the distinct sigmas, in order of first appearance */
     float *slot_cond;          /* [S] their conditioning input c: sigma or ln sigma */
-    float *slot_pc;            /* [S, NCSN__PC_N] precond's scalings per slot (ncsn__pc; precond only) */
+    ncsn__pc *slot_pc;         /* [S] precond's scalings per slot (precond only) */
     float *e_sin;              /* [S, E] sinusoid(c): E/2 sines, then E/2 cosines */
     float *e_pre;              /* [S, E] pre-activation of sigma_embed.1 */
     float *e_act;              /* [S, E] its SiLU, sigma_embed.3's input */
@@ -3298,7 +3304,11 @@ static uint64_t ncsn__ws_layout(ncsn_model *m, int cap, float *base)
     NCSN__TAKE(p->sigma_fill, B);
     NCSN__TAKE(p->slot_sigma, B);
     NCSN__TAKE(p->slot_cond, B);
-    if (c->precond) NCSN__TAKE(p->slot_pc, B * NCSN__PC_N);
+    if (c->precond) {   /* NCSN__PC_N floats each, no padding (checked above) */
+        float *pc = NULL;
+        NCSN__TAKE(pc, B * NCSN__PC_N);
+        p->slot_pc = (ncsn__pc *)pc;
+    }
     NCSN__TAKE(p->slot_pre0, B * H0);
     NCSN__TAKE(p->slot_dpre0, B * H0);
     if (c->cond == NCSN_COND_EMBED) {
@@ -3362,31 +3372,19 @@ NCSNDEF ncsn_status ncsn_model_reserve(ncsn_model *m, int batch)
    are the lists of their calls. Every pair keeps the exact order of operations of the reference
    (tests/test_model.c), so the split changes no bit. */
 
-/* precond's scalings at sigma (ncsn_config), with v = sigma^2 + sd^2: c_in, c_skip, c_out,
-   inv = 1/sigma^2, outi = c_out/sigma^2 and skip = (c_skip - 1)/sigma^2 = -1/v. skip is computed as
-   -1/v, not from the rounded c_skip: c_skip - 1 loses a factor v/sigma^2 of relative accuracy
-   (2^-24 (1 + sd^2/sigma^2): 2.3e-4 at sigma = 0.01, sd = 0.35). */
-typedef struct ncsn__pc { float cin, cskip, cout, inv, outi, skip; } ncsn__pc;   /* NCSN__PC_N floats */
-typedef char ncsn__pc_size_check[sizeof(ncsn__pc) == NCSN__PC_N * sizeof(float) ? 1 : -1];
-static void ncsn__precond_slot(float *p, float sigma, float sd)
+static void ncsn__precond_slot(ncsn__pc *p, float sigma, float sd)
 {
     float v = fmaf(sigma, sigma, sd * sd), r = sqrtf(v);
-    p[0] = 1.0f / r;
-    p[1] = sd * sd / v;
-    p[2] = sigma * sd / r;
-    p[3] = 1.0f / (sigma * sigma);
-    p[4] = p[2] * p[3];
-    p[5] = -1.0f / v;
+    p->cin = 1.0f / r;
+    p->cskip = sd * sd / v;
+    p->cout = sigma * sd / r;
+    p->inv = 1.0f / (sigma * sigma);
+    p->outi = p->cout * p->inv;
+    p->skip = -1.0f / v;
 }
 
 /* sample b's scalings, from its slot (computed once per distinct sigma by ncsn__cond_fwd) */
-static ncsn__pc ncsn__precond_of(const ncsn__workspace *w, int b)
-{
-    const float *p = w->slot_pc + (size_t)w->slot_of[b] * NCSN__PC_N;
-    ncsn__pc c;
-    c.cin = p[0]; c.cskip = p[1]; c.cout = p[2]; c.inv = p[3]; c.outi = p[4]; c.skip = p[5];
-    return c;
-}
+static ncsn__pc ncsn__precond_of(const ncsn__workspace *w, int b) { return w->slot_pc[w->slot_of[b]]; }
 
 /* Conditioning: the distinct sigmas of the batch in order of first appearance (the slots), and
    their conditioning input c (sigma or ln sigma) and precond's scalings, so everything that depends
@@ -3402,7 +3400,7 @@ static void ncsn__cond_fwd(const ncsn_model *m, ncsn__workspace *w, const float 
             for (s = 0; s < w->n_slots && ncsn__f2u(w->slot_sigma[s]) != bits; s++) {}
         if (s == w->n_slots) {
             w->slot_cond[s] = m->cfg.sigma_input == NCSN_SIGMA_LOG ? ncsn_logf(sigma[b]) : sigma[b];
-            if (m->cfg.precond) ncsn__precond_slot(w->slot_pc + (size_t)s * NCSN__PC_N, sigma[b], m->cfg.sigma_data);
+            if (m->cfg.precond) ncsn__precond_slot(&w->slot_pc[s], sigma[b], m->cfg.sigma_data);
             w->slot_sigma[w->n_slots++] = sigma[b];
         }
         w->slot_of[b] = s;
@@ -4482,9 +4480,11 @@ static ncsn_status ncsn__trainer_adam(ncsn_trainer *t)
 
 NCSNDEF float ncsn_lr_at(float lr, long step, long decay_steps)
 {
-    double f = step >= decay_steps ? 1.0 : step <= 0 ? 0.0 : (double)step / (double)decay_steps;
-    float r = (float)((double)lr * (1.0 - 0.99 * f));
+    double f;
+    float r;
     if (decay_steps <= 0) return lr;
+    f = step >= decay_steps ? 1.0 : step <= 0 ? 0.0 : (double)step / (double)decay_steps;
+    r = (float)((double)lr * (1.0 - 0.99 * f));
     return lr > 0.0f && r < FLT_MIN ? FLT_MIN : r;   /* a tiny rate decays to a normal float, never to 0 (Adam refuses 0) */
 }
 
@@ -6383,6 +6383,12 @@ NCSNDEF void ncsn_free(void *p) { NCSN_FREE(p); }
 /* ---- CSV ---- */
 #define NCSN__CSV_FIELD 128
 
+/* a "text" file with a NUL that starts with a compressor's magic bytes: say which, and how to read it */
+static ncsn_status ncsn__fail_compressed(const char *prefix, const char *zip)
+{
+    return ncsn__fail(NCSN_ERR_FORMAT, "%s %s-compressed, not text: decompress it first (%s -dc FILE)", prefix, zip, zip);
+}
+
 /* the compressor whose magic bytes start b, or NULL: named when a "text" file holds a NUL */
 static const char *ncsn__compressed_kind(const unsigned char *b, size_t n)
 {
@@ -6581,7 +6587,11 @@ NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_
         if ((size_t)(le - ls) > max_line) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: line longer than %lu bytes", c.src, c.line, (unsigned long)max_line); goto fail; }
         if (memchr(ls, 0, (size_t)(le - ls))) {
             const char *zip = ncsn__compressed_kind((const unsigned char *)text, len);
-            if (zip) st = ncsn__fail(NCSN_ERR_FORMAT, "%s: %s-compressed, not text: decompress it first (%s -dc FILE)", c.src, zip, zip);
+            if (zip) {
+                char prefix[300];
+                snprintf(prefix, sizeof prefix, "%.256s:", c.src);
+                st = ncsn__fail_compressed(prefix, zip);
+            }
             else st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: NUL byte (not a text file?)", c.src, c.line);
             goto fail;
         }
@@ -7214,7 +7224,11 @@ static ncsn_status ncsn__read_text_check(const ncsn__reader *r, const unsigned c
     const char *zip = ncsn__compressed_kind(b, n + got);
     long line = 1;
     if (!nul) return NCSN_OK;
-    if (zip) return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is %s-compressed, not text: decompress it first (%s -dc FILE)", r->fn, r->path, zip, zip);
+    if (zip) {
+        char prefix[1200];
+        snprintf(prefix, sizeof prefix, "%s: '%.1024s' is", r->fn, r->path);
+        return ncsn__fail_compressed(prefix, zip);
+    }
     for (p = b; (p = (const unsigned char *)memchr(p, '\n', (size_t)(nul - p))) != NULL; p++) line++;
     return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s': line %ld has a NUL byte (not a text file?)", r->fn, r->path, line);
 }
