@@ -28,8 +28,9 @@ $(IMAGES_BIN): images/images.c ncsn.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
-$(IMAGES_DATA)/%-ubyte:
-	@sh tests/deps.sh images
+# deps-images is an order-only prerequisite, so it runs once per make run: with -j, one check per
+# file ran apt-get four times at once and three lost apt's lock (make plots failed on a fresh machine)
+$(IMAGES_DATA)/%-ubyte: | deps-images
 	@mkdir -p $(IMAGES_DATA)
 	gzip -dc $(IMAGES_SRC)/$*-ubyte.gz > $@.tmp && mv $@.tmp $@
 

@@ -4,7 +4,8 @@
 #   test:  a C and a C++ compiler, pcg's reference C++ header (libpcg-cpp-dev), and a locale with a
 #          decimal comma (de_DE.UTF-8, made with localedef) for the locale test; without root the
 #          locale is only named (that one test then says SKIP), everything else is required.
-#   plots: a C compiler and gnuplot with its PNG (cairo) terminal and the DejaVu fonts the figures use.
+#   plots: a C compiler, gnuplot with its PNG (cairo) terminal and the DejaVu fonts the figures use,
+#          and Fashion-MNIST (the reduced image run).
 #   quality: R (r-base-core: faithful, iris), python3-sklearn (its digits.csv.gz) and gnuplot.
 #   install: what make check-install builds consumers with: cmake, pkg-config (pkgconf) and groff
 #          (the man page is checked with it).
@@ -41,6 +42,8 @@ case "${1:-test}" in
   bench)  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || pkgs="$pkgs python3-torch libopenblas0-pthread"
           have_hdr oneapi/dnnl/dnnl.hpp || pkgs="$pkgs libdnnl-dev";;
   plots)  command -v cc >/dev/null 2>&1 || pkgs="$pkgs gcc libc6-dev"
+          # the reduced image run is one of make plots' producers
+          [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || pkgs="$pkgs dataset-fashion-mnist"
           command -v gnuplot >/dev/null 2>&1 || pkgs="$pkgs gnuplot-nox"
           [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs="$pkgs fonts-dejavu-core";;
   quality) command -v Rscript >/dev/null 2>&1 || pkgs="$pkgs r-base-core"
@@ -66,7 +69,15 @@ if [ -n "$pkgs" ]; then
   if is_root; then
     echo "deps: installing$pkgs"
     # with the Recommends, as CI always installed them (gnuplot-nox recommends fonts-liberation)
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $pkgs >/dev/null || exit 1
+    # another apt-get (a second make, the system's timers) may hold apt's locks: wait for them
+    tries=0
+    until DEBIAN_FRONTEND=noninteractive apt-get update -qq -o DPkg::Lock::Timeout=300 &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $pkgs >/dev/null; do
+      tries=$((tries + 1))
+      [ "$tries" -lt 10 ] || { echo "deps: apt-get failed $tries times; install with: apt-get install$pkgs" >&2; exit 1; }
+      echo "deps: apt-get failed (another apt-get holding its lock?); trying again in 15 s" >&2
+      sleep 15
+    done
   else
     echo "deps: missing$pkgs; install with: sudo apt-get install$pkgs" >&2
     exit 1

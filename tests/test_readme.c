@@ -276,6 +276,18 @@ static void readme_deps_rules(void)
         if (i >= 2 && strstr(out, needle))   /* before anything is compiled */
             CHECK(!strstr(out, " -c ") || strstr(out, needle) < strstr(out, " -c "), "`make %s` compiles before '%s'", target[i], needle);
     }
+    /* the four Fashion-MNIST files made in parallel check the packages once: one check per file
+       ran four apt-gets at once and make plots failed on apt's lock */
+    {
+        const char *p;
+        int n = 0;
+        readme_run("make -n -j4 --no-print-directory IMAGES_DATA=build/readme-no-such-dir build/readme-no-such-dir/train-images-idx3-ubyte "
+                   "build/readme-no-such-dir/train-labels-idx1-ubyte build/readme-no-such-dir/t10k-images-idx3-ubyte "
+                   "build/readme-no-such-dir/t10k-labels-idx1-ubyte 2>&1", out, sizeof out);
+        for (p = out; (p = strstr(p, "tests/deps.sh")) != NULL; p++) n++;
+        CHECK(n == 1, "making the 4 Fashion-MNIST files runs tests/deps.sh %d times (want 1: parallel apt-gets fight over its lock)", n);
+        CHECK(strstr(out, "gzip -dc") != NULL, "`make -n` of the Fashion-MNIST files runs no gzip (it printed: %.200s)", out);
+    }
 #endif
 }
 
