@@ -18,16 +18,17 @@
 #    VFPv3-D16, a cell that runs the golden and selftest groups only), cross-built and run under
 #    qemu-user.
 #  - baseline flags ({gcc, clang} -O2, no -m options: what most host projects pass): the runtime
-#    dispatch; with gcc one cell per kernel path the CPU has (forced by NCSN_SIMD, every group), and
-#    with both one running the dispatch group (every path in one process);
+#    dispatch; with gcc one cell per kernel path the CPU has (forced by NCSN_SIMD, the bit groups),
+#    and with both one running the dispatch group (every path in one process);
 # MATRIX_PARTS="baseline cross" (any of native, baseline, m32, cross) runs only those parts.
 # Builds and each cell's test groups use every core (MATRIX_JOBS, default nproc): CI has a time limit.
 # Cells run quick mode (golden files and unit checks, not the slow statistical ones: the SSE2 cell
 # took 3 min 18 s in full, 5 s quick), except clang -O3 on the widest SIMD path, which runs all.
-# The 32-bit x86 cells other than gcc -O2, clang's -O3 scalar and SSE2 cells and the aarch64 scalar
-# cell run the bit groups only ($bits below), armhf with NEON those and the file groups (readme, io,
-# safetensors: 32-bit file offsets and directory reads), the -O0 cells the golden files and the
-# self-test; the others run every group.
+# The 32-bit x86 cells other than gcc -O2, clang's -O3 scalar and SSE2 cells and gcc's baseline
+# per-path cells run the bit groups only ($bits below), armhf with NEON those and the file groups
+# (readme, io, safetensors: 32-bit file offsets and directory reads), the -O0 cells and the aarch64
+# scalar cell the golden files and the self-test (its scalar kernels are the x86 scalar cells'
+# code; the kernel checks took 106 s of its 222 under qemu); the others run every group.
 set -u
 cd "$(dirname "$0")/.."
 fails=0; cells=0; total_pass=0; total_fail=0
@@ -121,8 +122,9 @@ want native && for cc in gcc clang; do
     OPT=-O2 ARCH=-march=native DEFS= && run_cell "$cc -O2 -march=native, default dialect" "$b" 1 ""
 done
 
-# baseline flags: one build per compiler; with gcc every group on each kernel path forced in turn
-# (the suite's runner and `ncsn selftest` read NCSN_SIMD), then with both the dispatch group
+# baseline flags: one build per compiler; with gcc the bit groups on each kernel path forced in turn
+# (the suite's runner and `ncsn selftest` read NCSN_SIMD; every group ran on each path in the -O3
+# cells: the kernels are the same functions, chosen at run time here), then with both the dispatch group
 want baseline && for cc in gcc clang; do
   command -v $cc >/dev/null 2>&1 || continue
   cxx=g++; [ $cc = clang ] && cxx=clang++
@@ -130,7 +132,7 @@ want baseline && for cc in gcc clang; do
   build_cell "$cc -O2 (baseline flags)" "$b" CC=$cc CXX=$cxx OPT=-O2 ARCH= DEFS= || continue
   if [ $cc = gcc ]; then
     for path in $paths; do
-      run_cell "$cc -O2 (baseline flags), NCSN_SIMD=$path" "$b" 1 "" env NCSN_SIMD=$path
+      run_cell "$cc -O2 (baseline flags), NCSN_SIMD=$path" "$b" 1 "$bits" env NCSN_SIMD=$path
       cells=$((cells+1)); t0=$(date +%s)
     done
   fi
@@ -181,7 +183,7 @@ cross_cells() {
         env NCSN_TEST_THREADS=3 $qemu -L /usr/$triple
   done
 }
-want cross && cross_cells aarch64-linux-gnu qemu-aarch64 "neon::" "scalar:-DNCSN_NO_SIMD:$bits"
+want cross && cross_cells aarch64-linux-gnu qemu-aarch64 "neon::" "scalar:-DNCSN_NO_SIMD:golden selftest"
 # Debian's armhf baseline (VFPv3-D16) has no fused multiply-add instruction: fmaf is libm's software
 # one, which made the quick suite take 9 min of CPU under qemu; that cell runs golden and selftest
 want cross && cross_cells arm-linux-gnueabihf qemu-arm "neon-vfpv4:-mfpu=neon-vfpv4:$bits readme io safetensors" "vfpv3::golden selftest"
