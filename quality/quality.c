@@ -5,7 +5,7 @@
      quality gen SET OUT.csv [N] [SEED]     a synthetic set (two_gaussians swiss_roll toy ring8 aniso3)
      quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
                                             one Markdown row: SET is a synthetic name or real:NAME
-     quality tune SET DATA.csv [steps=S batch=B lr=X decay=0|1 width=W ema=R T=T std=0|1 threads=N
+     quality tune SET DATA.csv [steps=S batch=B lr=X decay=0|1 width=W ema=R T=T std=0|1 threads=N seed=S sseed=S
                                 net=D out=SAMPLES.csv model=MODEL]   net=D: ncsn_config_default(D); width= after it
                                             train, sample and evaluate in-process (for tuning)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
@@ -336,6 +336,7 @@ static int cmd_tune(int argc, char **argv)
     ncsn_rng rng;
     float *data = NULL, *x;
     int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc;
+    uint64_t sample_seed = 1;
     double t0, ts;
     const char *out = NULL, *model = NULL;
     clock_t c0;
@@ -354,6 +355,8 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "decay=", 6)) o.lr_decay_steps = atoi(v) ? -1 : 0;   /* -1: over the run, set below */
         else if (!strncmp(argv[i], "smin=", 5)) o.sigma_min = (float)atof(v);
         else if (!strncmp(argv[i], "std=", 4)) o.standardize = atoi(v);
+        else if (!strncmp(argv[i], "seed=", 5)) o.seed = strtoull(v, NULL, 10);
+        else if (!strncmp(argv[i], "sseed=", 6)) sample_seed = strtoull(v, NULL, 10);
         else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
         else if (!strncmp(argv[i], "net=", 4)) o.net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
         else if (!strncmp(argv[i], "out=", 4)) out = v;
@@ -374,7 +377,7 @@ static int cmd_tune(int argc, char **argv)
     x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
     {
         unsigned char *flag = (unsigned char *)malloc((size_t)n_req);
-        ncsn_rng_seed(&rng, 1, 54);
+        ncsn_rng_seed(&rng, sample_seed, 54);
         if (ncsn_sample_data(t->model, &t->stdz, t->sigmas, t->L, &so, &rng, x, n_req, flag, &bad) != NCSN_OK) {
             fprintf(stderr, "quality: %s\n", ncsn_last_error());
             return 1;
