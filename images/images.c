@@ -5,6 +5,8 @@
      images eval DATA MODEL OUT [--quick] sample, inpaint and measure; text files for gnuplot in OUT
      images train-trainer DATA MODEL    the same network with the default's s = net/sigma: the
                                         comparison of docs/images.md
+     images sweep DATA MODEL VARIANT... [--medium]  sampler and inpainting variants on one model
+                                        (docs/images.md's sampler tables; see cmd_sweep)
    DATA holds the four IDX files, decompressed. --quick: the reduced run of `make plots` (a small
    subset, few steps); --medium: the full network, fewer steps. docs/images.md has the numbers. */
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
@@ -400,6 +402,15 @@ static void draw_snapshots(const model_set *ms, const run_cfg *c, const char *ou
     free(s.buf);
 }
 
+/* the sampler leaves the known pixels at known + sigma_L z~, a visible speckle with the levels
+   stopped at sigma_L = 0.1; a completion keeps the pixels it was given (lower-half agreement on
+   the medium model: 72.5 % against 71.0 %, docs/images.md) */
+static void restore_known(float *x, const float *known, const unsigned char *mask, size_t n)
+{
+    size_t k;
+    for (k = 0; k < n; k++) if (mask[k]) x[k] = known[k];
+}
+
 /* inpaint n test images with mask kind 0 (lower half hidden) or 1 (centre 14 x 14 hidden) */
 static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int n, int kind, float *x, float *shown)
 {
@@ -415,6 +426,7 @@ static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int
         }
     ncsn_rng_seed(&rng, 15, 4 + (uint64_t)kind);
     if (ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig, ms->L, &o, &rng, img, mask, x, n) != NCSN_OK) die("inpainting");
+    restore_known(x, img, mask, (size_t)n * PIX);
     clamp01(x, (size_t)n * PIX);
     free(mask);
 }
@@ -552,6 +564,115 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     return 0;
 }
 
+/* ---- `images sweep DATA MODEL [--medium] VARIANT...`: sampler variants on one trained model, one
+   classifier for all (docs/images.md's sampler tables). VARIANT is kind:T:eps_factor:sigma_end:n with
+   kind s (n samples: FD, classes), i (lower-half inpainting of the first n test images: agreement)
+   or k (i, then the known pixels set back to the exact known values); d:0:0:0:n prints the learned
+   denoiser's RMS error per level on n held-out training images ---- */
+static int levels_to(const model_set *ms, float sigma_end)
+{
+    int L = ms->L;
+    while (L > 1 && ms->sig[L - 1] < sigma_end) L--;
+    return L;
+}
+
+/* the learned denoiser's RMS error over sigma, x~ + sigma^2 s(x~) against the clean image, at each of
+   the model's levels on n held-out training images (one noise draw per level) into ratio[L]: below 1
+   a denoising step at that level removes noise, at 1 it is no better than the identity */
+static void denoiser_ratios(const model_set *ms, const float *held, int n, float *ratio)
+{
+    float *xt = (float *)xmalloc(sizeof(float) * (size_t)n * PIX), *s = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
+    ncsn_rng rng;
+    size_t N = (size_t)n * PIX, k;
+    int i;
+    ncsn_rng_seed(&rng, 15, 9);
+    for (i = 0; i < ms->L; i++) {
+        double e = 0.0;
+        float sg = ms->sig[i];
+        ncsn_rng_normals(&rng, xt, N);
+        for (k = 0; k < N; k++) xt[k] = fmaf(sg, xt[k], held[k]);
+        if (ncsn_model_score(ms->user, s, xt, sg, n) != NCSN_OK) die("denoiser");
+        for (k = 0; k < N; k++) { double d = (double)fmaf(sg * sg, s[k], xt[k]) - held[k]; e = fma(d, d, e); }
+        ratio[i] = (float)(sqrt(e / (double)N) / sg);
+    }
+    free(xt); free(s);
+}
+
+static void sweep_denoiser(const model_set *ms, const float *held, int n)
+{
+    float ratio[4096];
+    int i;
+    denoiser_ratios(ms, held, n, ratio);
+    for (i = 0; i < ms->L; i++) printf("sweep: denoiser level %2d sigma %.4f rmse/sigma %.3f\n", i, (double)ms->sig[i], (double)ratio[i]);
+}
+
+static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmnist *te, const float *held, const float *gs,
+                      float *work)
+{
+    char kind;
+    int T, n, L, i, agree = 0;
+    float ex, end;
+    ncsn_sampler_opts o;
+    ncsn_rng rng;
+    float *x;
+    double t0 = now();
+    if (sscanf(spec, "%c:%d:%f:%f:%d", &kind, &T, &ex, &end, &n) != 5 || n < 1 || n > (kind == 's' ? 1000 : 10000)) { fprintf(stderr, "images: bad variant '%s'\n", spec); exit(2); }
+    if (kind == 'd') { sweep_denoiser(ms, held, n); return; }
+    L = levels_to(ms, end);
+    o = ncsn_sampler_recipe(ms->sig, L, T);
+    o.eps *= ex;
+    x = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
+    if (kind == 's') {
+        metrics r;
+        int m, div;
+        ncsn_status st;
+        ncsn_rng_seed(&rng, 15, 1);
+        st = ncsn_sample_annealed(ms->score, ms->user, PIX, ms->sig, L, &o, &rng, x, n);
+        if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("sampling");
+        div = ncsn_diverged(&ms->sd, ms->sig[0], x, n, NULL);
+        m = keep_finite(x, n);
+        clamp01(x, (size_t)m * PIX);
+        measure_fd(cl, x, held, gs, m, te->x, te->n, work, &r);
+        printf("sweep: %s: L %d (to %.4f) eps %.4g: FD %.2f (floor %.2f, gaussian %.2f) classes %.3f..%.3f, %d diverged, %.0f s\n", spec, L,
+               (double)ms->sig[L - 1], (double)o.eps, r.fd, r.floor, r.gauss, r.share_min, r.share_max, div, now() - t0);
+    } else {
+        float *lg = (float *)xmalloc(sizeof(float) * (size_t)n * CLASSES);
+        unsigned char *mask = (unsigned char *)xmalloc((size_t)n * PIX);
+        size_t k;
+        for (k = 0; k < (size_t)n * PIX; k++) mask[k] = (unsigned char)((k % PIX) / SIDE < SIDE / 2);
+        ncsn_rng_seed(&rng, 15, 4);
+        if (ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig, L, &o, &rng, te->x, mask, x, n) != NCSN_OK) die("inpainting");
+        if (kind == 'k') restore_known(x, te->x, mask, (size_t)n * PIX);
+        clamp01(x, (size_t)n * PIX);
+        clf_forward(cl, x, n, NULL, lg, work);
+        for (i = 0; i < n; i++) agree += argmax10(lg + (size_t)i * CLASSES) == te->y[i];
+        printf("sweep: %s: L %d (to %.4f) eps %.4g: lower-half agreement %.3f (%d of %d), %.0f s\n", spec, L, (double)ms->sig[L - 1],
+               (double)o.eps, (double)agree / n, agree, n, now() - t0);
+        free(lg); free(mask);
+    }
+    free(x);
+}
+
+static int cmd_sweep(int argc, char **argv, const run_cfg *c)
+{
+    fmnist tr, te;
+    model_set ms;
+    clf cl;
+    ncsn_rng rng;
+    int i, m = 1000;
+    float *work = (float *)xmalloc(sizeof(float) * 512 * PIX), *gs = (float *)xmalloc(sizeof(float) * (size_t)m * PIX);
+    load_set(&tr, argv[2], "train");
+    load_set(&te, argv[2], "t10k");
+    load_model(&ms, argv[3], 0.0f);
+    clf_train(&cl, tr.x, tr.y, c->n_train, c->clf_epochs, work);
+    printf("images: classifier test accuracy %.4f\n", clf_accuracy(&cl, te.x, te.y, te.n, work));
+    ncsn_rng_seed(&rng, 15, 2);
+    gaussian_samples(tr.x, c->n_train, gs, m, &rng);
+    for (i = 4; i < argc; i++)
+        if (argv[i][0] != '-') sweep_one(&ms, &cl, argv[i], &te, tr.x + (size_t)(tr.n - c->hold) * PIX, gs, work);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[argc - 1], "--quick") == 0 ? 1 : argc > 1 && strcmp(argv[argc - 1], "--medium") == 0 ? 2 : 0;
@@ -559,7 +680,8 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 4 && strcmp(argv[1], "train") == 0) return cmd_train(argv[2], argv[3], &c, 1);
     if (argc >= 4 && strcmp(argv[1], "train-trainer") == 0) return cmd_train(argv[2], argv[3], &c, 0);
+    if (argc >= 5 && strcmp(argv[1], "sweep") == 0) return cmd_sweep(argc, argv, &c);
     if (argc >= 5 && strcmp(argv[1], "eval") == 0) return cmd_eval(argv[2], argv[3], argv[4], &c);
-    fprintf(stderr, "usage: images train DATA MODEL [--quick] | images eval DATA MODEL OUT [--quick]\n");
+    fprintf(stderr, "usage: images train DATA MODEL [--quick] | images eval DATA MODEL OUT [--quick] | images sweep DATA MODEL VARIANT... [--quick]\n");
     return 2;
 }
