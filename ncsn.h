@@ -2148,6 +2148,16 @@ static NCSN__TARGET void NCSN__K(gemm_narrow)(float *Y, int ldy, const float *X,
     if (b < B) NCSN__K(gemm_acc_ref)(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, ldw, B - b, K, N); \
 } \
 \
+/* n floats, for the panels packed below: memcpy there became `rep movsq` under gcc's generic \
+   tuning (the baseline-flag build), slow for rows of 48-512 bytes, and a call through the PLT \
+   with -march=native. The empty asm keeps gcc from turning the loops back into memcpy. */ \
+static NCSN__TARGET void NCSN__K(copy)(float *d, const float *s, int n) \
+{ \
+    int i = 0; \
+    for (; i + NCSN__VL <= n; i += NCSN__VL) { ncsn__v v = ncsn__vload(s + i); NCSN__OPAQUE(v); ncsn__vstore(d + i, v); } \
+    for (; i < n; i++) { float v = s[i]; NCSN__OPAQUE(v); d[i] = v; } \
+} \
+\
 static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
                            int B, int K, int N, const ncsn__gemm_ep *ep) \
 { \
@@ -2166,7 +2176,7 @@ static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, in
             int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB; \
             for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) { \
                 int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB, kk; \
-                for (kk = 0; kk < kb; kk++) memcpy(pk + (size_t)kk * nb, W + (size_t)(k0 + kk) * ldw + n0, (size_t)nb * sizeof(float)); \
+                for (kk = 0; kk < kb; kk++) NCSN__K(copy)(pk + (size_t)kk * nb, W + (size_t)(k0 + kk) * ldw + n0, nb); \
                 for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) { \
                     int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB; \
                     if (k0 == 0) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb); \
@@ -2319,10 +2329,10 @@ static NCSN__TARGET void NCSN__K(gemm_tn_acc)(float *dW, int ldw, const float *X
             int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB; \
             for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) { \
                 int bb = B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK; \
-                for (b = 0; b < bb; b++) memcpy(dp + (size_t)b * nb, dY + (size_t)(b0 + b) * ldy + n0, (size_t)nb * sizeof(float)); \
+                for (b = 0; b < bb; b++) NCSN__K(copy)(dp + (size_t)b * nb, dY + (size_t)(b0 + b) * ldy + n0, nb); \
                 for (k0 = 0; k0 < K; k0 += NCSN__TN_KC) { \
                     int kb = K - k0 < NCSN__TN_KC ? K - k0 : NCSN__TN_KC; \
-                    for (b = 0; b < bb; b++) memcpy(xp + (size_t)b * kb, X + (size_t)(b0 + b) * ldx + k0, (size_t)kb * sizeof(float)); \
+                    for (b = 0; b < bb; b++) NCSN__K(copy)(xp + (size_t)b * kb, X + (size_t)(b0 + b) * ldx + k0, kb); \
                     NCSN__K(gemm_tn_block)(dW + (size_t)k0 * ldw + n0, ldw, xp, kb, dp, nb, bb, kb, nb); \
                 } \
                 if (db) NCSN__K(colsum_acc)(db + n0, dp, nb, bb, nb); \
