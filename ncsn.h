@@ -1562,6 +1562,13 @@ NCSNDEF ncsn_status ncsn_schedule(float *sigmas, int L, float sigma_max, float s
 #define ncsn__vnan(a) NCSN__K(nan)(a)
 #define ncsn__vsel(m, a, b) NCSN__K(sel)(m, a, b)  /* m ? b : a, lane by lane */
 #define ncsn__vany(m) NCSN__K(any)(m)
+/* the vector exp and its helpers inlined into every kernel that calls them: called, each call
+   reloads its dozen constants (gcc 12 did not inline it into the avx2 SiLU) */
+#if defined(__GNUC__)
+#define NCSN__VINLINE __inline__ __attribute__((always_inline))
+#else
+#define NCSN__VINLINE
+#endif
 #if defined(NCSN__DISPATCH)
 #define NCSN__TARGET_ATTR(s) __attribute__((target(s)))
 #else
@@ -1831,32 +1838,61 @@ static void ncsn__ep_start(const ncsn__gemm_ep *ep, float *Y, int ldy, int b0, i
 static void ncsn__ep_finish(const ncsn__gemm_ep *ep, float *Y, int ldy, int b0, int n0, int bb, int nb)
 {
     int b;
+    size_t len = (size_t)nb;
     if (!ep || (!ep->a && !ep->z)) return;
+    if (nb == ldy) {   /* whole rows: the tile is contiguous, one call (each call sets up its constants) */
+        len *= (size_t)bb;
+        bb = bb > 0;
+    }
     for (b = b0; b < b0 + bb; b++) {
         size_t r = (size_t)b * ldy + n0;
-        if (ep->a) ep->fwd(ep->a + r, ep->sg ? ep->sg + r : NULL, Y + r, (size_t)nb, ep->act);
-        else ep->bwd(Y + r, Y + r, ep->z + r, ep->sg ? ep->sg + r : NULL, (size_t)nb, ep->act);
+        if (ep->a) ep->fwd(ep->a + r, ep->sg ? ep->sg + r : NULL, Y + r, len, ep->act);
+        else ep->bwd(Y + r, Y + r, ep->z + r, ep->sg ? ep->sg + r : NULL, len, ep->act);
     }
 }
 
+/* The tile's start read by the vector block kernels themselves (ncsn__gemm_from_fn): the first k
+   block loads its accumulators from the bias row, the slot's row or zeros instead of from Y after
+   ncsn__ep_start wrote them there (a pass over each tile, and at B 5000 the first write of dX).
+   Tiles are at most NCSN__GEMM_NB wide, so one zero row serves them all. */
+#if defined(NCSN__AVX512) || defined(NCSN__AVX2) || defined(NCSN__SSE2) || defined(NCSN__NEON)
+static const float ncsn__zero_row[NCSN__GEMM_NB] = { 0.0f };
+/* what row b (of Y) starts at, from column n0 on */
+static const float *ncsn__ep_row(const ncsn__gemm_ep *ep, int b, int n0)
+{
+    if (ep->bias) return ep->bias + n0;
+    if (ep->rows) return ep->rows + (size_t)ep->row_of[b] * ep->ld_rows + n0;
+    return ncsn__zero_row;
+}
+#endif
+static int ncsn__ep_starts(const ncsn__gemm_ep *ep)
+{
+    return ep && (ep->bias || ep->rows || ep->zero);
+}
 /* The cache blocking shared by every path: 64 rows x 64 inputs x 256 outputs at a time, each
-   block by the path's own block kernel (the reference on the scalar path). */
+   block by the path's own block kernel (the reference on the scalar path). from (NULL on the
+   scalar path): the block kernel that also applies ep's start, for each tile's first k block. */
 typedef void (*ncsn__gemm_fn)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N);
+typedef void (*ncsn__gemm_from_fn)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
+                                   const ncsn__gemm_ep *ep, int b0, int n0);
 typedef void (*ncsn__gemm_ep_fn)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
                                  const ncsn__gemm_ep *ep);
 static void ncsn__gemm_tiles(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
-                             ncsn__gemm_fn block, const ncsn__gemm_ep *ep)
+                             ncsn__gemm_fn block, ncsn__gemm_from_fn from, const ncsn__gemm_ep *ep)
 {
-    int n0, b0, k0;
+    int n0, b0, k0, fused = from && K > 0 && ncsn__ep_starts(ep);
     for (n0 = 0; n0 < N; n0 += NCSN__GEMM_NB) {
         int nb = N - n0 < NCSN__GEMM_NB ? N - n0 : NCSN__GEMM_NB;
         for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
             int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
-            ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb);
+            if (!fused) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb);
             for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) {
                 int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB;
-                block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx,
-                  W + (size_t)k0 * ldw + n0, ldw, bb, kb, nb);
+                if (fused && k0 == 0)
+                    from(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx, ldx, W + n0, ldw, bb, kb, nb, ep, b0, n0);
+                else
+                    block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx,
+                          W + (size_t)k0 * ldw + n0, ldw, bb, kb, nb);
             }
             ncsn__ep_finish(ep, Y, ldy, b0, n0, bb, nb);
         }
@@ -1891,7 +1927,7 @@ static void ncsn__gemm_tn_tiles(float *dW, int ldw, const float *X, int ldx, con
    activation. */
 #define NCSN__NT_KP (2 * NCSN__GEMM_KB)
 static void ncsn__gemm_nt_panels(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
-                                 ncsn__gemm_fn block, const ncsn__gemm_ep *ep)
+                                 ncsn__gemm_fn block, ncsn__gemm_from_fn from, const ncsn__gemm_ep *ep)
 {
     float buf[NCSN__NT_KP * NCSN__GEMM_PB + 16];
     float *pk = NCSN__ALIGN64(buf);
@@ -1918,8 +1954,12 @@ static void ncsn__gemm_nt_panels(float *Y, int ldy, const float *X, int ldx, con
             }
             for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) {
                 int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB;
-                if (k0 == 0) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb);
-                block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb);
+                if (k0 == 0 && from && ncsn__ep_starts(ep))
+                    from(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx, ldx, pk, nb, bb, kb, nb, ep, b0, n0);
+                else {
+                    if (k0 == 0) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb);
+                    block(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb);
+                }
                 if (k0 + kb == K) ncsn__ep_finish(ep, Y, ldy, b0, n0, bb, nb);
             }
         }
@@ -1929,13 +1969,13 @@ static void ncsn__gemm_nt_panels(float *Y, int ldy, const float *X, int ldx, con
 static void ncsn__scalar_gemm_acc(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
                                   const ncsn__gemm_ep *ep)
 {
-    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, ep);
+    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, NULL, ep);
 }
 
 static void ncsn__scalar_gemm_nt(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, int B, int K, int N,
                                  const ncsn__gemm_ep *ep)
 {
-    ncsn__gemm_nt_panels(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, ep);
+    ncsn__gemm_nt_panels(Y, ldy, X, ldx, W, ldw, B, K, N, ncsn__gemm_acc_ref, NULL, ep);
 }
 
 /* db[o] += sum over blocks of (sum_b dY[b][o] from 0, b in order), blocks in order. */
@@ -2044,8 +2084,8 @@ static void ncsn__scalar_langevin(float *x, const float *score, const float *z, 
 #define NCSN__V2(M) M(0) M(1)
 #define NCSN__V4(M) M(0) M(1) M(2) M(3)
 #define NCSN__V8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
-#define NCSN__R4_LD(j) ncsn__v a##j = ncsn__vload(y0 + o + j * NCSN__VL), b##j = ncsn__vload(y1 + o + j * NCSN__VL), \
-                               c##j = ncsn__vload(y2 + o + j * NCSN__VL), d##j = ncsn__vload(y3 + o + j * NCSN__VL);
+#define NCSN__R4_LD(j) ncsn__v a##j = ncsn__vload(s0 + o + j * NCSN__VL), b##j = ncsn__vload(s1 + o + j * NCSN__VL), \
+                               c##j = ncsn__vload(s2 + o + j * NCSN__VL), d##j = ncsn__vload(s3 + o + j * NCSN__VL);
 #define NCSN__R4_W(j) ncsn__v w##j = ncsn__vload(w + j * NCSN__VL);
 #define NCSN__R4_A(j) a##j = ncsn__vfma(s, w##j, a##j);
 #define NCSN__R4_B(j) b##j = ncsn__vfma(s, w##j, b##j);
@@ -2067,7 +2107,7 @@ static void ncsn__scalar_langevin(float *x, const float *score, const float *z, 
         } \
         EACH(NCSN__R4_ST) \
     }
-#define NCSN__R1_LD(j) ncsn__v a##j = ncsn__vload(y0 + o + j * NCSN__VL);
+#define NCSN__R1_LD(j) ncsn__v a##j = ncsn__vload(s0 + o + j * NCSN__VL);
 #define NCSN__R1_FMA(j) a##j = ncsn__vfma(s, ncsn__vload(w + j * NCSN__VL), a##j);
 #define NCSN__R1_ST(j) ncsn__vstore(y0 + o + j * NCSN__VL, a##j);
 #define NCSN__ROW1_LOOP(nv, EACH) \
@@ -2092,8 +2132,10 @@ static void ncsn__scalar_langevin(float *x, const float *score, const float *z, 
 /* ---- 6. kernels: vector kernels, each block expanded once per set (NCSN__ISA): Y += X W ---- */
 #define NCSN__GEMM_KERNELS \
 /* Four rows of Y at once: 4 rows x 4, 2 or 1 vectors (the 4-vector tile needs 32 vector \
-   registers: 16 accumulators hide the FMA latency), the last outputs by the reference. */ \
-static NCSN__TARGET void NCSN__K(gemm_rows4)(float *y0, int ldy, const float *x0, int ldx, const float *W, int ldw, int K, int N) \
+   registers: 16 accumulators hide the FMA latency), the last outputs by the reference. \
+   Row r's accumulators start at s_r (y_r itself, or the start ncsn__ep_row gives). */ \
+static NCSN__TARGET void NCSN__K(gemm_rows4)(float *y0, int ldy, const float *s0, const float *s1, const float *s2, const float *s3, \
+                             const float *x0, int ldx, const float *W, int ldw, int K, int N) \
 { \
     float *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy; \
     const float *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx; \
@@ -2101,25 +2143,48 @@ static NCSN__TARGET void NCSN__K(gemm_rows4)(float *y0, int ldy, const float *x0
     if (NCSN__VREGS >= 32) NCSN__ROWS4_LOOP(4, NCSN__V4) \
     NCSN__ROWS4_LOOP(2, NCSN__V2) \
     NCSN__ROWS4_LOOP(1, NCSN__V1) \
-    if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 4, K, N - o); \
+    if (o < N) { \
+        int j; \
+        for (j = o; j < N; j++) { y0[j] = s0[j]; y1[j] = s1[j]; y2[j] = s2[j]; y3[j] = s3[j]; } \
+        NCSN__K(gemm_acc_ref)(y0 + o, ldy, x0, ldx, W + o, ldw, 4, K, N - o); \
+    } \
 } \
 \
 /* One row (a batch of 1 when sampling one chain): 8, 4 or 1 vectors of independent accumulators. */ \
-static NCSN__TARGET void NCSN__K(gemm_row1)(float *y0, const float *x0, const float *W, int ldw, int K, int N) \
+static NCSN__TARGET void NCSN__K(gemm_row1)(float *y0, const float *s0, const float *x0, const float *W, int ldw, int K, int N) \
 { \
     int k, o = 0; \
     NCSN__ROW1_LOOP(8, NCSN__V8) \
     NCSN__ROW1_LOOP(4, NCSN__V4) \
     NCSN__ROW1_LOOP(1, NCSN__V1) \
-    if (o < N) NCSN__K(gemm_acc_ref)(y0 + o, 0, x0, 0, W + o, ldw, 1, K, N - o); \
+    if (o < N) { \
+        int j; \
+        for (j = o; j < N; j++) y0[j] = s0[j]; \
+        NCSN__K(gemm_acc_ref)(y0 + o, 0, x0, 0, W + o, ldw, 1, K, N - o); \
+    } \
 } \
 \
 static NCSN__TARGET void NCSN__K(gemm_block)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
                              int B, int K, int N) \
 { \
     int b = 0; \
-    for (; b + 4 <= B; b += 4) NCSN__K(gemm_rows4)(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, ldw, K, N); \
-    for (; b < B; b++) NCSN__K(gemm_row1)(Y + (size_t)b * ldy, X + (size_t)b * ldx, W, ldw, K, N); \
+    for (; b + 4 <= B; b += 4) { \
+        float *y = Y + (size_t)b * ldy; \
+        NCSN__K(gemm_rows4)(y, ldy, y, y + ldy, y + 2 * (size_t)ldy, y + 3 * (size_t)ldy, X + (size_t)b * ldx, ldx, W, ldw, K, N); \
+    } \
+    for (; b < B; b++) NCSN__K(gemm_row1)(Y + (size_t)b * ldy, Y + (size_t)b * ldy, X + (size_t)b * ldx, W, ldw, K, N); \
+} \
+\
+/* Y = ep's start + X W for the tile at (b0, n0) of the whole product (its first k block) */ \
+static NCSN__TARGET void NCSN__K(gemm_block_from)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
+                                  int B, int K, int N, const ncsn__gemm_ep *ep, int b0, int n0) \
+{ \
+    int b = 0; \
+    for (; b + 4 <= B; b += 4) \
+        NCSN__K(gemm_rows4)(Y + (size_t)b * ldy, ldy, ncsn__ep_row(ep, b0 + b, n0), ncsn__ep_row(ep, b0 + b + 1, n0), \
+                            ncsn__ep_row(ep, b0 + b + 2, n0), ncsn__ep_row(ep, b0 + b + 3, n0), X + (size_t)b * ldx, ldx, W, ldw, K, N); \
+    for (; b < B; b++) \
+        NCSN__K(gemm_row1)(Y + (size_t)b * ldy, ncsn__ep_row(ep, b0 + b, n0), X + (size_t)b * ldx, W, ldw, K, N); \
 } \
 \
 /* Narrow outputs (N below one vector, e.g. the 2-d score layer): no vector spans the outputs, so \
@@ -2148,14 +2213,27 @@ static NCSN__TARGET void NCSN__K(gemm_narrow)(float *Y, int ldy, const float *X,
     if (b < B) NCSN__K(gemm_acc_ref)(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, ldw, B - b, K, N); \
 } \
 \
+/* n floats, for the panels packed below: memcpy there became `rep movsq` under gcc's generic \
+   tuning (the baseline-flag build), slow for rows of 48-512 bytes, and a call through the PLT \
+   with -march=native. The empty asm keeps gcc from turning the loops back into memcpy. */ \
+static NCSN__TARGET void NCSN__K(copy)(float *d, const float *s, int n) \
+{ \
+    int i = 0; \
+    for (; i + NCSN__VL <= n; i += NCSN__VL) { ncsn__v v = ncsn__vload(s + i); NCSN__OPAQUE(v); ncsn__vstore(d + i, v); } \
+    for (; i < n; i++) { float v = s[i]; NCSN__OPAQUE(v); d[i] = v; } \
+} \
+\
 static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
                            int B, int K, int N, const ncsn__gemm_ep *ep) \
 { \
-    int n0, b0, k0; \
+    int n0, b0, k0, from = K > 0 && ncsn__ep_starts(ep); \
     if (N < NCSN__VL || (B <= NCSN__GEMM_BB && K <= NCSN__GEMM_KB && N <= NCSN__GEMM_NB)) { \
-        ncsn__ep_start(ep, Y, ldy, 0, 0, B, N); \
-        if (N < NCSN__VL) NCSN__K(gemm_narrow)(Y, ldy, X, ldx, W, ldw, B, K, N); \
-        else NCSN__K(gemm_block)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+        if (N >= NCSN__VL && from) NCSN__K(gemm_block_from)(Y, ldy, X, ldx, W, ldw, B, K, N, ep, 0, 0); \
+        else { \
+            ncsn__ep_start(ep, Y, ldy, 0, 0, B, N); \
+            if (N < NCSN__VL) NCSN__K(gemm_narrow)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+            else NCSN__K(gemm_block)(Y, ldy, X, ldx, W, ldw, B, K, N); \
+        } \
         ncsn__ep_finish(ep, Y, ldy, 0, 0, B, N); \
         return; \
     } \
@@ -2166,25 +2244,30 @@ static NCSN__TARGET void NCSN__K(gemm_acc)(float *Y, int ldy, const float *X, in
             int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB; \
             for (k0 = 0; k0 < K; k0 += NCSN__GEMM_KB) { \
                 int kb = K - k0 < NCSN__GEMM_KB ? K - k0 : NCSN__GEMM_KB, kk; \
-                for (kk = 0; kk < kb; kk++) memcpy(pk + (size_t)kk * nb, W + (size_t)(k0 + kk) * ldw + n0, (size_t)nb * sizeof(float)); \
+                for (kk = 0; kk < kb; kk++) NCSN__K(copy)(pk + (size_t)kk * nb, W + (size_t)(k0 + kk) * ldw + n0, nb); \
                 for (b0 = 0; b0 < B; b0 += NCSN__GEMM_BB) { \
                     int bb = B - b0 < NCSN__GEMM_BB ? B - b0 : NCSN__GEMM_BB; \
-                    if (k0 == 0) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb); \
-                    NCSN__K(gemm_block)(Y + (size_t)b0 * ldy + n0, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb); \
+                    float *y = Y + (size_t)b0 * ldy + n0; \
+                    if (k0 == 0 && from) NCSN__K(gemm_block_from)(y, ldy, X + (size_t)b0 * ldx, ldx, pk, nb, bb, kb, nb, ep, b0, n0); \
+                    else { \
+                        if (k0 == 0) ncsn__ep_start(ep, Y, ldy, b0, n0, bb, nb); \
+                        NCSN__K(gemm_block)(y, ldy, X + (size_t)b0 * ldx + k0, ldx, pk, nb, bb, kb, nb); \
+                    } \
                     if (k0 + kb == K) ncsn__ep_finish(ep, Y, ldy, b0, n0, bb, nb); \
                 } \
             } \
         } \
         return; \
     } \
-    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, NCSN__K(gemm_block), ep); \
+    ncsn__gemm_tiles(Y, ldy, X, ldx, W, ldw, B, K, N, NCSN__K(gemm_block), NCSN__K(gemm_block_from), ep); \
 } \
 \
 /* Y = ep's start + X W^T, W stored [N][K]: ncsn__gemm_nt_panels with this set's block kernels */ \
 static NCSN__TARGET void NCSN__K(gemm_nt)(float *Y, int ldy, const float *X, int ldx, const float *W, int ldw, \
                           int B, int K, int N, const ncsn__gemm_ep *ep) \
 { \
-    ncsn__gemm_nt_panels(Y, ldy, X, ldx, W, ldw, B, K, N, N < NCSN__VL ? NCSN__K(gemm_narrow) : NCSN__K(gemm_block), ep); \
+    ncsn__gemm_nt_panels(Y, ldy, X, ldx, W, ldw, B, K, N, N < NCSN__VL ? NCSN__K(gemm_narrow) : NCSN__K(gemm_block), \
+                         N < NCSN__VL ? NULL : NCSN__K(gemm_block_from), ep); \
 } \
 /* end of NCSN__GEMM_KERNELS */
 
@@ -2319,10 +2402,10 @@ static NCSN__TARGET void NCSN__K(gemm_tn_acc)(float *dW, int ldw, const float *X
             int nb = N - n0 < NCSN__GEMM_PB ? N - n0 : NCSN__GEMM_PB; \
             for (b0 = 0; b0 < B; b0 += NCSN__SUM_BLOCK) { \
                 int bb = B - b0 < NCSN__SUM_BLOCK ? B - b0 : NCSN__SUM_BLOCK; \
-                for (b = 0; b < bb; b++) memcpy(dp + (size_t)b * nb, dY + (size_t)(b0 + b) * ldy + n0, (size_t)nb * sizeof(float)); \
+                for (b = 0; b < bb; b++) NCSN__K(copy)(dp + (size_t)b * nb, dY + (size_t)(b0 + b) * ldy + n0, nb); \
                 for (k0 = 0; k0 < K; k0 += NCSN__TN_KC) { \
                     int kb = K - k0 < NCSN__TN_KC ? K - k0 : NCSN__TN_KC; \
-                    for (b = 0; b < bb; b++) memcpy(xp + (size_t)b * kb, X + (size_t)(b0 + b) * ldx + k0, (size_t)kb * sizeof(float)); \
+                    for (b = 0; b < bb; b++) NCSN__K(copy)(xp + (size_t)b * kb, X + (size_t)(b0 + b) * ldx + k0, kb); \
                     NCSN__K(gemm_tn_block)(dW + (size_t)k0 * ldw + n0, ldw, xp, kb, dp, nb, bb, kb, nb); \
                 } \
                 if (db) NCSN__K(colsum_acc)(db + n0, dp, nb, bb, nb); \
@@ -2354,7 +2437,7 @@ static NCSN__TARGET void NCSN__K(colsum_acc)(float *db, const float *dY, int ldy
 } \
 \
 /* exp on a vector: the operations of ncsn_expf, lane by lane, in the same order */ \
-static NCSN__TARGET ncsn__v NCSN__K(vexpf)(ncsn__v x) \
+static NCSN__VINLINE NCSN__TARGET ncsn__v NCSN__K(vexpf)(ncsn__v x) \
 { \
     const ncsn__v magic = ncsn__vset1(NCSN__MAGIC_ROUND); \
     ncsn__vm big = ncsn__vgt(x, ncsn__vset1(NCSN__EXPF_OVERFLOW)), small = ncsn__vlt(x, ncsn__vset1(NCSN__EXPF_UNDERFLOW)), nan = ncsn__vnan(x); \
@@ -2381,7 +2464,7 @@ static NCSN__TARGET ncsn__v NCSN__K(vexpf)(ncsn__v x) \
 } \
 \
 /* lanes with x <= c take e^x (computed only when some lane needs it); the others keep b */ \
-static NCSN__TARGET ncsn__v NCSN__K(vsel_le)(ncsn__v x, float c, ncsn__v b) \
+static NCSN__VINLINE NCSN__TARGET ncsn__v NCSN__K(vsel_le)(ncsn__v x, float c, ncsn__v b) \
 { \
     ncsn__vm m = ncsn__vle(x, ncsn__vset1(c)); \
     return ncsn__vany(m) ? ncsn__vsel(m, b, NCSN__K(vexpf)(x)) : b; \
