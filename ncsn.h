@@ -6613,6 +6613,15 @@ static ncsn_status ncsn__csv_push(ncsn__csv *c, float val)
     return NCSN_OK;
 }
 
+static int ncsn__csv_missing(const char *field)
+{
+    static const char *const token[] = { "NA", "N/A", "NULL", "null", "None", "?", "-" };
+    size_t i;
+    for (i = 0; i < sizeof token / sizeof token[0]; i++)
+        if (strcmp(field, token[i]) == 0) return 1;
+    return 0;
+}
+
 /* A data line: every field a finite float, as many as the first line had. */
 static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
 {
@@ -6627,7 +6636,9 @@ static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
         if (tl) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: field longer than %d characters", src, line, f, NCSN__CSV_FIELD - 1);
         if (!c->fb[0]) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: empty field", src, line, f);
         r = ncsn__parse_f32(c->fb, &val);
-        if (r == 0) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a number", src, line, f, c->fb);
+        if (r == 0)   /* the tokens R, pandas and UCI files write for a missing value get a hint */
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a number%s", src, line, f, c->fb,
+                              ncsn__csv_missing(c->fb) ? " (a missing value: drop the rows that have one, or leave the column out)" : "");
         if (r < 0) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a finite float", src, line, f, c->fb);
         if ((st = ncsn__csv_push(c, val)) != NCSN_OK) return st;
         if (last) break;

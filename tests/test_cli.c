@@ -447,7 +447,7 @@ static void tl_exported(void)
         { "skl.csv --columns 1-2 -o x.st", 0, 2, "skl.csv:1: line 1 mixes numbers and text" },   /* took (4, 2) as a point */
         { "skl.csv -o x.st", 0, 2, "skl.csv:1: line 1 mixes numbers and text" },
         { "skl2.csv --columns 1-2 -o x.st", 0, 2, "skl2.csv:1: line 1 mixes numbers and text (column 3 holds '', line 2 names)" },
-        { "na.csv --columns a,b -o x.st", 0, 2, "na.csv:3:2: 'NA' is not a number" },   /* said column 1 */
+        { "na.csv --columns a,b -o x.st", 0, 2, "na.csv:3:2: 'NA' is not a number (a missing value: drop the rows that have one" },   /* said column 1 */
         { "semi.csv -o x.st", 0, 2, "semi.csv:1: the fields are separated by ';'" },
         { "trail.csv -o x.st", 0, 2, "trail.csv:2: column 3 holds ''" },   /* not "row names" */
         { "na1.csv -o x.st", 0, 2, "na1.csv:1: column 2 holds 'NA'" },      /* said: delete line 1 */
