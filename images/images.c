@@ -564,7 +564,7 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     return 0;
 }
 
-/* ---- `images sweep DATA MODEL [--medium] VARIANT...`: sampler variants on one trained model, one
+/* ---- `images sweep DATA MODEL VARIANT... [--medium|--quick]`: sampler variants on one trained model, one
    classifier for all (docs/images.md's sampler tables). VARIANT is kind:T:eps_factor:sigma_end:n with
    kind s (n samples: FD, classes), i (lower-half inpainting of the first n test images: agreement)
    or k (i, then the known pixels set back to the exact known values); d:0:0:0:n prints the learned
@@ -606,8 +606,8 @@ static void sweep_denoiser(const model_set *ms, const float *held, int n)
     for (i = 0; i < ms->L; i++) printf("sweep: denoiser level %2d sigma %.4f rmse/sigma %.3f\n", i, (double)ms->sig[i], (double)ratio[i]);
 }
 
-static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmnist *te, const float *held, const float *gs,
-                      float *work)
+static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmnist *te, const float *held, int n_held,
+                      const float *gs, float *work)
 {
     char kind;
     int T, n, L, i, agree = 0;
@@ -616,7 +616,11 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
     ncsn_rng rng;
     float *x;
     double t0 = now();
-    if (sscanf(spec, "%c:%d:%f:%f:%d", &kind, &T, &ex, &end, &n) != 5 || n < 1 || n > (kind == 's' ? 1000 : 10000)) { fprintf(stderr, "images: bad variant '%s'\n", spec); exit(2); }
+    int n_max;
+    if (sscanf(spec, "%c:%d:%f:%f:%d", &kind, &T, &ex, &end, &n) != 5 || !strchr("sikd", kind)) { fprintf(stderr, "images: bad variant '%s'\n", spec); exit(2); }
+    /* s and d read n held-out training images (500 of them in --quick), i and k n test images */
+    n_max = kind == 's' ? (n_held < 1000 ? n_held : 1000) : kind == 'd' ? n_held : te->n;
+    if (n < 1 || n > n_max) { fprintf(stderr, "images: variant '%s': n = %d must be in [1, %d]\n", spec, n, n_max); exit(2); }
     if (kind == 'd') { sweep_denoiser(ms, held, n); return; }
     L = levels_to(ms, end);
     o = ncsn_sampler_recipe(ms->sig, L, T);
@@ -669,7 +673,8 @@ static int cmd_sweep(int argc, char **argv, const run_cfg *c)
     ncsn_rng_seed(&rng, 15, 2);
     gaussian_samples(tr.x, c->n_train, gs, m, &rng);
     for (i = 4; i < argc; i++)
-        if (argv[i][0] != '-') sweep_one(&ms, &cl, argv[i], &te, tr.x + (size_t)(tr.n - c->hold) * PIX, gs, work);
+        if (argv[i][0] != '-') sweep_one(&ms, &cl, argv[i], &te, tr.x + (size_t)(tr.n - c->hold) * PIX, c->hold, gs, work);
+        else if (i != argc - 1) { fprintf(stderr, "images: sweep: '%s' must come last\n", argv[i]); return 2; }
     return 0;
 }
 
@@ -682,6 +687,6 @@ int main(int argc, char **argv)
     if (argc >= 4 && strcmp(argv[1], "train-trainer") == 0) return cmd_train(argv[2], argv[3], &c, 0);
     if (argc >= 5 && strcmp(argv[1], "sweep") == 0) return cmd_sweep(argc, argv, &c);
     if (argc >= 5 && strcmp(argv[1], "eval") == 0) return cmd_eval(argv[2], argv[3], argv[4], &c);
-    fprintf(stderr, "usage: images train DATA MODEL [--quick] | images eval DATA MODEL OUT [--quick] | images sweep DATA MODEL VARIANT... [--quick]\n");
+    fprintf(stderr, "usage: images train DATA MODEL [--quick] | images eval DATA MODEL OUT [--quick] | images sweep DATA MODEL VARIANT... [--medium|--quick]\n");
     return 2;
 }

@@ -69,15 +69,20 @@ if [ -n "$pkgs" ]; then
   if is_root; then
     echo "deps: installing$pkgs"
     # with the Recommends, as CI always installed them (gnuplot-nox recommends fonts-liberation)
-    # another apt-get (a second make, the system's timers) may hold apt's locks: wait for them
-    tries=0
-    until DEBIAN_FRONTEND=noninteractive apt-get update -qq -o DPkg::Lock::Timeout=300 &&
-          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $pkgs >/dev/null; do
+    # another apt-get (a second make, the system's timers) may hold apt's locks: wait for them;
+    # any other failure (unknown package, no network) is reported at once
+    log=$(mktemp) tries=0
+    until { DEBIAN_FRONTEND=noninteractive apt-get update -qq -o DPkg::Lock::Timeout=300 &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $pkgs >/dev/null; } 2>"$log"; do
+      cat "$log" >&2
       tries=$((tries + 1))
-      [ "$tries" -lt 10 ] || { echo "deps: apt-get failed $tries times; install with: apt-get install$pkgs" >&2; exit 1; }
-      echo "deps: apt-get failed (another apt-get holding its lock?); trying again in 15 s" >&2
+      if ! grep -qi 'lock' "$log" || [ "$tries" -ge 5 ]; then
+        rm -f "$log"; echo "deps: apt-get failed; install with: apt-get install$pkgs" >&2; exit 1
+      fi
+      echo "deps: another apt-get holds apt's lock; trying again in 15 s" >&2
       sleep 15
     done
+    rm -f "$log"
   else
     echo "deps: missing$pkgs; install with: sudo apt-get install$pkgs" >&2
     exit 1
