@@ -6,7 +6,7 @@
 #   make valgrind       the suite under valgrind memcheck (quick mode, AVX2 build: valgrind has no AVX-512),
 #                       one valgrind per test group, VG_JOBS at a time; VG_GROUPS="cli alloc" for some only
 #   make fuzz           every libFuzzer target for FUZZ_TIME seconds (default 300) from tests/fuzz/corpus
-#   make fuzz-ci        the same, FUZZ_CI_TIME seconds each (default 45)
+#   make fuzz-ci        the same, FUZZ_CI_TIME seconds each (default 25: a regression run of the corpus and a short search; `make fuzz` searches longer)
 #   make kill-test      SIGKILL `ncsn train` at random moments, KILL_TRIALS times (default 25), resume,
 #                       and compare with an uninterrupted run byte for byte
 #   make reliability    all of the above but `fuzz` (asan, valgrind, fuzz-ci, kill-test)
@@ -34,7 +34,7 @@ valgrind:
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_TARGETS  = safetensors checkpoint csv idx
 FUZZ_TIME    ?= 300
-FUZZ_CI_TIME ?= 45
+FUZZ_CI_TIME ?= 25
 FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c ncsn.h
 	@mkdir -p $(FUZZ_BUILD)

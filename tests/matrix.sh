@@ -18,14 +18,13 @@
 #    VFPv3-D16, a cell that runs the golden and selftest groups only), cross-built and run under
 #    qemu-user.
 #  - baseline flags ({gcc, clang} -O2, no -m options: what most host projects pass): the runtime
-#    dispatch; with gcc one cell per kernel path the CPU has (forced by NCSN_SIMD, the bit groups),
-#    and with both one running the dispatch group (every path in one process);
+#    dispatch, running the dispatch group (the bit checks on every path the CPU has, in one process);
 # MATRIX_PARTS="baseline cross" (any of native, baseline, m32, cross) runs only those parts.
 # Builds and each cell's test groups use every core (MATRIX_JOBS, default nproc): CI has a time limit.
 # Cells run quick mode (golden files and unit checks, not the slow statistical ones: the SSE2 cell
 # took 3 min 18 s in full, 5 s quick), except clang -O3 on the widest SIMD path, which runs all.
-# The 32-bit x86 cells other than gcc -O2, clang's -O3 scalar and SSE2 cells and gcc's baseline
-# per-path cells run the bit groups only ($bits below), armhf with NEON those and the file groups
+# The 32-bit x86 cells other than gcc -O2, clang's -O3 scalar cell and both -O3 SSE2 cells run the
+# bit groups only ($bits below), armhf with NEON those and the file groups
 # (readme, io, safetensors: 32-bit file offsets and directory reads), the -O0 cells and the aarch64
 # scalar cell the golden files and the self-test (for time: its kernel checks took 106 s of its 222
 # under qemu; the golden files still cover its build of the scalar kernels end to end); the others
@@ -98,9 +97,10 @@ want native && for cc in gcc clang; do
       avx512) arch="-march=native"; defs="-DNCSN_NO_DISPATCH";;
     esac
     # one cell also runs the slow statistical checks (make test runs them with gcc); clang's scalar
-    # and SSE2 cells run the bit groups (gcc's run every group on those paths)
+    # cell and both SSE2 cells run the bit groups (gcc's scalar cell, a build with no vector code
+    # at all, runs every group; the golden group checks the SSE2 kernels end to end)
     quick=1; groups=""; [ $cc = clang ] && [ $path = "${paths##* }" ] && quick=0
-    [ $cc = clang ] && { [ $path = scalar ] || [ $path = sse2 ]; } && groups=$bits
+    { [ $cc = clang ] && [ $path = scalar ]; } || [ $path = sse2 ] && groups=$bits
     b="build/matrix/$cc-O3-$path"
     build_cell "$cc -O3 $path" "$b" CC=$cc CXX=$cxx OPT="-O3 -ffp-contract=fast" ARCH="$arch" DEFS="$defs" || continue
     run_cell "$cc -O3 $path" "$b" $quick "$groups"
@@ -123,20 +123,14 @@ want native && for cc in gcc clang; do
     OPT=-O2 ARCH=-march=native DEFS= && run_cell "$cc -O2 -march=native, default dialect" "$b" 1 ""
 done
 
-# baseline flags: one build per compiler; with gcc the bit groups on each kernel path forced in turn
-# (the suite's runner and `ncsn selftest` read NCSN_SIMD; every group ran on each path in the -O3
-# cells: the kernels are the same functions, chosen at run time here), then with both the dispatch group
+# baseline flags: one build per compiler, running the dispatch group: the kernel, golden-file and
+# self-test checks on every kernel path the CPU has, forced in turn in one process (what a cell per
+# path forced with NCSN_SIMD ran, one build and three processes cheaper)
 want baseline && for cc in gcc clang; do
   command -v $cc >/dev/null 2>&1 || continue
   cxx=g++; [ $cc = clang ] && cxx=clang++
   b="build/matrix/$cc-O2-baseline"
   build_cell "$cc -O2 (baseline flags)" "$b" CC=$cc CXX=$cxx OPT=-O2 ARCH= DEFS= || continue
-  if [ $cc = gcc ]; then
-    for path in $paths; do
-      run_cell "$cc -O2 (baseline flags), NCSN_SIMD=$path" "$b" 1 "$bits" env NCSN_SIMD=$path
-      cells=$((cells+1)); t0=$(date +%s)
-    done
-  fi
   run_cell "$cc -O2 (baseline flags), dispatch group" "$b" 1 "dispatch"
 done
 

@@ -19,14 +19,16 @@ if [ "${1:-}" = --one ]; then   # one group (run by xargs below)
 fi
 bin=$1; shift
 groups=${*:-$(sed -n '/^#define GROUPS(X)/,/[^\\]$/p' tests/main.c | grep -o 'X([a-z_0-9]*)' | sed 's/X(\(.*\))/\1/')}
-# VG_SKIP: groups left out (CI leaves out cli and train: each took over 11 minutes under valgrind,
-# and make asan runs both, cli against a sanitizer-built ncsn)
+# VG_SKIP: groups left out. CI leaves out cli (over 11 minutes under valgrind: it runs the ncsn
+# command many times, each under memcheck; make asan runs it against a sanitizer-built ncsn) and
+# dispatch (573 s, two thirds of the step: the kernels group again on the scalar and SSE2 paths;
+# memcheck runs the kernels group on the AVX2 path, and make asan runs dispatch on every path)
 for skip in ${VG_SKIP:-}; do groups=$(printf '%s\n' $groups | grep -vx "$skip" | tr '\n' ' '); done
 jobs=${VG_JOBS:-$(nproc 2>/dev/null || echo 2)}
 logs=$(dirname "$bin")/valgrind; mkdir -p "$logs"; rm -f "$logs"/*.rc
 # the slowest groups first, so that they overlap with the rest
 order=""
-for g in cli dsm sampler quality checkpoint; do case " $groups " in *" $g "*) order="$order $g";; esac; done
+for g in cli dispatch kernels dsm alloc sampler checkpoint quality; do case " $groups " in *" $g "*) order="$order $g";; esac; done
 for g in $groups; do case " $order " in *" $g "*) ;; *) order="$order $g";; esac; done
 echo "valgrind: $(echo $order | wc -w) groups, $jobs at a time, quick mode (a few minutes)"
 printf '%s\n' $order | xargs -P "$jobs" -I{} sh "$0" --one "$bin" {}
