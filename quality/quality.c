@@ -11,6 +11,10 @@
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
      quality exact SET DATA.csv MODEL N     the row of the sampler run with the mixture's exact score
+     quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T denoise=F sseed=S]
+                                            the model's sampler with the exact score where sigma >= above
+                                            or < below, the last K levels left out, T steps per level,
+                                            the final step x + F sigma_L^2 s (exact: above=0 by default)
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
@@ -395,35 +399,79 @@ static int cmd_tune(int argc, char **argv)
     return rc;
 }
 
-/* The sampler alone: the recipe's annealed Langevin run with the mixture's exact score (mapped
-   into the model's standardised units) instead of the network, on the model's levels; the same
-   row as eval. What it misses is the sampler's; what eval misses beyond it is the network's. */
-static int cmd_exact(const char *set, const char *data_csv, const char *model, int n_req)
+/* The sampler alone, or in part: the recipe's annealed Langevin run on a saved model's levels with
+   the mixture's exact score (mapped into the model's standardised units) where sigma >= above or
+   sigma < below, the network elsewhere. `exact` is the exact score everywhere: what it misses is
+   the sampler's, what eval misses beyond it the network's; a threshold between finds the levels
+   where the network's error arises. `mix` varies the sampler too (docs/quality.md). */
+typedef struct qmix { ncsn_model *m; const ncsn_gmm *g; float above, below; } qmix;
+static ncsn_status q_mix_score(void *u, float *out, const float *x, float sigma, int n)
+{
+    const qmix *q = (const qmix *)u;
+    if (q->g && (sigma >= q->above || sigma < q->below)) return ncsn_gmm_score(q->g, out, x, sigma, n);
+    return ncsn_model_score(q->m, out, x, sigma, n);
+}
+
+/* options: above=S below=S (the exact score there), drop=K (the last K levels left out), T=T,
+   denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S */
+static int cmd_mix(const char *set, const char *data_csv, const char *model, int n_req, int argc, char **argv, float above)
 {
     const qset *s = q_find(set);
-    float *data = NULL, *sig = NULL, *x, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD];
-    int n, dim, L = 0, k, d, rc;
+    float *data = NULL, *sig = NULL, *x = NULL, *sc = NULL, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD], F = 1.0f, sl;
+    int n, dim, L = 0, k, d, i, rc = 1, drop = 0, T = 0, n_ok = 0;
+    uint64_t sseed = 1;
+    unsigned char *flag = NULL;
     ncsn_model *m = NULL;
     ncsn_stdz st;
     ncsn_gmm g;
     ncsn_rng rng;
     ncsn_sampler_opts so;
-    if (!s || !s->K || n_req < 1) { fprintf(stderr, "quality exact: a mixture set and N >= 1\n"); return 1; }
-    if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) return 1;
-    if (q_load_model(model, dim, &m, &st, sig, &L)) return 1;
-    for (k = 0; k < s->K; k++)
-        for (d = 0; d < dim; d++) {
-            mu[k * dim + d] = (s->mu[k * dim + d] - st.loc[d]) / st.scale[d];
-            var[k * dim + d] = (s->sd[k * dim + d] / st.scale[d]) * (s->sd[k * dim + d] / st.scale[d]);
-        }
-    g.K = s->K; g.dim = dim; g.weights = s->w; g.means = mu; g.vars = var;
+    qmix q;
+    memset(&st, 0, sizeof st);
+    q.above = above; q.below = 0.0f;
+    for (i = 0; i < argc; i++) {
+        const char *v = strchr(argv[i], '=');
+        if (!v) continue;
+        v++;
+        if (!strncmp(argv[i], "above=", 6)) q.above = (float)atof(v);
+        else if (!strncmp(argv[i], "below=", 6)) q.below = (float)atof(v);
+        else if (!strncmp(argv[i], "drop=", 5)) drop = atoi(v);
+        else if (!strncmp(argv[i], "T=", 2)) T = atoi(v);
+        else if (!strncmp(argv[i], "denoise=", 8)) F = (float)atof(v);
+        else if (!strncmp(argv[i], "sseed=", 6)) sseed = strtoull(v, NULL, 10);
+    }
+    if ((!s && strncmp(set, "real:", 5)) || n_req < 1) { fprintf(stderr, "quality mix: a set and N >= 1\n"); return 1; }
+    if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
+    if (q_load_model(model, dim, &m, &st, sig, &L)) goto out;
+    if (drop < 0 || drop > L - 1) { fprintf(stderr, "quality mix: drop=%d with %d levels\n", drop, L); goto out; }
+    q.m = m; q.g = NULL;
+    if (s && s->K) {
+        for (k = 0; k < s->K; k++)
+            for (d = 0; d < dim; d++) {
+                mu[k * dim + d] = (s->mu[k * dim + d] - st.loc[d]) / st.scale[d];
+                var[k * dim + d] = (s->sd[k * dim + d] / st.scale[d]) * (s->sd[k * dim + d] / st.scale[d]);
+            }
+        g.K = s->K; g.dim = dim; g.weights = s->w; g.means = mu; g.vars = var;
+        q.g = &g;
+    }
     x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
-    so = ncsn_sampler_recipe_for(sig, L, 0, dim);
-    ncsn_rng_seed(&rng, 1, 54);
-    if (ncsn_sample_annealed(ncsn_gmm_score_fn, &g, dim, sig, L, &so, &rng, x, n_req) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    sc = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
+    flag = (unsigned char *)malloc((size_t)n_req);
+    if (!x || !sc || !flag) goto out;
+    so = ncsn_sampler_recipe_for(sig, L - drop, T, dim);   /* eps from the last level used */
+    so.denoise_final = 0;
+    ncsn_rng_seed(&rng, sseed, 54);
+    if (ncsn_sample_annealed(q_mix_score, &q, dim, sig, L - drop, &so, &rng, x, n_req) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); goto out; }
+    sl = sig[L - drop - 1];
+    if (F != 0.0f && q_mix_score(&q, sc, x, sl, n_req) == NCSN_OK)
+        for (i = 0; i < n_req * dim; i++) x[i] = fmaf(F * sl * sl, sc[i], x[i]);
+    ncsn_diverged(&st, sig[0], x, n_req, flag);
     ncsn_stdz_undo(&st, x, n_req);
-    rc = q_evaluate(set, data, n, dim, x, n_req, n_req, m, &st, sig, L, 0.0);
-    ncsn_free(data); free(sig); free(x);
+    for (i = 0; i < n_req; i++)
+        if (!flag[i]) { memmove(x + (size_t)n_ok * dim, x + (size_t)i * dim, sizeof(float) * dim); n_ok++; }
+    rc = q_evaluate(set, data, n, dim, x, n_ok, n_req, m, &st, sig, L, 0.0);
+out:
+    ncsn_free(data); free(sig); free(x); free(sc); free(flag);
     ncsn_model_free(m); ncsn_stdz_free(&st);
     return rc;
 }
@@ -519,7 +567,8 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);
     if (argc >= 4 && !strcmp(argv[1], "denoise")) return cmd_denoise(argv[2], argv[3]);
-    if (argc >= 6 && !strcmp(argv[1], "exact")) return cmd_exact(argv[2], argv[3], argv[4], atoi(argv[5]));
+    if (argc >= 6 && !strcmp(argv[1], "exact")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, 0.0f);
+    if (argc >= 6 && !strcmp(argv[1], "mix")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, 3.4e38f);
     fprintf(stderr, "usage: quality gen|eval|tune|header ... (see quality/quality.c)\n");
     return 1;
 }
