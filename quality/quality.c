@@ -331,6 +331,25 @@ out:
     return rc;
 }
 
+/* keep the rows not flagged (diverged), in order; returns how many */
+static int q_keep_rows(float *x, int n, int dim, const unsigned char *flag)
+{
+    int i, kept = 0;
+    for (i = 0; i < n; i++)
+        if (!flag[i]) { memmove(x + (size_t)kept * dim, x + (size_t)i * dim, sizeof(float) * dim); kept++; }
+    return kept;
+}
+
+/* KEY=NUMBER, the whole value a number: a typo must not run the default silently */
+static int q_number(const char *arg, double *out)
+{
+    const char *v = strchr(arg, '=');
+    char *e;
+    if (v) *out = strtod(v + 1, &e);
+    if (!v || e == v + 1 || *e) { fprintf(stderr, "quality: '%s' is not KEY=NUMBER\n", arg); return 1; }
+    return 0;
+}
+
 /* in-process: the library's defaults (what the CLI uses), overridable as key=value */
 static int cmd_tune(int argc, char **argv)
 {
@@ -386,8 +405,7 @@ static int cmd_tune(int argc, char **argv)
             fprintf(stderr, "quality: %s\n", ncsn_last_error());
             return 1;
         }
-        for (i = 0; i < n_req; i++)
-            if (!flag[i]) { memmove(x + (size_t)n_ok * dim, x + (size_t)i * dim, sizeof(float) * dim); n_ok++; }
+        n_ok = q_keep_rows(x, n_req, dim, flag);
         free(flag);
     }
     fprintf(stderr, "tune: eps %g, T %d, train %.1f s, sample %.1f s\n", (double)so.eps, so.steps_per_level, ts, now() - t0 - ts);
@@ -419,6 +437,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     const qset *s = q_find(set);
     float *data = NULL, *sig = NULL, *x = NULL, *sc = NULL, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD], F = 1.0f, sl;
     int n, dim, L = 0, k, d, i, rc = 1, drop = 0, T = 0, n_ok = 0;
+    ncsn_status sst;
     uint64_t sseed = 1;
     unsigned char *flag = NULL;
     ncsn_model *m = NULL;
@@ -430,20 +449,27 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     memset(&st, 0, sizeof st);
     q.above = above; q.below = 0.0f;
     for (i = 0; i < argc; i++) {
-        const char *v = strchr(argv[i], '=');
-        if (!v) continue;
-        v++;
-        if (!strncmp(argv[i], "above=", 6)) q.above = (float)atof(v);
-        else if (!strncmp(argv[i], "below=", 6)) q.below = (float)atof(v);
-        else if (!strncmp(argv[i], "drop=", 5)) drop = atoi(v);
-        else if (!strncmp(argv[i], "T=", 2)) T = atoi(v);
-        else if (!strncmp(argv[i], "denoise=", 8)) F = (float)atof(v);
-        else if (!strncmp(argv[i], "sseed=", 6)) sseed = strtoull(v, NULL, 10);
+        double v;
+        if (!strncmp(argv[i], "sseed=", 6)) {
+            char *e;
+            sseed = strtoull(argv[i] + 6, &e, 10);
+            if (e == argv[i] + 6 || *e) { fprintf(stderr, "quality: '%s' is not sseed=INTEGER\n", argv[i]); return 1; }
+            continue;
+        }
+        if (q_number(argv[i], &v)) return 1;
+        if (!strncmp(argv[i], "above=", 6)) q.above = (float)v;
+        else if (!strncmp(argv[i], "below=", 6)) q.below = (float)v;
+        else if (!strncmp(argv[i], "drop=", 5)) drop = (int)v;
+        else if (!strncmp(argv[i], "T=", 2)) T = (int)v;
+        else if (!strncmp(argv[i], "denoise=", 8)) F = (float)v;
+        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= denoise= sseed=)\n", argv[i]); return 1; }
     }
     if ((!s && strncmp(set, "real:", 5)) || n_req < 1) { fprintf(stderr, "quality mix: a set and N >= 1\n"); return 1; }
     if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
     if (q_load_model(model, dim, &m, &st, sig, &L)) goto out;
     if (drop < 0 || drop > L - 1) { fprintf(stderr, "quality mix: drop=%d with %d levels\n", drop, L); goto out; }
+    if (s && s->dim != dim) { fprintf(stderr, "quality mix: %s has dimension %d, the data %d\n", set, s->dim, dim); goto out; }
+    if ((q.above < 3.4e38f || q.below > 0.0f) && !(s && s->K)) { fprintf(stderr, "quality mix: %s has no exact score (exact, above=, below= need a mixture)\n", set); goto out; }
     q.m = m; q.g = NULL;
     if (s && s->K) {
         for (k = 0; k < s->K; k++)
@@ -457,18 +483,25 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
     sc = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
     flag = (unsigned char *)malloc((size_t)n_req);
-    if (!x || !sc || !flag) goto out;
+    if (!x || !sc || !flag) { fprintf(stderr, "quality mix: out of memory for %d samples\n", n_req); goto out; }
     so = ncsn_sampler_recipe_for(sig, L - drop, T, dim);   /* eps from the last level used */
     so.denoise_final = 0;
     ncsn_rng_seed(&rng, sseed, 54);
-    if (ncsn_sample_annealed(q_mix_score, &q, dim, sig, L - drop, &so, &rng, x, n_req) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); goto out; }
+    /* a chain that left the finite numbers is flagged below as diverged, as ncsn_sample_data does */
+    if ((sst = ncsn_sample_annealed(q_mix_score, &q, dim, sig, L - drop, &so, &rng, x, n_req)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {
+        fprintf(stderr, "quality: %s\n", ncsn_last_error()); goto out;
+    }
     sl = sig[L - drop - 1];
-    if (F != 0.0f && q_mix_score(&q, sc, x, sl, n_req) == NCSN_OK)
-        for (i = 0; i < n_req * dim; i++) x[i] = fmaf(F * sl * sl, sc[i], x[i]);
+    if (F != 0.0f) {
+        size_t j;
+        if (q_mix_score(&q, sc, x, sl, n_req) != NCSN_OK) { fprintf(stderr, "quality: the final step: %s\n", ncsn_last_error()); goto out; }
+        for (j = 0; j < (size_t)n_req * dim; j++) x[j] = fmaf(F * sl * sl, sc[j], x[j]);
+    }
     ncsn_diverged(&st, sig[0], x, n_req, flag);
     ncsn_stdz_undo(&st, x, n_req);
-    for (i = 0; i < n_req; i++)
-        if (!flag[i]) { memmove(x + (size_t)n_ok * dim, x + (size_t)i * dim, sizeof(float) * dim); n_ok++; }
+    for (i = 0; i < n_req; i++)   /* a row that undo makes infinite counts as diverged too */
+        for (d = 0; d < dim && !flag[i]; d++) flag[i] = !isfinite(x[(size_t)i * dim + d]);
+    n_ok = q_keep_rows(x, n_req, dim, flag);
     rc = q_evaluate(set, data, n, dim, x, n_ok, n_req, m, &st, sig, L, 0.0);
 out:
     ncsn_free(data); free(sig); free(x); free(sc); free(flag);
@@ -569,6 +602,6 @@ int main(int argc, char **argv)
     if (argc >= 4 && !strcmp(argv[1], "denoise")) return cmd_denoise(argv[2], argv[3]);
     if (argc >= 6 && !strcmp(argv[1], "exact")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, 0.0f);
     if (argc >= 6 && !strcmp(argv[1], "mix")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, 3.4e38f);
-    fprintf(stderr, "usage: quality gen|eval|tune|header ... (see quality/quality.c)\n");
+    fprintf(stderr, "usage: quality gen|eval|tune|exact|mix|header ... (see quality/quality.c)\n");
     return 1;
 }

@@ -21,8 +21,9 @@ bin=$1; shift
 groups=${*:-$(sed -n '/^#define GROUPS(X)/,/[^\\]$/p' tests/main.c | grep -o 'X([a-z_0-9]*)' | sed 's/X(\(.*\))/\1/')}
 # VG_SKIP: groups left out. CI leaves out cli (over 11 minutes under valgrind: it runs the ncsn
 # command many times, each under memcheck; make asan runs it against a sanitizer-built ncsn) and
-# dispatch (573 s, two thirds of the step: the kernels group again on the scalar and SSE2 paths;
-# memcheck runs the kernels group on the AVX2 path, and make asan runs dispatch on every path)
+# dispatch (573 s, two thirds of the step: the kernel, golden and self-test checks once per path
+# valgrind runs, scalar, SSE2 and AVX2; memcheck runs the kernels group on the AVX2 path, and make
+# asan runs dispatch on every path, but without memcheck's uninitialised-read checks)
 for skip in ${VG_SKIP:-}; do groups=$(printf '%s\n' $groups | grep -vx "$skip" | tr '\n' ' '); done
 jobs=${VG_JOBS:-$(nproc 2>/dev/null || echo 2)}
 logs=$(dirname "$bin")/valgrind; mkdir -p "$logs"; rm -f "$logs"/*.rc
