@@ -473,20 +473,31 @@ static void measure_fd(clf *cl, const float *smp, const float *held, const float
     free(ft); free(fs); free(lg);
 }
 
-static void measure_nn(const float *smp, int m, const fmnist *tr, int n_train, const float *test, const char *out, metrics *r)
+/* the median nearest-training distance of the first mt test images */
+static double test_nn_median(const float *test, int mt, const fmnist *tr, int n_train)
 {
-    int mt = m < 500 ? m : 500, i, *idx = (int *)xmalloc(sizeof(int) * (size_t)m);
-    float *ds = (float *)xmalloc(sizeof(float) * (size_t)m), *dt = (float *)xmalloc(sizeof(float) * (size_t)mt), *pair;
-    nearest(smp, m, tr->x, n_train, ds, idx);
+    float *dt = (float *)xmalloc(sizeof(float) * (size_t)mt);
+    double med;
     nearest(test, mt, tr->x, n_train, dt, NULL);
+    qsort(dt, (size_t)mt, sizeof(float), cmp_float);
+    med = dt[mt / 2];
+    free(dt);
+    return med;
+}
+
+/* the samples' nearest training images against r->med_test (test_nn_median's, of mt test images);
+   out: a directory for the grid of the first 16 beside theirs, or NULL */
+static void measure_nn(const float *smp, int m, const fmnist *tr, int n_train, int mt, const char *out, metrics *r)
+{
+    int i, *idx = (int *)xmalloc(sizeof(int) * (size_t)m);
+    float *ds = (float *)xmalloc(sizeof(float) * (size_t)m), *pair;
+    nearest(smp, m, tr->x, n_train, ds, idx);
     pair = (float *)xmalloc(sizeof(float) * 32 * PIX);
-    for (i = 0; i < 16; i++) {
+    for (i = 0; i < 16 && i < m; i++) {
         memcpy(pair + (size_t)i * PIX, smp + (size_t)i * PIX, sizeof(float) * PIX);
         memcpy(pair + (size_t)(16 + i) * PIX, tr->x + (size_t)idx[i] * PIX, sizeof(float) * PIX);
     }
-    put_grid(out, "images_nearest.dat", pair, 32, 16);
-    qsort(dt, (size_t)mt, sizeof(float), cmp_float);
-    r->med_test = dt[mt / 2];
+    if (out) put_grid(out, "images_nearest.dat", pair, 32, 16);
     r->min_sample = ds[0];
     for (i = 0, r->close = 0; i < m; i++) {
         if (ds[i] < r->min_sample) r->min_sample = ds[i];
@@ -495,7 +506,7 @@ static void measure_nn(const float *smp, int m, const fmnist *tr, int n_train, c
     qsort(ds, (size_t)m, sizeof(float), cmp_float);
     printf("images: nearest training image: samples median %.3f, min %.3f; test images median %.3f (%d of them); %d samples closer than %.3f\n",
            (double)ds[m / 2], r->min_sample, r->med_test, mt, r->close, r->med_test / 2.0);
-    free(idx); free(ds); free(dt); free(pair);
+    free(idx); free(ds); free(pair);
 }
 
 static int cmd_eval(const char *dir, const char *model, const char *out, const run_cfg *c)
@@ -536,7 +547,8 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     gaussian_samples(tr.x, c->n_train, gs, m, &rng);
     put_grid(out, "images_gaussian.dat", gs, 16 < m ? 16 : m, 8);
     measure_fd(&cl, smp, held, gs, m, te.x, te.n, work, &r);
-    measure_nn(smp, m, &tr, c->n_train, te.x, out, &r);
+    r.med_test = test_nn_median(te.x, m < 500 ? m : 500, &tr, c->n_train);
+    measure_nn(smp, m, &tr, c->n_train, m < 500 ? m : 500, out, &r);
     draw_snapshots(&ms, c, out);
     inpaint(&ms, c, te.x, n_inp, 0, inp, NULL);
     clf_forward(&cl, inp, n_inp, NULL, lg, work);
@@ -565,10 +577,12 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
 }
 
 /* ---- `images sweep DATA MODEL VARIANT... [--medium|--quick]`: sampler variants on one trained model, one
-   classifier for all (docs/images.md's sampler tables). VARIANT is kind:T:eps_factor:sigma_end:n with
-   kind s (n samples: FD, classes), i (lower-half inpainting of the first n test images: agreement)
-   or k (i, then the known pixels set back to the exact known values); d:0:0:0:n prints the learned
-   denoiser's RMS error per level on n held-out training images ---- */
+   classifier for all (docs/images.md's sampler tables). VARIANT is kind:T:eps_factor:sigma_end:n
+   [:T_hi:split[:stream]] with kind s (n samples: FD, classes, nearest training images), i (lower-half
+   inpainting of the first n test images: agreement), k (i, then the known pixels set back to the
+   exact known values) or f (k with one noise draw for the known pixels at all levels); T_hi steps
+   at the levels sigma >= split (sample_split); stream > 0 another noise stream than eval's;
+   d:0:0:0:n prints the learned denoiser's RMS error per level on n held-out training images ---- */
 static int levels_to(const model_set *ms, float sigma_end)
 {
     int L = ms->L;
@@ -606,18 +620,74 @@ static void sweep_denoiser(const model_set *ms, const float *held, int n)
     for (i = 0; i < ms->L; i++) printf("sweep: denoiser level %2d sigma %.4f rmse/sigma %.3f\n", i, (double)ms->sig[i], (double)ratio[i]);
 }
 
-static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmnist *te, const float *held, int n_held,
-                      const float *gs, float *work)
+/* annealed Langevin, or inpainting when mask is not NULL, over ms's first L levels with o's settings,
+   but T_hi steps at the levels sigma >= split (T_hi <= 0: o's T everywhere); every level keeps o's
+   step a_i = eps sigma_i^2 / sigma_L^2 (the first part runs with eps rescaled to its own last level) */
+static ncsn_status sample_split(const model_set *ms, int L, const ncsn_sampler_opts *o, int T_hi, float split, ncsn_rng *rng,
+                                const float *known, const unsigned char *mask, float *x, int n)
+{
+    ncsn_sampler_opts a = *o, b = *o;
+    ncsn_status st;
+    int K = 0;
+    while (K < L && ms->sig[K] >= split) K++;
+    if (T_hi <= 0 || T_hi == o->steps_per_level || K == 0) K = 0;
+    else if (K == L) { a.steps_per_level = T_hi; K = 0; }
+    if (K == 0)
+        return mask ? ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig, L, &a, rng, known, mask, x, n)
+                    : ncsn_sample_annealed(ms->score, ms->user, PIX, ms->sig, L, &a, rng, x, n);
+    a.steps_per_level = T_hi;
+    a.denoise_final = 0;
+    a.eps = o->eps * ((ms->sig[K - 1] / ms->sig[L - 1]) * (ms->sig[K - 1] / ms->sig[L - 1]));
+    b.init = NCSN_INIT_GIVEN;
+    st = mask ? ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig, K, &a, rng, known, mask, x, n)
+              : ncsn_sample_annealed(ms->score, ms->user, PIX, ms->sig, K, &a, rng, x, n);
+    if (st != NCSN_OK) return st;
+    return mask ? ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig + K, L - K, &b, rng, known, mask, x, n)
+                : ncsn_sample_annealed(ms->score, ms->user, PIX, ms->sig + K, L - K, &b, rng, x, n);
+}
+
+/* inpainting as ncsn_sample_inpaint, but the known pixels at level i are known + sigma_i z~ with ONE
+   z~ for all levels (a single forward-noised trajectory of the known image) instead of a fresh z~
+   per level (Song & Ermon's appendix); a variant for the sweep */
+static void inpaint_fixed_noise(const model_set *ms, int L, const ncsn_sampler_opts *o, ncsn_rng *rng, const float *known,
+                                const unsigned char *mask, float *x, int n)
+{
+    size_t N = (size_t)n * PIX, k;
+    float *zt = (float *)xmalloc(sizeof(float) * N), *z = (float *)xmalloc(sizeof(float) * N), *sc = (float *)xmalloc(sizeof(float) * N);
+    float cs, cn, sl = ms->sig[L - 1];
+    int i, t;
+    ncsn_rng_normals(rng, x, N);
+    for (k = 0; k < N; k++) x[k] *= ms->sig[0];
+    ncsn_rng_normals(rng, zt, N);
+    for (i = 0; i < L; i++) {
+        if (ncsn_langevin_coeffs(o->form, o->eps, ms->sig[i], sl, &cs, &cn) != NCSN_OK) die("coefficients");
+        for (t = 0; t < o->steps_per_level; t++) {
+            if (ncsn_model_score(ms->user, sc, x, ms->sig[i], n) != NCSN_OK) die("score");
+            ncsn_rng_normals(rng, z, N);
+            ncsn_langevin_update(x, sc, z, N, cs, cn);
+            for (k = 0; k < N; k++) if (mask[k]) x[k] = fmaf(ms->sig[i], zt[k], known[k]);
+        }
+    }
+    if (o->denoise_final) {
+        if (ncsn_model_score(ms->user, sc, x, sl, n) != NCSN_OK) die("score");
+        for (k = 0; k < N; k++) if (!mask[k]) x[k] = fmaf(sl * sl, sc[k], x[k]);
+    }
+    free(zt); free(z); free(sc);
+}
+
+static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmnist *tr, int n_train, double med_test,
+                      const fmnist *te, const float *held, int n_held, const float *gs, float *work)
 {
     char kind;
-    int T, n, L, i, agree = 0;
-    float ex, end;
+    int T, n, L, i, agree = 0, T_hi = 0, stream = 0;
+    float ex, end, split = 0.0f;
     ncsn_sampler_opts o;
     ncsn_rng rng;
     float *x;
     double t0 = now();
     int n_max;
-    if (sscanf(spec, "%c:%d:%f:%f:%d", &kind, &T, &ex, &end, &n) != 5 || !strchr("sikd", kind)) { fprintf(stderr, "images: bad variant '%s'\n", spec); exit(2); }
+    i = sscanf(spec, "%c:%d:%f:%f:%d:%d:%f:%d", &kind, &T, &ex, &end, &n, &T_hi, &split, &stream);
+    if ((i != 5 && i != 7 && i != 8) || stream < 0 || !strchr("sikdf", kind)) { fprintf(stderr, "images: bad variant '%s'\n", spec); exit(2); }
     /* s and d read n held-out training images (500 of them in --quick), i and k n test images */
     n_max = kind == 's' ? (n_held < 1000 ? n_held : 1000) : kind == 'd' ? n_held : te->n;
     if (n < 1 || n > n_max) { fprintf(stderr, "images: variant '%s': n = %d must be in [1, %d]\n", spec, n, n_max); exit(2); }
@@ -630,28 +700,32 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
         metrics r;
         int m, div;
         ncsn_status st;
-        ncsn_rng_seed(&rng, 15, 1);
-        st = ncsn_sample_annealed(ms->score, ms->user, PIX, ms->sig, L, &o, &rng, x, n);
+        ncsn_rng_seed(&rng, 15, 1 + 16 * (uint64_t)stream);
+        st = sample_split(ms, L, &o, T_hi, split, &rng, NULL, NULL, x, n);
         if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("sampling");
         div = ncsn_diverged(&ms->sd, ms->sig[0], x, n, NULL);
         m = keep_finite(x, n);
         clamp01(x, (size_t)m * PIX);
         measure_fd(cl, x, held, gs, m, te->x, te->n, work, &r);
-        printf("sweep: %s: L %d (to %.4f) eps %.4g: FD %.2f (floor %.2f, gaussian %.2f) classes %.3f..%.3f, %d diverged, %.0f s\n", spec, L,
-               (double)ms->sig[L - 1], (double)o.eps, r.fd, r.floor, r.gauss, r.share_min, r.share_max, div, now() - t0);
+        r.med_test = med_test;
+        measure_nn(x, m, tr, n_train, 500, NULL, &r);
+        printf("sweep: %s: L %d (to %.4f) eps %.4g: FD %.2f (floor %.2f, gaussian %.2f) classes %.3f..%.3f, %d diverged, %d closer than %.3f (min %.3f), %.0f s\n",
+               spec, L, (double)ms->sig[L - 1], (double)o.eps, r.fd, r.floor, r.gauss, r.share_min, r.share_max, div, r.close,
+               r.med_test / 2.0, r.min_sample, now() - t0);
     } else {
         float *lg = (float *)xmalloc(sizeof(float) * (size_t)n * CLASSES);
         unsigned char *mask = (unsigned char *)xmalloc((size_t)n * PIX);
         size_t k;
         for (k = 0; k < (size_t)n * PIX; k++) mask[k] = (unsigned char)((k % PIX) / SIDE < SIDE / 2);
-        ncsn_rng_seed(&rng, 15, 4);
-        if (ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig, L, &o, &rng, te->x, mask, x, n) != NCSN_OK) die("inpainting");
-        if (kind == 'k') restore_known(x, te->x, mask, (size_t)n * PIX);
+        ncsn_rng_seed(&rng, 15, 4 + 16 * (uint64_t)stream);
+        if (kind == 'f') inpaint_fixed_noise(ms, L, &o, &rng, te->x, mask, x, n);
+        else if (sample_split(ms, L, &o, T_hi, split, &rng, te->x, mask, x, n) != NCSN_OK) die("inpainting");
+        if (kind != 'i') restore_known(x, te->x, mask, (size_t)n * PIX);
         clamp01(x, (size_t)n * PIX);
         clf_forward(cl, x, n, NULL, lg, work);
         for (i = 0; i < n; i++) agree += argmax10(lg + (size_t)i * CLASSES) == te->y[i];
-        printf("sweep: %s: L %d (to %.4f) eps %.4g: lower-half agreement %.3f (%d of %d), %.0f s\n", spec, L, (double)ms->sig[L - 1],
-               (double)o.eps, (double)agree / n, agree, n, now() - t0);
+        printf("sweep: %s: L %d (to %.4f) eps %.4g: lower-half agreement %.3f (%d of %d; the classifier on these originals %.3f), %.0f s\n",
+               spec, L, (double)ms->sig[L - 1], (double)o.eps, (double)agree / n, agree, n, clf_accuracy(cl, te->x, te->y, n, work), now() - t0);
         free(lg); free(mask);
     }
     free(x);
@@ -664,6 +738,7 @@ static int cmd_sweep(int argc, char **argv, const run_cfg *c)
     clf cl;
     ncsn_rng rng;
     int i, m = 1000;
+    double med;
     float *work = (float *)xmalloc(sizeof(float) * 512 * PIX), *gs = (float *)xmalloc(sizeof(float) * (size_t)m * PIX);
     load_set(&tr, argv[2], "train");
     load_set(&te, argv[2], "t10k");
@@ -672,8 +747,10 @@ static int cmd_sweep(int argc, char **argv, const run_cfg *c)
     printf("images: classifier test accuracy %.4f\n", clf_accuracy(&cl, te.x, te.y, te.n, work));
     ncsn_rng_seed(&rng, 15, 2);
     gaussian_samples(tr.x, c->n_train, gs, m, &rng);
+    med = test_nn_median(te.x, 500, &tr, c->n_train);
+    printf("images: test images' median nearest training distance %.3f (500 of them)\n", med);
     for (i = 4; i < argc; i++)
-        if (argv[i][0] != '-') sweep_one(&ms, &cl, argv[i], &te, tr.x + (size_t)(tr.n - c->hold) * PIX, c->hold, gs, work);
+        if (argv[i][0] != '-') sweep_one(&ms, &cl, argv[i], &tr, c->n_train, med, &te, tr.x + (size_t)(tr.n - c->hold) * PIX, c->hold, gs, work);
         else if (i != argc - 1) { fprintf(stderr, "images: sweep: '%s' must come last\n", argv[i]); return 2; }
     return 0;
 }
