@@ -582,7 +582,8 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
    inpainting of the first n test images: agreement), k (i, then the known pixels set back to the
    exact known values) or f (k with one noise draw for the known pixels at all levels); T_hi steps
    at the levels sigma >= split (sample_split); stream > 0 another noise stream than eval's;
-   d:0:0:0:n prints the learned denoiser's RMS error per level on n held-out training images ---- */
+   d:0:0:0:n prints the learned denoiser's RMS error per level on n held-out training images, c:0:0:0:n
+   the share of each class the classifier still labels so after the denoiser (every 4th level) ---- */
 static int levels_to(const model_set *ms, float sigma_end)
 {
     int L = ms->L;
@@ -675,6 +676,34 @@ static void inpaint_fixed_noise(const model_set *ms, int L, const ncsn_sampler_o
     free(zt); free(z); free(sc);
 }
 
+/* c:0:0:0:n: the classifier's labels of the learned denoiser's output D(x~) = x~ + sigma^2 s(x~) on
+   n held-out training images at every 4th level: the share per class that keeps its own label (where
+   a class's identity is lost on the way down, e.g. sandals denoised into sneakers) */
+static void sweep_denoised_classes(const model_set *ms, clf *cl, const float *held, const int *label, int n, float *work)
+{
+    float *xt = (float *)xmalloc(sizeof(float) * (size_t)n * PIX), *sc = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
+    float *lg = (float *)xmalloc(sizeof(float) * (size_t)n * CLASSES);
+    size_t N = (size_t)n * PIX, k;
+    ncsn_rng rng;
+    int i, j;
+    ncsn_rng_seed(&rng, 15, 10);
+    for (i = 0; i < ms->L; i += 4) {
+        int kept[CLASSES] = { 0 }, all[CLASSES] = { 0 };
+        float sg = ms->sig[i];
+        ncsn_rng_normals(&rng, xt, N);
+        for (k = 0; k < N; k++) xt[k] = fmaf(sg, xt[k], held[k]);
+        if (ncsn_model_score(ms->user, sc, xt, sg, n) != NCSN_OK) die("denoiser");
+        for (k = 0; k < N; k++) xt[k] = fmaf(sg * sg, sc[k], xt[k]);
+        clamp01(xt, N);
+        clf_forward(cl, xt, n, NULL, lg, work);
+        for (j = 0; j < n; j++) { all[label[j]]++; kept[label[j]] += argmax10(lg + (size_t)j * CLASSES) == label[j]; }
+        printf("sweep: denoised classes sigma %8.4f:", (double)sg);
+        for (j = 0; j < CLASSES; j++) printf(" %.2f", all[j] ? (double)kept[j] / all[j] : 0.0);
+        printf("\n");
+    }
+    free(xt); free(sc); free(lg);
+}
+
 static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmnist *tr, int n_train, double med_test,
                       const fmnist *te, const float *held, int n_held, const float *gs, float *work)
 {
@@ -687,11 +716,12 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
     double t0 = now();
     int n_max;
     i = sscanf(spec, "%c:%d:%f:%f:%d:%d:%f:%d", &kind, &T, &ex, &end, &n, &T_hi, &split, &stream);
-    if ((i != 5 && i != 7 && i != 8) || stream < 0 || !strchr("sikdf", kind)) { fprintf(stderr, "images: bad variant '%s'\n", spec); exit(2); }
+    if ((i != 5 && i != 7 && i != 8) || stream < 0 || !strchr("sikdfc", kind)) { fprintf(stderr, "images: bad variant '%s'\n", spec); exit(2); }
     /* s and d read n held-out training images (500 of them in --quick), i and k n test images */
-    n_max = kind == 's' ? (n_held < 1000 ? n_held : 1000) : kind == 'd' ? n_held : te->n;
+    n_max = kind == 's' ? (n_held < 1000 ? n_held : 1000) : kind == 'd' || kind == 'c' ? n_held : te->n;
     if (n < 1 || n > n_max) { fprintf(stderr, "images: variant '%s': n = %d must be in [1, %d]\n", spec, n, n_max); exit(2); }
     if (kind == 'd') { sweep_denoiser(ms, held, n); return; }
+    if (kind == 'c') { sweep_denoised_classes(ms, cl, held, tr->y + (tr->n - n_held), n, work); return; }
     L = levels_to(ms, end);
     o = ncsn_sampler_recipe(ms->sig, L, T);
     o.eps *= ex;
