@@ -48,8 +48,9 @@ static run_cfg config(int quick)
     /* sampling: one step per level below sigma 3 (T above) gave every class 5.9-12.6 % of the
        samples and FD 4.93 on the full model, against 0.1-18.1 % and 29.70 with T at every level:
        the extra steps at small sigma move the chains along the learned score's errors and drain
-       thin classes (sandals). Measured on the full model only: the reduced run keeps T. */
-    c.T_low = quick == 1 ? 0 : 1;
+       thin classes (sandals). Measured on the full model only: the reduced and medium runs keep T
+       (the medium tables of docs/images.md were measured with it). */
+    c.T_low = quick ? 0 : 1;
     c.split = 3.0f;
     c.sigma_data = quick == 1 ? 0.0f : 0.05f;   /* 0: the data's; 300 steps are too few for F to learn images (FD 78 against 30) */
     c.sigma_end = 0.1f;
@@ -524,7 +525,7 @@ static ncsn_status sample_split(const model_set *ms, int L, const ncsn_sampler_o
                                 const float *known, const unsigned char *mask, float *x, int n)
 {
     ncsn_sampler_opts a = *o, b = *o;
-    ncsn_status st;
+    ncsn_status st, st2;
     int K = 0;
     while (K < L && ms->sig[K] >= split) K++;
     if (T_hi <= 0 || T_hi == o->steps_per_level || K == 0) K = 0;
@@ -538,9 +539,11 @@ static ncsn_status sample_split(const model_set *ms, int L, const ncsn_sampler_o
     b.init = NCSN_INIT_GIVEN;
     st = mask ? ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig, K, &a, rng, known, mask, x, n)
               : ncsn_sample_annealed(ms->score, ms->user, PIX, ms->sig, K, &a, rng, x, n);
-    if (st != NCSN_OK) return st;
-    return mask ? ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig + K, L - K, &b, rng, known, mask, x, n)
-                : ncsn_sample_annealed(ms->score, ms->user, PIX, ms->sig + K, L - K, &b, rng, x, n);
+    /* a chain that left the finite numbers stays so; the others still need the small levels */
+    if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) return st;
+    st2 = mask ? ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig + K, L - K, &b, rng, known, mask, x, n)
+               : ncsn_sample_annealed(ms->score, ms->user, PIX, ms->sig + K, L - K, &b, rng, x, n);
+    return st2 != NCSN_OK ? st2 : st;
 }
 
 static int cmd_eval(const char *dir, const char *model, const char *out, const run_cfg *c)
@@ -727,8 +730,15 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
     float *x;
     double t0 = now();
     int n_max;
-    i = sscanf(spec, "%c:%d:%f:%f:%d:%d:%f:%d", &kind, &T, &ex, &end, &n, &T_hi, &split, &stream);
-    if ((i != 5 && i != 7 && i != 8) || stream < 0 || !strchr("sikdfc", kind)) { fprintf(stderr, "images: bad variant '%s'\n", spec); exit(2); }
+    int used = -1;
+    i = sscanf(spec, "%c:%d:%f:%f:%d%n:%d:%f%n:%d%n", &kind, &T, &ex, &end, &n, &used, &T_hi, &split, &used, &stream, &used);
+    /* the whole spec read (no trailing text), T >= 1 (0 would ask the recipe's 200 per level), a
+       positive step factor, and a split only where the kind samples (s, i, k) */
+    if ((i != 5 && i != 7 && i != 8) || used < 0 || spec[used] || stream < 0 || !strchr("sikdfc", kind) || T < 1 || !(ex > 0.0f) ||
+        T_hi < 0 || (i >= 7 && (!(split > 0.0f) || split > 3.4e38f || !strchr("sik", kind)))) {
+        fprintf(stderr, "images: bad variant '%s' (kind:T:eps_factor:sigma_end:n[:T_hi:split[:stream]], T >= 1, eps_factor > 0)\n", spec);
+        exit(2);
+    }
     /* s and d read n held-out training images (500 of them in --quick), i and k n test images */
     n_max = kind == 's' ? (n_held < 1000 ? n_held : 1000) : kind == 'd' || kind == 'c' ? n_held : te->n;
     if (n < 1 || n > n_max) { fprintf(stderr, "images: variant '%s': n = %d must be in [1, %d]\n", spec, n, n_max); exit(2); }
