@@ -1,5 +1,5 @@
 # mk/quality.mk - `make quality`: every data set of docs/quality.md trained and sampled with the
-# CLI's defaults, one table row each (about 12 CPU-minutes: 6-7 minutes on 2 free cores, where
+# CLI's defaults, one table row each (about 14 CPU-minutes: 7-8 minutes on 2 free cores, where
 # QUALITY_JOBS defaults to 2 rows at a time, one thread each: docs/quality.md). Installs R (r-base-core, for
 # faithful and iris) and python3-sklearn (for the digits) through tests/deps.sh, like the others.
 QUALITY_OUT ?= build/quality

@@ -56,7 +56,8 @@ args() {
     real:iris_std) echo "$OUT/iris_std.csv $OUT/iris_std_num.csv 150 --columns Sepal.Length,Sepal.Width,Petal.Length,Petal.Width" ;;
     real:digits) echo "$OUT/digits.csv $OUT/digits_num.csv 1797 --columns 1-64" ;;
     real:digits_std) echo "$OUT/digits_std.csv $OUT/digits_std.csv 1797" ;;
-    *) echo "$OUT/$1.csv $OUT/$1.csv 2000" ;;
+    swiss_roll) echo "$OUT/$1.csv $OUT/$1.csv 2000" ;;
+    *) echo "$OUT/$1.csv $OUT/$1.csv 10000" ;;   # mixtures: per-mode widths to +-2 % (docs/quality.md)
   esac
 }
 LANE=0
