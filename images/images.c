@@ -573,8 +573,7 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     o = ncsn_sampler_recipe(ms.sig, ms.L, c->T_low ? c->T_low : c->T);
     ncsn_rng_seed(&rng, 15, 1);
     t0 = now();
-    st = c->T_low ? sample_split(&ms, ms.L, &o, c->T, c->split, &rng, NULL, NULL, smp, m)
-                  : ncsn_sample_annealed(ms.score, ms.user, PIX, ms.sig, ms.L, &o, &rng, smp, m);
+    st = sample_split(&ms, ms.L, &o, c->T, c->split, &rng, NULL, NULL, smp, m);   /* T_low 0: one call, T everywhere */
     if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("sampling");
     r.diverged = ncsn_diverged(&ms.sd, ms.sig[0], smp, m, NULL);
     if (c->T_low) snprintf(steps, sizeof steps, "%d steps above sigma %g, %d below", c->T, (double)c->split, c->T_low);
@@ -735,7 +734,7 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
     /* the whole spec read (no trailing text), T >= 1 (0 would ask the recipe's 200 per level), a
        positive step factor, and a split only where the kind samples (s, i, k) */
     if ((i != 5 && i != 7 && i != 8) || used < 0 || spec[used] || stream < 0 || !strchr("sikdfc", kind) || T < 1 || !(ex > 0.0f) ||
-        T_hi < 0 || (i >= 7 && (!(split > 0.0f) || split > 3.4e38f || !strchr("sik", kind)))) {
+        T_hi < 0 || (i >= 7 && (!(split > 0.0f) || !isfinite(split) || !strchr("sik", kind)))) {
         fprintf(stderr, "images: bad variant '%s' (kind:T:eps_factor:sigma_end:n[:T_hi:split[:stream]], T >= 1, eps_factor > 0)\n", spec);
         exit(2);
     }

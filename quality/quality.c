@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <float.h>
 #include <math.h>
 #include <time.h>
 
@@ -336,12 +337,16 @@ out:
     return rc;
 }
 
-/* keep the rows not flagged (diverged), in order; returns how many */
+/* keep the rows not flagged (diverged) and finite (undo can overflow a finite row), in order;
+   returns how many */
 static int q_keep_rows(float *x, int n, int dim, const unsigned char *flag)
 {
-    int i, kept = 0;
-    for (i = 0; i < n; i++)
-        if (!flag[i]) { memmove(x + (size_t)kept * dim, x + (size_t)i * dim, sizeof(float) * dim); kept++; }
+    int i, d, kept = 0;
+    for (i = 0; i < n; i++) {
+        const float *row = x + (size_t)i * dim;
+        for (d = 0; d < dim && isfinite(row[d]); d++) {}
+        if (!flag[i] && d == dim) { memmove(x + (size_t)kept * dim, row, sizeof(float) * dim); kept++; }
+    }
     return kept;
 }
 
@@ -474,7 +479,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     if (q_load_model(model, dim, &m, &st, sig, &L)) goto out;
     if (drop < 0 || drop > L - 1) { fprintf(stderr, "quality mix: drop=%d with %d levels\n", drop, L); goto out; }
     if (s && s->dim != dim) { fprintf(stderr, "quality mix: %s has dimension %d, the data %d\n", set, s->dim, dim); goto out; }
-    if ((q.above < 3.4e38f || q.below > 0.0f) && !(s && s->K)) { fprintf(stderr, "quality mix: %s has no exact score (exact, above=, below= need a mixture)\n", set); goto out; }
+    if ((q.above < FLT_MAX || q.below > 0.0f) && !(s && s->K)) { fprintf(stderr, "quality mix: %s has no exact score (exact, above=, below= need a mixture)\n", set); goto out; }
     q.m = m; q.g = NULL;
     if (s && s->K) {
         for (k = 0; k < s->K; k++)
@@ -504,8 +509,6 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     }
     ncsn_diverged(&st, sig[0], x, n_req, flag);
     ncsn_stdz_undo(&st, x, n_req);
-    for (i = 0; i < n_req; i++)   /* a row that undo makes infinite counts as diverged too */
-        for (d = 0; d < dim && !flag[i]; d++) flag[i] = !isfinite(x[(size_t)i * dim + d]);
     n_ok = q_keep_rows(x, n_req, dim, flag);
     rc = q_evaluate(set, data, n, dim, x, n_ok, n_req, m, &st, sig, L, 0.0);
 out:
@@ -606,7 +609,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);
     if (argc >= 4 && !strcmp(argv[1], "denoise")) return cmd_denoise(argv[2], argv[3]);
     if (argc >= 6 && !strcmp(argv[1], "exact")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, 0.0f);
-    if (argc >= 6 && !strcmp(argv[1], "mix")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, 3.4e38f);
+    if (argc >= 6 && !strcmp(argv[1], "mix")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, FLT_MAX);   /* above FLT_MAX: the network at every level */
     fprintf(stderr, "usage: quality gen|eval|tune|exact|mix|header ... (see quality/quality.c)\n");
     return 1;
 }

@@ -865,7 +865,7 @@ static void precond_learns(void)
     enum { N = 2000, M = 500 };
     static const float w[2] = { 0.5f, 0.5f }, mu[4] = { -2.0f, 0.0f, 2.0f, 1.0f }, var[4] = { 0.1f, 0.1f, 0.1f, 0.1f };
     ncsn_gmm g = { 2, 2, w, mu, var };
-    float *x = (float *)malloc(sizeof(float) * N * 2), *q = (float *)malloc(sizeof(float) * M * 2), *z = (float *)malloc(sizeof(float) * M * 2), sg[3];
+    float *x, *q, *z, sg[3];
     ncsn_train_opts o = ncsn_train_defaults();
     ncsn_trainer *t = NULL;
     ncsn_rng r;
@@ -874,7 +874,10 @@ static void precond_learns(void)
     /* a learning check (about 20 GFLOP: 1500 steps), not a bit check: quick mode (the matrix cells,
        the sanitizers) leaves it out. Under qemu's software floating point it took 2 of the aarch64
        cell's 3 minutes, and valgrind could not run the train group at all. */
-    if (t_quick) { free(x); free(q); free(z); return; }
+    if (t_quick) return;
+    x = (float *)malloc(sizeof(float) * N * 2);
+    q = (float *)malloc(sizeof(float) * M * 2);
+    z = (float *)malloc(sizeof(float) * M * 2);
     ncsn_rng_seed(&r, 15, 4);
     ncsn_gmm_sample(&g, &r, x, NULL, N);
     ncsn_gmm_sample(&g, &r, q, NULL, M);
