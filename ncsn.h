@@ -734,12 +734,15 @@ NCSNDEF ncsn_status ncsn_file_meta_mem(const unsigned char *buf, size_t len, con
 /* CSV data: one point per line, the same number of columns on every line, separated by commas
    (or, if the first line has no comma, by spaces/tabs); optional header line of names (every
    field not a number); '#' comment lines, blank lines, CRLF, a UTF-8 BOM and "quoted" fields are
-   accepted. Every value must be a finite float; errors name SOURCE:LINE:COLUMN. *data (n * dim
-   floats, row-major) is allocated by the library: free it with ncsn_free. names (may be NULL) gets
-   the header as one CSV line ("" if none): the names joined by ',', a name with a comma, a quote,
-   a '#', a space or a tab "quoted" (so the line parses back to the same names); names that do
-   not fit in names_cap are left out from the first that does not. A name with a control character
-   (e.g. an escape sequence) is refused (NCSN_ERR_FORMAT). Limits: 0 = default. */
+   accepted. Every value must be a finite float, read as ncsn_strtof reads it (correctly rounded
+   for up to 10^7 characters). A field, name or number, may be as long as its line: the one length
+   limit is max_line, and a field takes the memory of the longest line, never more than the text.
+   Errors name SOURCE:LINE:COLUMN. *data (n * dim floats, row-major) is allocated by the library:
+   free it with ncsn_free. names (may be NULL) gets the header as one CSV line ("" if none): the
+   names joined by ',', a name with a comma, a quote, a '#', a space or a tab "quoted" (so the line
+   parses back to the same names); names that do not fit in names_cap are left out from the first
+   that does not. A name with a control character (e.g. an escape sequence) is refused
+   (NCSN_ERR_FORMAT). Limits: 0 = default. */
 typedef struct ncsn_csv_opts {
     const char *source;   /* name used in messages (default "csv"; ncsn_csv_load: the path) */
     long max_rows;        /* default 1 << 26 */
@@ -778,11 +781,12 @@ NCSNDEF ncsn_status ncsn_idx_load(const char *images_path, const char *labels_pa
 /* Floats as text, independent of the locale: whatever setlocale() set LC_NUMERIC to, these use the
    "C" locale's forms, and the library reads and writes every float of its files (CSV, metadata)
    with them. ncsn_strtof is the "C" locale's strtof (leading white space, sign, decimal or 0x hex
-   digits, inf, infinity, nan, nan(...)), correctly rounded to nearest even; *end (if end is not
-   NULL) gets the end of the number, s if there is none (then 0 is returned). ncsn_format_f32
-   writes what printf("%.*g", precision, (double)v) writes in the "C" locale (precision 1..120;
-   9 round-trips every float) into buf of cap bytes: the length, or -1 (buf "" if cap > 0) if it
-   does not fit or precision is out of range. */
+   digits, inf, infinity, nan, nan(...)), correctly rounded to nearest even (any number of digits,
+   in strings of up to 10^7 characters); *end (if end is not NULL) gets the end of the number, s if
+   there is none (then 0 is returned). ncsn_format_f32 writes what printf("%.*g", precision,
+   (double)v) writes in the "C" locale (precision 1..120; 9 round-trips every float) into buf of
+   cap bytes: the length, or -1 (buf "" if cap > 0) if it does not fit or precision is out of
+   range. */
 NCSNDEF float ncsn_strtof(const char *s, char **end);
 NCSNDEF int ncsn_format_f32(char *buf, size_t cap, float v, int precision);
 
@@ -6464,8 +6468,6 @@ NCSNDEF ncsn_status ncsn_file_meta_mem(const unsigned char *buf, size_t len, con
 NCSNDEF void ncsn_free(void *p) { NCSN_FREE(p); }
 
 /* ---- CSV ---- */
-#define NCSN__CSV_FIELD 128
-
 /* a "text" file with a NUL that starts with a compressor's magic bytes: say which, and how to read it */
 static ncsn_status ncsn__fail_compressed(const char *prefix, const char *zip)
 {
@@ -6483,18 +6485,16 @@ static const char *ncsn__compressed_kind(const unsigned char *b, size_t n)
 }
 
 /* the next field of a line into buf (quotes removed, spaces trimmed): 1, or 0 if the line has no
-   more fields; *too_long if it did not fit; *last if it ends the line. mode ',' or ' ' (runs of
-   spaces and tabs). */
-static int ncsn__csv_field(const char **q, const char *le, char mode, char *buf, int *too_long, int *last)
+   more fields; *last if it ends the line. mode ',' or ' ' (runs of spaces and tabs). buf has room
+   for the whole line and its NUL: a field, its quotes removed, is never longer than its line. */
+static int ncsn__csv_field(const char **q, const char *le, char mode, char *buf, int *last)
 {
     const char *p = *q;
     size_t n = 0;
-    *too_long = 0;
     *last = 0;
     while (p < le && (*p == ' ' || *p == '\t')) p++;
     if (mode == ' ' && p >= le) return 0;
 #define NCSN__CSV_DELIM(c) ((c) == mode || (mode == ' ' && (c) == '\t'))
-#define NCSN__CSV_PUT(c) do { if (n + 1 < NCSN__CSV_FIELD) buf[n++] = (c); else *too_long = 1; } while (0)
     if (p < le && *p == '"') {   /* quoted: "" is a quote */
         p++;
         while (p < le) {
@@ -6502,15 +6502,13 @@ static int ncsn__csv_field(const char **q, const char *le, char mode, char *buf,
                 if (p + 1 < le && p[1] == '"') p++;
                 else break;
             }
-            NCSN__CSV_PUT(*p);
-            p++;
+            buf[n++] = *p++;
         }
         if (p < le) p++;          /* the closing quote */
-        while (p < le && !NCSN__CSV_DELIM(*p)) { NCSN__CSV_PUT(*p); p++; }  /* text after it: kept, so it will not parse */
+        while (p < le && !NCSN__CSV_DELIM(*p)) buf[n++] = *p++;  /* text after it: kept, so it will not parse */
     } else {
-        while (p < le && !NCSN__CSV_DELIM(*p)) { NCSN__CSV_PUT(*p); p++; }
+        while (p < le && !NCSN__CSV_DELIM(*p)) buf[n++] = *p++;
     }
-#undef NCSN__CSV_PUT
 #undef NCSN__CSV_DELIM
     while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t')) n--;
     buf[n] = 0;
@@ -6555,18 +6553,19 @@ typedef struct ncsn__csv {
     long first_line;           /* the line that set cols */
     float *vals;               /* [cap] the values read, count of them */
     size_t cap, count, limit;  /* limit: the most values the text can hold */
-    char fb[NCSN__CSV_FIELD];  /* the current field */
+    char *fb;                  /* [fb_cap] the current field: room for the longest line so far */
+    size_t fb_cap, fb_limit;   /* fb_limit: the longest line (max_line, the text's length) + 1 */
 } ncsn__csv;
 
 /* Whether the line [ls, le) is a header: no field is a number (*is_header). */
 static ncsn_status ncsn__csv_is_header(ncsn__csv *c, const char *ls, const char *le, int *is_header)
 {
     const char *q = ls;
-    int f = 0, n_num = 0, n_text = 0, tl, last;
+    int f = 0, n_num = 0, n_text = 0, last;
     float dummy;
-    while (ncsn__csv_field(&q, le, c->mode, c->fb, &tl, &last)) {
+    while (ncsn__csv_field(&q, le, c->mode, c->fb, &last)) {
         if (++f > c->max_cols) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", c->src, c->line, c->max_cols);
-        if (!tl && c->fb[0] && ncsn__parse_f32(c->fb, &dummy) == 0) n_text++;
+        if (c->fb[0] && ncsn__parse_f32(c->fb, &dummy) == 0) n_text++;
         else n_num++;
         if (last) break;
     }
@@ -6579,8 +6578,8 @@ static ncsn_status ncsn__csv_header(ncsn__csv *c, const char *ls, const char *le
 {
     const char *q = ls, *bad;
     size_t w = 0;
-    int f = 0, tl, last;
-    while (ncsn__csv_field(&q, le, c->mode, c->fb, &tl, &last)) {
+    int f = 0, last;
+    while (ncsn__csv_field(&q, le, c->mode, c->fb, &last)) {
         f++;
         for (bad = c->fb; *bad && (unsigned char)*bad >= 0x20 && *bad != 0x7f; bad++) {}
         if (*bad)
@@ -6591,6 +6590,23 @@ static ncsn_status ncsn__csv_header(ncsn__csv *c, const char *ls, const char *le
     }
     c->cols = f;
     c->first_line = c->line;
+    return NCSN_OK;
+}
+
+/* room in c->fb for a field of the line [ls, le): the line's length and a NUL, so no field is
+   cut and the buffer never outgrows the longest line (at most max_line and the text's length) */
+static ncsn_status ncsn__csv_room(ncsn__csv *c, const char *ls, const char *le)
+{
+    size_t need = (size_t)(le - ls) + 1, nc = c->fb_cap ? 2 * c->fb_cap : 256;
+    char *nb;
+    if (need <= c->fb_cap) return NCSN_OK;
+    if (nc < need) nc = need;
+    if (nc > c->fb_limit) nc = c->fb_limit;   /* no line of the text is longer */
+    nb = NCSN__ALLOC_N(char, nc);
+    if (!nb) return ncsn__fail(NCSN_ERR_NOMEM, "%s:%ld: out of memory for a line of %lu bytes", c->src, c->line, (unsigned long)(need - 1));
+    NCSN_FREE(c->fb);
+    c->fb = nb;
+    c->fb_cap = nc;
     return NCSN_OK;
 }
 
@@ -6626,14 +6642,13 @@ static int ncsn__csv_missing(const char *field)
 static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
 {
     const char *q = ls, *src = c->src;
-    int f = 0, tl, last, r;
+    int f = 0, last, r;
     long line = c->line;
     ncsn_status st;
-    while (ncsn__csv_field(&q, le, c->mode, c->fb, &tl, &last)) {
+    while (ncsn__csv_field(&q, le, c->mode, c->fb, &last)) {
         float val = 0.0f;
         if (++f > c->max_cols) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", src, line, c->max_cols);
         if (c->cols && f > c->cols) break;
-        if (tl) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: field longer than %d characters", src, line, f, NCSN__CSV_FIELD - 1);
         if (!c->fb[0]) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: empty field", src, line, f);
         r = ncsn__parse_f32(c->fb, &val);
         if (r == 0)   /* the tokens R, pandas and UCI files write for a missing value get a hint */
@@ -6669,6 +6684,7 @@ NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_
     c.src = o && o->source ? o->source : "csv";
     c.max_cols = o && o->max_cols > 0 ? o->max_cols : 65536;
     c.limit = len / 2 + 16;   /* a value takes >= 2 bytes with its separator */
+    c.fb_limit = (len < max_line ? len : max_line) + 1;
     if (max_rows > INT_MAX) max_rows = INT_MAX;
     if (!text) p = end = "";
     else end = text + len;
@@ -6693,6 +6709,7 @@ NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_
         while (le > ls && (le[-1] == ' ' || le[-1] == '\t' || le[-1] == '\r')) le--;
         if (ls == le || *ls == '#') continue;
         if (!c.mode) c.mode = memchr(ls, ',', (size_t)(le - ls)) ? ',' : ' ';
+        if ((st = ncsn__csv_room(&c, ls, le)) != NCSN_OK) goto fail;
         if (!header_done) {   /* a header is the first non-comment line when none of its fields is a number */
             header_done = 1;
             if ((st = ncsn__csv_is_header(&c, ls, le, &is_header)) != NCSN_OK) goto fail;
@@ -6705,11 +6722,13 @@ NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_
         if (++rows > max_rows) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %ld rows", c.src, c.line, max_rows); goto fail; }
     }
     if (rows == 0) { st = ncsn__fail(NCSN_ERR_FORMAT, "%s: no data rows", c.src); goto fail; }
+    NCSN_FREE(c.fb);
     *data = c.vals;
     *n_out = (int)rows;
     *dim_out = c.cols;
     return NCSN_OK;
 fail:
+    NCSN_FREE(c.fb);
     NCSN_FREE(c.vals);
     if (names && names_cap) names[0] = 0;
     return st;

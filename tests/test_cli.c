@@ -50,6 +50,54 @@ static void tl_csv_bad(const char *text, size_t len, const ncsn_csv_opts *o, con
     CHECK(strstr(ncsn_last_error(), want_msg) != NULL, "csv %s: message '%s' lacks '%s'", what, ncsn_last_error(), want_msg);
 }
 
+/* fields longer than 127 characters (a survey question as a column name, a number written with
+   150 zeros) were refused: "field longer than 127 characters". Names of any length come back
+   whole; a long number is rounded once, exactly, at the digit that decides it. */
+static void tl_csv_long(void)
+{
+    static const struct { const char *head, *tail; uint32_t want; } num[] = {
+        { "1.000000059604644775390625", "", 0x3f800000u },    /* 1 + 2^-24, halfway: to even (1) */
+        { "1.000000059604644775390625", "1", 0x3f800001u },   /* just above halfway: up */
+        { "0.", "1e151", 0x3f800000u },                        /* 10^-151 * 10^151 */
+        { "", "16777217", 0x4b800000u },                      /* leading zeros; 2^24 + 1 halfway: to even */
+        { "16777217.", "1", 0x4b800001u },                     /* 2^24 + 2 */
+    };
+    static char text[4096], names[1024], want_names[1024];
+    size_t k, q;
+    float *d = NULL;
+    int n = 0, dim = 0, i;
+    q = 0;
+    for (i = 0; i < 200; i++) text[q++] = (char)('a' + i % 26);
+    text[q++] = ',';
+    memcpy(text + q, "\"", 1);
+    q++;
+    for (i = 0; i < 300; i++) text[q++] = i % 50 == 49 ? ',' : 'Q';   /* quoted, with commas */
+    text[q++] = '"';
+    text[q++] = '\n';
+    memcpy(want_names, text, q - 1);
+    want_names[q - 1] = 0;
+    for (k = 0; k < sizeof num / sizeof num[0]; k++) {
+        size_t q0 = q;
+        char *sep;
+        q += (size_t)sprintf(text + q, "%s", num[k].head);
+        for (i = 0; i < 150; i++) text[q++] = '0';
+        q += (size_t)sprintf(text + q, "%s,-2\n", num[k].tail);
+        CHECK(ncsn_csv_parse(text, q, NULL, &d, &n, &dim, names, sizeof names) == NCSN_OK && n == 1 && dim == 2,
+              "csv with a 200-character name and a %lu-character number: %s", (unsigned long)(q - q0 - 4), ncsn_last_error());
+        CHECK(d && t_f2u(d[0]) == num[k].want && d[1] == -2.0f, "csv: %s[150 zeros]%s read as 0x%08x, want 0x%08x", num[k].head, num[k].tail,
+              d ? t_f2u(d[0]) : 0u, num[k].want);
+        CHECK(strcmp(names, want_names) == 0, "csv: the long names came back as '%.60s...' (%lu bytes, want %lu)", names, (unsigned long)strlen(names),
+              (unsigned long)strlen(want_names));
+        ncsn_free(d);
+        d = NULL;
+        sep = memchr(text, '\n', q);
+        q = (size_t)(sep - text) + 1;
+    }
+    memcpy(text + q, "1,", 2);   /* a long field that is not a number: named by line and column */
+    for (i = 0; i < 500; i++) text[q + 2 + i] = 'x';
+    tl_csv_bad(text, q + 502, NULL, "csv:2:2: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is not a number", "a 500-character text value");
+}
+
 static void tl_csv(void)
 {
     static const float v22[4] = { 1.5f, -2.0f, 0.1f, 3e-3f }, v31[3] = { 1.0f, 2.0f, 3.0f }, v13[3] = { 0.25f, -0.0f, 1e-40f };
@@ -96,7 +144,8 @@ static void tl_csv(void)
     tl_csv_bad("1\n12345678901\n", 14, &o, "data.csv:2: line longer than 10 bytes", "max_line");
     for (i = 0; i < 300; i++) big[i] = '1';
     big[300] = 0;
-    tl_csv_bad(big, 300, NULL, "longer than 127 characters", "300-digit field");
+    tl_csv_bad(big, 300, NULL, "csv:1:1: '1111111111111111111111111111111111111111' is not a finite float", "300-digit field (1.1e299)");
+    tl_csv_long();
     {   /* growth past the first block, exact values */
         static char text[200000];
         size_t q = 0;
@@ -420,6 +469,40 @@ static void tl_short_header(void)
     EXPECT(rc, 2, "shorthdr.csv:1: the header names 2 columns, but --columns takes column 3", "a header shorter than --columns");
 }
 
+/* column names longer than 127 characters (survey questions) and numbers written with 150 zeros:
+   train refused the file ("field longer than 127 characters"), and --columns cut a name at 255
+   characters ("no column named ...") */
+static void tl_long_names(void)
+{
+    static char text[8192], cmd[2048];
+    char a[201], b[301];
+    size_t q = 0;
+    int i, rc;
+    for (i = 0; i < 200; i++) a[i] = (char)('a' + i % 26);
+    a[200] = 0;
+    for (i = 0; i < 300; i++) b[i] = (char)('A' + i % 26);
+    b[300] = 0;
+    q += (size_t)sprintf(text + q, "%s,%s,c\n", a, b);
+    for (i = 0; i < 8; i++) {
+        int k;
+        q += (size_t)sprintf(text + q, "%d,0.", i % 3);
+        for (k = 0; k < 150; k++) text[q++] = '0';
+        q += (size_t)sprintf(text + q, "%de151,%d\n", i % 5 + 1, -i);   /* (i % 5 + 1) * 10^-151 * 10^151 */
+    }
+    tl_write("long.csv", text, q);
+    q = 0;
+    for (i = 0; i < 8; i++) q += (size_t)sprintf(text + q, "%d,%d\n", i % 5 + 1, i % 3);
+    tl_write("short.csv", text, q);
+    rc = tl_run("train short.csv -o short.st %s", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train short.csv");
+    snprintf(cmd, sizeof cmd, "train long.csv --columns %s,%s -o long.st %s", b, a, tl_tiny);
+    rc = tl_run("%s", cmd);
+    EXPECT(rc, 0, (const char *)NULL, "train --columns with names of 300 and 200 characters");
+    CHECK(tl_same_data("short.st", "long.st"), "cli: --columns LONG_B,LONG_A did not train on the same data as short.csv");
+    rc = tl_run("info long.st");
+    CHECK(rc == 0 && strstr(tl_out, b) && strstr(tl_out, a), "cli info: the long column names are not in cli.columns: %.300s", tl_out);
+}
+
 /* CSV files as R, sklearn and spreadsheets write them, read as the user means them or refused
    with a message that names the line and what to do */
 static void tl_exported(void)
@@ -463,6 +546,7 @@ static void tl_exported(void)
         CHECK(!runs[i].same || tl_same_data("plain.st", "c.st"), "cli: train %s trained on other data than plain.csv's", runs[i].args);
     }
     tl_short_header();
+    tl_long_names();
     rc = tl_run("info c.st");   /* bom.csv's model was the last c.st */
     CHECK(rc == 0 && strstr(tl_out, "cli.columns: x,y\n"), "cli: the byte-order mark went into the stored column names: %s", tl_out);
 }

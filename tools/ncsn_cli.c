@@ -542,35 +542,41 @@ static int next_line(const char **p, const char *text_end, const char **b, const
     return 0;
 }
 
-/* --columns SPEC: 1-based numbers, ranges a-b and header names, comma-separated; header name j is
-   column j + 1 + off (off 1: R's write.table, whose header leaves out the row names' column) */
+/* --columns SPEC: 1-based numbers, ranges a-b and header names (of any length), comma-separated;
+   header name j is column j + 1 + off (off 1: R's write.table, whose header leaves out the row
+   names' column) */
 static int parse_columns(const char *spec, const char *const *names, int n_names, int off, int ncol, int *cols, int *nsel)
 {
-    const char *p = spec;
+    size_t n = strlen(spec);
+    char *copy = (char *)malloc(n + 1), *item, *next;
+    int rc = 0;
     *nsel = 0;
-    while (*p) {
-        char item[256], *e;
-        size_t l = strcspn(p, ",");
+    if (!copy) return fail(EXIT_NOMEM, "out of memory");
+    memcpy(copy, spec, n + 1);
+    for (item = copy; *item && !rc; item = next) {
+        char *e;
         long a, b, j;   /* long: (int) 4294967297 was column 1 */
-        snprintf(item, sizeof item, "%.*s", (int)(l < 255 ? l : 255), p);
-        p += l + (p[l] == ',');
+        size_t l = strcspn(item, ",");
+        next = item + l + (item[l] == ',');
+        item[l] = 0;
         a = b = strtol(item, &e, 10);
         if (e != item && *e == '-') b = strtol(e + 1, &e, 10);
         if (e == item || *e) {   /* a name */
             for (j = 0; j < n_names && strcmp(names[j], item) != 0; j++) {}
-            if (j == n_names) return fail(EXIT_USAGE, "--columns: no column named '%s' in the header", item);
+            if (j == n_names) { rc = fail(EXIT_USAGE, "--columns: no column named '%s' in the header", item); break; }
             a = b = j + 1 + off;
         }
-        if (a < 1 || b < a || b > ncol) return fail(EXIT_USAGE, "--columns: '%s' is not within columns 1..%d", item, ncol);
-        for (j = a; j <= b && *nsel < MAX_COLS; j++) {   /* distinct: select_columns' buffer holds each field once */
+        if (a < 1 || b < a || b > ncol) { rc = fail(EXIT_USAGE, "--columns: '%s' is not within columns 1..%d", item, ncol); break; }
+        for (j = a; j <= b && *nsel < MAX_COLS && !rc; j++) {   /* distinct: select_columns' buffer holds each field once */
             int q;
-            for (q = 0; q < *nsel; q++)
-                if (cols[q] == j - 1) return fail(EXIT_USAGE, "--columns: column %ld appears twice", j);
-            cols[(*nsel)++] = (int)(j - 1);
+            for (q = 0; q < *nsel && cols[q] != j - 1; q++) {}
+            if (q < *nsel) rc = fail(EXIT_USAGE, "--columns: column %ld appears twice", j);
+            else cols[(*nsel)++] = (int)(j - 1);
         }
     }
-    if (!*nsel) return fail(EXIT_USAGE, "--columns needs at least one column");
-    return 0;
+    free(copy);
+    if (!rc && !*nsel) rc = fail(EXIT_USAGE, "--columns needs at least one column");
+    return rc;
 }
 
 /* the CSV text and what its first lines say: the header's names h[nh] (line hline; nh 0: none),
