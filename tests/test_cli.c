@@ -609,6 +609,56 @@ static int tl_forge_data(const char *ckpt, const char *donor, const char *out)
     return ok;
 }
 
+/* src with the metadata value of key replaced by value (another length: the header's length is
+   rewritten; the data offsets count from the header's end) into dst; 0 if not possible */
+static int tl_set_meta(const char *src, const char *key, const char *value, const char *dst)
+{
+    char pat[128];
+    size_t len, h = 0, vl = strlen(value), nh, o = 0;
+    unsigned char *b = tl_slurp(src, &len), *out;
+    const char *at, *v, *ve;
+    int i;
+    if (!b || len < 8) { free(b); return 0; }
+    for (i = 7; i >= 0; i--) h = (h << 8) | b[i];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    at = h <= len - 8 ? tl_memstr((const char *)b + 8, h, pat) : NULL;
+    v = at ? at + strlen(pat) : NULL;
+    ve = v ? (const char *)memchr(v, '"', (size_t)((const char *)b + 8 + h - v)) : NULL;
+    if (!ve || !(out = (unsigned char *)malloc(len + vl))) { free(b); return 0; }
+    nh = h - (size_t)(ve - v) + vl;
+    for (i = 0; i < 8; i++) out[o++] = (unsigned char)(nh >> (8 * i));
+    memcpy(out + o, b + 8, (size_t)(v - (const char *)b - 8));
+    o += (size_t)(v - (const char *)b - 8);
+    memcpy(out + o, value, vl);
+    o += vl;
+    memcpy(out + o, ve, len - (size_t)(ve - (const char *)b));
+    o += len - (size_t)(ve - (const char *)b);
+    tl_write(dst, (const char *)out, o);
+    free(out);
+    free(b);
+    return 1;
+}
+
+/* --resume compared the checkpoint's ncsn.dim with the data's columns through atoi: "3junk" said
+   "a model of dimension 3junk", and "+2", " 2", "2.0", "0x2" or a 30-digit overflow of a 2-D
+   model passed it. The value is read strictly, and a bad one is named with its key and file. */
+static void tl_resume_bad_dim(void)
+{
+    static const char *const bad[] = { "3junk", "+2", " 2", "2.0", "0x2", "100000000000000000000000000002", "" };
+    char want[128];
+    size_t k;
+    int rc;
+    for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        if (!tl_set_meta("resume.ckpt", "ncsn.dim", bad[k], "baddim.ckpt")) { CHECK(0, "cli: cannot set ncsn.dim in resume.ckpt"); return; }
+        rc = tl_run("train data.csv --resume baddim.ckpt --steps 300 -o x.safetensors --progress none");
+        snprintf(want, sizeof want, "'baddim.ckpt': metadata ncsn.dim = '%s' is not an integer", bad[k]);
+        EXPECT(rc, 2, want, bad[k]);
+    }
+    CHECK(tl_set_meta("resume.ckpt", "cli.steps", "+300", "badsteps.ckpt"), "cli: cannot set cli.steps in resume.ckpt");
+    rc = tl_run("train data.csv --resume badsteps.ckpt -o x.safetensors --progress none");
+    EXPECT(rc, 2, "'badsteps.ckpt': metadata cli.steps = '+300' is not an integer", "cli.steps +300");
+}
+
 /* above 16 columns the learning rate decays over the run's --steps: resuming with other --steps
    cannot give the uninterrupted run's bits and is refused; ncsn info shows the schedule */
 static void tl_resume_decay(void)
@@ -983,6 +1033,7 @@ static void tl_commands(void)
     rc = tl_run("train data.csv --resume model.safetensors -o x.safetensors");
     EXPECT(rc, 2, "not a checkpoint", "resume from a model file");
     tl_resume_other_dim();
+    tl_resume_bad_dim();
     tl_resume_decay();
     tl_sample_memory();
 

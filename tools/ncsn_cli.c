@@ -108,6 +108,8 @@ static const char *need_value(opt_state *o)
     return o->value = o->argv[o->i++];
 }
 
+/* a decimal integer in [lo, hi], written plainly: strtol would also take " 3" and "+3" (a file's
+   metadata goes through here too) */
 static int parse_long_opt(const char *name, const char *s, long lo, long hi, long *out)
 {
     char *e;
@@ -115,7 +117,7 @@ static int parse_long_opt(const char *name, const char *s, long lo, long hi, lon
     if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
     errno = 0;
     v = strtol(s, &e, 10);
-    if (e == s || *e || errno == ERANGE) return fail(EXIT_USAGE, "%s = '%s' is not an integer", name, s);
+    if (e == s || *e || errno == ERANGE || !((s[0] >= '0' && s[0] <= '9') || s[0] == '-')) return fail(EXIT_USAGE, "%s = '%s' is not an integer", name, s);
     if (v < lo || v > hi) return fail(EXIT_USAGE, "%s = %ld must be in [%ld, %ld]", name, v, lo, hi);
     *out = v;
     return 0;
@@ -824,21 +826,33 @@ static ncsn_train_opts train_opts(const train_cfg *c, int dim)
     return o;
 }
 
+/* an integer of a file's metadata, as an option's (parse_long_opt); a message names the file,
+   the key and the value (exit 2) */
+static int meta_long(const char *path, const char *key, const char *v, long lo, long hi, long *out)
+{
+    char name[4200];
+    snprintf(name, sizeof name, "'%.4000s': metadata %s", shown(path), key);
+    return parse_long_opt(name, v, lo, hi, out) ? EXIT_INPUT : 0;
+}
+
 /* resume: everything from the checkpoint (read once: it may be a pipe); options may only repeat it
    (or raise --steps) */
 static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int n, int dim, uint64_t hash, char *out_default, size_t out_cap)
 {
     char v[4160], want[96];
-    long saved_steps, saved_every;
+    long saved_steps, saved_every, saved_dim;
     int preset = 0, rc = 0;
     unsigned char *ck = NULL;
     size_t cklen = 0;
     ncsn_trainer *t;
     ncsn_status st;
     if ((st = ncsn_read_safetensors(c->resume, &ck, &cklen)) != NCSN_OK) return lib_fail_input(st);
-    if (ncsn_file_meta_mem(ck, cklen, "ncsn.dim", v, sizeof v) == NCSN_OK && atoi(v) != dim) {   /* before anything else: its cli.data may have been edited to match */
-        rc = fail(EXIT_INPUT, "'%s' holds a model of dimension %s, but '%s' has %d columns", shown(c->resume), v, shown(c->data), dim);
-        goto out;
+    if (ncsn_file_meta_mem(ck, cklen, "ncsn.dim", v, sizeof v) == NCSN_OK) {   /* before anything else: its cli.data may have been edited to match */
+        if ((rc = meta_long(c->resume, "ncsn.dim", v, 1, INT_MAX, &saved_dim)) != 0) goto out;
+        if (saved_dim != dim) {
+            rc = fail(EXIT_INPUT, "'%s' holds a model of dimension %ld, but '%s' has %d columns", shown(c->resume), saved_dim, shown(c->data), dim);
+            goto out;
+        }
     }
     snprintf(want, sizeof want, "n=%d dim=%d fnv1a=0x%016llx", n, dim, (unsigned long long)hash);
 #define SAVED(key) do { if (ncsn_file_meta_mem(ck, cklen, key, v, sizeof v) != NCSN_OK) { \
@@ -846,9 +860,9 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     SAVED("cli.data");
     if (strcmp(v, want) != 0) { rc = fail(EXIT_INPUT, "'%s' is not the data the checkpoint was trained on (checkpoint: %s; this file: %s)", shown(c->data), v, want); goto out; }
     SAVED("cli.steps");
-    if (parse_long_opt("metadata cli.steps", v, 1, MAX_STEPS, &saved_steps)) { rc = EXIT_INPUT; goto out; }
+    if ((rc = meta_long(c->resume, "cli.steps", v, 1, MAX_STEPS, &saved_steps)) != 0) goto out;
     SAVED("cli.checkpoint_every");
-    if (parse_long_opt("metadata cli.checkpoint_every", v, 0, MAX_STEPS, &saved_every)) { rc = EXIT_INPUT; goto out; }
+    if ((rc = meta_long(c->resume, "cli.checkpoint_every", v, 0, MAX_STEPS, &saved_every)) != 0) goto out;
     SAVED("cli.preset");
     if (parse_choice("metadata cli.preset", v, preset_names, &preset)) { rc = EXIT_INPUT; goto out; }
 #undef SAVED
