@@ -379,6 +379,49 @@ static void tl_pipes(void)
     EXPECT(rc, 1, "--checkpoint cannot be stdout", "--checkpoint -");
 }
 
+/* ncsn sample -o PATH: the bytes it writes to stdout, written to a temporary file renamed over
+   PATH at the end (an existing PATH stays until then); a FIFO or device written into, and a write
+   error exit 4 (/dev/full: never a silently truncated file); -o the model itself refused. There
+   was no -o: "unknown option '-o'". */
+static void tl_sample_output(void)
+{
+    static char want[1 << 14];
+    size_t len;
+    unsigned char *b;
+    int rc;
+    rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header");
+    tl_copy_out(want, sizeof want);
+    CHECK(rc == 0 && tl_lines(want) == 41, "cli sample to stdout: exit %d, %d lines: %s", rc, tl_lines(want), tl_err);
+    tl_write("s_out.csv", "old\n", 4);
+    rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header -o s_out.csv");
+    b = tl_slurp("s_out.csv", &len);
+    CHECK(rc == 0 && tl_out[0] == 0 && b && len == strlen(want) && memcmp(b, want, len) == 0,
+          "cli sample -o FILE: exit %d, %lu bytes (stdout's: %lu), stdout '%.40s': %s", rc, (unsigned long)len, (unsigned long)strlen(want), tl_out, tl_err);
+    free(b);
+    {   /* the permissions of any new file (umask applied), as train's model: not mkstemp's 0600 */
+        struct stat ss, sm;
+        char ps[1024], pm[1024];
+        snprintf(ps, sizeof ps, "%s/s_out.csv", tl_dir);
+        snprintf(pm, sizeof pm, "%s/model.safetensors", tl_dir);
+        int ok = stat(ps, &ss) == 0 && stat(pm, &sm) == 0;
+        CHECK(ok && (ss.st_mode & 0777) == (sm.st_mode & 0777), "cli sample -o: mode %o, the model's %o", ok ? (unsigned)(ss.st_mode & 0777) : 0u,
+              ok ? (unsigned)(sm.st_mode & 0777) : 0u);
+    }
+    rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header -o -");
+    CHECK(rc == 0 && strcmp(tl_out, want) == 0, "cli sample -o -: exit %d, not stdout's samples: %s", rc, tl_err);
+    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o /dev/full");
+    EXPECT(rc, 4, "'/dev/full'", "sample -o /dev/full");
+    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o no_dir/s.csv");
+    EXPECT(rc, 4, "no_dir/s.csv", "sample -o into a missing directory");
+    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o ./model.safetensors");
+    EXPECT(rc, 1, "would overwrite the model", "sample -o MODEL");
+    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o ''");
+    EXPECT(rc, 1, "-o is an empty path", "sample -o ''");
+    b = tl_slurp("model.safetensors", &len);
+    CHECK(b && len > 8 && b[8] == '{', "cli: sample -o MODEL damaged the model");
+    free(b);
+}
+
 /* a file never chooses where the program writes; temporary files of others are left alone;
    output errors are exit 4; text from files is escaped */
 static void tl_outputs(void)
@@ -1039,6 +1082,7 @@ static void tl_commands(void)
 
     tl_pipes();
     tl_outputs();
+    tl_sample_output();
     tl_truth();
     tl_exported();
     tl_hostile();

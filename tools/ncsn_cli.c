@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <limits.h>
 
 /* the most steps (--steps, --checkpoint-every, --log-every): 2^40, or LONG_MAX where long has 32 bits */
@@ -181,7 +182,7 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  train  DATA.csv -o MODEL.safetensors   train a score network on the points of DATA.csv\n"
-    "  sample MODEL.safetensors -n N          draw N samples by annealed Langevin dynamics (CSV on stdout)\n"
+    "  sample MODEL.safetensors -n N          draw N samples by annealed Langevin dynamics (CSV; -o FILE)\n"
     "  score  MODEL.safetensors --sigma S     the network's scores s(x, S) at points read as CSV\n"
     "  info   FILE.safetensors                what a model or checkpoint file holds\n"
     "  selftest                               check that this build computes the reference bits\n"
@@ -189,7 +190,7 @@ static const char usage_main[] =
     "CSV: one point per line, any number of columns, separated by commas (or spaces/tabs);\n"
     "an optional header line of names; '#' comments and blank lines are skipped.\n"
     "\n"
-    "A path '-' is stdin (the data, a model, the points) or stdout (train -o -).\n"
+    "A path '-' is stdin (the data, a model, the points) or stdout (train -o -, sample -o -).\n"
     "\n"
     "exit codes: 0 ok, 1 usage error, 2 bad input file (missing, malformed, wrong shape),\n"
     "3 numerical failure (NaN/inf in training, chains that left the data's region in sampling),\n"
@@ -254,15 +255,19 @@ static const char usage_train[] =
     "or 143.\n";
 
 static const char usage_sample[] =
-    "usage: ncsn sample MODEL.safetensors [-n N] [options] > samples.csv\n"
+    "usage: ncsn sample MODEL.safetensors [-n N] [-o samples.csv] [options]\n"
     "\n"
     "Annealed Langevin dynamics through the model's noise levels, in the user's units; one sample per\n"
-    "line on stdout. Defaults: x + a s + sqrt(2a) z with a = eps sigma_i^2/sigma_L^2 and eps =\n"
-    "sigma_L^2/4 (each level's step is a quarter of its variance; docs/training.md), 200 steps per\n"
-    "level, start N(0, sigma_1^2 I) in standardised units, a final denoising step. Above 16 dimensions\n"
-    "5 steps per level and eps = 0.35 sigma_L^2. A model trained with --preset uses its seed's sampler.\n"
+    "line on stdout or in -o's file. Defaults: x + a s + sqrt(2a) z with a = eps sigma_i^2/sigma_L^2\n"
+    "and eps = sigma_L^2/4 (each level's step is a quarter of its variance; docs/training.md), 200\n"
+    "steps per level, start N(0, sigma_1^2 I) in standardised units, a final denoising step. Above 16\n"
+    "dimensions 5 steps per level and eps = 0.35 sigma_L^2. A model trained with --preset uses its\n"
+    "seed's sampler.\n"
     "\n"
     "  -n N                     number of samples (default 1000)\n"
+    "  -o, --output PATH        write the samples to PATH ('-': stdout, the default): a new file renamed\n"
+    "                           over PATH once every row is written (a FIFO or device is written into);\n"
+    "                           after a failure or an interrupt PATH is unchanged\n"
     "  --steps-per-level T      Langevin steps per level (default 200, above 16 dimensions 5; a preset's: 100)\n"
     "  --eps E                  step constant epsilon (default sigma_L^2/4, above 16 dimensions 0.35 sigma_L^2)\n"
     "  --form song|half         song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z\n"
@@ -407,6 +412,18 @@ static int check_writable(const char *path)
     return 0;
 }
 
+/* the directory of path p into dir[4096]; 0 if it does not fit */
+static int dir_of(const char *p, char *dir)
+{
+    const char *slash = strrchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : 0;
+    if (!slash) strcpy(dir, ".");
+    else if (n == 0) strcpy(dir, "/");
+    else if (n < 4096) { memcpy(dir, p, n); dir[n] = 0; }
+    else return 0;
+    return 1;
+}
+
 /* two paths name the same file: the same directory (resolved) and last component, or the same
    inode when both exist */
 static int same_file(const char *a, const char *b)
@@ -419,15 +436,74 @@ static int same_file(const char *a, const char *b)
     for (k = 0; k < 2; k++) {
         const char *p = k ? b : a, *slash = strrchr(p, '/');
         char dir[4096], res[4096], *out = k ? rb : ra;
-        size_t n = slash ? (size_t)(slash - p) : 0;
-        if (!slash) strcpy(dir, ".");
-        else if (n == 0) strcpy(dir, "/");
-        else if (n < sizeof dir) { memcpy(dir, p, n); dir[n] = 0; }
-        else return 0;
+        if (!dir_of(p, dir)) return 0;
         if (!realpath(dir, res)) snprintf(res, sizeof res, "%s", dir);
         snprintf(out, 8192, "%s/%s", res, slash ? slash + 1 : p);
     }
     return strcmp(ra, rb) == 0;
+}
+
+/* A text output as the library saves a model: "-" is stdout; a FIFO or a character device
+   (/dev/fd/3, /dev/full) is written into; any other path gets a new PATH.tmp.XXXXXX (O_EXCL),
+   flushed, fsynced and renamed over PATH only when everything was written, so a failed or
+   interrupted run leaves PATH as it was and never a truncated file. */
+typedef struct out_file { FILE *fp; const char *path; char tmp[4200]; } out_file;
+
+static int out_open(out_file *o, const char *path)
+{
+    struct stat sb;
+    mode_t mask;
+    int fd;
+    o->fp = NULL;
+    o->path = path;
+    o->tmp[0] = 0;
+    if (strcmp(path, "-") == 0) { o->fp = stdout; return 0; }
+    if (stat(path, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))) {
+        if (!(o->fp = fopen(path, "w"))) return fail(EXIT_OUTPUT, "cannot open '%s' (%s)", path, strerror(errno));
+        return 0;
+    }
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': not a regular file, a FIFO or a character device", path);
+    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof o->tmp) { o->tmp[0] = 0; return fail(EXIT_OUTPUT, "'%s': the path is too long", path); }
+    if ((fd = mkstemp(o->tmp)) < 0) { o->tmp[0] = 0; return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno)); }
+    mask = umask(0);   /* mkstemp's 0600 -> what open(0666) gives, as the library's files */
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || !(o->fp = fdopen(fd, "w"))) {
+        int err = errno;
+        close(fd);
+        remove(o->tmp);
+        o->tmp[0] = 0;
+        return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(err));
+    }
+    return 0;
+}
+
+/* ends the output: ok 0 (a failure was reported) drops a temporary file; else flush, fsync and
+   rename it into place (NCSN_NO_FSYNC: no fsync, as the library's saves); 0 or a message (exit 4) */
+static int out_close(out_file *o, int ok)
+{
+    int err = 0, given = ok;
+    if (!o->fp || o->fp == stdout) return 0;   /* stdout: main checks its last flush */
+    if (ok && (fflush(o->fp) != 0 || ferror(o->fp))) { ok = 0; err = errno; }
+#ifndef NCSN_NO_FSYNC
+    if (ok && o->tmp[0] && fsync(fileno(o->fp)) != 0) { ok = 0; err = errno; }
+#endif
+    if (fclose(o->fp) != 0 && ok) { ok = 0; err = errno; }
+    o->fp = NULL;
+    if (ok && o->tmp[0] && rename(o->tmp, o->path) != 0) { ok = 0; err = errno; }
+    if (o->tmp[0] && !ok) remove(o->tmp);
+#ifndef NCSN_NO_FSYNC
+    {
+        char dir[4096];
+        int fd;
+        if (ok && o->tmp[0] && dir_of(o->path, dir) && (fd = open(dir, O_RDONLY)) >= 0) {   /* the rename made durable (best effort) */
+            if (fsync(fd) != 0) {}   /* a directory some file systems cannot fsync: the file is in place */
+            close(fd);
+        }
+    }
+#endif
+    if (given && !ok)
+        return fail(EXIT_OUTPUT, "writing '%s' failed (%s)%s", o->path, strerror(err ? err : EIO), o->tmp[0] ? "; the file is unchanged" : "");
+    return 0;
 }
 
 typedef struct progress {
@@ -1168,7 +1244,7 @@ static void free_loaded(loaded *ld)
 /* cli.columns is text from the file: written as the CSV header only if it parses back as exactly
    dim column names (a forged value could add columns or a data row) and holds nothing that
    ncsn_text_escape would escape; else x1..xd */
-static void print_header(const loaded *ld, const char *path, int dim)
+static void print_header(FILE *out, const loaded *ld, const char *path, int dim)
 {
     char names[4160], back[4160], *text;
     int ok = 0, i, n = 0, d = 0;
@@ -1187,11 +1263,11 @@ static void print_header(const loaded *ld, const char *path, int dim)
             ncsn_free(pts);
             free(text);
         }
-        if (ok) { printf("%s\n", names); return; }
+        if (ok) { fprintf(out, "%s\n", names); return; }
         fail(0, "'%s': its cli.columns is not a CSV header of %d names; writing x1..x%d", shown(path), dim, dim);
     }
-    for (i = 0; i < dim; i++) printf(i ? ",x%d" : "x%d", i + 1);
-    putchar('\n');
+    for (i = 0; i < dim; i++) fprintf(out, i ? ",x%d" : "x%d", i + 1);
+    fputc('\n', out);
 }
 
 typedef struct sample_progress { int mode, L; double t0; } sample_progress;
@@ -1239,22 +1315,44 @@ static long sample_piece(const ncsn_model *m, long n)
     return lo;
 }
 
+/* n chains in pieces of piece (x, skip: room for one), each from the run's start so that the
+   samples are the bits of one batch, and each piece's rows written to out as it ends; *st the
+   sampler's status, *bad the diverged chains; 0 if a write failed (errno says why) */
+static int sample_pieces(const loaded *ld, const ncsn_sampler_opts *so, uint64_t seed, long n, long piece, float *x, unsigned char *skip,
+                         FILE *out, ncsn_status *st, int *bad)
+{
+    ncsn_rng rng, start;
+    long first;
+    *st = NCSN_OK;
+    ncsn_rng_seed(&start, seed, 54);
+    for (first = 0; first < n; first += piece) {
+        int c = (int)(n - first < piece ? n - first : piece), b = 0;
+        rng = start;
+        *st = ncsn_sample_data_chains(ld->m, &ld->stdz, ld->sigmas, ld->L, so, &rng, x, (int)n, (int)first, c, skip, &b);
+        if (*st != NCSN_OK) return 1;
+        *bad += b;
+        if (!write_rows(out, x, c, ld->m->cfg.dim, skip)) return 0;
+    }
+    return 1;
+}
+
 static int cmd_sample(int argc, char **argv)
 {
     opt_state o;
-    const char *model = NULL;
-    long n = 1000, T = 0, threads = default_threads(), levels = 0, piece, first;
+    const char *model = NULL, *output = "-";
+    long n = 1000, T = 0, threads = default_threads(), levels = 0, piece;
     float eps = 0.0f, smax = 0.0f, smin = 0.0f;
     int form = -1, init = -1, denoise = -1, header = 0, schedule = 0, r, rc = 0, bad = 0, progress_mode = 0, quiet = 0;
     uint64_t seed = 1;
     loaded ld;
     ncsn_sampler_opts so;
     sample_progress sp;
-    ncsn_rng rng, start;
     ncsn_status st = NCSN_OK;
     float *x = NULL;
     unsigned char *skip = NULL;
+    out_file of;
     memset(&ld, 0, sizeof ld);
+    of.fp = NULL;
     o.argc = argc; o.argv = argv; o.i = 0;
     while ((r = next_arg(&o)) != 0) {
         const char *nm = o.name;
@@ -1264,6 +1362,7 @@ static int cmd_sample(int argc, char **argv)
             continue;
         }
         if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help(usage_sample);
+        else if (!strcmp(nm, "-o") || !strcmp(nm, "--output")) { if (!(output = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
         else if (!strcmp(nm, "-n")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 26, &n)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--eps")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &eps)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--steps-per-level")) { if (parse_long_opt(nm, need_value(&o), 0, 1L << 30, &T)) return EXIT_USAGE; }
@@ -1283,6 +1382,8 @@ static int cmd_sample(int argc, char **argv)
         else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn sample --help)", nm);
     }
     if (!model) return fail(EXIT_USAGE, "no model file (usage: ncsn sample MODEL.safetensors -n N; see --help)");
+    if (!output[0]) return fail(EXIT_USAGE, "-o is an empty path");
+    if (strcmp(output, "-") != 0 && strcmp(model, "-") != 0 && same_file(output, model)) return fail(EXIT_USAGE, "writing '%s' would overwrite the model", output);
     if ((levels || smax > 0 || smin > 0) && !(levels && smax > 0 && smin > 0))
         return fail(EXIT_USAGE, "--levels, --sigma-max and --sigma-min go together");
     if ((rc = load_model(model, &ld)) != 0) goto out;
@@ -1309,24 +1410,22 @@ static int cmd_sample(int argc, char **argv)
     so.callback_user = &sp;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    ncsn_rng_seed(&start, seed, 54);
-    if (header) print_header(&ld, model, ld.m->cfg.dim);
-    for (first = 0; first < n; first += piece) {   /* each piece from the run's start: the bits of one batch */
-        int c = (int)(n - first < piece ? n - first : piece), b = 0;
-        rng = start;
-        st = ncsn_sample_data_chains(ld.m, &ld.stdz, ld.sigmas, ld.L, &so, &rng, x, (int)n, (int)first, c, skip, &b);
-        if (st != NCSN_OK) break;
-        bad += b;
-        if (!write_rows(stdout, x, c, ld.m->cfg.dim, skip)) { rc = fail(EXIT_OUTPUT, "writing the samples failed (%s)", strerror(errno)); goto out; }
+    if ((rc = out_open(&of, output)) != 0) goto out;
+    if (header) print_header(of.fp, &ld, model, ld.m->cfg.dim);
+    if (!sample_pieces(&ld, &so, seed, n, piece, x, skip, of.fp, &st, &bad)) {
+        rc = fail(EXIT_OUTPUT, "writing the samples to '%s' failed (%s)", strcmp(output, "-") ? output : "stdout", strerror(errno));
+        goto out;
     }
     if (sp.mode == 1) fputc('\n', stderr);
     if (st == NCSN_ERR_CALLBACK) { rc = fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "interrupted"); goto out; }
     if (st != NCSN_OK) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+    if ((rc = out_close(&of, 1)) != 0) goto out;   /* every row written: into place (diverged chains are left out, not a failure of the file) */
     if (bad)
         rc = fail(EXIT_NUMERIC, "%d of %ld chains diverged (left the data's region: not finite, or farther than %.4g from the data's center, "
                   "its radius %.4g + sigma_1 %.4g, in standardised units) and were left out", bad, n,
                   (double)ld.stdz.radius + (double)ld.sigmas[0], (double)ld.stdz.radius, (double)ld.sigmas[0]);
 out:
+    out_close(&of, 0);   /* after a failure: the temporary file removed, PATH unchanged */
     free_loaded(&ld);
     free(x);
     free(skip);
