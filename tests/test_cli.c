@@ -413,6 +413,9 @@ static void tl_sample_output(void)
     EXPECT(rc, 4, "'/dev/full'", "sample -o /dev/full");
     rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o no_dir/s.csv");
     EXPECT(rc, 4, "no_dir/s.csv", "sample -o into a missing directory");
+    tl_sh("mkdir -p s_dir");
+    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o s_dir");
+    EXPECT(rc, 4, "'s_dir': it is a directory", "sample -o DIR");
     rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o ./model.safetensors");
     EXPECT(rc, 1, "would overwrite the model", "sample -o MODEL");
     rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o ''");

@@ -453,16 +453,16 @@ static int out_open(out_file *o, const char *path)
 {
     struct stat sb;
     mode_t mask;
-    int fd;
+    int fd, rc;
     o->fp = NULL;
     o->path = path;
     o->tmp[0] = 0;
     if (strcmp(path, "-") == 0) { o->fp = stdout; return 0; }
+    if ((rc = check_writable(path)) != 0) return rc;   /* a directory, a block device: as train -o */
     if (stat(path, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))) {
         if (!(o->fp = fopen(path, "w"))) return fail(EXIT_OUTPUT, "cannot open '%s' (%s)", path, strerror(errno));
         return 0;
     }
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': not a regular file, a FIFO or a character device", path);
     if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof o->tmp) { o->tmp[0] = 0; return fail(EXIT_OUTPUT, "'%s': the path is too long", path); }
     if ((fd = mkstemp(o->tmp)) < 0) { o->tmp[0] = 0; return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno)); }
     mask = umask(0);   /* mkstemp's 0600 -> what open(0666) gives, as the library's files */
