@@ -396,7 +396,7 @@ static void tl_sample_output(void)
     rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header -o s_out.csv");
     b = tl_slurp("s_out.csv", &len);
     CHECK(rc == 0 && tl_out[0] == 0 && b && len == strlen(want) && memcmp(b, want, len) == 0,
-          "cli sample -o FILE: exit %d, %lu bytes (stdout's: %lu), stdout '%.40s': %s", rc, (unsigned long)len, (unsigned long)strlen(want), tl_out, tl_err);
+          "cli sample -o FILE: exit %d, %lu bytes (stdout's: %lu), stdout '%.40s': %s", rc, b ? (unsigned long)len : 0ul, (unsigned long)strlen(want), tl_out, tl_err);
     free(b);
     {   /* the permissions of any new file (umask applied), as train's model: not mkstemp's 0600 */
         struct stat ss, sm;
@@ -409,6 +409,14 @@ static void tl_sample_output(void)
     }
     rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header -o -");
     CHECK(rc == 0 && strcmp(tl_out, want) == 0, "cli sample -o -: exit %d, not stdout's samples: %s", rc, tl_err);
+    /* a write that fails half-way into a regular file (the file size limit: EFBIG, as a full disk):
+       exit 4 and the old file intact, its temporary file removed (the scratch directory's check) */
+    tl_write("s_big.csv", "old\n", 4);
+    rc = tl_sh("trap '' XFSZ; ulimit -f 8; \"$N\" sample model.safetensors -n 2000 --steps-per-level 1 -o s_big.csv");
+    b = tl_slurp("s_big.csv", &len);
+    CHECK(rc == 4 && strstr(tl_err, "'s_big.csv'") && b && len == 4 && memcmp(b, "old\n", 4) == 0,
+          "cli sample -o FILE past the file size limit: exit %d (want 4), FILE %lu bytes (want the old 4): %s", rc, b ? (unsigned long)len : 0ul, tl_err);
+    free(b);
     rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o /dev/full");
     EXPECT(rc, 4, "'/dev/full'", "sample -o /dev/full");
     rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o no_dir/s.csv");
