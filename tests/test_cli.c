@@ -385,8 +385,11 @@ static void tl_pipes(void)
    was no -o: "unknown option '-o'". */
 static void tl_sample_output(void)
 {
+    static const struct { const char *path; int code; const char *needle; } refused[] = {
+        { "/dev/full", 4, "'/dev/full'" }, { "no_dir/s.csv", 4, "no_dir/s.csv" }, { "s_dir", 4, "'s_dir': it is a directory" },
+        { "./model.safetensors", 1, "would overwrite the model" }, { "''", 1, "-o is an empty path" } };
     static char want[1 << 14];
-    size_t len;
+    size_t len, k;
     unsigned char *b;
     int rc;
     rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header");
@@ -417,17 +420,11 @@ static void tl_sample_output(void)
     CHECK(rc == 4 && strstr(tl_err, "'s_big.csv'") && b && len == 4 && memcmp(b, "old\n", 4) == 0,
           "cli sample -o FILE past the file size limit: exit %d (want 4), FILE %lu bytes (want the old 4): %s", rc, b ? (unsigned long)len : 0ul, tl_err);
     free(b);
-    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o /dev/full");
-    EXPECT(rc, 4, "'/dev/full'", "sample -o /dev/full");
-    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o no_dir/s.csv");
-    EXPECT(rc, 4, "no_dir/s.csv", "sample -o into a missing directory");
     tl_sh("mkdir -p s_dir");
-    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o s_dir");
-    EXPECT(rc, 4, "'s_dir': it is a directory", "sample -o DIR");
-    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o ./model.safetensors");
-    EXPECT(rc, 1, "would overwrite the model", "sample -o MODEL");
-    rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o ''");
-    EXPECT(rc, 1, "-o is an empty path", "sample -o ''");
+    for (k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+        rc = tl_run("sample model.safetensors -n 3 --steps-per-level 2 -o %s", refused[k].path);
+        EXPECT(rc, refused[k].code, refused[k].needle, refused[k].path);
+    }
     b = tl_slurp("model.safetensors", &len);
     CHECK(b && len > 8 && b[8] == '{', "cli: sample -o MODEL damaged the model");
     free(b);
