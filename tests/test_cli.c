@@ -93,6 +93,22 @@ static void tl_csv_long(void)
         sep = memchr(text, '\n', q);
         q = (size_t)(sep - text) + 1;
     }
+    {   /* a line near max_line (1 MiB): two numbers of 500 000 digits each */
+        char *t = (char *)malloc(1000100);
+        size_t w = 0;
+        if (t) {
+            w += (size_t)sprintf(t + w, "0.");
+            for (i = 0; i < 499990; i++) t[w++] = '0';
+            w += (size_t)sprintf(t + w, "3e499991,1.000000059604644775390625");   /* 3 * 10^-499991 * 10^499991 */
+            for (i = 0; i < 499900; i++) t[w++] = '0';
+            w += (size_t)sprintf(t + w, "1\n");
+            CHECK(ncsn_csv_parse(t, w, NULL, &d, &n, &dim, NULL, 0) == NCSN_OK && n == 1 && dim == 2 && d[0] == 3.0f && t_f2u(d[1]) == 0x3f800001u,
+                  "csv: a line of %lu bytes, two numbers of 500 000 digits: %s", (unsigned long)w, ncsn_last_error());
+            ncsn_free(d);
+            d = NULL;
+            free(t);
+        }
+    }
     memcpy(text + q, "1,", 2);   /* a long field that is not a number: named by line and column */
     for (i = 0; i < 500; i++) text[q + 2 + i] = 'x';
     tl_csv_bad(text, q + 502, NULL, "csv:2:2: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is not a number", "a 500-character text value");
