@@ -11,9 +11,10 @@
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
      quality exact SET DATA.csv MODEL N     the row of the sampler run with the mixture's exact score
-     quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T denoise=F sseed=S]
+     quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T epsf=F denoise=F sseed=S]
                                             the model's sampler with the exact score where sigma >= above
                                             or < below, the last K levels left out, T steps per level,
+                                            eps = F sigma_L^2 (default: the recipe's),
                                             the final step x + F sigma_L^2 s (exact: above=0 by default)
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
@@ -30,7 +31,8 @@
 #define Q_MAXK 8
 #define Q_MAXD 3
 #define Q_SAMPLES 2000   /* fresh points for the synthetic sets, and the block of samples their energy distance uses */
-#define Q_MIX_SAMPLES 10000   /* samples of a mixture: its per-mode widths to +-2 % (docs/quality.md) */
+#define Q_MIX_SAMPLES 10000   /* samples of a synthetic set: a mixture's per-mode widths to +-2 % (docs/quality.md) */
+#define Q_REAL_BLOCKS 10      /* samples of a real set: 10 times its size, 10 blocks against the data */
 #define Q_PAIRS 10       /* fresh pairs averaged for the floor, draws for the fitted Gaussian */
 
 typedef struct qset {
@@ -158,9 +160,10 @@ static double q_mean_dist(const float *x, int n, int dim)
 static void q_energy(const qset *s, const float *data, int n, int dim, const float *x, int n_ok, qrow *r)
 {
     int m = s ? Q_SAMPLES : n, k, blk;
-    /* a synthetic set's samples in blocks of Q_SAMPLES, their distances averaged: the floor is for
-       Q_SAMPLES against Q_SAMPLES, and one block's ratio to it varies 1.0 - 2.3 (docs/quality.md) */
-    int blocks = s && n_ok >= m ? n_ok / m : 1, len = s && n_ok >= m ? m : n_ok;
+    /* the samples in blocks of m (Q_SAMPLES, or the data's n for a real set), their distances
+       averaged: the floor is for m against m, and one block's ratio to it varies 1.0 - 2.3
+       (docs/quality.md); the mean has the same expectation with less spread */
+    int blocks = n_ok >= m ? n_ok / m : 1, len = n_ok >= m ? m : n_ok;
     float *a = (float *)malloc(sizeof(float) * (size_t)m * dim), *b = (float *)malloc(sizeof(float) * (size_t)m * dim);
     ncsn_rng rng;
     ncsn_rng_seed(&rng, 777, 1);
@@ -179,7 +182,7 @@ static void q_energy(const qset *s, const float *data, int n, int dim, const flo
         q_gauss(data, n, dim, &rng, b, m);
         r->gauss_ed += ncsn_energy_distance(b, m, a, m, dim) / Q_PAIRS;
     }
-    if (!s) r->floor_ed = q_mean_dist(data, n, dim) * (1.0 / n_ok + 1.0 / n);
+    if (!s) r->floor_ed = q_mean_dist(data, n, dim) * (1.0 / len + 1.0 / n);
     free(a); free(b);
 }
 
@@ -406,7 +409,7 @@ static int cmd_tune(int argc, char **argv)
     if (model && ncsn_trainer_save_model(t, model, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);   /* sample with the EMA weights */
     so = ncsn_sampler_recipe_for(t->sigmas, t->L, T, dim);
-    n_req = !strncmp(argv[0], "real:", 5) ? n : strcmp(argv[0], "swiss_roll") ? Q_MIX_SAMPLES : Q_SAMPLES;
+    n_req = !strncmp(argv[0], "real:", 5) ? Q_REAL_BLOCKS * n : Q_MIX_SAMPLES;
     x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
     {
         unsigned char *flag = (unsigned char *)malloc((size_t)n_req);
@@ -441,12 +444,13 @@ static ncsn_status q_mix_score(void *u, float *out, const float *x, float sigma,
 }
 
 /* options: above=S below=S (the exact score there), drop=K (the last K levels left out), T=T,
-   denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S */
+   epsf=F (eps = F sigma_L^2), denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S */
 static int cmd_mix(const char *set, const char *data_csv, const char *model, int n_req, int argc, char **argv, float above)
 {
     const qset *s = q_find(set);
     float *data = NULL, *sig = NULL, *x = NULL, *sc = NULL, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD], F = 1.0f, sl;
     int n, dim, L = 0, k, d, i, rc = 1, drop = 0, T = 0, n_ok = 0;
+    float epsf = 0.0f;
     ncsn_status sst;
     uint64_t sseed = 1;
     unsigned char *flag = NULL;
@@ -472,7 +476,8 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
         else if (!strncmp(argv[i], "drop=", 5)) drop = (int)v;
         else if (!strncmp(argv[i], "T=", 2)) T = (int)v;
         else if (!strncmp(argv[i], "denoise=", 8)) F = (float)v;
-        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= denoise= sseed=)\n", argv[i]); return 1; }
+        else if (!strncmp(argv[i], "epsf=", 5)) epsf = (float)v;
+        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= epsf= denoise= sseed=)\n", argv[i]); return 1; }
     }
     if ((!s && strncmp(set, "real:", 5)) || n_req < 1) { fprintf(stderr, "quality mix: a set and N >= 1\n"); return 1; }
     if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
@@ -496,6 +501,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     if (!x || !sc || !flag) { fprintf(stderr, "quality mix: out of memory for %d samples\n", n_req); goto out; }
     so = ncsn_sampler_recipe_for(sig, L - drop, T, dim);   /* eps from the last level used */
     so.denoise_final = 0;
+    if (epsf > 0.0f) so.eps = epsf * sig[L - drop - 1] * sig[L - drop - 1];
     ncsn_rng_seed(&rng, sseed, 54);
     /* a chain that left the finite numbers is flagged below as diverged, as ncsn_sample_data does */
     if ((sst = ncsn_sample_annealed(q_mix_score, &q, dim, sig, L - drop, &so, &rng, x, n_req)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {
