@@ -133,6 +133,7 @@ static int cmd_train(const char *dir, const char *model, const run_cfg *c, int p
     o.standardize = 0;   /* pixels are already in [0, 1]; a border pixel's tiny std would blow it up */
     o.batch = 128;
     o.steps = c->steps;
+    o.lr_decay_steps = 0;   /* the image runs were measured at a constant rate (docs/images.md) */
     o.threads = 2;
     if (ncsn_trainer_create(&t, &o, tr.x, c->n_train, PIX, NULL) != NCSN_OK) die("trainer");
     printf("images: training the %s %dx%d MLP on %d images: sigma_1 %.4g (%s), %d levels to %.3g, sigma_data %.4f, batch %d, lr %g, EMA %g, %ld steps\n",

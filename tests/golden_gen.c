@@ -262,6 +262,7 @@ static void g_images_net(gsink *s, const char *pre, const float *img, int N, int
     }
     o.standardize = 0;
     o.batch = 8;
+    o.lr_decay_steps = 0;   /* the golden bits were made at a constant rate */
     o.threads = t_threads;
     ncsn_trainer_create(&t, &o, img, N, P, NULL);
 #define G_KEY(name) (snprintf(key, sizeof key, "%s%s", pre, name), key)

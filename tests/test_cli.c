@@ -455,7 +455,7 @@ static void tl_outputs(void)
     int rc;
     /* --resume without -o: the model goes next to the checkpoint the user named, never to the
        checkpoint's cli.output (here first.st, holding the user's own bytes) */
-    rc = tl_run("train p.csv -o first.st --checkpoint v.ckpt --steps 3 --checkpoint-every 1 --width 4 --depth 1 --levels 2 --progress none");
+    rc = tl_run("train p.csv -o first.st --checkpoint v.ckpt --steps 3 --checkpoint-every 1 --width 4 --depth 1 --levels 2 --constant-lr --progress none");
     EXPECT(rc, 0, (const char *)NULL, "train for the output rule");
     tl_write("first.st", "precious", 8);
     rc = tl_run("train p.csv --resume v.ckpt --steps 4 --progress none");
@@ -726,8 +726,9 @@ static void tl_resume_bad_dim(void)
     EXPECT(rc, 2, "'badsteps.ckpt': metadata cli.steps = '+300' is not an integer", "cli.steps +300");
 }
 
-/* above 16 columns the learning rate decays over the run's --steps: resuming with other --steps
-   cannot give the uninterrupted run's bits and is refused; ncsn info shows the schedule */
+/* the learning rate decays over the run's --steps: resuming with other --steps cannot give the
+   uninterrupted run's bits and is refused, as is --constant-lr on such a checkpoint; a run trained
+   with --constant-lr grows; ncsn info shows the schedule */
 static void tl_resume_decay(void)
 {
     char text[40 * 17 * 4 + 1];
@@ -739,11 +740,20 @@ static void tl_resume_decay(void)
     rc = tl_run("train wide.csv -o wide.st --steps 6 --width 4 --depth 1 --levels 2 --checkpoint-every 3 --checkpoint wide.ckpt --progress none");
     EXPECT(rc, 0, (const char *)NULL, "train 17 columns");
     rc = tl_run("train wide.csv --resume wide.ckpt --steps 12 -o x.st --progress none");
-    EXPECT(rc, 1, "--steps (the learning rate decays over the run) 12 differs from the checkpoint's 6", "resume 17 columns with more steps");
+    EXPECT(rc, 1, "--steps (the learning rate decays over the run; --constant-lr trains a run that can grow) 12 differs from the checkpoint's 6",
+           "resume 17 columns with more steps");
     rc = tl_run("train wide.csv --resume wide.ckpt --steps 6 -o x.st --progress none");
     EXPECT(rc, 0, (const char *)NULL, "resume 17 columns with the same steps");
+    rc = tl_run("train wide.csv --resume wide.ckpt --constant-lr -o x.st --progress none");
+    EXPECT(rc, 1, "--constant-lr: the checkpoint's rate decays over 6 steps", "resume a decaying run with --constant-lr");
     rc = tl_run("info wide.ckpt");
     CHECK(rc == 0 && strstr(tl_out, "ncsn.train.lr_decay_steps: 6\n") && strstr(tl_out, "ncsn.train.lr: "), "cli info: the rate's schedule: %s", tl_out);
+    rc = tl_run("train wide.csv -o wide.st --steps 6 --width 4 --depth 1 --levels 2 --checkpoint-every 3 --checkpoint wide.ckpt --constant-lr --progress none");
+    EXPECT(rc, 0, (const char *)NULL, "train 17 columns at a constant rate");
+    rc = tl_run("info wide.ckpt");
+    CHECK(rc == 0 && !strstr(tl_out, "ncsn.train.lr_decay_steps"), "cli info: a constant rate has no schedule: %s", tl_out);
+    rc = tl_run("train wide.csv --resume wide.ckpt --steps 12 -o x.st --progress none");
+    EXPECT(rc, 0, (const char *)NULL, "resume a constant-rate run to more steps");
 }
 
 /* a checkpoint of 2-column data resumed on 3 columns (and the reverse), its cli.data edited to
@@ -986,7 +996,7 @@ static void tl_commands(void)
 
     /* train -> info -> sample -> score */
     tl_data();
-    rc = tl_run("train data.csv -o model.safetensors --steps 300 --checkpoint-every 100 %s", tl_small);
+    rc = tl_run("train data.csv -o model.safetensors --steps 300 --checkpoint-every 100 --constant-lr %s", tl_small);
     EXPECT(rc, 0, (const char *)NULL, "train");
     rc = tl_run("info model.safetensors");
     CHECK(rc == 0 && strstr(tl_out, "network: dim 2, embed conditioning (E = 64), hidden 16 16") && strstr(tl_out, "noise levels: 11") &&
@@ -1085,8 +1095,9 @@ static void tl_commands(void)
     rc = tl_run("info missing.safetensors");
     EXPECT(rc, 2, "cannot open 'missing.safetensors'", "info of a missing file");
 
-    /* resume: stop at 150 (a run of --steps 150), resume to 300: the same model bits as one run of 300 */
-    rc = tl_run("train data.csv -o half.safetensors --steps 150 --checkpoint-every 50 --checkpoint resume.ckpt %s", tl_small);
+    /* resume: stop at 150 (a run of --steps 150 at a constant rate), resume to 300: the same model
+       bits as one run of 300 */
+    rc = tl_run("train data.csv -o half.safetensors --steps 150 --checkpoint-every 50 --checkpoint resume.ckpt --constant-lr %s", tl_small);
     EXPECT(rc, 0, (const char *)NULL, "train 150");
     rc = tl_run("train data.csv --resume resume.ckpt --steps 300 -o resumed.safetensors --progress none");
     EXPECT(rc, 0, (const char *)NULL, "resume to 300");

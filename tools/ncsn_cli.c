@@ -222,7 +222,8 @@ static const char usage_train[] =
     "  --steps N                total Adam steps (default 20000; above 16 columns 5000)\n"
     "  --batch B                points per step (default 512); B >= the number of points uses all of\n"
     "                           them, in order, every step; smaller batches draw without replacement\n"
-    "  --lr X                   Adam learning rate (default 0.001; >16 columns: to 1/100 over --steps)\n"
+    "  --lr X                   Adam learning rate (default 0.001, falling to 1/100 over --steps)\n"
+    "  --constant-lr            keep the rate at --lr: a run trained so can be resumed to more --steps\n"
     "  --ema R                  EMA rate of the weights written for sampling (default 0.999; 0: off)\n"
     "  --no-standardize         train on the raw columns (--standardize: the default)\n"
     "  --levels L               noise levels (default: from the dimension, Song & Ermon 2020)\n"
@@ -358,7 +359,7 @@ typedef struct train_cfg {
     const char *data, *output, *checkpoint, *resume, *columns;
     /* which were given on the command line */
     int g_steps, g_batch, g_lr, g_levels, g_smax, g_smin, g_schedule, g_width, g_depth, g_embed, g_act, g_weighting, g_seed, g_output, g_ckpt, g_every,
-        g_preset, g_ema, g_std, g_oform;
+        g_preset, g_ema, g_std, g_oform, constant_lr;
 } train_cfg;
 
 /* the index in output_form_names of a network's output form */
@@ -888,6 +889,7 @@ static ncsn_train_opts train_opts(const train_cfg *c, int dim)
     }
     if (c->g_steps) o.steps = c->steps;
     if (c->g_steps && o.lr_decay_steps > 0) o.lr_decay_steps = c->steps;   /* the rate's decay spans the run */
+    if (c->constant_lr) o.lr_decay_steps = 0;
     if (c->g_batch) o.batch = (int)c->batch;
     if (c->g_lr) o.lr = c->lr;
     if (c->g_levels) o.levels = (int)c->levels;
@@ -966,8 +968,13 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     SAME("--ema", c->g_ema, c->ema != t->opts.ema_rate, "%g", (double)c->ema, (double)t->opts.ema_rate);
     SAME("--preset", c->g_preset, c->preset != preset, "%s", preset_names[c->preset], preset_names[preset]);
     /* the rate decays over the run's steps: another length would not give the uninterrupted run's bits */
-    SAME("--steps (the learning rate decays over the run)", c->g_steps && t->opts.lr_decay_steps > 0, c->steps != t->opts.lr_decay_steps,
-         "%ld", c->steps, t->opts.lr_decay_steps);
+    SAME("--steps (the learning rate decays over the run; --constant-lr trains a run that can grow)", c->g_steps && t->opts.lr_decay_steps > 0,
+         c->steps != t->opts.lr_decay_steps, "%ld", c->steps, t->opts.lr_decay_steps);
+    if (c->constant_lr && t->opts.lr_decay_steps > 0) {
+        rc = fail(EXIT_USAGE, "--constant-lr: the checkpoint's rate decays over %ld steps; leave it out to resume (see ncsn info %s)",
+                  t->opts.lr_decay_steps, c->resume);
+        goto out;
+    }
 #undef SAME
     c->preset = preset;
     if (!c->g_steps) c->steps = saved_steps;
@@ -1047,6 +1054,7 @@ static int train_parse(int argc, char **argv, train_cfg *c, int *done)
         else if (!strcmp(nm, "--act")) { if (parse_choice(nm, need_value(&o), act_names, &c->act)) return EXIT_USAGE; c->g_act = 1; }
         else if (!strcmp(nm, "--output-form")) { if (parse_choice(nm, need_value(&o), output_form_names, &c->output_form)) return EXIT_USAGE; c->g_oform = 1; }
         else if (!strcmp(nm, "--weighting")) { if (parse_choice(nm, need_value(&o), weighting_names, &c->weighting)) return EXIT_USAGE; c->g_weighting = 1; }
+        else if (!strcmp(nm, "--constant-lr")) c->constant_lr = 1;
         else if (!strcmp(nm, "--standardize")) { c->standardize = 1; c->g_std = 1; }
         else if (!strcmp(nm, "--no-standardize")) { c->standardize = 0; c->g_std = 1; }
         else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &c->seed)) return EXIT_USAGE; c->g_seed = 1; }
