@@ -517,10 +517,15 @@ NCSNDEF ncsn_status ncsn_stdz_load_mem(ncsn_stdz *s, const unsigned char *buf, s
 /* ---- 12. Langevin samplers -------------------------------------------------------------------
    SONG:  x <- x + a s + sqrt(2a) z,  a_i = eps sigma_i^2 / sigma_L^2      (seed 000)
    HALF:  x <- x + (a/2) s + sqrt(a) z, a_i = eps (sigma_i / sigma_L)^2   (seeds 001, 002)
+   SONG_LM: SONG with z = (z_k + z_{k+1}) / 2, the mean of this step's and the last step's draws
+          (Leimkuhler & Matthews 2013; the recipe up to 16 dimensions). On a Gaussian of variance
+          v, SONG's chains settle at variance v / (1 - a/(2v)), 14 % too wide at the recipe's
+          a = v/4, which tempers a mixture toward equal weights; SONG_LM's at exactly v for
+          any a < 2v. One extra n*dim draw before the first step.
    Each step: score of all n chains, then n*dim normals from rng in order, then the update
    x = fma(c_noise, z, fma(c_score, s, x)). Chains are independent: if some diverge, the sampler
    still runs to the end and returns NCSN_ERR_NONFINITE saying how many; the others are valid. */
-typedef enum ncsn_langevin_form { NCSN_LANGEVIN_SONG = 0, NCSN_LANGEVIN_HALF = 1 } ncsn_langevin_form;
+typedef enum ncsn_langevin_form { NCSN_LANGEVIN_SONG = 0, NCSN_LANGEVIN_HALF = 1, NCSN_LANGEVIN_SONG_LM = 2 } ncsn_langevin_form;
 typedef enum ncsn_init {
     NCSN_INIT_NORMAL = 0,        /* N(0, I) */
     NCSN_INIT_NORMAL_SIGMA1 = 1, /* N(0, sigma_1^2 I) */
@@ -583,18 +588,19 @@ NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim
 NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int dim,
                                            const float *sigmas, int L, const float *data, int n,
                                            ncsn_rng *rng, float *out);
-/* The sampler settings of the data-driven recipe for levels sigmas[L]: Song's form, T steps per
-   level (T <= 0: 200), eps = sigma_L^2 / 4, i.e. every level's step is a quarter of its variance
+/* The sampler settings of the data-driven recipe for levels sigmas[L]: Song's form with
+   Leimkuhler-Matthews noise (SONG_LM), T steps per level (T <= 0: 200), eps = sigma_L^2 / 4, i.e. every level's step is a quarter of its variance
    (a_i = sigma_i^2 / 4: T a_i / sigma_i^2 = 50 e-folds of relaxation per level), start
    N(0, sigma_1^2 I) around the origin (the data's mean in standardised units), final denoising
    step. Not technique 4's eps (ncsn_step_eps): it assumes point-like data, and measured on two
    Gaussians it leaves modes 15-19 % too wide (a mode of variance v relaxes only
    T a_i / (v + sigma_i^2) e-folds per level). Larger steps (a_i = sigma_i^2 / 2, T = 100)
-   over-disperse: the 1/5 : 4/5 toy's weight came out 0.232 (0.210 here; docs/training.md). */
+   over-disperse: the 1/5 : 4/5 toy's weight came out 0.232 (0.210 here; docs/training.md). With
+   SONG's noise the toy's small mode got 0.222, with SONG_LM's 0.212 (truth 0.2; docs/quality.md). */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T);
 /* The recipe's sampler for a model of dimension dim: ncsn_sampler_recipe up to
-   NCSN_RECIPE_SMALL_DIM; above, T = 5 steps per level (the paper's high-dimensional setting) and
-   eps = 0.35 sigma_L^2 (1.75 e-folds of relaxation per level). There a network's learned score
+   NCSN_RECIPE_SMALL_DIM; above, SONG's form (measured there), T = 5 steps per level (the paper's
+   high-dimensional setting) and eps = 0.35 sigma_L^2 (1.75 e-folds of relaxation per level). There a network's learned score
    relaxes the chains toward a density narrower than the data's: on the 8x8 digits 200 steps per
    level gave samples close to the mean image (energy distance 14.5x the fitted Gaussian's), 5
    steps kept the spread of the larger levels (docs/training.md). T > 0 sets the steps. */
@@ -4660,11 +4666,11 @@ NCSNDEF ncsn_status ncsn_langevin_coeffs(ncsn_langevin_form form, float eps, flo
     if (!(eps > 0.0f) || !ncsn__isfinite(eps)) return ncsn__fail(NCSN_ERR_ARG, "ncsn_langevin_coeffs: eps = %g must be finite and > 0", (double)eps);
     if (!(sigma_i > 0.0f) || !(sigma_L > 0.0f) || !ncsn__isfinite(sigma_i) || !ncsn__isfinite(sigma_L))
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_langevin_coeffs: sigma_i = %g, sigma_L = %g must be finite and > 0", (double)sigma_i, (double)sigma_L);
-    if (form != NCSN_LANGEVIN_SONG && form != NCSN_LANGEVIN_HALF)
+    if (form != NCSN_LANGEVIN_SONG && form != NCSN_LANGEVIN_HALF && form != NCSN_LANGEVIN_SONG_LM)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_langevin_coeffs: form = %d is not a Langevin form", (int)form);
     r = sigma_i / sigma_L;
     alpha = eps * (r * r);
-    if (form == NCSN_LANGEVIN_SONG) { *c_score = alpha; *c_noise = sqrtf(2.0f * alpha); }
+    if (form != NCSN_LANGEVIN_HALF) { *c_score = alpha; *c_noise = sqrtf(2.0f * alpha); }
     else { *c_score = 0.5f * alpha; *c_noise = sqrtf(alpha); }
     return NCSN_OK;
 }
@@ -4729,28 +4735,42 @@ static void ncsn__sampler_init(const ncsn_sampler_opts *o, float sigma1, ncsn_rn
         for (i = 0; i < n; i++) x[i] = x[i] * sigma1;
 }
 
+/* SONG_LM's noise: z <- (zp + z) / 2, and zp <- this step's draw */
+static void ncsn__lm_noise(float *z, float *zp, size_t n)
+{
+    size_t k;
+    for (k = 0; k < n; k++) {
+        float drawn = z[k];
+        z[k] = 0.5f * (zp[k] + drawn);
+        zp[k] = drawn;
+    }
+}
+
 /* chains [first, first + count) of an n-chain run; x holds those count chains */
 static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
                                       const float *score_sigma, const float *cs, const float *cn,
                                       const ncsn_sampler_opts *o, ncsn_rng *rng, float *x, int n, int first, int count, const char *fn)
 {
     size_t N = (size_t)count * (size_t)dim;
-    float *s = NCSN__ALLOC_N(float, N), *z = NCSN__ALLOC_N(float, N);
+    int lm = o->form == NCSN_LANGEVIN_SONG_LM;
+    float *s = NCSN__ALLOC_N(float, N), *z = NCSN__ALLOC_N(float, N), *zp = lm ? NCSN__ALLOC_N(float, N) : NULL;
     ncsn_status st = NCSN_OK;
     ncsn__part part;
     int i, t, first_bad_level = -1;
-    if (!s || !z) {
-        NCSN_FREE(s); NCSN_FREE(z);
+    if (!s || !z || (lm && !zp)) {
+        NCSN_FREE(s); NCSN_FREE(z); NCSN_FREE(zp);
         return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %d chains", fn, count);
     }
     part.a = (size_t)first * (size_t)dim;
     part.b = part.a + N;
     part.N = (size_t)n * (size_t)dim;
     ncsn__sampler_init(o, sigmas[0], rng, x, &part);
+    if (lm) ncsn__normals_part(rng, zp, &part);
     for (i = 0; i < L && st == NCSN_OK; i++) {
         for (t = 0; t < o->steps_per_level; t++) {
             if ((st = score(user, s, x, score_sigma[i], count)) != NCSN_OK) break;
             ncsn__normals_part(rng, z, &part);
+            if (lm) ncsn__lm_noise(z, zp, N);
             ncsn_langevin_update(x, s, z, N, cs[i], cn[i]);
             if (o->callback && o->callback(o->callback_user, i, t, sigmas[i], x, count, dim) != NCSN_OK) {
                 st = ncsn__fail(NCSN_ERR_CALLBACK, "%s: callback stopped at level %d step %d", fn, i, t);
@@ -4776,6 +4796,7 @@ static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, 
     }
     NCSN_FREE(s);
     NCSN_FREE(z);
+    NCSN_FREE(zp);
     return st;
 }
 
@@ -4828,16 +4849,18 @@ NCSNDEF ncsn_status ncsn_sample_annealed_chains(ncsn_score_fn score, void *user,
    replacement of the known elements by y */
 static ncsn_status ncsn__inpaint_level(ncsn_score_fn score, void *user, int dim, int level, float sigma, float cs, float cn,
                                        const ncsn_sampler_opts *o, ncsn_rng *rng, const float *known, const unsigned char *mask,
-                                       float *x, int n, float *s, float *z, float *y)
+                                       float *x, int n, float *s, float *z, float *y, float *zp)
 {
     size_t N = (size_t)n * (size_t)dim, k;
     ncsn_status st;
     int t;
     ncsn_rng_normals(rng, y, N);
     for (k = 0; k < N; k++) y[k] = fmaf(sigma, y[k], known[k]);
+    if (zp && level == 0) ncsn_rng_normals(rng, zp, N);   /* SONG_LM's first draw, as ncsn_sample_annealed makes it before its first step */
     for (t = 0; t < o->steps_per_level; t++) {
         if ((st = score(user, s, x, sigma, n)) != NCSN_OK) return st;
         ncsn_rng_normals(rng, z, N);
+        if (zp) ncsn__lm_noise(z, zp, N);
         ncsn_langevin_update(x, s, z, N, cs, cn);
         for (k = 0; k < N; k++) if (mask[k]) x[k] = y[k];
         if (o->callback && o->callback(o->callback_user, level, t, sigma, x, n, dim) != NCSN_OK)
@@ -4855,19 +4878,21 @@ NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim
     size_t N, k;
     ncsn__part all;
     ncsn_status st;
-    int i;
+    int i, lm;
     if ((st = ncsn__sampler_check(fn, score, user, dim, o, rng, x, n)) != NCSN_OK) return st;
     if (!known || !mask) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !known ? "known" : "mask");
     if ((st = ncsn__level_coeffs(fn, o, sigmas, L, &cs, &cn)) != NCSN_OK) return st;
     N = (size_t)n * (size_t)dim;
-    if ((buf = NCSN__ALLOC_N(float, 3 * N)) == NULL) {
+    lm = o->form == NCSN_LANGEVIN_SONG_LM;
+    if ((buf = NCSN__ALLOC_N(float, (size_t)(3 + lm) * N)) == NULL) {
         NCSN_FREE(cs); NCSN_FREE(cn);
         return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for %d chains", fn, n);
     }
     all.a = 0; all.b = all.N = N;
     ncsn__sampler_init(o, sigmas[0], rng, x, &all);
     for (i = 0; i < L && st == NCSN_OK; i++)
-        st = ncsn__inpaint_level(score, user, dim, i, sigmas[i], cs[i], cn[i], o, rng, known, mask, x, n, buf, buf + N, buf + 2 * N);
+        st = ncsn__inpaint_level(score, user, dim, i, sigmas[i], cs[i], cn[i], o, rng, known, mask, x, n, buf, buf + N, buf + 2 * N,
+                                 lm ? buf + 3 * N : NULL);
     if (st == NCSN_OK && o->denoise_final) {
         float sl = sigmas[L - 1], v = sl * sl;
         if ((st = score(user, buf, x, sl, n)) == NCSN_OK)
@@ -4942,7 +4967,7 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
 {
     ncsn_sampler_opts o = ncsn_sampler_defaults();
-    o.form = NCSN_LANGEVIN_SONG;
+    o.form = NCSN_LANGEVIN_SONG_LM;
     o.steps_per_level = T > 0 ? T : 200;
     o.eps = sigmas && L >= 1 ? 0.25f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
     o.init = NCSN_INIT_NORMAL_SIGMA1;
@@ -4954,6 +4979,7 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, in
 {
     ncsn_sampler_opts o = ncsn_sampler_recipe(sigmas, L, T);
     if (dim > NCSN_RECIPE_SMALL_DIM) {
+        o.form = NCSN_LANGEVIN_SONG;   /* the digits' energy distance: 1.007x the fitted Gaussian's, 1.039x with SONG_LM */
         o.steps_per_level = T > 0 ? T : 5;
         /* T eps / sigma_L^2 = 1.75 e-folds per level; on the 8x8 digits 0.35 sigma_L^2 gave 0.88x the fitted
            Gaussian's energy distance, sigma_L^2/2 1.67x, 0.3 and 0.4 1.07x and 1.02x (docs/training.md) */

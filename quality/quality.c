@@ -451,6 +451,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     float *data = NULL, *sig = NULL, *x = NULL, *sc = NULL, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD], F = 1.0f, sl;
     int n, dim, L = 0, k, d, i, rc = 1, drop = 0, T = 0, n_ok = 0;
     float epsf = 0.0f;
+    int lm = 0;
     ncsn_status sst;
     uint64_t sseed = 1;
     unsigned char *flag = NULL;
@@ -477,6 +478,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
         else if (!strncmp(argv[i], "T=", 2)) T = (int)v;
         else if (!strncmp(argv[i], "denoise=", 8)) F = (float)v;
         else if (!strncmp(argv[i], "epsf=", 5)) epsf = (float)v;
+        else if (!strncmp(argv[i], "lm=", 3)) lm = (int)v;
         else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= epsf= denoise= sseed=)\n", argv[i]); return 1; }
     }
     if ((!s && strncmp(set, "real:", 5)) || n_req < 1) { fprintf(stderr, "quality mix: a set and N >= 1\n"); return 1; }
@@ -502,6 +504,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     so = ncsn_sampler_recipe_for(sig, L - drop, T, dim);   /* eps from the last level used */
     so.denoise_final = 0;
     if (epsf > 0.0f) so.eps = epsf * sig[L - drop - 1] * sig[L - drop - 1];
+    if (lm) so.form = NCSN_LANGEVIN_SONG_LM;
     ncsn_rng_seed(&rng, sseed, 54);
     /* a chain that left the finite numbers is flagged below as diverged, as ncsn_sample_data does */
     if ((sst = ncsn_sample_annealed(q_mix_score, &q, dim, sig, L - drop, &so, &rng, x, n_req)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {

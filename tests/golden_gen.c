@@ -273,6 +273,7 @@ static void g_images_net(gsink *s, const char *pre, const float *img, int N, int
     g_u32(s, G_KEY("ema.hash"), 0, g_hash(ncsn_trainer_weights(t), t->model->n_params));
     memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);
     so = ncsn_sampler_recipe(t->sigmas, t->L, 1);
+    so.form = NCSN_LANGEVIN_SONG;   /* the golden bits' form (the recipe's before SONG_LM) */
     ncsn_sample_annealed(ncsn_model_score, t->model, P, t->sigmas, t->L, &so, rng, x, 2);
     g_u32(s, G_KEY("sample.hash"), 0, g_hash(x, 2 * P));
     for (k = 0; k < 2 * P; k++) mask[k] = (unsigned char)(k % P < P / 2);

@@ -101,7 +101,8 @@ static void test_inpaint(void)
     unsigned char mask[N], none[N];
     ncsn_sampler_opts o = ncsn_sampler_recipe(sig, L, T);
     ncsn_rng r, r2, rr;
-    int k, i, exact = 1, same = 1, kept = 1;
+    int k, i, exact = 1, same = 1, kept = 1, lm;
+    o.form = NCSN_LANGEVIN_SONG;   /* the stream below is SONG's; SONG_LM's is checked after it */
     for (k = 0; k < N; k++) { known[k] = 0.25f * (float)k - 1.0f; mask[k] = (unsigned char)(k % D < 2); none[k] = 0; }
     ncsn_rng_seed(&r, 11, 3);
     r2 = r;
@@ -124,17 +125,26 @@ static void test_inpaint(void)
     CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &r2, known, mask, x2, NC) == NCSN_OK, "again");
     for (k = 0; k < N; k++) same &= t_f2u(x[k]) == t_f2u(x2[k]);
     CHECK(same, "the same seed gives the same bits");
-    /* no mask, one level, given start: ncsn_sample_annealed after the N normals of z~ */
+    o.form = NCSN_LANGEVIN_SONG_LM;   /* one block more, its first draw */
+    ncsn_rng_seed(&r, 11, 3);
+    rr = r;
+    CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &r, known, mask, x, NC) == NCSN_OK, "SONG_LM inpainting");
+    ncsn_rng_advance(&rr, (uint64_t)(1 + L * (1 + T) + 1) * N);
+    CHECK(r.state == rr.state, "SONG_LM: the run consumes init + L (1 + T) + 1 blocks of normals");
+    /* no mask, one level, given start: ncsn_sample_annealed after the N normals of z~, in both forms */
     o.init = NCSN_INIT_GIVEN;
     o.denoise_final = 1;
-    for (k = 0; k < N; k++) x[k] = xa[k] = known[k];
-    ncsn_rng_seed(&r, 5, 1);
-    r2 = r;
-    ncsn_rng_advance(&r2, N);
-    CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, 1, &o, &r, known, none, x, NC) == NCSN_OK &&
-          ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, 1, &o, &r2, xa, NC) == NCSN_OK, "one level");
-    for (k = 0, same = 1; k < N; k++) same &= t_f2u(x[k]) == t_f2u(xa[k]);
-    CHECK(same && r.state == r2.state, "with nothing known, inpainting is annealed Langevin (final denoising included)");
+    for (lm = 0; lm < 2; lm++) {
+        o.form = lm ? NCSN_LANGEVIN_SONG_LM : NCSN_LANGEVIN_SONG;
+        for (k = 0; k < N; k++) x[k] = xa[k] = known[k];
+        ncsn_rng_seed(&r, 5, 1);
+        r2 = r;
+        ncsn_rng_advance(&r2, N);
+        CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, 1, &o, &r, known, none, x, NC) == NCSN_OK &&
+              ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, 1, &o, &r2, xa, NC) == NCSN_OK, "one level");
+        for (k = 0, same = 1; k < N; k++) same &= t_f2u(x[k]) == t_f2u(xa[k]);
+        CHECK(same && r.state == r2.state, "with nothing known, inpainting is annealed Langevin (final denoising included; form %d)", lm);
+    }
     CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &r, known, NULL, x, NC) == NCSN_ERR_ARG &&
           strstr(ncsn_last_error(), "mask"), "mask NULL is refused: %s", ncsn_last_error());
     CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, 3, sig, L, &o, &r, known, mask, x, NC) == NCSN_ERR_ARG,

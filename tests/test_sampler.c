@@ -3,32 +3,36 @@
 #include <stdlib.h>
 
 /* plain Langevin on N(m, s^2) is an AR(1) chain: x' = x + c (m - x)/s^2 + k z. Its stationary
-   law is N(m, k^2 / (1 - (1 - c/s^2)^2)); both update forms are checked against that. */
+   law is N(m, k^2 / (1 - (1 - c/s^2)^2)); SONG and HALF are checked against that. SONG_LM's noise
+   (z_t + z_{t+1})/2 makes it an ARMA(1,1) chain whose stationary variance is s^2 itself for any
+   step c < 2 s^2: checked at a small step and at c = s^2/2, where SONG's is 4/3 s^2. */
 static void stationary_gaussian(void)
 {
-    static const float mu[2] = { 1.5f, -2.0f }, var[2] = { 0.49f, 0.49f }, w[1] = { 1.0f };
+    static const float mu[2] = { 1.5f, -2.0f }, var[2] = { 0.49f, 0.49f }, w[1] = { 1.0f }, steps[2] = { 0.05f, 0.245f };
     ncsn_gmm g = { 1, 2, w, mu, var };
     enum { N = 20000 };
-    float *x = (float *)malloc(sizeof(float) * 2 * N), step = 0.05f;
-    int f, i;
+    float *x = (float *)malloc(sizeof(float) * 2 * N);
+    int f, i, j;
     ncsn_rng r;
     ncsn_rng_seed(&r, 77, 0);
-    for (f = 0; f < 2; f++) {
-        ncsn_sampler_opts o = ncsn_sampler_defaults();
-        float c, k;
-        double rho, want_var, mean = 0, m2 = 0;
-        o.form = (ncsn_langevin_form)f;
-        o.init = NCSN_INIT_NORMAL;
-        CHECK(ncsn_sample_langevin(ncsn_gmm_score_fn, &g, 2, 0.0f, step, t_quick ? 100 : 300, &o, &r, x, N) == NCSN_OK, "langevin");
-        ncsn_langevin_coeffs(o.form, step, 1.0f, 1.0f, &c, &k);
-        rho = 1.0 - c / 0.49;
-        want_var = (double)k * k / (1.0 - rho * rho);
-        for (i = 0; i < N; i++) { mean += x[2 * i]; m2 += (x[2 * i] - 1.5) * (x[2 * i] - 1.5); }
-        mean /= N;
-        m2 /= N;
-        CHECK(fabs(mean - 1.5) < 5.0 * sqrt(want_var / N), "form %d: stationary mean %g, want 1.5", f, mean);
-        CHECK(fabs(m2 / want_var - 1.0) < 5.0 * sqrt(2.0 / N), "form %d: stationary variance %g, want %g", f, m2, want_var);
-    }
+    for (j = 0; j < 2; j++)
+        for (f = 0; f < 3; f++) {
+            ncsn_sampler_opts o = ncsn_sampler_defaults();
+            float c, k, step = steps[j];
+            double rho, want_var, mean = 0, m2 = 0;
+            o.form = (ncsn_langevin_form)f;
+            o.init = NCSN_INIT_NORMAL;
+            CHECK(ncsn_sample_langevin(ncsn_gmm_score_fn, &g, 2, 0.0f, step, t_quick ? 100 : 300, &o, &r, x, N) == NCSN_OK, "langevin");
+            ncsn_langevin_coeffs(o.form, step, 1.0f, 1.0f, &c, &k);
+            rho = 1.0 - c / 0.49;
+            want_var = o.form == NCSN_LANGEVIN_SONG_LM ? 0.49 : (double)k * k / (1.0 - rho * rho);
+            for (i = 0; i < N; i++) { mean += x[2 * i]; m2 += (x[2 * i] - 1.5) * (x[2 * i] - 1.5); }
+            mean /= N;
+            m2 /= N;
+            CHECK(fabs(mean - 1.5) < 5.0 * sqrt(want_var / N), "form %d, step %g: stationary mean %g, want 1.5", f, (double)step, mean);
+            CHECK(fabs(m2 / want_var - 1.0) < 5.0 * sqrt(2.0 / N), "form %d, step %g: stationary variance %g, want %g", f, (double)step, m2,
+                  want_var);
+        }
     free(x);
 }
 
@@ -225,6 +229,7 @@ static void pieces_same_bits(void)
         o.init = v == 0 || v == 5 ? NCSN_INIT_NORMAL : v == 1 ? NCSN_INIT_NORMAL_SIGMA1 : v == 2 ? NCSN_INIT_UNIFORM : v == 3 ? NCSN_INIT_GIVEN
                                                                                                                        : NCSN_INIT_NORMAL;
         o.denoise_final = v == 1 || v == 3;
+        if (v == 1 || v == 4) o.form = NCSN_LANGEVIN_SONG_LM;   /* its first draw is a piece's too */
         o.callback = pc_count;
         ncsn_rng_seed(&r0, 40 + (uint64_t)v, 7);
         r_one = r0;

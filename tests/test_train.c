@@ -302,12 +302,12 @@ static void settings(void)
         CHECK(tr_t4(e, 100, 2.13, 0.01) <= tr_t4(e * 0.99, 100, 2.13, 0.01) && tr_t4(e, 100, 2.13, 0.01) <= tr_t4(e * 1.01, 100, 2.13, 0.01),
               "T = 100: eps %g minimises", e);
     }
-    {   /* the recipe: Song's form, T = 200, eps = sigma_L^2 / 4, denoising, sigma_1 start */
+    {   /* the recipe: Song's form with Leimkuhler-Matthews noise, T = 200, eps = sigma_L^2 / 4, denoising, sigma_1 start */
         float sig[6];
         ncsn_sampler_opts o;
         ncsn_schedule(sig, 6, 8.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
         o = ncsn_sampler_recipe(sig, 6, 0);
-        CHECK(o.form == NCSN_LANGEVIN_SONG && o.steps_per_level == 200 && o.denoise_final && o.init == NCSN_INIT_NORMAL_SIGMA1, "recipe");
+        CHECK(o.form == NCSN_LANGEVIN_SONG_LM && o.steps_per_level == 200 && o.denoise_final && o.init == NCSN_INIT_NORMAL_SIGMA1, "recipe");
         CHECK(o.eps == 0.25f * sig[5] * sig[5], "recipe eps %g", (double)o.eps);
     }
 }
@@ -339,7 +339,7 @@ static void recipe_rules(void)
         p = ncsn_sampler_recipe(sig, 6, 0); q = ncsn_sampler_recipe_for(sig, 6, 0, 16); r = ncsn_sampler_recipe_for(sig, 6, 0, 64);
         CHECK(q.steps_per_level == p.steps_per_level && q.eps == p.eps && q.form == p.form && q.init == p.init && q.denoise_final == p.denoise_final,
               "D = 16: the recipe's sampler");
-        CHECK(r.steps_per_level == 5 && r.eps == 0.35f * sig[5] * sig[5] && r.form == p.form && r.init == p.init && r.denoise_final,
+        CHECK(r.steps_per_level == 5 && r.eps == 0.35f * sig[5] * sig[5] && r.form == NCSN_LANGEVIN_SONG && r.init == p.init && r.denoise_final,
               "D = 64: T %d, eps %g", r.steps_per_level, (double)r.eps);
         CHECK(ncsn_sampler_recipe_for(sig, 6, 40, 64).steps_per_level == 40, "D = 64: T given");
     }
