@@ -545,7 +545,8 @@ typedef struct ncsn_sampler_opts {
     void *callback_user;
 } ncsn_sampler_opts;
 NCSNDEF ncsn_sampler_opts ncsn_sampler_defaults(void);
-/* The two coefficients of one update: x <- x + c_score s + c_noise z. */
+/* The two coefficients of one update: x <- x + c_score s + c_noise z. SONG_LM has SONG's; its z
+   is the mean of two successive draws, which a caller's own loop must form itself. */
 NCSNDEF ncsn_status ncsn_langevin_coeffs(ncsn_langevin_form form, float eps, float sigma_i,
                                          float sigma_L, float *c_score, float *c_noise);
 NCSNDEF void ncsn_langevin_update(float *x, const float *score, const float *z, size_t n,
@@ -579,7 +580,9 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
    not, so the stream's positions do not depend on the mask). The unknown elements move as in
    ncsn_sample_annealed; opts->init starts all of them (the algorithm does not replace before the
    first step). opts->denoise_final denoises the unknown elements only; the known ones end as the
-   last level's y, known + sigma_L z~, exactly. known, mask and x hold n*dim each. */
+   last level's y, known + sigma_L z~, exactly. SONG_LM's extra block of normals is drawn after
+   level 0's z~, so that with nothing known this is ncsn_sample_annealed after n*dim normals.
+   known, mask and x hold n*dim each. */
 NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
                                         const ncsn_sampler_opts *opts, ncsn_rng *rng, const float *known,
                                         const unsigned char *mask, float *x, int n);
@@ -596,7 +599,8 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
    Gaussians it leaves modes 15-19 % too wide (a mode of variance v relaxes only
    T a_i / (v + sigma_i^2) e-folds per level). Larger steps (a_i = sigma_i^2 / 2, T = 100)
    over-disperse: the 1/5 : 4/5 toy's weight came out 0.232 (0.210 here; docs/training.md). With
-   SONG's noise the toy's small mode got 0.222, with SONG_LM's 0.212 (truth 0.2; docs/quality.md). */
+   the toy's exact score and two sampling seeds, SONG's noise put 0.225 and 0.212 in its small
+   mode, SONG_LM's 0.217 and 0.207 (truth 0.2; docs/training.md). */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T);
 /* The recipe's sampler for a model of dimension dim: ncsn_sampler_recipe up to
    NCSN_RECIPE_SMALL_DIM; above, SONG's form (measured there), T = 5 steps per level (the paper's
@@ -4979,10 +4983,11 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, in
 {
     ncsn_sampler_opts o = ncsn_sampler_recipe(sigmas, L, T);
     if (dim > NCSN_RECIPE_SMALL_DIM) {
-        o.form = NCSN_LANGEVIN_SONG;   /* the digits' energy distance: 1.007x the fitted Gaussian's, 1.039x with SONG_LM */
+        o.form = NCSN_LANGEVIN_SONG;   /* the digits (10 blocks of samples): 1.007x the fitted Gaussian's energy distance, 1.039x with SONG_LM */
         o.steps_per_level = T > 0 ? T : 5;
-        /* T eps / sigma_L^2 = 1.75 e-folds per level; on the 8x8 digits 0.35 sigma_L^2 gave 0.88x the fitted
-           Gaussian's energy distance, sigma_L^2/2 1.67x, 0.3 and 0.4 1.07x and 1.02x (docs/training.md) */
+        /* T eps / sigma_L^2 = 1.75 e-folds per level; on the 8x8 digits (one draw of 1797 samples each)
+           0.35 sigma_L^2 gave 0.88x the fitted Gaussian's energy distance, sigma_L^2/2 1.67x, 0.3 and
+           0.4 1.07x and 1.02x (docs/training.md) */
         o.eps = sigmas && L >= 1 ? 0.35f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
     }
     return o;

@@ -382,11 +382,20 @@ static ncsn_status snap_cb(void *user, int level, int step, float sigma, const f
 
 typedef struct model_set { ncsn_model *m; ncsn_stdz sd; float sig[4096]; int L; ncsn_score_fn score; void *user; } model_set;
 
+/* the recipe's sampler in SONG's form, with which every image run was measured (docs/images.md);
+   the recipe's SONG_LM is its form up to 16 dimensions */
+static ncsn_sampler_opts img_recipe(const float *sig, int L, int T)
+{
+    ncsn_sampler_opts o = ncsn_sampler_recipe(sig, L, T);
+    o.form = NCSN_LANGEVIN_SONG;
+    return o;
+}
+
 static void draw_snapshots(const model_set *ms, const run_cfg *c, const char *out)
 {
     enum { CH = 6 };
     snaps s;
-    ncsn_sampler_opts o = ncsn_sampler_recipe(ms->sig, ms->L, c->T);
+    ncsn_sampler_opts o = img_recipe(ms->sig, ms->L, c->T);
     float x[CH * PIX];
     ncsn_rng rng;
     int k, ch;
@@ -424,7 +433,7 @@ static void restore_known(float *x, const float *known, const unsigned char *mas
 /* inpaint n test images with mask kind 0 (lower half hidden) or 1 (centre 14 x 14 hidden) */
 static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int n, int kind, float *x, float *shown)
 {
-    ncsn_sampler_opts o = ncsn_sampler_recipe(ms->sig, ms->L, c->T);
+    ncsn_sampler_opts o = img_recipe(ms->sig, ms->L, c->T);
     unsigned char *mask = (unsigned char *)xmalloc((size_t)n * PIX);
     ncsn_rng rng;
     int i, p;
@@ -571,7 +580,7 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     clf_train(&cl, tr.x, tr.y, c->n_train, c->clf_epochs, work);
     r.acc = clf_accuracy(&cl, te.x, te.y, te.n, work);
     printf("images: classifier test accuracy %.4f (%d test images)\n", r.acc, te.n);
-    o = ncsn_sampler_recipe(ms.sig, ms.L, c->T_low ? c->T_low : c->T);
+    o = img_recipe(ms.sig, ms.L, c->T_low ? c->T_low : c->T);
     ncsn_rng_seed(&rng, 15, 1);
     t0 = now();
     st = sample_split(&ms, ms.L, &o, c->T, c->split, &rng, NULL, NULL, smp, m);   /* T_low 0: one call, T everywhere */
@@ -745,7 +754,7 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
     if (kind == 'd') { sweep_denoiser(ms, held, n); return; }
     if (kind == 'c') { sweep_denoised_classes(ms, cl, held, tr->y + (tr->n - n_held), n, work); return; }
     L = levels_to(ms, end);
-    o = ncsn_sampler_recipe(ms->sig, L, T);
+    o = img_recipe(ms->sig, L, T);
     o.eps *= ex;
     x = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
     if (kind == 's') {

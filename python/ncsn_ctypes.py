@@ -125,6 +125,8 @@ def train(lib, data_csv, model_path, steps, seed=42, threads=1, log_every=0):
     check(lib, lib.ncsn_csv_load(data_csv.encode(), None, C.byref(data), C.byref(n), C.byref(dim), None, 0), "ncsn_csv_load")
     opts = lib.ncsn_train_defaults()
     opts.steps, opts.seed, opts.threads = steps, seed, threads
+    if opts.lr_decay_steps > 0:
+        opts.lr_decay_steps = steps   # the rate decays over the run, as ncsn train --steps N does
     t = C.POINTER(Trainer)()
     try:
         check(lib, lib.ncsn_trainer_create(C.byref(t), C.byref(opts), data, n, dim, None), "ncsn_trainer_create")

@@ -11,10 +11,11 @@
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
      quality exact SET DATA.csv MODEL N     the row of the sampler run with the mixture's exact score
-     quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T epsf=F denoise=F sseed=S]
+     quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T epsf=F lm=0|1 denoise=F sseed=S]
                                             the model's sampler with the exact score where sigma >= above
                                             or < below, the last K levels left out, T steps per level,
-                                            eps = F sigma_L^2 (default: the recipe's),
+                                            eps = F sigma_L^2 (default: the recipe's), lm=0 SONG's
+                                            noise, lm=1 SONG_LM's (default: the recipe's form),
                                             the final step x + F sigma_L^2 s (exact: above=0 by default)
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
@@ -444,14 +445,14 @@ static ncsn_status q_mix_score(void *u, float *out, const float *x, float sigma,
 }
 
 /* options: above=S below=S (the exact score there), drop=K (the last K levels left out), T=T,
-   epsf=F (eps = F sigma_L^2), denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S */
+   epsf=F (eps = F sigma_L^2), lm=0|1 (SONG or SONG_LM; default the recipe's), denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S */
 static int cmd_mix(const char *set, const char *data_csv, const char *model, int n_req, int argc, char **argv, float above)
 {
     const qset *s = q_find(set);
     float *data = NULL, *sig = NULL, *x = NULL, *sc = NULL, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD], F = 1.0f, sl;
     int n, dim, L = 0, k, d, i, rc = 1, drop = 0, T = 0, n_ok = 0;
     float epsf = 0.0f;
-    int lm = 0;
+    int lm = -1;   /* -1: the recipe's form; 0: SONG; 1: SONG_LM */
     ncsn_status sst;
     uint64_t sseed = 1;
     unsigned char *flag = NULL;
@@ -479,7 +480,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
         else if (!strncmp(argv[i], "denoise=", 8)) F = (float)v;
         else if (!strncmp(argv[i], "epsf=", 5)) epsf = (float)v;
         else if (!strncmp(argv[i], "lm=", 3)) lm = (int)v;
-        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= epsf= denoise= sseed=)\n", argv[i]); return 1; }
+        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= epsf= lm= denoise= sseed=)\n", argv[i]); return 1; }
     }
     if ((!s && strncmp(set, "real:", 5)) || n_req < 1) { fprintf(stderr, "quality mix: a set and N >= 1\n"); return 1; }
     if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
@@ -504,7 +505,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     so = ncsn_sampler_recipe_for(sig, L - drop, T, dim);   /* eps from the last level used */
     so.denoise_final = 0;
     if (epsf > 0.0f) so.eps = epsf * sig[L - drop - 1] * sig[L - drop - 1];
-    if (lm) so.form = NCSN_LANGEVIN_SONG_LM;
+    if (lm >= 0) so.form = lm ? NCSN_LANGEVIN_SONG_LM : NCSN_LANGEVIN_SONG;
     ncsn_rng_seed(&rng, sseed, 54);
     /* a chain that left the finite numbers is flagged below as diverged, as ncsn_sample_data does */
     if ((sst = ncsn_sample_annealed(q_mix_score, &q, dim, sig, L - drop, &so, &rng, x, n_req)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {

@@ -428,6 +428,13 @@ static void tl_sample_output(void)
     }
     rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header -o -");
     CHECK(rc == 0 && strcmp(tl_out, want) == 0, "cli sample -o -: exit %d, not stdout's samples: %s", rc, tl_err);
+    /* the form: song-lm is the default up to 16 dimensions, song another run */
+    rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header --form song-lm");
+    CHECK(rc == 0 && strcmp(tl_out, want) == 0, "cli sample --form song-lm: exit %d, not the default's samples: %s", rc, tl_err);
+    rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header --form song");
+    CHECK(rc == 0 && tl_lines(tl_out) == 41 && strcmp(tl_out, want) != 0, "cli sample --form song: exit %d, the default's samples: %s", rc, tl_err);
+    rc = tl_run("sample model.safetensors -n 4 --form lm");
+    EXPECT(rc, 1, "song-lm", "an unknown --form lists the forms");
     /* a write that fails half-way into a regular file (the file size limit: EFBIG, as a full disk):
        exit 4 and the old file intact, its temporary file removed (the scratch directory's check) */
     tl_write("s_big.csv", "old\n", 4);
@@ -740,7 +747,7 @@ static void tl_resume_decay(void)
     rc = tl_run("train wide.csv -o wide.st --steps 6 --width 4 --depth 1 --levels 2 --checkpoint-every 3 --checkpoint wide.ckpt --progress none");
     EXPECT(rc, 0, (const char *)NULL, "train 17 columns");
     rc = tl_run("train wide.csv --resume wide.ckpt --steps 12 -o x.st --progress none");
-    EXPECT(rc, 1, "--steps (the learning rate decays over the run; --constant-lr trains a run that can grow) 12 differs from the checkpoint's 6",
+    EXPECT(rc, 1, "--steps (the learning rate decays over the run; only a run trained with --constant-lr can grow) 12 differs from the checkpoint's 6",
            "resume 17 columns with more steps");
     rc = tl_run("train wide.csv --resume wide.ckpt --steps 6 -o x.st --progress none");
     EXPECT(rc, 0, (const char *)NULL, "resume 17 columns with the same steps");

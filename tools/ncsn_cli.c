@@ -221,7 +221,8 @@ static const char usage_train[] =
     "  --steps N                total Adam steps (default 20000; above 16 columns 5000)\n"
     "  --batch B                points per step (default 512); B >= the number of points uses all of\n"
     "                           them, in order, every step; smaller batches draw without replacement\n"
-    "  --lr X                   Adam learning rate (default 0.001, falling to 1/100 over --steps)\n"
+    "  --lr X                   Adam learning rate (default 0.001, falling to 1/100 over --steps;\n"
+    "                           constant with --preset)\n"
     "  --constant-lr            keep the rate at --lr\n"
     "  --ema R                  EMA rate of the weights written for sampling (default 0.999; 0: off)\n"
     "  --no-standardize         train on the raw columns (--standardize: the default)\n"
@@ -268,7 +269,8 @@ static const char usage_sample[] =
     "  -n N                     number of samples (default 1000)\n"
     "  -o, --output PATH        write the samples to PATH ('-': stdout, the default): a new file renamed\n"
     "                           over PATH once every row is written (a FIFO or device is written into);\n"
-    "                           after a failure or an interrupt PATH is unchanged\n"
+    "                           after a write error or an interrupt PATH is unchanged (diverged\n"
+    "                           chains, exit 3: the other rows are written)\n"
     "  --steps-per-level T      Langevin steps per level (default 200, above 16 dimensions 5; a preset's: 100)\n"
     "  --eps E                  step constant epsilon (default sigma_L^2/4, above 16 dimensions 0.35 sigma_L^2)\n"
     "  --form song|half|song-lm song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z; song-lm: song\n"
@@ -970,10 +972,10 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     SAME("--ema", c->g_ema, c->ema != t->opts.ema_rate, "%g", (double)c->ema, (double)t->opts.ema_rate);
     SAME("--preset", c->g_preset, c->preset != preset, "%s", preset_names[c->preset], preset_names[preset]);
     /* the rate decays over the run's steps: another length would not give the uninterrupted run's bits */
-    SAME("--steps (the learning rate decays over the run; --constant-lr trains a run that can grow)", c->g_steps && t->opts.lr_decay_steps > 0,
+    SAME("--steps (the learning rate decays over the run; only a run trained with --constant-lr can grow)", c->g_steps && t->opts.lr_decay_steps > 0,
          c->steps != t->opts.lr_decay_steps, "%ld", c->steps, t->opts.lr_decay_steps);
     if (c->constant_lr && t->opts.lr_decay_steps > 0) {
-        rc = fail(EXIT_USAGE, "--constant-lr: the checkpoint's rate decays over %ld steps; leave it out to resume (see ncsn info %s)",
+        rc = fail(EXIT_USAGE, "--constant-lr: the checkpoint's rate decays over %ld steps (only a run trained with --constant-lr has a constant rate); leave it out to resume (see ncsn info %s)",
                   t->opts.lr_decay_steps, c->resume);
         goto out;
     }
@@ -1312,7 +1314,7 @@ static ncsn_sampler_opts sampler_for(const loaded *ld, long T)
 #define SAMPLE_BUDGET ((size_t)64 << 20)
 static size_t piece_bytes(const ncsn_model *m, long c)
 {
-    return ncsn_model_workspace_bytes(m, (int)c) + (size_t)c * (size_t)m->cfg.dim * 3 * sizeof(float) + (size_t)c;   /* + scores, noise, rows, skip flags */
+    return ncsn_model_workspace_bytes(m, (int)c) + (size_t)c * (size_t)m->cfg.dim * 4 * sizeof(float) + (size_t)c;   /* + scores, noise, song-lm's last noise, rows, skip flags */
 }
 static long sample_piece(const ncsn_model *m, long n)
 {
