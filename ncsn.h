@@ -1,4 +1,4 @@
-/* ncsn.h - v0.2.0 - MIT or public domain - Noise Conditional Score Networks in one C header.
+/* ncsn.h - v0.3.0 - MIT or public domain - Noise Conditional Score Networks in one C header.
 
    Song & Ermon (2019): a score network s(x, sigma) trained by denoising score matching at a
    ladder of noise levels, sampled by annealed Langevin dynamics. Bit-for-bit reproducible: the
@@ -74,6 +74,12 @@
    never by libm; noise for element i is at a fixed position of the PCG32 stream.
 
    REVISION HISTORY
+     0.3.0  The recipe's bits changed (docs/api.md): ncsn_train_defaults' learning rate falls to
+            1/100 over the run at every dimension (was: above 16 only), and
+            ncsn_sampler_recipe uses NCSN_LANGEVIN_SONG_LM, new: Song's step with
+            Leimkuhler-Matthews noise (ncsn_sampler_recipe_for keeps SONG above 16 dimensions).
+            Set lr_decay_steps = 0 and form = NCSN_LANGEVIN_SONG for 0.2.0's bits; the presets,
+            the golden files and every other function keep theirs.
      0.2.0  API: ncsn_dsm_loss lost its three rarely used parameters (levels, noise, backward;
             now ncsn_dsm_loss_ex with an ncsn_dsm_opts); ncsn_checkpoint_save/_load/_load_mem
             take the model first, then the file, as ncsn_model_save/_load do; ncsn_model's
@@ -91,9 +97,9 @@
 #define NCSN_H
 
 #define NCSN_VERSION_MAJOR 0
-#define NCSN_VERSION_MINOR 2
+#define NCSN_VERSION_MINOR 3
 #define NCSN_VERSION_PATCH 0
-#define NCSN_VERSION_STRING "0.2.0"
+#define NCSN_VERSION_STRING "0.3.0"
 
 #include <stddef.h>
 #include <stdint.h>
