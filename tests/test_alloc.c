@@ -107,6 +107,14 @@ static ncsn_status ta_cycle(const char *path, const char **where)
     so.steps_per_level = 2;
     TA(ncsn_sample_annealed(ncsn_model_score, m2, 2, sig2, L2, &so, &rng2, x, 5));
     TA(ncsn_sample_annealed_chains(ncsn_model_score, m2, 2, sig2, L2, &so, &rng2, x, 5, 1, 2));
+    so.form = NCSN_LANGEVIN_SONG_LM;   /* its extra buffer of the last draws */
+    TA(ncsn_sample_annealed(ncsn_model_score, m2, 2, sig2, L2, &so, &rng2, x, 5));
+    {
+        static const unsigned char mask[5 * 2] = { 1, 0, 1, 0, 1, 0, 1, 0, 1, 0 };
+        float known[5 * 2] = { 0 };
+        TA(ncsn_sample_inpaint(ncsn_model_score, m2, 2, sig2, L2, &so, &rng2, known, mask, x, 5));
+    }
+    so.form = NCSN_LANGEVIN_HALF;
     TA(ncsn_sigma_score_norms(ncsn_model_score, m3, 2, sig, 4, data, 16, &rng, norms));
     TA(ncsn_model_reserve(m3, 64));
 #undef TA
