@@ -1348,14 +1348,59 @@ static int sample_pieces(const loaded *ld, const ncsn_sampler_opts *so, uint64_t
     return 1;
 }
 
-static int cmd_sample(int argc, char **argv)
+/* ncsn sample's command line */
+typedef struct sample_cfg {
+    const char *model, *output;
+    long n, T, threads, levels;
+    float eps, smax, smin;
+    int form, init, denoise, header, schedule, progress_mode, quiet;
+    uint64_t seed;
+} sample_cfg;
+
+/* parses argv into c: -1 to go on, else the exit code (0 after --help) */
+static int parse_sample(int argc, char **argv, sample_cfg *c)
 {
     opt_state o;
-    const char *model = NULL, *output = "-";
-    long n = 1000, T = 0, threads = default_threads(), levels = 0, piece;
-    float eps = 0.0f, smax = 0.0f, smin = 0.0f;
-    int form = -1, init = -1, denoise = -1, header = 0, schedule = 0, r, rc = 0, bad = 0, progress_mode = 0, quiet = 0;
-    uint64_t seed = 1;
+    int r;
+    memset(c, 0, sizeof *c);
+    c->output = "-"; c->n = 1000; c->threads = default_threads(); c->form = c->init = c->denoise = -1; c->seed = 1;
+    o.argc = argc; o.argv = argv; o.i = 0;
+    while ((r = next_arg(&o)) != 0) {
+        const char *nm = o.name;
+        if (r == 2) {
+            if (c->model) return fail(EXIT_USAGE, "unexpected argument '%s'; see ncsn sample --help", o.value);
+            c->model = o.value;
+            continue;
+        }
+        if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help(usage_sample);
+        else if (!strcmp(nm, "-o") || !strcmp(nm, "--output")) { if (!(c->output = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
+        else if (!strcmp(nm, "-n")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 26, &c->n)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--eps")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c->eps)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--steps-per-level")) { if (parse_long_opt(nm, need_value(&o), 0, 1L << 30, &c->T)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--form")) { if (parse_choice(nm, need_value(&o), form_names, &c->form)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--init")) { if (parse_choice(nm, need_value(&o), init_names, &c->init)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--denoise")) c->denoise = 1;
+        else if (!strcmp(nm, "--no-denoise")) c->denoise = 0;
+        else if (!strcmp(nm, "--header")) c->header = 1;
+        else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &c->seed)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &c->threads)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--levels")) { if (parse_long_opt(nm, need_value(&o), 2, NCSN_MAX_LEVELS, &c->levels)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--sigma-max")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c->smax)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--sigma-min")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &c->smin)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--schedule")) { if (parse_choice(nm, need_value(&o), schedule_names, &c->schedule)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--progress")) { if (parse_choice(nm, need_value(&o), progress_names, &c->progress_mode)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "-q") || !strcmp(nm, "--quiet")) c->quiet = 1;
+        else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn sample --help)", nm);
+    }
+    return -1;
+}
+
+static int cmd_sample(int argc, char **argv)
+{
+    sample_cfg c;
+    const char *model, *output;
+    long n, piece;
+    int r, rc = 0, bad = 0;
     loaded ld;
     ncsn_sampler_opts so;
     sample_progress sp;
@@ -1365,57 +1410,31 @@ static int cmd_sample(int argc, char **argv)
     out_file of;
     memset(&ld, 0, sizeof ld);
     of.fp = NULL;
-    o.argc = argc; o.argv = argv; o.i = 0;
-    while ((r = next_arg(&o)) != 0) {
-        const char *nm = o.name;
-        if (r == 2) {
-            if (model) return fail(EXIT_USAGE, "unexpected argument '%s'; see ncsn sample --help", o.value);
-            model = o.value;
-            continue;
-        }
-        if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help(usage_sample);
-        else if (!strcmp(nm, "-o") || !strcmp(nm, "--output")) { if (!(output = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
-        else if (!strcmp(nm, "-n")) { if (parse_long_opt(nm, need_value(&o), 1, 1L << 26, &n)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--eps")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &eps)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--steps-per-level")) { if (parse_long_opt(nm, need_value(&o), 0, 1L << 30, &T)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--form")) { if (parse_choice(nm, need_value(&o), form_names, &form)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--init")) { if (parse_choice(nm, need_value(&o), init_names, &init)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--denoise")) denoise = 1;
-        else if (!strcmp(nm, "--no-denoise")) denoise = 0;
-        else if (!strcmp(nm, "--header")) header = 1;
-        else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &seed)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &threads)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--levels")) { if (parse_long_opt(nm, need_value(&o), 2, NCSN_MAX_LEVELS, &levels)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--sigma-max")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &smax)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--sigma-min")) { if (parse_float_opt(nm, need_value(&o), 0, 0, 3.4028234663852886e38, &smin)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--schedule")) { if (parse_choice(nm, need_value(&o), schedule_names, &schedule)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "--progress")) { if (parse_choice(nm, need_value(&o), progress_names, &progress_mode)) return EXIT_USAGE; }
-        else if (!strcmp(nm, "-q") || !strcmp(nm, "--quiet")) quiet = 1;
-        else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn sample --help)", nm);
-    }
+    if ((r = parse_sample(argc, argv, &c)) >= 0) return r;
+    model = c.model; output = c.output; n = c.n;
     if (!model) return fail(EXIT_USAGE, "no model file (usage: ncsn sample MODEL.safetensors -n N; see --help)");
     if (!output[0]) return fail(EXIT_USAGE, "-o is an empty path");
     if (strcmp(output, "-") != 0 && strcmp(model, "-") != 0 && same_file(output, model)) return fail(EXIT_USAGE, "writing '%s' would overwrite the model", output);
-    if ((levels || smax > 0 || smin > 0) && !(levels && smax > 0 && smin > 0))
+    if ((c.levels || c.smax > 0 || c.smin > 0) && !(c.levels && c.smax > 0 && c.smin > 0))
         return fail(EXIT_USAGE, "--levels, --sigma-max and --sigma-min go together");
     if ((rc = load_model(model, &ld)) != 0) goto out;
-    if (levels) {
+    if (c.levels) {
         if (ld.L) { rc = fail(EXIT_USAGE, "'%s' has its own %d noise levels; leave out --levels/--sigma-max/--sigma-min", model, ld.L); goto out; }
-        if (ncsn_schedule(ld.sigmas, (int)levels, smax, smin, (ncsn_schedule_kind)schedule) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
-        ld.L = (int)levels;
+        if (ncsn_schedule(ld.sigmas, (int)c.levels, c.smax, c.smin, (ncsn_schedule_kind)c.schedule) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+        ld.L = (int)c.levels;
     }
     if (!ld.L) { rc = fail(EXIT_INPUT, "'%s' holds no noise levels (a torch file?): give --levels, --sigma-max and --sigma-min", model); goto out; }
-    if (threads > 1 && ncsn_model_set_threads(ld.m, (int)threads) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
+    if (c.threads > 1 && ncsn_model_set_threads(ld.m, (int)c.threads) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
     piece = sample_piece(ld.m, n);
     x = (float *)malloc(sizeof(float) * (size_t)piece * (size_t)ld.m->cfg.dim);
     skip = (unsigned char *)malloc((size_t)piece);
     if (!x || !skip) { rc = fail(EXIT_NOMEM, "out of memory for %ld samples", piece); goto out; }
-    so = sampler_for(&ld, T);
-    if (form >= 0) so.form = (ncsn_langevin_form)form;
-    if (eps > 0.0f) so.eps = eps;
-    if (init >= 0) so.init = init ? NCSN_INIT_NORMAL_SIGMA1 : NCSN_INIT_NORMAL;
-    if (denoise >= 0) so.denoise_final = denoise;
-    sp.mode = quiet || progress_mode == 3 ? 0 : progress_mode == 1 ? 1 : progress_mode == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 0;
+    so = sampler_for(&ld, c.T);
+    if (c.form >= 0) so.form = (ncsn_langevin_form)c.form;
+    if (c.eps > 0.0f) so.eps = c.eps;
+    if (c.init >= 0) so.init = c.init ? NCSN_INIT_NORMAL_SIGMA1 : NCSN_INIT_NORMAL;
+    if (c.denoise >= 0) so.denoise_final = c.denoise;
+    sp.mode = c.quiet || c.progress_mode == 3 ? 0 : c.progress_mode == 1 ? 1 : c.progress_mode == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 0;
     sp.L = ld.L;
     sp.t0 = now();
     so.callback = sample_tick;
@@ -1423,8 +1442,8 @@ static int cmd_sample(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if ((rc = out_open(&of, output)) != 0) goto out;
-    if (header) print_header(of.fp, &ld, model, ld.m->cfg.dim);
-    if (!sample_pieces(&ld, &so, seed, n, piece, x, skip, of.fp, &st, &bad)) {
+    if (c.header) print_header(of.fp, &ld, model, ld.m->cfg.dim);
+    if (!sample_pieces(&ld, &so, c.seed, n, piece, x, skip, of.fp, &st, &bad)) {
         rc = fail(EXIT_OUTPUT, "writing the samples to '%s' failed (%s)", strcmp(output, "-") ? output : "stdout", strerror(errno));
         goto out;
     }
