@@ -696,6 +696,22 @@ NCSNDEF ncsn_status ncsn_frechet_distance(const float *a, int na, const float *b
    path "-" writes stdout (flushed; not atomic), as ncsn_checkpoint_save does; so is an existing
    FIFO or device (/dev/stdout, /dev/null) written into, never replaced. */
 NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path);
+/* An output written as the library writes its files, for a caller's own (a CSV of samples):
+   path "-" is stdout (flushed at close; not atomic); an existing FIFO or character device is
+   written into; a block device is refused; any other path gets a new PATH.tmp.XXXXXX that
+   ncsn_output_close(o, 1) flushes, fsyncs and renames over PATH, while ncsn_output_close(o, 0),
+   or a failed write, removes it and leaves PATH as it was. Write through o->fp. */
+#include <stdio.h>
+typedef struct ncsn_output {
+    FILE *fp;
+    char *tmp;          /* the temporary file's name (library-owned), NULL when written in place */
+    const char *path;
+    int kind;           /* 0: atomic, 1: written in place (FIFO, device), 2: stdout */
+} ncsn_output;
+NCSNDEF ncsn_status ncsn_output_open(ncsn_output *o, const char *path);
+/* ok 0: the caller's write failed: nothing is renamed, NCSN_ERR_IO says PATH is unchanged (stdout,
+   in place: the writes stand). Closing twice is a no-op. */
+NCSNDEF ncsn_status ncsn_output_close(ncsn_output *o, int ok);
 /* Builds the model from the file: the config from __metadata__ when present, else inferred
    from the tensor names and shapes (a file written by torch). Also reads checkpoints. */
 NCSNDEF ncsn_status ncsn_model_load(ncsn_model **out, const char *path);
@@ -6946,6 +6962,48 @@ static int ncsn__special_file(const char *path)
 #endif
 }
 
+static ncsn_status ncsn__output_open(const char *fn, ncsn_output *o, const char *path)
+{
+    int special;
+    memset(o, 0, sizeof *o);
+    o->path = path;
+    if (strcmp(path, "-") == 0) { o->fp = stdout; o->kind = 2; return NCSN_OK; }
+    if ((special = ncsn__special_file(path)) < 0) return ncsn__fail(NCSN_ERR_IO, "%s: '%s' is a block device; not written", fn, path);
+    if (!special) return ncsn__atomic_open(fn, path, &o->tmp, &o->fp);
+    o->kind = 1;
+    if ((o->fp = fopen(path, "wb")) == NULL) return ncsn__fail(NCSN_ERR_IO, "%s: cannot open '%s' (%s)", fn, path, strerror(errno));
+    return NCSN_OK;
+}
+
+static ncsn_status ncsn__output_close(const char *fn, ncsn_output *o, int ok)
+{
+    FILE *fp = o->fp;
+    char *tmp = o->tmp;
+    o->fp = NULL;
+    o->tmp = NULL;
+    if (!fp) return NCSN_OK;
+    if (o->kind == 0) return ncsn__atomic_commit(fn, fp, tmp, o->path, ok);
+    ok = ok && fflush(fp) == 0 && !ferror(fp);
+    if (o->kind == 2) {
+        if (ok) return NCSN_OK;
+        return ncsn__fail(NCSN_ERR_IO, "%s: writing to stdout failed (%s)", fn, strerror(errno));
+    }
+    if (fclose(fp) == 0 && ok) return NCSN_OK;
+    return ncsn__fail(NCSN_ERR_IO, "%s: writing '%s' failed (%s)", fn, o->path, strerror(errno));
+}
+
+NCSNDEF ncsn_status ncsn_output_open(ncsn_output *o, const char *path)
+{
+    if (!o || !path) return ncsn__fail(NCSN_ERR_ARG, "ncsn_output_open: %s = NULL", !o ? "o" : "path");
+    return ncsn__output_open("ncsn_output_open", o, path);
+}
+
+NCSNDEF ncsn_status ncsn_output_close(ncsn_output *o, int ok)
+{
+    if (!o) return NCSN_OK;
+    return ncsn__output_close("ncsn_output_close", o, ok);
+}
+
 /* a growing header string */
 typedef struct ncsn__sb { char *p; size_t n, cap; int ok; } ncsn__sb;
 static void ncsn__sb_printf(ncsn__sb *b, const char *fmt, ...)
@@ -7189,35 +7247,17 @@ static ncsn_status ncsn__st_save(const char *fn, const char *path, const ncsn_mo
     ncsn__st_out o;
     ncsn__sb b;
     size_t extra_len = 0;
-    char *tmp = NULL;
-    FILE *fp = NULL;
+    ncsn_output out;
     ncsn_status st;
-    int ok, to_stdout, in_place;
+    int ok;
     o.m = m; o.adam = adam; o.rng = rng; o.sigmas = sigmas; o.L = L; o.step = step;
     o.extra = extra; o.checkpoint = checkpoint; o.more = more;
     if ((st = ncsn__st_save_check(fn, path, &o, &extra_len)) != NCSN_OK) return st;
-    to_stdout = strcmp(path, "-") == 0;
     if ((st = ncsn__st_header_json(fn, &b, &o, extra_len)) != NCSN_OK) return st;
-    in_place = to_stdout ? 0 : ncsn__special_file(path);
-    if (in_place < 0) { NCSN_FREE(b.p); return ncsn__fail(NCSN_ERR_IO, "%s: '%s' is a block device; not written", fn, path); }
-    if (to_stdout) fp = stdout;
-    else if (in_place && (fp = fopen(path, "wb")) == NULL) {
-        NCSN_FREE(b.p);
-        return ncsn__fail(NCSN_ERR_IO, "%s: cannot open '%s' (%s)", fn, path, strerror(errno));
-    }
-    else if (!in_place && (st = ncsn__atomic_open(fn, path, &tmp, &fp)) != NCSN_OK) { NCSN_FREE(b.p); return st; }
-    ok = ncsn__st_write_body(fp, &b, &o);
+    if ((st = ncsn__output_open(fn, &out, path)) != NCSN_OK) { NCSN_FREE(b.p); return st; }
+    ok = ncsn__st_write_body(out.fp, &b, &o);
     NCSN_FREE(b.p);
-    if (to_stdout) {
-        if (ok && fflush(stdout) == 0 && !ferror(stdout)) return NCSN_OK;
-        return ncsn__fail(NCSN_ERR_IO, "%s: writing to stdout failed (%s)", fn, strerror(errno));
-    }
-    if (in_place) {
-        ok = ok && fflush(fp) == 0 && !ferror(fp);
-        if (fclose(fp) == 0 && ok) return NCSN_OK;
-        return ncsn__fail(NCSN_ERR_IO, "%s: writing '%s' failed (%s)", fn, path, strerror(errno));
-    }
-    return ncsn__atomic_commit(fn, fp, tmp, path, ok);
+    return ncsn__output_close(fn, &out, ok);
 }
 
 NCSNDEF ncsn_status ncsn_model_save(const ncsn_model *m, const char *path)

@@ -413,6 +413,35 @@ static void ti_escape(void)
           "library messages quote file text escaped: '%s'", ncsn_last_error());
 }
 
+/* ncsn_output: the old file stays until a close with ok 1 renames the new one over it; a close
+   with ok 0 removes the temporary file; /dev/null (a device) is written into, not replaced */
+static void ti_output(const char *dir)
+{
+    char p[1024], tmp[1100], buf[16];
+    ncsn_output o;
+    FILE *f;
+    size_t n = 0;
+    snprintf(p, sizeof p, "%s/out.csv", dir);
+    f = fopen(p, "w");
+    if (f) { fputs("old\n", f); fclose(f); }
+    CHECK(ncsn_output_open(&o, p) == NCSN_OK && o.kind == 0 && o.tmp, "ncsn_output_open: %s", ncsn_last_error());
+    snprintf(tmp, sizeof tmp, "%s", o.tmp ? o.tmp : "");
+    if (o.fp) fputs("new\n", o.fp);
+    CHECK(ncsn_output_close(&o, 0) == NCSN_ERR_IO && strstr(ncsn_last_error(), "is unchanged") && !o.fp && (f = fopen(tmp, "r")) == NULL,
+          "ok 0: NCSN_ERR_IO, the temporary file removed: %s", ncsn_last_error());
+    if ((f = fopen(p, "r")) != NULL) { n = fread(buf, 1, sizeof buf, f); fclose(f); }
+    CHECK(n == 4 && memcmp(buf, "old\n", 4) == 0, "ok 0: the old file kept");
+    CHECK(ncsn_output_open(&o, p) == NCSN_OK, "reopen");
+    if (o.fp) fputs("new\n", o.fp);
+    CHECK(ncsn_output_close(&o, 1) == NCSN_OK && ncsn_output_close(&o, 1) == NCSN_OK, "ok 1, and closing twice");
+    n = 0;
+    if ((f = fopen(p, "r")) != NULL) { n = fread(buf, 1, sizeof buf, f); fclose(f); }
+    CHECK(n == 4 && memcmp(buf, "new\n", 4) == 0, "ok 1: the new file in place");
+    remove(p);
+    CHECK(ncsn_output_open(&o, "/dev/null") == NCSN_OK && o.kind == 1 && !o.tmp && ncsn_output_close(&o, 1) == NCSN_OK,
+          "a device is written into");
+}
+
 void test_io(void)
 {
     ti_float_text();
@@ -425,6 +454,7 @@ void test_io(void)
         if (!mkdtemp(dir)) { CHECK(0, "io: no temporary directory"); return; }
         ti_locale(dir);
         ti_pipes(dir);
+        ti_output(dir);
         snprintf(p, sizeof p, "%s/c.ckpt", dir);
         remove(p);
         snprintf(p, sizeof p, "%s/comma.ckpt", dir);

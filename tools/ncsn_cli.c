@@ -27,7 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <limits.h>
 
 /* the most steps (--steps, --checkpoint-every, --log-every): 2^40, or LONG_MAX where long has 32 bits */
@@ -417,18 +416,6 @@ static int check_writable(const char *path)
     return 0;
 }
 
-/* the directory of path p into dir[4096]; 0 if it does not fit */
-static int dir_of(const char *p, char *dir)
-{
-    const char *slash = strrchr(p, '/');
-    size_t n = slash ? (size_t)(slash - p) : 0;
-    if (!slash) strcpy(dir, ".");
-    else if (n == 0) strcpy(dir, "/");
-    else if (n < 4096) { memcpy(dir, p, n); dir[n] = 0; }
-    else return 0;
-    return 1;
-}
-
 /* two paths name the same file: the same directory (resolved) and last component, or the same
    inode when both exist */
 static int same_file(const char *a, const char *b)
@@ -441,73 +428,32 @@ static int same_file(const char *a, const char *b)
     for (k = 0; k < 2; k++) {
         const char *p = k ? b : a, *slash = strrchr(p, '/');
         char dir[4096], res[4096], *out = k ? rb : ra;
-        if (!dir_of(p, dir)) return 0;
+        size_t n = slash ? (size_t)(slash - p) : 0;
+        if (!slash) strcpy(dir, ".");
+        else if (n == 0) strcpy(dir, "/");
+        else if (n < sizeof dir) { memcpy(dir, p, n); dir[n] = 0; }
+        else return 0;
         if (!realpath(dir, res)) snprintf(res, sizeof res, "%s", dir);
         snprintf(out, 8192, "%s/%s", res, slash ? slash + 1 : p);
     }
     return strcmp(ra, rb) == 0;
 }
 
-/* A text output as the library saves a model: "-" is stdout; a FIFO or a character device
-   (/dev/fd/3, /dev/full) is written into; any other path gets a new PATH.tmp.XXXXXX (O_EXCL),
-   flushed, fsynced and renamed over PATH only when everything was written, so a failed or
-   interrupted run leaves PATH as it was and never a truncated file. */
-typedef struct out_file { FILE *fp; const char *path; char tmp[4200]; } out_file;
-
-static int out_open(out_file *o, const char *path)
+/* a text output as the library writes its files (ncsn_output: "-" is stdout, a FIFO or device is
+   written into, any other path replaced atomically), refusing a directory as train -o does */
+static int out_open(ncsn_output *o, const char *path)
 {
-    struct stat sb;
-    mode_t mask;
-    int fd, rc;
+    int rc;
     o->fp = NULL;
-    o->path = path;
-    o->tmp[0] = 0;
-    if (strcmp(path, "-") == 0) { o->fp = stdout; return 0; }
-    if ((rc = check_writable(path)) != 0) return rc;   /* a directory, a block device: as train -o */
-    if (stat(path, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))) {
-        if (!(o->fp = fopen(path, "w"))) return fail(EXIT_OUTPUT, "cannot open '%s' (%s)", path, strerror(errno));
-        return 0;
-    }
-    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof o->tmp) { o->tmp[0] = 0; return fail(EXIT_OUTPUT, "'%s': the path is too long", path); }
-    if ((fd = mkstemp(o->tmp)) < 0) { o->tmp[0] = 0; return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno)); }
-    mask = umask(0);   /* mkstemp's 0600 -> what open(0666) gives, as the library's files */
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || !(o->fp = fdopen(fd, "w"))) {
-        int err = errno;
-        close(fd);
-        remove(o->tmp);
-        o->tmp[0] = 0;
-        return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(err));
-    }
+    if (strcmp(path, "-") != 0 && (rc = check_writable(path)) != 0) return rc;
+    if (ncsn_output_open(o, path) != NCSN_OK) return fail(EXIT_OUTPUT, "%s", ncsn_last_error());
     return 0;
 }
 
-/* ends the output: ok 0 (a failure was reported) drops a temporary file; else flush, fsync and
-   rename it into place (NCSN_NO_FSYNC: no fsync, as the library's saves); 0 or a message (exit 4) */
-static int out_close(out_file *o, int ok)
+/* ok 0 after a failure already reported: a temporary file is removed, PATH left as it was */
+static int out_close(ncsn_output *o, int ok)
 {
-    int err = 0, given = ok;
-    if (!o->fp || o->fp == stdout) return 0;   /* stdout: main checks its last flush */
-    if (ok && (fflush(o->fp) != 0 || ferror(o->fp))) { ok = 0; err = errno; }
-#ifndef NCSN_NO_FSYNC
-    if (ok && o->tmp[0] && fsync(fileno(o->fp)) != 0) { ok = 0; err = errno; }
-#endif
-    if (fclose(o->fp) != 0 && ok) { ok = 0; err = errno; }
-    o->fp = NULL;
-    if (ok && o->tmp[0] && rename(o->tmp, o->path) != 0) { ok = 0; err = errno; }
-    if (o->tmp[0] && !ok) remove(o->tmp);
-#ifndef NCSN_NO_FSYNC
-    {
-        char dir[4096];
-        int fd;
-        if (ok && o->tmp[0] && dir_of(o->path, dir) && (fd = open(dir, O_RDONLY)) >= 0) {   /* the rename made durable (best effort) */
-            if (fsync(fd) != 0) {}   /* a directory some file systems cannot fsync: the file is in place */
-            close(fd);
-        }
-    }
-#endif
-    if (given && !ok)
-        return fail(EXIT_OUTPUT, "writing '%s' failed (%s)%s", o->path, strerror(err ? err : EIO), o->tmp[0] ? "; the file is unchanged" : "");
+    if (ncsn_output_close(o, ok) != NCSN_OK && ok) return fail(EXIT_OUTPUT, "%s", ncsn_last_error());
     return 0;
 }
 
@@ -1407,7 +1353,7 @@ static int cmd_sample(int argc, char **argv)
     ncsn_status st = NCSN_OK;
     float *x = NULL;
     unsigned char *skip = NULL;
-    out_file of;
+    ncsn_output of;
     memset(&ld, 0, sizeof ld);
     of.fp = NULL;
     if ((r = parse_sample(argc, argv, &c)) >= 0) return r;
