@@ -700,7 +700,7 @@ static int tl_set_meta(const char *src, const char *key, const char *value, cons
     ve = v ? (const char *)memchr(v, '"', (size_t)((const char *)b + 8 + h - v)) : NULL;
     if (!ve || !(out = (unsigned char *)malloc(len + vl))) { free(b); return 0; }
     nh = h - (size_t)(ve - v) + vl;
-    for (i = 0; i < 8; i++) out[o++] = (unsigned char)(nh >> (8 * i));
+    for (i = 0; i < 8; i++) out[o++] = (unsigned char)((unsigned long long)nh >> (8 * i)); /* 32-bit size_t: a shift by 32 or more is undefined */
     memcpy(out + o, b + 8, (size_t)(v - (const char *)b - 8));
     o += (size_t)(v - (const char *)b - 8);
     memcpy(out + o, value, vl);
