@@ -45,6 +45,39 @@ static int ts_tmpname(char *buf, size_t n)
 #endif
 }
 
+/* the atomic writers create their temporary file exclusively (O_EXCL): a file already at the
+   name (another writer's, a user's) is neither truncated nor later removed, and a symbolic link
+   there is not followed. The names are random, so the collision is made by calling the creator. */
+static void ts_create_excl(void)
+{
+#if defined(NCSN__POSIX_FILES)
+    char path[1024], link[1040], target[1040];
+    FILE *fp;
+    int err = 0;
+    size_t len = 0;
+    unsigned char *b;
+    if (!ts_tmpname(path, sizeof path) || !(fp = fopen(path, "wb"))) { CHECK(0, "create_excl: no temporary file"); return; }
+    fputs("theirs", fp);
+    fclose(fp);
+    fp = ncsn__create_excl(path, &err);
+    b = t_read_file(path, &len);
+    CHECK(!fp && err == EEXIST && b && len == 6 && memcmp(b, "theirs", 6) == 0,
+          "a temporary name that exists: opened (%s), errno %d, %lu bytes left of 6", fp ? "yes" : "no", err, (unsigned long)len);
+    if (fp) fclose(fp);
+    free(b);
+    snprintf(link, sizeof link, "%s.lnk", path);
+    snprintf(target, sizeof target, "%s.target", path);
+    if (symlink(target, link) == 0) {
+        fp = ncsn__create_excl(link, &err);
+        CHECK(!fp && err == EEXIST && access(target, F_OK) != 0, "a symbolic link at the temporary name was followed");
+        if (fp) fclose(fp);
+        remove(link);
+    }
+    remove(target);
+    remove(path);
+#endif
+}
+
 static int ts_save_null_model(void) { return (int)ncsn_model_save(NULL, "/nonexistent-dir-ncsn/x.safetensors"); }
 
 /* ---- the test's JSON header parser (only what a safetensors header contains) ---- */
@@ -503,6 +536,14 @@ static void ts_hostile(void)
     TS_SUB("missing tensor", ",\"net.2.bias\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[32,36]}", "");
     TS_SUB("missing first layer", "\"net.0.weight\"", "\"net.1.weight\"");
     TS_SUB("extra tensor", "}}", "},\"extra\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}");
+    {   /* a tensor name is quoted escaped: its JSON escapes decode to an OSC title, a screen clear
+           and a forged line, which must not reach a terminal raw */
+        static const unsigned char d40[40];
+        ts_subst(h, sizeof h, ts_tiny, "}}", "},\"\\u001b]0;x\\u0007\\u001b[2J\\nforged: 1\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[36,40]}}");
+        tb_file(&b, h, strlen(h), d40, 40, 1, NULL);
+        CHECK(ncsn_model_load_mem(&m, b.p, b.len) == NCSN_ERR_FORMAT && strstr(ncsn_last_error(), "'\\x1b]0;x\\x07\\x1b[2J\\x0aforged: 1'") &&
+              !strpbrk(ncsn_last_error(), "\x1b\x07\n"), "a tensor name with escape sequences, quoted raw: '%s'", ncsn_last_error());
+    }
     TS_SUB("duplicate tensor", "}}", "},\"net.2.bias\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[32,36]}}");
     TS_SUB("duplicate instead of another", "\"net.2.bias\"", "\"net.0.bias\"");
     TS_SUB("embedding of width 1", "}}",
@@ -874,6 +915,7 @@ void test_safetensors(void)
         }
         ncsn_model_free(m);
     }
+    ts_create_excl();
     ts_hostile();
     ts_torch_style();
     ts_fuzz();
