@@ -460,7 +460,7 @@ static void tc_step_limits(const char *dir)
     CHECK(ncsn_checkpoint_load(&m, path, NULL, NULL, NULL, 0, NULL, &step) == NCSN_OK && step == 0, "step 0 round trip: %s", ncsn_last_error());
     ncsn_model_free(m);
     m = NULL;
-#if LONG_MAX > 0x7fffffffL   /* NCSN_MAX_STEP is 2^62 where long has 64 bits (LONG_MAX elsewhere) */
+#if LONG_MAX > 0x7fffffffL   /* NCSN_MAX_STEP is 2^62 where long has 64 bits (2^30 where it has 32) */
     CHECK(NCSN_MAX_STEP == 4611686018427387904L, "NCSN_MAX_STEP = %ld, want 2^62", (long)NCSN_MAX_STEP);
 #endif
     a.adam.step = NCSN_MAX_STEP;

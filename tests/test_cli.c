@@ -948,6 +948,16 @@ static void tl_commands(void)
     EXPECT(rc, 1, "no output file", "train without -o");
     rc = tl_run("train data.csv -o m.st --steps 0");
     EXPECT(rc, 1, "--steps = 0 must be in [1,", "--steps 0");
+    {   /* every --steps accepted can be checkpointed: with a 32-bit long, --steps up to LONG_MAX was
+           accepted, and the run failed at its first checkpoint past NCSN_MAX_STEP = 2^30 (exit 1) */
+        char want[96];
+        const char *hi;
+        rc = tl_run("train missing.csv -o m.st --steps %ld", (long)NCSN_MAX_STEP + 1);
+        snprintf(want, sizeof want, "--steps = %ld must be in [1, ", (long)NCSN_MAX_STEP + 1);
+        EXPECT(rc, 1, want, "--steps NCSN_MAX_STEP + 1");
+        hi = strstr(tl_err, want);
+        CHECK(hi && atol(hi + strlen(want)) <= NCSN_MAX_STEP, "cli: --steps accepts more than a checkpoint holds (%ld): %s", (long)NCSN_MAX_STEP, tl_err);
+    }
     rc = tl_run("train data.csv -o m.st --steps ten");
     EXPECT(rc, 1, "--steps = 'ten' is not an integer", "--steps ten");
     rc = tl_run("train data.csv -o m.st --lr -1");

@@ -29,11 +29,12 @@
 #include <sys/stat.h>
 #include <limits.h>
 
-/* the most steps (--steps, --checkpoint-every, --log-every): 2^40, or LONG_MAX where long has 32 bits */
+/* the most steps (--steps, --checkpoint-every, --log-every): 2^40, or where long has 32 bits
+   NCSN_MAX_STEP (2^30), the most a checkpoint holds: a longer run failed at its first checkpoint past it */
 #if LONG_MAX > 0x7fffffffL
 #define MAX_STEPS (1L << 40)
 #else
-#define MAX_STEPS LONG_MAX
+#define MAX_STEPS NCSN_MAX_STEP
 #endif
 
 enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_NUMERIC = 3, EXIT_OUTPUT = 4, EXIT_NOMEM = 5, EXIT_SIGINT = 130, EXIT_SIGTERM = 143 };
