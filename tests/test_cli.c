@@ -489,6 +489,10 @@ static void tl_outputs(void)
     EXPECT(rc, 4, "writing to stdout failed", "--help > /dev/full");
     rc = tl_sh("\"$N\" --version > /dev/full");
     EXPECT(rc, 4, "writing to stdout failed", "--version > /dev/full");
+    rc = tl_sh("printf '0,0\\n' | \"$N\" score model.safetensors --sigma 1 > /dev/full");
+    EXPECT(rc, 4, "writing the scores failed", "score > /dev/full");
+    rc = tl_sh("\"$N\" selftest > /dev/full");
+    EXPECT(rc, 4, "writing to stdout failed", "selftest > /dev/full");
     rc = tl_sh("\"$N\" sample model.safetensors -n 2 --steps-per-level 1 > /dev/full");
     EXPECT(rc, 4, (const char *)NULL, "sample > /dev/full");
     rc = tl_sh("\"$N\" train p.csv -o - %s > /dev/full", tl_tiny);
@@ -1116,6 +1120,11 @@ static void tl_commands(void)
        bits as one run of 300 */
     rc = tl_run("train data.csv -o half.safetensors --steps 150 --checkpoint-every 50 --checkpoint resume.ckpt --constant-lr %s", tl_small);
     EXPECT(rc, 0, (const char *)NULL, "train 150");
+    /* the checkpoint from a pipe (--resume -) first: resuming from the file rewrites it */
+    rc = tl_sh("cat resume.ckpt | \"$N\" train data.csv --resume - --steps 300 -o resumed_pipe.safetensors --progress none");
+    CHECK(rc == 0 && tl_same_data("model.safetensors", "resumed_pipe.safetensors"), "cli resume - (a pipe): exit %d, or another model: %s", rc, tl_err);
+    rc = tl_sh("cat resume.ckpt | \"$N\" train - --resume - -o x.safetensors");
+    EXPECT(rc, 1, "cannot both be stdin", "the data and --resume both on stdin");
     rc = tl_run("train data.csv --resume resume.ckpt --steps 300 -o resumed.safetensors --progress none");
     EXPECT(rc, 0, (const char *)NULL, "resume to 300");
     CHECK(tl_same_data("model.safetensors", "resumed.safetensors"), "cli resume: the resumed model differs from the uninterrupted one");
