@@ -397,7 +397,8 @@ NCSNDEF int    ncsn_levels_for(double sigma_max, double sigma_min, double gamma)
    it "maximally close to 1": its minimum (golden-section search over u in (0, 1)). */
 NCSNDEF double ncsn_step_eps_objective(double eps, int T, double gamma, double sigma_min);
 NCSNDEF double ncsn_step_eps(int T, double gamma, double sigma_min);
-/* Technique 5: ema[i] = rate ema[i] + (1 - rate) params[i], computed as fma(rate, ema - params, params). */
+/* Technique 5: ema[i] = rate ema[i] + (1 - rate) params[i], computed as fma(rate, ema - params, params);
+   ema and params hold n floats. */
 NCSNDEF void   ncsn_ema_update(float *ema, const float *params, size_t n, float rate);
 
 /* A column's scale: its standard deviation sd, but at least range / NCSN_STDZ_MAX_Z (range =
@@ -420,6 +421,7 @@ typedef struct ncsn_stdz {
 NCSNDEF ncsn_status ncsn_stdz_fit(ncsn_stdz *s, const float *x, int n, int dim, int standardize);
 NCSNDEF ncsn_status ncsn_stdz_identity(ncsn_stdz *s, int dim);   /* loc 0, scale 1, radius 0 */
 NCSNDEF void ncsn_stdz_free(ncsn_stdz *s);
+/* x (score) holds n points: n * s->dim floats. */
 NCSNDEF void ncsn_stdz_apply(const ncsn_stdz *s, float *x, int n);  /* user -> network units: (x - loc)/scale */
 NCSNDEF void ncsn_stdz_undo(const ncsn_stdz *s, float *x, int n);   /* network -> user units: fma(z, scale, loc) */
 /* A score in network units -> the user's: grad_x log p = (grad_z log p) / scale. */
@@ -619,7 +621,7 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, in
    from s->center exceeds s->radius + sigma_1 (network units; the data's own points are within
    radius, and a chain that never came back from its N(0, sigma_1^2 I) start is far beyond). With
    radius 0 (unknown: no file with the data's statistics holds it) only non-finite chains count.
-   Flags in diverged[n] (may be NULL); returns the count. */
+   x holds n * s->dim floats; flags in diverged[n] (may be NULL); returns the count. */
 NCSNDEF int ncsn_diverged(const ncsn_stdz *s, float sigma1, const float *x, int n, unsigned char *diverged);
 /* Samples in the user's units from a network trained in s's units: annealed Langevin (x[n][dim]
    in network units), ncsn_diverged, then ncsn_stdz_undo; a row that is not finite after undo (a
