@@ -636,6 +636,7 @@ static void tl_truth(void)
     tl_write("huge.csv", "3.4e38,0\n-3.4e38,0\n0,1\n", 23);
     rc = tl_run("train huge.csv -o x.st --no-standardize %s", tl_tiny);   /* raw units: standardised, these data are fine */
     EXPECT(rc, 2, "huge.csv': the data's largest pairwise distance", "data near FLT_MAX");
+    CHECK(strstr(tl_err, "rescale the data or give sigma_max (--sigma-max)\n") != NULL, "cli: data near FLT_MAX, the advice: %s", tl_err);   /* said "give sigma_max; give --sigma-max" */
     tl_write("blow.csv", "1e19,1e19\n-1e19,2\n0,0\n", 22);
     rc = tl_run("train blow.csv -o x.st --no-standardize --preset seed000 --sigma-max 1 --sigma-min 0.5 --levels 2 --checkpoint-every 1 --steps 5 --progress none");
     EXPECT(rc, 3, "at step 1: ", "a NaN at step 1");

@@ -1143,7 +1143,7 @@ static int cmd_train(int argc, char **argv)
             const char *e = ncsn_last_error();
             if (!strncmp(e, "ncsn_trainer_create: ", 21)) e += 21;
             if (st == NCSN_ERR_ARG && !c.g_smax && strstr(e, "largest pairwise distance"))   /* a data problem: no --sigma-max was given */
-                rc = fail(EXIT_INPUT, "'%s': %s; give --sigma-max", shown(c.data), e);
+                rc = fail(EXIT_INPUT, "'%s': %s (--sigma-max)", shown(c.data), e);
             else rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error());
             goto out;
         }
