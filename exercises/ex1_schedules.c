@@ -190,10 +190,9 @@ static void write_curves(const char *dir, float (*loss_hist)[MAX_STEPS], float (
                          int steps, int n_val)
 {
     int i;
-    FILE *fp = open_out(dir, "ex1_loss.dat");
-    fprintf(fp, "# step  minibatch loss, 100-step moving average: geometric linear cosine\n");
-    fig_loss_avg(fp, loss_hist[0], 3, MAX_STEPS, steps);
-    fclose(fp);
+    FILE *fp;
+    fig_loss_avg(dir, "ex1_loss.dat", "step  minibatch loss, 100-step moving average: geometric linear cosine", loss_hist[0], 3,
+                 MAX_STEPS, steps);
     fp = open_out(dir, "ex1_val.dat");
     fprintf(fp, "# step  validation loss (fixed points, levels, noise): geometric linear cosine\n");
     for (i = 0; i < n_val; i++) fprintf(fp, "%d %.6g %.6g %.6g\n", (i + 1) * VAL_EVERY, val_hist[0][i], val_hist[1][i], val_hist[2][i]);

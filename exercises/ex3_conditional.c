@@ -251,10 +251,7 @@ static void write_files(const char *dir, const float *data, const int *label, fl
             for (i = 0; i < n_ok[k][c]; i++) fprintf(fp, "%.6g %.6g %d\n", smp[k][c][DX * i], smp[k][c][DX * i + 1], c);
         fclose(fp);
     }
-    fp = open_out(dir, "ex3_loss.dat");
-    fprintf(fp, "# step  loss per data coordinate, 100-step moving average\n");
-    fig_loss_avg(fp, loss_hist, 1, MAX_STEPS, steps);
-    fclose(fp);
+    fig_loss_avg(dir, "ex3_loss.dat", "step  loss per data coordinate, 100-step moving average", loss_hist, 1, MAX_STEPS, steps);
 }
 
 int main(int argc, char **argv)

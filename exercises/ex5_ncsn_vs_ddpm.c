@@ -240,10 +240,9 @@ static int sample_row(ex5_models *M, int k, int evals, int first, const float *s
 static void write_curves(const char *dir, float (*loss_hist)[MAX_STEPS], int steps, const float *data)
 {
     int i;
-    FILE *fp = open_out(dir, "ex5_loss.dat");
-    fprintf(fp, "# step  noise-prediction loss per coordinate, 100-step moving average: ncsn ncsn_scaled ddpm\n");
-    fig_loss_avg(fp, loss_hist[0], 3, MAX_STEPS, steps);
-    fclose(fp);
+    FILE *fp;
+    fig_loss_avg(dir, "ex5_loss.dat", "step  noise-prediction loss per coordinate, 100-step moving average: ncsn ncsn_scaled ddpm",
+                 loss_hist[0], 3, MAX_STEPS, steps);
     fp = open_out(dir, "ex5_data.dat");
     for (i = 0; i < N_DATA; i++) fprintf(fp, "%.6g %.6g\n", data[D * i], data[D * i + 1]);
     fclose(fp);
