@@ -50,7 +50,7 @@ static int sample_and_report(ncsn_model *m, const float *sig, float eps, ncsn_rn
 {
     static float x[N_SAMPLES * 2];
     ncsn_sampler_opts o = ncsn_sampler_defaults();
-    int i, n_ok = 0, bad;
+    int i, n_ok, bad;
     ncsn_status st;
     double t0, t_sample;
     o.form = NCSN_LANGEVIN_SONG;
@@ -61,8 +61,7 @@ static int sample_and_report(ncsn_model *m, const float *sig, float eps, ncsn_rn
     st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, L, &o, rng, x, N_SAMPLES);
     t_sample = now() - t0;
     if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return 0; }
-    for (i = 0; i < N_SAMPLES; i++)   /* keep the finite chains */
-        if (isfinite(x[2 * i]) && isfinite(x[2 * i + 1])) { x[2 * n_ok] = x[2 * i]; x[2 * n_ok + 1] = x[2 * i + 1]; n_ok++; }
+    n_ok = keep_finite(x, N_SAMPLES, 2);
     bad = N_SAMPLES - n_ok;
     printf("  %d samples, annealed Langevin, %d levels x 100 steps, eps %g: %d chains diverged%s\n", N_SAMPLES, L,
            (double)eps, bad, bad ? " (statistics over the rest)" : "");

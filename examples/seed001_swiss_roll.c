@@ -86,7 +86,7 @@ static int write_points(const char *prefix, const char *name, const float *x, in
 
 int main(int argc, char **argv)
 {
-    int steps = argc > 1 ? atoi(argv[1]) : 10000, i, k, n_ok = 0;
+    int steps = argc > 1 ? atoi(argv[1]) : 10000, k, n_ok;
     const char *prefix = argc > 2 ? argv[2] : NULL;
     ncsn_train_opts to = ncsn_train_preset_seed001();   /* embedding 64, 128x3, 10 levels 5 -> 0.01, batch 256 */
     ncsn_trainer *tr = NULL;
@@ -127,8 +127,7 @@ int main(int argc, char **argv)
     st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, L, &o, &rng, x, N_SAMPLES);
     t_sample = now() - t0;
     if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return 1; }
-    for (i = 0; i < N_SAMPLES; i++)   /* keep the finite chains (the others diverged: reported below) */
-        if (isfinite(x[2 * i]) && isfinite(x[2 * i + 1])) { x[2 * n_ok] = x[2 * i]; x[2 * n_ok + 1] = x[2 * i + 1]; n_ok++; }
+    n_ok = keep_finite(x, N_SAMPLES, 2);   /* the others diverged: reported below */
     for (k = 0; k < 5; k++) ncsn_data_swiss_roll(&rng, ref[k], N_SAMPLES);
     for (k = 0; k < 2; k++) {
         ed += ncsn_energy_distance(x, n_ok, ref[k], N_SAMPLES, 2) / 2;

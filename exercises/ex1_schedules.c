@@ -161,13 +161,12 @@ static int sample_schedule(ncsn_model *m, const float *sig, int k, int r, ncsn_r
     o.eps = 1e-4f;
     o.init = NCSN_INIT_NORMAL_SIGMA1;
     for (q = 0; q < 2; q++) {
-        int n_ok = 0;
+        int n_ok;
         ncsn_status st;
         o.steps_per_level = spl[q];
         st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, L, &o, rng, x, N_SAMPLES);
         if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return -1; }
-        for (i = 0; i < N_SAMPLES; i++)   /* keep the finite chains; the diverged ones are counted */
-            if (isfinite(x[2 * i]) && isfinite(x[2 * i + 1])) { x[2 * n_ok] = x[2 * i]; x[2 * n_ok + 1] = x[2 * i + 1]; n_ok++; }
+        n_ok = keep_finite(x, N_SAMPLES, 2);   /* the diverged ones are counted */
         res->div[k][r][q] = N_SAMPLES - n_ok;
         if (n_ok == 0) { fprintf(stderr, "%s run %d: every chain diverged\n", kind_name[k], r); failed = 1; }
         res->ed[k][r][q] = 0.5 * (ncsn_energy_distance(x, n_ok, s->ref[0], N_SAMPLES, 2) + ncsn_energy_distance(x, n_ok, s->ref[1], N_SAMPLES, 2));

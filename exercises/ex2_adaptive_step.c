@@ -107,15 +107,6 @@ static ncsn_status anneal(int rule, float kappa, int T, ncsn_score_fn score, voi
     return st;
 }
 
-/* moves the finite chains to the front; returns how many there are */
-static int keep_finite(float *x, int n)
-{
-    int i, k = 0;
-    for (i = 0; i < n; i++)
-        if (isfinite(x[D * i]) && isfinite(x[D * i + 1])) { x[D * k] = x[D * i]; x[D * k + 1] = x[D * i + 1]; k++; }
-    return k;
-}
-
 /* mixture statistics of the samples: each sample goes to its most probable component; out:
    largest |weight - true weight|, and std of components 0 (narrow) and 1 (wide) / true std */
 static void mix_stats(const float *x, int n, double *werr, double *sd_narrow, double *sd_wide)
@@ -174,7 +165,7 @@ static int part_a_row(const char *dir, FILE *fg, int rule, int ki, int ti, const
         fprintf(stderr, "part A: %s\n", ncsn_last_error());
         return -1;
     }
-    n_ok = keep_finite(x, N_CHAINS);
+    n_ok = keep_finite(x, N_CHAINS, D);
     if (n_ok > 1) {
         ed = 0.5 * (ncsn_energy_distance(x, n_ok, fresh[0], N_CHAINS, D) + ncsn_energy_distance(x, n_ok, fresh[1], N_CHAINS, D));
         mix_stats(x, n_ok, &werr, &sdn, &sdw);
@@ -271,7 +262,7 @@ static int part_b_row(const char *dir, FILE *fg, int rule, int k, float kappa, i
         fprintf(stderr, "part B: %s\n", ncsn_last_error());
         return -1;
     }
-    n_ok = keep_finite(x, N_CHAINS);
+    n_ok = keep_finite(x, N_CHAINS, D);
     ed = 0.5 * (ncsn_energy_distance(x, n_ok, FRESH(all, 0), N_CHAINS, D) + ncsn_energy_distance(x, n_ok, FRESH(all, 1), N_CHAINS, D));
     prec = nn_dist(x, n_ok, all, N_DATA);
     cover = nn_dist(FRESH(all, 1), N_CHAINS, x, n_ok);

@@ -122,15 +122,6 @@ static void moments(const float *x, int n, double mean[DX], double sd[DX])
     }
 }
 
-/* moves the finite chains to the front; returns how many there are */
-static int keep_finite(float *x, int n)
-{
-    int i, k = 0;
-    for (i = 0; i < n; i++)
-        if (isfinite(x[DX * i]) && isfinite(x[DX * i + 1])) { x[DX * k] = x[DX * i]; x[DX * k + 1] = x[DX * i + 1]; k++; }
-    return k;
-}
-
 /* trains m on [x, onehot(label)] by sigma^2-weighted DSM, batches drawn with replacement, the
    noise of the class coordinates 0; the loss per data coordinate of each step in loss_hist */
 static int train_conditional(ncsn_model *m, const float *data, const int *label, const float *sig, int steps, ncsn_rng *rng,
@@ -195,7 +186,7 @@ static int sample_classes(ncsn_model *m, const float *sig, ncsn_rng *rng, float 
             st = k == SRC_EXACT ? ncsn_sample_annealed(ncsn_gmm_score_fn, &one, DX, sig, L, &o, rng, smp[k][c], N_PER)
                                 : ncsn_sample_annealed(cond_score, &ctx, DX, sig, L, &o, rng, smp[k][c], N_PER);
             if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return 0; }
-            n_ok[k][c] = keep_finite(smp[k][c], N_PER);
+            n_ok[k][c] = keep_finite(smp[k][c], N_PER, DX);
         }
     }
     return 1;

@@ -202,7 +202,7 @@ static int sample_row(ex5_models *M, int k, int evals, int first, const float *s
 {
     static float x[N_SAMPLES * D];
     double ed, prec, cover, t0 = now(), t_sample;
-    int i, n_ok = 0;
+    int i, n_ok;
     ncsn_status st;
     if (k == DDPM) {
         st = ddpm_sample(M->m[k], evals, &M->rngs[k], x, N_SAMPLES);
@@ -216,8 +216,7 @@ static int sample_row(ex5_models *M, int k, int evals, int first, const float *s
     }
     t_sample = now() - t0;
     if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return -1; }
-    for (i = 0; i < N_SAMPLES; i++)   /* keep the finite chains */
-        if (isfinite(x[D * i]) && isfinite(x[D * i + 1])) { x[D * n_ok] = x[D * i]; x[D * n_ok + 1] = x[D * i + 1]; n_ok++; }
+    n_ok = keep_finite(x, N_SAMPLES, D);
     ed = 0.5 * (ncsn_energy_distance(x, n_ok, ref[0], N_SAMPLES, D) + ncsn_energy_distance(x, n_ok, ref[1], N_SAMPLES, D));
     prec = nn_dist(x, n_ok, data, N_DATA);
     cover = nn_dist(ref[2], N_SAMPLES, x, n_ok);
