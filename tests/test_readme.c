@@ -8,6 +8,7 @@
    - every relative link in it, in the pages of docs/ and in the folders' READMEs leads to a file
      inside the repository, and none of them names a path on a build machine or an issue number;
    - both of its commands run tests/deps.sh first (what installs their packages on a fresh machine);
+   - every public function of ncsn.h is defined in the section its declaration is in;
    - no file of the repository names a path on a build machine, and no function of the library or
      of the programs beside it (tools/, examples/, exercises/, plots/, images/, quality/, bench/)
      is longer than FUNCTION_MAX_LINES. */
@@ -305,6 +306,53 @@ static void readme_doc_links(void)
 #endif
 }
 
+/* the section number of the "---- N." heading at or above p (0: none) */
+static int section_at(const char *text, const char *p)
+{
+    const char *h, *best = NULL;
+    for (h = text; (h = strstr(h, "\n/* ---- ")) != NULL && h < p; h++)
+        if (isdigit((unsigned char)h[9])) best = h;
+    return best ? atoi(best + 9) : 0;
+}
+
+/* the name before the first '(' of the line at bol (to end of line), into name; 0 if none */
+static int function_name(const char *bol, char *name, size_t cap)
+{
+    const char *eol = strchr(bol, '\n'), *par = strchr(bol, '('), *s;
+    size_t k;
+    if (!par || (eol && par > eol)) return 0;
+    for (s = par; s > bol && is_ident(s[-1]); s--) {}
+    k = (size_t)(par - s);
+    if (k == 0 || k >= cap) return 0;
+    memcpy(name, s, k);
+    name[k] = 0;
+    return 1;
+}
+
+/* "a reader can go from the contents list to any function's definition": every public function
+   (a line "NCSNDEF ... NAME(") is defined in the section whose number its declaration has */
+static void readme_sections(const char *header)
+{
+    const char *impl = strstr(header, "\n#ifdef NCSN_IMPLEMENTATION"), *d, *u;
+    char name[64], other[64];
+    int n = 0;
+    CHECK(impl != NULL, "ncsn.h has its implementation part");
+    if (!impl) return;
+    for (d = header; (d = strstr(d, "\nNCSNDEF ")) != NULL && d < impl; d++) {
+        if (!function_name(d + 1, name, sizeof name)) continue;
+        for (u = impl; (u = strstr(u, "\nNCSNDEF ")) != NULL; u++)
+            if (function_name(u + 1, other, sizeof other) && strcmp(name, other) == 0) break;
+        CHECK(u != NULL, "ncsn.h declares %s but defines it nowhere", name);
+        if (u) {
+            int want = section_at(header, d), got = section_at(header, u);
+            CHECK(want == got, "ncsn.h: %s is declared in section %d and defined in section %d (the contents list leads a reader to %d)",
+                  name, want, got, want);
+            n++;
+        }
+    }
+    CHECK(n >= 100, "ncsn.h: only %d public functions found (the scan is broken?)", n);
+}
+
 /* The example teaches by example: every call in minimal.c of a function that returns an ncsn_status
    (the declarations "NCSNDEF ncsn_status NAME(" in ncsn.h) must have its result kept, "= NAME(",
    or tested, "(NAME(" (the unchecked ncsn_model_init and ncsn_adam_step of an earlier version
@@ -452,6 +500,7 @@ void test_readme(void)
     readme_doc_links();
     readme_statuses_checked(ex, header);
     readme_ctypes_mirror(header);
+    readme_sections(header);
 #if !defined(_WIN32)
     {
         int files = 0, longest = 0;
