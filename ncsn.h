@@ -66,7 +66,7 @@
      7. thread pool                  8. score network (MLP)        9. DSM loss
      10. Adam                        11. training (settings, standardisation, minibatches, trainer)
      12. Langevin samplers           13. data, exact scores, metrics
-     14. files: safetensors, checkpoints, CSV, IDX                 15. self-test
+     14. files: safetensors, checkpoints, CSV, the trainer's files, IDX    15. self-test
 
    DETERMINISM (docs/determinism.md): every output element is one fixed sequence of IEEE operations;
    SIMD lanes run that sequence for several outputs at once; every multiply-add is an explicit
@@ -505,22 +505,8 @@ typedef ncsn_status (*ncsn_train_callback)(void *user, const ncsn_trainer *t);
 NCSNDEF ncsn_status ncsn_trainer_run(ncsn_trainer *t, long until, long every, ncsn_train_callback cb, void *user);
 /* The weights to sample with: the EMA copy when there is one, else the trained weights. */
 NCSNDEF const float *ncsn_trainer_weights(const ncsn_trainer *t);
-#ifndef NCSN_NO_STDIO
-/* The whole state as a checkpoint (ncsn_checkpoint_save's file plus the EMA weights as "ema.*",
-   the standardisation as "data.loc", "data.scale", "data.center" and the permutation as
-   "train.perm"); resuming it with the same data continues bit for bit. */
-NCSNDEF ncsn_status ncsn_trainer_save(const ncsn_trainer *t, const char *path, const char *const *extra_meta);
-NCSNDEF ncsn_status ncsn_trainer_resume(ncsn_trainer **out, const char *path, const float *data, int n, int dim,
-                                        int threads);
-/* The model file for sampling: ncsn_trainer_weights, the levels and the standardisation. */
-NCSNDEF ncsn_status ncsn_trainer_save_model(const ncsn_trainer *t, const char *path, const char *const *extra_meta);
-/* The standardisation stored in a model or checkpoint file (the identity, radius 0, if none). */
-NCSNDEF ncsn_status ncsn_stdz_load(ncsn_stdz *s, const char *path, int dim);
-/* The same from a file's bytes (read once with ncsn_read_file: a pipe cannot be read twice). */
-NCSNDEF ncsn_status ncsn_trainer_resume_mem(ncsn_trainer **out, const unsigned char *buf, size_t len, const float *data,
-                                            int n, int dim, int threads);
-NCSNDEF ncsn_status ncsn_stdz_load_mem(ncsn_stdz *s, const unsigned char *buf, size_t len, int dim);
-#endif
+/* Saving and resuming a trainer, and the standardisation a file holds: section 14 (the trainer's
+   files), next to the safetensors code they use. */
 
 /* ---- 12. Langevin samplers -------------------------------------------------------------------
    SONG:  x <- x + a s + sqrt(2a) z,  a_i = eps sigma_i^2 / sigma_L^2      (seed 000)
@@ -792,6 +778,23 @@ NCSNDEF ncsn_status ncsn_csv_load(const char *path, const ncsn_csv_opts *opts,
                                   float **data, int *n, int *dim, char *names, size_t names_cap);
 #endif
 NCSNDEF void ncsn_free(void *p);   /* frees what ncsn_csv_* allocated (with NCSN_FREE) */
+/* The trainer's files (section 11's ncsn_trainer and ncsn_stdz). */
+#ifndef NCSN_NO_STDIO
+/* The whole state as a checkpoint (ncsn_checkpoint_save's file plus the EMA weights as "ema.*",
+   the standardisation as "data.loc", "data.scale", "data.center" and the permutation as
+   "train.perm"); resuming it with the same data continues bit for bit. */
+NCSNDEF ncsn_status ncsn_trainer_save(const ncsn_trainer *t, const char *path, const char *const *extra_meta);
+NCSNDEF ncsn_status ncsn_trainer_resume(ncsn_trainer **out, const char *path, const float *data, int n, int dim,
+                                        int threads);
+/* The model file for sampling: ncsn_trainer_weights, the levels and the standardisation. */
+NCSNDEF ncsn_status ncsn_trainer_save_model(const ncsn_trainer *t, const char *path, const char *const *extra_meta);
+/* The standardisation stored in a model or checkpoint file (the identity, radius 0, if none). */
+NCSNDEF ncsn_status ncsn_stdz_load(ncsn_stdz *s, const char *path, int dim);
+/* The same from a file's bytes (read once with ncsn_read_file: a pipe cannot be read twice). */
+NCSNDEF ncsn_status ncsn_trainer_resume_mem(ncsn_trainer **out, const unsigned char *buf, size_t len, const float *data,
+                                            int n, int dim, int threads);
+NCSNDEF ncsn_status ncsn_stdz_load_mem(ncsn_stdz *s, const unsigned char *buf, size_t len, int dim);
+#endif
 /* IDX files (the MNIST family's format): bytes 0 0, an element type (0x08: unsigned byte, the
    only one read here), the number of sizes NDIM, NDIM big-endian u32 sizes, then the elements.
    Images: NDIM 3 (count, rows, cols); byte b becomes b / 255 in [0, 1]; *data holds

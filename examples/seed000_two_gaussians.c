@@ -42,6 +42,41 @@ static ncsn_status print_loss(void *user, const ncsn_trainer *t)
     return NCSN_OK;
 }
 
+/* N_SAMPLES chains by the seed's annealed Langevin at eps, started from N(0, I): what diverged,
+   the modes and the energy distance to fresh data (floor: fresh against fresh2) printed; csv
+   non-NULL: the finite samples written there with the first training points. 0 on failure */
+static int sample_and_report(ncsn_model *m, const float *sig, float eps, ncsn_rng *rng, const float *fresh, const float *fresh2,
+                             const float *data, const char *csv)
+{
+    static float x[N_SAMPLES * 2];
+    ncsn_sampler_opts o = ncsn_sampler_defaults();
+    int i, n_ok, bad;
+    ncsn_status st;
+    double t0, t_sample;
+    o.form = NCSN_LANGEVIN_SONG;
+    o.eps = eps;
+    o.steps_per_level = 100;
+    o.init = NCSN_INIT_NORMAL;
+    t0 = now();
+    st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, L, &o, rng, x, N_SAMPLES);
+    t_sample = now() - t0;
+    if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return 0; }
+    n_ok = keep_finite(x, N_SAMPLES, 2);
+    bad = N_SAMPLES - n_ok;
+    printf("  %d samples, annealed Langevin, %d levels x 100 steps, eps %g: %d chains diverged%s\n", N_SAMPLES, L,
+           (double)eps, bad, bad ? " (statistics over the rest)" : "");
+    mode_stats(x, n_ok);
+    printf("  energy distance samples vs data %.5f; data vs data (floor) %.5f; sampling %.2f s\n",
+           ncsn_energy_distance(x, n_ok, fresh, N_SAMPLES, 2), ncsn_energy_distance(fresh2, N_SAMPLES, fresh, N_SAMPLES, 2), t_sample);
+    if (csv) {
+        FILE *fp = fopen(csv, "w");
+        if (!fp) { perror(csv); return 0; }
+        for (i = 0; i < n_ok; i++) fprintf(fp, "%.6g,%.6g,%.6g,%.6g\n", x[2 * i], x[2 * i + 1], data[2 * i], data[2 * i + 1]);
+        fclose(fp);
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     int steps = argc > 1 ? atoi(argv[1]) : 2000, i, l, e;
@@ -49,11 +84,10 @@ int main(int argc, char **argv)
     ncsn_train_opts to = ncsn_train_preset_seed000();   /* ScoreNet 128x3, 10 levels 10 -> 0.01, full batch, lr 1e-3 */
     ncsn_trainer *tr = NULL;
     ncsn_model *m;
-    ncsn_sampler_opts o = ncsn_sampler_defaults();
     ncsn_rng rng;
     const float *sig;
-    static float data[N_DATA * 2], x[N_SAMPLES * 2], fresh[N_SAMPLES * 2], fresh2[N_SAMPLES * 2];
-    double t0, t_train, t_sample = 0.0;
+    static float data[N_DATA * 2], fresh[N_SAMPLES * 2], fresh2[N_SAMPLES * 2];
+    double t0, t_train;
 
     ncsn_rng_seed(&rng, 2019, 0);
     ncsn_data_two_gaussians(&rng, data, N_DATA);
@@ -92,34 +126,9 @@ int main(int argc, char **argv)
 
     ncsn_data_two_gaussians(&rng, fresh, N_SAMPLES);
     ncsn_data_two_gaussians(&rng, fresh2, N_SAMPLES);
-    for (e = 0; e < 2; e++) {
-        /* the seed's eps 5e-5 (first step a = 50 = sigma_1^2/2, at the edge of stability), then 2e-5 */
-        float eps = e == 0 ? 5e-5f : 2e-5f;
-        int n_ok = 0, bad;
-        ncsn_status st;
-        o.form = NCSN_LANGEVIN_SONG;
-        o.eps = eps;
-        o.steps_per_level = 100;
-        o.init = NCSN_INIT_NORMAL;
-        t0 = now();
-        st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, L, &o, &rng, x, N_SAMPLES);
-        t_sample = now() - t0;
-        if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return 1; }
-        for (i = 0; i < N_SAMPLES; i++)   /* keep the finite chains */
-            if (isfinite(x[2 * i]) && isfinite(x[2 * i + 1])) { x[2 * n_ok] = x[2 * i]; x[2 * n_ok + 1] = x[2 * i + 1]; n_ok++; }
-        bad = N_SAMPLES - n_ok;
-        printf("  %d samples, annealed Langevin, %d levels x 100 steps, eps %g: %d chains diverged%s\n", N_SAMPLES, L,
-               (double)eps, bad, bad ? " (statistics over the rest)" : "");
-        mode_stats(x, n_ok);
-        printf("  energy distance samples vs data %.5f; data vs data (floor) %.5f; sampling %.2f s\n",
-               ncsn_energy_distance(x, n_ok, fresh, N_SAMPLES, 2), ncsn_energy_distance(fresh2, N_SAMPLES, fresh, N_SAMPLES, 2), t_sample);
-        if (csv && e == 0) {
-            FILE *fp = fopen(csv, "w");
-            if (!fp) { perror(csv); return 1; }
-            for (i = 0; i < n_ok; i++) fprintf(fp, "%.6g,%.6g,%.6g,%.6g\n", x[2 * i], x[2 * i + 1], data[2 * i], data[2 * i + 1]);
-            fclose(fp);
-        }
-    }
+    /* the seed's eps 5e-5 (first step a = 50 = sigma_1^2/2, at the edge of stability), then 2e-5 */
+    for (e = 0; e < 2; e++)
+        if (!sample_and_report(m, sig, e == 0 ? 5e-5f : 2e-5f, &rng, fresh, fresh2, data, e == 0 ? csv : NULL)) return 1;
     printf("  time: training %.2f s (%.2f ms/step)\n", t_train, 1e3 * t_train / (steps ? steps : 1));
     ncsn_trainer_free(tr);
     return 0;

@@ -122,81 +122,60 @@ static void moments(const float *x, int n, double mean[DX], double sd[DX])
     }
 }
 
-/* moves the finite chains to the front; returns how many there are */
-static int keep_finite(float *x, int n)
+/* trains m on [x, onehot(label)] by sigma^2-weighted DSM, batches drawn with replacement, the
+   noise of the class coordinates 0; the loss per data coordinate of each step in loss_hist */
+static int train_conditional(ncsn_model *m, const float *data, const int *label, const float *sig, int steps, ncsn_rng *rng,
+                             float *loss_hist)
 {
-    int i, k = 0;
-    for (i = 0; i < n; i++)
-        if (isfinite(x[DX * i]) && isfinite(x[DX * i + 1])) { x[DX * k] = x[DX * i]; x[DX * k + 1] = x[DX * i + 1]; k++; }
-    return k;
-}
-
-int main(int argc, char **argv)
-{
-    const char *dir = argc > 1 ? argv[1] : NULL;
-    int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
-    int steps = quick ? 800 : MAX_STEPS, step, i, c, k, failed = 0;
-    const ncsn_gmm mix = { NC, DX, mix_w, mix_mu, mix_var };
-    static float data[N_DATA * DX], xin[BATCH * DM], eps[BATCH * DM], loss_hist[MAX_STEPS];
-    static float smp[N_SRC][NC][N_PER * DX], fresh[NC][2][N_PER * DX], in_buf[N_PER * DM], out_buf[N_PER * DM];
-    static int label[N_DATA], n_ok[N_SRC][NC];
-    float sig[L], loss = 0.0f, z[BATCH * DX];
-    ncsn_config cfg = ncsn_config_embed(DM, 64, 128, 3);
-    ncsn_model *m = NULL;
+    static float xin[BATCH * DM], eps[BATCH * DM];
+    float z[BATCH * DX], loss = 0.0f;
     ncsn_dsm_opts noise;   /* the noise given: its class coordinates stay 0 */
     ncsn_adam opt;
     ncsn_dsm_batch bt;
-    ncsn_sampler_opts o = ncsn_sampler_defaults();
-    ncsn_rng rng;
-    double t0, t_train, t_sample;
-    FILE *fp;
-
-    if (!dir) { fprintf(stderr, "usage: %s OUTDIR [--quick]\n", argv[0]); return 2; }
-    ncsn_rng_seed(&rng, 2019, 301);
-    ncsn_gmm_sample(&mix, &rng, data, label, N_DATA);
-    for (c = 0; c < NC; c++) {   /* two fresh sample sets of each class */
-        ncsn_gmm one = class_gmm(c);
-        for (k = 0; k < 2; k++) ncsn_gmm_sample(&one, &rng, fresh[c][k], NULL, N_PER);
-    }
-    cfg.scale_by_sigma = 1;
-    if (ncsn_schedule(sig, L, 6.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK || ncsn_model_create(&m, &cfg) != NCSN_OK ||
-        ncsn_model_init(m, &rng) != NCSN_OK || ncsn_adam_create(&opt, m->n_params, 1e-3f) != NCSN_OK ||
-        ncsn_dsm_batch_alloc(&bt, BATCH, DM) != NCSN_OK) {
+    int step, i, k, ok = 1;
+    memset(&opt, 0, sizeof opt);
+    memset(&bt, 0, sizeof bt);
+    if (ncsn_adam_create(&opt, m->n_params, 1e-3f) != NCSN_OK || ncsn_dsm_batch_alloc(&bt, BATCH, DM) != NCSN_OK) {
         fprintf(stderr, "setup: %s\n", ncsn_last_error());
-        return 1;
+        ncsn_adam_free(&opt);
+        return 0;
     }
-    printf("exercise 3: class-conditional NCSN on a 4-class 2-D Gaussian mixture, input [x, onehot(class)] (D = %d, %lu parameters), "
-           "%d Adam steps%s\n", DM, (unsigned long)m->n_params, steps, quick ? " (quick)" : "");
-
-    t0 = now();
-    memset(eps, 0, sizeof eps);   /* the class coordinates of the noise stay 0 */
+    memset(eps, 0, sizeof eps);
     memset(&noise, 0, sizeof noise);
     noise.eps = eps;
-    for (step = 0; step < steps; step++) {
+    for (step = 0; step < steps && ok; step++) {
         for (i = 0; i < BATCH; i++) {   /* a batch with replacement; [x, onehot(label)] */
-            int j = (int)ncsn_rng_bounded(&rng, N_DATA);
+            int j = (int)ncsn_rng_bounded(rng, N_DATA);
             xin[DM * i] = data[DX * j];
             xin[DM * i + 1] = data[DX * j + 1];
             for (k = 0; k < NC; k++) xin[DM * i + DX + k] = k == label[j] ? 1.0f : 0.0f;
         }
-        ncsn_rng_normals(&rng, z, BATCH * DX);
+        ncsn_rng_normals(rng, z, BATCH * DX);
         for (i = 0; i < BATCH; i++) { eps[DM * i] = z[DX * i]; eps[DM * i + 1] = z[DX * i + 1]; }
         ncsn_model_zero_grad(m);
-        if (ncsn_dsm_loss_ex(m, &bt, xin, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, &rng, &noise, &loss) != NCSN_OK ||
+        if (ncsn_dsm_loss_ex(m, &bt, xin, BATCH, sig, L, NCSN_WEIGHT_SIGMA2, rng, &noise, &loss) != NCSN_OK ||
             ncsn_model_adam_step(m, &opt) != NCSN_OK || !isfinite(loss)) {
             fprintf(stderr, "step %d: %s\n", step, ncsn_last_error());
-            return 1;
+            ok = 0;
         }
         loss_hist[step] = loss * (float)DM / DX;   /* per data coordinate (the class terms are ~0) */
     }
-    t_train = now() - t0;
+    ncsn_dsm_batch_free(&bt);
+    ncsn_adam_free(&opt);
+    return ok;
+}
 
-    /* three sources of class-c samples: the network with seed 001's 100 steps per level, the
-       network with 10 steps per level, and the exact score of class c's Gaussian (100 steps) */
+/* three sources of class-c samples: the network with seed 001's 100 steps per level, the
+   network with 10 steps per level, and the exact score of class c's Gaussian (100 steps);
+   the finite chains first, n_ok of them */
+static int sample_classes(ncsn_model *m, const float *sig, ncsn_rng *rng, float (*smp)[NC][N_PER * DX], int (*n_ok)[NC])
+{
+    static float in_buf[N_PER * DM], out_buf[N_PER * DM];
+    ncsn_sampler_opts o = ncsn_sampler_defaults();
+    int c, k;
     o.form = NCSN_LANGEVIN_HALF;
     o.eps = 1e-4f;
     o.init = NCSN_INIT_NORMAL_SIGMA1;
-    t0 = now();
     for (c = 0; c < NC; c++) {
         cond_ctx ctx;
         ncsn_gmm one = class_gmm(c);
@@ -204,20 +183,20 @@ int main(int argc, char **argv)
         for (k = 0; k < N_SRC; k++) {
             ncsn_status st;
             o.steps_per_level = src_T[k];
-            st = k == SRC_EXACT ? ncsn_sample_annealed(ncsn_gmm_score_fn, &one, DX, sig, L, &o, &rng, smp[k][c], N_PER)
-                                : ncsn_sample_annealed(cond_score, &ctx, DX, sig, L, &o, &rng, smp[k][c], N_PER);
-            if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return 1; }
-            n_ok[k][c] = keep_finite(smp[k][c], N_PER);
+            st = k == SRC_EXACT ? ncsn_sample_annealed(ncsn_gmm_score_fn, &one, DX, sig, L, &o, rng, smp[k][c], N_PER)
+                                : ncsn_sample_annealed(cond_score, &ctx, DX, sig, L, &o, rng, smp[k][c], N_PER);
+            if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) { fprintf(stderr, "sampling: %s\n", ncsn_last_error()); return 0; }
+            n_ok[k][c] = keep_finite(smp[k][c], N_PER, DX);
         }
     }
-    t_sample = now() - t0;
+    return 1;
+}
 
-    {
-        double lm = 0.0;
-        for (i = steps - steps / 4; i < steps; i++) lm += loss_hist[i];
-        printf("  training %.2f s, mean loss of the last %d steps %.4f (per data coordinate); sampling %.2f s\n",
-               t_train, steps / 4, lm / (steps / 4), t_sample);
-    }
+/* the table per class and source, and ex3_summary.dat; 1 if the network missed a class */
+static int summarise(const char *dir, float (*smp)[NC][N_PER * DX], int (*n_ok)[NC], float (*fresh)[2][N_PER * DX], int steps)
+{
+    int c, k, failed = 0;
+    FILE *fp;
     printf("  %-26s | %8s | %-17s | %-16s | %-14s | %s\n", "class / source of samples", "accuracy", "energy (floor)",
            "mean (x1, x2)", "std (x1, x2)", "diverged");
     fp = open_out(dir, "ex3_summary.dat");
@@ -244,8 +223,15 @@ int main(int argc, char **argv)
     fclose(fp);
     printf("  (accuracy: fraction of the class's samples nearest to its own mean; energy: energy distance to fresh samples\n"
            "   of the class, floor: a second fresh set; T: sampler steps per level)\n");
+    return failed;
+}
 
-    fp = open_out(dir, "ex3_data.dat");
+/* the labelled data, each source's samples (with their class) and the loss curve */
+static void write_files(const char *dir, const float *data, const int *label, float (*smp)[NC][N_PER * DX], int (*n_ok)[NC],
+                        const float *loss_hist, int steps)
+{
+    int i, c, k;
+    FILE *fp = open_out(dir, "ex3_data.dat");
     for (i = 0; i < N_DATA; i++) fprintf(fp, "%.6g %.6g %d\n", data[DX * i], data[DX * i + 1], label[i]);
     fclose(fp);
     for (k = 0; k < N_SRC; k++) {
@@ -256,12 +242,50 @@ int main(int argc, char **argv)
             for (i = 0; i < n_ok[k][c]; i++) fprintf(fp, "%.6g %.6g %d\n", smp[k][c][DX * i], smp[k][c][DX * i + 1], c);
         fclose(fp);
     }
-    fp = open_out(dir, "ex3_loss.dat");
-    fprintf(fp, "# step  loss per data coordinate, 100-step moving average\n");
-    fig_loss_avg(fp, loss_hist, 1, MAX_STEPS, steps);
-    fclose(fp);
-    ncsn_dsm_batch_free(&bt);
-    ncsn_adam_free(&opt);
+    fig_loss_avg(dir, "ex3_loss.dat", "step  loss per data coordinate, 100-step moving average", loss_hist, 1, MAX_STEPS, steps);
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : NULL;
+    int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
+    int steps = quick ? 800 : MAX_STEPS, i, c, k, failed;
+    const ncsn_gmm mix = { NC, DX, mix_w, mix_mu, mix_var };
+    static float data[N_DATA * DX], loss_hist[MAX_STEPS];
+    static float smp[N_SRC][NC][N_PER * DX], fresh[NC][2][N_PER * DX];
+    static int label[N_DATA], n_ok[N_SRC][NC];
+    float sig[L];
+    ncsn_config cfg = ncsn_config_embed(DM, 64, 128, 3);
+    ncsn_model *m = NULL;
+    ncsn_rng rng;
+    double t0, t_train, t_sample, lm = 0.0;
+
+    if (!dir) { fprintf(stderr, "usage: %s OUTDIR [--quick]\n", argv[0]); return 2; }
+    ncsn_rng_seed(&rng, 2019, 301);
+    ncsn_gmm_sample(&mix, &rng, data, label, N_DATA);
+    for (c = 0; c < NC; c++) {   /* two fresh sample sets of each class */
+        ncsn_gmm one = class_gmm(c);
+        for (k = 0; k < 2; k++) ncsn_gmm_sample(&one, &rng, fresh[c][k], NULL, N_PER);
+    }
+    cfg.scale_by_sigma = 1;
+    if (ncsn_schedule(sig, L, 6.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK || ncsn_model_create(&m, &cfg) != NCSN_OK ||
+        ncsn_model_init(m, &rng) != NCSN_OK) {
+        fprintf(stderr, "setup: %s\n", ncsn_last_error());
+        return 1;
+    }
+    printf("exercise 3: class-conditional NCSN on a 4-class 2-D Gaussian mixture, input [x, onehot(class)] (D = %d, %lu parameters), "
+           "%d Adam steps%s\n", DM, (unsigned long)m->n_params, steps, quick ? " (quick)" : "");
+    t0 = now();
+    if (!train_conditional(m, data, label, sig, steps, &rng, loss_hist)) return 1;
+    t_train = now() - t0;
+    t0 = now();
+    if (!sample_classes(m, sig, &rng, smp, n_ok)) return 1;
+    t_sample = now() - t0;
+    for (i = steps - steps / 4; i < steps; i++) lm += loss_hist[i];
+    printf("  training %.2f s, mean loss of the last %d steps %.4f (per data coordinate); sampling %.2f s\n",
+           t_train, steps / 4, lm / (steps / 4), t_sample);
+    failed = summarise(dir, smp, n_ok, fresh, steps);
+    write_files(dir, data, label, smp, n_ok, loss_hist, steps);
     ncsn_model_free(m);
     if (failed) fprintf(stderr, "ex3: a class's samples failed the sanity check (accuracy > 0.5, most chains finite)\n");
     return failed;

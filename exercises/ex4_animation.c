@@ -47,14 +47,54 @@ static double rel_err(const float *a, const float *b, int n)
     return num / den;
 }
 
+/* frame f at sigma s: the exact and learned scores on the grid to OUTDIR/ex4_frame_NN.dat, their
+   errors (on the grid and at noisy training points) in a line of ff. 1: a score was not finite,
+   -1: an error */
+static int write_frame(const char *dir, FILE *ff, int f, float s, ncsn_model *m, const ncsn_gmm *emp, const float *grid,
+                       const float *data, ncsn_rng *rng, int steps)
+{
+    static float se[N_GRID * 2], sn[N_GRID * 2], noisy[N_NOISY * 2], ne[N_NOISY * 2], nn[N_NOISY * 2];
+    char name[64];
+    float lo = INFINITY, hi = -INFINITY;
+    double e_noisy, e_grid;
+    int i, failed = 0;
+    FILE *fp;
+    if (ncsn_gmm_score(emp, se, grid, s, N_GRID) != NCSN_OK || ncsn_model_score(m, sn, grid, s, N_GRID) != NCSN_OK) {
+        fprintf(stderr, "frame %d: %s\n", f, ncsn_last_error());
+        return -1;
+    }
+    ncsn_rng_normals(rng, noisy, N_NOISY * 2);   /* noisy training points at this sigma */
+    for (i = 0; i < N_NOISY * 2; i++) noisy[i] = fmaf(s, noisy[i], data[i]);
+    ncsn_gmm_score(emp, ne, noisy, s, N_NOISY);
+    ncsn_model_score(m, nn, noisy, s, N_NOISY);
+    e_noisy = rel_err(nn, ne, N_NOISY);
+    e_grid = rel_err(sn, se, N_GRID);
+    snprintf(name, sizeof name, "ex4_frame_%02d.dat", f);
+    fp = open_out(dir, name);
+    fprintf(fp, "# sigma %g: x y exact_score_1 exact_score_2 net_score_1 net_score_2\n", (double)s);
+    for (i = 0; i < N_GRID; i++) {
+        float a = hypotf(se[2 * i], se[2 * i + 1]), b = hypotf(sn[2 * i], sn[2 * i + 1]);
+        if (!isfinite(b)) failed = 1;
+        if (a > 0 && log10f(a) < lo) lo = log10f(a);
+        if (b > 0 && log10f(b) < lo) lo = log10f(b);
+        if (log10f(a) > hi) hi = log10f(a);
+        if (log10f(b) > hi) hi = log10f(b);
+        fprintf(fp, "%.5g %.5g %.6g %.6g %.6g %.6g\n", grid[2 * i], grid[2 * i + 1], se[2 * i], se[2 * i + 1], sn[2 * i], sn[2 * i + 1]);
+    }
+    fclose(fp);
+    fprintf(ff, "%d %.6g %d %.6g %.6g %.4g %.4g %d\n", f, (double)s, f % 4 == 0, e_noisy, e_grid, (double)lo, (double)hi, steps);
+    if (f % 2 == 0)
+        printf("  %5d %8.4f %8s | %26.4f | %17.4f\n", f, (double)s, f % 4 == 0 ? "yes" : "no", e_noisy, e_grid);
+    return failed || !isfinite(e_noisy);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : NULL;
     int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
     int steps = quick ? 800 : 6000, i, f, failed = 0;
     static float data[N_DATA * 2], w_pts[N_DATA], v0[N_DATA * 2];
-    static float grid[N_GRID * 2], se[N_GRID * 2], sn[N_GRID * 2];
-    static float noisy[N_NOISY * 2], ne[N_NOISY * 2], nn[N_NOISY * 2];
+    static float grid[N_GRID * 2];
     float sig[L], frame_sig[N_FRAMES];
     ncsn_config cfg = ncsn_config_embed(2, 64, 128, 3);
     ncsn_model *m = NULL;
@@ -91,36 +131,9 @@ int main(int argc, char **argv)
     ff = open_out(dir, "ex4_frames.dat");
     fprintf(ff, "# frame sigma trained(1 = a training level) err_noisy err_grid log10|s|_min log10|s|_max (exact and net, over the grid) steps\n");
     for (f = 0; f < N_FRAMES; f++) {
-        char name[64];
-        float s = frame_sig[f], lo = INFINITY, hi = -INFINITY;
-        double e_noisy, e_grid;
-        if (ncsn_gmm_score(&emp, se, grid, s, N_GRID) != NCSN_OK || ncsn_model_score(m, sn, grid, s, N_GRID) != NCSN_OK) {
-            fprintf(stderr, "frame %d: %s\n", f, ncsn_last_error());
-            return 1;
-        }
-        ncsn_rng_normals(&rng, noisy, N_NOISY * 2);   /* noisy training points at this sigma */
-        for (i = 0; i < N_NOISY * 2; i++) noisy[i] = fmaf(s, noisy[i], data[i]);
-        ncsn_gmm_score(&emp, ne, noisy, s, N_NOISY);
-        ncsn_model_score(m, nn, noisy, s, N_NOISY);
-        e_noisy = rel_err(nn, ne, N_NOISY);
-        e_grid = rel_err(sn, se, N_GRID);
-        snprintf(name, sizeof name, "ex4_frame_%02d.dat", f);
-        fp = open_out(dir, name);
-        fprintf(fp, "# sigma %g: x y exact_score_1 exact_score_2 net_score_1 net_score_2\n", (double)s);
-        for (i = 0; i < N_GRID; i++) {
-            float a = hypotf(se[2 * i], se[2 * i + 1]), b = hypotf(sn[2 * i], sn[2 * i + 1]);
-            if (!isfinite(b)) failed = 1;
-            if (a > 0 && log10f(a) < lo) lo = log10f(a);
-            if (b > 0 && log10f(b) < lo) lo = log10f(b);
-            if (log10f(a) > hi) hi = log10f(a);
-            if (log10f(b) > hi) hi = log10f(b);
-            fprintf(fp, "%.5g %.5g %.6g %.6g %.6g %.6g\n", grid[2 * i], grid[2 * i + 1], se[2 * i], se[2 * i + 1], sn[2 * i], sn[2 * i + 1]);
-        }
-        fclose(fp);
-        fprintf(ff, "%d %.6g %d %.6g %.6g %.4g %.4g %d\n", f, (double)s, f % 4 == 0, e_noisy, e_grid, (double)lo, (double)hi, steps);
-        if (f % 2 == 0)
-            printf("  %5d %8.4f %8s | %26.4f | %17.4f\n", f, (double)s, f % 4 == 0 ? "yes" : "no", e_noisy, e_grid);
-        if (!isfinite(e_noisy)) failed = 1;
+        int r = write_frame(dir, ff, f, frame_sig[f], m, &emp, grid, data, &rng, steps);
+        if (r < 0) return 1;
+        failed |= r;
     }
     fclose(ff);
     fp = open_out(dir, "ex4_data.dat");

@@ -7,7 +7,11 @@
      code blocks is a command the built ncsn accepts (COMMAND --help exits 0);
    - every relative link in it, in the pages of docs/ and in the folders' READMEs leads to a file
      inside the repository, and none of them names a path on a build machine or an issue number;
-   - both of its commands run tests/deps.sh first (what installs their packages on a fresh machine). */
+   - both of its commands run tests/deps.sh first (what installs their packages on a fresh machine);
+   - every public function of ncsn.h is defined in the section its declaration is in;
+   - no file of the repository names a path on a build machine, and no function of the library or
+     of the programs beside it (tools/, examples/, exercises/, plots/, images/, quality/, bench/)
+     is longer than FUNCTION_MAX_LINES. */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L   /* popen, readlink, opendir */
 #define _FILE_OFFSET_BITS 64      /* readdir on 32-bit builds: 64-bit inode numbers (EOVERFLOW, qemu-arm) */
@@ -21,6 +25,7 @@
 #endif
 
 #define README_MAX_LINES 200
+#define FUNCTION_MAX_LINES 80   /* from the signature's first line to the closing brace */
 
 /* the file as a string (t_read_file leaves one spare byte for the NUL), or NULL */
 static char *readme_text(const char *path)
@@ -156,19 +161,92 @@ static void readme_cli_commands(const char *readme)
     CHECK(n >= 3, "README shows %d ncsn command lines (want the three of its CLI section)", n);
 }
 
+/* each forbidden path in two halves, joined at run time, so this file names none of them */
+static const char *const machine_path[][2] = { { "/wo", "rk/" }, { "/ho", "me/" }, { "../sha", "red" } };
+
+#if !defined(_WIN32)
+
+/* The functions of text (the project's style: the body opens with "{" alone at column 0 and closes
+   with "}" at column 0; the signature is the column-0 line before it, with its indented
+   continuations): each at most FUNCTION_MAX_LINES long. Returns the longest. */
+static int function_lengths(const char *path, const char *text)
+{
+    static const char *line[1 << 15];   /* static: 256 KiB is too much for some stacks */
+    int n = 0, i, longest = 0;
+    const char *p;
+    for (p = text; *p && n < (int)(sizeof line / sizeof *line); p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+        line[n++] = p;
+    CHECK(*p == 0, "%s: more than %d lines", path, n);
+    for (i = 1; i < n; i++) {
+        int start = i - 1, end = i + 1, len;
+        if (!(line[i][0] == '{' && (line[i][1] == '\n' || line[i][1] == 0))) continue;
+        while (start > 0 && line[start][0] == ' ') start--;
+        while (end < n && line[end][0] != '}') end++;
+        len = end - start + 1;
+        if (len > longest) longest = len;
+        CHECK(len <= FUNCTION_MAX_LINES, "%s:%d: a function of %d lines (at most %d: split it)", path, start + 1, len,
+              FUNCTION_MAX_LINES);
+        i = end;
+    }
+    return longest;
+}
+
+/* every file below dir (not build output, golden data or git's): no machine path; the C files of
+   the folders the rule covers (not tests/, whose table-driven checks run long): function lengths.
+   *files: the text files read, *longest: the longest function met. */
+static void tree_checks(const char *dir, int *files, int *longest)
+{
+    static const char *const skip[] = { "./.git", "./build", "./golden", "./plots/out" };
+    static const char *const c_dirs[] = { ".", "./tools", "./examples", "./exercises", "./plots", "./images", "./quality", "./bench" };
+    DIR *d = opendir(dir), *sub;
+    struct dirent *e;
+    size_t i, n;
+    int c_dir = 0;
+    for (i = 0; i < sizeof c_dirs / sizeof *c_dirs; i++) c_dir |= strcmp(dir, c_dirs[i]) == 0;
+    CHECK(d != NULL, "%s can be listed", dir);
+    while (d && (e = readdir(d)) != NULL) {
+        char path[1024], whole[32];
+        size_t len = strlen(e->d_name);
+        int skipped = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+        char *text;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        for (i = 0; i < sizeof skip / sizeof *skip; i++) skipped |= strcmp(path, skip[i]) == 0;
+        if (skipped) continue;
+        if ((sub = opendir(path)) != NULL) {
+            closedir(sub);
+            tree_checks(path, files, longest);
+            continue;
+        }
+        if (!(text = (char *)t_read_file(path, &n))) continue;
+        text[n] = 0;
+        if (strlen(text) == n) {   /* a text file: binary ones (the figures) hold a NUL */
+            (*files)++;
+            for (i = 0; i < sizeof machine_path / sizeof *machine_path; i++) {
+                snprintf(whole, sizeof whole, "%s%s", machine_path[i][0], machine_path[i][1]);
+                CHECK(!strstr(text, whole), "%s names '%s', a path outside the repository", path, whole);
+            }
+            if (c_dir && len > 2 && (strcmp(e->d_name + len - 2, ".c") == 0 || strcmp(e->d_name + len - 2, ".h") == 0)) {
+                int l = function_lengths(path, text);
+                if (l > *longest) *longest = l;
+            }
+        }
+        free(text);
+    }
+    if (d) closedir(d);
+}
+#endif
+
 /* every relative markdown link of the file at path (dir: its folder, "" for the root) must lead to
    an existing file without leaving the repository; no machine path anywhere in its text */
 static void readme_links(const char *path, const char *dir)
 {
-    /* each forbidden path in two halves, joined at run time, so this file names none of them */
-    static const char *const machine[][2] = { { "/wo", "rk/" }, { "/ho", "me/" }, { "../sha", "red" } };
     char *text = readme_text(path), whole[32];
     const char *p;
     size_t i;
     CHECK(text != NULL, "%s is readable", path);
     if (!text) return;
-    for (i = 0; i < sizeof machine / sizeof *machine; i++) {
-        snprintf(whole, sizeof whole, "%s%s", machine[i][0], machine[i][1]);
+    for (i = 0; i < sizeof machine_path / sizeof *machine_path; i++) {
+        snprintf(whole, sizeof whole, "%s%s", machine_path[i][0], machine_path[i][1]);
         CHECK(!strstr(text, whole), "%s names '%s', a path outside the repository", path, whole);
     }
     for (p = text; (p = strstr(p, "ssue ")) != NULL; p++)   /* a reader cannot resolve "issue 12" */
@@ -226,6 +304,53 @@ static void readme_doc_links(void)
     }
     CHECK(n >= 10, "docs/ holds %d pages (want the ten the README links, at least)", n);
 #endif
+}
+
+/* the section number of the "---- N." heading at or above p (0: none) */
+static int section_at(const char *text, const char *p)
+{
+    const char *h, *best = NULL;
+    for (h = text; (h = strstr(h, "\n/* ---- ")) != NULL && h < p; h++)
+        if (isdigit((unsigned char)h[9])) best = h;
+    return best ? atoi(best + 9) : 0;
+}
+
+/* the name before the first '(' of the line at bol (to end of line), into name; 0 if none */
+static int function_name(const char *bol, char *name, size_t cap)
+{
+    const char *eol = strchr(bol, '\n'), *par = strchr(bol, '('), *s;
+    size_t k;
+    if (!par || (eol && par > eol)) return 0;
+    for (s = par; s > bol && is_ident(s[-1]); s--) {}
+    k = (size_t)(par - s);
+    if (k == 0 || k >= cap) return 0;
+    memcpy(name, s, k);
+    name[k] = 0;
+    return 1;
+}
+
+/* "a reader can go from the contents list to any function's definition": every public function
+   (a line "NCSNDEF ... NAME(") is defined in the section whose number its declaration has */
+static void readme_sections(const char *header)
+{
+    const char *impl = strstr(header, "\n#ifdef NCSN_IMPLEMENTATION"), *d, *u;
+    char name[64], other[64];
+    int n = 0;
+    CHECK(impl != NULL, "ncsn.h has its implementation part");
+    if (!impl) return;
+    for (d = header; (d = strstr(d, "\nNCSNDEF ")) != NULL && d < impl; d++) {
+        if (!function_name(d + 1, name, sizeof name)) continue;
+        for (u = impl; (u = strstr(u, "\nNCSNDEF ")) != NULL; u++)
+            if (function_name(u + 1, other, sizeof other) && strcmp(name, other) == 0) break;
+        CHECK(u != NULL, "ncsn.h declares %s but defines it nowhere", name);
+        if (u) {
+            int want = section_at(header, d), got = section_at(header, u);
+            CHECK(want == got, "ncsn.h: %s is declared in section %d and defined in section %d (the contents list leads a reader to %d)",
+                  name, want, got, want);
+            n++;
+        }
+    }
+    CHECK(n >= 100, "ncsn.h: only %d public functions found (the scan is broken?)", n);
 }
 
 /* The example teaches by example: every call in minimal.c of a function that returns an ncsn_status
@@ -375,6 +500,16 @@ void test_readme(void)
     readme_doc_links();
     readme_statuses_checked(ex, header);
     readme_ctypes_mirror(header);
+    readme_sections(header);
+#if !defined(_WIN32)
+    {
+        int files = 0, longest = 0;
+        tree_checks(".", &files, &longest);
+        CHECK(files >= 100 && longest > 20, "the tree walk read %d text files, longest function %d lines (the walk is broken?)", files, longest);
+        printf("  readme: %d text files name no machine path; the longest function beside tests/ has %d lines (at most %d)\n",
+               files, longest, FUNCTION_MAX_LINES);
+    }
+#endif
     free(readme);
     free(ex);
     free(header);

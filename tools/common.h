@@ -13,7 +13,8 @@
      ex_trainer         fig_trainer at seed 001's batch and rate, run some steps, or exit
      fig_train          DSM training of a score net to a number of steps, returning the model
      nn_dist            mean distance from generated points to the nearest data point
-     fig_loss_avg       loss curves written as 100-step moving averages
+     keep_finite        the chains with every coordinate finite moved to the front, counted
+     fig_loss_avg       a file of loss curves as 100-step moving averages
      fig_cmp_float, fig_median   ascending order of floats (for qsort), the median
      fig_grid           a rectangular grid of 2-D points, rows of constant y
      fig_score_error    ||s_theta - s_exact|| and ||s_exact|| at points
@@ -155,11 +156,28 @@ FIG_FN double nn_dist(const float *a, int na, const float *b, int nb)
     return na ? tot / na : NAN;
 }
 
-/* rows loss curves, loss[r * stride + step] for step < steps, written as 100-step moving
-   averages every 10 steps: one line "step avg_0 ... avg_rows-1" each */
-FIG_FN void fig_loss_avg(FILE *fp, const float *loss, int rows, int stride, int steps)
+/* moves the points of x[n][dim] whose coordinates are all finite (the chains that did not
+   diverge) to the front, in order; returns how many there are */
+FIG_FN int keep_finite(float *x, int n, int dim)
 {
+    int i, d, k = 0;
+    for (i = 0; i < n; i++) {
+        for (d = 0; d < dim && isfinite(x[(size_t)i * dim + d]); d++) {}
+        if (d < dim) continue;
+        for (d = 0; d < dim; d++) x[(size_t)k * dim + d] = x[(size_t)i * dim + d];
+        k++;
+    }
+    return k;
+}
+
+/* DIR/NAME: the comment line header, then rows loss curves, loss[r * stride + step] for step <
+   steps, as 100-step moving averages every 10 steps: one line "step avg_0 ... avg_rows-1" each */
+FIG_FN void fig_loss_avg(const char *dir, const char *name, const char *header, const float *loss, int rows, int stride,
+                         int steps)
+{
+    FILE *fp = open_out(dir, name);
     int step, r, i;
+    fprintf(fp, "# %s\n", header);
     for (step = 99; step < steps; step += 10) {
         fprintf(fp, "%d", step + 1);
         for (r = 0; r < rows; r++) {
@@ -169,6 +187,7 @@ FIG_FN void fig_loss_avg(FILE *fp, const float *loss, int rows, int stride, int 
         }
         fprintf(fp, "\n");
     }
+    fclose(fp);
 }
 
 /* ascending order of floats, for qsort */

@@ -78,7 +78,12 @@ $CC -std=c99 -Wall -Wextra -pedantic -O2 -DROUTE='"pkg-config"' $(pkg-config --c
 unset PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
 
 # route 2: find_package(ncsn) with CMAKE_PREFIX_PATH
-cmake -S tests/install/find_package -B "$tmp/fp" -DCMAKE_C_COMPILER="$CC" -DCMAKE_PREFIX_PATH="$P" > "$tmp/fp.log" 2>&1 ||
+major=$(sed -n 's/^#define NCSN_VERSION_MAJOR \([0-9]*\)$/\1/p' ncsn.h)
+minor=$(sed -n 's/^#define NCSN_VERSION_MINOR \([0-9]*\)$/\1/p' ncsn.h)
+older=   # while the major version is 0, the minor before must be refused (0.x releases change the API)
+[ "$major" != 0 ] || [ "$minor" -lt 1 ] || older=0.$((minor - 1))
+cmake -S tests/install/find_package -B "$tmp/fp" -DCMAKE_C_COMPILER="$CC" -DCMAKE_PREFIX_PATH="$P" \
+  -DNCSN_WANT="$major.$minor" -DNCSN_WANT_OLDER="$older" > "$tmp/fp.log" 2>&1 ||
   { cat "$tmp/fp.log" >&2; fail "cmake find_package(ncsn) configure"; }
 grep -q "ncsn .* from $P/lib/cmake/ncsn" "$tmp/fp.log" || { cat "$tmp/fp.log" >&2; fail "find_package(ncsn) did not use $P"; }
 cmake --build "$tmp/fp" > "$tmp/fp.build.log" 2>&1 || { cat "$tmp/fp.build.log" >&2; fail "the find_package consumer does not build"; }
