@@ -396,6 +396,7 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "sseed=", 6)) sample_seed = strtoull(v, NULL, 10);
         else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
         else if (!strncmp(argv[i], "net=", 4)) o.net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
+        else if (!strncmp(argv[i], "precond=", 8) && atoi(v)) { o.net.scale_by_sigma = 0; o.net.precond = 1; o.net.sigma_data = 0.0f; o.weighting = NCSN_WEIGHT_ONE; }   /* as --output-form precond */
         else if (!strncmp(argv[i], "out=", 4)) out = v;
         else if (!strncmp(argv[i], "model=", 6)) model = v;
     }
@@ -445,47 +446,88 @@ static ncsn_status q_mix_score(void *u, float *out, const float *x, float sigma,
 }
 
 /* options: above=S below=S (the exact score there), drop=K (the last K levels left out), T=T,
-   epsf=F (eps = F sigma_L^2), lm=0|1 (SONG or SONG_LM; default the recipe's), denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S */
-static int cmd_mix(const char *set, const char *data_csv, const char *model, int n_req, int argc, char **argv, float above)
+   epsf=F (eps = F sigma_L^2), lm=0|1 (SONG or SONG_LM; default the recipe's), denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S,
+   out=F.csv (the samples), hi=K fine=M (the first K levels take M times the steps at 1/M of the step: the same time per level, a smaller step's bias) */
+typedef struct qmix_opts { float above, below, F, epsf; int drop, T, lm, hi, fine; uint64_t sseed; const char *out; } qmix_opts;
+static int q_mix_parse(int argc, char **argv, qmix_opts *o)
 {
-    const qset *s = q_find(set);
-    float *data = NULL, *sig = NULL, *x = NULL, *sc = NULL, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD], F = 1.0f, sl;
-    int n, dim, L = 0, k, d, i, rc = 1, drop = 0, T = 0, n_ok = 0;
-    float epsf = 0.0f;
-    int lm = -1;   /* -1: the recipe's form; 0: SONG; 1: SONG_LM */
-    ncsn_status sst;
-    uint64_t sseed = 1;
-    unsigned char *flag = NULL;
-    ncsn_model *m = NULL;
-    ncsn_stdz st;
-    ncsn_gmm g;
-    ncsn_rng rng;
-    ncsn_sampler_opts so;
-    qmix q;
-    memset(&st, 0, sizeof st);
-    q.above = above; q.below = 0.0f;
+    int i;
+    o->below = 0.0f; o->F = 1.0f; o->epsf = 0.0f; o->drop = o->T = o->hi = 0; o->lm = -1; o->fine = 1; o->sseed = 1; o->out = NULL;
     for (i = 0; i < argc; i++) {
         double v;
         if (!strncmp(argv[i], "sseed=", 6)) {
             char *e;
-            sseed = strtoull(argv[i] + 6, &e, 10);
+            o->sseed = strtoull(argv[i] + 6, &e, 10);
             if (e == argv[i] + 6 || *e) { fprintf(stderr, "quality: '%s' is not sseed=INTEGER\n", argv[i]); return 1; }
             continue;
         }
+        if (!strncmp(argv[i], "out=", 4)) { o->out = argv[i] + 4; continue; }
         if (q_number(argv[i], &v)) return 1;
-        if (!strncmp(argv[i], "above=", 6)) q.above = (float)v;
-        else if (!strncmp(argv[i], "below=", 6)) q.below = (float)v;
-        else if (!strncmp(argv[i], "drop=", 5)) drop = (int)v;
-        else if (!strncmp(argv[i], "T=", 2)) T = (int)v;
-        else if (!strncmp(argv[i], "denoise=", 8)) F = (float)v;
-        else if (!strncmp(argv[i], "epsf=", 5)) epsf = (float)v;
-        else if (!strncmp(argv[i], "lm=", 3)) lm = (int)v;
-        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= epsf= lm= denoise= sseed=)\n", argv[i]); return 1; }
+        if (!strncmp(argv[i], "above=", 6)) o->above = (float)v;
+        else if (!strncmp(argv[i], "below=", 6)) o->below = (float)v;
+        else if (!strncmp(argv[i], "drop=", 5)) o->drop = (int)v;
+        else if (!strncmp(argv[i], "T=", 2)) o->T = (int)v;
+        else if (!strncmp(argv[i], "denoise=", 8)) o->F = (float)v;
+        else if (!strncmp(argv[i], "epsf=", 5)) o->epsf = (float)v;
+        else if (!strncmp(argv[i], "lm=", 3)) o->lm = (int)v;
+        else if (!strncmp(argv[i], "hi=", 3)) o->hi = (int)v;
+        else if (!strncmp(argv[i], "fine=", 5)) o->fine = (int)v;
+        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= hi= fine=)\n", argv[i]); return 1; }
     }
+    return 0;
+}
+
+/* the annealed run of cmd_mix over L levels, then the final step with F; a chain that left the
+   finite numbers is flagged by the caller as diverged, as ncsn_sample_data does */
+static int q_mix_run(qmix *q, const qmix_opts *o, const float *sig, int L, int dim, float *x, float *sc, int n)
+{
+    ncsn_sampler_opts so = ncsn_sampler_recipe_for(sig, L, o->T, dim);   /* eps from the last level used */
+    ncsn_status sst;
+    ncsn_rng rng;
+    float sl = sig[L - 1];
+    size_t j;
+    so.denoise_final = 0;
+    if (o->epsf > 0.0f) so.eps = o->epsf * sl * sl;
+    if (o->lm >= 0) so.form = o->lm ? NCSN_LANGEVIN_SONG_LM : NCSN_LANGEVIN_SONG;
+    ncsn_rng_seed(&rng, o->sseed, 54);
+    if (o->hi > 0) {   /* the first hi levels: eps relative to their own last level, so that each step is 1/fine of the recipe's */
+        ncsn_sampler_opts f = so;
+        f.steps_per_level = so.steps_per_level * o->fine;
+        f.eps = so.eps / (float)o->fine * (sig[o->hi - 1] / sl) * (sig[o->hi - 1] / sl);
+        if ((sst = ncsn_sample_annealed(q_mix_score, q, dim, sig, o->hi, &f, &rng, x, n)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {
+            fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1;
+        }
+        so.init = NCSN_INIT_GIVEN;
+    }
+    if ((sst = ncsn_sample_annealed(q_mix_score, q, dim, sig + o->hi, L - o->hi, &so, &rng, x, n)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {
+        fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1;
+    }
+    if (o->F == 0.0f) return 0;
+    if (q_mix_score(q, sc, x, sl, n) != NCSN_OK) { fprintf(stderr, "quality: the final step: %s\n", ncsn_last_error()); return 1; }
+    for (j = 0; j < (size_t)n * dim; j++) x[j] = fmaf(o->F * sl * sl, sc[j], x[j]);
+    return 0;
+}
+
+static int cmd_mix(const char *set, const char *data_csv, const char *model, int n_req, int argc, char **argv, float above)
+{
+    const qset *s = q_find(set);
+    float *data = NULL, *sig = NULL, *x = NULL, *sc = NULL, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD];
+    int n, dim, L = 0, k, d, rc = 1, n_ok = 0;
+    unsigned char *flag = NULL;
+    ncsn_model *m = NULL;
+    ncsn_stdz st;
+    ncsn_gmm g;
+    qmix_opts o;
+    qmix q;
+    memset(&st, 0, sizeof st);
+    o.above = above;
+    if (q_mix_parse(argc, argv, &o)) return 1;
+    q.above = o.above; q.below = o.below;
     if ((!s && strncmp(set, "real:", 5)) || n_req < 1) { fprintf(stderr, "quality mix: a set and N >= 1\n"); return 1; }
     if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
     if (q_load_model(model, dim, &m, &st, sig, &L)) goto out;
-    if (drop < 0 || drop > L - 1) { fprintf(stderr, "quality mix: drop=%d with %d levels\n", drop, L); goto out; }
+    if (o.drop < 0 || o.drop > L - 1) { fprintf(stderr, "quality mix: drop=%d with %d levels\n", o.drop, L); goto out; }
+    if (o.hi < 0 || o.hi >= L - o.drop || o.fine < 1) { fprintf(stderr, "quality mix: hi=%d fine=%d with %d levels\n", o.hi, o.fine, L - o.drop); goto out; }
     if (s && s->dim != dim) { fprintf(stderr, "quality mix: %s has dimension %d, the data %d\n", set, s->dim, dim); goto out; }
     if ((q.above < FLT_MAX || q.below > 0.0f) && !(s && s->K)) { fprintf(stderr, "quality mix: %s has no exact score (exact, above=, below= need a mixture)\n", set); goto out; }
     q.m = m; q.g = NULL;
@@ -502,24 +544,11 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     sc = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
     flag = (unsigned char *)malloc((size_t)n_req);
     if (!x || !sc || !flag) { fprintf(stderr, "quality mix: out of memory for %d samples\n", n_req); goto out; }
-    so = ncsn_sampler_recipe_for(sig, L - drop, T, dim);   /* eps from the last level used */
-    so.denoise_final = 0;
-    if (epsf > 0.0f) so.eps = epsf * sig[L - drop - 1] * sig[L - drop - 1];
-    if (lm >= 0) so.form = lm ? NCSN_LANGEVIN_SONG_LM : NCSN_LANGEVIN_SONG;
-    ncsn_rng_seed(&rng, sseed, 54);
-    /* a chain that left the finite numbers is flagged below as diverged, as ncsn_sample_data does */
-    if ((sst = ncsn_sample_annealed(q_mix_score, &q, dim, sig, L - drop, &so, &rng, x, n_req)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {
-        fprintf(stderr, "quality: %s\n", ncsn_last_error()); goto out;
-    }
-    sl = sig[L - drop - 1];
-    if (F != 0.0f) {
-        size_t j;
-        if (q_mix_score(&q, sc, x, sl, n_req) != NCSN_OK) { fprintf(stderr, "quality: the final step: %s\n", ncsn_last_error()); goto out; }
-        for (j = 0; j < (size_t)n_req * dim; j++) x[j] = fmaf(F * sl * sl, sc[j], x[j]);
-    }
+    if (q_mix_run(&q, &o, sig, L - o.drop, dim, x, sc, n_req)) goto out;
     ncsn_diverged(&st, sig[0], x, n_req, flag);
     ncsn_stdz_undo(&st, x, n_req);
     n_ok = q_keep_rows(x, n_req, dim, flag);
+    if (o.out && q_write_csv(o.out, x, n_ok, dim)) goto out;
     rc = q_evaluate(set, data, n, dim, x, n_ok, n_req, m, &st, sig, L, 0.0);
 out:
     ncsn_free(data); free(sig); free(x); free(sc); free(flag);
