@@ -6,17 +6,19 @@
      quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
                                             one Markdown row: SET is a synthetic name or real:NAME
      quality tune SET DATA.csv [steps=S batch=B lr=X decay=0|1 width=W ema=R T=T std=0|1 threads=N seed=S sseed=S
-                                net=D out=SAMPLES.csv model=MODEL]   net=D: ncsn_config_default(D); width= after it
+                                net=D precond=1 out=SAMPLES.csv model=MODEL]   net=D: ncsn_config_default(D); width= after it;
+                                            precond=1: as ncsn train --output-form precond (in any order)
                                             train, sample and evaluate in-process (for tuning)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
      quality exact SET DATA.csv MODEL N     the row of the sampler run with the mixture's exact score
-     quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T epsf=F lm=0|1 denoise=F sseed=S]
+     quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T epsf=F lm=0|1 denoise=F sseed=S fine=M finesig=S out=F.csv]
                                             the model's sampler with the exact score where sigma >= above
                                             or < below, the last K levels left out, T steps per level,
                                             eps = F sigma_L^2 (default: the recipe's), lm=0 SONG's
                                             noise, lm=1 SONG_LM's (default: the recipe's form),
-                                            the final step x + F sigma_L^2 s (exact: above=0 by default)
+                                            the final step x + F sigma_L^2 s (exact: above=0 by default),
+                                            the sampler's fine_factor and fine_sigma, the samples to F.csv
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
@@ -372,7 +374,7 @@ static int cmd_tune(int argc, char **argv)
     ncsn_sampler_opts so;
     ncsn_rng rng;
     float *data = NULL, *x;
-    int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc;
+    int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc, precond = 0;
     uint64_t sample_seed = 1;
     double t0, ts;
     const char *out = NULL, *model = NULL;
@@ -396,11 +398,12 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "sseed=", 6)) sample_seed = strtoull(v, NULL, 10);
         else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
         else if (!strncmp(argv[i], "net=", 4)) o.net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
-        else if (!strncmp(argv[i], "precond=", 8) && atoi(v)) { o.net.scale_by_sigma = 0; o.net.precond = 1; o.net.sigma_data = 0.0f; o.weighting = NCSN_WEIGHT_ONE; }   /* as --output-form precond */
+        else if (!strncmp(argv[i], "precond=", 8)) precond = atoi(v);
         else if (!strncmp(argv[i], "out=", 4)) out = v;
         else if (!strncmp(argv[i], "model=", 6)) model = v;
     }
     if (o.lr_decay_steps) o.lr_decay_steps = o.steps;   /* after steps= */
+    if (precond) { o.net.scale_by_sigma = 0; o.net.precond = 1; o.net.sigma_data = 0.0f; o.weighting = NCSN_WEIGHT_ONE; }   /* as --output-form precond, after net= */
     if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
     t0 = now();
@@ -447,12 +450,12 @@ static ncsn_status q_mix_score(void *u, float *out, const float *x, float sigma,
 
 /* options: above=S below=S (the exact score there), drop=K (the last K levels left out), T=T,
    epsf=F (eps = F sigma_L^2), lm=0|1 (SONG or SONG_LM; default the recipe's), denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S,
-   out=F.csv (the samples), hi=K fine=M (the first K levels take M times the steps at 1/M of the step: the same time per level, a smaller step's bias) */
-typedef struct qmix_opts { float above, below, F, epsf; int drop, T, lm, hi, fine; uint64_t sseed; const char *out; } qmix_opts;
+   out=F.csv (the samples), fine=M finesig=S (the sampler's fine_factor and fine_sigma; default the recipe's) */
+typedef struct qmix_opts { float above, below, F, epsf, finesig; int drop, T, lm, fine; uint64_t sseed; const char *out; } qmix_opts;
 static int q_mix_parse(int argc, char **argv, qmix_opts *o)
 {
     int i;
-    o->below = 0.0f; o->F = 1.0f; o->epsf = 0.0f; o->drop = o->T = o->hi = 0; o->lm = -1; o->fine = 1; o->sseed = 1; o->out = NULL;
+    o->below = 0.0f; o->F = 1.0f; o->epsf = 0.0f; o->finesig = -1.0f; o->drop = o->T = 0; o->lm = o->fine = -1; o->sseed = 1; o->out = NULL;
     for (i = 0; i < argc; i++) {
         double v;
         if (!strncmp(argv[i], "sseed=", 6)) {
@@ -470,9 +473,9 @@ static int q_mix_parse(int argc, char **argv, qmix_opts *o)
         else if (!strncmp(argv[i], "denoise=", 8)) o->F = (float)v;
         else if (!strncmp(argv[i], "epsf=", 5)) o->epsf = (float)v;
         else if (!strncmp(argv[i], "lm=", 3)) o->lm = (int)v;
-        else if (!strncmp(argv[i], "hi=", 3)) o->hi = (int)v;
         else if (!strncmp(argv[i], "fine=", 5)) o->fine = (int)v;
-        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= hi= fine=)\n", argv[i]); return 1; }
+        else if (!strncmp(argv[i], "finesig=", 8)) o->finesig = (float)v;
+        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig=)\n", argv[i]); return 1; }
     }
     return 0;
 }
@@ -489,17 +492,10 @@ static int q_mix_run(qmix *q, const qmix_opts *o, const float *sig, int L, int d
     so.denoise_final = 0;
     if (o->epsf > 0.0f) so.eps = o->epsf * sl * sl;
     if (o->lm >= 0) so.form = o->lm ? NCSN_LANGEVIN_SONG_LM : NCSN_LANGEVIN_SONG;
+    if (o->fine >= 0) so.fine_factor = o->fine;
+    if (o->finesig >= 0.0f) so.fine_sigma = o->finesig;
     ncsn_rng_seed(&rng, o->sseed, 54);
-    if (o->hi > 0) {   /* the first hi levels: eps relative to their own last level, so that each step is 1/fine of the recipe's */
-        ncsn_sampler_opts f = so;
-        f.steps_per_level = so.steps_per_level * o->fine;
-        f.eps = so.eps / (float)o->fine * (sig[o->hi - 1] / sl) * (sig[o->hi - 1] / sl);
-        if ((sst = ncsn_sample_annealed(q_mix_score, q, dim, sig, o->hi, &f, &rng, x, n)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {
-            fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1;
-        }
-        so.init = NCSN_INIT_GIVEN;
-    }
-    if ((sst = ncsn_sample_annealed(q_mix_score, q, dim, sig + o->hi, L - o->hi, &so, &rng, x, n)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {
+    if ((sst = ncsn_sample_annealed(q_mix_score, q, dim, sig, L, &so, &rng, x, n)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {
         fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1;
     }
     if (o->F == 0.0f) return 0;
@@ -527,7 +523,6 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     if (q_load(data_csv, &data, &n, &dim) || !(sig = (float *)malloc(sizeof(float) * NCSN_MAX_LEVELS))) goto out;
     if (q_load_model(model, dim, &m, &st, sig, &L)) goto out;
     if (o.drop < 0 || o.drop > L - 1) { fprintf(stderr, "quality mix: drop=%d with %d levels\n", o.drop, L); goto out; }
-    if (o.hi < 0 || o.hi >= L - o.drop || o.fine < 1) { fprintf(stderr, "quality mix: hi=%d fine=%d with %d levels\n", o.hi, o.fine, L - o.drop); goto out; }
     if (s && s->dim != dim) { fprintf(stderr, "quality mix: %s has dimension %d, the data %d\n", set, s->dim, dim); goto out; }
     if ((q.above < FLT_MAX || q.below > 0.0f) && !(s && s->K)) { fprintf(stderr, "quality mix: %s has no exact score (exact, above=, below= need a mixture)\n", set); goto out; }
     q.m = m; q.g = NULL;

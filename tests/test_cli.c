@@ -435,6 +435,13 @@ static void tl_sample_output(void)
     CHECK(rc == 0 && tl_lines(tl_out) == 41 && strcmp(tl_out, want) != 0, "cli sample --form song: exit %d, the default's samples: %s", rc, tl_err);
     rc = tl_run("sample model.safetensors -n 4 --form lm");
     EXPECT(rc, 1, "song-lm", "an unknown --form lists the forms");
+    /* fine steps: 1 (none) is the default; 4 at sigma >= 1/2 is another run */
+    rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header --fine 1");
+    CHECK(rc == 0 && strcmp(tl_out, want) == 0, "cli sample --fine 1: exit %d, not the default's samples: %s", rc, tl_err);
+    rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header --fine 4");
+    CHECK(rc == 0 && tl_lines(tl_out) == 41 && strcmp(tl_out, want) != 0, "cli sample --fine 4: exit %d, the default's samples: %s", rc, tl_err);
+    rc = tl_run("sample model.safetensors -n 4 --fine 0");
+    EXPECT(rc, 1, "--fine", "--fine 0 is refused, naming the option");
     /* a write that fails half-way into a regular file (the file size limit: EFBIG, as a full disk):
        exit 4 and the old file intact, its temporary file removed (the scratch directory's check) */
     tl_write("s_big.csv", "old\n", 4);

@@ -230,6 +230,7 @@ static void pieces_same_bits(void)
                                                                                                                        : NCSN_INIT_NORMAL;
         o.denoise_final = v == 1 || v == 3;
         if (v == 1 || v == 4) o.form = NCSN_LANGEVIN_SONG_LM;   /* its first draw is a piece's too */
+        if (v == 1 || v == 2) { o.fine_factor = 3; o.fine_sigma = 1.0f; }   /* fine steps at the first two levels */
         o.callback = pc_count;
         ncsn_rng_seed(&r0, 40 + (uint64_t)v, 7);
         r_one = r0;
@@ -270,8 +271,81 @@ static void pieces_same_bits(void)
     ncsn_model_free(m);
 }
 
+/* steps per level seen by the callback */
+static int fs_steps[3];
+static ncsn_status fs_count(void *u, int level, int step, float sigma, const float *x, int n, int dim)
+{
+    (void)u; (void)step; (void)sigma; (void)x; (void)n; (void)dim;
+    if (level >= 0 && level < 3) fs_steps[level]++;
+    return NCSN_OK;
+}
+
+/* fine_factor f: the levels with sigma >= fine_sigma take f x T steps at eps / f. On every level it
+   is the plain run with f T steps at eps / f, bit for bit; on none (or f = 0, 1) the plain run */
+static void fine_steps(void)
+{
+    enum { N = 9 };
+    const ncsn_gmm *g = ncsn_gmm_toy();
+    float sig[3] = { 4.0f, 1.0f, 0.25f }, a[N * 2], b[N * 2], known[N * 2];
+    unsigned char mask[N * 2];
+    int form, k, same = 1, plain = 1;
+    for (form = 0; form < 3; form++) {
+        ncsn_sampler_opts o = ncsn_sampler_defaults(), p;
+        ncsn_rng ra, rb;
+        o.form = (ncsn_langevin_form)form;
+        o.steps_per_level = 5;
+        o.eps = 0.01f;
+        o.fine_factor = 3;
+        o.fine_sigma = 0.0f;
+        p = o;
+        p.fine_factor = 0;
+        p.steps_per_level = 15;
+        p.eps = o.eps / 3.0f;
+        ncsn_rng_seed(&ra, 5, 6); rb = ra;
+        ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &ra, a, N);
+        ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &p, &rb, b, N);
+        same &= memcmp(a, b, sizeof a) == 0 && ra.state == rb.state;
+        for (k = 0; k < 3; k++) {   /* no level at or above fine_sigma, or factor 0 or 1: the plain run */
+            o.fine_sigma = k == 0 ? 5.0f : 0.0f;
+            o.fine_factor = k == 0 ? 3 : k - 1;
+            p = o;
+            p.fine_factor = 0;
+            ncsn_rng_seed(&ra, 7, 6); rb = ra;
+            ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &ra, a, N);
+            ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &p, &rb, b, N);
+            plain &= memcmp(a, b, sizeof a) == 0 && ra.state == rb.state;
+        }
+    }
+    CHECK(same, "fine steps on every level: not the plain run with 3 T steps at eps / 3");
+    CHECK(plain, "fine steps on no level: not the plain run");
+    {   /* the levels at or above fine_sigma take f x T steps, in annealed runs and in inpainting */
+        ncsn_sampler_opts o = ncsn_sampler_defaults();
+        ncsn_rng r;
+        o.steps_per_level = 2; o.eps = 0.01f; o.fine_factor = 4; o.fine_sigma = 1.0f; o.callback = fs_count;
+        ncsn_rng_seed(&r, 8, 1);
+        memset(fs_steps, 0, sizeof fs_steps);
+        CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &r, a, N) == NCSN_OK &&
+              fs_steps[0] == 8 && fs_steps[1] == 8 && fs_steps[2] == 2, "fine steps per level %d %d %d (want 8 8 2)", fs_steps[0], fs_steps[1], fs_steps[2]);
+        for (k = 0; k < N * 2; k++) { known[k] = 0.5f; mask[k] = (unsigned char)(k % 2); }
+        memset(fs_steps, 0, sizeof fs_steps);
+        CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &r, known, mask, a, N) == NCSN_OK &&
+              fs_steps[0] == 8 && fs_steps[1] == 8 && fs_steps[2] == 2, "inpainting: fine steps per level %d %d %d (want 8 8 2)", fs_steps[0], fs_steps[1], fs_steps[2]);
+        o.callback = NULL;
+        o.fine_factor = -1;
+        CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &r, a, N) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "fine_factor = -1"),
+              "fine_factor -1: %s", ncsn_last_error());
+        o.fine_factor = 4; o.steps_per_level = 1 << 30;
+        CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &r, a, N) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "4 x 1073741824"),
+              "4 x 2^30 steps: %s", ncsn_last_error());
+        o.steps_per_level = 2; o.fine_sigma = NAN;
+        CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &r, a, N) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "fine_sigma = nan"),
+              "fine_sigma nan: %s", ncsn_last_error());
+    }
+}
+
 void test_sampler(void)
 {
+    fine_steps();
     score_dim_checks();
     pieces_same_bits();
     stationary_gaussian();

@@ -309,6 +309,7 @@ static void settings(void)
         o = ncsn_sampler_recipe(sig, 6, 0);
         CHECK(o.form == NCSN_LANGEVIN_SONG_LM && o.steps_per_level == 200 && o.denoise_final && o.init == NCSN_INIT_NORMAL_SIGMA1, "recipe");
         CHECK(o.eps == 0.25f * sig[5] * sig[5], "recipe eps %g", (double)o.eps);
+        CHECK(o.fine_factor == 1 && o.fine_sigma == 0.5f, "recipe: fine steps x%d at sigma >= %g (off, at 1/2)", o.fine_factor, (double)o.fine_sigma);
     }
 }
 
@@ -337,9 +338,11 @@ static void recipe_rules(void)
               "D = 17: the rest is the recipe's");
         ncsn_schedule(sig, 6, 8.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
         p = ncsn_sampler_recipe(sig, 6, 0); q = ncsn_sampler_recipe_for(sig, 6, 0, 16); r = ncsn_sampler_recipe_for(sig, 6, 0, 64);
-        CHECK(q.steps_per_level == p.steps_per_level && q.eps == p.eps && q.form == p.form && q.init == p.init && q.denoise_final == p.denoise_final,
+        CHECK(q.steps_per_level == p.steps_per_level && q.eps == p.eps && q.form == p.form && q.init == p.init && q.denoise_final == p.denoise_final &&
+              q.fine_factor == p.fine_factor && q.fine_sigma == p.fine_sigma,
               "D = 16: the recipe's sampler");
-        CHECK(r.steps_per_level == 5 && r.eps == 0.35f * sig[5] * sig[5] && r.form == NCSN_LANGEVIN_SONG && r.init == p.init && r.denoise_final,
+        CHECK(r.steps_per_level == 5 && r.eps == 0.35f * sig[5] * sig[5] && r.form == NCSN_LANGEVIN_SONG && r.init == p.init && r.denoise_final &&
+              r.fine_factor == 0,
               "D = 64: T %d, eps %g", r.steps_per_level, (double)r.eps);
         CHECK(ncsn_sampler_recipe_for(sig, 6, 40, 64).steps_per_level == 40, "D = 64: T given");
     }
