@@ -4654,6 +4654,10 @@ NCSNDEF ncsn_status ncsn_trainer_run(ncsn_trainer *t, long until, long every, nc
 {
     ncsn_status st;
     if (!t) return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_run: t = NULL");
+    /* refused up front rather than at the first checkpoint past the limit (2^30 where long has 32 bits) */
+    if (until > NCSN_MAX_STEP)
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_trainer_run: until = %ld exceeds NCSN_MAX_STEP = %ld, the most steps a checkpoint holds",
+                          until, (long)NCSN_MAX_STEP);
     while (t->step < until) {
         if ((st = ncsn_trainer_step(t)) != NCSN_OK) return st;
         if (cb && ((every > 0 && t->step % every == 0) || t->step == until) && (st = cb(user, t)) != NCSN_OK) return st;
