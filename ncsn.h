@@ -4753,9 +4753,9 @@ static ncsn_status ncsn__sampler_check(const char *fn, ncsn_score_fn score, void
     if (ncsn__score_dim_check(fn, score, user, dim) != NCSN_OK) return NCSN_ERR_ARG;
     if (n < 1) return ncsn__fail(NCSN_ERR_ARG, "%s: n = %d must be >= 1", fn, n);
     if (o->steps_per_level < 0) return ncsn__fail(NCSN_ERR_ARG, "%s: steps_per_level = %d must be >= 0", fn, o->steps_per_level);
-    if (o->fine_factor < 0 || (o->fine_factor > 1 && o->steps_per_level > INT_MAX / o->fine_factor))
-        return ncsn__fail(NCSN_ERR_ARG, "%s: fine_factor = %d must be >= 0 (and fine_factor x steps_per_level = %d x %d fit an int)",
-                          fn, o->fine_factor, o->fine_factor, o->steps_per_level);
+    if (o->fine_factor < 0) return ncsn__fail(NCSN_ERR_ARG, "%s: fine_factor = %d must be >= 0", fn, o->fine_factor);
+    if (o->fine_factor > 1 && o->steps_per_level > INT_MAX / o->fine_factor)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: fine_factor x steps_per_level = %d x %d exceeds INT_MAX", fn, o->fine_factor, o->steps_per_level);
     if (o->fine_factor > 1 && !(o->fine_sigma >= 0.0f))
         return ncsn__fail(NCSN_ERR_ARG, "%s: fine_sigma = %g must be >= 0", fn, (double)o->fine_sigma);
     if ((int)o->init < (int)NCSN_INIT_NORMAL || (int)o->init > (int)NCSN_INIT_GIVEN)
