@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
+#include "../tools/common.h"   /* now(), keep_finite() */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +58,6 @@ static run_cfg config(int quick)
     c.n_samples = quick == 1 ? 200 : quick == 2 ? 500 : 1000;
     c.clf_epochs = quick == 1 ? 1 : quick == 2 ? 2 : 3;
     return c;
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 static void die(const char *what)
@@ -275,19 +269,6 @@ static void clamp01(float *x, size_t n)
 {
     size_t k;
     for (k = 0; k < n; k++) x[k] = x[k] < 0.0f ? 0.0f : x[k] > 1.0f ? 1.0f : x[k];
-}
-
-/* moves the samples whose pixels are all finite to the front; their count */
-static int keep_finite(float *x, int m)
-{
-    int i, k, kept = 0;
-    for (i = 0; i < m; i++) {
-        int ok = 1;
-        for (k = 0; k < PIX; k++) ok &= x[(size_t)i * PIX + k] - x[(size_t)i * PIX + k] == 0.0f;
-        if (ok && kept != i) memcpy(x + (size_t)kept * PIX, x + (size_t)i * PIX, sizeof(float) * PIX);
-        kept += ok;
-    }
-    return kept;
 }
 
 /* squared distance, 8 partial sums in a fixed order */
@@ -590,7 +571,7 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     else snprintf(steps, sizeof steps, "%d steps", c->T);
     printf("images: %d samples, %d levels (to %.3g) x %s + denoising, in %.0f s; %d beyond the data's radius + sigma_1 (ncsn_diverged; non-finite ones are left out of the metric)\n", m, ms.L, (double)ms.sig[ms.L - 1], steps,
            now() - t0, r.diverged);
-    m = keep_finite(smp, m);
+    m = keep_finite(smp, m, PIX);
     clamp01(smp, (size_t)m * PIX);
     put_grid(out, "images_samples.dat", smp, 64 < m ? 64 : m, 8);
     ncsn_rng_seed(&rng, 15, 2);
@@ -765,7 +746,7 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
         st = sample_split(ms, L, &o, T_hi, split, &rng, NULL, NULL, x, n);
         if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("sampling");
         div = ncsn_diverged(&ms->sd, ms->sig[0], x, n, NULL);
-        m = keep_finite(x, n);
+        m = keep_finite(x, n, PIX);
         clamp01(x, (size_t)m * PIX);
         measure_fd(cl, x, held, gs, m, te->x, te->n, work, &r);
         r.med_test = med_test;

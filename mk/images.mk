@@ -24,7 +24,7 @@ IMAGES_BIN    = $(BUILD)/images_run
 deps-images:
 	@sh tests/deps.sh images
 
-$(IMAGES_BIN): images/images.c ncsn.h
+$(IMAGES_BIN): images/images.c ncsn.h tools/common.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 

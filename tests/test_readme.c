@@ -279,7 +279,7 @@ static void readme_links(const char *path, const char *dir)
 
 static void readme_doc_links(void)
 {
-    static const char *const folder[] = { "examples/", "exercises/", "plots/", "tools/" };   /* each has an index */
+    static const char *const folder[] = { "examples/", "exercises/", "plots/", "tools/", "images/", "quality/", "bench/", "python/" };   /* each has an index */
     char path[600];
     int n = 0;
     size_t i;
