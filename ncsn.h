@@ -505,7 +505,7 @@ NCSNDEF ncsn_status ncsn_trainer_step(ncsn_trainer *t);
 NCSNDEF float ncsn_lr_at(float lr, long step, long decay_steps);
 /* Called every `every` steps and after the last; a non-OK return stops the loop with that status. */
 typedef ncsn_status (*ncsn_train_callback)(void *user, const ncsn_trainer *t);
-/* Steps until t->step == until. */
+/* Steps until t->step == until; until > NCSN_MAX_STEP is refused before the first step. */
 NCSNDEF ncsn_status ncsn_trainer_run(ncsn_trainer *t, long until, long every, ncsn_train_callback cb, void *user);
 /* The weights to sample with: the EMA copy when there is one, else the trained weights. */
 NCSNDEF const float *ncsn_trainer_weights(const ncsn_trainer *t);
@@ -542,8 +542,11 @@ typedef struct ncsn_sampler_opts {
     ncsn_step_callback callback; /* after every step (may be NULL); non-OK stops */
     void *callback_user;
     /* fine_factor > 1: the levels with sigma >= fine_sigma take fine_factor x T steps at
-       eps / fine_factor, the same time per level in smaller steps (0 or 1: none). A large step's
-       bias at the levels where a mixture's modes part sets their weights (docs/training.md). */
+       eps / fine_factor, the same time per level in smaller steps (0 or 1: none; negative,
+       fine_factor x T beyond INT_MAX, or fine_sigma < 0 or NaN with fine_factor > 1: refused).
+       fine_sigma is compared with the sigmas given to the sampler (a model's network units). A
+       large step's bias at the levels where a mixture's modes part sets their weights
+       (docs/training.md). */
     int fine_factor;
     float fine_sigma;
 } ncsn_sampler_opts;
@@ -572,7 +575,8 @@ NCSNDEF ncsn_status ncsn_sample_annealed_chains(ncsn_score_fn score, void *user,
                                                 const ncsn_sampler_opts *opts, ncsn_rng *rng,
                                                 float *x, int n, int first, int count);
 /* Plain Langevin: one level, constant step a (form decides a vs a/2), score evaluated at
-   score_sigma (e.g. 0 for an exact data score). x holds n*dim floats. */
+   score_sigma (e.g. 0 for an exact data score). x holds n*dim floats. opts' steps_per_level,
+   denoise_final and fine_factor are not used (n_steps steps, no denoising, no fine steps). */
 NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int dim,
                                          float score_sigma, float step, int n_steps,
                                          const ncsn_sampler_opts *opts, ncsn_rng *rng,
@@ -610,7 +614,8 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
    high-dimensional setting) and eps = 0.35 sigma_L^2 (1.75 e-folds of relaxation per level). There a network's learned score
    relaxes the chains toward a density narrower than the data's: on the 8x8 digits 200 steps per
    level gave samples close to the mean image (energy distance 14.5x the fitted Gaussian's), 5
-   steps kept the spread of the larger levels (docs/training.md). T > 0 sets the steps. */
+   steps kept the spread of the larger levels (docs/training.md). T > 0 sets the steps. No fine
+   steps above NCSN_RECIPE_SMALL_DIM (fine_factor 0: T = 5 was tuned without). */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, int T, int dim);
 /* Divergence: a chain has left the data's region when a coordinate is not finite or its distance
    from s->center exceeds s->radius + sigma_1 (network units; the data's own points are within
@@ -4869,8 +4874,13 @@ static ncsn_status ncsn__level_coeffs(const char *fn, const ncsn_sampler_opts *o
     *cs = NCSN__ALLOC_N(float, L);
     *cn = NCSN__ALLOC_N(float, L);
     if (!*cs || !*cn) st = ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
-    for (i = 0; i < L && st == NCSN_OK; i++)
-        st = ncsn_langevin_coeffs(o->form, o->eps / (float)ncsn__fine_at(o, sigmas[i]), sigmas[i], sigmas[L - 1], &(*cs)[i], &(*cn)[i]);
+    for (i = 0; i < L && st == NCSN_OK; i++) {
+        int f = ncsn__fine_at(o, sigmas[i]);
+        if (f > 1 && !(o->eps / (float)f > 0.0f) && o->eps > 0.0f)   /* else coeffs names eps itself */
+            st = ncsn__fail(NCSN_ERR_ARG, "%s: eps / fine_factor = %g / %d underflows to 0", fn, (double)o->eps, f);
+        else
+            st = ncsn_langevin_coeffs(o->form, o->eps / (float)f, sigmas[i], sigmas[L - 1], &(*cs)[i], &(*cn)[i]);
+    }
     if (st != NCSN_OK) { NCSN_FREE(*cs); NCSN_FREE(*cn); *cs = *cn = NULL; }
     return st;
 }
@@ -5031,9 +5041,9 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
     o.init = NCSN_INIT_NORMAL_SIGMA1;
     o.denoise_final = 1;
     /* fine steps off, at the threshold where they would apply (standardised units: a mixture's modes
-       part at about sigma = 1/2). fine_factor = 4 set the 1/5 : 4/5 toy's small mode right (0.215 /
-       0.212 / 0.229 at three training seeds became 0.200 / 0.195 / 0.211) but widened the ring's and
-       the 3-D mixture's energy distance (docs/training.md): a caller's choice, not the recipe's */
+       part at about sigma = 1/2). fine_factor = 4 moved the 1/5 : 4/5 toy's small mode toward 0.2
+       (0.215 / 0.212 / 0.229 at three training seeds became 0.200 / 0.195 / 0.212) but widened the
+       ring's and the 3-D mixture's energy distance (docs/training.md): a caller's choice */
     o.fine_factor = 1;
     o.fine_sigma = 0.5f;
     return o;

@@ -474,8 +474,8 @@ static int q_mix_parse(int argc, char **argv, qmix_opts *o)
         else if (!strncmp(argv[i], "epsf=", 5)) o->epsf = (float)v;
         else if (!strncmp(argv[i], "lm=", 3)) o->lm = (int)v;
         else if (!strncmp(argv[i], "fine=", 5)) o->fine = (int)v;
-        else if (!strncmp(argv[i], "finesig=", 8)) o->finesig = (float)v;
-        else { fprintf(stderr, "quality mix: unknown option '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig=)\n", argv[i]); return 1; }
+        else if (!strncmp(argv[i], "finesig=", 8) && v >= 0.0) o->finesig = (float)v;
+        else { fprintf(stderr, "quality mix: unknown option or negative value '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig=)\n", argv[i]); return 1; }
     }
     return 0;
 }

@@ -442,6 +442,8 @@ static void tl_sample_output(void)
     }
     rc = tl_run("sample model.safetensors -n 4 --form lm");
     EXPECT(rc, 1, "song-lm", "an unknown --form lists the forms");
+    rc = tl_run("sample model.safetensors -n 4 --fine 64 --steps-per-level 1073741824");
+    EXPECT(rc, 1, "--fine 64 x 1073741824 steps per level exceeds", "--fine times the steps beyond an int is refused, naming the options");
     rc = tl_run("sample model.safetensors -n 4 --fine 0");
     EXPECT(rc, 1, "--fine", "--fine 0 is refused, naming the option");
     /* a write that fails half-way into a regular file (the file size limit: EFBIG, as a full disk):

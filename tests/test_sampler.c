@@ -302,18 +302,16 @@ static void fine_steps(void)
         p.steps_per_level = 15;
         p.eps = o.eps / 3.0f;
         ncsn_rng_seed(&ra, 5, 6); rb = ra;
-        ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &ra, a, N);
-        ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &p, &rb, b, N);
-        same &= memcmp(a, b, sizeof a) == 0 && ra.state == rb.state;
+        same &= ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &ra, a, N) == NCSN_OK &&
+                ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &p, &rb, b, N) == NCSN_OK && memcmp(a, b, sizeof a) == 0 && ra.state == rb.state;
         for (k = 0; k < 3; k++) {   /* no level at or above fine_sigma, or factor 0 or 1: the plain run */
             o.fine_sigma = k == 0 ? 5.0f : 0.0f;
             o.fine_factor = k == 0 ? 3 : k - 1;
             p = o;
             p.fine_factor = 0;
             ncsn_rng_seed(&ra, 7, 6); rb = ra;
-            ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &ra, a, N);
-            ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &p, &rb, b, N);
-            plain &= memcmp(a, b, sizeof a) == 0 && ra.state == rb.state;
+            plain &= ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &ra, a, N) == NCSN_OK &&
+                     ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &p, &rb, b, N) == NCSN_OK && memcmp(a, b, sizeof a) == 0 && ra.state == rb.state;
         }
     }
     CHECK(same, "fine steps on every level: not the plain run with 3 T steps at eps / 3");
@@ -340,6 +338,9 @@ static void fine_steps(void)
         o.steps_per_level = 2; o.fine_sigma = NAN;
         CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &r, a, N) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "fine_sigma = nan"),
               "fine_sigma nan: %s", ncsn_last_error());
+        o.fine_sigma = 1.0f; o.eps = 1e-45f;   /* the smallest subnormal: a quarter of it is 0 */
+        CHECK(ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &r, a, N) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "underflows"),
+              "eps / 4 underflowing: %s", ncsn_last_error());
     }
 }
 

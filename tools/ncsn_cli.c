@@ -273,9 +273,9 @@ static const char usage_sample[] =
     "                           chains, exit 3: the other rows are written)\n"
     "  --steps-per-level T      Langevin steps per level (default 200, above 16 dimensions 5; a preset's: 100)\n"
     "  --eps E                  step constant epsilon (default sigma_L^2/4, above 16 dimensions 0.35 sigma_L^2)\n"
-    "  --fine F                 F times the steps at 1/F of the step at the levels sigma >= 1/2 in\n"
-    "                           standardised units (default 1: none; 4 gave a 1/5 : 4/5 mixture's\n"
-    "                           weights right, training.md)\n"
+    "  --fine F                 F times the steps (F in 1..64) at 1/F of the step at the levels\n"
+    "                           sigma >= 1/2 in the network's units (standardised unless trained with\n"
+    "                           --no-standardize or --preset); default 1: none (training.md)\n"
     "  --form song|half|song-lm song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z; song-lm: song\n"
     "                           with z the mean of this and the last step's draws (the default up to\n"
     "                           16 dimensions: no step-size bias on a Gaussian's width)\n"
@@ -1384,6 +1384,10 @@ static int cmd_sample(int argc, char **argv)
     if (c.form >= 0) so.form = (ncsn_langevin_form)c.form;
     if (c.eps > 0.0f) so.eps = c.eps;
     if (c.fine) { so.fine_factor = (int)c.fine; so.fine_sigma = 0.5f; }
+    if (so.fine_factor > 1 && so.steps_per_level > INT_MAX / so.fine_factor) {
+        rc = fail(EXIT_USAGE, "--fine %d x %d steps per level exceeds %d steps", so.fine_factor, so.steps_per_level, INT_MAX);
+        goto out;
+    }
     if (c.init >= 0) so.init = c.init ? NCSN_INIT_NORMAL_SIGMA1 : NCSN_INIT_NORMAL;
     if (c.denoise >= 0) so.denoise_final = c.denoise;
     sp.mode = c.quiet || c.progress_mode == 3 ? 0 : c.progress_mode == 1 ? 1 : c.progress_mode == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 0;
