@@ -161,8 +161,18 @@ static void readme_cli_commands(const char *readme)
     CHECK(n >= 3, "README shows %d ncsn command lines (want the three of its CLI section)", n);
 }
 
-/* each forbidden path in two halves, joined at run time, so this file names none of them */
-static const char *const machine_path[][2] = { { "/wo", "rk/" }, { "/ho", "me/" }, { "../sha", "red" } };
+/* no path of a build machine in text (each forbidden path in two halves, joined at run time, so
+   this file names none of them) */
+static void no_machine_path(const char *path, const char *text)
+{
+    static const char *const machine_path[][2] = { { "/wo", "rk/" }, { "/ho", "me/" }, { "../sha", "red" } };
+    char whole[32];
+    size_t i;
+    for (i = 0; i < sizeof machine_path / sizeof *machine_path; i++) {
+        snprintf(whole, sizeof whole, "%s%s", machine_path[i][0], machine_path[i][1]);
+        CHECK(!strstr(text, whole), "%s names '%s', a path outside the repository", path, whole);
+    }
+}
 
 #if !defined(_WIN32)
 
@@ -205,7 +215,7 @@ static void tree_checks(const char *dir, int *files, int *longest)
     for (i = 0; i < sizeof c_dirs / sizeof *c_dirs; i++) c_dir |= strcmp(dir, c_dirs[i]) == 0;
     CHECK(d != NULL, "%s can be listed", dir);
     while (d && (e = readdir(d)) != NULL) {
-        char path[1024], whole[32];
+        char path[1024];
         size_t len = strlen(e->d_name);
         int skipped = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
         char *text;
@@ -221,10 +231,7 @@ static void tree_checks(const char *dir, int *files, int *longest)
         text[n] = 0;
         if (strlen(text) == n) {   /* a text file: binary ones (the figures) hold a NUL */
             (*files)++;
-            for (i = 0; i < sizeof machine_path / sizeof *machine_path; i++) {
-                snprintf(whole, sizeof whole, "%s%s", machine_path[i][0], machine_path[i][1]);
-                CHECK(!strstr(text, whole), "%s names '%s', a path outside the repository", path, whole);
-            }
+            no_machine_path(path, text);
             if (c_dir && len > 2 && (strcmp(e->d_name + len - 2, ".c") == 0 || strcmp(e->d_name + len - 2, ".h") == 0)) {
                 int l = function_lengths(path, text);
                 if (l > *longest) *longest = l;
@@ -237,18 +244,17 @@ static void tree_checks(const char *dir, int *files, int *longest)
 #endif
 
 /* every relative markdown link of the file at path (dir: its folder, "" for the root) must lead to
-   an existing file without leaving the repository; no machine path anywhere in its text */
+   an existing file without leaving the repository (its machine paths: the tree walk's check, which
+   reads every text file; where there is no walk, here) */
 static void readme_links(const char *path, const char *dir)
 {
-    char *text = readme_text(path), whole[32];
+    char *text = readme_text(path);
     const char *p;
-    size_t i;
     CHECK(text != NULL, "%s is readable", path);
     if (!text) return;
-    for (i = 0; i < sizeof machine_path / sizeof *machine_path; i++) {
-        snprintf(whole, sizeof whole, "%s%s", machine_path[i][0], machine_path[i][1]);
-        CHECK(!strstr(text, whole), "%s names '%s', a path outside the repository", path, whole);
-    }
+#if defined(_WIN32)
+    no_machine_path(path, text);
+#endif
     for (p = text; (p = strstr(p, "ssue ")) != NULL; p++)   /* a reader cannot resolve "issue 12" */
         CHECK(!(p > text && (p[-1] == 'i' || p[-1] == 'I') && isdigit((unsigned char)p[5])),
               "%s cites an issue number (%.8s): say what the thing is for instead", path, p - 1);

@@ -280,6 +280,17 @@ static ncsn_status fs_count(void *u, int level, int step, float sigma, const flo
     return NCSN_OK;
 }
 
+/* o and p run from one rng state give the same bits and leave the rng at one place (1), both OK */
+static int fs_same_run(const ncsn_sampler_opts *o, const ncsn_sampler_opts *p, uint64_t seed, const float *sig, float *a, float *b, int n)
+{
+    ncsn_rng ra, rb;
+    ncsn_rng_seed(&ra, seed, 6);
+    rb = ra;
+    return ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, o, &ra, a, n) == NCSN_OK &&
+           ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)ncsn_gmm_toy(), 2, sig, 3, p, &rb, b, n) == NCSN_OK &&
+           memcmp(a, b, sizeof(float) * 2 * (size_t)n) == 0 && ra.state == rb.state;
+}
+
 /* fine_factor f: the levels with sigma >= fine_sigma take f x T steps at eps / f. On every level it
    is the plain run with f T steps at eps / f, bit for bit; on none (or f = 0, 1) the plain run */
 static void fine_steps(void)
@@ -291,7 +302,6 @@ static void fine_steps(void)
     int form, k, same = 1, plain = 1;
     for (form = 0; form < 3; form++) {
         ncsn_sampler_opts o = ncsn_sampler_defaults(), p;
-        ncsn_rng ra, rb;
         o.form = (ncsn_langevin_form)form;
         o.steps_per_level = 5;
         o.eps = 0.01f;
@@ -301,17 +311,13 @@ static void fine_steps(void)
         p.fine_factor = 0;
         p.steps_per_level = 15;
         p.eps = o.eps / 3.0f;
-        ncsn_rng_seed(&ra, 5, 6); rb = ra;
-        same &= ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &ra, a, N) == NCSN_OK &&
-                ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &p, &rb, b, N) == NCSN_OK && memcmp(a, b, sizeof a) == 0 && ra.state == rb.state;
+        same &= fs_same_run(&o, &p, 5, sig, a, b, N);
         for (k = 0; k < 3; k++) {   /* no level at or above fine_sigma, or factor 0 or 1: the plain run */
             o.fine_sigma = k == 0 ? 5.0f : 0.0f;
             o.fine_factor = k == 0 ? 3 : k - 1;
             p = o;
             p.fine_factor = 0;
-            ncsn_rng_seed(&ra, 7, 6); rb = ra;
-            plain &= ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &o, &ra, a, N) == NCSN_OK &&
-                     ncsn_sample_annealed(ncsn_gmm_score_fn, (void *)g, 2, sig, 3, &p, &rb, b, N) == NCSN_OK && memcmp(a, b, sizeof a) == 0 && ra.state == rb.state;
+            plain &= fs_same_run(&o, &p, 7, sig, a, b, N);
         }
     }
     CHECK(same, "fine steps on every level: not the plain run with 3 T steps at eps / 3");
