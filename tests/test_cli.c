@@ -506,6 +506,8 @@ static void tl_outputs(void)
     EXPECT(rc, 4, "writing to stdout failed", "selftest > /dev/full");
     rc = tl_sh("\"$N\" sample model.safetensors -n 2 --steps-per-level 1 > /dev/full");
     EXPECT(rc, 4, (const char *)NULL, "sample > /dev/full");
+    /* one failure, one message: main's last flush of stdout does not report it a second time */
+    CHECK(tl_lines(tl_err) == 1, "cli sample > /dev/full: %d lines on stderr, want 1: '%.300s'", tl_lines(tl_err), tl_err);
     rc = tl_sh("\"$N\" train p.csv -o - %s > /dev/full", tl_tiny);
     EXPECT(rc, 4, "stdout", "train -o - > /dev/full");
     {   /* a model whose metadata holds escape sequences and a forged line and data row */

@@ -1545,12 +1545,13 @@ static int run(int argc, char **argv)
 }
 
 /* output is never lost silently: a full disk, /dev/full or a closed stdout at the last flush or
-   close is exit 4 (a failure before keeps its own code) */
+   close is exit 4 (a failure before keeps its own code; a command that already reported its
+   output failing, exit 4, is not reported twice) */
 int main(int argc, char **argv)
 {
     int rc = run(argc, argv), bad = fflush(stdout) != 0 || ferror(stdout), err = errno;
     if (fclose(stdout) != 0 && !bad) { bad = 1; err = errno; }
-    if (bad) {
+    if (bad && rc != EXIT_OUTPUT) {
         int code = fail(EXIT_OUTPUT, "writing to stdout failed (%s)", strerror(err));
         return rc ? rc : code;
     }
