@@ -7,8 +7,8 @@
 #                    down to sigma = 0.1; budget about 30 min on 2 cores.
 #                    Figures and numbers in $(IMAGES_OUT); the last line is
 #                    images: FD <v> (floor <v>, gaussian <v>), classes <min>..<max>
-#   make plots       also runs the reduced run (--quick: 2000 images, 300 steps of 128x3, the
-#                    data's sigma_data, 200 samples; about 25 s) and draws the same figures into
+#   make plots       also runs the reduced run (--quick: 10000 images, 3000 steps of 256x3,
+#                    sigma_data 0.05, 200 samples; about 40 s) and draws the same figures into
 #                    plots/out
 # (tee shows the progress; a failing program leaves "images: FAILED" in the log, which fails make.)
 # The gzip'd IDX files of dataset-fashion-mnist are decompressed into $(IMAGES_DATA) (the header
@@ -56,11 +56,11 @@ $(IMAGES_FIGS:%=$(PLOTS_OUT)/images_%.png): $(PLOTS_DATA)/.images.$(PLOTS_MODE)
 # `make images-torch`: the same recipe trained with PyTorch (tests/torch/images_torch.py) beside
 # ncsn.h's, both models sampled and measured by the same `images eval` (sampler, classifier, FD),
 # and both training throughputs (images/s) in the same run. IMAGES_TORCH_SIZE picks the size:
-# --quick (default: 2000 images, 300 steps of 128x3; a few minutes with torch) or --medium (the
+# --quick (default: 10000 images, 3000 steps of 256x3; a few minutes with torch) or --medium (the
 # full network and data, 2500 steps). Outputs in $(IMAGES_OUT)/torch; the last line compares.
 IMAGES_TORCH_SIZE ?= --quick
-IMAGES_TORCH_STEPS = $(if $(filter --quick,$(IMAGES_TORCH_SIZE)),300,2500)
-IMAGES_TORCH_NTRAIN = $(if $(filter --quick,$(IMAGES_TORCH_SIZE)),2000,50000)
+IMAGES_TORCH_STEPS = $(if $(filter --quick,$(IMAGES_TORCH_SIZE)),3000,2500)
+IMAGES_TORCH_NTRAIN = $(if $(filter --quick,$(IMAGES_TORCH_SIZE)),10000,50000)
 .PHONY: images-torch
 images-torch: deps-images deps-torch $(IMAGES_BIN) $(IMAGES_FILES)
 	@mkdir -p $(IMAGES_OUT)/torch/c $(IMAGES_OUT)/torch/t
