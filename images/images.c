@@ -2,6 +2,7 @@
      images train DATA MODEL [--quick]   train the preconditioned network (ncsn_config.precond)
                                          through ncsn_trainer on DATA's training images (all but the
                                          last HOLD) and write the model file MODEL (EMA weights, levels)
+     images train DATA MODEL steps=N width=W decay=1   a variant of the recipe (docs/images.md)
      images eval DATA MODEL OUT [--quick] sample, inpaint and measure; text files for gnuplot in OUT
      images train-trainer DATA MODEL    the same network with the default's s = net/sigma: the
                                         comparison of docs/images.md
@@ -25,6 +26,7 @@ typedef struct run_cfg {
     int n_train;      /* images the score network trains on (the first of the file) */
     int hold;         /* the held-out slice: the last `hold` training images (FD's floor) */
     long steps;       /* training steps */
+    int lr_decay;     /* 1: the rate falls linearly to lr/100 over the steps (ncsn_train_opts.lr_decay_steps); 0: constant */
     int width, depth; /* the MLP */
     int T;            /* Langevin steps per level (inpainting; sampling above split) */
     int T_low;        /* sampling: steps per level below split (0: T everywhere) */
@@ -46,6 +48,7 @@ static run_cfg config(int quick)
     c.steps = quick == 1 ? 3000 : quick == 2 ? 2500 : 10000;
     c.width = quick == 1 ? 256 : 512;
     c.depth = 3;
+    c.lr_decay = 0;
     c.T = 5;
     /* sampling: one step per level below sigma 3 (T above) gave every class 5.9-12.6 % of the
        samples and FD 4.93 on the full model, against 0.1-18.1 % and 29.70 with T at every level:
@@ -129,13 +132,13 @@ static int cmd_train(const char *dir, const char *model, const run_cfg *c, int p
     o.standardize = 0;   /* pixels are already in [0, 1]; a border pixel's tiny std would blow it up */
     o.batch = 128;
     o.steps = c->steps;
-    o.lr_decay_steps = 0;   /* the image runs were measured at a constant rate (docs/images.md) */
+    o.lr_decay_steps = c->lr_decay ? c->steps : 0;
     o.threads = 2;
     if (ncsn_trainer_create(&t, &o, tr.x, c->n_train, PIX, NULL) != NCSN_OK) die("trainer");
-    printf("images: training the %s %dx%d MLP on %d images: sigma_1 %.4g (%s), %d levels to %.3g, sigma_data %.4f, batch %d, lr %g, EMA %g, %ld steps\n",
+    printf("images: training the %s %dx%d MLP on %d images: sigma_1 %.4g (%s), %d levels to %.3g, sigma_data %.4f, batch %d, lr %g%s, EMA %g, %ld steps\n",
            precond ? "preconditioned" : "s = net/sigma", c->width, c->depth, c->n_train, (double)t->sigmas[0],
            t->sigma_max_exact ? "exact" : "farthest-point sweeps", t->L, (double)t->sigmas[t->L - 1], (double)t->model->cfg.sigma_data,
-           o.batch, (double)o.lr, (double)o.ema_rate, o.steps);
+           o.batch, (double)o.lr, o.lr_decay_steps ? " falling linearly to lr/100" : "", (double)o.ema_rate, o.steps);
     t0 = now();
     if (ncsn_trainer_run(t, o.steps, o.steps / 10 > 0 ? o.steps / 10 : 1, progress, &t0) != NCSN_OK) die("training");
     printf("images: trained in %.0f s (%.0f images/s)\n", now() - t0, (double)o.steps * o.batch / (now() - t0));
@@ -611,10 +614,12 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
 
 /* ---- `images sweep DATA MODEL VARIANT... [--medium|--quick]`: sampler variants on one trained model, one
    classifier for all (docs/images.md's sampler tables). VARIANT is kind:T:eps_factor:sigma_end:n
-   [:T_hi:split[:stream]] with kind s (n samples: FD, classes, nearest training images), i (lower-half
-   inpainting of the first n test images: agreement), k (i, then the known pixels set back to the
-   exact known values) or f (k with one noise draw for the known pixels at all levels); T_hi steps
-   at the levels sigma >= split (sample_split); stream > 0 another noise stream than eval's;
+   [:T_hi:split[:stream[:first]]] with kind s (n samples: FD, classes, nearest training images), i
+   (lower-half inpainting of n test images from test image `first`, 0 unless given: agreement), k (i,
+   then the known pixels set back to the exact known values) or f (k with one noise draw for the known
+   pixels at all levels); T_hi steps at the levels sigma >= split (sample_split); stream > 0 another
+   noise stream than eval's (first: a test slice other than eval's, to confirm what 200 images found);
+   n and m: references without the network (sweep_nn_completion, sweep_real_close);
    d:0:0:0:n prints the learned denoiser's RMS error per level on n held-out training images, c:0:0:0:n
    the share of each class the classifier still labels so after the denoiser (every 4th level) ---- */
 static int levels_to(const model_set *ms, float sigma_end)
@@ -711,11 +716,74 @@ static void sweep_denoised_classes(const model_set *ms, clf *cl, const float *he
     free(xt); free(sc); free(lg);
 }
 
+/* m:0:0:0:n: the memorisation check on real images: how many of n test images and of n held-out
+   training images (neither seen by the network) are nearer a training image than half the test
+   images' median, the bound no sample may cross */
+static void sweep_real_close(const fmnist *tr, int n_train, const fmnist *te, const float *held, int n, double med_test)
+{
+    float *d = (float *)xmalloc(sizeof(float) * (size_t)n);
+    int i, w, close[2];
+    for (w = 0; w < 2; w++) {
+        nearest(w ? held : te->x, n, tr->x, n_train, d, NULL);
+        for (i = 0, close[w] = 0; i < n; i++) close[w] += d[i] < med_test / 2.0;
+    }
+    printf("sweep: real images nearer a training image than %.3f: %d of the first %d test images, %d of %d held-out training images\n",
+           med_test / 2.0, close[0], n, close[1], n);
+    free(d);
+}
+
+/* n:0:0:0:n[:0:0:0:first]: a reference for the lower-half task without the network: each test
+   image's upper half completed by the lower half of the training image whose upper half is nearest
+   (a completion drawn from the data, roughly a sample of the hidden half given the shown one); the
+   classifier's agreement with the hidden label says how far a good sampler could get */
+static void sweep_nn_completion(clf *cl, const fmnist *tr, int n_train, const fmnist *te, int first, int n, float *work)
+{
+    float *x = (float *)xmalloc(sizeof(float) * (size_t)n * PIX), *lg = (float *)xmalloc(sizeof(float) * (size_t)n * CLASSES);
+    int i, j, k, agree = 0, H = PIX / 2;   /* rows 0-13: the shown upper half */
+    for (i = 0; i < n; i++) {
+        const float *q = te->x + (size_t)(first + i) * PIX;
+        float best = -1.0f;
+        int bj = 0;
+        for (j = 0; j < n_train; j++) {
+            const float *p = tr->x + (size_t)j * PIX;
+            float d = 0.0f, t;
+            for (k = 0; k < H; k++) { t = q[k] - p[k]; d = fmaf(t, t, d); }
+            if (best < 0.0f || d < best) { best = d; bj = j; }
+        }
+        memcpy(x + (size_t)i * PIX, q, sizeof(float) * (size_t)H);
+        memcpy(x + (size_t)i * PIX + H, tr->x + (size_t)bj * PIX + H, sizeof(float) * (size_t)(PIX - H));
+    }
+    clf_forward(cl, x, n, NULL, lg, work);
+    for (i = 0; i < n; i++) agree += argmax10(lg + (size_t)i * CLASSES) == te->y[first + i];
+    printf("sweep: nearest-upper-half completion of %d test images from %d: lower-half agreement %.3f (%d of %d)\n", n, first,
+           (double)agree / n, agree, n);
+    free(x); free(lg);
+}
+
+/* how many of the n completions x the classifier gives their label lab; a chain that diverged
+   (non-finite values: *lost of them) counts as a miss. x is clamped to [0, 1] in place */
+static int agreement(clf *cl, float *x, const int *lab, int n, float *lg, float *work, int *lost)
+{
+    unsigned char *bad = (unsigned char *)calloc((size_t)n, 1);
+    int i, agree = 0;
+    size_t k;
+    if (!bad) { fprintf(stderr, "images: out of memory\n"); exit(1); }
+    for (k = 0; k < (size_t)n * PIX; k++) if (!isfinite(x[k])) { bad[k / PIX] = 1; x[k] = 0.0f; }
+    clamp01(x, (size_t)n * PIX);
+    clf_forward(cl, x, n, NULL, lg, work);
+    for (i = 0, *lost = 0; i < n; i++) {
+        *lost += bad[i];
+        agree += !bad[i] && argmax10(lg + (size_t)i * CLASSES) == lab[i];
+    }
+    free(bad);
+    return agree;
+}
+
 static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmnist *tr, int n_train, double med_test,
                       const fmnist *te, const float *held, int n_held, const float *gs, float *work)
 {
     char kind;
-    int T, n, L, i, agree = 0, T_hi = 0, stream = 0;
+    int T, n, L, i, agree = 0, T_hi = 0, stream = 0, first = 0;
     float ex, end, split = 0.0f;
     ncsn_sampler_opts o;
     ncsn_rng rng;
@@ -723,19 +791,23 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
     double t0 = now();
     int n_max;
     int used = -1;
-    i = sscanf(spec, "%c:%d:%f:%f:%d%n:%d:%f%n:%d%n", &kind, &T, &ex, &end, &n, &used, &T_hi, &split, &used, &stream, &used);
-    /* the whole spec read (no trailing text), T >= 1 (0 would ask the recipe's 200 per level), a
-       positive step factor, and a split only where the kind samples (s, i, k) */
-    if ((i != 5 && i != 7 && i != 8) || used < 0 || spec[used] || stream < 0 || !strchr("sikdfc", kind) || T < 1 || !(ex > 0.0f) ||
-        T_hi < 0 || (i >= 7 && (!(split > 0.0f) || !isfinite(split) || !strchr("sik", kind)))) {
-        fprintf(stderr, "images: bad variant '%s' (kind:T:eps_factor:sigma_end:n[:T_hi:split[:stream]], T >= 1, eps_factor > 0)\n", spec);
+    i = sscanf(spec, "%c:%d:%f:%f:%d%n:%d:%f%n:%d%n:%d%n", &kind, &T, &ex, &end, &n, &used, &T_hi, &split, &used, &stream, &used, &first, &used);
+    /* the whole spec read (no trailing text); where the kind runs Langevin (s, i, k, f) T >= 1 (0 would
+       ask the recipe's 200 per level) and a positive step factor; a split only where it samples (s, i,
+       k; n ignores it); a test slice only for the completions (i, k, n) */
+    if ((i != 5 && i != 7 && i != 8 && i != 9) || used < 0 || spec[used] || stream < 0 || first < 0 || !strchr("sikdfcnm", kind) ||
+        (strchr("sikf", kind) && (T < 1 || !(ex > 0.0f))) || T_hi < 0 || (i == 9 && !strchr("ikn", kind)) ||
+        (i >= 7 && kind != 'n' && (!(split > 0.0f) || !isfinite(split) || !strchr("sik", kind)))) {
+        fprintf(stderr, "images: bad variant '%s' (kind:T:eps_factor:sigma_end:n[:T_hi:split[:stream[:first]]], T >= 1, eps_factor > 0)\n", spec);
         exit(2);
     }
     /* s and d read n held-out training images (500 of them in --quick), i and k n test images */
-    n_max = kind == 's' ? (n_held < 1000 ? n_held : 1000) : kind == 'd' || kind == 'c' ? n_held : te->n;
+    n_max = kind == 's' ? (n_held < 1000 ? n_held : 1000) : kind == 'd' || kind == 'c' ? n_held : kind == 'm' ? (n_held < te->n ? n_held : te->n) : te->n - first;
     if (n < 1 || n > n_max) { fprintf(stderr, "images: variant '%s': n = %d must be in [1, %d]\n", spec, n, n_max); exit(2); }
     if (kind == 'd') { sweep_denoiser(ms, held, n); return; }
     if (kind == 'c') { sweep_denoised_classes(ms, cl, held, tr->y + (tr->n - n_held), n, work); return; }
+    if (kind == 'n') { sweep_nn_completion(cl, tr, n_train, te, first, n, work); return; }
+    if (kind == 'm') { sweep_real_close(tr, n_train, te, held, n, med_test); return; }
     L = levels_to(ms, end);
     o = img_recipe(ms->sig, L, T);
     o.eps *= ex;
@@ -762,14 +834,17 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
         size_t k;
         for (k = 0; k < (size_t)n * PIX; k++) mask[k] = (unsigned char)((k % PIX) / SIDE < SIDE / 2);
         ncsn_rng_seed(&rng, 15, 4 + 16 * (uint64_t)stream);
-        if (kind == 'f') inpaint_fixed_noise(ms, L, &o, &rng, te->x, mask, x, n);
-        else if (sample_split(ms, L, &o, T_hi, split, &rng, te->x, mask, x, n) != NCSN_OK) die("inpainting");
-        if (kind != 'i') restore_known(x, te->x, mask, (size_t)n * PIX);
-        clamp01(x, (size_t)n * PIX);
-        clf_forward(cl, x, n, NULL, lg, work);
-        for (i = 0; i < n; i++) agree += argmax10(lg + (size_t)i * CLASSES) == te->y[i];
-        printf("sweep: %s: L %d (to %.4f) eps %.4g: lower-half agreement %.3f (%d of %d; the classifier on these originals %.3f), %.0f s\n",
-               spec, L, (double)ms->sig[L - 1], (double)o.eps, (double)agree / n, agree, n, clf_accuracy(cl, te->x, te->y, n, work), now() - t0);
+        const float *img = te->x + (size_t)first * PIX;
+        const int *lab = te->y + first;
+        int lost;
+        ncsn_status st = NCSN_OK;
+        if (kind == 'f') inpaint_fixed_noise(ms, L, &o, &rng, img, mask, x, n);
+        else st = sample_split(ms, L, &o, T_hi, split, &rng, img, mask, x, n);
+        if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("inpainting");
+        if (kind != 'i') restore_known(x, img, mask, (size_t)n * PIX);
+        agree = agreement(cl, x, lab, n, lg, work, &lost);
+        printf("sweep: %s: L %d (to %.4f) eps %.4g: lower-half agreement %.3f (%d of %d from test image %d, %d diverged; the classifier on these originals %.3f), %.0f s\n",
+               spec, L, (double)ms->sig[L - 1], (double)o.eps, (double)agree / n, agree, n, first, lost, clf_accuracy(cl, img, lab, n, work), now() - t0);
         free(lg); free(mask);
     }
     free(x);
@@ -799,15 +874,36 @@ static int cmd_sweep(int argc, char **argv, const run_cfg *c)
     return 0;
 }
 
+/* `images train DATA MODEL [steps=N] [width=W] [decay=0|1] [--quick|--medium]`: a training variant
+   of config()'s recipe (docs/images.md's recipe tables); 0 when every extra argument was read */
+static int train_overrides(int argc, char **argv, run_cfg *c)
+{
+    int i;
+    for (i = 4; i < argc; i++) {
+        long v;
+        char k[16], end;
+        if (argv[i][0] == '-' && i == argc - 1) break;
+        if (sscanf(argv[i], "%15[a-z]=%ld%c", k, &v, &end) != 2 || v < 0 || v > 1000000 ||
+            !((strcmp(k, "steps") == 0 && v >= 1) || (strcmp(k, "width") == 0 && v >= 1 && v <= 4096) || (strcmp(k, "decay") == 0 && v <= 1))) {
+            fprintf(stderr, "images: train: bad argument '%s' (steps=N, width=W, decay=0|1)\n", argv[i]);
+            return 2;
+        }
+        if (k[0] == 's') c->steps = v;
+        else if (k[0] == 'w') c->width = (int)v;
+        else c->lr_decay = (int)v;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[argc - 1], "--quick") == 0 ? 1 : argc > 1 && strcmp(argv[argc - 1], "--medium") == 0 ? 2 : 0;
     run_cfg c = config(quick);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc >= 4 && strcmp(argv[1], "train") == 0) return cmd_train(argv[2], argv[3], &c, 1);
+    if (argc >= 4 && strcmp(argv[1], "train") == 0) return train_overrides(argc, argv, &c) ? 2 : cmd_train(argv[2], argv[3], &c, 1);
     if (argc >= 4 && strcmp(argv[1], "train-trainer") == 0) return cmd_train(argv[2], argv[3], &c, 0);
     if (argc >= 5 && strcmp(argv[1], "sweep") == 0) return cmd_sweep(argc, argv, &c);
     if (argc >= 5 && strcmp(argv[1], "eval") == 0) return cmd_eval(argv[2], argv[3], argv[4], &c);
-    fprintf(stderr, "usage: images train DATA MODEL [--quick] | images eval DATA MODEL OUT [--quick] | images sweep DATA MODEL VARIANT... [--medium|--quick]\n");
+    fprintf(stderr, "usage: images train DATA MODEL [steps=N] [width=W] [decay=0|1] [--quick] | images eval DATA MODEL OUT [--quick] | images sweep DATA MODEL VARIANT... [--medium|--quick]\n");
     return 2;
 }
