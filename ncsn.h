@@ -77,8 +77,8 @@
      0.5.0  The recipe above 16 dimensions changed its bits (docs/api.md): ncsn_train_defaults_for
             trains the preconditioned output (precond = 1, sigma_data from the data, NCSN_WEIGHT_ONE)
             for 20 000 steps (was s = net/sigma, NCSN_WEIGHT_SIGMA2, 5000), and
-            ncsn_sampler_recipe_for takes 10 steps per level at eps = 0.1 sigma_L^2 (was 5 at 0.35).
-            Up to 16 dimensions, the presets, the golden files and every other function keep 0.4.0's
+            ncsn_sampler_recipe_for takes 10 steps per level at eps = 0.1 sigma_L^2 with SONG_LM (was
+            5 at 0.35 with SONG). Up to 16 dimensions, the presets, the golden files and every other function keep 0.4.0's
             bits; no struct changed.
      0.4.0  ncsn_sampler_opts gained fine_factor and fine_sigma (at its end): F times the steps at
             1/F of the step at the levels sigma >= fine_sigma; 0 or 1 (the defaults and the
@@ -524,7 +524,7 @@ NCSNDEF const float *ncsn_trainer_weights(const ncsn_trainer *t);
    SONG:  x <- x + a s + sqrt(2a) z,  a_i = eps sigma_i^2 / sigma_L^2      (seed 000)
    HALF:  x <- x + (a/2) s + sqrt(a) z, a_i = eps (sigma_i / sigma_L)^2   (seeds 001, 002)
    SONG_LM: SONG with z = (z_k + z_{k+1}) / 2, the mean of this step's and the last step's draws
-          (Leimkuhler & Matthews 2013; the recipe up to 16 dimensions). On a Gaussian of variance
+          (Leimkuhler & Matthews 2013; the recipe's). On a Gaussian of variance
           v, SONG's chains settle at variance v / (1 - a/(2v)), 14 % too wide at the recipe's
           a = v/4, which tempers a mixture toward equal weights; SONG_LM's at exactly v for
           any a < 2v. One extra n*dim draw before the first step.
@@ -618,8 +618,8 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
    mode, SONG_LM's 0.217 and 0.207 (truth 0.2; docs/training.md). */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T);
 /* The recipe's sampler for a model of dimension dim: ncsn_sampler_recipe up to
-   NCSN_RECIPE_SMALL_DIM; above, SONG's form (measured there), T = 10 steps per level and
-   eps = 0.1 sigma_L^2 (1 e-fold of relaxation per level), tuned on the preconditioned network of
+   NCSN_RECIPE_SMALL_DIM; above, T = 10 steps per level and eps = 0.1 sigma_L^2 (1 e-fold of
+   relaxation per level; SONG_LM as below), tuned on the preconditioned network of
    ncsn_train_defaults_for. There a network's learned score relaxes the chains toward a density
    narrower than the data's: on the 8x8 digits 200 steps per level gave samples close to the mean
    image (energy distance 14.5x the fitted Gaussian's), a few steps keep the spread of the larger
@@ -4453,7 +4453,7 @@ NCSNDEF ncsn_train_opts ncsn_train_defaults_for(int dim)
         for (i = 0; i < o.net.n_hidden; i++) o.net.hidden[i] = 256;
         /* the preconditioned output (EDM's loss on F, sigma_data from the data): on the digits its
            steps cost a fifth of s = net/sigma's, and 20 000 of them with the sampler of
-           ncsn_sampler_recipe_for gave 0.61x / 0.58x the fitted Gaussian's energy distance at training
+           ncsn_sampler_recipe_for gave 0.55x / 0.53x the fitted Gaussian's energy distance at training
            seeds 42 / 43, against s = net/sigma's 1.007x after 5000 (docs/training.md) */
         o.net.scale_by_sigma = 0;
         o.net.precond = 1;
@@ -5070,11 +5070,11 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, in
 {
     ncsn_sampler_opts o = ncsn_sampler_recipe(sigmas, L, T);
     if (dim > NCSN_RECIPE_SMALL_DIM) {
-        o.form = NCSN_LANGEVIN_SONG;   /* tuned with SONG's noise (s = net/sigma: 1.007x the fitted Gaussian's energy distance, 1.039x with SONG_LM) */
+        /* the recipe's SONG_LM: on the digits' preconditioned models (seeds 42 / 43) 0.55x / 0.53x
+           the fitted Gaussian's energy distance, SONG's noise 0.61x / 0.58x */
         o.steps_per_level = T > 0 ? T : 10;
-        /* T eps / sigma_L^2 = 1 e-fold per level, in 10 steps: on the digits' preconditioned models
-           (seeds 42 / 43) 5 steps at 0.2 sigma_L^2 gave 0.79x / 0.68x the fitted Gaussian's energy
-           distance, 10 at 0.1 0.61x / 0.58x (docs/training.md) */
+        /* T eps / sigma_L^2 = 1 e-fold per level, in 10 steps: with SONG's noise 5 steps at 0.2 sigma_L^2
+           gave 0.79x / 0.68x, 10 at 0.1 0.61x / 0.58x (docs/training.md) */
         o.eps = sigmas && L >= 1 ? 0.1f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
         o.fine_factor = 0;   /* T tuned as is */
     }

@@ -339,7 +339,7 @@ static void recipe_rules(void)
     CHECK(ncsn_lr_at(2e-38f, 500, 100) == FLT_MIN, "a tiny rate decays to FLT_MIN, not below: %g", (double)ncsn_lr_at(2e-38f, 500, 100));
     {   /* the dimension rule: up to 16 columns the recipe itself; above, 3 x 256 with the
            preconditioned output and EDM's loss, 20 000 steps, sigma_L 0.1, and a sampler of 10
-           steps per level at eps = 0.1 sigma_L^2 (0.5.0; docs/training.md) */
+           steps per level at eps = 0.1 sigma_L^2, SONG_LM (0.5.0; docs/training.md) */
         ncsn_train_opts a = ncsn_train_defaults(), b = ncsn_train_defaults_for(16), c = ncsn_train_defaults_for(17);
         float sig[6];
         ncsn_sampler_opts p, q, r;
@@ -358,7 +358,7 @@ static void recipe_rules(void)
         CHECK(q.steps_per_level == p.steps_per_level && q.eps == p.eps && q.form == p.form && q.init == p.init && q.denoise_final == p.denoise_final &&
               q.fine_factor == p.fine_factor && q.fine_sigma == p.fine_sigma,
               "D = 16: the recipe's sampler");
-        CHECK(r.steps_per_level == 10 && r.eps == 0.1f * sig[5] * sig[5] && r.form == NCSN_LANGEVIN_SONG && r.init == p.init && r.denoise_final &&
+        CHECK(r.steps_per_level == 10 && r.eps == 0.1f * sig[5] * sig[5] && r.form == NCSN_LANGEVIN_SONG_LM && r.init == p.init && r.denoise_final &&
               r.fine_factor == 0,
               "D = 64: T %d, eps %g", r.steps_per_level, (double)r.eps);
         CHECK(ncsn_sampler_recipe_for(sig, 6, 40, 64).steps_per_level == 40, "D = 64: T given");
