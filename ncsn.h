@@ -1,4 +1,4 @@
-/* ncsn.h - v0.4.0 - MIT or public domain - Noise Conditional Score Networks in one C header.
+/* ncsn.h - v0.5.0 - MIT or public domain - Noise Conditional Score Networks in one C header.
 
    Song & Ermon (2019): a score network s(x, sigma) trained by denoising score matching at a
    ladder of noise levels, sampled by annealed Langevin dynamics. Bit-for-bit reproducible: the
@@ -74,6 +74,12 @@
    never by libm; noise for element i is at a fixed position of the PCG32 stream.
 
    REVISION HISTORY
+     0.5.0  The recipe above 16 dimensions changed its bits (docs/api.md): ncsn_train_defaults_for
+            trains the preconditioned output (precond = 1, sigma_data from the data, NCSN_WEIGHT_ONE)
+            for 20 000 steps (was s = net/sigma, NCSN_WEIGHT_SIGMA2, 5000), and
+            ncsn_sampler_recipe_for takes 10 steps per level at eps = 0.1 sigma_L^2 with SONG_LM (was
+            5 at 0.35 with SONG). Up to 16 dimensions, the presets, the golden files and every other function keep 0.4.0's
+            bits; no struct changed.
      0.4.0  ncsn_sampler_opts gained fine_factor and fine_sigma (at its end): F times the steps at
             1/F of the step at the levels sigma >= fine_sigma; 0 or 1 (the defaults and the
             recipe's) change nothing, so every function keeps 0.3.0's bits. Code that fills the
@@ -101,9 +107,9 @@
 #define NCSN_H
 
 #define NCSN_VERSION_MAJOR 0
-#define NCSN_VERSION_MINOR 4
+#define NCSN_VERSION_MINOR 5
 #define NCSN_VERSION_PATCH 0
-#define NCSN_VERSION_STRING "0.4.0"
+#define NCSN_VERSION_STRING "0.5.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -463,8 +469,10 @@ typedef struct ncsn_train_opts {
 /* The data-driven recipe: every setting from the data or the paper (docs/training.md). */
 NCSNDEF ncsn_train_opts ncsn_train_defaults(void);
 /* The recipe for data of dimension dim: ncsn_train_defaults() up to NCSN_RECIPE_SMALL_DIM; above,
-   3 hidden layers of 256, 5000 steps (the learning rate falling to 1/100 over them), and sigma_L = 0.1
-   (measured on the 8x8 digits, 64-D: docs/training.md). Pair it with ncsn_sampler_recipe_for. */
+   3 hidden layers of 256 with the preconditioned output (precond = 1, sigma_data from the data,
+   NCSN_WEIGHT_ONE: EDM's loss), 20 000 steps (the learning rate falling to 1/100 over them), and
+   sigma_L = 0.1 (measured on the 8x8 digits, 64-D: docs/training.md). Pair it with
+   ncsn_sampler_recipe_for. */
 #define NCSN_RECIPE_SMALL_DIM 16
 NCSNDEF ncsn_train_opts ncsn_train_defaults_for(int dim);
 /* The seeds' recipes: seed 000 (ScoreNet 128x3, sigma concatenated, 10 levels 10 -> 0.01, full
@@ -516,7 +524,7 @@ NCSNDEF const float *ncsn_trainer_weights(const ncsn_trainer *t);
    SONG:  x <- x + a s + sqrt(2a) z,  a_i = eps sigma_i^2 / sigma_L^2      (seed 000)
    HALF:  x <- x + (a/2) s + sqrt(a) z, a_i = eps (sigma_i / sigma_L)^2   (seeds 001, 002)
    SONG_LM: SONG with z = (z_k + z_{k+1}) / 2, the mean of this step's and the last step's draws
-          (Leimkuhler & Matthews 2013; the recipe up to 16 dimensions). On a Gaussian of variance
+          (Leimkuhler & Matthews 2013; the recipe's). On a Gaussian of variance
           v, SONG's chains settle at variance v / (1 - a/(2v)), 14 % too wide at the recipe's
           a = v/4, which tempers a mixture toward equal weights; SONG_LM's at exactly v for
           any a < 2v. One extra n*dim draw before the first step.
@@ -610,12 +618,13 @@ NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int 
    mode, SONG_LM's 0.217 and 0.207 (truth 0.2; docs/training.md). */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T);
 /* The recipe's sampler for a model of dimension dim: ncsn_sampler_recipe up to
-   NCSN_RECIPE_SMALL_DIM; above, SONG's form (measured there), T = 5 steps per level (the paper's
-   high-dimensional setting) and eps = 0.35 sigma_L^2 (1.75 e-folds of relaxation per level). There a network's learned score
-   relaxes the chains toward a density narrower than the data's: on the 8x8 digits 200 steps per
-   level gave samples close to the mean image (energy distance 14.5x the fitted Gaussian's), 5
-   steps kept the spread of the larger levels (docs/training.md). T > 0 sets the steps. No fine
-   steps above NCSN_RECIPE_SMALL_DIM (fine_factor 0: T = 5 was tuned without). */
+   NCSN_RECIPE_SMALL_DIM; above, T = 10 steps per level and eps = 0.1 sigma_L^2 (1 e-fold of
+   relaxation per level; SONG_LM as below), tuned on the preconditioned network of
+   ncsn_train_defaults_for. There a network's learned score relaxes the chains toward a density
+   narrower than the data's: on the 8x8 digits 200 steps per level gave samples close to the mean
+   image (energy distance 14.5x the fitted Gaussian's), a few steps keep the spread of the larger
+   levels (docs/training.md). T > 0 sets the steps. No fine steps above NCSN_RECIPE_SMALL_DIM
+   (fine_factor 0: T was tuned without). */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, int T, int dim);
 /* Divergence: a chain has left the data's region when a coordinate is not finite or its distance
    from s->center exceeds s->radius + sigma_1 (network units; the data's own points are within
@@ -4442,8 +4451,16 @@ NCSNDEF ncsn_train_opts ncsn_train_defaults_for(int dim)
     int i;
     if (dim > NCSN_RECIPE_SMALL_DIM) {   /* 3 x 128 left 73-91 % of the noise below sigma = 0.1 on the digits */
         for (i = 0; i < o.net.n_hidden; i++) o.net.hidden[i] = 256;
-        o.steps = 5000;
-        o.lr_decay_steps = o.steps;   /* the decay spans the shorter run */
+        /* the preconditioned output (EDM's loss on F, sigma_data from the data): on the digits its
+           steps cost a fifth of s = net/sigma's, and 20 000 of them with the sampler of
+           ncsn_sampler_recipe_for gave 0.55x / 0.53x the fitted Gaussian's energy distance at training
+           seeds 42 / 43, against s = net/sigma's 1.007x after 5000 (docs/training.md) */
+        o.net.scale_by_sigma = 0;
+        o.net.precond = 1;
+        o.net.sigma_data = 0.0f;
+        o.weighting = NCSN_WEIGHT_ONE;
+        o.steps = 20000;
+        o.lr_decay_steps = o.steps;
         o.sigma_min = 0.1f;
     }
     return o;
@@ -5053,13 +5070,13 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, in
 {
     ncsn_sampler_opts o = ncsn_sampler_recipe(sigmas, L, T);
     if (dim > NCSN_RECIPE_SMALL_DIM) {
-        o.form = NCSN_LANGEVIN_SONG;   /* the digits (10 blocks of samples): 1.007x the fitted Gaussian's energy distance, 1.039x with SONG_LM */
-        o.steps_per_level = T > 0 ? T : 5;
-        /* T eps / sigma_L^2 = 1.75 e-folds per level; on the 8x8 digits (one draw of 1797 samples each)
-           0.35 sigma_L^2 gave 0.88x the fitted Gaussian's energy distance, sigma_L^2/2 1.67x, 0.3 and
-           0.4 1.07x and 1.02x (docs/training.md) */
-        o.eps = sigmas && L >= 1 ? 0.35f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
-        o.fine_factor = 0;   /* T = 5 tuned as is */
+        /* the recipe's SONG_LM: on the digits' preconditioned models (seeds 42 / 43) 0.55x / 0.53x
+           the fitted Gaussian's energy distance, SONG's noise 0.61x / 0.58x */
+        o.steps_per_level = T > 0 ? T : 10;
+        /* T eps / sigma_L^2 = 1 e-fold per level, in 10 steps: with SONG's noise 5 steps at 0.2 sigma_L^2
+           gave 0.79x / 0.68x, 10 at 0.1 0.61x / 0.58x (docs/training.md) */
+        o.eps = sigmas && L >= 1 ? 0.1f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
+        o.fine_factor = 0;   /* T tuned as is */
     }
     return o;
 }

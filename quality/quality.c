@@ -11,14 +11,18 @@
                                             train, sample and evaluate in-process (for tuning)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
+     quality nearest DATA.csv SAMPLES.csv [N]  the first N samples' (2000) distances to their nearest
+                                            data point, beside the data's own nearest-neighbour distances
      quality exact SET DATA.csv MODEL N     the row of the sampler run with the mixture's exact score
-     quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T epsf=F lm=0|1 denoise=F sseed=S fine=M finesig=S out=F.csv]
+     quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T epsf=F lm=0|1 denoise=F sseed=S fine=M finesig=S
+                                       tlow=K lowsig=S lowepsf=F out=F.csv]
                                             the model's sampler with the exact score where sigma >= above
                                             or < below, the last K levels left out, T steps per level,
                                             eps = F sigma_L^2 (default: the recipe's), lm=0 SONG's
                                             noise, lm=1 SONG_LM's (default: the recipe's form),
                                             the final step x + F sigma_L^2 s (exact: above=0 by default),
-                                            the sampler's fine_factor and fine_sigma, the samples to F.csv
+                                            the sampler's fine_factor and fine_sigma, K steps per level
+                                            at F times the step below sigma = S, the samples to F.csv
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
@@ -450,12 +454,13 @@ static ncsn_status q_mix_score(void *u, float *out, const float *x, float sigma,
 
 /* options: above=S below=S (the exact score there), drop=K (the last K levels left out), T=T,
    epsf=F (eps = F sigma_L^2), lm=0|1 (SONG or SONG_LM; default the recipe's), denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S,
-   out=F.csv (the samples), fine=M finesig=S (the sampler's fine_factor and fine_sigma; default the recipe's) */
-typedef struct qmix_opts { float above, below, F, epsf, finesig; int drop, T, lm, fine; uint64_t sseed; const char *out; } qmix_opts;
+   out=F.csv (the samples), fine=M finesig=S (the sampler's fine_factor and fine_sigma; default the recipe's),
+   tlow=K lowsig=S lowepsf=F (K steps per level at F times the step at the levels sigma < S; 0: T everywhere) */
+typedef struct qmix_opts { float above, below, F, epsf, finesig, lowsig, lowepsf; int drop, T, lm, fine, tlow; uint64_t sseed; const char *out; } qmix_opts;
 static int q_mix_parse(int argc, char **argv, qmix_opts *o)
 {
     int i;
-    o->below = 0.0f; o->F = 1.0f; o->epsf = 0.0f; o->finesig = -1.0f; o->drop = o->T = 0; o->lm = o->fine = -1; o->sseed = 1; o->out = NULL;
+    o->below = 0.0f; o->F = 1.0f; o->epsf = 0.0f; o->finesig = -1.0f; o->lowsig = 0.0f; o->lowepsf = 1.0f; o->tlow = 0; o->drop = o->T = 0; o->lm = o->fine = -1; o->sseed = 1; o->out = NULL;
     for (i = 0; i < argc; i++) {
         double v;
         if (!strncmp(argv[i], "sseed=", 6)) {
@@ -475,8 +480,31 @@ static int q_mix_parse(int argc, char **argv, qmix_opts *o)
         else if (!strncmp(argv[i], "lm=", 3)) o->lm = (int)v;
         else if (!strncmp(argv[i], "fine=", 5)) o->fine = (int)v;
         else if (!strncmp(argv[i], "finesig=", 8) && v >= 0.0) o->finesig = (float)v;
-        else { fprintf(stderr, "quality mix: unknown option or negative value '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig=)\n", argv[i]); return 1; }
+        else if (!strncmp(argv[i], "tlow=", 5)) o->tlow = (int)v;
+        else if (!strncmp(argv[i], "lowsig=", 7)) o->lowsig = (float)v;
+        else if (!strncmp(argv[i], "lowepsf=", 8)) o->lowepsf = (float)v;
+        else { fprintf(stderr, "quality mix: unknown option or negative value '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig= tlow= lowsig= lowepsf=)\n", argv[i]); return 1; }
     }
+    return 0;
+}
+
+/* the annealed run of q_mix_run; with tlow > 0 the levels sigma < lowsig take tlow steps at lowepsf
+   times the step (two runs: with SONG's noise the bits of one run; SONG_LM restarts its pairing there) */
+static int q_mix_anneal(qmix *q, const qmix_opts *o, const ncsn_sampler_opts *so, const float *sig, int L, int dim,
+                        ncsn_rng *rng, float *x, int n)
+{
+    ncsn_sampler_opts a = *so, b = *so;
+    ncsn_status sst = NCSN_OK;
+    float sl = sig[L - 1];
+    int K = 0;
+    while (K < L && sig[K] >= o->lowsig) K++;
+    if (o->tlow > 0 && K > 0 && K < L) {
+        a.eps = so->eps * ((sig[K - 1] / sl) * (sig[K - 1] / sl));   /* the same a_i with sig[K - 1] as the run's last level */
+        b.init = NCSN_INIT_GIVEN; b.steps_per_level = o->tlow; b.eps = so->eps * o->lowepsf;
+        sst = ncsn_sample_annealed(q_mix_score, q, dim, sig, K, &a, rng, x, n);
+        if (sst == NCSN_OK || sst == NCSN_ERR_NONFINITE) sst = ncsn_sample_annealed(q_mix_score, q, dim, sig + K, L - K, &b, rng, x, n);
+    } else sst = ncsn_sample_annealed(q_mix_score, q, dim, sig, L, so, rng, x, n);
+    if (sst != NCSN_OK && sst != NCSN_ERR_NONFINITE) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     return 0;
 }
 
@@ -485,7 +513,6 @@ static int q_mix_parse(int argc, char **argv, qmix_opts *o)
 static int q_mix_run(qmix *q, const qmix_opts *o, const float *sig, int L, int dim, float *x, float *sc, int n)
 {
     ncsn_sampler_opts so = ncsn_sampler_recipe_for(sig, L, o->T, dim);   /* eps from the last level used */
-    ncsn_status sst;
     ncsn_rng rng;
     float sl = sig[L - 1];
     size_t j;
@@ -495,9 +522,7 @@ static int q_mix_run(qmix *q, const qmix_opts *o, const float *sig, int L, int d
     if (o->fine >= 0) so.fine_factor = o->fine;
     if (o->finesig >= 0.0f) so.fine_sigma = o->finesig;
     ncsn_rng_seed(&rng, o->sseed, 54);
-    if ((sst = ncsn_sample_annealed(q_mix_score, q, dim, sig, L, &so, &rng, x, n)) != NCSN_OK && sst != NCSN_ERR_NONFINITE) {
-        fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1;
-    }
+    if (q_mix_anneal(q, o, &so, sig, L, dim, &rng, x, n)) return 1;
     if (o->F == 0.0f) return 0;
     if (q_mix_score(q, sc, x, sl, n) != NCSN_OK) { fprintf(stderr, "quality: the final step: %s\n", ncsn_last_error()); return 1; }
     for (j = 0; j < (size_t)n * dim; j++) x[j] = fmaf(o->F * sl * sl, sc[j], x[j]);
@@ -603,6 +628,52 @@ static int cmd_denoise(const char *model, const char *data_csv)
     return 0;
 }
 
+/* distance (the file's units) from each of the first `count` rows of x to its nearest row of data,
+   leaving out row `self` when x is data itself (self = index offset 0; -1: none); sorted into d */
+static void q_nearest(const float *data, int n, int dim, const float *x, int count, int self, double *d)
+{
+    int i, j, k;
+    for (i = 0; i < count; i++) {
+        double best = HUGE_VAL;
+        for (j = 0; j < n; j++) {
+            double q = 0.0;
+            if (self >= 0 && j == i) continue;
+            for (k = 0; k < dim && q < best; k++) {
+                double e = (double)x[(size_t)i * dim + k] - data[(size_t)j * dim + k];
+                q += e * e;
+            }
+            if (q < best) best = q;
+        }
+        d[i] = sqrt(best);
+    }
+    for (i = 1; i < count; i++) {   /* insertion sort */
+        double v = d[i];
+        for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
+        d[j] = v;
+    }
+}
+
+/* how far samples lie from their nearest training point, against the training points' own
+   nearest-neighbour distances: copies of training points would lie closer than those, noisy
+   samples farther (docs/quality.md, the digits grid) */
+static int cmd_nearest(const char *data_csv, const char *samples_csv, int count)
+{
+    float *data = NULL, *x = NULL;
+    int n, dim, ns, ds, m;
+    double *d;
+    if (q_load(data_csv, &data, &n, &dim) || q_load(samples_csv, &x, &ns, &ds)) return 1;
+    if (ds != dim || count < 1) { fprintf(stderr, "quality nearest: samples have %d columns, data %d; N = %d\n", ds, dim, count); return 1; }
+    m = ns < count ? ns : count;
+    d = (double *)malloc(sizeof(double) * (size_t)(m > n ? m : n));
+    if (!d) return 1;
+    q_nearest(data, n, dim, x, m, -1, d);
+    printf("samples (%d): nearest data point median %.4g, 5th percentile %.4g, min %.4g\n", m, d[m / 2], d[m / 20], d[0]);
+    q_nearest(data, n, dim, data, n, 0, d);
+    printf("data (%d): nearest other data point median %.4g, 5th percentile %.4g, min %.4g\n", n, d[n / 2], d[n / 20], d[0]);
+    free(d); ncsn_free(data); ncsn_free(x);
+    return 0;
+}
+
 /* 100 samples of the 8x8 digits as a 10 x 10 grid for gnuplot's `with image` (gaps of one pixel) */
 static int cmd_grid(const char *in, const char *out)
 {
@@ -642,8 +713,9 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);
     if (argc >= 4 && !strcmp(argv[1], "denoise")) return cmd_denoise(argv[2], argv[3]);
+    if (argc >= 4 && !strcmp(argv[1], "nearest")) return cmd_nearest(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 2000);
     if (argc >= 6 && !strcmp(argv[1], "exact")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, 0.0f);
     if (argc >= 6 && !strcmp(argv[1], "mix")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, FLT_MAX);   /* above FLT_MAX: the network at every level */
-    fprintf(stderr, "usage: quality gen|eval|tune|exact|mix|header ... (see quality/quality.c)\n");
+    fprintf(stderr, "usage: quality gen|eval|tune|exact|mix|denoise|nearest|grid|header ... (see quality/quality.c)\n");
     return 1;
 }

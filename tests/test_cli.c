@@ -781,6 +781,31 @@ static void tl_resume_decay(void)
     EXPECT(rc, 0, (const char *)NULL, "resume a constant-rate run to more steps");
 }
 
+/* above 16 columns the recipe trains the preconditioned output with EDM's loss (0.5.0); another
+   conditioning (--embed) keeps it, and --output-form scaled goes back to s = net/sigma with the
+   recipe's sigma2 loss, not the precond one; up to 16 columns nothing changed. wide.csv: 17 columns
+   (tl_resume_decay); w2.csv: 2 */
+static void tl_wide_recipe(void)
+{
+    static const struct { const char *args, *form, *weighting; } runs[] = {
+        { "wide.csv -o wr.st", "preconditioned", "cli.weighting: one\n" },
+        { "wide.csv -o wr.st --embed 8", "preconditioned", "cli.weighting: one\n" },
+        { "wide.csv -o wr.st --output-form scaled", NULL, "cli.weighting: sigma2\n" },
+        { "wide.csv -o wr.st --output-form scaled --weighting one", NULL, "cli.weighting: one\n" },
+        { "w2.csv -o wr.st", NULL, "cli.weighting: sigma2\n" },
+    };
+    size_t i;
+    tl_put("w2.csv", "15,2\n3,4\n5,6\n");
+    for (i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        int rc = tl_run("train %s --steps 2 --width 4 --depth 1 --levels 2 --checkpoint-every 1 --checkpoint wr.ckpt --progress none", runs[i].args);
+        EXPECT(rc, 0, (const char *)NULL, runs[i].args);
+        rc = tl_run("info wr.ckpt");
+        CHECK(rc == 0 && (runs[i].form ? strstr(tl_out, runs[i].form) != NULL : strstr(tl_out, "preconditioned") == NULL) &&
+              strstr(tl_out, runs[i].weighting), "cli train %s: want %s and %s: %s", runs[i].args,
+              runs[i].form ? runs[i].form : "no precond", runs[i].weighting, tl_out);
+    }
+}
+
 /* a checkpoint of 2-column data resumed on 3 columns (and the reverse), its cli.data edited to
    match: the model's dimension is checked against the data's before any step (it once wrote past
    the batch buffer: a heap overflow under ASan, a segfault at -O2) */
@@ -1153,6 +1178,7 @@ static void tl_commands(void)
     tl_resume_other_dim();
     tl_resume_bad_dim();
     tl_resume_decay();
+    tl_wide_recipe();
     tl_sample_memory();
 
     tl_pipes();

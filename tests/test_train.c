@@ -337,23 +337,28 @@ static void recipe_rules(void)
           ncsn_train_preset_seed000().lr_decay_steps == 0 && ncsn_train_preset_seed001().lr_decay_steps == 0, "the recipe's rate decays over its run at every dimension; the presets' is constant");
     CHECK(ncsn_lr_at(1e-3f, -5, 100) == 1e-3f, "ncsn_lr_at before step 0: %g", (double)ncsn_lr_at(1e-3f, -5, 100));
     CHECK(ncsn_lr_at(2e-38f, 500, 100) == FLT_MIN, "a tiny rate decays to FLT_MIN, not below: %g", (double)ncsn_lr_at(2e-38f, 500, 100));
-    {   /* the dimension rule: up to 16 columns the recipe itself; above, 3 x 256, 5000 steps,
-           sigma_L 0.1, and a sampler of 5 steps per level at eps = 0.35 sigma_L^2 */
+    {   /* the dimension rule: up to 16 columns the recipe itself; above, 3 x 256 with the
+           preconditioned output and EDM's loss, 20 000 steps, sigma_L 0.1, and a sampler of 10
+           steps per level at eps = 0.1 sigma_L^2, SONG_LM (0.5.0; docs/training.md) */
         ncsn_train_opts a = ncsn_train_defaults(), b = ncsn_train_defaults_for(16), c = ncsn_train_defaults_for(17);
         float sig[6];
         ncsn_sampler_opts p, q, r;
         CHECK(b.net.n_hidden == a.net.n_hidden && b.net.hidden[0] == a.net.hidden[0] && b.net.hidden[2] == a.net.hidden[2] && b.steps == a.steps &&
-              b.sigma_min == a.sigma_min && b.net.cond == a.net.cond && b.net.embed_dim == a.net.embed_dim, "D = 16: ncsn_train_defaults_for is ncsn_train_defaults");
-        CHECK(c.net.n_hidden == 3 && c.net.hidden[0] == 256 && c.net.hidden[2] == 256 && c.steps == 5000 && c.sigma_min == 0.1f,
+              b.sigma_min == a.sigma_min && b.net.cond == a.net.cond && b.net.embed_dim == a.net.embed_dim &&
+              b.net.precond == 0 && b.net.scale_by_sigma == 1 && b.weighting == a.weighting, "D = 16: ncsn_train_defaults_for is ncsn_train_defaults");
+        CHECK(c.net.n_hidden == 3 && c.net.hidden[0] == 256 && c.net.hidden[2] == 256 && c.steps == 20000 && c.lr_decay_steps == 20000 && c.sigma_min == 0.1f,
               "D = 17: %d x %d, %ld steps, sigma_L %g", c.net.hidden[0], c.net.n_hidden, c.steps, (double)c.sigma_min);
-        CHECK(c.net.cond == a.net.cond && c.net.scale_by_sigma == a.net.scale_by_sigma && c.batch == a.batch && c.ema_rate == a.ema_rate,
+        CHECK(c.net.precond == 1 && c.net.scale_by_sigma == 0 && c.net.sigma_data == 0.0f && c.weighting == NCSN_WEIGHT_ONE,
+              "D = 17: the preconditioned output (precond %d, scale_by_sigma %d, sigma_data %g, weighting %d)",
+              c.net.precond, c.net.scale_by_sigma, (double)c.net.sigma_data, (int)c.weighting);
+        CHECK(c.net.cond == a.net.cond && c.batch == a.batch && c.ema_rate == a.ema_rate,
               "D = 17: the rest is the recipe's");
         ncsn_schedule(sig, 6, 8.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
         p = ncsn_sampler_recipe(sig, 6, 0); q = ncsn_sampler_recipe_for(sig, 6, 0, 16); r = ncsn_sampler_recipe_for(sig, 6, 0, 64);
         CHECK(q.steps_per_level == p.steps_per_level && q.eps == p.eps && q.form == p.form && q.init == p.init && q.denoise_final == p.denoise_final &&
               q.fine_factor == p.fine_factor && q.fine_sigma == p.fine_sigma,
               "D = 16: the recipe's sampler");
-        CHECK(r.steps_per_level == 5 && r.eps == 0.35f * sig[5] * sig[5] && r.form == NCSN_LANGEVIN_SONG && r.init == p.init && r.denoise_final &&
+        CHECK(r.steps_per_level == 10 && r.eps == 0.1f * sig[5] * sig[5] && r.form == NCSN_LANGEVIN_SONG_LM && r.init == p.init && r.denoise_final &&
               r.fine_factor == 0,
               "D = 64: T %d, eps %g", r.steps_per_level, (double)r.eps);
         CHECK(ncsn_sampler_recipe_for(sig, 6, 40, 64).steps_per_level == 40, "D = 64: T given");

@@ -218,7 +218,7 @@ static const char usage_train[] =
     "                           full batch, 2000 steps) or seed001 (sigma embedding 64, 10 levels 5 ->\n"
     "                           0.01, batch 256, 10000 steps); no standardisation, no EMA; other\n"
     "                           options apply on top\n"
-    "  --steps N                total Adam steps (default 20000; above 16 columns 5000)\n"
+    "  --steps N                total Adam steps (default 20000)\n"
     "  --batch B                points per step (default 512); B >= the number of points uses all of\n"
     "                           them, in order, every step; smaller batches draw without replacement\n"
     "  --lr X                   Adam learning rate (default 0.001, falling to 1/100 over --steps;\n"
@@ -234,8 +234,9 @@ static const char usage_train[] =
     "  --embed E                sinusoidal sigma embedding of size E (even, >= 4); 0: sigma is\n"
     "                           concatenated to x (seed 000's ScoreNet)\n"
     "  --act silu|softplus      activation (default silu)\n"
-    "  --output-form F          scaled (s = net/sigma; default), net or precond (Karras 2022; cli.md)\n"
-    "  --weighting W            lambda(sigma): sigma2 (default; precond: one), one or inv_sigma2\n"
+    "  --output-form F          scaled (s = net/sigma; default), net or precond (Karras 2022; the\n"
+    "                           default above 16 columns)\n"
+    "  --weighting W            lambda(sigma): sigma2 (default; precond: one), one, inv_sigma2\n"
     "  --seed S                 random seed (default 42); the same seed gives the same bits\n"
     "  --threads T              threads (default: the machine's cores); any T gives the same bits\n"
     "  --checkpoint PATH        checkpoint file (default MODEL.ckpt; never the model's own path)\n"
@@ -250,10 +251,9 @@ static const char usage_train[] =
     "  -q, --quiet              no progress, only errors\n"
     "\n"
     "Progress: the mean loss since the last line; at the end the last step's loss and the mean over\n"
-    "the last 1 % of the steps. On NaN or infinity in the loss, a gradient or a\n"
-    "weight, training stops with exit code 3 and a message naming the step and the tensor; the last\n"
-    "checkpoint is left intact. Ctrl-C (SIGINT) or SIGTERM writes a checkpoint and exits with 130\n"
-    "or 143.\n";
+    "the last 1 % of the steps. On NaN or infinity in the loss, a gradient or a weight, training\n"
+    "stops with exit code 3 naming the step and the tensor; the last checkpoint is left intact.\n"
+    "Ctrl-C (SIGINT) or SIGTERM writes a checkpoint and exits with 130 or 143.\n";
 
 static const char usage_sample[] =
     "usage: ncsn sample MODEL.safetensors [-n N] [-o samples.csv] [options]\n"
@@ -262,8 +262,8 @@ static const char usage_sample[] =
     "line on stdout or in -o's file. Defaults: x + a s + sqrt(2a) z with a = eps sigma_i^2/sigma_L^2,\n"
     "z the mean of this and the last step's normal draws (song-lm), eps = sigma_L^2/4 (each level's\n"
     "step is a quarter of its variance; docs/training.md), 200 steps per level, start\n"
-    "N(0, sigma_1^2 I) in standardised units, a final denoising step. Above 16 dimensions the song\n"
-    "form, 5 steps per level and eps = 0.35 sigma_L^2. A model trained with --preset uses its\n"
+    "N(0, sigma_1^2 I) in standardised units, a final denoising step. Above 16 dimensions 10 steps\n"
+    "per level and eps = 0.1 sigma_L^2. A model trained with --preset uses its\n"
     "seed's sampler.\n"
     "\n"
     "  -n N                     number of samples (default 1000)\n"
@@ -271,14 +271,14 @@ static const char usage_sample[] =
     "                           over PATH once every row is written (a FIFO or device is written into);\n"
     "                           after a write error or an interrupt PATH is unchanged (diverged\n"
     "                           chains, exit 3: the other rows are written)\n"
-    "  --steps-per-level T      Langevin steps per level (default 200, above 16 dimensions 5; a preset's: 100)\n"
-    "  --eps E                  step constant epsilon (default sigma_L^2/4, above 16 dimensions 0.35 sigma_L^2)\n"
+    "  --steps-per-level T      Langevin steps per level (default 200, above 16 dimensions 10; a preset's: 100)\n"
+    "  --eps E                  step constant epsilon (default sigma_L^2/4, above 16 dimensions 0.1 sigma_L^2)\n"
     "  --fine F                 F times the steps (F in 1..64) at 1/F of the step at the levels\n"
     "                           sigma >= 1/2 in the network's units (standardised unless trained with\n"
     "                           --no-standardize or --preset); default 1: none (training.md)\n"
     "  --form song|half|song-lm song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z; song-lm: song\n"
-    "                           with z the mean of this and the last step's draws (the default up to\n"
-    "                           16 dimensions: no step-size bias on a Gaussian's width)\n"
+    "                           with z the mean of this and the last step's draws (the default: no\n"
+    "                           step-size bias on a Gaussian's width)\n"
     "  --init normal|sigma1     start from N(0, I) or N(0, sigma_1^2 I)\n"
     "  --denoise, --no-denoise  end with x + sigma_L^2 s(x, sigma_L), or not\n"
     "  --seed S                 random seed (default 1)\n"
@@ -827,19 +827,24 @@ static const char *const preset_names[] = { "none", "seed000", "seed001", NULL }
 static ncsn_train_opts train_opts(const train_cfg *c, int dim)
 {
     ncsn_train_opts o = c->preset == 1 ? ncsn_train_preset_seed000() : c->preset == 2 ? ncsn_train_preset_seed001() : ncsn_train_defaults_for(dim);
-    int i, w = c->g_width ? (int)c->width : o.net.hidden[0], d = c->g_depth ? (int)c->depth : o.net.n_hidden, scaled = o.net.scale_by_sigma;
-    if (c->g_embed) {
+    int i, w = c->g_width ? (int)c->width : o.net.hidden[0], d = c->g_depth ? (int)c->depth : o.net.n_hidden;
+    if (c->g_embed) {   /* another conditioning keeps the recipe's output form */
+        ncsn_config keep = o.net;
         o.net = c->embed ? ncsn_config_embed(dim, (int)c->embed, w, d) : ncsn_config_concat(dim, w, d);
-        o.net.scale_by_sigma = scaled;
+        o.net.scale_by_sigma = keep.scale_by_sigma;
+        o.net.precond = keep.precond;
+        o.net.sigma_data = keep.sigma_data;
     }
     o.net.n_hidden = d;
     for (i = 0; i < d; i++) o.net.hidden[i] = w;
     if (c->g_act) o.net.act = (ncsn_act)c->act;
     if (c->g_oform) {
+        int was_precond = o.net.precond;
         o.net.scale_by_sigma = c->output_form == 1;
         o.net.precond = c->output_form == 2;
         o.net.sigma_data = 0.0f;   /* the trainer's: from the data */
         if (o.net.precond) o.weighting = NCSN_WEIGHT_ONE;   /* EDM's loss on F; --weighting below may still set it */
+        else if (was_precond) o.weighting = NCSN_WEIGHT_SIGMA2;   /* the recipe's loss for a score output (above 16 columns) */
     }
     if (c->g_steps) o.steps = c->steps;
     if (c->g_steps && o.lr_decay_steps > 0) o.lr_decay_steps = c->steps;   /* the rate's decay spans the run */
