@@ -280,6 +280,7 @@ static const char *tl_memstr(const char *h, size_t n, const char *needle)   /* s
 }
 
 static int tl_lines(const char *s) { int n = 0; for (; *s; s++) n += *s == '\n'; return n; }
+static int tl_count(const char *s, const char *needle) { int n = 0; for (; (s = strstr(s, needle)) != NULL; s++) n++; return n; }
 
 static int tl_has(const char *needle) { return !needle || strstr(tl_err, needle) != NULL; }
 #define EXPECT(code, want_code, needle, what) \
@@ -502,6 +503,7 @@ static void tl_outputs(void)
     EXPECT(rc, 4, "writing to stdout failed", "--version > /dev/full");
     rc = tl_sh("printf '0,0\\n' | \"$N\" score model.safetensors --sigma 1 > /dev/full");
     EXPECT(rc, 4, "writing the scores failed", "score > /dev/full");
+    CHECK(tl_count(tl_err, "failed") == 1, "cli score > /dev/full: the failure reported %d times: '%.300s'", tl_count(tl_err, "failed"), tl_err);
     rc = tl_sh("\"$N\" selftest > /dev/full");
     EXPECT(rc, 4, "writing to stdout failed", "selftest > /dev/full");
     rc = tl_sh("\"$N\" sample model.safetensors -n 2 --steps-per-level 1 > /dev/full");
@@ -510,6 +512,7 @@ static void tl_outputs(void)
     CHECK(tl_lines(tl_err) == 1, "cli sample > /dev/full: %d lines on stderr, want 1: '%.300s'", tl_lines(tl_err), tl_err);
     rc = tl_sh("\"$N\" train p.csv -o - %s > /dev/full", tl_tiny);
     EXPECT(rc, 4, "stdout", "train -o - > /dev/full");
+    CHECK(tl_count(tl_err, "failed") == 1, "cli train -o - > /dev/full: the failure reported %d times: '%.300s'", tl_count(tl_err, "failed"), tl_err);
     {   /* a model whose metadata holds escape sequences and a forged line and data row */
         ncsn_config cfg = ncsn_config_concat(2, 4, 1);
         ncsn_model *m = NULL;
