@@ -78,8 +78,10 @@
             trains the preconditioned output (precond = 1, sigma_data from the data, NCSN_WEIGHT_ONE)
             for 20 000 steps (was s = net/sigma, NCSN_WEIGHT_SIGMA2, 5000), and
             ncsn_sampler_recipe_for takes 10 steps per level at eps = 0.1 sigma_L^2 with SONG_LM (was
-            5 at 0.35 with SONG). Up to 16 dimensions, the presets, the golden files and every other function keep 0.4.0's
-            bits; no struct changed.
+            5 at 0.35 with SONG). ncsn_sampler_recipe_model (new; what ncsn sample uses) keeps 0.4.0's
+            sampler for models without the preconditioned output, 0.4.0's models among them. Up to
+            16 dimensions, the presets and the golden files keep 0.4.0's weights and samples (files
+            name 0.5.0); no struct changed.
      0.4.0  ncsn_sampler_opts gained fine_factor and fine_sigma (at its end): F times the steps at
             1/F of the step at the levels sigma >= fine_sigma; 0 or 1 (the defaults and the
             recipe's) change nothing, so every function keeps 0.3.0's bits. Code that fills the
@@ -626,6 +628,13 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
    levels (docs/training.md). T > 0 sets the steps. No fine steps above NCSN_RECIPE_SMALL_DIM
    (fine_factor 0: T was tuned without). */
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, int T, int dim);
+/* The recipe's sampler for a trained model m (what `ncsn sample` uses): ncsn_sampler_recipe_for
+   at m's dimension, except above NCSN_RECIPE_SMALL_DIM for a network without the preconditioned
+   output (trained by 0.4.0's recipe, or with s = net/sigma or s = net chosen): there the sampler
+   that form was tuned with, 0.4.0's: SONG, T = 5, eps = 0.35 sigma_L^2. A 0.4.0 digits model gave
+   1.007x the fitted Gaussian's energy distance with it, 4.0x with the 10-step sampler of the
+   preconditioned network. */
+NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_model(const ncsn_model *m, const float *sigmas, int L, int T);
 /* Divergence: a chain has left the data's region when a coordinate is not finite or its distance
    from s->center exceeds s->radius + sigma_1 (network units; the data's own points are within
    radius, and a chain that never came back from its N(0, sigma_1^2 I) start is far beyond). With
@@ -4452,7 +4461,8 @@ NCSNDEF ncsn_train_opts ncsn_train_defaults_for(int dim)
     if (dim > NCSN_RECIPE_SMALL_DIM) {   /* 3 x 128 left 73-91 % of the noise below sigma = 0.1 on the digits */
         for (i = 0; i < o.net.n_hidden; i++) o.net.hidden[i] = 256;
         /* the preconditioned output (EDM's loss on F, sigma_data from the data): on the digits its
-           steps cost a fifth of s = net/sigma's, and 20 000 of them with the sampler of
+           20 000 steps cost less than s = net/sigma's 5000 (which slow down as they train: subnormal
+           intermediates, docs/training.md), and with the sampler of
            ncsn_sampler_recipe_for gave 0.55x / 0.53x the fitted Gaussian's energy distance at training
            seeds 42 / 43, against s = net/sigma's 1.007x after 5000 (docs/training.md) */
         o.net.scale_by_sigma = 0;
@@ -5077,6 +5087,17 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, in
            gave 0.79x / 0.68x, 10 at 0.1 0.61x / 0.58x (docs/training.md) */
         o.eps = sigmas && L >= 1 ? 0.1f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
         o.fine_factor = 0;   /* T tuned as is */
+    }
+    return o;
+}
+
+NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_model(const ncsn_model *m, const float *sigmas, int L, int T)
+{
+    ncsn_sampler_opts o = ncsn_sampler_recipe_for(sigmas, L, T, m ? m->cfg.dim : 0);
+    if (m && m->cfg.dim > NCSN_RECIPE_SMALL_DIM && !m->cfg.precond) {
+        o.form = NCSN_LANGEVIN_SONG;
+        o.steps_per_level = T > 0 ? T : 5;
+        o.eps = sigmas && L >= 1 ? 0.35f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
     }
     return o;
 }

@@ -326,6 +326,38 @@ static void settings(void)
 }
 
 /* the recipe's rules by dimension, and its learning-rate schedule */
+/* ncsn_sampler_recipe_model: a preconditioned model above 16 columns takes the recipe's sampler
+   (pre, from ncsn_sampler_recipe_for); one without (0.4.0's recipe, s = net/sigma, s = net) the
+   sampler its form was tuned with, 0.4.0's: SONG, T = 5, eps = 0.35 sigma_L^2; up to 16 columns
+   the recipe's, whatever the form */
+static void recipe_model_sampler(const float *sig, ncsn_sampler_opts pre)
+{
+    static const struct { int dim, precond, T; } cases[] = { { 64, 1, 0 }, { 64, 0, 0 }, { 17, 0, 7 }, { 16, 0, 0 }, { 16, 1, 0 } };
+    size_t k;
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ncsn_config cfg = ncsn_config_embed(cases[k].dim, 8, 8, 1);
+        ncsn_model *m = NULL;
+        ncsn_sampler_opts o, want = ncsn_sampler_recipe_for(sig, 6, cases[k].T, cases[k].dim);
+        cfg.precond = cases[k].precond;
+        cfg.scale_by_sigma = !cases[k].precond;
+        cfg.sigma_data = cases[k].precond ? 0.5f : 0.0f;
+        if (ncsn_model_create(&m, &cfg) != NCSN_OK) { CHECK(0, "recipe_model: %s", ncsn_last_error()); continue; }
+        o = ncsn_sampler_recipe_model(m, sig, 6, cases[k].T);
+        if (cases[k].dim > 16 && !cases[k].precond) {
+            want.form = NCSN_LANGEVIN_SONG;
+            want.steps_per_level = cases[k].T > 0 ? cases[k].T : 5;
+            want.eps = 0.35f * sig[5] * sig[5];
+        }
+        if (cases[k].dim == 64 && cases[k].precond)
+            CHECK(o.form == pre.form && o.steps_per_level == pre.steps_per_level && o.eps == pre.eps, "recipe_model D = 64 precond: the recipe's sampler");
+        CHECK(o.form == want.form && o.steps_per_level == want.steps_per_level && o.eps == want.eps && o.init == want.init &&
+              o.denoise_final == want.denoise_final && o.fine_factor == want.fine_factor && o.fine_sigma == want.fine_sigma,
+              "recipe_model D = %d precond %d T %d: form %d, T %d, eps %g", cases[k].dim, cases[k].precond, cases[k].T,
+              (int)o.form, o.steps_per_level, (double)o.eps);
+        ncsn_model_free(m);
+    }
+}
+
 static void recipe_rules(void)
 {
     /* the learning rate: linear from lr to lr/100 over the decay, then lr/100; constant without */
@@ -362,6 +394,7 @@ static void recipe_rules(void)
               r.fine_factor == 0,
               "D = 64: T %d, eps %g", r.steps_per_level, (double)r.eps);
         CHECK(ncsn_sampler_recipe_for(sig, 6, 40, 64).steps_per_level == 40, "D = 64: T given");
+        recipe_model_sampler(sig, r);
     }
 }
 

@@ -273,6 +273,8 @@ static const char usage_sample[] =
     "                           chains, exit 3: the other rows are written)\n"
     "  --steps-per-level T      Langevin steps per level (default 200, above 16 dimensions 10; a preset's: 100)\n"
     "  --eps E                  step constant epsilon (default sigma_L^2/4, above 16 dimensions 0.1 sigma_L^2)\n"
+    "                           (above 16 dimensions a model without the preconditioned output, e.g.\n"
+    "                           one 0.4.0 trained: song, 5 steps at 0.35 sigma_L^2, as 0.4.0 sampled it)\n"
     "  --fine F                 F times the steps (F in 1..64) at 1/F of the step at the levels\n"
     "                           sigma >= 1/2 in the network's units (standardised unless trained with\n"
     "                           --no-standardize or --preset); default 1: none (training.md)\n"
@@ -1250,11 +1252,12 @@ static ncsn_status sample_tick(void *user, int level, int step, float sigma, con
     return interrupted ? NCSN_ERR_CALLBACK : NCSN_OK;
 }
 
-/* the sampler of the model's recipe: a seed's preset, else the data-driven one (ncsn_sampler_recipe_for) */
+/* the sampler of the model's recipe: a seed's preset, else the data-driven one for the model's
+   dimension and output form (ncsn_sampler_recipe_model) */
 static ncsn_sampler_opts sampler_for(const loaded *ld, long T)
 {
     char v[64];
-    ncsn_sampler_opts so = ncsn_sampler_recipe_for(ld->sigmas, ld->L, (int)T, ld->m->cfg.dim);
+    ncsn_sampler_opts so = ncsn_sampler_recipe_model(ld->m, ld->sigmas, ld->L, (int)T);
     if (ncsn_file_meta_mem(ld->file, ld->len, "cli.preset", v, sizeof v) == NCSN_OK && (!strcmp(v, "seed000") || !strcmp(v, "seed001"))) {
         so = ncsn_sampler_defaults();
         so.steps_per_level = T > 0 ? (int)T : 100;
