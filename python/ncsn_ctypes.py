@@ -81,7 +81,7 @@ _SIGNATURES = {
     "ncsn_selftest": (C.c_int, []),
     "ncsn_free": (None, [C.c_void_p]),
     "ncsn_csv_load": (C.c_int, [C.c_char_p, C.c_void_p, C.POINTER(F), C.POINTER(C.c_int), C.POINTER(C.c_int), C.c_char_p, C.c_size_t]),
-    "ncsn_train_defaults": (TrainOpts, []),
+    "ncsn_train_defaults_for": (TrainOpts, [C.c_int]),
     "ncsn_trainer_create": (C.c_int, [C.POINTER(C.POINTER(Trainer)), C.POINTER(TrainOpts), F, C.c_int, C.c_int, C.POINTER(Rng)]),
     "ncsn_trainer_step": (C.c_int, [C.POINTER(Trainer)]),
     "ncsn_trainer_save_model": (C.c_int, [C.POINTER(Trainer), C.c_char_p, C.c_void_p]),
@@ -92,7 +92,7 @@ _SIGNATURES = {
     "ncsn_stdz_free": (None, [C.POINTER(Stdz)]),
     "ncsn_model_free": (None, [C.c_void_p]),
     "ncsn_model_set_threads": (C.c_int, [C.c_void_p, C.c_int]),
-    "ncsn_sampler_recipe": (SamplerOpts, [F, C.c_int, C.c_int]),
+    "ncsn_sampler_recipe_model": (SamplerOpts, [C.c_void_p, F, C.c_int, C.c_int]),
     "ncsn_rng_seed": (None, [C.POINTER(Rng), C.c_uint64, C.c_uint64]),
     "ncsn_sample_data": (C.c_int, [C.c_void_p, C.POINTER(Stdz), F, C.c_int, C.POINTER(SamplerOpts), C.POINTER(Rng), F,
                                    C.c_int, C.POINTER(C.c_ubyte), C.POINTER(C.c_int)]),
@@ -123,7 +123,7 @@ def train(lib, data_csv, model_path, steps, seed=42, threads=1, log_every=0):
     """ncsn train DATA.csv -o MODEL --steps N --seed S: the data-driven recipe, the EMA weights saved."""
     data, n, dim = F(), C.c_int(), C.c_int()
     check(lib, lib.ncsn_csv_load(data_csv.encode(), None, C.byref(data), C.byref(n), C.byref(dim), None, 0), "ncsn_csv_load")
-    opts = lib.ncsn_train_defaults()
+    opts = lib.ncsn_train_defaults_for(dim)   # the recipe for the data's dimension, as ncsn train
     opts.steps, opts.seed, opts.threads = steps, seed, threads
     if opts.lr_decay_steps > 0:
         opts.lr_decay_steps = steps   # the rate decays over the run, as ncsn train --steps N does
@@ -156,7 +156,7 @@ def sample(lib, model_path, n, seed=1, steps_per_level=0, threads=1):
             raise NcsnError("%s holds no noise levels" % model_path)
         if threads > 1:
             check(lib, lib.ncsn_model_set_threads(model, threads), "ncsn_model_set_threads")
-        so = lib.ncsn_sampler_recipe(fptr(sigmas), L, steps_per_level)
+        so = lib.ncsn_sampler_recipe_model(model, fptr(sigmas), L, steps_per_level)   # as ncsn sample: by dimension and form
         rng = Rng()
         lib.ncsn_rng_seed(C.byref(rng), seed, 54)
         x = np.zeros((n, dim), np.float32)

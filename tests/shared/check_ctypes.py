@@ -16,32 +16,41 @@ import ncsn_st  # noqa: E402
 STEPS, N, SEED, T = "150", "64", "3", "10"
 
 
+def one_case(lib, ncsn, tmp, name, x, T):
+    """train and sample x through ctypes and through the ncsn command; the number of failed checks"""
+    failed = 0
+    data = os.path.join(tmp, name + ".csv")
+    np.savetxt(data, x, delimiter=",", fmt="%.9g")
+    py_model, cli_model = os.path.join(tmp, name + "_py.safetensors"), os.path.join(tmp, name + "_cli.safetensors")
+    t_args = ["--steps-per-level", T] if T else []
+    py = subprocess.run([sys.executable, os.path.join(HERE, "..", "..", "python", "ncsn_ctypes.py"), data, py_model, "--steps", STEPS,
+                         "-n", N, "--seed", SEED, "--lib", lib] + t_args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sys.stderr.write(py.stderr.decode())
+    subprocess.run([ncsn, "train", data, "-o", cli_model, "--steps", STEPS, "-q", "--checkpoint-every", "0"], check=True)
+    cli = subprocess.run([ncsn, "sample", cli_model, "-n", N, "--seed", SEED, "-q"] + t_args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ok = py.returncode == cli.returncode and py.returncode in (0, 3)
+    print("%s  %s: exit codes: ncsn_ctypes.py %d, ncsn sample %d" % ("ok  " if ok else "FAIL", name, py.returncode, cli.returncode))
+    failed += not ok
+    (tp, _), (tc, _) = ncsn_st.read(py_model), ncsn_st.read(cli_model)
+    ok = list(tp) == list(tc) and all(tp[k].tobytes() == tc[k].tobytes() for k in tp)
+    print("%s  %s: the model trained through ctypes has the same %d tensors as ncsn train's, bit for bit" % ("ok  " if ok else "FAIL", name, len(tp)))
+    failed += not ok
+    ok = py.stdout == cli.stdout and py.stdout.count(b"\n") > int(N) // 2
+    print("%s  %s: the samples are the same bytes as ncsn sample's (%d rows)" % ("ok  " if ok else "FAIL", name, py.stdout.count(b"\n")))
+    failed += not ok
+    return failed
+
+
 def main():
     lib, ncsn = sys.argv[1], sys.argv[2]
-    failed = 0
     with tempfile.TemporaryDirectory(prefix="ncsn_ctypes_") as tmp:
         rng = np.random.default_rng(7)
         x = np.concatenate([rng.normal((-2, 1), 0.4, (200, 2)), rng.normal((2, -1), 0.6, (200, 2))]).astype(np.float32)
-        data = os.path.join(tmp, "data.csv")
-        np.savetxt(data, x, delimiter=",", fmt="%.9g")
-        py_model, cli_model = os.path.join(tmp, "py.safetensors"), os.path.join(tmp, "cli.safetensors")
-        py = subprocess.run([sys.executable, os.path.join(HERE, "..", "..", "python", "ncsn_ctypes.py"), data, py_model, "--steps", STEPS,
-                             "-n", N, "--seed", SEED, "--steps-per-level", T, "--lib", lib], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        sys.stderr.write(py.stderr.decode())
-        subprocess.run([ncsn, "train", data, "-o", cli_model, "--steps", STEPS, "-q", "--checkpoint-every", "0"], check=True)
-        cli = subprocess.run([ncsn, "sample", cli_model, "-n", N, "--seed", SEED, "--steps-per-level", T, "-q"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        ok = py.returncode == cli.returncode and py.returncode in (0, 3)
-        print("%s  exit codes: ncsn_ctypes.py %d, ncsn sample %d" % ("ok  " if ok else "FAIL", py.returncode, cli.returncode))
-        failed += not ok
-        (tp, _), (tc, _) = ncsn_st.read(py_model), ncsn_st.read(cli_model)
-        ok = list(tp) == list(tc) and all(tp[k].tobytes() == tc[k].tobytes() for k in tp)
-        print("%s  the model trained through ctypes has the same %d tensors as ncsn train's, bit for bit" % ("ok  " if ok else "FAIL", len(tp)))
-        failed += not ok
-        ok = py.stdout == cli.stdout and py.stdout.count(b"\n") > int(N) // 2
-        print("%s  the samples are the same bytes as ncsn sample's (%d rows)" % ("ok  " if ok else "FAIL", py.stdout.count(b"\n")))
-        failed += not ok
-    print("%d passed, %d failed" % (3 - failed, failed))
+        failed = one_case(lib, ncsn, tmp, "2-D", x, T)
+        # above 16 columns the recipe differs (ncsn_train_defaults_for, ncsn_sampler_recipe_model): the defaults' T
+        x = rng.normal(0.0, 1.0, (300, 20)).astype(np.float32)
+        failed += one_case(lib, ncsn, tmp, "20-D", x, None)
+    print("%d passed, %d failed" % (6 - failed, failed))
     return 1 if failed else 0
 
 
