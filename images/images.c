@@ -1,19 +1,24 @@
 /* images.c - an MLP NCSN on Fashion-MNIST: `make images` (mk/images.mk).
-     images train DATA MODEL [--quick]   train the preconditioned network (ncsn_config.precond)
+     images train DATA MODEL [--quick|--medium]   train the preconditioned network (ncsn_config.precond)
                                          through ncsn_trainer on DATA's training images (all but the
                                          last HOLD) and write the model file MODEL (EMA weights, levels)
-     images train DATA MODEL steps=N width=W decay=1   a variant of the recipe (docs/images.md)
-     images eval DATA MODEL OUT [--quick] sample, inpaint and measure; text files for gnuplot in OUT
-     images train-trainer DATA MODEL    the same network with the default's s = net/sigma: the
-                                        comparison of docs/images.md
-     images sweep DATA MODEL VARIANT... [--medium]  sampler and inpainting variants on one model
-                                        (docs/images.md's sampler tables; see cmd_sweep)
-   DATA holds the four IDX files, decompressed. --quick: the reduced run of `make plots` (a small
-   subset, few steps); --medium: the full network, fewer steps. docs/images.md has the numbers. */
+     images train DATA MODEL steps=N width=W decay=1 [--quick|--medium]   a variant of the recipe
+                                         (docs/images.md)
+     images eval DATA MODEL OUT [--quick|--medium]   sample, inpaint and measure; text files for
+                                         gnuplot in OUT (width, depth and steps read from MODEL)
+     images train-trainer DATA MODEL [--quick|--medium]   the same network with the default's
+                                         s = net/sigma (the comparison of docs/images.md); the
+                                         recipe's size only, no variant arguments
+     images sweep DATA MODEL VARIANT... [--quick|--medium]   sampler and inpainting variants on one
+                                         model (docs/images.md's sampler tables; see cmd_sweep)
+   DATA holds the four IDX files, decompressed. --quick: the reduced run of `make plots` (see
+   config()); --medium: the full network and data, a quarter of the steps. Only these two may end
+   an argument list. docs/images.md has the numbers. */
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
 #include "../ncsn.h"
 #include "../tools/common.h"   /* now(), keep_finite() */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +43,7 @@ typedef struct run_cfg {
 } run_cfg;
 
 /* quick 1: the reduced run of `make plots` (the full recipe at a tenth of the cost: 3000 steps of
-   256 x 3 on 10 000 images, about 30 s); 2: a medium run (the full network and data, a quarter of
+   256 x 3 on 10 000 images, 200 samples; about 40 s on 2 cores, docs/images.md); 2: a medium run (the full network and data, a quarter of
    the steps, half the samples), as measured in docs/images.md */
 static run_cfg config(int quick)
 {
@@ -549,7 +554,8 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     clf cl;
     metrics r;
     ncsn_rng rng;
-    int m = c->n_samples, n_inp = c->n_samples < 200 ? c->n_samples : 200, i, agree = 0;
+    int m = c->n_samples, n_inp = c->n_samples < 200 ? c->n_samples : 200, i, agree = 0, width, depth;
+    long n_steps;
     float *work = (float *)xmalloc(sizeof(float) * 512 * PIX), *smp = (float *)xmalloc(sizeof(float) * (size_t)m * PIX);
     float *gs = (float *)xmalloc(sizeof(float) * (size_t)m * PIX), *inp = (float *)xmalloc(sizeof(float) * (size_t)n_inp * PIX);
     float *lg = (float *)xmalloc(sizeof(float) * (size_t)n_inp * CLASSES), fig[40 * PIX], shown[8 * PIX];
@@ -563,6 +569,11 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     load_set(&te, dir, "t10k");
     held = tr.x + (size_t)(tr.n - c->hold) * PIX;
     load_model(&ms, model, c->sigma_end);
+    /* the summary and the figure's title describe the model (a variant's width and steps), not
+       config()'s recipe; a model without images.steps (not written by train) keeps the recipe's */
+    width = ms.m->cfg.hidden[0];
+    depth = ms.m->cfg.n_hidden;
+    if (ncsn_file_meta(model, "images.steps", steps, sizeof steps) != NCSN_OK || sscanf(steps, "%ld", &n_steps) != 1) n_steps = c->steps;
     clf_train(&cl, tr.x, tr.y, c->n_train, c->clf_epochs, work);
     r.acc = clf_accuracy(&cl, te.x, te.y, te.n, work);
     printf("images: classifier test accuracy %.4f (%d test images)\n", r.acc, te.n);
@@ -603,8 +614,8 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
         if ((fp = fopen(p, "w")) != NULL) {
             fprintf(fp, "# fd floor gauss share_min share_max acc med_test min_sample close inpaint_agree n_samples n_train steps width depth T L diverged T_low split\n");
             fprintf(fp, "%.4f %.4f %.4f %.4f %.4f %.4f %.4f %.4f %d %.4f %d %d %ld %d %d %d %d %d %d %g\n", r.fd, r.floor, r.gauss, r.share_min,
-                    r.share_max, r.acc, r.med_test, r.min_sample, r.close, r.inpaint_agree, m, c->n_train, c->steps, c->width,
-                    c->depth, c->T, ms.L, r.diverged, c->T_low, (double)c->split);
+                    r.share_max, r.acc, r.med_test, r.min_sample, r.close, r.inpaint_agree, m, c->n_train, n_steps, width,
+                    depth, c->T, ms.L, r.diverged, c->T_low, (double)c->split);
             fclose(fp);
         }
     }
@@ -760,14 +771,14 @@ static void sweep_nn_completion(clf *cl, const fmnist *tr, int n_train, const fm
     free(x); free(lg);
 }
 
-/* how many of the n completions x the classifier gives their label lab; a chain that diverged
-   (non-finite values: *lost of them) counts as a miss. x is clamped to [0, 1] in place */
+/* how many of the n completions x the classifier gives their label lab; a non-finite chain (*lost
+   of them) counts as a miss. x is clamped to [0, 1] in place */
 static int agreement(clf *cl, float *x, const int *lab, int n, float *lg, float *work, int *lost)
 {
-    unsigned char *bad = (unsigned char *)calloc((size_t)n, 1);
+    unsigned char *bad = (unsigned char *)xmalloc((size_t)n);
     int i, agree = 0;
     size_t k;
-    if (!bad) { fprintf(stderr, "images: out of memory\n"); exit(1); }
+    memset(bad, 0, (size_t)n);
     for (k = 0; k < (size_t)n * PIX; k++) if (!isfinite(x[k])) { bad[k / PIX] = 1; x[k] = 0.0f; }
     clamp01(x, (size_t)n * PIX);
     clf_forward(cl, x, n, NULL, lg, work);
@@ -779,45 +790,91 @@ static int agreement(clf *cl, float *x, const int *lab, int n, float *lg, float 
     return agree;
 }
 
-static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmnist *tr, int n_train, double med_test,
-                      const fmnist *te, const float *held, int n_held, const float *gs, float *work)
+/* the size flag that may end an argument list: 1 --quick, 2 --medium, 0 none, -1 another '-' word
+   (a misspelt flag must not run the full recipe silently) */
+static int size_flag(const char *a)
 {
-    char kind;
-    int T, n, L, i, agree = 0, T_hi = 0, stream = 0, first = 0;
-    float ex, end, split = 0.0f;
+    if (strcmp(a, "--quick") == 0) return 1;
+    if (strcmp(a, "--medium") == 0) return 2;
+    return a[0] == '-' ? -1 : 0;
+}
+
+/* one sweep VARIANT, read and checked before anything is trained */
+typedef struct variant { char kind; int T, n, T_hi, stream, first; float ex, end, split; } variant;
+
+/* a whole decimal integer field in [lo, hi] (strtol: no overflow into a wrong value) */
+static int field_long(const char *f, long lo, long hi, int *v)
+{
+    char *e;
+    long x;
+    errno = 0;
+    x = strtol(f, &e, 10);
+    if (e == f || *e || errno || x < lo || x > hi) return 0;
+    *v = (int)x;
+    return 1;
+}
+
+static int field_float(const char *f, float *v)
+{
+    char *e;
+    *v = strtof(f, &e);
+    return e != f && !*e && isfinite(*v);
+}
+
+/* spec into v: 5, 7, 8 or 9 colon-separated fields; where the kind runs Langevin (s, i, k, f) T >= 1
+   (0 would ask the recipe's 200 per level) and a positive step factor; a split only where it
+   samples (s, i, k; n ignores it); a test slice only for the completions (i, k, n); n within what
+   the kind reads (s: held-out training images, at most 1000; d, c: held-out; m: both; i, k, f, n:
+   test images from `first`). 0 and a message if not */
+static int parse_variant(const char *spec, variant *v, int n_held, int n_test)
+{
+    char buf[256], *f[10], *p;
+    int nf = 0, n_max;
+    memset(v, 0, sizeof *v);
+    if (strlen(spec) >= sizeof buf) goto bad;
+    strcpy(buf, spec);
+    for (p = buf, f[nf++] = p; (p = strchr(p, ':')) != NULL && nf < 10; f[nf++] = ++p) *p = '\0';
+    if (p || (nf != 5 && nf != 7 && nf != 8 && nf != 9) || strlen(f[0]) != 1 || !strchr("sikdfcnm", f[0][0])) goto bad;
+    v->kind = f[0][0];
+    if (!field_long(f[1], 0, 100000, &v->T) || !field_float(f[2], &v->ex) || !field_float(f[3], &v->end) ||
+        !field_long(f[4], 1, 1000000, &v->n) || (nf >= 7 && (!field_long(f[5], 0, 100000, &v->T_hi) || !field_float(f[6], &v->split))) ||
+        (nf >= 8 && !field_long(f[7], 0, 1000000, &v->stream)) || (nf == 9 && !field_long(f[8], 0, n_test - 1, &v->first)))
+        goto bad;
+    if ((strchr("sikf", v->kind) && (v->T < 1 || !(v->ex > 0.0f))) || (nf == 9 && !strchr("ikn", v->kind)) ||
+        (nf >= 7 && v->kind != 'n' && (!(v->split > 0.0f) || !strchr("sik", v->kind))))
+        goto bad;
+    n_max = v->kind == 's' ? (n_held < 1000 ? n_held : 1000) : v->kind == 'd' || v->kind == 'c' ? n_held
+          : v->kind == 'm' ? (n_held < n_test ? n_held : n_test) : n_test - v->first;
+    if (v->n > n_max) { fprintf(stderr, "images: variant '%s': n = %d must be in [1, %d]\n", spec, v->n, n_max); return 0; }
+    return 1;
+bad:
+    fprintf(stderr, "images: bad variant '%s' (kind:T:eps_factor:sigma_end:n[:T_hi:split[:stream[:first]]], T >= 1, eps_factor > 0)\n", spec);
+    return 0;
+}
+
+/* kind s: n samples measured; the others: n lower-half completions from test image `first` */
+static void sweep_one(const model_set *ms, clf *cl, const char *spec, const variant *v, const fmnist *tr, int n_train,
+                      double med_test, const fmnist *te, const float *held, int n_held, const float *gs, float *work)
+{
+    int n = v->n, L, agree = 0;
     ncsn_sampler_opts o;
     ncsn_rng rng;
     float *x;
     double t0 = now();
-    int n_max;
-    int used = -1;
-    i = sscanf(spec, "%c:%d:%f:%f:%d%n:%d:%f%n:%d%n:%d%n", &kind, &T, &ex, &end, &n, &used, &T_hi, &split, &used, &stream, &used, &first, &used);
-    /* the whole spec read (no trailing text); where the kind runs Langevin (s, i, k, f) T >= 1 (0 would
-       ask the recipe's 200 per level) and a positive step factor; a split only where it samples (s, i,
-       k; n ignores it); a test slice only for the completions (i, k, n) */
-    if ((i != 5 && i != 7 && i != 8 && i != 9) || used < 0 || spec[used] || stream < 0 || first < 0 || !strchr("sikdfcnm", kind) ||
-        (strchr("sikf", kind) && (T < 1 || !(ex > 0.0f))) || T_hi < 0 || (i == 9 && !strchr("ikn", kind)) ||
-        (i >= 7 && kind != 'n' && (!(split > 0.0f) || !isfinite(split) || !strchr("sik", kind)))) {
-        fprintf(stderr, "images: bad variant '%s' (kind:T:eps_factor:sigma_end:n[:T_hi:split[:stream[:first]]], T >= 1, eps_factor > 0)\n", spec);
-        exit(2);
-    }
-    /* s and d read n held-out training images (500 of them in --quick), i and k n test images */
-    n_max = kind == 's' ? (n_held < 1000 ? n_held : 1000) : kind == 'd' || kind == 'c' ? n_held : kind == 'm' ? (n_held < te->n ? n_held : te->n) : te->n - first;
-    if (n < 1 || n > n_max) { fprintf(stderr, "images: variant '%s': n = %d must be in [1, %d]\n", spec, n, n_max); exit(2); }
-    if (kind == 'd') { sweep_denoiser(ms, held, n); return; }
-    if (kind == 'c') { sweep_denoised_classes(ms, cl, held, tr->y + (tr->n - n_held), n, work); return; }
-    if (kind == 'n') { sweep_nn_completion(cl, tr, n_train, te, first, n, work); return; }
-    if (kind == 'm') { sweep_real_close(tr, n_train, te, held, n, med_test); return; }
-    L = levels_to(ms, end);
-    o = img_recipe(ms->sig, L, T);
-    o.eps *= ex;
+    if (v->kind == 'd') { sweep_denoiser(ms, held, n); return; }
+    if (v->kind == 'c') { sweep_denoised_classes(ms, cl, held, tr->y + (tr->n - n_held), n, work); return; }
+    if (v->kind == 'n') { sweep_nn_completion(cl, tr, n_train, te, v->first, n, work); return; }
+    if (v->kind == 'm') { sweep_real_close(tr, n_train, te, held, n, med_test); return; }
+    L = levels_to(ms, v->end);
+    o = img_recipe(ms->sig, L, v->T);
+    o.eps *= v->ex;
     x = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
-    if (kind == 's') {
+    if (v->kind == 's') {
         metrics r;
         int m, div;
         ncsn_status st;
-        ncsn_rng_seed(&rng, 15, 1 + 16 * (uint64_t)stream);
-        st = sample_split(ms, L, &o, T_hi, split, &rng, NULL, NULL, x, n);
+        ncsn_rng_seed(&rng, 15, 1 + 16 * (uint64_t)v->stream);
+        st = sample_split(ms, L, &o, v->T_hi, v->split, &rng, NULL, NULL, x, n);
         if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("sampling");
         div = ncsn_diverged(&ms->sd, ms->sig[0], x, n, NULL);
         m = keep_finite(x, n, PIX);
@@ -831,36 +888,45 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const fmni
     } else {
         float *lg = (float *)xmalloc(sizeof(float) * (size_t)n * CLASSES);
         unsigned char *mask = (unsigned char *)xmalloc((size_t)n * PIX);
-        size_t k;
-        for (k = 0; k < (size_t)n * PIX; k++) mask[k] = (unsigned char)((k % PIX) / SIDE < SIDE / 2);
-        ncsn_rng_seed(&rng, 15, 4 + 16 * (uint64_t)stream);
-        const float *img = te->x + (size_t)first * PIX;
-        const int *lab = te->y + first;
+        const float *img = te->x + (size_t)v->first * PIX;
+        const int *lab = te->y + v->first;
         int lost;
         ncsn_status st = NCSN_OK;
-        if (kind == 'f') inpaint_fixed_noise(ms, L, &o, &rng, img, mask, x, n);
-        else st = sample_split(ms, L, &o, T_hi, split, &rng, img, mask, x, n);
+        size_t k;
+        for (k = 0; k < (size_t)n * PIX; k++) mask[k] = (unsigned char)((k % PIX) / SIDE < SIDE / 2);
+        ncsn_rng_seed(&rng, 15, 4 + 16 * (uint64_t)v->stream);
+        if (v->kind == 'f') inpaint_fixed_noise(ms, L, &o, &rng, img, mask, x, n);
+        else st = sample_split(ms, L, &o, v->T_hi, v->split, &rng, img, mask, x, n);
         if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("inpainting");
-        if (kind != 'i') restore_known(x, img, mask, (size_t)n * PIX);
+        if (v->kind != 'i') restore_known(x, img, mask, (size_t)n * PIX);
         agree = agreement(cl, x, lab, n, lg, work, &lost);
-        printf("sweep: %s: L %d (to %.4f) eps %.4g: lower-half agreement %.3f (%d of %d from test image %d, %d diverged; the classifier on these originals %.3f), %.0f s\n",
-               spec, L, (double)ms->sig[L - 1], (double)o.eps, (double)agree / n, agree, n, first, lost, clf_accuracy(cl, img, lab, n, work), now() - t0);
+        printf("sweep: %s: L %d (to %.4f) eps %.4g: lower-half agreement %.3f (%d of %d from test image %d, %d non-finite; the classifier on these originals %.3f), %.0f s\n",
+               spec, L, (double)ms->sig[L - 1], (double)o.eps, (double)agree / n, agree, n, v->first, lost, clf_accuracy(cl, img, lab, n, work), now() - t0);
         free(lg); free(mask);
     }
     free(x);
 }
 
+/* every VARIANT is read and checked before the classifier trains (a typo in the last one must not
+   cost the hour the others take) */
 static int cmd_sweep(int argc, char **argv, const run_cfg *c)
 {
     fmnist tr, te;
     model_set ms;
     clf cl;
     ncsn_rng rng;
-    int i, m = 1000;
+    int i, m = 1000, nv = 0;
     double med;
-    float *work = (float *)xmalloc(sizeof(float) * 512 * PIX), *gs = (float *)xmalloc(sizeof(float) * (size_t)m * PIX);
+    float *work, *gs;
+    variant *v = (variant *)xmalloc(sizeof(variant) * (size_t)argc);
     load_set(&tr, argv[2], "train");
     load_set(&te, argv[2], "t10k");
+    for (i = 4; i < argc; i++)
+        if (argv[i][0] != '-') { if (!parse_variant(argv[i], &v[i], c->hold, te.n)) return 2; nv++; }
+        else if (i != argc - 1 || size_flag(argv[i]) <= 0) { fprintf(stderr, "images: sweep: '%s': only --quick or --medium, and last\n", argv[i]); return 2; }
+    if (!nv) { fprintf(stderr, "images: sweep: no VARIANT\n"); return 2; }
+    work = (float *)xmalloc(sizeof(float) * 512 * PIX);
+    gs = (float *)xmalloc(sizeof(float) * (size_t)m * PIX);
     load_model(&ms, argv[3], 0.0f);
     clf_train(&cl, tr.x, tr.y, c->n_train, c->clf_epochs, work);
     printf("images: classifier test accuracy %.4f\n", clf_accuracy(&cl, te.x, te.y, te.n, work));
@@ -869,8 +935,8 @@ static int cmd_sweep(int argc, char **argv, const run_cfg *c)
     med = test_nn_median(te.x, 500, &tr, c->n_train);
     printf("images: test images' median nearest training distance %.3f (500 of them)\n", med);
     for (i = 4; i < argc; i++)
-        if (argv[i][0] != '-') sweep_one(&ms, &cl, argv[i], &tr, c->n_train, med, &te, tr.x + (size_t)(tr.n - c->hold) * PIX, c->hold, gs, work);
-        else if (i != argc - 1) { fprintf(stderr, "images: sweep: '%s' must come last\n", argv[i]); return 2; }
+        if (argv[i][0] != '-') sweep_one(&ms, &cl, argv[i], &v[i], &tr, c->n_train, med, &te, tr.x + (size_t)(tr.n - c->hold) * PIX, c->hold, gs, work);
+    free(v);
     return 0;
 }
 
@@ -882,10 +948,10 @@ static int train_overrides(int argc, char **argv, run_cfg *c)
     for (i = 4; i < argc; i++) {
         long v;
         char k[16], end;
-        if (argv[i][0] == '-' && i == argc - 1) break;
+        if (i == argc - 1 && size_flag(argv[i]) > 0) break;
         if (sscanf(argv[i], "%15[a-z]=%ld%c", k, &v, &end) != 2 || v < 0 || v > 1000000 ||
             !((strcmp(k, "steps") == 0 && v >= 1) || (strcmp(k, "width") == 0 && v >= 1 && v <= 4096) || (strcmp(k, "decay") == 0 && v <= 1))) {
-            fprintf(stderr, "images: train: bad argument '%s' (steps=N, width=W, decay=0|1)\n", argv[i]);
+            fprintf(stderr, "images: train: bad argument '%s' (steps=N, width=W, decay=0|1, then only --quick or --medium)\n", argv[i]);
             return 2;
         }
         if (k[0] == 's') c->steps = v;
@@ -895,15 +961,24 @@ static int train_overrides(int argc, char **argv, run_cfg *c)
     return 0;
 }
 
+/* train-trainer and eval take no variant arguments: at most the size flag after their operands */
+static int only_size_flag(int argc, char **argv, int operands)
+{
+    if (argc == operands || (argc == operands + 1 && size_flag(argv[operands]) > 0)) return 0;
+    fprintf(stderr, "images: %s: unexpected argument '%s' (only --quick or --medium may follow)\n", argv[1], argv[operands]);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && strcmp(argv[argc - 1], "--quick") == 0 ? 1 : argc > 1 && strcmp(argv[argc - 1], "--medium") == 0 ? 2 : 0;
+    int quick = argc > 1 && size_flag(argv[argc - 1]) > 0 ? size_flag(argv[argc - 1]) : 0;
     run_cfg c = config(quick);
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 4 && strcmp(argv[1], "train") == 0) return train_overrides(argc, argv, &c) ? 2 : cmd_train(argv[2], argv[3], &c, 1);
-    if (argc >= 4 && strcmp(argv[1], "train-trainer") == 0) return cmd_train(argv[2], argv[3], &c, 0);
+    if (argc >= 4 && strcmp(argv[1], "train-trainer") == 0) return only_size_flag(argc, argv, 4) ? 2 : cmd_train(argv[2], argv[3], &c, 0);
     if (argc >= 5 && strcmp(argv[1], "sweep") == 0) return cmd_sweep(argc, argv, &c);
-    if (argc >= 5 && strcmp(argv[1], "eval") == 0) return cmd_eval(argv[2], argv[3], argv[4], &c);
-    fprintf(stderr, "usage: images train DATA MODEL [steps=N] [width=W] [decay=0|1] [--quick] | images eval DATA MODEL OUT [--quick] | images sweep DATA MODEL VARIANT... [--medium|--quick]\n");
+    if (argc >= 5 && strcmp(argv[1], "eval") == 0) return only_size_flag(argc, argv, 5) ? 2 : cmd_eval(argv[2], argv[3], argv[4], &c);
+    fprintf(stderr, "usage: images train DATA MODEL [steps=N] [width=W] [decay=0|1] [--quick|--medium] | images train-trainer DATA MODEL [--quick|--medium]"
+                    " (the recipe's size only) | images eval DATA MODEL OUT [--quick|--medium] | images sweep DATA MODEL VARIANT... [--quick|--medium]\n");
     return 2;
 }

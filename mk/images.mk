@@ -8,8 +8,8 @@
 #                    Figures and numbers in $(IMAGES_OUT); the last line is
 #                    images: FD <v> (floor <v>, gaussian <v>), classes <min>..<max>
 #   make plots       also runs the reduced run (--quick: 10000 images, 3000 steps of 256x3,
-#                    sigma_data 0.05, 200 samples; about 40 s) and draws the same figures into
-#                    plots/out
+#                    sigma_data 0.05, 200 samples; about 40 s, docs/images.md) and draws the same
+#                    figures into plots/out
 # (tee shows the progress; a failing program leaves "images: FAILED" in the log, which fails make.)
 # The gzip'd IDX files of dataset-fashion-mnist are decompressed into $(IMAGES_DATA) (the header
 # reads IDX, not gzip).
@@ -45,18 +45,18 @@ images: deps-images $(IMAGES_OUT)/model.safetensors
 	@for g in $(IMAGES_FIGS); do gnuplot -e "data='$(IMAGES_OUT)'; out='$(IMAGES_OUT)'" plots/images_$$g.gp || exit 1; echo "  drew $(IMAGES_OUT)/images_$$g.png"; done
 	@tail -n 1 $(IMAGES_OUT)/eval.log
 
-# the reduced run as a producer of `make plots` (the same --quick run in both plots modes)
+# the reduced run as a producer of `make plots` (the same --quick run in both plots modes): named
+# "images" in mk/plots.mk's PLOTS_LONGEST, so it starts among the first and every figure waits for it;
+# its data files wait for deps-images (order-only, above), which a fresh clone needs
 $(PLOTS_DATA)/.images.$(PLOTS_MODE): $(IMAGES_BIN) $(IMAGES_FILES)
 	@mkdir -p $(PLOTS_DATA)
 	$(call plots_run,sh -c './$(IMAGES_BIN) train $(IMAGES_DATA) $(PLOTS_DATA)/images_model.safetensors --quick && ./$(IMAGES_BIN) eval $(IMAGES_DATA) $(PLOTS_DATA)/images_model.safetensors $(PLOTS_DATA) --quick',images)
 	@touch $@
-plots-data: $(PLOTS_DATA)/.images.$(PLOTS_MODE)
-$(IMAGES_FIGS:%=$(PLOTS_OUT)/images_%.png): $(PLOTS_DATA)/.images.$(PLOTS_MODE)
 
 # `make images-torch`: the same recipe trained with PyTorch (tests/torch/images_torch.py) beside
 # ncsn.h's, both models sampled and measured by the same `images eval` (sampler, classifier, FD),
 # and both training throughputs (images/s) in the same run. IMAGES_TORCH_SIZE picks the size:
-# --quick (default: 10000 images, 3000 steps of 256x3; a few minutes with torch) or --medium (the
+# --quick (default: 10000 images, 3000 steps of 256x3; about 15 minutes with torch) or --medium (the
 # full network and data, 2500 steps). Outputs in $(IMAGES_OUT)/torch; the last line compares.
 IMAGES_TORCH_SIZE ?= --quick
 IMAGES_TORCH_STEPS = $(if $(filter --quick,$(IMAGES_TORCH_SIZE)),3000,2500)

@@ -8,6 +8,7 @@
 # Producers (each writes plain whitespace-separated text into $(PLOTS_DATA)):
 #   plots/fig_*.c, exercises/ex*.c    run as  X DATADIR [--quick]
 #   seed000_two_gaussians [steps] [out.csv], seed001_swiss_roll [steps] [prefix], seed002_toy_mixing [prefix]
+#   images: images train/eval --quick in both modes (its rule and figures' data in mk/images.mk)
 # Figures: every plots/NAME.gp, run as  gnuplot -e "data='DATADIR'; out='OUTDIR'" plots/NAME.gp,
 # writes OUTDIR/NAME.png. Producers re-run only when their binary changes (stamp files in the data
 # directory, one set per mode); `rm -rf plots/out` (or `make clean`) starts afresh.
@@ -22,19 +23,22 @@ PLOTS_OTHER = full
 PLOTS_FLAG  = --quick
 SEED000_STEPS = 300
 SEED001_STEPS = 1000
+# the image run (about 40 s, and its program compiled first) is the longest producer at this size
+PLOTS_LONGEST = images ex6_conditioning.a ex6_conditioning.b ex5_ncsn_vs_ddpm seed001_swiss_roll
 else
 PLOTS_MODE  = full
 PLOTS_OTHER = quick
 PLOTS_FLAG  =
 SEED000_STEPS = 2000
 SEED001_STEPS = 10000
+# ex6 alone takes about twice as long as all the others together on one core, so its two parts
+# start at once and the rest, the image run first, share what is left
+PLOTS_LONGEST = ex6_conditioning.a ex6_conditioning.b images ex5_ncsn_vs_ddpm seed001_swiss_roll
 endif
 
 PLOTS_FIG_SRC = $(wildcard plots/fig_*.c)
 PLOTS_EX_SRC  = $(wildcard exercises/ex*.c)
-# longest first, so that `-j` starts them early: ex6 alone takes about twice as long as all the
-# others together on one core, so it starts at once and the rest share the other core
-PLOTS_LONGEST   = ex6_conditioning.a ex6_conditioning.b ex5_ncsn_vs_ddpm seed001_swiss_roll
+# longest first (PLOTS_LONGEST above, per mode), so that `-j` starts them early
 PLOTS_PRODUCERS = $(PLOTS_LONGEST) $(filter-out $(PLOTS_LONGEST) ex6_conditioning,seed000_two_gaussians \
                   $(patsubst exercises/%.c,%,$(PLOTS_EX_SRC)) $(patsubst plots/%.c,%,$(PLOTS_FIG_SRC)) seed002_toy_mixing)
 PLOTS_STAMPS  = $(PLOTS_PRODUCERS:%=$(PLOTS_DATA)/.%.$(PLOTS_MODE))

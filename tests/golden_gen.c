@@ -231,8 +231,9 @@ void gen_sample(gsink *s)
 
 /* the image path end to end at toy size (golden/images.txt): 16 synthetic 28 x 28 images (a bright
    rectangle on dark noise) through the IDX reader, the trainer on them (784-D, ln sigma concatenated,
-   levels from the data, EMA) with s = net/sigma and with the preconditioned output of `make plots`' reduced image run
-   (sigma_data from the data; keys "pc."), samples, inpainting of the lower half, and the metrics */
+   levels from the data, EMA) with s = net/sigma and with the preconditioned output (keys "pc."; this
+   golden run's own choice of sigma_data from the data, not images/images.c's 0.05), samples,
+   inpainting of the lower half, and the metrics */
 static uint32_t g_hash(const float *v, size_t n)
 {
     uint32_t h = 2166136261u;
@@ -255,7 +256,7 @@ static void g_images_net(gsink *s, const char *pre, const float *img, int N, int
     o.net = ncsn_config_default(P);
     o.net.n_hidden = 2;
     o.net.hidden[0] = o.net.hidden[1] = 32;
-    if (precond) {   /* images/images.c's reduced run: sigma_data from the data, EDM's unit weight */
+    if (precond) {   /* the golden run's choice: sigma_data from the data (the trainer's sigma_data 0), EDM's unit weight */
         o.net.scale_by_sigma = 0;
         o.net.precond = 1;
         o.weighting = NCSN_WEIGHT_ONE;
