@@ -6,8 +6,9 @@
      quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
                                             one Markdown row: SET is a synthetic name or real:NAME
      quality tune SET DATA.csv [steps=S batch=B lr=X decay=0|1 width=W ema=R T=T std=0|1 threads=N seed=S sseed=S
-                                net=D precond=1 out=SAMPLES.csv model=MODEL]   net=D: ncsn_config_default(D); width= after it;
-                                            precond=1: as ncsn train --output-form precond (in any order)
+                                net=D precond=0|1 out=SAMPLES.csv model=MODEL]   net=D: ncsn_config_default(D); width= after it;
+                                            precond=1 / 0: as ncsn train --output-form precond / scaled
+                                            (precond=0 steps=5000: 0.4.0's model above 16 dimensions; in any order)
                                             train, sample and evaluate in-process (for tuning)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
@@ -22,7 +23,8 @@
                                             noise, lm=1 SONG_LM's (default: the recipe's form),
                                             the final step x + F sigma_L^2 s (exact: above=0 by default),
                                             the sampler's fine_factor and fine_sigma, K steps per level
-                                            at F times the step below sigma = S, the samples to F.csv
+                                            at F times the step below sigma = S (tlow= needs lowsig=,
+                                            a level on each side of it), the samples to F.csv
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
@@ -34,6 +36,8 @@
 #include <float.h>
 #include <math.h>
 #include <time.h>
+#include <errno.h>
+#include <limits.h>
 
 #define Q_MAXK 8
 #define Q_MAXD 3
@@ -370,6 +374,18 @@ static int q_number(const char *arg, double *out)
     return 0;
 }
 
+/* precond=1 as the CLI's --output-form precond, precond=0 as its --output-form scaled (s = net/sigma:
+   0.4.0's form above 16 dimensions, where the recipe now returns precond), weighting included;
+   was_precond: the recipe's form (net= may have replaced o->net) */
+static void q_output_form(ncsn_train_opts *o, int precond, int was_precond)
+{
+    o->net.scale_by_sigma = !precond;
+    o->net.precond = precond;
+    o->net.sigma_data = 0.0f;   /* the trainer's: from the data */
+    if (precond) o->weighting = NCSN_WEIGHT_ONE;
+    else if (was_precond) o->weighting = NCSN_WEIGHT_SIGMA2;
+}
+
 /* in-process: the library's defaults (what the CLI uses), overridable as key=value */
 static int cmd_tune(int argc, char **argv)
 {
@@ -378,7 +394,7 @@ static int cmd_tune(int argc, char **argv)
     ncsn_sampler_opts so;
     ncsn_rng rng;
     float *data = NULL, *x;
-    int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc, precond = 0;
+    int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc, precond = -1;   /* -1: the recipe's output form */
     uint64_t sample_seed = 1;
     double t0, ts;
     const char *out = NULL, *model = NULL;
@@ -402,12 +418,15 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "sseed=", 6)) sample_seed = strtoull(v, NULL, 10);
         else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
         else if (!strncmp(argv[i], "net=", 4)) o.net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
-        else if (!strncmp(argv[i], "precond=", 8)) precond = atoi(v);
+        else if (!strncmp(argv[i], "precond=", 8)) {
+            if (strcmp(v, "0") && strcmp(v, "1")) { fprintf(stderr, "quality tune: precond=%s must be 0 or 1\n", v); ncsn_free(data); return 1; }
+            precond = v[0] - '0';
+        }
         else if (!strncmp(argv[i], "out=", 4)) out = v;
         else if (!strncmp(argv[i], "model=", 6)) model = v;
     }
     if (o.lr_decay_steps) o.lr_decay_steps = o.steps;   /* after steps= */
-    if (precond) { o.net.scale_by_sigma = 0; o.net.precond = 1; o.net.sigma_data = 0.0f; o.weighting = NCSN_WEIGHT_ONE; }   /* as --output-form precond, after net= */
+    if (precond >= 0) q_output_form(&o, precond, ncsn_train_defaults_for(dim).net.precond);   /* after net= */
     if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
     t0 = now();
@@ -480,16 +499,20 @@ static int q_mix_parse(int argc, char **argv, qmix_opts *o)
         else if (!strncmp(argv[i], "lm=", 3)) o->lm = (int)v;
         else if (!strncmp(argv[i], "fine=", 5)) o->fine = (int)v;
         else if (!strncmp(argv[i], "finesig=", 8) && v >= 0.0) o->finesig = (float)v;
-        else if (!strncmp(argv[i], "tlow=", 5)) o->tlow = (int)v;
-        else if (!strncmp(argv[i], "lowsig=", 7)) o->lowsig = (float)v;
-        else if (!strncmp(argv[i], "lowepsf=", 8)) o->lowepsf = (float)v;
+        else if (!strncmp(argv[i], "tlow=", 5) && v >= 0.0) o->tlow = (int)v;
+        else if (!strncmp(argv[i], "lowsig=", 7) && v > 0.0) o->lowsig = (float)v;
+        else if (!strncmp(argv[i], "lowepsf=", 8) && v > 0.0) o->lowepsf = (float)v;
         else { fprintf(stderr, "quality mix: unknown option or negative value '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig= tlow= lowsig= lowepsf=)\n", argv[i]); return 1; }
     }
+    /* each without the others would run the default silently */
+    if (o->tlow > 0 && o->lowsig == 0.0f) { fprintf(stderr, "quality mix: tlow= needs lowsig=\n"); return 1; }
+    if (o->tlow == 0 && (o->lowsig > 0.0f || o->lowepsf != 1.0f)) { fprintf(stderr, "quality mix: lowsig= and lowepsf= need tlow= > 0\n"); return 1; }
     return 0;
 }
 
 /* the annealed run of q_mix_run; with tlow > 0 the levels sigma < lowsig take tlow steps at lowepsf
-   times the step (two runs: with SONG's noise the bits of one run; SONG_LM restarts its pairing there) */
+   times the step (two runs: with SONG's noise the same a_i up to rounding, as the first run's eps is
+   rescaled; SONG_LM restarts its pairing there) */
 static int q_mix_anneal(qmix *q, const qmix_opts *o, const ncsn_sampler_opts *so, const float *sig, int L, int dim,
                         ncsn_rng *rng, float *x, int n)
 {
@@ -498,7 +521,11 @@ static int q_mix_anneal(qmix *q, const qmix_opts *o, const ncsn_sampler_opts *so
     float sl = sig[L - 1];
     int K = 0;
     while (K < L && sig[K] >= o->lowsig) K++;
-    if (o->tlow > 0 && K > 0 && K < L) {
+    if (o->tlow > 0 && (K == 0 || K == L)) {   /* no level on one side: tlow would do nothing */
+        fprintf(stderr, "quality mix: lowsig=%g leaves no level on one side (levels %g..%g)\n", (double)o->lowsig, (double)sig[0], (double)sl);
+        return 1;
+    }
+    if (o->tlow > 0) {
         a.eps = so->eps * ((sig[K - 1] / sl) * (sig[K - 1] / sl));   /* the same a_i with sig[K - 1] as the run's last level */
         b.init = NCSN_INIT_GIVEN; b.steps_per_level = o->tlow; b.eps = so->eps * o->lowepsf;
         sst = ncsn_sample_annealed(q_mix_score, q, dim, sig, K, &a, rng, x, n);
@@ -656,22 +683,34 @@ static void q_nearest(const float *data, int n, int dim, const float *x, int cou
 /* how far samples lie from their nearest training point, against the training points' own
    nearest-neighbour distances: copies of training points would lie closer than those, noisy
    samples farther (docs/quality.md, the digits grid) */
-static int cmd_nearest(const char *data_csv, const char *samples_csv, int count)
+static int cmd_nearest(const char *data_csv, const char *samples_csv, const char *count_arg)
 {
     float *data = NULL, *x = NULL;
-    int n, dim, ns, ds, m;
-    double *d;
-    if (q_load(data_csv, &data, &n, &dim) || q_load(samples_csv, &x, &ns, &ds)) return 1;
-    if (ds != dim || count < 1) { fprintf(stderr, "quality nearest: samples have %d columns, data %d; N = %d\n", ds, dim, count); return 1; }
-    m = ns < count ? ns : count;
-    d = (double *)malloc(sizeof(double) * (size_t)(m > n ? m : n));
-    if (!d) return 1;
+    int n, dim, ns, ds, m, rc = 1;
+    long count = 2000;
+    double *d = NULL;
+    if (count_arg) {   /* the whole argument a number: atoi would take "2k" as 2 and "x" as 0 */
+        char *e;
+        errno = 0;
+        count = strtol(count_arg, &e, 10);
+        if (e == count_arg || *e || errno == ERANGE || count < 1 || count > INT_MAX) {
+            fprintf(stderr, "quality nearest: N = '%s' must be an integer in [1, %d]\n", count_arg, INT_MAX);
+            return 1;
+        }
+    }
+    if (q_load(data_csv, &data, &n, &dim) || q_load(samples_csv, &x, &ns, &ds)) goto out;
+    if (ds != dim) { fprintf(stderr, "quality nearest: samples have %d columns, data %d\n", ds, dim); goto out; }
+    if (n < 2) { fprintf(stderr, "quality nearest: the data need 2 rows or more (a row's nearest other row), not %d\n", n); goto out; }
+    m = ns < count ? ns : (int)count;
+    if (!(d = (double *)malloc(sizeof(double) * (size_t)(m > n ? m : n)))) { fprintf(stderr, "quality nearest: out of memory\n"); goto out; }
     q_nearest(data, n, dim, x, m, -1, d);
     printf("samples (%d): nearest data point median %.4g, 5th percentile %.4g, min %.4g\n", m, d[m / 2], d[m / 20], d[0]);
     q_nearest(data, n, dim, data, n, 0, d);
     printf("data (%d): nearest other data point median %.4g, 5th percentile %.4g, min %.4g\n", n, d[n / 2], d[n / 20], d[0]);
+    rc = 0;
+out:
     free(d); ncsn_free(data); ncsn_free(x);
-    return 0;
+    return rc;
 }
 
 /* 100 samples of the 8x8 digits as a 10 x 10 grid for gnuplot's `with image` (gaps of one pixel) */
@@ -713,7 +752,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);
     if (argc >= 4 && !strcmp(argv[1], "denoise")) return cmd_denoise(argv[2], argv[3]);
-    if (argc >= 4 && !strcmp(argv[1], "nearest")) return cmd_nearest(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 2000);
+    if (argc >= 4 && !strcmp(argv[1], "nearest")) return cmd_nearest(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
     if (argc >= 6 && !strcmp(argv[1], "exact")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, 0.0f);
     if (argc >= 6 && !strcmp(argv[1], "mix")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, FLT_MAX);   /* above FLT_MAX: the network at every level */
     fprintf(stderr, "usage: quality gen|eval|tune|exact|mix|denoise|nearest|grid|header ... (see quality/quality.c)\n");
