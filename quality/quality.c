@@ -374,18 +374,6 @@ static int q_number(const char *arg, double *out)
     return 0;
 }
 
-/* precond=1 as the CLI's --output-form precond, precond=0 as its --output-form scaled (s = net/sigma:
-   0.4.0's form above 16 dimensions, where the recipe now returns precond), weighting included;
-   was_precond: the recipe's form (net= may have replaced o->net) */
-static void q_output_form(ncsn_train_opts *o, int precond, int was_precond)
-{
-    o->net.scale_by_sigma = !precond;
-    o->net.precond = precond;
-    o->net.sigma_data = 0.0f;   /* the trainer's: from the data */
-    if (precond) o->weighting = NCSN_WEIGHT_ONE;
-    else if (was_precond) o->weighting = NCSN_WEIGHT_SIGMA2;
-}
-
 /* in-process: the library's defaults (what the CLI uses), overridable as key=value */
 static int cmd_tune(int argc, char **argv)
 {
@@ -426,7 +414,8 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "model=", 6)) model = v;
     }
     if (o.lr_decay_steps) o.lr_decay_steps = o.steps;   /* after steps= */
-    if (precond >= 0) q_output_form(&o, precond, ncsn_train_defaults_for(dim).net.precond);   /* after net= */
+    /* precond=1 / 0 as ncsn train --output-form precond / scaled, after net= (hence the recipe's own form) */
+    if (precond >= 0) set_output_form(&o, precond ? 2 : 1, ncsn_train_defaults_for(dim).net.precond);
     if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
     t0 = now();
@@ -603,6 +592,31 @@ out:
     return rc;
 }
 
+/* distance (the file's units) from each of the first `count` rows of x to its nearest row of data,
+   sorted into d; is_data: x is data, and a row is not its own nearest */
+static void q_nearest(const float *data, int n, int dim, const float *x, int count, int is_data, double *d)
+{
+    int i, j, k;
+    for (i = 0; i < count; i++) {
+        double best = HUGE_VAL;
+        for (j = 0; j < n; j++) {
+            double q = 0.0;
+            if (is_data && j == i) continue;
+            for (k = 0; k < dim && q < best; k++) {
+                double e = (double)x[(size_t)i * dim + k] - data[(size_t)j * dim + k];
+                q += e * e;
+            }
+            if (q < best) best = q;
+        }
+        d[i] = sqrt(best);
+    }
+    for (i = 1; i < count; i++) {   /* insertion sort */
+        double v = d[i];
+        for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
+        d[j] = v;
+    }
+}
+
 /* How much of the noise the model removes, per level, on data without an exact score: the
    denoiser x^ = x~ + sigma^2 s(x~, sigma) (Tweedie) at 2000 noisy training points, in network
    units; prints sigma, E|x^ - x|^2 / E|x~ - x|^2 (1: nothing removed, 0: all) and the data's
@@ -610,7 +624,7 @@ out:
 static int cmd_denoise(const char *model, const char *data_csv)
 {
     float *data = NULL, *sig = NULL, *x, *xt, *sc;
-    int n, dim, L = 0, np, i, j, l;
+    int n, dim, L = 0, np, i, l;
     ncsn_model *m = NULL;
     ncsn_stdz st;
     ncsn_rng rng;
@@ -622,21 +636,8 @@ static int cmd_denoise(const char *model, const char *data_csv)
     sc = (float *)malloc(sizeof(float) * (size_t)np * dim); nn = (double *)malloc(sizeof(double) * (size_t)n);
     memcpy(x, data, sizeof(float) * (size_t)n * dim);
     ncsn_stdz_apply(&st, x, n);
-    for (i = 0; i < n; i++) {   /* nearest neighbour, network units */
-        nn[i] = 1e300;
-        for (j = 0; j < n; j++) {
-            double q = 0.0;
-            int d;
-            for (d = 0; d < dim && j != i; d++) q += ((double)x[(size_t)i * dim + d] - x[(size_t)j * dim + d]) * ((double)x[(size_t)i * dim + d] - x[(size_t)j * dim + d]);
-            if (j != i && q < nn[i]) nn[i] = q;
-        }
-    }
-    for (i = 1; i < n; i++) {   /* insertion sort for the median */
-        double v = nn[i];
-        for (j = i; j > 0 && nn[j - 1] > v; j--) nn[j] = nn[j - 1];
-        nn[j] = v;
-    }
-    printf("median nearest-neighbour distance %.3g (network units), %d levels\n", sqrt(nn[n / 2]), L);
+    q_nearest(x, n, dim, x, n, 1, nn);   /* network units */
+    printf("median nearest-neighbour distance %.3g (network units), %d levels\n", nn[n / 2], L);
     ncsn_rng_seed(&rng, 779, 1);
     for (l = 0; l < L; l++) {
         double num = 0.0, den = 0.0;
@@ -653,31 +654,6 @@ static int cmd_denoise(const char *model, const char *data_csv)
     ncsn_free(data); free(sig); free(x); free(xt); free(sc); free(nn);
     ncsn_model_free(m); ncsn_stdz_free(&st);
     return 0;
-}
-
-/* distance (the file's units) from each of the first `count` rows of x to its nearest row of data,
-   leaving out row `self` when x is data itself (self = index offset 0; -1: none); sorted into d */
-static void q_nearest(const float *data, int n, int dim, const float *x, int count, int self, double *d)
-{
-    int i, j, k;
-    for (i = 0; i < count; i++) {
-        double best = HUGE_VAL;
-        for (j = 0; j < n; j++) {
-            double q = 0.0;
-            if (self >= 0 && j == i) continue;
-            for (k = 0; k < dim && q < best; k++) {
-                double e = (double)x[(size_t)i * dim + k] - data[(size_t)j * dim + k];
-                q += e * e;
-            }
-            if (q < best) best = q;
-        }
-        d[i] = sqrt(best);
-    }
-    for (i = 1; i < count; i++) {   /* insertion sort */
-        double v = d[i];
-        for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
-        d[j] = v;
-    }
 }
 
 /* how far samples lie from their nearest training point, against the training points' own
@@ -703,9 +679,9 @@ static int cmd_nearest(const char *data_csv, const char *samples_csv, const char
     if (n < 2) { fprintf(stderr, "quality nearest: the data need 2 rows or more (a row's nearest other row), not %d\n", n); goto out; }
     m = ns < count ? ns : (int)count;
     if (!(d = (double *)malloc(sizeof(double) * (size_t)(m > n ? m : n)))) { fprintf(stderr, "quality nearest: out of memory\n"); goto out; }
-    q_nearest(data, n, dim, x, m, -1, d);
+    q_nearest(data, n, dim, x, m, 0, d);
     printf("samples (%d): nearest data point median %.4g, 5th percentile %.4g, min %.4g\n", m, d[m / 2], d[m / 20], d[0]);
-    q_nearest(data, n, dim, data, n, 0, d);
+    q_nearest(data, n, dim, data, n, 1, d);
     printf("data (%d): nearest other data point median %.4g, 5th percentile %.4g, min %.4g\n", n, d[n / 2], d[n / 20], d[0]);
     rc = 0;
 out:

@@ -14,6 +14,7 @@
      fig_train          DSM training of a score net to a number of steps, returning the model
      nn_dist            mean distance from generated points to the nearest data point
      keep_finite        the chains with every coordinate finite moved to the front, counted
+     set_output_form    the network's output form and its loss, as ncsn train --output-form sets them
      fig_loss_avg       a file of loss curves as 100-step moving averages
      fig_cmp_float, fig_median   ascending order of floats (for qsort), the median
      fig_grid           a rectangular grid of 2-D points, rows of constant y
@@ -188,6 +189,18 @@ FIG_FN void fig_loss_avg(const char *dir, const char *name, const char *header, 
         fprintf(fp, "\n");
     }
     fclose(fp);
+}
+
+/* form 0 net, 1 scaled (s = net/sigma), 2 precond (Karras 2022), as ncsn train --output-form: the
+   preconditioned output trains with EDM's unit weight; leaving it (was_precond: the recipe's form,
+   above 16 columns) for a score output takes the recipe's sigma2 loss back. sigma_data 0: from the data */
+FIG_FN void set_output_form(ncsn_train_opts *o, int form, int was_precond)
+{
+    o->net.scale_by_sigma = form == 1;
+    o->net.precond = form == 2;
+    o->net.sigma_data = 0.0f;
+    if (o->net.precond) o->weighting = NCSN_WEIGHT_ONE;
+    else if (was_precond) o->weighting = NCSN_WEIGHT_SIGMA2;
 }
 
 /* ascending order of floats, for qsort */

@@ -840,14 +840,7 @@ static ncsn_train_opts train_opts(const train_cfg *c, int dim)
     o.net.n_hidden = d;
     for (i = 0; i < d; i++) o.net.hidden[i] = w;
     if (c->g_act) o.net.act = (ncsn_act)c->act;
-    if (c->g_oform) {
-        int was_precond = o.net.precond;
-        o.net.scale_by_sigma = c->output_form == 1;
-        o.net.precond = c->output_form == 2;
-        o.net.sigma_data = 0.0f;   /* the trainer's: from the data */
-        if (o.net.precond) o.weighting = NCSN_WEIGHT_ONE;   /* EDM's loss on F; --weighting below may still set it */
-        else if (was_precond) o.weighting = NCSN_WEIGHT_SIGMA2;   /* the recipe's loss for a score output (above 16 columns) */
-    }
+    if (c->g_oform) set_output_form(&o, (int)c->output_form, o.net.precond);   /* --weighting below may still set the loss */
     if (c->g_steps) o.steps = c->steps;
     if (c->g_steps && o.lr_decay_steps > 0) o.lr_decay_steps = c->steps;   /* the rate's decay spans the run */
     if (c->constant_lr) o.lr_decay_steps = 0;
