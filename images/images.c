@@ -946,17 +946,16 @@ static int train_overrides(int argc, char **argv, run_cfg *c)
 {
     int i;
     for (i = 4; i < argc; i++) {
-        long v;
-        char k[16], end;
-        if (i == argc - 1 && size_flag(argv[i]) > 0) break;
-        if (sscanf(argv[i], "%15[a-z]=%ld%c", k, &v, &end) != 2 || v < 0 || v > 1000000 ||
-            !((strcmp(k, "steps") == 0 && v >= 1) || (strcmp(k, "width") == 0 && v >= 1 && v <= 4096) || (strcmp(k, "decay") == 0 && v <= 1))) {
-            fprintf(stderr, "images: train: bad argument '%s' (steps=N, width=W, decay=0|1, then only --quick or --medium)\n", argv[i]);
+        const char *a = argv[i];
+        int v = 0;
+        if (i == argc - 1 && size_flag(a) > 0) break;
+        if (!strncmp(a, "steps=", 6) && field_long(a + 6, 1, 1000000, &v)) c->steps = v;
+        else if (!strncmp(a, "width=", 6) && field_long(a + 6, 1, 4096, &v)) c->width = v;
+        else if (!strncmp(a, "decay=", 6) && field_long(a + 6, 0, 1, &v)) c->lr_decay = v;
+        else {
+            fprintf(stderr, "images: train: bad argument '%s' (steps=N, width=W, decay=0|1, then only --quick or --medium)\n", a);
             return 2;
         }
-        if (k[0] == 's') c->steps = v;
-        else if (k[0] == 'w') c->width = (int)v;
-        else c->lr_decay = (int)v;
     }
     return 0;
 }
