@@ -176,8 +176,8 @@ static void no_machine_path(const char *path, const char *text)
 
 #if !defined(_WIN32)
 
-/* The functions of text (the project's style: the body opens with "{" alone at column 0 and closes
-   with "}" at column 0; the signature is the column-0 line before it, with its indented
+/* The functions of text (the project's style: the body opens with "{" alone at column 0, or "{ \"
+   inside a kernel macro, and closes with "}" at column 0; the signature is the column-0 line before it, with its indented
    continuations): each at most FUNCTION_MAX_LINES long. Returns the longest. */
 static int function_lengths(const char *path, const char *text)
 {
@@ -189,7 +189,8 @@ static int function_lengths(const char *path, const char *text)
     CHECK(*p == 0, "%s: more than %d lines", path, n);
     for (i = 1; i < n; i++) {
         int start = i - 1, end = i + 1, len;
-        if (!(line[i][0] == '{' && (line[i][1] == '\n' || line[i][1] == 0))) continue;
+        /* "{" alone, or "{ \" in a macro that defines one function per instruction set */
+        if (!(line[i][0] == '{' && (line[i][1] == '\n' || line[i][1] == 0 || !strncmp(line[i] + 1, " \\\n", 3)))) continue;
         while (start > 0 && line[start][0] == ' ') start--;
         while (end < n && line[end][0] != '}') end++;
         len = end - start + 1;
