@@ -1264,6 +1264,51 @@ static void tl_commands(void)
 #endif
 
 /* the ELF machine of a file (0 if not ELF): a cross-built ncsn cannot be started by the host's shell */
+/* ncsn compare: fresh draws pass, copies of the data are called memorisation, one point repeated
+   is further from the data than a fitted Gaussian; bad arguments exit 1, a bad file 2 */
+static void tl_compare_file(const char *name, const float *x, int n, float jitter, ncsn_rng *g)
+{
+    static char text[64000];
+    size_t q = 0;
+    int i;
+    for (i = 0; i < n; i++)
+        q += (size_t)sprintf(text + q, "%.9g,%.9g\n", (double)(x[2 * i] + jitter * ncsn_rng_normal(g)),
+                             (double)(x[2 * i + 1] + jitter * ncsn_rng_normal(g)));
+    tl_write(name, text, q);
+}
+
+static void tl_compare(void)
+{
+    static float d[400 * 2], f[400 * 2], same[400 * 2];   /* same: 400 times the point (0, 0) */
+    ncsn_rng g;
+    int rc;
+    ncsn_rng_seed(&g, 5, 1);
+    ncsn_data_two_gaussians(&g, d, 400);
+    ncsn_data_two_gaussians(&g, f, 400);
+    tl_compare_file("cmp_data.csv", d, 400, 0.0f, &g);
+    tl_compare_file("cmp_fresh.csv", f, 400, 0.0f, &g);
+    tl_compare_file("cmp_copies.csv", d, 400, 1e-3f, &g);
+    tl_compare_file("cmp_same.csv", same, 400, 0.0f, &g);
+    tl_compare_file("cmp_point.csv", same, 1, 0.0f, &g);
+    rc = tl_run("compare cmp_data.csv cmp_fresh.csv");
+    CHECK(rc == 0 && strstr(tl_out, "nearest data point") && strstr(tl_out, "samples / Gaussian") && !strstr(tl_out, "note:"),
+          "cli compare of fresh draws: exit %d, no note wanted: %.600s %.200s", rc, tl_out, tl_err);
+    rc = tl_run("compare cmp_data.csv cmp_copies.csv");
+    CHECK(rc == 0 && strstr(tl_out, "memorisation") && strstr(tl_out, "100.0 % of samples nearer"),
+          "cli compare of the data's copies: exit %d, want the memorisation note: %.600s", rc, tl_out);
+    rc = tl_run("compare cmp_data.csv cmp_same.csv");
+    CHECK(rc == 0 && strstr(tl_out, "a Gaussian fitted to the data is nearer") && !strstr(tl_out, "memorisation"),
+          "cli compare of one point repeated: exit %d: %.600s", rc, tl_out);
+    EXPECT(tl_run("compare cmp_data.csv"), 1, "usage: ncsn compare", "compare with one file");
+    EXPECT(tl_run("compare - - < cmp_data.csv"), 1, "both be stdin", "compare - -");
+    EXPECT(tl_run("compare cmp_data.csv cmp_fresh.csv --bins 3"), 1, "unknown option '--bins'", "compare --bins");
+    EXPECT(tl_run("compare cmp_data.csv cmp_fresh.csv --columns 1"), 2, "has 2 columns, the data 1", "compare --columns 1");
+    EXPECT(tl_run("compare cmp_point.csv cmp_fresh.csv"), 2, "at least 2", "compare against one data point");
+    EXPECT(tl_run("compare cmp_data.csv missing.csv"), 2, "missing.csv", "compare of a missing file");
+    rc = tl_run("compare --help");
+    CHECK(rc == 0 && strstr(tl_out, "usage: ncsn compare"), "cli compare --help: exit %d", rc);
+}
+
 void test_cli(void)
 {
     tl_csv();
@@ -1284,6 +1329,7 @@ void test_cli(void)
             CHECK(0, "cli: '%s --version' exits with %d: %s", tl_bin, rc, tl_err);
         } else {
             tl_commands();
+            tl_compare();
         }
         {
             DIR *dp = opendir(tl_dir);

@@ -13,6 +13,8 @@
      ex_trainer         fig_trainer at seed 001's batch and rate, run some steps, or exit
      fig_train          DSM training of a score net to a number of steps, returning the model
      nn_dist            mean distance from generated points to the nearest data point
+     nearest_dists      each point's distance to its nearest data point, sorted (data: leave-one-out)
+     gauss_draw         draws from the full-covariance Gaussian fitted to a point set
      keep_finite        the chains with every coordinate finite moved to the front, counted
      set_output_form    the network's output form and its loss, as ncsn train --output-form sets them
      fig_loss_avg       a file of loss curves as 100-step moving averages
@@ -155,6 +157,64 @@ FIG_FN double nn_dist(const float *a, int na, const float *b, int nb)
         tot += sqrt(best);
     }
     return na ? tot / na : NAN;
+}
+
+/* d[i] = the Euclidean distance from x[i] to its nearest point of data[n][dim], in double, sorted
+   ascending. is_data: x is data itself (its first count points), and point i skips itself. */
+FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int count, int is_data, double *d)
+{
+    int i, j, k;
+    for (i = 0; i < count; i++) {
+        double best = HUGE_VAL;
+        for (j = 0; j < n; j++) {
+            double q = 0.0;
+            if (is_data && j == i) continue;
+            for (k = 0; k < dim && q < best; k++) {   /* stops once past the best */
+                double e = (double)x[(size_t)i * dim + k] - data[(size_t)j * dim + k];
+                q += e * e;
+            }
+            if (q < best) best = q;
+        }
+        d[i] = sqrt(best);
+    }
+    for (i = 1; i < count; i++) {   /* insertion sort: count is at most a few thousand */
+        double v = d[i];
+        for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
+        d[j] = v;
+    }
+}
+
+/* m draws into out[m][dim] from N(mean, covariance) fitted to x[n][dim] (divisor n; Cholesky in
+   double, a 1e-12 ridge keeps constant columns valid). 1 when out of memory. */
+FIG_FN int gauss_draw(const float *x, int n, int dim, ncsn_rng *rng, float *out, int m)
+{
+    double *mu = (double *)calloc((size_t)dim, sizeof(double)), *C = (double *)calloc((size_t)dim * dim, sizeof(double));
+    float *z = (float *)malloc(sizeof(float) * (size_t)dim);
+    int i, j, k;
+    if (!mu || !C || !z) { free(mu); free(C); free(z); return 1; }
+    for (i = 0; i < n; i++)
+        for (j = 0; j < dim; j++) mu[j] += x[(size_t)i * dim + j] / (double)n;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < dim; j++)
+            for (k = 0; k <= j; k++) C[j * dim + k] += (x[(size_t)i * dim + j] - mu[j]) * (x[(size_t)i * dim + k] - mu[k]) / (double)n;
+    for (j = 0; j < dim; j++)   /* Cholesky, lower */
+        for (k = 0; k <= j; k++) {
+            double s = C[j * dim + k];
+            int q;
+            for (q = 0; q < k; q++) s -= C[j * dim + q] * C[k * dim + q];
+            if (j == k) C[j * dim + j] = sqrt(s > 1e-12 ? s : 1e-12);
+            else C[j * dim + k] = s / C[k * dim + k];
+        }
+    for (i = 0; i < m; i++) {
+        ncsn_rng_normals(rng, z, (size_t)dim);
+        for (j = 0; j < dim; j++) {
+            double v = mu[j];
+            for (k = 0; k <= j; k++) v += C[j * dim + k] * z[k];
+            out[(size_t)i * dim + j] = (float)v;
+        }
+    }
+    free(mu); free(C); free(z);
+    return 0;
 }
 
 /* moves the points of x[n][dim] whose coordinates are all finite (the chains that did not

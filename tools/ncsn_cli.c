@@ -185,6 +185,7 @@ static const char usage_main[] =
     "  sample MODEL.safetensors -n N          draw N samples by annealed Langevin dynamics (CSV; -o FILE)\n"
     "  score  MODEL.safetensors --sigma S     the network's scores s(x, S) at points read as CSV\n"
     "  info   FILE.safetensors                what a model or checkpoint file holds\n"
+    "  compare DATA.csv SAMPLES.csv           samples against their data: new draws or copies?\n"
     "  selftest                               check that this build computes the reference bits\n"
     "\n"
     "CSV: one point per line, any number of columns, separated by commas (or spaces/tabs);\n"
@@ -1521,6 +1522,108 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+/* ---- compare ---- */
+static const char usage_compare[] =
+    "usage: ncsn compare DATA.csv SAMPLES.csv [--columns SPEC]\n"
+    "\n"
+    "How samples compare with the data the model was trained on, both in the data's standardised\n"
+    "units (each column's mean and standard deviation):\n"
+    "  - the energy distance to the data, beside that of as many draws from a Gaussian fitted to\n"
+    "    the data (a useful model is nearer the data than that Gaussian);\n"
+    "  - each sample's distance to its nearest data point, beside the data's own (each point's to\n"
+    "    its nearest other point). Samples much nearer the data than its points are to each other\n"
+    "    are copies of training points (memorisation), not new draws.\n"
+    "At most 2000 points of each file are measured (a seeded random choice of the data's; the\n"
+    "first samples), each against all of the data. --columns selects DATA's columns as in ncsn\n"
+    "train; SAMPLES has those columns. A note follows each finding that asks for action.\n"
+    "\n"
+    "Memorisation comes with few points in several dimensions: sklearn's wine (178 x 14), trained\n"
+    "with the defaults, gave samples at 0.22 of the data's spacing and twice a Gaussian's energy\n"
+    "distance; with --sigma-min 0.3 (standardised units), 0.65 and 0.60 of the Gaussian's.\n";
+
+#define COMPARE_MAX 2000
+
+/* the data's rows in a seeded random order (partial Fisher-Yates: the first k are a random choice) */
+static void shuffle_rows(float *x, int n, int dim, int k)
+{
+    ncsn_rng r;
+    int i, d;
+    ncsn_rng_seed(&r, 2019, 1);
+    for (i = 0; i < k && i < n - 1; i++) {
+        int j = i + (int)ncsn_rng_bounded(&r, (uint32_t)(n - i));
+        for (d = 0; d < dim; d++) {
+            float t = x[(size_t)i * dim + d];
+            x[(size_t)i * dim + d] = x[(size_t)j * dim + d];
+            x[(size_t)j * dim + d] = t;
+        }
+    }
+}
+
+/* prints the findings of compare for data[n] and samples[ns] (standardised); 0 or an exit code */
+static int compare_report(const float *data, int n, const float *smp, int ns, int dim)
+{
+    int nd = n < COMPARE_MAX ? n : COMPARE_MAX, m = ns < COMPARE_MAX ? ns : COMPARE_MAX;
+    double *dd = (double *)malloc(sizeof(double) * (size_t)nd), *ds = (double *)malloc(sizeof(double) * (size_t)m);
+    float *g = dim <= 2048 ? (float *)malloc(sizeof(float) * (size_t)m * dim) : NULL;
+    double ed = ncsn_energy_distance(smp, m, data, nd, dim), eg = -1.0, near = 0.0;
+    ncsn_rng r;
+    int i;
+    if (!dd || !ds || (dim <= 2048 && !g)) { free(dd); free(ds); free(g); return fail(EXIT_NOMEM, "out of memory"); }
+    ncsn_rng_seed(&r, 2019, 2);
+    if (g && gauss_draw(data, n, dim, &r, g, m) == 0) eg = ncsn_energy_distance(g, m, data, nd, dim);
+    nearest_dists(data, n, dim, data, nd, 1, dd);
+    nearest_dists(data, n, dim, smp, m, 0, ds);
+    for (i = 0; i < m; i++) near += ds[i] < 0.5 * dd[nd / 2];
+    printf("data: %d points, samples: %d, %d columns; measured: %d data points, %d samples\n", n, ns, dim, nd, m);
+    if (eg >= 0.0) printf("energy distance to the data: samples %.4g, a Gaussian fitted to the data %.4g (samples / Gaussian %.2f)\n", ed, eg, ed / eg);
+    else printf("energy distance to the data: samples %.4g (no Gaussian above 2048 columns)\n", ed);
+    printf("nearest data point: samples' median %.3g, the data's own median %.3g (ratio %.2f); %.1f %% of samples nearer than half the data's\n",
+           ds[m / 2], dd[nd / 2], dd[nd / 2] > 0.0 ? ds[m / 2] / dd[nd / 2] : 0.0, 100.0 * near / m);
+    if (dd[nd / 2] > 0.0 && ds[m / 2] < 0.5 * dd[nd / 2])
+        printf("note: the samples sit much nearer the data than its points sit to each other: they are copies of training points "
+               "(memorisation), not new draws; train with a larger --sigma-min (see ncsn compare --help)\n");
+    if (eg >= 0.0 && ed > eg)
+        printf("note: a Gaussian fitted to the data is nearer the data than the samples are\n");
+    free(dd); free(ds); free(g);
+    return 0;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+    const char *files[2] = { NULL, NULL }, *columns = NULL;
+    float *data = NULL, *smp = NULL;
+    int n = 0, dim = 0, ns = 0, sdim = 0, k = 0, r, rc;
+    ncsn_stdz st;
+    ncsn_status fs;
+    opt_state o;
+    o.argc = argc; o.argv = argv; o.i = 0;
+    while ((r = next_arg(&o)) != 0) {
+        if (r == 2) {
+            if (k == 2) return fail(EXIT_USAGE, "unexpected argument '%s' (see ncsn compare --help)", o.value);
+            files[k++] = o.value;
+        } else if (!strcmp(o.name, "-h") || !strcmp(o.name, "--help")) return help(usage_compare);
+        else if (!strcmp(o.name, "--columns")) { if (!(columns = need_value(&o))) return fail(EXIT_USAGE, "--columns needs a value"); }
+        else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn compare --help)", o.name);
+    }
+    if (k < 2) return fail(EXIT_USAGE, "usage: ncsn compare DATA.csv SAMPLES.csv (see --help)");
+    if (!strcmp(files[0], "-") && !strcmp(files[1], "-")) return fail(EXIT_USAGE, "the data and the samples cannot both be stdin ('-')");
+    memset(&st, 0, sizeof st);
+    if ((rc = load_columns(files[0], columns, &data, &n, &dim, NULL, 0)) != 0) goto out;
+    if ((rc = load_columns(files[1], NULL, &smp, &ns, &sdim, NULL, 0)) != 0) goto out;
+    if (sdim != dim) { rc = fail(EXIT_INPUT, "'%s' has %d columns, the data %d", shown(files[1]), sdim, dim); goto out; }
+    if (n < 2) { rc = fail(EXIT_INPUT, "'%s' has %d point; compare needs at least 2", shown(files[0]), n); goto out; }
+    if ((fs = ncsn_stdz_fit(&st, data, n, dim, 1)) != NCSN_OK) { rc = lib_fail_input(fs); goto out; }
+    ncsn_stdz_apply(&st, data, n);
+    ncsn_stdz_apply(&st, smp, ns);
+    shuffle_rows(data, n, dim, n < COMPARE_MAX ? n : COMPARE_MAX);
+    rc = compare_report(data, n, smp, ns, dim);
+out:
+    ncsn_stdz_free(&st);
+    ncsn_free(data);
+    ncsn_free(smp);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     static char name[32];
@@ -1532,7 +1635,7 @@ static int run(int argc, char **argv)
     if (!strcmp(argv[1], "help")) {
         const char *c = argc > 2 ? argv[2] : "";
         return help(!strcmp(c, "train") ? usage_train : !strcmp(c, "sample") ? usage_sample : !strcmp(c, "score") ? usage_score :
-                    !strcmp(c, "info") ? usage_info : !strcmp(c, "selftest") ? usage_selftest : usage_main);
+                    !strcmp(c, "info") ? usage_info : !strcmp(c, "compare") ? usage_compare : !strcmp(c, "selftest") ? usage_selftest : usage_main);
     }
     snprintf(name, sizeof name, "ncsn %.16s", argv[1]);
     cmd = name;
@@ -1540,9 +1643,10 @@ static int run(int argc, char **argv)
     if (!strcmp(argv[1], "sample")) return cmd_sample(argc - 2, argv + 2);
     if (!strcmp(argv[1], "score")) return cmd_score(argc - 2, argv + 2);
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "compare")) return cmd_compare(argc - 2, argv + 2);
     if (!strcmp(argv[1], "selftest")) return cmd_selftest(argc - 2, argv + 2);
     cmd = "ncsn";
-    return fail(EXIT_USAGE, "unknown command '%s' (commands: train, sample, score, info, selftest; see ncsn --help)", argv[1]);
+    return fail(EXIT_USAGE, "unknown command '%s' (commands: train, sample, score, info, compare, selftest; see ncsn --help)", argv[1]);
 }
 
 /* output is never lost silently: a full disk, /dev/full or a closed stdout at the last flush or
