@@ -1575,9 +1575,9 @@ static int compare_report(const float *data, int n, const float *smp, int ns, in
     nearest_dists(data, n, dim, smp, m, 0, ds);
     for (i = 0; i < m; i++) near += ds[i] < 0.5 * dd[nd / 2];
     printf("data: %d points, samples: %d, %d columns; measured: %d data points, %d samples\n", n, ns, dim, nd, m);
-    if (eg >= 0.0) printf("energy distance to the data: samples %.4g, a Gaussian fitted to the data %.4g (samples / Gaussian %.2f)\n", ed, eg, ed / eg);
+    if (eg >= 0.0) printf("energy distance to the data: samples %.4g, a Gaussian fitted to the data %.4g (samples / Gaussian %.3g)\n", ed, eg, ed / eg);
     else printf("energy distance to the data: samples %.4g (no Gaussian above 2048 columns)\n", ed);
-    printf("nearest data point: samples' median %.3g, the data's own median %.3g (ratio %.2f); %.1f %% of samples nearer than half the data's\n",
+    printf("nearest data point: samples' median %.3g, the data's own median %.3g (ratio %.3g); %.1f %% of samples nearer than half the data's\n",
            ds[m / 2], dd[nd / 2], dd[nd / 2] > 0.0 ? ds[m / 2] / dd[nd / 2] : 0.0, 100.0 * near / m);
     if (dd[nd / 2] > 0.0 && ds[m / 2] < 0.5 * dd[nd / 2])
         printf("note: the samples sit much nearer the data than its points sit to each other: they are copies of training points "
