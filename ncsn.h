@@ -183,7 +183,7 @@ NCSNDEF float  ncsn_log1pf(float x);
 NCSNDEF float  ncsn_sinf(float x);     /* accurate for |x| <= 2^17, deterministic everywhere */
 NCSNDEF float  ncsn_cosf(float x);
 NCSNDEF float  ncsn_sigmoidf(float x);
-NCSNDEF float  ncsn_siluf(float x);     /* x * sigmoid(x): the network's SiLU, bit for bit */
+NCSNDEF float  ncsn_siluf(float x);     /* x * sigmoid(x), -0 below -40: the network's SiLU, bit for bit */
 NCSNDEF float  ncsn_softplusf(float x); /* log of (1 + e^x), no overflow */
 NCSNDEF double ncsn_exp(double x);     /* double versions, used for the schedules */
 NCSNDEF double ncsn_log(double x);
@@ -3238,7 +3238,7 @@ typedef struct ncsn__workspace {
     float *input;              /* [B, D + C] the first layer's input per sample: [x, c] or [x, e] */
     float *pre[NCSN_MAX_HIDDEN];  /* [B, H_l] pre-activation of hidden layer l */
     float *act[NCSN_MAX_HIDDEN];  /* [B, H_l] its activation, the next layer's input */
-    float *sgm[NCSN_MAX_HIDDEN];  /* [B, H_l] sigmoid of pre[l] (SiLU's backward reuses it) */
+    float *sgm[NCSN_MAX_HIDDEN];  /* [B, H_l] sigmoid of pre[l], 0 below the cut (SiLU's backward reuses it) */
     float *net_out;            /* [B, D] the last layer's output, before the division by sigma */
     float *sigma_fill;         /* [B] one sigma repeated, for ncsn_model_score */
     float *slot_sigma;         /* [S] the distinct sigmas, in order of first appearance */
@@ -3247,7 +3247,7 @@ typedef struct ncsn__workspace {
     float *e_sin;              /* [S, E] sinusoid(c): E/2 sines, then E/2 cosines */
     float *e_pre;              /* [S, E] pre-activation of sigma_embed.1 */
     float *e_act;              /* [S, E] its SiLU, sigma_embed.3's input */
-    float *e_sgm;              /* [S, E] sigmoid of e_pre (for SiLU's backward) */
+    float *e_sgm;              /* [S, E] sigmoid of e_pre, 0 below the cut (for SiLU's backward) */
     float *e_out;              /* [S, E] the embedding e = sigma_embed.3's output */
     float *slot_pre0;          /* [S, H_0] the first layer's bias plus its conditioning rows, per slot */
     float *slot_dpre0;         /* [S, H_0] dL/dpre[0] summed over each slot's samples (in sample order) */
@@ -3560,7 +3560,7 @@ static void ncsn__cond_fwd(const ncsn_model *m, ncsn__workspace *w, const float 
 }
 
 /* Linear, and the activation after it (a non-NULL): out[B, N] = b + in[B, K] W (W [K][N]), the
-   bias, then the rows of in in order; a = act(out), sgm = sigmoid(out) kept for SiLU's backward.
+   bias, then the rows of in in order; a = act(out), sgm = sigmoid(out) (0 below the SiLU's cut) kept for its backward.
    The bias and the activation are applied to each tile of out by the product itself (ncsn__gemm_ep). */
 static void ncsn__linear_fwd(ncsn__pool *pool, const ncsn_model *m, const ncsn_layer *L, float *out,
                              const float *in, int B, float *a, float *sgm, ncsn_act act)

@@ -1263,9 +1263,9 @@ static void tl_commands(void)
 }
 #endif
 
-/* the ELF machine of a file (0 if not ELF): a cross-built ncsn cannot be started by the host's shell */
 /* ncsn compare: fresh draws pass, copies of the data are called memorisation, one point repeated
-   is further from the data than a fitted Gaussian; bad arguments exit 1, a bad file 2 */
+   is not (it is far from the data) and is further from it than a fitted Gaussian; samples beyond
+   float range exit 3, bad arguments 1, a bad file 2 (its hint naming the option for that file) */
 static void tl_compare_file(const char *name, const float *x, int n, float jitter, ncsn_rng *g)
 {
     static char text[64000];
@@ -1290,15 +1290,23 @@ static void tl_compare(void)
     tl_compare_file("cmp_copies.csv", d, 400, 1e-3f, &g);
     tl_compare_file("cmp_same.csv", same, 400, 0.0f, &g);
     tl_compare_file("cmp_point.csv", same, 1, 0.0f, &g);
+    tl_put("cmp_huge.csv", "1,0\n0,-3e38\n");   /* y: scale about 0.5, so -6e38 standardised */
+    tl_put("cmp_rownames.csv", "\"\",\"x\",\"y\"\n\"1\",1,2\n\"2\",3,4\n");
     rc = tl_run("compare cmp_data.csv cmp_fresh.csv");
-    CHECK(rc == 0 && strstr(tl_out, "nearest data point") && strstr(tl_out, "samples / Gaussian") && !strstr(tl_out, "note:"),
-          "cli compare of fresh draws: exit %d, no note wanted: %.600s %.200s", rc, tl_out, tl_err);
+    CHECK(rc == 0 && strstr(tl_out, "nearest data point") && strstr(tl_out, "(samples / Gaussian 0.") && !strstr(tl_out, "note:"),
+          "cli compare of fresh draws: exit %d, no note and a ratio below 1 wanted: %.600s %.200s", rc, tl_out, tl_err);
     rc = tl_run("compare cmp_data.csv cmp_copies.csv");
     CHECK(rc == 0 && strstr(tl_out, "memorisation") && strstr(tl_out, "100.0 % of samples nearer"),
           "cli compare of the data's copies: exit %d, want the memorisation note: %.600s", rc, tl_out);
     rc = tl_run("compare cmp_data.csv cmp_same.csv");
-    CHECK(rc == 0 && strstr(tl_out, "a Gaussian fitted to the data is nearer") && !strstr(tl_out, "memorisation"),
-          "cli compare of one point repeated: exit %d: %.600s", rc, tl_out);
+    {
+        const char *q = strstr(tl_out, "(samples / Gaussian ");
+        CHECK(rc == 0 && q && atof(q + 20) > 1.0 && !strstr(tl_out, "memorisation"), "cli compare of one point repeated: exit %d: %.600s", rc, tl_out);
+    }
+    EXPECT(tl_run("compare cmp_data.csv cmp_huge.csv"), 3, "row 2 is beyond float range", "compare of a sample at -3e38");
+    EXPECT(tl_run("compare cmp_data.csv cmp_rownames.csv"), 2, "with --sample-columns, e.g. --sample-columns 2-3", "compare of samples with row names");
+    rc = tl_run("compare cmp_data.csv cmp_rownames.csv --sample-columns 2-3");
+    CHECK(rc == 0 && strstr(tl_out, "samples: 2, 2 columns"), "cli compare --sample-columns 2-3: exit %d: %.300s %.300s", rc, tl_out, tl_err);
     EXPECT(tl_run("compare cmp_data.csv"), 1, "usage: ncsn compare", "compare with one file");
     EXPECT(tl_run("compare - - < cmp_data.csv"), 1, "both be stdin", "compare - -");
     EXPECT(tl_run("compare cmp_data.csv cmp_fresh.csv --bins 3"), 1, "unknown option '--bins'", "compare --bins");

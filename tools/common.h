@@ -14,7 +14,7 @@
      fig_train          DSM training of a score net to a number of steps, returning the model
      nn_dist            mean distance from generated points to the nearest data point
      nearest_dists      each point's distance to its nearest data point, sorted (data: leave-one-out)
-     gauss_draw         draws from the full-covariance Gaussian fitted to a point set
+     gauss_draw         draws from the full-covariance Gaussian fitted to a point set (singular too)
      keep_finite        the chains with every coordinate finite moved to the front, counted
      set_output_form    the network's output form and its loss, as ncsn train --output-form sets them
      fig_loss_avg       a file of loss curves as 100-step moving averages
@@ -184,8 +184,11 @@ FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int
     }
 }
 
-/* m draws into out[m][dim] from N(mean, covariance) fitted to x[n][dim] (divisor n; Cholesky in
-   double, a 1e-12 ridge keeps constant columns valid). 1 when out of memory. */
+/* m draws into out[m][dim] from N(mean, covariance) fitted to x[n][dim] (divisor n), through a
+   Cholesky factor in double that tolerates a singular covariance (constant or collinear columns,
+   fewer points than columns): a pivot at most 1e-9 of its column's variance (or 0) makes that
+   direction deterministic, the factor's column 0, instead of dividing by a rounding residue.
+   1 when out of memory. */
 FIG_FN int gauss_draw(const float *x, int n, int dim, ncsn_rng *rng, float *out, int m)
 {
     double *mu = (double *)calloc((size_t)dim, sizeof(double)), *C = (double *)calloc((size_t)dim * dim, sizeof(double));
@@ -193,17 +196,19 @@ FIG_FN int gauss_draw(const float *x, int n, int dim, ncsn_rng *rng, float *out,
     int i, j, k;
     if (!mu || !C || !z) { free(mu); free(C); free(z); return 1; }
     for (i = 0; i < n; i++)
-        for (j = 0; j < dim; j++) mu[j] += x[(size_t)i * dim + j] / (double)n;
+        for (j = 0; j < dim; j++) mu[j] += x[(size_t)i * dim + j];
+    for (j = 0; j < dim; j++) mu[j] /= (double)n;
     for (i = 0; i < n; i++)
         for (j = 0; j < dim; j++)
-            for (k = 0; k <= j; k++) C[j * dim + k] += (x[(size_t)i * dim + j] - mu[j]) * (x[(size_t)i * dim + k] - mu[k]) / (double)n;
-    for (j = 0; j < dim; j++)   /* Cholesky, lower */
+            for (k = 0; k <= j; k++) C[j * dim + k] += (x[(size_t)i * dim + j] - mu[j]) * (x[(size_t)i * dim + k] - mu[k]);
+    for (j = 0; j < dim * dim; j++) C[j] /= (double)n;
+    for (j = 0; j < dim; j++)   /* Cholesky, lower, row by row */
         for (k = 0; k <= j; k++) {
             double s = C[j * dim + k];
             int q;
             for (q = 0; q < k; q++) s -= C[j * dim + q] * C[k * dim + q];
-            if (j == k) C[j * dim + j] = sqrt(s > 1e-12 ? s : 1e-12);
-            else C[j * dim + k] = s / C[k * dim + k];
+            if (j == k) C[j * dim + j] = s > 1e-9 * C[j * dim + j] && s > 0.0 ? sqrt(s) : 0.0;
+            else C[j * dim + k] = C[k * dim + k] > 0.0 ? s / C[k * dim + k] : 0.0;
         }
     for (i = 0; i < m; i++) {
         ncsn_rng_normals(rng, z, (size_t)dim);
