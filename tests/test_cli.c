@@ -1060,7 +1060,7 @@ static void tl_commands(void)
     /* train -> info -> sample -> score */
     tl_data();
     rc = tl_run("train data.csv -o model.safetensors --steps 300 --checkpoint-every 100 --constant-lr %s", tl_small);
-    EXPECT(rc, 0, (const char *)NULL, "train");
+    EXPECT(rc, 0, "ncsn train: check, 200 samples: nearest data point: samples' median", "train (and its check)");
     rc = tl_run("info model.safetensors");
     CHECK(rc == 0 && strstr(tl_out, "network: dim 2, embed conditioning (E = 64), hidden 16 16") && strstr(tl_out, "noise levels: 11") &&
           strstr(tl_out, "ncsn.step: 300") && strstr(tl_out, "cli.columns: x,y"), "cli info: exit %d: %s", rc, tl_out);
@@ -1315,6 +1315,21 @@ static void tl_compare(void)
     EXPECT(tl_run("compare cmp_data.csv missing.csv"), 2, "missing.csv", "compare of a missing file");
     rc = tl_run("compare --help");
     CHECK(rc == 0 && strstr(tl_out, "usage: ncsn compare"), "cli compare --help: exit %d", rc);
+    {   /* 12 points in 6-D, far apart: 8000 steps of the defaults learn the points themselves, and train's check says so */
+        float p[12 * 6];
+        char text[2048];
+        size_t q = 0;
+        int i;
+        ncsn_rng_normals(&g, p, 12 * 6);
+        for (i = 0; i < 12 * 6; i++) q += (size_t)snprintf(text + q, sizeof text - q, i % 6 == 5 ? "%.6g\n" : "%.6g,", (double)p[i]);
+        tl_put("cmp_few.csv", text);
+        EXPECT(tl_run("train cmp_few.csv -o few.st --steps 8000 --threads 1 --progress none"), 0, "check, 12 samples: note: the samples sit much nearer",
+               "train's check on 12 points in 6-D");
+        EXPECT(tl_run("train cmp_few.csv -o few.st --steps 10 --threads 1 --progress none --no-check"), 0, NULL, "train --no-check");
+        CHECK(!strstr(tl_err, "check,"), "cli train --no-check still checked: %.300s", tl_err);
+        EXPECT(tl_run("train cmp_few.csv -o few.st --steps 10 --preset seed001 --progress none"), 0, NULL, "train --preset seed001");
+        CHECK(!strstr(tl_err, "check,"), "cli train --preset checked (its sampler is the document's): %.300s", tl_err);
+    }
 }
 
 void test_cli(void)

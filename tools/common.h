@@ -13,7 +13,8 @@
      ex_trainer         fig_trainer at seed 001's batch and rate, run some steps, or exit
      fig_train          DSM training of a score net to a number of steps, returning the model
      nn_dist            mean distance from generated points to the nearest data point
-     nearest_dists      each point's distance to its nearest data point, sorted (data: leave-one-out)
+     nearest_dists      each point's distance to its nearest data point, sorted (data rows: leave-one-out)
+     copy_check         median nearest-data distance of samples against the data's own, and the note
      gauss_draw         draws from the full-covariance Gaussian fitted to a point set (singular too)
      keep_finite        the chains with every coordinate finite moved to the front, counted
      set_output_form    the network's output form and its loss, as ncsn train --output-form sets them
@@ -160,15 +161,15 @@ FIG_FN double nn_dist(const float *a, int na, const float *b, int nb)
 }
 
 /* d[i] = the Euclidean distance from x[i] to its nearest point of data[n][dim], in double, sorted
-   ascending. is_data: x is data itself (its first count points), and point i skips itself. */
-FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int count, int is_data, double *d)
+   ascending. self (may be NULL): x[i] is data row self[i], which it skips (leave-one-out). */
+FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int count, const int *self, double *d)
 {
     int i, j, k;
     for (i = 0; i < count; i++) {
         double best = HUGE_VAL;
         for (j = 0; j < n; j++) {
             double q = 0.0;
-            if (is_data && j == i) continue;
+            if (self && j == self[i]) continue;
             for (k = 0; k < dim && q < best; k++) {   /* stops once past the best */
                 double e = (double)x[(size_t)i * dim + k] - data[(size_t)j * dim + k];
                 q += e * e;
@@ -182,6 +183,35 @@ FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int
         for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
         d[j] = v;
     }
+}
+
+/* The copy check of ncsn compare and ncsn train: samples smp[m] against data[n] (same units), the data's
+   own spacing measured at the rows idx[nd] (leave-one-out). Prints one line to out (prefix first)
+   and, when the samples' median is under half the data's, the memorisation note; returns the ratio
+   of the medians (-1: the data's median is 0; -2: out of memory). */
+FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n, int dim, const int *idx, int nd, const float *smp, int m)
+{
+    double *dd = (double *)malloc(sizeof(double) * (size_t)nd), *ds = (double *)malloc(sizeof(double) * (size_t)m), sm, dm, near = 0.0;
+    float *rows = (float *)malloc(sizeof(float) * (size_t)nd * dim);
+    int i;
+    if (!dd || !ds || !rows) { free(dd); free(ds); free(rows); return -2.0; }
+    for (i = 0; i < nd; i++) memcpy(rows + (size_t)i * dim, data + (size_t)idx[i] * dim, sizeof(float) * (size_t)dim);
+    nearest_dists(data, n, dim, rows, nd, idx, dd);
+    nearest_dists(data, n, dim, smp, m, NULL, ds);
+    sm = ds[m / 2];
+    dm = dd[nd / 2];
+    for (i = 0; i < m; i++) near += ds[i] < 0.5 * dm;
+    free(dd); free(ds); free(rows);
+    if (!(dm > 0.0)) {   /* most points have a twin: no spacing to measure against */
+        fprintf(out, "%snearest data point: samples' median %.3g; the data's own median is 0 (most data points have a duplicate): no memorisation check\n", prefix, sm);
+        return -1.0;
+    }
+    fprintf(out, "%snearest data point: samples' median %.3g, the data's own median %.3g (ratio %.3g); %.1f %% of samples nearer than half the data's\n",
+           prefix, sm, dm, sm / dm, 100.0 * near / m);
+    if (sm < 0.5 * dm)
+        fprintf(out, "%snote: the samples sit much nearer the data than its points sit to each other: they are copies of training points "
+               "(memorisation), not new draws; train with a larger --sigma-min (see ncsn compare --help)\n", prefix);
+    return sm / dm;
 }
 
 /* m draws into out[m][dim] from N(mean, covariance) fitted to x[n][dim] (divisor n), through a

@@ -250,6 +250,11 @@ static const char usage_train[] =
     "                           tty, plain or none\n"
     "  --log-every N            plain mode: a line every N steps (default steps/20)\n"
     "  -q, --quiet              no progress, only errors\n"
+    "  --no-check               skip the check after training (below)\n";
+static const char usage_train_end[] =   /* C99 compilers need only take strings of 4095 characters */
+    "\n"
+    "After training (not with --preset or -q) 200 samples of the model are checked against the data\n"
+    "as ncsn compare checks them: one line, and a note if they are copies of training points.\n"
     "\n"
     "Progress: the mean loss since the last line; at the end the last step's loss and the mean over\n"
     "the last 1 % of the steps. On NaN or infinity in the loss, a gradient or a weight, training\n"
@@ -322,6 +327,7 @@ static const char usage_info[] =
     "optimizer and the settings it was trained with.\n";
 
 static int help(const char *text) { fputs(text, stdout); return 0; }
+static int help_train(void) { fputs(usage_train, stdout); return help(usage_train_end); }
 
 /* ---- selftest ---- */
 static const char usage_selftest[] =
@@ -364,7 +370,7 @@ static int write_rows(FILE *out, const float *x, int n, int dim, const unsigned 
 typedef struct train_cfg {
     long steps, batch, levels, width, depth, embed, every, log_every, threads;
     float lr, sigma_max, sigma_min, ema;
-    int schedule, weighting, act, progress, quiet, preset, standardize, output_form;
+    int schedule, weighting, act, progress, quiet, preset, standardize, output_form, no_check;
     uint64_t seed;
     const char *data, *output, *checkpoint, *resume, *columns;
     /* which were given on the command line */
@@ -990,7 +996,7 @@ static int train_parse(int argc, char **argv, train_cfg *c, int *done)
             c->data = o.value;
             continue;
         }
-        if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help(usage_train);
+        if (!strcmp(nm, "-h") || !strcmp(nm, "--help")) return help_train();
         else if (!strcmp(nm, "-o") || !strcmp(nm, "--output")) { if (!(c->output = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c->g_output = 1; }
         else if (!strcmp(nm, "--preset")) { if (parse_choice(nm, need_value(&o), preset_names, &c->preset)) return EXIT_USAGE; c->g_preset = 1; }
         else if (!strcmp(nm, "--columns")) { if (!(c->columns = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); }
@@ -1023,6 +1029,7 @@ static int train_parse(int argc, char **argv, train_cfg *c, int *done)
         else if (!strcmp(nm, "--progress")) { if (parse_choice(nm, need_value(&o), progress_names, &c->progress)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--log-every")) { if (parse_long_opt(nm, need_value(&o), 1, MAX_STEPS, &c->log_every)) return EXIT_USAGE; }
         else if (!strcmp(nm, "-q") || !strcmp(nm, "--quiet")) c->quiet = 1;
+        else if (!strcmp(nm, "--no-check")) c->no_check = 1;
         else return fail(EXIT_USAGE, "unknown option '%s' (see ncsn train --help)", nm);
     }
     if (!c->data) return fail(EXIT_USAGE, "no data file (usage: ncsn train DATA.csv -o MODEL.safetensors; see --help)");
@@ -1057,6 +1064,43 @@ static int train_paths(train_cfg *c, char *ckpt_default, size_t cap)
         return fail(EXIT_USAGE, "writing '%s' would overwrite the data", same_file(c->output, c->data) ? c->output : c->checkpoint);
     }
     return 0;
+}
+
+/* After training to the data-driven recipe: CHECK_SAMPLES samples of the file's network by the
+   recipe's sampler (its own seed; the model is written already), and ncsn compare's copy check on
+   them against the training data, in network units: a line on stderr, and the memorisation note
+   when the network reproduces its training points. */
+#define CHECK_SAMPLES 200
+static void train_check(const ncsn_trainer *t, int threads)
+{
+    int dim = t->dim, m = t->n < CHECK_SAMPLES ? t->n : CHECK_SAMPLES, nd = m, k = 0, i;
+    int *idx = (int *)malloc(sizeof(int) * (size_t)nd);
+    float *x = (float *)malloc(sizeof(float) * (size_t)m * dim);
+    ncsn_model *net = NULL;
+    ncsn_sampler_opts so;
+    ncsn_rng rng;
+    ncsn_status st = idx && x ? ncsn_model_create(&net, &t->model->cfg) : NCSN_ERR_NOMEM;
+    if (st == NCSN_OK) {
+        memcpy(net->params, ncsn_trainer_weights(t), sizeof(float) * net->n_params);
+        if (threads > 1) ncsn_model_set_threads(net, threads);   /* the bits do not depend on it */
+        so = ncsn_sampler_recipe_model(net, t->sigmas, t->L, 0);
+        ncsn_rng_seed(&rng, 2019, 3);
+        st = ncsn_sample_data(net, &t->stdz, t->sigmas, t->L, &so, &rng, x, m, NULL, NULL);
+    }
+    if (st == NCSN_OK) {
+        ncsn_stdz_apply(&t->stdz, x, m);
+        k = keep_finite(x, m, dim);
+        for (i = 0; i < nd; i++) idx[i] = (int)((long long)i * t->n / nd);   /* rows spread over the file (it may be sorted) */
+    }
+    if (st != NCSN_OK) fprintf(stderr, "%s: check skipped (%s)\n", cmd, ncsn_last_error());
+    else if (k > 0) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s: check, %d samples: ", cmd, k);
+        copy_check(stderr, prefix, t->data, t->n, dim, idx, nd, x, k);
+    }
+    ncsn_model_free(net);
+    free(idx);
+    free(x);
 }
 
 /* trains t to c->steps with progress, checkpoints and signals, then writes the model */
@@ -1122,6 +1166,7 @@ static int train_run(train_cfg *c, ncsn_trainer *t, int n, int dim, const char *
         if (tail_n > 1) fprintf(stderr, ", mean over the last %ld steps %.5g", tail_n, tail_sum / (double)tail_n);
         fprintf(stderr, "%s)\n", t->ema ? "; the file holds the EMA weights" : "");
     }
+    if (!c->quiet && !c->no_check && c->preset == 0) train_check(t, (int)c->threads);
     return rc;
 }
 
@@ -1566,44 +1611,27 @@ static void shuffle_rows(float *x, int n, int dim, int k)
     }
 }
 
-/* the nearest-data line and its note: medians of the sorted distances ds[m] (samples) and dd[nd]
-   (the data's own) */
-static void compare_nearest(const double *ds, int m, const double *dd, int nd)
-{
-    double sm = ds[m / 2], dm = dd[nd / 2], near = 0.0;
-    int i;
-    if (!(dm > 0.0)) {   /* most points have a twin: no spacing to measure against */
-        printf("nearest data point: samples' median %.3g; the data's own median is 0 (most data points have a duplicate): no memorisation check\n", sm);
-        return;
-    }
-    for (i = 0; i < m; i++) near += ds[i] < 0.5 * dm;
-    printf("nearest data point: samples' median %.3g, the data's own median %.3g (ratio %.3g); %.1f %% of samples nearer than half the data's\n",
-           sm, dm, sm / dm, 100.0 * near / m);
-    if (sm < 0.5 * dm)
-        printf("note: the samples sit much nearer the data than its points sit to each other: they are copies of training points "
-               "(memorisation), not new draws; train with a larger --sigma-min (see ncsn compare --help)\n");
-}
-
-/* prints the findings of compare for data[n] and samples[ns] (standardised); 0 or an exit code */
+/* prints the findings of compare for data[n] and samples[ns] (standardised; the data's rows in a
+   random order, so its first rows are a random choice); 0 or an exit code */
 static int compare_report(const float *data, int n, const float *smp, int ns, int dim)
 {
-    int nd = n < COMPARE_MAX ? n : COMPARE_MAX, m = ns < COMPARE_MAX ? ns : COMPARE_MAX, gauss = dim <= 2048;
-    double *dd = (double *)malloc(sizeof(double) * (size_t)nd), *ds = (double *)malloc(sizeof(double) * (size_t)m);
+    int nd = n < COMPARE_MAX ? n : COMPARE_MAX, m = ns < COMPARE_MAX ? ns : COMPARE_MAX, gauss = dim <= 2048, i;
+    int *idx = (int *)malloc(sizeof(int) * (size_t)nd);
     float *g = gauss ? (float *)malloc(sizeof(float) * (size_t)m * dim) : NULL;
     double ed = ncsn_energy_distance(smp, m, data, nd, dim), eg = 0.0;
     ncsn_rng r;
-    if (!dd || !ds || (gauss && !g)) { free(dd); free(ds); free(g); return fail(EXIT_NOMEM, "out of memory"); }
+    if (!idx || (gauss && !g)) { free(idx); free(g); return fail(EXIT_NOMEM, "out of memory"); }
     ncsn_rng_seed(&r, 2019, 2);
-    if (gauss && gauss_draw(data, n, dim, &r, g, m) != 0) { free(dd); free(ds); free(g); return fail(EXIT_NOMEM, "out of memory"); }
+    if (gauss && gauss_draw(data, n, dim, &r, g, m) != 0) { free(idx); free(g); return fail(EXIT_NOMEM, "out of memory"); }
     if (gauss) eg = ncsn_energy_distance(g, m, data, nd, dim);
-    nearest_dists(data, n, dim, data, nd, 1, dd);
-    nearest_dists(data, n, dim, smp, m, 0, ds);
+    for (i = 0; i < nd; i++) idx[i] = i;
     printf("data: %d points, samples: %d, %d columns; measured: %d of the data's points, %d of the samples\n", n, ns, dim, nd, m);
-    compare_nearest(ds, m, dd, nd);
+    fflush(stdout);
+    if (copy_check(stdout, "", data, n, dim, idx, nd, smp, m) < -1.5) { free(idx); free(g); return fail(EXIT_NOMEM, "out of memory"); }
     ed = ed > 0.0 ? ed : 0.0;   /* >= 0; identical sets give a rounding-level negative */
     if (!gauss) printf("energy distance to the data: samples %.4g (no fitted Gaussian above 2048 columns)\n", ed);
     else printf("energy distance to the data: samples %.4g, a Gaussian fitted to the data %.4g (samples / Gaussian %.3g)\n", ed, eg, ed / eg);
-    free(dd); free(ds); free(g);
+    free(idx); free(g);
     return 0;
 }
 
@@ -1668,7 +1696,8 @@ static int run(int argc, char **argv)
     if (!strcmp(argv[1], "--version")) { printf("ncsn %s (ncsn.h, kernels %s)\n", NCSN_VERSION_STRING, ncsn_simd_name()); return 0; }
     if (!strcmp(argv[1], "help")) {
         const char *c = argc > 2 ? argv[2] : "";
-        return help(!strcmp(c, "train") ? usage_train : !strcmp(c, "sample") ? usage_sample : !strcmp(c, "score") ? usage_score :
+        if (!strcmp(c, "train")) return help_train();
+        return help(!strcmp(c, "sample") ? usage_sample : !strcmp(c, "score") ? usage_score :
                     !strcmp(c, "info") ? usage_info : !strcmp(c, "compare") ? usage_compare : !strcmp(c, "selftest") ? usage_selftest : usage_main);
     }
     snprintf(name, sizeof name, "ncsn %.16s", argv[1]);
