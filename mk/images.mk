@@ -8,7 +8,7 @@
 #                    Figures and numbers in $(IMAGES_OUT); the last line is
 #                    images: FD <v> (floor <v>, gaussian <v>), classes <min>..<max>
 #   make plots       also runs the reduced run (--quick: 10000 images, 3000 steps of 256x3,
-#                    sigma_data 0.05, 200 samples; about 40 s, docs/images.md) and draws the same
+#                    sigma_data 0.05, 200 samples; about 50 s, docs/images.md) and draws the same
 #                    figures into plots/out
 # (tee shows the progress; a failing program leaves "images: FAILED" in the log, which fails make.)
 # The gzip'd IDX files of dataset-fashion-mnist are decompressed into $(IMAGES_DATA) (the header
