@@ -110,39 +110,6 @@ static int q_write_csv(const char *path, const float *x, int n, int dim)
     return fclose(fp) != 0;
 }
 
-/* draws from N(mean, cov) fitted to x[n][dim] (Cholesky in double) */
-static int q_gauss(const float *x, int n, int dim, ncsn_rng *rng, float *out, int m)
-{
-    double *mu = (double *)calloc((size_t)dim, sizeof(double)), *C = (double *)calloc((size_t)dim * dim, sizeof(double));
-    float *z = (float *)malloc(sizeof(float) * (size_t)dim);
-    int i, j, k;
-    if (!mu || !C || !z) { free(mu); free(C); free(z); return 1; }
-    for (i = 0; i < n; i++)
-        for (j = 0; j < dim; j++) mu[j] += x[(size_t)i * dim + j] / (double)n;
-    for (i = 0; i < n; i++)
-        for (j = 0; j < dim; j++)
-            for (k = 0; k <= j; k++) C[j * dim + k] += (x[(size_t)i * dim + j] - mu[j]) * (x[(size_t)i * dim + k] - mu[k]) / (double)n;
-    for (j = 0; j < dim; j++) {   /* Cholesky, lower; a tiny ridge keeps constant columns (digits) valid */
-        for (k = 0; k <= j; k++) {
-            double s = C[j * dim + k];
-            int q;
-            for (q = 0; q < k; q++) s -= C[j * dim + q] * C[k * dim + q];
-            if (j == k) C[j * dim + j] = sqrt(s > 1e-12 ? s : 1e-12);
-            else C[j * dim + k] = s / C[k * dim + k];
-        }
-    }
-    for (i = 0; i < m; i++) {
-        ncsn_rng_normals(rng, z, (size_t)dim);
-        for (j = 0; j < dim; j++) {
-            double v = mu[j];
-            for (k = 0; k <= j; k++) v += C[j * dim + k] * z[k];
-            out[(size_t)i * dim + j] = (float)v;
-        }
-    }
-    free(mu); free(C); free(z);
-    return 0;
-}
-
 typedef struct qrow {
     int n_ok, n_req, diverged;
     double ed, floor_ed, gauss_ed, w_err, sd_err, score_err, train_s;
@@ -190,7 +157,7 @@ static void q_energy(const qset *s, const float *data, int n, int dim, const flo
         } else memcpy(a, data, sizeof(float) * (size_t)n * dim);
         for (blk = 0; blk < blocks && (k == 0 || s); blk++)
             r->ed += ncsn_energy_distance(x + (size_t)blk * len * dim, len, a, m, dim) / ((s ? Q_PAIRS : 1) * blocks);
-        q_gauss(data, n, dim, &rng, b, m);
+        gauss_draw(data, n, dim, &rng, b, m);
         r->gauss_ed += ncsn_energy_distance(b, m, a, m, dim) / Q_PAIRS;
     }
     if (!s) r->floor_ed = q_mean_dist(data, n, dim) * (1.0 / len + 1.0 / n);
@@ -593,28 +560,16 @@ out:
 }
 
 /* distance (the file's units) from each of the first `count` rows of x to its nearest row of data,
-   sorted into d; is_data: x is data, and a row is not its own nearest */
-static void q_nearest(const float *data, int n, int dim, const float *x, int count, int is_data, double *d)
+   sorted into d; is_data: x is data, and a row is not its own nearest (tools/common.h's nearest_dists
+   with every row its own index). 1 when out of memory. */
+static int q_nearest(const float *data, int n, int dim, const float *x, int count, int is_data, double *d)
 {
-    int i, j, k;
-    for (i = 0; i < count; i++) {
-        double best = HUGE_VAL;
-        for (j = 0; j < n; j++) {
-            double q = 0.0;
-            if (is_data && j == i) continue;
-            for (k = 0; k < dim && q < best; k++) {
-                double e = (double)x[(size_t)i * dim + k] - data[(size_t)j * dim + k];
-                q += e * e;
-            }
-            if (q < best) best = q;
-        }
-        d[i] = sqrt(best);
-    }
-    for (i = 1; i < count; i++) {   /* insertion sort */
-        double v = d[i];
-        for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
-        d[j] = v;
-    }
+    int *self = is_data ? (int *)malloc(sizeof(int) * (size_t)count) : NULL, i;
+    if (is_data && !self) return 1;
+    for (i = 0; is_data && i < count; i++) self[i] = i;
+    nearest_dists(data, n, dim, x, count, self, d);
+    free(self);
+    return 0;
 }
 
 /* How much of the noise the model removes, per level, on data without an exact score: the
@@ -636,7 +591,7 @@ static int cmd_denoise(const char *model, const char *data_csv)
     sc = (float *)malloc(sizeof(float) * (size_t)np * dim); nn = (double *)malloc(sizeof(double) * (size_t)n);
     memcpy(x, data, sizeof(float) * (size_t)n * dim);
     ncsn_stdz_apply(&st, x, n);
-    q_nearest(x, n, dim, x, n, 1, nn);   /* network units */
+    if (q_nearest(x, n, dim, x, n, 1, nn)) { fprintf(stderr, "quality denoise: out of memory\n"); return 1; }   /* network units */
     printf("median nearest-neighbour distance %.3g (network units), %d levels\n", nn[n / 2], L);
     ncsn_rng_seed(&rng, 779, 1);
     for (l = 0; l < L; l++) {
@@ -679,9 +634,9 @@ static int cmd_nearest(const char *data_csv, const char *samples_csv, const char
     if (n < 2) { fprintf(stderr, "quality nearest: the data need 2 rows or more (a row's nearest other row), not %d\n", n); goto out; }
     m = ns < count ? ns : (int)count;
     if (!(d = (double *)malloc(sizeof(double) * (size_t)(m > n ? m : n)))) { fprintf(stderr, "quality nearest: out of memory\n"); goto out; }
-    q_nearest(data, n, dim, x, m, 0, d);
+    if (q_nearest(data, n, dim, x, m, 0, d)) { fprintf(stderr, "quality nearest: out of memory\n"); goto out; }
     printf("samples (%d): nearest data point median %.4g, 5th percentile %.4g, min %.4g\n", m, d[m / 2], d[m / 20], d[0]);
-    q_nearest(data, n, dim, data, n, 1, d);
+    if (q_nearest(data, n, dim, data, n, 1, d)) { fprintf(stderr, "quality nearest: out of memory\n"); goto out; }
     printf("data (%d): nearest other data point median %.4g, 5th percentile %.4g, min %.4g\n", n, d[n / 2], d[n / 20], d[0]);
     rc = 0;
 out:
