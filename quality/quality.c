@@ -5,7 +5,7 @@
      quality gen SET OUT.csv [N] [SEED]     a synthetic set (two_gaussians swiss_roll toy ring8 aniso3)
      quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
                                             one Markdown row: SET is a synthetic name or real:NAME
-     quality tune SET DATA.csv [steps=S batch=B lr=X decay=0|1 width=W ema=R T=T std=0|1 threads=N seed=S sseed=S
+     quality tune SET DATA.csv [steps=S batch=B lr=X decay=0|1 depth=K width=W ema=R T=T std=0|1 threads=N seed=S sseed=S
                                 net=D precond=0|1 out=SAMPLES.csv model=MODEL]   net=D: ncsn_config_default(D); width= after it;
                                             precond=1 / 0: as ncsn train --output-form precond / scaled
                                             (precond=0 steps=5000: 0.4.0's model above 16 dimensions; in any order)
@@ -364,6 +364,12 @@ static int cmd_tune(int argc, char **argv)
         else if (!strncmp(argv[i], "batch=", 6)) o.batch = atoi(v);
         else if (!strncmp(argv[i], "lr=", 3)) o.lr = (float)atof(v);
         else if (!strncmp(argv[i], "width=", 6)) { int k; for (k = 0; k < o.net.n_hidden; k++) o.net.hidden[k] = atoi(v); }
+        else if (!strncmp(argv[i], "depth=", 6)) {   /* the new layers as wide as the last */
+            int k, d = atoi(v);
+            if (d < 1 || d > NCSN_MAX_HIDDEN) { fprintf(stderr, "quality tune: depth=%s must be in [1, %d]\n", v, NCSN_MAX_HIDDEN); ncsn_free(data); return 1; }
+            for (k = o.net.n_hidden; k < d; k++) o.net.hidden[k] = o.net.hidden[o.net.n_hidden - 1];
+            o.net.n_hidden = d;
+        }
         else if (!strncmp(argv[i], "ema=", 4)) o.ema_rate = (float)atof(v);
         else if (!strncmp(argv[i], "T=", 2)) T = atoi(v);
         else if (!strncmp(argv[i], "decay=", 6)) o.lr_decay_steps = atoi(v) ? -1 : 0;   /* -1: over the run, set below */
