@@ -1288,6 +1288,7 @@ static void tl_compare(void)
     tl_compare_file("cmp_data.csv", d, 400, 0.0f, &g);
     tl_compare_file("cmp_fresh.csv", f, 400, 0.0f, &g);
     tl_compare_file("cmp_copies.csv", d, 400, 1e-3f, &g);
+    tl_compare_file("cmp_blurred.csv", f, 400, 1.0f, &g);   /* fresh draws blurred by N(0, 1): the modes are 0.5 wide */
     tl_compare_file("cmp_same.csv", same, 400, 0.0f, &g);
     tl_compare_file("cmp_point.csv", same, 1, 0.0f, &g);
     tl_put("cmp_huge.csv", "1,0\n0,-3e38\n");   /* y: scale about 0.5, so -6e38 standardised */
@@ -1298,6 +1299,8 @@ static void tl_compare(void)
     rc = tl_run("compare cmp_data.csv cmp_copies.csv");
     CHECK(rc == 0 && strstr(tl_out, "memorisation") && strstr(tl_out, "100.0 % of samples nearer"),
           "cli compare of the data's copies: exit %d, want the memorisation note: %.600s", rc, tl_out);
+    rc = tl_run("compare cmp_data.csv cmp_blurred.csv");
+    CHECK(rc == 0 && strstr(tl_out, "much farther from the data") && !strstr(tl_out, "memorisation"), "cli compare of blurred draws: exit %d: %.600s", rc, tl_out);
     rc = tl_run("compare cmp_data.csv cmp_same.csv");
     {
         const char *q = strstr(tl_out, "(samples / Gaussian ");

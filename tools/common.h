@@ -187,7 +187,8 @@ FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int
 
 /* The copy check of ncsn compare and ncsn train: samples smp[m] against data[n] (same units), the data's
    own spacing measured at the rows idx[nd] (leave-one-out). Prints one line to out (prefix first)
-   and, when the samples' median is under half the data's, the memorisation note; returns the ratio
+   and a note when the samples' median is under half the data's (copies) or over twice (far from
+   the data's fine structure); returns the ratio
    of the medians (-1: the data's median is 0; -2: out of memory). */
 FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n, int dim, const int *idx, int nd, const float *smp, int m)
 {
@@ -211,6 +212,9 @@ FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n
     if (sm < 0.5 * dm)
         fprintf(out, "%snote: the samples sit much nearer the data than its points sit to each other: they are copies of training points "
                "(memorisation), not new draws; train with a larger --sigma-min (see ncsn compare --help)\n", prefix);
+    if (sm > 2.0 * dm)   /* ideal new draws: 0.99-1.10 (docs/cli.md) */
+        fprintf(out, "%snote: the samples sit much farther from the data than its points sit from each other: the model has not "
+               "learned the data's finer structure (train longer, or with another --output-form)\n", prefix);
     return sm / dm;
 }
 
