@@ -1301,6 +1301,9 @@ static void tl_compare(void)
           "cli compare of the data's copies: exit %d, want the memorisation note: %.600s", rc, tl_out);
     rc = tl_run("compare cmp_data.csv cmp_blurred.csv");
     CHECK(rc == 0 && strstr(tl_out, "much farther from the data") && !strstr(tl_out, "memorisation"), "cli compare of blurred draws: exit %d: %.600s", rc, tl_out);
+    rc = tl_run("compare cmp_same.csv cmp_data.csv");
+    CHECK(rc == 0 && strstr(tl_out, "one repeated point: no fitted Gaussian") && strstr(tl_out, "no check") && !strstr(tl_out, "nan") &&
+          !strstr(tl_out, "inf"), "cli compare against one repeated point: exit %d: %.600s", rc, tl_out);
     rc = tl_run("compare cmp_data.csv cmp_same.csv");
     {
         const char *q = strstr(tl_out, "(samples / Gaussian ");
@@ -1330,6 +1333,10 @@ static void tl_compare(void)
                "train's check on 12 points in 6-D");
         EXPECT(tl_run("train cmp_few.csv -o few.st --steps 10 --threads 1 --progress none --no-check"), 0, NULL, "train --no-check");
         CHECK(!strstr(tl_err, "check,"), "cli train --no-check still checked: %.300s", tl_err);
+        EXPECT(tl_run("train cmp_point.csv -o few.st --steps 10 --sigma-max 1 --progress none"), 0, "check skipped: 1 data points (it needs 10)",
+               "train's check on one point");
+        EXPECT(tl_run("train cmp_data.csv -o few.st --steps 50 --sigma-max 1e6 --output-form net --checkpoint-every 0 --progress none"), 0,
+               "check: all 200 of its chains diverged", "train's check with every chain diverged");
         EXPECT(tl_run("train cmp_few.csv -o few.st --steps 10 --preset seed001 --progress none"), 0, NULL, "train --preset seed001");
         CHECK(!strstr(tl_err, "check,"), "cli train --preset checked (its sampler is the document's): %.300s", tl_err);
     }

@@ -203,8 +203,9 @@ FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n
     dm = dd[nd / 2];
     for (i = 0; i < m; i++) near += ds[i] < 0.5 * dm;
     free(dd); free(ds); free(rows);
-    if (!(dm > 0.0)) {   /* most points have a twin: no spacing to measure against */
-        fprintf(out, "%snearest data point: samples' median %.3g; the data's own median is 0 (most data points have a duplicate): no memorisation check\n", prefix, sm);
+    if (!(dm > 0.0) || !(dm < HUGE_VAL)) {   /* most points have a twin, or one point: no spacing to measure against */
+        fprintf(out, "%snearest data point: samples' median %.3g; the data's own median is %s: no check\n", prefix, sm,
+                dm > 0.0 ? "undefined (one point)" : "0 (most data points have a duplicate)");
         return -1.0;
     }
     fprintf(out, "%snearest data point: samples' median %.3g, the data's own median %.3g (ratio %.3g); %.1f %% of samples nearer than half the data's\n",

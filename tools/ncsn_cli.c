@@ -253,8 +253,10 @@ static const char usage_train[] =
     "  --no-check               skip the check after training (below)\n";
 static const char usage_train_end[] =   /* C99 compilers need only take strings of 4095 characters */
     "\n"
-    "After training (not with --preset or -q) 200 samples of the model are checked against the data\n"
-    "as ncsn compare checks them: one line, and a note if they are copies of training points.\n"
+    "After training (not with --preset or -q) up to 200 samples of the model (as many as the data's\n"
+    "points when fewer; none below 10 points) are checked against the data as ncsn compare checks\n"
+    "them, in the model's units: one line, a note if they copy training points or sit far from the\n"
+    "data, and how many chains diverged.\n"
     "\n"
     "Progress: the mean loss since the last line; at the end the last step's loss and the mean over\n"
     "the last 1 % of the steps. On NaN or infinity in the loss, a gradient or a weight, training\n"
@@ -1071,36 +1073,60 @@ static int train_paths(train_cfg *c, char *ckpt_default, size_t cap)
    them against the training data, in network units: a line on stderr, and the memorisation note
    when the network reproduces its training points. */
 #define CHECK_SAMPLES 200
+#define CHECK_MIN 10   /* data points below which a median spacing means little: no check */
+
+/* the check's sampler: a signal stops it (train_run then exits 130 or 143) */
+static ncsn_status check_tick(void *user, int level, int step, float sigma, const float *x, int n, int dim)
+{
+    (void)user; (void)level; (void)step; (void)sigma; (void)x; (void)n; (void)dim;
+    return interrupted ? NCSN_ERR_CALLBACK : NCSN_OK;
+}
+
+/* the check's chains that did not diverge (ncsn sample's rule) moved to the front of x; their count */
+static int check_kept(float *x, int m, int dim, const unsigned char *div)
+{
+    int i, k = 0;
+    for (i = 0; i < m; i++)
+        if (!div[i]) memmove(x + (size_t)k++ * dim, x + (size_t)i * dim, sizeof(float) * (size_t)dim);
+    return k;
+}
+
 static void train_check(const ncsn_trainer *t, int threads)
 {
-    int dim = t->dim, m = t->n < CHECK_SAMPLES ? t->n : CHECK_SAMPLES, nd = m, k = 0, i;
+    int dim = t->dim, m = t->n < CHECK_SAMPLES ? t->n : CHECK_SAMPLES, nd = m, k = 0, bad = 0, i;
     int *idx = (int *)malloc(sizeof(int) * (size_t)nd);
     float *x = (float *)malloc(sizeof(float) * (size_t)m * dim);
+    unsigned char *div = (unsigned char *)malloc((size_t)m);
     ncsn_model *net = NULL;
     ncsn_sampler_opts so;
     ncsn_rng rng;
-    ncsn_status st = idx && x ? ncsn_model_create(&net, &t->model->cfg) : NCSN_ERR_NOMEM;
+    int mem = idx && x && div;
+    ncsn_status st = t->n < CHECK_MIN ? NCSN_ERR_ARG : mem ? ncsn_model_create(&net, &t->model->cfg) : NCSN_ERR_NOMEM;
     if (st == NCSN_OK) {
         memcpy(net->params, ncsn_trainer_weights(t), sizeof(float) * net->n_params);
         if (threads > 1) ncsn_model_set_threads(net, threads);   /* the bits do not depend on it */
         so = ncsn_sampler_recipe_model(net, t->sigmas, t->L, 0);
+        so.callback = check_tick;
         ncsn_rng_seed(&rng, 2019, 3);
-        st = ncsn_sample_data(net, &t->stdz, t->sigmas, t->L, &so, &rng, x, m, NULL, NULL);
+        st = ncsn_sample_data(net, &t->stdz, t->sigmas, t->L, &so, &rng, x, m, div, &bad);
     }
     if (st == NCSN_OK) {
-        ncsn_stdz_apply(&t->stdz, x, m);
-        k = keep_finite(x, m, dim);
+        k = check_kept(x, m, dim, div);
+        ncsn_stdz_apply(&t->stdz, x, k);
         for (i = 0; i < nd; i++) idx[i] = (int)((long long)i * t->n / nd);   /* rows spread over the file (it may be sorted) */
     }
-    if (st != NCSN_OK) fprintf(stderr, "%s: check skipped (%s)\n", cmd, ncsn_last_error());
-    else if (k > 0) {
-        char prefix[64];
-        snprintf(prefix, sizeof prefix, "%s: check, %d samples: ", cmd, k);
+    if (t->n < CHECK_MIN) fprintf(stderr, "%s: check skipped: %d data points (it needs %d)\n", cmd, t->n, CHECK_MIN);
+    else if (st == NCSN_ERR_CALLBACK) {}   /* interrupted: train_run says so */
+    else if (st != NCSN_OK) fprintf(stderr, "%s: check skipped (%s)\n", cmd, mem ? ncsn_last_error() : "out of memory");
+    else if (k == 0) fprintf(stderr, "%s: check: all %d of its chains diverged (left the data's region): the model does not sample the data\n", cmd, m);
+    else {
+        char prefix[96];
+        snprintf(prefix, sizeof prefix, "%s: check, %d samples%s: ", cmd, k, bad ? " (the chains that did not diverge)" : "");
+        if (bad) fprintf(stderr, "%s: check: %d of %d chains diverged (left the data's region)\n", cmd, bad, m);
         copy_check(stderr, prefix, t->data, t->n, dim, idx, nd, x, k);
     }
     ncsn_model_free(net);
-    free(idx);
-    free(x);
+    free(idx); free(x); free(div);
 }
 
 /* trains t to c->steps with progress, checkpoints and signals, then writes the model */
@@ -1166,7 +1192,10 @@ static int train_run(train_cfg *c, ncsn_trainer *t, int n, int dim, const char *
         if (tail_n > 1) fprintf(stderr, ", mean over the last %ld steps %.5g", tail_n, tail_sum / (double)tail_n);
         fprintf(stderr, "%s)\n", t->ema ? "; the file holds the EMA weights" : "");
     }
-    if (!c->quiet && !c->no_check && c->preset == 0) train_check(t, (int)c->threads);
+    if (!c->quiet && !c->no_check && c->preset == 0 && !interrupted) train_check(t, (int)c->threads);
+    if (interrupted)   /* during the check, or at the last step: the model is written */
+        rc = fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "%s after the model was written ('%s')",
+                  interrupted == SIGTERM ? "SIGTERM" : "SIGINT", strcmp(c->output, "-") ? c->output : "stdout");
     return rc;
 }
 
@@ -1583,10 +1612,11 @@ static const char usage_compare[] =
     "  - the energy distance to the data, beside that of as many draws from a Gaussian fitted to\n"
     "    the data: a yardstick, not a verdict. The Gaussian is fitted to the very points it is\n"
     "    compared with, and with few points in many dimensions that beats even ideal new draws\n"
-    "    (halves of wine, 89 points: 0.83 to 2.5 times the Gaussian's; 1000 uniform points in\n"
-    "    14-D: 1.3 to 1.9 times; in 4-D: 0.52 to 0.70).\n"
+    "    (halves of wine, 89 points: 0.83 to 2.5 times the Gaussian's; 2000 uniform draws against\n"
+    "    1000 uniform points in 14-D: 1.3 to 1.9 times).\n"
     "At most 2000 points of each file are measured (a seeded random choice of the data's; the\n"
-    "first samples), each against all of the data. --columns selects DATA's columns as in ncsn\n"
+    "first samples): their nearest distances against all of the data, the energy distances\n"
+    "against the measured data points. --columns selects DATA's columns as in ncsn\n"
     "train, --sample-columns SAMPLES' (by default all). Exit 3 when a sample is beyond float\n"
     "range in those units.\n"
     "\n"
@@ -1631,6 +1661,7 @@ static int compare_report(const float *data, int n, const float *smp, int ns, in
     if (copy_check(stdout, "", data, n, dim, idx, nd, smp, m) < -1.5) { free(idx); free(g); return fail(EXIT_NOMEM, "out of memory"); }
     ed = ed > 0.0 ? ed : 0.0;   /* >= 0; identical sets give a rounding-level negative */
     if (!gauss) printf("energy distance to the data: samples %.4g (no fitted Gaussian above 2048 columns)\n", ed);
+    else if (!(eg > 0.0)) printf("energy distance to the data: samples %.4g (the data is one repeated point: no fitted Gaussian)\n", ed);
     else printf("energy distance to the data: samples %.4g, a Gaussian fitted to the data %.4g (samples / Gaussian %.3g)\n", ed, eg, ed / eg);
     free(idx); free(g);
     return 0;
