@@ -1075,10 +1075,18 @@ static int train_paths(train_cfg *c, char *ckpt_default, size_t cap)
 #define CHECK_SAMPLES 200
 #define CHECK_MIN 10   /* data points below which a median spacing means little: no check */
 
-/* the check's sampler: a signal stops it (train_run then exits 130 or 143) */
-static ncsn_status check_tick(void *user, int level, int step, float sigma, const float *x, int n, int dim)
+/* the sampler's callback of ncsn sample and of train's check: the level on stderr (mode 1: a live
+   line, 2: plain lines, 0: none), and a signal stops the chains */
+typedef struct sample_progress { int mode, L; double t0; } sample_progress;
+
+static ncsn_status sample_tick(void *user, int level, int step, float sigma, const float *x, int n, int dim)
 {
-    (void)user; (void)level; (void)step; (void)sigma; (void)x; (void)n; (void)dim;
+    sample_progress *p = (sample_progress *)user;
+    (void)x; (void)n; (void)dim;
+    if (step != 0 || p->mode == 0) return interrupted ? NCSN_ERR_CALLBACK : NCSN_OK;
+    if (p->mode == 1) fprintf(stderr, "\rlevel %d/%d (sigma %.4g)  %.0fs   ", level + 1, p->L, (double)sigma, now() - p->t0);
+    else fprintf(stderr, "level %d/%d sigma %.4g %.1fs\n", level + 1, p->L, (double)sigma, now() - p->t0);
+    fflush(stderr);
     return interrupted ? NCSN_ERR_CALLBACK : NCSN_OK;
 }
 
@@ -1100,19 +1108,22 @@ static void train_check(const ncsn_trainer *t, int threads)
     ncsn_model *net = NULL;
     ncsn_sampler_opts so;
     ncsn_rng rng;
+    sample_progress quiet = { 0, 0, 0.0 };   /* no progress; a signal still stops it */
     int mem = idx && x && div;
     ncsn_status st = t->n < CHECK_MIN ? NCSN_ERR_ARG : mem ? ncsn_model_create(&net, &t->model->cfg) : NCSN_ERR_NOMEM;
     if (st == NCSN_OK) {
         memcpy(net->params, ncsn_trainer_weights(t), sizeof(float) * net->n_params);
         if (threads > 1) ncsn_model_set_threads(net, threads);   /* the bits do not depend on it */
         so = ncsn_sampler_recipe_model(net, t->sigmas, t->L, 0);
-        so.callback = check_tick;
+        so.callback = sample_tick;
+        so.callback_user = &quiet;
         ncsn_rng_seed(&rng, 2019, 3);
-        st = ncsn_sample_data(net, &t->stdz, t->sigmas, t->L, &so, &rng, x, m, div, &bad);
+        st = ncsn_sample_annealed(ncsn_model_score, net, dim, t->sigmas, t->L, &so, &rng, x, m);   /* network units, as t->data */
+        if (st == NCSN_ERR_NONFINITE) st = NCSN_OK;   /* those chains count as diverged below */
     }
     if (st == NCSN_OK) {
+        bad = ncsn_diverged(&t->stdz, t->sigmas[0], x, m, div);   /* ncsn sample's rule */
         k = check_kept(x, m, dim, div);
-        ncsn_stdz_apply(&t->stdz, x, k);
         for (i = 0; i < nd; i++) idx[i] = (int)((long long)i * t->n / nd);   /* rows spread over the file (it may be sorted) */
     }
     if (t->n < CHECK_MIN) fprintf(stderr, "%s: check skipped: %d data points (it needs %d)\n", cmd, t->n, CHECK_MIN);
@@ -1308,19 +1319,6 @@ static void print_header(FILE *out, const loaded *ld, const char *path, int dim)
     }
     for (i = 0; i < dim; i++) fprintf(out, i ? ",x%d" : "x%d", i + 1);
     fputc('\n', out);
-}
-
-typedef struct sample_progress { int mode, L; double t0; } sample_progress;
-
-static ncsn_status sample_tick(void *user, int level, int step, float sigma, const float *x, int n, int dim)
-{
-    sample_progress *p = (sample_progress *)user;
-    (void)x; (void)n; (void)dim;
-    if (step != 0 || p->mode == 0) return interrupted ? NCSN_ERR_CALLBACK : NCSN_OK;
-    if (p->mode == 1) fprintf(stderr, "\rlevel %d/%d (sigma %.4g)  %.0fs   ", level + 1, p->L, (double)sigma, now() - p->t0);
-    else fprintf(stderr, "level %d/%d sigma %.4g %.1fs\n", level + 1, p->L, (double)sigma, now() - p->t0);
-    fflush(stderr);
-    return interrupted ? NCSN_ERR_CALLBACK : NCSN_OK;
 }
 
 /* the sampler of the model's recipe: a seed's preset, else the data-driven one for the model's
