@@ -1,4 +1,4 @@
-/* ncsn.h - v0.6.0 - MIT or public domain - Noise Conditional Score Networks in one C header.
+/* ncsn.h - v0.7.0 - MIT or public domain - Noise Conditional Score Networks in one C header.
 
    Song & Ermon (2019): a score network s(x, sigma) trained by denoising score matching at a
    ladder of noise levels, sampled by annealed Langevin dynamics. Bit-for-bit reproducible: the
@@ -74,6 +74,10 @@
    never by libm; noise for element i is at a fixed position of the PCG32 stream.
 
    REVISION HISTORY
+     0.7.0  The header's code and bits are 0.6.0's. The command-line tool built from it changed: with
+            the recipe's smallest level, ncsn train trains a second time, with sigma_L from the
+            data's nearest-neighbour spacing, when its check finds the samples within 0.6 of the
+            data's own spacing (small data learned point by point; docs/cli.md).
      0.6.0  ncsn_siluf, and with it the network's SiLU, is -0 below x = -40 with slope 0 (was its
             exact tail, |silu| < 2^-52 there): those tiny values made the next layers' products
             subnormal, and s = net/sigma above 16 dimensions slowed down up to 6x as units
@@ -115,9 +119,9 @@
 #define NCSN_H
 
 #define NCSN_VERSION_MAJOR 0
-#define NCSN_VERSION_MINOR 6
+#define NCSN_VERSION_MINOR 7
 #define NCSN_VERSION_PATCH 0
-#define NCSN_VERSION_STRING "0.6.0"
+#define NCSN_VERSION_STRING "0.7.0"
 
 #include <stddef.h>
 #include <stdint.h>

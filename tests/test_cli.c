@@ -283,9 +283,13 @@ static int tl_lines(const char *s) { int n = 0; for (; *s; s++) n += *s == '\n';
 static int tl_count(const char *s, const char *needle) { int n = 0; for (; (s = strstr(s, needle)) != NULL; s++) n++; return n; }
 
 static int tl_has(const char *needle) { return !needle || strstr(tl_err, needle) != NULL; }
-#define EXPECT(code, want_code, needle, what) \
-    CHECK((code) == (want_code) && tl_has(needle), "cli %s: exit %d (want %d), stderr '%.300s' (want '%s')", what, code, want_code, tl_err, \
-          tl_has(needle) ? "" : (const char *)(needle))
+/* code is evaluated once (CHECK is a function call: its message arguments are evaluated too, so a
+   command written there ran twice) */
+#define EXPECT(code, want_code, needle, what) do { \
+        int tl_rc_ = (code); \
+        CHECK(tl_rc_ == (want_code) && tl_has(needle), "cli %s: exit %d (want %d), stderr '%.300s' (want '%s')", what, tl_rc_, want_code, tl_err, \
+              tl_has(needle) ? "" : (const char *)(needle)); \
+    } while (0)
 
 static void tl_find_binary(void)
 {
@@ -1277,6 +1281,88 @@ static void tl_compare_file(const char *name, const float *x, int n, float jitte
     tl_write(name, text, q);
 }
 
+/* the model's smallest level and its cli.sigma_min_rule ("" if none) */
+static float tl_sigma_min(const char *name, char *rule, size_t cap)
+{
+    char path[1024];
+    float sig[NCSN_MAX_LEVELS];
+    int L = 0;
+    ncsn_model *m = NULL;
+    snprintf(path, sizeof path, "%s/%s", tl_dir, name);
+    if (ncsn_file_meta(path, "cli.sigma_min_rule", rule, cap) != NCSN_OK) rule[0] = 0;
+    if (ncsn_checkpoint_load(&m, path, NULL, NULL, sig, NCSN_MAX_LEVELS, &L, NULL) != NCSN_OK || L < 1) return -1.0f;
+    ncsn_model_free(m);
+    return sig[L - 1];
+}
+
+/* train's check on 12 points in 6-D (its model copies them, ratio under 0.6; the run before this
+   wrote few.st) trains again with sigma_min from the data's spacing: said on stderr, written in the
+   file's metadata and levels; the same bits under -q and after a resume of either run's checkpoint;
+   none with --sigma-min or --no-check */
+static void tl_retrain(void)
+{
+    char rule[256], want[64], a[1024], b[1024];
+    int rc;
+    const char *q = strstr(tl_err, "training again with sigma_min ");
+    float s_first, s;
+    CHECK(q != NULL && strstr(tl_err, "(under 0.6: the network learned its points)"), "cli train: no second run after copies: %.600s", tl_err);
+    s_first = q ? (float)atof(q + 30) : 0.0f;
+    s = tl_sigma_min("few.st", rule, sizeof rule);
+    snprintf(want, sizeof want, "spacing %.9g:", (double)s);
+    CHECK(s > 0.1f && s < 2.0f && fabsf(s - s_first) <= 1e-3f * s && !strncmp(rule, want, strlen(want)),
+          "cli train's second run: sigma_min %g (said %g), rule '%s'", (double)s, (double)s_first, rule);
+    {   /* the second check: no longer copies of 12 points far apart (0.08 -> 0.54 when written) */
+        const char *r = strstr(q ? q : tl_err, "check, 12 samples: nearest data point:");
+        r = r ? strstr(r, "(ratio ") : NULL;
+        CHECK(r && atof(r + 7) >= 0.5 && !strstr(q, "memorisation"), "cli train's second check: %.600s", q ? q : tl_err);
+    }
+    EXPECT(tl_run("train cmp_few.csv -o few_q.st --steps 8000 --threads 2 -q"), 0, NULL, "train -q of the 12 points");
+    CHECK(tl_err[0] == 0 && tl_same_data("few.st", "few_q.st"), "cli train -q: not the same model as without -q (stderr '%.200s')", tl_err);
+    EXPECT(tl_run("train cmp_few.csv -o few_r.st --resume few.st.ckpt --progress none"), 0, NULL, "resume of the second run's checkpoint");
+    CHECK(!strstr(tl_err, "training again") && tl_same_data("few.st", "few_r.st"), "cli resume of the second run: %.300s", tl_err);
+    EXPECT(tl_run("train cmp_few.csv -o few_s.st --steps 8000 --threads 1 --progress none --sigma-min 0.01"), 0, "memorisation", "train --sigma-min 0.01");
+    CHECK(!strstr(tl_err, "training again") && tl_sigma_min("few_s.st", rule, sizeof rule) == 0.01f && rule[0] == 0,
+          "cli train --sigma-min: a second run, or a rule '%s': %.300s", rule, tl_err);
+    EXPECT(tl_run("train cmp_few.csv -o few_n.st --steps 8000 --threads 1 --progress none --no-check"), 0, NULL, "train --no-check of the 12 points");
+    CHECK(!strstr(tl_err, "training again") && tl_sigma_min("few_n.st", rule, sizeof rule) == 0.01f && rule[0] == 0 && tl_same_data("few_n.st", "few_s.st"),
+          "cli train --no-check: not the first run's model: %.300s", tl_err);
+#if defined(__linux__) || defined(__APPLE__)
+    {   /* SIGINT in the first run: its checkpoint says "pending", and the resumed run trains again as the uninterrupted one did */
+        pid_t pid;
+        int status = 0, waited;
+        struct timespec ts = { 0, 20 * 1000000L };
+        snprintf(a, sizeof a, "%s/cmp_few.csv", tl_dir);
+        snprintf(b, sizeof b, "%s/few_i.st", tl_dir);
+        snprintf(want, sizeof want, "few_i.log");
+        tl_put(want, "");   /* the earlier run's "step 10/" must not count */
+        fflush(stdout);
+        pid = fork();
+        CHECK(pid >= 0, "cli retrain SIGINT: fork failed");
+        if (pid == 0) {
+            char log[1024];
+            int fd;
+            snprintf(log, sizeof log, "%s/few_i.log", tl_dir);
+            fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) { dup2(fd, 2); dup2(fd, 1); }
+            execl(tl_bin, "ncsn", "train", a, "-o", b, "--steps", "8000", "--threads", "1", "--progress", "plain", "--log-every", "10",
+                  "--checkpoint-every", "1000000", (char *)NULL);
+            _exit(127);
+        }
+        for (waited = 0; pid > 0 && waited < 3000; waited++) {   /* until it trains, at most 60 s */
+            tl_read("few_i.log", tl_err, sizeof tl_err);
+            if (strstr(tl_err, "step 10/")) break;
+            nanosleep(&ts, NULL);
+        }
+        if (pid > 0) { kill(pid, SIGINT); waitpid(pid, &status, 0); }
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 130, "cli retrain SIGINT: status 0x%x", status);
+        CHECK(tl_sigma_min("few_i.st.ckpt", rule, sizeof rule) == 0.01f && !strcmp(rule, "pending"), "cli retrain SIGINT: the checkpoint's rule '%s'", rule);
+        rc = tl_run("train cmp_few.csv --resume few_i.st.ckpt -o few_i.st --threads 1 --progress none");
+        CHECK(rc == 0 && strstr(tl_err, "training again with sigma_min"), "cli resume of the first run's checkpoint: exit %d: %.1500s", rc, tl_err);
+        CHECK(tl_same_data("few.st", "few_i.st"), "cli retrain: the resumed run's model is not the uninterrupted run's");
+    }
+#endif
+}
+
 static void tl_compare(void)
 {
     static float d[400 * 2], f[400 * 2], same[400 * 2];   /* same: 400 times the point (0, 0) */
@@ -1331,6 +1417,7 @@ static void tl_compare(void)
         tl_put("cmp_few.csv", text);
         EXPECT(tl_run("train cmp_few.csv -o few.st --steps 8000 --threads 1 --progress none"), 0, "check, 12 samples: note: the samples sit much nearer",
                "train's check on 12 points in 6-D");
+        tl_retrain();
         EXPECT(tl_run("train cmp_few.csv -o few.st --steps 10 --threads 1 --progress none --no-check"), 0, NULL, "train --no-check");
         CHECK(!strstr(tl_err, "check,"), "cli train --no-check still checked: %.300s", tl_err);
         EXPECT(tl_run("train cmp_point.csv -o few.st --steps 10 --sigma-max 1 --progress none"), 0, "check skipped: 1 data points (it needs 10)",

@@ -189,8 +189,10 @@ FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int
    own spacing measured at the rows idx[nd] (leave-one-out). Prints one line to out (prefix first)
    and a note when the samples' median is under half the data's (copies) or over twice (far from
    the data's fine structure); returns the ratio
-   of the medians (-1: the data's median is 0; -2: out of memory). */
-FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n, int dim, const int *idx, int nd, const float *smp, int m)
+   of the medians (-1: the data's median is 0; -2: out of memory). out NULL: nothing printed. own
+   (may be NULL): the data's own median. */
+FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n, int dim, const int *idx, int nd, const float *smp, int m,
+                         double *own)
 {
     double *dd = (double *)malloc(sizeof(double) * (size_t)nd), *ds = (double *)malloc(sizeof(double) * (size_t)m), sm, dm, near = 0.0;
     float *rows = (float *)malloc(sizeof(float) * (size_t)nd * dim);
@@ -203,6 +205,8 @@ FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n
     dm = dd[nd / 2];
     for (i = 0; i < m; i++) near += ds[i] < 0.5 * dm;
     free(dd); free(ds); free(rows);
+    if (own) *own = dm;
+    if (!out) return dm > 0.0 && dm < HUGE_VAL ? sm / dm : -1.0;
     if (!(dm > 0.0) || !(dm < HUGE_VAL)) {   /* most points have a twin, or one point: no spacing to measure against */
         fprintf(out, "%snearest data point: samples' median %.3g; the data's own median is %s: no check\n", prefix, sm,
                 dm > 0.0 ? "undefined (one point)" : "0 (most data points have a duplicate)");

@@ -250,13 +250,16 @@ static const char usage_train[] =
     "                           tty, plain or none\n"
     "  --log-every N            plain mode: a line every N steps (default steps/20)\n"
     "  -q, --quiet              no progress, only errors\n"
-    "  --no-check               skip the check after training (below)\n";
+    "  --no-check               skip the check after training, and its second run (below)\n";
 static const char usage_train_end[] =   /* C99 compilers need only take strings of 4095 characters */
     "\n"
     "After training (not with --preset or -q) up to 200 samples of the model (as many as the data's\n"
     "points when fewer; none below 10 points) are checked against the data as ncsn compare checks\n"
     "them, in the model's units: one line, a note if they copy training points or sit far from the\n"
-    "data, and how many chains diverged.\n"
+    "data, and how many chains diverged. Without --sigma-min, --levels or --preset, when the samples'\n"
+    "median distance to the data is under 0.6 of the data's own (the network learned its points),\n"
+    "it trains again with sigma_min = 1.5 x the data's nearest-neighbour spacing / sqrt(dim) and\n"
+    "writes that model (-q too, silently); --no-check or --sigma-min keeps the first run.\n"
     "\n"
     "Progress: the mean loss since the last line; at the end the last step's loss and the mean over\n"
     "the last 1 % of the steps. On NaN or infinity in the loss, a gradient or a weight, training\n"
@@ -378,6 +381,8 @@ typedef struct train_cfg {
     /* which were given on the command line */
     int g_steps, g_batch, g_lr, g_levels, g_smax, g_smin, g_schedule, g_width, g_depth, g_embed, g_act, g_weighting, g_seed, g_output, g_ckpt, g_every,
         g_preset, g_ema, g_std, g_oform, constant_lr;
+    int auto_smin;   /* 1: a second run if the check finds copies (cli.sigma_min_rule "pending"); 2: this is that run */
+    char rule[200];  /* the second run's cli.sigma_min_rule, from the checkpoint it resumes */
 } train_cfg;
 
 /* the index in output_form_names of a network's output form */
@@ -879,6 +884,28 @@ static int meta_long(const char *path, const char *key, const char *v, long lo, 
     return parse_long_opt(name, v, lo, hi, out) ? EXIT_INPUT : 0;
 }
 
+/* the resumed run's stage of the second-run rule (cli.sigma_min_rule): its bits depend on it */
+static void resume_rule(train_cfg *c, const unsigned char *ck, size_t cklen)
+{
+    char v[sizeof c->rule];   /* a longer value is not ncsn train's: no rule */
+    if (ncsn_file_meta_mem(ck, cklen, "cli.sigma_min_rule", v, sizeof v) != NCSN_OK) return;
+    c->auto_smin = !strcmp(v, "pending") ? (c->no_check ? 0 : 1) : !strncmp(v, "spacing ", 8) ? 2 : 0;
+    if (c->auto_smin == 2) memcpy(c->rule, v, sizeof v);
+}
+
+/* a resumed run without -o writes MODEL for --resume MODEL.ckpt: from the path the user typed,
+   never from the file's cli.output */
+static int resume_output(train_cfg *c, char *out_default, size_t out_cap)
+{
+    size_t k = strlen(c->resume);
+    if (k <= 5 || strcmp(c->resume + k - 5, ".ckpt") != 0 || k - 5 >= out_cap)
+        return fail(EXIT_USAGE, "give -o MODEL.safetensors: without -o, --resume MODEL.ckpt writes MODEL, and '%s' is not so named", shown(c->resume));
+    memcpy(out_default, c->resume, k - 5);
+    out_default[k - 5] = 0;
+    c->output = out_default;
+    return 0;
+}
+
 /* resume: everything from the checkpoint (read once: it may be a pipe); options may only repeat it
    (or raise --steps) */
 static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int n, int dim, uint64_t hash, char *out_default, size_t out_cap)
@@ -910,6 +937,7 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     SAVED("cli.preset");
     if (parse_choice("metadata cli.preset", v, preset_names, &preset)) { rc = EXIT_INPUT; goto out; }
 #undef SAVED
+    resume_rule(c, ck, cklen);
     if ((st = ncsn_trainer_resume_mem(tp, ck, cklen, data, n, dim, (int)c->threads)) != NCSN_OK) { rc = lib_fail_file(st, c->resume); goto out; }
     t = *tp;
     /* an option that changes the run is a mistake: say which */
@@ -946,16 +974,7 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     if (!c->g_steps) c->steps = saved_steps;
     if (c->steps < t->step) { rc = fail(EXIT_USAGE, "--steps = %ld is below the checkpoint's step %ld", c->steps, t->step); goto out; }
     if (!c->g_every) c->every = saved_every;
-    if (!c->output) {   /* from the path the user typed, never from the file's cli.output */
-        size_t k = strlen(c->resume);
-        if (k <= 5 || strcmp(c->resume + k - 5, ".ckpt") != 0 || k - 5 >= out_cap) {
-            rc = fail(EXIT_USAGE, "give -o MODEL.safetensors: without -o, --resume MODEL.ckpt writes MODEL, and '%s' is not so named", shown(c->resume));
-            goto out;
-        }
-        memcpy(out_default, c->resume, k - 5);
-        out_default[k - 5] = 0;
-        c->output = out_default;
-    }
+    if (!c->output && (rc = resume_output(c, out_default, out_cap)) != 0) goto out;
     if (!c->g_ckpt && strcmp(c->resume, "-") != 0) c->checkpoint = c->resume;
 out:
     ncsn_free(ck);
@@ -1099,7 +1118,11 @@ static int check_kept(float *x, int m, int dim, const unsigned char *div)
     return k;
 }
 
-static void train_check(const ncsn_trainer *t, int threads)
+/* what the check measured: the samples' median nearest-data distance over the data's own (ratio;
+   < 0: nothing measured) and the data's own median, network units */
+typedef struct check_result { double ratio, own; } check_result;
+
+static check_result train_check(const ncsn_trainer *t, int threads, int print)
 {
     int dim = t->dim, m = t->n < CHECK_SAMPLES ? t->n : CHECK_SAMPLES, nd = m, k = 0, bad = 0, i;
     int *idx = (int *)malloc(sizeof(int) * (size_t)nd);
@@ -1109,6 +1132,7 @@ static void train_check(const ncsn_trainer *t, int threads)
     ncsn_sampler_opts so;
     ncsn_rng rng;
     sample_progress quiet = { 0, 0, 0.0 };   /* no progress; a signal still stops it */
+    check_result r = { -1.0, 0.0 };
     int mem = idx && x && div;
     ncsn_status st = t->n < CHECK_MIN ? NCSN_ERR_ARG : mem ? ncsn_model_create(&net, &t->model->cfg) : NCSN_ERR_NOMEM;
     if (st == NCSN_OK) {
@@ -1126,35 +1150,129 @@ static void train_check(const ncsn_trainer *t, int threads)
         k = check_kept(x, m, dim, div);
         for (i = 0; i < nd; i++) idx[i] = (int)((long long)i * t->n / nd);   /* rows spread over the file (it may be sorted) */
     }
-    if (t->n < CHECK_MIN) fprintf(stderr, "%s: check skipped: %d data points (it needs %d)\n", cmd, t->n, CHECK_MIN);
-    else if (st == NCSN_ERR_CALLBACK) {}   /* interrupted: train_run says so */
-    else if (st != NCSN_OK) fprintf(stderr, "%s: check skipped (%s)\n", cmd, mem ? ncsn_last_error() : "out of memory");
-    else if (k == 0) fprintf(stderr, "%s: check: all %d of its chains diverged (left the data's region): the model does not sample the data\n", cmd, m);
+    if (t->n < CHECK_MIN) { if (print) fprintf(stderr, "%s: check skipped: %d data points (it needs %d)\n", cmd, t->n, CHECK_MIN); }
+    else if (st == NCSN_ERR_CALLBACK) {}   /* interrupted: the caller says so */
+    else if (st != NCSN_OK) { if (print) fprintf(stderr, "%s: check skipped (%s)\n", cmd, mem ? ncsn_last_error() : "out of memory"); }
+    else if (k == 0) { if (print) fprintf(stderr, "%s: check: all %d of its chains diverged (left the data's region): the model does not sample the data\n", cmd, m); }
     else {
         char prefix[96];
         snprintf(prefix, sizeof prefix, "%s: check, %d samples%s: ", cmd, k, bad ? " (the chains that did not diverge)" : "");
-        if (bad) fprintf(stderr, "%s: check: %d of %d chains diverged (left the data's region)\n", cmd, bad, m);
-        copy_check(stderr, prefix, t->data, t->n, dim, idx, nd, x, k);
+        if (bad && print) fprintf(stderr, "%s: check: %d of %d chains diverged (left the data's region)\n", cmd, bad, m);
+        r.ratio = copy_check(print ? stderr : NULL, prefix, t->data, t->n, dim, idx, nd, x, k, &r.own);
     }
     ncsn_model_free(net);
     free(idx); free(x); free(div);
+    return r;
 }
 
-/* trains t to c->steps with progress, checkpoints and signals, then writes the model */
-static int train_run(train_cfg *c, ncsn_trainer *t, int n, int dim, const char *const *meta)
+/* trains t from its step to c->steps with progress, checkpoints and signals; 0, or the exit code
+   of a stop (the message printed). *last_mean: the mean loss over the last 1 % of the steps. */
+static int train_loop(train_cfg *c, ncsn_trainer *t, const char *const *meta, double *last_mean, long *last_n)
 {
     progress pr;
     ncsn_status st;
-    int rc = 0;
     long ckpt_step = -1, step0 = t->step, tail_n = 0, tail_from;
     double tail_sum = 0.0;
-    if ((rc = check_writable(c->output)) != 0 || (c->every > 0 && (rc = check_writable(c->checkpoint)) != 0)) return rc;
     memset(&pr, 0, sizeof pr);
     pr.mode = c->quiet || c->progress == 3 ? 0 : c->progress == 1 ? 1 : c->progress == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 2;
     pr.total = c->steps;
     pr.log_every = c->log_every > 0 ? c->log_every : (c->steps >= 20 ? c->steps / 20 : 1);
     pr.t0 = now();
     pr.step0 = t->step;
+    tail_from = c->steps - (c->steps >= 100 ? c->steps / 100 : 1);   /* the last 1 % for the final mean loss */
+    while (t->step < c->steps) {
+        if ((st = ncsn_trainer_step(t)) != NCSN_OK) {
+            progress_break(&pr);
+            return st == NCSN_ERR_NONFINITE ? train_nonfinite(c, t, ckpt_step, step0) : fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", t->step + 1, ncsn_last_error());
+        }
+        if (t->step > tail_from) { tail_sum += t->loss; tail_n++; }
+        progress_step(&pr, t->step, t->loss, 0);
+        if (c->every > 0 && (t->step % c->every == 0 || t->step == c->steps || interrupted)) {
+            if ((st = ncsn_trainer_save(t, c->checkpoint, meta)) != NCSN_OK) {
+                progress_break(&pr);
+                return fail(save_status_code(st), "checkpoint at step %ld: %s", t->step, ncsn_last_error());
+            }
+            ckpt_step = t->step;
+            if (pr.mode == 2 && c->every >= pr.log_every && t->step != c->steps) fprintf(stderr, "checkpoint at step %ld: %s\n", t->step, c->checkpoint);
+        }
+        if (interrupted && t->step < c->steps) {   /* 128 + the signal, as a shell reports a process it killed */
+            int code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
+            const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
+            progress_break(&pr);
+            if (c->every > 0) return fail(code, "%s at step %ld; checkpoint written: continue with --resume %s", sig, t->step, c->checkpoint);
+            return fail(code, "%s at step %ld; no checkpoint (--checkpoint-every 0)", sig, t->step);
+        }
+    }
+    progress_break(&pr);
+    *last_mean = tail_n ? tail_sum / (double)tail_n : 0.0;
+    *last_n = tail_n;
+    return 0;
+}
+
+/* writes t's model to c->output and says so */
+static int train_write(const train_cfg *c, const ncsn_trainer *t, const char *const *meta, double last_mean, long last_n)
+{
+    ncsn_status st;
+    if ((st = ncsn_trainer_save_model(t, c->output, meta)) != NCSN_OK) return fail(save_status_code(st), "%s", ncsn_last_error());
+    if (!c->quiet) {
+        fprintf(stderr, "%s: wrote %s (step %ld; loss of the last step %.5g", cmd, strcmp(c->output, "-") ? c->output : "the model to stdout", t->step,
+                (double)t->loss);
+        if (last_n > 1) fprintf(stderr, ", mean over the last %ld steps %.5g", last_n, last_mean);
+        fprintf(stderr, "%s)\n", t->ema ? "; the file holds the EMA weights" : "");
+    }
+    return 0;
+}
+
+/* The check decides a second run (c->auto_smin: the recipe's sigma_min, not given) when the
+   samples' median nearest-data distance is under RETRAIN_RATIO of the data's own: the network has
+   learned its training points, the DSM optimum below their spacing. The second run's smallest level
+   is SPACING_FACTOR x the data's median nearest-neighbour distance / sqrt(dim), network units.
+   Both measured on held-out halves of real data (docs/cli.md). 0: no second run; else its sigma_min. */
+#define RETRAIN_RATIO 0.6
+#define SPACING_FACTOR 1.5
+static float retrain_sigma_min(const ncsn_trainer *t, check_result r)
+{
+    double s = SPACING_FACTOR * r.own / sqrt((double)t->dim);
+    if (!(r.ratio >= 0.0 && r.ratio < RETRAIN_RATIO)) return 0.0f;
+    if (!((float)s > t->sigmas[t->L - 1]) || !((float)s < t->sigmas[0])) return 0.0f;
+    return (float)s;
+}
+
+static int train_rerun(train_cfg *c, ncsn_trainer **tp, const float *data, meta_list *meta, float smin, double ratio, double *last_mean, long *last_n)
+{
+    ncsn_train_opts to = (*tp)->opts;   /* the first run's settings, a resumed one's from its checkpoint */
+    ncsn_trainer *t2 = NULL;
+    ncsn_status st;
+    int n = (*tp)->n, dim = (*tp)->dim;
+    to.sigma_min = smin;
+    to.sigma_max = (*tp)->sigmas[0];
+    to.sigmas = NULL;
+    to.levels = 0;   /* from the ratio (--levels keeps the first run) */
+    to.steps = c->steps;
+    to.threads = (int)c->threads;
+    if ((st = ncsn_trainer_create(&t2, &to, data, n, dim, NULL)) != NCSN_OK)
+        return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "the second run: %s", ncsn_last_error());
+    ncsn_trainer_free(*tp);
+    *tp = t2;
+    c->auto_smin = 2;
+    snprintf(meta->store[meta->n - 1], sizeof meta->store[0], "spacing %.9g: the first run's samples copied its points (ratio %.3g)",
+             (double)smin, ratio);
+    if (!c->quiet)
+        fprintf(stderr, "%s: the samples sit at %.3g of the data's spacing (under %g: the network learned its points); training again "
+                "with sigma_min %.4g (%.3g x the data's nearest-neighbour spacing %.4g / sqrt(%d)), %d levels; --sigma-min or --no-check "
+                "keeps the first run\n", cmd, ratio, RETRAIN_RATIO, (double)smin, SPACING_FACTOR, ((double)smin / SPACING_FACTOR) * sqrt((double)dim), dim, t2->L);
+    return train_loop(c, t2, meta->kv, last_mean, last_n);
+}
+
+/* trains *tp to c->steps, then (c->auto_smin 1) checks it and trains again when it copies its
+   points, writes the model, and checks it */
+static int train_run(train_cfg *c, ncsn_trainer **tp, const float *data, int n, int dim, meta_list *meta)
+{
+    ncsn_trainer *t = *tp;
+    int rc, checked = 0;
+    double last_mean = 0.0;
+    long last_n = 0;
+    if ((rc = check_writable(c->output)) != 0 || (c->every > 0 && (rc = check_writable(c->checkpoint)) != 0)) return rc;
     if (!c->quiet) {
         if (c->resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, shown(c->resume), t->step, c->steps);
         else
@@ -1165,45 +1283,19 @@ static int train_run(train_cfg *c, ncsn_trainer *t, int n, int dim, const char *
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    tail_from = c->steps - (c->steps >= 100 ? c->steps / 100 : 1);   /* the last 1 % for the final mean loss */
-    while (t->step < c->steps) {
-        if ((st = ncsn_trainer_step(t)) != NCSN_OK) {
-            progress_break(&pr);
-            rc = st == NCSN_ERR_NONFINITE ? train_nonfinite(c, t, ckpt_step, step0) : fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "step %ld: %s", t->step + 1, ncsn_last_error());
-            return rc;
-        }
-        if (t->step > tail_from) { tail_sum += t->loss; tail_n++; }
-        progress_step(&pr, t->step, t->loss, 0);
-        if (c->every > 0 && (t->step % c->every == 0 || t->step == c->steps || interrupted)) {
-            if ((st = ncsn_trainer_save(t, c->checkpoint, meta)) != NCSN_OK) {
-                progress_break(&pr);
-                rc = fail(save_status_code(st), "checkpoint at step %ld: %s", t->step, ncsn_last_error());
-                return rc;
-            }
-            ckpt_step = t->step;
-            if (pr.mode == 2 && c->every >= pr.log_every && t->step != c->steps) fprintf(stderr, "checkpoint at step %ld: %s\n", t->step, c->checkpoint);
-        }
-        if (interrupted && t->step < c->steps) {   /* 128 + the signal, as a shell reports a process it killed */
-            int code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
-            const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
-            progress_break(&pr);
-            if (c->every > 0) rc = fail(code, "%s at step %ld; checkpoint written: continue with --resume %s", sig, t->step, c->checkpoint);
-            else rc = fail(code, "%s at step %ld; no checkpoint (--checkpoint-every 0)", sig, t->step);
-            return rc;
+    if ((rc = train_loop(c, t, meta->kv, &last_mean, &last_n)) != 0) return rc;
+    if (c->auto_smin == 1 && !interrupted) {   /* the check decides whether this model is the one written */
+        check_result r = train_check(t, (int)c->threads, !c->quiet);
+        float smin = interrupted ? 0.0f : retrain_sigma_min(t, r);
+        checked = 1;
+        if (smin > 0.0f) {
+            if ((rc = train_rerun(c, tp, data, meta, smin, r.ratio, &last_mean, &last_n)) != 0) return rc;
+            t = *tp;
+            checked = 0;
         }
     }
-    progress_break(&pr);
-    if ((st = ncsn_trainer_save_model(t, c->output, meta)) != NCSN_OK) {
-        rc = fail(save_status_code(st), "%s", ncsn_last_error());
-        return rc;
-    }
-    if (!c->quiet) {
-        fprintf(stderr, "%s: wrote %s (step %ld; loss of the last step %.5g", cmd, strcmp(c->output, "-") ? c->output : "the model to stdout", t->step,
-                (double)t->loss);
-        if (tail_n > 1) fprintf(stderr, ", mean over the last %ld steps %.5g", tail_n, tail_sum / (double)tail_n);
-        fprintf(stderr, "%s)\n", t->ema ? "; the file holds the EMA weights" : "");
-    }
-    if (!c->quiet && !c->no_check && c->preset == 0 && !interrupted) train_check(t, (int)c->threads);
+    if ((rc = train_write(c, t, meta->kv, last_mean, last_n)) != 0) return rc;
+    if (!checked && !c->quiet && !c->no_check && c->preset == 0 && !interrupted) train_check(t, (int)c->threads, 1);
     if (interrupted)   /* during the check, or at the last step: the model is written */
         rc = fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "%s after the model was written ('%s')",
                   interrupted == SIGTERM ? "SIGTERM" : "SIGINT", strcmp(c->output, "-") ? c->output : "stdout");
@@ -1229,6 +1321,7 @@ static int cmd_train(int argc, char **argv)
     if (c.resume) {
         if ((rc = train_resume(&c, &t, data, n, dim, hash, out_default, sizeof out_default)) != 0) goto out;
     } else {
+        c.auto_smin = !c.g_smin && !c.g_levels && c.preset == 0 && !c.no_check;
         ncsn_train_opts to = train_opts(&c, dim);
         c.steps = to.steps;
         if ((st = ncsn_trainer_create(&t, &to, data, n, dim, NULL)) != NCSN_OK) {
@@ -1255,8 +1348,10 @@ static int cmd_train(int argc, char **argv)
     meta_add(&meta, "cli.preset", "%s", preset_names[c.preset]);
     meta_add(&meta, "cli.output", "%s", c.output);
     meta_add(&meta, "cli.checkpoint_every", "%ld", c.every);
+    if (c.auto_smin == 1) meta_add(&meta, "cli.sigma_min_rule", "pending");   /* last: a second run rewrites it */
+    else if (c.auto_smin == 2) meta_add(&meta, "cli.sigma_min_rule", "%s", c.rule);
 
-    rc = train_run(&c, t, n, dim, meta.kv);
+    rc = train_run(&c, &t, data, n, dim, &meta);
 out:
     ncsn_trainer_free(t);
     ncsn_free(data);
@@ -1656,7 +1751,7 @@ static int compare_report(const float *data, int n, const float *smp, int ns, in
     for (i = 0; i < nd; i++) idx[i] = i;
     printf("data: %d points, samples: %d, %d columns; measured: %d of the data's points, %d of the samples\n", n, ns, dim, nd, m);
     fflush(stdout);
-    if (copy_check(stdout, "", data, n, dim, idx, nd, smp, m) < -1.5) { free(idx); free(g); return fail(EXIT_NOMEM, "out of memory"); }
+    if (copy_check(stdout, "", data, n, dim, idx, nd, smp, m, NULL) < -1.5) { free(idx); free(g); return fail(EXIT_NOMEM, "out of memory"); }
     ed = ed > 0.0 ? ed : 0.0;   /* >= 0; identical sets give a rounding-level negative */
     if (!gauss) printf("energy distance to the data: samples %.4g (no fitted Gaussian above 2048 columns)\n", ed);
     else if (!(eg > 0.0)) printf("energy distance to the data: samples %.4g (the data is one repeated point: no fitted Gaussian)\n", ed);
