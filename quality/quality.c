@@ -3,6 +3,9 @@
    with its defaults; `tune` does the same in-process for measuring a change of the defaults.
 
      quality gen SET OUT.csv [N] [SEED]     a synthetic set (two_gaussians swiss_roll toy ring8 aniso3)
+     quality data SET SAMPLES.csv|- [N] [SEED]  the set gen writes, against the truth as eval measures
+                                            samples (a mixture's mode weights and widths; the Swiss
+                                            roll's mass along the roll), the samples beside it
      quality eval SET DATA.csv SAMPLES.csv MODEL N_REQUESTED TRAIN_SECONDS
                                             one Markdown row: SET is a synthetic name or real:NAME
      quality tune SET DATA.csv [steps=S batch=B lr=X decay=0|1 depth=K width=W ema=R T=T std=0|1 threads=N seed=S sseed=S
@@ -164,14 +167,13 @@ static void q_energy(const qset *s, const float *data, int n, int dim, const flo
     free(a); free(b);
 }
 
-/* mode weights and per-axis standard deviations of the samples, each assigned to its most likely
-   component of the true mixture: the worst |weight - truth| and worst |sd/truth - 1| */
-static void q_modes(const qset *s, const float *x, int n, qrow *r)
+/* each of x[n] assigned to its most likely component of the true mixture: per mode its count
+   cnt[k] and per axis its standard deviation over the truth's, minus 1, in e[k * dim + d] */
+static void q_mode_stats(const qset *s, const float *x, int n, double *cnt, double *e)
 {
-    double cnt[Q_MAXK] = { 0 }, m1[Q_MAXK * Q_MAXD] = { 0 }, m2[Q_MAXK * Q_MAXD] = { 0 };
-    int i, k, d, len = 0;
-    r->w_err = r->sd_err = 0.0;
-    r->modes[0] = 0;
+    double m1[Q_MAXK * Q_MAXD] = { 0 }, m2[Q_MAXK * Q_MAXD] = { 0 };
+    int i, k, d;
+    for (k = 0; k < s->K; k++) cnt[k] = 0.0;
     for (i = 0; i < n; i++) {
         double best = -1e300;
         int kb = 0;
@@ -189,15 +191,28 @@ static void q_modes(const qset *s, const float *x, int n, qrow *r)
             m2[kb * s->dim + d] += (double)x[(size_t)i * s->dim + d] * x[(size_t)i * s->dim + d];
         }
     }
+    for (k = 0; k < s->K; k++)
+        for (d = 0; d < s->dim; d++) {
+            double mean = cnt[k] > 0 ? m1[k * s->dim + d] / cnt[k] : 0.0, var = cnt[k] > 0 ? m2[k * s->dim + d] / cnt[k] - mean * mean : 0.0;
+            e[k * s->dim + d] = sqrt(var > 0 ? var : 0) / s->sd[k * s->dim + d] - 1.0;
+        }
+}
+
+/* the worst |weight - truth| and worst |sd/truth - 1| over the modes of q_mode_stats */
+static void q_modes(const qset *s, const float *x, int n, qrow *r)
+{
+    double cnt[Q_MAXK], e[Q_MAXK * Q_MAXD];
+    int k, d, len = 0;
+    r->w_err = r->sd_err = 0.0;
+    r->modes[0] = 0;
+    q_mode_stats(s, x, n, cnt, e);
     for (k = 0; k < s->K; k++) {
         double w = cnt[k] / (n ? n : 1);
         if (fabs(w - s->w[k]) > r->w_err) r->w_err = fabs(w - s->w[k]);
         len += snprintf(r->modes + len, sizeof r->modes - len, " w%.3f", w);
         for (d = 0; d < s->dim && cnt[k] > 1; d++) {
-            double mean = m1[k * s->dim + d] / cnt[k], var = m2[k * s->dim + d] / cnt[k] - mean * mean;
-            double e = fabs(sqrt(var > 0 ? var : 0) / s->sd[k * s->dim + d] - 1.0);
-            if (e > r->sd_err) r->sd_err = e;
-            if (len < (int)sizeof r->modes - 16) len += snprintf(r->modes + len, sizeof r->modes - len, " %+.0f%%", 100.0 * (sqrt(var > 0 ? var : 0) / s->sd[k * s->dim + d] - 1.0));
+            if (fabs(e[k * s->dim + d]) > r->sd_err) r->sd_err = fabs(e[k * s->dim + d]);
+            if (len < (int)sizeof r->modes - 16) len += snprintf(r->modes + len, sizeof r->modes - len, " %+.0f%%", 100.0 * e[k * s->dim + d]);
         }
         if (cnt[k] <= 1) r->sd_err = 1.0;
     }
@@ -650,6 +665,144 @@ out:
     return rc;
 }
 
+/* The Swiss roll as ncsn_data_swiss_roll draws it from rng, before it standardises: the same draws
+   in the same order, the roll's parameter t[i] in [1.5 pi, 4.5 pi] (uniform) and the raw points */
+static void q_roll_raw(ncsn_rng *rng, float *raw, float *t, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) t[i] = (float)(4.71238898038468985769 * (1.0 + 2.0 * (double)ncsn_rng_uniform(rng)));
+    for (i = 0; i < n; i++) raw[2 * i] = fmaf(0.1f, ncsn_rng_normal(rng), t[i] * ncsn_cosf(t[i]));
+    for (i = 0; i < n; i++) raw[2 * i + 1] = fmaf(0.1f, ncsn_rng_normal(rng), t[i] * ncsn_sinf(t[i]));
+}
+
+#define Q_ROLL_BINS 6    /* equal ranges of t along the roll; the first three are its inner half */
+#define Q_ROLL_GRID 4713 /* points of the noiseless spiral, 0.002 apart in t */
+
+/* the shares of x[n] (raw units) in the Q_ROLL_BINS ranges of t, each point given the t of its
+   nearest point of the noiseless spiral (t cos t, t sin t) */
+static void q_roll_shares(const float *x, int n, double *share)
+{
+    static float gx[Q_ROLL_GRID], gy[Q_ROLL_GRID];
+    const double t0 = 1.5 * 3.14159265358979323846, span = 3.0 * 3.14159265358979323846;
+    int i, j;
+    for (j = 0; j < Q_ROLL_GRID; j++) {
+        double t = t0 + span * j / (Q_ROLL_GRID - 1);
+        gx[j] = (float)(t * cos(t)); gy[j] = (float)(t * sin(t));
+    }
+    for (j = 0; j < Q_ROLL_BINS; j++) share[j] = 0.0;
+    for (i = 0; i < n; i++) {
+        float best = FLT_MAX;
+        int jb = 0, b;
+        for (j = 0; j < Q_ROLL_GRID; j++) {
+            float dx = x[2 * i] - gx[j], dy = x[2 * i + 1] - gy[j], q = dx * dx + dy * dy;
+            if (q < best) { best = q; jb = j; }
+        }
+        b = jb * Q_ROLL_BINS / Q_ROLL_GRID;
+        share[b] += 1.0 / n;
+    }
+}
+
+/* the roll's training set against the truth (1/6 of the mass per range of t), from its own t and
+   from the nearest-spiral map; the samples (the set's standardised units) by the same map after
+   undoing the training set's own standardisation */
+static int q_data_roll(ncsn_rng *rng, const float *std_pts, int n, const float *x, int ns)
+{
+    float *raw = (float *)malloc(sizeof(float) * 2 * (size_t)n), *t = (float *)malloc(sizeof(float) * (size_t)n);
+    double mean[2] = { 0, 0 }, sd[2] = { 0, 0 }, own[Q_ROLL_BINS] = { 0 }, near[Q_ROLL_BINS], smp[Q_ROLL_BINS];
+    int i, c, b, same = 1;
+    if (!raw || !t) { free(raw); free(t); fprintf(stderr, "quality data: out of memory\n"); return 1; }
+    q_roll_raw(rng, raw, t, n);
+    for (c = 0; c < 2; c++) {   /* as ncsn_data_swiss_roll standardises */
+        for (i = 0; i < n; i++) mean[c] += (double)raw[2 * i + c];
+        mean[c] /= (double)n;
+        for (i = 0; i < n; i++) { double dv = (double)raw[2 * i + c] - mean[c]; sd[c] = fma(dv, dv, sd[c]); }
+        sd[c] = sqrt(sd[c] / (double)n);
+        for (i = 0; i < n; i++) same &= (float)(((double)raw[2 * i + c] - mean[c]) / sd[c]) == std_pts[2 * i + c];
+    }
+    if (!same) { free(raw); free(t); fprintf(stderr, "quality data: the raw roll does not reproduce the library's draw\n"); return 1; }
+    for (i = 0; i < n; i++) {   /* t / (1.5 pi) - 1 is in [0, 2] */
+        b = (int)((t[i] / 4.71238898038468985769 - 1.0) * 0.5 * Q_ROLL_BINS);
+        own[b < Q_ROLL_BINS ? b : Q_ROLL_BINS - 1] += 1.0 / n;
+    }
+    q_roll_shares(raw, n, near);
+    printf("Swiss roll, n = %d: share of the mass per sixth of the roll (inner to outer; truth 16.67 %% each)\n", n);
+    printf("  data, own t:      "); for (b = 0; b < Q_ROLL_BINS; b++) printf(" %6.2f", 100 * own[b]);
+    printf("   inner half %.2f %%\n  data, nearest t:  ", 100 * (own[0] + own[1] + own[2]));
+    for (b = 0; b < Q_ROLL_BINS; b++) printf(" %6.2f", 100 * near[b]);
+    printf("   inner half %.2f %%\n", 100 * (near[0] + near[1] + near[2]));
+    if (x) {
+        float *u = (float *)malloc(sizeof(float) * 2 * (size_t)ns);
+        if (!u) { free(raw); free(t); fprintf(stderr, "quality data: out of memory\n"); return 1; }
+        for (i = 0; i < 2 * ns; i++) u[i] = (float)(x[i] * sd[i % 2] + mean[i % 2]);
+        q_roll_shares(u, ns, smp);
+        printf("  samples (%d):  ", ns); for (b = 0; b < Q_ROLL_BINS; b++) printf(" %6.2f", 100 * smp[b]);
+        printf("   inner half %.2f %%\n", 100 * (smp[0] + smp[1] + smp[2]));
+        free(u);
+    }
+    free(raw); free(t);
+    return 0;
+}
+
+/* a mixture's training set against the truth, per mode, as eval measures samples; with samples,
+   theirs beside it and how their per-axis width errors follow the training set's */
+static void q_data_mix(const qset *s, const float *data, int n, const float *x, int ns)
+{
+    double cd[Q_MAXK], ed[Q_MAXK * Q_MAXD], cs[Q_MAXK], es[Q_MAXK * Q_MAXD], sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, wd = 0, ws = 0, worst_d = 0, worst_s = 0, worst_r = 0;
+    int k, d, m = s->K * s->dim, same = 0;
+    q_mode_stats(s, data, n, cd, ed);
+    if (x) q_mode_stats(s, x, ns, cs, es);
+    printf("%s, n = %d: per mode, weight (truth) and std error per axis: the data%s\n", s->name, n, x ? " | the samples | samples' std over the data's - 1" : "");
+    for (k = 0; k < s->K; k++) {
+        printf("  mode %d: %.4f (%.3f)", k, cd[k] / n, (double)s->w[k]);
+        for (d = 0; d < s->dim; d++) printf(" %+5.1f%%", 100 * ed[k * s->dim + d]);
+        if (fabs(cd[k] / n - s->w[k]) > wd) wd = fabs(cd[k] / n - s->w[k]);
+        for (d = 0; d < s->dim; d++) if (fabs(ed[k * s->dim + d]) > worst_d) worst_d = fabs(ed[k * s->dim + d]);
+        if (x) {
+            printf(" | %.4f", cs[k] / ns);
+            for (d = 0; d < s->dim; d++) printf(" %+5.1f%%", 100 * es[k * s->dim + d]);
+            printf(" |");
+            for (d = 0; d < s->dim; d++) printf(" %+5.1f%%", 100 * ((1 + es[k * s->dim + d]) / (1 + ed[k * s->dim + d]) - 1));
+            if (fabs(cs[k] / ns - s->w[k]) > ws) ws = fabs(cs[k] / ns - s->w[k]);
+        }
+        printf("\n");
+    }
+    printf("  data: worst weight error %.4f, worst std error %.1f %%\n", wd, 100 * worst_d);
+    if (!x) return;
+    for (k = 0; k < m; k++) {   /* Pearson's r over the K x dim width errors */
+        double r = (1 + es[k]) / (1 + ed[k]) - 1;
+        sx += ed[k]; sy += es[k]; sxx += ed[k] * ed[k]; syy += es[k] * es[k]; sxy += ed[k] * es[k];
+        same += (ed[k] > 0) == (es[k] > 0);
+        if (fabs(es[k]) > worst_s) worst_s = fabs(es[k]);
+        if (fabs(r) > worst_r) worst_r = fabs(r);
+    }
+    printf("  samples: worst weight error %.4f, worst std error %.1f %% (against the data: %.1f %%); their std errors against the data's: r = %.2f, same sign %d of %d\n",
+           ws, 100 * worst_s, 100 * worst_r, (m * sxy - sx * sy) / sqrt((m * sxx - sx * sx) * (m * syy - sy * sy)), same, m);
+}
+
+/* quality data SET SAMPLES.csv|- [N] [SEED]: the training set `quality gen SET F N SEED` writes,
+   against the truth, and the samples of a model trained on it beside it */
+static int cmd_data(int argc, char **argv)
+{
+    const qset *s = q_find(argv[0]);
+    int n = argc > 2 ? atoi(argv[2]) : s ? s->n : 0, ns = 0, ds, rc = 1;
+    float *data = NULL, *x = NULL;
+    ncsn_rng rng;
+    if (!s || n < 2) { fprintf(stderr, "quality data: unknown set '%s' or bad N\n", argv[0]); return 1; }
+    if (strcmp(argv[1], "-") && q_load(argv[1], &x, &ns, &ds)) return 1;
+    if (x && ds != s->dim) { fprintf(stderr, "quality data: samples have %d columns, %s %d\n", ds, s->name, s->dim); goto out; }
+    if (!(data = (float *)malloc(sizeof(float) * (size_t)n * s->dim))) { fprintf(stderr, "quality data: out of memory for %d points\n", n); goto out; }
+    ncsn_rng_seed(&rng, argc > 3 ? strtoull(argv[3], NULL, 10) : 2019, 12);   /* as gen */
+    q_draw(s, &rng, data, n);
+    if (s->K) { q_data_mix(s, data, n, x, ns); rc = 0; }
+    else {
+        ncsn_rng_seed(&rng, argc > 3 ? strtoull(argv[3], NULL, 10) : 2019, 12);
+        rc = q_data_roll(&rng, data, n, x, ns);
+    }
+out:
+    free(data); ncsn_free(x);
+    return rc;
+}
+
 /* 100 samples of the 8x8 digits as a 10 x 10 grid for gnuplot's `with image` (gaps of one pixel) */
 static int cmd_grid(const char *in, const char *out)
 {
@@ -689,9 +842,10 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);
     if (argc >= 4 && !strcmp(argv[1], "denoise")) return cmd_denoise(argv[2], argv[3]);
+    if (argc >= 4 && !strcmp(argv[1], "data")) return cmd_data(argc - 2, argv + 2);
     if (argc >= 4 && !strcmp(argv[1], "nearest")) return cmd_nearest(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
     if (argc >= 6 && !strcmp(argv[1], "exact")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, 0.0f);
     if (argc >= 6 && !strcmp(argv[1], "mix")) return cmd_mix(argv[2], argv[3], argv[4], atoi(argv[5]), argc - 6, argv + 6, FLT_MAX);   /* above FLT_MAX: the network at every level */
-    fprintf(stderr, "usage: quality gen|eval|tune|exact|mix|denoise|nearest|grid|header ... (see quality/quality.c)\n");
+    fprintf(stderr, "usage: quality gen|data|eval|tune|exact|mix|denoise|nearest|grid|header ... (see quality/quality.c)\n");
     return 1;
 }
