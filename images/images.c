@@ -650,7 +650,8 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
    n and m: references without the network (sweep_nn_completion, sweep_real_close);
    r:T:eps_factor:sigma_end:n:jump:repeats:sigma_hi:sigma_lo[:stream[:first]] is k with resampling
    (ncsn_sample_inpaint_resample: jump levels every `jump` levels of [sigma_lo, sigma_hi]),
-   g:T:eps_factor:sigma_end:n:weight[:stream[:first]] k with reconstruction guidance (guided_score);
+   g:T:eps_factor:sigma_end:n:weight[:stream[:first]] k with reconstruction guidance (guided_score),
+   h:T:eps_factor:sigma_end:n:jump:repeats:sigma_hi:sigma_lo:weight[:stream[:first]] both;
    d:0:0:0:n prints the learned denoiser's RMS error per level on n held-out training images, c:0:0:0:n
    the share of each class the classifier still labels so after the denoiser (every 4th level) ---- */
 static int levels_to(const model_set *ms, float sigma_end)
@@ -864,18 +865,18 @@ static int parse_variant(const char *spec, variant *v, int n_held, int n_test)
     if (strlen(spec) >= sizeof buf) goto bad;
     strcpy(buf, spec);
     for (p = buf, f[nf++] = p; (p = strchr(p, ':')) != NULL && nf < 12; f[nf++] = ++p) *p = '\0';
-    if (p || strlen(f[0]) != 1 || !strchr("sikdfcnmrg", f[0][0])) goto bad;
+    if (p || strlen(f[0]) != 1 || !strchr("sikdfcnmrgh", f[0][0])) goto bad;
     v->kind = f[0][0];
-    r = v->kind == 'r' ? 4 : v->kind == 'g' ? 1 : 0;   /* the kind's own fields after n */
+    r = v->kind == 'r' ? 4 : v->kind == 'g' ? 1 : v->kind == 'h' ? 5 : 0;   /* the kind's own fields after n */
     si = r ? 5 + r : 7;   /* the stream's field; the test slice's follows it */
     if (r ? nf < si || nf > si + 2 : nf != 5 && nf != 7 && nf != 8 && nf != 9) goto bad;
     if (!field_long(f[1], 0, 100000, &v->T) || !field_float(f[2], &v->ex) || !field_float(f[3], &v->end) ||
-        !field_long(f[4], 1, 1000000, &v->n) || (r == 4 && !parse_jump(f + 5, &v->rs)) ||
-        (r == 1 && (!field_float(f[5], &v->guide) || !(v->guide > 0.0f))) ||
+        !field_long(f[4], 1, 1000000, &v->n) || (r >= 4 && !parse_jump(f + 5, &v->rs)) ||
+        (r % 4 == 1 && (!field_float(f[r == 1 ? 5 : 9], &v->guide) || !(v->guide > 0.0f))) ||
         (!r && nf >= 7 && (!field_long(f[5], 0, 100000, &v->T_hi) || !field_float(f[6], &v->split))) ||
         (nf > si && !field_long(f[si], 0, 1000000, &v->stream)) || (nf > si + 1 && !field_long(f[si + 1], 0, n_test - 1, &v->first)))
         goto bad;
-    if ((strchr("sikfrg", v->kind) && (v->T < 1 || !(v->ex > 0.0f))) || (nf > si + 1 && !strchr("iknrg", v->kind)) ||
+    if ((strchr("sikfrgh", v->kind) && (v->T < 1 || !(v->ex > 0.0f))) || (nf > si + 1 && !strchr("iknrgh", v->kind)) ||
         (!r && nf >= 7 && v->kind != 'n' && (!(v->split > 0.0f) || !strchr("sik", v->kind))))
         goto bad;
     n_max = v->kind == 's' ? (n_held < 1000 ? n_held : 1000) : v->kind == 'd' || v->kind == 'c' ? n_held
@@ -884,7 +885,8 @@ static int parse_variant(const char *spec, variant *v, int n_held, int n_test)
     return 1;
 bad:
     fprintf(stderr, "images: bad variant '%s' (kind:T:eps_factor:sigma_end:n[:T_hi:split[:stream[:first]]], or "
-                    "r:T:eps_factor:sigma_end:n:jump:repeats:sigma_hi:sigma_lo[:stream[:first]], or g:T:eps_factor:sigma_end:n:weight[:stream[:first]]; "
+                    "r:T:eps_factor:sigma_end:n:jump:repeats:sigma_hi:sigma_lo[:stream[:first]], or g:T:eps_factor:sigma_end:n:weight[:stream[:first]], "
+                    "or h:T:eps_factor:sigma_end:n:jump:repeats:sigma_hi:sigma_lo:weight[:stream[:first]]; "
                     "T >= 1, eps_factor > 0, weight > 0, "
                     "jump, repeats >= 1, 0 <= sigma_lo <= sigma_hi, 0 < sigma_hi)\n", spec);
     return 0;
@@ -964,17 +966,16 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const vari
         for (k = 0; k < (size_t)n * PIX; k++) mask[k] = (unsigned char)((k % PIX) / SIDE < SIDE / 2);
         ncsn_rng_seed(&rng, 15, 4 + 16 * (uint64_t)v->stream);
         if (v->kind == 'f') inpaint_fixed_noise(ms, L, &o, &rng, img, mask, x, n);
-        else if (v->kind == 'r') {
-            o.callback = count_levels;
-            o.callback_user = &levels;
-            st = ncsn_sample_inpaint_resample(ms->score, ms->user, PIX, ms->sig, L, &o, &v->rs, &rng, img, mask, x, n);
-            printf("sweep: %s: %ld levels run (%d without resampling)\n", spec, levels, L);
-        } else if (v->kind == 'g') {
+        else if (strchr("rgh", v->kind)) {   /* resampling (r, h; rs all zero for g), guidance (g, h) */
             guided g;
             g.m = ms->m; g.known = img; g.mask = mask; g.w = v->guide;
             g.r = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
             g.dx = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
-            st = ncsn_sample_inpaint(guided_score, &g, PIX, ms->sig, L, &o, &rng, img, mask, x, n);
+            o.callback = count_levels;
+            o.callback_user = &levels;
+            st = ncsn_sample_inpaint_resample(v->kind == 'r' ? ms->score : guided_score, v->kind == 'r' ? ms->user : (void *)&g, PIX,
+                                              ms->sig, L, &o, &v->rs, &rng, img, mask, x, n);
+            if (v->kind != 'g') printf("sweep: %s: %ld levels run (%d without resampling)\n", spec, levels, L);
             free(g.r); free(g.dx);
         } else st = sample_split(ms, L, &o, v->T_hi, v->split, &rng, img, mask, x, n);
         if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("inpainting");
