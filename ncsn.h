@@ -613,6 +613,29 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
 NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
                                         const ncsn_sampler_opts *opts, ncsn_rng *rng, const float *known,
                                         const unsigned char *mask, float *x, int n);
+/* Resampling for inpainting ("jump back": Lugmayr et al. 2022, RePaint, adapted to annealed
+   Langevin). The replacement above conditions the unknown elements only weakly on the known ones:
+   a large level's steps see known elements that the unknown ones have not yet adapted to. After a
+   jump level i, every element of x is noised back up to level i - jump,
+   x <- x + sqrt(sigma_{i-jump}^2 - sigma_i^2) z (n*dim normals), and the levels i - jump .. i run
+   again (each with its own z~ and steps, as above); this happens `repeats` times at each jump
+   level. Jump levels: the levels i >= jump with sigma_lo <= sigma_i <= sigma_hi (sigma_hi = 0: no
+   upper bound) that end a block of `period` levels counted from the window's first level
+   (period = 0: jump). Each jump level costs repeats x (jump + 1) levels more. The sigmas must
+   decrease strictly. All zero (or opts NULL): no resampling, ncsn_sample_inpaint's bits exactly.
+   Negative values, NaN, sigma_lo > sigma_hi > 0, jump without repeats (or repeats without jump)
+   and jump >= L are refused with a message naming the field. */
+typedef struct ncsn_inpaint_opts {
+    int jump;                /* j: levels to go back after a jump level (0: no resampling) */
+    int repeats;             /* r: how many times each jump level goes back */
+    int period;              /* a jump level every `period` levels of the window (0: every j) */
+    float sigma_hi, sigma_lo; /* the window of jump levels, sigma_lo <= sigma_i <= sigma_hi */
+} ncsn_inpaint_opts;
+NCSNDEF ncsn_inpaint_opts ncsn_inpaint_defaults(void);   /* all zero: no resampling */
+NCSNDEF ncsn_status ncsn_sample_inpaint_resample(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                                 const ncsn_sampler_opts *opts, const ncsn_inpaint_opts *inp,
+                                                 ncsn_rng *rng, const float *known, const unsigned char *mask,
+                                                 float *x, int n);
 /* Seed 002 sec. 5.3: out[i] = mean over the n points of ||sigma_i s(x_j + sigma_i z, sigma_i)||.
    sigmas and out hold L floats, data n*dim; dim is checked against the library's own scores. */
 NCSNDEF ncsn_status ncsn_sigma_score_norms(ncsn_score_fn score, void *user, int dim,
@@ -4940,17 +4963,17 @@ NCSNDEF ncsn_status ncsn_sample_annealed_chains(ncsn_score_fn score, void *user,
 }
 
 /* one level of inpainting: y = known + sigma z~ (n*dim normals), then T steps, each followed by the
-   replacement of the known elements by y */
-static ncsn_status ncsn__inpaint_level(ncsn_score_fn score, void *user, int dim, int level, float sigma, float cs, float cn,
-                                       const ncsn_sampler_opts *o, ncsn_rng *rng, const float *known, const unsigned char *mask,
-                                       float *x, int n, float *s, float *z, float *y, float *zp)
+   replacement of the known elements by y; zp (SONG_LM) gets its first draw at level 0's first run */
+static ncsn_status ncsn__inpaint_level(ncsn_score_fn score, void *user, int dim, int level, int first, float sigma, float cs,
+                                       float cn, const ncsn_sampler_opts *o, ncsn_rng *rng, const float *known,
+                                       const unsigned char *mask, float *x, int n, float *s, float *z, float *y, float *zp)
 {
     size_t N = (size_t)n * (size_t)dim, k;
     ncsn_status st;
     int t;
     ncsn_rng_normals(rng, y, N);
     for (k = 0; k < N; k++) y[k] = fmaf(sigma, y[k], known[k]);
-    if (zp && level == 0) ncsn_rng_normals(rng, zp, N);   /* SONG_LM's first draw, as ncsn_sample_annealed makes it before its first step */
+    if (zp && first) ncsn_rng_normals(rng, zp, N);   /* SONG_LM's first draw, as ncsn_sample_annealed makes it before its first step */
     for (t = 0; t < o->steps_per_level * ncsn__fine_at(o, sigma); t++) {
         if ((st = score(user, s, x, sigma, n)) != NCSN_OK) return st;
         ncsn_rng_normals(rng, z, N);
@@ -4963,19 +4986,88 @@ static ncsn_status ncsn__inpaint_level(ncsn_score_fn score, void *user, int dim,
     return NCSN_OK;
 }
 
-NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
-                                        const ncsn_sampler_opts *o, ncsn_rng *rng, const float *known,
-                                        const unsigned char *mask, float *x, int n)
+NCSNDEF ncsn_inpaint_opts ncsn_inpaint_defaults(void)
 {
-    static const char *fn = "ncsn_sample_inpaint";
+    ncsn_inpaint_opts p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+/* the resampling settings against the levels; *on = 0 when they ask for none */
+static ncsn_status ncsn__inpaint_opts_check(const char *fn, const ncsn_inpaint_opts *p, const float *sigmas, int L, int *on)
+{
+    int i;
+    *on = 0;
+    if (!p) return NCSN_OK;
+    if (p->jump < 0 || p->repeats < 0 || p->period < 0)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: %s = %d must be >= 0", fn, p->jump < 0 ? "jump" : p->repeats < 0 ? "repeats" : "period",
+                          p->jump < 0 ? p->jump : p->repeats < 0 ? p->repeats : p->period);
+    if (!(p->sigma_hi >= 0.0f) || !(p->sigma_lo >= 0.0f))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: %s = %g must be >= 0", fn, !(p->sigma_hi >= 0.0f) ? "sigma_hi" : "sigma_lo",
+                          (double)(!(p->sigma_hi >= 0.0f) ? p->sigma_hi : p->sigma_lo));
+    if (p->sigma_hi > 0.0f && p->sigma_lo > p->sigma_hi)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: sigma_lo = %g must be <= sigma_hi = %g", fn, (double)p->sigma_lo, (double)p->sigma_hi);
+    if ((p->jump > 0) != (p->repeats > 0))
+        return ncsn__fail(NCSN_ERR_ARG, "%s: jump = %d, repeats = %d: resampling needs both >= 1 (or both 0: none)", fn, p->jump, p->repeats);
+    if (p->jump == 0) return p->period || p->sigma_hi > 0.0f || p->sigma_lo > 0.0f
+        ? ncsn__fail(NCSN_ERR_ARG, "%s: period, sigma_hi or sigma_lo set with jump = 0 (no resampling)", fn) : NCSN_OK;
+    if (p->jump >= L) return ncsn__fail(NCSN_ERR_ARG, "%s: jump = %d must be < L = %d", fn, p->jump, L);
+    for (i = 1; i < L; i++)
+        if (!(sigmas[i] < sigmas[i - 1]))   /* else the noise back up has no variance to add */
+            return ncsn__fail(NCSN_ERR_ARG, "%s: resampling needs decreasing sigmas; sigmas[%d] = %g, sigmas[%d] = %g", fn, i - 1,
+                              (double)sigmas[i - 1], i, (double)sigmas[i]);
+    *on = 1;
+    return NCSN_OK;
+}
+
+/* 1 when level i of sigmas[L] is a jump level of p (checked, jump >= 1): i >= jump, inside the
+   window, and the last of a block of `period` levels counted from the window's first level */
+static int ncsn__jump_level(const ncsn_inpaint_opts *p, const float *sigmas, int i)
+{
+    int top = 0, per = p->period ? p->period : p->jump;
+    if (i < p->jump || sigmas[i] < p->sigma_lo || (p->sigma_hi > 0.0f && sigmas[i] > p->sigma_hi)) return 0;
+    if (p->sigma_hi > 0.0f) while (sigmas[top] > p->sigma_hi) top++;
+    return (i - top + 1) % per == 0;
+}
+
+/* the levels of inpainting, with the jumps back of p (NULL: none); buf holds 3 (+1 for SONG_LM) x N */
+static ncsn_status ncsn__inpaint_levels(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L, const float *cs,
+                                        const float *cn, const ncsn_sampler_opts *o, const ncsn_inpaint_opts *p, ncsn_rng *rng,
+                                        const float *known, const unsigned char *mask, float *x, int n, float *buf)
+{
+    size_t N = (size_t)n * (size_t)dim, k;
+    float *zp = o->form == NCSN_LANGEVIN_SONG_LM ? buf + 3 * N : NULL;
+    ncsn_status st = NCSN_OK;
+    int i, r, l;
+    for (i = 0; i < L && st == NCSN_OK; i++) {
+        st = ncsn__inpaint_level(score, user, dim, i, i == 0, sigmas[i], cs[i], cn[i], o, rng, known, mask, x, n, buf, buf + N,
+                                 buf + 2 * N, zp);
+        if (!p || !ncsn__jump_level(p, sigmas, i)) continue;
+        for (r = 0; r < p->repeats && st == NCSN_OK; r++) {
+            float hi = sigmas[i - p->jump], lo = sigmas[i], d = sqrtf(fmaf(hi, hi, -(lo * lo)));
+            ncsn_rng_normals(rng, buf + N, N);   /* every element, so the stream does not depend on the mask */
+            for (k = 0; k < N; k++) x[k] = fmaf(d, buf[N + k], x[k]);
+            for (l = i - p->jump; l <= i && st == NCSN_OK; l++)
+                st = ncsn__inpaint_level(score, user, dim, l, 0, sigmas[l], cs[l], cn[l], o, rng, known, mask, x, n, buf, buf + N,
+                                         buf + 2 * N, zp);
+        }
+    }
+    return st;
+}
+
+static ncsn_status ncsn__inpaint(const char *fn, ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                 const ncsn_sampler_opts *o, const ncsn_inpaint_opts *p, ncsn_rng *rng, const float *known,
+                                 const unsigned char *mask, float *x, int n)
+{
     float *cs = NULL, *cn = NULL, *buf;
     size_t N, k;
     ncsn__part all;
     ncsn_status st;
-    int i, lm;
+    int lm, on;
     if ((st = ncsn__sampler_check(fn, score, user, dim, o, rng, x, n)) != NCSN_OK) return st;
     if (!known || !mask) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !known ? "known" : "mask");
     if ((st = ncsn__level_coeffs(fn, o, sigmas, L, &cs, &cn)) != NCSN_OK) return st;
+    if ((st = ncsn__inpaint_opts_check(fn, p, sigmas, L, &on)) != NCSN_OK) { NCSN_FREE(cs); NCSN_FREE(cn); return st; }
     N = (size_t)n * (size_t)dim;
     lm = o->form == NCSN_LANGEVIN_SONG_LM;
     if ((buf = NCSN__ALLOC_N(float, (size_t)(3 + lm) * N)) == NULL) {
@@ -4984,9 +5076,7 @@ NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim
     }
     all.a = 0; all.b = all.N = N;
     ncsn__sampler_init(o, sigmas[0], rng, x, &all);
-    for (i = 0; i < L && st == NCSN_OK; i++)
-        st = ncsn__inpaint_level(score, user, dim, i, sigmas[i], cs[i], cn[i], o, rng, known, mask, x, n, buf, buf + N, buf + 2 * N,
-                                 lm ? buf + 3 * N : NULL);
+    st = ncsn__inpaint_levels(score, user, dim, sigmas, L, cs, cn, o, on ? p : NULL, rng, known, mask, x, n, buf);
     if (st == NCSN_OK && o->denoise_final) {
         float sl = sigmas[L - 1], v = sl * sl;
         if ((st = score(user, buf, x, sl, n)) == NCSN_OK)
@@ -5001,6 +5091,20 @@ NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim
     NCSN_FREE(cs);
     NCSN_FREE(cn);
     return st;
+}
+
+NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                        const ncsn_sampler_opts *o, ncsn_rng *rng, const float *known,
+                                        const unsigned char *mask, float *x, int n)
+{
+    return ncsn__inpaint("ncsn_sample_inpaint", score, user, dim, sigmas, L, o, NULL, rng, known, mask, x, n);
+}
+
+NCSNDEF ncsn_status ncsn_sample_inpaint_resample(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
+                                                 const ncsn_sampler_opts *o, const ncsn_inpaint_opts *p, ncsn_rng *rng,
+                                                 const float *known, const unsigned char *mask, float *x, int n)
+{
+    return ncsn__inpaint("ncsn_sample_inpaint_resample", score, user, dim, sigmas, L, o, p, rng, known, mask, x, n);
 }
 
 NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int dim, float score_sigma, float step,

@@ -9,7 +9,7 @@
      images train-trainer DATA MODEL [--quick|--medium]   the same network with the default's
                                          s = net/sigma (the comparison of docs/images.md); the
                                          recipe's size only, no variant arguments
-     images sweep DATA MODEL [clf_epochs=N clf_width=W1 clf_width2=W2 clf_decay=0|1] VARIANT...
+     images sweep DATA MODEL [clf_epochs=N clf_width=W1 clf_width2=W2 clf_decay=0|1 threads=N] VARIANT...
                                          [--quick|--medium]   sampler and inpainting variants on one
                                          model (docs/images.md's sampler tables; see cmd_sweep),
                                          judged by config()'s classifier or the one set here
@@ -44,6 +44,7 @@ typedef struct run_cfg {
     int clf_epochs;   /* the classifier's epochs */
     int clf_w1, clf_w2; /* its hidden widths */
     int clf_decay;    /* 1: its rate falls linearly to lr/100 over all its steps (ncsn_lr_at); 0: constant */
+    int threads;      /* the score network's and the classifier's threads outside training (the same bits at any count) */
 } run_cfg;
 
 /* quick 1: the reduced run of `make plots` (the full recipe at a tenth of the cost: 3000 steps of
@@ -78,6 +79,7 @@ static run_cfg config(int quick)
     c.clf_w1 = quick == 2 ? 256 : 512;
     c.clf_w2 = quick == 2 ? 128 : 256;
     c.clf_decay = quick != 2;
+    c.threads = 2;
     return c;
 }
 
@@ -252,7 +254,7 @@ static void clf_train(clf *c, const float *x, const int *y, int n, const run_cfg
     cfg.hidden[1] = rc->clf_w2;
     ncsn_rng_seed(&rng, 2026, 15);
     if (ncsn_model_create(&c->m, &cfg) != NCSN_OK || ncsn_model_init(c->m, &rng) != NCSN_OK) die("classifier");
-    if (ncsn_model_set_threads(c->m, 2) != NCSN_OK) die("threads");
+    if (ncsn_model_set_threads(c->m, rc->threads) != NCSN_OK) die("threads");
     for (i = 0; i < FEAT * CLASSES; i++) c->head[i] = (ncsn_rng_uniform(&rng) - 0.5f) * 0.25f;   /* U(-1/8, 1/8) = U(+-1/sqrt(FEAT)) */
     for (i = 0; i < CLASSES; i++) c->head[FEAT * CLASSES + i] = 0.0f;
     if (ncsn_adam_create(&c->am, c->m->n_params, 1e-3f) != NCSN_OK || ncsn_adam_create(&c->ah, FEAT * CLASSES + CLASSES, 1e-3f) != NCSN_OK)
@@ -459,12 +461,12 @@ static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int
 /* a model written by `train` (preconditioned: ncsn_model_forward applies it) or `train-trainer`;
    its levels down to sigma_end only: below it the learned denoiser removes little, and Langevin's
    noise outgrows what the score pulls back (the recipe's final step denoises at the last level) */
-static void load_model(model_set *ms, const char *path, float sigma_end)
+static void load_model(model_set *ms, const char *path, float sigma_end, int threads)
 {
     if (ncsn_checkpoint_load(&ms->m, path, NULL, NULL, ms->sig, 4096, &ms->L, NULL) != NCSN_OK) die("loading the model");
     while (ms->L > 1 && ms->sig[ms->L - 1] < sigma_end) ms->L--;
     if (ncsn_stdz_load(&ms->sd, path, PIX) != NCSN_OK) die("loading the model's standardisation");
-    if (ncsn_model_set_threads(ms->m, 2) != NCSN_OK) die("threads");
+    if (ncsn_model_set_threads(ms->m, threads) != NCSN_OK) die("threads");
     ms->score = ncsn_model_score;
     ms->user = ms->m;
 }
@@ -583,7 +585,7 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
     load_set(&tr, dir, "train");
     load_set(&te, dir, "t10k");
     held = tr.x + (size_t)(tr.n - c->hold) * PIX;
-    load_model(&ms, model, c->sigma_end);
+    load_model(&ms, model, c->sigma_end, c->threads);
     /* the summary and the figure's title describe the model (a variant's width and steps), not
        config()'s recipe; a model without images.steps (not written by train) keeps the recipe's */
     width = ms.m->cfg.hidden[0];
@@ -646,6 +648,10 @@ static int cmd_eval(const char *dir, const char *model, const char *out, const r
    pixels at all levels); T_hi steps at the levels sigma >= split (sample_split); stream > 0 another
    noise stream than eval's (first: a test slice other than eval's, to confirm what 200 images found);
    n and m: references without the network (sweep_nn_completion, sweep_real_close);
+   r:T:eps_factor:sigma_end:n:jump:repeats:sigma_hi:sigma_lo[:stream[:first]] is k with resampling
+   (ncsn_sample_inpaint_resample: jump levels every `jump` levels of [sigma_lo, sigma_hi]),
+   g:T:eps_factor:sigma_end:n:weight[:stream[:first]] k with reconstruction guidance (guided_score),
+   h:T:eps_factor:sigma_end:n:jump:repeats:sigma_hi:sigma_lo:weight[:stream[:first]] both;
    d:0:0:0:n prints the learned denoiser's RMS error per level on n held-out training images, c:0:0:0:n
    the share of each class the classifier still labels so after the denoiser (every 4th level) ---- */
 static int levels_to(const model_set *ms, float sigma_end)
@@ -815,7 +821,7 @@ static int size_flag(const char *a)
 }
 
 /* one sweep VARIANT, read and checked before anything is trained */
-typedef struct variant { char kind; int T, n, T_hi, stream, first; float ex, end, split; } variant;
+typedef struct variant { char kind; int T, n, T_hi, stream, first; float ex, end, split, guide; ncsn_inpaint_opts rs; } variant;
 
 /* a whole decimal integer field in [lo, hi] (strtol: no overflow into a wrong value) */
 static int field_long(const char *f, long lo, long hi, int *v)
@@ -836,35 +842,83 @@ static int field_float(const char *f, float *v)
     return e != f && !*e && isfinite(*v);
 }
 
-/* spec into v: 5, 7, 8 or 9 colon-separated fields; where the kind runs Langevin (s, i, k, f) T >= 1
-   (0 would ask the recipe's 200 per level) and a positive step factor; a split only where it
-   samples (s, i, k; n ignores it); a test slice only for the completions (i, k, n); n within what
-   the kind reads (s: held-out training images, at most 1000; d, c: held-out; m: both; i, k, f, n:
-   test images from `first`). 0 and a message if not */
+/* r's four resampling fields f[0..3], jump:repeats:sigma_hi:sigma_lo, into p (jump levels every
+   `jump` levels, RePaint's): jump and repeats >= 1, 0 < sigma_hi, 0 <= sigma_lo <= sigma_hi */
+static int parse_jump(char **f, ncsn_inpaint_opts *p)
+{
+    *p = ncsn_inpaint_defaults();
+    return field_long(f[0], 1, 1000, &p->jump) && field_long(f[1], 1, 1000, &p->repeats) && field_float(f[2], &p->sigma_hi) &&
+           field_float(f[3], &p->sigma_lo) && p->sigma_hi > 0.0f && p->sigma_lo >= 0.0f && p->sigma_lo <= p->sigma_hi;
+}
+
+/* spec into v: 5, 7, 8 or 9 colon-separated fields (r: 9, 10 or 11, its resampling fields where the
+   others have T_hi:split); where the kind runs Langevin (s, i, k, f, r) T >= 1 (0 would ask the
+   recipe's 200 per level) and a positive step factor; a split only where it samples (s, i, k; n
+   ignores it); a test slice only for the completions (i, k, n, r); n within what the kind reads (s:
+   held-out training images, at most 1000; d, c: held-out; m: both; i, k, f, n, r: test images from
+   `first`). 0 and a message if not */
 static int parse_variant(const char *spec, variant *v, int n_held, int n_test)
 {
-    char buf[256], *f[10], *p;
-    int nf = 0, n_max;
+    char buf[256], *f[12], *p;
+    int nf = 0, n_max, r, si;
     memset(v, 0, sizeof *v);
     if (strlen(spec) >= sizeof buf) goto bad;
     strcpy(buf, spec);
-    for (p = buf, f[nf++] = p; (p = strchr(p, ':')) != NULL && nf < 10; f[nf++] = ++p) *p = '\0';
-    if (p || (nf != 5 && nf != 7 && nf != 8 && nf != 9) || strlen(f[0]) != 1 || !strchr("sikdfcnm", f[0][0])) goto bad;
+    for (p = buf, f[nf++] = p; (p = strchr(p, ':')) != NULL && nf < 12; f[nf++] = ++p) *p = '\0';
+    if (p || strlen(f[0]) != 1 || !strchr("sikdfcnmrgh", f[0][0])) goto bad;
     v->kind = f[0][0];
+    r = v->kind == 'r' ? 4 : v->kind == 'g' ? 1 : v->kind == 'h' ? 5 : 0;   /* the kind's own fields after n */
+    si = r ? 5 + r : 7;   /* the stream's field; the test slice's follows it */
+    if (r ? nf < si || nf > si + 2 : nf != 5 && nf != 7 && nf != 8 && nf != 9) goto bad;
     if (!field_long(f[1], 0, 100000, &v->T) || !field_float(f[2], &v->ex) || !field_float(f[3], &v->end) ||
-        !field_long(f[4], 1, 1000000, &v->n) || (nf >= 7 && (!field_long(f[5], 0, 100000, &v->T_hi) || !field_float(f[6], &v->split))) ||
-        (nf >= 8 && !field_long(f[7], 0, 1000000, &v->stream)) || (nf == 9 && !field_long(f[8], 0, n_test - 1, &v->first)))
+        !field_long(f[4], 1, 1000000, &v->n) || (r >= 4 && !parse_jump(f + 5, &v->rs)) ||
+        (r % 4 == 1 && (!field_float(f[r == 1 ? 5 : 9], &v->guide) || !(v->guide > 0.0f))) ||
+        (!r && nf >= 7 && (!field_long(f[5], 0, 100000, &v->T_hi) || !field_float(f[6], &v->split))) ||
+        (nf > si && !field_long(f[si], 0, 1000000, &v->stream)) || (nf > si + 1 && !field_long(f[si + 1], 0, n_test - 1, &v->first)))
         goto bad;
-    if ((strchr("sikf", v->kind) && (v->T < 1 || !(v->ex > 0.0f))) || (nf == 9 && !strchr("ikn", v->kind)) ||
-        (nf >= 7 && v->kind != 'n' && (!(v->split > 0.0f) || !strchr("sik", v->kind))))
+    if ((strchr("sikfrgh", v->kind) && (v->T < 1 || !(v->ex > 0.0f))) || (nf > si + 1 && !strchr("iknrgh", v->kind)) ||
+        (!r && nf >= 7 && v->kind != 'n' && (!(v->split > 0.0f) || !strchr("sik", v->kind))))
         goto bad;
     n_max = v->kind == 's' ? (n_held < 1000 ? n_held : 1000) : v->kind == 'd' || v->kind == 'c' ? n_held
           : v->kind == 'm' ? (n_held < n_test ? n_held : n_test) : n_test - v->first;
     if (v->n > n_max) { fprintf(stderr, "images: variant '%s': n = %d must be in [1, %d]\n", spec, v->n, n_max); return 0; }
     return 1;
 bad:
-    fprintf(stderr, "images: bad variant '%s' (kind:T:eps_factor:sigma_end:n[:T_hi:split[:stream[:first]]], T >= 1, eps_factor > 0)\n", spec);
+    fprintf(stderr, "images: bad variant '%s' (kind:T:eps_factor:sigma_end:n[:T_hi:split[:stream[:first]]], or "
+                    "r:T:eps_factor:sigma_end:n:jump:repeats:sigma_hi:sigma_lo[:stream[:first]], or g:T:eps_factor:sigma_end:n:weight[:stream[:first]], "
+                    "or h:T:eps_factor:sigma_end:n:jump:repeats:sigma_hi:sigma_lo:weight[:stream[:first]]; "
+                    "T >= 1, eps_factor > 0, weight > 0, "
+                    "jump, repeats >= 1, 0 <= sigma_lo <= sigma_hi, 0 < sigma_hi)\n", spec);
     return 0;
+}
+
+/* reconstruction guidance (Ho et al. 2022, video diffusion models, sec. 3.1; Chung et al. 2023,
+   DPS): the score of x~ plus w grad log N(known; D(x~), sigma^2) on the known elements, with
+   D(x~) = x~ + sigma^2 s(x~) the denoiser: w (r + sigma^2 J_s^T r) / sigma^2, r = mask (known -
+   D(x~)), J_s^T r by the network's backward pass. The replacement alone lets the known pixels reach
+   the unknown ones only through the network's input; this pulls the unknown ones toward values
+   whose denoised image matches what is known. A variant for the sweep */
+typedef struct guided { ncsn_model *m; const float *known; const unsigned char *mask; float w; float *r, *dx; } guided;
+static ncsn_status guided_score(void *user, float *out, const float *x, float sigma, int n)
+{
+    guided *g = (guided *)user;
+    size_t N = (size_t)n * PIX, k;
+    float v = sigma * sigma, c = g->w / v;
+    ncsn_status st;
+    if ((st = ncsn_model_score(g->m, out, x, sigma, n)) != NCSN_OK) return st;
+    for (k = 0; k < N; k++) g->r[k] = g->mask[k] ? g->known[k] - fmaf(v, out[k], x[k]) : 0.0f;
+    ncsn_model_zero_grad(g->m);
+    if ((st = ncsn_model_backward(g->m, g->dx, g->r)) != NCSN_OK) return st;
+    for (k = 0; k < N; k++) out[k] = fmaf(c, fmaf(v, g->dx[k], g->r[k]), out[k]);
+    return NCSN_OK;
+}
+
+/* a callback counting the levels a sampler runs (its first steps), for the cost of resampling */
+static ncsn_status count_levels(void *user, int level, int step, float sigma, const float *x, int n, int dim)
+{
+    (void)level; (void)sigma; (void)x; (void)n; (void)dim;
+    *(long *)user += step == 0;
+    return NCSN_OK;
 }
 
 /* kind s: n samples measured; the others: n lower-half completions from test image `first` */
@@ -906,12 +960,24 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const vari
         const float *img = te->x + (size_t)v->first * PIX;
         const int *lab = te->y + v->first;
         int lost;
+        long levels = 0;
         ncsn_status st = NCSN_OK;
         size_t k;
         for (k = 0; k < (size_t)n * PIX; k++) mask[k] = (unsigned char)((k % PIX) / SIDE < SIDE / 2);
         ncsn_rng_seed(&rng, 15, 4 + 16 * (uint64_t)v->stream);
         if (v->kind == 'f') inpaint_fixed_noise(ms, L, &o, &rng, img, mask, x, n);
-        else st = sample_split(ms, L, &o, v->T_hi, v->split, &rng, img, mask, x, n);
+        else if (strchr("rgh", v->kind)) {   /* resampling (r, h; rs all zero for g), guidance (g, h) */
+            guided g;
+            g.m = ms->m; g.known = img; g.mask = mask; g.w = v->guide;
+            g.r = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
+            g.dx = (float *)xmalloc(sizeof(float) * (size_t)n * PIX);
+            o.callback = count_levels;
+            o.callback_user = &levels;
+            st = ncsn_sample_inpaint_resample(v->kind == 'r' ? ms->score : guided_score, v->kind == 'r' ? ms->user : (void *)&g, PIX,
+                                              ms->sig, L, &o, &v->rs, &rng, img, mask, x, n);
+            if (v->kind != 'g') printf("sweep: %s: %ld levels run (%d without resampling)\n", spec, levels, L);
+            free(g.r); free(g.dx);
+        } else st = sample_split(ms, L, &o, v->T_hi, v->split, &rng, img, mask, x, n);
         if (st != NCSN_OK && st != NCSN_ERR_NONFINITE) die("inpainting");
         if (v->kind != 'i') restore_known(x, img, mask, (size_t)n * PIX);
         agree = agreement(cl, x, lab, n, lg, work, &lost);
@@ -922,15 +988,16 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const vari
     free(x);
 }
 
-/* a classifier setting for the sweep (clf_epochs=N, clf_width=W1, clf_width2=W2, clf_decay=0|1): 1
+/* a classifier setting for the sweep (clf_epochs=N, clf_width=W1, clf_width2=W2, clf_decay=0|1), or
+   threads=N (the networks' threads; 2 unless given, the same bits at any count): 1
    when a was one and was read into c, 0 when a is not one, -1 when it is but its value is bad */
 static int clf_override(const char *a, run_cfg *c)
 {
-    static const char *const key[] = { "clf_epochs=", "clf_width=", "clf_width2=", "clf_decay=" };
-    static const long hi[] = { 1000, 4096, 4096, 1 };
-    int *dst[4], k;
-    dst[0] = &c->clf_epochs; dst[1] = &c->clf_w1; dst[2] = &c->clf_w2; dst[3] = &c->clf_decay;
-    for (k = 0; k < 4; k++)
+    static const char *const key[] = { "clf_epochs=", "clf_width=", "clf_width2=", "clf_decay=", "threads=" };
+    static const long hi[] = { 1000, 4096, 4096, 1, 64 };
+    int *dst[5], k;
+    dst[0] = &c->clf_epochs; dst[1] = &c->clf_w1; dst[2] = &c->clf_w2; dst[3] = &c->clf_decay; dst[4] = &c->threads;
+    for (k = 0; k < 5; k++)
         if (!strncmp(a, key[k], strlen(key[k]))) return field_long(a + strlen(key[k]), k == 3 ? 0 : 1, hi[k], dst[k]) ? 1 : -1;
     return 0;
 }
@@ -951,14 +1018,14 @@ static int cmd_sweep(int argc, char **argv, run_cfg *c)
     load_set(&te, argv[2], "t10k");
     for (i = 4; i < argc; i++)
         if (strchr(argv[i], '=')) {
-            if (clf_override(argv[i], c) != 1) { fprintf(stderr, "images: sweep: bad classifier setting '%s'\n", argv[i]); return 2; }
+            if (clf_override(argv[i], c) != 1) { fprintf(stderr, "images: sweep: bad setting '%s'\n", argv[i]); return 2; }
             v[i].kind = '=';
         } else if (argv[i][0] != '-') { if (!parse_variant(argv[i], &v[i], c->hold, te.n)) return 2; nv++; }
         else if (i != argc - 1 || size_flag(argv[i]) <= 0) { fprintf(stderr, "images: sweep: '%s': only --quick or --medium, and last\n", argv[i]); return 2; }
     if (!nv) { fprintf(stderr, "images: sweep: no VARIANT\n"); return 2; }
     work = (float *)xmalloc(sizeof(float) * 512 * PIX);
     gs = (float *)xmalloc(sizeof(float) * (size_t)m * PIX);
-    load_model(&ms, argv[3], 0.0f);
+    load_model(&ms, argv[3], 0.0f, c->threads);
     clf_train(&cl, tr.x, tr.y, c->n_train, c, work);
     printf("images: classifier test accuracy %.4f\n", clf_accuracy(&cl, te.x, te.y, te.n, work));
     ncsn_rng_seed(&rng, 15, 2);
@@ -1009,6 +1076,6 @@ int main(int argc, char **argv)
     if (argc >= 5 && strcmp(argv[1], "sweep") == 0) return cmd_sweep(argc, argv, &c);
     if (argc >= 5 && strcmp(argv[1], "eval") == 0) return only_size_flag(argc, argv, 5) ? 2 : cmd_eval(argv[2], argv[3], argv[4], &c);
     fprintf(stderr, "usage: images train DATA MODEL [steps=N] [width=W] [decay=0|1] [--quick|--medium] | images train-trainer DATA MODEL [--quick|--medium]"
-                    " (the recipe's size only) | images eval DATA MODEL OUT [--quick|--medium] | images sweep DATA MODEL [clf_*=N...] VARIANT... [--quick|--medium]\n");
+                    " (the recipe's size only) | images eval DATA MODEL OUT [--quick|--medium] | images sweep DATA MODEL [clf_*=N...] [threads=N] VARIANT... [--quick|--medium]\n");
     return 2;
 }

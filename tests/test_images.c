@@ -151,6 +151,119 @@ static void test_inpaint(void)
           "a dimension other than the mixture's is refused");
 }
 
+/* the level of each level's first step, in the order the sampler runs them */
+typedef struct rs_trace { int level[32], n; } rs_trace;
+static ncsn_status rs_record(void *user, int level, int step, float sigma, const float *x, int n, int dim)
+{
+    rs_trace *t = (rs_trace *)user;
+    (void)sigma; (void)x; (void)n; (void)dim;
+    if (step == 0 && t->n < 32) t->level[t->n++] = level;
+    return NCSN_OK;
+}
+
+/* a refusal of ncsn_sample_inpaint_resample whose message holds want */
+static int rs_refused(const ncsn_sampler_opts *o, const ncsn_inpaint_opts *p, const float *sig, int L, const char *want)
+{
+    enum { D = 4, NC = 3, N = D * NC };
+    float known[N], x[N];
+    unsigned char mask[N];
+    ncsn_rng r;
+    int k;
+    for (k = 0; k < N; k++) { known[k] = 0.0f; mask[k] = (unsigned char)(k % D < 2); }
+    ncsn_rng_seed(&r, 1, 1);
+    return ncsn_sample_inpaint_resample(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, o, p, &r, known, mask, x, NC) == NCSN_ERR_ARG &&
+           strstr(ncsn_last_error(), want) != NULL;
+}
+
+/* resampling (jump back): off keeps ncsn_sample_inpaint's bits, on is deterministic, runs the
+   levels in the documented order and draws the documented normals; bad settings are refused */
+static void test_inpaint_resample(void)
+{
+    enum { D = 4, NC = 3, N = D * NC, L = 3, T = 2 };
+    static const float sig[L] = { 2.0f, 0.5f, 0.1f }, flat[L] = { 2.0f, 2.0f, 0.1f };
+    float known[N], x[N], x2[N], xr[N];
+    unsigned char mask[N];
+    ncsn_sampler_opts o = ncsn_sampler_recipe(sig, L, T);
+    ncsn_inpaint_opts p = ncsn_inpaint_defaults();
+    ncsn_rng r, r2, rr;
+    rs_trace tr;
+    int k, lm, same, differ;
+    for (k = 0; k < N; k++) { known[k] = 0.25f * (float)k - 1.0f; mask[k] = (unsigned char)(k % D < 2); }
+    for (lm = 0; lm < 2; lm++) {   /* off: NULL, all zero, or a window without a jump level */
+        int w;
+        o.form = lm ? NCSN_LANGEVIN_SONG_LM : NCSN_LANGEVIN_SONG;
+        ncsn_rng_seed(&r, 11, 3);
+        CHECK(ncsn_sample_inpaint(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &r, known, mask, x, NC) == NCSN_OK, "inpainting");
+        for (w = 0; w < 3; w++) {
+            p = ncsn_inpaint_defaults();
+            if (w == 2) { p.jump = 1; p.repeats = 3; p.sigma_hi = 0.4f; p.sigma_lo = 0.2f; }   /* no level in [0.2, 0.4] */
+            ncsn_rng_seed(&r2, 11, 3);
+            CHECK(ncsn_sample_inpaint_resample(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, w == 0 ? NULL : &p, &r2, known, mask, x2, NC)
+                  == NCSN_OK, "resample off (%d): %s", w, ncsn_last_error());
+            for (k = 0, same = 1; k < N; k++) same &= t_f2u(x[k]) == t_f2u(x2[k]);
+            CHECK(same && r.state == r2.state, "resampling off (%s, form %d) keeps ncsn_sample_inpaint's bits and stream",
+                  w == 0 ? "NULL" : w == 1 ? "all zero" : "no jump level in the window", lm);
+        }
+    }
+    /* on: jump 1, repeats 2 after every level >= 1 (levels 1 and 2): each repeat draws N normals for
+       the noise back up and runs two levels (N for z~, T x N for the steps) */
+    o.form = NCSN_LANGEVIN_SONG;
+    p = ncsn_inpaint_defaults();
+    p.jump = 1; p.repeats = 2;
+    ncsn_rng_seed(&r, 11, 3);
+    r2 = rr = r;
+    CHECK(ncsn_sample_inpaint_resample(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &p, &r, known, mask, xr, NC) == NCSN_OK,
+          "resampling on: %s", ncsn_last_error());
+    ncsn_rng_advance(&rr, (uint64_t)(1 + L * (1 + T) + 2 * 2 * (1 + 2 * (1 + T))) * N);
+    CHECK(r.state == rr.state, "resampling consumes init + L (1 + T) + jumps x repeats x (1 + (jump + 1)(1 + T)) blocks of normals");
+    CHECK(ncsn_sample_inpaint_resample(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &p, &r2, known, mask, x2, NC) == NCSN_OK, "again");
+    for (k = 0, same = 1, differ = 0; k < N; k++) { same &= t_f2u(xr[k]) == t_f2u(x2[k]); differ |= !mask[k] && xr[k] != x[k]; }
+    CHECK(same, "resampling on: the same seed gives the same bits");
+    CHECK(differ, "resampling on moves the unknown elements");
+    /* the order: a window [0.4, 1] holds level 1 only, jump 1, repeats 1: levels 0 1 (0 1) 2 */
+    p.repeats = 1; p.sigma_hi = 1.0f; p.sigma_lo = 0.4f;
+    memset(&tr, 0, sizeof tr);
+    o.callback = rs_record; o.callback_user = &tr;
+    ncsn_rng_seed(&r, 11, 3);
+    CHECK(ncsn_sample_inpaint_resample(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &p, &r, known, mask, xr, NC) == NCSN_OK &&
+          tr.n == 5 && tr.level[0] == 0 && tr.level[1] == 1 && tr.level[2] == 0 && tr.level[3] == 1 && tr.level[4] == 2,
+          "the levels run 0 1, back to 0 1, then 2 (%d runs)", tr.n);
+    p.sigma_hi = 0.0f; p.sigma_lo = 0.0f;   /* every level a window: jump levels 1 and 2; period 2: level 1 only */
+    memset(&tr, 0, sizeof tr);
+    ncsn_rng_seed(&r, 11, 3);
+    CHECK(ncsn_sample_inpaint_resample(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &p, &r, known, mask, xr, NC) == NCSN_OK &&
+          tr.n == 7 && tr.level[4] == 2 && tr.level[5] == 1 && tr.level[6] == 2, "no window, period 0: 0 1 0 1 2 1 2 (%d runs)", tr.n);
+    p.period = 2;
+    memset(&tr, 0, sizeof tr);
+    ncsn_rng_seed(&r, 11, 3);
+    CHECK(ncsn_sample_inpaint_resample(ncsn_gmm_score_fn, (void *)&in_gmm, D, sig, L, &o, &p, &r, known, mask, xr, NC) == NCSN_OK &&
+          tr.n == 5 && tr.level[2] == 0 && tr.level[4] == 2, "period 2: a jump level every second level, 0 1 0 1 2 (%d runs)", tr.n);
+    o.callback = NULL;
+    /* refusals name the field */
+    p = ncsn_inpaint_defaults(); p.jump = -1;
+    CHECK(rs_refused(&o, &p, sig, L, "jump = -1 must be >= 0"), "jump -1: %s", ncsn_last_error());
+    p = ncsn_inpaint_defaults(); p.repeats = -2;
+    CHECK(rs_refused(&o, &p, sig, L, "repeats = -2 must be >= 0"), "repeats -2: %s", ncsn_last_error());
+    p = ncsn_inpaint_defaults(); p.jump = 1; p.repeats = 1; p.period = -1;
+    CHECK(rs_refused(&o, &p, sig, L, "period = -1 must be >= 0"), "period -1: %s", ncsn_last_error());
+    p.period = 0; p.sigma_hi = NAN;
+    CHECK(rs_refused(&o, &p, sig, L, "sigma_hi = nan"), "sigma_hi NaN: %s", ncsn_last_error());
+    p.sigma_hi = 0.0f; p.sigma_lo = -1.0f;
+    CHECK(rs_refused(&o, &p, sig, L, "sigma_lo = -1 must be >= 0"), "sigma_lo -1: %s", ncsn_last_error());
+    p.sigma_hi = 0.5f; p.sigma_lo = 1.0f;
+    CHECK(rs_refused(&o, &p, sig, L, "sigma_lo = 1 must be <= sigma_hi = 0.5"), "sigma_lo > sigma_hi: %s", ncsn_last_error());
+    p = ncsn_inpaint_defaults(); p.jump = 2;
+    CHECK(rs_refused(&o, &p, sig, L, "jump = 2, repeats = 0"), "jump without repeats: %s", ncsn_last_error());
+    p = ncsn_inpaint_defaults(); p.repeats = 2;
+    CHECK(rs_refused(&o, &p, sig, L, "jump = 0, repeats = 2"), "repeats without jump: %s", ncsn_last_error());
+    p = ncsn_inpaint_defaults(); p.sigma_lo = 1.0f;
+    CHECK(rs_refused(&o, &p, sig, L, "with jump = 0"), "a window without jump: %s", ncsn_last_error());
+    p.sigma_lo = 0.0f; p.jump = 3; p.repeats = 1;
+    CHECK(rs_refused(&o, &p, sig, L, "jump = 3 must be < L = 3"), "jump >= L: %s", ncsn_last_error());
+    p.jump = 1;
+    CHECK(rs_refused(&o, &p, flat, L, "decreasing sigmas; sigmas[0] = 2, sigmas[1] = 2"), "equal sigmas: %s", ncsn_last_error());
+}
+
 static void test_xent(void)
 {
     static const float lg[6] = { 1.0f, 2.0f, 3.0f, 0.0f, 0.0f, 0.0f };
@@ -253,6 +366,7 @@ void test_images(void)
     test_idx_valid();
     test_idx_hostile();
     test_inpaint();
+    test_inpaint_resample();
     test_xent();
     test_eigen_fd();
 #if !defined(_WIN32)
