@@ -74,10 +74,12 @@
    never by libm; noise for element i is at a fixed position of the PCG32 stream.
 
    REVISION HISTORY
-     0.7.0  The header's code and bits are 0.6.0's. The command-line tool built from it changed: with
-            the recipe's smallest level, ncsn train trains a second time, with sigma_L from the
-            data's nearest-neighbour spacing, when its check finds the samples within 0.6 of the
-            data's own spacing (small data learned point by point; docs/cli.md).
+     0.7.0  Every bit of 0.6.0 kept. New: ncsn_sample_inpaint_resample and ncsn_inpaint_opts,
+            inpainting with resampling (RePaint's jump back; all zero is ncsn_sample_inpaint).
+            The command-line tool: with the recipe's smallest level, ncsn train trains a second
+            time, with sigma_L from the data's nearest-neighbour spacing, when its check finds the
+            samples within 0.6 of the data's own spacing (small data learned point by point;
+            docs/cli.md).
      0.6.0  ncsn_siluf, and with it the network's SiLU, is -0 below x = -40 with slope 0 (was its
             exact tail, |silu| < 2^-52 there): those tiny values made the next layers' products
             subnormal, and s = net/sigma above 16 dimensions slowed down up to 6x as units
