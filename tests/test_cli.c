@@ -1295,6 +1295,30 @@ static float tl_sigma_min(const char *name, char *rule, size_t cap)
     return sig[L - 1];
 }
 
+/* few_p.ckpt, a first run's checkpoint (rule "pending"), resumed with --sigma-min or --levels keeps
+   the first run as a fresh run with them does; its rule changed to a value ncsn train does not write
+   is refused (exit 2), as every other cli.* key */
+static void tl_rule_forged(void)
+{
+    size_t len = 0, k;
+    unsigned char *b = tl_slurp("few_p.ckpt", &len);
+    char rule[256], path[1024];
+    int rc;
+    rc = tl_run("train cmp_few.csv --resume few_p.ckpt -o few_k.st --checkpoint few_k.ckpt --threads 1 --progress none --sigma-min 0.01");
+    CHECK(rc == 0 && !strstr(tl_err, "training again") && tl_sigma_min("few_k.st", rule, sizeof rule) == 0.01f && rule[0] == 0,
+          "cli resume of a pending checkpoint with --sigma-min: exit %d, rule '%s': %.400s", rc, rule, tl_err);
+    for (k = 0; b && k + 7 <= len; k++)
+        if (!memcmp(b + k, "pending", 7)) { b[k + 6] = 'x'; break; }   /* the same length: the header stays valid JSON */
+    CHECK(b && k + 7 <= len, "cli: no rule 'pending' in the first run's checkpoint");
+    if (b) {
+        snprintf(path, sizeof path, "few_x.ckpt");
+        tl_write(path, (const char *)b, len);
+        EXPECT(tl_run("train cmp_few.csv --resume few_x.ckpt -o few_x.st --threads 1 --progress none"), 2, "cli.sigma_min_rule is not one ncsn train writes",
+               "resume of a checkpoint whose rule was changed to 'pendinx'");
+    }
+    free(b);
+}
+
 /* train's check on 12 points in 6-D (its model copies them, ratio under 0.6; the run before this
    wrote few.st) trains again with sigma_min from the data's spacing: said on stderr, written in the
    file's metadata and levels; the same bits under -q and after a resume of either run's checkpoint;
@@ -1356,9 +1380,11 @@ static void tl_retrain(void)
         if (pid > 0) { kill(pid, SIGINT); waitpid(pid, &status, 0); }
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 130, "cli retrain SIGINT: status 0x%x", status);
         CHECK(tl_sigma_min("few_i.st.ckpt", rule, sizeof rule) == 0.01f && !strcmp(rule, "pending"), "cli retrain SIGINT: the checkpoint's rule '%s'", rule);
+        tl_sh("cp few_i.st.ckpt few_p.ckpt");
         rc = tl_run("train cmp_few.csv --resume few_i.st.ckpt -o few_i.st --threads 1 --progress none");
         CHECK(rc == 0 && strstr(tl_err, "training again with sigma_min"), "cli resume of the first run's checkpoint: exit %d: %.1500s", rc, tl_err);
         CHECK(tl_same_data("few.st", "few_i.st"), "cli retrain: the resumed run's model is not the uninterrupted run's");
+        tl_rule_forged();
     }
 #endif
 }

@@ -884,13 +884,26 @@ static int meta_long(const char *path, const char *key, const char *v, long lo, 
     return parse_long_opt(name, v, lo, hi, out) ? EXIT_INPUT : 0;
 }
 
-/* the resumed run's stage of the second-run rule (cli.sigma_min_rule): its bits depend on it */
-static void resume_rule(train_cfg *c, const unsigned char *ck, size_t cklen)
+/* the resumed run's stage of the second-run rule (cli.sigma_min_rule; its bits depend on it):
+   "pending" (the first run: --no-check, --sigma-min or --levels keep it), "spacing S: ..." (the
+   second, S its smallest level, checked against the checkpoint's), or absent; anything else, a
+   value ncsn train does not write, is refused (exit 2) */
+static int resume_rule(train_cfg *c, const unsigned char *ck, size_t cklen, const ncsn_trainer *t)
 {
-    char v[sizeof c->rule];   /* a longer value is not ncsn train's: no rule */
-    if (ncsn_file_meta_mem(ck, cklen, "cli.sigma_min_rule", v, sizeof v) != NCSN_OK) return;
-    c->auto_smin = !strcmp(v, "pending") ? (c->no_check ? 0 : 1) : !strncmp(v, "spacing ", 8) ? 2 : 0;
-    if (c->auto_smin == 2) memcpy(c->rule, v, sizeof v);
+    char v[sizeof c->rule], *end = NULL;
+    ncsn_status st = ncsn_file_meta_mem(ck, cklen, "cli.sigma_min_rule", v, sizeof v);
+    if (st != NCSN_OK && !strstr(ncsn_last_error(), "longer than")) return 0;   /* absent */
+    if (st == NCSN_OK && !strcmp(v, "pending")) {
+        c->auto_smin = c->no_check || c->g_smin || c->g_levels ? 0 : 1;
+        return 0;
+    }
+    if (st == NCSN_OK && !strncmp(v, "spacing ", 8) && (float)strtod(v + 8, &end) == t->sigmas[t->L - 1] && end && *end == ':') {
+        c->auto_smin = 2;
+        memcpy(c->rule, v, sizeof v);
+        return 0;
+    }
+    return fail(EXIT_INPUT, "'%s': its metadata cli.sigma_min_rule is not one ncsn train writes ('pending', or 'spacing' and the checkpoint's smallest level %g)",
+                shown(c->resume), (double)t->sigmas[t->L - 1]);
 }
 
 /* a resumed run without -o writes MODEL for --resume MODEL.ckpt: from the path the user typed,
@@ -937,8 +950,8 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     SAVED("cli.preset");
     if (parse_choice("metadata cli.preset", v, preset_names, &preset)) { rc = EXIT_INPUT; goto out; }
 #undef SAVED
-    resume_rule(c, ck, cklen);
     if ((st = ncsn_trainer_resume_mem(tp, ck, cklen, data, n, dim, (int)c->threads)) != NCSN_OK) { rc = lib_fail_file(st, c->resume); goto out; }
+    if ((rc = resume_rule(c, ck, cklen, *tp)) != 0) goto out;
     t = *tp;
     /* an option that changes the run is a mistake: say which */
 #define SAME(opt, given, differs, fmt, val, saved) do { if ((given) && (differs)) { \
@@ -1230,11 +1243,16 @@ static int train_write(const train_cfg *c, const ncsn_trainer *t, const char *co
    Both measured on held-out halves of real data (docs/cli.md). 0: no second run; else its sigma_min. */
 #define RETRAIN_RATIO 0.6
 #define SPACING_FACTOR 1.5
-static float retrain_sigma_min(const ncsn_trainer *t, check_result r)
+static float retrain_sigma_min(const train_cfg *c, const ncsn_trainer *t, check_result r)
 {
     double s = SPACING_FACTOR * r.own / sqrt((double)t->dim);
     if (!(r.ratio >= 0.0 && r.ratio < RETRAIN_RATIO)) return 0.0f;
-    if (!((float)s > t->sigmas[t->L - 1]) || !((float)s < t->sigmas[0])) return 0.0f;
+    if (!((float)s > t->sigmas[t->L - 1]) || !((float)s < t->sigmas[0])) {
+        if (!c->quiet)
+            fprintf(stderr, "%s: no second run: the data's spacing gives sigma_min %.4g, not between this run's %g and sigma_max %g\n", cmd, s,
+                    (double)t->sigmas[t->L - 1], (double)t->sigmas[0]);
+        return 0.0f;
+    }
     return (float)s;
 }
 
@@ -1250,10 +1268,9 @@ static int train_rerun(train_cfg *c, ncsn_trainer **tp, const float *data, meta_
     to.levels = 0;   /* from the ratio (--levels keeps the first run) */
     to.steps = c->steps;
     to.threads = (int)c->threads;
+    int rc;
     if ((st = ncsn_trainer_create(&t2, &to, data, n, dim, NULL)) != NCSN_OK)
         return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "the second run: %s", ncsn_last_error());
-    ncsn_trainer_free(*tp);
-    *tp = t2;
     c->auto_smin = 2;
     snprintf(meta->store[meta->n - 1], sizeof meta->store[0], "spacing %.9g: the first run's samples copied its points (ratio %.3g)",
              (double)smin, ratio);
@@ -1261,7 +1278,16 @@ static int train_rerun(train_cfg *c, ncsn_trainer **tp, const float *data, meta_
         fprintf(stderr, "%s: the samples sit at %.3g of the data's spacing (under %g: the network learned its points); training again "
                 "with sigma_min %.4g (%.3g x the data's nearest-neighbour spacing %.4g / sqrt(%d)), %d levels; --sigma-min or --no-check "
                 "keeps the first run\n", cmd, ratio, RETRAIN_RATIO, (double)smin, SPACING_FACTOR, ((double)smin / SPACING_FACTOR) * sqrt((double)dim), dim, t2->L);
-    return train_loop(c, t2, meta->kv, last_mean, last_n);
+    if ((rc = train_loop(c, t2, meta->kv, last_mean, last_n)) != 0 && !interrupted) {   /* a failed second run: the first run's model */
+        snprintf(meta->store[meta->n - 1], sizeof meta->store[0], "kept: the second run failed");
+        if (train_write(c, *tp, meta->kv, 0.0, 0) == 0)
+            fprintf(stderr, "%s: the second run stopped (above); wrote the first run's model, whose samples copy its points, instead\n", cmd);
+        ncsn_trainer_free(t2);
+        return rc;
+    }
+    ncsn_trainer_free(*tp);   /* an interrupted second run resumes from its own checkpoint */
+    *tp = t2;
+    return rc;
 }
 
 /* trains *tp to c->steps, then (c->auto_smin 1) checks it and trains again when it copies its
@@ -1270,6 +1296,7 @@ static int train_run(train_cfg *c, ncsn_trainer **tp, const float *data, int n, 
 {
     ncsn_trainer *t = *tp;
     int rc, checked = 0;
+    check_result r0 = { -1.0, 0.0 };
     double last_mean = 0.0;
     long last_n = 0;
     if ((rc = check_writable(c->output)) != 0 || (c->every > 0 && (rc = check_writable(c->checkpoint)) != 0)) return rc;
@@ -1284,15 +1311,20 @@ static int train_run(train_cfg *c, ncsn_trainer **tp, const float *data, int n, 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if ((rc = train_loop(c, t, meta->kv, &last_mean, &last_n)) != 0) return rc;
-    if (c->auto_smin == 1 && !interrupted) {   /* the check decides whether this model is the one written */
-        check_result r = train_check(t, (int)c->threads, !c->quiet);
-        float smin = interrupted ? 0.0f : retrain_sigma_min(t, r);
+    if (c->auto_smin == 1) {   /* the check decides whether this model is the one written */
+        check_result r = interrupted ? r0 : train_check(t, (int)c->threads, !c->quiet);
+        float smin = interrupted ? 0.0f : retrain_sigma_min(c, t, r);
         checked = 1;
+        if (interrupted && c->every > 0)   /* the decision is not taken: the checkpoint takes it when resumed */
+            return fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "%s before the check after training decided the model; checkpoint written: "
+                        "continue with --resume %s", interrupted == SIGTERM ? "SIGTERM" : "SIGINT", c->checkpoint);
+        if (interrupted && !c->quiet) fprintf(stderr, "%s: interrupted before the check decided (no checkpoint): writing the first run's model\n", cmd);
         if (smin > 0.0f) {
             if ((rc = train_rerun(c, tp, data, meta, smin, r.ratio, &last_mean, &last_n)) != 0) return rc;
             t = *tp;
             checked = 0;
-        }
+        } else if (!interrupted)
+            snprintf(meta->store[meta->n - 1], sizeof meta->store[0], r.ratio >= 0.0 ? "kept: the check's ratio %.3g" : "kept: no check", r.ratio);
     }
     if ((rc = train_write(c, t, meta->kv, last_mean, last_n)) != 0) return rc;
     if (!checked && !c->quiet && !c->no_check && c->preset == 0 && !interrupted) train_check(t, (int)c->threads, 1);
@@ -1321,8 +1353,8 @@ static int cmd_train(int argc, char **argv)
     if (c.resume) {
         if ((rc = train_resume(&c, &t, data, n, dim, hash, out_default, sizeof out_default)) != 0) goto out;
     } else {
-        c.auto_smin = !c.g_smin && !c.g_levels && c.preset == 0 && !c.no_check;
         ncsn_train_opts to = train_opts(&c, dim);
+        c.auto_smin = !c.g_smin && !c.g_levels && c.preset == 0 && !c.no_check;
         c.steps = to.steps;
         if ((st = ncsn_trainer_create(&t, &to, data, n, dim, NULL)) != NCSN_OK) {
             const char *e = ncsn_last_error();
@@ -1651,7 +1683,7 @@ out:
 
 static int cmd_info(int argc, char **argv)
 {
-    static const char *const keys[] = { "ncsn.kind", "library", "ncsn.step", "ncsn.adam.step", "ncsn.adam.lr", "ncsn.adam.beta1",
+    static const char *const keys[] = { "ncsn.kind", "library", "cli.sigma_min_rule", "ncsn.step", "ncsn.adam.step", "ncsn.adam.lr", "ncsn.adam.beta1",
                                         "ncsn.adam.beta2", "ncsn.adam.eps", "ncsn.adam.weight_decay", "ncsn.rng.state", "ncsn.rng.inc",
                                         "cli.data", "cli.columns", "cli.steps", "cli.batch", "cli.weighting", "cli.schedule", "cli.seed",
                                         "cli.output", "cli.checkpoint_every", "cli.preset", "ncsn.train.ema_rate", "ncsn.train.standardize",
