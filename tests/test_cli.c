@@ -1302,7 +1302,7 @@ static void tl_rule_forged(void)
 {
     size_t len = 0, k;
     unsigned char *b = tl_slurp("few_p.ckpt", &len);
-    char rule[256], path[1024];
+    char rule[256];
     int rc;
     rc = tl_run("train cmp_few.csv --resume few_p.ckpt -o few_k.st --checkpoint few_k.ckpt --threads 1 --progress none --sigma-min 0.01");
     CHECK(rc == 0 && !strstr(tl_err, "training again") && tl_sigma_min("few_k.st", rule, sizeof rule) == 0.01f && rule[0] == 0,
@@ -1311,8 +1311,7 @@ static void tl_rule_forged(void)
         if (!memcmp(b + k, "pending", 7)) { b[k + 6] = 'x'; break; }   /* the same length: the header stays valid JSON */
     CHECK(b && k + 7 <= len, "cli: no rule 'pending' in the first run's checkpoint");
     if (b) {
-        snprintf(path, sizeof path, "few_x.ckpt");
-        tl_write(path, (const char *)b, len);
+        tl_write("few_x.ckpt", (const char *)b, len);
         EXPECT(tl_run("train cmp_few.csv --resume few_x.ckpt -o few_x.st --threads 1 --progress none"), 2, "cli.sigma_min_rule is not one ncsn train writes",
                "resume of a checkpoint whose rule was changed to 'pendinx'");
     }
@@ -1357,8 +1356,7 @@ static void tl_retrain(void)
         struct timespec ts = { 0, 20 * 1000000L };
         snprintf(a, sizeof a, "%s/cmp_few.csv", tl_dir);
         snprintf(b, sizeof b, "%s/few_i.st", tl_dir);
-        snprintf(want, sizeof want, "few_i.log");
-        tl_put(want, "");   /* the earlier run's "step 10/" must not count */
+        tl_put("few_i.log", "");   /* the earlier run's "step 10/" must not count */
         fflush(stdout);
         pid = fork();
         CHECK(pid >= 0, "cli retrain SIGINT: fork failed");

@@ -71,6 +71,9 @@ static int lib_fail_file(ncsn_status st, const char *path)
 
 static volatile sig_atomic_t interrupted;   /* the signal that asked to stop, 0 if none */
 static void on_signal(int sig) { interrupted = sig; }
+/* the exit code and the name of the signal that asked to stop (128 + the signal, as a shell reports a process it killed) */
+static int signal_code(void) { return interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT; }
+static const char *signal_name(void) { return interrupted == SIGTERM ? "SIGTERM" : "SIGINT"; }
 
 /* ---- option parsing: "--name value" or "--name=value"; every value checked ---- */
 typedef struct opt_state { int argc, i; char **argv; const char *name, *value; } opt_state;
@@ -1208,12 +1211,10 @@ static int train_loop(train_cfg *c, ncsn_trainer *t, const char *const *meta, do
             ckpt_step = t->step;
             if (pr.mode == 2 && c->every >= pr.log_every && t->step != c->steps) fprintf(stderr, "checkpoint at step %ld: %s\n", t->step, c->checkpoint);
         }
-        if (interrupted && t->step < c->steps) {   /* 128 + the signal, as a shell reports a process it killed */
-            int code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
-            const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
+        if (interrupted && t->step < c->steps) {
             progress_break(&pr);
-            if (c->every > 0) return fail(code, "%s at step %ld; checkpoint written: continue with --resume %s", sig, t->step, c->checkpoint);
-            return fail(code, "%s at step %ld; no checkpoint (--checkpoint-every 0)", sig, t->step);
+            if (c->every > 0) return fail(signal_code(), "%s at step %ld; checkpoint written: continue with --resume %s", signal_name(), t->step, c->checkpoint);
+            return fail(signal_code(), "%s at step %ld; no checkpoint (--checkpoint-every 0)", signal_name(), t->step);
         }
     }
     progress_break(&pr);
@@ -1261,14 +1262,13 @@ static int train_rerun(train_cfg *c, ncsn_trainer **tp, const float *data, meta_
     ncsn_train_opts to = (*tp)->opts;   /* the first run's settings, a resumed one's from its checkpoint */
     ncsn_trainer *t2 = NULL;
     ncsn_status st;
-    int n = (*tp)->n, dim = (*tp)->dim;
+    int n = (*tp)->n, dim = (*tp)->dim, rc;
     to.sigma_min = smin;
     to.sigma_max = (*tp)->sigmas[0];
     to.sigmas = NULL;
     to.levels = 0;   /* from the ratio (--levels keeps the first run) */
     to.steps = c->steps;
     to.threads = (int)c->threads;
-    int rc;
     if ((st = ncsn_trainer_create(&t2, &to, data, n, dim, NULL)) != NCSN_OK)
         return fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "the second run: %s", ncsn_last_error());
     c->auto_smin = 2;
@@ -1296,7 +1296,6 @@ static int train_run(train_cfg *c, ncsn_trainer **tp, const float *data, int n, 
 {
     ncsn_trainer *t = *tp;
     int rc, checked = 0;
-    check_result r0 = { -1.0, 0.0 };
     double last_mean = 0.0;
     long last_n = 0;
     if ((rc = check_writable(c->output)) != 0 || (c->every > 0 && (rc = check_writable(c->checkpoint)) != 0)) return rc;
@@ -1312,25 +1311,27 @@ static int train_run(train_cfg *c, ncsn_trainer **tp, const float *data, int n, 
     signal(SIGTERM, on_signal);
     if ((rc = train_loop(c, t, meta->kv, &last_mean, &last_n)) != 0) return rc;
     if (c->auto_smin == 1) {   /* the check decides whether this model is the one written */
-        check_result r = interrupted ? r0 : train_check(t, (int)c->threads, !c->quiet);
-        float smin = interrupted ? 0.0f : retrain_sigma_min(c, t, r);
+        check_result r = { -1.0, 0.0 };
+        float smin = 0.0f;
         checked = 1;
-        if (interrupted && c->every > 0)   /* the decision is not taken: the checkpoint takes it when resumed */
-            return fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "%s before the check after training decided the model; checkpoint written: "
-                        "continue with --resume %s", interrupted == SIGTERM ? "SIGTERM" : "SIGINT", c->checkpoint);
-        if (interrupted && !c->quiet) fprintf(stderr, "%s: interrupted before the check decided (no checkpoint): writing the first run's model\n", cmd);
-        if (smin > 0.0f) {
+        if (!interrupted) r = train_check(t, (int)c->threads, !c->quiet);
+        if (!interrupted) smin = retrain_sigma_min(c, t, r);   /* a signal may come during the check */
+        if (interrupted) {   /* the decision is not taken: the checkpoint takes it when resumed */
+            if (c->every > 0)
+                return fail(signal_code(), "%s before the check after training decided the model; checkpoint written: continue with --resume %s",
+                            signal_name(), c->checkpoint);
+            if (!c->quiet) fprintf(stderr, "%s: interrupted before the check decided (no checkpoint): writing the first run's model\n", cmd);
+        } else if (smin > 0.0f) {
             if ((rc = train_rerun(c, tp, data, meta, smin, r.ratio, &last_mean, &last_n)) != 0) return rc;
             t = *tp;
             checked = 0;
-        } else if (!interrupted)
+        } else
             snprintf(meta->store[meta->n - 1], sizeof meta->store[0], r.ratio >= 0.0 ? "kept: the check's ratio %.3g" : "kept: no check", r.ratio);
     }
     if ((rc = train_write(c, t, meta->kv, last_mean, last_n)) != 0) return rc;
     if (!checked && !c->quiet && !c->no_check && c->preset == 0 && !interrupted) train_check(t, (int)c->threads, 1);
     if (interrupted)   /* during the check, or at the last step: the model is written */
-        rc = fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "%s after the model was written ('%s')",
-                  interrupted == SIGTERM ? "SIGTERM" : "SIGINT", strcmp(c->output, "-") ? c->output : "stdout");
+        rc = fail(signal_code(), "%s after the model was written ('%s')", signal_name(), strcmp(c->output, "-") ? c->output : "stdout");
     return rc;
 }
 
@@ -1608,7 +1609,7 @@ static int cmd_sample(int argc, char **argv)
         goto out;
     }
     if (sp.mode == 1) fputc('\n', stderr);
-    if (st == NCSN_ERR_CALLBACK) { rc = fail(interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT, "interrupted"); goto out; }
+    if (st == NCSN_ERR_CALLBACK) { rc = fail(signal_code(), "interrupted"); goto out; }
     if (st != NCSN_OK) { rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
     if ((rc = out_close(&of, 1)) != 0) goto out;   /* every row written: into place (diverged chains are left out, not a failure of the file) */
     if (bad)
