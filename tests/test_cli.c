@@ -1468,7 +1468,7 @@ void test_cli(void)
         snprintf(tl_dir, sizeof tl_dir, "%s/ncsn_cli_XXXXXX", d && *d ? d : "/tmp");
         if (!mkdtemp(tl_dir)) { CHECK(0, "cli: no temporary directory"); return; }
         if (!t_runs_on_host(tl_bin)) {
-            printf("  cli: %s is built for another machine than /bin/sh: command tests skipped\n", tl_bin);
+            printf("  cli: %s is built for another machine than /bin/sh, or this kernel cannot start it: command tests skipped\n", tl_bin);
         } else if ((rc = tl_run("--version")) != 0) {
             CHECK(0, "cli: '%s --version' exits with %d: %s", tl_bin, rc, tl_err);
         } else {

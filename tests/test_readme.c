@@ -146,7 +146,7 @@ static void readme_cli_commands(const char *readme)
     const char *p = readme;
     int n = 0;
     if (!readme_cli_path(bin, sizeof bin)) { printf("  readme: ncsn not found: commands not checked (SKIP)\n"); return; }
-    if (!t_runs_on_host(bin)) { printf("  readme: %s is built for another machine than /bin/sh: commands not checked (SKIP)\n", bin); return; }
+    if (!t_runs_on_host(bin)) { printf("  readme: %s is built for another machine than /bin/sh, or this kernel cannot start it: commands not checked (SKIP)\n", bin); return; }
     while ((p = strstr(p, "\nncsn ")) != NULL) {
         char word[32];
         size_t k = 0;
