@@ -361,12 +361,132 @@ static void test_idx_files(void)
 }
 #endif
 
+/* f(x) = -||mask (known - D(x))||^2 / (2 sigma^2), D(x) = x + sigma^2 s(x), in double from float scores */
+static double guide_objective(ncsn_model *m, const float *x, const float *known, const unsigned char *mask, float sigma, int n)
+{
+    float s[64];
+    double f = 0.0, v = (double)sigma * sigma;
+    int k;
+    if (ncsn_model_score(m, s, x, sigma, n) != NCSN_OK) return NAN;
+    for (k = 0; k < n * m->cfg.dim; k++) {
+        double e = (double)known[k] - ((double)x[k] + v * s[k]);
+        if (mask[k]) f -= e * e / (2.0 * v);
+    }
+    return f;
+}
+
+/* the guided score minus the model's, against w times the central difference of guide_objective
+   (relative error of the whole vector): the guidance is the gradient it claims to be */
+static double guide_fd_error(ncsn_model *m, float w, float sigma)
+{
+    enum { GD = 5, GN = 3, GK = GD * GN };
+    float x[GK], known[GK], s0[GK], sg[GK];
+    unsigned char mask[GK];
+    ncsn_guide g;
+    double num = 0.0, den = 0.0;
+    int k;
+    for (k = 0; k < GK; k++) {
+        x[k] = 0.3f * (float)((k * 7) % 11) - 1.2f;
+        known[k] = 0.2f * (float)((k * 5) % 9) - 0.7f;
+        mask[k] = (unsigned char)((k % GD) < 3);
+    }
+    if (ncsn_guide_init(&g, m, known, mask, w, GN) != NCSN_OK) return 1e9;
+    if (ncsn_score_guided(&g, sg, x, sigma, GN) != NCSN_OK || ncsn_model_score(m, s0, x, sigma, GN) != NCSN_OK) {
+        ncsn_guide_free(&g);
+        return 1e9;
+    }
+    ncsn_guide_free(&g);
+    for (k = 0; k < GK; k++) {
+        const float h = 1e-2f, keep = x[k];
+        double fp, fm, want;
+        x[k] = keep + h; fp = guide_objective(m, x, known, mask, sigma, GN);
+        x[k] = keep - h; fm = guide_objective(m, x, known, mask, sigma, GN);
+        x[k] = keep;
+        want = (double)w * (fp - fm) / (2.0 * (double)h);
+        num += ((double)sg[k] - s0[k] - want) * ((double)sg[k] - s0[k] - want);
+        den += want * want;
+    }
+    return den > 0.0 ? sqrt(num / den) : 1e9;
+}
+
+/* reconstruction guidance: weight 0 is the model's score bit for bit; the added term is the
+   gradient of w f (plain and preconditioned output); the same bits at 1 and 2 threads; the model's
+   gradients are left zero; refusals name the parameter; inpainting with it keeps the known pixels */
+static void test_inpaint_guided(void)
+{
+    enum { GD = 5, GN = 3, GK = GD * GN, L = 3 };
+    static const float sig[L] = { 1.0f, 0.4f, 0.15f };
+    ncsn_config cfg = ncsn_config_default(GD);
+    ncsn_model *m = NULL, *pc = NULL;
+    ncsn_rng r, r2;
+    ncsn_guide g;
+    float x[GK], known[GK], a[GK], b[GK];
+    unsigned char mask[GK];
+    ncsn_sampler_opts o = ncsn_sampler_recipe(sig, L, 3);
+    size_t k;
+    int zero = 1, kept = 1;
+    double e1, e2, e3;
+    cfg.hidden[0] = cfg.hidden[1] = cfg.hidden[2] = 16;
+    cfg.zero_init_output = 0;   /* a zero last layer makes J = 0 and the test blind */
+    ncsn_rng_seed(&r, 21, 5);
+    if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &r) != NCSN_OK) { CHECK(0, "guided: setup %s", ncsn_last_error()); ncsn_model_free(m); return; }
+    cfg.scale_by_sigma = 0; cfg.precond = 1; cfg.sigma_data = 0.5f;
+    if (ncsn_model_create(&pc, &cfg) != NCSN_OK || ncsn_model_init(pc, &r) != NCSN_OK) { CHECK(0, "guided: setup %s", ncsn_last_error()); ncsn_model_free(m); ncsn_model_free(pc); return; }
+    for (k = 0; k < m->n_params; k++) m->params[k] *= 3.0f;   /* a Jacobian as large as the identity part: J^T r counts */
+    for (k = 0; k < GK; k++) { x[k] = 0.1f * (float)k - 0.5f; known[k] = 0.05f * (float)k; mask[k] = (unsigned char)(k % 3 != 1); }
+    CHECK(ncsn_guide_init(&g, m, known, mask, 0.0f, GN) == NCSN_OK && ncsn_score_guided(&g, a, x, 0.4f, GN) == NCSN_OK &&
+          ncsn_model_score(m, b, x, 0.4f, GN) == NCSN_OK && memcmp(a, b, sizeof a) == 0, "guidance weight 0 is the model's score, bit for bit");
+    ncsn_guide_free(&g);
+    CHECK(ncsn_guide_init(&g, m, known, mask, 4.0f, GN) == NCSN_OK && g.sigma_min == 0.0f && (g.sigma_min = 0.41f) > 0.0f &&
+          ncsn_score_guided(&g, a, x, 0.4f, GN) == NCSN_OK && memcmp(a, b, sizeof a) == 0 &&
+          ncsn_score_guided(&g, a, x, 0.41f, GN) == NCSN_OK && ncsn_model_score(m, b, x, 0.41f, GN) == NCSN_OK && memcmp(a, b, sizeof a) != 0,
+          "below sigma_min the guided score is the model's, bit for bit; at sigma_min it is guided");
+    ncsn_guide_free(&g);
+    e1 = guide_fd_error(m, 1.0f, 0.4f);
+    e2 = guide_fd_error(m, 2.5f, 1.3f);
+    e3 = guide_fd_error(pc, 1.0f, 0.4f);
+    CHECK(e1 < 1e-3 && e2 < 1e-3 && e3 < 1e-3, "guidance is w times the gradient of -|mask (known - D(x))|^2 / (2 sigma^2): "
+          "relative errors %.2g, %.2g (w 2.5, sigma 1.3), %.2g (preconditioned output)", e1, e2, e3);
+    /* the same bits at 2 threads; gradients zero after a call */
+    CHECK(ncsn_guide_init(&g, m, known, mask, 3.0f, GN) == NCSN_OK && ncsn_score_guided(&g, a, x, 0.2f, GN) == NCSN_OK, "guided: %s", ncsn_last_error());
+    for (k = 0; k < m->n_params; k++) zero &= m->grads[k] == 0.0f;
+    CHECK(zero, "the model's gradients are zero after a guided score");
+#if !defined(NCSN_NO_THREADS)
+    CHECK(ncsn_model_set_threads(m, 2) == NCSN_OK && ncsn_score_guided(&g, b, x, 0.2f, GN) == NCSN_OK && memcmp(a, b, sizeof a) == 0 &&
+          ncsn_model_set_threads(m, 1) == NCSN_OK, "a guided score has the same bits at 2 threads");
+#endif
+    /* refusals */
+    CHECK(ncsn_score_guided(&g, a, x, 0.2f, GN + 1) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "n = 4"), "more chains than the guide holds: %s", ncsn_last_error());
+    CHECK(ncsn_score_guided(&g, a, x, 0.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigma = 0"), "sigma 0: %s", ncsn_last_error());
+    CHECK(ncsn_score_guided(&g, a, x, 1e-30f, GN) == NCSN_ERR_ARG, "sigma whose square underflows: %s", ncsn_last_error());
+    /* inpainting with the guide: known elements end as given (the sampler's replacement), the rest moved, deterministic */
+    ncsn_rng_seed(&r, 4, 4);
+    r2 = r;
+    o.denoise_final = 0;
+    CHECK(ncsn_sample_inpaint(ncsn_score_guided, &g, GD, sig, L, &o, &r, known, mask, a, GN) == NCSN_OK &&
+          ncsn_sample_inpaint(ncsn_score_guided, &g, GD, sig, L, &o, &r2, known, mask, b, GN) == NCSN_OK && memcmp(a, b, sizeof a) == 0,
+          "guided inpainting runs and repeats its bits: %s", ncsn_last_error());
+    for (k = 0; k < GK; k++) kept &= !mask[k] || fabsf(a[k] - known[k]) < 0.15f * 6.0f;
+    CHECK(kept, "guided inpainting: the known elements end within 6 sigma_L of what is known");
+    ncsn_guide_free(&g);
+    ncsn_guide_free(&g);   /* twice is harmless */
+    CHECK(ncsn_score_guided(&g, a, x, 0.2f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "not initialised"), "a freed guide: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(&g, m, known, mask, -1.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "weight = -1"), "negative weight: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(&g, m, known, mask, NAN, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "weight = nan"), "NaN weight: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(&g, m, NULL, mask, 1.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "known = NULL"), "no known: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(&g, m, known, mask, 1.0f, 0) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "n = 0"), "0 chains: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(NULL, m, known, mask, 1.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "guide = NULL"), "no guide: %s", ncsn_last_error());
+    ncsn_model_free(m);
+    ncsn_model_free(pc);
+}
+
 void test_images(void)
 {
     test_idx_valid();
     test_idx_hostile();
     test_inpaint();
     test_inpaint_resample();
+    test_inpaint_guided();
     test_xent();
     test_eigen_fd();
 #if !defined(_WIN32)
