@@ -646,13 +646,13 @@ NCSNDEF ncsn_status ncsn_sample_inpaint_resample(ncsn_score_fn score, void *user
    that the denoised image D(x) = x + sigma^2 s(x) agrees with what is known. ncsn_score_guided is
    a score function (pass it and the guide to ncsn_sample_inpaint or _resample) returning
    s + w (r + sigma^2 J^T r) / sigma^2, r = mask * (known - D(x)), J = ds/dx: the gradient of
-   w log N(known; D(x), sigma^2 I) on the known elements; J^T r is one backward pass of the network,
-   so a step costs about 2.5 forward passes. weight 0, or sigma < sigma_min, gives
+   w log N(known; D(x), sigma^2 I) on the known elements; J^T r is one backward pass of the network
+   to its input only (no weight gradients), so a step costs about 2 forward passes. weight 0, or sigma < sigma_min, gives
    ncsn_model_score's bits exactly: at the small levels J^T r of a learned network is mostly
    pixel-scale noise, which guidance there writes into the completion (docs/images.md).
    known and mask are those given to the sampler (n*dim each, the model's own units); the guide
    keeps the pointers, owns 2*n*dim floats of scratch, and serves calls of at most n chains.
-   The model's gradients are left zero after each call. */
+   The model's gradients are not touched (a trainer's callback may guide between steps). */
 typedef struct ncsn_guide {
     ncsn_model *model;
     const float *known;           /* [cap][dim] */
@@ -3635,10 +3635,10 @@ static void ncsn__linear_fwd(ncsn__pool *pool, const ncsn_model *m, const ncsn_l
    with pre non-NULL, din is then the gradient of the activation's input pre
    (sgm: its stored sigmoid): din * act'(pre), applied to each tile of din by the product. */
 static void ncsn__linear_bwd(ncsn__pool *pool, ncsn_model *m, const ncsn_layer *L, float *din,
-                             const float *dout, const float *in, int B, const float *pre, float *sgm, ncsn_act act)
+                             const float *dout, const float *in, int B, const float *pre, float *sgm, ncsn_act act, int param_grads)
 {
     ncsn__gemm_ep ep;
-    ncsn__pgemm_tn_acc(pool, m->grads + L->w, L->out, in, L->in, dout, L->out, B, L->in, L->out, m->grads + L->b);
+    if (param_grads) ncsn__pgemm_tn_acc(pool, m->grads + L->w, L->out, in, L->in, dout, L->out, B, L->in, L->out, m->grads + L->b);
     if (!din) return;
     memset(&ep, 0, sizeof ep);
     ep.zero = 1;
@@ -3694,8 +3694,8 @@ static void ncsn__embed_fwd(const ncsn_model *m, ncsn__workspace *w)
 static void ncsn__embed_bwd(ncsn_model *m, ncsn__workspace *w)
 {
     int S = w->n_slots;
-    ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->de_out, w->e_act, S, w->e_pre, w->e_sgm, NCSN_ACT_SILU);
-    ncsn__linear_bwd(NULL, m, &m->emb[0], NULL, w->de_pre, w->e_sin, S, NULL, NULL, NCSN_ACT_SILU);
+    ncsn__linear_bwd(NULL, m, &m->emb[1], w->de_pre, w->de_out, w->e_act, S, w->e_pre, w->e_sgm, NCSN_ACT_SILU, 1);
+    ncsn__linear_bwd(NULL, m, &m->emb[0], NULL, w->de_pre, w->e_sin, S, NULL, NULL, NCSN_ACT_SILU, 1);
 }
 
 /* First layer, input [x, cond] with cond = c (CONCAT) or e (EMBED): per slot the bias plus the
@@ -3727,16 +3727,16 @@ static void ncsn__first_fwd(const ncsn_model *m, ncsn__workspace *w, const float
 
 /* dW0, db0 from dpre0; dx = dpre0 W0x^T (dx may be NULL); EMBED: de_out = (each slot's sum of
    dpre0, in sample order) W0c^T. */
-static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const float *dpre0, int B)
+static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const float *dpre0, int B, int param_grads)
 {
     const ncsn_layer *L0 = &m->layers[0];
     int D = m->cfg.dim, C = ncsn__cond_width(&m->cfg), H0 = L0->out, S = w->n_slots, embed = m->cfg.cond == NCSN_COND_EMBED, b, o;
     ncsn__gemm_ep ep;
     memset(&ep, 0, sizeof ep);
     ep.zero = 1;   /* dx and de_out start at 0 */
-    ncsn__pgemm_tn_acc(w->pool, m->grads + L0->w, H0, w->input, D + C, dpre0, H0, B, D + C, H0, m->grads + L0->b);
+    if (param_grads) ncsn__pgemm_tn_acc(w->pool, m->grads + L0->w, H0, w->input, D + C, dpre0, H0, B, D + C, H0, m->grads + L0->b);
     if (dx) ncsn__pgemm_nt(w->pool, dx, D, dpre0, H0, m->params + L0->w, H0, B, H0, D, &ep);   /* W0's data rows */
-    if (!embed) return;
+    if (!embed || !param_grads) return;   /* the conditioning's gradient feeds only the embedding's parameters */
     memset(w->slot_dpre0, 0, (size_t)S * H0 * sizeof(float));
     for (b = 0; b < B; b++) {
         float *g = w->slot_dpre0 + (size_t)w->slot_of[b] * H0;
@@ -3841,8 +3841,9 @@ NCSNDEF ncsn_status ncsn_model_forward(ncsn_model *m, float *out, const float *x
     return NCSN_OK;
 }
 
-/* dout_is_dnet: dout is dL/d(net_out) (precond's DSM loss is on F itself), else dL/d(score) */
-static ncsn_status ncsn__backward(ncsn_model *m, float *dx, const float *dout, int dout_is_dnet)
+/* dout_is_dnet: dout is dL/d(net_out) (precond's DSM loss is on F itself), else dL/d(score);
+   param_grads 0: dx only, m->grads untouched (about half the work: no weight-gradient products) */
+static ncsn_status ncsn__backward(ncsn_model *m, float *dx, const float *dout, int dout_is_dnet, int param_grads)
 {
     ncsn__workspace *w;
     float *dcur, *dnext, *swap;
@@ -3857,18 +3858,18 @@ static ncsn_status ncsn__backward(ncsn_model *m, float *dx, const float *dout, i
     else ncsn__scale_bwd(m, w, dcur, dout, B);
     for (l = m->n_layers - 1; l >= 1; l--) {
         ncsn__linear_bwd(w->pool, m, &m->layers[l], dnext, dcur, w->act[l - 1], B, w->pre[l - 1], w->sgm[l - 1],
-                         m->cfg.act);
+                         m->cfg.act, param_grads);
         swap = dcur; dcur = dnext; dnext = swap;
     }
-    ncsn__first_bwd(m, w, dx, dcur, B);
+    ncsn__first_bwd(m, w, dx, dcur, B, param_grads);
     if (dx && m->cfg.precond) ncsn__precond_dx(m, w, dx, dout_is_dnet ? NULL : dout, B);
-    if (m->cfg.cond == NCSN_COND_EMBED) ncsn__embed_bwd(m, w);
+    if (m->cfg.cond == NCSN_COND_EMBED && param_grads) ncsn__embed_bwd(m, w);
     return NCSN_OK;
 }
 
 NCSNDEF ncsn_status ncsn_model_backward(ncsn_model *m, float *dx, const float *dout)
 {
-    return ncsn__backward(m, dx, dout, 0);
+    return ncsn__backward(m, dx, dout, 0, 1);
 }
 
 NCSNDEF ncsn_status ncsn_model_score(void *model, float *out, const float *x, float sigma, int n)
@@ -4040,7 +4041,7 @@ static ncsn_status ncsn__dsm_precond(ncsn_model *m, ncsn_dsm_batch *bt, const fl
     lossf = (float)(acc / (double)n);
     *loss = lossf;
     if (!ncsn__isfinite(lossf)) return ncsn__fail(NCSN_ERR_NONFINITE, "ncsn_dsm_loss: loss = %g is not finite", (double)lossf);
-    if (!(opts && opts->loss_only) && (st = ncsn__backward(m, NULL, bt->dpred, 1)) != NCSN_OK) return st;
+    if (!(opts && opts->loss_only) && (st = ncsn__backward(m, NULL, bt->dpred, 1, 1)) != NCSN_OK) return st;
     return NCSN_OK;
 }
 
@@ -5180,9 +5181,7 @@ NCSNDEF ncsn_status ncsn_score_guided(void *guide, float *out, const float *x, f
     N = (size_t)n * (size_t)g->model->cfg.dim;
     c = g->weight / v;
     for (k = 0; k < N; k++) g->r[k] = g->mask[k] ? g->known[k] - fmaf(v, out[k], x[k]) : 0.0f;
-    st = ncsn_model_backward(g->model, g->dx, g->r);
-    ncsn_model_zero_grad(g->model);
-    if (st != NCSN_OK) return st;
+    if ((st = ncsn__backward(g->model, g->dx, g->r, 0, 0)) != NCSN_OK) return st;
     for (k = 0; k < N; k++) out[k] = fmaf(c, fmaf(v, g->dx[k], g->r[k]), out[k]);
     return NCSN_OK;
 }
