@@ -25,8 +25,8 @@
      kernel path, chosen once at the first kernel call (atomically: racing threads agree) or by
      ncsn_simd_force, which must not run while another thread is inside the library; so
      different objects may be used by different threads at once. One object may not: every
-     ncsn_model, ncsn_trainer, ncsn_adam, ncsn_dsm_batch and ncsn_rng belongs to one thread at a
-     time. A model is written even by calls that look read-only: ncsn_model_forward and
+     ncsn_model, ncsn_trainer, ncsn_adam, ncsn_dsm_batch, ncsn_guide (with its model) and ncsn_rng
+     belongs to one thread at a time. A model is written even by calls that look read-only: ncsn_model_forward and
      ncsn_model_score keep their activations in the model's workspace for ncsn_model_backward,
      so two threads sampling from one model need a model each (ncsn_model_load it twice, or copy
      params into a second ncsn_model_create). Give every thread its own ncsn_rng (seeded, or a
@@ -651,8 +651,11 @@ NCSNDEF ncsn_status ncsn_sample_inpaint_resample(ncsn_score_fn score, void *user
    ncsn_model_score's bits exactly: at the small levels J^T r of a learned network is mostly
    pixel-scale noise, which guidance there writes into the completion (docs/images.md).
    known and mask are those given to the sampler (n*dim each, the model's own units); the guide
-   keeps the pointers, owns 2*n*dim floats of scratch, and serves calls of at most n chains.
-   The model's gradients are not touched (a trainer's callback may guide between steps). */
+   keeps the pointers, owns 2*n*dim floats of scratch, and serves calls of at most n chains: a
+   call with n' < n chains is rows 0..n'-1 of known and mask (the inpainting samplers always pass
+   all n). The samplers refuse a dim other than the guide's model's. The model's gradients are not
+   touched (a trainer's callback may guide between steps). A guide, like its model, belongs to one
+   thread at a time. */
 typedef struct ncsn_guide {
     ncsn_model *model;
     const float *known;           /* [cap][dim] */
@@ -4824,9 +4827,10 @@ static ncsn_status ncsn__score_dim_check(const char *fn, ncsn_score_fn score, vo
     int own = -1;
     if (score == ncsn_model_score && user) own = ((const ncsn_model *)user)->cfg.dim;
     else if (score == ncsn_gmm_score_fn && user) own = ((const ncsn_gmm *)user)->dim;
+    else if (score == ncsn_score_guided && user && ((const ncsn_guide *)user)->model) own = ((const ncsn_guide *)user)->model->cfg.dim;
     if (own >= 0 && own != dim)
         return ncsn__fail(NCSN_ERR_ARG, "%s: dim = %d, but the score function's %s has dimension %d", fn, dim,
-                          score == ncsn_model_score ? "model" : "mixture", own);
+                          score == ncsn_gmm_score_fn ? "mixture" : score == ncsn_score_guided ? "guide's model" : "model", own);
     return NCSN_OK;
 }
 
@@ -5175,11 +5179,14 @@ NCSNDEF ncsn_status ncsn_score_guided(void *guide, float *out, const float *x, f
     ncsn_status st;
     if (!g || !g->r) return ncsn__fail(NCSN_ERR_ARG, "ncsn_score_guided: guide %s", !g ? "= NULL" : "not initialised (ncsn_guide_init)");
     if (n < 1 || n > g->cap) return ncsn__fail(NCSN_ERR_ARG, "ncsn_score_guided: n = %d chains, the guide holds 1..%d", n, g->cap);
-    if (!(sigma > 0.0f && sigma <= FLT_MAX) || !(v > 0.0f && v <= FLT_MAX))
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_score_guided: sigma = %g must be finite and > 0 (and its square too)", (double)sigma);
+    if (!(g->weight >= 0.0f && g->weight <= FLT_MAX) || !(g->sigma_min >= 0.0f))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_score_guided: the guide's %s = %g must be finite and >= 0", g->sigma_min >= 0.0f ? "weight" : "sigma_min",
+                          g->sigma_min >= 0.0f ? (double)g->weight : (double)g->sigma_min);
     if ((st = ncsn_model_score(g->model, out, x, sigma, n)) != NCSN_OK || g->weight == 0.0f || sigma < g->sigma_min) return st;
+    c = g->weight / v;   /* checked only where guidance applies: weight 0 is ncsn_model_score, whatever sigma */
+    if (!(sigma > 0.0f && v > 0.0f && v <= FLT_MAX && c <= FLT_MAX))
+        return ncsn__fail(NCSN_ERR_ARG, "ncsn_score_guided: sigma = %g: its square and weight / sigma^2 must be finite and > 0", (double)sigma);
     N = (size_t)n * (size_t)g->model->cfg.dim;
-    c = g->weight / v;
     for (k = 0; k < N; k++) g->r[k] = g->mask[k] ? g->known[k] - fmaf(v, out[k], x[k]) : 0.0f;
     if ((st = ncsn__backward(g->model, g->dx, g->r, 0, 0)) != NCSN_OK) return st;
     for (k = 0; k < N; k++) out[k] = fmaf(c, fmaf(v, g->dx[k], g->r[k]), out[k]);

@@ -74,8 +74,9 @@ static run_cfg config(int quick)
     /* inpainting: reconstruction guidance w 4 at the levels sigma >= 0.15, 10 steps per level at
        half the step, took lower-half agreement from 73.0 to 83.5 % on the first 200 test images
        (80.5-83.5 % on four noise streams) and from 73.5 to 79.0-80.7 % on two slices of 1000,
-       about 4x the inpainting time; 5 steps at the full step gave 79.0-81.0 % and 77.9-80.0 %.
-       Guidance at every level scored 1-2 points more but wrote pixel noise into the completions
+       about 6 s per 200 against 2-4 s; 5 steps at the full step gave 79.0-81.0 % and 77.9-80.0 %.
+       Guidance at every level scored up to 1.8 points more on some slices (none on the first 200's
+       mean) but wrote pixel noise into the completions
        (seen in the figure; likely the known pixels' own leftover noise, which is most of r at
        small sigma, sent through the network's Jacobian: docs/images.md). The medium run keeps the replacement
        alone (its tables were measured with it) */
@@ -993,14 +994,15 @@ static void sweep_one(const model_set *ms, clf *cl, const char *spec, const vari
 
 /* a classifier setting for the sweep (clf_epochs=N, clf_width=W1, clf_width2=W2, clf_decay=0|1),
    threads=N (the networks' threads; 2 unless given, the same bits at any count), or guide_lo=S
-   (guidance of the g and h variants after it only at sigma >= S; images eval's unless given): 1
+   (guidance of the g and h variants after it only at sigma >= S; 0, every level, unless given,
+   as those variants were measured before images eval stopped at 0.15): 1
    when a was one and was read into c, 0 when a is not one, -1 when it is but its value is bad */
 static int clf_override(const char *a, run_cfg *c)
 {
-    if (!strncmp(a, "guide_lo=", 9)) return field_float(a + 9, &c->guide_lo) && c->guide_lo >= 0.0f ? 1 : -1;
     static const char *const key[] = { "clf_epochs=", "clf_width=", "clf_width2=", "clf_decay=", "threads=" };
     static const long hi[] = { 1000, 4096, 4096, 1, 64 };
     int *dst[5], k;
+    if (!strncmp(a, "guide_lo=", 9)) return field_float(a + 9, &c->guide_lo) && c->guide_lo >= 0.0f ? 1 : -1;
     dst[0] = &c->clf_epochs; dst[1] = &c->clf_w1; dst[2] = &c->clf_w2; dst[3] = &c->clf_decay; dst[4] = &c->threads;
     for (k = 0; k < 5; k++)
         if (!strncmp(a, key[k], strlen(key[k]))) return field_long(a + strlen(key[k]), k == 3 ? 0 : 1, hi[k], dst[k]) ? 1 : -1;
@@ -1021,6 +1023,7 @@ static int cmd_sweep(int argc, char **argv, run_cfg *c)
     variant *v = (variant *)xmalloc(sizeof(variant) * (size_t)argc);
     load_set(&tr, argv[2], "train");
     load_set(&te, argv[2], "t10k");
+    c->guide_lo = 0.0f;
     for (i = 4; i < argc; i++)
         if (strchr(argv[i], '=')) {
             if (clf_override(argv[i], c) != 1) { fprintf(stderr, "images: sweep: bad setting '%s'\n", argv[i]); return 2; }

@@ -409,23 +409,96 @@ static double guide_fd_error(ncsn_model *m, float w, float sigma)
     return den > 0.0 ? sqrt(num / den) : 1e9;
 }
 
+/* a guide on a network wide enough, and a batch large enough, for the pool to split the work:
+   the same bits at 1 and 2 threads; the model's gradients as they were (a trainer's, mid-step) */
+static void guided_threads_and_grads(void)
+{
+    enum { TD = 5, TN = 64, TK = TD * TN };
+    ncsn_config cfg = ncsn_config_default(TD);
+    ncsn_model *m = NULL;
+    ncsn_guide g;
+    ncsn_rng r;
+    static float x[TK], known[TK], a[TK], b[TK];
+    static unsigned char mask[TK];
+    size_t k;
+    int same = 1;
+    cfg.zero_init_output = 0;
+    ncsn_rng_seed(&r, 21, 6);
+    if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &r) != NCSN_OK ||
+        ncsn_guide_init(&g, m, known, mask, 3.0f, TN) != NCSN_OK) { CHECK(0, "guided threads: setup %s", ncsn_last_error()); ncsn_model_free(m); return; }
+    for (k = 0; k < TK; k++) { x[k] = 0.01f * (float)(k % 97) - 0.4f; known[k] = 0.02f * (float)(k % 31); mask[k] = (unsigned char)(k % TD < 2); }
+    for (k = 0; k < m->n_params; k++) m->grads[k] = (float)(k % 7) - 3.0f;
+    CHECK(ncsn_score_guided(&g, a, x, 0.2f, TN) == NCSN_OK, "guided: %s", ncsn_last_error());
+    for (k = 0; k < m->n_params; k++) same &= m->grads[k] == (float)(k % 7) - 3.0f;
+    CHECK(same, "a guided score leaves the model's gradients as they were");
+#if !defined(NCSN_NO_THREADS)
+    CHECK(ncsn_model_set_threads(m, 2) == NCSN_OK && ncsn_score_guided(&g, b, x, 0.2f, TN) == NCSN_OK && memcmp(a, b, sizeof a) == 0,
+          "a guided score has the same bits at 2 threads (%d x %d hidden, %d chains)", cfg.hidden[0], cfg.n_hidden, TN);
+#endif
+    ncsn_guide_free(&g);
+    ncsn_model_free(m);
+}
+
+/* the inpainting samplers with a guide: deterministic, moved by the guidance, a wrong dim refused
+   before any buffer is touched; then the guide's own refusals */
+static void guided_sampling(ncsn_model *m, const float *known, const unsigned char *mask, const float *x)
+{
+    enum { GD = 5, GN = 3, GK = GD * GN, L = 3 };
+    static const float sig[L] = { 1.0f, 0.4f, 0.15f };
+    ncsn_sampler_opts o = ncsn_sampler_recipe(sig, L, 3);
+    ncsn_guide g, g0;
+    ncsn_rng r, r2, r3;
+    float a[GK], b[GK], c[GK];
+    int k, moved = 0;
+    if (ncsn_guide_init(&g, m, known, mask, 3.0f, GN) != NCSN_OK || ncsn_guide_init(&g0, m, known, mask, 0.0f, GN) != NCSN_OK) {
+        CHECK(0, "guided sampling: setup %s", ncsn_last_error());
+        return;
+    }
+    CHECK(ncsn_score_guided(&g, a, x, 0.2f, GN + 1) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "n = 4"), "more chains than the guide holds: %s", ncsn_last_error());
+    CHECK(ncsn_score_guided(&g, a, x, 0.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigma") && strstr(ncsn_last_error(), "= 0"),
+          "sigma 0 (the model's refusal): %s", ncsn_last_error());
+    CHECK(ncsn_score_guided(&g, a, x, 1e-30f, GN) == NCSN_ERR_ARG, "sigma whose square underflows: %s", ncsn_last_error());
+    CHECK(ncsn_score_guided(&g0, a, x, 1e-30f, GN) == NCSN_OK && ncsn_model_score(m, b, x, 1e-30f, GN) == NCSN_OK && memcmp(a, b, sizeof a) == 0,
+          "weight 0 is the model's score at any sigma the model takes: %s", ncsn_last_error());
+    g.sigma_min = NAN;
+    CHECK(ncsn_score_guided(&g, a, x, 0.2f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigma_min = nan"), "a NaN sigma_min: %s", ncsn_last_error());
+    g.sigma_min = 0.0f;
+    ncsn_rng_seed(&r, 4, 4);
+    r2 = r3 = r;
+    o.denoise_final = 0;
+    CHECK(ncsn_sample_inpaint(ncsn_score_guided, &g, GD, sig, L, &o, &r, known, mask, a, GN) == NCSN_OK &&
+          ncsn_sample_inpaint(ncsn_score_guided, &g, GD, sig, L, &o, &r2, known, mask, b, GN) == NCSN_OK && memcmp(a, b, sizeof a) == 0,
+          "guided inpainting runs and repeats its bits: %s", ncsn_last_error());
+    CHECK(ncsn_sample_inpaint(ncsn_model_score, m, GD, sig, L, &o, &r3, known, mask, c, GN) == NCSN_OK, "unguided: %s", ncsn_last_error());
+    for (k = 0; k < GK; k++) moved += !mask[k] && a[k] != c[k];
+    CHECK(moved == GK - (int)(GK * 2 / 3), "guidance moves every unknown element of the unguided run (%d moved)", moved);
+    CHECK(ncsn_sample_inpaint(ncsn_score_guided, &g, GD - 1, sig, L, &o, &r, known, mask, a, GN) == NCSN_ERR_ARG &&
+          strstr(ncsn_last_error(), "dim = 4") && strstr(ncsn_last_error(), "guide's model"), "a dim other than the guide's model's: %s", ncsn_last_error());
+    ncsn_guide_free(&g);
+    ncsn_guide_free(&g);   /* twice is harmless */
+    ncsn_guide_free(&g0);
+    CHECK(ncsn_score_guided(&g, a, x, 0.2f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "not initialised"), "a freed guide: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(&g, m, known, mask, -1.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "weight = -1"), "negative weight: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(&g, m, known, mask, NAN, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "weight = nan"), "NaN weight: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(&g, m, NULL, mask, 1.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "known = NULL"), "no known: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(&g, m, known, mask, 1.0f, 0) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "n = 0"), "0 chains: %s", ncsn_last_error());
+    CHECK(ncsn_guide_init(NULL, m, known, mask, 1.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "guide = NULL"), "no guide: %s", ncsn_last_error());
+}
+
 /* reconstruction guidance: weight 0 is the model's score bit for bit; the added term is the
    gradient of w f (plain and preconditioned output); the same bits at 1 and 2 threads; the model's
    gradients are left zero; refusals name the parameter; inpainting with it keeps the known pixels */
 static void test_inpaint_guided(void)
 {
-    enum { GD = 5, GN = 3, GK = GD * GN, L = 3 };
-    static const float sig[L] = { 1.0f, 0.4f, 0.15f };
+    enum { GD = 5, GN = 3, GK = GD * GN };
     ncsn_config cfg = ncsn_config_default(GD);
     ncsn_model *m = NULL, *pc = NULL, *em = NULL;
     ncsn_config ecfg = ncsn_config_embed(GD, 8, 16, 2);
-    ncsn_rng r, r2;
+    ncsn_rng r;
     ncsn_guide g;
     float x[GK], known[GK], a[GK], b[GK];
     unsigned char mask[GK];
-    ncsn_sampler_opts o = ncsn_sampler_recipe(sig, L, 3);
     size_t k;
-    int zero = 1, kept = 1;
     double e1, e2, e3, e4;
     cfg.hidden[0] = cfg.hidden[1] = cfg.hidden[2] = 16;
     cfg.zero_init_output = 0;   /* a zero last layer makes J = 0 and the test blind */
@@ -453,37 +526,7 @@ static void test_inpaint_guided(void)
     ncsn_model_free(em);
     CHECK(e1 < 1e-3 && e2 < 1e-3 && e3 < 1e-3 && e4 < 1e-3, "guidance is w times the gradient of -|mask (known - D(x))|^2 / (2 sigma^2): "
           "relative errors %.2g, %.2g (w 2.5, sigma 1.3), %.2g (preconditioned output), %.2g (sigma embedding)", e1, e2, e3, e4);
-    /* the same bits at 2 threads; the model's gradients untouched (a trainer's, mid-step) */
-    for (k = 0; k < m->n_params; k++) m->grads[k] = (float)(k % 7) - 3.0f;
-    CHECK(ncsn_guide_init(&g, m, known, mask, 3.0f, GN) == NCSN_OK && ncsn_score_guided(&g, a, x, 0.2f, GN) == NCSN_OK, "guided: %s", ncsn_last_error());
-    for (k = 0; k < m->n_params; k++) zero &= m->grads[k] == (float)(k % 7) - 3.0f;
-    CHECK(zero, "a guided score leaves the model's gradients as they were");
-    ncsn_model_zero_grad(m);
-#if !defined(NCSN_NO_THREADS)
-    CHECK(ncsn_model_set_threads(m, 2) == NCSN_OK && ncsn_score_guided(&g, b, x, 0.2f, GN) == NCSN_OK && memcmp(a, b, sizeof a) == 0 &&
-          ncsn_model_set_threads(m, 1) == NCSN_OK, "a guided score has the same bits at 2 threads");
-#endif
-    /* refusals */
-    CHECK(ncsn_score_guided(&g, a, x, 0.2f, GN + 1) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "n = 4"), "more chains than the guide holds: %s", ncsn_last_error());
-    CHECK(ncsn_score_guided(&g, a, x, 0.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "sigma = 0"), "sigma 0: %s", ncsn_last_error());
-    CHECK(ncsn_score_guided(&g, a, x, 1e-30f, GN) == NCSN_ERR_ARG, "sigma whose square underflows: %s", ncsn_last_error());
-    /* inpainting with the guide: known elements end as given (the sampler's replacement), the rest moved, deterministic */
-    ncsn_rng_seed(&r, 4, 4);
-    r2 = r;
-    o.denoise_final = 0;
-    CHECK(ncsn_sample_inpaint(ncsn_score_guided, &g, GD, sig, L, &o, &r, known, mask, a, GN) == NCSN_OK &&
-          ncsn_sample_inpaint(ncsn_score_guided, &g, GD, sig, L, &o, &r2, known, mask, b, GN) == NCSN_OK && memcmp(a, b, sizeof a) == 0,
-          "guided inpainting runs and repeats its bits: %s", ncsn_last_error());
-    for (k = 0; k < GK; k++) kept &= !mask[k] || fabsf(a[k] - known[k]) < 0.15f * 6.0f;
-    CHECK(kept, "guided inpainting: the known elements end within 6 sigma_L of what is known");
-    ncsn_guide_free(&g);
-    ncsn_guide_free(&g);   /* twice is harmless */
-    CHECK(ncsn_score_guided(&g, a, x, 0.2f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "not initialised"), "a freed guide: %s", ncsn_last_error());
-    CHECK(ncsn_guide_init(&g, m, known, mask, -1.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "weight = -1"), "negative weight: %s", ncsn_last_error());
-    CHECK(ncsn_guide_init(&g, m, known, mask, NAN, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "weight = nan"), "NaN weight: %s", ncsn_last_error());
-    CHECK(ncsn_guide_init(&g, m, NULL, mask, 1.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "known = NULL"), "no known: %s", ncsn_last_error());
-    CHECK(ncsn_guide_init(&g, m, known, mask, 1.0f, 0) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "n = 0"), "0 chains: %s", ncsn_last_error());
-    CHECK(ncsn_guide_init(NULL, m, known, mask, 1.0f, GN) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "guide = NULL"), "no guide: %s", ncsn_last_error());
+    guided_sampling(m, known, mask, x);
     ncsn_model_free(m);
     ncsn_model_free(pc);
 }
@@ -495,6 +538,7 @@ void test_images(void)
     test_inpaint();
     test_inpaint_resample();
     test_inpaint_guided();
+    guided_threads_and_grads();
     test_xent();
     test_eigen_fd();
 #if !defined(_WIN32)
