@@ -69,17 +69,32 @@ static int t_elf_machine(const char *path)
     return m;
 }
 
+#if !defined(_WIN32)
+/* a child with the parent's buffered output already written (it would be written twice) */
+static pid_t t_fork(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    return fork();
+}
+
+/* the child's status, waiting through signals; 0 if there is none */
+static int t_wait(pid_t pid, int *status)
+{
+    while (waitpid(pid, status, 0) != pid)
+        if (errno != EINTR) return 0;
+    return 1;
+}
+#endif
+
 /* 1 if the kernel starts the program at path (run with --version, its output discarded): an x86-64
    kernel built without IA-32 emulation refuses a -m32 program with ENOEXEC, which the suite then
    runs under qemu-i386 while its own children cannot be started directly */
 static int t_execs(const char *path)
 {
 #if !defined(_WIN32)
-    pid_t pid;
     int status;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
+    pid_t pid = t_fork();
     if (pid < 0) return 0;
     if (pid == 0) {
         int fd = open("/dev/null", O_WRONLY);   /* async-signal-safe between fork and exec */
@@ -87,8 +102,7 @@ static int t_execs(const char *path)
         execl(path, path, "--version", (char *)NULL);
         _exit(127);
     }
-    while (waitpid(pid, &status, 0) != pid)
-        if (errno != EINTR) return 0;
+    if (!t_wait(pid, &status)) return 0;
     return !(WIFEXITED(status) && WEXITSTATUS(status) == 127);
 #else
     (void)path;
@@ -105,14 +119,11 @@ int t_runs_on_host(const char *path)
 int t_in_child(int (*fn)(void))
 {
 #if !defined(_WIN32)
-    pid_t pid;
     int status;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
+    pid_t pid = t_fork();
     if (pid < 0) return -2;
     if (pid == 0) _exit(100 + (fn() & 0x1f));   /* 100+: a sanitizer's exit(1) after a crash is not a status */
-    if (waitpid(pid, &status, 0) != pid) return -2;
+    if (!t_wait(pid, &status)) return -2;
     return WIFEXITED(status) && WEXITSTATUS(status) >= 100 ? WEXITSTATUS(status) - 100 : -1;
 #else
     (void)fn;
