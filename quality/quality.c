@@ -13,6 +13,11 @@
                                             precond=1 / 0: as ncsn train --output-form precond / scaled
                                             (precond=0 steps=5000: 0.4.0's model above 16 dimensions; in any order)
                                             train, sample and evaluate in-process (for tuning)
+                                levels=L (2..1000) or ratio=G (1 < G <= 64): L geometric levels, or the
+                                            fewest of ratio at most G, between the recipe's sigma_1 and
+                                            sigma_L, for training and sampling (default: the recipe's,
+                                            ncsn_level_ratio; docs/quality.md, number of levels in 2-D);
+                                slevels=S: sampling alone on S geometric levels between the same ends
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
      quality nearest DATA.csv SAMPLES.csv [N]  the first N samples' (2000) distances to their nearest
@@ -356,78 +361,143 @@ static int q_number(const char *arg, double *out)
     return 0;
 }
 
-/* in-process: the library's defaults (what the CLI uses), overridable as key=value */
+/* cmd_tune's keys beyond the training options */
+typedef struct qtune { int T, precond, levels, slevels; double ratio; uint64_t sseed; const char *out, *model; } qtune;
+
+/* levels=L / ratio=G, refused unless a number in range: a typo must not run the recipe's levels */
+static int q_tune_levels(const char *arg, qtune *q)
+{
+    double v;
+    if (q_number(arg, &v)) return 1;
+    if (arg[0] == 'l') {
+        if (!(v >= 2.0 && v <= 1000.0) || v != floor(v)) { fprintf(stderr, "quality tune: levels=%s must be an integer in [2, 1000]\n", arg + 7); return 1; }
+        q->levels = (int)v;
+    } else {
+        if (!(v > 1.0 && v <= 64.0)) { fprintf(stderr, "quality tune: ratio=%s must be in (1, 64]\n", arg + 6); return 1; }
+        q->ratio = v;
+    }
+    if (q->levels && q->ratio > 0.0) { fprintf(stderr, "quality tune: levels= and ratio= set the same thing; give one\n"); return 1; }
+    return 0;
+}
+
+/* the key=value arguments of cmd_tune into o (the recipe for the data's dimension) and q */
+static int q_tune_parse(int argc, char **argv, int dim, ncsn_train_opts *o, qtune *q)
+{
+    int i;
+    q->T = 0; q->precond = -1; q->levels = q->slevels = 0; q->ratio = 0.0; q->sseed = 1; q->out = q->model = NULL;   /* precond -1: the recipe's output form */
+    for (i = 0; i < argc; i++) {
+        const char *v = strchr(argv[i], '=');
+        if (!v) continue;
+        v++;
+        if (!strncmp(argv[i], "steps=", 6)) o->steps = atol(v);
+        else if (!strncmp(argv[i], "batch=", 6)) o->batch = atoi(v);
+        else if (!strncmp(argv[i], "lr=", 3)) o->lr = (float)atof(v);
+        else if (!strncmp(argv[i], "width=", 6)) { int k; for (k = 0; k < o->net.n_hidden; k++) o->net.hidden[k] = atoi(v); }
+        else if (!strncmp(argv[i], "depth=", 6)) {   /* the new layers as wide as the last */
+            int k, d = atoi(v);
+            if (d < 1 || d > NCSN_MAX_HIDDEN) { fprintf(stderr, "quality tune: depth=%s must be in [1, %d]\n", v, NCSN_MAX_HIDDEN); return 1; }
+            for (k = o->net.n_hidden; k < d; k++) o->net.hidden[k] = o->net.hidden[o->net.n_hidden - 1];
+            o->net.n_hidden = d;
+        }
+        else if (!strncmp(argv[i], "ema=", 4)) o->ema_rate = (float)atof(v);
+        else if (!strncmp(argv[i], "T=", 2)) q->T = atoi(v);
+        else if (!strncmp(argv[i], "decay=", 6)) o->lr_decay_steps = atoi(v) ? -1 : 0;   /* -1: over the run, set below */
+        else if (!strncmp(argv[i], "smin=", 5)) o->sigma_min = (float)atof(v);
+        else if (!strncmp(argv[i], "std=", 4)) o->standardize = atoi(v);
+        else if (!strncmp(argv[i], "seed=", 5)) o->seed = strtoull(v, NULL, 10);
+        else if (!strncmp(argv[i], "sseed=", 6)) q->sseed = strtoull(v, NULL, 10);
+        else if (!strncmp(argv[i], "threads=", 8)) o->threads = atoi(v);
+        else if (!strncmp(argv[i], "net=", 4)) o->net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
+        else if (!strncmp(argv[i], "precond=", 8)) {
+            if (strcmp(v, "0") && strcmp(v, "1")) { fprintf(stderr, "quality tune: precond=%s must be 0 or 1\n", v); return 1; }
+            q->precond = v[0] - '0';
+        }
+        else if (!strncmp(argv[i], "levels=", 7) || !strncmp(argv[i], "ratio=", 6)) { if (q_tune_levels(argv[i], q)) return 1; }
+        else if (!strncmp(argv[i], "slevels=", 8)) {
+            double l;
+            if (q_number(argv[i], &l)) return 1;
+            if (!(l >= 2.0 && l <= 1000.0) || l != floor(l)) { fprintf(stderr, "quality tune: slevels=%s must be an integer in [2, 1000]\n", v); return 1; }
+            q->slevels = (int)l;
+        }
+        else if (!strncmp(argv[i], "out=", 4)) q->out = v;
+        else if (!strncmp(argv[i], "model=", 6)) q->model = v;
+    }
+    if (o->lr_decay_steps) o->lr_decay_steps = o->steps;   /* after steps= */
+    /* precond=1 / 0 as ncsn train --output-form precond / scaled, after net= (hence the recipe's own form) */
+    if (q->precond >= 0) set_output_form(o, q->precond ? 2 : 1, ncsn_train_defaults_for(dim).net.precond);
+    o->levels = q->levels;   /* 0: the recipe's count (ncsn_levels_for at ncsn_level_ratio(dim)) */
+    return 0;
+}
+
+/* the trainer of o; with ratio > 0 the fewest geometric levels of ratio at most `ratio` between the
+   recipe's sigma_1 (known once a trainer has measured the data) and sigma_L, as the recipe counts
+   its own at ncsn_level_ratio(dim) */
+static int q_tune_trainer(ncsn_trainer **t, ncsn_train_opts *o, double ratio, const float *data, int n, int dim)
+{
+    if (ncsn_trainer_create(t, o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    if (ratio <= 0.0) return 0;
+    o->levels = ncsn_levels_for((double)(*t)->sigmas[0], (double)o->sigma_min, ratio);
+    ncsn_trainer_free(*t);
+    if (ncsn_trainer_create(t, o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    return 0;
+}
+
+/* cmd_tune's samples: the recipe's sampler on the trained levels, or with slevels = S on S geometric
+   levels between the same sigma_1 and sigma_L (the network is conditioned on sigma itself, so it
+   can be asked between its training levels); the rows kept in x[*n_ok], the sampler's options in so */
+static int q_tune_sample(ncsn_trainer *t, const qtune *q, int dim, float *x, int n_req, int *n_ok, ncsn_sampler_opts *so)
+{
+    int L = q->slevels ? q->slevels : t->L, bad = 0, rc = 1;
+    float *sig = q->slevels ? (float *)malloc(sizeof(float) * (size_t)L) : t->sigmas;
+    unsigned char *flag = (unsigned char *)malloc((size_t)n_req);
+    ncsn_rng rng;
+    if (!sig || !flag || (q->slevels && ncsn_schedule(sig, L, t->sigmas[0], t->sigmas[t->L - 1], NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK)) {
+        fprintf(stderr, "quality tune: out of memory or bad levels\n");
+        goto out;
+    }
+    *so = ncsn_sampler_recipe_for(sig, L, q->T, dim);
+    ncsn_rng_seed(&rng, q->sseed, 54);
+    if (ncsn_sample_data(t->model, &t->stdz, sig, L, so, &rng, x, n_req, flag, &bad) != NCSN_OK) {
+        fprintf(stderr, "quality: %s\n", ncsn_last_error());
+        goto out;
+    }
+    *n_ok = q_keep_rows(x, n_req, dim, flag);
+    rc = 0;
+out:
+    free(flag);
+    if (q->slevels) free(sig);
+    return rc;
+}
+
+/* in-process: the library's defaults (what the CLI uses), overridable as key=value; levels=L
+   (or ratio=G) trains and samples on L geometric levels between the recipe's sigma_1 and sigma_L */
 static int cmd_tune(int argc, char **argv)
 {
     ncsn_train_opts o;
     ncsn_trainer *t = NULL;
     ncsn_sampler_opts so;
-    ncsn_rng rng;
     float *data = NULL, *x;
-    int n, dim, T = 0, i, bad = 0, n_ok = 0, n_req, rc, precond = -1;   /* -1: the recipe's output form */
-    uint64_t sample_seed = 1;
+    int n, dim, n_ok = 0, n_req, rc;
     double t0, ts;
-    const char *out = NULL, *model = NULL;
+    qtune q;
     clock_t c0;
     if (argc < 2 || q_load(argv[1], &data, &n, &dim)) return 1;
     o = ncsn_train_defaults_for(dim);
-    for (i = 2; i < argc; i++) {
-        const char *v = strchr(argv[i], '=');
-        if (!v) continue;
-        v++;
-        if (!strncmp(argv[i], "steps=", 6)) o.steps = atol(v);
-        else if (!strncmp(argv[i], "batch=", 6)) o.batch = atoi(v);
-        else if (!strncmp(argv[i], "lr=", 3)) o.lr = (float)atof(v);
-        else if (!strncmp(argv[i], "width=", 6)) { int k; for (k = 0; k < o.net.n_hidden; k++) o.net.hidden[k] = atoi(v); }
-        else if (!strncmp(argv[i], "depth=", 6)) {   /* the new layers as wide as the last */
-            int k, d = atoi(v);
-            if (d < 1 || d > NCSN_MAX_HIDDEN) { fprintf(stderr, "quality tune: depth=%s must be in [1, %d]\n", v, NCSN_MAX_HIDDEN); ncsn_free(data); return 1; }
-            for (k = o.net.n_hidden; k < d; k++) o.net.hidden[k] = o.net.hidden[o.net.n_hidden - 1];
-            o.net.n_hidden = d;
-        }
-        else if (!strncmp(argv[i], "ema=", 4)) o.ema_rate = (float)atof(v);
-        else if (!strncmp(argv[i], "T=", 2)) T = atoi(v);
-        else if (!strncmp(argv[i], "decay=", 6)) o.lr_decay_steps = atoi(v) ? -1 : 0;   /* -1: over the run, set below */
-        else if (!strncmp(argv[i], "smin=", 5)) o.sigma_min = (float)atof(v);
-        else if (!strncmp(argv[i], "std=", 4)) o.standardize = atoi(v);
-        else if (!strncmp(argv[i], "seed=", 5)) o.seed = strtoull(v, NULL, 10);
-        else if (!strncmp(argv[i], "sseed=", 6)) sample_seed = strtoull(v, NULL, 10);
-        else if (!strncmp(argv[i], "threads=", 8)) o.threads = atoi(v);
-        else if (!strncmp(argv[i], "net=", 4)) o.net = ncsn_config_default(atoi(v));   /* its width rule at dimension v */
-        else if (!strncmp(argv[i], "precond=", 8)) {
-            if (strcmp(v, "0") && strcmp(v, "1")) { fprintf(stderr, "quality tune: precond=%s must be 0 or 1\n", v); ncsn_free(data); return 1; }
-            precond = v[0] - '0';
-        }
-        else if (!strncmp(argv[i], "out=", 4)) out = v;
-        else if (!strncmp(argv[i], "model=", 6)) model = v;
-    }
-    if (o.lr_decay_steps) o.lr_decay_steps = o.steps;   /* after steps= */
-    /* precond=1 / 0 as ncsn train --output-form precond / scaled, after net= (hence the recipe's own form) */
-    if (precond >= 0) set_output_form(&o, precond ? 2 : 1, ncsn_train_defaults_for(dim).net.precond);
-    if (ncsn_trainer_create(&t, &o, data, n, dim, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    if (q_tune_parse(argc - 2, argv + 2, dim, &o, &q)) { ncsn_free(data); return 1; }
+    if (q_tune_trainer(&t, &o, q.ratio, data, n, dim)) return 1;
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
     t0 = now();
     c0 = clock();
     if (ncsn_trainer_run(t, o.steps, 0, NULL, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     ts = now() - t0;
     fprintf(stderr, "tune: training CPU %.1f s (all threads), wall %.1f s\n", (double)(clock() - c0) / CLOCKS_PER_SEC, ts);
-    if (model && ncsn_trainer_save_model(t, model, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    if (q.model && ncsn_trainer_save_model(t, q.model, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
     memcpy(t->model->params, ncsn_trainer_weights(t), sizeof(float) * t->model->n_params);   /* sample with the EMA weights */
-    so = ncsn_sampler_recipe_for(t->sigmas, t->L, T, dim);
     n_req = !strncmp(argv[0], "real:", 5) ? Q_REAL_BLOCKS * n : Q_MIX_SAMPLES;
     x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
-    {
-        unsigned char *flag = (unsigned char *)malloc((size_t)n_req);
-        ncsn_rng_seed(&rng, sample_seed, 54);
-        if (ncsn_sample_data(t->model, &t->stdz, t->sigmas, t->L, &so, &rng, x, n_req, flag, &bad) != NCSN_OK) {
-            fprintf(stderr, "quality: %s\n", ncsn_last_error());
-            return 1;
-        }
-        n_ok = q_keep_rows(x, n_req, dim, flag);
-        free(flag);
-    }
+    if (!x || q_tune_sample(t, &q, dim, x, n_req, &n_ok, &so)) return 1;
     fprintf(stderr, "tune: eps %g, T %d, train %.1f s, sample %.1f s\n", (double)so.eps, so.steps_per_level, ts, now() - t0 - ts);
-    if (out && q_write_csv(out, x, n_ok, dim)) return 1;
+    if (q.out && q_write_csv(q.out, x, n_ok, dim)) return 1;
     rc = q_evaluate(argv[0], data, n, dim, x, n_ok, n_req, t->model, &t->stdz, t->sigmas, t->L, ts);
     ncsn_trainer_free(t);
     ncsn_free(data);
