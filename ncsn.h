@@ -25,9 +25,9 @@
      kernel path, chosen once at the first kernel call (atomically: racing threads agree) or by
      ncsn_simd_force, which must not run while another thread is inside the library; so
      different objects may be used by different threads at once. One object may not: every
-     ncsn_model, ncsn_trainer, ncsn_adam, ncsn_dsm_batch, ncsn_guide (with its model) and ncsn_rng
-     belongs to one thread at a time. A model is written even by calls that look read-only: ncsn_model_forward and
-     ncsn_model_score keep their activations in the model's workspace for ncsn_model_backward,
+     ncsn_model, ncsn_trainer, ncsn_adam, ncsn_dsm_batch, ncsn_guide (with its model) and
+     ncsn_rng belongs to one thread at a time. A model is written even by calls that look
+     read-only: ncsn_model_forward and ncsn_model_score keep their activations in the model's workspace for ncsn_model_backward,
      so two threads sampling from one model need a model each (ncsn_model_load it twice, or copy
      params into a second ncsn_model_create). Give every thread its own ncsn_rng (seeded, or a
      copy of one stream: with ncsn_sample_annealed_chains, threads that each have a model and a
@@ -647,9 +647,10 @@ NCSNDEF ncsn_status ncsn_sample_inpaint_resample(ncsn_score_fn score, void *user
    a score function (pass it and the guide to ncsn_sample_inpaint or _resample) returning
    s + w (r + sigma^2 J^T r) / sigma^2, r = mask * (known - D(x)), J = ds/dx: the gradient of
    w log N(known; D(x), sigma^2 I) on the known elements; J^T r is one backward pass of the network
-   to its input only (no weight gradients), so a step costs about 2 forward passes. weight 0, or sigma < sigma_min, gives
-   ncsn_model_score's bits exactly: at the small levels J^T r of a learned network is mostly
-   pixel-scale noise, which guidance there writes into the completion (docs/images.md).
+   to its input only (no weight gradients), so a step costs about 2 forward passes. Weight 0, or
+   sigma < sigma_min, gives ncsn_model_score's bits exactly; on Fashion-MNIST guidance at the
+   smallest levels wrote pixel noise into the completions, so images eval stops it at 0.15
+   (docs/images.md).
    known and mask are those given to the sampler (n*dim each, the model's own units); the guide
    keeps the pointers, owns 2*n*dim floats of scratch, and serves calls of at most n chains: a
    call with n' < n chains is rows 0..n'-1 of known and mask (the inpainting samplers always pass
@@ -3634,7 +3635,7 @@ static void ncsn__linear_fwd(ncsn__pool *pool, const ncsn_model *m, const ncsn_l
     ncsn__pgemm_ep(pool, out, L->out, in, L->in, m->params + L->w, L->out, B, L->in, L->out, &ep);
 }
 
-/* dW += in^T dout, db += column sums of dout, then (din non-NULL) din = dout W^T from W as stored;
+/* param_grads: dW += in^T dout, db += column sums of dout; then (din non-NULL) din = dout W^T from W;
    with pre non-NULL, din is then the gradient of the activation's input pre
    (sgm: its stored sigmoid): din * act'(pre), applied to each tile of din by the product. */
 static void ncsn__linear_bwd(ncsn__pool *pool, ncsn_model *m, const ncsn_layer *L, float *din,
@@ -3728,8 +3729,8 @@ static void ncsn__first_fwd(const ncsn_model *m, ncsn__workspace *w, const float
     ncsn__pgemm_ep(w->pool, w->pre[0], H0, w->x, D, W0, H0, B, D, H0, &ep);
 }
 
-/* dW0, db0 from dpre0; dx = dpre0 W0x^T (dx may be NULL); EMBED: de_out = (each slot's sum of
-   dpre0, in sample order) W0c^T. */
+/* dW0, db0 from dpre0 (param_grads); dx = dpre0 W0x^T (dx may be NULL); EMBED with param_grads:
+   de_out = (each slot's sum of dpre0, in sample order) W0c^T, for the embedding's gradients. */
 static void ncsn__first_bwd(ncsn_model *m, ncsn__workspace *w, float *dx, const float *dpre0, int B, int param_grads)
 {
     const ncsn_layer *L0 = &m->layers[0];
@@ -5142,16 +5143,25 @@ NCSNDEF ncsn_status ncsn_sample_inpaint_resample(ncsn_score_fn score, void *user
     return ncsn__inpaint("ncsn_sample_inpaint_resample", score, user, dim, sigmas, L, o, p, rng, known, mask, x, n);
 }
 
+/* a guide's two settings, which its owner may change between calls: weight finite and >= 0,
+   sigma_min >= 0 (not NaN, which would guide at every level unseen) */
+static ncsn_status ncsn__guide_settings(const char *fn, float weight, float sigma_min)
+{
+    if (!(weight >= 0.0f && weight <= FLT_MAX)) return ncsn__fail(NCSN_ERR_ARG, "%s: weight = %g must be finite and >= 0", fn, (double)weight);
+    if (!(sigma_min >= 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: sigma_min = %g must be >= 0", fn, (double)sigma_min);
+    return NCSN_OK;
+}
+
 NCSNDEF ncsn_status ncsn_guide_init(ncsn_guide *g, ncsn_model *m, const float *known, const unsigned char *mask,
                                     float weight, int n)
 {
     size_t N;
+    ncsn_status st;
     if (!g) return ncsn__fail(NCSN_ERR_ARG, "ncsn_guide_init: guide = NULL");
     memset(g, 0, sizeof *g);
     if (!m || !known || !mask)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_guide_init: %s = NULL", !m ? "model" : !known ? "known" : "mask");
-    if (!(weight >= 0.0f && weight <= FLT_MAX))
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_guide_init: weight = %g must be finite and >= 0", (double)weight);
+    if ((st = ncsn__guide_settings("ncsn_guide_init", weight, 0.0f)) != NCSN_OK) return st;
     if (n < 1 || (size_t)n > NCSN__MAX_ELEMS / (size_t)m->cfg.dim / 2)
         return ncsn__fail(NCSN_ERR_ARG, "ncsn_guide_init: n = %d chains of dimension %d: must be >= 1 and fit in memory", n,
                           m->cfg.dim);
@@ -5179,9 +5189,7 @@ NCSNDEF ncsn_status ncsn_score_guided(void *guide, float *out, const float *x, f
     ncsn_status st;
     if (!g || !g->r) return ncsn__fail(NCSN_ERR_ARG, "ncsn_score_guided: guide %s", !g ? "= NULL" : "not initialised (ncsn_guide_init)");
     if (n < 1 || n > g->cap) return ncsn__fail(NCSN_ERR_ARG, "ncsn_score_guided: n = %d chains, the guide holds 1..%d", n, g->cap);
-    if (!(g->weight >= 0.0f && g->weight <= FLT_MAX) || !(g->sigma_min >= 0.0f))
-        return ncsn__fail(NCSN_ERR_ARG, "ncsn_score_guided: the guide's %s = %g must be finite and >= 0", g->sigma_min >= 0.0f ? "weight" : "sigma_min",
-                          g->sigma_min >= 0.0f ? (double)g->weight : (double)g->sigma_min);
+    if ((st = ncsn__guide_settings("ncsn_score_guided", g->weight, g->sigma_min)) != NCSN_OK) return st;
     if ((st = ncsn_model_score(g->model, out, x, sigma, n)) != NCSN_OK || g->weight == 0.0f || sigma < g->sigma_min) return st;
     c = g->weight / v;   /* checked only where guidance applies: weight 0 is ncsn_model_score, whatever sigma */
     if (!(sigma > 0.0f && v > 0.0f && v <= FLT_MAX && c <= FLT_MAX))

@@ -75,11 +75,9 @@ static run_cfg config(int quick)
        half the step, took lower-half agreement from 73.0 to 83.5 % on the first 200 test images
        (80.5-83.5 % on four noise streams) and from 73.5 to 79.0-80.7 % on two slices of 1000,
        about 6 s per 200 against 2-4 s; 5 steps at the full step gave 79.0-81.0 % and 77.9-80.0 %.
-       Guidance at every level scored up to 1.8 points more on some slices (none on the first 200's
-       mean) but wrote pixel noise into the completions
-       (seen in the figure; likely the known pixels' own leftover noise, which is most of r at
-       small sigma, sent through the network's Jacobian: docs/images.md). The medium run keeps the replacement
-       alone (its tables were measured with it) */
+       Guidance at every level scored up to 1.8 points more on some slices (none on the first
+       200's mean) but wrote pixel noise into the completions (seen in the figure; docs/images.md).
+       The medium run keeps the replacement alone (weight 0: its tables were measured so) */
     c.guide = quick == 2 ? 0.0f : 4.0f;
     c.guide_lo = 0.15f;
     c.T_inp = quick == 2 ? c.T : 10;
@@ -461,6 +459,7 @@ static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int
     ncsn_sampler_opts o = img_recipe(ms->sig, ms->L, c->T_inp);
     unsigned char *mask = (unsigned char *)xmalloc((size_t)n * PIX);
     ncsn_rng rng;
+    ncsn_guide g;
     int i, p;
     for (i = 0; i < n; i++)
         for (p = 0; p < PIX; p++) {
@@ -470,13 +469,10 @@ static void inpaint(const model_set *ms, const run_cfg *c, const float *img, int
         }
     o.eps *= c->eps_inp;
     ncsn_rng_seed(&rng, 15, 4 + (uint64_t)kind);
-    if (c->guide > 0.0f) {
-        ncsn_guide g;
-        if (ncsn_guide_init(&g, ms->m, img, mask, c->guide, n) != NCSN_OK) die("inpainting's guide");
-        g.sigma_min = c->guide_lo;
-        if (ncsn_sample_inpaint(ncsn_score_guided, &g, PIX, ms->sig, ms->L, &o, &rng, img, mask, x, n) != NCSN_OK) die("inpainting");
-        ncsn_guide_free(&g);
-    } else if (ncsn_sample_inpaint(ms->score, ms->user, PIX, ms->sig, ms->L, &o, &rng, img, mask, x, n) != NCSN_OK) die("inpainting");
+    if (ncsn_guide_init(&g, ms->m, img, mask, c->guide, n) != NCSN_OK) die("inpainting's guide");   /* weight 0: the model's score */
+    g.sigma_min = c->guide_lo;
+    if (ncsn_sample_inpaint(ncsn_score_guided, &g, PIX, ms->sig, ms->L, &o, &rng, img, mask, x, n) != NCSN_OK) die("inpainting");
+    ncsn_guide_free(&g);
     restore_known(x, img, mask, (size_t)n * PIX);
     clamp01(x, (size_t)n * PIX);
     free(mask);

@@ -364,15 +364,24 @@ static int q_number(const char *arg, double *out)
 /* cmd_tune's keys beyond the training options */
 typedef struct qtune { int T, precond, levels, slevels; double ratio; uint64_t sseed; const char *out, *model; } qtune;
 
+/* KEY=L with L a level count, an integer in [2, 1000] */
+static int q_level_count(const char *arg, int *out)
+{
+    double v;
+    if (q_number(arg, &v)) return 1;
+    if (!(v >= 2.0 && v <= 1000.0) || v != floor(v)) { fprintf(stderr, "quality tune: %s: the count must be an integer in [2, 1000]\n", arg); return 1; }
+    *out = (int)v;
+    return 0;
+}
+
 /* levels=L / ratio=G, refused unless a number in range: a typo must not run the recipe's levels */
 static int q_tune_levels(const char *arg, qtune *q)
 {
     double v;
-    if (q_number(arg, &v)) return 1;
     if (arg[0] == 'l') {
-        if (!(v >= 2.0 && v <= 1000.0) || v != floor(v)) { fprintf(stderr, "quality tune: levels=%s must be an integer in [2, 1000]\n", arg + 7); return 1; }
-        q->levels = (int)v;
+        if (q_level_count(arg, &q->levels)) return 1;
     } else {
+        if (q_number(arg, &v)) return 1;
         if (!(v > 1.0 && v <= 64.0)) { fprintf(stderr, "quality tune: ratio=%s must be in (1, 64]\n", arg + 6); return 1; }
         q->ratio = v;
     }
@@ -414,10 +423,7 @@ static int q_tune_parse(int argc, char **argv, int dim, ncsn_train_opts *o, qtun
         }
         else if (!strncmp(argv[i], "levels=", 7) || !strncmp(argv[i], "ratio=", 6)) { if (q_tune_levels(argv[i], q)) return 1; }
         else if (!strncmp(argv[i], "slevels=", 8)) {
-            double l;
-            if (q_number(argv[i], &l)) return 1;
-            if (!(l >= 2.0 && l <= 1000.0) || l != floor(l)) { fprintf(stderr, "quality tune: slevels=%s must be an integer in [2, 1000]\n", v); return 1; }
-            q->slevels = (int)l;
+            if (q_level_count(argv[i], &q->slevels)) return 1;
         }
         else if (!strncmp(argv[i], "out=", 4)) q->out = v;
         else if (!strncmp(argv[i], "model=", 6)) q->model = v;

@@ -280,7 +280,7 @@ static void g_images_net(gsink *s, const char *pre, const float *img, int N, int
     for (k = 0; k < 2 * P; k++) mask[k] = (unsigned char)(k % P < P / 2);
     ncsn_sample_inpaint(ncsn_model_score, t->model, P, t->sigmas, t->L, &so, rng, img, mask, x, 2);
     g_u32(s, G_KEY("inpaint.hash"), 0, g_hash(x, 2 * P));
-    {   /* reconstruction guidance (w 4, images eval's), from a copy of rng: the keys after it keep their stream */
+    {   /* reconstruction guidance (w 4 at every level), from a copy of rng: the keys after it keep their stream */
         ncsn_rng gr = *rng;
         ncsn_guide g;
         if (ncsn_guide_init(&g, t->model, img, mask, 4.0f, 2) == NCSN_OK) {

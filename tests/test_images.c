@@ -391,11 +391,9 @@ static double guide_fd_error(ncsn_model *m, float w, float sigma)
         mask[k] = (unsigned char)((k % GD) < 3);
     }
     if (ncsn_guide_init(&g, m, known, mask, w, GN) != NCSN_OK) return 1e9;
-    if (ncsn_score_guided(&g, sg, x, sigma, GN) != NCSN_OK || ncsn_model_score(m, s0, x, sigma, GN) != NCSN_OK) {
-        ncsn_guide_free(&g);
-        return 1e9;
-    }
+    k = ncsn_score_guided(&g, sg, x, sigma, GN) == NCSN_OK && ncsn_model_score(m, s0, x, sigma, GN) == NCSN_OK;
     ncsn_guide_free(&g);
+    if (!k) return 1e9;
     for (k = 0; k < GK; k++) {
         const float h = 1e-2f, keep = x[k];
         double fp, fm, want;
