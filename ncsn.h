@@ -77,7 +77,9 @@
      0.7.0  Every bit of 0.6.0 kept. New: ncsn_sample_inpaint_resample and ncsn_inpaint_opts,
             inpainting with resampling (RePaint's jump back; all zero is ncsn_sample_inpaint);
             ncsn_guide and ncsn_score_guided, inpainting with reconstruction guidance (a score
-            function for the inpainting samplers; weight 0 is ncsn_model_score).
+            function for the inpainting samplers; weight 0 is ncsn_model_score);
+            ncsn_sampler_opts.predictor (at its end; 0 is the plain sampler, bit for bit), a
+            predictor step between levels (ancestral or ODE; predictor-corrector sampling).
             The command-line tool: with the recipe's smallest level, ncsn train trains a second
             time, with sigma_L from the data's nearest-neighbour spacing, when its check finds the
             samples within 0.6 of the data's own spacing (small data learned point by point;
@@ -573,7 +575,18 @@ typedef struct ncsn_sampler_opts {
        (docs/training.md). */
     int fine_factor;
     float fine_sigma;
+    /* predictor (0.7.0): after the Langevin steps of a level of sigma a, before the next level's b,
+       NCSN_PREDICT_ANCESTRAL moves every chain by one ancestral step of the noise process (Song et
+       al. 2021, "Score-Based Generative Modeling through Stochastic Differential Equations", their
+       ancestral sampler for noise levels): x <- x + (a^2 - b^2) s(x, a) + b sqrt(1 - b^2/a^2) z,
+       which carries a point mass's noised density at a to exactly its density at b; the Langevin
+       steps then correct (predictor-corrector). One score and n*dim normals per transition.
+       NCSN_PREDICT_ODE: the deterministic step of the same process (DDIM's for noise levels),
+       x <- x + a (a - b) s(x, a), no normals; exact for a point mass too. NCSN_PREDICT_NONE (0):
+       plain annealed Langevin, as before 0.7.0 (docs/training.md measures both). */
+    int predictor;
 } ncsn_sampler_opts;
+enum { NCSN_PREDICT_NONE = 0, NCSN_PREDICT_ANCESTRAL = 1, NCSN_PREDICT_ODE = 2 };
 NCSNDEF ncsn_sampler_opts ncsn_sampler_defaults(void);
 /* The two coefficients of one update: x <- x + c_score s + c_noise z. SONG_LM has SONG's; its z
    is the mean of two successive draws, which a caller's own loop must form itself. */
@@ -600,7 +613,8 @@ NCSNDEF ncsn_status ncsn_sample_annealed_chains(ncsn_score_fn score, void *user,
                                                 float *x, int n, int first, int count);
 /* Plain Langevin: one level, constant step a (form decides a vs a/2), score evaluated at
    score_sigma (e.g. 0 for an exact data score). x holds n*dim floats. opts' steps_per_level,
-   denoise_final and fine_factor are not used (n_steps steps, no denoising, no fine steps). */
+   denoise_final, fine_factor and predictor are not used (n_steps steps, no denoising, no fine
+   steps, no level to predict). */
 NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int dim,
                                          float score_sigma, float step, int n_steps,
                                          const ncsn_sampler_opts *opts, ncsn_rng *rng,
@@ -4849,6 +4863,8 @@ static ncsn_status ncsn__sampler_check(const char *fn, ncsn_score_fn score, void
         return ncsn__fail(NCSN_ERR_ARG, "%s: fine_factor x steps_per_level = %d x %d exceeds INT_MAX", fn, o->fine_factor, o->steps_per_level);
     if (o->fine_factor > 1 && !(o->fine_sigma >= 0.0f))
         return ncsn__fail(NCSN_ERR_ARG, "%s: fine_sigma = %g must be >= 0", fn, (double)o->fine_sigma);
+    if (o->predictor < NCSN_PREDICT_NONE || o->predictor > NCSN_PREDICT_ODE)
+        return ncsn__fail(NCSN_ERR_ARG, "%s: predictor = %d is not a predictor (0 none, 1 ancestral, 2 ode)", fn, o->predictor);
     if ((int)o->init < (int)NCSN_INIT_NORMAL || (int)o->init > (int)NCSN_INIT_GIVEN)
         return ncsn__fail(NCSN_ERR_ARG, "%s: init = %d is not an init", fn, (int)o->init);
     if (o->init == NCSN_INIT_UNIFORM && !(o->init_lo < o->init_hi))
@@ -4892,6 +4908,27 @@ static void ncsn__lm_noise(float *z, float *zp, size_t n)
     }
 }
 
+/* the predictor from sigma_a to sigma_b < sigma_a. Ancestral: x <- x + (a^2 - b^2) s + b sqrt(1 - b^2/a^2) z;
+   ODE: x <- x + a (a - b) s. sqrtf is correctly rounded, so the bits are the same on every build. */
+static ncsn_status ncsn__predict(ncsn_score_fn score, void *user, int kind, float sigma_a, float sigma_b, ncsn_rng *rng,
+                                 float *x, float *s, float *z, int count, const ncsn__part *part)
+{
+    size_t k, N = part->b - part->a;
+    float ratio = (sigma_b / sigma_a) * (sigma_b / sigma_a);
+    ncsn_status st = score(user, s, x, sigma_a, count);
+    if (st != NCSN_OK) return st;
+    if (kind == NCSN_PREDICT_ODE) {
+        float c_score = sigma_a * (sigma_a - sigma_b);
+        for (k = 0; k < N; k++) x[k] = fmaf(c_score, s[k], x[k]);
+    } else {
+        float c_score = (sigma_a - sigma_b) * (sigma_a + sigma_b);
+        float c_noise = sigma_b * sqrtf(ratio < 1.0f ? 1.0f - ratio : 0.0f);
+        ncsn__normals_part(rng, z, part);
+        for (k = 0; k < N; k++) x[k] = fmaf(c_noise, z[k], fmaf(c_score, s[k], x[k]));
+    }
+    return NCSN_OK;
+}
+
 /* chains [first, first + count) of an n-chain run; x holds those count chains */
 static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
                                       const float *score_sigma, const float *cs, const float *cn,
@@ -4924,6 +4961,8 @@ static ncsn_status ncsn__langevin_run(ncsn_score_fn score, void *user, int dim, 
                 break;
             }
         }
+        if (st == NCSN_OK && o->predictor != NCSN_PREDICT_NONE && i + 1 < L && score_sigma[i + 1] < score_sigma[i])
+            st = ncsn__predict(score, user, o->predictor, score_sigma[i], score_sigma[i + 1], rng, x, s, z, count, &part);
         if (first_bad_level < 0 && !ncsn__all_finite(x, N)) first_bad_level = i;
     }
     if (st == NCSN_OK && o->denoise_final) {
@@ -5102,6 +5141,8 @@ static ncsn_status ncsn__inpaint(const char *fn, ncsn_score_fn score, void *user
     int lm, on;
     if ((st = ncsn__sampler_check(fn, score, user, dim, o, rng, x, n)) != NCSN_OK) return st;
     if (!known || !mask) return ncsn__fail(NCSN_ERR_ARG, "%s: %s = NULL", fn, !known ? "known" : "mask");
+    if (o->predictor != NCSN_PREDICT_NONE)   /* the known part is replaced at every step: not measured with a predictor */
+        return ncsn__fail(NCSN_ERR_ARG, "%s: predictor = %d: inpainting takes none (0)", fn, o->predictor);
     if ((st = ncsn__level_coeffs(fn, o, sigmas, L, &cs, &cn)) != NCSN_OK) return st;
     if ((st = ncsn__inpaint_opts_check(fn, p, sigmas, L, &on)) != NCSN_OK) { NCSN_FREE(cs); NCSN_FREE(cn); return st; }
     N = (size_t)n * (size_t)dim;

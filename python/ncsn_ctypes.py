@@ -67,7 +67,8 @@ class Trainer(C.Structure):         # ncsn_trainer (read-only here: step, loss, 
 class SamplerOpts(C.Structure):     # ncsn_sampler_opts
     _fields_ = [("form", C.c_int), ("eps", C.c_float), ("steps_per_level", C.c_int), ("init", C.c_int),
                 ("init_lo", C.c_float), ("init_hi", C.c_float), ("denoise_final", C.c_int), ("callback", C.c_void_p),
-                ("callback_user", C.c_void_p), ("fine_factor", C.c_int), ("fine_sigma", C.c_float)]
+                ("callback_user", C.c_void_p), ("fine_factor", C.c_int), ("fine_sigma", C.c_float),
+                ("predictor", C.c_int)]
 
 
 class NcsnError(RuntimeError):

@@ -24,7 +24,7 @@
                                             data point, beside the data's own nearest-neighbour distances
      quality exact SET DATA.csv MODEL N     the row of the sampler run with the mixture's exact score
      quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T epsf=F lm=0|1 denoise=F sseed=S fine=M finesig=S
-                                       tlow=K lowsig=S lowepsf=F out=F.csv]
+                                       tlow=K lowsig=S lowepsf=F pred=0|1|2 slevels=S out=F.csv]
                                             the model's sampler with the exact score where sigma >= above
                                             or < below, the last K levels left out, T steps per level,
                                             eps = F sigma_L^2 (default: the recipe's), lm=0 SONG's
@@ -32,7 +32,9 @@
                                             the final step x + F sigma_L^2 s (exact: above=0 by default),
                                             the sampler's fine_factor and fine_sigma, K steps per level
                                             at F times the step below sigma = S (tlow= needs lowsig=,
-                                            a level on each side of it), the samples to F.csv
+                                            a level on each side of it), the sampler's predictor
+                                            (0 none, 1 ancestral, 2 ode), sampling on S geometric
+                                            levels between the model's ends, the samples to F.csv
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
@@ -528,11 +530,11 @@ static ncsn_status q_mix_score(void *u, float *out, const float *x, float sigma,
    epsf=F (eps = F sigma_L^2), lm=0|1 (SONG or SONG_LM; default the recipe's), denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S,
    out=F.csv (the samples), fine=M finesig=S (the sampler's fine_factor and fine_sigma; default the recipe's),
    tlow=K lowsig=S lowepsf=F (K steps per level at F times the step at the levels sigma < S; 0: T everywhere) */
-typedef struct qmix_opts { float above, below, F, epsf, finesig, lowsig, lowepsf; int drop, T, lm, fine, tlow; uint64_t sseed; const char *out; } qmix_opts;
+typedef struct qmix_opts { float above, below, F, epsf, finesig, lowsig, lowepsf; int drop, T, lm, fine, tlow, pred, slevels; uint64_t sseed; const char *out; } qmix_opts;
 static int q_mix_parse(int argc, char **argv, qmix_opts *o)
 {
     int i;
-    o->below = 0.0f; o->F = 1.0f; o->epsf = 0.0f; o->finesig = -1.0f; o->lowsig = 0.0f; o->lowepsf = 1.0f; o->tlow = 0; o->drop = o->T = 0; o->lm = o->fine = -1; o->sseed = 1; o->out = NULL;
+    o->below = 0.0f; o->F = 1.0f; o->epsf = 0.0f; o->finesig = -1.0f; o->lowsig = 0.0f; o->lowepsf = 1.0f; o->tlow = o->pred = o->slevels = 0; o->drop = o->T = 0; o->lm = o->fine = -1; o->sseed = 1; o->out = NULL;
     for (i = 0; i < argc; i++) {
         double v;
         if (!strncmp(argv[i], "sseed=", 6)) {
@@ -555,11 +557,14 @@ static int q_mix_parse(int argc, char **argv, qmix_opts *o)
         else if (!strncmp(argv[i], "tlow=", 5) && v >= 0.0) o->tlow = (int)v;
         else if (!strncmp(argv[i], "lowsig=", 7) && v > 0.0) o->lowsig = (float)v;
         else if (!strncmp(argv[i], "lowepsf=", 8) && v > 0.0) o->lowepsf = (float)v;
-        else { fprintf(stderr, "quality mix: unknown option or negative value '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig= tlow= lowsig= lowepsf=)\n", argv[i]); return 1; }
+        else if (!strncmp(argv[i], "pred=", 5) && (v == 0.0 || v == 1.0 || v == 2.0)) o->pred = (int)v;
+        else if (!strncmp(argv[i], "slevels=", 8) && v >= 2.0 && v <= NCSN_MAX_LEVELS) o->slevels = (int)v;
+        else { fprintf(stderr, "quality mix: unknown option or negative value '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig= tlow= lowsig= lowepsf= pred=0|1|2 slevels=S)\n", argv[i]); return 1; }
     }
     /* each without the others would run the default silently */
     if (o->tlow > 0 && o->lowsig == 0.0f) { fprintf(stderr, "quality mix: tlow= needs lowsig=\n"); return 1; }
     if (o->tlow == 0 && (o->lowsig > 0.0f || o->lowepsf != 1.0f)) { fprintf(stderr, "quality mix: lowsig= and lowepsf= need tlow= > 0\n"); return 1; }
+    if (o->tlow > 0 && o->pred) { fprintf(stderr, "quality mix: pred=1 with tlow= would miss the predictor between the two runs\n"); return 1; }
     return 0;
 }
 
@@ -601,6 +606,7 @@ static int q_mix_run(qmix *q, const qmix_opts *o, const float *sig, int L, int d
     if (o->lm >= 0) so.form = o->lm ? NCSN_LANGEVIN_SONG_LM : NCSN_LANGEVIN_SONG;
     if (o->fine >= 0) so.fine_factor = o->fine;
     if (o->finesig >= 0.0f) so.fine_sigma = o->finesig;
+    so.predictor = o->pred;   /* 0 none, 1 ancestral, 2 ode */
     ncsn_rng_seed(&rng, o->sseed, 54);
     if (q_mix_anneal(q, o, &so, sig, L, dim, &rng, x, n)) return 1;
     if (o->F == 0.0f) return 0;
@@ -644,7 +650,14 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     sc = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
     flag = (unsigned char *)malloc((size_t)n_req);
     if (!x || !sc || !flag) { fprintf(stderr, "quality mix: out of memory for %d samples\n", n_req); goto out; }
-    if (q_mix_run(&q, &o, sig, L - o.drop, dim, x, sc, n_req)) goto out;
+    if (o.slevels) {   /* sampling alone on slevels geometric levels between the model's ends (after drop) */
+        float *ss = (float *)malloc(sizeof(float) * (size_t)o.slevels);
+        int bad = !ss || ncsn_schedule(ss, o.slevels, sig[0], sig[L - 1 - o.drop], NCSN_SCHEDULE_GEOMETRIC) != NCSN_OK;
+        if (bad) fprintf(stderr, "quality mix: slevels=%d: %s\n", o.slevels, ss ? ncsn_last_error() : "out of memory");
+        bad = bad || q_mix_run(&q, &o, ss, o.slevels, dim, x, sc, n_req);
+        free(ss);
+        if (bad) goto out;
+    } else if (q_mix_run(&q, &o, sig, L - o.drop, dim, x, sc, n_req)) goto out;
     ncsn_diverged(&st, sig[0], x, n_req, flag);
     ncsn_stdz_undo(&st, x, n_req);
     n_ok = q_keep_rows(x, n_req, dim, flag);

@@ -434,8 +434,10 @@ static void tl_sample_output(void)
     rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header -o -");
     CHECK(rc == 0 && strcmp(tl_out, want) == 0, "cli sample -o -: exit %d, not stdout's samples: %s", rc, tl_err);
     {   /* the defaults up to 16 dimensions, given explicitly, are the default's samples (form
-           song-lm, no fine steps); song and 4 fine steps at sigma >= 1/2 are other runs */
-        static const struct { const char *opt; int same; } alt[] = { { "--form song-lm", 1 }, { "--form song", 0 }, { "--fine 1", 1 }, { "--fine 4", 0 } };
+           song-lm, no fine steps, no predictor); song, 4 fine steps at sigma >= 1/2 and either
+           predictor are other runs */
+        static const struct { const char *opt; int same; } alt[] = { { "--form song-lm", 1 }, { "--form song", 0 }, { "--fine 1", 1 }, { "--fine 4", 0 },
+                                                                     { "--predictor none", 1 }, { "--predictor ancestral", 0 }, { "--predictor ode", 0 } };
         char cmd[160];
         size_t k;
         for (k = 0; k < sizeof alt / sizeof alt[0]; k++) {
@@ -447,6 +449,8 @@ static void tl_sample_output(void)
     }
     rc = tl_run("sample model.safetensors -n 4 --form lm");
     EXPECT(rc, 1, "song-lm", "an unknown --form lists the forms");
+    rc = tl_run("sample model.safetensors -n 4 --predictor euler");
+    EXPECT(rc, 1, "--predictor = 'euler' is not one of: none, ancestral, ode", "an unknown --predictor lists the predictors");
     rc = tl_run("sample model.safetensors -n 4 --fine 64 --steps-per-level 1073741824");
     EXPECT(rc, 1, "--fine 64 x 1073741824 steps per level exceeds", "--fine times the steps beyond an int is refused, naming the options");
     rc = tl_run("sample model.safetensors -n 4 --fine 0");

@@ -231,6 +231,7 @@ static void pieces_same_bits(void)
         o.denoise_final = v == 1 || v == 3;
         if (v == 1 || v == 4) o.form = NCSN_LANGEVIN_SONG_LM;   /* its first draw is a piece's too */
         if (v == 1 || v == 2) { o.fine_factor = 3; o.fine_sigma = 1.0f; }   /* fine steps at the first two levels */
+        o.predictor = v == 2 || v == 5 ? NCSN_PREDICT_ANCESTRAL : v == 3 ? NCSN_PREDICT_ODE : NCSN_PREDICT_NONE;   /* its normals are a piece's too */
         o.callback = pc_count;
         ncsn_rng_seed(&r0, 40 + (uint64_t)v, 7);
         r_one = r0;
@@ -350,8 +351,69 @@ static void fine_steps(void)
     }
 }
 
+/* the score of a point mass at pm_mu[] noised by sigma: -(x - mu) / sigma^2, in dimension 2 */
+static const float pm_mu[2] = { 1.0f, -2.0f };
+static int pm_calls;
+static ncsn_status pm_score(void *u, float *out, const float *x, float sigma, int n)
+{
+    int k;
+    (void)u;
+    pm_calls++;
+    for (k = 0; k < 2 * n; k++) out[k] = -(x[k] - pm_mu[k % 2]) / (sigma * sigma);
+    return NCSN_OK;
+}
+
+/* The predictors alone (no Langevin step) on a point mass started at its noised density at sigma_1:
+   both carry it to exactly its density at sigma_L (the ODE chain by chain, as (x - mu) / sigma is
+   kept; the ancestral one in distribution), with one score per transition; without a predictor
+   nothing moves; a predictor outside 0..2, or one in inpainting, is refused */
+static void predictors(void)
+{
+    enum { N = 20000, L = 5 };
+    static float x0[N * 2], x[N * 2];
+    float sig[L] = { 4.0f, 2.0f, 1.0f, 0.5f, 0.25f }, known[4] = { 0 };
+    unsigned char mask[4] = { 1, 0, 1, 0 };
+    double worst = 0.0, m[2] = { 0, 0 }, v[2] = { 0, 0 };
+    ncsn_sampler_opts o = ncsn_sampler_defaults();
+    ncsn_rng r;
+    int k;
+    ncsn_rng_seed(&r, 31, 4);
+    ncsn_rng_normals(&r, x0, N * 2);
+    for (k = 0; k < N * 2; k++) x0[k] = pm_mu[k % 2] + sig[0] * x0[k];
+    o.steps_per_level = 0; o.init = NCSN_INIT_GIVEN; o.denoise_final = 0; o.eps = 0.01f;
+    o.predictor = NCSN_PREDICT_ODE;
+    memcpy(x, x0, sizeof x);
+    pm_calls = 0;
+    CHECK(ncsn_sample_annealed(pm_score, NULL, 2, sig, L, &o, &r, x, N) == NCSN_OK && pm_calls == L - 1, "ode predictor: %s, %d scores (want %d)",
+          ncsn_last_error(), pm_calls, L - 1);
+    for (k = 0; k < N * 2; k++) {
+        double want = pm_mu[k % 2] + (x0[k] - pm_mu[k % 2]) * (sig[L - 1] / sig[0]), e = fabs(x[k] - want) / (fabs(want) + 1.0);
+        if (e > worst) worst = e;
+    }
+    CHECK(worst < 1e-5, "ode predictor: a point mass's chain moved off mu + (x - mu) sigma_L / sigma_1 by %g", worst);
+    o.predictor = NCSN_PREDICT_ANCESTRAL;
+    memcpy(x, x0, sizeof x);
+    CHECK(ncsn_sample_annealed(pm_score, NULL, 2, sig, L, &o, &r, x, N) == NCSN_OK, "ancestral predictor: %s", ncsn_last_error());
+    for (k = 0; k < N * 2; k++) m[k % 2] += x[k] / N;
+    for (k = 0; k < N * 2; k++) v[k % 2] += (x[k] - m[k % 2]) * (x[k] - m[k % 2]) / (N - 1);
+    /* 20 000 chains: each mean to 0.0018 (1 sd), each variance (0.0625) to 1 % (1 sd); from sigma_1 it
+       would be 16 */
+    CHECK(fabs(m[0] - 1.0) < 0.01 && fabs(m[1] + 2.0) < 0.01 && fabs(v[0] / 0.0625 - 1.0) < 0.05 && fabs(v[1] / 0.0625 - 1.0) < 0.05,
+          "ancestral predictor: mean %g %g (want 1 -2), variance %g %g (want 0.0625)", m[0], m[1], v[0], v[1]);
+    o.predictor = NCSN_PREDICT_NONE;
+    memcpy(x, x0, sizeof x);
+    CHECK(ncsn_sample_annealed(pm_score, NULL, 2, sig, L, &o, &r, x, N) == NCSN_OK && memcmp(x, x0, sizeof x) == 0, "no predictor, no steps: x moved");
+    o.predictor = 3;
+    CHECK(ncsn_sample_annealed(pm_score, NULL, 2, sig, L, &o, &r, x, N) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "predictor = 3"),
+          "predictor 3: %s", ncsn_last_error());
+    o.predictor = NCSN_PREDICT_ODE;
+    CHECK(ncsn_sample_inpaint(pm_score, NULL, 2, sig, L, &o, &r, known, mask, x, 2) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "predictor = 2"),
+          "inpainting with a predictor: %s", ncsn_last_error());
+}
+
 void test_sampler(void)
 {
+    predictors();
     fine_steps();
     score_dim_checks();
     pieces_same_bits();

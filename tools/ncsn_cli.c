@@ -175,6 +175,7 @@ static const char *const act_names[] = { "silu", "softplus", NULL };
 static const char *const output_form_names[] = { "net", "scaled", "precond", NULL };   /* ncsn_config: neither, scale_by_sigma, precond */
 static const char *const form_names[] = { "song", "half", "song-lm", NULL };   /* ncsn_langevin_form's order */
 static const char *const init_names[] = { "normal", "sigma1", NULL };
+static const char *const predictor_names[] = { "none", "ancestral", "ode", NULL };   /* NCSN_PREDICT_* order */
 static const char *const progress_names[] = { "auto", "tty", "plain", "none", NULL };
 
 /* ---- help ---- */
@@ -292,6 +293,10 @@ static const char usage_sample[] =
     "  --fine F                 F times the steps (F in 1..64) at 1/F of the step at the levels\n"
     "                           sigma >= 1/2 in the network's units (standardised unless trained with\n"
     "                           --no-standardize or --preset); default 1: none (training.md)\n"
+    "  --predictor none|ancestral|ode\n"
+    "                           a step from each level to the next after its Langevin steps\n"
+    "                           (predictor-corrector), from sigma a to b: ancestral\n"
+    "                           x + (a^2 - b^2) s + noise, ode x + a (a - b) s; default none\n"
     "  --form song|half|song-lm song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z; song-lm: song\n"
     "                           with z the mean of this and the last step's draws (the default: no\n"
     "                           step-size bias on a Gaussian's width)\n"
@@ -1508,7 +1513,7 @@ typedef struct sample_cfg {
     const char *model, *output;
     long n, T, threads, levels, fine;
     float eps, smax, smin;
-    int form, init, denoise, header, schedule, progress_mode, quiet;
+    int form, init, denoise, header, schedule, progress_mode, quiet, predictor;
     uint64_t seed;
 } sample_cfg;
 
@@ -1518,7 +1523,7 @@ static int parse_sample(int argc, char **argv, sample_cfg *c)
     opt_state o;
     int r;
     memset(c, 0, sizeof *c);
-    c->output = "-"; c->n = 1000; c->threads = default_threads(); c->form = c->init = c->denoise = -1; c->seed = 1;
+    c->output = "-"; c->n = 1000; c->threads = default_threads(); c->form = c->init = c->denoise = c->predictor = -1; c->seed = 1;
     o.argc = argc; o.argv = argv; o.i = 0;
     while ((r = next_arg(&o)) != 0) {
         const char *nm = o.name;
@@ -1535,6 +1540,7 @@ static int parse_sample(int argc, char **argv, sample_cfg *c)
         else if (!strcmp(nm, "--fine")) { if (parse_long_opt(nm, need_value(&o), 1, 64, &c->fine)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--form")) { if (parse_choice(nm, need_value(&o), form_names, &c->form)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--init")) { if (parse_choice(nm, need_value(&o), init_names, &c->init)) return EXIT_USAGE; }
+        else if (!strcmp(nm, "--predictor")) { if (parse_choice(nm, need_value(&o), predictor_names, &c->predictor)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--denoise")) c->denoise = 1;
         else if (!strcmp(nm, "--no-denoise")) c->denoise = 0;
         else if (!strcmp(nm, "--header")) c->header = 1;
@@ -1594,6 +1600,7 @@ static int cmd_sample(int argc, char **argv)
         goto out;
     }
     if (c.init >= 0) so.init = c.init ? NCSN_INIT_NORMAL_SIGMA1 : NCSN_INIT_NORMAL;
+    if (c.predictor >= 0) so.predictor = c.predictor;
     if (c.denoise >= 0) so.denoise_final = c.denoise;
     sp.mode = c.quiet || c.progress_mode == 3 ? 0 : c.progress_mode == 1 ? 1 : c.progress_mode == 2 ? 2 : isatty(fileno(stderr)) ? 1 : 0;
     sp.L = ld.L;
