@@ -583,10 +583,14 @@ typedef struct ncsn_sampler_opts {
        steps then correct (predictor-corrector). One score and n*dim normals per transition.
        NCSN_PREDICT_ODE: the deterministic step of the same process (DDIM's for noise levels),
        x <- x + a (a - b) s(x, a), no normals; exact for a point mass too. NCSN_PREDICT_NONE (0):
-       plain annealed Langevin, as before 0.7.0 (docs/training.md measures both). */
+       plain annealed Langevin, as before 0.7.0 (docs/training.md measures both). No step (no
+       score, no normals) where the next level is not smaller, nor after the last level; the
+       callback sees Langevin steps only; a run split into several sampler calls over its levels
+       has no predictor at the splits; the inpainting samplers refuse one (NCSN_ERR_ARG). An int,
+       not the enum, so that the struct's layout does not depend on the compiler's enum size. */
     int predictor;
 } ncsn_sampler_opts;
-enum { NCSN_PREDICT_NONE = 0, NCSN_PREDICT_ANCESTRAL = 1, NCSN_PREDICT_ODE = 2 };
+typedef enum ncsn_predictor { NCSN_PREDICT_NONE = 0, NCSN_PREDICT_ANCESTRAL = 1, NCSN_PREDICT_ODE = 2 } ncsn_predictor;
 NCSNDEF ncsn_sampler_opts ncsn_sampler_defaults(void);
 /* The two coefficients of one update: x <- x + c_score s + c_noise z. SONG_LM has SONG's; its z
    is the mean of two successive draws, which a caller's own loop must form itself. */
@@ -627,7 +631,7 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
    first step). opts->denoise_final denoises the unknown elements only; the known ones end as the
    last level's y, known + sigma_L z~, exactly. SONG_LM's extra block of normals is drawn after
    level 0's z~, so that with nothing known this is ncsn_sample_annealed after n*dim normals.
-   known, mask and x hold n*dim each. */
+   known, mask and x hold n*dim each. opts->predictor must be 0 (not measured here: refused). */
 NCSNDEF ncsn_status ncsn_sample_inpaint(ncsn_score_fn score, void *user, int dim, const float *sigmas, int L,
                                         const ncsn_sampler_opts *opts, ncsn_rng *rng, const float *known,
                                         const unsigned char *mask, float *x, int n);
@@ -4908,13 +4912,14 @@ static void ncsn__lm_noise(float *z, float *zp, size_t n)
     }
 }
 
-/* the predictor from sigma_a to sigma_b < sigma_a. Ancestral: x <- x + (a^2 - b^2) s + b sqrt(1 - b^2/a^2) z;
-   ODE: x <- x + a (a - b) s. sqrtf is correctly rounded, so the bits are the same on every build. */
+/* the predictor from sigma_a to sigma_b < sigma_a. Ancestral: x <- x + (a^2 - b^2) s + b sqrt(1 - b^2/a^2) z,
+   the noise's coefficient as (b/a) sqrt((a - b)(a + b)), exact in a - b for close levels rather than
+   1 - b^2/a^2's cancellation; ODE: x <- x + a (a - b) s. sqrtf is correctly rounded: the same bits
+   on every build. */
 static ncsn_status ncsn__predict(ncsn_score_fn score, void *user, int kind, float sigma_a, float sigma_b, ncsn_rng *rng,
                                  float *x, float *s, float *z, int count, const ncsn__part *part)
 {
     size_t k, N = part->b - part->a;
-    float ratio = (sigma_b / sigma_a) * (sigma_b / sigma_a);
     ncsn_status st = score(user, s, x, sigma_a, count);
     if (st != NCSN_OK) return st;
     if (kind == NCSN_PREDICT_ODE) {
@@ -4922,7 +4927,7 @@ static ncsn_status ncsn__predict(ncsn_score_fn score, void *user, int kind, floa
         for (k = 0; k < N; k++) x[k] = fmaf(c_score, s[k], x[k]);
     } else {
         float c_score = (sigma_a - sigma_b) * (sigma_a + sigma_b);
-        float c_noise = sigma_b * sqrtf(ratio < 1.0f ? 1.0f - ratio : 0.0f);
+        float c_noise = (sigma_b / sigma_a) * sqrtf(c_score);
         ncsn__normals_part(rng, z, part);
         for (k = 0; k < N; k++) x[k] = fmaf(c_noise, z[k], fmaf(c_score, s[k], x[k]));
     }
@@ -5254,6 +5259,7 @@ NCSNDEF ncsn_status ncsn_sample_langevin(ncsn_score_fn score, void *user, int di
     o.steps_per_level = n_steps;
     o.denoise_final = 0;
     o.fine_factor = 0;   /* one level, at the caller's step */
+    o.predictor = NCSN_PREDICT_NONE;   /* one level: nothing to predict */
     if ((st = ncsn__sampler_check(fn, score, user, dim, &o, rng, x, n)) != NCSN_OK) return st;
     if (!(step > 0.0f) || !ncsn__isfinite(step)) return ncsn__fail(NCSN_ERR_ARG, "%s: step = %g must be finite and > 0", fn, (double)step);
     if (!(score_sigma >= 0.0f)) return ncsn__fail(NCSN_ERR_ARG, "%s: score_sigma = %g must be >= 0", fn, (double)score_sigma);
@@ -8380,7 +8386,7 @@ NCSNDEF ncsn_status ncsn_idx_load(const char *images_path, const char *labels_pa
 #define NCSN__SELFTEST_MATH   0xf64bc133d8687f4fULL   /* math.txt: all */
 #define NCSN__SELFTEST_MODEL  0x31c15340bf718e82ULL   /* model.txt: all */
 #define NCSN__SELFTEST_TRAIN  0x0f950ea76a697083ULL   /* train.txt: loss, weight */
-#define NCSN__SELFTEST_SAMPLE 0x8b73410046976f45ULL   /* sample.txt: all */
+#define NCSN__SELFTEST_SAMPLE 0xdbce0168ecacd42cULL   /* sample.txt: all */
 #define NCSN__SELFTEST_PARTS 5
 
 static void ncsn__hash_bits(uint64_t *h, uint64_t bits, int bytes)
@@ -8547,6 +8553,7 @@ static ncsn_status ncsn__selftest_sample(uint64_t *h)
     ncsn_rng r;
     float sig[5], x[16 * 2];
     ncsn_status st;
+    int k;
     ncsn_schedule(sig, 5, 20.0f, 1.0f, NCSN_SCHEDULE_GEOMETRIC);
     ncsn_rng_seed(&r, 11, 3);
     o.eps = 0.1f;
@@ -8570,6 +8577,13 @@ static ncsn_status ncsn__selftest_sample(uint64_t *h)
     ncsn_schedule(sig, 5, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
     st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, 5, &o, &r, x, 16);
     ncsn__hash_f32s(h, x, 32);
+    o.form = NCSN_LANGEVIN_SONG_LM;   /* the predictors, each from the same rng state */
+    for (k = NCSN_PREDICT_ANCESTRAL; k <= NCSN_PREDICT_ODE && st == NCSN_OK; k++) {
+        ncsn_rng rk = r;
+        o.predictor = k;
+        st = ncsn_sample_annealed(ncsn_model_score, m, 2, sig, 5, &o, &rk, x, 16);
+        ncsn__hash_f32s(h, x, 32);
+    }
     ncsn_model_free(m);
     return st;
 }

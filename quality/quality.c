@@ -564,7 +564,7 @@ static int q_mix_parse(int argc, char **argv, qmix_opts *o)
     /* each without the others would run the default silently */
     if (o->tlow > 0 && o->lowsig == 0.0f) { fprintf(stderr, "quality mix: tlow= needs lowsig=\n"); return 1; }
     if (o->tlow == 0 && (o->lowsig > 0.0f || o->lowepsf != 1.0f)) { fprintf(stderr, "quality mix: lowsig= and lowepsf= need tlow= > 0\n"); return 1; }
-    if (o->tlow > 0 && o->pred) { fprintf(stderr, "quality mix: pred=1 with tlow= would miss the predictor between the two runs\n"); return 1; }
+    if (o->tlow > 0 && o->pred) { fprintf(stderr, "quality mix: pred= with tlow= would miss the predictor between the two runs\n"); return 1; }
     return 0;
 }
 

@@ -226,6 +226,16 @@ void gen_sample(gsink *s)
     ncsn_schedule(sig, 5, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
     ncsn_sample_annealed(ncsn_model_score, m, 2, sig, 5, &o, &r, x, 16);
     g_f32s(s, "ald_net", x, 32);
+    o.form = NCSN_LANGEVIN_SONG_LM;   /* the predictors (0.7.0) with the recipe's form, each from the same rng state */
+    {
+        ncsn_rng ra = r, rb = r;
+        o.predictor = NCSN_PREDICT_ANCESTRAL;
+        ncsn_sample_annealed(ncsn_model_score, m, 2, sig, 5, &o, &ra, x, 16);
+        g_f32s(s, "ald_net_ancestral", x, 32);
+        o.predictor = NCSN_PREDICT_ODE;
+        ncsn_sample_annealed(ncsn_model_score, m, 2, sig, 5, &o, &rb, x, 16);
+        g_f32s(s, "ald_net_ode", x, 32);
+    }
     ncsn_model_free(m);
 }
 

@@ -449,6 +449,13 @@ static void tl_sample_output(void)
     }
     rc = tl_run("sample model.safetensors -n 4 --form lm");
     EXPECT(rc, 1, "song-lm", "an unknown --form lists the forms");
+    {   /* the two predictors are two different runs */
+        char anc[4096];
+        rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --predictor ancestral");
+        snprintf(anc, sizeof anc, "%s", tl_out);
+        rc |= tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --predictor ode");
+        CHECK(rc == 0 && strcmp(anc, tl_out) != 0, "cli sample: --predictor ancestral and ode gave the same samples (exit %d)", rc);
+    }
     rc = tl_run("sample model.safetensors -n 4 --predictor euler");
     EXPECT(rc, 1, "--predictor = 'euler' is not one of: none, ancestral, ode", "an unknown --predictor lists the predictors");
     rc = tl_run("sample model.safetensors -n 4 --fine 64 --steps-per-level 1073741824");

@@ -231,7 +231,7 @@ static void pieces_same_bits(void)
         o.denoise_final = v == 1 || v == 3;
         if (v == 1 || v == 4) o.form = NCSN_LANGEVIN_SONG_LM;   /* its first draw is a piece's too */
         if (v == 1 || v == 2) { o.fine_factor = 3; o.fine_sigma = 1.0f; }   /* fine steps at the first two levels */
-        o.predictor = v == 2 || v == 5 ? NCSN_PREDICT_ANCESTRAL : v == 3 ? NCSN_PREDICT_ODE : NCSN_PREDICT_NONE;   /* its normals are a piece's too */
+        o.predictor = v == 2 || v == 4 || v == 5 ? NCSN_PREDICT_ANCESTRAL : v == 3 ? NCSN_PREDICT_ODE : NCSN_PREDICT_NONE;   /* its normals are a piece's too */
         o.callback = pc_count;
         ncsn_rng_seed(&r0, 40 + (uint64_t)v, 7);
         r_one = r0;
@@ -403,12 +403,32 @@ static void predictors(void)
     o.predictor = NCSN_PREDICT_NONE;
     memcpy(x, x0, sizeof x);
     CHECK(ncsn_sample_annealed(pm_score, NULL, 2, sig, L, &o, &r, x, N) == NCSN_OK && memcmp(x, x0, sizeof x) == 0, "no predictor, no steps: x moved");
+    {   /* a level equal to the next takes no predictor step: levels 2, 2, 1 run as 2, 1 (bits, rng, scores) */
+        float eq[3] = { 2.0f, 2.0f, 1.0f };
+        ncsn_rng ra, rb;
+        o.predictor = NCSN_PREDICT_ANCESTRAL;
+        ncsn_rng_seed(&ra, 9, 9);
+        rb = ra;
+        memcpy(x, x0, sizeof(float) * 64);
+        pm_calls = 0;
+        k = ncsn_sample_annealed(pm_score, NULL, 2, eq, 3, &o, &ra, x, 32) == NCSN_OK && pm_calls == 1;
+        memcpy(x + 64, x0, sizeof(float) * 64);
+        k = k && ncsn_sample_annealed(pm_score, NULL, 2, eq + 1, 2, &o, &rb, x + 64, 32) == NCSN_OK;
+        CHECK(k && memcmp(x, x + 64, sizeof(float) * 64) == 0 && ra.state == rb.state, "levels 2, 2, 1: not the run on 2, 1 (%d scores, want 1)", pm_calls);
+    }
     o.predictor = 3;
     CHECK(ncsn_sample_annealed(pm_score, NULL, 2, sig, L, &o, &r, x, N) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "predictor = 3"),
           "predictor 3: %s", ncsn_last_error());
     o.predictor = NCSN_PREDICT_ODE;
     CHECK(ncsn_sample_inpaint(pm_score, NULL, 2, sig, L, &o, &r, known, mask, x, 2) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "predictor = 2"),
           "inpainting with a predictor: %s", ncsn_last_error());
+    {
+        ncsn_inpaint_opts ip = ncsn_inpaint_defaults();
+        CHECK(ncsn_sample_inpaint_resample(pm_score, NULL, 2, sig, L, &o, &ip, &r, known, mask, x, 2) == NCSN_ERR_ARG &&
+              strstr(ncsn_last_error(), "predictor = 2"), "inpainting with resampling and a predictor: %s", ncsn_last_error());
+    }
+    o.predictor = 7;   /* plain Langevin has one level: the field is not used, whatever it holds */
+    CHECK(ncsn_sample_langevin(pm_score, NULL, 2, 1.0f, 0.01f, 2, &o, &r, x, 4) == NCSN_OK, "plain Langevin with predictor 7: %s", ncsn_last_error());
 }
 
 void test_sampler(void)
