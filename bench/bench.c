@@ -1,7 +1,7 @@
 /* bench.c - the ncsn.h side of `make bench` (bench/run.py runs it next to bench/bench_torch.py).
 
    usage:
-     bench W1..W10 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR] [--max-seconds S]
+     bench W1..W12 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR] [--max-seconds S]
      bench prep DIR [steps000] [steps001]   train seed 000's and seed 001's networks briefly and
                                             save DIR/seed000.safetensors, DIR/seed001.safetensors
                                             (W3/W4 sample with them; bench_torch.py loads the same
@@ -24,6 +24,10 @@
      W6, W7, W8  W4's sampler and network with 1, 100 and 10 000 chains.
      W9, W10     the sampler on W5's network (784-dim, freshly initialised), 1 and 128 chains:
                  ncsn_sample_annealed, SONG form, eps 5e-5, 10 levels 1 -> 0.01, start N(0, I).
+     W11, W12    inpainting's score on W5's network, 128 chains of 784 with the upper half known,
+                 sigma 0.5, per call: W11 the reconstruction-guided score (ncsn_score_guided,
+                 weight 4: the model's score plus one backward pass to the input only), W12 the
+                 model's score (ncsn_model_score) on the same chains: W11/W12 is guidance's cost.
    Sampler blocks (W4, W6..W10) of k < 10 steps run the first k levels, 1 step each (the cost of
    a step does not depend on sigma; this only matters for a slow build, see --max-seconds).
 
@@ -61,6 +65,9 @@ typedef struct state {
     float *data, *batch, *x, *s, z[2];
     int n_data, B, *perm;
     int chains, dim;                      /* sampler workloads (W4, W6..W10) */
+    ncsn_guide guide;                     /* W11 */
+    float *known;                         /* W11, W12: 128 x 784 */
+    unsigned char *mask;
     ncsn_langevin_form form;
     float eps;
     int nonfinite;   /* samplers: chains that left the finite range (reported, not an error) */
@@ -96,6 +103,24 @@ static void make_model(state *st, const ncsn_config *cfg, const char *models, co
         CHECK(ncsn_model_init(st->m, &st->rng), "model_init");
         if (models) fprintf(stderr, "bench: %s not found, sampling with untrained weights\n", path);
     }
+}
+
+/* W11 (guided) and W12: W5's network, 128 chains of N(0, I), the upper half of each known (uniform) */
+static void setup_inpaint(state *st, int guided)
+{
+    ncsn_config cfg = ncsn_config_concat(784, 1024, 2);
+    size_t i, N = (size_t)784 * 128;
+    CHECK(ncsn_model_create(&st->m, &cfg), "model_create");
+    CHECK(ncsn_model_init(st->m, &st->rng), "model_init");
+    st->dim = 784;
+    st->x = (float *)malloc(sizeof(float) * N);
+    st->s = (float *)malloc(sizeof(float) * N);
+    st->known = (float *)malloc(sizeof(float) * N);
+    st->mask = (unsigned char *)malloc(N);
+    if (!st->x || !st->s || !st->known || !st->mask) { fprintf(stderr, "bench: out of memory\n"); exit(1); }
+    ncsn_rng_normals(&st->rng, st->x, N);
+    for (i = 0; i < N; i++) { st->known[i] = ncsn_rng_uniform(&st->rng); st->mask[i] = (unsigned char)(i % 784 < 392); }
+    if (guided) CHECK(ncsn_guide_init(&st->guide, st->m, st->known, st->mask, 4.0f, 128), "guide_init");
 }
 
 static void setup(state *st, const char *w, const char *models)
@@ -139,6 +164,8 @@ static void setup(state *st, const char *w, const char *models)
             st->eps = 1e-4f;
             st->x = (float *)malloc(sizeof(float) * 2 * (size_t)st->chains);
         }
+    } else if (!strcmp(w, "W11") || !strcmp(w, "W12")) {
+        setup_inpaint(st, !strcmp(w, "W11"));
     } else if (!strcmp(w, "W5") || sampler_chains(w, 1) > 0) {
         ncsn_config cfg = ncsn_config_concat(784, 1024, 2);
         size_t i;
@@ -157,7 +184,7 @@ static void setup(state *st, const char *w, const char *models)
         CHECK(ncsn_model_create(&st->m, &cfg), "model_create");
         CHECK(ncsn_model_init(st->m, &st->rng), "model_init");
     } else {
-        fprintf(stderr, "bench: unknown workload %s (W1..W10, prep)\n", w);
+        fprintf(stderr, "bench: unknown workload %s (W1..W12, prep)\n", w);
         exit(2);
     }
     if (st->B) {
@@ -208,6 +235,13 @@ static long run_block(state *st, long k)
         while (done < k) { chain_w3(st, per); done += 10L * per; }
         return done;
     }
+    if (st->known) {   /* W11, W12: one score of the 128 chains per iteration */
+        for (i = 0; i < k; i++) {
+            if (!strcmp(st->w, "W11")) CHECK(ncsn_score_guided(&st->guide, st->s, st->x, 0.5f, 128), "score_guided");
+            else CHECK(ncsn_model_score(st->m, st->s, st->x, 0.5f, 128), "model_score");
+        }
+        return k;
+    }
     if (st->chains) {   /* whole levels; fewer than L steps: the first k levels, one step each */
         ncsn_sampler_opts o = ncsn_sampler_defaults();
         ncsn_status s;
@@ -256,7 +290,7 @@ int main(int argc, char **argv)
     state st;
     struct rusage ru;
 
-    if (argc < 2) { fprintf(stderr, "usage: bench W1..W10 [--threads 1,2] [--reps N] [--rep-time S] [--models DIR] [--max-seconds S] | bench prep DIR\n"); return 2; }
+    if (argc < 2) { fprintf(stderr, "usage: bench W1..W12 [--threads 1,2] [--reps N] [--rep-time S] [--models DIR] [--max-seconds S] | bench prep DIR\n"); return 2; }
     w = argv[1];
     if (!strcmp(w, "prep")) {
         if (argc < 3) { fprintf(stderr, "usage: bench prep DIR [steps000] [steps001]\n"); return 2; }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench_torch.py - the PyTorch side of `make bench` (bench/run.py runs it next to bench/bench.c).
 
-    bench_torch.py W1..W10 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR]
+    bench_torch.py W1..W12 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR]
     bench_torch.py e2e000|e2e001 [--threads 1,2] [--train-steps N] [--chains N] [--steps-per-level N]
     bench_torch.py info
 
@@ -114,6 +114,35 @@ def wide_sampler(model, sigmas, n, n_steps, eps=5e-5):
 
 SEED001_CHAINS = {"W4": 1000, "W6": 1, "W7": 100, "W8": 10000}
 WIDE_CHAINS = {"W9": 1, "W10": 128}
+
+
+def inpaint_scores(model, guided, weight=4.0, sigma=0.5):
+    """W11/W12: the score of 128 chains of W5's network with the upper half of each known, as
+    bench.c times it. W11 (guided): s + w (r + sigma^2 J^T r) / sigma^2 with r = mask (known - D(x)),
+    D(x) = x + sigma^2 s, written as autograd of 0.5 |r|^2 with respect to x alone (the weights
+    need no gradient), whose gradient is -(r + sigma^2 J^T r); W12: the score alone."""
+    x = torch.randn(128, 784)
+    known = torch.rand(128, 784)
+    mask = (torch.arange(784) < 392).float().expand(128, 784)
+    sig = torch.full((128,), sigma)
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+    def one():
+        if not guided:
+            with torch.no_grad():
+                return model(x, sig)
+        xr = x.detach().requires_grad_(True)
+        s = model(xr, sig)
+        r = mask * (known - (xr + sigma * sigma * s))
+        g, = torch.autograd.grad(0.5 * (r * r).sum(), xr)
+        return s.detach() - (weight / (sigma * sigma)) * g
+
+    def block(k):
+        for _ in range(k):
+            one()
+        return k
+    return block
 
 
 # ---- OpenBLAS control ---------------------------------------------------------------------------
@@ -241,6 +270,8 @@ def setup(w, models):
             wide_sampler(model, sigmas, WIDE_CHAINS[w], per)
             return 10 * per
         return {"": block}
+    if w in ("W11", "W12"):
+        return {"": inpaint_scores(WideScoreNet(), w == "W11")}
     if w == "W5":
         model = WideScoreNet()
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -13,7 +13,7 @@ process, and the order flips every round, so that the load of a shared machine f
      then `bench_dnnl check`: one training step and one score evaluation by oneDNN against
      ncsn.h on the same weights and draws (the relative differences are in the output; a
      difference over its tolerance stops the run);
-  3. W1..W10: per round, for 1 and 2 threads, one process each of: ncsn.h built with
+  3. W1..W12: per round, for 1 and 2 threads, one process each of: ncsn.h built with
      -O3 -march=native (`bench`), the same code built with baseline flags (-O3 alone,
      `bench_base`; bounded by --base-max-seconds, as a build without a fast kernel path can be
      ~50x slower), oneDNN (`bench_dnnl`, not W2), and torch per OpenBLAS core type (see below);
@@ -55,8 +55,8 @@ TARGETS = {"W1": 3.0, "W2": 4.0, "W3": 30.0, "W4": 4.0, "W5": 3.0}
 PEAK_TARGET = {"W1": 0.60, "W5": 0.60}
 ONEDNN_TARGET = {"W1": 1.0, "W5": 1.0}
 BASE_TARGET = 0.9
-ALL_WORKLOADS = "W1,W2,W3,W4,W5,W6,W7,W8,W9,W10"
-NO_ONEDNN = {"W2"}   # seed 001's training step (the embedding's backward) is not written for oneDNN
+ALL_WORKLOADS = "W1,W2,W3,W4,W5,W6,W7,W8,W9,W10,W11,W12"
+NO_ONEDNN = {"W2", "W11", "W12"}   # seed 001's training step (the embedding's backward) and the guided score are not written for oneDNN
 DESC = {
     "W1": "W1 seed-000 train step, B=5000, 3-128-128-128-2",
     "W2": "W2 seed-001 train step, B=256, emb 64, 128x3",
@@ -68,13 +68,17 @@ DESC = {
     "W8": "W8 seed-001 sampler, 10000 chains, per step",
     "W9": "W9 wide MLP sampler, 1 chain, per step",
     "W10": "W10 wide MLP sampler, 128 chains, per step",
+    "W11": "W11 wide MLP guided inpainting score, 128 chains, per call",
+    "W12": "W12 wide MLP score, 128 chains, per call (W11 without guidance)",
 }
 SHORT = {"W1": "W1 seed-000 training step (B 5000)", "W2": "W2 seed-001 training step (B 256)",
          "W3": "W3 seed-000 sampler, 1 chain (per step)", "W4": "W4 seed-001 sampler, 1000 chains (per step)",
          "W5": "W5 wide MLP training step (B 128, 784-d)",
          "W6": "W6 seed-001 sampler, 1 chain (per step)", "W7": "W7 seed-001 sampler, 100 chains (per step)",
          "W8": "W8 seed-001 sampler, 10 000 chains (per step)", "W9": "W9 wide MLP sampler, 1 chain (per step)",
-         "W10": "W10 wide MLP sampler, 128 chains (per step)"}
+         "W10": "W10 wide MLP sampler, 128 chains (per step)",
+         "W11": "W11 wide MLP guided inpainting score, 128 chains (per call)",
+         "W12": "W12 wide MLP score, 128 chains (per call)"}
 
 
 # ---- FLOP counting (the same count for both sides) -----------------------------------------------
@@ -105,8 +109,10 @@ def flops_per_iteration(w):
         return seed001_chains[w] * linear_flops(emb + main, False, None)
     if w == "W5":
         return 128 * linear_flops(wide, True, [0, 1024, 1024])
-    if w in ("W9", "W10"):
+    if w in ("W9", "W10", "W12"):
         return (1 if w == "W9" else 128) * linear_flops(wide, False, None)
+    if w == "W11":   # forward, then the gradient to every layer's input (no weight gradient)
+        return 128 * (linear_flops(wide, False, None) + sum(2 * i * o for i, o in wide))
     raise KeyError(w)
 
 
