@@ -1020,6 +1020,12 @@ NCSNDEF ncsn_status ncsn_selftest(void);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
+/* gcc 12 takes a Zen 4 (AVX-512) for a Zen 3 (none): -march=native then tunes the AVX-512 kernels
+   for a CPU without them, which measured 1.25-1.3x slower than the same kernels at the default
+   tuning (docs/performance.md). Tuning does not change results: the bits stay the same. */
+#if defined(__AVX512F__) && (defined(__tune_znver1__) || defined(__tune_znver2__) || defined(__tune_znver3__))
+#pragma GCC target("tune=generic")
+#endif
 #endif
 #if defined(NCSN_STATIC) && defined(__GNUC__)
 #pragma GCC diagnostic push
