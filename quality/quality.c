@@ -18,13 +18,16 @@
                                             sigma_L, for training and sampling (default: the recipe's,
                                             ncsn_level_ratio; docs/quality.md, number of levels in 2-D);
                                 slevels=S: sampling alone on S geometric levels between the same ends
+                                stf=1: the stable target field (each target the minibatch's own noised
+                                            empirical score, not -z/sigma; single-threaded, about 2x
+                                            the time in 2-D; docs/quality.md)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
      quality nearest DATA.csv SAMPLES.csv [N]  the first N samples' (2000) distances to their nearest
                                             data point, beside the data's own nearest-neighbour distances
      quality exact SET DATA.csv MODEL N     the row of the sampler run with the mixture's exact score
      quality mix SET DATA.csv MODEL N [above=S below=S drop=K T=T epsf=F lm=0|1 denoise=F sseed=S fine=M finesig=S
-                                       tlow=K lowsig=S lowepsf=F pred=0|1|2 slevels=S out=F.csv]
+                                       tlow=K lowsig=S lowepsf=F pred=0|1|2 slevels=S emp=0|1 out=F.csv]
                                             the model's sampler with the exact score where sigma >= above
                                             or < below, the last K levels left out, T steps per level,
                                             eps = F sigma_L^2 (default: the recipe's), lm=0 SONG's
@@ -34,7 +37,10 @@
                                             at F times the step below sigma = S (tlow= needs lowsig=,
                                             a level on each side of it), the sampler's predictor
                                             (0 none, 1 ancestral, 2 ode), sampling on S geometric
-                                            levels between the model's ends, the samples to F.csv
+                                            levels between the model's ends, the samples to F.csv;
+                                            emp=1: the "exact" score is the training set's own
+                                            (DATA.csv as equal point masses), for any set (slow: n
+                                            components per chain and step)
      quality header                         the table's header */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #define NCSN_IMPLEMENTATION
@@ -364,7 +370,7 @@ static int q_number(const char *arg, double *out)
 }
 
 /* cmd_tune's keys beyond the training options */
-typedef struct qtune { int T, precond, levels, slevels; double ratio; uint64_t sseed; const char *out, *model; } qtune;
+typedef struct qtune { int T, precond, levels, slevels, stf; double ratio; uint64_t sseed; const char *out, *model; } qtune;
 
 /* KEY=L with L a level count, an integer in [2, 1000] */
 static int q_level_count(const char *arg, int *out)
@@ -395,7 +401,7 @@ static int q_tune_levels(const char *arg, qtune *q)
 static int q_tune_parse(int argc, char **argv, int dim, ncsn_train_opts *o, qtune *q)
 {
     int i;
-    q->T = 0; q->precond = -1; q->levels = q->slevels = 0; q->ratio = 0.0; q->sseed = 1; q->out = q->model = NULL;   /* precond -1: the recipe's output form */
+    q->T = 0; q->precond = -1; q->levels = q->slevels = q->stf = 0; q->ratio = 0.0; q->sseed = 1; q->out = q->model = NULL;   /* precond -1: the recipe's output form */
     for (i = 0; i < argc; i++) {
         const char *v = strchr(argv[i], '=');
         if (!v) continue;
@@ -429,6 +435,7 @@ static int q_tune_parse(int argc, char **argv, int dim, ncsn_train_opts *o, qtun
         }
         else if (!strncmp(argv[i], "out=", 4)) q->out = v;
         else if (!strncmp(argv[i], "model=", 6)) q->model = v;
+        else if (!strncmp(argv[i], "stf=", 4)) q->stf = atoi(v);
     }
     if (o->lr_decay_steps) o->lr_decay_steps = o->steps;   /* after steps= */
     /* precond=1 / 0 as ncsn train --output-form precond / scaled, after net= (hence the recipe's own form) */
@@ -477,6 +484,71 @@ out:
     return rc;
 }
 
+/* stf=1: one step of t with the stable target field (Xu et al. 2023, "Stable Target Field for
+   Reduced Variance Score Estimation in Diffusion Models"): the target of a noised point is the score
+   of the minibatch's own noised empirical density, (m - x~) / sigma^2 with m the softmax-weighted
+   mean of the batch's points (the point itself among them), instead of -z / sigma. Passed to
+   ncsn_dsm_loss_ex as the clean point m with the noise (x~ - m) / sigma: the same x~, that target.
+   Otherwise as ncsn_trainer_step (Adam's rate, EMA); an experiment, not the library's recipe. */
+static ncsn_status q_stf_step(ncsn_trainer *t, int *lv, float *eps, float *xm)
+{
+    int B = t->batch, D = t->dim, b, j, d;
+    const float *x = t->data;
+    ncsn_dsm_opts dop;
+    ncsn_status st;
+    float loss;
+    if (B < t->n) {
+        if ((st = ncsn_minibatch(&t->rng, t->perm, t->n, t->data, D, t->xb, B)) != NCSN_OK) return st;
+        x = t->xb;
+    }
+    for (b = 0; b < B; b++) lv[b] = (int)ncsn_rng_bounded(&t->rng, (uint32_t)t->L);
+    ncsn_rng_normals(&t->rng, eps, (size_t)B * D);
+    for (b = 0; b < B; b++) {
+        float sg = t->sigmas[lv[b]], xt[64], mx = -HUGE_VALF, tot = 0.0f, *lg = xm + (size_t)B * D;   /* lg: B scratch */
+        for (d = 0; d < D; d++) xt[d] = fmaf(sg, eps[(size_t)b * D + d], x[(size_t)b * D + d]);
+        for (j = 0; j < B; j++) {
+            float q = 0.0f;
+            for (d = 0; d < D; d++) { float u = xt[d] - x[(size_t)j * D + d]; q = fmaf(u, u, q); }
+            lg[j] = -q / (2.0f * sg * sg);
+            if (lg[j] > mx) mx = lg[j];
+        }
+        for (d = 0; d < D; d++) xm[(size_t)b * D + d] = 0.0f;
+        for (j = 0; j < B; j++) {
+            float r = ncsn_expf(lg[j] - mx);
+            tot += r;
+            for (d = 0; d < D; d++) xm[(size_t)b * D + d] = fmaf(r, x[(size_t)j * D + d], xm[(size_t)b * D + d]);
+        }
+        for (d = 0; d < D; d++) {
+            xm[(size_t)b * D + d] /= tot;
+            eps[(size_t)b * D + d] = (xt[d] - xm[(size_t)b * D + d]) / sg;
+        }
+    }
+    memset(&dop, 0, sizeof dop);
+    dop.levels = lv; dop.eps = eps;
+    if ((st = ncsn_dsm_loss_ex(t->model, &t->dsm, xm, B, t->sigmas, t->L, t->opts.weighting, NULL, &dop, &loss)) != NCSN_OK) return st;
+    if (t->opts.lr_decay_steps > 0) t->adam.lr = ncsn_lr_at(t->opts.lr, t->step, t->opts.lr_decay_steps);
+    if ((st = ncsn_model_adam_step(t->model, &t->adam)) != NCSN_OK) return st;
+    if (t->ema) {
+        float warm = (float)(t->step + 1) / (float)(t->step + 10);
+        ncsn_ema_update(t->ema, t->model->params, t->model->n_params, warm < t->opts.ema_rate ? warm : t->opts.ema_rate);
+    }
+    t->loss = loss;
+    t->step++;
+    return NCSN_OK;
+}
+
+static int q_stf_run(ncsn_trainer *t, long steps)
+{
+    int B = t->batch, D = t->dim, rc = 0;
+    int *lv = (int *)malloc(sizeof(int) * (size_t)B);
+    float *eps = (float *)malloc(sizeof(float) * (size_t)B * D), *xm = (float *)malloc(sizeof(float) * ((size_t)B * D + B));
+    if (D > 64 || !lv || !eps || !xm) { fprintf(stderr, "quality tune: stf=1 needs dim <= 64 and memory\n"); rc = 1; }
+    while (!rc && t->step < steps)
+        if (q_stf_step(t, lv, eps, xm) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); rc = 1; }
+    free(lv); free(eps); free(xm);
+    return rc;
+}
+
 /* in-process: the library's defaults (what the CLI uses), overridable as key=value; levels=L
    (or ratio=G) trains and samples on L geometric levels between the recipe's sigma_1 and sigma_L */
 static int cmd_tune(int argc, char **argv)
@@ -496,7 +568,10 @@ static int cmd_tune(int argc, char **argv)
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
     t0 = now();
     c0 = clock();
-    if (ncsn_trainer_run(t, o.steps, 0, NULL, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
+    if (q.stf ? q_stf_run(t, o.steps) : ncsn_trainer_run(t, o.steps, 0, NULL, NULL) != NCSN_OK) {
+        if (!q.stf) fprintf(stderr, "quality: %s\n", ncsn_last_error());
+        return 1;
+    }
     ts = now() - t0;
     fprintf(stderr, "tune: training CPU %.1f s (all threads), wall %.1f s\n", (double)(clock() - c0) / CLOCKS_PER_SEC, ts);
     if (q.model && ncsn_trainer_save_model(t, q.model, NULL) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); return 1; }
@@ -530,11 +605,11 @@ static ncsn_status q_mix_score(void *u, float *out, const float *x, float sigma,
    epsf=F (eps = F sigma_L^2), lm=0|1 (SONG or SONG_LM; default the recipe's), denoise=F (the final step x + F sigma_L^2 s; 0: none), sseed=S,
    out=F.csv (the samples), fine=M finesig=S (the sampler's fine_factor and fine_sigma; default the recipe's),
    tlow=K lowsig=S lowepsf=F (K steps per level at F times the step at the levels sigma < S; 0: T everywhere) */
-typedef struct qmix_opts { float above, below, F, epsf, finesig, lowsig, lowepsf; int drop, T, lm, fine, tlow, pred, slevels; uint64_t sseed; const char *out; } qmix_opts;
+typedef struct qmix_opts { float above, below, F, epsf, finesig, lowsig, lowepsf; int drop, T, lm, fine, tlow, pred, slevels, emp; uint64_t sseed; const char *out; } qmix_opts;
 static int q_mix_parse(int argc, char **argv, qmix_opts *o)
 {
     int i;
-    o->below = 0.0f; o->F = 1.0f; o->epsf = 0.0f; o->finesig = -1.0f; o->lowsig = 0.0f; o->lowepsf = 1.0f; o->tlow = o->pred = o->slevels = 0; o->drop = o->T = 0; o->lm = o->fine = -1; o->sseed = 1; o->out = NULL;
+    o->below = 0.0f; o->F = 1.0f; o->epsf = 0.0f; o->finesig = -1.0f; o->lowsig = 0.0f; o->lowepsf = 1.0f; o->tlow = o->pred = o->slevels = o->emp = 0; o->drop = o->T = 0; o->lm = o->fine = -1; o->sseed = 1; o->out = NULL;
     for (i = 0; i < argc; i++) {
         double v;
         if (!strncmp(argv[i], "sseed=", 6)) {
@@ -558,8 +633,9 @@ static int q_mix_parse(int argc, char **argv, qmix_opts *o)
         else if (!strncmp(argv[i], "lowsig=", 7) && v > 0.0) o->lowsig = (float)v;
         else if (!strncmp(argv[i], "lowepsf=", 8) && v > 0.0) o->lowepsf = (float)v;
         else if (!strncmp(argv[i], "pred=", 5) && (v == 0.0 || v == 1.0 || v == 2.0)) o->pred = (int)v;
+        else if (!strncmp(argv[i], "emp=", 4) && (v == 0.0 || v == 1.0)) o->emp = (int)v;
         else if (!strncmp(argv[i], "slevels=", 8) && v >= 2.0 && v <= NCSN_MAX_LEVELS) o->slevels = (int)v;
-        else { fprintf(stderr, "quality mix: unknown option or negative value '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig= tlow= lowsig= lowepsf= pred=0|1|2 slevels=S)\n", argv[i]); return 1; }
+        else { fprintf(stderr, "quality mix: unknown option or negative value '%s' (above= below= drop= T= epsf= lm= denoise= sseed= out= fine= finesig= tlow= lowsig= lowepsf= pred=0|1|2 slevels=S emp=0|1)\n", argv[i]); return 1; }
     }
     /* each without the others would run the default silently */
     if (o->tlow > 0 && o->lowsig == 0.0f) { fprintf(stderr, "quality mix: tlow= needs lowsig=\n"); return 1; }
@@ -615,12 +691,31 @@ static int q_mix_run(qmix *q, const qmix_opts *o, const float *sig, int L, int d
     return 0;
 }
 
+/* emp=1: the training set itself as the mixture, n equal point masses in the model's standardised
+   units: its noised density's score is what denoising score matching converges to on that set, so
+   the sampler with it shows the sampler's own bias on data without a closed form (the Swiss roll).
+   One allocation holds the weights, the means and the zero variances; NULL when out of memory. */
+static float *q_empirical(ncsn_gmm *g, const float *data, int n, int dim, const ncsn_stdz *st)
+{
+    size_t nd = (size_t)n * dim, i;
+    float *buf = (float *)malloc(sizeof(float) * (n + 2 * nd));
+    if (!buf) { fprintf(stderr, "quality mix: emp=1: out of memory for %d points\n", n); return NULL; }
+    for (i = 0; i < (size_t)n; i++) buf[i] = 1.0f / (float)n;
+    for (i = 0; i < nd; i++) {
+        buf[n + i] = (data[i] - st->loc[i % dim]) / st->scale[i % dim];
+        buf[n + nd + i] = 0.0f;
+    }
+    g->K = n; g->dim = dim; g->weights = buf; g->means = buf + n; g->vars = buf + n + nd;
+    return buf;
+}
+
 static int cmd_mix(const char *set, const char *data_csv, const char *model, int n_req, int argc, char **argv, float above)
 {
     const qset *s = q_find(set);
     float *data = NULL, *sig = NULL, *x = NULL, *sc = NULL, mu[Q_MAXK * Q_MAXD], var[Q_MAXK * Q_MAXD];
     int n, dim, L = 0, k, d, rc = 1, n_ok = 0;
     unsigned char *flag = NULL;
+    float *emp = NULL;
     ncsn_model *m = NULL;
     ncsn_stdz st;
     ncsn_gmm g;
@@ -635,7 +730,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     if (q_load_model(model, dim, &m, &st, sig, &L)) goto out;
     if (o.drop < 0 || o.drop > L - 1) { fprintf(stderr, "quality mix: drop=%d with %d levels\n", o.drop, L); goto out; }
     if (s && s->dim != dim) { fprintf(stderr, "quality mix: %s has dimension %d, the data %d\n", set, s->dim, dim); goto out; }
-    if ((q.above < FLT_MAX || q.below > 0.0f) && !(s && s->K)) { fprintf(stderr, "quality mix: %s has no exact score (exact, above=, below= need a mixture)\n", set); goto out; }
+    if ((q.above < FLT_MAX || q.below > 0.0f) && !(s && s->K) && !o.emp) { fprintf(stderr, "quality mix: %s has no exact score (exact, above=, below= need a mixture)\n", set); goto out; }
     q.m = m; q.g = NULL;
     if (s && s->K) {
         for (k = 0; k < s->K; k++)
@@ -646,6 +741,8 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
         g.K = s->K; g.dim = dim; g.weights = s->w; g.means = mu; g.vars = var;
         q.g = &g;
     }
+    if (o.emp && !(emp = q_empirical(&g, data, n, dim, &st))) goto out;
+    if (o.emp) q.g = &g;
     x = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
     sc = (float *)malloc(sizeof(float) * (size_t)n_req * dim);
     flag = (unsigned char *)malloc((size_t)n_req);
@@ -664,7 +761,7 @@ static int cmd_mix(const char *set, const char *data_csv, const char *model, int
     if (o.out && q_write_csv(o.out, x, n_ok, dim)) goto out;
     rc = q_evaluate(set, data, n, dim, x, n_ok, n_req, m, &st, sig, L, 0.0);
 out:
-    ncsn_free(data); free(sig); free(x); free(sc); free(flag);
+    ncsn_free(data); free(sig); free(x); free(sc); free(flag); free(emp);
     ncsn_model_free(m); ncsn_stdz_free(&st);
     return rc;
 }
