@@ -223,7 +223,7 @@ static const char usage_train[] =
     "                           full batch, 2000 steps) or seed001 (sigma embedding 64, 10 levels 5 ->\n"
     "                           0.01, batch 256, 10000 steps); no standardisation, no EMA; other\n"
     "                           options apply on top\n"
-    "  --steps N                total Adam steps (default 20000)\n"
+    "  --steps N                total Adam steps (default 40000 up to 16 columns, 20000 above)\n"
     "  --batch B                points per step (default 512); B >= the number of points uses all of\n"
     "                           them, in order, every step; smaller batches draw without replacement\n"
     "  --lr X                   Adam learning rate (default 0.001, falling to 1/100 over --steps;\n"
