@@ -134,7 +134,7 @@ static ncsn_trainer *train_schedule(const ex1_sets *s, const float *sig, int k, 
         loss_hist[step] = tr->loss;
         if ((step + 1) % VAL_EVERY == 0) {   /* levels and noise given: the rng is not touched */
             float vl = 0.0f;
-            ncsn_dsm_opts val = { NULL, NULL, 1 };
+            ncsn_dsm_opts val = { NULL, NULL, 1, 0 };
             val.levels = s->val_lvl;
             val.eps = s->val_eps;
             if (ncsn_dsm_loss_ex(tr->model, &vbt, s->val_x, N_VAL, sig, L, NCSN_WEIGHT_SIGMA2, &tr->rng, &val, &vl) != NCSN_OK) {

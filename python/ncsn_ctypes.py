@@ -36,7 +36,8 @@ class TrainOpts(C.Structure):       # ncsn_train_opts
     _fields_ = [("net", Config), ("steps", C.c_long), ("levels", C.c_int), ("sigmas", F), ("sigma_max", C.c_float),
                 ("sigma_min", C.c_float), ("schedule", C.c_int), ("weighting", C.c_int), ("batch", C.c_int),
                 ("lr", C.c_float), ("lr_decay_steps", C.c_long), ("ema_rate", C.c_float), ("standardize", C.c_int),
-                ("seed", C.c_uint64), ("stream", C.c_uint64), ("threads", C.c_int)]
+                ("seed", C.c_uint64), ("stream", C.c_uint64), ("threads", C.c_int),
+                ("stable_target", C.c_int)]
 
 
 class Rng(C.Structure):             # ncsn_rng

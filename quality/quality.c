@@ -18,9 +18,8 @@
                                             sigma_L, for training and sampling (default: the recipe's,
                                             ncsn_level_ratio; docs/quality.md, number of levels in 2-D);
                                 slevels=S: sampling alone on S geometric levels between the same ends
-                                stf=1: the stable target field (each target the minibatch's own noised
-                                            empirical score, not -z/sigma; single-threaded, about 2x
-                                            the time in 2-D; docs/quality.md)
+                                stf=1: the stable target field (ncsn_train_opts.stable_target, ncsn
+                                            train --stable-target; docs/quality.md)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
      quality nearest DATA.csv SAMPLES.csv [N]  the first N samples' (2000) distances to their nearest
@@ -370,7 +369,7 @@ static int q_number(const char *arg, double *out)
 }
 
 /* cmd_tune's keys beyond the training options */
-typedef struct qtune { int T, precond, levels, slevels, stf; double ratio; uint64_t sseed; const char *out, *model; } qtune;
+typedef struct qtune { int T, precond, levels, slevels; double ratio; uint64_t sseed; const char *out, *model; } qtune;
 
 /* KEY=L with L a level count, an integer in [2, 1000] */
 static int q_level_count(const char *arg, int *out)
@@ -401,7 +400,7 @@ static int q_tune_levels(const char *arg, qtune *q)
 static int q_tune_parse(int argc, char **argv, int dim, ncsn_train_opts *o, qtune *q)
 {
     int i;
-    q->T = 0; q->precond = -1; q->levels = q->slevels = q->stf = 0; q->ratio = 0.0; q->sseed = 1; q->out = q->model = NULL;   /* precond -1: the recipe's output form */
+    q->T = 0; q->precond = -1; q->levels = q->slevels = 0; q->ratio = 0.0; q->sseed = 1; q->out = q->model = NULL;   /* precond -1: the recipe's output form */
     for (i = 0; i < argc; i++) {
         const char *v = strchr(argv[i], '=');
         if (!v) continue;
@@ -435,7 +434,7 @@ static int q_tune_parse(int argc, char **argv, int dim, ncsn_train_opts *o, qtun
         }
         else if (!strncmp(argv[i], "out=", 4)) q->out = v;
         else if (!strncmp(argv[i], "model=", 6)) q->model = v;
-        else if (!strncmp(argv[i], "stf=", 4)) q->stf = atoi(v);
+        else if (!strncmp(argv[i], "stf=", 4)) o->stable_target = atoi(v);   /* 0 or 1, else the trainer refuses it by name */
     }
     if (o->lr_decay_steps) o->lr_decay_steps = o->steps;   /* after steps= */
     /* precond=1 / 0 as ncsn train --output-form precond / scaled, after net= (hence the recipe's own form) */
@@ -484,71 +483,6 @@ out:
     return rc;
 }
 
-/* stf=1: one step of t with the stable target field (Xu et al. 2023, "Stable Target Field for
-   Reduced Variance Score Estimation in Diffusion Models"): the target of a noised point is the score
-   of the minibatch's own noised empirical density, (m - x~) / sigma^2 with m the softmax-weighted
-   mean of the batch's points (the point itself among them), instead of -z / sigma. Passed to
-   ncsn_dsm_loss_ex as the clean point m with the noise (x~ - m) / sigma: the same x~, that target.
-   Otherwise as ncsn_trainer_step (Adam's rate, EMA); an experiment, not the library's recipe. */
-static ncsn_status q_stf_step(ncsn_trainer *t, int *lv, float *eps, float *xm)
-{
-    int B = t->batch, D = t->dim, b, j, d;
-    const float *x = t->data;
-    ncsn_dsm_opts dop;
-    ncsn_status st;
-    float loss;
-    if (B < t->n) {
-        if ((st = ncsn_minibatch(&t->rng, t->perm, t->n, t->data, D, t->xb, B)) != NCSN_OK) return st;
-        x = t->xb;
-    }
-    for (b = 0; b < B; b++) lv[b] = (int)ncsn_rng_bounded(&t->rng, (uint32_t)t->L);
-    ncsn_rng_normals(&t->rng, eps, (size_t)B * D);
-    for (b = 0; b < B; b++) {
-        float sg = t->sigmas[lv[b]], xt[64], mx = -HUGE_VALF, tot = 0.0f, *lg = xm + (size_t)B * D;   /* lg: B scratch */
-        for (d = 0; d < D; d++) xt[d] = fmaf(sg, eps[(size_t)b * D + d], x[(size_t)b * D + d]);
-        for (j = 0; j < B; j++) {
-            float q = 0.0f;
-            for (d = 0; d < D; d++) { float u = xt[d] - x[(size_t)j * D + d]; q = fmaf(u, u, q); }
-            lg[j] = -q / (2.0f * sg * sg);
-            if (lg[j] > mx) mx = lg[j];
-        }
-        for (d = 0; d < D; d++) xm[(size_t)b * D + d] = 0.0f;
-        for (j = 0; j < B; j++) {
-            float r = ncsn_expf(lg[j] - mx);
-            tot += r;
-            for (d = 0; d < D; d++) xm[(size_t)b * D + d] = fmaf(r, x[(size_t)j * D + d], xm[(size_t)b * D + d]);
-        }
-        for (d = 0; d < D; d++) {
-            xm[(size_t)b * D + d] /= tot;
-            eps[(size_t)b * D + d] = (xt[d] - xm[(size_t)b * D + d]) / sg;
-        }
-    }
-    memset(&dop, 0, sizeof dop);
-    dop.levels = lv; dop.eps = eps;
-    if ((st = ncsn_dsm_loss_ex(t->model, &t->dsm, xm, B, t->sigmas, t->L, t->opts.weighting, NULL, &dop, &loss)) != NCSN_OK) return st;
-    if (t->opts.lr_decay_steps > 0) t->adam.lr = ncsn_lr_at(t->opts.lr, t->step, t->opts.lr_decay_steps);
-    if ((st = ncsn_model_adam_step(t->model, &t->adam)) != NCSN_OK) return st;
-    if (t->ema) {
-        float warm = (float)(t->step + 1) / (float)(t->step + 10);
-        ncsn_ema_update(t->ema, t->model->params, t->model->n_params, warm < t->opts.ema_rate ? warm : t->opts.ema_rate);
-    }
-    t->loss = loss;
-    t->step++;
-    return NCSN_OK;
-}
-
-static int q_stf_run(ncsn_trainer *t, long steps)
-{
-    int B = t->batch, D = t->dim, rc = 0;
-    int *lv = (int *)malloc(sizeof(int) * (size_t)B);
-    float *eps = (float *)malloc(sizeof(float) * (size_t)B * D), *xm = (float *)malloc(sizeof(float) * ((size_t)B * D + B));
-    if (D > 64 || !lv || !eps || !xm) { fprintf(stderr, "quality tune: stf=1 needs dim <= 64 and memory\n"); rc = 1; }
-    while (!rc && t->step < steps)
-        if (q_stf_step(t, lv, eps, xm) != NCSN_OK) { fprintf(stderr, "quality: %s\n", ncsn_last_error()); rc = 1; }
-    free(lv); free(eps); free(xm);
-    return rc;
-}
-
 /* in-process: the library's defaults (what the CLI uses), overridable as key=value; levels=L
    (or ratio=G) trains and samples on L geometric levels between the recipe's sigma_1 and sigma_L */
 static int cmd_tune(int argc, char **argv)
@@ -568,8 +502,8 @@ static int cmd_tune(int argc, char **argv)
     fprintf(stderr, "tune %s: %d levels %g..%g, batch %d, %ld steps\n", argv[0], t->L, (double)t->sigmas[0], (double)t->sigmas[t->L - 1], t->batch, o.steps);
     t0 = now();
     c0 = clock();
-    if (q.stf ? q_stf_run(t, o.steps) : ncsn_trainer_run(t, o.steps, 0, NULL, NULL) != NCSN_OK) {
-        if (!q.stf) fprintf(stderr, "quality: %s\n", ncsn_last_error());
+    if (ncsn_trainer_run(t, o.steps, 0, NULL, NULL) != NCSN_OK) {
+        fprintf(stderr, "quality: %s\n", ncsn_last_error());
         return 1;
     }
     ts = now() - t0;

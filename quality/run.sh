@@ -7,11 +7,14 @@
 # (user + sys, all threads) of `ncsn train`: on a shared machine the wall time says little.
 # QUALITY_JOBS=J runs J rows at once (default: the machine's cores), QUALITY_THREADS=T gives the
 # CLI --threads T (default 1; empty: the CLI's own default). Neither changes a bit of the results.
+# QUALITY_TRAIN_ARGS="--stable-target" adds options to every row's ncsn train (to measure an option
+# through the CLI; the table is then not the defaults').
 set -u
 B=$1; OUT=$2
 Q="$B/quality"; N="$B/ncsn"
 JOBS=${QUALITY_JOBS:-$(getconf _NPROCESSORS_ONLN 2> /dev/null || echo 1)}
 TH=${QUALITY_THREADS-1}; TH=${TH:+--threads $TH}
+XARGS=${QUALITY_TRAIN_ARGS-}
 mkdir -p "$OUT"
 DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
 
@@ -24,7 +27,7 @@ row() { row1 "$@" > "$OUT/$1.row"; }
 row1() {
   name=$1; train=$2; eval=$3; ns=$4; shift 4
   cpu; t0=$CPU
-  if ! "$N" train "$train" -o "$OUT/$name.model" -q --checkpoint-every 0 $TH "$@" 2> "$OUT/$name.train.log"; then
+  if ! "$N" train "$train" -o "$OUT/$name.model" -q --checkpoint-every 0 $TH $XARGS "$@" 2> "$OUT/$name.train.log"; then
     echo "| $name | training failed: $(tail -n 1 "$OUT/$name.train.log") |"; return; fi
   cpu; t1=$CPU
   "$N" sample "$OUT/$name.model" -n "$ns" -q $TH > "$OUT/$name.samples.csv" 2> "$OUT/$name.sample.log"

@@ -797,6 +797,17 @@ static void tl_resume_decay(void)
     CHECK(rc == 0 && !strstr(tl_out, "ncsn.train.lr_decay_steps"), "cli info: a constant rate has no schedule: %s", tl_out);
     rc = tl_run("train wide.csv --resume wide.ckpt --steps 12 -o x.st --progress none");
     EXPECT(rc, 0, (const char *)NULL, "resume a constant-rate run to more steps");
+    /* --stable-target: said at the start, kept in the checkpoint, shown by info, resumed, and another choice refused */
+    rc = tl_run("train wide.csv -o sw.st --steps 6 --width 4 --depth 1 --levels 2 --checkpoint-every 3 --checkpoint sw.ckpt --stable-target");
+    EXPECT(rc, 0, "batch 40 (stable target)", "train with --stable-target");
+    rc = tl_run("info sw.ckpt");
+    CHECK(rc == 0 && strstr(tl_out, "ncsn.train.stable_target: 1\n"), "cli info: the stable target: %s", tl_out);
+    rc = tl_run("train wide.csv --resume sw.ckpt -o x.st --progress none --no-stable-target");
+    EXPECT(rc, 1, "--stable-target off differs from the checkpoint's on", "resume a stable-target run without it");
+    rc = tl_run("train wide.csv --resume sw.ckpt -o x.st --progress none");
+    EXPECT(rc, 0, (const char *)NULL, "resume a stable-target run");
+    rc = tl_run("info wide.ckpt");
+    CHECK(rc == 0 && !strstr(tl_out, "stable_target"), "cli info: no stable target by default: %s", tl_out);
 }
 
 /* above 16 columns the recipe trains the preconditioned output with EDM's loss (0.5.0); another

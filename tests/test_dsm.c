@@ -12,7 +12,7 @@ static void dsm_loss_checks(void)
     ncsn_rng r, copy;
     float sig[L], x[B * D], loss, pred[B * D], eps[B * D];
     int b, d, w, lv[B], counts[L] = { 0 }, i;
-    ncsn_dsm_opts only_loss = { NULL, NULL, 1 }, given = { NULL, NULL, 1 }, given_bwd = { NULL, NULL, 0 };
+    ncsn_dsm_opts only_loss = { NULL, NULL, 1, 0 }, given = { NULL, NULL, 1, 0 }, given_bwd = { NULL, NULL, 0, 0 };
     ncsn_rng_seed(&r, 99, 1);
     ncsn_schedule(sig, L, 5.0f, 0.05f, NCSN_SCHEDULE_GEOMETRIC);
     ncsn_model_create(&m, &cfg);
@@ -160,7 +160,7 @@ static void training_lowers_loss(void)
     float sig[10], data[256 * 2], before, after, l;
     int lv[256], s;
     float eps[512];
-    ncsn_dsm_opts fixed = { NULL, NULL, 1 };   /* the same levels and noise, loss only */
+    ncsn_dsm_opts fixed = { NULL, NULL, 1, 0 };   /* the same levels and noise, loss only */
     ncsn_rng_seed(&r, 1234, 0);
     ncsn_schedule(sig, 10, 10.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC);
     ncsn_data_two_gaussians(&r, data, 256);
@@ -479,8 +479,183 @@ out:
     ncsn_model_free(m3);
 }
 
+/* The stable target field: the target of each noised point is the score of the batch's own noised
+   empirical density, computed here in double with libm's exp from the same levels and noise. */
+static double stf_target(const float *x, const float *xt_b, int B, int D, double sg, int d)
+{
+    double qmin = HUGE_VAL, tot = 0.0, acc = 0.0, q[64];
+    int j, k;
+    for (j = 0; j < B; j++) {
+        q[j] = 0.0;
+        for (k = 0; k < D; k++) q[j] += ((double)xt_b[k] - x[j * D + k]) * ((double)xt_b[k] - x[j * D + k]);
+        if (q[j] < qmin) qmin = q[j];
+    }
+    for (j = 0; j < B; j++) {
+        double w = exp(-(q[j] - qmin) / (2.0 * sg * sg));
+        tot += w;
+        acc += w * ((double)x[j * D + d] - xt_b[d]);
+    }
+    return acc / (tot * sg * sg);
+}
+
+static void stf_against_double(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, const float *sig, int L)
+{
+    enum { B = 9, D = 3 };
+    ncsn_dsm_opts o;
+    ncsn_rng r;
+    float loss, plain;
+    double want = 0.0;
+    int b, d, w, moved = 0, bad = 0;
+    for (w = 0; w < 3; w++) {
+        memset(&o, 0, sizeof o);
+        o.loss_only = 1;
+        ncsn_rng_seed(&r, 31, 7);
+        CHECK(ncsn_dsm_loss_ex(m, bt, x, B, sig, L, (ncsn_weighting)w, &r, &o, &plain) == NCSN_OK, "plain: %s", ncsn_last_error());
+        o.stable_target = 1;
+        ncsn_rng_seed(&r, 31, 7);
+        CHECK(ncsn_dsm_loss_ex(m, bt, x, B, sig, L, (ncsn_weighting)w, &r, &o, &loss) == NCSN_OK, "stable target: %s", ncsn_last_error());
+        want = 0.0;
+        for (b = 0; b < B; b++)
+            for (d = 0; d < D; d++) {
+                double sg = bt->sigma[b], lam = w == 0 ? 1.0 : w == 1 ? sg * sg : 1.0 / (sg * sg);
+                double tgt = stf_target(x, bt->xt + b * D, B, D, sg, d), diff = (double)bt->pred[b * D + d] - tgt;
+                want += lam * diff * diff;
+                bad += !t_close(bt->dpred[b * D + d], 2.0 * lam * diff / (B * D), 2e-5);
+                moved += fabs(tgt + (double)bt->eps[b * D + d] / sg) > 1e-3 * (1.0 + fabs(tgt));
+            }
+        want /= B * D;
+        CHECK_CLOSE(loss, want, 2e-5, "stable-target loss against double");
+        CHECK(bad == 0, "weighting %d: %d gradients dL/dpred differ from double", w, bad);
+        CHECK(moved > B, "weighting %d: the stable target moved only %d of %d targets", w, moved, B * D);
+        CHECK(t_f2u(loss) != t_f2u(plain), "weighting %d: the stable-target loss equals the plain one", w);
+    }
+    o.stable_target = 2;
+    CHECK(ncsn_dsm_loss_ex(m, bt, x, B, sig, L, NCSN_WEIGHT_ONE, &r, &o, &loss) == NCSN_ERR_ARG && strstr(ncsn_last_error(), "stable_target = 2"),
+          "stable_target 2 refused by name: %s", ncsn_last_error());
+}
+
+/* precond trains F toward (x - c_skip x~)/c_out: with the stable target the clean point is the
+   batch's weighted mean, so the loss is the plain one on those means with the same x~ */
+static void stf_precond(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, const float *sig, int L)
+{
+    enum { B = 9, D = 3 };
+    ncsn_dsm_opts o;
+    ncsn_rng r;
+    float loss, plain, xm[B * D], eps[B * D];
+    int lv[B], b, d;
+    memset(&o, 0, sizeof o);
+    o.loss_only = o.stable_target = 1;
+    ncsn_rng_seed(&r, 31, 7);
+    CHECK(ncsn_dsm_loss_ex(m, bt, x, B, sig, L, NCSN_WEIGHT_ONE, &r, &o, &loss) == NCSN_OK, "precond stf: %s", ncsn_last_error());
+    for (b = 0; b < B; b++) {
+        double sg = bt->sigma[b];
+        lv[b] = bt->level[b];
+        for (d = 0; d < D; d++) {   /* the mean m = x~ + sigma^2 target; the noise that gives the same x~ from it */
+            double xt = bt->xt[b * D + d], mean = xt + sg * sg * stf_target(x, bt->xt + b * D, B, D, sg, d);
+            xm[b * D + d] = (float)mean;
+            eps[b * D + d] = (float)((xt - (double)xm[b * D + d]) / sg);
+        }
+    }
+    o.stable_target = 0;
+    o.levels = lv;
+    o.eps = eps;
+    CHECK(ncsn_dsm_loss_ex(m, bt, xm, B, sig, L, NCSN_WEIGHT_ONE, NULL, &o, &plain) == NCSN_OK, "precond plain: %s", ncsn_last_error());
+    CHECK_CLOSE(loss, plain, 1e-4, "precond: the stable target's loss = the plain loss on the weighted means");
+}
+
+/* one point: its own weight is the only one, so the target is the plain one, bit for bit (loss,
+   d loss/d pred, gradients), with the plain and the preconditioned output */
+static void stf_one_point(ncsn_model *m, ncsn_dsm_batch *bt, const float *x, const float *sig, int L)
+{
+    ncsn_dsm_opts o;
+    ncsn_rng r;
+    float loss[2], dp[2][3], *g[2];
+    int k;
+    g[0] = (float *)malloc(m->n_params * sizeof(float));
+    g[1] = (float *)malloc(m->n_params * sizeof(float));
+    for (k = 0; k < 2; k++) {
+        memset(&o, 0, sizeof o);
+        o.stable_target = k;
+        ncsn_rng_seed(&r, 4, 4);
+        ncsn_model_zero_grad(m);
+        CHECK(ncsn_dsm_loss_ex(m, bt, x, 1, sig, L, NCSN_WEIGHT_SIGMA2, &r, &o, &loss[k]) == NCSN_OK, "one point: %s", ncsn_last_error());
+        memcpy(dp[k], bt->dpred, sizeof dp[k]);
+        memcpy(g[k], m->grads, m->n_params * sizeof(float));
+    }
+    CHECK(t_f2u(loss[0]) == t_f2u(loss[1]) && memcmp(dp[0], dp[1], sizeof dp[0]) == 0 && memcmp(g[0], g[1], m->n_params * sizeof(float)) == 0,
+          "one point (precond %d): the stable target's loss %.9g or gradients differ from the plain %.9g", m->cfg.precond, (double)loss[1], (double)loss[0]);
+    ncsn_model_zero_grad(m);
+    free(g[0]);
+    free(g[1]);
+}
+
+/* the same bits on 1, 2 and 3 threads */
+static void stf_threads(const float *data, int B, int D, const float *sig, int L)
+{
+    ncsn_config cfg = ncsn_config_concat(D, 40, 2);
+    ncsn_model *m[3] = { NULL, NULL, NULL };
+    ncsn_dsm_batch bt[3];
+    ncsn_dsm_opts o;
+    ncsn_rng r;
+    float loss[3];
+    int k, ok = 1;
+    memset(bt, 0, sizeof bt);
+    memset(&o, 0, sizeof o);
+    o.stable_target = 1;
+    for (k = 0; k < 3; k++) {
+        ncsn_rng init;
+        ncsn_rng_seed(&init, 5, 5);
+        ncsn_rng_seed(&r, 9, 11);
+        if (ncsn_model_create(&m[k], &cfg) != NCSN_OK || ncsn_model_init(m[k], &init) != NCSN_OK ||
+            ncsn_model_set_threads(m[k], k + 1) != NCSN_OK || ncsn_dsm_batch_alloc(&bt[k], B, D) != NCSN_OK) {
+            CHECK(0, "setup: %s", ncsn_last_error());
+            goto out;
+        }
+        CHECK(ncsn_dsm_loss_ex(m[k], &bt[k], data, B, sig, L, NCSN_WEIGHT_SIGMA2, &r, &o, &loss[k]) == NCSN_OK, "stf: %s", ncsn_last_error());
+    }
+    for (k = 1; k < 3; k++)
+        ok &= memcmp(bt[0].dpred, bt[k].dpred, sizeof(float) * (size_t)B * D) == 0 && t_f2u(loss[0]) == t_f2u(loss[k]) &&
+              memcmp(m[0]->grads, m[k]->grads, m[0]->n_params * sizeof(float)) == 0;
+    CHECK(ok, "the stable target on 2 or 3 threads differs from 1 thread");
+out:
+    for (k = 0; k < 3; k++) { ncsn_dsm_batch_free(&bt[k]); ncsn_model_free(m[k]); }
+}
+
+static void stable_target_checks(void)
+{
+    enum { B = 301, D = 3, L = 4 };
+    ncsn_config cfg = ncsn_config_concat(D, 16, 2);
+    ncsn_model *m = NULL;
+    ncsn_dsm_batch bt;
+    ncsn_rng r;
+    static float x[B * D];
+    float sig[L];
+    int pc;
+    ncsn_rng_seed(&r, 12, 1);
+    ncsn_rng_normals(&r, x, (size_t)B * D);
+    ncsn_schedule(sig, L, 3.0f, 0.05f, NCSN_SCHEDULE_GEOMETRIC);   /* from overlapping to separate points */
+    memset(&bt, 0, sizeof bt);
+    for (pc = 0; pc < 2; pc++) {
+        cfg.precond = pc;
+        cfg.sigma_data = 1.0f;
+        if (ncsn_model_create(&m, &cfg) != NCSN_OK || ncsn_model_init(m, &r) != NCSN_OK || ncsn_dsm_batch_alloc(&bt, 9, D) != NCSN_OK) {
+            CHECK(0, "setup: %s", ncsn_last_error());
+            break;
+        }
+        if (!pc) stf_against_double(m, &bt, x, sig, L);
+        else stf_precond(m, &bt, x, sig, L);
+        stf_one_point(m, &bt, x, sig, L);
+        ncsn_dsm_batch_free(&bt);
+        ncsn_model_free(m);
+        m = NULL;
+    }
+    ncsn_model_free(m);
+    stf_threads(x, B, D, sig, L);
+}
+
 void test_dsm(void)
 {
+    stable_target_checks();
     batch_capacity_checks();
     minibatch_checks();
     model_adam_step_checks();

@@ -968,8 +968,71 @@ static void precond_learns(void)
     free(x); free(q); free(z);
 }
 
+/* the stable target in the trainer: another run than plain DSM from the same draws; saved as a key
+   only when on (plain files keep their bytes) and resumed bit for bit; the same bits on 1 and 2
+   threads; an edited key or an option other than 0 and 1 refused by name */
+static void stable_target_trainer(void)
+{
+    enum { N = 70, D = 2 };
+    const char *path = "build/test_train_stf.safetensors", *plain_path = "build/test_train_stf_plain.safetensors";
+    float *data = tr_data(N, D, 5);
+    ncsn_train_opts o = tr_opts(24);
+    ncsn_trainer *a = NULL, *b = NULL, *c = NULL, *p = NULL;
+    unsigned char *buf = NULL, *ed = NULL;
+    size_t len = 0, elen = 0;
+    char v[16];
+    o.ema_rate = 0.99f;
+    o.stable_target = 3;
+    CHECK(ncsn_trainer_create(&a, &o, data, N, D, NULL) == NCSN_ERR_ARG && !a && strstr(ncsn_last_error(), "stable_target = 3"),
+          "stable_target 3 refused by name: %s", ncsn_last_error());
+    o.stable_target = 1;
+    o.threads = 1;
+    CHECK(ncsn_trainer_create(&a, &o, data, N, D, NULL) == NCSN_OK, "create: %s", ncsn_last_error());
+    o.threads = 2;
+    CHECK(ncsn_trainer_create(&c, &o, data, N, D, NULL) == NCSN_OK, "create, 2 threads: %s", ncsn_last_error());
+    o.stable_target = 0;
+    CHECK(ncsn_trainer_create(&p, &o, data, N, D, NULL) == NCSN_OK, "create, plain: %s", ncsn_last_error());
+    if (!a || !c || !p) goto out;
+    ncsn_trainer_run(a, 6, 0, NULL, NULL);
+    CHECK(ncsn_trainer_save(a, path, NULL) == NCSN_OK && ncsn_trainer_save(p, plain_path, NULL) == NCSN_OK, "save: %s", ncsn_last_error());
+    CHECK(ncsn_file_meta(path, "ncsn.train.stable_target", v, sizeof v) == NCSN_OK && !strcmp(v, "1"), "the file says stable_target '%s'", v);
+    v[0] = 'x';
+    CHECK(ncsn_file_meta(plain_path, "ncsn.train.stable_target", v, sizeof v) == NCSN_ERR_FORMAT && v[0] == 0, "a plain file has no stable_target key");
+    ncsn_trainer_run(a, 14, 0, NULL, NULL);
+    ncsn_trainer_run(c, 14, 0, NULL, NULL);
+    ncsn_trainer_run(p, 14, 0, NULL, NULL);
+    CHECK(same_bits(a->model->params, c->model->params, a->model->n_params) && same_bits(a->ema, c->ema, a->model->n_params),
+          "the stable target on 2 threads differs from 1 thread");
+    CHECK(!same_bits(a->model->params, p->model->params, a->model->n_params) && a->rng.state == p->rng.state,
+          "the stable target must change the weights, not the draws");
+    CHECK(ncsn_trainer_resume(&b, path, data, N, D, 1) == NCSN_OK, "resume: %s", ncsn_last_error());
+    if (b) {
+        CHECK(b->opts.stable_target == 1, "the resumed run lost the stable target");
+        ncsn_trainer_run(b, 14, 0, NULL, NULL);
+        CHECK(same_bits(a->model->params, b->model->params, a->model->n_params) && same_bits(a->ema, b->ema, a->model->n_params) &&
+              a->rng.state == b->rng.state, "a resumed stable-target run differs from the uninterrupted one");
+        ncsn_trainer_free(b);
+        b = NULL;
+    }
+    if ((buf = t_read_file(path, &len)) != NULL && (ed = tr_edit(buf, len, "\"ncsn.train.stable_target\":\"1\"", "\"ncsn.train.stable_target\":\"2\"", &elen))) {
+        FILE *f = fopen(path, "wb");
+        if (f) { fwrite(ed, 1, elen, f); fclose(f); }
+        CHECK(ncsn_trainer_resume(&b, path, data, N, D, 1) == NCSN_ERR_FORMAT && !b && strstr(ncsn_last_error(), "ncsn.train.stable_target = '2'"),
+              "an edited stable_target is refused by name: %s", ncsn_last_error());
+    } else
+        CHECK(0, "the stable_target key was not found in the file's header");
+out:
+    free(buf);
+    free(ed);
+    ncsn_trainer_free(a); ncsn_trainer_free(b); ncsn_trainer_free(c); ncsn_trainer_free(p);
+    remove(path);
+    remove(plain_path);
+    free(data);
+}
+
 void test_train(void)
 {
+    stable_target_trainer();
     scale_floor();
     steps_match_loop();
     nonfinite_steps();

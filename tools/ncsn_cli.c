@@ -231,6 +231,8 @@ static const char usage_train[] =
     "  --constant-lr            keep the rate at --lr\n"
     "  --ema R                  EMA rate of the weights written for sampling (default 0.999; 0: off)\n"
     "  --no-standardize         train on the raw columns (--standardize: the default)\n"
+    "  --stable-target          the minibatch's stable target field (Xu et al. 2023): less\n"
+    "                           noisy targets, about 2x the time (training.md); default off\n"
     "  --levels L               noise levels (default: from the dimension, Song & Ermon 2020)\n"
     "  --sigma-max A            largest noise level (default: the data's largest pairwise distance)\n"
     "  --sigma-min B            smallest noise level (default 0.01, above 16 columns 0.1; standardised)\n"
@@ -383,12 +385,12 @@ static int write_rows(FILE *out, const float *x, int n, int dim, const unsigned 
 typedef struct train_cfg {
     long steps, batch, levels, width, depth, embed, every, log_every, threads;
     float lr, sigma_max, sigma_min, ema;
-    int schedule, weighting, act, progress, quiet, preset, standardize, output_form, no_check;
+    int schedule, weighting, act, progress, quiet, preset, standardize, output_form, no_check, stable_target;
     uint64_t seed;
     const char *data, *output, *checkpoint, *resume, *columns;
     /* which were given on the command line */
     int g_steps, g_batch, g_lr, g_levels, g_smax, g_smin, g_schedule, g_width, g_depth, g_embed, g_act, g_weighting, g_seed, g_output, g_ckpt, g_every,
-        g_preset, g_ema, g_std, g_oform, constant_lr;
+        g_preset, g_ema, g_std, g_oform, g_stf, constant_lr;
     int auto_smin;   /* 1: a second run if the check finds copies (cli.sigma_min_rule "pending"); 2: this is that run */
     char rule[200];  /* the second run's cli.sigma_min_rule, from the checkpoint it resumes */
 } train_cfg;
@@ -878,6 +880,7 @@ static ncsn_train_opts train_opts(const train_cfg *c, int dim)
     if (c->g_weighting) o.weighting = (ncsn_weighting)c->weighting;
     if (c->g_ema) o.ema_rate = c->ema;
     if (c->g_std) o.standardize = c->standardize;
+    if (c->g_stf) o.stable_target = c->stable_target;
     if (c->g_seed) o.seed = c->seed;
     o.threads = (int)c->threads;
     return o;
@@ -981,6 +984,7 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
     SAME("--schedule", c->g_schedule, c->schedule != (int)t->opts.schedule, "%s", schedule_names[c->schedule], schedule_names[t->opts.schedule]);
     SAME("--seed", c->g_seed, c->seed != t->opts.seed, "%llu", (unsigned long long)c->seed, (unsigned long long)t->opts.seed);
     SAME("--ema", c->g_ema, c->ema != t->opts.ema_rate, "%g", (double)c->ema, (double)t->opts.ema_rate);
+    SAME("--stable-target", c->g_stf, c->stable_target != t->opts.stable_target, "%s", c->stable_target ? "on" : "off", t->opts.stable_target ? "on" : "off");
     SAME("--preset", c->g_preset, c->preset != preset, "%s", preset_names[c->preset], preset_names[preset]);
     /* the rate decays over the run's steps: another length would not give the uninterrupted run's bits */
     SAME("--steps (the learning rate decays over the run; only a run trained with --constant-lr can grow)", c->g_steps && t->opts.lr_decay_steps > 0,
@@ -1063,6 +1067,8 @@ static int train_parse(int argc, char **argv, train_cfg *c, int *done)
         else if (!strcmp(nm, "--constant-lr")) c->constant_lr = 1;
         else if (!strcmp(nm, "--standardize")) { c->standardize = 1; c->g_std = 1; }
         else if (!strcmp(nm, "--no-standardize")) { c->standardize = 0; c->g_std = 1; }
+        else if (!strcmp(nm, "--stable-target")) { c->stable_target = 1; c->g_stf = 1; }
+        else if (!strcmp(nm, "--no-stable-target")) { c->stable_target = 0; c->g_stf = 1; }
         else if (!strcmp(nm, "--seed")) { if (parse_u64_opt(nm, need_value(&o), &c->seed)) return EXIT_USAGE; c->g_seed = 1; }
         else if (!strcmp(nm, "--threads")) { if (parse_long_opt(nm, need_value(&o), 1, 256, &c->threads)) return EXIT_USAGE; }
         else if (!strcmp(nm, "--checkpoint")) { if (!(c->checkpoint = need_value(&o))) return fail(EXIT_USAGE, "%s needs a value", nm); c->g_ckpt = 1; }
@@ -1307,10 +1313,10 @@ static int train_run(train_cfg *c, ncsn_trainer **tp, const float *data, int n, 
     if (!c->quiet) {
         if (c->resume) fprintf(stderr, "%s: resuming '%s' at step %ld of %ld\n", cmd, shown(c->resume), t->step, c->steps);
         else
-            fprintf(stderr, "%s: %d points of dim %d%s; %lu parameters; %d levels %g .. %g%s; batch %d; %ld steps; EMA %g; %ld threads\n",
+            fprintf(stderr, "%s: %d points of dim %d%s; %lu parameters; %d levels %g .. %g%s; batch %d%s; %ld steps; EMA %g; %ld threads\n",
                     cmd, n, dim, t->opts.standardize ? " (standardised)" : "", (unsigned long)t->model->n_params, t->L, (double)t->sigmas[0],
                     (double)t->sigmas[t->L - 1], c->g_smax || c->preset ? "" : t->sigma_max_exact ? " (sigma_max = largest pairwise distance)" :
-                    " (sigma_max ~ largest pairwise distance, estimated)", t->batch, c->steps, (double)t->opts.ema_rate, c->threads);
+                    " (sigma_max ~ largest pairwise distance, estimated)", t->batch, t->opts.stable_target ? " (stable target)" : "", c->steps, (double)t->opts.ema_rate, c->threads);
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -1695,7 +1701,7 @@ static int cmd_info(int argc, char **argv)
                                         "ncsn.adam.beta2", "ncsn.adam.eps", "ncsn.adam.weight_decay", "ncsn.rng.state", "ncsn.rng.inc",
                                         "cli.data", "cli.columns", "cli.steps", "cli.batch", "cli.weighting", "cli.schedule", "cli.seed",
                                         "cli.output", "cli.checkpoint_every", "cli.preset", "ncsn.train.ema_rate", "ncsn.train.standardize",
-                                        "ncsn.train.lr", "ncsn.train.lr_decay_steps", "ncsn.data.radius", NULL };
+                                        "ncsn.train.lr", "ncsn.train.lr_decay_steps", "ncsn.train.stable_target", "ncsn.data.radius", NULL };
     const char *path = NULL;
     loaded ld;
     char v[4160], safe[4 * 4160 + 1];
