@@ -232,7 +232,7 @@ static const char usage_train[] =
     "  --ema R                  EMA rate of the weights written for sampling (default 0.999; 0: off)\n"
     "  --no-standardize         train on the raw columns (--standardize: the default)\n"
     "  --stable-target          the minibatch's stable target field (Xu et al. 2023): less\n"
-    "                           noisy targets, about 2x the time (training.md); default off\n"
+    "                           noisy targets, 2-3x the training time (training.md); default off\n"
     "  --levels L               noise levels (default: from the dimension, Song & Ermon 2020)\n"
     "  --sigma-max A            largest noise level (default: the data's largest pairwise distance)\n"
     "  --sigma-min B            smallest noise level (default 0.01, above 16 columns 0.1; standardised)\n"
