@@ -393,7 +393,7 @@ typedef struct ncsn_dsm_opts {
     /* 1 (0.9.0): the stable target field (Xu, Tong, Jaakkola 2023, "Stable Target Field for Reduced
        Variance Score Estimation in Diffusion Models"). The target of a noised point x~ is the score of
        the batch's own noised empirical density, sum_j w_j (x_j - x~) / (sigma^2 sum_j w_j) with
-       w_j = exp(-|x~ - x_j|^2 / (2 sigma^2)) over all B points of x (the point's own among them),
+       w_j = e^(-|x~ - x_j|^2 / (2 sigma^2)) (ncsn_expf) over all B points of x (the point's own among them),
        instead of -eps / sigma: the same expectation, less variance where the noised densities of
        nearby points overlap. The same x~ and draws as without it; B = 1 gives the plain target's
        bits. Costs B^2 D per batch (on the model's threads; the bits depend on no split). */
