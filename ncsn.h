@@ -2263,6 +2263,59 @@ static void ncsn__scalar_langevin(float *x, const float *score, const float *z, 
     for (i = 0; i < n; i++) x[i] = fmaf(c_noise, z[i], fmaf(c_score, score[i], x[i]));
 }
 
+/* |a - b|^2 in double, one fma per element in order (the training layer and the stable target) */
+static double ncsn__sqdist(const float *a, const float *b, int dim)
+{
+    double s = 0.0;
+    int d;
+    for (d = 0; d < dim; d++) {
+        double t = (double)a[d] - (double)b[d];
+        s = fma(t, t, s);
+    }
+    return s;
+}
+
+/* The stable target's shift of one row b of a DSM batch (x clean, xt perturbed, [B, D]):
+   delta_b = sum_j w_j (x_j - x_b) / sum_j w_j with w_j = e^(-a_j) (ncsn_expf), a_j = (|xt_b - x_j|^2
+   - min_k |xt_b - x_k|^2) / (2 sigma^2), so that the largest weight is 1. Distances in double;
+   a_j >= 104 (e^-a is 0 in float) and NaN are skipped; tot and each delta[d] are one chain over j. */
+typedef struct ncsn__stf_args {
+    const float *x, *xt, *sigma;
+    float *delta;
+    int B, D;
+} ncsn__stf_args;
+#define NCSN__STF_SKIP 104.0
+#define NCSN__STF_LANES 16   /* the widest vector set's lanes: each thread's scratch is B of them */
+
+static void ncsn__stf_row_ref(const ncsn__stf_args *s, int b)
+{
+    size_t D = (size_t)s->D, d;
+    const float *xt = s->xt + (size_t)b * D, *xb = s->x + (size_t)b * D;
+    float *delta = s->delta + (size_t)b * D, sg = s->sigma[b], tot = 0.0f, r;
+    double qmin = HUGE_VAL, inv2s2 = 0.5 / ((double)sg * (double)sg), a;
+    int k;
+    for (k = 0; k < s->B; k++) {
+        double q = ncsn__sqdist(xt, s->x + (size_t)k * D, s->D);
+        if (q < qmin) qmin = q;
+    }
+    for (d = 0; d < D; d++) delta[d] = 0.0f;
+    for (k = 0; k < s->B; k++) {
+        const float *xk = s->x + (size_t)k * D;
+        a = (ncsn__sqdist(xt, xk, s->D) - qmin) * inv2s2;
+        if (!(a < NCSN__STF_SKIP)) continue;
+        r = ncsn_expf((float)-a);
+        tot += r;
+        for (d = 0; d < D; d++) delta[d] = fmaf(r, xk[d] - xb[d], delta[d]);
+    }
+    for (d = 0; d < D; d++) delta[d] = tot > 0.0f ? delta[d] / tot : 0.0f;
+}
+
+static void ncsn__scalar_stf_rows(const ncsn__stf_args *s, int lo, int hi, double *scratch)
+{
+    (void)scratch;
+    for (; lo < hi; lo++) ncsn__stf_row_ref(s, lo);
+}
+
 /* The block kernel's loops, each written once for every width: nv vectors of outputs (EACH
    lists the vector slots 0..nv-1), for four rows (accumulators a, b, c, d: rows 0..3, which
    share each weight vector) or one row. Every accumulator is its own chain: fma over k in order. */
@@ -2737,6 +2790,57 @@ static NCSN__TARGET void NCSN__K(langevin)(float *x, const float *score, const f
         ncsn__vstore(x + i, ncsn__vfma(b, ncsn__vload(z + i), ncsn__vfma(a, ncsn__vload(score + i), ncsn__vload(x + i)))); \
     ncsn__scalar_langevin(x + i, score + i, z + i, n - i, c_score, c_noise); \
 } \
+\
+/* ncsn__stf_row_ref for NCSN__VL rows at a time, lane i being row lo + i: the distances once each \
+   (scratch: B * NCSN__VL of them, B * NCSN__VL floats of -a_j or NaN where skipped, the rows' \
+   points in double, D * NCSN__VL), the exps as vectors, and the weighted sums over j in order \
+   with the lanes as the rows' chains */ \
+static NCSN__TARGET void NCSN__K(stf_rows)(const ncsn__stf_args *s, int lo, int hi, double *scratch) \
+{ \
+    const size_t D = (size_t)s->D, VL = (size_t)NCSN__VL, B = (size_t)s->B; \
+    float *na = (float *)(scratch + B * VL), lane[NCSN__VL]; \
+    double *xtd = scratch + B * VL + B * VL / 2, qmin[NCSN__VL], inv2s2[NCSN__VL], q[NCSN__VL]; \
+    size_t i, k, d; \
+    for (; lo + NCSN__VL <= hi; lo += NCSN__VL) { \
+        ncsn__v tot = ncsn__vset1(0.0f), zero = tot; \
+        for (i = 0; i < VL; i++) { \
+            qmin[i] = HUGE_VAL; \
+            inv2s2[i] = 0.5 / ((double)s->sigma[(size_t)lo + i] * (double)s->sigma[(size_t)lo + i]); \
+            for (d = 0; d < D; d++) xtd[d * VL + i] = (double)s->xt[((size_t)lo + i) * D + d]; \
+        } \
+        for (k = 0; k < B; k++) {   /* lanes side by side, so that the compiler may vectorize */ \
+            for (i = 0; i < VL; i++) q[i] = 0.0; \
+            for (d = 0; d < D; d++) { \
+                double xk = (double)s->x[k * D + d]; \
+                for (i = 0; i < VL; i++) q[i] = fma(xtd[d * VL + i] - xk, xtd[d * VL + i] - xk, q[i]); \
+            } \
+            for (i = 0; i < VL; i++) { \
+                scratch[k * VL + i] = q[i]; \
+                qmin[i] = q[i] < qmin[i] ? q[i] : qmin[i]; \
+            } \
+        } \
+        for (k = 0; k < B * VL; k += VL) { \
+            for (i = 0; i < VL; i++) q[i] = (scratch[k + i] - qmin[i]) * inv2s2[i]; \
+            for (i = 0; i < VL; i++) lane[i] = (float)-q[i]; \
+            for (i = 0; i < VL; i++) na[k + i] = q[i] < NCSN__STF_SKIP ? 0.0f : NAN; \
+            /* -a + 0 is -a (or +0 for -0: the same exp), -a + NaN is NaN */ \
+            ncsn__vstore(na + k, NCSN__K(vexpf)(ncsn__vadd(ncsn__vload(lane), ncsn__vload(na + k)))); \
+            tot = ncsn__vsel(ncsn__vnan(ncsn__vload(na + k)), ncsn__vadd(tot, ncsn__vload(na + k)), tot); \
+        } \
+        for (d = 0; d < D; d++) { \
+            ncsn__v acc = zero, xb; \
+            for (i = 0; i < VL; i++) lane[i] = s->x[((size_t)lo + i) * D + d]; \
+            xb = ncsn__vload(lane); \
+            for (k = 0; k < B; k++) { \
+                ncsn__v r = ncsn__vload(na + k * VL); \
+                acc = ncsn__vsel(ncsn__vnan(r), ncsn__vfma(r, ncsn__vsub(ncsn__vset1(s->x[k * D + d]), xb), acc), acc); \
+            } \
+            ncsn__vstore(lane, ncsn__vsel(ncsn__vgt(tot, zero), zero, ncsn__vdiv(acc, tot))); \
+            for (i = 0; i < VL; i++) s->delta[((size_t)lo + i) * D + d] = lane[i]; \
+        } \
+    } \
+    ncsn__scalar_stf_rows(s, lo, hi, scratch); \
+} \
 /* end of NCSN__ELEMENTWISE_KERNELS */
 
 /* The kernels of each set the build has. */
@@ -2788,9 +2892,11 @@ typedef struct ncsn__kernels {
     int (*adam)(const ncsn__adam_job *a, size_t lo, size_t hi);
     size_t (*first_nonfinite)(const float *g, size_t n);
     void (*langevin)(float *x, const float *score, const float *z, size_t n, float c_score, float c_noise);
+    void (*stf_rows)(const ncsn__stf_args *s, int lo, int hi, double *scratch);
 } ncsn__kernels;
 #define NCSN__KTABLE(key, name, need) { key, name, need, NCSN__K(gemm_acc), NCSN__K(gemm_nt), NCSN__K(gemm_tn_acc), NCSN__K(colsum_acc), \
-    NCSN__K(act_fwd), NCSN__K(act_bwd), NCSN__K(adam), NCSN__K(first_nonfinite), NCSN__K(langevin) }
+    NCSN__K(act_fwd), NCSN__K(act_bwd), NCSN__K(adam), NCSN__K(first_nonfinite), NCSN__K(langevin), \
+    NCSN__K(stf_rows) }
 static const ncsn__kernels ncsn__ktab[] = {
 #define NCSN__ISA ncsn__scalar_
     NCSN__KTABLE("scalar", "scalar", 0u),
@@ -3360,6 +3466,8 @@ typedef struct ncsn__workspace {
     float *de_out;             /* [S, E] dL/de */
     float *de_pre;             /* [S, E] dL/de_act, then dL/de_pre in place */
     float *grad_a, *grad_b;    /* [B, W] dL/d(layer output), alternating as backward walks down */
+    double *stf;               /* the stable target's scratch (ncsn__stf_scratch), stf_cap doubles */
+    size_t stf_cap;
 } ncsn__workspace;
 
 static int ncsn__cond_width(const ncsn_config *c) { return c->cond == NCSN_COND_EMBED ? c->embed_dim : 1; }
@@ -3469,6 +3577,7 @@ NCSNDEF void ncsn_model_free(ncsn_model *m)
         NCSN_FREE(p->freq);
         NCSN_FREE(p->slot_of);
         NCSN_FREE(p->buf);
+        NCSN_FREE(p->stf);
         NCSN_FREE(p);
     }
     NCSN_FREE(m->params);
@@ -4026,50 +4135,38 @@ typedef struct ncsn__dsm_job {
     int B, D, loss, stf;
     ncsn_weighting w;
     float inv_n, *terms;
+    double *scratch;   /* the stable target's: slice doubles per thread */
+    size_t slice;
 } ncsn__dsm_job;
 
-/* |a - b|^2 in double, one fma per element in order (the training layer and the stable target) */
-static double ncsn__sqdist(const float *a, const float *b, int dim)
+/* the stable target kernels' scratch, (B + D) * NCSN__STF_LANES doubles and as many floats for
+   each thread of the model's pool; kept between calls */
+static ncsn_status ncsn__stf_scratch(ncsn__workspace *w, int B, int D, ncsn__dsm_job *job)
 {
-    double s = 0.0;
-    int d;
-    for (d = 0; d < dim; d++) {
-        double t = (double)a[d] - (double)b[d];
-        s = fma(t, t, s);
+    size_t parts = w->pool ? (size_t)w->pool->n : 1, need;
+    job->slice = ((size_t)B + (size_t)D) * (NCSN__STF_LANES + NCSN__STF_LANES / 2);
+    need = parts <= (size_t)-1 / job->slice ? job->slice * parts : (size_t)-1;
+    if (need > w->stf_cap) {
+        double *p = NCSN__ALLOC_N(double, need);
+        if (!p) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_dsm_loss: out of memory for the stable target's scratch (B = %d, %d threads)", B, (int)parts);
+        NCSN_FREE(w->stf);
+        w->stf = p;
+        w->stf_cap = need;
     }
-    return s;
+    job->scratch = w->stf;
+    return NCSN_OK;
 }
 
-/* The stable target's shift of rows [lo, hi) into bt->dpred (free until the loss writes it):
-   delta_b = sum_j w_j (x_j - x_b) / sum_j w_j, so that the target score is -eps/sigma + delta/sigma^2
-   and the clean point x_b + delta. Exponents relative to the nearest point's, so the largest weight
-   is 1; one row is one sequence of fmaf, whatever the split. */
+/* the stable target's shift of rows [lo, hi) into bt->dpred (free until the loss writes it), by
+   the path's kernel (each row ncsn__stf_row_ref's sequence, whatever the split or path) */
 static void ncsn__dsm_stf_rows(void *ap, int t, int nt)
 {
     ncsn__dsm_job *j = (ncsn__dsm_job *)ap;
-    ncsn_dsm_batch *bt = j->bt;
-    size_t D = (size_t)j->D, d;
-    int lo, hi, b, k;
-    ncsn__split(j->B, 1, t, nt, &lo, &hi);
-    for (b = lo; b < hi; b++) {
-        const float *xt = bt->xt + (size_t)b * D, *xb = j->x + (size_t)b * D;
-        float *delta = bt->dpred + (size_t)b * D, sg = bt->sigma[b], tot = 0.0f, r;
-        double qmin = HUGE_VAL, inv2s2 = 0.5 / ((double)sg * (double)sg), a;
-        for (k = 0; k < j->B; k++) {
-            double q = ncsn__sqdist(xt, j->x + (size_t)k * D, j->D);
-            if (q < qmin) qmin = q;
-        }
-        for (d = 0; d < D; d++) delta[d] = 0.0f;
-        for (k = 0; k < j->B; k++) {
-            const float *xk = j->x + (size_t)k * D;
-            a = (ncsn__sqdist(xt, xk, j->D) - qmin) * inv2s2;
-            if (!(a < 104.0)) continue;   /* e^-104 is 0 in float, and NaN adds nothing */
-            r = ncsn_expf((float)-a);
-            tot += r;
-            for (d = 0; d < D; d++) delta[d] = fmaf(r, xk[d] - xb[d], delta[d]);
-        }
-        for (d = 0; d < D; d++) delta[d] = tot > 0.0f ? delta[d] / tot : 0.0f;
-    }
+    ncsn__stf_args s;
+    int lo, hi;
+    ncsn__split(j->B, NCSN__STF_LANES, t, nt, &lo, &hi);
+    s.x = j->x; s.xt = j->bt->xt; s.sigma = j->bt->sigma; s.delta = j->bt->dpred; s.B = j->B; s.D = j->D;
+    ncsn__kt()->stf_rows(&s, lo, hi, j->scratch + (size_t)t * j->slice);
 }
 
 static void ncsn__dsm_rows(void *ap, int t, int nt)
@@ -4190,8 +4287,10 @@ NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const fl
     job.bt = bt; job.x = x; job.rng = eps_given ? NULL : rng; job.B = B; job.D = D; job.w = w;
     ncsn__pool_run(m->work->pool, ncsn__dsm_rows, &job, (double)n * (eps_given ? 2.0 : 64.0));
     if (!eps_given) ncsn_rng_advance(rng, (uint64_t)((n + 1) & ~(size_t)1));   /* where ncsn_rng_normals(rng, eps, n) leaves it */
-    if ((job.stf = opts && opts->stable_target) != 0)
+    if ((job.stf = opts && opts->stable_target) != 0) {
+        if ((st = ncsn__stf_scratch(m->work, B, D, &job)) != NCSN_OK) return st;
         ncsn__pool_run(m->work->pool, ncsn__dsm_stf_rows, &job, (double)B * (double)B * (double)(D + 8));
+    }
     if ((st = ncsn_model_forward(m, bt->pred, bt->xt, bt->sigma, B)) != NCSN_OK) return st;
     if (m->cfg.precond) return ncsn__dsm_precond(m, bt, x, B, w, opts, loss);
     /* loss = mean(lambda (pred - target)^2) summed in index order in double; d loss/d pred */

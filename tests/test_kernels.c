@@ -659,6 +659,97 @@ static void adam_reports(void)
     CHECK(bad == 0 && missed == 0, "adam (%s): %d finite cases reported non-finite, %d non-finite ones missed", ncsn_simd_name(), bad, missed);
 }
 
+/* The stable target's shift (ncsn__stf_row_ref's definition), written again here */
+static void plain_stf_row(const float *x, const float *xt, float sg, int B, int D, int b, float *out)
+{
+    double qmin = HUGE_VAL, inv = 0.5 / ((double)sg * (double)sg);
+    float tot = 0.0f;
+    int j, d;
+    for (d = 0; d < D; d++) out[d] = 0.0f;
+    for (j = 0; j < B; j++) {
+        double q = 0.0;
+        for (d = 0; d < D; d++) q = fma((double)xt[b * D + d] - x[j * D + d], (double)xt[b * D + d] - x[j * D + d], q);
+        if (q < qmin) qmin = q;
+    }
+    for (j = 0; j < B; j++) {
+        double q = 0.0, a;
+        for (d = 0; d < D; d++) q = fma((double)xt[b * D + d] - x[j * D + d], (double)xt[b * D + d] - x[j * D + d], q);
+        a = (q - qmin) * inv;
+        if (a < 104.0) {
+            float r = ncsn_expf((float)-a);
+            tot += r;
+            for (d = 0; d < D; d++) out[d] = fmaf(r, x[j * D + d] - x[b * D + d], out[d]);
+        }
+    }
+    for (d = 0; d < D; d++) out[d] = tot > 0.0f ? out[d] / tot : 0.0f;
+}
+
+/* clustered points (so that weights span 1 .. 0), each row's sigma from 1e-3 to 1e3 (so that some
+   rows keep every weight and some only the nearest point's), ties, and in some shapes an infinite
+   coordinate (NaN distances, skipped) */
+static void stf_data(float *x, float *xt, float *sg, int B, int D, int nasty)
+{
+    static const float sigmas[] = { 1e-3f, 0.01f, 0.1f, 0.5f, 1.0f, 3.0f, 10.0f, 1e3f };
+    int b, d;
+    for (b = 0; b < B; b++) {
+        float c = (float)(tk_u32() % 4u) * 2.0f;
+        sg[b] = sigmas[tk_u32() % 8u];
+        for (d = 0; d < D; d++) {
+            x[b * D + d] = b > 0 && tk_u32() % 8u == 0 ? x[(b - 1) * D + d]
+                         : c + (float)((int)(tk_u32() % 2001u) - 1000) * 1e-3f;
+            xt[b * D + d] = x[b * D + d] + sg[b] * (float)((int)(tk_u32() % 2001u) - 1000) * 1e-3f;
+        }
+    }
+    if (nasty && B > 2) x[(B / 2) * D] = (tk_u32() & 1u) ? INFINITY : -INFINITY;
+}
+
+static void stf_kernels_same_bits(void)
+{
+    static const int dims[] = { 1, 2, 3, 4, 7, 16, 17 };
+    int calls = 0, fails = 0, fails_plain = 0, fails_out = 0, paths = 0, ip, id, ib;
+    char first[160] = "";
+    unsigned have = ncsn__cpu_features();
+    for (ip = 0; ip < NCSN__NKTAB; ip++) paths += !(ncsn__ktab[ip].need & ~have);
+    for (id = 0; id < (int)(sizeof dims / sizeof dims[0]); id++)
+        for (ib = 0; ib < TK_NEDGE + 2; ib++) {
+            int B = ib < TK_NEDGE ? tk_edges[ib] : ib == TK_NEDGE ? 100 : 131, D = dims[id], b, lo, hi;
+            size_t n = (size_t)B * (size_t)D;
+            float *x = malloc(n * sizeof *x), *xt = malloc(n * sizeof *xt), *sg = malloc((size_t)B * sizeof *sg);
+            float *want = malloc(n * sizeof *want), *plain = malloc((size_t)D * sizeof *plain), *got = malloc(n * sizeof *got);
+            double *scratch = malloc(((size_t)B + (size_t)D) * (NCSN__STF_LANES + NCSN__STF_LANES / 2) * sizeof *scratch);
+            ncsn__stf_args a;
+            if (!x || !xt || !sg || !want || !plain || !got || !scratch) { CHECK(0, "stf kernels: out of memory"); return; }
+            stf_data(x, xt, sg, B, D, ib % 5 == 4);
+            a.x = x; a.xt = xt; a.sigma = sg; a.B = B; a.D = D; a.delta = want;
+            for (b = 0; b < B; b++) {
+                ncsn__stf_row_ref(&a, b);
+                plain_stf_row(x, xt, sg[b], B, D, b, plain);
+                if (tk_first_diff(want + (size_t)b * D, plain, (size_t)D) >= 0 && !fails_plain++)
+                    snprintf(first, sizeof first, "the reference differs from the plain loop: B %d, D %d, row %d", B, D, b);
+            }
+            lo = B > 3 ? (int)(tk_u32() % 3u) : 0;
+            hi = B > 3 && ib % 2 ? B - (int)(tk_u32() % 3u) : B;
+            for (ip = 0; ip < NCSN__NKTAB; ip++) {
+                size_t i;
+                if (ncsn__ktab[ip].need & ~have) continue;
+                for (i = 0; i < n; i++) got[i] = t_u2f(0x7fc0beefu);
+                a.delta = got;
+                ncsn__ktab[ip].stf_rows(&a, lo, hi, scratch);
+                calls++;
+                if (tk_first_diff(got + (size_t)lo * D, want + (size_t)lo * D, (size_t)(hi - lo) * D) >= 0 && !fails++)
+                    snprintf(first, sizeof first, "%s: B %d, D %d, rows %d..%d, element %d", ncsn__ktab[ip].key, B, D, lo, hi,
+                             lo * D + tk_first_diff(got + (size_t)lo * D, want + (size_t)lo * D, (size_t)(hi - lo) * D));
+                for (i = 0; i < n; i++)
+                    if ((i < (size_t)lo * D || i >= (size_t)hi * D) && t_f2u(got[i]) != 0x7fc0beefu) { fails_out++; break; }
+            }
+            free(x); free(xt); free(sg); free(want); free(plain); free(got); free(scratch);
+        }
+    CHECK(calls > 0 && fails == 0, "stable target kernels: %d of %d shapes differ from ncsn__stf_row_ref; first: %s", fails, calls, first);
+    CHECK(fails_plain == 0, "stable target: %d rows of the reference differ from the plain loop; first: %s", fails_plain, first);
+    CHECK(fails_out == 0, "stable target kernels: %d shapes wrote outside their rows", fails_out);
+    printf("  stable target: %d paths x %d shapes, bit for bit with the reference\n", paths, calls / (paths > 0 ? paths : 1));
+}
+
 void test_kernels(void)
 {
 #ifndef NCSN_NO_THREADS
@@ -669,6 +760,7 @@ void test_kernels(void)
     normals_same_bits();
     sinusoid_same_bits();
     adam_reports();
+    stf_kernels_same_bits();
 #if defined(NCSN__SSE2)
     sse2_fma_exact();
 #endif
