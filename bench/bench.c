@@ -1,7 +1,7 @@
 /* bench.c - the ncsn.h side of `make bench` (bench/run.py runs it next to bench/bench_torch.py).
 
    usage:
-     bench W1..W12 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR] [--max-seconds S]
+     bench W1..W14 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR] [--max-seconds S]
      bench prep DIR [steps000] [steps001]   train seed 000's and seed 001's networks briefly and
                                             save DIR/seed000.safetensors, DIR/seed001.safetensors
                                             (W3/W4 sample with them; bench_torch.py loads the same
@@ -24,6 +24,11 @@
      W6, W7, W8  W4's sampler and network with 1, 100 and 10 000 chains.
      W9, W10     the sampler on W5's network (784-dim, freshly initialised), 1 and 128 chains:
                  ncsn_sample_annealed, SONG form, eps 5e-5, 10 levels 1 -> 0.01, start N(0, I).
+     W13, W14    the recipe's training step up to 16 columns (ncsn train's default on 2-D data):
+                 batch 512, the first 512 of a random permutation of 5000 Swiss-roll points,
+                 embedding 64, 128x3, s = net/sigma, sigma^2 DSM + Adam; W13 with the stable target
+                 (ncsn_dsm_opts.stable_target: B^2 distances and weights a step), W14 without:
+                 W13/W14 is the stable target's cost.
      W11, W12    inpainting's score on W5's network, 128 chains of 784 with the upper half known,
                  sigma 0.5, per call: W11 the reconstruction-guided score (ncsn_score_guided,
                  weight 4: the model's score plus one backward pass to the input only), W12 the
@@ -71,6 +76,7 @@ typedef struct state {
     ncsn_langevin_form form;
     float eps;
     int nonfinite;   /* samplers: chains that left the finite range (reported, not an error) */
+    int stable_target;                    /* W13 */
 } state;
 
 /* ---- setup ------------------------------------------------------------------------------------ */
@@ -142,15 +148,20 @@ static void setup(state *st, const char *w, const char *models)
             st->x = (float *)malloc(sizeof(float) * 2);
             st->s = (float *)malloc(sizeof(float) * 2);
         }
-    } else if (!strcmp(w, "W2") || sampler_chains(w, 0) > 0) {
+    } else if (!strcmp(w, "W2") || !strcmp(w, "W13") || !strcmp(w, "W14") || sampler_chains(w, 0) > 0) {
         ncsn_config cfg = ncsn_config_embed(2, 64, 128, 3);
+        int recipe = !strcmp(w, "W13") || !strcmp(w, "W14");
         CHECK(ncsn_schedule(st->sig, L, 5.0f, 0.01f, NCSN_SCHEDULE_GEOMETRIC), "schedule");
-        if (!strcmp(w, "W2")) {
+        if (recipe) {   /* the recipe's network and batch */
+            cfg.scale_by_sigma = 1;
+            st->stable_target = !strcmp(w, "W13");
+        }
+        if (sampler_chains(w, 0) == 0) {
             int i;
             st->n_data = 5000;
-            st->B = 256;
+            st->B = recipe ? 512 : 256;
             st->data = (float *)malloc(sizeof(float) * 2 * 5000);
-            st->batch = (float *)malloc(sizeof(float) * 2 * 256);
+            st->batch = (float *)malloc(sizeof(float) * 2 * (size_t)st->B);
             st->perm = (int *)malloc(sizeof(int) * 5000);
             for (i = 0; i < 5000; i++) st->perm[i] = i;
             ncsn_data_swiss_roll(&st->rng, st->data, 5000);
@@ -184,7 +195,7 @@ static void setup(state *st, const char *w, const char *models)
         CHECK(ncsn_model_create(&st->m, &cfg), "model_create");
         CHECK(ncsn_model_init(st->m, &st->rng), "model_init");
     } else {
-        fprintf(stderr, "bench: unknown workload %s (W1..W12, prep)\n", w);
+        fprintf(stderr, "bench: unknown workload %s (W1..W14, prep)\n", w);
         exit(2);
     }
     if (st->B) {
@@ -199,12 +210,15 @@ static void train_step(state *st)
 {
     const float *x = st->data;
     float loss;
-    if (st->batch) {   /* W2: the first 256 of a random permutation */
+    ncsn_dsm_opts o;
+    memset(&o, 0, sizeof o);
+    o.stable_target = st->stable_target;
+    if (st->batch) {   /* W2, W13, W14: the first B of a random permutation */
         ncsn_minibatch(&st->rng, st->perm, st->n_data, st->data, 2, st->batch, st->B);
         x = st->batch;
     }
     /* no ncsn_model_zero_grad: ncsn_model_adam_step leaves the gradients zero (and create made them so) */
-    CHECK(ncsn_dsm_loss(st->m, &st->bt, x, st->B, st->sig, L, NCSN_WEIGHT_SIGMA2, &st->rng, &loss), "dsm_loss");
+    CHECK(ncsn_dsm_loss_ex(st->m, &st->bt, x, st->B, st->sig, L, NCSN_WEIGHT_SIGMA2, &st->rng, &o, &loss), "dsm_loss");
     CHECK(ncsn_model_adam_step(st->m, &st->opt), "adam_step");
 }
 
@@ -290,7 +304,7 @@ int main(int argc, char **argv)
     state st;
     struct rusage ru;
 
-    if (argc < 2) { fprintf(stderr, "usage: bench W1..W12 [--threads 1,2] [--reps N] [--rep-time S] [--models DIR] [--max-seconds S] | bench prep DIR\n"); return 2; }
+    if (argc < 2) { fprintf(stderr, "usage: bench W1..W14 [--threads 1,2] [--reps N] [--rep-time S] [--models DIR] [--max-seconds S] | bench prep DIR\n"); return 2; }
     w = argv[1];
     if (!strcmp(w, "prep")) {
         if (argc < 3) { fprintf(stderr, "usage: bench prep DIR [steps000] [steps001]\n"); return 2; }

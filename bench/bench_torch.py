@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench_torch.py - the PyTorch side of `make bench` (bench/run.py runs it next to bench/bench.c).
 
-    bench_torch.py W1..W12 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR]
+    bench_torch.py W1..W14 [--threads 1,2] [--reps 5] [--rep-time 0.15] [--models DIR]
     bench_torch.py e2e000|e2e001 [--threads 1,2] [--train-steps N] [--chains N] [--steps-per-level N]
     bench_torch.py info
 
@@ -24,6 +24,11 @@ seed 000's sampler, which seed_models.py does not hold, is copied verbatim below
   W9, W10  W5's network (freshly initialised) sampling 1 and 128 chains: seed 000's sampler loop
       written for a batch (SONG step, eps 5e-5, sigmas 1 -> 0.01, start N(0, I)), under
       torch.no_grad() (it is not a seed's code; a user writing it for images would add that).
+  W13, W14  the recipe's training step up to 16 columns (ncsn train's default on 2-D data), written
+      here: batch 512 (torch.randperm(5000)[:512] of a Swiss roll), NCSNScoreNetwork(2, [128]*3)
+      with s = net/sigma, sigma^2 DSM + Adam; W13 with the stable target (each noised point's
+      target the score of the batch's own noised density: softmax of -|x~ - x_j|^2 / 2 sigma^2 over
+      torch.cdist in float64, as ncsn.h computes the distances in double), W14 without.
 W3, W4 and W6..W8 load the weights that `bench prep` (the C side) saved, so both sides sample with the
 same network.
 
@@ -206,6 +211,25 @@ def load_into(model, path):
     return model
 
 
+def recipe_step(net, opt, x, sigmas, stable):
+    """W13 / W14: one step of the recipe's sigma^2 DSM on s = net/sigma, with or without the stable target."""
+    B = x.shape[0]
+    sigma = sigmas[torch.randint(0, len(sigmas), (B,))].view(B, 1)
+    eps = torch.randn_like(x)
+    xt = x + sigma * eps
+    target = -eps / sigma
+    if stable:
+        with torch.no_grad():
+            xd, sd = x.double(), sigma.double()
+            w = torch.softmax(-torch.cdist(xt.double(), xd).square() / (2 * sd * sd), dim=1)
+            target = target + ((w @ xd - xd) / (sd * sd)).float()
+    opt.zero_grad()
+    s = net(xt, sigma.view(-1)) / sigma
+    loss = (sigma.square() * (s - target).square()).mean()
+    loss.backward()
+    opt.step()
+
+
 def setup(w, models):
     """Returns block(k) -> iterations run (>= k), and a dict of variants (name -> block)."""
     torch.manual_seed(2019)
@@ -230,6 +254,17 @@ def setup(w, models):
             for _ in range(k):   # seed 001's loop body
                 idx = torch.randperm(len(samples))[:256]
                 ncsn.train_step(samples[idx])
+            return k
+        return {"": block}
+    if w in ("W13", "W14"):
+        samples = S.swiss_roll(5000)
+        net = S.NCSNScoreNetwork(input_dim=2, hidden_dims=[128, 128, 128])
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        sigmas = S.create_noise_schedule(0.01, 5.0, 10)
+
+        def block(k):
+            for _ in range(k):
+                recipe_step(net, opt, samples[torch.randperm(len(samples))[:512]], sigmas, w == "W13")
             return k
         return {"": block}
     if w == "W3":

@@ -13,7 +13,7 @@ process, and the order flips every round, so that the load of a shared machine f
      then `bench_dnnl check`: one training step and one score evaluation by oneDNN against
      ncsn.h on the same weights and draws (the relative differences are in the output; a
      difference over its tolerance stops the run);
-  3. W1..W12: per round, for 1 and 2 threads, one process each of: ncsn.h built with
+  3. W1..W14: per round, for 1 and 2 threads, one process each of: ncsn.h built with
      -O3 -march=native (`bench`), the same code built with baseline flags (-O3 alone,
      `bench_base`; bounded by --base-max-seconds, as a build without a fast kernel path can be
      ~50x slower), oneDNN (`bench_dnnl`, not W2), and torch per OpenBLAS core type (see below);
@@ -55,8 +55,10 @@ TARGETS = {"W1": 3.0, "W2": 4.0, "W3": 30.0, "W4": 4.0, "W5": 3.0}
 PEAK_TARGET = {"W1": 0.60, "W5": 0.60}
 ONEDNN_TARGET = {"W1": 1.0, "W5": 1.0}
 BASE_TARGET = 0.9
-ALL_WORKLOADS = "W1,W2,W3,W4,W5,W6,W7,W8,W9,W10,W11,W12"
-NO_ONEDNN = {"W2", "W11", "W12"}   # seed 001's training step (the embedding's backward) and the guided score are not written for oneDNN
+ALL_WORKLOADS = "W1,W2,W3,W4,W5,W6,W7,W8,W9,W10,W11,W12,W13,W14"
+# seed 001's and the recipe's training steps (the embedding's backward), the guided score and the
+# stable target are not written for oneDNN
+NO_ONEDNN = {"W2", "W11", "W12", "W13", "W14"}
 DESC = {
     "W1": "W1 seed-000 train step, B=5000, 3-128-128-128-2",
     "W2": "W2 seed-001 train step, B=256, emb 64, 128x3",
@@ -70,6 +72,8 @@ DESC = {
     "W10": "W10 wide MLP sampler, 128 chains, per step",
     "W11": "W11 wide MLP guided inpainting score, 128 chains, per call",
     "W12": "W12 wide MLP score, 128 chains, per call (W11 without guidance)",
+    "W13": "W13 recipe train step, B=512, emb 64, 128x3, stable target",
+    "W14": "W14 recipe train step, B=512 (W13 without the stable target)",
 }
 SHORT = {"W1": "W1 seed-000 training step (B 5000)", "W2": "W2 seed-001 training step (B 256)",
          "W3": "W3 seed-000 sampler, 1 chain (per step)", "W4": "W4 seed-001 sampler, 1000 chains (per step)",
@@ -78,7 +82,9 @@ SHORT = {"W1": "W1 seed-000 training step (B 5000)", "W2": "W2 seed-001 training
          "W8": "W8 seed-001 sampler, 10 000 chains (per step)", "W9": "W9 wide MLP sampler, 1 chain (per step)",
          "W10": "W10 wide MLP sampler, 128 chains (per step)",
          "W11": "W11 wide MLP guided inpainting score, 128 chains (per call)",
-         "W12": "W12 wide MLP score, 128 chains (per call)"}
+         "W12": "W12 wide MLP score, 128 chains (per call)",
+         "W13": "W13 recipe training step with the stable target (B 512)",
+         "W14": "W14 recipe training step, plain DSM (B 512)"}
 
 
 # ---- FLOP counting (the same count for both sides) -----------------------------------------------
@@ -102,6 +108,8 @@ def flops_per_iteration(w):
         return 5000 * linear_flops(concat, True, [0, 128, 128, 128])
     if w == "W2":   # embedding per sample, as the model is defined (ncsn.h computes it once per level)
         return 256 * linear_flops(emb + main, True, [0, 64, 64, 128, 128, 128])
+    if w in ("W13", "W14"):   # the network's products only (the stable target's B^2 D is not a product)
+        return 512 * linear_flops(emb + main, True, [0, 64, 64, 128, 128, 128])
     if w == "W3":
         return 1 * linear_flops(concat, False, None)
     seed001_chains = {"W4": 1000, "W6": 1, "W7": 100, "W8": 10000}

@@ -152,6 +152,7 @@ static int cmd_train(const char *dir, const char *model, const run_cfg *c, int p
     load_set(&tr, dir, "train");
     if (c->n_train + c->hold > tr.n) { fprintf(stderr, "images: %d training images, need %d\n", tr.n, c->n_train + c->hold); return 1; }
     o.net = ncsn_config_default(PIX);
+    o.stable_target = 0;   /* the stable target is measured up to 16 dimensions only (as ncsn_train_defaults_for) */
     o.net.n_hidden = c->depth;
     for (i = 0; i < c->depth; i++) o.net.hidden[i] = c->width;
     if (precond) {

@@ -2,7 +2,7 @@
 # table of docs/performance.md. Included at the end of the Makefile (uses its CC, CXX, WARN, LDLIBS,
 # TORCH_PYTHON from mk/torch.mk).
 #
-#   make bench                  W1..W12 (2 rounds) + the end-to-end examples
+#   make bench                  W1..W14 (2 rounds) + the end-to-end examples
 #   make bench BENCH_QUICK=1    1 round, fewer reps, smaller E2E (5-7 minutes on a 2-CPU machine
 #                               at load average 6-10; most of it is torch processes, and the
 #                               baseline-flag build, bounded per process, while it is ~50x slower)

@@ -260,6 +260,7 @@ static void g_images_net(gsink *s, const char *pre, const float *img, int N, int
     ncsn_trainer *t = NULL;
     ncsn_sampler_opts so;
     unsigned char mask[2 * P];
+    o.stable_target = 0;   /* plain DSM, as the images recipe (images/images.c) */
     float x[2 * P];
     char key[32];
     int i, k;

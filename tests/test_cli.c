@@ -434,10 +434,10 @@ static void tl_sample_output(void)
     rc = tl_run("sample model.safetensors -n 40 --steps-per-level 10 --seed 5 --header -o -");
     CHECK(rc == 0 && strcmp(tl_out, want) == 0, "cli sample -o -: exit %d, not stdout's samples: %s", rc, tl_err);
     {   /* the defaults up to 16 dimensions, given explicitly, are the default's samples (form
-           song-lm, no fine steps, no predictor); song, 4 fine steps at sigma >= 1/2 and either
-           predictor are other runs */
+           song-lm, no fine steps, the ODE predictor); song, 4 fine steps at sigma >= 1/2, no
+           predictor and the ancestral one are other runs */
         static const struct { const char *opt; int same; } alt[] = { { "--form song-lm", 1 }, { "--form song", 0 }, { "--fine 1", 1 }, { "--fine 4", 0 },
-                                                                     { "--predictor none", 1 }, { "--predictor ancestral", 0 }, { "--predictor ode", 0 } };
+                                                                     { "--predictor none", 0 }, { "--predictor ancestral", 0 }, { "--predictor ode", 1 } };
         char cmd[160];
         size_t k;
         for (k = 0; k < sizeof alt / sizeof alt[0]; k++) {
@@ -807,7 +807,15 @@ static void tl_resume_decay(void)
     rc = tl_run("train wide.csv --resume sw.ckpt -o x.st --progress none");
     EXPECT(rc, 0, (const char *)NULL, "resume a stable-target run");
     rc = tl_run("info wide.ckpt");
-    CHECK(rc == 0 && !strstr(tl_out, "stable_target"), "cli info: no stable target by default: %s", tl_out);
+    CHECK(rc == 0 && !strstr(tl_out, "stable_target"), "cli info: no stable target above 16 columns: %s", tl_out);
+    /* the default up to 16 columns (0.10.0): on with more rows than a batch (data.csv: 600 rows, 2 columns) */
+    rc = tl_run("train data.csv -o sa.st --steps 2 --width 4 --depth 1 --levels 2 --checkpoint-every 0");
+    EXPECT(rc, 0, "batch 512 (stable target)", "train 600 rows with the defaults");
+    rc = tl_run("train data.csv -o sa.st --steps 2 --width 4 --depth 1 --levels 2 --checkpoint-every 0 --no-stable-target");
+    CHECK(rc == 0 && strstr(tl_err, "batch 512") && !strstr(tl_err, "stable target"), "cli train --no-stable-target: %s", tl_err);
+    rc = tl_run("train data.csv -o sa.st --steps 2 --width 4 --depth 1 --levels 2 --checkpoint-every 0 --batch 600");
+    CHECK(rc == 0 && strstr(tl_err, "batch 600") && !strstr(tl_err, "stable target"), "cli train, every row in the batch: no stable target: %s", tl_err);
+    remove("sa.st");
 }
 
 /* above 16 columns the recipe trains the preconditioned output with EDM's loss (0.5.0); another

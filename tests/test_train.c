@@ -389,7 +389,7 @@ static void recipe_rules(void)
         p = ncsn_sampler_recipe(sig, 6, 0); q = ncsn_sampler_recipe_for(sig, 6, 0, 16); r = ncsn_sampler_recipe_for(sig, 6, 0, 64);
         CHECK(q.steps_per_level == p.steps_per_level && q.eps == p.eps && q.form == p.form && q.init == p.init && q.denoise_final == p.denoise_final &&
               q.fine_factor == p.fine_factor && q.fine_sigma == p.fine_sigma,
-              "D = 16: the recipe's sampler");
+              "D = 16: the recipe's sampler (with the ODE predictor)");
         CHECK(r.steps_per_level == 10 && r.eps == 0.1f * sig[5] * sig[5] && r.form == NCSN_LANGEVIN_SONG_LM && r.init == p.init && r.denoise_final &&
               r.fine_factor == 0,
               "D = 64: T %d, eps %g", r.steps_per_level, (double)r.eps);
@@ -881,6 +881,7 @@ static void precond_determinism(void)
     o.net.sigma_data = 0.0f;   /* from the data */
     o.weighting = NCSN_WEIGHT_ONE;
     o.lr_decay_steps = 0;   /* the pinned bits are a constant rate's */
+    o.stable_target = 0;    /* and plain DSM's */
     o.batch = 16;
     o.threads = 1;
     ncsn_trainer_create(&t1, &o, data, N, D, NULL);
@@ -1030,9 +1031,56 @@ out:
     free(data);
 }
 
+/* The recipe's stable target (0.10.0): on when the data has more points than a batch, off when a
+   batch holds them all (the target would be the training set's exact score); the presets and the
+   recipe above 16 dimensions keep plain DSM; the recipe's sampler up to 16 dimensions predicts by
+   the ODE step */
+static void stable_target_auto(void)
+{
+    enum { N = 70, D = 2 };
+    static const struct { int batch, want; } cases[] = { { 16, 1 }, { 69, 1 }, { 70, 0 }, { 200, 0 } };
+    float *data = tr_data(N, D, 6), sig[6];
+    ncsn_train_opts o = tr_opts(16);
+    ncsn_trainer *a = NULL, *b = NULL;
+    size_t k;
+    CHECK(ncsn_train_defaults().stable_target == NCSN_STABLE_TARGET_AUTO && ncsn_train_defaults_for(16).stable_target == NCSN_STABLE_TARGET_AUTO &&
+          ncsn_train_defaults_for(17).stable_target == 0 && ncsn_train_preset_seed000().stable_target == 0 &&
+          ncsn_train_preset_seed001().stable_target == 0, "the recipe's stable target: auto up to 16 columns, off above and in the presets");
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        o.batch = cases[k].batch;
+        o.stable_target = NCSN_STABLE_TARGET_AUTO;
+        CHECK(ncsn_trainer_create(&a, &o, data, N, D, NULL) == NCSN_OK && a->opts.stable_target == cases[k].want,
+              "auto, %d points, batch %d: stable_target %d, want %d (%s)", N, cases[k].batch, a ? a->opts.stable_target : -9, cases[k].want, ncsn_last_error());
+        ncsn_trainer_free(a);
+        a = NULL;
+    }
+    o.batch = 16;
+    o.stable_target = -2;
+    CHECK(ncsn_trainer_create(&a, &o, data, N, D, NULL) == NCSN_ERR_ARG && !a && strstr(ncsn_last_error(), "stable_target = -2"),
+          "stable_target -2 refused by name: %s", ncsn_last_error());
+    o.stable_target = NCSN_STABLE_TARGET_AUTO;
+    ncsn_trainer_create(&a, &o, data, N, D, NULL);
+    o.stable_target = 1;
+    ncsn_trainer_create(&b, &o, data, N, D, NULL);
+    if (a && b) {
+        ncsn_trainer_run(a, 5, 0, NULL, NULL);
+        ncsn_trainer_run(b, 5, 0, NULL, NULL);
+        CHECK(same_bits(a->model->params, b->model->params, a->model->n_params), "auto (on) and 1 give different bits");
+    } else
+        CHECK(0, "create: %s", ncsn_last_error());
+    ncsn_trainer_free(a);
+    ncsn_trainer_free(b);
+    ncsn_schedule(sig, 6, 8.0f, 0.1f, NCSN_SCHEDULE_GEOMETRIC);
+    CHECK(ncsn_sampler_recipe_for(sig, 6, 0, 2).predictor == NCSN_PREDICT_ODE && ncsn_sampler_recipe_for(sig, 6, 0, 16).predictor == NCSN_PREDICT_ODE &&
+          ncsn_sampler_recipe_for(sig, 6, 0, 17).predictor == NCSN_PREDICT_NONE && ncsn_sampler_recipe(sig, 6, 0).predictor == NCSN_PREDICT_NONE,
+          "the recipe's predictor: ODE up to 16 columns, none above and in ncsn_sampler_recipe");
+    free(data);
+}
+
 void test_train(void)
 {
     stable_target_trainer();
+    stable_target_auto();
     scale_floor();
     steps_match_loop();
     nonfinite_steps();
