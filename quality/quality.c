@@ -18,8 +18,9 @@
                                             sigma_L, for training and sampling (default: the recipe's,
                                             ncsn_level_ratio; docs/quality.md, number of levels in 2-D);
                                 slevels=S: sampling alone on S geometric levels between the same ends
-                                stf=1: the stable target field (ncsn_train_opts.stable_target, ncsn
-                                            train --stable-target; docs/quality.md)
+                                stf=0|1|-1: the stable target field (ncsn_train_opts.stable_target, ncsn
+                                            train --[no-]stable-target; default the recipe's -1, on
+                                            with more points than a batch; docs/quality.md)
      quality grid SAMPLES.csv OUT.dat       100 digits samples as a 10 x 10 image for gnuplot
      quality denoise MODEL DATA.csv         per level, the share of the noise the model's denoiser leaves
      quality nearest DATA.csv SAMPLES.csv [N]  the first N samples' (2000) distances to their nearest
@@ -434,7 +435,7 @@ static int q_tune_parse(int argc, char **argv, int dim, ncsn_train_opts *o, qtun
         }
         else if (!strncmp(argv[i], "out=", 4)) q->out = v;
         else if (!strncmp(argv[i], "model=", 6)) q->model = v;
-        else if (!strncmp(argv[i], "stf=", 4)) o->stable_target = atoi(v);   /* 0 or 1, else the trainer refuses it by name */
+        else if (!strncmp(argv[i], "stf=", 4)) o->stable_target = atoi(v);   /* 0, 1 or -1, else the trainer refuses it by name */
     }
     if (o->lr_decay_steps) o->lr_decay_steps = o->steps;   /* after steps= */
     /* precond=1 / 0 as ncsn train --output-form precond / scaled, after net= (hence the recipe's own form) */
