@@ -2297,7 +2297,7 @@ typedef struct ncsn__stf_args {
     int B, D;
 } ncsn__stf_args;
 #define NCSN__STF_SKIP 104.0
-#define NCSN__STF_LANES 16   /* the widest vector set's lanes: each thread's scratch is B of them */
+#define NCSN__STF_LANES 16   /* the widest vector set's lanes: each thread's scratch is (B + D) * 1.5 * 16 doubles */
 
 static void ncsn__stf_row_ref(const ncsn__stf_args *s, int b)
 {
@@ -2804,17 +2804,19 @@ static NCSN__TARGET void NCSN__K(langevin)(float *x, const float *score, const f
 } \
 \
 /* ncsn__stf_row_ref for NCSN__VL rows at a time, lane i being row lo + i: the distances once each \
-   (scratch: B * NCSN__VL of them, B * NCSN__VL floats of -a_j or NaN where skipped, the rows' \
-   points in double, D * NCSN__VL), the exps as vectors, and the weighted sums over j in order \
-   with the lanes as the rows' chains */ \
+   (scratch: B * NCSN__VL of them, then B * NCSN__VL floats, the weights e^-a_j or -1 where \
+   skipped, then the rows' points in double, D * NCSN__VL), the exps as vectors, and the weighted \
+   sums over j in order with the lanes as the rows' chains. Skipped lanes take e^0 and are masked: \
+   no NaN or huge value reaches a conversion or the exp (no invalid-operation flag, as the reference). */ \
+typedef char NCSN__K(stf_lanes_fit)[NCSN__VL <= NCSN__STF_LANES && NCSN__VL % 2 == 0 ? 1 : -1]; \
 static NCSN__TARGET void NCSN__K(stf_rows)(const ncsn__stf_args *s, int lo, int hi, double *scratch) \
 { \
     const size_t D = (size_t)s->D, VL = (size_t)NCSN__VL, B = (size_t)s->B; \
-    float *na = (float *)(scratch + B * VL), lane[NCSN__VL]; \
-    double *xtd = scratch + B * VL + B * VL / 2, qmin[NCSN__VL], inv2s2[NCSN__VL], q[NCSN__VL]; \
+    float *wt = (float *)(scratch + B * VL), lane[NCSN__VL]; \
+    double *xtd = scratch + B * VL + B * VL / 2, qmin[NCSN__VL], inv2s2[NCSN__VL], q[NCSN__VL], mark[NCSN__VL]; \
     size_t i, k, d; \
     for (; lo + NCSN__VL <= hi; lo += NCSN__VL) { \
-        ncsn__v tot = ncsn__vset1(0.0f), zero = tot; \
+        ncsn__v tot = ncsn__vset1(0.0f), zero = tot, one = ncsn__vset1(1.0f), neg1 = ncsn__vset1(-1.0f); \
         for (i = 0; i < VL; i++) { \
             qmin[i] = HUGE_VAL; \
             inv2s2[i] = 0.5 / ((double)s->sigma[(size_t)lo + i] * (double)s->sigma[(size_t)lo + i]); \
@@ -2832,22 +2834,27 @@ static NCSN__TARGET void NCSN__K(stf_rows)(const ncsn__stf_args *s, int lo, int 
             } \
         } \
         for (k = 0; k < B * VL; k += VL) { \
+            ncsn__vm skip; \
+            ncsn__v r; \
             for (i = 0; i < VL; i++) q[i] = (scratch[k + i] - qmin[i]) * inv2s2[i]; \
-            for (i = 0; i < VL; i++) lane[i] = (float)-q[i]; \
-            for (i = 0; i < VL; i++) na[k + i] = q[i] < NCSN__STF_SKIP ? 0.0f : NAN; \
-            /* -a + 0 is -a (or +0 for -0: the same exp), -a + NaN is NaN */ \
-            ncsn__vstore(na + k, NCSN__K(vexpf)(ncsn__vadd(ncsn__vload(lane), ncsn__vload(na + k)))); \
-            tot = ncsn__vsel(ncsn__vnan(ncsn__vload(na + k)), ncsn__vadd(tot, ncsn__vload(na + k)), tot); \
+            for (i = 0; i < VL; i++) mark[i] = q[i] < NCSN__STF_SKIP ? 0.0 : -1.0;   /* NaN: skipped */ \
+            for (i = 0; i < VL; i++) q[i] = mark[i] < 0.0 ? 0.0 : q[i]; \
+            for (i = 0; i < VL; i++) { lane[i] = (float)-q[i]; wt[k + i] = (float)mark[i]; } \
+            skip = ncsn__vlt(ncsn__vload(wt + k), zero); \
+            r = ncsn__vsel(skip, NCSN__K(vexpf)(ncsn__vload(lane)), neg1); \
+            ncsn__vstore(wt + k, r); \
+            tot = ncsn__vsel(skip, ncsn__vadd(tot, r), tot); \
         } \
         for (d = 0; d < D; d++) { \
             ncsn__v acc = zero, xb; \
             for (i = 0; i < VL; i++) lane[i] = s->x[((size_t)lo + i) * D + d]; \
             xb = ncsn__vload(lane); \
             for (k = 0; k < B; k++) { \
-                ncsn__v r = ncsn__vload(na + k * VL); \
-                acc = ncsn__vsel(ncsn__vnan(r), ncsn__vfma(r, ncsn__vsub(ncsn__vset1(s->x[k * D + d]), xb), acc), acc); \
+                ncsn__v r = ncsn__vload(wt + k * VL); \
+                acc = ncsn__vsel(ncsn__vlt(r, zero), ncsn__vfma(r, ncsn__vsub(ncsn__vset1(s->x[k * D + d]), xb), acc), acc); \
             } \
-            ncsn__vstore(lane, ncsn__vsel(ncsn__vgt(tot, zero), zero, ncsn__vdiv(acc, tot))); \
+            /* tot is 0 only when every weight was skipped: divide by 1 there (no 0/0), then write 0 */ \
+            ncsn__vstore(lane, ncsn__vsel(ncsn__vgt(tot, zero), zero, ncsn__vdiv(acc, ncsn__vsel(ncsn__vgt(tot, zero), one, tot)))); \
             for (i = 0; i < VL; i++) s->delta[((size_t)lo + i) * D + d] = lane[i]; \
         } \
     } \
@@ -4153,19 +4160,20 @@ typedef struct ncsn__dsm_job {
 
 /* the stable target kernels' scratch, (B + D) * NCSN__STF_LANES doubles and as many floats for
    each thread of the model's pool; kept between calls */
-static ncsn_status ncsn__stf_scratch(ncsn__workspace *w, int B, int D, ncsn__dsm_job *job)
+static ncsn_status ncsn__stf_scratch(ncsn__workspace *w, int B, int D, size_t *slice, const char *fn)
 {
-    size_t parts = w->pool ? (size_t)w->pool->n : 1, need;
-    job->slice = ((size_t)B + (size_t)D) * (NCSN__STF_LANES + NCSN__STF_LANES / 2);
-    need = parts <= (size_t)-1 / job->slice ? job->slice * parts : (size_t)-1;
+    const size_t per = NCSN__STF_LANES + NCSN__STF_LANES / 2, rows = (size_t)B + (size_t)D;
+    size_t parts = w->pool ? (size_t)w->pool->n : 1, need = (size_t)-1;
+    *slice = rows <= (size_t)-1 / per ? rows * per : (size_t)-1;
+    if (*slice != (size_t)-1 && parts <= (size_t)-1 / *slice) need = *slice * parts;
     if (need > w->stf_cap) {
-        double *p = NCSN__ALLOC_N(double, need);
-        if (!p) return ncsn__fail(NCSN_ERR_NOMEM, "ncsn_dsm_loss: out of memory for the stable target's scratch (B = %d, %d threads)", B, (int)parts);
+        double *p = need != (size_t)-1 ? NCSN__ALLOC_N(double, need) : NULL;
+        if (!p) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory for the stable target's scratch (B = %d, D = %d, %d threads)",
+                                  fn, B, D, (int)parts);
         NCSN_FREE(w->stf);
         w->stf = p;
         w->stf_cap = need;
     }
-    job->scratch = w->stf;
     return NCSN_OK;
 }
 
@@ -4300,7 +4308,8 @@ NCSNDEF ncsn_status ncsn_dsm_loss_ex(ncsn_model *m, ncsn_dsm_batch *bt, const fl
     ncsn__pool_run(m->work->pool, ncsn__dsm_rows, &job, (double)n * (eps_given ? 2.0 : 64.0));
     if (!eps_given) ncsn_rng_advance(rng, (uint64_t)((n + 1) & ~(size_t)1));   /* where ncsn_rng_normals(rng, eps, n) leaves it */
     if ((job.stf = opts && opts->stable_target) != 0) {
-        if ((st = ncsn__stf_scratch(m->work, B, D, &job)) != NCSN_OK) return st;
+        if ((st = ncsn__stf_scratch(m->work, B, D, &job.slice, "ncsn_dsm_loss")) != NCSN_OK) return st;
+        job.scratch = m->work->stf;
         ncsn__pool_run(m->work->pool, ncsn__dsm_stf_rows, &job, (double)B * (double)B * (double)(D + 8));
     }
     if ((st = ncsn_model_forward(m, bt->pred, bt->xt, bt->sigma, B)) != NCSN_OK) return st;
@@ -4815,6 +4824,10 @@ static ncsn_status ncsn__trainer_finish(ncsn_trainer *t, const char *fn)
     ncsn_status st;
     if (t->opts.threads > 1 && (st = ncsn_model_set_threads(t->model, t->opts.threads)) != NCSN_OK) return st;
     if ((st = ncsn_model_reserve(t->model, t->batch)) != NCSN_OK) return st;
+    if (t->opts.stable_target == 1) {   /* its scratch now, so that a lack of memory shows here, not at a step */
+        size_t slice;
+        if ((st = ncsn__stf_scratch(t->model->work, t->batch, t->dim, &slice, fn)) != NCSN_OK) return st;
+    }
     if (t->opts.ema_rate > 0.0f && !t->ema) {
         if (!(t->ema = NCSN__ALLOC_N(float, t->model->n_params))) return ncsn__fail(NCSN_ERR_NOMEM, "%s: out of memory", fn);
         memcpy(t->ema, t->model->params, sizeof(float) * t->model->n_params);

@@ -617,6 +617,13 @@ static void stf_threads(const float *data, int B, int D, const float *sig, int L
         ok &= memcmp(bt[0].dpred, bt[k].dpred, sizeof(float) * (size_t)B * D) == 0 && t_f2u(loss[0]) == t_f2u(loss[k]) &&
               memcmp(m[0]->grads, m[k]->grads, m[0]->n_params * sizeof(float)) == 0;
     CHECK(ok, "the stable target on 2 or 3 threads differs from 1 thread");
+    /* one model whose pool grows between calls: its scratch must grow with it */
+    for (k = 2; k <= 4; k += 2) {
+        ncsn_rng_seed(&r, 9, 11);
+        CHECK(ncsn_model_set_threads(m[0], k) == NCSN_OK && ncsn_dsm_loss_ex(m[0], &bt[1], data, B, sig, L, NCSN_WEIGHT_SIGMA2, &r, &o, &loss[1]) == NCSN_OK &&
+              memcmp(bt[0].dpred, bt[1].dpred, sizeof(float) * (size_t)B * D) == 0 && t_f2u(loss[0]) == t_f2u(loss[1]),
+              "the stable target after set_threads(%d) on the same model differs from 1 thread (%s)", k, ncsn_last_error());
+    }
 out:
     for (k = 0; k < 3; k++) { ncsn_dsm_batch_free(&bt[k]); ncsn_model_free(m[k]); }
 }

@@ -389,7 +389,7 @@ static void recipe_rules(void)
         p = ncsn_sampler_recipe(sig, 6, 0); q = ncsn_sampler_recipe_for(sig, 6, 0, 16); r = ncsn_sampler_recipe_for(sig, 6, 0, 64);
         CHECK(q.steps_per_level == p.steps_per_level && q.eps == p.eps && q.form == p.form && q.init == p.init && q.denoise_final == p.denoise_final &&
               q.fine_factor == p.fine_factor && q.fine_sigma == p.fine_sigma,
-              "D = 16: the recipe's sampler (with the ODE predictor)");
+              "D = 16: the recipe's sampler (its predictor: stable_target_auto)");
         CHECK(r.steps_per_level == 10 && r.eps == 0.1f * sig[5] * sig[5] && r.form == NCSN_LANGEVIN_SONG_LM && r.init == p.init && r.denoise_final &&
               r.fine_factor == 0,
               "D = 64: T %d, eps %g", r.steps_per_level, (double)r.eps);
@@ -942,6 +942,7 @@ static void precond_learns(void)
     o.net.precond = 1;
     o.net.hidden[0] = o.net.hidden[1] = o.net.hidden[2] = 64;
     o.weighting = NCSN_WEIGHT_ONE;
+    o.stable_target = 0;   /* the preconditioned output's learning, with plain DSM (as before 0.10.0) */
     o.standardize = 0;
     o.batch = 256;
     o.steps = 1500;

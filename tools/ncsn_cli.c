@@ -232,7 +232,7 @@ static const char usage_train[] =
     "  --ema R                  EMA rate of the weights written for sampling (default 0.999; 0: off)\n"
     "  --no-standardize         train on the raw columns (--standardize: the default)\n"
     "  --[no-]stable-target     the minibatch's stable target (Xu et al. 2023, training.md);\n"
-    "                           default on up to 16 columns with more rows than --batch\n"
+    "                           default on up to 16 columns with more rows than --batch (no preset)\n"
     "  --levels L               noise levels (default: from the dimension, Song & Ermon 2020)\n"
     "  --sigma-max A            largest noise level (default: the data's largest pairwise distance)\n"
     "  --sigma-min B            smallest noise level (default 0.01, above 16 columns 0.1; standardised)\n"
