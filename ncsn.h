@@ -2807,7 +2807,7 @@ static NCSN__TARGET void NCSN__K(langevin)(float *x, const float *score, const f
    (scratch: B * NCSN__VL of them, then B * NCSN__VL floats, the weights e^-a_j or -1 where \
    skipped, then the rows' points in double, D * NCSN__VL), the exps as vectors, and the weighted \
    sums over j in order with the lanes as the rows' chains. Skipped lanes take e^0 and are masked: \
-   no NaN or huge value reaches a conversion or the exp (no invalid-operation flag, as the reference). */ \
+   no NaN or huge value reaches a conversion or the vector ncsn_expf (no invalid-operation flag, as the reference). */ \
 typedef char NCSN__K(stf_lanes_fit)[NCSN__VL <= NCSN__STF_LANES && NCSN__VL % 2 == 0 ? 1 : -1]; \
 static NCSN__TARGET void NCSN__K(stf_rows)(const ncsn__stf_args *s, int lo, int hi, double *scratch) \
 { \
@@ -2816,7 +2816,8 @@ static NCSN__TARGET void NCSN__K(stf_rows)(const ncsn__stf_args *s, int lo, int 
     double *xtd = scratch + B * VL + B * VL / 2, qmin[NCSN__VL], inv2s2[NCSN__VL], q[NCSN__VL], mark[NCSN__VL]; \
     size_t i, k, d; \
     for (; lo + NCSN__VL <= hi; lo += NCSN__VL) { \
-        ncsn__v tot = ncsn__vset1(0.0f), zero = tot, one = ncsn__vset1(1.0f), neg1 = ncsn__vset1(-1.0f); \
+        ncsn__v tot = ncsn__vset1(0.0f), zero = tot, one = ncsn__vset1(1.0f), neg1 = ncsn__vset1(-1.0f), den; \
+        ncsn__vm pos; \
         for (i = 0; i < VL; i++) { \
             qmin[i] = HUGE_VAL; \
             inv2s2[i] = 0.5 / ((double)s->sigma[(size_t)lo + i] * (double)s->sigma[(size_t)lo + i]); \
@@ -2845,6 +2846,8 @@ static NCSN__TARGET void NCSN__K(stf_rows)(const ncsn__stf_args *s, int lo, int 
             ncsn__vstore(wt + k, r); \
             tot = ncsn__vsel(skip, ncsn__vadd(tot, r), tot); \
         } \
+        pos = ncsn__vgt(tot, zero); \
+        den = ncsn__vsel(pos, one, tot);   /* tot is 0 only when every weight was skipped: / 1 there (no 0/0), then 0 */ \
         for (d = 0; d < D; d++) { \
             ncsn__v acc = zero, xb; \
             for (i = 0; i < VL; i++) lane[i] = s->x[((size_t)lo + i) * D + d]; \
@@ -2853,8 +2856,7 @@ static NCSN__TARGET void NCSN__K(stf_rows)(const ncsn__stf_args *s, int lo, int 
                 ncsn__v r = ncsn__vload(wt + k * VL); \
                 acc = ncsn__vsel(ncsn__vlt(r, zero), ncsn__vfma(r, ncsn__vsub(ncsn__vset1(s->x[k * D + d]), xb), acc), acc); \
             } \
-            /* tot is 0 only when every weight was skipped: divide by 1 there (no 0/0), then write 0 */ \
-            ncsn__vstore(lane, ncsn__vsel(ncsn__vgt(tot, zero), zero, ncsn__vdiv(acc, ncsn__vsel(ncsn__vgt(tot, zero), one, tot)))); \
+            ncsn__vstore(lane, ncsn__vsel(pos, zero, ncsn__vdiv(acc, den))); \
             for (i = 0; i < VL; i++) s->delta[((size_t)lo + i) * D + d] = lane[i]; \
         } \
     } \
