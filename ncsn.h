@@ -7256,6 +7256,24 @@ static ncsn_status ncsn__csv_push(ncsn__csv *c, float val)
     return NCSN_OK;
 }
 
+#define NCSN__UTF16_MSG "UTF-16 text, not UTF-8: save it as UTF-8 (\"CSV UTF-8\"), or convert it (iconv -f UTF-16 -t UTF-8 FILE)"
+
+/* UTF-16: its byte-order mark, or ASCII text with a NUL after (or before) each of its first two characters */
+static int ncsn__utf16(const unsigned char *b, size_t n)
+{
+    if (n >= 2 && ((b[0] == 0xff && b[1] == 0xfe) || (b[0] == 0xfe && b[1] == 0xff))) return 1;
+    return n >= 4 && ((b[0] && !b[1] && b[2] && !b[3]) || (!b[0] && b[1] && !b[2] && b[3]));
+}
+
+#define NCSN__CSV_MISSING_HINT " (a missing value: drop the rows that have one, or leave the column out)"
+
+/* a NaN token, in any case and with a sign ("nan", "-NaN", "NAN") */
+static int ncsn__csv_nan(const char *field)
+{
+    if (*field == '+' || *field == '-') field++;
+    return (field[0] == 'n' || field[0] == 'N') && (field[1] == 'a' || field[1] == 'A') && (field[2] == 'n' || field[2] == 'N') && !field[3];
+}
+
 static int ncsn__csv_missing(const char *field)
 {
     static const char *const token[] = { "NA", "N/A", "NULL", "null", "None", "?", "-" };
@@ -7276,18 +7294,23 @@ static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
         float val = 0.0f;
         if (++f > c->max_cols) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", src, line, c->max_cols);
         if (c->cols && f > c->cols) break;
-        if (!c->fb[0]) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: empty field", src, line, f);
+        if (!c->fb[0])   /* the last field of a line is empty after a trailing comma */
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: empty field%s", src, line, f,
+                              last && f > 1 ? " (a comma at the end of the line?)" : NCSN__CSV_MISSING_HINT);
         r = ncsn__parse_f32(c->fb, &val);
         if (r == 0)   /* the tokens R, pandas and UCI files write for a missing value get a hint */
             return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a number%s", src, line, f, c->fb,
-                              ncsn__csv_missing(c->fb) ? " (a missing value: drop the rows that have one, or leave the column out)" : "");
-        if (r < 0) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a finite float", src, line, f, c->fb);
+                              ncsn__csv_missing(c->fb) ? NCSN__CSV_MISSING_HINT : "");
+        if (r < 0)   /* numpy and pandas write NaN for a missing value */
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a finite float%s", src, line, f, c->fb,
+                              ncsn__csv_nan(c->fb) ? NCSN__CSV_MISSING_HINT : "");
         if ((st = ncsn__csv_push(c, val)) != NCSN_OK) return st;
         if (last) break;
     }
     if (!c->cols) { c->cols = f; c->first_line = line; }
-    if (f > c->cols)
-        return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns (line %ld has %d)", src, line, c->cols, c->first_line, c->cols);
+    if (f > c->cols)   /* an empty extra field: a comma at the end of the data lines but not the first */
+        return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns (line %ld has %d)%s", src, line, c->cols, c->first_line, c->cols,
+                          !c->fb[0] ? "; the extra field is empty: a comma at the end of the line?" : "");
     if (f < c->cols)
         return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: %d columns, but line %ld has %d", src, line, f, c->first_line, c->cols);
     return NCSN_OK;
@@ -7329,6 +7352,7 @@ NCSNDEF ncsn_status ncsn_csv_parse(const char *text, size_t len, const ncsn_csv_
                 snprintf(prefix, sizeof prefix, "%.256s:", c.src);
                 st = ncsn__fail_compressed(prefix, zip);
             }
+            else if (ncsn__utf16((const unsigned char *)text, len)) st = ncsn__fail(NCSN_ERR_FORMAT, "%s: %s", c.src, NCSN__UTF16_MSG);
             else st = ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: NUL byte (not a text file?)", c.src, c.line);
             goto fail;
         }
@@ -7981,7 +8005,8 @@ static ncsn_status ncsn__read_grow(const ncsn__reader *r, unsigned char **b, siz
 }
 
 /* a text file's got new bytes at b + n: a NUL among them ends the reading, naming its line (or the
-   compression, for data files shipped compressed, as sklearn's are) */
+   compression, for data files shipped compressed, as sklearn's are, or UTF-16, which Excel's
+   "Unicode text" writes) */
 static ncsn_status ncsn__read_text_check(const ncsn__reader *r, const unsigned char *b, size_t n, size_t got)
 {
     const unsigned char *nul = (const unsigned char *)memchr(b + n, 0, got), *p;
@@ -7993,6 +8018,7 @@ static ncsn_status ncsn__read_text_check(const ncsn__reader *r, const unsigned c
         snprintf(prefix, sizeof prefix, "%s: '%.1024s' is", r->fn, r->path);
         return ncsn__fail_compressed(prefix, zip);
     }
+    if (ncsn__utf16(b, n + got)) return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s' is %s", r->fn, r->path, NCSN__UTF16_MSG);
     for (p = b; (p = (const unsigned char *)memchr(p, '\n', (size_t)(nul - p))) != NULL; p++) line++;
     return ncsn__fail(NCSN_ERR_FORMAT, "%s: '%s': line %ld has a NUL byte (not a text file?)", r->fn, r->path, line);
 }

@@ -132,11 +132,13 @@ static void tl_csv(void)
     tl_csv_ok("v\n1\n2\n3\n", 3, 1, v31, "v", "one column");
     tl_csv_ok("0x1p-2,-0,1e-40\n", 1, 3, v13, NULL, "hex float, negative zero, subnormal");
     tl_csv_bad("x,y\n1,2\n3,abc\n", 15, NULL, "csv:3:2: 'abc' is not a number", "text value");
-    tl_csv_bad("1,2\n3,nan\n", 10, NULL, "csv:2:2: 'nan' is not a finite float", "nan");
+    tl_csv_bad("1,2\n3,nan\n", 10, NULL, "csv:2:2: 'nan' is not a finite float (a missing value: drop the rows", "nan");
+    tl_csv_bad("1,2\n3,-NaN\n", 11, NULL, "csv:2:2: '-NaN' is not a finite float (a missing value: drop the rows", "-NaN");
     tl_csv_bad("1,2\n-inf,4\n", 11, NULL, "csv:2:1: '-inf' is not a finite float", "-inf");
     tl_csv_bad("1,2\n3,1e39\n", 11, NULL, "csv:2:2: '1e39' is not a finite float", "overflowing float");
-    tl_csv_bad("1,,2\n", 5, NULL, "csv:1:2: empty field", "empty field");
-    tl_csv_bad("1,2,\n", 5, NULL, "csv:1:3: empty field", "trailing comma");
+    tl_csv_bad("1,,2\n", 5, NULL, "csv:1:2: empty field (a missing value: drop the rows", "empty field");
+    tl_csv_bad("1,2,\n", 5, NULL, "csv:1:3: empty field (a comma at the end of the line?)", "trailing comma");
+    tl_csv_bad("a,b\n1,2,\n", 9, NULL, "csv:2: more than 2 columns (line 1 has 2); the extra field is empty: a comma at the end", "trailing comma on data lines only");
     tl_csv_bad("1,2\n3\n", 6, NULL, "csv:2: 1 columns, but line 1 has 2", "ragged short");
     tl_csv_bad("1,2\n3,4,5\n", 10, NULL, "csv:2: more than 2 columns", "ragged long");
     tl_csv_bad("x,1\n", 4, NULL, "csv:1:1: 'x' is not a number", "half a header");
@@ -144,6 +146,7 @@ static void tl_csv(void)
     tl_csv_bad("", 0, NULL, "no data rows", "empty");
     tl_csv_bad("# nothing\n\n", 11, NULL, "no data rows", "only comments");
     tl_csv_bad("1,2\n3,\0", 7, NULL, "csv:2: NUL byte", "NUL byte");
+    tl_csv_bad("\xfe\xff\0a\0,\0b", 10, NULL, "csv: UTF-16 text, not UTF-8", "UTF-16 big-endian");
     tl_csv_bad("\x1f\x8b\x08\0\0\0", 6, NULL, "csv: gzip-compressed, not text: decompress it first (gzip -dc FILE)", "gzip data");
     tl_csv_bad("\xfd" "7zXZ\0\0", 7, NULL, "xz-compressed", "xz data");
     tl_csv_bad("1.5e3x,2\n", 9, NULL, "'1.5e3x' is not a number", "trailing letters");
@@ -1082,6 +1085,10 @@ static void tl_commands(void)
     tl_write("bin.csv", "\x7f" "ELF\x02\x01\x01\0\0\0", 10);
     rc = tl_run("train bin.csv -o m.st");
     EXPECT(rc, 2, "NUL byte", "binary data file");
+    tl_write("u16.csv", "\xff\xfe" "a\0,\0b\0\n\0" "1\0,\0" "2\0\n\0", 18);   /* Excel's "Unicode text" */
+    EXPECT(tl_run("train u16.csv -o m.st"), 2, "'u16.csv' is UTF-16 text, not UTF-8: save it as UTF-8", "UTF-16 data file");
+    tl_write("u16n.csv", "a\0,\0b\0\n\0", 8);   /* no byte-order mark */
+    EXPECT(tl_run("train u16n.csv -o m.st"), 2, "is UTF-16 text, not UTF-8", "UTF-16 data file without a byte-order mark");
     tl_write("digits.csv.gz", "\x1f\x8b\x08\x08\0\0\0\0\0\x03", 10);   /* as sklearn ships its data files */
     rc = tl_run("train digits.csv.gz -o m.st");
     EXPECT(rc, 2, "is gzip-compressed, not text: decompress it first (gzip -dc FILE)", "gzip-compressed data file");
@@ -1419,9 +1426,9 @@ static void tl_retrain(void)
 
 static void tl_compare(void)
 {
-    static float d[400 * 2], f[400 * 2], same[400 * 2];   /* same: 400 times the point (0, 0) */
+    static float d[400 * 2], f[400 * 2], same[400 * 2], dup[100 * 2];   /* same: 400 times the point (0, 0) */
     ncsn_rng g;
-    int rc;
+    int rc, i;
     ncsn_rng_seed(&g, 5, 1);
     ncsn_data_two_gaussians(&g, d, 400);
     ncsn_data_two_gaussians(&g, f, 400);
@@ -1431,6 +1438,13 @@ static void tl_compare(void)
     tl_compare_file("cmp_blurred.csv", f, 400, 1.0f, &g);   /* fresh draws blurred by N(0, 1): the modes are 0.5 wide */
     tl_compare_file("cmp_same.csv", same, 400, 0.0f, &g);
     tl_compare_file("cmp_point.csv", same, 1, 0.0f, &g);
+    for (i = 0; i < 100; i++) { dup[2 * i] = d[2 * (i % 20)]; dup[2 * i + 1] = d[2 * (i % 20) + 1]; }   /* 20 rows, 5 times each */
+    {   /* its own stream: g's draws after this make the 12 points below */
+        ncsn_rng g2;
+        ncsn_rng_seed(&g2, 6, 1);
+        tl_compare_file("cmp_dup.csv", dup, 100, 0.0f, &g2);
+        tl_compare_file("cmp_dup_copies.csv", dup, 100, 1e-3f, &g2);
+    }
     tl_put("cmp_huge.csv", "1,0\n0,-3e38\n");   /* y: scale about 0.5, so -6e38 standardised */
     tl_put("cmp_rownames.csv", "\"\",\"x\",\"y\"\n\"1\",1,2\n\"2\",3,4\n");
     rc = tl_run("compare cmp_data.csv cmp_fresh.csv");
@@ -1439,10 +1453,17 @@ static void tl_compare(void)
     rc = tl_run("compare cmp_data.csv cmp_copies.csv");
     CHECK(rc == 0 && strstr(tl_out, "memorisation") && strstr(tl_out, "100.0 % of samples nearer"),
           "cli compare of the data's copies: exit %d, want the memorisation note: %.600s", rc, tl_out);
+    CHECK(!strstr(tl_out, "repeat another row"), "cli compare: data without repeated rows said to have some: %.600s", tl_out);
+    /* repeated rows once made the data's own spacing 0 and the check silent (no check) */
+    rc = tl_run("compare cmp_dup.csv cmp_dup_copies.csv");
+    CHECK(rc == 0 && strstr(tl_out, "memorisation") && strstr(tl_out, "100 of the 100 data rows measured repeat another row"),
+          "cli compare of copies of data whose rows repeat: exit %d, want the memorisation note: %.600s", rc, tl_out);
+    rc = tl_run("compare cmp_dup.csv cmp_fresh.csv");
+    CHECK(rc == 0 && !strstr(tl_out, "memorisation") && !strstr(tl_out, "no check"), "cli compare of fresh draws against repeated rows: exit %d: %.600s", rc, tl_out);
     rc = tl_run("compare cmp_data.csv cmp_blurred.csv");
     CHECK(rc == 0 && strstr(tl_out, "much farther from the data") && !strstr(tl_out, "memorisation"), "cli compare of blurred draws: exit %d: %.600s", rc, tl_out);
     rc = tl_run("compare cmp_same.csv cmp_data.csv");
-    CHECK(rc == 0 && strstr(tl_out, "one repeated point: no fitted Gaussian") && strstr(tl_out, "no check") && !strstr(tl_out, "nan") &&
+    CHECK(rc == 0 && strstr(tl_out, "one repeated point: no fitted Gaussian") && strstr(tl_out, "single distinct point: no check") && !strstr(tl_out, "nan") &&
           !strstr(tl_out, "inf"), "cli compare against one repeated point: exit %d: %.600s", rc, tl_out);
     rc = tl_run("compare cmp_data.csv cmp_same.csv");
     {

@@ -160,6 +160,16 @@ FIG_FN double nn_dist(const float *a, int na, const float *b, int nb)
     return na ? tot / na : NAN;
 }
 
+FIG_FN void sort_doubles(double *d, int count)
+{
+    int i, j;
+    for (i = 1; i < count; i++) {   /* insertion sort: count is at most a few thousand */
+        double v = d[i];
+        for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
+        d[j] = v;
+    }
+}
+
 /* d[i] = the Euclidean distance from x[i] to its nearest point of data[n][dim], in double, sorted
    ascending. self (may be NULL): x[i] is data row self[i], which it skips (leave-one-out). */
 FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int count, const int *self, double *d)
@@ -178,15 +188,39 @@ FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int
         }
         d[i] = sqrt(best);
     }
-    for (i = 1; i < count; i++) {   /* insertion sort: count is at most a few thousand */
-        double v = d[i];
-        for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
-        d[j] = v;
+    sort_doubles(d, count);
+}
+
+/* d[i] = the distance from data row idx[i] to the nearest data row that differs from it, sorted
+   ascending: a repeated row is one point, not a neighbour at distance 0 (HUGE_VAL when every row
+   is the same). Returns how many of the nd rows repeat another row. */
+FIG_FN int distinct_spacing(const float *data, int n, int dim, const int *idx, int nd, double *d)
+{
+    int i, j, k, twins = 0;
+    for (i = 0; i < nd; i++) {
+        const float *x = data + (size_t)idx[i] * dim;
+        double best = HUGE_VAL;
+        int twin = 0;
+        for (j = 0; j < n; j++) {
+            double q = 0.0;
+            if (j == idx[i]) continue;
+            for (k = 0; k < dim && q < best; k++) {
+                double e = (double)x[k] - data[(size_t)j * dim + k];
+                q += e * e;
+            }
+            if (q == 0.0) twin = 1;   /* the same point (q stays 0 over every column) */
+            else if (q < best) best = q;
+        }
+        twins += twin;
+        d[i] = sqrt(best);
     }
+    sort_doubles(d, nd);
+    return twins;
 }
 
 /* The copy check of ncsn compare and ncsn train: samples smp[m] against data[n] (same units), the data's
-   own spacing measured at the rows idx[nd] (leave-one-out). Prints one line to out (prefix first)
+   own spacing measured at the rows idx[nd], each to its nearest different row (repeated rows would
+   make it 0 and hide copying). Prints one line to out (prefix first)
    and a note when the samples' median is under half the data's (copies) or over twice (far from
    the data's fine structure); returns the ratio
    of the medians (-1: the data's median is 0; -2: out of memory). out NULL: nothing printed. own
@@ -195,25 +229,24 @@ FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n
                          double *own)
 {
     double *dd = (double *)malloc(sizeof(double) * (size_t)nd), *ds = (double *)malloc(sizeof(double) * (size_t)m), sm, dm, near = 0.0;
-    float *rows = (float *)malloc(sizeof(float) * (size_t)nd * dim);
-    int i;
-    if (!dd || !ds || !rows) { free(dd); free(ds); free(rows); return -2.0; }
-    for (i = 0; i < nd; i++) memcpy(rows + (size_t)i * dim, data + (size_t)idx[i] * dim, sizeof(float) * (size_t)dim);
-    nearest_dists(data, n, dim, rows, nd, idx, dd);
+    int i, twins;
+    if (!dd || !ds) { free(dd); free(ds); return -2.0; }
+    twins = distinct_spacing(data, n, dim, idx, nd, dd);
     nearest_dists(data, n, dim, smp, m, NULL, ds);
     sm = ds[m / 2];
     dm = dd[nd / 2];
     for (i = 0; i < m; i++) near += ds[i] < 0.5 * dm;
-    free(dd); free(ds); free(rows);
+    free(dd); free(ds);
     if (own) *own = dm;
     if (!out) return dm > 0.0 && dm < HUGE_VAL ? sm / dm : -1.0;
-    if (!(dm > 0.0) || !(dm < HUGE_VAL)) {   /* most points have a twin, or one point: no spacing to measure against */
-        fprintf(out, "%snearest data point: samples' median %.3g; the data's own median is %s: no check\n", prefix, sm,
-                dm > 0.0 ? "undefined (one point)" : "0 (most data points have a duplicate)");
+    if (!(dm > 0.0) || !(dm < HUGE_VAL)) {   /* one point, or one point repeated: no spacing to measure against */
+        fprintf(out, "%snearest data point: samples' median %.3g; the data has a single distinct point: no check\n", prefix, sm);
         return -1.0;
     }
     fprintf(out, "%snearest data point: samples' median %.3g, the data's own median %.3g (ratio %.3g); %.1f %% of samples nearer than half the data's\n",
            prefix, sm, dm, sm / dm, 100.0 * near / m);
+    if (twins)
+        fprintf(out, "%s(%d of the %d data rows measured repeat another row: the data's spacing is to the nearest different row)\n", prefix, twins, nd);
     if (sm < 0.5 * dm)
         fprintf(out, "%snote: the samples sit much nearer the data than its points sit to each other: they are copies of training points "
                "(memorisation), not new draws; train with a larger --sigma-min (see ncsn compare --help)\n", prefix);
