@@ -1092,6 +1092,37 @@ static void tl_commands(void)
     tl_write("digits.csv.gz", "\x1f\x8b\x08\x08\0\0\0\0\0\x03", 10);   /* as sklearn ships its data files */
     rc = tl_run("train digits.csv.gz -o m.st");
     EXPECT(rc, 2, "is gzip-compressed, not text: decompress it first (gzip -dc FILE)", "gzip-compressed data file");
+    {   /* a constant column (0.11.0): its samples spread around the value a little (1e-6 +- 1e-4
+           with the defaults); ncsn train notes it, the model file lists it, ncsn sample writes it */
+        char text[4096];
+        size_t q = (size_t)snprintf(text, sizeof text, "a,k,b\n");
+        unsigned char *b;
+        size_t len = 0, k;
+        int i, rows = 0, exact = 0;
+        ncsn_rng g;
+        ncsn_rng_seed(&g, 11, 1);
+        for (i = 0; i < 60; i++) q += (size_t)snprintf(text + q, sizeof text - q, "%.5f,1e-06,%.5f\n", (double)ncsn_rng_normal(&g), (double)ncsn_rng_normal(&g));
+        tl_write("const.csv", text, q);
+        rc = tl_run("train const.csv -o const.st --steps 200 --threads 1 --progress none");
+        EXPECT(rc, 0, "note: column 2 of the data trained on holds one value, 9.99999997e-07: ncsn sample writes it exactly", "a constant column");
+        rc = tl_run("sample const.st -n 50 --threads 1 -q");
+        for (i = 0, q = 0; rc == 0 && tl_out[q]; i++) {   /* the second field of every line */
+            const char *l = tl_out + q, *c1 = strchr(l, ','), *e = strchr(l, '\n');
+            if (!e) break;
+            rows++;
+            exact += c1 && c1 < e && !strncmp(c1 + 1, "9.99999997e-07,", 15);
+            q = (size_t)(e - tl_out) + 1;
+        }
+        CHECK(rc == 0 && rows == 50 && exact == 50, "cli sample of a constant column: exit %d, %d of %d rows hold it exactly: %.300s", rc, exact, rows, tl_out);
+        b = tl_slurp("const.st", &len);   /* cli.constant "2" forged to "4" (3 columns) */
+        for (k = 0; b && k + 17 <= len; k++)
+            if (!memcmp(b + k, "\"cli.constant\":\"2", 16)) { b[k + 16] = '4'; break; }
+        CHECK(b && k + 17 <= len, "cli: no cli.constant \"2\" in the model file");
+        if (b) tl_write("const_x.st", (const char *)b, len);
+        free(b);
+        EXPECT(tl_run("sample const_x.st -n 5"), 2, "its metadata cli.constant is not one ncsn train writes (increasing column numbers in 1..3)",
+               "a model whose cli.constant names column 4 of 3");
+    }
     tl_write("same.csv", "1,1\n1,1\n1,1\n", 12);
     rc = tl_run("train same.csv -o m.st");
     EXPECT(rc, 2, "largest pairwise distance 0", "identical points");

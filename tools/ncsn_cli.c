@@ -1349,6 +1349,30 @@ static int train_run(train_cfg *c, ncsn_trainer **tp, const float *data, int n, 
     return rc;
 }
 
+/* The columns of data[n][dim] that hold one value, as cli.constant's list ("2,5": numbers of the
+   trained columns, as many as fit in cap), with a note on stderr for each unless quiet: the
+   network's samples would spread around the value a little, so ncsn sample writes it exactly.
+   Returns how many are listed. */
+static int constant_columns(const float *data, int n, int dim, char *list, size_t cap, int quiet)
+{
+    int d, i, count = 0;
+    size_t q = 0;
+    list[0] = 0;
+    for (d = 0; d < dim; d++) {
+        char num[16];
+        int k;
+        for (i = 1; i < n && data[(size_t)i * dim + d] == data[d]; i++) {}
+        if (i < n) continue;
+        k = snprintf(num, sizeof num, count ? ",%d" : "%d", d + 1);
+        if (q + (size_t)k >= cap) break;   /* the rest are sampled by the network, as before */
+        memcpy(list + q, num, (size_t)k + 1);
+        q += (size_t)k;
+        count++;
+        if (!quiet) fprintf(stderr, "note: column %d of the data trained on holds one value, %.9g: ncsn sample writes it exactly there\n", d + 1, (double)data[d]);
+    }
+    return count;
+}
+
 static int cmd_train(int argc, char **argv)
 {
     train_cfg c;
@@ -1359,6 +1383,7 @@ static int cmd_train(int argc, char **argv)
     ncsn_trainer *t = NULL;
     ncsn_status st;
     static meta_list meta;
+    static char cons[sizeof meta.store[0]];
     uint64_t hash;
     rc = train_parse(argc, argv, &c, &done);
     if (done) return rc;
@@ -1395,6 +1420,7 @@ static int cmd_train(int argc, char **argv)
     meta_add(&meta, "cli.preset", "%s", preset_names[c.preset]);
     meta_add(&meta, "cli.output", "%s", c.output);
     meta_add(&meta, "cli.checkpoint_every", "%ld", c.every);
+    if (constant_columns(data, n, dim, cons, sizeof cons, c.quiet)) meta_add(&meta, "cli.constant", "%s", cons);
     if (c.auto_smin == 1) meta_add(&meta, "cli.sigma_min_rule", "pending");   /* last: a second run rewrites it */
     else if (c.auto_smin == 2) meta_add(&meta, "cli.sigma_min_rule", "%s", c.rule);
 
@@ -1406,12 +1432,37 @@ out:
 }
 
 /* ---- model + schedule for sample / score ---- */
-typedef struct loaded { ncsn_model *m; float *sigmas; int L; unsigned char *file; size_t len; ncsn_stdz stdz; } loaded;
+typedef struct loaded {
+    ncsn_model *m; float *sigmas; int L; unsigned char *file; size_t len; ncsn_stdz stdz;
+    unsigned char *constant;   /* [dim]: 1 where the training data held one value (cli.constant), or NULL */
+} loaded;
+
+/* cli.constant from a model file (text from the file: refused unless it is what ncsn train writes,
+   increasing column numbers in 1..dim); flags[dim] */
+static int parse_constant(const char *v, int dim, unsigned char *flags)
+{
+    long last = 0;
+    memset(flags, 0, (size_t)dim);
+    for (;;) {
+        char *e;
+        long k;
+        if (*v < '1' || *v > '9') return 0;
+        errno = 0;
+        k = strtol(v, &e, 10);
+        if (errno || k <= last || k > dim) return 0;
+        flags[k - 1] = 1;
+        last = k;
+        if (!*e) return 1;
+        if (*e != ',') return 0;
+        v = e + 1;
+    }
+}
 
 /* the file is read once (it may be a pipe) and kept for its metadata */
 static int load_model(const char *path, loaded *ld)
 {
     ncsn_status st;
+    ld->constant = NULL;
     ld->m = NULL;
     ld->L = 0;
     ld->file = NULL;
@@ -1426,10 +1477,24 @@ static int load_model(const char *path, loaded *ld)
     return 0;
 }
 
+/* ncsn sample's: the constant columns the file lists (ld->constant stays NULL without any) */
+static int load_constant(const char *path, loaded *ld)
+{
+    char v[4160];
+    if (ncsn_file_meta_mem(ld->file, ld->len, "cli.constant", v, sizeof v) == NCSN_OK) {
+        if (!(ld->constant = (unsigned char *)malloc((size_t)ld->m->cfg.dim))) return fail(EXIT_NOMEM, "out of memory");
+        if (!parse_constant(v, ld->m->cfg.dim, ld->constant))
+            return fail(EXIT_INPUT, "'%s': its metadata cli.constant is not one ncsn train writes (increasing column numbers in 1..%d)",
+                        shown(path), ld->m->cfg.dim);
+    }
+    return 0;
+}
+
 static void free_loaded(loaded *ld)
 {
     ncsn_model_free(ld->m);
     ncsn_stdz_free(&ld->stdz);
+    free(ld->constant);
     free(ld->sigmas);
     ncsn_free(ld->file);
 }
@@ -1512,6 +1577,12 @@ static int sample_pieces(const loaded *ld, const ncsn_sampler_opts *so, uint64_t
         *st = ncsn_sample_data_chains(ld->m, &ld->stdz, ld->sigmas, ld->L, so, &rng, x, (int)n, (int)first, c, skip, &b);
         if (*st != NCSN_OK) return 1;
         *bad += b;
+        if (ld->constant) {   /* the network's samples spread around a constant column a little: it is the constant */
+            int i, d, dim = ld->m->cfg.dim;
+            for (i = 0; i < c; i++)
+                for (d = 0; d < dim; d++)
+                    if (ld->constant[d]) x[(size_t)i * dim + d] = ld->stdz.loc[d];
+        }
         if (!write_rows(out, x, c, ld->m->cfg.dim, skip)) return 0;
     }
     return 1;
@@ -1588,7 +1659,7 @@ static int cmd_sample(int argc, char **argv)
     if (strcmp(output, "-") != 0 && strcmp(model, "-") != 0 && same_file(output, model)) return fail(EXIT_USAGE, "writing '%s' would overwrite the model", output);
     if ((c.levels || c.smax > 0 || c.smin > 0) && !(c.levels && c.smax > 0 && c.smin > 0))
         return fail(EXIT_USAGE, "--levels, --sigma-max and --sigma-min go together");
-    if ((rc = load_model(model, &ld)) != 0) goto out;
+    if ((rc = load_model(model, &ld)) != 0 || (rc = load_constant(model, &ld)) != 0) goto out;
     if (c.levels) {
         if (ld.L) { rc = fail(EXIT_USAGE, "'%s' has its own %d noise levels; leave out --levels/--sigma-max/--sigma-min", model, ld.L); goto out; }
         if (ncsn_schedule(ld.sigmas, (int)c.levels, c.smax, c.smin, (ncsn_schedule_kind)c.schedule) != NCSN_OK) { rc = fail(EXIT_USAGE, "%s", ncsn_last_error()); goto out; }
@@ -1703,7 +1774,7 @@ static int cmd_info(int argc, char **argv)
     static const char *const keys[] = { "ncsn.kind", "library", "cli.sigma_min_rule", "ncsn.step", "ncsn.adam.step", "ncsn.adam.lr", "ncsn.adam.beta1",
                                         "ncsn.adam.beta2", "ncsn.adam.eps", "ncsn.adam.weight_decay", "ncsn.rng.state", "ncsn.rng.inc",
                                         "cli.data", "cli.columns", "cli.steps", "cli.batch", "cli.weighting", "cli.schedule", "cli.seed",
-                                        "cli.output", "cli.checkpoint_every", "cli.preset", "ncsn.train.ema_rate", "ncsn.train.standardize",
+                                        "cli.output", "cli.checkpoint_every", "cli.preset", "cli.constant", "ncsn.train.ema_rate", "ncsn.train.standardize",
                                         "ncsn.train.lr", "ncsn.train.lr_decay_steps", "ncsn.train.stable_target", "ncsn.data.radius", NULL };
     const char *path = NULL;
     loaded ld;
