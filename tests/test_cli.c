@@ -1510,6 +1510,8 @@ static void tl_compare(void)
     EXPECT(tl_run("compare cmp_data.csv cmp_fresh.csv --bins 3"), 1, "unknown option '--bins'", "compare --bins");
     EXPECT(tl_run("compare cmp_data.csv cmp_fresh.csv --columns 1"), 2, "has 2 columns, the data 1", "compare --columns 1");
     EXPECT(tl_run("compare cmp_point.csv cmp_fresh.csv"), 2, "at least 2", "compare against one data point");
+    tl_put("twins.csv", "a,a,c\n1,2,3\n4,5,6\n");   /* a header that names two columns alike */
+    EXPECT(tl_run("train twins.csv --columns a,c -o m.st"), 1, "--columns: the header names columns 1 and 2 'a': choose by number", "--columns a with two columns named a");
     EXPECT(tl_run("compare cmp_data.csv missing.csv"), 2, "missing.csv", "compare of a missing file");
     rc = tl_run("compare --help");
     CHECK(rc == 0 && strstr(tl_out, "usage: ncsn compare"), "cli compare --help: exit %d", rc);
@@ -1523,6 +1525,8 @@ static void tl_compare(void)
         tl_put("cmp_few.csv", text);
         EXPECT(tl_run("train cmp_few.csv -o few.st --steps 8000 --threads 1 --progress none"), 0, "check, 12 samples: note: the samples sit much nearer",
                "train's check on 12 points in 6-D");
+        CHECK(strstr(tl_err, "not new draws; the next lines say whether ncsn train trains again") != NULL,
+              "cli train's first check advised a larger --sigma-min before training again itself: %.600s", tl_err);
         tl_retrain();
         EXPECT(tl_run("train cmp_few.csv -o few.st --steps 10 --threads 1 --progress none --no-check"), 0, NULL, "train --no-check");
         CHECK(!strstr(tl_err, "check,"), "cli train --no-check still checked: %.300s", tl_err);

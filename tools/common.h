@@ -223,10 +223,11 @@ FIG_FN int distinct_spacing(const float *data, int n, int dim, const int *idx, i
    make it 0 and hide copying). Prints one line to out (prefix first)
    and a note when the samples' median is under half the data's (copies) or over twice (far from
    the data's fine structure); returns the ratio
-   of the medians (-1: the data's median is 0; -2: out of memory). out NULL: nothing printed. own
+   of the medians (-1: the data's median is 0; -2: out of memory). advice ends the note on copies.
+   out NULL: nothing printed. own
    (may be NULL): the data's own median. */
-FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n, int dim, const int *idx, int nd, const float *smp, int m,
-                         double *own)
+FIG_FN double copy_check(FILE *out, const char *prefix, const char *advice, const float *data, int n, int dim, const int *idx, int nd,
+                         const float *smp, int m, double *own)
 {
     double *dd = (double *)malloc(sizeof(double) * (size_t)nd), *ds = (double *)malloc(sizeof(double) * (size_t)m), sm, dm, near = 0.0;
     int i, twins;
@@ -249,7 +250,7 @@ FIG_FN double copy_check(FILE *out, const char *prefix, const float *data, int n
         fprintf(out, "%s(%d of the %d data rows measured repeat another row: the data's spacing is to the nearest different row)\n", prefix, twins, nd);
     if (sm < 0.5 * dm)
         fprintf(out, "%snote: the samples sit much nearer the data than its points sit to each other: they are copies of training points "
-               "(memorisation), not new draws; train with a larger --sigma-min (see ncsn compare --help)\n", prefix);
+               "(memorisation), not new draws; %s\n", prefix, advice);
     if (sm > 2.0 * dm)   /* ideal new draws: 0.99-1.10 (docs/cli.md) */
         fprintf(out, "%snote: the samples sit much farther from the data than its points sit from each other: the model has not "
                "learned the data's finer structure (train longer, or with another --output-form)\n", prefix);

@@ -627,8 +627,14 @@ static int parse_columns(const char *spec, const char *const *names, int n_names
         a = b = strtol(item, &e, 10);
         if (e != item && *e == '-') b = strtol(e + 1, &e, 10);
         if (e == item || *e) {   /* a name */
+            long twin;
             for (j = 0; j < n_names && strcmp(names[j], item) != 0; j++) {}
             if (j == n_names) { rc = fail(EXIT_USAGE, "%s: no column named '%s' in the header", columns_opt, item); break; }
+            for (twin = j + 1; twin < n_names && strcmp(names[twin], item) != 0; twin++) {}
+            if (twin < n_names) {   /* a header that names two columns alike: say which, not pick one */
+                rc = fail(EXIT_USAGE, "%s: the header names columns %ld and %ld '%s': choose by number", columns_opt, j + 1 + off, twin + 1 + off, item);
+                break;
+            }
             a = b = j + 1 + off;
         }
         if (a < 1 || b < a || b > ncol) { rc = fail(EXIT_USAGE, "%s: '%s' is not within columns 1..%d", columns_opt, item, ncol); break; }
@@ -1152,7 +1158,10 @@ static int check_kept(float *x, int m, int dim, const unsigned char *div)
    < 0: nothing measured) and the data's own median, network units */
 typedef struct check_result { double ratio, own; } check_result;
 
-static check_result train_check(const ncsn_trainer *t, int threads, int print)
+#define ADVICE_SIGMA_MIN "train with a larger --sigma-min (see ncsn compare --help)"
+
+/* advice: what the note on copies suggests (the first run's check: the second run it starts) */
+static check_result train_check(const ncsn_trainer *t, int threads, int print, const char *advice)
 {
     int dim = t->dim, m = t->n < CHECK_SAMPLES ? t->n : CHECK_SAMPLES, nd = m, k = 0, bad = 0, i;
     int *idx = (int *)malloc(sizeof(int) * (size_t)nd);
@@ -1188,7 +1197,7 @@ static check_result train_check(const ncsn_trainer *t, int threads, int print)
         char prefix[96];
         snprintf(prefix, sizeof prefix, "%s: check, %d samples%s: ", cmd, k, bad ? " (the chains that did not diverge)" : "");
         if (bad && print) fprintf(stderr, "%s: check: %d of %d chains diverged (left the data's region)\n", cmd, bad, m);
-        r.ratio = copy_check(print ? stderr : NULL, prefix, t->data, t->n, dim, idx, nd, x, k, &r.own);
+        r.ratio = copy_check(print ? stderr : NULL, prefix, advice, t->data, t->n, dim, idx, nd, x, k, &r.own);
     }
     ncsn_model_free(net);
     free(idx); free(x); free(div);
@@ -1328,7 +1337,7 @@ static int train_run(train_cfg *c, ncsn_trainer **tp, const float *data, int n, 
         check_result r = { -1.0, 0.0 };
         float smin = 0.0f;
         checked = 1;
-        if (!interrupted) r = train_check(t, (int)c->threads, !c->quiet);
+        if (!interrupted) r = train_check(t, (int)c->threads, !c->quiet, "the next lines say whether ncsn train trains again with a larger sigma_min");
         if (!interrupted) smin = retrain_sigma_min(c, t, r);   /* a signal may come during the check */
         if (interrupted) {   /* the decision is not taken: the checkpoint takes it when resumed */
             if (c->every > 0)
@@ -1343,7 +1352,7 @@ static int train_run(train_cfg *c, ncsn_trainer **tp, const float *data, int n, 
             snprintf(meta->store[meta->n - 1], sizeof meta->store[0], r.ratio >= 0.0 ? "kept: the check's ratio %.3g" : "kept: no check", r.ratio);
     }
     if ((rc = train_write(c, t, meta->kv, last_mean, last_n)) != 0) return rc;
-    if (!checked && !c->quiet && !c->no_check && c->preset == 0 && !interrupted) train_check(t, (int)c->threads, 1);
+    if (!checked && !c->quiet && !c->no_check && c->preset == 0 && !interrupted) train_check(t, (int)c->threads, 1, ADVICE_SIGMA_MIN);
     if (interrupted)   /* during the check, or at the last step: the model is written */
         rc = fail(signal_code(), "%s after the model was written ('%s')", signal_name(), strcmp(c->output, "-") ? c->output : "stdout");
     return rc;
@@ -1871,7 +1880,7 @@ static int compare_report(const float *data, int n, const float *smp, int ns, in
     for (i = 0; i < nd; i++) idx[i] = i;
     printf("data: %d points, samples: %d, %d columns; measured: %d of the data's points, %d of the samples\n", n, ns, dim, nd, m);
     fflush(stdout);
-    if (copy_check(stdout, "", data, n, dim, idx, nd, smp, m, NULL) < -1.5) { free(idx); free(g); return fail(EXIT_NOMEM, "out of memory"); }
+    if (copy_check(stdout, "", ADVICE_SIGMA_MIN, data, n, dim, idx, nd, smp, m, NULL) < -1.5) { free(idx); free(g); return fail(EXIT_NOMEM, "out of memory"); }
     ed = ed > 0.0 ? ed : 0.0;   /* >= 0; identical sets give a rounding-level negative */
     if (!gauss) printf("energy distance to the data: samples %.4g (no fitted Gaussian above 2048 columns)\n", ed);
     else if (!(eg > 0.0)) printf("energy distance to the data: samples %.4g (the data is one repeated point: no fitted Gaussian)\n", ed);
