@@ -46,10 +46,13 @@ Rscript -e "write.csv(faithful, '$OUT/faithful.csv'); write.csv(scale(faithful),
         -e "d <- read.csv(gzfile('$DIGITS'), header = FALSE)[, 1:64]; s <- scale(d); s[is.na(s)] <- 0" \
         -e "write.csv(s, '$OUT/digits_std.csv', row.names = FALSE)" || exit 1
 zcat "$DIGITS" > "$OUT/digits.csv" && cut -d, -f1-64 "$OUT/digits.csv" > "$OUT/digits_num.csv" || exit 1
+# sklearn's breast cancer table: its first line (counts and class names) dropped, as its error says;
+# 30 measurements and the class (0/1), trained on the measurements (above 16 columns, below 50)
+sed 1d "${DIGITS%/*}/breast_cancer.csv" > "$OUT/breast_cancer.csv" && cut -d, -f1-30 "$OUT/breast_cancer.csv" > "$OUT/breast_cancer_num.csv" || exit 1
 
 for s in two_gaussians swiss_roll toy ring8 aniso3; do "$Q" gen $s "$OUT/$s.csv" || exit 1; done
 # the rows, the longest first; each lane takes the next row nobody has claimed (mkdir is atomic)
-ALL="real:digits real:digits_std two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std"
+ALL="real:breast_cancer real:digits real:digits_std two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std"
 ROWS=${QUALITY_ROWS:-$ALL}   # a subset (QUALITY_ROWS="ring8 real:iris") reruns those rows only
 rm -rf "$OUT/.claims" && mkdir "$OUT/.claims" || exit 1
 args() {
@@ -60,6 +63,7 @@ args() {
     real:iris_std) echo "$OUT/iris_std.csv $OUT/iris_std_num.csv 1500 --columns Sepal.Length,Sepal.Width,Petal.Length,Petal.Width" ;;
     real:digits) echo "$OUT/digits.csv $OUT/digits_num.csv 17970 --columns 1-64" ;;
     real:digits_std) echo "$OUT/digits_std.csv $OUT/digits_std.csv 17970" ;;
+    real:breast_cancer) echo "$OUT/breast_cancer.csv $OUT/breast_cancer_num.csv 5690 --columns 1-30" ;;
     *) echo "$OUT/$1.csv $OUT/$1.csv 10000" ;;   # synthetic: per-mode widths to +-2 %, ED over 5 blocks (docs/quality.md)
   esac
 }
@@ -72,7 +76,7 @@ while [ $LANE -lt "$JOBS" ]; do
 done
 wait
 "$Q" header
-for r in two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std real:digits real:digits_std; do
+for r in two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std real:breast_cancer real:digits real:digits_std; do
   cat "$OUT/$r.row" 2> /dev/null
 done
 if [ -s "$OUT/real:digits.samples.csv" ]; then
