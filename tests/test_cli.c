@@ -146,7 +146,7 @@ static void tl_csv(void)
     tl_csv_bad("", 0, NULL, "no data rows", "empty");
     tl_csv_bad("# nothing\n\n", 11, NULL, "no data rows", "only comments");
     tl_csv_bad("1,2\n3,\0", 7, NULL, "csv:2: NUL byte", "NUL byte");
-    tl_csv_bad("\xfe\xff\0a\0,\0b", 10, NULL, "csv: UTF-16 text, not UTF-8", "UTF-16 big-endian");
+    tl_csv_bad("\xfe\xff\0a\0,\0b", 8, NULL, "csv: UTF-16 text, not UTF-8", "UTF-16 big-endian");
     tl_csv_bad("\x1f\x8b\x08\0\0\0", 6, NULL, "csv: gzip-compressed, not text: decompress it first (gzip -dc FILE)", "gzip data");
     tl_csv_bad("\xfd" "7zXZ\0\0", 7, NULL, "xz-compressed", "xz data");
     tl_csv_bad("1.5e3x,2\n", 9, NULL, "'1.5e3x' is not a number", "trailing letters");
