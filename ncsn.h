@@ -74,11 +74,12 @@
    never by libm; noise for element i is at a fixed position of the PCG32 stream.
 
    REVISION HISTORY
-     0.11.0 ncsn_sampler_recipe_for above 16 dimensions takes the ODE predictor where its 10 steps
-            per level cannot keep up with the levels' ratio (below about 50 dimensions with
-            technique 2's levels): there the chains' variance came out 1.9-2.8x the data's with the
-            exact score of a Gaussian, and a 30-column table's samples 2.3x the fitted Gaussian's
-            energy distance. Everything else keeps its bits (the digits' 64 dimensions included).
+     0.11.0 ncsn_sampler_recipe_for above 16 dimensions takes the ODE predictor where a step
+            between levels is wider than the ratio its 10 steps per level were tuned at (the
+            digits', technique 2's at 64 dimensions; so below 64 with technique 2's levels): there
+            the chains' variance came out 1.5-2.8x the data's with the exact score of a Gaussian,
+            and a 30-column table's samples 2.3x the fitted Gaussian's energy distance. Everything
+            else keeps its bits (the digits' 64 dimensions included).
      0.10.0 The recipe up to 16 dimensions changed its bits (docs/api.md): ncsn_train_defaults (and
             ncsn_train_defaults_for up to 16) trains with the stable target when the data has more
             points than a batch (stable_target = NCSN_STABLE_TARGET_AUTO, new; the trainer's opts
@@ -745,9 +746,9 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
 /* The recipe's sampler for a model of dimension dim: ncsn_sampler_recipe up to
    NCSN_RECIPE_SMALL_DIM with the ODE predictor (0.10.0); above, T = 10 steps per level and eps = 0.1 sigma_L^2 (1 e-fold of
    relaxation per level; SONG_LM as below), tuned on the preconditioned network of
-   ncsn_train_defaults_for, with the ODE predictor where those steps cannot keep up with the
-   levels' ratio (0.11.0: the chains' lag behind a level would pass 1 level variance; below about
-   50 dimensions with technique 2's levels; docs/training.md). There a network's learned score relaxes the chains toward a density
+   ncsn_train_defaults_for, with the ODE predictor where a step between two of the levels is
+   wider than technique 2's ratio at 64 dimensions, the digits' on which it was tuned (0.11.0;
+   with technique 2's own levels, below 64 dimensions; docs/training.md). There a network's learned score relaxes the chains toward a density
    narrower than the data's: on the 8x8 digits 200 steps per level gave samples close to the mean
    image (energy distance 14.5x the fitted Gaussian's), a few steps keep the spread of the larger
    levels (docs/training.md). T > 0 sets the steps. No fine steps above NCSN_RECIPE_SMALL_DIM
@@ -5533,22 +5534,13 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe(const float *sigmas, int L, int T)
     return o;
 }
 
-/* How far a corrector of T steps at eps = u sigma_L^2 lags behind the levels: per level it shrinks
-   a point-like chain's excess variance by r = (1 - u/2)^(2T), while the level's variance falls by
-   g = (sigma_{i+1} / sigma_i)^2, so the excess settles at c = r (1 - g) / (g - r) times the level's
-   variance, without bound where g <= r. The largest c over the steps between levels (1e300 for
-   none bounded); 0 for fewer than two levels. */
-static double ncsn__corrector_lag(const float *sigmas, int L, int T, double u)
+/* 1 when some step between consecutive levels is wider than ratio (sigma_i > ratio sigma_{i+1}) */
+static int ncsn__levels_wider(const float *sigmas, int L, double ratio)
 {
-    double r = 1.0, worst = 0.0, shrink = (1.0 - 0.5 * u) * (1.0 - 0.5 * u);
     int i;
-    for (i = 0; i < T && r > 1e-300; i++) r *= shrink;
-    for (i = 0; sigmas && i + 1 < L; i++) {
-        double q = (double)sigmas[i + 1] / (double)sigmas[i], g = q * q;
-        double c = g <= r ? 1e300 : r * (1.0 - g) / (g - r);
-        if (c > worst) worst = c;
-    }
-    return worst;
+    for (i = 0; sigmas && i + 1 < L; i++)
+        if ((double)sigmas[i] > ratio * (double)sigmas[i + 1]) return 1;
+    return 0;
 }
 
 NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, int T, int dim)
@@ -5566,14 +5558,15 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_for(const float *sigmas, int L, in
            gave 0.79x / 0.68x, 10 at 0.1 0.61x / 0.58x (docs/training.md) */
         o.eps = sigmas && L >= 1 ? 0.1f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
         o.fine_factor = 0;   /* T tuned as is */
-        /* tuned on the digits (64-D, level ratio 1.35: lag 0.86, which offsets a network whose
-           score contracts the chains); technique 2's ratio grows as the dimension falls (1.63 at
-           30-D, 2 at 18-D) and the lag with it, without bound below about 30 dimensions. Where it
-           passes 1 the ODE predictor carries the chains between levels: breast cancer (30-D) went
-           from 2.32x to 0.19x the fitted Gaussian's energy distance (docs/training.md) */
-        if (sigmas && L >= 2 && sigmas[L - 1] > 0.0f &&
-            ncsn__corrector_lag(sigmas, L, o.steps_per_level, (double)o.eps / ((double)sigmas[L - 1] * sigmas[L - 1])) > 1.0)
-            o.predictor = NCSN_PREDICT_ODE;
+        /* tuned on the digits, whose levels step by technique 2's ratio at 64 dimensions (1.36).
+           Its few steps leave the chains behind the levels, wider than each level's density
+           (1.44x the variance of N(0, I) with the exact score at 64-D), which offsets a network
+           that contracts them; technique 2's ratio grows as the dimension falls (1.63 at 30-D,
+           2.13 at 16-D) and the chains fall further behind (1.86x at 31-D, 2.78x at 17-D). Where
+           a step between levels is wider than the tuned ratio, the ODE predictor carries the
+           chains from level to level: breast cancer (30-D) went from 2.32x to 0.19x the fitted
+           Gaussian's energy distance (docs/training.md) */
+        if (ncsn__levels_wider(sigmas, L, ncsn_level_ratio(64) * (1.0 + 1e-6))) o.predictor = NCSN_PREDICT_ODE;
     }
     return o;
 }
@@ -5585,6 +5578,7 @@ NCSNDEF ncsn_sampler_opts ncsn_sampler_recipe_model(const ncsn_model *m, const f
         o.form = NCSN_LANGEVIN_SONG;
         o.steps_per_level = T > 0 ? T : 5;
         o.eps = sigmas && L >= 1 ? 0.35f * sigmas[L - 1] * sigmas[L - 1] : 0.0f;
+        o.predictor = NCSN_PREDICT_NONE;   /* 0.4.0's sampler, whole */
     }
     return o;
 }
@@ -7294,9 +7288,9 @@ static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
         float val = 0.0f;
         if (++f > c->max_cols) return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns", src, line, c->max_cols);
         if (c->cols && f > c->cols) break;
-        if (!c->fb[0])   /* the last field of a line is empty after a trailing comma */
+        if (!c->fb[0])   /* on the first line an empty last field may be a comma at its end */
             return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: empty field%s", src, line, f,
-                              last && f > 1 ? " (a comma at the end of the line?)" : NCSN__CSV_MISSING_HINT);
+                              last && f > 1 && !c->cols ? " (a comma at the end of the line, or a missing value?)" : NCSN__CSV_MISSING_HINT);
         r = ncsn__parse_f32(c->fb, &val);
         if (r == 0)   /* the tokens R, pandas and UCI files write for a missing value get a hint */
             return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a number%s", src, line, f, c->fb,
@@ -7310,7 +7304,7 @@ static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
     if (!c->cols) { c->cols = f; c->first_line = line; }
     if (f > c->cols)   /* an empty extra field: a comma at the end of the data lines but not the first */
         return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: more than %d columns (line %ld has %d)%s", src, line, c->cols, c->first_line, c->cols,
-                          !c->fb[0] ? "; the extra field is empty: a comma at the end of the line?" : "");
+                          !c->fb[0] && last && f == c->cols + 1 ? "; the extra field is empty: a comma at the end of the line?" : "");
     if (f < c->cols)
         return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld: %d columns, but line %ld has %d", src, line, f, c->first_line, c->cols);
     return NCSN_OK;

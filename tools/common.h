@@ -239,11 +239,17 @@ FIG_FN double copy_check(FILE *out, const char *prefix, const char *advice, cons
     for (i = 0; i < m; i++) near += ds[i] < 0.5 * dm;
     free(dd); free(ds);
     if (own) *own = dm;
-    if (!out) return dm > 0.0 && dm < HUGE_VAL ? sm / dm : -1.0;
     if (!(dm > 0.0) || !(dm < HUGE_VAL)) {   /* one point, or one point repeated: no spacing to measure against */
-        fprintf(out, "%snearest data point: samples' median %.3g; the data has a single distinct point: no check\n", prefix, sm);
+        if (out) fprintf(out, "%snearest data point: samples' median %.3g; the data has a single distinct point: no check\n", prefix, sm);
         return -1.0;
     }
+    if (2 * twins > nd) {   /* discrete data (counts, a grid) look the same: near a data point is no sign of copying there */
+        if (out)
+            fprintf(out, "%snearest data point: samples' median %.3g, the spacing of the data's distinct rows %.3g (ratio %.3g); %d of the %d data rows "
+                    "measured repeat another, as discrete data (counts, a grid) or duplicated rows do: no verdict on copies\n", prefix, sm, dm, sm / dm, twins, nd);
+        return -1.0;
+    }
+    if (!out) return sm / dm;
     fprintf(out, "%snearest data point: samples' median %.3g, the data's own median %.3g (ratio %.3g); %.1f %% of samples nearer than half the data's\n",
            prefix, sm, dm, sm / dm, 100.0 * near / m);
     if (twins)

@@ -299,9 +299,9 @@ static const char usage_sample[] =
     "                           a step from each level to the next after its Langevin steps\n"
     "                           (predictor-corrector), from sigma a to b: ancestral\n"
     "                           x + (a^2 - b^2) s + noise, ode x + a (a - b) s; default ode up to\n"
-    "                           about 50 dimensions (above 16 where the 10 steps a level cannot\n"
-    "                           follow the levels' ratio; training.md), none above and for a\n"
-    "                           preset's model\n"
+    "                           16 dimensions and above where levels step wider than 1.36 (below\n"
+    "                           64 with the recipe's levels; training.md), none otherwise and for\n"
+    "                           a preset's model\n"
     "  --form song|half|song-lm song: x + a s + sqrt(2a) z; half: x + (a/2) s + sqrt(a) z; song-lm: song\n"
     "                           with z the mean of this and the last step's draws (the default: no\n"
     "                           step-size bias on a Gaussian's width)\n"
@@ -1373,12 +1373,17 @@ static int constant_columns(const float *data, int n, int dim, char *list, size_
         for (i = 1; i < n && data[(size_t)i * dim + d] == data[d]; i++) {}
         if (i < n) continue;
         k = snprintf(num, sizeof num, count ? ",%d" : "%d", d + 1);
-        if (q + (size_t)k >= cap) break;   /* the rest are sampled by the network, as before */
+        if (q + (size_t)k >= cap) {   /* the rest are sampled by the network, as before 0.11.0 */
+            if (!quiet) fprintf(stderr, "note: the list of constant columns is full at column %d: later ones are sampled as the others\n", d + 1);
+            break;
+        }
         memcpy(list + q, num, (size_t)k + 1);
         q += (size_t)k;
         count++;
-        if (!quiet) fprintf(stderr, "note: column %d of the data trained on holds one value, %.9g: ncsn sample writes it exactly there\n", d + 1, (double)data[d]);
+        if (!quiet && count <= 10)
+            fprintf(stderr, "note: column %d of the data trained on holds one value, %.9g: ncsn sample writes it exactly there\n", d + 1, (double)data[d]);
     }
+    if (!quiet && count > 10) fprintf(stderr, "note: and %d more such columns (ncsn info lists them: cli.constant)\n", count - 10);
     return count;
 }
 
@@ -1392,7 +1397,7 @@ static int cmd_train(int argc, char **argv)
     ncsn_trainer *t = NULL;
     ncsn_status st;
     static meta_list meta;
-    static char cons[sizeof meta.store[0]];
+    static char cons[4097];   /* the library's limit for a metadata value, 4096 bytes */
     uint64_t hash;
     rc = train_parse(argc, argv, &c, &done);
     if (done) return rc;
@@ -1444,6 +1449,7 @@ out:
 typedef struct loaded {
     ncsn_model *m; float *sigmas; int L; unsigned char *file; size_t len; ncsn_stdz stdz;
     unsigned char *constant;   /* [dim]: 1 where the training data held one value (cli.constant), or NULL */
+    float *constant_value;     /* [dim]: the data's mean (the file's center) in the user's units */
 } loaded;
 
 /* cli.constant from a model file (text from the file: refused unless it is what ncsn train writes,
@@ -1472,6 +1478,7 @@ static int load_model(const char *path, loaded *ld)
 {
     ncsn_status st;
     ld->constant = NULL;
+    ld->constant_value = NULL;
     ld->m = NULL;
     ld->L = 0;
     ld->file = NULL;
@@ -1490,12 +1497,16 @@ static int load_model(const char *path, loaded *ld)
 static int load_constant(const char *path, loaded *ld)
 {
     char v[4160];
-    if (ncsn_file_meta_mem(ld->file, ld->len, "cli.constant", v, sizeof v) == NCSN_OK) {
-        if (!(ld->constant = (unsigned char *)malloc((size_t)ld->m->cfg.dim))) return fail(EXIT_NOMEM, "out of memory");
-        if (!parse_constant(v, ld->m->cfg.dim, ld->constant))
-            return fail(EXIT_INPUT, "'%s': its metadata cli.constant is not one ncsn train writes (increasing column numbers in 1..%d)",
-                        shown(path), ld->m->cfg.dim);
-    }
+    int dim = ld->m->cfg.dim;
+    ncsn_status st = ncsn_file_meta_mem(ld->file, ld->len, "cli.constant", v, sizeof v);
+    if (st != NCSN_OK && strstr(ncsn_last_error(), "no __metadata__ key")) return 0;   /* absent; a value too long is refused below */
+    if (!(ld->constant = (unsigned char *)malloc((size_t)dim)) || !(ld->constant_value = (float *)malloc(sizeof(float) * (size_t)dim)))
+        return fail(EXIT_NOMEM, "out of memory");
+    if (st != NCSN_OK || !parse_constant(v, dim, ld->constant) || !(ld->stdz.radius > 0.0f))
+        return fail(EXIT_INPUT, "'%s': its metadata cli.constant is not one ncsn train writes (increasing column numbers in 1..%d, "
+                    "in a file with the data's statistics)", shown(path), dim);
+    memcpy(ld->constant_value, ld->stdz.center, sizeof(float) * (size_t)dim);   /* a constant column's mean is its value */
+    ncsn_stdz_undo(&ld->stdz, ld->constant_value, 1);
     return 0;
 }
 
@@ -1504,6 +1515,7 @@ static void free_loaded(loaded *ld)
     ncsn_model_free(ld->m);
     ncsn_stdz_free(&ld->stdz);
     free(ld->constant);
+    free(ld->constant_value);
     free(ld->sigmas);
     ncsn_free(ld->file);
 }
@@ -1590,7 +1602,7 @@ static int sample_pieces(const loaded *ld, const ncsn_sampler_opts *so, uint64_t
             int i, d, dim = ld->m->cfg.dim;
             for (i = 0; i < c; i++)
                 for (d = 0; d < dim; d++)
-                    if (ld->constant[d]) x[(size_t)i * dim + d] = ld->stdz.loc[d];
+                    if (ld->constant[d]) x[(size_t)i * dim + d] = ld->constant_value[d];
         }
         if (!write_rows(out, x, c, ld->m->cfg.dim, skip)) return 0;
     }
