@@ -709,7 +709,7 @@ static int q_nearest(const float *data, int n, int dim, const float *x, int coun
     int *self = is_data ? (int *)malloc(sizeof(int) * (size_t)count) : NULL, i;
     if (is_data && !self) return 1;
     for (i = 0; is_data && i < count; i++) self[i] = i;
-    nearest_dists(data, n, dim, x, count, self, d);
+    nearest_dists(data, n, dim, x, count, self, d, NULL);
     free(self);
     return 0;
 }

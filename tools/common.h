@@ -13,7 +13,8 @@
      ex_trainer         fig_trainer at seed 001's batch and rate, run some steps, or exit
      fig_train          DSM training of a score net to a number of steps, returning the model
      nn_dist            mean distance from generated points to the nearest data point
-     nearest_dists      each point's distance to its nearest data point, sorted (data rows: leave-one-out)
+     nearest_dists      each point's distance to its nearest data point, sorted (data rows: leave-one-out,
+                        repeated rows skipped on request)
      copy_check         median nearest-data distance of samples against the data's own, and the note
      gauss_draw         draws from the full-covariance Gaussian fitted to a point set (singular too)
      keep_finite        the chains with every coordinate finite moved to the front, counted
@@ -160,23 +161,17 @@ FIG_FN double nn_dist(const float *a, int na, const float *b, int nb)
     return na ? tot / na : NAN;
 }
 
-FIG_FN void sort_doubles(double *d, int count)
-{
-    int i, j;
-    for (i = 1; i < count; i++) {   /* insertion sort: count is at most a few thousand */
-        double v = d[i];
-        for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
-        d[j] = v;
-    }
-}
-
 /* d[i] = the Euclidean distance from x[i] to its nearest point of data[n][dim], in double, sorted
-   ascending. self (may be NULL): x[i] is data row self[i], which it skips (leave-one-out). */
-FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int count, const int *self, double *d)
+   ascending. self (may be NULL): x[i] is data row self[i], which it skips (leave-one-out). twins
+   (may be NULL): rows equal to x[i] are skipped too (a repeated row is one point, not a neighbour
+   at distance 0; HUGE_VAL when every row is the same), and *twins counts the x[i] that had one. */
+FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int count, const int *self, double *d, int *twins)
 {
     int i, j, k;
+    if (twins) *twins = 0;
     for (i = 0; i < count; i++) {
         double best = HUGE_VAL;
+        int twin = 0;
         for (j = 0; j < n; j++) {
             double q = 0.0;
             if (self && j == self[i]) continue;
@@ -184,38 +179,17 @@ FIG_FN void nearest_dists(const float *data, int n, int dim, const float *x, int
                 double e = (double)x[(size_t)i * dim + k] - data[(size_t)j * dim + k];
                 q += e * e;
             }
-            if (q < best) best = q;
-        }
-        d[i] = sqrt(best);
-    }
-    sort_doubles(d, count);
-}
-
-/* d[i] = the distance from data row idx[i] to the nearest data row that differs from it, sorted
-   ascending: a repeated row is one point, not a neighbour at distance 0 (HUGE_VAL when every row
-   is the same). Returns how many of the nd rows repeat another row. */
-FIG_FN int distinct_spacing(const float *data, int n, int dim, const int *idx, int nd, double *d)
-{
-    int i, j, k, twins = 0;
-    for (i = 0; i < nd; i++) {
-        const float *x = data + (size_t)idx[i] * dim;
-        double best = HUGE_VAL;
-        int twin = 0;
-        for (j = 0; j < n; j++) {
-            double q = 0.0;
-            if (j == idx[i]) continue;
-            for (k = 0; k < dim && q < best; k++) {
-                double e = (double)x[k] - data[(size_t)j * dim + k];
-                q += e * e;
-            }
-            if (q == 0.0) twin = 1;   /* the same point (q stays 0 over every column) */
+            if (twins && q == 0.0) twin = 1;   /* the same point: q stays 0 over every column (best > 0 here) */
             else if (q < best) best = q;
         }
-        twins += twin;
+        if (twins) *twins += twin;
         d[i] = sqrt(best);
     }
-    sort_doubles(d, nd);
-    return twins;
+    for (i = 1; i < count; i++) {   /* insertion sort: count is at most a few thousand */
+        double v = d[i];
+        for (j = i; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
+        d[j] = v;
+    }
 }
 
 /* The copy check of ncsn compare and ncsn train: samples smp[m] against data[n] (same units), the data's
@@ -230,14 +204,16 @@ FIG_FN double copy_check(FILE *out, const char *prefix, const char *advice, cons
                          const float *smp, int m, double *own)
 {
     double *dd = (double *)malloc(sizeof(double) * (size_t)nd), *ds = (double *)malloc(sizeof(double) * (size_t)m), sm, dm, near = 0.0;
+    float *rows = (float *)malloc(sizeof(float) * (size_t)nd * dim);
     int i, twins;
-    if (!dd || !ds) { free(dd); free(ds); return -2.0; }
-    twins = distinct_spacing(data, n, dim, idx, nd, dd);
-    nearest_dists(data, n, dim, smp, m, NULL, ds);
+    if (!dd || !ds || !rows) { free(dd); free(ds); free(rows); return -2.0; }
+    for (i = 0; i < nd; i++) memcpy(rows + (size_t)i * dim, data + (size_t)idx[i] * dim, sizeof(float) * (size_t)dim);
+    nearest_dists(data, n, dim, rows, nd, idx, dd, &twins);
+    nearest_dists(data, n, dim, smp, m, NULL, ds, NULL);
     sm = ds[m / 2];
     dm = dd[nd / 2];
     for (i = 0; i < m; i++) near += ds[i] < 0.5 * dm;
-    free(dd); free(ds);
+    free(dd); free(ds); free(rows);
     if (own) *own = dm;
     if (!(dm > 0.0) || !(dm < HUGE_VAL)) {   /* one point, or one point repeated: no spacing to measure against */
         if (out) fprintf(out, "%snearest data point: samples' median %.3g; the data has a single distinct point: no check\n", prefix, sm);
