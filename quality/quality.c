@@ -2,7 +2,8 @@
    row of one trained model. The training and sampling themselves are the CLI's (quality/run.sh),
    with its defaults; `tune` does the same in-process for measuring a change of the defaults.
 
-     quality gen SET OUT.csv [N] [SEED]     a synthetic set (two_gaussians swiss_roll toy ring8 aniso3)
+     quality gen SET OUT.csv [N] [SEED]     a synthetic set (two_gaussians swiss_roll toy ring8 aniso3;
+                                            N = 50 000 points unless given)
      quality data SET SAMPLES.csv|- [N] [SEED]  the set gen writes, against the truth as eval measures
                                             samples (a mixture's mode weights and widths; the Swiss
                                             roll's mass along the roll), the samples beside it
@@ -61,6 +62,10 @@
 #define Q_MIX_SAMPLES 10000   /* samples of a synthetic set: a mixture's per-mode widths to +-2 % (docs/quality.md) */
 #define Q_REAL_BLOCKS 10      /* samples of a real set: 10 times its size, 10 blocks against the data */
 #define Q_PAIRS 10       /* fresh pairs averaged for the floor, draws for the fitted Gaussian */
+/* training points per synthetic set: at 5000 the ring's draw was itself 7.4 % off the truth in one
+   mode's width, most of the +-10 % the table tests; at 50 000 no width is off by more than 1.5 %,
+   so a miss is the model's (docs/quality.md). The training's cost does not depend on it. */
+#define Q_TRAIN_N 50000
 
 typedef struct qset {
     const char *name;
@@ -76,21 +81,21 @@ static void q_init_sets(void)
     qset *s = q_sets;
     int k;
     memset(q_sets, 0, sizeof q_sets);
-    s[0].name = "two_gaussians"; s[0].dim = 2; s[0].K = 2; s[0].n = 5000;   /* seed 000 */
+    s[0].name = "two_gaussians"; s[0].dim = 2; s[0].K = 2; s[0].n = Q_TRAIN_N;   /* seed 000 */
     s[0].w[0] = s[0].w[1] = 0.5f; s[0].mu[0] = -3; s[0].mu[2] = 3;
     for (k = 0; k < 4; k++) s[0].sd[k] = 0.5f;
-    s[1].name = "swiss_roll"; s[1].dim = 2; s[1].K = 0; s[1].n = 5000;      /* seed 001 */
-    s[2].name = "toy"; s[2].dim = 2; s[2].K = 2; s[2].n = 5000;             /* Song & Ermon's 1/5 : 4/5 */
+    s[1].name = "swiss_roll"; s[1].dim = 2; s[1].K = 0; s[1].n = Q_TRAIN_N;      /* seed 001 */
+    s[2].name = "toy"; s[2].dim = 2; s[2].K = 2; s[2].n = Q_TRAIN_N;             /* Song & Ermon's 1/5 : 4/5 */
     s[2].w[0] = 0.2f; s[2].w[1] = 0.8f; s[2].mu[0] = s[2].mu[1] = -5; s[2].mu[2] = s[2].mu[3] = 5;
     for (k = 0; k < 4; k++) s[2].sd[k] = 1.0f;
-    s[3].name = "ring8"; s[3].dim = 2; s[3].K = 8; s[3].n = 5000;           /* 8 Gaussians on a circle of radius 5 */
+    s[3].name = "ring8"; s[3].dim = 2; s[3].K = 8; s[3].n = Q_TRAIN_N;           /* 8 Gaussians on a circle of radius 5 */
     for (k = 0; k < 8; k++) {
         s[3].w[k] = 0.125f;
         s[3].mu[2 * k] = (float)(5.0 * ncsn_cospi(k / 4.0));
         s[3].mu[2 * k + 1] = (float)(5.0 * ncsn_sinpi(k / 4.0));
         s[3].sd[2 * k] = s[3].sd[2 * k + 1] = 0.5f;
     }
-    s[4].name = "aniso3"; s[4].dim = 3; s[4].K = 3; s[4].n = 5000;         /* 3-D, axes from 0.2 to 1 */
+    s[4].name = "aniso3"; s[4].dim = 3; s[4].K = 3; s[4].n = Q_TRAIN_N;         /* 3-D, axes from 0.2 to 1 */
     s[4].w[0] = 0.5f; s[4].w[1] = 0.3f; s[4].w[2] = 0.2f;
     memcpy(s[4].mu, aniso_mu, sizeof aniso_mu);
     memcpy(s[4].sd, aniso_sd, sizeof aniso_sd);
@@ -291,6 +296,44 @@ static void q_print_row(const char *name, int n, int dim, const qrow *r)
     fflush(stdout);
 }
 
+/* one target into the verdict: appends "what value op limit" to out (cap bytes), counts a miss */
+static void q_check(char *out, size_t cap, int *missed, const char *what, double v, double lim, int strict, const char *fmt)
+{
+    size_t len = strlen(out);
+    int ok = strict ? v < lim : v <= lim;
+    char val[32], bound[32];
+    snprintf(val, sizeof val, fmt, v);
+    snprintf(bound, sizeof bound, fmt, lim);
+    if (!ok) (*missed)++;
+    if (len < cap) snprintf(out + len, cap - len, "%s%s %s %s %s", len ? "; " : "", what, val, ok ? (strict ? "<" : "<=") : (strict ? ">=" : ">"), bound);
+}
+
+/* the row against issue 12's targets (docs/quality.md, Targets): 0 diverged chains everywhere;
+   mixtures: weights within 0.03, widths within 10 %, score error <= 15 % at sigma >= 0.05; the 2-D
+   synthetic sets: ED <= 1.5x the floor; Old Faithful and iris: ED/Gauss <= 1/3; the digits (and
+   the breast cancer table, held to the digits' target): ED/Gauss < 1. The training time is
+   printed, not judged: CPU seconds on a shared machine are not a measure of the code. Prints one
+   HTML comment make quality's summary reads; returns the number of targets missed. */
+static int q_verdict(const qset *s, const char *name, int dim, const qrow *r)
+{
+    char out[512] = "";
+    int missed = 0;
+    q_check(out, sizeof out, &missed, "diverged", r->diverged, 0, 0, "%.0f");
+    if (s && s->K) {
+        q_check(out, sizeof out, &missed, "weight err", r->w_err, 0.03, 0, "%.3f");
+        q_check(out, sizeof out, &missed, "std err", 100 * r->sd_err, 10, 0, "%.1f %%");
+        q_check(out, sizeof out, &missed, "score err", 100 * r->score_err, 15, 0, "%.1f %%");
+    }
+    if (s && dim == 2) q_check(out, sizeof out, &missed, "ED/floor", r->ed / r->floor_ed, 1.5, 0, "%.2f");
+    if (!s && (!strncmp(name, "faithful", 8) || !strncmp(name, "iris", 4)))
+        q_check(out, sizeof out, &missed, "ED/Gauss", r->ed / r->gauss_ed, 1.0 / 3.0, 0, "%.3f");
+    if (!s && (!strncmp(name, "digits", 6) || !strncmp(name, "breast_cancer", 13)))
+        q_check(out, sizeof out, &missed, "ED/Gauss", r->ed / r->gauss_ed, 1.0, 1, "%.3f");
+    printf("<!-- %s: targets %s: %s -->\n", name, missed ? "MISSED" : "met", out);
+    fflush(stdout);
+    return missed;
+}
+
 /* everything but the training: the row of one model and its samples (x[n_ok] in user units) */
 static int q_evaluate(const char *set, const float *data, int n, int dim, const float *x, int n_ok, int n_req, ncsn_model *m,
                       const ncsn_stdz *st, const float *sig, int L, double train_s)
@@ -307,6 +350,7 @@ static int q_evaluate(const char *set, const float *data, int n, int dim, const 
         q_score(s, m, st, sig, L, data, n, &r);
     }
     q_print_row(s ? set : set + 5, n, dim, &r);
+    q_verdict(s, s ? set : set + 5, dim, &r);
     return 0;
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh BUILD OUT - `make quality`: every data set trained and sampled with the CLI's defaults
 # (ncsn train DATA -o MODEL; ncsn sample MODEL -n N), then measured by quality/quality.c; prints
-# the Markdown table (docs/quality.md) and draws OUT/digits.png. The real data come from Debian
+# the Markdown table (docs/quality.md), each row's verdict against the targets and a summary line
+# (exit 1 if a row misses one), and draws OUT/digits.png. The real data come from Debian
 # packages and are exported as a user would: R's write.csv (row names in column 1, a text column
 # in iris) and sklearn's digits.csv.gz; each also in a standardised copy. The last column is the CPU time
 # (user + sys, all threads) of `ncsn train`: on a shared machine the wall time says little.
@@ -79,7 +80,20 @@ wait
 for r in two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std real:breast_cancer real:digits real:digits_std; do
   cat "$OUT/$r.row" 2> /dev/null
 done
+# the verdict: every row run now against its targets (quality eval's "targets" comment; a row that
+# failed to train, sample or evaluate has none and counts as missed); exit 1 if any is missed
+met=0; total=0
+for r in $ROWS; do
+  total=$((total + 1))
+  if grep -q "^<!-- .*: targets met: " "$OUT/$r.row" 2> /dev/null; then met=$((met + 1))
+  else
+    why=$(grep -h "targets MISSED" "$OUT/$r.row" 2> /dev/null | sed 's/^<!-- [^ ]* //; s/ -->$//')
+    echo "quality: $r: ${why:-no verdict (the row failed: see its line above)}"
+  fi
+done
+echo "quality: $met of $total rows meet their targets (the digits' grid is judged by eye; training time is printed, not judged)"
 if [ -s "$OUT/real:digits.samples.csv" ]; then
   "$Q" grid "$OUT/real:digits.samples.csv" "$OUT/digits_grid.dat" &&
     gnuplot -e "data='$OUT/digits_grid.dat'; out='$OUT/digits.png'" quality/digits.gp && echo "(digits sample grid: $OUT/digits.png)"
 fi
+[ $met -eq $total ]
