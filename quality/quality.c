@@ -217,6 +217,13 @@ static void q_mode_stats(const qset *s, const float *x, int n, double *cnt, doub
 }
 
 /* the worst |weight - truth| and worst |sd/truth - 1| over the modes of q_mode_stats */
+/* the worse of a running worst and a new value; a NaN is the worst of all and stays (a plain v >
+   worst would skip it, and a target would pass on a NaN) */
+static double q_worse(double worst, double v)
+{
+    return isnan(worst) || v <= worst ? worst : v;
+}
+
 static void q_modes(const qset *s, const float *x, int n, qrow *r)
 {
     double cnt[Q_MAXK], e[Q_MAXK * Q_MAXD];
@@ -226,10 +233,10 @@ static void q_modes(const qset *s, const float *x, int n, qrow *r)
     q_mode_stats(s, x, n, cnt, e);
     for (k = 0; k < s->K; k++) {
         double w = cnt[k] / (n ? n : 1);
-        if (fabs(w - s->w[k]) > r->w_err) r->w_err = fabs(w - s->w[k]);
+        r->w_err = q_worse(r->w_err, fabs(w - s->w[k]));
         len += snprintf(r->modes + len, sizeof r->modes - len, " w%.3f", w);
         for (d = 0; d < s->dim && cnt[k] > 1; d++) {
-            if (fabs(e[k * s->dim + d]) > r->sd_err) r->sd_err = fabs(e[k * s->dim + d]);
+            r->sd_err = q_worse(r->sd_err, fabs(e[k * s->dim + d]));
             if (len < (int)sizeof r->modes - 16) len += snprintf(r->modes + len, sizeof r->modes - len, " %+.0f%%", 100.0 * e[k * s->dim + d]);
         }
         if (cnt[k] <= 1) r->sd_err = 1.0;
@@ -273,7 +280,7 @@ static void q_score(const qset *s, ncsn_model *m, const ncsn_stdz *st, const flo
             den += sqrt(b);
         }
         e = num / den;
-        if (sig[l] >= 0.05f && e > r->score_err) r->score_err = e;
+        if (sig[l] >= 0.05f) r->score_err = q_worse(r->score_err, e);
         if (len < (int)sizeof r->levels - 32) len += snprintf(r->levels + len, sizeof r->levels - len, " %.3g:%.3f", (double)sig[l], e);
     }
     free(x); free(xt); free(se); free(sn);
@@ -308,30 +315,83 @@ static void q_check(char *out, size_t cap, int *missed, const char *what, double
     if (len < cap) snprintf(out + len, cap - len, "%s%s %s %s %s", len ? "; " : "", what, val, ok ? (strict ? "<" : "<=") : (strict ? ">=" : ">"), bound);
 }
 
-/* the row against issue 12's targets (docs/quality.md, Targets): 0 diverged chains everywhere;
-   mixtures: weights within 0.03, widths within 10 %, score error <= 15 % at sigma >= 0.05; the 2-D
-   synthetic sets: ED <= 1.5x the floor; Old Faithful and iris: ED/Gauss <= 1/3; the digits (and
-   the breast cancer table, held to the digits' target): ED/Gauss < 1. The training time is
-   printed, not judged: CPU seconds on a shared machine are not a measure of the code. Prints one
-   HTML comment make quality's summary reads; returns the number of targets missed. */
+/* the real sets make quality runs, by the target the issue sets them: 1 Old Faithful and iris
+   (ED/Gauss <= 1/3), 2 the digits (ED/Gauss < 1; the breast cancer table, which the issue did not
+   name, is held to it), 0 a set with no target */
+static int q_real_target(const char *name)
+{
+    static const char *const third[] = { "faithful", "faithful_std", "iris", "iris_std" };
+    static const char *const below[] = { "digits", "digits_std", "breast_cancer" };
+    size_t k;
+    for (k = 0; k < sizeof third / sizeof *third; k++) if (!strcmp(name, third[k])) return 1;
+    for (k = 0; k < sizeof below / sizeof *below; k++) if (!strcmp(name, below[k])) return 2;
+    return 0;
+}
+
+/* the row against the targets (docs/quality.md, Targets): 0 diverged chains everywhere;
+   mixtures: weights within 0.03, widths within 10 %, score error <= 15 % at sigma >= 0.05; 2-D
+   sets: ED <= 1.5x the floor; Old Faithful and iris: ED/Gauss <= 1/3; the digits: ED/Gauss < 1.
+   The training time is printed, not judged: CPU seconds on a shared machine measure the machine
+   as much as the code. Prints one HTML comment make quality's summary reads ("targets met",
+   "targets MISSED", or "no targets" for a real set it does not know); returns the misses. */
 static int q_verdict(const qset *s, const char *name, int dim, const qrow *r)
 {
     char out[512] = "";
-    int missed = 0;
+    int missed = 0, real = s ? -1 : q_real_target(name);
+    if (!real) {
+        printf("<!-- %s: no targets for this set (docs/quality.md names them per set) -->\n", name);
+        return 1;
+    }
     q_check(out, sizeof out, &missed, "diverged", r->diverged, 0, 0, "%.0f");
     if (s && s->K) {
-        q_check(out, sizeof out, &missed, "weight err", r->w_err, 0.03, 0, "%.3f");
-        q_check(out, sizeof out, &missed, "std err", 100 * r->sd_err, 10, 0, "%.1f %%");
-        q_check(out, sizeof out, &missed, "score err", 100 * r->score_err, 15, 0, "%.1f %%");
+        q_check(out, sizeof out, &missed, "weight err", r->w_err, 0.03, 0, "%.4f");
+        q_check(out, sizeof out, &missed, "std err", 100 * r->sd_err, 10, 0, "%.2f %%");
+        q_check(out, sizeof out, &missed, "score err", 100 * r->score_err, 15, 0, "%.2f %%");
     }
-    if (s && dim == 2) q_check(out, sizeof out, &missed, "ED/floor", r->ed / r->floor_ed, 1.5, 0, "%.2f");
-    if (!s && (!strncmp(name, "faithful", 8) || !strncmp(name, "iris", 4)))
-        q_check(out, sizeof out, &missed, "ED/Gauss", r->ed / r->gauss_ed, 1.0 / 3.0, 0, "%.3f");
-    if (!s && (!strncmp(name, "digits", 6) || !strncmp(name, "breast_cancer", 13)))
-        q_check(out, sizeof out, &missed, "ED/Gauss", r->ed / r->gauss_ed, 1.0, 1, "%.3f");
+    if (dim == 2) q_check(out, sizeof out, &missed, "ED/floor", r->ed / r->floor_ed, 1.5, 0, "%.3f");
+    if (real == 1) q_check(out, sizeof out, &missed, "ED/Gauss", r->ed / r->gauss_ed, 1.0 / 3.0, 0, "%.4f");
+    if (real == 2) q_check(out, sizeof out, &missed, "ED/Gauss", r->ed / r->gauss_ed, 1.0, 1, "%.4f");
     printf("<!-- %s: targets %s: %s -->\n", name, missed ? "MISSED" : "met", out);
     fflush(stdout);
     return missed;
+}
+
+/* `quality selftest`: q_verdict on made-up rows, each expected to meet or miss (run.sh runs it
+   first: a verdict that cannot fail would make the summary worthless); 0 when all agree */
+static int cmd_selftest(void)
+{
+    /* ED over a floor of 1; ED over the fitted Gaussian's = ed / gauss */
+    static const struct { const char *set; int dim; double ed, gauss, w, sd, sc; int div, missed; } c[] = {
+        { "ring8", 2, 1.14, 10, 0.005, 0.064, 0.038, 0, 0 },
+        { "ring8", 2, 1.14, 10, 0.005, 0.119, 0.038, 0, 1 },   /* a width 11.9 % off */
+        { "ring8", 2, 1.14, 10, 0.005, 0.064, NAN, 0, 1 },     /* a NaN score error */
+        { "ring8", 2, 1.51, 10, 0.031, 0.064, 0.038, 2, 3 },   /* ED, weight, diverged */
+        { "aniso3", 3, 9.0, 10, 0.005, 0.05, 0.05, 0, 0 },     /* no ED target in 3-D */
+        { "real:faithful", 2, 0.66, 10, 0, 0, 0, 0, 0 },
+        { "real:faithful", 2, 1.6, 4, 0, 0, 0, 0, 2 },         /* ED/floor 1.6, ED/Gauss 0.4 */
+        { "real:iris_std", 4, 0.45, 1, 0, 0, 0, 0, 1 },        /* ED/Gauss 0.45 > 1/3 */
+        { "real:digits", 64, 1.28, 2.3, 0, 0, 0, 0, 0 },
+        { "real:digits", 64, 1.28, 1.28, 0, 0, 0, 0, 1 },      /* ED/Gauss 1: not below */
+        { "real:digits8", 64, 1.28, 2.3, 0, 0, 0, 0, 1 },      /* not a set make quality knows */
+    };
+    size_t k;
+    int bad = 0, worst_ok;
+    for (k = 0; k < sizeof c / sizeof *c; k++) {
+        const qset *s = strncmp(c[k].set, "real:", 5) ? q_find(c[k].set) : NULL;
+        qrow r;
+        int got;
+        memset(&r, 0, sizeof r);
+        r.ed = c[k].ed; r.floor_ed = 1.0; r.gauss_ed = c[k].gauss;
+        r.w_err = c[k].w; r.sd_err = c[k].sd; r.score_err = c[k].sc; r.diverged = c[k].div;
+        got = q_verdict(s, s ? c[k].set : c[k].set + 5, c[k].dim, &r);
+        if (got != c[k].missed) { fprintf(stderr, "quality selftest: case %d (%s): %d targets missed, expected %d\n", (int)k, c[k].set, got, c[k].missed); bad++; }
+    }
+    /* the running worst of q_modes and q_score: a NaN level or mode must reach the verdict */
+    worst_ok = isnan(q_worse(0.1, NAN)) && isnan(q_worse(NAN, 0.2)) && q_worse(0.1, 0.2) == 0.2 && q_worse(0.3, 0.2) == 0.3;
+    if (!worst_ok) fprintf(stderr, "quality selftest: the running worst drops a NaN or a larger value\n");
+    printf("quality selftest: %d of %d verdicts as expected; the running worst %s\n", (int)(sizeof c / sizeof *c) - bad,
+           (int)(sizeof c / sizeof *c), worst_ok ? "keeps a NaN" : "is WRONG");
+    return bad != 0 || !worst_ok;
 }
 
 /* everything but the training: the row of one model and its samples (x[n_ok] in user units) */
@@ -344,6 +404,7 @@ static int q_evaluate(const char *set, const float *data, int n, int dim, const 
     r.n_ok = n_ok; r.n_req = n_req; r.diverged = n_req - n_ok; r.train_s = train_s; r.w_err = -1;
     if (!s && strncmp(set, "real:", 5)) { fprintf(stderr, "quality: unknown set '%s'\n", set); return 1; }
     if (s && s->dim != dim) { fprintf(stderr, "quality: %s has dimension %d, the data %d\n", set, s->dim, dim); return 1; }
+    if (n_ok > n_req) { fprintf(stderr, "quality: %d samples but %d requested (N_REQUESTED counts the chains run)\n", n_ok, n_req); return 1; }
     q_energy(s, data, n, dim, x, n_ok, &r);
     if (s && s->K) {
         q_modes(s, x, n_ok, &r);
@@ -1003,6 +1064,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (argc >= 2 && !strcmp(argv[1], "header")) { q_print_header(); return 0; }
+    if (argc >= 2 && !strcmp(argv[1], "selftest")) return cmd_selftest();
     if (argc >= 4 && !strcmp(argv[1], "grid")) return cmd_grid(argv[2], argv[3]);
     if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "tune")) return cmd_tune(argc - 2, argv + 2);

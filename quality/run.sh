@@ -17,6 +17,8 @@ JOBS=${QUALITY_JOBS:-$(getconf _NPROCESSORS_ONLN 2> /dev/null || echo 1)}
 TH=${QUALITY_THREADS-1}; TH=${TH:+--threads $TH}
 XARGS=${QUALITY_TRAIN_ARGS-}
 mkdir -p "$OUT"
+# the verdict below must be able to fail: its own cases first (a NaN, each target's limit)
+"$Q" selftest > "$OUT/selftest.log" || { cat "$OUT/selftest.log"; echo "quality: the verdict's self-test failed" >&2; exit 1; }
 DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
 
 # CPU: the seconds (user + sys) of this shell's finished children, from the POSIX `times` builtin
@@ -55,6 +57,9 @@ for s in two_gaussians swiss_roll toy ring8 aniso3; do "$Q" gen $s "$OUT/$s.csv"
 # the rows, the longest first; each lane takes the next row nobody has claimed (mkdir is atomic)
 ALL="real:breast_cancer real:digits real:digits_std two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std"
 ROWS=${QUALITY_ROWS:-$ALL}   # a subset (QUALITY_ROWS="ring8 real:iris") reruns those rows only
+for r in $ROWS; do
+  case " $ALL " in *" $r "*) ;; *) echo "quality: QUALITY_ROWS: no row '$r' (the rows: $ALL)" >&2; exit 2 ;; esac
+done
 rm -rf "$OUT/.claims" && mkdir "$OUT/.claims" || exit 1
 args() {
   case $1 in
@@ -78,7 +83,7 @@ done
 wait
 "$Q" header
 for r in two_gaussians swiss_roll toy ring8 aniso3 real:faithful real:faithful_std real:iris real:iris_std real:breast_cancer real:digits real:digits_std; do
-  cat "$OUT/$r.row" 2> /dev/null
+  case " $ROWS " in *" $r "*) cat "$OUT/$r.row" 2> /dev/null ;; esac   # this run's rows only
 done
 # the verdict: every row run now against its targets (quality eval's "targets" comment; a row that
 # failed to train, sample or evaluate has none and counts as missed); exit 1 if any is missed
