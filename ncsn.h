@@ -151,8 +151,8 @@
 
 #define NCSN_VERSION_MAJOR 0
 #define NCSN_VERSION_MINOR 11
-#define NCSN_VERSION_PATCH 0
-#define NCSN_VERSION_STRING "0.11.0"
+#define NCSN_VERSION_PATCH 1
+#define NCSN_VERSION_STRING "0.11.1"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -855,6 +855,11 @@ typedef struct ncsn_output {
     int kind;           /* 0: atomic, 1: written in place (FIFO, device), 2: stdout */
 } ncsn_output;
 NCSNDEF ncsn_status ncsn_output_open(ncsn_output *o, const char *path);
+/* how a save to path is made: 1 written into it ("-" for stdout, a FIFO, a character device, or a
+   link to an open descriptor such as /dev/stdout or /dev/fd/3 redirected to a file), 0 a new
+   file renamed over path (an ordinary symbolic link is replaced, not followed), -1 refused (a
+   block device) */
+NCSNDEF int ncsn_output_in_place(const char *path);
 /* ok 0: the caller's write failed: nothing is renamed, NCSN_ERR_IO says PATH is unchanged (stdout,
    in place: the writes stand). Closing twice is a no-op. */
 NCSNDEF ncsn_status ncsn_output_close(ncsn_output *o, int ok);
@@ -7397,6 +7402,13 @@ extern int fileno(FILE *);   /* strict C (-std=c99) hides these POSIX declaratio
 extern FILE *fdopen(int, const char *);
 extern int fsync(int);
 #endif
+#if defined(__linux__) && !defined(__cplusplus)
+/* for ncsn__fd_link. glibc declares realpath only with XSI or the default features (not with
+   _POSIX_C_SOURCE alone, which users define for clock_gettime); a compatible redeclaration is
+   harmless, and neither takes a struct whose 32-bit layout could differ */
+extern ssize_t readlink(const char *, char *, size_t);
+extern char *realpath(const char *, char *);
+#endif
 #endif
 
 static int ncsn__fsync_fp(FILE *fp)
@@ -7539,14 +7551,49 @@ static ncsn_status ncsn__atomic_commit(const char *fn, FILE *fp, char *tmp, cons
     return NCSN_OK;
 }
 
-/* 1 if path is (or links to) a FIFO or a character device (/dev/stdout, /dev/null): a save writes
-   into it, as a shell's `>` does (renaming over it would replace it by a file); -1 for a block
-   device (a disk): refused, neither overwritten nor replaced; 0 otherwise (an atomic rename) */
+/* 1 if path is, or reaches through links, an entry of /proc/PID/fd: an open descriptor of this
+   process (/dev/stdout, /dev/fd/3, /proc/self/fd/1), which the user's shell opened on a file. A
+   save writes into it as `>` does: renaming over /dev/stdout would replace that link (the
+   machine's) by a file and leave the user's file empty. An ordinary link is not followed. */
+static int ncsn__fd_link(const char *path)
+{
+#if defined(NCSN__POSIX_FILES) && defined(__linux__)
+    char cur[4096], next[4096], dir[4096], res[4096];
+    const char *slash;
+    size_t n, len;
+    ssize_t got;
+    int hop;
+    if (strlen(path) >= sizeof cur) return 0;
+    strcpy(cur, path);
+    for (hop = 0; hop < 8; hop++) {
+        slash = strrchr(cur, '/');
+        n = slash ? (size_t)(slash - cur) : 0;
+        if (!slash) strcpy(dir, ".");
+        else if (n == 0) strcpy(dir, "/");
+        else { memcpy(dir, cur, n); dir[n] = 0; }
+        if (realpath(dir, res) && strncmp(res, "/proc/", 6) == 0 && (len = strlen(res)) > 9 && strcmp(res + len - 3, "/fd") == 0) return 1;
+        if ((got = readlink(cur, next, sizeof next - 1)) < 0) return 0;   /* not a link: an ordinary file */
+        next[got] = 0;
+        if (next[0] == '/') strcpy(cur, next);
+        else if (snprintf(res, sizeof res, "%s/%s", dir, next) < (int)sizeof cur) strcpy(cur, res);   /* relative to the link's directory */
+        else return 0;
+    }
+#else
+    (void)path;
+#endif
+    return 0;
+}
+
+/* 1 if path is (or links to) a FIFO or a character device (/dev/stdout, /dev/null), or names an
+   open descriptor (ncsn__fd_link): a save writes into it, as a shell's `>` does (renaming over it
+   would replace it by a file); -1 for a block device (a disk): refused, neither overwritten nor
+   replaced; 0 otherwise (an atomic rename) */
 static int ncsn__special_file(const char *path)
 {
 #if defined(NCSN__POSIX_FILES)
     struct stat sb;
     if (stat(path, &sb) != 0) return 0;
+    if (ncsn__fd_link(path)) return S_ISBLK(sb.st_mode) ? -1 : 1;
     return S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode) ? 1 : S_ISBLK(sb.st_mode) ? -1 : 0;
 #else
     (void)path;
@@ -7582,6 +7629,12 @@ static ncsn_status ncsn__output_close(const char *fn, ncsn_output *o, int ok)
     }
     if (fclose(fp) == 0 && ok) return NCSN_OK;
     return ncsn__fail(NCSN_ERR_IO, "%s: writing '%s' failed (%s)", fn, o->path, strerror(errno));
+}
+
+NCSNDEF int ncsn_output_in_place(const char *path)
+{
+    if (!path) return 0;
+    return strcmp(path, "-") == 0 ? 1 : ncsn__special_file(path);
 }
 
 NCSNDEF ncsn_status ncsn_output_open(ncsn_output *o, const char *path)

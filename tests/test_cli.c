@@ -488,6 +488,45 @@ static void tl_sample_output(void)
 
 /* a file never chooses where the program writes; temporary files of others are left alone;
    output errors are exit 4; text from files is escaped */
+/* outputs that name an open descriptor, found by a user trial: `-o /dev/stdout > FILE` renamed a
+   new file over the link /dev/stdout itself (the user's FILE stayed empty, and /dev/stdout was a
+   file for everyone after); `-o /dev/fd/3 3> FILE` could not write "next to /dev/fd/3"; a FIFO or
+   device output got MODEL.ckpt beside it (/dev/null.ckpt); `train - -o DATA < DATA` overwrote the
+   data. Here with a link of the test's own to /proc/self/fd/1 (never the machine's /dev/stdout):
+   written into, the link kept; an ordinary link is still replaced, its target untouched. */
+static void tl_output_links(void)
+{
+    size_t len;
+    unsigned char *b;
+    int rc;
+    rc = tl_sh("rm -f lk_out.st lk_stdout && ln -s /proc/self/fd/1 lk_stdout && \"$N\" train p.csv -o lk_stdout %s > lk_out.st", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train -o LINK-TO-/proc/self/fd/1 > FILE");
+    CHECK(tl_same_data("p_file.st", "lk_out.st") && tl_sh("test -L lk_stdout") == 0,
+          "cli: -o a link to stdout (a file) must leave the link and write the model into the file");
+    rc = tl_sh("\"$N\" train p.csv -o /dev/fd/3 %s 3> lk_fd3.st", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train -o /dev/fd/3 3> FILE");
+    CHECK(tl_same_data("p_file.st", "lk_fd3.st"), "cli: train -o /dev/fd/3 3> FILE must write the model into FILE");
+    /* an ordinary link is still replaced, not followed (tl_hostile tests train -o; here sample -o) */
+    rc = tl_sh("rm -f lk_s.csv lk_slink && printf keep > lk_s.csv && ln -s lk_s.csv lk_slink && \"$N\" sample p_file.st -n 3 --steps-per-level 1 -o lk_slink; "
+               "test ! -L lk_slink && test -s lk_slink && test \"$(cat lk_s.csv)\" = keep");
+    CHECK(rc == 0, "cli: sample -o an ordinary link must replace the link and leave its target: %s", tl_err);   /* exit 3 allowed: this tiny model loses a chain */
+    /* a FIFO output: written into, and no MODEL.ckpt made beside it */
+    rc = tl_sh("rm -f lk_fifo lk_fifo.ckpt && mkfifo lk_fifo && { timeout 60 cat lk_fifo > lk_fifo.st & } && \"$N\" train p.csv -o lk_fifo --steps 3 --width 4 --depth 1 --levels 2 --progress none; r=$?; "
+               "[ $r = 0 ] || : > lk_fifo; wait; exit $r");   /* the default checkpoints; on a failure the reader is released */
+    EXPECT(rc, 0, (const char *)NULL, "train -o FIFO with the default checkpoints");
+    CHECK(!tl_exists("lk_fifo.ckpt") && tl_same_data("p_file.st", "lk_fifo.st"), "cli: train -o FIFO made lk_fifo.ckpt beside the FIFO, or did not write the model into it");
+    rc = tl_sh("rm -f lk_fifo && mkfifo lk_fifo && \"$N\" train p.csv -o lk_fifo %s --checkpoint-every 1", tl_tiny);
+    EXPECT(rc, 1, "give --checkpoint PATH", "train -o FIFO --checkpoint-every 1 (no --checkpoint)");
+    tl_sh("rm -f lk_fifo lk_fifo.ckpt");
+    /* the data on stdin is the output file */
+    tl_write("lk_d.csv", "15,2\n3,4\n5,6\n", 13);
+    rc = tl_sh("\"$N\" train - -o lk_d.csv %s < lk_d.csv", tl_tiny);
+    EXPECT(rc, 1, "would overwrite the data", "train - -o DATA < DATA");
+    b = tl_slurp("lk_d.csv", &len);
+    CHECK(b && len == 13 && memcmp(b, "15,2\n", 5) == 0, "cli: train - -o DATA < DATA overwrote the data");
+    free(b);
+}
+
 static void tl_outputs(void)
 {
     size_t len;
@@ -633,6 +672,9 @@ static void tl_exported(void)
         { "semi.csv", "\"\";\"a\";\"b\"\n\"1\";3,6;79\n\"2\";1,8;54\n" },            /* R's write.csv2 */
         { "trail.csv", "a,b\n1,2,,\n3,4,,\n" },                                        /* not row names: a trailing comma */
         { "na1.csv", "1,NA\n2,3\n4,5\n" },                                              /* not sklearn's counts: a bad field */
+        { "tsvdec.csv", "Fertility\tAgriculture\n80,2\t17\n83,1\t45,1\n" },          /* write.table(sep = "\t", dec = ",") */
+        { "spdec.csv", "20,65 5,69\n21,5 6,1\n" },                                       /* no header, decimal commas, spaces */
+        { "cr.csv", "x,y\r3.6,79\r1.8,54\r" },                                           /* classic Mac line ends: CR alone */
     };
     /* same: the model must be plain.st's (the same data); else the exit code and the message */
     static const struct { const char *args; int same, code; const char *needle; } runs[] = {
@@ -649,6 +691,9 @@ static void tl_exported(void)
         { "semi.csv -o x.st", 0, 2, "semi.csv:1: the fields are separated by ';'" },
         { "trail.csv -o x.st", 0, 2, "trail.csv:2: column 3 holds ''" },   /* not "row names" */
         { "na1.csv -o x.st", 0, 2, "na1.csv:1: column 2 holds 'NA'" },      /* said: delete line 1 */
+        { "tsvdec.csv -o x.st", 0, 2, "tsvdec.csv:2: '80,2' has a decimal comma" },   /* said: --columns 2-4, dropping the decimals */
+        { "spdec.csv -o x.st", 0, 2, "spdec.csv:1: '20,65' has a decimal comma" },   /* said: --columns (none of line 2 is a number) */
+        { "cr.csv -o x.st", 0, 2, "cr.csv: the lines end in a carriage return alone" },   /* said: column 1 holds 'a' ... --columns 302 */
         { "plain.csv --columns 4294967297 -o x.st", 0, 1, "'4294967297' is not within columns 1..2" },   /* took column 1, exit 0 */
         { "plain.csv --columns 1-4294967298 -o x.st", 0, 1, "'1-4294967298' is not within columns 1..2" },
     };
@@ -1260,6 +1305,7 @@ static void tl_commands(void)
     tl_sample_memory();
 
     tl_pipes();
+    tl_output_links();
     tl_outputs();
     tl_sample_output();
     tl_truth();

@@ -440,7 +440,7 @@ static int check_writable(const char *path)
     int fd;
     if (strcmp(path, "-") == 0) return 0;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': it is a directory", path);
-    if (stat(path, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))) return 0;   /* a pipe or device (/dev/fd/3): written into */
+    if (ncsn_output_in_place(path) > 0) return 0;   /* a pipe, a device, /dev/fd/3 on the shell's file: written into */
     if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) return fail(EXIT_OUTPUT, "cannot write '%s': not a regular file, a FIFO or a character device", path);
     if (snprintf(probe, sizeof probe, "%s.tmp.XXXXXX", path) >= (int)sizeof probe) return fail(EXIT_OUTPUT, "'%s': the path is too long", path);
     if ((fd = mkstemp(probe)) < 0) return fail(EXIT_OUTPUT, "cannot write next to '%s' (%s)", path, strerror(errno));
@@ -448,6 +448,7 @@ static int check_writable(const char *path)
     remove(probe);
     return 0;
 }
+
 
 /* two paths name the same file: the same directory (resolved) and last component, or the same
    inode when both exist */
@@ -742,13 +743,59 @@ static void numeric_columns(const csv_text *t, int skip_first, char *out, size_t
     }
 }
 
+/* a field of the line b..e, between spaces or tabs, written with a decimal comma ("80,2",
+   "-1,5"), copied to tok: 1 when every comma of the line is such a decimal mark (R's
+   write.table(dec = ","), a spreadsheet in a comma-decimal locale) and the line has two fields or
+   more between spaces or tabs, else 0. A plain CSV has a comma that separates fields ("15,2" alone
+   is two fields: a one-column file of decimal commas cannot be told from it), and "1.5, 2" has no
+   digit after its comma. */
+static int decimal_comma(const char *b, const char *e, char *tok, size_t cap)
+{
+    const char *p = b, *t0, *q;
+    int commas = 0, marks = 0, fields = 0;
+    for (q = b; q < e; q++) commas += *q == ',';
+    while (p < e && commas) {
+        while (p < e && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+        for (t0 = p; p < e && *p != ' ' && *p != '\t' && *p != '\r'; p++) {}
+        fields += p > t0;
+        q = t0 + (t0 < p && (*t0 == '-' || *t0 == '+'));
+        if (q < p && (*q >= '0' && *q <= '9')) {
+            while (q < p && (*q >= '0' && *q <= '9')) q++;
+            if (q + 1 < p && *q == ',' && (q[1] >= '0' && q[1] <= '9')) {
+                for (q++; q < p && (*q >= '0' && *q <= '9'); q++) {}
+                if (q == p && marks++ == 0) snprintf(tok, cap, "%.*s", (int)(p - t0), t0);
+            }
+        }
+    }
+    return commas > 0 && marks == commas && fields >= 2;
+}
+
+/* the first two lines written with decimal commas, or lines that end in CR alone: a message
+   that says so (the fields' own messages would name columns that hold half a number) */
+static int export_quirks(const csv_text *t, const char *path)
+{
+    const char *p = t->text, *end = t->text + t->len, *b, *e, *cr = (const char *)memchr(t->text, '\r', t->len);
+    char tok[64];
+    int k;
+    if (cr && cr + 1 < end && cr[1] != '\n' && !memchr(t->text, '\n', t->len))
+        return fail(EXIT_INPUT, "%s: the lines end in a carriage return alone (classic Mac OS, some old Excel exports): "
+                    "convert them first, e.g. tr '\\r' '\\n' < %s > fixed.csv", path, path);
+    for (k = 0; k < 2 && next_line(&p, end, &b, &e); k++)
+        if (decimal_comma(b, e, tok, sizeof tok))
+            return fail(EXIT_INPUT, "%s:%ld: '%s' has a decimal comma (R's write.table(dec = \",\") or a spreadsheet in a comma-decimal "
+                        "locale): ncsn reads a decimal point, fields separated by commas, spaces or tabs (in R: write.csv(x))", path, line_of(t->text, b), tok);
+    return 0;
+}
+
 /* The first lines of t: the header and the first data row; 0, or a message for a first line that
    is neither a header nor data (sklearn's counts and class names, R's write.csv2 semicolons) */
 static int first_lines(csv_text *t, const char *path)
 {
     const char *p = t->text, *b, *e, *b2, *e2;
     int k, header = 1, n2, names2;
-    if (memchr(t->text, 0, t->len) || !next_line(&p, t->text + t->len, &b, &e)) return 0;   /* the library says why */
+    if (memchr(t->text, 0, t->len)) return 0;   /* the library says why */
+    if ((k = export_quirks(t, path)) != 0) return k;
+    if (!next_line(&p, t->text + t->len, &b, &e)) return 0;
     t->hline = line_of(t->text, b);
     t->sep = memchr(b, ',', (size_t)(e - b)) ? ',' : ' ';
     if (t->sep == ' ' && memchr(b, ';', (size_t)(e - b)))
@@ -1108,12 +1155,17 @@ static int train_parse(int argc, char **argv, train_cfg *c, int *done)
    the checkpoint or the data */
 static int train_paths(train_cfg *c, char *ckpt_default, size_t cap)
 {
-    if (!c->checkpoint && !strcmp(c->output, "-")) {   /* stdout: no MODEL.ckpt to derive */
-        if (c->every > 0 && c->g_every) return fail(EXIT_USAGE, "-o - with --checkpoint-every: give --checkpoint PATH");
+    struct stat in, sb;
+    if (!c->checkpoint && ncsn_output_in_place(c->output) > 0) {   /* stdout, a FIFO, /dev/null, /dev/fd/3: no MODEL.ckpt beside it */
+        if (c->every > 0 && c->g_every) return fail(EXIT_USAGE, "-o %s with --checkpoint-every: give --checkpoint PATH", c->output);
         c->every = 0;
         c->checkpoint = "-";
     }
     if (!c->checkpoint) { snprintf(ckpt_default, cap, "%s.ckpt", c->output); c->checkpoint = ckpt_default; }
+    if (!strcmp(c->data, "-") && fstat(0, &in) == 0 && S_ISREG(in.st_mode) &&   /* train - -o DATA < DATA */
+        ((stat(c->output, &sb) == 0 && sb.st_dev == in.st_dev && sb.st_ino == in.st_ino) ||
+         (c->every > 0 && stat(c->checkpoint, &sb) == 0 && sb.st_dev == in.st_dev && sb.st_ino == in.st_ino)))
+        return fail(EXIT_USAGE, "writing '%s' would overwrite the data (it is the file on stdin)", sb.st_ino == in.st_ino && stat(c->output, &sb) == 0 && sb.st_ino == in.st_ino ? c->output : c->checkpoint);
     if (c->every > 0 && same_file(c->output, c->checkpoint)) {   /* the model would overwrite the checkpoint: nothing left to resume */
         return fail(EXIT_USAGE, "the model (-o %s) and the checkpoint (%s) are the same file; give another --checkpoint or -o", c->output, c->checkpoint);
     }
