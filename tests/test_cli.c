@@ -812,7 +812,7 @@ static void tl_resume_bad_dim(void)
     for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         if (!tl_set_meta("resume.ckpt", "ncsn.dim", bad[k], "baddim.ckpt")) { CHECK(0, "cli: cannot set ncsn.dim in resume.ckpt"); return; }
         rc = tl_run("train data.csv --resume baddim.ckpt --steps 300 -o x.safetensors --progress none");
-        snprintf(want, sizeof want, "'baddim.ckpt': metadata ncsn.dim = '%s' is not an integer", bad[k]);
+        snprintf(want, sizeof want, "'baddim.ckpt': metadata ncsn.dim = '%s' %s", bad[k], k == 5 ? "must be in [" : "is not an integer");
         EXPECT(rc, 2, want, bad[k]);
     }
     CHECK(tl_set_meta("resume.ckpt", "cli.steps", "+300", "badsteps.ckpt"), "cli: cannot set cli.steps in resume.ckpt");
@@ -1091,6 +1091,8 @@ static void tl_commands(void)
     }
     rc = tl_run("train data.csv -o m.st --steps ten");
     EXPECT(rc, 1, "--steps = 'ten' is not an integer", "--steps ten");
+    rc = tl_run("sample model.safetensors -n 99999999999999999999");
+    EXPECT(rc, 1, "-n = '99999999999999999999' must be in [1, ", "sample -n beyond long");   /* said: not an integer */
     rc = tl_run("train data.csv -o m.st --lr -1");
     EXPECT(rc, 1, "--lr = -1 must be in (0,", "--lr -1");
     rc = tl_run("train data.csv -o m.st --lr nan");

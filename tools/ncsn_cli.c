@@ -121,7 +121,8 @@ static int parse_long_opt(const char *name, const char *s, long lo, long hi, lon
     if (!s) return fail(EXIT_USAGE, "%s needs a value", name);
     errno = 0;
     v = strtol(s, &e, 10);
-    if (e == s || *e || errno == ERANGE || !((s[0] >= '0' && s[0] <= '9') || s[0] == '-')) return fail(EXIT_USAGE, "%s = '%s' is not an integer", name, s);
+    if (e == s || *e || !((s[0] >= '0' && s[0] <= '9') || s[0] == '-')) return fail(EXIT_USAGE, "%s = '%s' is not an integer", name, s);
+    if (errno == ERANGE) return fail(EXIT_USAGE, "%s = '%s' must be in [%ld, %ld]", name, s, lo, hi);   /* an integer, beyond long */
     if (v < lo || v > hi) return fail(EXIT_USAGE, "%s = %ld must be in [%ld, %ld]", name, v, lo, hi);
     *out = v;
     return 0;
