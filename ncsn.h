@@ -856,9 +856,9 @@ typedef struct ncsn_output {
 } ncsn_output;
 NCSNDEF ncsn_status ncsn_output_open(ncsn_output *o, const char *path);
 /* how a save to path is made: 1 written into it ("-" for stdout, a FIFO, a character device, or a
-   link to an open descriptor such as /dev/stdout or /dev/fd/3 redirected to a file), 0 a new
-   file renamed over path (an ordinary symbolic link is replaced, not followed), -1 refused (a
-   block device) */
+   descriptor named as such: /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N, also when the
+   shell redirected it to a file), 0 a new file renamed over path (a symbolic link is replaced,
+   not followed), -1 refused (a block device) */
 NCSNDEF int ncsn_output_in_place(const char *path);
 /* ok 0: the caller's write failed: nothing is renamed, NCSN_ERR_IO says PATH is unchanged (stdout,
    in place: the writes stand). Closing twice is a no-op. */
@@ -7402,13 +7402,6 @@ extern int fileno(FILE *);   /* strict C (-std=c99) hides these POSIX declaratio
 extern FILE *fdopen(int, const char *);
 extern int fsync(int);
 #endif
-#if defined(__linux__) && !defined(__cplusplus)
-/* for ncsn__fd_link. glibc declares realpath only with XSI or the default features (not with
-   _POSIX_C_SOURCE alone, which users define for clock_gettime); a compatible redeclaration is
-   harmless, and neither takes a struct whose 32-bit layout could differ */
-extern ssize_t readlink(const char *, char *, size_t);
-extern char *realpath(const char *, char *);
-#endif
 #endif
 
 static int ncsn__fsync_fp(FILE *fp)
@@ -7551,49 +7544,39 @@ static ncsn_status ncsn__atomic_commit(const char *fn, FILE *fp, char *tmp, cons
     return NCSN_OK;
 }
 
-/* 1 if path is, or reaches through links, an entry of /proc/PID/fd: an open descriptor of this
-   process (/dev/stdout, /dev/fd/3, /proc/self/fd/1), which the user's shell opened on a file. A
-   save writes into it as `>` does: renaming over /dev/stdout would replace that link (the
-   machine's) by a file and leave the user's file empty. An ordinary link is not followed. */
-static int ncsn__fd_link(const char *path)
+/* the descriptor a path names as written, or -1: "/dev/stdout" 1, "/dev/stderr" 2, "/dev/fd/N"
+   and "/proc/self/fd/N" N. A save there writes into that descriptor (a dup of it: the shell's
+   offset and append mode stay, a socket works), as `>` would; renaming over /dev/stdout would
+   replace the machine's link by a file and leave the user's file empty. Only these names: a
+   symbolic link elsewhere that leads to them is an ordinary link, replaced and not followed. */
+static int ncsn__fd_path(const char *path)
 {
-#if defined(NCSN__POSIX_FILES) && defined(__linux__)
-    char cur[4096], next[4096], dir[4096], res[4096];
-    const char *slash;
-    size_t n, len;
-    ssize_t got;
-    int hop;
-    if (strlen(path) >= sizeof cur) return 0;
-    strcpy(cur, path);
-    for (hop = 0; hop < 8; hop++) {
-        slash = strrchr(cur, '/');
-        n = slash ? (size_t)(slash - cur) : 0;
-        if (!slash) strcpy(dir, ".");
-        else if (n == 0) strcpy(dir, "/");
-        else { memcpy(dir, cur, n); dir[n] = 0; }
-        if (realpath(dir, res) && strncmp(res, "/proc/", 6) == 0 && (len = strlen(res)) > 9 && strcmp(res + len - 3, "/fd") == 0) return 1;
-        if ((got = readlink(cur, next, sizeof next - 1)) < 0) return 0;   /* not a link: an ordinary file */
-        next[got] = 0;
-        if (next[0] == '/') strcpy(cur, next);
-        else if (snprintf(res, sizeof res, "%s/%s", dir, next) < (int)sizeof cur) strcpy(cur, res);   /* relative to the link's directory */
-        else return 0;
+    static const char *const dirs[] = { "/dev/fd/", "/proc/self/fd/" };
+    const char *p = NULL;
+    long v = 0;
+    size_t k;
+    if (strcmp(path, "/dev/stdout") == 0) return 1;
+    if (strcmp(path, "/dev/stderr") == 0) return 2;
+    for (k = 0; k < 2 && !p; k++)
+        if (strncmp(path, dirs[k], strlen(dirs[k])) == 0) p = path + strlen(dirs[k]);
+    if (!p || !*p || strlen(p) > 9) return -1;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        v = v * 10 + (*p - '0');
     }
-#else
-    (void)path;
-#endif
-    return 0;
+    return (int)v;
 }
 
-/* 1 if path is (or links to) a FIFO or a character device (/dev/stdout, /dev/null), or names an
-   open descriptor (ncsn__fd_link): a save writes into it, as a shell's `>` does (renaming over it
-   would replace it by a file); -1 for a block device (a disk): refused, neither overwritten nor
-   replaced; 0 otherwise (an atomic rename) */
+/* 1 if path is (or links to) a FIFO or a character device (/dev/null), or names a descriptor
+   (ncsn__fd_path): a save writes into it, as a shell's `>` does (renaming over it would replace
+   it by a file); -1 for a block device (a disk): refused, neither overwritten nor replaced; 0
+   otherwise (an atomic rename) */
 static int ncsn__special_file(const char *path)
 {
 #if defined(NCSN__POSIX_FILES)
     struct stat sb;
     if (stat(path, &sb) != 0) return 0;
-    if (ncsn__fd_link(path)) return S_ISBLK(sb.st_mode) ? -1 : 1;
+    if (ncsn__fd_path(path) >= 0) return S_ISBLK(sb.st_mode) ? -1 : 1;
     return S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode) ? 1 : S_ISBLK(sb.st_mode) ? -1 : 0;
 #else
     (void)path;
@@ -7610,6 +7593,19 @@ static ncsn_status ncsn__output_open(const char *fn, ncsn_output *o, const char 
     if ((special = ncsn__special_file(path)) < 0) return ncsn__fail(NCSN_ERR_IO, "%s: '%s' is a block device; not written", fn, path);
     if (!special) return ncsn__atomic_open(fn, path, &o->tmp, &o->fp);
     o->kind = 1;
+#if defined(NCSN__POSIX_FILES)
+    {
+        int fd = ncsn__fd_path(path), d;
+        if (fd >= 0) {   /* into the descriptor itself: not reopened (that would truncate a >> file) */
+            if ((d = dup(fd)) < 0 || (o->fp = fdopen(d, "wb")) == NULL) {
+                int err = errno;
+                if (d >= 0) close(d);
+                return ncsn__fail(NCSN_ERR_IO, "%s: cannot write to descriptor %d ('%s'): %s", fn, fd, path, strerror(err));
+            }
+            return NCSN_OK;
+        }
+    }
+#endif
     if ((o->fp = fopen(path, "wb")) == NULL) return ncsn__fail(NCSN_ERR_IO, "%s: cannot open '%s' (%s)", fn, path, strerror(errno));
     return NCSN_OK;
 }

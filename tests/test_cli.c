@@ -492,17 +492,25 @@ static void tl_sample_output(void)
    new file over the link /dev/stdout itself (the user's FILE stayed empty, and /dev/stdout was a
    file for everyone after); `-o /dev/fd/3 3> FILE` could not write "next to /dev/fd/3"; a FIFO or
    device output got MODEL.ckpt beside it (/dev/null.ckpt); `train - -o DATA < DATA` overwrote the
-   data. Here with a link of the test's own to /proc/self/fd/1 (never the machine's /dev/stdout):
-   written into, the link kept; an ordinary link is still replaced, its target untouched. */
+   data. Here with /proc/self/fd/1 and /dev/fd/N (never the machine's /dev/stdout, which an old
+   build would destroy): written into the descriptor; an ordinary link is still replaced, its
+   target untouched, also one that leads to /proc/self/fd/1. */
 static void tl_output_links(void)
 {
     size_t len;
     unsigned char *b;
     int rc;
-    rc = tl_sh("rm -f lk_out.st lk_stdout && ln -s /proc/self/fd/1 lk_stdout && \"$N\" train p.csv -o lk_stdout %s > lk_out.st", tl_tiny);
-    EXPECT(rc, 0, (const char *)NULL, "train -o LINK-TO-/proc/self/fd/1 > FILE");
-    CHECK(tl_same_data("p_file.st", "lk_out.st") && tl_sh("test -L lk_stdout") == 0,
-          "cli: -o a link to stdout (a file) must leave the link and write the model into the file");
+    rc = tl_sh("\"$N\" train p.csv -o /proc/self/fd/1 %s > lk_out.st", tl_tiny);
+    EXPECT(rc, 0, (const char *)NULL, "train -o /proc/self/fd/1 > FILE");
+    CHECK(tl_same_data("p_file.st", "lk_out.st"), "cli: -o /proc/self/fd/1 > FILE must write the model into FILE");
+    /* into the descriptor, not a reopened file: >> keeps what was there, and writes around it keep their order */
+    rc = tl_sh("printf 'previous\\n' > lk_app.csv && \"$N\" sample p_file.st -n 3 --steps-per-level 1 -o /dev/fd/1 >> lk_app.csv; head -n 1 lk_app.csv");
+    CHECK(strcmp(tl_out, "previous\n") == 0, "cli: sample -o /dev/fd/1 >> FILE lost what FILE held: '%s'", tl_out);
+    rc = tl_sh("{ echo head; \"$N\" sample p_file.st -n 3 --steps-per-level 1 -o /proc/self/fd/1; echo foot; } > lk_order.csv; head -n 1 lk_order.csv; tail -n 1 lk_order.csv; wc -l < lk_order.csv");
+    CHECK(strncmp(tl_out, "head\nfoot\n", 10) == 0 && atoi(tl_out + 10) >= 4, "cli: sample -o /proc/self/fd/1 between two echos: '%s'", tl_out);
+    /* a link of the test's own to /proc/self/fd/1 is an ordinary link: replaced, never followed */
+    rc = tl_sh("rm -f lk_stdout && ln -s /proc/self/fd/1 lk_stdout && \"$N\" train p.csv -o lk_stdout %s > lk_out2.st; test ! -L lk_stdout && test ! -s lk_out2.st", tl_tiny);
+    CHECK(rc == 0 && tl_same_data("p_file.st", "lk_stdout"), "cli: -o a link to /proc/self/fd/1 must replace the link, not write to stdout: %s", tl_err);
     rc = tl_sh("\"$N\" train p.csv -o /dev/fd/3 %s 3> lk_fd3.st", tl_tiny);
     EXPECT(rc, 0, (const char *)NULL, "train -o /dev/fd/3 3> FILE");
     CHECK(tl_same_data("p_file.st", "lk_fd3.st"), "cli: train -o /dev/fd/3 3> FILE must write the model into FILE");
@@ -675,6 +683,9 @@ static void tl_exported(void)
         { "tsvdec.csv", "Fertility\tAgriculture\n80,2\t17\n83,1\t45,1\n" },          /* write.table(sep = "\t", dec = ",") */
         { "spdec.csv", "20,65 5,69\n21,5 6,1\n" },                                       /* no header, decimal commas, spaces */
         { "cr.csv", "x,y\r3.6,79\r1.8,54\r" },                                           /* classic Mac line ends: CR alone */
+        { "crlf1.csv", "x y\r3.6 79\r1.8 54\r\n" },                                       /* the same, one LF at the end */
+        { "room.csv", "name,value\nRoom 101,5\nRoom 102,7\n" },                            /* text and a number: not a decimal comma */
+        { "expdec.csv", "x\ty\n1,5e-05\t2,5\n" },                                         /* R's exponent form */
     };
     /* same: the model must be plain.st's (the same data); else the exit code and the message */
     static const struct { const char *args; int same, code; const char *needle; } runs[] = {
@@ -694,6 +705,9 @@ static void tl_exported(void)
         { "tsvdec.csv -o x.st", 0, 2, "tsvdec.csv:2: '80,2' has a decimal comma" },   /* said: --columns 2-4, dropping the decimals */
         { "spdec.csv -o x.st", 0, 2, "spdec.csv:1: '20,65' has a decimal comma" },   /* said: --columns (none of line 2 is a number) */
         { "cr.csv -o x.st", 0, 2, "cr.csv: the lines end in a carriage return alone" },   /* said: column 1 holds 'a' ... --columns 302 */
+        { "crlf1.csv -o x.st", 0, 2, "crlf1.csv: the lines end in a carriage return alone" },
+        { "room.csv --columns value -o x.st", 0, 0, NULL },   /* refused by the first decimal-comma rule */
+        { "expdec.csv -o x.st", 0, 2, "expdec.csv:2: '1,5e-05' has a decimal comma" },
         { "plain.csv --columns 4294967297 -o x.st", 0, 1, "'4294967297' is not within columns 1..2" },   /* took column 1, exit 0 */
         { "plain.csv --columns 1-4294967298 -o x.st", 0, 1, "'1-4294967298' is not within columns 1..2" },
     };

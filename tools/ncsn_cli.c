@@ -744,41 +744,57 @@ static void numeric_columns(const csv_text *t, int skip_first, char *out, size_t
     }
 }
 
-/* a field of the line b..e, between spaces or tabs, written with a decimal comma ("80,2",
-   "-1,5"), copied to tok: 1 when every comma of the line is such a decimal mark (R's
-   write.table(dec = ","), a spreadsheet in a comma-decimal locale) and the line has two fields or
-   more between spaces or tabs, else 0. A plain CSV has a comma that separates fields ("15,2" alone
-   is two fields: a one-column file of decimal commas cannot be told from it), and "1.5, 2" has no
-   digit after its comma. */
+/* 1 if t0..t1 reads as a number written with a decimal comma ("80,2", "-1,5e-05") */
+static int comma_number(const char *q, const char *t1)
+{
+    q += q < t1 && (*q == '-' || *q == '+');
+    if (q >= t1 || *q < '0' || *q > '9') return 0;
+    while (q < t1 && *q >= '0' && *q <= '9') q++;
+    if (q + 1 >= t1 || *q != ',' || q[1] < '0' || q[1] > '9') return 0;
+    for (q++; q < t1 && *q >= '0' && *q <= '9'; q++) {}
+    if (q < t1 && (*q == 'e' || *q == 'E')) {   /* R writes 1,5e-05 */
+        q++;
+        q += q < t1 && (*q == '-' || *q == '+');
+        if (q >= t1 || *q < '0' || *q > '9') return 0;
+        while (q < t1 && *q >= '0' && *q <= '9') q++;
+    }
+    return q == t1;
+}
+
+/* a line b..e of two fields or more between spaces or tabs, every one a number and at least one
+   with a decimal comma (R's write.table(dec = ","), a spreadsheet in a comma-decimal locale; a
+   quoted first field is R's row name): the first such field in tok, 1; else 0. "Room 101,5" in
+   a CSV is text and a number, and "1.5, 2" has no digit after its comma; "15,2" alone is two
+   fields, and a one-column file of decimal commas cannot be told from it. */
 static int decimal_comma(const char *b, const char *e, char *tok, size_t cap)
 {
-    const char *p = b, *t0, *q;
-    int commas = 0, marks = 0, fields = 0;
-    for (q = b; q < e; q++) commas += *q == ',';
-    while (p < e && commas) {
+    const char *p = b, *t0;
+    char one[64];
+    int marks = 0, fields = 0;
+    while (p < e) {
         while (p < e && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
         for (t0 = p; p < e && *p != ' ' && *p != '\t' && *p != '\r'; p++) {}
-        fields += p > t0;
-        q = t0 + (t0 < p && (*t0 == '-' || *t0 == '+'));
-        if (q < p && (*q >= '0' && *q <= '9')) {
-            while (q < p && (*q >= '0' && *q <= '9')) q++;
-            if (q + 1 < p && *q == ',' && (q[1] >= '0' && q[1] <= '9')) {
-                for (q++; q < p && (*q >= '0' && *q <= '9'); q++) {}
-                if (q == p && marks++ == 0) snprintf(tok, cap, "%.*s", (int)(p - t0), t0);
-            }
-        }
+        if (p == t0) break;
+        fields++;
+        if (comma_number(t0, p)) { if (marks++ == 0) snprintf(tok, cap, "%.*s", (int)(p - t0), t0); continue; }
+        if (fields == 1 && *t0 == '"' && p - t0 >= 2 && p[-1] == '"') continue;   /* a row name */
+        if ((size_t)(p - t0) >= sizeof one) return 0;
+        memcpy(one, t0, (size_t)(p - t0));
+        one[p - t0] = 0;
+        if (!is_number(one)) return 0;
     }
-    return commas > 0 && marks == commas && fields >= 2;
+    return marks > 0 && fields >= 2;
 }
 
 /* the first two lines written with decimal commas, or lines that end in CR alone: a message
    that says so (the fields' own messages would name columns that hold half a number) */
 static int export_quirks(const csv_text *t, const char *path)
 {
-    const char *p = t->text, *end = t->text + t->len, *b, *e, *cr = (const char *)memchr(t->text, '\r', t->len);
+    const char *p = t->text, *end = t->text + t->len, *b, *e, *lf = (const char *)memchr(t->text, '\n', t->len);
+    const char *cr = (const char *)memchr(t->text, '\r', (size_t)((lf ? lf : end) - t->text));   /* in the first line */
     char tok[64];
     int k;
-    if (cr && cr + 1 < end && cr[1] != '\n' && !memchr(t->text, '\n', t->len))
+    if (cr && cr + 1 < (lf ? lf : end))   /* a CR with more of the file before the first LF */
         return fail(EXIT_INPUT, "%s: the lines end in a carriage return alone (classic Mac OS, some old Excel exports): "
                     "convert them first, e.g. tr '\\r' '\\n' < %s > fixed.csv", path, path);
     for (k = 0; k < 2 && next_line(&p, end, &b, &e); k++)
@@ -1163,10 +1179,15 @@ static int train_paths(train_cfg *c, char *ckpt_default, size_t cap)
         c->checkpoint = "-";
     }
     if (!c->checkpoint) { snprintf(ckpt_default, cap, "%s.ckpt", c->output); c->checkpoint = ckpt_default; }
-    if (!strcmp(c->data, "-") && fstat(0, &in) == 0 && S_ISREG(in.st_mode) &&   /* train - -o DATA < DATA */
-        ((stat(c->output, &sb) == 0 && sb.st_dev == in.st_dev && sb.st_ino == in.st_ino) ||
-         (c->every > 0 && stat(c->checkpoint, &sb) == 0 && sb.st_dev == in.st_dev && sb.st_ino == in.st_ino)))
-        return fail(EXIT_USAGE, "writing '%s' would overwrite the data (it is the file on stdin)", sb.st_ino == in.st_ino && stat(c->output, &sb) == 0 && sb.st_ino == in.st_ino ? c->output : c->checkpoint);
+    if (!strcmp(c->data, "-") && fstat(0, &in) == 0 && S_ISREG(in.st_mode)) {   /* train - -o DATA < DATA */
+        /* lstat for a path renamed over (a link there is replaced, the data behind it kept) */
+        int k;
+        for (k = 0; k < (c->every > 0 ? 2 : 1); k++) {
+            const char *q = k ? c->checkpoint : c->output;
+            if ((ncsn_output_in_place(q) == 0 ? lstat(q, &sb) : stat(q, &sb)) == 0 && sb.st_dev == in.st_dev && sb.st_ino == in.st_ino)
+                return fail(EXIT_USAGE, "writing '%s' would overwrite the data (it is the file on stdin)", q);
+        }
+    }
     if (c->every > 0 && same_file(c->output, c->checkpoint)) {   /* the model would overwrite the checkpoint: nothing left to resume */
         return fail(EXIT_USAGE, "the model (-o %s) and the checkpoint (%s) are the same file; give another --checkpoint or -o", c->output, c->checkpoint);
     }
