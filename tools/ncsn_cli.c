@@ -744,23 +744,6 @@ static void numeric_columns(const csv_text *t, int skip_first, char *out, size_t
     }
 }
 
-/* 1 if t0..t1 reads as a number written with a decimal comma ("80,2", "-1,5e-05") */
-static int comma_number(const char *q, const char *t1)
-{
-    q += q < t1 && (*q == '-' || *q == '+');
-    if (q >= t1 || *q < '0' || *q > '9') return 0;
-    while (q < t1 && *q >= '0' && *q <= '9') q++;
-    if (q + 1 >= t1 || *q != ',' || q[1] < '0' || q[1] > '9') return 0;
-    for (q++; q < t1 && *q >= '0' && *q <= '9'; q++) {}
-    if (q < t1 && (*q == 'e' || *q == 'E')) {   /* R writes 1,5e-05 */
-        q++;
-        q += q < t1 && (*q == '-' || *q == '+');
-        if (q >= t1 || *q < '0' || *q > '9') return 0;
-        while (q < t1 && *q >= '0' && *q <= '9') q++;
-    }
-    return q == t1;
-}
-
 /* a line b..e of two fields or more between spaces or tabs, every one a number and at least one
    with a decimal comma (R's write.table(dec = ","), a spreadsheet in a comma-decimal locale; a
    quoted first field is R's row name): the first such field in tok, 1; else 0. "Room 101,5" in
@@ -769,19 +752,22 @@ static int comma_number(const char *q, const char *t1)
 static int decimal_comma(const char *b, const char *e, char *tok, size_t cap)
 {
     const char *p = b, *t0;
-    char one[64];
+    char one[64], *comma;
     int marks = 0, fields = 0;
     while (p < e) {
         while (p < e && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
         for (t0 = p; p < e && *p != ' ' && *p != '\t' && *p != '\r'; p++) {}
         if (p == t0) break;
         fields++;
-        if (comma_number(t0, p)) { if (marks++ == 0) snprintf(tok, cap, "%.*s", (int)(p - t0), t0); continue; }
         if (fields == 1 && *t0 == '"' && p - t0 >= 2 && p[-1] == '"') continue;   /* a row name */
         if ((size_t)(p - t0) >= sizeof one) return 0;
         memcpy(one, t0, (size_t)(p - t0));
         one[p - t0] = 0;
-        if (!is_number(one)) return 0;
+        if ((comma = strchr(one, ',')) != NULL && comma > one && comma[-1] >= '0' && comma[-1] <= '9' && comma[1] >= '0' && comma[1] <= '9') {
+            *comma = '.';   /* "80,2", "1,5e-05": a number once its comma is a point (is_number takes no second comma) */
+            if (!is_number(one)) return 0;
+            if (marks++ == 0) snprintf(tok, cap, "%.*s", (int)(p - t0), t0);
+        } else if (!is_number(one)) return 0;
     }
     return marks > 0 && fields >= 2;
 }
