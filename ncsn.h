@@ -151,8 +151,8 @@
 
 #define NCSN_VERSION_MAJOR 0
 #define NCSN_VERSION_MINOR 11
-#define NCSN_VERSION_PATCH 1
-#define NCSN_VERSION_STRING "0.11.1"
+#define NCSN_VERSION_PATCH 2
+#define NCSN_VERSION_STRING "0.11.2"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -918,7 +918,8 @@ NCSNDEF ncsn_status ncsn_file_meta_mem(const unsigned char *buf, size_t len, con
    (or, if the first line has no comma, by spaces/tabs); optional header line of names (every
    field not a number); '#' comment lines, blank lines, CRLF, a UTF-8 BOM and "quoted" fields are
    accepted. Every value must be a finite float, read as ncsn_strtof reads it (correctly rounded
-   for up to 10^7 characters). A field, name or number, may be as long as its line: the one length
+   for up to 10^7 characters); a nonzero number that rounds to 0 (below 2^-150) is refused like one
+   that overflows. A field, name or number, may be as long as its line: the one length
    limit is max_line, and a field takes the memory of the longest line, never more than the text.
    Errors name SOURCE:LINE:COLUMN. *data (n * dim floats, row-major) is allocated by the library:
    free it with ncsn_free. names (may be NULL) gets the header as one CSV line ("" if none): the
@@ -6288,10 +6289,13 @@ static ncsn_status ncsn__st_parse_tensor(ncsn__st_file *f, ncsn__json *j, const 
         }
     if (have != 7) return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s' lacks dtype, shape or data_offsets", key);
     for (d = 0; d < e->ndim; d++) count *= e->shape[d];  /* <= 2^60: no overflow */
-    if (e->begin > e->end || e->end > f->data_len || e->end - e->begin != count * 4u)
-        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': data_offsets [%llu, %llu] do not hold %llu floats within %llu data bytes",
-                          key, (unsigned long long)e->begin, (unsigned long long)e->end,
-                          (unsigned long long)count, (unsigned long long)f->data_len);
+    if (e->begin > e->end || e->end > f->data_len || e->end - e->begin != count * 4u) {
+        char within[48] = "";   /* the size is not known yet when only the header has been read */
+        if (f->data_len != UINT64_MAX) snprintf(within, sizeof within, " within %llu data bytes", (unsigned long long)f->data_len);
+        return ncsn__fail(NCSN_ERR_FORMAT, "safetensors: tensor '%s': data_offsets [%llu, %llu] do not hold %llu floats%s%s",
+                          key, (unsigned long long)e->begin, (unsigned long long)e->end, (unsigned long long)count, within,
+                          e->begin > e->end ? " (the end is before the begin)" : "");
+    }
     return NCSN_OK;
 }
 
@@ -7282,6 +7286,18 @@ static int ncsn__csv_missing(const char *field)
     return 0;
 }
 
+/* 1 if the number's digits (before its exponent) are not all zero: text that a float reads as 0
+   only by underflow */
+static int ncsn__digits_nonzero(const char *s)
+{
+    int hex;
+    while (*s == ' ' || *s == '\t' || *s == '+' || *s == '-') s++;
+    hex = s[0] == '0' && (s[1] | 0x20) == 'x';
+    for (s += hex ? 2 : 0; *s && (*s | 0x20) != (hex ? 'p' : 'e'); s++)
+        if ((*s >= '1' && *s <= '9') || (hex && (*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')) return 1;
+    return 0;
+}
+
 /* A data line: every field a finite float, as many as the first line had. */
 static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
 {
@@ -7303,6 +7319,9 @@ static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
         if (r < 0)   /* numpy and pandas write NaN for a missing value */
             return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a finite float%s", src, line, f, c->fb,
                               ncsn__csv_nan(c->fb) ? NCSN__CSV_MISSING_HINT : "");
+        if (val == 0.0f && ncsn__digits_nonzero(c->fb))   /* as 1e39 is refused, not made infinite */
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is below the float range (it would read as 0; the smallest "
+                              "float is 1.4e-45): rescale the column", src, line, f, c->fb);
         if ((st = ncsn__csv_push(c, val)) != NCSN_OK) return st;
         if (last) break;
     }

@@ -116,7 +116,7 @@ static void tl_csv_long(void)
 
 static void tl_csv(void)
 {
-    static const float v22[4] = { 1.5f, -2.0f, 0.1f, 3e-3f }, v31[3] = { 1.0f, 2.0f, 3.0f }, v13[3] = { 0.25f, -0.0f, 1e-40f };
+    static const float v22[4] = { 1.5f, -2.0f, 0.1f, 3e-3f }, v31[3] = { 1.0f, 2.0f, 3.0f }, v13[3] = { 0.25f, -0.0f, 1e-40f }, v03[3] = { 0.0f, -0.0f, 0.0f };
     ncsn_csv_opts o;
     char big[600];
     int i;
@@ -136,6 +136,10 @@ static void tl_csv(void)
     tl_csv_bad("1,2\n3,-NaN\n", 11, NULL, "csv:2:2: '-NaN' is not a finite float (a missing value: drop the rows", "-NaN");
     tl_csv_bad("1,2\n-inf,4\n", 11, NULL, "csv:2:1: '-inf' is not a finite float", "-inf");
     tl_csv_bad("1,2\n3,1e39\n", 11, NULL, "csv:2:2: '1e39' is not a finite float", "overflowing float");
+    tl_csv_bad("1,2\n3,1e-50\n", 12, NULL, "csv:2:2: '1e-50' is below the float range (it would read as 0", "underflowing float");
+    tl_csv_bad("1,2\n-1e-320,4\n", 14, NULL, "csv:2:1: '-1e-320' is below the float range", "a double's subnormal");
+    tl_csv_bad("1,2\n3,0x1p-200\n", 15, NULL, "csv:2:2: '0x1p-200' is below the float range", "underflowing hex float");
+    tl_csv_ok("0e-50,-0.000e-999,0x0p-999\n", 1, 3, v03, NULL, "zeros with exponents stay zeros");
     tl_csv_bad("1,,2\n", 5, NULL, "csv:1:2: empty field (a missing value: drop the rows", "empty field");
     tl_csv_bad("1,2,\n", 5, NULL, "csv:1:3: empty field (a comma at the end of the line, or a missing value?)", "trailing comma");
     tl_csv_bad("a,b,c\n1,2,3\n4,5,\n", 17, NULL, "csv:3:3: empty field (a missing value: drop the rows", "a missing last value (pandas' NaN)");
@@ -378,6 +382,9 @@ static void tl_pipes(void)
     EXPECT(rc, 0, (const char *)NULL, "train from -");
     CHECK(tl_same_data("p_file.st", "p_dash.st"), "cli: training from '-' gives another model than from the file");
     tl_write("one.csv", "15,2\n", 5);
+    rc = tl_run("train one.csv -o one.st --progress none");   /* no pairwise distance; --sigma-max is not the cure */
+    EXPECT(rc, 2, "'one.csv' holds 1 data row: training needs at least 2", "train on one row");
+    CHECK(!strstr(tl_err, "--sigma-max"), "cli: training on one row suggests --sigma-max: %s", tl_err);
     rc = tl_run("score model.safetensors --sigma 1 --input one.csv");
     tl_copy_out(want, sizeof want);
     rc = tl_sh("rm -f f.csv && mkfifo f.csv && { printf '15,2\\n' > f.csv & } && \"$N\" score model.safetensors --sigma 1 --input f.csv; r=$?; rm -f f.csv; exit $r");
@@ -832,6 +839,11 @@ static void tl_resume_bad_dim(void)
     CHECK(tl_set_meta("resume.ckpt", "cli.steps", "+300", "badsteps.ckpt"), "cli: cannot set cli.steps in resume.ckpt");
     rc = tl_run("train data.csv --resume badsteps.ckpt -o x.safetensors --progress none");
     EXPECT(rc, 2, "'badsteps.ckpt': metadata cli.steps = '+300' is not an integer", "cli.steps +300");
+    /* a cli.steps below the file's own step is the file's fault, not an option the user gave */
+    CHECK(tl_set_meta("resume.ckpt", "cli.steps", "1", "badsteps.ckpt"), "cli: cannot set cli.steps in resume.ckpt");
+    rc = tl_run("train data.csv --resume badsteps.ckpt -o x.safetensors --progress none");
+    EXPECT(rc, 2, "'badsteps.ckpt': its metadata cli.steps = 1 is below its step", "cli.steps below the step");
+    CHECK(!strstr(tl_err, "--steps"), "cli: a checkpoint's cli.steps below its step blamed on --steps: %s", tl_err);
 }
 
 /* the learning rate decays over the run's --steps: resuming with other --steps cannot give the

@@ -247,7 +247,8 @@ static const char usage_train[] =
     "  --weighting W            lambda(sigma): sigma2 (default; precond: one), one, inv_sigma2\n"
     "  --seed S                 random seed (default 42); the same seed gives the same bits\n"
     "  --threads T              threads (default: the machine's cores); any T gives the same bits\n"
-    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt; never the model's own path)\n"
+    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt, with --resume the file resumed;\n"
+    "                           never the model's own path)\n"
     "  --checkpoint-every K     write the checkpoint every K steps and at the end (default 500;\n"
     "                           0: never). Writes are atomic: a crash leaves the previous one\n"
     "                           (and maybe a PATH.tmp.XXXXXX file, safe to delete)\n"
@@ -1056,7 +1057,11 @@ static int train_resume(train_cfg *c, ncsn_trainer **tp, const float *data, int 
 #undef SAME
     c->preset = preset;
     if (!c->g_steps) c->steps = saved_steps;
-    if (c->steps < t->step) { rc = fail(EXIT_USAGE, "--steps = %ld is below the checkpoint's step %ld", c->steps, t->step); goto out; }
+    if (c->steps < t->step) {   /* without --steps the number is the file's: a bad file, not a bad option */
+        rc = c->g_steps ? fail(EXIT_USAGE, "--steps = %ld is below the checkpoint's step %ld", c->steps, t->step)
+                        : fail(EXIT_INPUT, "'%s': its metadata cli.steps = %ld is below its step %ld", shown(c->resume), c->steps, t->step);
+        goto out;
+    }
     if (!c->g_every) c->every = saved_every;
     if (!c->output && (rc = resume_output(c, out_default, out_cap)) != 0) goto out;
     if (!c->g_ckpt && strcmp(c->resume, "-") != 0) c->checkpoint = c->resume;
@@ -1473,7 +1478,9 @@ static int cmd_train(int argc, char **argv)
         if ((st = ncsn_trainer_create(&t, &to, data, n, dim, NULL)) != NCSN_OK) {
             const char *e = ncsn_last_error();
             if (!strncmp(e, "ncsn_trainer_create: ", 21)) e += 21;
-            if (st == NCSN_ERR_ARG && !c.g_smax && strstr(e, "largest pairwise distance"))   /* a data problem: no --sigma-max was given */
+            if (st == NCSN_ERR_ARG && !c.g_smax && n == 1)   /* no distance to take sigma_max from; --sigma-max alone would not help */
+                rc = fail(EXIT_INPUT, "'%s' holds 1 data row: training needs at least 2", shown(c.data));
+            else if (st == NCSN_ERR_ARG && !c.g_smax && strstr(e, "largest pairwise distance"))   /* a data problem: no --sigma-max was given */
                 rc = fail(EXIT_INPUT, "'%s': %s (--sigma-max)", shown(c.data), e);
             else rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error());
             goto out;
