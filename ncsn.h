@@ -918,7 +918,7 @@ NCSNDEF ncsn_status ncsn_file_meta_mem(const unsigned char *buf, size_t len, con
    (or, if the first line has no comma, by spaces/tabs); optional header line of names (every
    field not a number); '#' comment lines, blank lines, CRLF, a UTF-8 BOM and "quoted" fields are
    accepted. Every value must be a finite float, read as ncsn_strtof reads it (correctly rounded
-   for up to 10^7 characters); a nonzero number that rounds to 0 (below 2^-150) is refused like one
+   for up to 10^7 characters); a nonzero number that rounds to 0 (at most 2^-150, half the smallest float) is refused like one
    that overflows. A field, name or number, may be as long as its line: the one length
    limit is max_line, and a field takes the memory of the longest line, never more than the text.
    Errors name SOURCE:LINE:COLUMN. *data (n * dim floats, row-major) is allocated by the library:
@@ -7320,8 +7320,8 @@ static ncsn_status ncsn__csv_row(ncsn__csv *c, const char *ls, const char *le)
             return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a finite float%s", src, line, f, c->fb,
                               ncsn__csv_nan(c->fb) ? NCSN__CSV_MISSING_HINT : "");
         if (val == 0.0f && ncsn__digits_nonzero(c->fb))   /* as 1e39 is refused, not made infinite */
-            return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is below the float range (it would read as 0; the smallest "
-                              "float is 1.4e-45): rescale the column", src, line, f, c->fb);
+            return ncsn__fail(NCSN_ERR_FORMAT, "%s:%ld:%d: '%.40s' is too small for a float (it would read as 0; the smallest "
+                              "float is 1.4e-45, and at most half of it rounds to 0): rescale the column", src, line, f, c->fb);
         if ((st = ncsn__csv_push(c, val)) != NCSN_OK) return st;
         if (last) break;
     }

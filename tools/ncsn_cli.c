@@ -247,7 +247,7 @@ static const char usage_train[] =
     "  --weighting W            lambda(sigma): sigma2 (default; precond: one), one, inv_sigma2\n"
     "  --seed S                 random seed (default 42); the same seed gives the same bits\n"
     "  --threads T              threads (default: the machine's cores); any T gives the same bits\n"
-    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt, with --resume the file resumed;\n"
+    "  --checkpoint PATH        checkpoint file (default MODEL.ckpt; with --resume FILE, FILE;\n"
     "                           never the model's own path)\n"
     "  --checkpoint-every K     write the checkpoint every K steps and at the end (default 500;\n"
     "                           0: never). Writes are atomic: a crash leaves the previous one\n"
@@ -1478,8 +1478,8 @@ static int cmd_train(int argc, char **argv)
         if ((st = ncsn_trainer_create(&t, &to, data, n, dim, NULL)) != NCSN_OK) {
             const char *e = ncsn_last_error();
             if (!strncmp(e, "ncsn_trainer_create: ", 21)) e += 21;
-            if (st == NCSN_ERR_ARG && !c.g_smax && n == 1)   /* no distance to take sigma_max from; --sigma-max alone would not help */
-                rc = fail(EXIT_INPUT, "'%s' holds 1 data row: training needs at least 2", shown(c.data));
+            if (st == NCSN_ERR_ARG && !c.g_smax && n == 1 && strstr(e, "largest pairwise distance"))   /* no distance to take sigma_max from */
+                rc = fail(EXIT_INPUT, "'%s' holds 1 data row: training needs at least 2 (or --sigma-max)", shown(c.data));
             else if (st == NCSN_ERR_ARG && !c.g_smax && strstr(e, "largest pairwise distance"))   /* a data problem: no --sigma-max was given */
                 rc = fail(EXIT_INPUT, "'%s': %s (--sigma-max)", shown(c.data), e);
             else rc = fail(st == NCSN_ERR_NOMEM ? EXIT_NOMEM : EXIT_USAGE, "%s", ncsn_last_error());
